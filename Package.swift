@@ -1,0 +1,57 @@
+// swift-tools-version:6.0
+// Probity: an electoral-finance compliance engine.
+//
+// Module layout (see docs/architecture.md):
+//   CLibCSV, CLibXML2  system-library wrappers; only ProbityFilings imports them
+//   ProbityCore        money, civil dates, values, the canonical record schema, diagnostics
+//   ProbityLanguage    rule language: lexer, parser, AST, checker, compiler -> CompiledRuleSet
+//   ProbityFilings     mappings and readers (CSV through libcsv) -> Records with provenance
+//   ProbityEngine      evaluates a CompiledRuleSet over a stream of Records -> findings + trace
+//   ProbityReports     renders a check result as text or JSON
+//   probity            the command-line tool (swift-argument-parser)
+import PackageDescription
+
+let package = Package(
+  name: "probity",
+  platforms: [.macOS(.v13)],
+  products: [
+    .executable(name: "probity", targets: ["probity"])
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2")
+  ],
+  targets: [
+    .systemLibrary(
+      name: "CLibCSV",
+      path: "Sources/CLibCSV",
+      providers: [.apt(["libcsv-dev"])]
+    ),
+    .systemLibrary(
+      name: "CLibXML2",
+      path: "Sources/CLibXML2",
+      pkgConfig: "libxml-2.0",
+      providers: [.apt(["libxml2-dev"])]
+    ),
+    .target(name: "ProbityCore"),
+    .target(name: "ProbityLanguage", dependencies: ["ProbityCore"]),
+    .target(name: "ProbityFilings", dependencies: ["ProbityCore", "CLibCSV", "CLibXML2"]),
+    .target(name: "ProbityEngine", dependencies: ["ProbityCore", "ProbityLanguage"]),
+    .target(name: "ProbityReports", dependencies: ["ProbityCore", "ProbityLanguage", "ProbityEngine"]),
+    .executableTarget(
+      name: "probity",
+      dependencies: [
+        "ProbityCore", "ProbityLanguage", "ProbityFilings", "ProbityEngine", "ProbityReports",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ]
+    ),
+    .testTarget(name: "ProbityCoreTests", dependencies: ["ProbityCore"]),
+    .testTarget(name: "ProbityLanguageTests", dependencies: ["ProbityCore", "ProbityLanguage"]),
+    .testTarget(name: "ProbityFilingsTests", dependencies: ["ProbityCore", "ProbityFilings"]),
+    .testTarget(
+      name: "ProbityEngineTests",
+      dependencies: ["ProbityCore", "ProbityLanguage", "ProbityFilings", "ProbityEngine"]
+    ),
+    .testTarget(name: "ProbityEndToEndTests", dependencies: ["probity"]),
+  ],
+  swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,217 @@
+/// A currency, identified by its ISO 4217 code.
+public struct Currency: Hashable, Sendable, CustomStringConvertible {
+  public let code: String
+
+  public init(_ code: String) { self.code = code.uppercased() }
+
+  public static let usd = Currency("USD")
+  public static let gbp = Currency("GBP")
+  public static let eur = Currency("EUR")
+  public static let cad = Currency("CAD")
+
+  /// The symbol written before amounts, when the currency has a common one.
+  public var symbol: String? {
+    switch code {
+    case "USD": return "$"
+    case "GBP": return "£"
+    case "EUR": return "€"
+    default: return nil
+    }
+  }
+
+  /// The currency a leading symbol stands for.
+  public static func forSymbol(_ symbol: Character) -> Currency? {
+    switch symbol {
+    case "$": return .usd
+    case "£": return .gbp
+    case "€": return .eur
+    default: return nil
+    }
+  }
+
+  public var description: String { code }
+}
+
+/// An exact amount of money: a whole number of minor units (cents, pence) and a currency.
+///
+/// Money is never a binary float. Arithmetic is checked: an overflow is reported, never
+/// wrapped. Multiplying money by money is not defined (the rule language rejects it).
+public struct Money: Hashable, Sendable, CustomStringConvertible {
+  /// Amount in minor units (1/100 of the currency unit).
+  public let minorUnits: Int64
+  public let currency: Currency
+
+  public static let scale: Int64 = 100
+
+  public init(minorUnits: Int64, currency: Currency) {
+    self.minorUnits = minorUnits
+    self.currency = currency
+  }
+
+  /// Whole currency units, e.g. `Money(units: 3300, currency: .usd)` is $3,300.00.
+  public init(units: Int64, currency: Currency) {
+    self.init(minorUnits: units * Money.scale, currency: currency)
+  }
+
+  public var isNegative: Bool { minorUnits < 0 }
+
+  /// The amount written as a person writes it: `$3,300.00`, `-£50.25`, `CAD 1,750.00`.
+  public var description: String {
+    let magnitude = minorUnits.magnitude
+    let units = magnitude / UInt64(Money.scale)
+    let cents = magnitude % UInt64(Money.scale)
+    let digits = String(units)
+    var grouped = ""
+    grouped.reserveCapacity(digits.count + digits.count / 3)
+    for (offset, ch) in digits.enumerated() {
+      if offset > 0 && (digits.count - offset) % 3 == 0 { grouped.append(",") }
+      grouped.append(ch)
+    }
+    let centsText = cents < 10 ? "0\(cents)" : "\(cents)"
+    let sign = minorUnits < 0 ? "-" : ""
+    if let symbol = currency.symbol {
+      return "\(sign)\(symbol)\(grouped).\(centsText)"
+    }
+    return "\(sign)\(currency.code) \(grouped).\(centsText)"
+  }
+
+  /// The plain decimal form used in machine-readable output: `3300.00`, `-50.25`.
+  public var decimalString: String {
+    let magnitude = minorUnits.magnitude
+    let units = magnitude / UInt64(Money.scale)
+    let cents = magnitude % UInt64(Money.scale)
+    let centsText = cents < 10 ? "0\(cents)" : "\(cents)"
+    return "\(minorUnits < 0 ? "-" : "")\(units).\(centsText)"
+  }
+}
+
+/// Why an arithmetic operation on money could not give an exact answer.
+public enum MoneyError: Error, Equatable, Sendable, CustomStringConvertible {
+  case currencyMismatch(Currency, Currency)
+  case overflow
+
+  public var description: String {
+    switch self {
+    case .currencyMismatch(let a, let b): return "cannot combine \(a) and \(b) amounts"
+    case .overflow: return "amount too large to represent exactly"
+    }
+  }
+}
+
+extension Money {
+  public func adding(_ other: Money) -> Result<Money, MoneyError> {
+    guard currency == other.currency else { return .failure(.currencyMismatch(currency, other.currency)) }
+    let (sum, overflow) = minorUnits.addingReportingOverflow(other.minorUnits)
+    return overflow ? .failure(.overflow) : .success(Money(minorUnits: sum, currency: currency))
+  }
+
+  public func subtracting(_ other: Money) -> Result<Money, MoneyError> {
+    guard currency == other.currency else { return .failure(.currencyMismatch(currency, other.currency)) }
+    let (difference, overflow) = minorUnits.subtractingReportingOverflow(other.minorUnits)
+    return overflow ? .failure(.overflow) : .success(Money(minorUnits: difference, currency: currency))
+  }
+
+  public func multiplied(by factor: Int64) -> Result<Money, MoneyError> {
+    let (product, overflow) = minorUnits.multipliedReportingOverflow(by: factor)
+    return overflow ? .failure(.overflow) : .success(Money(minorUnits: product, currency: currency))
+  }
+
+  public func negated() -> Result<Money, MoneyError> {
+    minorUnits == .min ? .failure(.overflow) : .success(Money(minorUnits: -minorUnits, currency: currency))
+  }
+
+  /// Orders two amounts of the same currency; nil when the currencies differ.
+  public func compare(_ other: Money) -> Int? {
+    guard currency == other.currency else { return nil }
+    return minorUnits < other.minorUnits ? -1 : (minorUnits == other.minorUnits ? 0 : 1)
+  }
+}
+
+/// Reads amounts as filings write them.
+public enum MoneyParser {
+  /// Parses `1234.50`, `1234`, `$1,234.50`, `£50,000.00`, `-12.00`, `$-12.00`, `(12.00)`.
+  ///
+  /// Thousands separators must group exactly three digits (`1,2,3` is refused). At most
+  /// two decimal places are kept; more are accepted only when the extra digits are zeros
+  /// (`12.500`), so no amount is ever rounded. Exponents, `NaN` and `inf` are refused.
+  /// A currency symbol in the text must agree with `currency`.
+  public static func parse(_ text: Substring, currency: Currency) -> Result<Money, MoneyParseError> {
+    var s = text.drop(while: { $0 == " " || $0 == "\t" })
+    while let last = s.last, last == " " || last == "\t" { s = s.dropLast() }
+    if s.isEmpty { return .failure(.empty) }
+    var negative = false
+    if s.first == "(" && s.last == ")" {
+      negative = true
+      s = s.dropFirst().dropLast()
+    }
+    if s.first == "-" {
+      negative.toggle()
+      s = s.dropFirst()
+    } else if s.first == "+" {
+      s = s.dropFirst()
+    }
+    if let first = s.first, let symbolCurrency = Currency.forSymbol(first) {
+      guard symbolCurrency == currency else {
+        return .failure(.wrongCurrency(found: symbolCurrency, expected: currency))
+      }
+      s = s.dropFirst()
+      if s.first == "-" {
+        negative.toggle()
+        s = s.dropFirst()
+      }
+    }
+    if s.isEmpty { return .failure(.notANumber) }
+    let parts = s.split(separator: ".", maxSplits: 2, omittingEmptySubsequences: false)
+    if parts.count > 2 { return .failure(.notANumber) }
+    let integerPart = parts[0]
+    let fractionPart = parts.count == 2 ? parts[1] : ""
+    if integerPart.isEmpty && fractionPart.isEmpty { return .failure(.notANumber) }
+    // Integer digits, optionally grouped by commas.
+    var units: Int64 = 0
+    if integerPart.contains(",") {
+      let groups = integerPart.split(separator: ",", omittingEmptySubsequences: false)
+      guard let head = groups.first, (1...3).contains(head.count),
+        groups.dropFirst().allSatisfy({ $0.count == 3 })
+      else { return .failure(.badGrouping) }
+    }
+    for ch in integerPart where ch != "," {
+      guard let digit = ch.wholeNumberValue, ch.isASCII else { return .failure(.notANumber) }
+      let (times10, o1) = units.multipliedReportingOverflow(by: 10)
+      let (next, o2) = times10.addingReportingOverflow(Int64(digit))
+      if o1 || o2 { return .failure(.tooLarge) }
+      units = next
+    }
+    var cents: Int64 = 0
+    for (index, ch) in fractionPart.enumerated() {
+      guard let digit = ch.wholeNumberValue, ch.isASCII else { return .failure(.notANumber) }
+      if index == 0 { cents += Int64(digit) * 10 } else if index == 1 { cents += Int64(digit) } else if digit != 0 {
+        return .failure(.tooPrecise)
+      }
+    }
+    let (scaled, o1) = units.multipliedReportingOverflow(by: Money.scale)
+    let (total, o2) = scaled.addingReportingOverflow(cents)
+    if o1 || o2 { return .failure(.tooLarge) }
+    return .success(Money(minorUnits: negative ? -total : total, currency: currency))
+  }
+}
+
+public enum MoneyParseError: Error, Equatable, Sendable, CustomStringConvertible {
+  case empty
+  case notANumber
+  case badGrouping
+  case tooPrecise
+  case tooLarge
+  case wrongCurrency(found: Currency, expected: Currency)
+
+  public var description: String {
+    switch self {
+    case .empty: return "empty amount"
+    case .notANumber: return "not an amount (expected digits like 1234.50, $1,234.50 or £50,000.00)"
+    case .badGrouping: return "thousands separators must group three digits (like 1,234,567.00)"
+    case .tooPrecise: return "more than two decimal places (amounts are never rounded)"
+    case .tooLarge: return "amount too large"
+    case .wrongCurrency(let found, let expected):
+      return "amount is in \(found) but this filing's currency is \(expected)"
+    }
+  }
+}

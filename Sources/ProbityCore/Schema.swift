@@ -1,0 +1,119 @@
+/// What a record is: money in, or money out.
+public enum RecordKind: String, CaseIterable, Hashable, Sendable {
+  case receipt
+  case disbursement
+}
+
+/// One field of the canonical record schema.
+public struct FieldSpec: Sendable {
+  public let name: String
+  public let type: ValueType
+  public let kinds: Set<RecordKind>
+  public let summary: String
+}
+
+/// A field's position in `CanonicalSchema.fields` and in `Record.values`.
+public typealias FieldID = Int
+
+/// The canonical receipt and disbursement: the fields rules can name.
+///
+/// Every reader maps its format onto these fields; rules never see a format's own
+/// column names. docs/language.md lists them ("Record fields"). Fields about the other
+/// party (names, address, employer) describe the contributor on a receipt and the payee
+/// on a disbursement.
+public enum CanonicalSchema {
+  private static let both: Set<RecordKind> = [.receipt, .disbursement]
+
+  public static let fields: [FieldSpec] = [
+    FieldSpec(name: "filer_id", type: .string, kinds: both, summary: "the filing committee's id (FEC C00123456, EC RegulatedEntityId)"),
+    FieldSpec(name: "filer_name", type: .string, kinds: both, summary: "the filing committee's or regulated entity's name"),
+    FieldSpec(name: "committee_type", type: .string, kinds: both, summary: "the filer's committee type (FEC: H, S, P candidate committees; Q, N PACs; X, Y parties; O super PAC)"),
+    FieldSpec(name: "form_type", type: .string, kinds: both, summary: "the line or schedule the record came from (SA11AI, SB17, ...)"),
+    FieldSpec(name: "transaction_id", type: .string, kinds: both, summary: "the filer's id for this transaction"),
+    FieldSpec(name: "back_reference", type: .string, kinds: both, summary: "the transaction id this record points back to (refunds, redesignations, memos)"),
+    FieldSpec(name: "entity_type", type: .string, kinds: both, summary: "who the other party is (FEC: IND, ORG, PAC, PTY, CCM, COM, CAN)"),
+    FieldSpec(name: "name", type: .string, kinds: both, summary: "the other party's full name as filed; built from the name parts when only they are mapped"),
+    FieldSpec(name: "organization_name", type: .string, kinds: both, summary: "the other party's name when it is an organisation"),
+    FieldSpec(name: "last_name", type: .string, kinds: both, summary: "an individual's family name"),
+    FieldSpec(name: "first_name", type: .string, kinds: both, summary: "an individual's given name"),
+    FieldSpec(name: "middle_name", type: .string, kinds: both, summary: "an individual's middle name or initial"),
+    FieldSpec(name: "prefix", type: .string, kinds: both, summary: "name prefix (MR, DR, ...)"),
+    FieldSpec(name: "suffix", type: .string, kinds: both, summary: "name suffix (JR, III, ...)"),
+    FieldSpec(name: "street1", type: .string, kinds: both, summary: "street address, first line"),
+    FieldSpec(name: "street2", type: .string, kinds: both, summary: "street address, second line"),
+    FieldSpec(name: "city", type: .string, kinds: both, summary: "city"),
+    FieldSpec(name: "state", type: .string, kinds: both, summary: "state or region"),
+    FieldSpec(name: "zip", type: .string, kinds: both, summary: "ZIP code or postcode as filed"),
+    FieldSpec(name: "country", type: .string, kinds: both, summary: "country"),
+    FieldSpec(name: "employer", type: .string, kinds: [.receipt], summary: "a contributing individual's employer"),
+    FieldSpec(name: "occupation", type: .string, kinds: [.receipt], summary: "a contributing individual's occupation"),
+    FieldSpec(name: "date", type: .date, kinds: both, summary: "the date of the receipt or disbursement"),
+    FieldSpec(name: "amount", type: .money, kinds: both, summary: "the amount of this transaction"),
+    FieldSpec(name: "aggregate", type: .money, kinds: both, summary: "the aggregate the filer reported with it (FEC: cycle-to-date for candidate committees, calendar-year for PACs and parties)"),
+    FieldSpec(name: "election_code", type: .string, kinds: both, summary: "election designation as filed (P2024, G2024, ...)"),
+    FieldSpec(name: "election_other_description", type: .string, kinds: both, summary: "description of an 'O' (other) election designation"),
+    FieldSpec(name: "memo", type: .boolean, kinds: both, summary: "true for a memo entry (not money received or spent)"),
+    FieldSpec(name: "memo_text", type: .string, kinds: both, summary: "the memo text"),
+    FieldSpec(name: "payment_method", type: .string, kinds: both, summary: "how the money moved (cash, check, card, ...), lower case as mapped"),
+    FieldSpec(name: "purpose", type: .string, kinds: [.disbursement], summary: "purpose of a disbursement"),
+    FieldSpec(name: "donor_committee_id", type: .string, kinds: [.receipt], summary: "the contributing committee's id, when a committee gave"),
+    FieldSpec(name: "donor_status", type: .string, kinds: [.receipt], summary: "the donor's status as filed (UK: Individual, Company, Trade Union, ...)"),
+    FieldSpec(name: "received_date", type: .date, kinds: [.receipt], summary: "the date the donation was received (UK)"),
+    FieldSpec(name: "accepted_date", type: .date, kinds: [.receipt], summary: "the date the donation was accepted (UK)"),
+  ]
+
+  private static let byName: [String: FieldID] = {
+    var table: [String: FieldID] = [:]
+    for (index, field) in fields.enumerated() { table[field.name] = index }
+    return table
+  }()
+
+  public static func id(named name: String) -> FieldID? { byName[name] }
+
+  public static func spec(_ id: FieldID) -> FieldSpec { fields[id] }
+
+  public static var count: Int { fields.count }
+}
+
+/// Where a record came from: enough to find it again and to cite it.
+public struct Provenance: Hashable, Sendable {
+  /// The path of the filing as given on the command line.
+  public let file: String
+  /// The physical line (1-based) on which the record starts.
+  public let line: Int
+
+  public init(file: String, line: Int) {
+    self.file = file
+    self.line = line
+  }
+}
+
+/// One receipt or disbursement in canonical form.
+public struct Record: Sendable {
+  public let kind: RecordKind
+  public let provenance: Provenance
+  /// Indexed by `FieldID`; `.missing` where the filing has no value.
+  public var values: [Value]
+
+  public init(kind: RecordKind, provenance: Provenance, values: [Value]? = nil) {
+    self.kind = kind
+    self.provenance = provenance
+    self.values = values ?? Array(repeating: .missing, count: CanonicalSchema.count)
+  }
+
+  public subscript(field: FieldID) -> Value {
+    get { values[field] }
+    set { values[field] = newValue }
+  }
+
+  public subscript(name: String) -> Value {
+    guard let id = CanonicalSchema.id(named: name) else { return .missing }
+    return values[id]
+  }
+
+  /// The transaction id, when the format has one.
+  public var transactionID: String? {
+    if case .string(let id) = self["transaction_id"] { return id }
+    return nil
+  }
+}
