@@ -110,7 +110,9 @@ public enum DateFormat: String, CaseIterable, Sendable {
     return Int(s)
   }
 
-  private static func fields(_ s: Substring, separator: Character, widths: [Int], flexible: Bool) -> [Int] {
+  private static func fields(_ s: Substring, separator: Character, widths: [Int], flexible: Bool)
+    -> [Int]
+  {
     let parts = s.split(separator: separator, omittingEmptySubsequences: false)
     guard parts.count == widths.count else { return [] }
     var result: [Int] = []

@@ -38,7 +38,9 @@ public final class SourceFile: Sendable {
     guard line >= 1 && line <= lineStarts.count else { return "" }
     let start = lineStarts[line - 1]
     var end = line < lineStarts.count ? lineStarts[line] : bytes.count
-    while end > start && (bytes[end - 1] == UInt8(ascii: "\n") || bytes[end - 1] == UInt8(ascii: "\r")) {
+    while end > start
+      && (bytes[end - 1] == UInt8(ascii: "\n") || bytes[end - 1] == UInt8(ascii: "\r"))
+    {
       end -= 1
     }
     return String(decoding: bytes[start..<end], as: UTF8.self)
@@ -124,7 +126,8 @@ public struct Diagnostic: Sendable, Hashable {
   }
 
   public static func == (a: Diagnostic, b: Diagnostic) -> Bool {
-    a.id == b.id && a.message == b.message && a.file == b.file && a.range == b.range && a.line == b.line
+    a.id == b.id && a.message == b.message && a.file == b.file && a.range == b.range
+      && a.line == b.line
       && a.column == b.column && a.hint == b.hint && a.severity == b.severity
   }
 
@@ -160,12 +163,25 @@ public struct Diagnostic: Sendable, Hashable {
   public func rendered() -> String {
     var out = "\(locationText): \(severity.rawValue)[\(id)]: \(message)"
     if let source, let range {
-      let (line, column) = source.lineAndColumn(of: range.start)
-      let text = source.lineText(line)
+      let (line, fullColumn) = source.lineAndColumn(of: range.start)
+      var text = source.lineText(line)
+      var column = fullColumn
       let gutter = String(line)
       let pad = String(repeating: " ", count: gutter.count)
       // The caret spans the range, clipped to the first line.
-      let (endLine, endColumn) = source.lineAndColumn(of: range.end)
+      let (endLine, fullEndColumn) = source.lineAndColumn(of: range.end)
+      var endColumn = fullEndColumn
+      // A very long line is shown as a window around the caret.
+      let window = 100
+      if text.count > window + 20 {
+        let first = max(0, column - 1 - window / 2)
+        let shown = String(text.dropFirst(first).prefix(window))
+        let cutEnd = first + window < text.count
+        text = (first > 0 ? "…" : "") + shown + (cutEnd ? "…" : "")
+        let shift = first - (first > 0 ? 1 : 0)
+        column -= shift
+        endColumn = min(endColumn - shift, text.count + 1)
+      }
       let lineLength = text.count
       let spanEnd = endLine == line ? max(endColumn, column + 1) : lineLength + 1
       let width = max(1, min(spanEnd, lineLength + 1) - column)
@@ -200,7 +216,9 @@ extension Array where Element == Diagnostic {
 /// "Did you mean" suggestions.
 public enum NearNames {
   /// The closest candidate to `name`, when it is close enough to be a plausible typo.
-  public static func suggestion(for name: String, among candidates: some Sequence<String>) -> String? {
+  public static func suggestion(for name: String, among candidates: some Sequence<String>)
+    -> String?
+  {
     let target = Array(name.lowercased())
     var best: (String, Int)?
     for candidate in candidates {
@@ -241,3 +259,6 @@ public enum NearNames {
     return previous[b.count]
   }
 }
+
+/// A diagnostic can be thrown where one problem stops a step (an unreadable file).
+extension Diagnostic: Error {}

@@ -100,15 +100,20 @@ public enum MoneyError: Error, Equatable, Sendable, CustomStringConvertible {
 
 extension Money {
   public func adding(_ other: Money) -> Result<Money, MoneyError> {
-    guard currency == other.currency else { return .failure(.currencyMismatch(currency, other.currency)) }
+    guard currency == other.currency else {
+      return .failure(.currencyMismatch(currency, other.currency))
+    }
     let (sum, overflow) = minorUnits.addingReportingOverflow(other.minorUnits)
     return overflow ? .failure(.overflow) : .success(Money(minorUnits: sum, currency: currency))
   }
 
   public func subtracting(_ other: Money) -> Result<Money, MoneyError> {
-    guard currency == other.currency else { return .failure(.currencyMismatch(currency, other.currency)) }
+    guard currency == other.currency else {
+      return .failure(.currencyMismatch(currency, other.currency))
+    }
     let (difference, overflow) = minorUnits.subtractingReportingOverflow(other.minorUnits)
-    return overflow ? .failure(.overflow) : .success(Money(minorUnits: difference, currency: currency))
+    return overflow
+      ? .failure(.overflow) : .success(Money(minorUnits: difference, currency: currency))
   }
 
   public func multiplied(by factor: Int64) -> Result<Money, MoneyError> {
@@ -117,7 +122,8 @@ extension Money {
   }
 
   public func negated() -> Result<Money, MoneyError> {
-    minorUnits == .min ? .failure(.overflow) : .success(Money(minorUnits: -minorUnits, currency: currency))
+    minorUnits == .min
+      ? .failure(.overflow) : .success(Money(minorUnits: -minorUnits, currency: currency))
   }
 
   /// Orders two amounts of the same currency; nil when the currencies differ.
@@ -135,7 +141,8 @@ public enum MoneyParser {
   /// two decimal places are kept; more are accepted only when the extra digits are zeros
   /// (`12.500`), so no amount is ever rounded. Exponents, `NaN` and `inf` are refused.
   /// A currency symbol in the text must agree with `currency`.
-  public static func parse(_ text: Substring, currency: Currency) -> Result<Money, MoneyParseError> {
+  public static func parse(_ text: Substring, currency: Currency) -> Result<Money, MoneyParseError>
+  {
     var s = text.drop(while: { $0 == " " || $0 == "\t" })
     while let last = s.last, last == " " || last == "\t" { s = s.dropLast() }
     if s.isEmpty { return .failure(.empty) }
@@ -184,7 +191,11 @@ public enum MoneyParser {
     var cents: Int64 = 0
     for (index, ch) in fractionPart.enumerated() {
       guard let digit = ch.wholeNumberValue, ch.isASCII else { return .failure(.notANumber) }
-      if index == 0 { cents += Int64(digit) * 10 } else if index == 1 { cents += Int64(digit) } else if digit != 0 {
+      if index == 0 {
+        cents += Int64(digit) * 10
+      } else if index == 1 {
+        cents += Int64(digit)
+      } else if digit != 0 {
         return .failure(.tooPrecise)
       }
     }

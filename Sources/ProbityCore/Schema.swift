@@ -25,18 +25,43 @@ public enum CanonicalSchema {
   private static let both: Set<RecordKind> = [.receipt, .disbursement]
 
   public static let fields: [FieldSpec] = [
-    FieldSpec(name: "filer_id", type: .string, kinds: both, summary: "the filing committee's id (FEC C00123456, EC RegulatedEntityId)"),
-    FieldSpec(name: "filer_name", type: .string, kinds: both, summary: "the filing committee's or regulated entity's name"),
-    FieldSpec(name: "committee_type", type: .string, kinds: both, summary: "the filer's committee type (FEC: H, S, P candidate committees; Q, N PACs; X, Y parties; O super PAC)"),
-    FieldSpec(name: "form_type", type: .string, kinds: both, summary: "the line or schedule the record came from (SA11AI, SB17, ...)"),
-    FieldSpec(name: "transaction_id", type: .string, kinds: both, summary: "the filer's id for this transaction"),
-    FieldSpec(name: "back_reference", type: .string, kinds: both, summary: "the transaction id this record points back to (refunds, redesignations, memos)"),
-    FieldSpec(name: "entity_type", type: .string, kinds: both, summary: "who the other party is (FEC: IND, ORG, PAC, PTY, CCM, COM, CAN)"),
-    FieldSpec(name: "name", type: .string, kinds: both, summary: "the other party's full name as filed; built from the name parts when only they are mapped"),
-    FieldSpec(name: "organization_name", type: .string, kinds: both, summary: "the other party's name when it is an organisation"),
-    FieldSpec(name: "last_name", type: .string, kinds: both, summary: "an individual's family name"),
-    FieldSpec(name: "first_name", type: .string, kinds: both, summary: "an individual's given name"),
-    FieldSpec(name: "middle_name", type: .string, kinds: both, summary: "an individual's middle name or initial"),
+    FieldSpec(
+      name: "filer_id", type: .string, kinds: both,
+      summary: "the filing committee's id (FEC C00123456, EC RegulatedEntityId)"),
+    FieldSpec(
+      name: "filer_name", type: .string, kinds: both,
+      summary: "the filing committee's or regulated entity's name"),
+    FieldSpec(
+      name: "committee_type", type: .string, kinds: both,
+      summary:
+        "the filer's committee type (FEC: H, S, P candidate committees; Q, N PACs; X, Y parties; O super PAC)"
+    ),
+    FieldSpec(
+      name: "form_type", type: .string, kinds: both,
+      summary: "the line or schedule the record came from (SA11AI, SB17, ...)"),
+    FieldSpec(
+      name: "transaction_id", type: .string, kinds: both,
+      summary: "the filer's id for this transaction"),
+    FieldSpec(
+      name: "back_reference", type: .string, kinds: both,
+      summary: "the transaction id this record points back to (refunds, redesignations, memos)"),
+    FieldSpec(
+      name: "entity_type", type: .string, kinds: both,
+      summary: "who the other party is (FEC: IND, ORG, PAC, PTY, CCM, COM, CAN)"),
+    FieldSpec(
+      name: "name", type: .string, kinds: both,
+      summary:
+        "the other party's full name as filed; built from the name parts when only they are mapped"),
+    FieldSpec(
+      name: "organization_name", type: .string, kinds: both,
+      summary: "the other party's name when it is an organisation"),
+    FieldSpec(
+      name: "last_name", type: .string, kinds: both, summary: "an individual's family name"),
+    FieldSpec(
+      name: "first_name", type: .string, kinds: both, summary: "an individual's given name"),
+    FieldSpec(
+      name: "middle_name", type: .string, kinds: both,
+      summary: "an individual's middle name or initial"),
     FieldSpec(name: "prefix", type: .string, kinds: both, summary: "name prefix (MR, DR, ...)"),
     FieldSpec(name: "suffix", type: .string, kinds: both, summary: "name suffix (JR, III, ...)"),
     FieldSpec(name: "street1", type: .string, kinds: both, summary: "street address, first line"),
@@ -45,21 +70,47 @@ public enum CanonicalSchema {
     FieldSpec(name: "state", type: .string, kinds: both, summary: "state or region"),
     FieldSpec(name: "zip", type: .string, kinds: both, summary: "ZIP code or postcode as filed"),
     FieldSpec(name: "country", type: .string, kinds: both, summary: "country"),
-    FieldSpec(name: "employer", type: .string, kinds: [.receipt], summary: "a contributing individual's employer"),
-    FieldSpec(name: "occupation", type: .string, kinds: [.receipt], summary: "a contributing individual's occupation"),
-    FieldSpec(name: "date", type: .date, kinds: both, summary: "the date of the receipt or disbursement"),
+    FieldSpec(
+      name: "employer", type: .string, kinds: [.receipt],
+      summary: "a contributing individual's employer"),
+    FieldSpec(
+      name: "occupation", type: .string, kinds: [.receipt],
+      summary: "a contributing individual's occupation"),
+    FieldSpec(
+      name: "date", type: .date, kinds: both, summary: "the date of the receipt or disbursement"),
     FieldSpec(name: "amount", type: .money, kinds: both, summary: "the amount of this transaction"),
-    FieldSpec(name: "aggregate", type: .money, kinds: both, summary: "the aggregate the filer reported with it (FEC: cycle-to-date for candidate committees, calendar-year for PACs and parties)"),
-    FieldSpec(name: "election_code", type: .string, kinds: both, summary: "election designation as filed (P2024, G2024, ...)"),
-    FieldSpec(name: "election_other_description", type: .string, kinds: both, summary: "description of an 'O' (other) election designation"),
-    FieldSpec(name: "memo", type: .boolean, kinds: both, summary: "true for a memo entry (not money received or spent)"),
+    FieldSpec(
+      name: "aggregate", type: .money, kinds: both,
+      summary:
+        "the aggregate the filer reported with it (FEC: cycle-to-date for candidate committees, calendar-year for PACs and parties)"
+    ),
+    FieldSpec(
+      name: "election_code", type: .string, kinds: both,
+      summary: "election designation as filed (P2024, G2024, ...)"),
+    FieldSpec(
+      name: "election_other_description", type: .string, kinds: both,
+      summary: "description of an 'O' (other) election designation"),
+    FieldSpec(
+      name: "memo", type: .boolean, kinds: both,
+      summary: "true for a memo entry (not money received or spent)"),
     FieldSpec(name: "memo_text", type: .string, kinds: both, summary: "the memo text"),
-    FieldSpec(name: "payment_method", type: .string, kinds: both, summary: "how the money moved (cash, check, card, ...), lower case as mapped"),
-    FieldSpec(name: "purpose", type: .string, kinds: [.disbursement], summary: "purpose of a disbursement"),
-    FieldSpec(name: "donor_committee_id", type: .string, kinds: [.receipt], summary: "the contributing committee's id, when a committee gave"),
-    FieldSpec(name: "donor_status", type: .string, kinds: [.receipt], summary: "the donor's status as filed (UK: Individual, Company, Trade Union, ...)"),
-    FieldSpec(name: "received_date", type: .date, kinds: [.receipt], summary: "the date the donation was received (UK)"),
-    FieldSpec(name: "accepted_date", type: .date, kinds: [.receipt], summary: "the date the donation was accepted (UK)"),
+    FieldSpec(
+      name: "payment_method", type: .string, kinds: both,
+      summary: "how the money moved (cash, check, card, ...), lower case as mapped"),
+    FieldSpec(
+      name: "purpose", type: .string, kinds: [.disbursement], summary: "purpose of a disbursement"),
+    FieldSpec(
+      name: "donor_committee_id", type: .string, kinds: [.receipt],
+      summary: "the contributing committee's id, when a committee gave"),
+    FieldSpec(
+      name: "donor_status", type: .string, kinds: [.receipt],
+      summary: "the donor's status as filed (UK: Individual, Company, Trade Union, ...)"),
+    FieldSpec(
+      name: "received_date", type: .date, kinds: [.receipt],
+      summary: "the date the donation was received (UK)"),
+    FieldSpec(
+      name: "accepted_date", type: .date, kinds: [.receipt],
+      summary: "the date the donation was accepted (UK)"),
   ]
 
   private static let byName: [String: FieldID] = {

@@ -1,0 +1,157 @@
+import ProbityCore
+import ProbityLanguage
+
+/// The value each node of an expression took on one record: `nil` for a node that was
+/// not evaluated (the other side of a short-circuited `and`, `or` or `??`).
+public struct Trace: Sendable {
+  public let program: ExprProgram
+  public let values: [Value?]
+
+  /// The fields and parameters the expression read, with their values, in source order
+  /// and without repeats. A table parameter shows the entry it used: `limit[2024]`.
+  public var inputs: [(name: String, value: Value)] {
+    var seen: Set<String> = []
+    var result: [(name: String, value: Value, start: Int)] = []
+    for (index, node) in program.nodes.enumerated() {
+      guard let value = values[index] else { continue }
+      let name: String
+      switch node.op {
+      case .field(let field):
+        name = CanonicalSchema.spec(field).name
+      case .parameter:
+        name = node.text
+      case .lookup:
+        guard let keyIndex = node.children.first, let key = values[keyIndex] else { continue }
+        let base = node.text.prefix { $0 != "[" }
+        name = "\(base)[\(key.plainText)]"
+      default:
+        continue
+      }
+      if seen.insert(name).inserted { result.append((name, value, node.range.start)) }
+    }
+    return result.sorted { $0.start < $1.start }.map { ($0.name, $0.value) }
+  }
+
+  /// The record fields the expression read that were missing.
+  public var missingFields: [String] {
+    var names: [String] = []
+    for (index, node) in program.nodes.enumerated() {
+      if case .field(let field) = node.op, let value = values[index], value.isMissing {
+        let name = CanonicalSchema.spec(field).name
+        if !names.contains(name) { names.append(name) }
+      }
+    }
+    return names
+  }
+}
+
+/// Evaluates compiled expressions on records, recording a trace. One evaluator per
+/// thread; the rule set it reads is immutable and shared.
+public struct Evaluator {
+  public let ruleSet: CompiledRuleSet
+  private var scratch: [Value?] = []
+
+  public init(ruleSet: CompiledRuleSet) {
+    self.ruleSet = ruleSet
+  }
+
+  /// Evaluates `program` on `record`. The trace holds every node's value.
+  public mutating func evaluate(_ program: ExprProgram, on record: Record) -> (
+    result: Result<Value, EvaluationFailure>, trace: Trace
+  ) {
+    scratch.removeAll(keepingCapacity: true)
+    scratch.append(contentsOf: repeatElement(nil, count: program.nodes.count))
+    let result = evaluate(program.root, program.nodes, record)
+    return (result, Trace(program: program, values: scratch))
+  }
+
+  private mutating func evaluate(_ index: Int, _ nodes: [ExprNode], _ record: Record) -> Result<
+    Value, EvaluationFailure
+  > {
+    let node = nodes[index]
+    let result: Result<Value, EvaluationFailure>
+    switch node.op {
+    case .constant(let value):
+      result = .success(value)
+    case .field(let field):
+      result = .success(record[field])
+    case .parameter(let parameter):
+      result = .success(ruleSet.parameters[parameter].lookup(.missing))
+    case .lookup(let parameter):
+      switch evaluate(node.children[0], nodes, record) {
+      case .success(let key): result = .success(ruleSet.parameters[parameter].lookup(key))
+      case .failure(let failure): result = .failure(failure)
+      }
+    case .and, .or:
+      // Kleene logic: false and x = false; true or x = true; otherwise missing wins.
+      let decisive = node.op.isAnd ? false : true
+      switch evaluate(node.children[0], nodes, record) {
+      case .failure(let failure):
+        result = .failure(failure)
+      case .success(let left):
+        if case .boolean(let b) = left, b == decisive {
+          result = .success(.boolean(decisive))
+        } else {
+          switch evaluate(node.children[1], nodes, record) {
+          case .failure(let failure): result = .failure(failure)
+          case .success(let right):
+            if case .boolean(let b) = right, b == decisive {
+              result = .success(.boolean(decisive))
+            } else if left.isMissing || right.isMissing {
+              result = .success(.missing)
+            } else {
+              result = .success(.boolean(!decisive))
+            }
+          }
+        }
+      }
+    case .coalesce:
+      switch evaluate(node.children[0], nodes, record) {
+      case .failure(let failure): result = .failure(failure)
+      case .success(let left):
+        result = left.isMissing ? evaluate(node.children[1], nodes, record) : .success(left)
+      }
+    default:
+      var arguments: [Value] = []
+      arguments.reserveCapacity(node.children.count)
+      var failure: EvaluationFailure?
+      for child in node.children {
+        switch evaluate(child, nodes, record) {
+        case .success(let value): arguments.append(value)
+        case .failure(let f): failure = f
+        }
+        if failure != nil { break }
+      }
+      if let failure {
+        result = .failure(failure)
+      } else {
+        result = Semantics.apply(node.op, arguments)
+      }
+    }
+    if case .success(let value) = result { scratch[index] = value }
+    return result
+  }
+
+  /// The text of a template with each hole's value; a missing value reads "missing".
+  public mutating func render(_ template: CompiledTemplate, on record: Record) -> String {
+    var out = ""
+    for part in template.parts {
+      switch part {
+      case .text(let text): out += text
+      case .hole(let program):
+        switch evaluate(program, on: record).result {
+        case .success(let value): out += value.plainText
+        case .failure(let failure): out += "(\(failure.message))"
+        }
+      }
+    }
+    return out
+  }
+}
+
+extension Operation {
+  fileprivate var isAnd: Bool {
+    if case .and = self { return true }
+    return false
+  }
+}

@@ -1,0 +1,316 @@
+import ProbityCore
+
+/// The functions of the rule language. docs/language.md documents each.
+public enum Builtin: Sendable {
+  case upper, lower, trim, length
+  case startsWith, endsWith, contains
+  case matches(CompiledRegex)
+  case year, month, daysBetween, addDays
+  case present, isMissing, blank
+  case abs
+  case electionYear
+
+  /// Name, parameter types (nil: any type) and result type, for the checker and docs.
+  public struct Signature: Sendable {
+    public let name: String
+    public let parameters: [ValueType?]
+    public let result: ValueType
+    public let summary: String
+    /// Whether the function answers for missing arguments instead of passing missing on.
+    public let totalOnMissing: Bool
+  }
+
+  public static let signatures: [Signature] = [
+    Signature(
+      name: "upper", parameters: [.string], result: .string, summary: "the string in upper case",
+      totalOnMissing: false),
+    Signature(
+      name: "lower", parameters: [.string], result: .string, summary: "the string in lower case",
+      totalOnMissing: false),
+    Signature(
+      name: "trim", parameters: [.string], result: .string,
+      summary: "the string without leading and trailing white space", totalOnMissing: false),
+    Signature(
+      name: "length", parameters: [.string], result: .integer, summary: "the number of characters",
+      totalOnMissing: false),
+    Signature(
+      name: "starts_with", parameters: [.string, .string], result: .boolean,
+      summary: "whether the first string starts with the second", totalOnMissing: false),
+    Signature(
+      name: "ends_with", parameters: [.string, .string], result: .boolean,
+      summary: "whether the first string ends with the second", totalOnMissing: false),
+    Signature(
+      name: "contains", parameters: [.string, .string], result: .boolean,
+      summary: "whether the first string contains the second", totalOnMissing: false),
+    Signature(
+      name: "matches", parameters: [.string, .string], result: .boolean,
+      summary:
+        "whether the regular expression (a string literal) matches anywhere in the string; anchor it with ^ and $",
+      totalOnMissing: false),
+    Signature(
+      name: "year", parameters: [.date], result: .integer, summary: "the year of a date",
+      totalOnMissing: false),
+    Signature(
+      name: "month", parameters: [.date], result: .integer, summary: "the month of a date, 1 to 12",
+      totalOnMissing: false),
+    Signature(
+      name: "days_between", parameters: [.date, .date], result: .integer,
+      summary: "days from the first date to the second (negative when the second is earlier)",
+      totalOnMissing: false),
+    Signature(
+      name: "add_days", parameters: [.date, .integer], result: .date,
+      summary: "the date a number of days later (earlier when negative)", totalOnMissing: false),
+    Signature(
+      name: "present", parameters: [nil], result: .boolean,
+      summary: "true when the value is not missing; never missing itself", totalOnMissing: true),
+    Signature(
+      name: "missing", parameters: [nil], result: .boolean,
+      summary: "true when the value is missing; never missing itself", totalOnMissing: true),
+    Signature(
+      name: "blank", parameters: [.string], result: .boolean,
+      summary: "true when the string is missing or only white space; never missing itself",
+      totalOnMissing: true),
+    Signature(
+      name: "abs", parameters: [.money], result: .money, summary: "the amount without its sign",
+      totalOnMissing: false),
+    Signature(
+      name: "election_year", parameters: [.string], result: .integer,
+      summary:
+        "the year of an FEC election designation (P2024 gives 2024); missing when the designation is malformed",
+      totalOnMissing: false),
+  ]
+
+  public static func signature(named name: String) -> Signature? {
+    signatures.first { $0.name == name }
+  }
+
+  public var name: String {
+    switch self {
+    case .upper: return "upper"
+    case .lower: return "lower"
+    case .trim: return "trim"
+    case .length: return "length"
+    case .startsWith: return "starts_with"
+    case .endsWith: return "ends_with"
+    case .contains: return "contains"
+    case .matches: return "matches"
+    case .year: return "year"
+    case .month: return "month"
+    case .daysBetween: return "days_between"
+    case .addDays: return "add_days"
+    case .present: return "present"
+    case .isMissing: return "missing"
+    case .blank: return "blank"
+    case .abs: return "abs"
+    case .electionYear: return "election_year"
+    }
+  }
+
+  /// The builtin for a name; `matches` is made by the checker with its regex.
+  static func simple(named name: String) -> Builtin? {
+    switch name {
+    case "upper": return .upper
+    case "lower": return .lower
+    case "trim": return .trim
+    case "length": return .length
+    case "starts_with": return .startsWith
+    case "ends_with": return .endsWith
+    case "contains": return .contains
+    case "year": return .year
+    case "month": return .month
+    case "days_between": return .daysBetween
+    case "add_days": return .addDays
+    case "present": return .present
+    case "missing": return .isMissing
+    case "blank": return .blank
+    case "abs": return .abs
+    case "election_year": return .electionYear
+    default: return nil
+    }
+  }
+}
+
+/// Why an expression could not be evaluated on a record. Not the same as missing: an
+/// evaluation failure is reported, never taken as true or false.
+public struct EvaluationFailure: Error, Sendable, Equatable {
+  public let message: String
+
+  public init(message: String) { self.message = message }
+}
+
+/// The meaning of each operation on values: shared by the engine and by the checker's
+/// constant folding, so that a parameter's value and a record's value are computed by
+/// the same code.
+public enum Semantics {
+  /// Applies a strict operation (one that is missing when any operand is missing).
+  public static func apply(_ op: Operation, _ args: [Value]) -> Result<Value, EvaluationFailure> {
+    switch op {
+    case .not:
+      if case .boolean(let b) = args[0] { return .success(.boolean(!b)) }
+      return .success(.missing)
+    case .negate:
+      switch args[0] {
+      case .integer(let i):
+        return i == .min
+          ? .failure(EvaluationFailure(message: "integer overflow")) : .success(.integer(-i))
+      case .money(let m): return money(m.negated())
+      default: return .success(.missing)
+      }
+    case .compare(let comparison):
+      if let mismatch = currencyCheck(args[0], args[1]) { return .failure(mismatch) }
+      return .success(compare(comparison, args[0], args[1]))
+    case .member(let negated):
+      guard !args[0].isMissing, case .list(let items) = args[1] else { return .success(.missing) }
+      let found = items.contains(args[0])
+      return .success(.boolean(negated ? !found : found))
+    case .arithmetic(let arithmetic):
+      return arithmeticResult(arithmetic, args[0], args[1])
+    case .list:
+      return .success(.list(args))
+    case .call(let builtin):
+      return call(builtin, args)
+    case .constant(let v):
+      return .success(v)
+    case .field, .parameter, .lookup, .and, .or, .coalesce:
+      return .failure(EvaluationFailure(message: "internal: \(op) is not a strict operation"))
+    }
+  }
+
+  private static func money(_ result: Result<Money, MoneyError>) -> Result<Value, EvaluationFailure>
+  {
+    switch result {
+    case .success(let m): return .success(.money(m))
+    case .failure(let e): return .failure(EvaluationFailure(message: e.description))
+    }
+  }
+
+  static func compare(_ op: ComparisonOperator, _ a: Value, _ b: Value) -> Value {
+    let order: Int?
+    switch (a, b) {
+    case (.missing, _), (_, .missing): return .missing
+    case (.integer(let x), .integer(let y)): order = x < y ? -1 : (x == y ? 0 : 1)
+    case (.money(let x), .money(let y)):
+      guard let o = x.compare(y) else { return .missing }
+      order = o
+    case (.date(let x), .date(let y)): order = x < y ? -1 : (x == y ? 0 : 1)
+    case (.string(let x), .string(let y)): order = x < y ? -1 : (x == y ? 0 : 1)
+    case (.boolean(let x), .boolean(let y)): order = x == y ? 0 : (x ? 1 : -1)
+    default: order = a == b ? 0 : nil
+    }
+    guard let order else { return .missing }
+    switch op {
+    case .equal: return .boolean(order == 0)
+    case .notEqual: return .boolean(order != 0)
+    case .less: return .boolean(order < 0)
+    case .lessEqual: return .boolean(order <= 0)
+    case .greater: return .boolean(order > 0)
+    case .greaterEqual: return .boolean(order >= 0)
+    }
+  }
+
+  /// Currency mismatch between two amounts is a failure, not missing: a rule must not
+  /// quietly pass because a filing is in another currency than its limits.
+  static func currencyCheck(_ a: Value, _ b: Value) -> EvaluationFailure? {
+    if case .money(let x) = a, case .money(let y) = b, x.currency != y.currency {
+      return EvaluationFailure(
+        message: "cannot compare or combine \(x.currency) and \(y.currency) amounts (\(x) and \(y))"
+      )
+    }
+    return nil
+  }
+
+  private static func arithmeticResult(_ op: ArithmeticOperator, _ a: Value, _ b: Value) -> Result<
+    Value, EvaluationFailure
+  > {
+    switch (op, a, b) {
+    case (_, .missing, _), (_, _, .missing): return .success(.missing)
+    case (.add, .money(let x), .money(let y)): return money(x.adding(y))
+    case (.subtract, .money(let x), .money(let y)): return money(x.subtracting(y))
+    case (.multiply, .money(let x), .integer(let n)), (.multiply, .integer(let n), .money(let x)):
+      return money(x.multiplied(by: n))
+    case (.add, .integer(let x), .integer(let y)): return integer(x.addingReportingOverflow(y))
+    case (.subtract, .integer(let x), .integer(let y)):
+      return integer(x.subtractingReportingOverflow(y))
+    case (.multiply, .integer(let x), .integer(let y)):
+      return integer(x.multipliedReportingOverflow(by: y))
+    default:
+      return .failure(EvaluationFailure(message: "cannot apply \(op.rawValue) to \(a) and \(b)"))
+    }
+  }
+
+  private static func integer(_ r: (partialValue: Int64, overflow: Bool)) -> Result<
+    Value, EvaluationFailure
+  > {
+    r.overflow
+      ? .failure(EvaluationFailure(message: "integer overflow"))
+      : .success(.integer(r.partialValue))
+  }
+
+  private static func call(_ builtin: Builtin, _ args: [Value]) -> Result<Value, EvaluationFailure>
+  {
+    switch builtin {
+    case .present: return .success(.boolean(!args[0].isMissing))
+    case .isMissing: return .success(.boolean(args[0].isMissing))
+    case .blank:
+      if case .string(let s) = args[0] { return .success(.boolean(s.allSatisfy(\.isWhitespace))) }
+      return .success(.boolean(true))
+    default:
+      break
+    }
+    if args.contains(where: \.isMissing) { return .success(.missing) }
+    switch (builtin, args.first) {
+    case (.upper, .string(let s)): return .success(.string(s.uppercased()))
+    case (.lower, .string(let s)): return .success(.string(s.lowercased()))
+    case (.trim, .string(let s)): return .success(.string(s.trimmingWhitespace()))
+    case (.length, .string(let s)): return .success(.integer(Int64(s.count)))
+    case (.startsWith, .string(let s)):
+      if case .string(let p) = args[1] { return .success(.boolean(s.hasPrefix(p))) }
+    case (.endsWith, .string(let s)):
+      if case .string(let p) = args[1] { return .success(.boolean(s.hasSuffix(p))) }
+    case (.contains, .string(let s)):
+      if case .string(let p) = args[1] { return .success(.boolean(p.isEmpty || s.contains(p))) }
+    case (.matches(let regex), .string(let s)): return .success(.boolean(regex.matches(s)))
+    case (.year, .date(let d)): return .success(.integer(Int64(d.year)))
+    case (.month, .date(let d)): return .success(.integer(Int64(d.month)))
+    case (.daysBetween, .date(let d1)):
+      if case .date(let d2) = args[1] {
+        return .success(.integer(Int64(d2.dayNumber - d1.dayNumber)))
+      }
+    case (.addDays, .date(let d)):
+      if case .integer(let n) = args[1], n.magnitude < 3_650_000,
+        let result = d.adding(days: Int(n))
+      {
+        return .success(.date(result))
+      }
+      return .failure(EvaluationFailure(message: "date out of range"))
+    case (.abs, .money(let m)): return m.isNegative ? money(m.negated()) : .success(.money(m))
+    case (.electionYear, .string(let s)):
+      return .success(electionYear(s).map { .integer($0) } ?? .missing)
+    default:
+      break
+    }
+    return .failure(EvaluationFailure(message: "internal: \(builtin.name) applied to \(args)"))
+  }
+
+  /// The year of a well-formed FEC election designation: one of G P R S C E O, then
+  /// four digits.
+  static func electionYear(_ code: String) -> Int64? {
+    let scalars = Array(code.unicodeScalars)
+    guard scalars.count == 5, "GPRSCEO".unicodeScalars.contains(scalars[0]) else { return nil }
+    var year: Int64 = 0
+    for s in scalars.dropFirst() {
+      guard s.value >= 48 && s.value <= 57 else { return nil }
+      year = year * 10 + Int64(s.value - 48)
+    }
+    return year
+  }
+}
+
+extension String {
+  func trimmingWhitespace() -> String {
+    var s = Substring(self)
+    while let f = s.first, f.isWhitespace { s = s.dropFirst() }
+    while let l = s.last, l.isWhitespace { s = s.dropLast() }
+    return String(s)
+  }
+}

@@ -1,0 +1,330 @@
+import ProbityCore
+
+/// Type-checks parsed rule files and compiles them into a `CompiledRuleSet`.
+///
+/// Reports every problem it finds, each at its source range; on error it still checks
+/// the rest (an expression whose type is unknown is not reported again).
+public struct RulePackCompiler {
+  /// Compiles the given files as one pack. `imports` name files by their path relative
+  /// to the importing file's folder; each must be among `sources`.
+  public static func compile(sources: [SourceFile]) -> (
+    ruleSet: CompiledRuleSet?, diagnostics: [Diagnostic]
+  ) {
+    var diagnostics: [Diagnostic] = []
+    var syntaxes: [FileSyntax] = []
+    for source in sources {
+      let (syntax, parseDiagnostics) = Parser.parse(source)
+      syntaxes.append(syntax)
+      diagnostics.append(contentsOf: parseDiagnostics)
+    }
+    var compiler = RulePackCompiler(syntaxes: syntaxes)
+    compiler.run()
+    diagnostics.append(contentsOf: compiler.diagnostics)
+    let sorted = diagnostics.sortedForDisplay()
+    if sorted.hasErrors { return (nil, sorted) }
+    return (
+      CompiledRuleSet(rules: compiler.rules, parameters: compiler.parameters, files: sources),
+      sorted
+    )
+  }
+
+  /// Compiles one standalone expression, seeing every parameter of `ruleSet` (tests,
+  /// and tools that evaluate an ad-hoc expression against a pack).
+  public static func compileExpression(
+    _ source: SourceFile, kinds: [RecordKind], ruleSet: CompiledRuleSet?
+  ) -> (program: ExprProgram?, diagnostics: [Diagnostic]) {
+    let (expr, parseDiagnostics) = Parser.parseExpression(source)
+    if parseDiagnostics.hasErrors { return (nil, parseDiagnostics) }
+    let parameters = ruleSet?.parameters ?? []
+    let scope = Dictionary(
+      parameters.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { a, _ in a })
+    var builder = ProgramBuilder(source: source, scope: scope, kinds: kinds, constant: false)
+    let typed = builder.compile(expr, parameters: parameters)
+    guard let typed, !builder.diagnostics.hasErrors else { return (nil, builder.diagnostics) }
+    return (
+      ExprProgram(nodes: builder.nodes, root: typed.node, file: source.path), builder.diagnostics
+    )
+  }
+
+  private let syntaxes: [FileSyntax]
+  private var diagnostics: [Diagnostic] = []
+  private var parameters: [CompiledParameter] = []
+  private var rules: [CompiledRule] = []
+  /// For each file, the parameters it can name.
+  private var scopes: [[String: Int]] = []
+  /// Parameter index → (file index, declaration), for parameters that checked.
+  private var declarations: [(file: Int, decl: ParamDecl)] = []
+
+  private init(syntaxes: [FileSyntax]) {
+    self.syntaxes = syntaxes
+  }
+
+  private mutating func error(
+    _ message: LanguageMessage, _ source: SourceFile, _ range: SourceRange, hint: String? = nil
+  ) {
+    diagnostics.append(
+      Diagnostic(id: message.id, message: message.text, source: source, range: range, hint: hint))
+  }
+
+  static func normalize(_ path: String) -> String {
+    var parts: [Substring] = []
+    for part in path.split(separator: "/", omittingEmptySubsequences: true) {
+      if part == "." { continue }
+      if part == "..", let last = parts.last, last != ".." {
+        parts.removeLast()
+      } else {
+        parts.append(part)
+      }
+    }
+    return (path.hasPrefix("/") ? "/" : "") + parts.joined(separator: "/")
+  }
+
+  static func directory(of path: String) -> String {
+    guard let slash = path.lastIndex(of: "/") else { return "" }
+    return String(path[..<slash])
+  }
+
+  static func resolve(_ importPath: String, from file: String) -> String {
+    let dir = directory(of: file)
+    return normalize(dir.isEmpty || importPath.hasPrefix("/") ? importPath : dir + "/" + importPath)
+  }
+
+  private mutating func run() {
+    // 1. Parameters: compile each one's value in a constant context.
+    var ownParams: [[String: Int]] = []
+    for (fileIndex, syntax) in syntaxes.enumerated() {
+      var own: [String: Int] = [:]
+      for decl in syntax.params {
+        if let existing = own[decl.name] {
+          let site = parameters[existing].site
+          error(
+            .duplicateParameter(decl.name), syntax.source, decl.nameRange,
+            hint: "first defined at \(site.file):\(site.line):\(site.column)")
+          continue
+        }
+        if CanonicalSchema.id(named: decl.name) != nil {
+          error(
+            .duplicateParameter(decl.name), syntax.source, decl.nameRange,
+            hint: "'\(decl.name)' is a record field; give the parameter another name")
+          continue
+        }
+        guard let compiled = compileParameter(decl, in: syntax.source) else { continue }
+        own[decl.name] = parameters.count
+        parameters.append(compiled)
+        declarations.append((fileIndex, decl))
+      }
+      ownParams.append(own)
+    }
+    // 2. Scopes: a file sees its own parameters and those of the files it imports.
+    let indexByPath = Dictionary(
+      syntaxes.enumerated().map { (RulePackCompiler.normalize($0.element.source.path), $0.offset) },
+      uniquingKeysWith: { a, _ in a })
+    for (fileIndex, syntax) in syntaxes.enumerated() {
+      var scope = ownParams[fileIndex]
+      for decl in syntax.imports {
+        let resolved = RulePackCompiler.resolve(decl.path, from: syntax.source.path)
+        guard let imported = indexByPath[resolved] else {
+          let known = indexByPath.keys.map { ($0 as NSStringLike).lastComponent }
+          error(
+            .importNotFound(decl.path), syntax.source, decl.range,
+            hint: NearNames.hint(for: (decl.path as NSStringLike).lastComponent, among: known)
+              ?? "imports are relative to this file's folder and must be in the rule pack")
+          continue
+        }
+        for (name, index) in ownParams[imported] where imported != fileIndex {
+          if let mine = scope[name], mine != index {
+            let site = parameters[mine].site
+            error(
+              .duplicateParameter(name), syntax.source, decl.range,
+              hint: "'\(name)' is defined both in \(decl.path) and at \(site.file):\(site.line)")
+            continue
+          }
+          scope[name] = index
+        }
+      }
+      scopes.append(scope)
+    }
+    // 3. Rules.
+    var ruleSites: [String: DeclarationSite] = [:]
+    for (fileIndex, syntax) in syntaxes.enumerated() {
+      for decl in syntax.rules {
+        let position = syntax.source.lineAndColumn(of: decl.idRange.start)
+        let site = DeclarationSite(
+          file: syntax.source.path, line: position.line, column: position.column)
+        if let first = ruleSites[decl.id] {
+          error(
+            .duplicateRuleID(decl.id), syntax.source, decl.idRange,
+            hint: "first used at \(first.file):\(first.line):\(first.column)")
+          continue
+        }
+        ruleSites[decl.id] = site
+        if let rule = compileRule(decl, site: site, fileIndex: fileIndex) { rules.append(rule) }
+      }
+    }
+  }
+
+  // MARK: Parameters
+
+  private mutating func compileParameter(_ decl: ParamDecl, in source: SourceFile)
+    -> CompiledParameter?
+  {
+    let position = source.lineAndColumn(of: decl.nameRange.start)
+    let site = DeclarationSite(file: source.path, line: position.line, column: position.column)
+    guard let type = decl.type else { return nil }
+    switch decl.body {
+    case .scalar(let expr):
+      guard let value = constantValue(expr, expected: type, source: source) else { return nil }
+      return CompiledParameter(name: decl.name, type: type, definition: .scalar(value), site: site)
+    case .table(let key, let entries):
+      if entries.isEmpty {
+        error(.emptyTable(decl.name), source, decl.nameRange)
+        return nil
+      }
+      var ok = true
+      var values: [Value] = []
+      for entry in entries {
+        if let value = constantValue(entry.value, expected: type, source: source) {
+          values.append(value)
+        } else {
+          ok = false
+          values.append(.missing)
+        }
+      }
+      switch key {
+      case .year:
+        var items: [(from: Int64, through: Int64, value: Value, range: SourceRange)] = []
+        for (entry, value) in zip(entries, values) {
+          guard case .years(let from, let through) = entry.key else { continue }
+          if through < from {
+            error(
+              .overlappingEntries(decl.name), source, entry.keyRange,
+              hint: "the range ends before it starts")
+            ok = false
+          }
+          items.append((from, through, value, entry.keyRange))
+        }
+        items.sort { $0.from < $1.from }
+        for (a, b) in zip(items, items.dropFirst()) where b.from <= a.through {
+          error(
+            .overlappingEntries(decl.name), source, b.range,
+            hint: "\(b.from) is already covered by \(a.from)..\(a.through)")
+          ok = false
+        }
+        guard ok else { return nil }
+        return CompiledParameter(
+          name: decl.name, type: type,
+          definition: .byYear(items.map { ($0.from, $0.through, $0.value) }), site: site)
+      case .date:
+        var items: [(from: CivilDate, through: CivilDate?, value: Value, range: SourceRange)] = []
+        for (entry, value) in zip(entries, values) {
+          guard case .dates(let from, let through) = entry.key else { continue }
+          if let through, through < from {
+            error(
+              .overlappingEntries(decl.name), source, entry.keyRange,
+              hint: "the range ends before it starts")
+            ok = false
+          }
+          items.append((from, through, value, entry.keyRange))
+        }
+        items.sort { $0.from < $1.from }
+        for (a, b) in zip(items, items.dropFirst()) {
+          if a.from == b.from || (a.through.map { b.from <= $0 } ?? false) {
+            error(
+              .overlappingEntries(decl.name), source, b.range,
+              hint: "\(b.from) is already covered by the entry from \(a.from)")
+            ok = false
+          }
+        }
+        guard ok else { return nil }
+        return CompiledParameter(
+          name: decl.name, type: type,
+          definition: .byDate(items.map { ($0.from, $0.through, $0.value) }), site: site)
+      }
+    }
+  }
+
+  /// A parameter's value: a constant expression, checked against the declared type and
+  /// folded with the same semantics the engine uses.
+  private mutating func constantValue(_ expr: Expr, expected: ValueType, source: SourceFile)
+    -> Value?
+  {
+    var builder = ProgramBuilder(source: source, scope: [:], kinds: [], constant: true)
+    let typed = builder.compile(expr, parameters: parameters)
+    diagnostics.append(contentsOf: builder.diagnostics)
+    guard let typed, let type = typed.type else { return nil }
+    guard type.fits(expected) else {
+      error(
+        .typeMismatch("the parameter is declared \(expected) but its value is \(type)"), source,
+        expr.range,
+        hint: expected == .money && type == .integer
+          ? "write amounts with a currency symbol, like $100.00" : nil)
+      return nil
+    }
+    switch ProgramEvaluator.evaluateConstant(builder.nodes, root: typed.node) {
+    case .success(let value): return value
+    case .failure(let failure):
+      error(.typeMismatch(failure.message), source, expr.range)
+      return nil
+    }
+  }
+
+  // MARK: Rules
+
+  private mutating func compileRule(_ decl: RuleDecl, site: DeclarationSite, fileIndex: Int)
+    -> CompiledRule?
+  {
+    let source = syntaxes[fileIndex].source
+    let kinds = decl.kinds?.value ?? []
+    func program(_ expr: Expr, boolean: Bool) -> ExprProgram? {
+      var builder = ProgramBuilder(
+        source: source, scope: scopes[fileIndex], kinds: kinds, constant: false)
+      let typed = builder.compile(expr, parameters: parameters)
+      diagnostics.append(contentsOf: builder.diagnostics)
+      guard let typed, let type = typed.type else { return nil }
+      if boolean && type != .boolean {
+        diagnostics.append(
+          Diagnostic(
+            id: LanguageMessage.conditionNotBoolean("").id,
+            message: LanguageMessage.conditionNotBoolean(type.description).text, source: source,
+            range: expr.range,
+            hint: type == .money ? "compare it with a limit, like 'amount > cash_limit'" : nil))
+        return nil
+      }
+      return ExprProgram(nodes: builder.nodes, root: typed.node, file: source.path)
+    }
+    func template(_ t: Template?) -> CompiledTemplate? {
+      guard let t else { return nil }
+      var parts: [CompiledTemplate.Part] = []
+      var ok = true
+      for part in t.parts {
+        switch part {
+        case .text(let s): parts.append(.text(s))
+        case .hole(let expr):
+          if let p = program(expr, boolean: false) { parts.append(.hole(p)) } else { ok = false }
+        }
+      }
+      return ok ? CompiledTemplate(parts: parts) : nil
+    }
+    let condition = decl.condition.flatMap { program($0, boolean: true) }
+    let message = template(decl.message)
+    let remedy = template(decl.remedy)
+    guard let title = decl.title?.value, let severity = decl.severity?.value,
+      let category = decl.category?.value,
+      let citation = decl.citation?.value, !kinds.isEmpty, let condition, let message,
+      decl.remedy == nil || remedy != nil
+    else { return nil }
+    return CompiledRule(
+      id: decl.id, title: title, severity: severity, category: category, citation: citation,
+      kinds: kinds,
+      condition: condition, message: message, remedy: remedy, site: site)
+  }
+}
+
+/// Path helpers without Foundation.
+private typealias NSStringLike = String
+extension String {
+  fileprivate var lastComponent: String {
+    guard let slash = lastIndex(of: "/") else { return self }
+    return String(self[index(after: slash)...])
+  }
+}

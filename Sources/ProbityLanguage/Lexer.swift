@@ -1,0 +1,220 @@
+import ProbityCore
+
+public enum TokenKind: Equatable, Sendable {
+  case identifier
+  case integer
+  case money
+  case date
+  case string
+  case leftBrace, rightBrace, leftParen, rightParen, leftBracket, rightBracket
+  case comma, colon, assign, dotDot
+  case equal, notEqual, less, lessEqual, greater, greaterEqual
+  case plus, minus, star, slash, coalesce
+  case endOfFile
+  case invalid
+}
+
+public struct Token: Sendable {
+  public let kind: TokenKind
+  public let range: SourceRange
+  /// The token's source text.
+  public let text: String
+}
+
+/// Turns rule source into tokens. Never fails: a bad character becomes an `.invalid`
+/// token and a diagnostic, and lexing goes on.
+///
+/// Comments run from `#` to the end of the line.
+struct Lexer {
+  private let bytes: [UInt8]
+  private var position: Int
+  private let end: Int
+
+  init(source: SourceFile, start: Int = 0, end: Int? = nil) {
+    self.bytes = source.bytes
+    self.position = start
+    self.end = end ?? source.bytes.count
+  }
+
+  static func tokenize(
+    _ source: SourceFile, start: Int = 0, end: Int? = nil, sink: inout DiagnosticSink
+  ) -> [Token] {
+    var lexer = Lexer(source: source, start: start, end: end)
+    var tokens: [Token] = []
+    while true {
+      let token = lexer.next(sink: &sink)
+      tokens.append(token)
+      if token.kind == .endOfFile { break }
+    }
+    return tokens
+  }
+
+  private func peek(_ offset: Int = 0) -> UInt8? {
+    let index = position + offset
+    return index < end ? bytes[index] : nil
+  }
+
+  private static func isDigit(_ b: UInt8?) -> Bool { b.map { $0 >= 48 && $0 <= 57 } ?? false }
+  private static func isIdentifierStart(_ b: UInt8) -> Bool {
+    (b >= 65 && b <= 90) || (b >= 97 && b <= 122) || b == 95
+  }
+  private static func isIdentifierPart(_ b: UInt8) -> Bool { isIdentifierStart(b) || isDigit(b) }
+
+  private func make(_ kind: TokenKind, from start: Int) -> Token {
+    Token(
+      kind: kind, range: SourceRange(start: start, end: position),
+      text: String(decoding: bytes[start..<position], as: UTF8.self))
+  }
+
+  mutating func next(sink: inout DiagnosticSink) -> Token {
+    skipTrivia()
+    let start = position
+    guard let byte = peek() else { return make(.endOfFile, from: start) }
+    if Lexer.isIdentifierStart(byte) {
+      while let b = peek(), Lexer.isIdentifierPart(b) { position += 1 }
+      return make(.identifier, from: start)
+    }
+    if Lexer.isDigit(byte) {
+      // A date is exactly dddd-dd-dd.
+      if (0..<4).allSatisfy({ Lexer.isDigit(peek($0)) }) && peek(4) == UInt8(ascii: "-")
+        && Lexer.isDigit(peek(5)) && Lexer.isDigit(peek(6)) && peek(7) == UInt8(ascii: "-")
+        && Lexer.isDigit(peek(8)) && Lexer.isDigit(peek(9)) && !Lexer.isDigit(peek(10))
+      {
+        position += 10
+        return make(.date, from: start)
+      }
+      while Lexer.isDigit(peek()) { position += 1 }
+      return make(.integer, from: start)
+    }
+    // Currency symbols: $ (1 byte), £ (C2 A3), € (E2 82 AC).
+    let symbolLength: Int? =
+      byte == UInt8(ascii: "$")
+      ? 1
+      : (byte == 0xC2 && peek(1) == 0xA3)
+        ? 2
+        : (byte == 0xE2 && peek(1) == 0x82 && peek(2) == 0xAC) ? 3 : nil
+    if let symbolLength {
+      position += symbolLength
+      lexMoneyDigits()
+      return make(.money, from: start)
+    }
+    if byte == UInt8(ascii: "\"") {
+      position += 1
+      while let b = peek(), b != UInt8(ascii: "\"") {
+        if b == UInt8(ascii: "\n") { break }
+        position +=
+          (b == UInt8(ascii: "\\") && peek(1) != nil && peek(1) != UInt8(ascii: "\n")) ? 2 : 1
+      }
+      if peek() == UInt8(ascii: "\"") {
+        position += 1
+        return make(.string, from: start)
+      }
+      sink.error(
+        .unterminatedString, SourceRange(start: start, end: position),
+        hint: "close it with \" on the same line")
+      return make(.string, from: start)
+    }
+    position += 1
+    switch byte {
+    case UInt8(ascii: "{"): return make(.leftBrace, from: start)
+    case UInt8(ascii: "}"): return make(.rightBrace, from: start)
+    case UInt8(ascii: "("): return make(.leftParen, from: start)
+    case UInt8(ascii: ")"): return make(.rightParen, from: start)
+    case UInt8(ascii: "["): return make(.leftBracket, from: start)
+    case UInt8(ascii: "]"): return make(.rightBracket, from: start)
+    case UInt8(ascii: ","): return make(.comma, from: start)
+    case UInt8(ascii: ":"): return make(.colon, from: start)
+    case UInt8(ascii: "+"): return make(.plus, from: start)
+    case UInt8(ascii: "-"): return make(.minus, from: start)
+    case UInt8(ascii: "*"): return make(.star, from: start)
+    case UInt8(ascii: "/"): return make(.slash, from: start)
+    case UInt8(ascii: "."):
+      if peek() == UInt8(ascii: ".") {
+        position += 1
+        return make(.dotDot, from: start)
+      }
+    case UInt8(ascii: "="):
+      if peek() == UInt8(ascii: "=") {
+        position += 1
+        return make(.equal, from: start)
+      }
+      return make(.assign, from: start)
+    case UInt8(ascii: "!"):
+      if peek() == UInt8(ascii: "=") {
+        position += 1
+        return make(.notEqual, from: start)
+      }
+    case UInt8(ascii: "<"):
+      if peek() == UInt8(ascii: "=") {
+        position += 1
+        return make(.lessEqual, from: start)
+      }
+      return make(.less, from: start)
+    case UInt8(ascii: ">"):
+      if peek() == UInt8(ascii: "=") {
+        position += 1
+        return make(.greaterEqual, from: start)
+      }
+      return make(.greater, from: start)
+    case UInt8(ascii: "?"):
+      if peek() == UInt8(ascii: "?") {
+        position += 1
+        return make(.coalesce, from: start)
+      }
+    default:
+      break
+    }
+    // Consume the rest of a multi-byte character so the diagnostic shows all of it;
+    // `&&` and `||` are one token, so the parser can read them as `and` and `or`.
+    while let b = peek(), b & 0xC0 == 0x80 { position += 1 }
+    if (byte == UInt8(ascii: "&") || byte == UInt8(ascii: "|")) && peek() == byte { position += 1 }
+    let token = make(.invalid, from: start)
+    let hint: String? =
+      switch token.text {
+      case "&", "&&": "write 'and'"
+      case "|", "||": "write 'or'"
+      case "!": "write 'not', or '!=' for inequality"
+      case "'": "strings are written between double quotes"
+      case ".": "amounts are written with a currency symbol, like $1.50"
+      case "?": "write '??' to give a default for a missing value"
+      default: nil
+      }
+    sink.error(.unexpectedCharacter(token.text.first ?? "?"), token.range, hint: hint)
+    return token
+  }
+
+  /// Digits of an amount: `3,300.00`, `100`, `0.50`. A comma belongs to the amount only
+  /// when exactly three digits follow it, so `[$1, $2]` lexes as a list.
+  private mutating func lexMoneyDigits() {
+    while true {
+      if Lexer.isDigit(peek()) {
+        position += 1
+      } else if peek() == UInt8(ascii: ","), Lexer.isDigit(peek(1)), Lexer.isDigit(peek(2)),
+        Lexer.isDigit(peek(3)),
+        !Lexer.isDigit(peek(4))
+      {
+        position += 4
+      } else {
+        break
+      }
+    }
+    if peek() == UInt8(ascii: "."), Lexer.isDigit(peek(1)) {
+      position += 1
+      while Lexer.isDigit(peek()) { position += 1 }
+    }
+  }
+
+  private mutating func skipTrivia() {
+    while let b = peek() {
+      if b == UInt8(ascii: " ") || b == UInt8(ascii: "\t") || b == UInt8(ascii: "\n")
+        || b == UInt8(ascii: "\r")
+      {
+        position += 1
+      } else if b == UInt8(ascii: "#") {
+        while let c = peek(), c != UInt8(ascii: "\n") { position += 1 }
+      } else {
+        break
+      }
+    }
+  }
+}

@@ -1,0 +1,151 @@
+import ProbityCore
+
+/// Every message the rule language can give, with its stable id.
+///
+/// Ids never change meaning: P for the lexer and parser, C for the checker, L for pack
+/// loading. docs/language.md lists them.
+public enum LanguageMessage {
+  // Lexing and parsing.
+  case unexpectedCharacter(Character)
+  case unterminatedString
+  case invalidMoney(String)
+  case invalidDate(String)
+  case expected(String, found: String)
+  case unknownRuleProperty(String)
+  case missingRuleProperty(String, rule: String)
+  case duplicateRuleProperty(String)
+  case unknownSeverity(String)
+  case unknownCategory(String)
+  case unknownRecordKind(String)
+  case invalidTemplate(String)
+  case unknownType(String)
+  case tooDeeplyNested
+  case invalidInteger(String)
+  // Checking.
+  case unknownField(String)
+  case unknownName(String)
+  case unknownFunction(String)
+  case wrongArgumentCount(function: String, expected: Int, found: Int)
+  case typeMismatch(String)
+  case moneyTimesMoney
+  case duplicateRuleID(String)
+  case duplicateParameter(String)
+  case fieldNotOnKind(field: String, kind: String)
+  case conditionNotBoolean(String)
+  case tableNeedsIndex(String)
+  case scalarIndexed(String)
+  case overlappingEntries(String)
+  case invalidRegex(String)
+  case currencyMismatch(String, String)
+  case divisionUnsupported
+  case regexNotLiteral
+  case mixedList(String, String)
+  case emptyTable(String)
+  case tableKeyType(param: String, expected: String, found: String)
+  // Pack loading.
+  case importNotFound(String)
+  case cannotReadFile(String, reason: String)
+  case emptyPack(String)
+  case importOutsidePack(String)
+
+  public var id: String {
+    switch self {
+    case .unexpectedCharacter: return "P0001"
+    case .unterminatedString: return "P0002"
+    case .invalidMoney: return "P0003"
+    case .invalidDate: return "P0004"
+    case .expected: return "P0010"
+    case .unknownRuleProperty: return "P0011"
+    case .missingRuleProperty: return "P0012"
+    case .duplicateRuleProperty: return "P0013"
+    case .unknownSeverity: return "P0014"
+    case .unknownCategory: return "P0015"
+    case .unknownRecordKind: return "P0016"
+    case .invalidTemplate: return "P0017"
+    case .unknownType: return "P0018"
+    case .tooDeeplyNested: return "P0019"
+    case .invalidInteger: return "P0020"
+    case .unknownField: return "C0001"
+    case .unknownName: return "C0002"
+    case .unknownFunction: return "C0003"
+    case .wrongArgumentCount: return "C0004"
+    case .typeMismatch: return "C0005"
+    case .moneyTimesMoney: return "C0006"
+    case .duplicateRuleID: return "C0007"
+    case .duplicateParameter: return "C0008"
+    case .fieldNotOnKind: return "C0010"
+    case .conditionNotBoolean: return "C0011"
+    case .tableNeedsIndex: return "C0012"
+    case .scalarIndexed: return "C0013"
+    case .overlappingEntries: return "C0014"
+    case .invalidRegex: return "C0015"
+    case .currencyMismatch: return "C0016"
+    case .divisionUnsupported: return "C0017"
+    case .regexNotLiteral: return "C0018"
+    case .mixedList: return "C0019"
+    case .emptyTable: return "C0020"
+    case .tableKeyType: return "C0021"
+    case .importNotFound: return "L0001"
+    case .cannotReadFile: return "L0002"
+    case .emptyPack: return "L0003"
+    case .importOutsidePack: return "L0004"
+    }
+  }
+
+  public var text: String {
+    switch self {
+    case .unexpectedCharacter(let c): return "unexpected character '\(c)'"
+    case .unterminatedString: return "unterminated string"
+    case .invalidMoney(let s): return "invalid amount '\(s)'"
+    case .invalidDate(let s): return "invalid date '\(s)'"
+    case .expected(let what, let found): return "expected \(what), found \(found)"
+    case .unknownRuleProperty(let p): return "unknown rule property '\(p)'"
+    case .missingRuleProperty(let p, let rule): return "rule \(rule) has no '\(p)'"
+    case .duplicateRuleProperty(let p): return "'\(p)' is given twice"
+    case .unknownSeverity(let s): return "unknown severity '\(s)'"
+    case .unknownCategory(let s): return "unknown category '\(s)'"
+    case .unknownRecordKind(let s): return "unknown record kind '\(s)'"
+    case .invalidTemplate(let s): return "invalid message template: \(s)"
+    case .unknownType(let s): return "unknown type '\(s)'"
+    case .tooDeeplyNested: return "expression nested too deeply"
+    case .invalidInteger(let s): return "integer '\(s)' is out of range"
+    case .unknownField(let s): return "unknown field or parameter '\(s)'"
+    case .unknownName(let s): return "unknown table parameter '\(s)'"
+    case .unknownFunction(let s): return "unknown function '\(s)'"
+    case .wrongArgumentCount(let f, let expected, let found):
+      return "'\(f)' takes \(expected) argument\(expected == 1 ? "" : "s"), found \(found)"
+    case .typeMismatch(let s): return "type mismatch: \(s)"
+    case .moneyTimesMoney: return "money times money has no meaning"
+    case .duplicateRuleID(let s): return "rule id '\(s)' is already used"
+    case .duplicateParameter(let s): return "parameter '\(s)' is already defined"
+    case .fieldNotOnKind(let field, let kind): return "field '\(field)' does not exist on a \(kind)"
+    case .conditionNotBoolean(let t): return "a rule's condition must be boolean, found \(t)"
+    case .tableNeedsIndex(let s): return "parameter '\(s)' is a table: say which entry"
+    case .scalarIndexed(let s): return "parameter '\(s)' has a single value and cannot be indexed"
+    case .overlappingEntries(let s): return "entries of table '\(s)' overlap"
+    case .invalidRegex(let s): return "invalid regular expression: \(s)"
+    case .currencyMismatch(let a, let b): return "cannot combine \(a) and \(b) amounts"
+    case .divisionUnsupported: return "division is not part of the language"
+    case .regexNotLiteral: return "the pattern of 'matches' must be a string literal"
+    case .mixedList(let a, let b): return "a list mixes \(a) and \(b)"
+    case .emptyTable(let s): return "table '\(s)' has no entries"
+    case .tableKeyType(let p, let expected, let found):
+      return "table '\(p)' is looked up by \(expected), found \(found)"
+    case .importNotFound(let s): return "cannot find imported file '\(s)'"
+    case .cannotReadFile(let s, let reason): return "cannot read '\(s)': \(reason)"
+    case .emptyPack(let s): return "no rule files (*.probity) in '\(s)'"
+    case .importOutsidePack(let s): return "import '\(s)' points outside the rule pack"
+    }
+  }
+}
+
+/// Collects diagnostics for one source file.
+struct DiagnosticSink {
+  let source: SourceFile
+  var diagnostics: [Diagnostic] = []
+
+  mutating func error(_ message: LanguageMessage, _ range: SourceRange, hint: String? = nil) {
+    diagnostics.append(
+      Diagnostic(id: message.id, message: message.text, source: source, range: range, hint: hint))
+  }
+}

@@ -1,0 +1,782 @@
+import ProbityCore
+
+/// Parses one rules file into a `FileSyntax` plus diagnostics. Never stops at the first
+/// error: it reports, skips to a point it can resume from, and goes on. Every loop
+/// checks that it consumed input, so no input can make it spin.
+public struct Parser {
+  private var tokens: [Token]
+  private var index = 0
+  private var sink: DiagnosticSink
+  private var depth = 0
+  private let source: SourceFile
+
+  /// Expressions deeper than this are refused with a diagnostic rather than risking
+  /// the stack.
+  static let maximumDepth = 200
+
+  public static func parse(_ source: SourceFile) -> (syntax: FileSyntax, diagnostics: [Diagnostic])
+  {
+    var sink = DiagnosticSink(source: source)
+    let tokens = Lexer.tokenize(source, sink: &sink)
+    var parser = Parser(tokens: tokens, sink: sink, source: source)
+    let syntax = parser.parseFile()
+    return (syntax, parser.sink.diagnostics)
+  }
+
+  /// Parses a standalone expression (tests, `probity explain`).
+  public static func parseExpression(_ source: SourceFile) -> (
+    expr: Expr, diagnostics: [Diagnostic]
+  ) {
+    var sink = DiagnosticSink(source: source)
+    let tokens = Lexer.tokenize(source, sink: &sink)
+    var parser = Parser(tokens: tokens, sink: sink, source: source)
+    let expr = parser.parseExpression()
+    if parser.current.kind != .endOfFile {
+      parser.error(
+        .expected("end of expression", found: parser.describe(parser.current)), parser.current.range
+      )
+    }
+    return (expr, parser.sink.diagnostics)
+  }
+
+  private init(tokens: [Token], sink: DiagnosticSink, source: SourceFile) {
+    self.tokens = tokens
+    self.sink = sink
+    self.source = source
+  }
+
+  // MARK: Token helpers
+
+  private var current: Token { tokens[index] }
+  private func peekToken(_ offset: Int = 1) -> Token {
+    tokens[min(index + offset, tokens.count - 1)]
+  }
+
+  @discardableResult
+  private mutating func advance() -> Token {
+    let token = tokens[index]
+    if index < tokens.count - 1 { index += 1 }
+    return token
+  }
+
+  private func isKeyword(_ word: String, _ token: Token? = nil) -> Bool {
+    let t = token ?? current
+    return t.kind == .identifier && t.text == word
+  }
+
+  private mutating func error(_ message: LanguageMessage, _ range: SourceRange, hint: String? = nil)
+  {
+    sink.error(message, range, hint: hint)
+  }
+
+  private func describe(_ token: Token) -> String {
+    switch token.kind {
+    case .endOfFile: return "end of file"
+    case .identifier: return "'\(token.text)'"
+    case .string: return "a string"
+    case .integer: return "the number \(token.text)"
+    case .money: return "the amount \(token.text)"
+    case .date: return "the date \(token.text)"
+    default: return "'\(token.text)'"
+    }
+  }
+
+  private mutating func expect(_ kind: TokenKind, _ what: String) -> Token? {
+    if current.kind == kind { return advance() }
+    error(.expected(what, found: describe(current)), current.range)
+    return nil
+  }
+
+  // MARK: File
+
+  private static let itemKeywords: Set<String> = ["rule", "param", "import"]
+
+  private mutating func parseFile() -> FileSyntax {
+    var file = FileSyntax(source: source)
+    while current.kind != .endOfFile {
+      let before = index
+      if isKeyword("import") {
+        if let decl = parseImport() { file.imports.append(decl) }
+      } else if isKeyword("param") {
+        if let decl = parseParam() { file.params.append(decl) }
+      } else if isKeyword("rule") {
+        if let decl = parseRule() { file.rules.append(decl) }
+      } else {
+        let hint =
+          current.kind == .identifier
+          ? NearNames.hint(for: current.text, among: Parser.itemKeywords) : nil
+        error(
+          .expected("'rule', 'param' or 'import'", found: describe(current)), current.range,
+          hint: hint)
+        skipToItem()
+      }
+      if index == before { advance() }
+    }
+    return file
+  }
+
+  /// Skips to the next token that can start a top-level item.
+  private mutating func skipToItem() {
+    advance()
+    while current.kind != .endOfFile {
+      if current.kind == .identifier && Parser.itemKeywords.contains(current.text) { return }
+      advance()
+    }
+  }
+
+  private mutating func parseImport() -> ImportDecl? {
+    let start = advance().range
+    guard let token = expect(.string, "a quoted file name after 'import'") else { return nil }
+    return ImportDecl(path: decodeString(token), range: start.union(token.range))
+  }
+
+  // MARK: Parameters
+
+  private mutating func parseType() -> (ValueType?, SourceRange) {
+    let token = current
+    guard token.kind == .identifier else {
+      error(
+        .expected(
+          "a type (money, integer, date, string, boolean, list of ...)", found: describe(token)),
+        token.range)
+      return (nil, token.range)
+    }
+    advance()
+    switch token.text {
+    case "money": return (.money, token.range)
+    case "integer": return (.integer, token.range)
+    case "date": return (.date, token.range)
+    case "string": return (.string, token.range)
+    case "boolean": return (.boolean, token.range)
+    case "list":
+      guard isKeyword("of") else {
+        error(
+          .expected("'of' after 'list'", found: describe(current)), current.range,
+          hint: "write 'list of string'")
+        return (nil, token.range)
+      }
+      advance()
+      let (element, range) = parseType()
+      return (element.map { .list($0) }, token.range.union(range))
+    default:
+      let names = ["money", "integer", "date", "string", "boolean", "list"]
+      error(
+        .unknownType(token.text), token.range, hint: NearNames.hint(for: token.text, among: names))
+      return (nil, token.range)
+    }
+  }
+
+  private mutating func parseParam() -> ParamDecl? {
+    let start = advance().range
+    guard let name = expect(.identifier, "a parameter name") else {
+      skipToItem()
+      return nil
+    }
+    guard expect(.colon, "':' and a type after the parameter name") != nil else {
+      skipToItem()
+      return nil
+    }
+    let (type, typeRange) = parseType()
+    if current.kind == .assign {
+      advance()
+      let value = parseExpression()
+      return ParamDecl(
+        name: name.text, nameRange: name.range, type: type, typeRange: typeRange,
+        body: .scalar(value),
+        range: start.union(value.range))
+    }
+    guard isKeyword("by") else {
+      error(
+        .expected(
+          "'=' and a value, or 'by year { ... }' / 'by date { ... }'", found: describe(current)),
+        current.range)
+      skipToItem()
+      return nil
+    }
+    advance()
+    let keyToken = current
+    let key: TableKey
+    if isKeyword("year") {
+      key = .year
+    } else if isKeyword("date") {
+      key = .date
+    } else {
+      error(.expected("'year' or 'date' after 'by'", found: describe(keyToken)), keyToken.range)
+      skipToItem()
+      return nil
+    }
+    advance()
+    guard expect(.leftBrace, "'{' to open the table") != nil else {
+      skipToItem()
+      return nil
+    }
+    var entries: [TableEntry] = []
+    while current.kind != .rightBrace && current.kind != .endOfFile {
+      let before = index
+      if let entry = parseTableEntry(key) {
+        entries.append(entry)
+      } else {
+        // Resume at the next line that looks like an entry.
+        while current.kind != .rightBrace && current.kind != .endOfFile && current.kind != .integer
+          && current.kind != .date && !isKeyword("from")
+          && !(current.kind == .identifier && Parser.itemKeywords.contains(current.text))
+        {
+          advance()
+        }
+        if current.kind == .identifier && Parser.itemKeywords.contains(current.text) { break }
+      }
+      if current.kind == .comma { advance() }
+      if index == before { advance() }
+    }
+    let endRange = current.range
+    _ = expect(.rightBrace, "'}' to close the table")
+    return ParamDecl(
+      name: name.text, nameRange: name.range, type: type, typeRange: typeRange,
+      body: .table(by: key, entries: entries), range: start.union(endRange))
+  }
+
+  private mutating func parseTableEntry(_ key: TableKey) -> TableEntry? {
+    let start = current.range
+    let entryKey: TableEntry.Key
+    switch key {
+    case .year:
+      guard let first = expect(.integer, "a year like 2024 or a range like 2023..2024") else {
+        return nil
+      }
+      let from = parseYear(first)
+      var through = from
+      if current.kind == .dotDot {
+        advance()
+        guard let second = expect(.integer, "the last year of the range") else { return nil }
+        through = parseYear(second)
+      }
+      entryKey = .years(from, through)
+    case .date:
+      if isKeyword("from") {
+        advance()
+        guard let first = expect(.date, "a date like 2024-01-01 after 'from'") else { return nil }
+        guard let date = parseDate(first) else { return nil }
+        entryKey = .dates(from: date, through: nil)
+      } else {
+        guard let first = expect(.date, "'from 2024-01-01' or a range like 2023-01-01..2024-12-31")
+        else { return nil }
+        guard expect(.dotDot, "'..' and the last date of the range") != nil else { return nil }
+        guard let second = expect(.date, "the last date of the range") else { return nil }
+        guard let from = parseDate(first), let through = parseDate(second) else { return nil }
+        entryKey = .dates(from: from, through: through)
+      }
+    }
+    let keyRange = start.union(tokens[max(0, index - 1)].range)
+    guard expect(.colon, "':' between the entry's key and its value") != nil else { return nil }
+    let value = parseExpression()
+    return TableEntry(key: entryKey, keyRange: keyRange, value: value)
+  }
+
+  private mutating func parseYear(_ token: Token) -> Int64 {
+    guard let year = Int64(token.text), (1...9999).contains(year) else {
+      error(.invalidInteger(token.text), token.range, hint: "a year is written with four digits")
+      return 0
+    }
+    return year
+  }
+
+  private mutating func parseDate(_ token: Token) -> CivilDate? {
+    switch DateFormat.isoDate.parse(Substring(token.text)) {
+    case .success(let date): return date
+    case .failure(let reason):
+      error(.invalidDate(token.text), token.range, hint: reason.description)
+      return nil
+    }
+  }
+
+  // MARK: Rules
+
+  private static let ruleProperties = [
+    "title", "severity", "category", "citation", "applies", "when", "message", "remedy",
+  ]
+
+  /// A name made of adjacent words, numbers and dashes: `US-CASH-001`, `cash-over-limit`.
+  private mutating func parseDashedName(_ what: String) -> Located<String>? {
+    guard current.kind == .identifier || current.kind == .integer else {
+      error(.expected(what, found: describe(current)), current.range)
+      return nil
+    }
+    var text = advance().text
+    var range = tokens[index - 1].range
+    while current.kind == .minus && current.range.start == range.end
+      && (peekToken().kind == .identifier || peekToken().kind == .integer)
+      && peekToken().range.start == current.range.end
+    {
+      advance()
+      let part = advance()
+      text += "-" + part.text
+      range = range.union(part.range)
+    }
+    return Located(value: text, range: range)
+  }
+
+  private mutating func parseRule() -> RuleDecl? {
+    let start = advance().range
+    guard let id = parseDashedName("a rule id like US-CASH-001") else {
+      skipToItem()
+      return nil
+    }
+    guard expect(.leftBrace, "'{' to open the rule") != nil else {
+      skipToItem()
+      return nil
+    }
+    var rule = RuleDecl(id: id.value, idRange: id.range, range: start.union(id.range))
+    var seen: Set<String> = []
+    while current.kind != .rightBrace && current.kind != .endOfFile {
+      let before = index
+      let property = current
+      if property.kind == .identifier && Parser.itemKeywords.contains(property.text) {
+        break  // A missing '}': the diagnostic below says so.
+      }
+      if property.kind == .invalid {
+        advance()  // The lexer has reported it.
+        continue
+      }
+      guard property.kind == .identifier, Parser.ruleProperties.contains(property.text) else {
+        let hint =
+          property.kind == .identifier
+          ? NearNames.hint(for: property.text, among: Parser.ruleProperties) : nil
+        if property.kind == .identifier {
+          error(
+            .unknownRuleProperty(property.text), property.range,
+            hint: hint ?? "a rule has: \(Parser.ruleProperties.joined(separator: ", "))")
+        } else {
+          error(
+            .expected(
+              "a rule property (\(Parser.ruleProperties.joined(separator: ", ")))",
+              found: describe(property)), property.range)
+        }
+        skipToProperty()
+        if index == before { advance() }
+        continue
+      }
+      advance()
+      if !seen.insert(property.text).inserted {
+        error(.duplicateRuleProperty(property.text), property.range)
+      }
+      switch property.text {
+      case "title":
+        if let t = expect(.string, "a quoted title") {
+          rule.title = Located(value: decodeString(t), range: t.range)
+        }
+      case "citation":
+        if let t = expect(.string, "a quoted citation") {
+          rule.citation = Located(value: decodeString(t), range: t.range)
+        }
+      case "severity":
+        if let t = expect(.identifier, "a severity (error, warning, info)") {
+          if let severity = FindingSeverity(rawValue: t.text) {
+            rule.severity = Located(value: severity, range: t.range)
+          } else {
+            error(
+              .unknownSeverity(t.text), t.range,
+              hint: NearNames.hint(for: t.text, among: FindingSeverity.allCases.map(\.rawValue))
+                ?? "one of: error, warning, info")
+          }
+        }
+      case "category":
+        if let name = parseDashedName("a category like cash-over-limit") {
+          if let category = FindingCategory(rawValue: name.value) {
+            rule.category = Located(value: category, range: name.range)
+          } else {
+            let all = FindingCategory.allCases.map(\.rawValue)
+            error(
+              .unknownCategory(name.value), name.range,
+              hint: NearNames.hint(for: name.value, among: all)
+                ?? "one of: \(all.joined(separator: ", "))")
+          }
+        }
+      case "applies":
+        rule.kinds = parseKinds()
+      case "when":
+        rule.condition = parseExpression()
+      case "message":
+        if let t = expect(.string, "a quoted message") { rule.message = parseTemplate(t) }
+      case "remedy":
+        if let t = expect(.string, "a quoted remedy") { rule.remedy = parseTemplate(t) }
+      default:
+        break
+      }
+      if index == before { advance() }
+    }
+    rule.range = rule.range.union(current.range)
+    if current.kind == .rightBrace {
+      advance()
+    } else {
+      error(.expected("'}' to close rule \(id.value)", found: describe(current)), current.range)
+    }
+    for required in ["title", "severity", "category", "citation", "applies", "when", "message"]
+    where !seen.contains(required) {
+      error(.missingRuleProperty(required, rule: id.value), id.range)
+    }
+    return rule
+  }
+
+  private mutating func skipToProperty() {
+    advance()
+    while current.kind != .endOfFile && current.kind != .rightBrace {
+      if current.kind == .identifier
+        && (Parser.ruleProperties.contains(current.text)
+          || Parser.itemKeywords.contains(current.text))
+      {
+        return
+      }
+      advance()
+    }
+  }
+
+  private mutating func parseKinds() -> Located<[RecordKind]>? {
+    var kinds: [RecordKind] = []
+    var range = current.range
+    repeat {
+      if current.kind == .comma { advance() }
+      guard let t = expect(.identifier, "a record kind (receipt, disbursement)") else { return nil }
+      range = range.union(t.range)
+      if let kind = RecordKind(rawValue: t.text) {
+        kinds.append(kind)
+      } else {
+        let names = RecordKind.allCases.map(\.rawValue)
+        error(
+          .unknownRecordKind(t.text), t.range,
+          hint: NearNames.hint(for: t.text, among: names) ?? "one of: receipt, disbursement")
+      }
+    } while current.kind == .comma
+    return kinds.isEmpty ? nil : Located(value: kinds, range: range)
+  }
+
+  // MARK: Strings and templates
+
+  /// The value of a string token: quotes removed, escapes (\" \\ \n \t) decoded.
+  private func decodeString(_ token: Token) -> String {
+    var bytes = Array(token.text.utf8.dropFirst())
+    if bytes.last == UInt8(ascii: "\"") { bytes.removeLast() }
+    var out: [UInt8] = []
+    var i = 0
+    while i < bytes.count {
+      if bytes[i] == UInt8(ascii: "\\") && i + 1 < bytes.count {
+        let e = bytes[i + 1]
+        out.append(e == UInt8(ascii: "n") ? 10 : e == UInt8(ascii: "t") ? 9 : e)
+        i += 2
+      } else {
+        out.append(bytes[i])
+        i += 1
+      }
+    }
+    return String(decoding: out, as: UTF8.self)
+  }
+
+  /// A message template: text with `{expression}` holes; `{{` and `}}` are literal braces.
+  private mutating func parseTemplate(_ token: Token) -> Template {
+    let bytes = source.bytes
+    var parts: [Template.Part] = []
+    var text: [UInt8] = []
+    var i = token.range.start + 1
+    let end =
+      bytes[token.range.end - 1] == UInt8(ascii: "\"") && token.range.end - 1 > token.range.start
+      ? token.range.end - 1 : token.range.end
+    while i < end {
+      let b = bytes[i]
+      if b == UInt8(ascii: "\\") && i + 1 < end {
+        let e = bytes[i + 1]
+        text.append(e == UInt8(ascii: "n") ? 10 : e == UInt8(ascii: "t") ? 9 : e)
+        i += 2
+      } else if b == UInt8(ascii: "{") && i + 1 < end && bytes[i + 1] == UInt8(ascii: "{") {
+        text.append(b)
+        i += 2
+      } else if b == UInt8(ascii: "}") && i + 1 < end && bytes[i + 1] == UInt8(ascii: "}") {
+        text.append(b)
+        i += 2
+      } else if b == UInt8(ascii: "{") {
+        var close = i + 1
+        while close < end && bytes[close] != UInt8(ascii: "}") { close += 1 }
+        guard close < end else {
+          error(
+            .invalidTemplate("'{' is never closed"), SourceRange(start: i, end: end),
+            hint: "write '{{' for a literal brace")
+          break
+        }
+        if !text.isEmpty {
+          parts.append(.text(String(decoding: text, as: UTF8.self)))
+          text.removeAll()
+        }
+        var holeSink = DiagnosticSink(source: source)
+        let holeTokens = Lexer.tokenize(source, start: i + 1, end: close, sink: &holeSink)
+        var sub = Parser(tokens: holeTokens, sink: holeSink, source: source)
+        sub.depth = depth
+        if sub.current.kind == .endOfFile {
+          sub.error(
+            .invalidTemplate("empty '{}'"), SourceRange(start: i, end: close + 1),
+            hint: "put a field or parameter name inside, like {amount}")
+          parts.append(.hole(Expr(.error, SourceRange(start: i, end: close + 1))))
+        } else {
+          let expr = sub.parseExpression()
+          if sub.current.kind != .endOfFile {
+            sub.error(
+              .expected("'}' to end the value", found: sub.describe(sub.current)), sub.current.range
+            )
+          }
+          parts.append(.hole(expr))
+        }
+        sink.diagnostics.append(contentsOf: sub.sink.diagnostics)
+        i = close + 1
+      } else if b == UInt8(ascii: "}") {
+        error(
+          .invalidTemplate("'}' without '{'"), SourceRange(start: i, end: i + 1),
+          hint: "write '}}' for a literal brace")
+        i += 1
+      } else {
+        text.append(b)
+        i += 1
+      }
+    }
+    if !text.isEmpty { parts.append(.text(String(decoding: text, as: UTF8.self))) }
+    return Template(parts: parts, range: token.range)
+  }
+
+  // MARK: Expressions
+
+  mutating func parseExpression() -> Expr {
+    depth += 1
+    defer { depth -= 1 }
+    if depth > Parser.maximumDepth {
+      error(
+        .tooDeeplyNested, current.range,
+        hint: "split the condition into parameters or simpler parts")
+      // Skip the rest of this expression: everything up to the closing brackets.
+      let start = current.range
+      var level = 0
+      while current.kind != .endOfFile {
+        if current.kind == .leftParen || current.kind == .leftBracket { level += 1 }
+        if current.kind == .rightParen || current.kind == .rightBracket {
+          if level == 0 { break }
+          level -= 1
+        }
+        advance()
+      }
+      return Expr(.error, start)
+    }
+    return parseOr()
+  }
+
+  private mutating func parseOr() -> Expr {
+    var left = parseAnd()
+    // `||` was reported by the lexer; reading it as `or` avoids a cascade of errors.
+    while isKeyword("or") || (current.kind == .invalid && current.text == "||") {
+      advance()
+      let right = parseAnd()
+      left = Expr(.binary(.or, left, right), left.range.union(right.range))
+    }
+    return left
+  }
+
+  private mutating func parseAnd() -> Expr {
+    var left = parseNot()
+    while isKeyword("and") || (current.kind == .invalid && current.text == "&&") {
+      advance()
+      let right = parseNot()
+      left = Expr(.binary(.and, left, right), left.range.union(right.range))
+    }
+    return left
+  }
+
+  private mutating func parseNot() -> Expr {
+    if isKeyword("not") {
+      let start = advance().range
+      let operand = parseNot()
+      return Expr(.unary(.not, operand), start.union(operand.range))
+    }
+    return parseComparison()
+  }
+
+  private mutating func parseComparison() -> Expr {
+    let left = parseCoalesce()
+    let op: BinaryOperator?
+    switch current.kind {
+    case .equal: op = .equal
+    case .notEqual: op = .notEqual
+    case .less: op = .less
+    case .lessEqual: op = .lessEqual
+    case .greater: op = .greater
+    case .greaterEqual: op = .greaterEqual
+    case .assign:
+      error(.expected("a comparison", found: "'='"), current.range, hint: "write '==' to compare")
+      op = .equal
+    default:
+      if isKeyword("in") {
+        op = .in
+      } else if isKeyword("not") && isKeyword("in", peekToken()) {
+        advance()
+        op = .notIn
+      } else {
+        op = nil
+      }
+    }
+    guard let op else { return left }
+    advance()
+    let right = parseCoalesce()
+    return Expr(.binary(op, left, right), left.range.union(right.range))
+  }
+
+  private mutating func parseCoalesce() -> Expr {
+    let left = parseAdditive()
+    guard current.kind == .coalesce else { return left }
+    advance()
+    let right = parseCoalesce()  // right-associative
+    return Expr(.binary(.coalesce, left, right), left.range.union(right.range))
+  }
+
+  private mutating func parseAdditive() -> Expr {
+    var left = parseMultiplicative()
+    while current.kind == .plus || current.kind == .minus {
+      let op: BinaryOperator = advance().kind == .plus ? .add : .subtract
+      let right = parseMultiplicative()
+      left = Expr(.binary(op, left, right), left.range.union(right.range))
+    }
+    return left
+  }
+
+  private mutating func parseMultiplicative() -> Expr {
+    var left = parseUnary()
+    while current.kind == .star || current.kind == .slash {
+      let op: BinaryOperator = advance().kind == .star ? .multiply : .divide
+      let right = parseUnary()
+      left = Expr(.binary(op, left, right), left.range.union(right.range))
+    }
+    return left
+  }
+
+  private mutating func parseUnary() -> Expr {
+    if current.kind == .minus {
+      let start = advance().range
+      depth += 1
+      defer { depth -= 1 }
+      if depth > Parser.maximumDepth {
+        error(.tooDeeplyNested, start)
+        return Expr(.error, start)
+      }
+      let operand = parseUnary()
+      return Expr(.unary(.negate, operand), start.union(operand.range))
+    }
+    return parsePostfix()
+  }
+
+  private mutating func parsePostfix() -> Expr {
+    var expr = parsePrimary()
+    while current.kind == .leftBracket {
+      advance()
+      let key = parseExpression()
+      let end = current.range
+      _ = expect(.rightBracket, "']' to close the index")
+      expr = Expr(.index(base: expr, key: key), expr.range.union(end))
+    }
+    return expr
+  }
+
+  private mutating func parsePrimary() -> Expr {
+    let token = current
+    switch token.kind {
+    case .integer:
+      advance()
+      guard let value = Int64(token.text) else {
+        error(.invalidInteger(token.text), token.range)
+        return Expr(.error, token.range)
+      }
+      return Expr(.literal(.integer(value)), token.range)
+    case .money:
+      advance()
+      let symbol = token.text.first ?? "$"
+      let currency = Currency.forSymbol(symbol) ?? .usd
+      switch MoneyParser.parse(Substring(token.text), currency: currency) {
+      case .success(let money): return Expr(.literal(.money(money)), token.range)
+      case .failure(let reason):
+        error(.invalidMoney(token.text), token.range, hint: reason.description)
+        return Expr(.error, token.range)
+      }
+    case .date:
+      advance()
+      guard let date = parseDate(token) else { return Expr(.error, token.range) }
+      return Expr(.literal(.date(date)), token.range)
+    case .string:
+      advance()
+      return Expr(.literal(.string(decodeString(token))), token.range)
+    case .identifier:
+      advance()
+      if token.text == "true" { return Expr(.literal(.boolean(true)), token.range) }
+      if token.text == "false" { return Expr(.literal(.boolean(false)), token.range) }
+      if token.text == "missing" && current.kind != .leftParen {
+        return Expr(.literal(.missing), token.range)
+      }
+      if current.kind == .leftParen {
+        advance()
+        var arguments: [Expr] = []
+        while current.kind != .rightParen && current.kind != .endOfFile {
+          let before = index
+          arguments.append(parseExpression())
+          if current.kind == .comma {
+            advance()
+          } else if current.kind != .rightParen {
+            error(
+              .expected("',' or ')' in the call to \(token.text)", found: describe(current)),
+              current.range)
+            break
+          }
+          if index == before { advance() }
+        }
+        let end = current.range
+        _ = expect(.rightParen, "')' to close the call")
+        return Expr(
+          .call(function: token.text, nameRange: token.range, arguments: arguments),
+          token.range.union(end))
+      }
+      return Expr(.name(token.text), token.range)
+    case .leftParen:
+      advance()
+      let inner = parseExpression()
+      let end = current.range
+      _ = expect(.rightParen, "')'")
+      return Expr(.parenthesized(inner), token.range.union(end))
+    case .leftBracket:
+      advance()
+      var items: [Expr] = []
+      while current.kind != .rightBracket && current.kind != .endOfFile {
+        let before = index
+        items.append(parseExpression())
+        if current.kind == .comma {
+          advance()
+        } else if current.kind != .rightBracket {
+          error(.expected("',' or ']' in the list", found: describe(current)), current.range)
+          break
+        }
+        if index == before { advance() }
+      }
+      let end = current.range
+      _ = expect(.rightBracket, "']' to close the list")
+      return Expr(.list(items), token.range.union(end))
+    case .invalid:
+      advance()  // the lexer has reported it
+      return Expr(.error, token.range)
+    case .equal, .notEqual, .less, .lessEqual, .greater, .greaterEqual, .plus, .star, .slash,
+      .coalesce, .assign,
+      .colon, .dotDot:
+      // A stray operator: report it, step over it and read the value that follows.
+      error(
+        .expected("a value (a field, parameter, literal or call)", found: describe(token)),
+        token.range)
+      advance()
+      depth += 1
+      defer { depth -= 1 }
+      if depth > Parser.maximumDepth { return Expr(.error, token.range) }
+      return parsePrimary()
+    default:
+      error(
+        .expected("a value (a field, parameter, literal or call)", found: describe(token)),
+        token.range)
+      return Expr(.error, token.range)
+    }
+  }
+}

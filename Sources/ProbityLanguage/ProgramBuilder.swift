@@ -1,0 +1,394 @@
+import ProbityCore
+
+/// The result of checking one expression: the node that computes it, its type, and the
+/// currency of its amounts when known before any record is read (literals, parameters).
+struct Typed {
+  let node: Int
+  let type: ValueType?
+  let currency: Currency?
+}
+
+/// Checks one expression and flattens it into `ExprNode`s.
+struct ProgramBuilder {
+  let source: SourceFile
+  let scope: [String: Int]
+  /// The record kinds the rule applies to; fields must exist on all of them.
+  let kinds: [RecordKind]
+  /// Parameter values: no fields, no parameters, only strict operations.
+  let constant: Bool
+  private(set) var nodes: [ExprNode] = []
+  private(set) var diagnostics: [Diagnostic] = []
+
+  init(source: SourceFile, scope: [String: Int], kinds: [RecordKind], constant: Bool) {
+    self.source = source
+    self.scope = scope
+    self.kinds = kinds
+    self.constant = constant
+  }
+
+  private mutating func error(_ message: LanguageMessage, _ range: SourceRange, hint: String? = nil)
+  {
+    diagnostics.append(
+      Diagnostic(id: message.id, message: message.text, source: source, range: range, hint: hint))
+  }
+
+  private func text(_ range: SourceRange) -> String {
+    String(decoding: source.bytes[range.start..<min(range.end, source.bytes.count)], as: UTF8.self)
+  }
+
+  private mutating func emit(
+    _ op: Operation, _ children: [Int], _ type: ValueType, _ range: SourceRange
+  ) -> Int {
+    nodes.append(ExprNode(op: op, children: children, type: type, range: range, text: text(range)))
+    return nodes.count - 1
+  }
+
+  /// A placeholder for an expression that did not check; its type is unknown so no
+  /// further error is reported about it.
+  private mutating func poisoned(_ range: SourceRange) -> Typed {
+    Typed(node: emit(.constant(.missing), [], .nothing, range), type: nil, currency: nil)
+  }
+
+  mutating func compile(_ expr: Expr, parameters: [CompiledParameter]) -> Typed? {
+    let typed = check(expr, parameters)
+    return typed.type == nil ? nil : typed
+  }
+
+  private mutating func check(_ expr: Expr, _ parameters: [CompiledParameter]) -> Typed {
+    switch expr.kind {
+    case .error:
+      return poisoned(expr.range)
+    case .parenthesized(let inner):
+      return check(inner, parameters)
+    case .literal(let value):
+      let type: ValueType
+      var currency: Currency?
+      switch value {
+      case .missing: type = .nothing
+      case .boolean: type = .boolean
+      case .integer: type = .integer
+      case .money(let m):
+        type = .money
+        currency = m.currency
+      case .date: type = .date
+      case .string: type = .string
+      case .list: type = .list(.nothing)
+      }
+      return Typed(
+        node: emit(.constant(value), [], type, expr.range), type: type, currency: currency)
+    case .name(let name):
+      return checkName(name, expr.range, parameters)
+    case .index(let base, let key):
+      return checkIndex(base, key, expr.range, parameters)
+    case .list(let items):
+      var children: [Int] = []
+      var element: ValueType? = .nothing
+      var elementRange: SourceRange?
+      for item in items {
+        let typed = check(item, parameters)
+        children.append(typed.node)
+        guard let t = typed.type, let current = element else {
+          element = nil
+          continue
+        }
+        if current == .nothing {
+          element = t
+          elementRange = item.range
+        } else if !t.fits(current) {
+          error(
+            .mixedList(current.description, t.description), item.range,
+            hint: elementRange.map { _ in "every item of a list has one type" })
+          element = nil
+        }
+      }
+      guard let element else { return poisoned(expr.range) }
+      return Typed(
+        node: emit(.list, children, .list(element), expr.range), type: .list(element), currency: nil
+      )
+    case .unary(let op, let operand):
+      let typed = check(operand, parameters)
+      guard let t = typed.type else { return poisoned(expr.range) }
+      switch op {
+      case .not:
+        guard t.fits(.boolean) else {
+          error(.typeMismatch("'not' needs a boolean, found \(t)"), operand.range)
+          return poisoned(expr.range)
+        }
+        return Typed(
+          node: emit(.not, [typed.node], .boolean, expr.range), type: .boolean, currency: nil)
+      case .negate:
+        guard t == .money || t == .integer else {
+          error(.typeMismatch("'-' needs money or an integer, found \(t)"), operand.range)
+          return poisoned(expr.range)
+        }
+        return Typed(
+          node: emit(.negate, [typed.node], t, expr.range), type: t, currency: typed.currency)
+      }
+    case .binary(let op, let lhs, let rhs):
+      return checkBinary(op, lhs, rhs, expr.range, parameters)
+    case .call(let function, let nameRange, let arguments):
+      return checkCall(function, nameRange, arguments, expr.range, parameters)
+    }
+  }
+
+  private mutating func checkName(
+    _ name: String, _ range: SourceRange, _ parameters: [CompiledParameter]
+  ) -> Typed {
+    if constant {
+      error(
+        .typeMismatch("a parameter's value must be a constant, but '\(name)' is a name"), range,
+        hint: "write the value itself, like $100.00 or \"cash\"")
+      return poisoned(range)
+    }
+    if let index = scope[name] {
+      let parameter = parameters[index]
+      if case .scalar(let value) = parameter.definition {
+        var currency: Currency?
+        if case .money(let m) = value { currency = m.currency }
+        return Typed(
+          node: emit(.parameter(index), [], parameter.type, range), type: parameter.type,
+          currency: currency)
+      }
+      let key =
+        if case .byYear = parameter.definition { "a year, like \(name)[year(date)]" } else {
+          "a date, like \(name)[date]"
+        }
+      error(.tableNeedsIndex(name), range, hint: "index it by \(key)")
+      return poisoned(range)
+    }
+    if let field = CanonicalSchema.id(named: name) {
+      let spec = CanonicalSchema.spec(field)
+      for kind in kinds where !spec.kinds.contains(kind) {
+        error(
+          .fieldNotOnKind(field: name, kind: kind.rawValue), range, hint: "\(name): \(spec.summary)"
+        )
+        return poisoned(range)
+      }
+      return Typed(node: emit(.field(field), [], spec.type, range), type: spec.type, currency: nil)
+    }
+    let candidates = CanonicalSchema.fields.map(\.name) + scope.keys.sorted()
+    error(
+      .unknownField(name), range,
+      hint: NearNames.hint(for: name, among: candidates)
+        ?? (scope.isEmpty
+          ? "no parameters are visible here: 'import' the file that defines it" : nil))
+    return poisoned(range)
+  }
+
+  private mutating func checkIndex(
+    _ base: Expr, _ key: Expr, _ range: SourceRange, _ parameters: [CompiledParameter]
+  ) -> Typed {
+    guard case .name(let name) = base.kind, let index = scope[name], !constant else {
+      if case .name(let name) = base.kind, !constant, CanonicalSchema.id(named: name) == nil {
+        error(
+          .unknownName(name), base.range,
+          hint: NearNames.hint(for: name, among: scope.keys.sorted()))
+      } else {
+        error(.typeMismatch("only a table parameter can be indexed"), base.range)
+      }
+      _ = check(key, parameters)
+      return poisoned(range)
+    }
+    let parameter = parameters[index]
+    let keyTyped = check(key, parameters)
+    let expected: ValueType
+    switch parameter.definition {
+    case .scalar:
+      error(.scalarIndexed(name), range, hint: "write '\(name)' alone")
+      return poisoned(range)
+    case .byYear: expected = .integer
+    case .byDate: expected = .date
+    }
+    guard let keyType = keyTyped.type else { return poisoned(range) }
+    guard keyType.fits(expected) else {
+      error(
+        .tableKeyType(
+          param: name, expected: expected == .integer ? "year (an integer)" : "date",
+          found: keyType.description),
+        key.range,
+        hint: expected == .integer && keyType == .date
+          ? "write \(name)[year(\(text(key.range)))]" : nil)
+      return poisoned(range)
+    }
+    return Typed(
+      node: emit(.lookup(index), [keyTyped.node], parameter.type, range), type: parameter.type,
+      currency: nil)
+  }
+
+  private mutating func checkBinary(
+    _ op: BinaryOperator, _ lhs: Expr, _ rhs: Expr, _ range: SourceRange,
+    _ parameters: [CompiledParameter]
+  ) -> Typed {
+    if constant && (op == .and || op == .or || op == .coalesce) {
+      error(.typeMismatch("a parameter's value must be a constant"), range)
+      return poisoned(range)
+    }
+    let left = check(lhs, parameters)
+    let right = check(rhs, parameters)
+    guard let lt = left.type, let rt = right.type else { return poisoned(range) }
+    func mismatch(_ what: String, hint: String? = nil) -> Typed {
+      error(.typeMismatch(what), range, hint: hint)
+      return poisoned(range)
+    }
+    func currencyMismatch() -> Typed? {
+      if let a = left.currency, let b = right.currency, a != b {
+        error(.currencyMismatch(a.code, b.code), range)
+        return poisoned(range)
+      }
+      return nil
+    }
+    let moneyHint = "write amounts with a currency symbol, like $200.00"
+    switch op {
+    case .and, .or:
+      guard lt.fits(.boolean) && rt.fits(.boolean) else {
+        return mismatch("'\(op.rawValue)' needs booleans on both sides, found \(lt) and \(rt)")
+      }
+      return Typed(
+        node: emit(op == .and ? .and : .or, [left.node, right.node], .boolean, range),
+        type: .boolean, currency: nil)
+    case .equal, .notEqual, .less, .lessEqual, .greater, .greaterEqual:
+      guard lt.fits(rt) || rt.fits(lt) else {
+        let hint =
+          (lt == .money && rt == .integer) || (lt == .integer && rt == .money) ? moneyHint : nil
+        return mismatch("cannot compare \(lt) with \(rt)", hint: hint)
+      }
+      if let failed = currencyMismatch() { return failed }
+      let ordered = op != .equal && op != .notEqual
+      if ordered, case .list = lt { return mismatch("lists have no order") }
+      if ordered && lt == .boolean { return mismatch("booleans have no order") }
+      let comparison = ComparisonOperator(rawValue: op.rawValue) ?? .equal
+      return Typed(
+        node: emit(.compare(comparison), [left.node, right.node], .boolean, range), type: .boolean,
+        currency: nil)
+    case .in, .notIn:
+      let element: ValueType
+      switch rt {
+      case .list(let e): element = e
+      case .nothing: element = .nothing
+      default:
+        return mismatch(
+          "'\(op.rawValue)' needs a list on its right, found \(rt)",
+          hint: "write a list like [\"IND\", \"CAN\"]")
+      }
+      guard lt.fits(element) || element.fits(lt) else {
+        return mismatch("cannot look for a \(lt) in a list of \(element)")
+      }
+      return Typed(
+        node: emit(.member(negated: op == .notIn), [left.node, right.node], .boolean, range),
+        type: .boolean, currency: nil)
+    case .coalesce:
+      guard lt.fits(rt) || rt.fits(lt) else {
+        return mismatch("'??' needs the same type on both sides, found \(lt) and \(rt)")
+      }
+      let t = lt == .nothing ? rt : lt
+      return Typed(
+        node: emit(.coalesce, [left.node, right.node], t, range), type: t,
+        currency: left.currency ?? right.currency)
+    case .divide:
+      error(
+        .divisionUnsupported, range, hint: "compare with a multiple instead: 'amount > limit * 2'")
+      return poisoned(range)
+    case .add, .subtract, .multiply:
+      let arithmetic = ArithmeticOperator(rawValue: op.rawValue) ?? .add
+      switch (op, lt, rt) {
+      case (.multiply, .money, .money):
+        error(.moneyTimesMoney, range, hint: "multiply an amount by an integer")
+        return poisoned(range)
+      case (.add, .money, .money), (.subtract, .money, .money):
+        if let failed = currencyMismatch() { return failed }
+        return Typed(
+          node: emit(.arithmetic(arithmetic), [left.node, right.node], .money, range), type: .money,
+          currency: left.currency ?? right.currency)
+      case (.multiply, .money, .integer), (.multiply, .integer, .money):
+        return Typed(
+          node: emit(.arithmetic(arithmetic), [left.node, right.node], .money, range), type: .money,
+          currency: left.currency ?? right.currency)
+      case (_, .integer, .integer):
+        return Typed(
+          node: emit(.arithmetic(arithmetic), [left.node, right.node], .integer, range),
+          type: .integer, currency: nil)
+      case (_, .money, .integer), (_, .integer, .money):
+        return mismatch(
+          "cannot \(op == .add ? "add" : "subtract") money and an integer", hint: moneyHint)
+      case (_, .date, _), (_, _, .date):
+        return mismatch(
+          "cannot apply '\(op.rawValue)' to \(lt) and \(rt)",
+          hint: "use days_between(a, b) or add_days(date, n)")
+      default:
+        return mismatch("cannot apply '\(op.rawValue)' to \(lt) and \(rt)")
+      }
+    }
+  }
+
+  private mutating func checkCall(
+    _ function: String, _ nameRange: SourceRange, _ arguments: [Expr], _ range: SourceRange,
+    _ parameters: [CompiledParameter]
+  ) -> Typed {
+    let typedArguments = arguments.map { check($0, parameters) }
+    guard let signature = Builtin.signature(named: function) else {
+      error(
+        .unknownFunction(function), nameRange,
+        hint: NearNames.hint(for: function, among: Builtin.signatures.map(\.name)))
+      return poisoned(range)
+    }
+    guard arguments.count == signature.parameters.count else {
+      error(
+        .wrongArgumentCount(
+          function: function, expected: signature.parameters.count, found: arguments.count), range)
+      return poisoned(range)
+    }
+    var ok = true
+    for (index, (typed, expected)) in zip(typedArguments, signature.parameters).enumerated() {
+      guard let t = typed.type else {
+        ok = false
+        continue
+      }
+      if let expected, !t.fits(expected) {
+        error(
+          .typeMismatch("argument \(index + 1) of '\(function)' must be \(expected), found \(t)"),
+          arguments[index].range)
+        ok = false
+      }
+    }
+    guard ok else { return poisoned(range) }
+    var builtin = Builtin.simple(named: function)
+    if function == "matches" {
+      guard case .literal(.string(let pattern)) = arguments[1].kind else {
+        error(.regexNotLiteral, arguments[1].range)
+        return poisoned(range)
+      }
+      do {
+        builtin = .matches(try CompiledRegex(pattern: pattern))
+      } catch {
+        self.error(.invalidRegex("\(error)"), arguments[1].range)
+        return poisoned(range)
+      }
+    }
+    guard let builtin else { return poisoned(range) }
+    if constant {
+      error(.typeMismatch("a parameter's value must be a constant, not a call"), range)
+      return poisoned(range)
+    }
+    return Typed(
+      node: emit(.call(builtin), typedArguments.map(\.node), signature.result, range),
+      type: signature.result,
+      currency: signature.result == .money ? typedArguments.first?.currency : nil)
+  }
+}
+
+/// Folds a parameter's constant expression (literals, lists, '-', arithmetic) with the
+/// engine's own semantics.
+enum ProgramEvaluator {
+  static func evaluateConstant(_ nodes: [ExprNode], root: Int) -> Result<Value, EvaluationFailure> {
+    let node = nodes[root]
+    var arguments: [Value] = []
+    for child in node.children {
+      switch evaluateConstant(nodes, root: child) {
+      case .success(let v): arguments.append(v)
+      case .failure(let f): return .failure(f)
+      }
+    }
+    if case .constant(let value) = node.op { return .success(value) }
+    return Semantics.apply(node.op, arguments)
+  }
+}

@@ -1,0 +1,61 @@
+import ProbityCore
+import ProbityEngine
+import ProbityLanguage
+
+/// Everything a `probity check` run found, ready to render.
+public struct CheckReport: Sendable {
+  public struct RuleSummary: Sendable {
+    public let id: String
+    public let title: String
+    public let severity: FindingSeverity
+    public let category: FindingCategory
+    public let citation: String
+    public let tally: RuleTally
+  }
+
+  public var rulePack: String
+  public var inputs: [String]
+  public var findings: [Finding]
+  public var undetermined: [Undetermined]
+  public var problems: [EvaluationProblem]
+  /// Problems with records that were rejected, as the readers reported them (the first
+  /// `rejectionExamplesKept`; `rejectionDiagnostics` counts them all).
+  public var rejections: [Diagnostic]
+  public var rejectionDiagnostics: Int
+  public var recordsRead: Int
+  public var recordsEvaluated: Int
+  public var recordsRejected: Int
+  public var rowsSkipped: Int
+  public var rules: [RuleSummary]
+
+  public init(
+    rulePack: String, inputs: [String], run: CheckRun, rejections: [Diagnostic],
+    rejectionDiagnostics: Int,
+    recordsRead: Int, recordsRejected: Int, rowsSkipped: Int
+  ) {
+    self.rulePack = rulePack
+    self.inputs = inputs
+    self.findings = run.findings
+    self.undetermined = run.undetermined
+    self.problems = run.problems
+    self.rejections = rejections
+    self.rejectionDiagnostics = rejectionDiagnostics
+    self.recordsRead = recordsRead
+    self.recordsEvaluated = run.recordsEvaluated
+    self.recordsRejected = recordsRejected
+    self.rowsSkipped = rowsSkipped
+    self.rules = zip(run.ruleSet.rules, run.tallies).map { rule, tally in
+      RuleSummary(
+        id: rule.id, title: rule.title, severity: rule.severity, category: rule.category,
+        citation: rule.citation,
+        tally: tally)
+    }
+  }
+
+  /// How many findings there are at each severity.
+  public func count(_ severity: FindingSeverity) -> Int {
+    findings.count { $0.severity == severity }
+  }
+
+  public var evaluationFailures: Int { rules.reduce(0) { $0 + $1.tally.failed } }
+}

@@ -1,0 +1,214 @@
+import ProbityCore
+import ProbityEngine
+
+/// The output formats of `probity check`.
+public enum ReportFormat: String, CaseIterable, Sendable {
+  case text
+  case json
+}
+
+public enum ReportRenderer {
+  public static let jsonSchemaVersion = 1
+
+  public static func render(_ report: CheckReport, as format: ReportFormat) -> String {
+    switch format {
+    case .text: return text(report)
+    case .json: return json(report)
+    }
+  }
+
+  // MARK: Text
+
+  /// Compiler-style findings, then the summary.
+  ///
+  ///     filing.csv:7: error[US-CASH-001] Jane Roe gave $250.00 in cash; ...
+  ///       citation: 11 CFR 110.4(c)(2)
+  ///       record:   receipt SA11AI.0007
+  ///       values:   payment_method = "cash", amount = $250.00, cash_limit = $100.00
+  ///       remedy:   return the amount over $100.00 to the contributor
+  public static func text(_ report: CheckReport) -> String {
+    var out = ""
+    for finding in report.findings {
+      out +=
+        "\(finding.file):\(finding.line): \(finding.severity.rawValue)[\(finding.ruleID)] \(finding.message)\n"
+      out += "  rule:     \(finding.title) (\(finding.category.rawValue))\n"
+      out += "  citation: \(finding.citation)\n"
+      out +=
+        "  record:   \(finding.kind.rawValue) \(finding.transactionID ?? "(no transaction id)")\n"
+      let values = finding.values.map { "\($0.name) = \($0.value)" }.joined(separator: ", ")
+      out += "  values:   \(values)\n"
+      if let remedy = finding.remedy { out += "  remedy:   \(remedy)\n" }
+      out += "\n"
+    }
+    out +=
+      "summary: \(report.recordsRead) records read, \(report.recordsEvaluated) evaluated, \(report.recordsRejected) rejected"
+    if report.rowsSkipped > 0 { out += ", \(report.rowsSkipped) non-financial rows skipped" }
+    out += "\n"
+    let total = report.findings.count
+    out +=
+      "findings: \(total) (\(report.count(.error)) error, \(report.count(.warning)) warning, \(report.count(.info)) info)\n"
+    let width = report.rules.map(\.id.count).max() ?? 0
+    for rule in report.rules {
+      let pad = String(repeating: " ", count: width - rule.id.count)
+      var line = "  \(rule.id)\(pad)  \(rule.tally.fired) fired, \(rule.tally.evaluated) evaluated"
+      if rule.tally.undetermined > 0 {
+        let causes = rule.tally.missingFieldCounts.sorted {
+          ($1.value, $0.key) < ($0.value, $1.key)
+        }
+        .map { "\($0.key) missing in \($0.value)" }.joined(separator: ", ")
+        line += ", \(rule.tally.undetermined) undetermined (\(causes))"
+      }
+      if rule.tally.failed > 0 { line += ", \(rule.tally.failed) could not be evaluated" }
+      out += line + "\n"
+    }
+    for problem in report.problems {
+      out +=
+        "\(problem.file):\(problem.line): evaluation error[\(problem.ruleID)] \(problem.message)\n"
+    }
+    return out
+  }
+
+  // MARK: JSON
+
+  /// The JSON document described in docs/output.md.
+  public static func json(_ report: CheckReport) -> String {
+    var w = JSONWriter()
+    w.beginObject()
+    w.field("schema_version", jsonSchemaVersion)
+    w.field("rule_pack", report.rulePack)
+    w.key("inputs")
+    w.beginArray()
+    for input in report.inputs { w.string(input) }
+    w.endArray()
+    w.key("findings")
+    w.beginArray()
+    for finding in report.findings {
+      w.beginObject()
+      w.field("rule", finding.ruleID)
+      w.field("title", finding.title)
+      w.field("category", finding.category.rawValue)
+      w.field("severity", finding.severity.rawValue)
+      w.field("citation", finding.citation)
+      w.field("file", finding.file)
+      w.field("line", finding.line)
+      w.field("record", finding.transactionID)
+      w.field("kind", finding.kind.rawValue)
+      w.field("message", finding.message)
+      w.field("remedy", finding.remedy)
+      w.key("values")
+      w.beginObject()
+      for (name, value) in finding.values {
+        w.key(name)
+        write(value, to: &w)
+      }
+      w.endObject()
+      w.endObject()
+    }
+    w.endArray()
+    w.key("undetermined")
+    w.beginArray()
+    for item in report.undetermined {
+      w.beginObject()
+      w.field("rule", item.ruleID)
+      w.field("file", item.file)
+      w.field("line", item.line)
+      w.field("record", item.transactionID)
+      w.key("missing_fields")
+      w.beginArray()
+      for field in item.missingFields { w.string(field) }
+      w.endArray()
+      w.endObject()
+    }
+    w.endArray()
+    w.key("evaluation_errors")
+    w.beginArray()
+    for problem in report.problems {
+      w.beginObject()
+      w.field("rule", problem.ruleID)
+      w.field("file", problem.file)
+      w.field("line", problem.line)
+      w.field("record", problem.transactionID)
+      w.field("message", problem.message)
+      w.endObject()
+    }
+    w.endArray()
+    w.key("rejected")
+    w.beginArray()
+    for diagnostic in report.rejections {
+      w.beginObject()
+      w.field("id", diagnostic.id)
+      w.field("file", diagnostic.file)
+      if let line = diagnostic.position?.line {
+        w.field("line", line)
+      } else {
+        w.key("line")
+        w.null()
+      }
+      w.field("message", diagnostic.message)
+      w.endObject()
+    }
+    w.endArray()
+    w.key("summary")
+    w.beginObject()
+    w.field("records_read", report.recordsRead)
+    w.field("records_evaluated", report.recordsEvaluated)
+    w.field("records_rejected", report.recordsRejected)
+    w.field("rows_skipped", report.rowsSkipped)
+    w.field("rejection_problems", report.rejectionDiagnostics)
+    w.key("findings")
+    w.beginObject()
+    w.field("total", report.findings.count)
+    for severity in [FindingSeverity.error, .warning, .info] {
+      w.field(severity.rawValue, report.count(severity))
+    }
+    w.endObject()
+    w.key("findings_per_rule")
+    w.beginObject()
+    for rule in report.rules { w.field(rule.id, rule.tally.fired) }
+    w.endObject()
+    w.key("rules")
+    w.beginArray()
+    for rule in report.rules {
+      w.beginObject()
+      w.field("rule", rule.id)
+      w.field("title", rule.title)
+      w.field("severity", rule.severity.rawValue)
+      w.field("category", rule.category.rawValue)
+      w.field("citation", rule.citation)
+      w.field("evaluated", rule.tally.evaluated)
+      w.field("fired", rule.tally.fired)
+      w.field("undetermined", rule.tally.undetermined)
+      w.field("evaluation_errors", rule.tally.failed)
+      w.key("missing_fields")
+      w.beginObject()
+      for (field, count) in rule.tally.missingFieldCounts.sorted(by: { $0.key < $1.key }) {
+        w.field(field, count)
+      }
+      w.endObject()
+      w.endObject()
+    }
+    w.endArray()
+    w.endObject()
+    w.endObject()
+    return w.output + "\n"
+  }
+
+  static func write(_ value: Value, to w: inout JSONWriter) {
+    switch value {
+    case .missing: w.null()
+    case .boolean(let b): w.bool(b)
+    case .integer(let i): w.raw(String(i))
+    case .string(let s): w.string(s)
+    case .date(let d): w.string(d.description)
+    case .money(let m):
+      w.beginObject()
+      w.field("amount", m.decimalString)
+      w.field("currency", m.currency.code)
+      w.endObject()
+    case .list(let items):
+      w.beginArray()
+      for item in items { write(item, to: &w) }
+      w.endArray()
+    }
+  }
+}

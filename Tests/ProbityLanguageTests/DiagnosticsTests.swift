@@ -1,0 +1,261 @@
+import Foundation
+import ProbityCore
+import Testing
+
+@testable import ProbityLanguage
+
+/// A minimal valid rule around a condition, so each case changes one thing.
+func ruleFile(when condition: String, message: String = "found {amount}", params: String = "")
+  -> String
+{
+  """
+  \(params)
+  rule T-001 {
+    title "test"
+    severity error
+    category data-quality
+    citation "none"
+    applies receipt
+    when \(condition)
+    message "\(message)"
+  }
+  """
+}
+
+func compile(_ files: [(String, String)]) -> (CompiledRuleSet?, [Diagnostic]) {
+  RulePackCompiler.compile(sources: files.map { SourceFile(path: $0.0, text: $0.1) })
+}
+
+func compile(_ text: String) -> (CompiledRuleSet?, [Diagnostic]) {
+  compile([("pack/test.probity", text)])
+}
+
+/// One expected diagnostic: id, line:col of its start, and (part of) its hint.
+struct Expected: CustomStringConvertible {
+  let id: String
+  let line: Int
+  let column: Int
+  let hint: String?
+
+  init(_ id: String, _ line: Int, _ column: Int, hint: String? = nil) {
+    self.id = id
+    self.line = line
+    self.column = column
+    self.hint = hint
+  }
+
+  var description: String { "\(id)@\(line):\(column)" }
+}
+
+struct DiagnosticCase: CustomStringConvertible, Sendable {
+  let name: String
+  let source: String
+  let expected: [(String, Int, Int, String?)]
+
+  var description: String { name }
+}
+
+let diagnosticCases: [DiagnosticCase] = [
+  DiagnosticCase(
+    name: "unknown field with a near name", source: ruleFile(when: "amout > $100.00"),
+    expected: [("C0001", 8, 8, "did you mean 'amount'?")]),
+  DiagnosticCase(
+    name: "unknown function", source: ruleFile(when: "uper(name) == \"X\""),
+    expected: [("C0003", 8, 8, "did you mean 'upper'?")]),
+  DiagnosticCase(
+    name: "money compared with an integer", source: ruleFile(when: "amount > 100"),
+    expected: [("C0005", 8, 8, "currency symbol")]),
+  DiagnosticCase(
+    name: "money times money", source: ruleFile(when: "amount * amount > $1.00"),
+    expected: [("C0006", 8, 8, nil)]),
+  DiagnosticCase(
+    name: "condition not boolean", source: ruleFile(when: "amount + $1.00"),
+    expected: [("C0011", 8, 8, "compare it")]),
+  DiagnosticCase(
+    name: "unknown severity and category",
+    source: """
+      rule T-001 {
+        title "t"
+        severity eror
+        category cash-over-limt
+        citation "c"
+        applies receipt
+        when true
+        message "m"
+      }
+      """,
+    expected: [
+      ("P0014", 3, 12, "did you mean 'error'?"),
+      ("P0015", 4, 12, "did you mean 'cash-over-limit'?"),
+    ]),
+  DiagnosticCase(
+    name: "missing properties", source: "rule T-002 {\n  title \"t\"\n}\n",
+    expected: [
+      ("P0012", 1, 6, nil), ("P0012", 1, 6, nil), ("P0012", 1, 6, nil), ("P0012", 1, 6, nil),
+      ("P0012", 1, 6, nil),
+      ("P0012", 1, 6, nil),
+    ]),
+  DiagnosticCase(
+    name: "duplicate rule ids",
+    source: ruleFile(when: "true") + "\n" + ruleFile(when: "true"),
+    expected: [("C0007", 12, 6, "first used at pack/test.probity:2:6")]),
+  DiagnosticCase(
+    name: "syntax error then more errors",
+    source: ruleFile(when: "amount > > $1.00 and nme == \"x\""),
+    expected: [("P0010", 8, 17, nil), ("C0001", 8, 29, "did you mean 'name'?")]),
+  DiagnosticCase(
+    name: "unterminated string", source: ruleFile(when: "name == \"oops"),
+    expected: [("P0002", 8, 16, "close it")]),
+  DiagnosticCase(
+    name: "every missing property is named",
+    source: "rule T-002 {\n  title \"t\"\n  when true\n}\n",
+    expected: [
+      ("P0012", 1, 6, nil), ("P0012", 1, 6, nil), ("P0012", 1, 6, nil), ("P0012", 1, 6, nil),
+      ("P0012", 1, 6, nil),
+    ]),
+  DiagnosticCase(
+    name: "single equals", source: ruleFile(when: "payment_method = \"cash\""),
+    expected: [("P0010", 8, 23, "write '==' to compare")]),
+  DiagnosticCase(
+    name: "field not on the record kind", source: ruleFile(when: "purpose == \"x\""),
+    expected: [("C0010", 8, 8, nil)]),
+  DiagnosticCase(
+    name: "table parameter without index",
+    source: ruleFile(
+      when: "amount > limit", params: "param limit: money by year {\n 2023..2024: $3,300.00\n}"),
+    expected: [("C0012", 10, 17, "index it by a year")]),
+  DiagnosticCase(
+    name: "table indexed by the wrong type",
+    source: ruleFile(
+      when: "amount > limit[date]",
+      params: "param limit: money by year {\n 2023..2024: $3,300.00\n}"),
+    expected: [("C0021", 10, 23, "limit[year(date)]")]),
+  DiagnosticCase(
+    name: "overlapping table entries",
+    source: "param limit: money by year {\n 2021..2022: $2,900.00\n 2022..2024: $3,300.00\n}\n",
+    expected: [("C0014", 3, 2, nil)]),
+  DiagnosticCase(
+    name: "invalid regex", source: ruleFile(when: "matches(name, \"[A-\")"),
+    expected: [("C0015", 8, 22, nil)]),
+  DiagnosticCase(
+    name: "currency mismatch between literals", source: ruleFile(when: "$1.00 < £2.00"),
+    expected: [("C0016", 8, 8, nil)]),
+  DiagnosticCase(
+    name: "wrong argument count", source: ruleFile(when: "starts_with(name)"),
+    expected: [("C0004", 8, 8, nil)]),
+  DiagnosticCase(
+    name: "unknown name in a template", source: ruleFile(when: "true", message: "over {cash_limt}"),
+    expected: [("C0001", 9, 18, "import")]),
+  DiagnosticCase(
+    name: "unclosed template brace", source: ruleFile(when: "true", message: "over {amount"),
+    expected: [("P0017", 9, 17, "'{{'")]),
+  DiagnosticCase(
+    name: "unexpected character", source: ruleFile(when: "memo && true"),
+    expected: [("P0001", 8, 13, "write 'and'")]),
+  DiagnosticCase(
+    name: "mixed list", source: ruleFile(when: "entity_type in [\"IND\", 3]"),
+    expected: [("C0019", 8, 31, nil)]),
+  DiagnosticCase(
+    name: "division", source: ruleFile(when: "amount / 2 > $1.00"),
+    expected: [("C0017", 8, 8, nil)]),
+  DiagnosticCase(
+    name: "parameter value not constant", source: "param p: money = amount\n",
+    expected: [("C0005", 1, 18, nil)]),
+  DiagnosticCase(
+    name: "parameter declared type mismatch", source: "param p: money = 100\n",
+    expected: [("C0005", 1, 18, "currency symbol")]),
+  DiagnosticCase(
+    name: "top-level garbage recovers", source: "rul T-1 {}\n" + ruleFile(when: "amout > $1.00"),
+    expected: [("P0010", 1, 1, "did you mean 'rule'?"), ("C0001", 9, 8, "did you mean 'amount'?")]),
+  DiagnosticCase(
+    name: "deep nesting is refused, not a crash",
+    source: ruleFile(
+      when: String(repeating: "(", count: 10_000) + "true" + String(repeating: ")", count: 10_000)),
+    expected: [("P0019", 8, 208, nil)]),
+]
+
+@Test("diagnostics: source → ids, positions and hints", arguments: diagnosticCases)
+func diagnostics(_ testCase: DiagnosticCase) {
+  let (ruleSet, diagnostics) = compile(testCase.source)
+  let got = diagnostics.map { d -> String in
+    let p = d.position ?? (0, 0)
+    return "\(d.id)@\(p.line):\(p.column)"
+  }
+  let want = testCase.expected.map { "\($0.0)@\($0.1):\($0.2)" }
+  #expect(got == want, "\(diagnostics.map { $0.rendered() }.joined(separator: "\n"))")
+  #expect(ruleSet == nil)
+  for (diagnostic, expected) in zip(diagnostics, testCase.expected) {
+    if let hint = expected.3 {
+      #expect(
+        diagnostic.hint?.contains(hint) == true,
+        "hint of \(diagnostic.id): \(diagnostic.hint ?? "none")")
+    }
+  }
+}
+
+@Test func renderedDiagnosticShowsLineAndCaret() {
+  let (_, diagnostics) = compile(ruleFile(when: "amout > $100.00"))
+  #expect(
+    diagnostics.first?.rendered() == """
+      pack/test.probity:8:8: error[C0001]: unknown field or parameter 'amout'
+       8 |   when amout > $100.00
+         |        ^~~~~
+         = help: did you mean 'amount'?
+      """)
+}
+
+@Test func importsShareParametersBetweenFiles() {
+  let limits = "param cash_limit: money = $100.00\n"
+  let rules = "import \"limits.probity\"\n" + ruleFile(when: "amount > cash_limit")
+  let (ruleSet, diagnostics) = compile([
+    ("pack/limits.probity", limits), ("pack/rules.probity", rules),
+  ])
+  #expect(diagnostics.isEmpty)
+  #expect(ruleSet?.rules.count == 1)
+  // Without the import the name is unknown, and the hint says to import it.
+  let (_, withoutImport) = compile([
+    ("pack/limits.probity", limits), ("pack/rules.probity", ruleFile(when: "amount > cash_limit")),
+  ])
+  #expect(withoutImport.map(\.id) == ["C0001"])
+  #expect(withoutImport.first?.hint?.contains("import") == true)
+}
+
+@Test func missingImportIsReported() {
+  let (_, diagnostics) = compile("import \"limts.probity\"\n")
+  #expect(diagnostics.map(\.id) == ["L0001"])
+}
+
+@Test func dateTablesLookUpByDate() throws {
+  let source = """
+    param threshold: money by date {
+      from 2001-02-16: £7,500.00
+      from 2024-01-01: £11,180.00
+    }
+    param by_year: money by year {
+      2023..2024: $3,300.00
+      2025..2026: $3,500.00
+    }
+    """
+  let (ruleSet, diagnostics) = compile(source)
+  #expect(diagnostics.isEmpty)
+  let parameters = try #require(ruleSet?.parameters)
+  let threshold = parameters[0]
+  let before = try #require(CivilDate(year: 2023, month: 12, day: 31))
+  let after = try #require(CivilDate(year: 2024, month: 1, day: 1))
+  let early = try #require(CivilDate(year: 2000, month: 1, day: 1))
+  #expect(threshold.lookup(.date(before)) == .money(Money(units: 7500, currency: .gbp)))
+  #expect(threshold.lookup(.date(after)) == .money(Money(units: 11180, currency: .gbp)))
+  #expect(threshold.lookup(.date(early)) == .missing)
+  #expect(parameters[1].lookup(.integer(2024)) == .money(Money(units: 3300, currency: .usd)))
+  #expect(parameters[1].lookup(.integer(2026)) == .money(Money(units: 3500, currency: .usd)))
+  #expect(parameters[1].lookup(.integer(2027)) == .missing)
+}
+
+@Test func bundledUSFederalPackCompilesClean() throws {
+  let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent()
+  let (ruleSet, diagnostics) = RulePackLoader.load(
+    path: root.appendingPathComponent("Rules/us-federal").path)
+  #expect(diagnostics.isEmpty, "\(diagnostics.map { $0.rendered() })")
+  #expect((ruleSet?.rules.count ?? 0) >= 5)
+}
