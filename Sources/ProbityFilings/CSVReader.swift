@@ -1,0 +1,362 @@
+import CLibCSV
+import ProbityCore
+
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
+/// What a read saw.
+public struct ReadStatistics: Sendable, Equatable {
+  /// Data rows that are records: the good ones and the rejected ones (not the header,
+  /// not skipped rows).
+  public var recordsRead: Int
+  /// Rows rejected with at least one diagnostic.
+  public var recordsRejected: Int
+  /// Rows whose kind value the mapping lists under `skip`.
+  public var rowsSkipped: Int
+
+  public init(recordsRead: Int = 0, recordsRejected: Int = 0, rowsSkipped: Int = 0) {
+    self.recordsRead = recordsRead
+    self.recordsRejected = recordsRejected
+    self.rowsSkipped = rowsSkipped
+  }
+
+  /// Records delivered to `onRecord`.
+  public var recordsAccepted: Int { recordsRead - recordsRejected }
+}
+
+/// A filing that cannot be read at all: it cannot be opened, has no header, or lacks a
+/// column the mapping requires.
+public struct FilingError: Error, Sendable {
+  public let diagnostic: Diagnostic
+
+  public init(_ diagnostic: Diagnostic) {
+    self.diagnostic = diagnostic
+  }
+}
+
+/// Reads a delimited text file through a `Mapping` with libcsv, streaming it in 64 KiB
+/// chunks.
+///
+/// Every data row becomes a record (`onRecord`, in file order) or a rejection (one
+/// diagnostic per problem through `onProblem`), or is skipped when its kind value is
+/// listed under `skip`. Records carry the physical line on which they start: CRLF, LF
+/// and lone CR all end a line, and a quoted field with line breaks keeps its first line.
+///
+/// Malformed quoting rejects the record it is in. When that record spans several lines
+/// (a quote opened and never properly closed), reading resumes on the line after the
+/// record's first line, so the rows a stray quote swallowed are read after all; a file
+/// that cannot seek (a pipe) resumes after the line where the problem was found.
+public struct CSVReader: Sendable {
+  public let path: String
+  public let mapping: Mapping
+
+  /// The size of each read from the file.
+  public static let chunkSize = 64 * 1024
+  /// The longest record accepted, in bytes: a longer one is almost surely a quote that
+  /// is never closed, and is rejected rather than held in memory.
+  public static let maxRecordBytes = 4 * 1024 * 1024
+
+  public init(path: String, mapping: Mapping) {
+    self.path = path
+    self.mapping = mapping
+  }
+
+  public func read(onRecord: (Record) -> Void, onProblem: (Diagnostic) -> Void) throws(FilingError)
+    -> ReadStatistics
+  {
+    guard let file = fopen(path, "rb") else {
+      let reason = String(cString: strerror(errno))
+      throw FilingError(
+        Diagnostic(
+          id: FilingsCatalogue.cannotOpen.id, message: "cannot open the filing: \(reason)",
+          file: path))
+    }
+    defer { fclose(file) }
+    let seekable = fseeko(file, 0, SEEK_CUR) == 0
+    let session = try CSVSession(path: path, mapping: mapping, seekable: seekable)
+    let buffer = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: CSVReader.chunkSize)
+    defer { buffer.deallocate() }
+    var offset = 0  // of the next byte read from the file
+    while true {
+      // Fill the buffer (a short read only at the end of the file).
+      var filled = 0
+      while filled < buffer.count {
+        let count = fread(buffer.baseAddress.map { $0 + filled }, 1, buffer.count - filled, file)
+        if count == 0 { break }
+        filled += count
+      }
+      if ferror(file) != 0 {
+        throw failure(.readFailed, "cannot read the filing", line: session.line)
+      }
+      var chunk = UnsafeBufferPointer(rebasing: buffer[0..<filled])
+      var chunkOffset = offset
+      offset += filled
+      // A UTF-8 byte order mark is not part of the first column's name.
+      if chunkOffset == 0 && chunk.starts(with: [0xEF, 0xBB, 0xBF]) {
+        chunk = UnsafeBufferPointer(rebasing: chunk[3...])
+        chunkOffset = 3
+      }
+      var resume = try session.consume(
+        chunk, at: chunkOffset, onRecord: onRecord, onProblem: onProblem)
+      if resume == nil && filled < buffer.count {
+        resume = try session.finish(onRecord: onRecord, onProblem: onProblem)
+        if resume == nil { break }
+      }
+      if let resume {
+        guard fseeko(file, off_t(resume), SEEK_SET) == 0 else {
+          throw failure(.readFailed, "cannot go back in the filing", line: session.line)
+        }
+        offset = resume
+      }
+    }
+    try session.checkHeaderRead()
+    return session.statistics
+  }
+
+  private func failure(_ entry: FilingsCatalogue, _ message: String, line: Int) -> FilingError {
+    let reason = String(cString: strerror(errno))
+    return FilingError(
+      Diagnostic(id: entry.id, message: "\(message): \(reason)", file: path, line: line))
+  }
+}
+
+// MARK: - libcsv callbacks
+
+/// The row collector behind libcsv's `void *` context: the one way back from C.
+private func collector(_ data: UnsafeMutableRawPointer?) -> UnsafeMutablePointer<RowCollector>? {
+  data?.assumingMemoryBound(to: RowCollector.self)
+}
+
+/// libcsv's field callback: appends the field's bytes to the arena.
+private func fieldEnded(
+  _ field: UnsafeMutableRawPointer?, _ length: Int, _ data: UnsafeMutableRawPointer?
+) {
+  guard let row = collector(data) else { return }
+  if let field, length > 0 {
+    row.pointee.arena.append(contentsOf: UnsafeRawBufferPointer(start: field, count: length))
+  }
+  row.pointee.ends.append(row.pointee.arena.count)
+}
+
+/// libcsv's row callback.
+private func rowEnded(_ terminator: Int32, _ data: UnsafeMutableRawPointer?) {
+  collector(data)?.pointee.rowEnded = true
+}
+
+// MARK: - Session
+
+/// The state of one read: the libcsv parser, the row being collected, line numbers.
+private final class CSVSession {
+  let path: String
+  let mapping: Mapping
+  let seekable: Bool
+  let parser: UnsafeMutablePointer<csv_parser>
+  let row: UnsafeMutablePointer<RowCollector>
+  /// nil until the header is read (for a mapping with a header).
+  var plan: RowPlan?
+  var statistics = ReadStatistics()
+
+  /// The line of the next byte fed to libcsv.
+  var line = 1
+  /// Whether the last byte seen was a CR (so an LF after it ends no further line).
+  var lastWasCR = false
+  /// The line on which the row being collected started, and the file offset of the
+  /// segment it started in.
+  var rowStart = 1
+  var rowStartOffset = 0
+  /// After malformed quoting: bytes are dropped until the end of the physical line.
+  var skippingToLineEnd = false
+
+  static let options = UInt8(CSV_STRICT | CSV_STRICT_FINI)
+
+  init(path: String, mapping: Mapping, seekable: Bool) throws(FilingError) {
+    self.path = path
+    self.mapping = mapping
+    self.seekable = seekable
+    parser = .allocate(capacity: 1)
+    row = .allocate(capacity: 1)
+    row.initialize(to: RowCollector())
+    guard csv_init(parser, CSVSession.options) == 0 else {
+      throw FilingError(
+        Diagnostic(
+          id: FilingsCatalogue.parserFailure.id, message: "cannot start the CSV parser", file: path)
+      )
+    }
+    csv_set_delim(parser, mapping.delimiter)
+    if !mapping.hasHeader {
+      plan = try RowPlan(mapping: mapping, header: nil, headerLine: 1, path: path)
+    }
+  }
+
+  deinit {
+    csv_free(parser)
+    parser.deallocate()
+    row.deinitialize(count: 1)
+    row.deallocate()
+  }
+
+  /// Feeds a chunk that starts at file offset `offset`, one physical line (segment
+  /// ending in CR or LF) at a time. Returns the offset to resume reading at when a
+  /// malformed record makes reading go back, else nil.
+  func consume(
+    _ chunk: UnsafeBufferPointer<UInt8>, at offset: Int, onRecord: (Record) -> Void,
+    onProblem: (Diagnostic) -> Void
+  ) throws(FilingError) -> Int? {
+    let lf = UInt8(ascii: "\n")
+    let cr = UInt8(ascii: "\r")
+    var start = 0
+    while start < chunk.count {
+      var end = start
+      while end < chunk.count && chunk[end] != lf && chunk[end] != cr { end += 1 }
+      let terminated = end < chunk.count
+      let segmentEnd = terminated ? end + 1 : end
+      if skippingToLineEnd {
+        if terminated { skippingToLineEnd = false }
+      } else if let resume = try feed(
+        UnsafeBufferPointer(rebasing: chunk[start..<segmentEnd]), at: offset + start,
+        terminated: terminated,
+        onRecord: onRecord, onProblem: onProblem)
+      {
+        return resume
+      }
+      if terminated {
+        if chunk[end] == cr {
+          line += 1
+          lastWasCR = true
+        } else {
+          if !lastWasCR { line += 1 }
+          lastWasCR = false
+        }
+      } else if segmentEnd > start {
+        lastWasCR = false
+      }
+      start = max(segmentEnd, start + 1)  // progress guard
+    }
+    return nil
+  }
+
+  func feed(
+    _ segment: UnsafeBufferPointer<UInt8>, at offset: Int, terminated: Bool,
+    onRecord: (Record) -> Void,
+    onProblem: (Diagnostic) -> Void
+  ) throws(FilingError) -> Int? {
+    guard let base = segment.baseAddress, !segment.isEmpty else { return nil }
+    if probity_csv_row_in_progress(parser) == 0 && row.pointee.fieldCount == 0 {
+      rowStart = line
+      rowStartOffset = offset
+    }
+    let parsed = csv_parse(
+      parser, base, segment.count, fieldEnded, rowEnded, UnsafeMutableRawPointer(row))
+    if parsed < segment.count {
+      return try rejectMalformed(
+        "malformed quoting: a quoted field must end with a quote followed by the delimiter or the end of the line, and a quote inside a field must be doubled and the field quoted",
+        terminated: terminated, onProblem: onProblem)
+    }
+    if row.pointee.rowEnded {
+      try rowComplete(onRecord: onRecord, onProblem: onProblem)
+    } else if offset + segment.count - rowStartOffset > CSVReader.maxRecordBytes {
+      return try rejectMalformed(
+        "a record longer than \(CSVReader.maxRecordBytes / (1024 * 1024)) MiB: probably a quote that is never closed",
+        terminated: terminated, onProblem: onProblem)
+    }
+    return nil
+  }
+
+  /// Ends the file: the last row may lack a line break. Returns the offset to resume
+  /// reading at when the last record was malformed and reading goes back, else nil.
+  func finish(onRecord: (Record) -> Void, onProblem: (Diagnostic) -> Void) throws(FilingError)
+    -> Int?
+  {
+    guard !skippingToLineEnd else { return nil }
+    if csv_fini(parser, fieldEnded, rowEnded, UnsafeMutableRawPointer(row)) != 0 {
+      return try rejectMalformed(
+        "unterminated quoted field: the record runs to the end of the file without its closing quote",
+        terminated: true, atEndOfFile: true, onProblem: onProblem)
+    }
+    if row.pointee.rowEnded { try rowComplete(onRecord: onRecord, onProblem: onProblem) }
+    return nil
+  }
+
+  func checkHeaderRead() throws(FilingError) {
+    guard plan == nil else { return }
+    throw FilingError(
+      Diagnostic(
+        id: FilingsCatalogue.noHeader.id,
+        message: "the filing is empty: there is no header line naming the columns",
+        file: path, line: 1, hint: "the mapping says 'header = yes'"))
+  }
+
+  /// The record being collected is malformed: it is rejected and the parser starts
+  /// afresh. A record that spans lines is read again from its second line when the file
+  /// can seek (the returned offset); otherwise reading resumes on the next physical line.
+  func rejectMalformed(
+    _ message: String, terminated: Bool, atEndOfFile: Bool = false,
+    onProblem: (Diagnostic) -> Void
+  ) throws(FilingError) -> Int? {
+    let status = csv_error(parser)
+    if status != CSV_SUCCESS && status != CSV_EPARSE {
+      let reason = String(cString: csv_strerror(status))
+      throw FilingError(
+        Diagnostic(
+          id: FilingsCatalogue.parserFailure.id, message: "the CSV parser failed: \(reason)",
+          file: path,
+          line: rowStart))
+    }
+    var text = message
+    if line != rowStart && !atEndOfFile {
+      text += " (the record starts on line \(rowStart); the problem is on line \(line))"
+    }
+    let diagnostic = Diagnostic(
+      id: FilingsCatalogue.malformedQuoting.id, message: text, file: path, line: rowStart,
+      hint: "write a quote inside a field as \"\", and quote the whole field")
+    guard plan != nil else { throw FilingError(diagnostic) }  // the header itself
+    statistics.recordsRead += 1
+    statistics.recordsRejected += 1
+    onProblem(diagnostic)
+    row.pointee.clear()
+    csv_free(parser)
+    guard csv_init(parser, CSVSession.options) == 0 else {
+      throw FilingError(
+        Diagnostic(
+          id: FilingsCatalogue.parserFailure.id, message: "cannot restart the CSV parser",
+          file: path))
+    }
+    csv_set_delim(parser, mapping.delimiter)
+    if seekable && line != rowStart {
+      // Go back to the record's first line and drop it; the lines after it are read
+      // again as the rows they probably are.
+      line = rowStart
+      lastWasCR = false
+      skippingToLineEnd = true
+      return rowStartOffset
+    }
+    skippingToLineEnd = !terminated
+    return nil
+  }
+
+  func rowComplete(onRecord: (Record) -> Void, onProblem: (Diagnostic) -> Void) throws(FilingError)
+  {
+    defer { row.pointee.clear() }
+    guard let plan else {
+      let names = (0..<row.pointee.fieldCount).map {
+        String(trimBlanks(row.pointee.lossyString($0)))
+      }
+      plan = try RowPlan(mapping: mapping, header: names, headerLine: rowStart, path: path)
+      return
+    }
+    switch plan.assemble(row.pointee, line: rowStart) {
+    case .record(let record):
+      statistics.recordsRead += 1
+      onRecord(record)
+    case .skipped:
+      statistics.rowsSkipped += 1
+    case .rejected(let diagnostics):
+      statistics.recordsRead += 1
+      statistics.recordsRejected += 1
+      for diagnostic in diagnostics { onProblem(diagnostic) }
+    }
+  }
+}

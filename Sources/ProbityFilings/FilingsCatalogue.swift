@@ -1,0 +1,89 @@
+/// Every diagnostic ProbityFilings can produce, with its stable id.
+///
+/// `M` ids are problems in a mapping file; `F` ids are problems in a filing (a CSV file
+/// read through a mapping). Ids are never reused or renumbered: tools and tests may
+/// match on them. docs/formats.md lists them.
+public enum FilingsCatalogue: String, CaseIterable, Sendable {
+  // Mapping files.
+  case unknownSection = "M0001"
+  case unknownKey = "M0002"
+  case unknownField = "M0003"
+  case unknownParser = "M0004"
+  case parserTypeMismatch = "M0005"
+  case fieldMappedTwice = "M0006"
+  case badDateLayout = "M0007"
+  case missingKindSection = "M0008"
+  case invalidCurrency = "M0009"
+  case syntax = "M0010"
+  case unterminatedQuote = "M0011"
+  case keyGivenTwice = "M0012"
+  case badHeaderValue = "M0013"
+  case badDelimiter = "M0014"
+  case badColumnReference = "M0015"
+  case badParserArgument = "M0016"
+  case badConstant = "M0017"
+  case incompleteKind = "M0018"
+  case kindValueListedTwice = "M0019"
+  case sectionGivenTwice = "M0020"
+  case missingValue = "M0021"
+  case unexpectedText = "M0022"
+  case missingCurrency = "M0023"
+  case unreadableMapping = "M0024"
+
+  // Filings.
+  case cannotOpen = "F0001"
+  case readFailed = "F0002"
+  case noHeader = "F0003"
+  case missingColumn = "F0004"
+  case ambiguousColumn = "F0005"
+  case malformedQuoting = "F0006"
+  case wrongFieldCount = "F0007"
+  case unknownKind = "F0008"
+  case badCell = "F0009"
+  case invalidUTF8 = "F0010"
+  case parserFailure = "F0011"
+
+  /// The id diagnostics carry.
+  public var id: String { rawValue }
+
+  /// One line saying what the diagnostic is about.
+  public var summary: String {
+    switch self {
+    case .unknownSection: return "unknown section"
+    case .unknownKey: return "unknown key"
+    case .unknownField: return "unknown canonical field"
+    case .unknownParser: return "unknown cell parser"
+    case .parserTypeMismatch: return "parser output type does not match the field's type"
+    case .fieldMappedTwice: return "field mapped twice"
+    case .badDateLayout: return "unknown date layout"
+    case .missingKindSection: return "missing [kind] section"
+    case .invalidCurrency: return "invalid currency code"
+    case .syntax: return "malformed line"
+    case .unterminatedQuote: return "unterminated quoted value"
+    case .keyGivenTwice: return "key given twice"
+    case .badHeaderValue: return "header must be yes or no"
+    case .badDelimiter: return "invalid delimiter"
+    case .badColumnReference: return "invalid column reference"
+    case .badParserArgument: return "invalid parser argument"
+    case .badConstant: return "constant does not parse as the field's type"
+    case .incompleteKind: return "incomplete or contradictory [kind] section"
+    case .kindValueListedTwice: return "kind value listed twice"
+    case .sectionGivenTwice: return "section given twice"
+    case .missingValue: return "key without a value"
+    case .unexpectedText: return "unexpected text after a value"
+    case .missingCurrency: return "missing currency"
+    case .unreadableMapping: return "mapping file cannot be read"
+    case .cannotOpen: return "filing cannot be opened"
+    case .readFailed: return "filing cannot be read"
+    case .noHeader: return "no header line"
+    case .missingColumn: return "mapped column missing from the header"
+    case .ambiguousColumn: return "mapped column named twice in the header"
+    case .malformedQuoting: return "malformed quoting"
+    case .wrongFieldCount: return "row has a different number of fields than the header"
+    case .unknownKind: return "unknown kind value"
+    case .badCell: return "cell does not parse"
+    case .invalidUTF8: return "cell is not valid UTF-8"
+    case .parserFailure: return "the CSV parser failed (out of memory)"
+    }
+  }
+}

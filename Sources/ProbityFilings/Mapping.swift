@@ -1,0 +1,294 @@
+import ProbityCore
+
+/// How a delimited file's columns feed the canonical record fields
+/// (`CanonicalSchema.fields`). Written as a mapping file (docs/formats.md, "Mapping
+/// files") and read with `Mapping.parse(_:)`; `Mapping.canonical` is the bundled mapping
+/// of Probity's own CSV layout.
+public struct Mapping: Sendable {
+  /// The mapping's name (`[file] name`), or the mapping file's base name.
+  public let name: String
+  /// The path of the mapping file it was parsed from.
+  public let path: String
+  /// The currency of every money cell.
+  public let currency: Currency
+  /// Whether line 1 names the columns.
+  public let hasHeader: Bool
+  /// The field delimiter, one byte.
+  public let delimiter: UInt8
+  /// The layout of date cells whose parser names none.
+  public let dateFormat: DateFormat
+  /// What each row is.
+  public let kind: KindSource
+  /// The mapped fields, in the order the mapping file lists them.
+  public let fields: [FieldMapping]
+
+  /// How `field` is filled, or nil when the mapping leaves it missing.
+  public func mapping(for field: FieldID) -> FieldMapping? {
+    fields.first { $0.field == field }
+  }
+}
+
+/// A column of the file: by its header name or by its 1-based position.
+public enum ColumnReference: Hashable, Sendable, CustomStringConvertible {
+  case name(String)
+  case position(Int)
+
+  /// `"Contribution Date"` or `#7`.
+  public var description: String {
+    switch self {
+    case .name(let name): return "\"\(name)\""
+    case .position(let position): return "#\(position)"
+    }
+  }
+}
+
+/// How a row's kind is decided.
+public enum KindSource: Sendable {
+  /// Every row is of this kind.
+  case constant(RecordKind)
+  /// A column says; its values are listed in the mapping.
+  case column(KindColumn)
+}
+
+/// What a kind cell says about its row.
+public enum KindDecision: Hashable, Sendable {
+  case record(RecordKind)
+  /// Not a money record: counted in `ReadStatistics.rowsSkipped`.
+  case skip
+}
+
+/// The `[kind] column` and its value lists.
+public struct KindColumn: Sendable {
+  public let column: ColumnReference
+  public let receiptValues: [String]
+  public let disbursementValues: [String]
+  public let skipValues: [String]
+  private let table: [String: KindDecision]
+
+  init(
+    column: ColumnReference, receiptValues: [String], disbursementValues: [String],
+    skipValues: [String]
+  ) {
+    self.column = column
+    self.receiptValues = receiptValues
+    self.disbursementValues = disbursementValues
+    self.skipValues = skipValues
+    // A value listed twice is a mapping error (M0019); were one to get here, the first
+    // list naming it wins.
+    var table: [String: KindDecision] = [:]
+    let lists: [([String], KindDecision)] = [
+      (receiptValues, .record(.receipt)), (disbursementValues, .record(.disbursement)),
+      (skipValues, .skip),
+    ]
+    for (values, decision) in lists {
+      for value in values where table[KindColumn.normalized(value)] == nil {
+        table[KindColumn.normalized(value)] = decision
+      }
+    }
+    self.table = table
+  }
+
+  static func normalized(_ value: String) -> String { trimBlanks(value).lowercased() }
+
+  /// The decision for a cell (blanks trimmed, case ignored), or nil for a value not listed.
+  public func decision(for cell: String) -> KindDecision? {
+    table[KindColumn.normalized(cell)]
+  }
+
+  /// The listed values, for messages: `receipt: receipt, SA11AI; disbursement: SB; skipped: TEXT`.
+  public var expectedValuesText: String {
+    var parts: [String] = []
+    if !receiptValues.isEmpty { parts.append("receipt: " + receiptValues.joined(separator: ", ")) }
+    if !disbursementValues.isEmpty {
+      parts.append("disbursement: " + disbursementValues.joined(separator: ", "))
+    }
+    if !skipValues.isEmpty { parts.append("skipped: " + skipValues.joined(separator: ", ")) }
+    return parts.joined(separator: "; ")
+  }
+}
+
+/// How one canonical field is filled.
+public struct FieldMapping: Sendable {
+  public enum Source: Sendable {
+    /// From a column, through a parser. An `optional` column may be absent from the
+    /// header; the field is then missing on every row.
+    case column(ColumnReference, parser: CellParser, optional: Bool)
+    /// The same value on every row.
+    case constant(Value)
+  }
+
+  public let field: FieldID
+  public let source: Source
+}
+
+/// Letter case applied by the `text` parser.
+public enum TextCase: String, Sendable, Hashable {
+  case upper
+  case lower
+}
+
+/// The values a `flag` cell may hold to mean true; matched case-insensitively.
+public struct FlagValues: Hashable, Sendable {
+  /// As written in the mapping.
+  public let written: [String]
+  let normalized: Set<String>
+
+  public init(_ values: [String]) {
+    self.written = values
+    self.normalized = Set(values.map { trimBlanks($0).lowercased() })
+  }
+}
+
+/// Why a cell could not be read: the message says what was expected and what was found.
+public struct CellProblem: Error, Sendable, Equatable {
+  public let message: String
+}
+
+/// Reads one cell into a `Value`.
+public enum CellParser: Hashable, Sendable, CustomStringConvertible {
+  /// Blanks trimmed; empty is missing; optionally upper- or lower-cased.
+  case text(TextCase?)
+  /// `MoneyParser` in the file's currency; empty is missing.
+  case money
+  /// A date in the layout; empty is missing.
+  case date(DateFormat)
+  /// A whole number (optional sign); empty is missing.
+  case integer
+  /// true/false, yes/no, y/n, t/f, 1/0 in any case; empty is missing.
+  case boolean
+  /// True for a listed value, false for an empty cell; anything else is a bad value.
+  case flag(FlagValues)
+
+  /// The parser names a mapping file may use.
+  public static let names = ["text", "money", "date", "integer", "boolean", "flag"]
+
+  /// The type of the values this parser produces.
+  public var outputType: ValueType {
+    switch self {
+    case .text: return .string
+    case .money: return .money
+    case .date: return .date
+    case .integer: return .integer
+    case .boolean, .flag: return .boolean
+    }
+  }
+
+  /// The parser used for a field of `type` when the mapping names none.
+  public static func defaultParser(for type: ValueType, dateFormat: DateFormat) -> CellParser? {
+    switch type {
+    case .string: return .text(nil)
+    case .money: return .money
+    case .date: return .date(dateFormat)
+    case .integer: return .integer
+    case .boolean: return .boolean
+    case .list, .nothing: return nil
+    }
+  }
+
+  /// As written in a mapping file: `date dd/mm/yyyy`, `flag X Y`.
+  public var description: String {
+    switch self {
+    case .text(nil): return "text"
+    case .text(let letterCase?): return "text \(letterCase.rawValue)"
+    case .money: return "money"
+    case .date(let format): return "date \(format.rawValue)"
+    case .integer: return "integer"
+    case .boolean: return "boolean"
+    case .flag(let values): return "flag " + values.written.joined(separator: " ")
+    }
+  }
+
+  /// Parses a cell. Blanks around the cell are ignored.
+  public func parse(_ cell: String, currency: Currency) -> Result<Value, CellProblem> {
+    let trimmed = trimBlanks(cell)
+    if trimmed.isEmpty {
+      if case .flag = self { return .success(.boolean(false)) }
+      return .success(.missing)
+    }
+    switch self {
+    case .text(let letterCase):
+      switch letterCase {
+      case nil: return .success(.string(String(trimmed)))
+      case .upper: return .success(.string(trimmed.uppercased()))
+      case .lower: return .success(.string(trimmed.lowercased()))
+      }
+    case .money:
+      switch MoneyParser.parse(trimmed, currency: currency) {
+      case .success(let money): return .success(.money(money))
+      case .failure(let error):
+        var message =
+          "expected money like 1234.50, $1,234.50 or £50,000.00, found \(quoted(trimmed))"
+        if error != .notANumber { message += ": \(error)" }
+        return .failure(CellProblem(message: message))
+      }
+    case .date(let format):
+      switch format.parse(trimmed) {
+      case .success(let date): return .success(.date(date))
+      case .failure(let error):
+        var message =
+          "expected a date like \(CellParser.example(format)) (\(format.rawValue)), found \(quoted(trimmed))"
+        if case .noSuchDay = error { message += ": \(error)" }
+        return .failure(CellProblem(message: message))
+      }
+    case .integer:
+      guard let number = Int64(trimmed) else {
+        return .failure(
+          CellProblem(message: "expected a whole number like 42, found \(quoted(trimmed))"))
+      }
+      return .success(.integer(number))
+    case .boolean:
+      switch trimmed.lowercased() {
+      case "true", "yes", "y", "t", "1": return .success(.boolean(true))
+      case "false", "no", "n", "f", "0": return .success(.boolean(false))
+      default:
+        return .failure(
+          CellProblem(
+            message: "expected true/false, yes/no, y/n, t/f or 1/0, found \(quoted(trimmed))"))
+      }
+    case .flag(let values):
+      if values.normalized.contains(trimmed.lowercased()) { return .success(.boolean(true)) }
+      let listed = values.written.map { quoted(Substring($0)) }.joined(separator: ", ")
+      return .failure(
+        CellProblem(message: "expected \(listed) or an empty cell, found \(quoted(trimmed))"))
+    }
+  }
+
+  /// 14 July 2024 in `format`, for messages.
+  static func example(_ format: DateFormat) -> String {
+    switch format {
+    case .isoDate: return "2024-07-14"
+    case .compact: return "20240714"
+    case .usSlashes: return "07/14/2024"
+    case .ukSlashes: return "14/07/2024"
+    case .usCompact: return "07142024"
+    }
+  }
+}
+
+/// `text` without leading and trailing spaces, tabs, CRs and LFs (by bytes: they are
+/// ASCII and never part of another character's encoding).
+func trimBlanks(_ text: Substring) -> Substring {
+  func isBlank(_ byte: UInt8) -> Bool {
+    byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") || byte == UInt8(ascii: "\r")
+      || byte == UInt8(ascii: "\n")
+  }
+  let bytes = text.utf8
+  var start = bytes.startIndex
+  var end = bytes.endIndex
+  while start < end && isBlank(bytes[start]) { start = bytes.index(after: start) }
+  while start < end {
+    let last = bytes.index(before: end)
+    guard isBlank(bytes[last]) else { break }
+    end = last
+  }
+  return text[start..<end]
+}
+
+func trimBlanks(_ text: String) -> Substring { trimBlanks(text[...]) }
+
+/// A cell as quoted in messages; long cells are shortened.
+func quoted(_ text: Substring) -> String {
+  let limit = 60
+  if text.count <= limit { return "\"\(text)\"" }
+  return "\"\(text.prefix(limit))…\""
+}

@@ -1,0 +1,302 @@
+import ProbityCore
+
+/// The fields of one CSV row, as byte ranges of a reusable arena. libcsv's callbacks
+/// fill it (through the `void *` context pointer); nothing here allocates per field
+/// once the arrays have grown to the widest row.
+struct RowCollector {
+  /// The bytes of every field of the row, back to back.
+  var arena: [UInt8] = []
+  /// The end offset in `arena` of each field.
+  var ends: [Int] = []
+  /// Set by the row-end callback.
+  var rowEnded = false
+
+  init() {
+    arena.reserveCapacity(4096)
+    ends.reserveCapacity(64)
+  }
+
+  var fieldCount: Int { ends.count }
+
+  mutating func clear() {
+    arena.removeAll(keepingCapacity: true)
+    ends.removeAll(keepingCapacity: true)
+    rowEnded = false
+  }
+
+  /// The field's text, or nil when its bytes are not valid UTF-8.
+  func string(_ index: Int) -> String? {
+    let start = index == 0 ? 0 : ends[index - 1]
+    let end = ends[index]
+    return arena.withUnsafeBufferPointer { buffer in
+      String(validating: UnsafeBufferPointer(rebasing: buffer[start..<end]), as: UTF8.self)
+    }
+  }
+
+  /// The field's text, with invalid bytes replaced (header names).
+  func lossyString(_ index: Int) -> String {
+    let start = index == 0 ? 0 : ends[index - 1]
+    return String(decoding: arena[start..<ends[index]], as: UTF8.self)
+  }
+}
+
+/// What became of one data row.
+enum RowOutcome {
+  case record(Record)
+  case skipped
+  case rejected([Diagnostic])
+}
+
+/// A mapping resolved against a file's header: column indexes, parsers, constants.
+struct RowPlan {
+  struct Column {
+    let field: FieldID
+    /// 0-based. (An absent optional column has no `Column`: its field stays missing.)
+    let index: Int
+    let parser: CellParser
+    let label: String
+  }
+
+  enum Kind {
+    case constant(RecordKind)
+    case column(index: Int, label: String, KindColumn)
+  }
+
+  let path: String
+  let currency: Currency
+  /// The header's field count; nil without a header.
+  let headerCount: Int?
+  /// Without a header: the fewest fields a row needs to cover every required column.
+  let minimumFieldCount: Int
+  let kind: Kind
+  let columns: [Column]
+  /// Every field missing, except constants.
+  let template: [Value]
+  let nameParts: NameParts?
+
+  /// The fields `name` is derived from when it is empty.
+  struct NameParts {
+    let name: FieldID
+    let organization: FieldID
+    let last: FieldID
+    let first: FieldID
+    let middle: FieldID
+    let suffix: FieldID
+  }
+
+  /// Resolves `mapping` against `header` (nil when the file has none). Throws when a
+  /// required column is missing or a mapped name is in the header twice.
+  init(mapping: Mapping, header: [String]?, headerLine: Int, path: String) throws(FilingError) {
+    self.path = path
+    self.currency = mapping.currency
+    self.headerCount = header?.count
+
+    var minimum = 0
+    var missing: [(ColumnReference, String)] = []
+
+    /// The 0-based index of a column, nil when absent.
+    func locate(_ reference: ColumnReference, purpose: String) throws(FilingError) -> Int? {
+      switch reference {
+      case .position(let position):
+        if let header { return position <= header.count ? position - 1 : nil }
+        return position - 1
+      case .name(let name):
+        guard let header else { return nil }
+        let found = header.indices.filter { header[$0] == name }
+        if found.count > 1 {
+          let positions = found.map { "#\($0 + 1)" }
+          throw FilingError(
+            Diagnostic(
+              id: FilingsCatalogue.ambiguousColumn.id,
+              message:
+                "column \"\(name)\" (mapped to \(purpose)) appears \(found.count) times in the header, as columns \(positions.joined(separator: ", "))",
+              file: path, line: headerLine,
+              hint: "map it by position in the mapping, like 'column \(positions[0])'"))
+        }
+        return found.first
+      }
+    }
+
+    func label(_ index: Int, field: String?) -> String {
+      var text = "column \(index + 1)"
+      if let header, index < header.count {
+        text += " \"\(header[index])\""
+        if let field, header[index] != field { text += " (\(field))" }
+      } else if let field {
+        text += " (\(field))"
+      }
+      return text
+    }
+
+    switch mapping.kind {
+    case .constant(let kind):
+      self.kind = .constant(kind)
+    case .column(let kindColumn):
+      if let index = try locate(kindColumn.column, purpose: "the record kind") {
+        self.kind = .column(index: index, label: label(index, field: "kind"), kindColumn)
+        minimum = max(minimum, index + 1)
+      } else {
+        missing.append((kindColumn.column, "the record kind"))
+        self.kind = .constant(.receipt)  // not used: the missing column throws below
+      }
+    }
+
+    var template = [Value](repeating: .missing, count: CanonicalSchema.count)
+    var columns: [Column] = []
+    for fieldMapping in mapping.fields {
+      let fieldName = CanonicalSchema.spec(fieldMapping.field).name
+      switch fieldMapping.source {
+      case .constant(let value):
+        template[fieldMapping.field] = value
+      case .column(let reference, let parser, let optional):
+        let index = try locate(reference, purpose: "'\(fieldName)'")
+        if let index {
+          if !optional { minimum = max(minimum, index + 1) }
+          columns.append(
+            Column(
+              field: fieldMapping.field, index: index, parser: parser,
+              label: label(index, field: fieldName)))
+        } else if !optional {
+          missing.append((reference, "'\(fieldName)'"))
+        }
+      }
+    }
+
+    if let (reference, purpose) = missing.first {
+      var message = "the header has no column \(reference) (mapped to \(purpose))"
+      if missing.count > 1 {
+        message +=
+          "; also missing: "
+          + missing.dropFirst().map { "\($0.0) (\($0.1))" }.joined(separator: ", ")
+      }
+      var hint: String?
+      if case .name(let name) = reference, let header {
+        hint = NearNames.hint(for: name, among: header)
+      }
+      if hint == nil, let header {
+        let shown = header.prefix(12).map { "\"\($0)\"" }.joined(separator: ", ")
+        hint = "the header has \(header.count) columns: \(shown)\(header.count > 12 ? ", ..." : "")"
+      }
+      throw FilingError(
+        Diagnostic(
+          id: FilingsCatalogue.missingColumn.id, message: message, file: path, line: headerLine,
+          hint: hint.map { $0 + "; mark a column that may be absent 'optional' in the mapping" }))
+    }
+
+    self.minimumFieldCount = minimum
+    self.columns = columns
+    self.template = template
+    if let name = CanonicalSchema.id(named: "name"),
+      let organization = CanonicalSchema.id(named: "organization_name"),
+      let last = CanonicalSchema.id(named: "last_name"),
+      let first = CanonicalSchema.id(named: "first_name"),
+      let middle = CanonicalSchema.id(named: "middle_name"),
+      let suffix = CanonicalSchema.id(named: "suffix")
+    {
+      self.nameParts = NameParts(
+        name: name, organization: organization, last: last, first: first, middle: middle,
+        suffix: suffix)
+    } else {
+      self.nameParts = nil
+    }
+  }
+
+  func problem(_ entry: FilingsCatalogue, _ message: String, line: Int, hint: String? = nil)
+    -> Diagnostic
+  {
+    Diagnostic(id: entry.id, message: message, file: path, line: line, hint: hint)
+  }
+
+  func invalidUTF8(_ label: String, line: Int) -> Diagnostic {
+    problem(
+      .invalidUTF8, "\(label): the cell is not valid UTF-8", line: line,
+      hint: "convert the file to UTF-8 (is it Windows-1252 or Latin-1?)")
+  }
+
+  /// Turns the collected fields of the row starting on `line` into a record, a skip or
+  /// a rejection.
+  func assemble(_ row: RowCollector, line: Int) -> RowOutcome {
+    let count = row.fieldCount
+    var diagnostics: [Diagnostic] = []
+
+    // The kind first: a skipped row may have any shape.
+    var kind = RecordKind.receipt
+    switch self.kind {
+    case .constant(let constant):
+      kind = constant
+    case .column(let index, let label, let kindColumn):
+      if index < count {
+        guard let cell = row.string(index) else {
+          return .rejected([invalidUTF8(label, line: line)])
+        }
+        switch kindColumn.decision(for: cell) {
+        case .skip?: return .skipped
+        case .record(let found)?: kind = found
+        case nil:
+          let what = trimBlanks(cell).isEmpty ? "is empty" : "has \(quoted(trimBlanks(cell)))"
+          diagnostics.append(
+            problem(
+              .unknownKind, "\(label) \(what), which the mapping does not list as a kind",
+              line: line,
+              hint: "the mapping lists \(kindColumn.expectedValuesText)"))
+        }
+      }
+    }
+
+    if let headerCount, count != headerCount {
+      return .rejected([
+        problem(
+          .wrongFieldCount, "expected \(headerCount) fields as in the header, found \(count)",
+          line: line,
+          hint: "a field with the delimiter or a line break in it must be quoted")
+      ])
+    }
+    if count < minimumFieldCount {
+      return .rejected([
+        problem(
+          .wrongFieldCount, "expected at least \(minimumFieldCount) fields, found \(count)",
+          line: line)
+      ])
+    }
+
+    var values = template
+    for column in columns {
+      // Without a header, an optional column may lie beyond a short row.
+      guard column.index < count else { continue }
+      guard let cell = row.string(column.index) else {
+        diagnostics.append(invalidUTF8(column.label, line: line))
+        continue
+      }
+      switch column.parser.parse(cell, currency: currency) {
+      case .success(let value): values[column.field] = value
+      case .failure(let cellProblem):
+        diagnostics.append(problem(.badCell, "\(column.label): \(cellProblem.message)", line: line))
+      }
+    }
+    if !diagnostics.isEmpty { return .rejected(diagnostics) }
+    if let nameParts { deriveName(&values, nameParts) }
+    return .record(
+      Record(kind: kind, provenance: Provenance(file: path, line: line), values: values))
+  }
+
+  /// When `name` is missing: the organisation name, else "LAST, FIRST MIDDLE SUFFIX"
+  /// from the parts present.
+  func deriveName(_ values: inout [Value], _ parts: NameParts) {
+    guard values[parts.name].isMissing else { return }
+    func text(_ field: FieldID) -> String? {
+      if case .string(let s) = values[field], !s.isEmpty { return s }
+      return nil
+    }
+    if let organization = text(parts.organization) {
+      values[parts.name] = .string(organization)
+      return
+    }
+    let given = [parts.first, parts.middle, parts.suffix].compactMap(text).joined(separator: " ")
+    switch (text(parts.last), given.isEmpty) {
+    case (let last?, true): values[parts.name] = .string(last)
+    case (let last?, false): values[parts.name] = .string("\(last), \(given)")
+    case (nil, false): values[parts.name] = .string(given)
+    case (nil, true): break
+    }
+  }
+}

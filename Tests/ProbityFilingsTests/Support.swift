@@ -1,0 +1,92 @@
+import Foundation
+import ProbityCore
+import Testing
+
+@testable import ProbityFilings
+
+/// The package root (the folder holding Package.swift), found from this file's path.
+let packageRoot: URL = URL(fileURLWithPath: #filePath)
+  .deletingLastPathComponent()  // ProbityFilingsTests
+  .deletingLastPathComponent()  // Tests
+  .deletingLastPathComponent()
+
+/// `../shared` next to the package, as CI and the team have it.
+let sharedRoot: URL = packageRoot.deletingLastPathComponent().appendingPathComponent("shared")
+
+func sharedFile(_ relative: String) -> String { sharedRoot.appendingPathComponent(relative).path }
+
+func fixture(_ relative: String) -> String {
+  packageRoot.appendingPathComponent("Fixtures").appendingPathComponent(relative).path
+}
+
+/// A fresh temporary file holding `bytes`; removed when the process ends is not needed:
+/// each test writes under its own unique name in the temporary directory.
+func temporaryFile(_ bytes: [UInt8], suffix: String = ".csv") throws -> String {
+  let url = FileManager.default.temporaryDirectory
+    .appendingPathComponent("probity-filings-\(UUID().uuidString)\(suffix)")
+  try Data(bytes).write(to: url)
+  return url.path
+}
+
+func temporaryFile(_ text: String, suffix: String = ".csv") throws -> String {
+  try temporaryFile(Array(text.utf8), suffix: suffix)
+}
+
+/// Parses mapping text that must be clean.
+func cleanMapping(_ text: String, path: String = "test.map") throws -> Mapping {
+  let (mapping, diagnostics) = Mapping.parse(SourceFile(path: path, text: text))
+  #expect(diagnostics.isEmpty, "\(diagnostics.map { $0.rendered() }.joined(separator: "\n"))")
+  return try #require(mapping)
+}
+
+struct ReadResult {
+  var records: [Record] = []
+  var problems: [Diagnostic] = []
+  var statistics = ReadStatistics()
+
+  var lines: [Int] { records.map(\.provenance.line) }
+  var problemLines: [Int] { problems.compactMap(\.line) }
+}
+
+func read(path: String, mapping: Mapping) throws(FilingError) -> ReadResult {
+  var result = ReadResult()
+  result.statistics = try CSVReader(path: path, mapping: mapping).read(
+    onRecord: { result.records.append($0) }, onProblem: { result.problems.append($0) })
+  return result
+}
+
+func read(_ text: String, mapping: Mapping) throws -> ReadResult {
+  try read(path: try temporaryFile(text), mapping: mapping)
+}
+
+func read(bytes: [UInt8], mapping: Mapping) throws -> ReadResult {
+  try read(path: try temporaryFile(bytes), mapping: mapping)
+}
+
+/// A small mapping for reader tests: kind column, transaction id, amount, name parts.
+let testMappingText = """
+  [file]
+  currency = USD
+  [kind]
+  column = kind
+  receipt = receipt, SA11AI, R
+  disbursement = disbursement, SB
+  skip = TEXT
+  [fields]
+  transaction_id = column id
+  amount = column amount
+  name = column name optional
+  memo_text = column memo optional
+  """
+
+extension Value {
+  var stringValue: String? {
+    if case .string(let s) = self { return s }
+    return nil
+  }
+
+  var moneyValue: Money? {
+    if case .money(let m) = self { return m }
+    return nil
+  }
+}
