@@ -151,14 +151,18 @@ public struct RulePackCompiler {
         let position = syntax.source.lineAndColumn(of: decl.idRange.start)
         let site = DeclarationSite(
           file: syntax.source.path, line: position.line, column: position.column)
-        if let first = ruleSites[decl.id] {
+        let duplicate = ruleSites[decl.id]
+        if let first = duplicate {
           error(
             .duplicateRuleID(decl.id), syntax.source, decl.idRange,
             hint: "first used at \(first.file):\(first.line):\(first.column)")
-          continue
+        } else {
+          ruleSites[decl.id] = site
         }
-        ruleSites[decl.id] = site
-        if let rule = compileRule(decl, site: site, fileIndex: fileIndex) { rules.append(rule) }
+        // A duplicate is still checked, so its own errors are reported too.
+        if let rule = compileRule(decl, site: site, fileIndex: fileIndex), duplicate == nil {
+          rules.append(rule)
+        }
       }
     }
   }

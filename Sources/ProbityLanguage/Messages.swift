@@ -46,7 +46,6 @@ public enum LanguageMessage {
   case importNotFound(String)
   case cannotReadFile(String, reason: String)
   case emptyPack(String)
-  case importOutsidePack(String)
 
   public var id: String {
     switch self {
@@ -88,7 +87,6 @@ public enum LanguageMessage {
     case .importNotFound: return "L0001"
     case .cannotReadFile: return "L0002"
     case .emptyPack: return "L0003"
-    case .importOutsidePack: return "L0004"
     }
   }
 
@@ -134,7 +132,6 @@ public enum LanguageMessage {
     case .importNotFound(let s): return "cannot find imported file '\(s)'"
     case .cannotReadFile(let s, let reason): return "cannot read '\(s)': \(reason)"
     case .emptyPack(let s): return "no rule files (*.probity) in '\(s)'"
-    case .importOutsidePack(let s): return "import '\(s)' points outside the rule pack"
     }
   }
 }

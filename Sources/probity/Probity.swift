@@ -1,0 +1,81 @@
+import ArgumentParser
+import Foundation
+import ProbityCore
+import ProbityEngine
+import ProbityFilings
+import ProbityLanguage
+import ProbityReports
+
+@main
+struct Probity: ParsableCommand {
+  static let version = "0.1.0"
+
+  static let configuration = CommandConfiguration(
+    commandName: "probity",
+    abstract: "Check electoral-finance filings against compliance rules written as code.",
+    discussion: """
+      Probity reads filings (CSV today), evaluates a rule pack on every receipt and
+      disbursement, and reports each finding with its rule, its legal citation, the
+      record's file and line, and the values that made it fire.
+
+      Start here:
+        probity check --rules Rules/us-federal Fixtures/us-federal/receipts.csv
+        probity rules check Rules/us-federal
+        probity rules list Rules/us-federal
+
+      Exit codes (all commands):
+        0  nothing at or above the fail level
+        1  findings at or above the fail level, or records that could not be judged
+           (rejected rows, rule evaluation errors)
+        2  usage error, unreadable input, or errors in the rules or the mapping
+      """,
+    version: version,
+    subcommands: [CheckCommand.self, RulesCommand.self, MappingCommand.self],
+    defaultSubcommand: nil
+  )
+
+  /// Runs the command; a usage error exits 2 (documented), not ArgumentParser's 64.
+  static func main() {
+    do {
+      var command = try parseAsRoot()
+      try command.run()
+    } catch {
+      if exitCode(for: error).rawValue == 64 {
+        printError(fullMessage(for: error))
+        Foundation.exit(Exit.unusable.rawValue)
+      }
+      exit(withError: error)
+    }
+  }
+}
+
+/// Process exit codes, as documented in `probity --help` and docs/output.md.
+enum Exit {
+  static let clean = ExitCode(0)
+  static let findings = ExitCode(1)
+  static let unusable = ExitCode(2)
+}
+
+/// Writes to standard error.
+func printError(_ text: String) {
+  FileHandle.standardError.write(Data((text + "\n").utf8))
+}
+
+/// Loads a rule pack, printing its diagnostics; nil when it has errors.
+func loadRules(_ path: String) -> CompiledRuleSet? {
+  let (ruleSet, diagnostics) = RulePackLoader.load(path: path)
+  for diagnostic in diagnostics { printError(diagnostic.rendered()) }
+  if diagnostics.hasErrors {
+    let count = diagnostics.count { $0.severity == .error }
+    printError("\(count) error\(count == 1 ? "" : "s") in rule pack \(path)")
+  }
+  return ruleSet
+}
+
+/// Loads a mapping file, or the bundled canonical mapping when `path` is nil.
+func loadMapping(_ path: String?) -> Mapping? {
+  guard let path else { return Mapping.canonical }
+  let (mapping, diagnostics) = Mapping.load(path: path)
+  for diagnostic in diagnostics { printError(diagnostic.rendered()) }
+  return diagnostics.hasErrors ? nil : mapping
+}
