@@ -51,7 +51,7 @@ let package = Package(
       name: "ProbityEngineTests",
       dependencies: ["ProbityCore", "ProbityLanguage", "ProbityFilings", "ProbityEngine"]
     ),
-    .testTarget(name: "ProbityEndToEndTests", dependencies: ["probity"]),
+    .testTarget(name: "ProbityEndToEndTests", dependencies: ["probity"], exclude: ["golden"]),
   ],
   swiftLanguageModes: [.v6]
 )

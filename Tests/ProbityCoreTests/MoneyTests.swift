@@ -1,0 +1,138 @@
+import Testing
+
+@testable import ProbityCore
+
+struct MoneyCase: CustomStringConvertible, Sendable {
+  let text: String
+  let currency: Currency
+  let expected: Int64?  // minor units; nil when refused
+  var description: String { text }
+}
+
+let moneyCases: [MoneyCase] = [
+  MoneyCase(text: "1234.50", currency: .usd, expected: 123_450),
+  MoneyCase(text: "1234", currency: .usd, expected: 123_400),
+  MoneyCase(text: "$1,234.50", currency: .usd, expected: 123_450),
+  MoneyCase(text: "£50,000.00", currency: .gbp, expected: 5_000_000),
+  MoneyCase(text: " 12.5 ", currency: .usd, expected: 1250),
+  MoneyCase(text: "-12.00", currency: .usd, expected: -1200),
+  MoneyCase(text: "$-12.00", currency: .usd, expected: -1200),
+  MoneyCase(text: "-$12.00", currency: .usd, expected: -1200),
+  MoneyCase(text: "(12.00)", currency: .usd, expected: -1200),
+  MoneyCase(text: "$-0", currency: .usd, expected: 0),
+  MoneyCase(text: "12.500", currency: .usd, expected: 1250),
+  MoneyCase(text: ".50", currency: .usd, expected: 50),
+  MoneyCase(text: "1,2,3", currency: .usd, expected: nil),
+  MoneyCase(text: "12.345", currency: .usd, expected: nil),
+  MoneyCase(text: "1e308", currency: .usd, expected: nil),
+  MoneyCase(text: "NaN", currency: .usd, expected: nil),
+  MoneyCase(text: "inf", currency: .usd, expected: nil),
+  MoneyCase(text: "", currency: .usd, expected: nil),
+  MoneyCase(text: "$", currency: .usd, expected: nil),
+  MoneyCase(text: "£5.00", currency: .usd, expected: nil),
+  MoneyCase(text: "99999999999999999999", currency: .usd, expected: nil),
+  MoneyCase(text: "1.2.3", currency: .usd, expected: nil),
+]
+
+@Test("money parsing: exact, never rounded", arguments: moneyCases)
+func moneyParsing(_ testCase: MoneyCase) {
+  let result = MoneyParser.parse(Substring(testCase.text), currency: testCase.currency)
+  switch result {
+  case .success(let money):
+    #expect(money.minorUnits == testCase.expected)
+    #expect(money.currency == testCase.currency)
+  case .failure:
+    #expect(testCase.expected == nil)
+  }
+}
+
+@Test func moneyFormatting() {
+  #expect(Money(units: 3300, currency: .usd).description == "$3,300.00")
+  #expect(Money(minorUnits: -5025, currency: .gbp).description == "-£50.25")
+  #expect(Money(minorUnits: 175_000, currency: .cad).description == "CAD 1,750.00")
+  #expect(Money(minorUnits: 5, currency: .usd).decimalString == "0.05")
+  #expect(Money(minorUnits: -123_456_789, currency: .usd).description == "-$1,234,567.89")
+}
+
+@Test func moneyArithmeticIsCheckedAndSameCurrency() {
+  let a = Money(units: 100, currency: .usd)
+  #expect(a.adding(Money(units: 1, currency: .gbp)) == .failure(.currencyMismatch(.usd, .gbp)))
+  #expect(
+    Money(minorUnits: .max, currency: .usd).adding(Money(minorUnits: 1, currency: .usd))
+      == .failure(.overflow))
+  #expect(a.multiplied(by: 3) == .success(Money(units: 300, currency: .usd)))
+  #expect(Money(minorUnits: .min, currency: .usd).negated() == .failure(.overflow))
+  #expect(a.compare(Money(units: 100, currency: .gbp)) == nil)
+}
+
+struct DateCase: CustomStringConvertible, Sendable {
+  let text: String
+  let format: DateFormat
+  let expected: String?
+  var description: String { "\(text) as \(format.rawValue)" }
+}
+
+let dateCases: [DateCase] = [
+  DateCase(text: "2024-07-14", format: .isoDate, expected: "2024-07-14"),
+  DateCase(text: "20240714", format: .compact, expected: "2024-07-14"),
+  DateCase(text: "07/14/2024", format: .usSlashes, expected: "2024-07-14"),
+  DateCase(text: "7/4/2024", format: .usSlashes, expected: "2024-07-04"),
+  DateCase(text: "14/07/2024", format: .ukSlashes, expected: "2024-07-14"),
+  DateCase(text: "07142024", format: .usCompact, expected: "2024-07-14"),
+  DateCase(text: "2024-02-29", format: .isoDate, expected: "2024-02-29"),
+  DateCase(text: "2023-02-29", format: .isoDate, expected: nil),
+  DateCase(text: "20240230", format: .compact, expected: nil),
+  DateCase(text: "2024-13-01", format: .isoDate, expected: nil),
+  DateCase(text: "2024-7-14", format: .isoDate, expected: nil),
+  DateCase(text: "14/07/2024", format: .usSlashes, expected: nil),
+  DateCase(text: "", format: .isoDate, expected: nil),
+  DateCase(text: "２０２４-07-14", format: .isoDate, expected: nil),
+]
+
+@Test("date layouts", arguments: dateCases)
+func dateParsing(_ testCase: DateCase) {
+  switch testCase.format.parse(Substring(testCase.text)) {
+  case .success(let date): #expect(date.description == testCase.expected)
+  case .failure: #expect(testCase.expected == nil)
+  }
+}
+
+@Test func dayNumbersRoundTrip() throws {
+  let epoch = try #require(CivilDate(year: 1970, month: 1, day: 1))
+  #expect(epoch.dayNumber == 0)
+  let leap = try #require(CivilDate(year: 2024, month: 2, day: 29))
+  #expect(CivilDate(dayNumber: leap.dayNumber) == leap)
+  #expect(leap.adding(days: 1)?.description == "2024-03-01")
+  let start = try #require(CivilDate(year: 2024, month: 3, day: 15))
+  #expect(start.adding(days: 60)?.description == "2024-05-14")
+  for day in stride(from: -700_000, to: 2_900_000, by: 997) {
+    #expect(CivilDate(dayNumber: day)?.dayNumber == day)
+  }
+}
+
+@Test func nearNamesSuggestPlausibleTypos() {
+  let fields = CanonicalSchema.fields.map(\.name)
+  #expect(NearNames.suggestion(for: "amout", among: fields) == "amount")
+  #expect(NearNames.suggestion(for: "employr", among: fields) == "employer")
+  #expect(NearNames.suggestion(for: "ammount", among: fields) == "amount")
+  #expect(NearNames.suggestion(for: "zipcode", among: fields) == nil)
+  #expect(NearNames.suggestion(for: "xyz", among: fields) == nil)
+}
+
+@Test func diagnosticRenderingShowsCaretUnderTheSpan() {
+  let source = SourceFile(path: "a.probity", text: "line one\n  when amout > $1\n")
+  let start = 16
+  let diagnostic = Diagnostic(
+    id: "C0001", message: "unknown field 'amout'", source: source,
+    range: SourceRange(start: start, end: start + 5),
+    hint: "did you mean 'amount'?")
+  #expect(
+    diagnostic.rendered() == """
+      a.probity:2:8: error[C0001]: unknown field 'amout'
+       2 |   when amout > $1
+         |        ^~~~~
+         = help: did you mean 'amount'?
+      """)
+  let rowProblem = Diagnostic(id: "F0009", message: "bad amount", file: "f.csv", line: 12)
+  #expect(rowProblem.rendered() == "f.csv:12: error[F0009]: bad amount")
+}
