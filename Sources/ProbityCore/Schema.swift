@@ -120,6 +120,37 @@ public enum CanonicalSchema {
     FieldSpec(
       name: "donor_id", type: .string, kinds: [.receipt],
       summary: "the regulator's own id for the donor (UK: DonorId)"),
+    // The report a record was filed on (FEC cover record, bulk files).
+    FieldSpec(
+      name: "report_form", type: .string, kinds: both,
+      summary:
+        "the form of the report the record was filed on, without its N/A/T suffix (FEC: F3, F3X, F3P, ...)"
+    ),
+    FieldSpec(
+      name: "amendment", type: .boolean, kinds: both,
+      summary: "true when the report amends an earlier one (FEC F3A, F3XA, ...; bulk AMNDT_IND A)"),
+    FieldSpec(
+      name: "report_type", type: .string, kinds: both,
+      summary: "the report's period code (FEC Q1, M6, YE, 12P, ...; UK reporting period)"),
+    FieldSpec(
+      name: "report_period_start", type: .date, kinds: both,
+      summary: "the first day the report covers"),
+    FieldSpec(
+      name: "report_period_end", type: .date, kinds: both, summary: "the last day the report covers"
+    ),
+    // More of the UK register.
+    FieldSpec(
+      name: "donor_company_number", type: .string, kinds: [.receipt],
+      summary: "the donor's company registration number as filed (UK)"),
+    FieldSpec(
+      name: "donee_type", type: .string, kinds: [.receipt],
+      summary:
+        "the kind of regulated donee (UK: MP - Member of Parliament, Members Association, ...)"),
+    FieldSpec(
+      name: "aggregation", type: .boolean, kinds: [.receipt],
+      summary:
+        "true when the register lists the donation because it aggregates with others over the threshold (UK)"
+    ),
   ]
 
   private static let byName: [String: FieldID] = {
@@ -141,10 +172,14 @@ public struct Provenance: Hashable, Sendable {
   public let file: String
   /// The physical line (1-based) on which the record starts.
   public let line: Int
+  /// Where in the file's structure the record is, for formats with a structure: the
+  /// element path of an XML record (`/filing/receipt[3]`). nil for line-based formats.
+  public let locator: String?
 
-  public init(file: String, line: Int) {
+  public init(file: String, line: Int, locator: String? = nil) {
     self.file = file
     self.line = line
+    self.locator = locator
   }
 }
 
