@@ -151,6 +151,9 @@ public enum CanonicalSchema {
       summary:
         "true when the register lists the donation because it aggregates with others over the threshold (UK)"
     ),
+    FieldSpec(
+      name: "reported_date", type: .date, kinds: [.receipt],
+      summary: "the date the recipient reported the donation to the regulator (UK: ReportedDate)"),
   ]
 
   private static let byName: [String: FieldID] = {
