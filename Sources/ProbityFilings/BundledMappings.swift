@@ -58,6 +58,18 @@ public enum BundledMappings {
     donor_status = column donor_status optional
     received_date = column received_date as date optional
     accepted_date = column accepted_date as date optional
+    accounting_unit = column accounting_unit optional
+    donation_action = column donation_action optional
+    donor_id = column donor_id optional
+    report_form = column report_form optional
+    amendment = column amendment as boolean optional
+    report_type = column report_type optional
+    report_period_start = column report_period_start as date optional
+    report_period_end = column report_period_end as date optional
+    donor_company_number = column donor_company_number optional
+    donee_type = column donee_type optional
+    aggregation = column aggregation as boolean optional
+    reported_date = column reported_date as date optional
 
     """
 }

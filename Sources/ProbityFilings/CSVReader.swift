@@ -14,13 +14,23 @@ public struct ReadStatistics: Sendable, Equatable {
   public var recordsRead: Int
   /// Rows rejected with at least one diagnostic.
   public var recordsRejected: Int
-  /// Rows whose kind value the mapping lists under `skip`.
+  /// Rows that are not money records: rows whose kind value the mapping lists under
+  /// `skip`; in .fec filings the cover record, every record type other than schedules A
+  /// and B, and F99 text blocks; in XML, elements the mapping lists under `skip`.
   public var rowsSkipped: Int
+  /// .fec filings: how many records of each type the file holds, by the first field as
+  /// filed (upper case): `HDR`, `F3N`, `SA11AI`, `SC/10`, `TEXT`, ..., and `[BEGINTEXT]`
+  /// for F99 text blocks; whatever became of them. Empty for the other formats.
+  public var recordTypes: [String: Int]
 
-  public init(recordsRead: Int = 0, recordsRejected: Int = 0, rowsSkipped: Int = 0) {
+  public init(
+    recordsRead: Int = 0, recordsRejected: Int = 0, rowsSkipped: Int = 0,
+    recordTypes: [String: Int] = [:]
+  ) {
     self.recordsRead = recordsRead
     self.recordsRejected = recordsRejected
     self.rowsSkipped = rowsSkipped
+    self.recordTypes = recordTypes
   }
 
   /// Records delivered to `onRecord`.
@@ -185,10 +195,17 @@ private final class CSVSession {
           id: FilingsCatalogue.parserFailure.id, message: "cannot start the CSV parser", file: path)
       )
     }
-    csv_set_delim(parser, mapping.delimiter)
+    configure()
     if !mapping.hasHeader {
       plan = try RowPlan(mapping: mapping, header: nil, headerLine: 1, path: path)
     }
+  }
+
+  /// The delimiter and the quote. Without a quote character (`quote = none`) libcsv is
+  /// given NUL, which a text file does not hold: a NUL byte then rejects its row.
+  func configure() {
+    csv_set_delim(parser, mapping.delimiter)
+    csv_set_quote(parser, mapping.quote ?? 0)
   }
 
   deinit {
@@ -252,7 +269,9 @@ private final class CSVSession {
       parser, base, segment.count, fieldEnded, rowEnded, UnsafeMutableRawPointer(row))
     if parsed < segment.count {
       return try rejectMalformed(
-        "malformed quoting: a quoted field must end with a quote followed by the delimiter or the end of the line, and a quote inside a field must be doubled and the field quoted",
+        mapping.quote == nil
+          ? "a NUL byte in the row: a text filing cannot hold one"
+          : "malformed quoting: a quoted field must end with a quote followed by the delimiter or the end of the line, and a quote inside a field must be doubled and the field quoted",
         terminated: terminated, onProblem: onProblem)
     }
     if row.pointee.rowEnded {
@@ -324,7 +343,7 @@ private final class CSVSession {
           id: FilingsCatalogue.parserFailure.id, message: "cannot restart the CSV parser",
           file: path))
     }
-    csv_set_delim(parser, mapping.delimiter)
+    configure()
     if seekable && line != rowStart {
       // Go back to the record's first line and drop it; the lines after it are read
       // again as the rows they probably are.
@@ -342,7 +361,7 @@ private final class CSVSession {
     defer { row.pointee.clear() }
     guard let plan else {
       let names = (0..<row.pointee.fieldCount).map {
-        String(trimBlanks(row.pointee.lossyString($0)))
+        String(trimBlanks(row.pointee.lossyString($0, mapping.encoding)))
       }
       plan = try RowPlan(mapping: mapping, header: names, headerLine: rowStart, path: path)
       return

@@ -29,6 +29,9 @@ public enum FilingsCatalogue: String, CaseIterable, Sendable {
   case unexpectedText = "M0022"
   case missingCurrency = "M0023"
   case unreadableMapping = "M0024"
+  case badFileValue = "M0025"
+  case formatMismatch = "M0026"
+  case badElementPath = "M0027"
 
   // Filings.
   case cannotOpen = "F0001"
@@ -42,6 +45,16 @@ public enum FilingsCatalogue: String, CaseIterable, Sendable {
   case badCell = "F0009"
   case invalidUTF8 = "F0010"
   case parserFailure = "F0011"
+  case wrongReader = "F0012"
+  case unknownFormat = "F0013"
+  case fecHeader = "F0014"
+  case fecVersion = "F0015"
+  case unknownRecordType = "F0016"
+  case xmlMalformed = "F0017"
+  case xmlUnsafe = "F0018"
+  case xmlMissingElement = "F0019"
+  case xmlRepeatedElement = "F0020"
+  case lineTooLong = "F0021"
 
   /// The id diagnostics carry.
   public var id: String { rawValue }
@@ -73,6 +86,9 @@ public enum FilingsCatalogue: String, CaseIterable, Sendable {
     case .unexpectedText: return "unexpected text after a value"
     case .missingCurrency: return "missing currency"
     case .unreadableMapping: return "mapping file cannot be read"
+    case .badFileValue: return "invalid format, encoding or quote in [file]"
+    case .formatMismatch: return "a CSV construct in an XML mapping, or the reverse"
+    case .badElementPath: return "invalid element path"
     case .cannotOpen: return "filing cannot be opened"
     case .readFailed: return "filing cannot be read"
     case .noHeader: return "no header line"
@@ -82,8 +98,20 @@ public enum FilingsCatalogue: String, CaseIterable, Sendable {
     case .wrongFieldCount: return "row has a different number of fields than the header"
     case .unknownKind: return "unknown kind value"
     case .badCell: return "cell does not parse"
-    case .invalidUTF8: return "cell is not valid UTF-8"
+    case .invalidUTF8:
+      return "cell is not text in the file's encoding (UTF-8 unless the mapping says otherwise)"
     case .parserFailure: return "the CSV parser failed (out of memory)"
+    case .wrongReader: return "the mapping or format does not fit the file"
+    case .unknownFormat: return "the filing's format cannot be told from its content"
+    case .fecHeader: return "a .fec filing without a readable HDR record or header block"
+    case .fecVersion: return "a .fec version Probity does not read"
+    case .unknownRecordType: return "a .fec record type that its version does not have"
+    case .xmlMalformed:
+      return "XML that is not well-formed, or in an encoding Probity does not read"
+    case .xmlUnsafe: return "XML with entity declarations or references (refused for safety)"
+    case .xmlMissingElement: return "an XML record without an element its mapping requires"
+    case .xmlRepeatedElement: return "an element an XML mapping reads appears twice in one record"
+    case .lineTooLong: return "a line longer than 4 MiB"
     }
   }
 }

@@ -1,9 +1,9 @@
 import ProbityCore
 
-/// How a delimited file's columns feed the canonical record fields
-/// (`CanonicalSchema.fields`). Written as a mapping file (docs/formats.md, "Mapping
-/// files") and read with `Mapping.parse(_:)`; `Mapping.canonical` is the bundled mapping
-/// of Probity's own CSV layout.
+/// How a delimited file's columns, or an XML file's elements, feed the canonical record
+/// fields (`CanonicalSchema.fields`). Written as a mapping file (docs/formats.md,
+/// "Mapping files") and read with `Mapping.parse(_:)`; `Mapping.canonical` is the bundled
+/// mapping of Probity's own CSV layout, `BundledMappings` has the others.
 public struct Mapping: Sendable {
   /// The mapping's name (`[file] name`), or the mapping file's base name.
   public let name: String
@@ -21,11 +21,26 @@ public struct Mapping: Sendable {
   public let kind: KindSource
   /// The mapped fields, in the order the mapping file lists them.
   public let fields: [FieldMapping]
+  /// What the mapping reads: delimited text (columns) or XML (element paths).
+  public var format: MappingFormat = .csv
+  /// The character encoding of a delimited file's cells (XML files declare their own).
+  public var encoding: TextEncoding = .utf8
+  /// The quote character of a delimited file; nil when fields are never quoted
+  /// (`quote = none`: a quote is then an ordinary character).
+  public var quote: UInt8? = UInt8(ascii: "\"")
 
   /// How `field` is filled, or nil when the mapping leaves it missing.
   public func mapping(for field: FieldID) -> FieldMapping? {
     fields.first { $0.field == field }
   }
+}
+
+/// What a mapping reads.
+public enum MappingFormat: String, Sendable, CaseIterable {
+  /// Delimited text, columns by header name or position.
+  case csv
+  /// XML, fields by element path (docs/formats.md, "XML filings").
+  case xml
 }
 
 /// A column of the file: by its header name or by its 1-based position.
@@ -48,6 +63,8 @@ public enum KindSource: Sendable {
   case constant(RecordKind)
   /// A column says; its values are listed in the mapping.
   case column(KindColumn)
+  /// XML: the element paths that are records, each with its kind.
+  case elements(ElementKinds)
 }
 
 /// What a kind cell says about its row.
@@ -113,6 +130,9 @@ public struct FieldMapping: Sendable {
     /// From a column, through a parser. An `optional` column may be absent from the
     /// header; the field is then missing on every row.
     case column(ColumnReference, parser: CellParser, optional: Bool)
+    /// XML: from an element's text or an attribute, through a parser. A record without
+    /// the element is rejected unless it is `optional` (then the field is missing).
+    case element(ElementPath, parser: CellParser, optional: Bool)
     /// The same value on every row.
     case constant(Value)
   }
@@ -127,15 +147,21 @@ public enum TextCase: String, Sendable, Hashable {
   case lower
 }
 
-/// The values a `flag` cell may hold to mean true; matched case-insensitively.
+/// The values a `flag` cell may hold to mean true, and optionally other values that
+/// mean false besides the empty cell; matched case-insensitively.
 public struct FlagValues: Hashable, Sendable {
   /// As written in the mapping.
   public let written: [String]
+  /// The values listed after `false` in the mapping (`flag A false N T`).
+  public let falseWritten: [String]
   let normalized: Set<String>
+  let falseNormalized: Set<String>
 
-  public init(_ values: [String]) {
+  public init(_ values: [String], false falseValues: [String] = []) {
     self.written = values
+    self.falseWritten = falseValues
     self.normalized = Set(values.map { trimBlanks($0).lowercased() })
+    self.falseNormalized = Set(falseValues.map { trimBlanks($0).lowercased() })
   }
 }
 
@@ -150,13 +176,17 @@ public enum CellParser: Hashable, Sendable, CustomStringConvertible {
   case text(TextCase?)
   /// `MoneyParser` in the file's currency; empty is missing.
   case money
+  /// Like `money`, and a dash alone (`£-`, `-`, ` £-   `) is zero: how a spreadsheet's
+  /// accounting format writes 0.00 (the Electoral Commission's exports do).
+  case accountingMoney
   /// A date in the layout; empty is missing.
   case date(DateFormat)
   /// A whole number (optional sign); empty is missing.
   case integer
   /// true/false, yes/no, y/n, t/f, 1/0 in any case; empty is missing.
   case boolean
-  /// True for a listed value, false for an empty cell; anything else is a bad value.
+  /// True for a listed value, false for an empty cell or a value listed after `false`;
+  /// anything else is a bad value.
   case flag(FlagValues)
 
   /// The parser names a mapping file may use.
@@ -166,7 +196,7 @@ public enum CellParser: Hashable, Sendable, CustomStringConvertible {
   public var outputType: ValueType {
     switch self {
     case .text: return .string
-    case .money: return .money
+    case .money, .accountingMoney: return .money
     case .date: return .date
     case .integer: return .integer
     case .boolean, .flag: return .boolean
@@ -191,10 +221,14 @@ public enum CellParser: Hashable, Sendable, CustomStringConvertible {
     case .text(nil): return "text"
     case .text(let letterCase?): return "text \(letterCase.rawValue)"
     case .money: return "money"
+    case .accountingMoney: return "money accounting"
     case .date(let format): return "date \(format.rawValue)"
     case .integer: return "integer"
     case .boolean: return "boolean"
-    case .flag(let values): return "flag " + values.written.joined(separator: " ")
+    case .flag(let values):
+      let falseText =
+        values.falseWritten.isEmpty ? "" : " false " + values.falseWritten.joined(separator: " ")
+      return "flag " + values.written.joined(separator: " ") + falseText
     }
   }
 
@@ -212,7 +246,9 @@ public enum CellParser: Hashable, Sendable, CustomStringConvertible {
       case .upper: return .success(.string(trimmed.uppercased()))
       case .lower: return .success(.string(trimmed.lowercased()))
       }
-    case .money:
+    case .accountingMoney where CellParser.isAccountingZero(trimmed, currency: currency):
+      return .success(.money(Money(minorUnits: 0, currency: currency)))
+    case .money, .accountingMoney:
       switch MoneyParser.parse(trimmed, currency: currency) {
       case .success(let money): return .success(.money(money))
       case .failure(let error):
@@ -246,11 +282,22 @@ public enum CellParser: Hashable, Sendable, CustomStringConvertible {
             message: "expected true/false, yes/no, y/n, t/f or 1/0, found \(quoted(trimmed))"))
       }
     case .flag(let values):
-      if values.normalized.contains(trimmed.lowercased()) { return .success(.boolean(true)) }
-      let listed = values.written.map { quoted(Substring($0)) }.joined(separator: ", ")
+      let key = trimmed.lowercased()
+      if values.normalized.contains(key) { return .success(.boolean(true)) }
+      if values.falseNormalized.contains(key) { return .success(.boolean(false)) }
+      let listed = (values.written + values.falseWritten).map { quoted(Substring($0)) }
+        .joined(separator: ", ")
       return .failure(
         CellProblem(message: "expected \(listed) or an empty cell, found \(quoted(trimmed))"))
     }
+  }
+
+  /// A dash alone, with the currency's symbol or none, blanks anywhere: `£-`, `-`,
+  /// `£ -`. A spreadsheet's accounting format writes zero this way.
+  static func isAccountingZero(_ cell: Substring, currency: Currency) -> Bool {
+    var rest = cell.filter { $0 != " " && $0 != "\t" }[...]
+    if let symbol = currency.symbol, rest.hasPrefix(symbol) { rest = rest.dropFirst(symbol.count) }
+    return rest == "-"
   }
 
   /// 14 July 2024 in `format`, for messages.

@@ -86,18 +86,24 @@ struct MappingParser {
     case fields
   }
 
-  static let fileKeys = ["name", "currency", "header", "delimiter", "date-format"]
+  static let fileKeys = [
+    "name", "format", "currency", "header", "delimiter", "quote", "encoding", "date-format",
+  ]
+  /// [file] keys that only a delimited-text mapping may give.
+  static let csvOnlyFileKeys: Set<String> = ["header", "delimiter", "quote", "encoding"]
   static let kindKeys = ["column", "receipt", "disbursement", "skip", "constant"]
 
   struct ParsedParser {
     enum Form {
       case text(TextCase?)
       case money
+      case accountingMoney
       /// nil: the file's date-format.
       case date(DateFormat?)
       case integer
       case boolean
-      case flag([String])
+      /// The values meaning true, and those meaning false (after `false`).
+      case flag([String], false: [String])
     }
 
     let form: Form
@@ -107,6 +113,7 @@ struct MappingParser {
   struct PendingField {
     enum Form {
       case column(ColumnReference, refRange: SourceRange, parser: ParsedParser?, optional: Bool)
+      case element(ElementPath, refRange: SourceRange, parser: ParsedParser?, optional: Bool)
       case constant(String, range: SourceRange)
     }
 
@@ -133,6 +140,10 @@ struct MappingParser {
   var hasHeader: Bool?
   var delimiter: UInt8?
   var dateFormat: DateFormat?
+  var format: MappingFormat?
+  /// nil inside: `quote = none`.
+  var quote: UInt8??
+  var encoding: TextEncoding?
 
   var kindColumn: (ColumnReference, SourceRange)?
   var kindConstant: RecordKind?
@@ -399,6 +410,33 @@ struct MappingParser {
     switch key.text {
     case "name":
       name = value.text
+    case "format":
+      if let found = MappingFormat(rawValue: value.text.lowercased()) {
+        format = found
+      } else {
+        report(
+          .badFileValue, "unknown format '\(value.text)'", value.range,
+          hint: "format is csv (delimited text, the default) or xml")
+      }
+    case "encoding":
+      if let found = TextEncoding(name: value.text) {
+        encoding = found
+      } else {
+        report(
+          .badFileValue, "unknown encoding '\(value.text)'", value.range,
+          hint: "encodings are " + TextEncoding.allCases.map(\.rawValue).joined(separator: ", "))
+      }
+    case "quote":
+      let bytes = Array(value.text.utf8)
+      if value.text.lowercased() == "none" && value.kind == .word {
+        quote = .some(nil)
+      } else if bytes.count == 1, bytes[0] < 0x80, bytes[0] > 0x20 {
+        quote = .some(bytes[0])
+      } else {
+        report(
+          .badFileValue, "the quote must be one character or none, found '\(value.text)'",
+          value.range, hint: "for example quote = \"'\" or quote = none (fields are never quoted)")
+      }
     case "currency":
       let code = value.text
       if code.utf8.count == 3
@@ -558,12 +596,12 @@ struct MappingParser {
       fields.append(
         PendingField(
           field: field, keyRange: key.range, form: .constant(value.text, range: value.range)))
-    case (.word, "column"):
+    case (.word, "column"), (.word, "element"):
       parseColumnField(field, key: key, values: Array(values.dropFirst()), columnToken: form)
     default:
       let hint =
-        NearNames.hint(for: form.text, among: ["column", "constant"])
-        ?? "write '\(key.text) = column <name or #N>' or '\(key.text) = constant <value>'"
+        NearNames.hint(for: form.text, among: ["column", "element", "constant"])
+        ?? "write '\(key.text) = column <name or #N>', '\(key.text) = element <path>' or '\(key.text) = constant <value>'"
       report(
         .syntax, "expected 'column' or 'constant', found '\(form.text)'", form.range, hint: hint)
     }
@@ -572,13 +610,29 @@ struct MappingParser {
   mutating func parseColumnField(
     _ field: FieldID, key: MappingToken, values: [MappingToken], columnToken: MappingToken
   ) {
+    let isElement = columnToken.text == "element"
     guard let refToken = values.first, refToken.isValue else {
       report(
-        .missingValue, "missing column after 'column'", values.first?.range ?? columnToken.range,
-        hint: "name a header column (quoted when it has spaces) or a position like #3")
+        .missingValue, "missing \(columnToken.text) after '\(columnToken.text)'",
+        values.first?.range ?? columnToken.range,
+        hint: isElement
+          ? "give an element path, like amount, contributor/name, @id or /filing/filer/@id"
+          : "name a header column (quoted when it has spaces) or a position like #3")
       return
     }
-    let reference = columnReference(refToken)
+    var reference: ColumnReference?
+    var path: ElementPath?
+    if isElement {
+      switch ElementPath.parse(refToken.text) {
+      case .success(let parsed): path = parsed
+      case .failure(let problem):
+        report(
+          .badElementPath, "invalid element path '\(refToken.text)': \(problem.message)",
+          refToken.range)
+      }
+    } else {
+      reference = columnReference(refToken)
+    }
     var rest = Array(values.dropFirst())
     var optional = false
     if let last = rest.last, last.kind == .word, last.text == "optional" {
@@ -607,11 +661,18 @@ struct MappingParser {
         parserOK = false
       }
     }
-    guard let reference, parserOK else { return }
-    fields.append(
-      PendingField(
-        field: field, keyRange: key.range,
-        form: .column(reference, refRange: refToken.range, parser: parser, optional: optional)))
+    guard parserOK else { return }
+    if let path {
+      fields.append(
+        PendingField(
+          field: field, keyRange: key.range,
+          form: .element(path, refRange: refToken.range, parser: parser, optional: optional)))
+    } else if let reference {
+      fields.append(
+        PendingField(
+          field: field, keyRange: key.range,
+          form: .column(reference, refRange: refToken.range, parser: parser, optional: optional)))
+    }
   }
 
   mutating func parseParser(name: MappingToken, arguments: [MappingToken]) -> ParsedParser? {
@@ -636,7 +697,18 @@ struct MappingParser {
       }
       return ParsedParser(form: .text(letterCase), nameRange: name.range)
     case "money":
-      return noArguments("money") ? ParsedParser(form: .money, nameRange: name.range) : nil
+      guard let argument = arguments.first else {
+        return ParsedParser(form: .money, nameRange: name.range)
+      }
+      guard arguments.count == 1, argument.kind == .word, argument.text == "accounting" else {
+        report(
+          .badParserArgument,
+          "the money parser takes 'accounting' or nothing, found '\(argument.text)'",
+          argument.range.union(arguments[arguments.count - 1].range),
+          hint: "'money accounting' also reads a dash alone (£-) as zero")
+        return nil
+      }
+      return ParsedParser(form: .accountingMoney, nameRange: name.range)
     case "integer":
       return noArguments("integer") ? ParsedParser(form: .integer, nameRange: name.range) : nil
     case "boolean":
@@ -663,14 +735,25 @@ struct MappingParser {
         report(.badParserArgument, "unexpected '\(stray.text)' among the flag values", stray.range)
         return nil
       }
-      let flagValues = arguments.filter(\.isValue).map(\.text)
-      guard !flagValues.isEmpty else {
+      // `flag A false N T`: the bare word `false` separates the values meaning true from
+      // those meaning false (a value "false" is written quoted).
+      let listed = arguments.filter(\.isValue)
+      let split = listed.firstIndex { $0.kind == .word && $0.text == "false" }
+      let trueValues = listed[..<(split ?? listed.endIndex)].map(\.text)
+      let falseValues = split.map { listed[(listed.index(after: $0))...].map(\.text) } ?? []
+      guard !trueValues.isEmpty else {
         report(
           .badParserArgument, "the flag parser needs the values that mean true", name.range,
-          hint: "for example: as flag X")
+          hint: "for example: as flag X, or as flag A false N T")
         return nil
       }
-      return ParsedParser(form: .flag(flagValues), nameRange: name.range)
+      if split != nil && falseValues.isEmpty {
+        report(
+          .badParserArgument, "'false' must be followed by the values that mean false", name.range,
+          hint: "for example: as flag A false N T")
+        return nil
+      }
+      return ParsedParser(form: .flag(trueValues, false: falseValues), nameRange: name.range)
     default:
       let hint =
         NearNames.hint(for: name.text, among: CellParser.names)
@@ -693,10 +776,26 @@ struct MappingParser {
         hint: "add 'currency = USD' (or GBP, EUR, ...) to [file]")
     }
     let money = currency ?? .usd
+    let mappingFormat = format ?? .csv
+    if mappingFormat == .xml {
+      for key in MappingParser.csvOnlyFileKeys.sorted() {
+        guard let range = keyRanges["file.\(key)"] else { continue }
+        report(
+          .formatMismatch, "'\(key)' is for delimited-text mappings, not XML", range,
+          hint: "an XML file declares its own encoding; remove the line")
+      }
+    }
+    if let quote, let quoteByte = quote, quoteByte == (delimiter ?? UInt8(ascii: ",")),
+      let range = keyRanges["file.quote"]
+    {
+      report(.badFileValue, "the quote and the delimiter must differ", range)
+    }
 
     // Kind.
     var kindSource: KindSource?
-    if let kindRange = sectionRanges[.kind] {
+    if mappingFormat == .xml {
+      kindSource = finishElementKinds()
+    } else if let kindRange = sectionRanges[.kind] {
       let listed = [RecordKindList.receipt, .disbursement, .skip].contains { kindLists[$0] != nil }
       if let (reference, range) = kindColumn {
         if kindConstant != nil, let constantRange = keyRanges["kind.constant"] {
@@ -759,15 +858,38 @@ struct MappingParser {
           report(
             .badConstant, "constant for '\(spec.name)' (\(spec.type)): \(problem.message)", range)
         }
-      case .column(let reference, let refRange, let parsed, let optional):
-        checkPositionOnly(reference, refRange, header: header)
-        let parser = parsed.map { MappingParser.resolve($0.form, dateFormat: dates) } ?? fallback
-        if let parsed, parser.outputType != spec.type {
+      case .element(let path, let refRange, let parsed, let optional):
+        guard mappingFormat == .xml else {
           report(
-            .parserTypeMismatch,
-            "the \(MappingParser.parserName(parser)) parser gives \(parser.outputType) values, but '\(spec.name)' is a \(spec.type) field",
-            parsed.nameRange,
-            hint: "use '\(MappingParser.parserName(fallback))' or leave the parser out")
+            .formatMismatch, "'element' is for XML mappings; this mapping reads delimited text",
+            refRange, hint: "name a column, or add 'format = xml' to [file]")
+          continue
+        }
+        if path.absolute, case .elements(let kinds)? = kindSource,
+          let record = kinds.entries.first(where: { $0.path.contains(path) })
+        {
+          report(
+            .badElementPath,
+            "'\(path)' lies inside the record element \(record.path): write it relative to the record",
+            refRange,
+            hint: "an absolute path names a value outside the records, like /filing/filer/@id")
+          continue
+        }
+        guard let parser = fieldParser(parsed, fallback: fallback, spec: spec, dates: dates) else {
+          continue
+        }
+        mapped.append(
+          FieldMapping(
+            field: pending.field, source: .element(path, parser: parser, optional: optional)))
+      case .column(let reference, let refRange, let parsed, let optional):
+        guard mappingFormat == .csv else {
+          report(
+            .formatMismatch, "'column' is for delimited-text mappings; this mapping reads XML",
+            refRange, hint: "give an element path: 'element amount', 'element @id'")
+          continue
+        }
+        checkPositionOnly(reference, refRange, header: header)
+        guard let parser = fieldParser(parsed, fallback: fallback, spec: spec, dates: dates) else {
           continue
         }
         mapped.append(
@@ -779,8 +901,82 @@ struct MappingParser {
     return Mapping(
       name: name ?? MappingParser.baseName(source.path), path: source.path, currency: currency,
       hasHeader: header,
-      delimiter: delimiter ?? UInt8(ascii: ","), dateFormat: dates, kind: kindSource, fields: mapped
-    )
+      delimiter: delimiter ?? UInt8(ascii: ","), dateFormat: dates, kind: kindSource,
+      fields: mapped,
+      format: mappingFormat, encoding: encoding ?? .utf8,
+      quote: quote ?? UInt8(ascii: "\""))
+  }
+
+  /// The [kind] of an XML mapping: value lists of absolute element paths.
+  mutating func finishElementKinds() -> KindSource? {
+    guard let kindRange = sectionRanges[.kind] else {
+      report(
+        .missingKindSection, "the mapping has no [kind] section",
+        sectionRanges[.fields] ?? SourceRange(start: 0, end: 0),
+        hint: "add [kind] with the record elements, like: receipt = /filing/receipt")
+      return nil
+    }
+    for key in ["column", "constant"] {
+      guard let range = keyRanges["kind.\(key)"] else { continue }
+      report(
+        .formatMismatch,
+        "'\(key)' is for delimited-text mappings; an XML [kind] lists element paths",
+        range, hint: "write receipt = /filing/receipt, disbursement = /filing/disbursement")
+    }
+    if kindLists[.receipt] == nil && kindLists[.disbursement] == nil {
+      report(
+        .incompleteKind, "[kind] needs the element paths of receipts or disbursements", kindRange,
+        hint: "for example: receipt = /filing/receipt")
+    }
+    checkKindValuesDistinct()
+    var entries: [(path: ElementPath, decision: KindDecision)] = []
+    let lists: [(RecordKindList, KindDecision)] = [
+      (.receipt, .record(.receipt)), (.disbursement, .record(.disbursement)), (.skip, .skip),
+    ]
+    for (list, decision) in lists {
+      for value in kindLists[list] ?? [] {
+        switch ElementPath.parse(value.text) {
+        case .success(let path) where path.absolute && path.attribute == nil:
+          entries.append((path, decision))
+        case .success:
+          report(
+            .badElementPath,
+            "a record element is an absolute path to an element, like /filing/receipt",
+            value.range)
+        case .failure(let problem):
+          report(
+            .badElementPath, "invalid element path '\(value.text)': \(problem.message)", value.range
+          )
+        }
+      }
+    }
+    for (index, entry) in entries.enumerated() {
+      if let outer = entries[..<index].first(where: {
+        $0.path.contains(entry.path) || entry.path.contains($0.path)
+      }) {
+        report(
+          .badElementPath, "record elements cannot nest: \(entry.path) and \(outer.path)",
+          kindRange)
+      }
+    }
+    return .elements(ElementKinds(entries: entries))
+  }
+
+  /// The parser a field names, or its type's default; nil (reported) when the parser's
+  /// output is not the field's type.
+  mutating func fieldParser(
+    _ parsed: ParsedParser?, fallback: CellParser, spec: FieldSpec, dates: DateFormat
+  ) -> CellParser? {
+    let parser = parsed.map { MappingParser.resolve($0.form, dateFormat: dates) } ?? fallback
+    if let parsed, parser.outputType != spec.type {
+      report(
+        .parserTypeMismatch,
+        "the \(MappingParser.parserName(parser)) parser gives \(parser.outputType) values, but '\(spec.name)' is a \(spec.type) field",
+        parsed.nameRange,
+        hint: "use '\(MappingParser.parserName(fallback))' or leave the parser out")
+      return nil
+    }
+    return parser
   }
 
   mutating func checkPositionOnly(_ reference: ColumnReference, _ range: SourceRange, header: Bool)
@@ -815,17 +1011,18 @@ struct MappingParser {
     switch form {
     case .text(let letterCase): return .text(letterCase)
     case .money: return .money
+    case .accountingMoney: return .accountingMoney
     case .date(let format): return .date(format ?? dateFormat)
     case .integer: return .integer
     case .boolean: return .boolean
-    case .flag(let values): return .flag(FlagValues(values))
+    case .flag(let values, let falseValues): return .flag(FlagValues(values, false: falseValues))
     }
   }
 
   static func parserName(_ parser: CellParser) -> String {
     switch parser {
     case .text: return "text"
-    case .money: return "money"
+    case .money, .accountingMoney: return "money"
     case .date: return "date"
     case .integer: return "integer"
     case .boolean: return "boolean"

@@ -24,19 +24,23 @@ struct RowCollector {
     rowEnded = false
   }
 
-  /// The field's text, or nil when its bytes are not valid UTF-8.
-  func string(_ index: Int) -> String? {
+  /// The field's text, or the byte that is not a character of `encoding`.
+  func string(_ index: Int, _ encoding: TextEncoding) -> Result<String, TextEncoding.InvalidBytes> {
     let start = index == 0 ? 0 : ends[index - 1]
     let end = ends[index]
     return arena.withUnsafeBufferPointer { buffer in
-      String(validating: UnsafeBufferPointer(rebasing: buffer[start..<end]), as: UTF8.self)
+      encoding.decode(UnsafeBufferPointer(rebasing: buffer[start..<end]))
     }
   }
 
-  /// The field's text, with invalid bytes replaced (header names).
-  func lossyString(_ index: Int) -> String {
-    let start = index == 0 ? 0 : ends[index - 1]
-    return String(decoding: arena[start..<ends[index]], as: UTF8.self)
+  /// The field's text, with bytes that are not characters replaced (header names).
+  func lossyString(_ index: Int, _ encoding: TextEncoding) -> String {
+    switch string(index, encoding) {
+    case .success(let text): return text
+    case .failure:
+      let start = index == 0 ? 0 : ends[index - 1]
+      return String(decoding: arena[start..<ends[index]], as: UTF8.self)
+    }
   }
 }
 
@@ -64,6 +68,7 @@ struct RowPlan {
 
   let path: String
   let currency: Currency
+  let encoding: TextEncoding
   /// The header's field count; nil without a header.
   let headerCount: Int?
   /// Without a header: the fewest fields a row needs to cover every required column.
@@ -72,23 +77,13 @@ struct RowPlan {
   let columns: [Column]
   /// Every field missing, except constants.
   let template: [Value]
-  let nameParts: NameParts?
-
-  /// The fields `name` is derived from when it is empty.
-  struct NameParts {
-    let name: FieldID
-    let organization: FieldID
-    let last: FieldID
-    let first: FieldID
-    let middle: FieldID
-    let suffix: FieldID
-  }
 
   /// Resolves `mapping` against `header` (nil when the file has none). Throws when a
   /// required column is missing or a mapped name is in the header twice.
   init(mapping: Mapping, header: [String]?, headerLine: Int, path: String) throws(FilingError) {
     self.path = path
     self.currency = mapping.currency
+    self.encoding = mapping.encoding
     self.headerCount = header?.count
 
     var minimum = 0
@@ -128,7 +123,18 @@ struct RowPlan {
       return text
     }
 
+    /// An XML mapping given to the delimited-text reader.
+    func notDelimited() -> FilingError {
+      FilingError(
+        Diagnostic(
+          id: FilingsCatalogue.wrongReader.id,
+          message: "the mapping \(mapping.path) is for XML filings, not delimited text", file: path,
+          hint: "check the file with --input-format xml, or give a mapping for delimited text"))
+    }
+
     switch mapping.kind {
+    case .elements:
+      throw notDelimited()
     case .constant(let kind):
       self.kind = .constant(kind)
     case .column(let kindColumn):
@@ -148,6 +154,8 @@ struct RowPlan {
       switch fieldMapping.source {
       case .constant(let value):
         template[fieldMapping.field] = value
+      case .element:
+        throw notDelimited()
       case .column(let reference, let parser, let optional):
         let index = try locate(reference, purpose: "'\(fieldName)'")
         if let index {
@@ -186,19 +194,6 @@ struct RowPlan {
     self.minimumFieldCount = minimum
     self.columns = columns
     self.template = template
-    if let name = CanonicalSchema.id(named: "name"),
-      let organization = CanonicalSchema.id(named: "organization_name"),
-      let last = CanonicalSchema.id(named: "last_name"),
-      let first = CanonicalSchema.id(named: "first_name"),
-      let middle = CanonicalSchema.id(named: "middle_name"),
-      let suffix = CanonicalSchema.id(named: "suffix")
-    {
-      self.nameParts = NameParts(
-        name: name, organization: organization, last: last, first: first, middle: middle,
-        suffix: suffix)
-    } else {
-      self.nameParts = nil
-    }
   }
 
   func problem(_ entry: FilingsCatalogue, _ message: String, line: Int, hint: String? = nil)
@@ -207,10 +202,12 @@ struct RowPlan {
     Diagnostic(id: entry.id, message: message, file: path, line: line, hint: hint)
   }
 
-  func invalidUTF8(_ label: String, line: Int) -> Diagnostic {
+  func invalidText(_ label: String, _ invalid: TextEncoding.InvalidBytes, line: Int) -> Diagnostic {
     problem(
-      .invalidUTF8, "\(label): the cell is not valid UTF-8", line: line,
-      hint: "convert the file to UTF-8 (is it Windows-1252 or Latin-1?)")
+      .invalidUTF8, "\(label): \(invalid.message)", line: line,
+      hint: invalid.encoding == .utf8
+        ? "is the file Windows-1252 or Latin-1? Say so in the mapping: encoding = windows-1252"
+        : "the file is not in the encoding its mapping declares")
   }
 
   /// Turns the collected fields of the row starting on `line` into a record, a skip or
@@ -226,8 +223,10 @@ struct RowPlan {
       kind = constant
     case .column(let index, let label, let kindColumn):
       if index < count {
-        guard let cell = row.string(index) else {
-          return .rejected([invalidUTF8(label, line: line)])
+        let cell: String
+        switch row.string(index, encoding) {
+        case .success(let text): cell = text
+        case .failure(let invalid): return .rejected([invalidText(label, invalid, line: line)])
         }
         switch kindColumn.decision(for: cell) {
         case .skip?: return .skipped
@@ -263,8 +262,11 @@ struct RowPlan {
     for column in columns {
       // Without a header, an optional column may lie beyond a short row.
       guard column.index < count else { continue }
-      guard let cell = row.string(column.index) else {
-        diagnostics.append(invalidUTF8(column.label, line: line))
+      let cell: String
+      switch row.string(column.index, encoding) {
+      case .success(let text): cell = text
+      case .failure(let invalid):
+        diagnostics.append(invalidText(column.label, invalid, line: line))
         continue
       }
       switch column.parser.parse(cell, currency: currency) {
@@ -274,28 +276,52 @@ struct RowPlan {
       }
     }
     if !diagnostics.isEmpty { return .rejected(diagnostics) }
-    if let nameParts { deriveName(&values, nameParts) }
+    NameParts.canonical?.derive(&values)
     return .record(
       Record(kind: kind, provenance: Provenance(file: path, line: line), values: values))
   }
+}
+
+/// The fields `name` is derived from when it is empty (docs/formats.md, "The derived
+/// `name`"): every reader gives its records the same derived name.
+struct NameParts {
+  let name: FieldID
+  let organization: FieldID
+  let last: FieldID
+  let first: FieldID
+  let middle: FieldID
+  let suffix: FieldID
+
+  static let canonical: NameParts? = {
+    guard let name = CanonicalSchema.id(named: "name"),
+      let organization = CanonicalSchema.id(named: "organization_name"),
+      let last = CanonicalSchema.id(named: "last_name"),
+      let first = CanonicalSchema.id(named: "first_name"),
+      let middle = CanonicalSchema.id(named: "middle_name"),
+      let suffix = CanonicalSchema.id(named: "suffix")
+    else { return nil }
+    return NameParts(
+      name: name, organization: organization, last: last, first: first, middle: middle,
+      suffix: suffix)
+  }()
 
   /// When `name` is missing: the organisation name, else "LAST, FIRST MIDDLE SUFFIX"
   /// from the parts present.
-  func deriveName(_ values: inout [Value], _ parts: NameParts) {
-    guard values[parts.name].isMissing else { return }
+  func derive(_ values: inout [Value]) {
+    guard values[name].isMissing else { return }
     func text(_ field: FieldID) -> String? {
       if case .string(let s) = values[field], !s.isEmpty { return s }
       return nil
     }
-    if let organization = text(parts.organization) {
-      values[parts.name] = .string(organization)
+    if let organization = text(organization) {
+      values[name] = .string(organization)
       return
     }
-    let given = [parts.first, parts.middle, parts.suffix].compactMap(text).joined(separator: " ")
-    switch (text(parts.last), given.isEmpty) {
-    case (let last?, true): values[parts.name] = .string(last)
-    case (let last?, false): values[parts.name] = .string("\(last), \(given)")
-    case (nil, false): values[parts.name] = .string(given)
+    let given = [first, middle, suffix].compactMap(text).joined(separator: " ")
+    switch (text(last), given.isEmpty) {
+    case (let last?, true): values[name] = .string(last)
+    case (let last?, false): values[name] = .string("\(last), \(given)")
+    case (nil, false): values[name] = .string(given)
     case (nil, true): break
     }
   }

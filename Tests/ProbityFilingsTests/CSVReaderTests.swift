@@ -306,6 +306,62 @@ struct CSVReaderTests {
     #expect(result.statistics == ReadStatistics(recordsRead: 3, recordsRejected: 2, rowsSkipped: 0))
   }
 
+  @Test(
+    "declared encodings: Latin-1, Windows-1252 and detect; a byte that is not a character is reported with its line",
+    arguments: [
+      // ISO-8859-1 has control characters, not quotes, at 0x80–0x9F.
+      ("latin-1", ["Café", "\u{91}x\u{92}", "\u{81}"], []),
+      ("windows-1252", ["Café", "‘x’"], [4]),
+      ("detect", ["Café", "‘x’", "Zoë"], [4]),
+    ] as [(String, [String], [Int])])
+  func encodings(_ encoding: String, _ names: [String], _ badLines: [Int]) throws {
+    let mapping = try cleanMapping(
+      testMappingText.replacingOccurrences(
+        of: "currency = USD", with: "currency = USD\nencoding = \(encoding)"))
+    // Windows-1252 bytes: é is 0xE9, ‘ and ’ are 0x91 and 0x92; 0x81 is not a character.
+    // Line 5 holds UTF-8 (Zoë), which only `detect` reads as such.
+    var bytes = Array("kind,id,amount,name,memo\n".utf8)
+    bytes += Array("receipt,T1,1.00,Caf".utf8) + [0xE9] + Array(",\n".utf8)
+    bytes += Array("receipt,T2,1.00,".utf8) + [0x91, 0x78, 0x92] + Array(",\n".utf8)
+    bytes += Array("receipt,T3,1.00,".utf8) + [0x81] + Array(",\n".utf8)
+    if encoding == "detect" { bytes += Array("receipt,T4,1.00,Zoë,\n".utf8) }
+    let result = try read(bytes: bytes, mapping: mapping)
+    #expect(result.records.map { $0["name"] } == names.map(Value.string))
+    #expect(result.problemLines == badLines)
+    if !badLines.isEmpty {
+      #expect(
+        result.problems.first?.message
+          == "column 4 \"name\": byte 0x81 at position 1 is not a character in Windows-1252")
+    }
+  }
+
+  @Test("quote = none: quotes are ordinary characters (FEC bulk files)")
+  func noQuote() throws {
+    let mapping = try cleanMapping(
+      """
+      [file]
+      currency = USD
+      header = no
+      delimiter = "|"
+      quote = none
+      [kind]
+      constant = receipt
+      [fields]
+      transaction_id = column #1
+      name = column #2
+      amount = column #3
+      """)
+    let bytes =
+      Array("T1|SMITH, JOHN \"JACK\"|5\nT2|\"O|3\nT3|X".utf8) + [0] + Array("|4\nT4|Y|6\n".utf8)
+    let result = try read(bytes: bytes, mapping: mapping)
+    #expect(result.records.map(\.transactionID) == ["T1", "T2", "T4"])
+    #expect(result.records.first?["name"] == .string("SMITH, JOHN \"JACK\""))
+    #expect(result.records[1]["name"] == .string("\"O"))
+    #expect(result.problems.map(\.id) == ["F0006"])
+    #expect(result.problems.first?.message.contains("NUL byte") == true)
+    #expect(result.problemLines == [3])
+  }
+
   @Test("a mapped cell that is not UTF-8 rejects its row; unmapped cells are not decoded")
   func invalidUTF8() throws {
     var bytes =
@@ -314,7 +370,9 @@ struct CSVReaderTests {
     let result = try read(bytes: bytes, mapping: mapping)
     #expect(result.records.map(\.transactionID) == ["T2"])
     #expect(result.problems.map(\.id) == ["F0010"])
-    #expect(result.problems.first?.message == "column 4 \"name\": the cell is not valid UTF-8")
+    #expect(
+      result.problems.first?.message
+        == "column 4 \"name\": byte 0xE9 at position 4 is not a character in UTF-8")
     #expect(result.problemLines == [2])
   }
 

@@ -126,12 +126,41 @@ struct CellParsingTests {
       outcome: .value(.string("check"))),
     OtherCase(field: "state", parser: "text upper", cell: "il", outcome: .value(.string("IL"))),
     OtherCase(field: "city", parser: "text", cell: "  ", outcome: .value(.missing)),
+    OtherCase(
+      field: "amendment", parser: "flag A false N T", cell: "A", outcome: .value(.boolean(true))),
+    OtherCase(
+      field: "amendment", parser: "flag A false N T", cell: "n", outcome: .value(.boolean(false))),
+    OtherCase(
+      field: "amendment", parser: "flag A false N T", cell: "", outcome: .value(.boolean(false))),
+    OtherCase(
+      field: "amendment", parser: "flag A false N T", cell: "X",
+      outcome: .rejected("expected \"A\", \"N\", \"T\" or an empty cell, found \"X\"")),
+    OtherCase(
+      field: "amendment", parser: "flag yes false \"false\"", cell: "false",
+      outcome: .value(.boolean(false))),
+    // The Electoral Commission's exports write a zero as a spreadsheet's accounting
+    // format does: a dash. `money accounting` reads it as 0.00; `money` refuses it.
+    OtherCase(
+      field: "amount", parser: "money accounting", cell: " £-   ",
+      outcome: .value(.money(Money(minorUnits: 0, currency: .gbp)))),
+    OtherCase(
+      field: "amount", parser: "money accounting", cell: "-",
+      outcome: .value(.money(Money(minorUnits: 0, currency: .gbp)))),
+    OtherCase(
+      field: "amount", parser: "money accounting", cell: "£1,500.25",
+      outcome: .value(.money(Money(minorUnits: 150_025, currency: .gbp)))),
+    OtherCase(
+      field: "amount", parser: "money accounting", cell: "£--", outcome: .rejected("found \"£--\"")),
+    OtherCase(
+      field: "amount", parser: "money accounting", cell: "$-",
+      outcome: .rejected("amount is in USD but this filing's currency is GBP")),
+    OtherCase(field: "amount", parser: "money", cell: "£-", outcome: .rejected("found \"£-\"")),
   ]
 
   @Test("flag, boolean and text cells", arguments: otherCases)
   func other(_ testCase: OtherCase) throws {
     let mapping = try cleanMapping(
-      "[file]\ncurrency = USD\n[kind]\nconstant = receipt\n[fields]\ntransaction_id = column id\n\(testCase.field) = column \(testCase.field) as \(testCase.parser)\n"
+      "[file]\ncurrency = GBP\n[kind]\nconstant = receipt\n[fields]\ntransaction_id = column id\n\(testCase.field) = column \(testCase.field) as \(testCase.parser)\n"
     )
     let result = try read("id,\(testCase.field)\nT1,\"\(testCase.cell)\"\n", mapping: mapping)
     check(result, testCase.outcome, field: testCase.field)

@@ -129,6 +129,72 @@ struct MappingTests {
       label: "key given twice",
       text: "[file]\ncurrency = USD\ncurrency = GBP\n[kind]\nconstant = receipt\n",
       expected: [ExpectedDiagnostic("M0012", 3, 1, hint: "line 2")]),
+    .fields(
+      "money takes only 'accounting'", ["amount = column a as money euro"],
+      [ExpectedDiagnostic("M0016", 6, 28, hint: "accounting")]),
+    .fields(
+      "flag with 'false' and no false values", ["memo = column m as flag X false"],
+      [ExpectedDiagnostic("M0016", 6, 20, hint: "as flag A false N T")]),
+    .fields(
+      "an element path in a CSV mapping", ["amount = element amount"],
+      [ExpectedDiagnostic("M0026", 6, 18, hint: "format = xml")]),
+    .fields(
+      "a malformed element path", ["amount = element a//b"],
+      [ExpectedDiagnostic("M0027", 6, 18)]),
+    MappingCase(
+      label: "unknown format, encoding and quote",
+      text:
+        "[file]\ncurrency = USD\nformat = json\nencoding = ebcdic\nquote = \"''\"\n[kind]\nconstant = receipt\n",
+      expected: [
+        ExpectedDiagnostic("M0025", 3, 10, hint: "csv"),
+        ExpectedDiagnostic("M0025", 4, 12, hint: "windows-1252"),
+        ExpectedDiagnostic("M0025", 5, 9, hint: "none"),
+      ]),
+    MappingCase(
+      label: "the quote is the delimiter",
+      text:
+        "[file]\ncurrency = USD\ndelimiter = \"|\"\nquote = \"|\"\n[kind]\nconstant = receipt\n",
+      expected: [ExpectedDiagnostic("M0025", 4, 1)]),
+    MappingCase(
+      label: "CSV constructs in an XML mapping",
+      text: """
+        [file]
+        format = xml
+        currency = USD
+        delimiter = ";"
+        [kind]
+        column = kind
+        receipt = /filing/receipt
+        [fields]
+        amount = column amount
+        """,
+      expected: [
+        ExpectedDiagnostic("M0026", 4, 1, hint: "remove"),
+        ExpectedDiagnostic("M0026", 6, 1, hint: "receipt = /filing/receipt"),
+        ExpectedDiagnostic("M0026", 9, 17, hint: "element amount"),
+      ]),
+    MappingCase(
+      label:
+        "XML record elements: relative, an attribute, nested; an absolute field inside a record",
+      text: """
+        [file]
+        format = xml
+        currency = USD
+        [kind]
+        receipt = filing/receipt, /filing/receipt/@id
+        disbursement = /filing, /filing/disbursement
+        [fields]
+        amount = element /filing/disbursement/amount
+        """,
+      expected: [
+        ExpectedDiagnostic("M0027", 4, 1),
+        ExpectedDiagnostic("M0027", 5, 11), ExpectedDiagnostic("M0027", 5, 27),
+        ExpectedDiagnostic("M0027", 8, 18, hint: "outside the records"),
+      ]),
+    MappingCase(
+      label: "XML mapping without record elements",
+      text: "[file]\nformat = xml\ncurrency = USD\n[kind]\nskip = /filing/text\n",
+      expected: [ExpectedDiagnostic("M0018", 4, 1, hint: "receipt = /filing/receipt")]),
     MappingCase(
       label: "several problems at once",
       text: """

@@ -90,3 +90,39 @@ extension Value {
     return nil
   }
 }
+
+/// python3 on the PATH, or nil: some real-data tests count records with it, independently
+/// of Probity's readers.
+let python3: String? = {
+  let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
+  for directory in path.split(separator: ":") {
+    let candidate = "\(directory)/python3"
+    if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+  }
+  return nil
+}()
+
+struct ScriptFailure: Error, CustomStringConvertible {
+  let description: String
+}
+
+/// Runs a python3 script and returns its standard output (through a file, so a large
+/// output never blocks the child).
+func runPython(_ script: String, _ arguments: [String]) throws -> Data {
+  let process = Process()
+  process.executableURL = URL(fileURLWithPath: python3 ?? "/usr/bin/python3")
+  process.arguments = [script] + arguments
+  let output = FileManager.default.temporaryDirectory
+    .appendingPathComponent("probity-python-\(UUID().uuidString).out")
+  FileManager.default.createFile(atPath: output.path, contents: nil)
+  defer { try? FileManager.default.removeItem(at: output) }
+  let handle = try FileHandle(forWritingTo: output)
+  process.standardOutput = handle
+  try process.run()
+  process.waitUntilExit()
+  try handle.close()
+  guard process.terminationStatus == 0 else {
+    throw ScriptFailure(description: "\(script) exited with \(process.terminationStatus)")
+  }
+  return try Data(contentsOf: output)
+}

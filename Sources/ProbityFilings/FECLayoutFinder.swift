@@ -1,0 +1,129 @@
+/// A version of the .fec electronic filing format that Probity reads: 1, 2, 3, 5.0–5.3,
+/// 6.1–6.4, 7.0 and 8.0–8.5 (there was no version 4). Paper-filing versions (`P3.4`)
+/// and anything else are refused, never guessed at.
+struct FECVersion: Sendable, Equatable {
+  /// As filed (`3.00`, `8.3`).
+  let asFiled: String
+  /// As the layout tables name it (`3`, `8.3`).
+  let key: String
+  /// The position of `key` in `FECLayoutTable.versions`.
+  let index: Int
+  let major: Int
+
+  /// Versions 6 and later separate fields with ASCII 28 (FS); earlier ones are quoted,
+  /// comma-separated text, and write names as `LAST^FIRST MIDDLE^PREFIX^SUFFIX`.
+  var separatesWithFS: Bool { major >= 6 }
+
+  /// The supported versions, for messages.
+  static let supportedText = "1, 2, 3, 5.0 to 5.3, 6.1 to 6.4, 7.0 and 8.0 to 8.5"
+
+  init?(_ text: String) {
+    let trimmed = String(trimBlanks(text))
+    let parts = trimmed.split(separator: ".", omittingEmptySubsequences: false)
+    guard (1...2).contains(parts.count),
+      parts.allSatisfy({ !$0.isEmpty && $0.allSatisfy { $0.isASCII && $0.isNumber } }),
+      let major = Int(parts[0])
+    else { return nil }
+    var key = String(major)
+    if major > 3 {
+      // One significant digit after the point: `5.00` is 5.0, `8.3` is 8.3, `8.35` is not
+      // a version.
+      let minor = parts.count == 2 ? parts[1] : "0"
+      guard let first = minor.first, minor.dropFirst().allSatisfy({ $0 == "0" }) else {
+        return nil
+      }
+      key += "." + String(first)
+    }
+    guard let index = FECLayoutTable.versions.firstIndex(of: key) else { return nil }
+    self.asFiled = trimmed
+    self.key = key
+    self.index = index
+    self.major = major
+  }
+}
+
+/// What a .fec record is to Probity.
+enum FECRole: Sendable, Equatable {
+  case header
+  /// Schedule A: a receipt.
+  case receipt
+  /// Schedule B: a disbursement.
+  case disbursement
+  /// A form (F3, F3X, F99, ...): the cover record when it comes first.
+  case form
+  /// Every other record type: recognised and counted, not read.
+  case other
+}
+
+/// The column layout of one record type in one version.
+struct FECLayout: Sendable {
+  /// The layout's index in `FECLayoutTable.layouts`.
+  let id: Int
+  let role: FECRole
+  let columns: [String]
+  /// Each column's position by name (the first, when a name repeats).
+  let positions: [String: Int]
+
+  func position(_ name: String) -> Int? { positions[name] }
+}
+
+/// Finds record layouts in the generated tables (`FECLayoutTable`, from FastFEC's
+/// fastfec_mappings.json) for one filing's version: a form type is matched against the
+/// form patterns, in order, once per distinct form type.
+final class FECLayoutFinder {
+  let version: FECVersion
+  private let patterns: [(regex: Regex<AnyRegexOutput>?, role: FECRole, layouts: [Int])]
+  private var found: [String: FECLayout?] = [:]
+  private var built: [Int: FECLayout] = [:]
+
+  init(version: FECVersion) {
+    self.version = version
+    patterns = FECLayoutTable.forms.map { entry in
+      // The patterns are checked when the tables are generated, and by a test; one that
+      // did not compile would only make its record types unknown (rejected, not misread).
+      let regex = try? Regex(entry.pattern).ignoresCase()
+      return (regex, FECLayoutFinder.role(of: entry.pattern), entry.layouts)
+    }
+  }
+
+  static func role(of pattern: String) -> FECRole {
+    switch pattern {
+    case "^hdr$": return .header
+    case "^sa[^3]": return .receipt
+    case "^sb": return .disbursement
+    default:
+      return pattern.hasPrefix("^f") || pattern.hasPrefix("(^f") ? .form : .other
+    }
+  }
+
+  /// The layout of a form type (any case) in this version, or nil when the version has
+  /// no such record type.
+  func layout(for formType: String) -> FECLayout? {
+    if let cached = found[formType] { return cached }
+    let lowered = formType.lowercased()
+    var result: FECLayout?
+    for pattern in patterns {
+      guard let regex = pattern.regex, lowered.contains(regex) else { continue }
+      let index = pattern.layouts[version.index]
+      guard index >= 0 else { continue }
+      result = build(index, role: pattern.role)
+      break
+    }
+    found[formType] = result
+    return result
+  }
+
+  private func build(_ index: Int, role: FECRole) -> FECLayout {
+    if let layout = built[index], layout.role == role { return layout }
+    let columns = FECLayoutTable.layouts[index].split(
+      separator: ",", omittingEmptySubsequences: false
+    ).map(String.init)
+    var positions: [String: Int] = [:]
+    for (position, name) in columns.enumerated() where !name.isEmpty && positions[name] == nil {
+      positions[name] = position
+    }
+    let layout = FECLayout(id: index, role: role, columns: columns, positions: positions)
+    built[index] = layout
+    return layout
+  }
+}

@@ -1,0 +1,611 @@
+import ProbityCore
+
+/// Reads an FEC electronic filing (`.fec`), versions 1 to 8.5 (docs/formats.md, "FEC
+/// electronic filings").
+///
+/// The header (an HDR record, or the `/* Header` … `/* End Header` block of versions 1
+/// and 2) gives the version, which picks every record's column layout from the tables
+/// generated from FastFEC's (`FECLayoutTable`); an unknown version stops the read.
+/// Schedule A records become receipts and schedule B records disbursements; the cover
+/// record (the first form after the header) gives every record its filer, report form,
+/// amendment flag, report type, period and, where the form tells it, committee type.
+/// Every other record (schedules C, D, E, TEXT, ...) and every F99 `[BEGINTEXT]` block
+/// is counted by type in `ReadStatistics.recordTypes` and as a skipped row. A record
+/// type the version does not have, or a record that cannot be read, is rejected.
+public struct FECReader: Sendable {
+  public let path: String
+
+  public init(path: String) {
+    self.path = path
+  }
+
+  public func read(onRecord: (Record) -> Void, onProblem: (Diagnostic) -> Void) throws(FilingError)
+    -> ReadStatistics
+  {
+    let session = try FECSession(path: path)
+    try session.readHeader()
+    while try session.lines.next() {
+      session.line(onRecord: onRecord, onProblem: onProblem)
+    }
+    return session.statistics
+  }
+}
+
+/// The canonical fields a .fec column feeds, by column name (the names are the same in
+/// every version that has the column).
+enum FECColumns {
+  enum Target {
+    case field(String, Parse)
+    /// `LAST^FIRST MIDDLE^PREFIX^SUFFIX` (versions before 6).
+    case combinedName
+  }
+
+  enum Parse {
+    case text
+    case money
+    case date
+    case memoFlag
+  }
+
+  static let targets: [String: Target] = [
+    "form_type": .field("form_type", .text),
+    "filer_committee_id_number": .field("filer_id", .text),
+    "transaction_id": .field("transaction_id", .text),
+    "transaction_id_number": .field("transaction_id", .text),
+    "back_reference_tran_id_number": .field("back_reference", .text),
+    "entity_type": .field("entity_type", .text),
+    "contributor_name": .combinedName,
+    "payee_name": .combinedName,
+    "contributor_organization_name": .field("organization_name", .text),
+    "payee_organization_name": .field("organization_name", .text),
+    "contributor_last_name": .field("last_name", .text),
+    "payee_last_name": .field("last_name", .text),
+    "contributor_first_name": .field("first_name", .text),
+    "payee_first_name": .field("first_name", .text),
+    "contributor_middle_name": .field("middle_name", .text),
+    "payee_middle_name": .field("middle_name", .text),
+    "contributor_prefix": .field("prefix", .text),
+    "payee_prefix": .field("prefix", .text),
+    "contributor_suffix": .field("suffix", .text),
+    "payee_suffix": .field("suffix", .text),
+    "contributor_street_1": .field("street1", .text),
+    "payee_street_1": .field("street1", .text),
+    "contributor_street_2": .field("street2", .text),
+    "payee_street_2": .field("street2", .text),
+    "contributor_city": .field("city", .text),
+    "payee_city": .field("city", .text),
+    "contributor_state": .field("state", .text),
+    "payee_state": .field("state", .text),
+    "contributor_zip_code": .field("zip", .text),
+    "payee_zip_code": .field("zip", .text),
+    "contributor_employer": .field("employer", .text),
+    "contributor_occupation": .field("occupation", .text),
+    "contribution_date": .field("date", .date),
+    "expenditure_date": .field("date", .date),
+    "contribution_amount": .field("amount", .money),
+    "expenditure_amount": .field("amount", .money),
+    "contribution_aggregate": .field("aggregate", .money),
+    "election_code": .field("election_code", .text),
+    "election_other_description": .field("election_other_description", .text),
+    "donor_committee_fec_id": .field("donor_committee_id", .text),
+    "memo_code": .field("memo", .memoFlag),
+    "memo_text_description": .field("memo_text", .text),
+    "expenditure_purpose_descrip": .field("purpose", .text),
+  ]
+}
+
+/// How the columns of one schedule A or B layout become a record.
+struct FECRecordPlan {
+  struct Column {
+    let index: Int
+    let field: FieldID
+    let parser: CellParser
+    let label: String
+  }
+
+  let kind: RecordKind
+  let columns: [Column]
+  /// The column holding a combined name (versions before 6).
+  let combinedName: (index: Int, label: String)?
+  let columnCount: Int
+
+  init(layout: FECLayout, kind: RecordKind, dateFormat: DateFormat) {
+    self.kind = kind
+    columnCount = layout.columns.count
+    var columns: [Column] = []
+    var combined: (Int, String)?
+    for (index, name) in layout.columns.enumerated() {
+      guard let target = FECColumns.targets[name] else { continue }
+      let label = "column \(index + 1) \(name)"
+      switch target {
+      case .combinedName:
+        if combined == nil { combined = (index, label) }
+      case .field(let fieldName, let parse):
+        guard let field = CanonicalSchema.id(named: fieldName),
+          CanonicalSchema.spec(field).kinds.contains(kind),
+          !columns.contains(where: { $0.field == field })
+        else { continue }
+        let parser: CellParser
+        switch parse {
+        case .text: parser = .text(nil)
+        case .money: parser = .money
+        case .date: parser = .date(dateFormat)
+        case .memoFlag: parser = .flag(FlagValues(["X"]))
+        }
+        columns.append(
+          Column(index: index, field: field, parser: parser, label: "\(label) (\(fieldName))"))
+      }
+    }
+    self.columns = columns
+    self.combinedName = combined
+  }
+}
+
+/// What the cover record and the header say about every record of the filing.
+struct FECCover {
+  var filerID: String?
+  var filerName: String?
+  var formType: String?
+  var reportType: String?
+  var periodStart: CivilDate?
+  var periodEnd: CivilDate?
+  var committeeType: String?
+
+  /// The form without its N (new), A (amendment) or T (termination) suffix, and
+  /// whether it is an amendment: F3XA is F3X, amended.
+  static func baseForm(_ formType: String) -> (form: String, amendment: Bool) {
+    let upper = formType.uppercased()
+    guard upper.count > 2, let last = upper.last, "NAT".contains(last) else {
+      return (upper, false)
+    }
+    return (String(upper.dropLast()), last == "A")
+  }
+
+  /// The committee type a form implies: F3P is filed by presidential committees (P); F3
+  /// by House committees, which give a district (H), and Senate committees, which leave
+  /// it blank (S). An F3 with district 00 (at-large House seats, or a Senate committee
+  /// that wrote 00) and every other form tell nothing: missing.
+  static func committeeType(form: String, district: String?) -> String? {
+    switch form {
+    case "F3P": return "P"
+    case "F3":
+      let text = district.map { String(trimBlanks($0)) } ?? ""
+      if text.isEmpty { return "S" }
+      if let number = Int(text), (1...99).contains(number), text.allSatisfy(\.isNumber) {
+        return "H"
+      }
+      return nil
+    default: return nil
+    }
+  }
+
+  /// The values every record of the filing starts from.
+  func template() -> [Value] {
+    var values = [Value](repeating: .missing, count: CanonicalSchema.count)
+    func set(_ name: String, _ value: Value?) {
+      guard let value, let field = CanonicalSchema.id(named: name) else { return }
+      values[field] = value
+    }
+    set("filer_id", filerID.map(Value.string))
+    set("filer_name", filerName.map(Value.string))
+    set("committee_type", committeeType.map(Value.string))
+    if let formType {
+      let (form, amendment) = FECCover.baseForm(formType)
+      set("report_form", .string(form))
+      set("amendment", .boolean(amendment))
+    }
+    set("report_type", reportType.map(Value.string))
+    set("report_period_start", periodStart.map(Value.date))
+    set("report_period_end", periodEnd.map(Value.date))
+    return values
+  }
+}
+
+/// The state of one read of a .fec filing.
+private final class FECSession {
+  let path: String
+  let lines: LineReader
+  var statistics = ReadStatistics()
+  var version: FECVersion?
+  var finder: FECLayoutFinder?
+  var dateFormat = DateFormat.compact
+  var nameDelimiter = Character("^")
+  var cover = FECCover()
+  var template = [Value](repeating: .missing, count: CanonicalSchema.count)
+  /// Whether the next record is the first after the header (the cover record).
+  var coverPending = true
+  var inText = false
+  var row = RowCollector()
+  var plans: [Int: FECRecordPlan] = [:]
+
+  init(path: String) throws(FilingError) {
+    self.path = path
+    lines = try LineReader(path: path)
+  }
+
+  func problem(_ entry: FilingsCatalogue, _ message: String, hint: String? = nil) -> Diagnostic {
+    Diagnostic(id: entry.id, message: message, file: path, line: lines.lineNumber, hint: hint)
+  }
+
+  // MARK: Header
+
+  func readHeader() throws(FilingError) {
+    // The first line that is not blank.
+    repeat {
+      guard try lines.next() else {
+        throw .make(
+          .fecHeader, "the filing is empty: a .fec filing starts with an HDR record", path: path,
+          line: 1)
+      }
+    } while isBlank(lines.line)
+    if lines.line.starts(with: Array("/*".utf8)) {
+      try readLegacyHeader()
+    } else {
+      try readHDR()
+    }
+    guard let version else { return }
+    let finder = FECLayoutFinder(version: version)
+    self.finder = finder
+    // Versions 3 to 5 name the delimiter of combined names in the HDR record.
+    if !version.separatesWithFS, let layout = finder.layout(for: "HDR"),
+      let position = layout.position("name_delim"), position < row.fieldCount,
+      case .success(let text) = row.string(position, .detect),
+      let delimiter = trimBlanks(text).first, trimBlanks(text).count == 1
+    {
+      nameDelimiter = delimiter
+    }
+    template = cover.template()
+  }
+
+  /// `HDR`, `FEC`, version, ... (versions 3 and later).
+  func readHDR() throws(FilingError) {
+    let separatesWithFS = lines.line.contains(0x1C)
+    guard split(lines.line, fieldSeparator: separatesWithFS) else {
+      throw .make(
+        .fecHeader, "the HDR record has malformed quoting", path: path, line: lines.lineNumber)
+    }
+    let fields = (0..<row.fieldCount).map { String(trimBlanks(row.lossyString($0, .detect))) }
+    guard fields.first?.uppercased() == "HDR", fields.count >= 2 else {
+      throw .make(
+        .fecHeader,
+        "not a .fec filing: the first line is neither an HDR record nor a '/* Header' block",
+        path: path, line: lines.lineNumber,
+        hint: "check the file, or name its format with --input-format")
+    }
+    statistics.count(type: "HDR")
+    let versionText =
+      fields[1].uppercased() == "FEC" ? (fields.count > 2 ? fields[2] : "") : fields[1]
+    version = try supported(versionText)
+  }
+
+  /// The `/* Header` ... `/* End Header` block of versions 1 and 2: `key = value` lines.
+  func readLegacyHeader() throws(FilingError) {
+    let start = lines.lineNumber
+    var values: [String: String] = [:]
+    while true {
+      guard try lines.next() else {
+        throw .make(
+          .fecHeader,
+          "the '/* Header' block that starts on line \(start) has no '/* End Header' line",
+          path: path, line: start)
+      }
+      if lines.line.starts(with: Array("/*".utf8)) { break }
+      let text = String(decoding: lines.line, as: UTF8.self)
+      guard let equals = text.firstIndex(of: "=") else { continue }
+      let key = String(trimBlanks(text[..<equals])).lowercased()
+      let value = String(trimBlanks(text[text.index(after: equals)...]))
+      if values[key] == nil { values[key] = value }
+    }
+    guard let versionText = values["fec_ver_#"] else {
+      throw .make(
+        .fecHeader, "the '/* Header' block gives no FEC_Ver_#", path: path, line: start)
+    }
+    version = try supported(versionText, line: start)
+    cover.filerID = values["fec_idnum"].flatMap(nonEmpty)
+    cover.filerName = values["committee"].flatMap(nonEmpty)
+    cover.formType = values["form_name"].flatMap(nonEmpty)
+    if let delimiter = values["namedelim"], delimiter.count == 1, let character = delimiter.first {
+      nameDelimiter = character
+    }
+    switch values["date_fmat"]?.uppercased() {
+    case nil, "", "CCYYMMDD": dateFormat = .compact
+    case "MMDDCCYY": dateFormat = .usCompact
+    case let other?:
+      throw .make(
+        .fecHeader, "unknown Date_Fmat '\(other)' in the '/* Header' block", path: path,
+        line: start, hint: "Probity reads CCYYMMDD and MMDDCCYY")
+    }
+  }
+
+  func supported(_ text: String, line: Int? = nil) throws(FilingError) -> FECVersion {
+    guard let version = FECVersion(text) else {
+      throw .make(
+        .fecVersion,
+        "unsupported .fec version \"\(text)\": Probity reads versions \(FECVersion.supportedText)",
+        path: path, line: line ?? lines.lineNumber,
+        hint: "the columns of another version are not known, so its records cannot be read reliably"
+      )
+    }
+    return version
+  }
+
+  // MARK: Records
+
+  func line(onRecord: (Record) -> Void, onProblem: (Diagnostic) -> Void) {
+    let bytes = lines.line
+    if isBlank(bytes) { return }
+    if inText {
+      if FECSession.isTextMarker(bytes, "END") { inText = false }
+      return
+    }
+    if FECSession.isTextMarker(bytes, "BEGIN") {
+      inText = true
+      statistics.count(type: "[BEGINTEXT]")
+      statistics.rowsSkipped += 1
+      return
+    }
+    guard let version, let finder else { return }
+    if lines.truncated {
+      reject(
+        [
+          problem(.lineTooLong, "a line longer than \(LineReader.maxLineBytes / (1024 * 1024)) MiB")
+        ],
+        onProblem: onProblem)
+      return
+    }
+    guard split(bytes, fieldSeparator: version.separatesWithFS) else {
+      statistics.count(type: formTypeOfMalformed(bytes))
+      reject(
+        [
+          problem(
+            .malformedQuoting,
+            "malformed quoting: a quoted field must end with a quote followed by a comma or the end of the line",
+            hint: "a quote inside a quoted field is written twice")
+        ], onProblem: onProblem)
+      return
+    }
+    let formType = String(trimBlanks(row.lossyString(0, .detect))).uppercased()
+    statistics.count(type: formType)
+    let isCover = coverPending
+    coverPending = false
+    guard let layout = finder.layout(for: formType) else {
+      reject(
+        [
+          problem(
+            .unknownRecordType,
+            "unknown record type \"\(formType)\": version \(version.asFiled) of the .fec format has no such record",
+            hint: "its columns are not known, so it is not read")
+        ], onProblem: onProblem)
+      return
+    }
+    switch layout.role {
+    case .receipt, .disbursement:
+      record(layout, onRecord: onRecord, onProblem: onProblem)
+    case .form where isCover:
+      readCover(layout, formType: formType, onProblem: onProblem)
+    case .header, .form, .other:
+      statistics.rowsSkipped += 1
+    }
+  }
+
+  func reject(_ diagnostics: [Diagnostic], onProblem: (Diagnostic) -> Void) {
+    statistics.recordsRead += 1
+    statistics.recordsRejected += 1
+    for diagnostic in diagnostics { onProblem(diagnostic) }
+  }
+
+  /// The cover record: the report's form, type, period and the filer. A cover whose
+  /// dates cannot be read is rejected (and its period left missing).
+  func readCover(_ layout: FECLayout, formType: String, onProblem: (Diagnostic) -> Void) {
+    func text(_ name: String) -> String? {
+      guard let position = layout.position(name), position < row.fieldCount,
+        case .success(let value) = row.string(position, .detect)
+      else { return nil }
+      return nonEmpty(String(trimBlanks(value)))
+    }
+    var diagnostics: [Diagnostic] = []
+    func date(_ name: String) -> CivilDate? {
+      guard let value = text(name), let position = layout.position(name) else { return nil }
+      switch CellParser.date(dateFormat).parse(value, currency: .usd) {
+      case .success(.date(let date)): return date
+      case .success: return nil
+      case .failure(let cellProblem):
+        diagnostics.append(
+          problem(
+            .badCell,
+            "column \(position + 1) \(name) of the \(formType) cover record: \(cellProblem.message)"
+          ))
+        return nil
+      }
+    }
+    cover.formType = formType
+    cover.filerID = text("filer_committee_id_number") ?? cover.filerID
+    cover.filerName = text("committee_name") ?? cover.filerName
+    cover.reportType = text("report_code")
+    cover.periodStart = date("coverage_from_date")
+    cover.periodEnd = date("coverage_through_date")
+    cover.committeeType = FECCover.committeeType(
+      form: FECCover.baseForm(formType).form, district: text("election_district"))
+    template = cover.template()
+    if diagnostics.isEmpty {
+      statistics.rowsSkipped += 1
+    } else {
+      reject(diagnostics, onProblem: onProblem)
+    }
+  }
+
+  func record(_ layout: FECLayout, onRecord: (Record) -> Void, onProblem: (Diagnostic) -> Void) {
+    let kind: RecordKind = layout.role == .receipt ? .receipt : .disbursement
+    let plan: FECRecordPlan
+    if let existing = plans[layout.id], existing.kind == kind {
+      plan = existing
+    } else {
+      plan = FECRecordPlan(layout: layout, kind: kind, dateFormat: dateFormat)
+      plans[layout.id] = plan
+    }
+    if row.fieldCount > plan.columnCount {
+      let extra = (plan.columnCount..<row.fieldCount).contains {
+        !trimBlanks(row.lossyString($0, .detect)).isEmpty
+      }
+      if extra {
+        reject(
+          [
+            problem(
+              .wrongFieldCount,
+              "expected at most \(plan.columnCount) fields in a \(row.lossyString(0, .detect)) record of version \(version?.asFiled ?? ""), found \(row.fieldCount)",
+              hint: "the record's columns do not fit its version's layout")
+          ], onProblem: onProblem)
+        return
+      }
+    }
+    var values = template
+    var diagnostics: [Diagnostic] = []
+    for column in plan.columns {
+      // A record may stop before its layout's last columns: they are empty cells.
+      let cell = column.index < row.fieldCount ? row.string(column.index, .detect) : .success("")
+      switch cell {
+      case .failure(let invalid):
+        diagnostics.append(problem(.invalidUTF8, "\(column.label): \(invalid.message)"))
+      case .success(let text):
+        switch column.parser.parse(text, currency: .usd) {
+        case .success(let value):
+          if !value.isMissing { values[column.field] = value }
+        case .failure(let cellProblem):
+          diagnostics.append(problem(.badCell, "\(column.label): \(cellProblem.message)"))
+        }
+      }
+    }
+    if let combined = plan.combinedName, combined.index < row.fieldCount {
+      switch row.string(combined.index, .detect) {
+      case .failure(let invalid):
+        diagnostics.append(problem(.invalidUTF8, "\(combined.label): \(invalid.message)"))
+      case .success(let cell):
+        splitCombinedName(cell, into: &values)
+      }
+    }
+    guard diagnostics.isEmpty else {
+      reject(diagnostics, onProblem: onProblem)
+      return
+    }
+    NameParts.canonical?.derive(&values)
+    statistics.recordsRead += 1
+    onRecord(
+      Record(kind: kind, provenance: Provenance(file: path, line: lines.lineNumber), values: values)
+    )
+  }
+
+  /// `LAST^FIRST MIDDLE^PREFIX^SUFFIX` into the name parts; a name without the
+  /// delimiter is kept whole as `name`, and as `organization_name` when the entity is an
+  /// organisation.
+  func splitCombinedName(_ cell: String, into values: inout [Value]) {
+    let text = trimBlanks(cell)
+    guard !text.isEmpty, let parts = NameParts.canonical else { return }
+    guard text.contains(nameDelimiter) else {
+      values[parts.name] = .string(String(text))
+      if let entity = CanonicalSchema.id(named: "entity_type"),
+        case .string(let type) = values[entity],
+        ["ORG", "PAC", "PTY", "CCM", "COM"].contains(type.uppercased())
+      {
+        values[parts.organization] = .string(String(text))
+      }
+      return
+    }
+    let pieces = text.split(separator: nameDelimiter, omittingEmptySubsequences: false)
+      .map { String(trimBlanks($0)) }
+    func piece(_ index: Int) -> Value {
+      index < pieces.count && !pieces[index].isEmpty ? .string(pieces[index]) : .missing
+    }
+    values[parts.last] = piece(0)
+    let given = pieces.count > 1 ? pieces[1].split(separator: " ", maxSplits: 1) : []
+    values[parts.first] = given.first.map { .string(String($0)) } ?? .missing
+    values[parts.middle] = given.count > 1 ? .string(String(trimBlanks(given[1]))) : .missing
+    if let prefix = CanonicalSchema.id(named: "prefix") { values[prefix] = piece(2) }
+    values[parts.suffix] = piece(3)
+  }
+
+  // MARK: Fields
+
+  /// Splits a line into `row`: on ASCII 28, or as quoted comma-separated text. False
+  /// when the quoting is malformed.
+  func split(_ bytes: [UInt8], fieldSeparator: Bool) -> Bool {
+    row.clear()
+    if fieldSeparator {
+      var start = 0
+      for index in 0...bytes.count where index == bytes.count || bytes[index] == 0x1C {
+        row.arena.append(contentsOf: bytes[start..<index])
+        row.ends.append(row.arena.count)
+        start = index + 1
+      }
+      return true
+    }
+    let quote = UInt8(ascii: "\"")
+    let comma = UInt8(ascii: ",")
+    var index = 0
+    while true {
+      if index < bytes.count && bytes[index] == quote {
+        index += 1
+        var closed = false
+        while index < bytes.count {
+          if bytes[index] == quote {
+            if index + 1 < bytes.count && bytes[index + 1] == quote {
+              row.arena.append(quote)
+              index += 2
+              continue
+            }
+            index += 1
+            closed = true
+            break
+          }
+          row.arena.append(bytes[index])
+          index += 1
+        }
+        while index < bytes.count && (bytes[index] == UInt8(ascii: " ") || bytes[index] == 9) {
+          index += 1
+        }
+        guard closed, index == bytes.count || bytes[index] == comma else { return false }
+      } else {
+        let start = index
+        while index < bytes.count && bytes[index] != comma { index += 1 }
+        row.arena.append(contentsOf: bytes[start..<index])
+      }
+      row.ends.append(row.arena.count)
+      guard index < bytes.count else { return true }
+      index += 1  // the comma
+    }
+  }
+
+  /// The first field of a line whose quoting is malformed, for the count by type.
+  func formTypeOfMalformed(_ bytes: [UInt8]) -> String {
+    let end = bytes.firstIndex { $0 == UInt8(ascii: ",") || $0 == 0x1C } ?? bytes.endIndex
+    let text = String(decoding: bytes[..<end], as: UTF8.self)
+    return String(trimBlanks(text)).trimmingQuotes.uppercased()
+  }
+
+  /// `[BEGINTEXT]`, `[BEGIN TEXT]`, `[ENDTEXT]`, `[END TEXT]`, any case, blanks around.
+  static func isTextMarker(_ bytes: [UInt8], _ word: String) -> Bool {
+    guard bytes.count < 64 else { return false }
+    let text = String(decoding: bytes, as: UTF8.self)
+    let squeezed = String(trimBlanks(text)).uppercased()
+    return squeezed == "[\(word)TEXT]" || squeezed == "[\(word) TEXT]"
+  }
+}
+
+func isBlank(_ bytes: [UInt8]) -> Bool {
+  bytes.allSatisfy { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }
+}
+
+func nonEmpty(_ text: String) -> String? { text.isEmpty ? nil : text }
+
+extension String {
+  /// Without one pair of surrounding double quotes.
+  var trimmingQuotes: String {
+    guard count >= 2, hasPrefix("\""), hasSuffix("\"") else { return self }
+    return String(dropFirst().dropLast())
+  }
+}
+
+extension ReadStatistics {
+  mutating func count(type: String) {
+    recordTypes[type, default: 0] += 1
+  }
+}

@@ -1,0 +1,128 @@
+import ProbityCore
+
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
+/// Reads a file one physical line at a time, in 64 KiB chunks, never holding more than
+/// one line and one chunk: the line-based readers (.fec filings) build on it.
+///
+/// LF, CRLF and a lone CR each end a line, as for the CSV reader, and lines are
+/// numbered from 1. A UTF-8 byte order mark at the start of the file is dropped.
+final class LineReader {
+  let path: String
+  private let file: UnsafeMutablePointer<FILE>
+  private let chunk = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: CSVReader.chunkSize)
+  private var chunkStart = 0
+  private var chunkEnd = 0
+  private var atEnd = false
+  private var lastWasCR = false
+  private var started = false
+  /// The current line's bytes, without its terminator.
+  private(set) var line: [UInt8] = []
+  /// The current line's number (1-based); 0 before the first line.
+  private(set) var lineNumber = 0
+  /// Whether the current line was cut at `maxLineBytes` (the rest is dropped).
+  private(set) var truncated = false
+
+  /// The longest line kept, in bytes; the rest of a longer line is dropped and the line
+  /// marked `truncated`.
+  static let maxLineBytes = 4 * 1024 * 1024
+
+  init(path: String) throws(FilingError) {
+    self.path = path
+    guard let file = fopen(path, "rb") else {
+      chunk.deallocate()
+      throw FilingError(
+        Diagnostic(
+          id: FilingsCatalogue.cannotOpen.id,
+          message: "cannot open the filing: \(String(cString: strerror(errno)))", file: path))
+    }
+    self.file = file
+    line.reserveCapacity(4096)
+  }
+
+  deinit {
+    fclose(file)
+    chunk.deallocate()
+  }
+
+  /// Moves to the next line; false at the end of the file.
+  func next() throws(FilingError) -> Bool {
+    line.removeAll(keepingCapacity: true)
+    truncated = false
+    var sawAny = false
+    while true {
+      if chunkStart == chunkEnd {
+        if atEnd { break }
+        try fill()
+        if chunkStart == chunkEnd { break }
+      }
+      var index = chunkStart
+      if lastWasCR && chunk[index] == UInt8(ascii: "\n") {
+        // The LF of a CRLF whose CR ended the previous line.
+        lastWasCR = false
+        chunkStart += 1
+        continue
+      }
+      lastWasCR = false
+      while index < chunkEnd && chunk[index] != UInt8(ascii: "\n")
+        && chunk[index] != UInt8(ascii: "\r")
+      {
+        index += 1
+      }
+      append(chunkStart..<index)
+      sawAny = true
+      if index < chunkEnd {
+        lastWasCR = chunk[index] == UInt8(ascii: "\r")
+        chunkStart = index + 1
+        lineNumber += 1
+        return true
+      }
+      chunkStart = index
+    }
+    guard sawAny else { return false }  // the last line had a terminator
+    lineNumber += 1
+    return true
+  }
+
+  private func append(_ range: Range<Int>) {
+    let kept = min(range.count, max(0, LineReader.maxLineBytes - line.count))
+    if kept < range.count { truncated = true }
+    line.append(
+      contentsOf: UnsafeBufferPointer(rebasing: chunk[range.lowerBound..<(range.lowerBound + kept)])
+    )
+  }
+
+  private func fill() throws(FilingError) {
+    let count = fread(chunk.baseAddress, 1, chunk.count, file)
+    if count < chunk.count {
+      if ferror(file) != 0 {
+        throw FilingError(
+          Diagnostic(
+            id: FilingsCatalogue.readFailed.id,
+            message: "cannot read the filing: \(String(cString: strerror(errno)))", file: path,
+            line: lineNumber + 1))
+      }
+      atEnd = true
+    }
+    chunkStart = 0
+    chunkEnd = count
+    if !started {
+      started = true
+      if count >= 3 && chunk[0] == 0xEF && chunk[1] == 0xBB && chunk[2] == 0xBF { chunkStart = 3 }
+    }
+  }
+}
+
+extension FilingError {
+  /// A filing error with one diagnostic.
+  static func make(
+    _ entry: FilingsCatalogue, _ message: String, path: String, line: Int? = nil,
+    hint: String? = nil
+  ) -> FilingError {
+    FilingError(Diagnostic(id: entry.id, message: message, file: path, line: line, hint: hint))
+  }
+}

@@ -1,0 +1,357 @@
+import Foundation
+import ProbityCore
+import Testing
+
+@testable import ProbityFilings
+
+let sharedFECPresent = FileManager.default.fileExists(
+  atPath: sharedFile("data/fec/1229017.fec"))
+let sharedAbsentMessage: Comment =
+  "../shared/data is absent: the real-data tests need the shared folder next to the package"
+
+func readFEC(path: String) throws(FilingError) -> ReadResult {
+  var result = ReadResult()
+  result.statistics = try FECReader(path: path).read(
+    onRecord: { result.records.append($0) }, onProblem: { result.problems.append($0) })
+  return result
+}
+
+func readFEC(_ text: String) throws -> ReadResult {
+  try readFEC(path: try temporaryFile(text, suffix: ".fec"))
+}
+
+/// ASCII 28, the field separator of .fec versions 6 and later.
+let fs = "\u{1C}"
+
+func fecLine(_ fields: [String]) -> String { fields.joined(separator: fs) + "\n" }
+
+@Suite("FEC .fec reader")
+struct FECReaderTests {
+  @Test(
+    "version strings: supported ones normalised, others refused",
+    arguments: [
+      ("8.3", "8.3"), ("8.5", "8.5"), ("6.1", "6.1"), ("7.0", "7.0"), ("5.00", "5.0"),
+      ("5.3", "5.3"), ("3.00", "3"), ("2.02", "2"), ("1", "1"), (" 8.2 ", "8.2"),
+      ("180.5", nil), ("4.0", nil), ("6.0", nil), ("8.6", nil), ("8.35", nil), ("P3.4", nil),
+      ("", nil), ("8.", nil), ("8.3.1", nil), ("x", nil),
+    ] as [(String, String?)])
+  func versions(_ text: String, _ key: String?) {
+    #expect(FECVersion(text)?.key == key)
+  }
+
+  @Test(
+    "every form pattern of the generated tables compiles, and every version has HDR, SA and SB where expected"
+  )
+  func tables() throws {
+    for entry in FECLayoutTable.forms {
+      #expect((try? Regex(entry.pattern)) != nil, "\(entry.pattern)")
+      #expect(entry.layouts.count == FECLayoutTable.versions.count)
+      #expect(entry.layouts.allSatisfy { $0 < FECLayoutTable.layouts.count })
+    }
+    for key in FECLayoutTable.versions {
+      let finder = FECLayoutFinder(version: try #require(FECVersion(key)))
+      #expect(finder.layout(for: "SA11AI")?.role == .receipt, "\(key)")
+      #expect(finder.layout(for: "SB17")?.role == .disbursement, "\(key)")
+      #expect(finder.layout(for: "sa11ai")?.role == .receipt, "form types are matched in any case")
+      #expect(finder.layout(for: "SA3L")?.role != .receipt, "lobbyist bundling is not a receipt")
+      #expect(finder.layout(for: "ZZ9") == nil)
+    }
+  }
+
+  @Test("an unknown version is a clear error, never a guess")
+  func unknownVersion() throws {
+    let text = fecLine(["HDR", "FEC", "180.5", "X", "1"]) + fecLine(["SA11AI", "C00000001", "T1"])
+    do {
+      _ = try readFEC(text)
+      Issue.record("version 180.5 was read")
+    } catch let error as FilingError {
+      #expect(error.diagnostic.id == "F0015")
+      #expect(error.diagnostic.message.contains("\"180.5\""))
+      #expect(error.diagnostic.line == 1)
+    }
+  }
+
+  @Test(
+    "not a .fec filing: no HDR, an empty file, a header block never ended",
+    arguments: [
+      "kind,transaction_id\n", "", "\n\n", "/* Header\nFEC_Ver_# = 2.02\n",
+      "/* Header\nSoft_Name = X\n/* End Header\n",
+    ])
+  func notFEC(_ text: String) throws {
+    do {
+      _ = try readFEC(text)
+      Issue.record("\(text.debugDescription) was read")
+    } catch let error as FilingError {
+      #expect(error.diagnostic.id == "F0014")
+    }
+  }
+
+  @Test("version 8: schedules A and B become records; the cover record gives the report")
+  func version8() throws {
+    let sa = [
+      "SA11AI", "C00123456", "SA11AI.1", "", "", "IND", "", "Smith", "John", "Q", "", "",
+      "1 Main St", "", "Springfield", "OR", "97477", "P2024", "", "20240301", "250.00",
+      "500.00", "", "Acme", "Engineer", "", "", "", "", "", "", "", "", "", "", "", "", "", "",
+      "", "", "", "X", "note", "",
+    ]
+    let sb = [
+      "SB17", "C00123456", "SB17.1", "", "", "ORG", "Print Co", "", "", "", "", "", "2 Elm",
+      "", "Salem", "OR", "97301", "", "", "20240305", "75.25", "", "Printing",
+    ]
+    let text =
+      fecLine(["HDR", "FEC", "8.3", "Soft", "1.0", "", "", ""])
+      + fecLine([
+        "F3A", "C00123456", "Smith for Congress", "", "1 Main", "", "Salem", "OR", "97301",
+        "OR", "04", "Q1", "P2024", "", "", "20240101", "20240331",
+      ])
+      + fecLine(sa) + fecLine(sb)
+      + fecLine(["TEXT", "C00123456", "T9", "SA11AI.1", "SA11AI", "hi"])
+      + fecLine(["SC/10", "C00123456", "SC.1"])
+    let result = try readFEC(text)
+    #expect(result.problems.isEmpty, "\(result.problems.map { $0.rendered() })")
+    #expect(
+      result.statistics
+        == ReadStatistics(
+          recordsRead: 2, recordsRejected: 0, rowsSkipped: 3,
+          recordTypes: ["HDR": 1, "F3A": 1, "SA11AI": 1, "SB17": 1, "TEXT": 1, "SC/10": 1]))
+    #expect(result.lines == [3, 4])
+    let receipt = try #require(result.records.first)
+    #expect(receipt.kind == .receipt)
+    #expect(receipt.transactionID == "SA11AI.1")
+    #expect(receipt["name"] == .string("Smith, John Q"))
+    #expect(receipt["amount"] == .money(Money(minorUnits: 25_000, currency: .usd)))
+    #expect(receipt["aggregate"] == .money(Money(minorUnits: 50_000, currency: .usd)))
+    #expect(receipt["date"] == CivilDate(year: 2024, month: 3, day: 1).map(Value.date))
+    #expect(receipt["memo"] == .boolean(true))
+    #expect(receipt["memo_text"] == .string("note"))
+    #expect(receipt["employer"] == .string("Acme"))
+    #expect(receipt["election_code"] == .string("P2024"))
+    #expect(receipt["filer_name"] == .string("Smith for Congress"))
+    #expect(receipt["report_form"] == .string("F3"))
+    #expect(receipt["amendment"] == .boolean(true))
+    #expect(receipt["report_type"] == .string("Q1"))
+    #expect(receipt["committee_type"] == .string("H"))
+    #expect(
+      receipt["report_period_start"] == CivilDate(year: 2024, month: 1, day: 1).map(Value.date))
+    #expect(
+      receipt["report_period_end"] == CivilDate(year: 2024, month: 3, day: 31).map(Value.date))
+    let disbursement = try #require(result.records.last)
+    #expect(disbursement.kind == .disbursement)
+    #expect(disbursement.transactionID == "SB17.1")
+    #expect(disbursement["name"] == .string("Print Co"))
+    #expect(disbursement["purpose"] == .string("Printing"))
+    #expect(disbursement["memo"] == .boolean(false))
+    #expect(disbursement["amount"] == .money(Money(minorUnits: 7_525, currency: .usd)))
+  }
+
+  @Test(
+    "the committee type the cover form implies",
+    arguments: [
+      ("F3N", "04", "H"), ("F3A", "", "S"), ("F3N", "00", nil), ("F3T", "X1", nil),
+      ("F3PN", "", "P"), ("F3XN", "", nil), ("F99", "", nil),
+    ] as [(String, String, String?)])
+  func committeeType(_ form: String, _ district: String, _ expected: String?) {
+    #expect(
+      FECCover.committeeType(form: FECCover.baseForm(form).form, district: district) == expected)
+  }
+
+  @Test("rows that cannot be read are rejected at their line; the others are read")
+  func rejections() throws {
+    let header = fecLine(["HDR", "FEC", "8.3", "Soft", "1.0"]) + fecLine(["F3XN", "C00000001"])
+    let saPrefix = ["SA11AI", "C00000001", "T1", "", "", "IND", "", "Doe", "Jane"]
+    let text =
+      header
+      + fecLine(saPrefix + ["", "", "", "", "", "", "", "", "", "", "2024-03-01", "10.00"])
+      + fecLine(saPrefix + ["", "", "", "", "", "", "", "", "", "", "20240301", "1e3"])
+      + fecLine(["ZZ9", "C00000001"])
+      + fecLine(["SB17"] + Array(repeating: "", count: 50) + ["surplus"])
+      + fecLine(saPrefix + ["", "", "", "", "", "", "", "", "", "", "20240301", "10.00"])
+    let result = try readFEC(text)
+    #expect(result.problems.map(\.id) == ["F0009", "F0009", "F0016", "F0007"])
+    #expect(result.problemLines == [3, 4, 5, 6])
+    #expect(result.lines == [7])
+    #expect(result.statistics.recordsRead == 5)
+    #expect(result.statistics.recordsRejected == 4)
+    #expect(result.problems[2].message.contains("\"ZZ9\""))
+  }
+
+  @Test("a byte that is not a character rejects its row only when the reader uses the cell")
+  func encodings() throws {
+    let header = Array((fecLine(["HDR", "FEC", "8.3", "S", "1"]) + fecLine(["F3XN", "C1"])).utf8)
+    func sa(name: [UInt8], memo: [UInt8]) -> [UInt8] {
+      Array("SA11AI\u{1C}C1\u{1C}T\u{1C}\u{1C}\u{1C}IND\u{1C}\u{1C}".utf8) + name
+        + Array(
+          "\u{1C}\u{1C}\u{1C}\u{1C}\u{1C}\u{1C}\u{1C}\u{1C}\u{1C}\u{1C}\u{1C}\u{1C}20240301\u{1C}5.00\u{1C}\u{1C}"
+            .utf8)
+        + memo + Array("\n".utf8)
+    }
+    // Windows-1252 é (0xE9), UTF-8 é, and 0x81 (not a character in Windows-1252).
+    let bytes =
+      header + sa(name: Array("Ren".utf8) + [0xE9], memo: [])
+      + sa(name: Array("Zoë".utf8), memo: [])
+      + sa(name: [0x81], memo: []) + sa(name: Array("Ok".utf8), memo: [0x81])
+    let result = try readFEC(path: try temporaryFile(bytes, suffix: ".fec"))
+    #expect(
+      result.records.map { $0["last_name"] } == [.string("René"), .string("Zoë"), .string("Ok")])
+    #expect(result.problems.map(\.id) == ["F0010"])
+    #expect(result.problems.first?.message.contains("0x81") == true)
+    #expect(result.problemLines == [5])
+  }
+
+  @Test("version 3: quoted comma-separated records, names as LAST^FIRST MIDDLE^PREFIX^SUFFIX")
+  func version3() throws {
+    let text = """
+      "HDR","FEC","3.00","Soft","1","","FEC-1","1",""
+      "F3XN","C00097485","PAC","1 Main","","Washington","DC","20004","","X","YE","","","","20010701","20011231"
+      "SA11A1","C00097485","IND","Aaland^Lyla L^Ms^","19017 Baldwin","","Elk River","MN","55330","","","Merck","VP","260.00","20010801","20.00","","","","","","","","","","","","","","","","","","R103544","",""
+      "SB21B","C00097485","","First Union ""National"" Bank","1420 Irving","","Rahway","NJ","07065","","Fees","","","20010716","9.00","","","","","","","","","","","","","","","","D2624","",""
+      "SA11A1","C00097485","IND","Broken^Quote","x"y","","","","","","","","","1.00","20010801","1.00"
+
+      """
+    let result = try readFEC(text)
+    #expect(result.problems.map(\.id) == ["F0006"])
+    #expect(result.problemLines == [5])
+    #expect(result.records.count == 2)
+    let receipt = try #require(result.records.first)
+    #expect(receipt["last_name"] == .string("Aaland"))
+    #expect(receipt["first_name"] == .string("Lyla"))
+    #expect(receipt["middle_name"] == .string("L"))
+    #expect(receipt["prefix"] == .string("Ms"))
+    #expect(receipt["name"] == .string("Aaland, Lyla L"))
+    #expect(receipt["aggregate"] == .money(Money(units: 260, currency: .usd)))
+    #expect(receipt["amount"] == .money(Money(units: 20, currency: .usd)))
+    #expect(receipt.transactionID == "R103544")
+    #expect(receipt["report_form"] == .string("F3X"))
+    #expect(receipt["amendment"] == .boolean(false))
+    #expect(receipt["report_type"] == .string("YE"))
+    let disbursement = try #require(result.records.last)
+    #expect(disbursement["name"] == .string("First Union \"National\" Bank"))
+    #expect(disbursement["purpose"] == .string("Fees"))
+    #expect(disbursement.transactionID == "D2624")
+  }
+
+  @Test("F99 text blocks are counted once and never read as records")
+  func f99Text() throws {
+    let text =
+      fecLine(["HDR", "FEC", "8.3", "S", "1"]) + fecLine(["F99", "C1", "Committee"]) + "\n"
+      + "[BEGINTEXT]\nSA11AI\(fs)looks like a record\n  [END TEXT]  \n" + fecLine(["TEXT", "C1"])
+    let result = try readFEC(text)
+    #expect(result.problems.isEmpty)
+    #expect(result.records.isEmpty)
+    #expect(
+      result.statistics
+        == ReadStatistics(
+          recordsRead: 0, rowsSkipped: 3,
+          recordTypes: ["HDR": 1, "F99": 1, "[BEGINTEXT]": 1, "TEXT": 1]))
+  }
+}
+
+/// The real filings in ../shared/data/fec, and every filing of 20180616.zip.
+@Suite(
+  "Real data: FEC filings",
+  .enabled(if: sharedFECPresent, sharedAbsentMessage),
+  .enabled(if: python3 != nil, "python3 is not installed: it counts the records independently"))
+struct FECRealDataTests {
+  /// Every .fec file of ../shared/data/fec and of its zip, with its records counted by
+  /// type by Tests/scripts/fec_counts.py (Python's csv module, not Probity's reader).
+  static func independentCounts() throws -> [String: [String: Int]] {
+    let directory = sharedRoot.appendingPathComponent("data/fec")
+    let inputs = try FileManager.default.contentsOfDirectory(atPath: directory.path).sorted()
+      .filter { $0.hasSuffix(".fec") || $0.hasSuffix(".zip") }
+      .map { directory.appendingPathComponent($0).path }
+    let extractTo = FileManager.default.temporaryDirectory
+      .appendingPathComponent("probity-fec-\(UUID().uuidString)").path
+    let output = try runPython(
+      packageRoot.appendingPathComponent("Tests/scripts/fec_counts.py").path,
+      [extractTo] + inputs)
+    return try JSONDecoder().decode([String: [String: Int]].self, from: output)
+  }
+
+  @Test("every filing reads, with the same record counts per type as an independent count")
+  func everyFiling() throws {
+    let counts = try FECRealDataTests.independentCounts()
+    #expect(counts.count >= 60, "the shared folder has 11 filings and about 50 in the zip")
+    var receipts = 0
+    var disbursements = 0
+    for (path, expected) in counts.sorted(by: { $0.key < $1.key }) {
+      if path.hasSuffix("filing_invalid_version.fec") {
+        #expect(throws: FilingError.self) { try readFEC(path: path) }
+        continue
+      }
+      let result = try readFEC(path: path)
+      #expect(result.statistics.recordTypes == expected, "\(path)")
+      #expect(
+        result.problems.isEmpty, "\(path): \(result.problems.prefix(3).map { $0.rendered() })")
+      let scheduleAB = expected.filter { $0.key.hasPrefix("SA") || $0.key.hasPrefix("SB") }
+        .values.reduce(0, +)
+      let header = expected["HDR"] ?? 0
+      let total = expected.values.reduce(0, +)
+      #expect(result.statistics.recordsRead == scheduleAB, "\(path)")
+      #expect(result.statistics.rowsSkipped == total - scheduleAB - header, "\(path)")
+      receipts += result.records.count { $0.kind == .receipt }
+      disbursements += result.records.count { $0.kind == .disbursement }
+    }
+    // Counted the same way (line prefixes SA / SB) over all the filings but the refused one.
+    #expect(receipts > 10_000)
+    #expect(disbursements > 2_000)
+  }
+
+  @Test("the invalid version filing is refused with its version and line")
+  func invalidVersion() throws {
+    do {
+      _ = try readFEC(path: sharedFile("data/fec/filing_invalid_version.fec"))
+      Issue.record("read a filing of version 180.5")
+    } catch {
+      #expect(error.diagnostic.id == "F0015")
+      #expect(
+        error.diagnostic.message
+          == "unsupported .fec version \"180.5\": Probity reads versions \(FECVersion.supportedText)"
+      )
+      #expect(error.diagnostic.line == 1)
+    }
+  }
+
+  @Test("version 8.2: DeFazio for Congress, F3N 12P, House district 04")
+  func defazio() throws {
+    let result = try readFEC(path: sharedFile("data/fec/1229017.fec"))
+    let first = try #require(result.records.first)
+    #expect(first.provenance.line == 3)
+    #expect(first["filer_id"] == .string("C00215905"))
+    #expect(first["filer_name"] == .string("DeFazio for Congress"))
+    #expect(first["committee_type"] == .string("H"))
+    #expect(first["report_form"] == .string("F3"))
+    #expect(first["amendment"] == .boolean(false))
+    #expect(first["report_type"] == .string("12P"))
+    #expect(first["report_period_start"] == CivilDate(year: 2018, month: 4, day: 1).map(Value.date))
+    #expect(first["report_period_end"] == CivilDate(year: 2018, month: 4, day: 25).map(Value.date))
+  }
+
+  @Test("version 2.02: the legacy header block, names split at ^, an amended F3X")
+  func legacy() throws {
+    let result = try readFEC(path: sharedFile("data/fec/13360.fec"))
+    let first = try #require(result.records.first)
+    #expect(first.provenance.line == 19)
+    #expect(first.transactionID == "SA11A1.7430")
+    #expect(first["last_name"] == .string("Kellner"))
+    #expect(first["first_name"] == .string("Lawrence"))
+    #expect(first["name"] == .string("Kellner, Lawrence"))
+    #expect(first["amount"] == .money(Money(units: 5000, currency: .usd)))
+    #expect(first["date"] == CivilDate(year: 2000, month: 5, day: 10).map(Value.date))
+    #expect(first["report_form"] == .string("F3X"))
+    #expect(first["amendment"] == .boolean(true))
+    #expect(first["report_type"] == .string("M6"))
+    #expect(first["filer_name"] != .missing)
+  }
+
+  @Test("Senate and presidential committees; an amended F3 with loans")
+  func committees() throws {
+    let klobuchar = try readFEC(path: sharedFile("data/fec/1544132.fec"))
+    #expect(klobuchar.records.first?["committee_type"] == .string("S"))
+    let biden = try readFEC(path: sharedFile("data/fec/1527862.fec"))
+    #expect(biden.records.first?["committee_type"] == .string("P"))
+    #expect(biden.records.first?["report_form"] == .string("F3P"))
+    let amended = try readFEC(path: sharedFile("data/fec/1550126.fec"))
+    #expect(amended.records.first?["amendment"] == .boolean(true))
+    #expect(amended.statistics.recordTypes["SC/10"] == 2)
+  }
+}
