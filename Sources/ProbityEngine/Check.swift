@@ -1,8 +1,9 @@
 import ProbityCore
 import ProbityLanguage
 
-/// A rule that fired on a record: what the law says, where the record is, and the values
-/// that made it fire.
+/// A rule that fired: what the law says, where the record is, and the values that made
+/// it fire. For a rule across records, also the group, its trail of contributing records
+/// and, for a rule with a cure window, the deadline and what became of it.
 public struct Finding: Sendable {
   public let ruleID: String
   public let title: String
@@ -15,8 +16,44 @@ public struct Finding: Sendable {
   public let kind: RecordKind
   public let message: String
   public let remedy: String?
-  /// The fields and parameters the condition read, with their values, in source order.
+  /// The fields, parameters and aggregates the condition read, with their values, in
+  /// source order.
   public let values: [(name: String, value: Value)]
+  /// For a rule across records: each `group by` expression and the window, with the
+  /// group's values.
+  public let group: [(name: String, value: Value)]
+  /// For a rule across records: every record of the group, in input order, with the
+  /// running total; the record the finding is raised on is marked.
+  public internal(set) var trail: [TrailEntry]
+  /// For a rule with a cure window: the end of the window, and whether the excess was
+  /// never cured or cured late.
+  public let deadline: CivilDate?
+  public internal(set) var remedyStatus: RemedyStatus?
+  /// Position of the record in the input (for a stable order) and of the rule in the pack.
+  let ordinal: Int
+  let ruleIndex: Int
+}
+
+public enum RemedyStatus: String, Sendable {
+  /// The condition still held when the cure window closed.
+  case uncured
+  /// The condition was cured, but after the cure window closed.
+  case curedLate = "cured-late"
+}
+
+/// One record of a group, as a finding's trail shows it.
+public struct TrailEntry: Sendable, Equatable {
+  public let file: String
+  public let line: Int
+  public let transactionID: String?
+  public let date: CivilDate?
+  /// The value the trail's aggregate took from this record (the argument of the rule's
+  /// first `sum`, or of its first aggregate).
+  public let amount: Value
+  /// The aggregate after this record.
+  public let running: Value
+  /// Whether the finding is raised on this record.
+  public let raisedHere: Bool
 }
 
 /// A rule that could not decide on a record because a value it needed was missing.
@@ -40,86 +77,190 @@ public struct EvaluationProblem: Sendable {
 
 /// Per-rule counts for the summary.
 public struct RuleTally: Sendable, Equatable {
+  /// Records of the rule's kinds that passed its `where` (and were grouped).
   public var evaluated = 0
   public var fired = 0
   public var undetermined = 0
   public var failed = 0
+  /// Records of the rule's kinds its `where` left out.
+  public var notApplicable = 0
+  /// Rules with a cure window: crossings cured in time, and crossings whose window was
+  /// still open at the as-of date (not flagged).
+  public var cured = 0
+  public var pending = 0
   /// For undetermined records: how often each missing field was the cause.
   public var missingFieldCounts: [String: Int] = [:]
 
   public init(
     evaluated: Int = 0, fired: Int = 0, undetermined: Int = 0, failed: Int = 0,
-    missingFieldCounts: [String: Int] = [:]
+    notApplicable: Int = 0,
+    cured: Int = 0, pending: Int = 0, missingFieldCounts: [String: Int] = [:]
   ) {
     self.evaluated = evaluated
     self.fired = fired
     self.undetermined = undetermined
     self.failed = failed
+    self.notApplicable = notApplicable
+    self.cured = cured
+    self.pending = pending
     self.missingFieldCounts = missingFieldCounts
   }
 }
 
 /// Evaluates every applicable rule of a rule set on a stream of records.
 ///
-/// Memory holds the findings and per-rule counts, never the records. Findings come out in
-/// the order records are given, then in the order of the rules in the pack.
+/// Use: `evaluate` every record; `finish()`; if `needsReplay`, give every record again,
+/// in the same order, to `replay` (it builds the trails of the groups that fired) and
+/// call `finishReplay()`. Findings come out in input order (the record a finding is
+/// raised on), then in pack order.
+///
+/// Memory holds per-rule counts, the findings, and for each rule across records one
+/// small state per group (its aggregates, and the record that made its condition true),
+/// never the records: it grows with the number of groups, not of records. Trails are
+/// built by the replay for the groups that fired only. Undetermined outcomes and
+/// evaluation problems are counted exactly and kept as at most `examplesPerRule`
+/// examples per rule.
 public struct CheckRun {
-  /// How many undetermined records and evaluation problems are kept as examples per
-  /// rule. Their counts are always exact (`tallies`); only the examples are capped, so
-  /// memory does not grow with the number of records.
   public static let examplesPerRule = 20
 
   public let ruleSet: CompiledRuleSet
-  private var evaluator: Evaluator
-  public private(set) var findings: [Finding] = []
-  /// Examples of undetermined outcomes, at most `examplesPerRule` per rule.
-  public private(set) var undetermined: [Undetermined] = []
-  /// Examples of evaluation problems, at most `examplesPerRule` per rule.
-  public private(set) var problems: [EvaluationProblem] = []
-  public private(set) var tallies: [RuleTally]
+  /// The as-of date given; nil means "the latest record date seen" (see `asOf`).
+  public let givenAsOf: CivilDate?
+  var evaluator: Evaluator
+  var unsortedFindings: [Finding] = []
+  public internal(set) var undetermined: [Undetermined] = []
+  public internal(set) var problems: [EvaluationProblem] = []
+  public internal(set) var tallies: [RuleTally]
   public private(set) var recordsEvaluated = 0
+  /// The latest `date` of any record evaluated.
+  public private(set) var latestDate: CivilDate?
+  /// Group states of the rules across records, by rule index.
+  var groups: [[GroupKey: GroupState]]
+  /// After `finish`: the groups whose trails the replay must build, by rule index.
+  var trailRequests: [[GroupKey: TrailBuilder]]
+  var replayOrdinal = 0
+  var finished = false
 
-  public init(ruleSet: CompiledRuleSet) {
+  public init(ruleSet: CompiledRuleSet, asOf: CivilDate? = nil) {
     self.ruleSet = ruleSet
+    self.givenAsOf = asOf
     self.evaluator = Evaluator(ruleSet: ruleSet)
     self.tallies = Array(repeating: RuleTally(), count: ruleSet.rules.count)
+    self.groups = Array(repeating: [:], count: ruleSet.rules.count)
+    self.trailRequests = Array(repeating: [:], count: ruleSet.rules.count)
+  }
+
+  /// The date open windows are judged at: `--as-of`, or else the latest record date.
+  public var asOf: CivilDate? { givenAsOf ?? latestDate }
+
+  /// The findings, in input order then pack order.
+  public var findings: [Finding] {
+    unsortedFindings.sorted { ($0.ordinal, $0.ruleIndex) < ($1.ordinal, $1.ruleIndex) }
   }
 
   public mutating func evaluate(_ record: Record) {
+    let ordinal = recordsEvaluated
     recordsEvaluated += 1
+    if case .date(let date) = record[CanonicalSchema.dateField],
+      latestDate.map({ date > $0 }) ?? true
+    {
+      latestDate = date
+    }
     for index in ruleSet.ruleIndices(for: record.kind) {
       let rule = ruleSet.rules[index]
-      tallies[index].evaluated += 1
-      let (result, trace) = evaluator.evaluate(rule.condition, on: record)
-      switch result {
-      case .success(.boolean(true)):
-        tallies[index].fired += 1
-        findings.append(
-          Finding(
-            ruleID: rule.id, title: rule.title, severity: rule.severity, category: rule.category,
-            citation: rule.citation, file: record.provenance.file, line: record.provenance.line,
-            transactionID: record.transactionID, kind: record.kind,
-            message: evaluator.render(rule.message, on: record),
-            remedy: rule.remedy.map { evaluator.render($0, on: record) }, values: trace.inputs))
-      case .success(.boolean(false)):
-        break
-      case .success:
-        tallies[index].undetermined += 1
-        let missing = trace.missingFields
-        for field in missing { tallies[index].missingFieldCounts[field, default: 0] += 1 }
-        guard tallies[index].undetermined <= CheckRun.examplesPerRule else { continue }
-        undetermined.append(
-          Undetermined(
-            ruleID: rule.id, file: record.provenance.file, line: record.provenance.line,
-            transactionID: record.transactionID, missingFields: missing))
-      case .failure(let failure):
-        tallies[index].failed += 1
-        guard tallies[index].failed <= CheckRun.examplesPerRule else { continue }
-        problems.append(
-          EvaluationProblem(
-            ruleID: rule.id, file: record.provenance.file, line: record.provenance.line,
-            transactionID: record.transactionID, message: failure.message))
+      if let grouping = rule.grouping {
+        evaluateGrouped(rule, index, grouping, record, ordinal: ordinal)
+      } else if admits(rule, index, record) {
+        evaluateSingle(rule, index, record, ordinal: ordinal)
       }
     }
   }
+
+  /// Whether the rule's `where` admits the record; counts it as not applicable,
+  /// undetermined or failed otherwise.
+  mutating func admits(_ rule: CompiledRule, _ index: Int, _ record: Record) -> Bool {
+    guard let filter = rule.filter else {
+      tallies[index].evaluated += 1
+      return true
+    }
+    let (result, trace) = evaluator.evaluate(filter, on: record, context: baseContext)
+    switch result {
+    case .success(.boolean(true)):
+      tallies[index].evaluated += 1
+      return true
+    case .success(.boolean(false)):
+      tallies[index].notApplicable += 1
+    case .success:
+      noteUndetermined(index, record, trace.missingFields)
+    case .failure(let failure):
+      noteProblem(index, record, failure)
+    }
+    return false
+  }
+
+  var baseContext: EvaluationContext {
+    EvaluationContext(asOf: givenAsOf.map { .date($0) } ?? .missing)
+  }
+
+  mutating func evaluateSingle(_ rule: CompiledRule, _ index: Int, _ record: Record, ordinal: Int) {
+    let context = baseContext
+    let (result, trace) = evaluator.evaluate(rule.condition, on: record, context: context)
+    switch result {
+    case .success(.boolean(true)):
+      tallies[index].fired += 1
+      unsortedFindings.append(
+        makeFinding(
+          rule, index, record, ordinal: ordinal, trace: trace, context: context, group: [],
+          deadline: nil,
+          status: nil))
+    case .success(.boolean(false)):
+      break
+    case .success:
+      noteUndetermined(index, record, trace.missingFields)
+    case .failure(let failure):
+      noteProblem(index, record, failure)
+    }
+  }
+
+  func makeFinding(
+    _ rule: CompiledRule, _ index: Int, _ record: Record, ordinal: Int, trace: Trace,
+    context: EvaluationContext,
+    group: [(name: String, value: Value)], deadline: CivilDate?, status: RemedyStatus?
+  ) -> Finding {
+    var evaluator = self.evaluator
+    return Finding(
+      ruleID: rule.id, title: rule.title, severity: rule.severity, category: rule.category,
+      citation: rule.citation,
+      file: record.provenance.file, line: record.provenance.line,
+      transactionID: record.transactionID,
+      kind: record.kind, message: evaluator.render(rule.message, on: record, context: context),
+      remedy: rule.remedy.map { evaluator.render($0, on: record, context: context) },
+      values: trace.inputs,
+      group: group, trail: [], deadline: deadline, remedyStatus: status, ordinal: ordinal,
+      ruleIndex: index)
+  }
+
+  mutating func noteUndetermined(_ index: Int, _ record: Record, _ missing: [String]) {
+    tallies[index].undetermined += 1
+    for field in missing { tallies[index].missingFieldCounts[field, default: 0] += 1 }
+    guard tallies[index].undetermined <= CheckRun.examplesPerRule else { return }
+    undetermined.append(
+      Undetermined(
+        ruleID: ruleSet.rules[index].id, file: record.provenance.file, line: record.provenance.line,
+        transactionID: record.transactionID, missingFields: missing))
+  }
+
+  mutating func noteProblem(_ index: Int, _ record: Record, _ failure: EvaluationFailure) {
+    tallies[index].failed += 1
+    guard tallies[index].failed <= CheckRun.examplesPerRule else { return }
+    problems.append(
+      EvaluationProblem(
+        ruleID: ruleSet.rules[index].id, file: record.provenance.file, line: record.provenance.line,
+        transactionID: record.transactionID, message: failure.message))
+  }
+}
+
+extension CanonicalSchema {
+  static let dateField: FieldID = id(named: "date") ?? 0
+  static let electionCodeField: FieldID = id(named: "election_code") ?? 0
 }

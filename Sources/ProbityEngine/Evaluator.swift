@@ -7,18 +7,26 @@ public struct Trace: Sendable {
   public let program: ExprProgram
   public let values: [Value?]
 
-  /// The fields and parameters the expression read, with their values, in source order
-  /// and without repeats. A table parameter shows the entry it used: `limit[2024]`.
+  /// The fields, parameters, aggregates and engine values (`as_of`, `window`,
+  /// `deadline`, `kind`) the expression read, with their values, in source order and
+  /// without repeats. A table parameter shows the entry it used: `limit[2024]`.
   public var inputs: [(name: String, value: Value)] {
     var seen: Set<String> = []
     var result: [(name: String, value: Value, start: Int)] = []
-    for (index, node) in program.nodes.enumerated() {
+    // A `let` name stands for the expression it names: show the name, not the parts.
+    var hidden: Set<Int> = []
+    for node in program.nodes {
+      if case .named = node.op { hidden.formUnion(node.children) }
+    }
+    for (index, node) in program.nodes.enumerated() where !hidden.contains(index) {
       guard let value = values[index] else { continue }
       let name: String
       switch node.op {
+      case .named(let letName):
+        name = letName
       case .field(let field):
         name = CanonicalSchema.spec(field).name
-      case .parameter:
+      case .parameter, .aggregate, .asOf, .windowKey, .deadline, .recordKind:
         name = node.text
       case .lookup:
         guard let keyIndex = node.children.first, let key = values[keyIndex] else { continue }
@@ -45,22 +53,43 @@ public struct Trace: Sendable {
   }
 }
 
+/// What an expression can see besides the record: the aggregates of its group, the
+/// window, the cure deadline and the as-of date. Missing where not known.
+public struct EvaluationContext: Sendable {
+  public var aggregates: [Value] = []
+  public var window: Value = .missing
+  public var deadline: Value = .missing
+  public var asOf: Value = .missing
+
+  public init(
+    aggregates: [Value] = [], window: Value = .missing, deadline: Value = .missing,
+    asOf: Value = .missing
+  ) {
+    self.aggregates = aggregates
+    self.window = window
+    self.deadline = deadline
+    self.asOf = asOf
+  }
+}
+
 /// Evaluates compiled expressions on records, recording a trace. One evaluator per
 /// thread; the rule set it reads is immutable and shared.
 public struct Evaluator {
   public let ruleSet: CompiledRuleSet
   private var scratch: [Value?] = []
+  private var context = EvaluationContext()
 
   public init(ruleSet: CompiledRuleSet) {
     self.ruleSet = ruleSet
   }
 
   /// Evaluates `program` on `record`. The trace holds every node's value.
-  public mutating func evaluate(_ program: ExprProgram, on record: Record) -> (
-    result: Result<Value, EvaluationFailure>, trace: Trace
-  ) {
+  public mutating func evaluate(
+    _ program: ExprProgram, on record: Record, context: EvaluationContext = EvaluationContext()
+  ) -> (result: Result<Value, EvaluationFailure>, trace: Trace) {
     scratch.removeAll(keepingCapacity: true)
     scratch.append(contentsOf: repeatElement(nil, count: program.nodes.count))
+    self.context = context
     let result = evaluate(program.root, program.nodes, record)
     return (result, Trace(program: program, values: scratch))
   }
@@ -105,6 +134,38 @@ public struct Evaluator {
           }
         }
       }
+    case .named:
+      result = evaluate(node.children[0], nodes, record)
+    case .aggregate(let slot):
+      result = .success(slot < context.aggregates.count ? context.aggregates[slot] : .missing)
+    case .recordKind:
+      result = .success(.string(record.kind.rawValue))
+    case .asOf:
+      result = .success(context.asOf)
+    case .windowKey:
+      result = .success(context.window)
+    case .deadline:
+      result = .success(context.deadline)
+    case .inReferenceList(let parameter, let negated):
+      switch evaluate(node.children[0], nodes, record) {
+      case .failure(let failure): result = .failure(failure)
+      case .success(.string(let key)):
+        if case .set(let entries) = ruleSet.parameters[parameter].definition {
+          let found = entries.contains(key)
+          result = .success(.boolean(negated ? !found : found))
+        } else {
+          result = .success(.missing)
+        }
+      case .success:
+        result = .success(.missing)
+      }
+    case .conditional:
+      switch evaluate(node.children[0], nodes, record) {
+      case .failure(let failure): result = .failure(failure)
+      case .success(.boolean(true)): result = evaluate(node.children[1], nodes, record)
+      case .success(.boolean(false)): result = evaluate(node.children[2], nodes, record)
+      case .success: result = .success(.missing)
+      }
     case .coalesce:
       switch evaluate(node.children[0], nodes, record) {
       case .failure(let failure): result = .failure(failure)
@@ -133,13 +194,16 @@ public struct Evaluator {
   }
 
   /// The text of a template with each hole's value; a missing value reads "missing".
-  public mutating func render(_ template: CompiledTemplate, on record: Record) -> String {
+  public mutating func render(
+    _ template: CompiledTemplate, on record: Record,
+    context: EvaluationContext = EvaluationContext()
+  ) -> String {
     var out = ""
     for part in template.parts {
       switch part {
       case .text(let text): out += text
       case .hole(let program):
-        switch evaluate(program, on: record).result {
+        switch evaluate(program, on: record, context: context).result {
         case .success(let value): out += value.plainText
         case .failure(let failure): out += "(\(failure.message))"
         }

@@ -6,6 +6,7 @@ public struct FileSyntax: Sendable {
   public var imports: [ImportDecl] = []
   public var params: [ParamDecl] = []
   public var rules: [RuleDecl] = []
+  public var lists: [ListDecl] = []
 }
 
 public struct ImportDecl: Sendable {
@@ -61,9 +62,62 @@ public struct RuleDecl: Sendable {
   public var condition: Expr?
   public var message: Template?
   public var remedy: Template?
+  /// Records a rule considers; others are "not applicable" to it.
+  public var filter: Expr?
+  /// Group keys of a rule across records.
+  public var groupBy: [Expr] = []
+  public var groupRange: SourceRange?
+  public var window: WindowDecl?
+  public var cureDays: Located<Int>?
+  /// `let NAME = EXPR`: names for parts of the rule, in order.
+  public var lets: [LetDecl] = []
+  public var fires: Located<FireMode>?
   public var range: SourceRange
 }
 
+/// `let total = sum(amount)` inside a rule.
+public struct LetDecl: Sendable {
+  public let name: String
+  public let nameRange: SourceRange
+  public let value: Expr
+}
+
+/// When a grouped rule reports: on the record whose arrival makes its condition true
+/// (judged after netting, at the end of the input), or on every record on which it holds.
+public enum FireMode: String, Sendable {
+  case crossing
+  case each
+}
+
+/// The time window of a grouped rule: one more part of its group key.
+public struct WindowDecl: Sendable {
+  public enum Kind: Sendable, Equatable {
+    case calendarYear
+    case quarter
+    /// The two-year federal election cycle, named by its even year.
+    case cycle
+    /// The election designation (P2024, G2024, ...); undesignated records form a group
+    /// of their own per cycle.
+    case election
+    case rolling(days: Int)
+  }
+
+  public let kind: Kind
+  /// The date the window is taken on (default: the `date` field).
+  public let on: Expr?
+  public let range: SourceRange
+}
+
+/// `list NAME from "file.csv" column "col" key FUNCTION`: a reference list loaded once
+/// when the pack is compiled.
+public struct ListDecl: Sendable {
+  public let name: String
+  public let nameRange: SourceRange
+  public let path: Located<String>
+  public let column: Located<String>
+  public let key: Located<String>?
+  public let range: SourceRange
+}
 /// A message with `{expression}` holes.
 public struct Template: Sendable {
   public enum Part: Sendable {
@@ -106,6 +160,7 @@ public indirect enum ExprKind: Sendable {
   case binary(BinaryOperator, Expr, Expr)
   case list([Expr])
   case parenthesized(Expr)
+  case conditional(Expr, then: Expr, else: Expr)
   /// Where the parser could not make sense of the input; a diagnostic was given.
   case error
 }

@@ -9,6 +9,9 @@ public enum Builtin: Sendable {
   case present, isMissing, blank
   case abs
   case electionYear
+  case cycle, quarter
+  case personKey, orgKey, zip5, postcode
+  case text
 
   /// Name, parameter types (nil: any type) and result type, for the checker and docs.
   public struct Signature: Sendable {
@@ -78,6 +81,38 @@ public enum Builtin: Sendable {
       summary:
         "the year of an FEC election designation (P2024 gives 2024); missing when the designation is malformed",
       totalOnMissing: false),
+    Signature(
+      name: "cycle", parameters: [.date], result: .integer,
+      summary:
+        "the two-year federal election cycle of a date, named by its even year (2023-05-01 gives 2024)",
+      totalOnMissing: false),
+    Signature(
+      name: "quarter", parameters: [.date], result: .integer,
+      summary: "the calendar quarter of a date, 1 to 4",
+      totalOnMissing: false),
+    Signature(
+      name: "person_key", parameters: [.string], result: .string,
+      summary:
+        "a person's name normalized for grouping: \"SMITH, JOHN A.\", \"John A Smith\" and \"JOHN SMITH\" all give \"SMITH JOHN\"; a generational suffix is kept (\"SMITH JOHN JR\")",
+      totalOnMissing: false),
+    Signature(
+      name: "org_key", parameters: [.string], result: .string,
+      summary:
+        "an organisation's name normalized for grouping: upper case, no punctuation, no leading THE, legal forms in one spelling (INCORPORATED gives INC)",
+      totalOnMissing: false),
+    Signature(
+      name: "zip5", parameters: [.string], result: .string,
+      summary: "the first five digits of a US ZIP code; missing when there are fewer than five",
+      totalOnMissing: false),
+    Signature(
+      name: "postcode", parameters: [.string], result: .string,
+      summary:
+        "a UK postcode in upper case with one space before the inward code (sw1a1aa gives SW1A 1AA)",
+      totalOnMissing: false),
+    Signature(
+      name: "text", parameters: [nil], result: .string,
+      summary: "the value written as text, as in a message",
+      totalOnMissing: false),
   ]
 
   public static func signature(named name: String) -> Signature? {
@@ -103,6 +138,13 @@ public enum Builtin: Sendable {
     case .blank: return "blank"
     case .abs: return "abs"
     case .electionYear: return "election_year"
+    case .cycle: return "cycle"
+    case .quarter: return "quarter"
+    case .personKey: return "person_key"
+    case .orgKey: return "org_key"
+    case .zip5: return "zip5"
+    case .postcode: return "postcode"
+    case .text: return "text"
     }
   }
 
@@ -125,6 +167,13 @@ public enum Builtin: Sendable {
     case "blank": return .blank
     case "abs": return .abs
     case "election_year": return .electionYear
+    case "cycle": return .cycle
+    case "quarter": return .quarter
+    case "person_key": return .personKey
+    case "org_key": return .orgKey
+    case "zip5": return .zip5
+    case "postcode": return .postcode
+    case "text": return .text
     default: return nil
     }
   }
@@ -171,7 +220,9 @@ public enum Semantics {
       return call(builtin, args)
     case .constant(let v):
       return .success(v)
-    case .field, .parameter, .lookup, .and, .or, .coalesce:
+    case .field, .parameter, .lookup, .and, .or, .coalesce, .conditional, .aggregate, .recordKind,
+      .asOf, .windowKey,
+      .deadline, .inReferenceList, .named:
       return .failure(EvaluationFailure(message: "internal: \(op) is not a strict operation"))
     }
   }
@@ -229,6 +280,7 @@ public enum Semantics {
     case (.multiply, .money(let x), .integer(let n)), (.multiply, .integer(let n), .money(let x)):
       return money(x.multiplied(by: n))
     case (.add, .integer(let x), .integer(let y)): return integer(x.addingReportingOverflow(y))
+    case (.add, .string(let x), .string(let y)): return .success(.string(x + y))
     case (.subtract, .integer(let x), .integer(let y)):
       return integer(x.subtractingReportingOverflow(y))
     case (.multiply, .integer(let x), .integer(let y)):
@@ -286,6 +338,17 @@ public enum Semantics {
     case (.abs, .money(let m)): return m.isNegative ? money(m.negated()) : .success(.money(m))
     case (.electionYear, .string(let s)):
       return .success(electionYear(s).map { .integer($0) } ?? .missing)
+    case (.cycle, .date(let d)): return .success(.integer(Int64(d.year + d.year % 2)))
+    case (.quarter, .date(let d)): return .success(.integer(Int64((d.month - 1) / 3 + 1)))
+    case (.personKey, .string(let s)):
+      return .success(DonorIdentity.personKey(s).map { .string($0) } ?? .missing)
+    case (.orgKey, .string(let s)):
+      return .success(DonorIdentity.organizationKey(s).map { .string($0) } ?? .missing)
+    case (.zip5, .string(let s)):
+      return .success(DonorIdentity.zip5(s).map { .string($0) } ?? .missing)
+    case (.postcode, .string(let s)):
+      return .success(DonorIdentity.postcode(s).map { .string($0) } ?? .missing)
+    case (.text, let value?): return .success(.string(value.plainText))
     default:
       break
     }

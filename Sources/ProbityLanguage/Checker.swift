@@ -7,7 +7,11 @@ import ProbityCore
 public struct RulePackCompiler {
   /// Compiles the given files as one pack. `imports` name files by their path relative
   /// to the importing file's folder; each must be among `sources`.
-  public static func compile(sources: [SourceFile]) -> (
+  /// Reads the entries of one column of a reference list's CSV file, or says why not.
+  public typealias ListLoader =
+    @Sendable (_ path: String, _ column: String) -> Result<[String], ListLoadError>
+
+  public static func compile(sources: [SourceFile], listLoader: ListLoader? = nil) -> (
     ruleSet: CompiledRuleSet?, diagnostics: [Diagnostic]
   ) {
     var diagnostics: [Diagnostic] = []
@@ -17,7 +21,7 @@ public struct RulePackCompiler {
       syntaxes.append(syntax)
       diagnostics.append(contentsOf: parseDiagnostics)
     }
-    var compiler = RulePackCompiler(syntaxes: syntaxes)
+    var compiler = RulePackCompiler(syntaxes: syntaxes, listLoader: listLoader)
     compiler.run()
     diagnostics.append(contentsOf: compiler.diagnostics)
     let sorted = diagnostics.sortedForDisplay()
@@ -55,8 +59,11 @@ public struct RulePackCompiler {
   /// Parameter index → (file index, declaration), for parameters that checked.
   private var declarations: [(file: Int, decl: ParamDecl)] = []
 
-  private init(syntaxes: [FileSyntax]) {
+  private let listLoader: ListLoader?
+
+  private init(syntaxes: [FileSyntax], listLoader: ListLoader?) {
     self.syntaxes = syntaxes
+    self.listLoader = listLoader
   }
 
   private mutating func error(
@@ -102,6 +109,12 @@ public struct RulePackCompiler {
             hint: "first defined at \(site.file):\(site.line):\(site.column)")
           continue
         }
+        if ProgramBuilder.Context.reservedNames.contains(decl.name) {
+          error(
+            .duplicateParameter(decl.name), syntax.source, decl.nameRange,
+            hint: "'\(decl.name)' is a name the engine provides; give the parameter another name")
+          continue
+        }
         if CanonicalSchema.id(named: decl.name) != nil {
           error(
             .duplicateParameter(decl.name), syntax.source, decl.nameRange,
@@ -112,6 +125,23 @@ public struct RulePackCompiler {
         own[decl.name] = parameters.count
         parameters.append(compiled)
         declarations.append((fileIndex, decl))
+      }
+      for decl in syntax.lists {
+        if own[decl.name] != nil || CanonicalSchema.id(named: decl.name) != nil
+          || ProgramBuilder.Context.reservedNames.contains(decl.name)
+        {
+          error(.duplicateParameter(decl.name), syntax.source, decl.nameRange)
+          continue
+        }
+        // A list that cannot be loaded is reported; an empty one stands in for it so its
+        // uses are not reported again (no rule set is produced anyway).
+        let compiled =
+          loadList(decl, in: syntax.source)
+          ?? CompiledParameter(
+            name: decl.name, type: .list(.string), definition: .set([]),
+            site: DeclarationSite(file: syntax.source.path, line: 0, column: 0))
+        own[decl.name] = parameters.count
+        parameters.append(compiled)
       }
       ownParams.append(own)
     }
@@ -164,6 +194,60 @@ public struct RulePackCompiler {
           rules.append(rule)
         }
       }
+    }
+  }
+
+  // MARK: Reference lists
+
+  /// Functions that can normalize a reference list's entries.
+  static let listKeyFunctions: Set<String> = [
+    "person_key", "org_key", "zip5", "postcode", "upper", "lower", "trim",
+  ]
+
+  private mutating func loadList(_ decl: ListDecl, in source: SourceFile) -> CompiledParameter? {
+    let position = source.lineAndColumn(of: decl.nameRange.start)
+    let site = DeclarationSite(file: source.path, line: position.line, column: position.column)
+    var builtin: Builtin?
+    if let key = decl.key {
+      guard RulePackCompiler.listKeyFunctions.contains(key.value),
+        let b = Builtin.simple(named: key.value)
+      else {
+        error(
+          .unknownKeyFunction(key.value), source, key.range,
+          hint: NearNames.hint(for: key.value, among: RulePackCompiler.listKeyFunctions)
+            ?? "one of: \(RulePackCompiler.listKeyFunctions.sorted().joined(separator: ", "))")
+        return nil
+      }
+      builtin = b
+    }
+    guard let listLoader else {
+      error(
+        .cannotLoadList(decl.path.value, reason: "this tool cannot read reference lists"), source,
+        decl.path.range)
+      return nil
+    }
+    let path = RulePackCompiler.resolve(decl.path.value, from: source.path)
+    switch listLoader(path, decl.column.value) {
+    case .failure(let failure):
+      error(
+        .cannotLoadList(decl.path.value, reason: failure.reason), source, decl.path.range,
+        hint: failure.hint)
+      return nil
+    case .success(let entries):
+      var set: Set<String> = []
+      for entry in entries {
+        if let builtin {
+          if case .success(.string(let normalized)) = Semantics.apply(
+            .call(builtin), [.string(entry)])
+          {
+            set.insert(normalized)
+          }
+        } else {
+          set.insert(entry)
+        }
+      }
+      return CompiledParameter(
+        name: decl.name, type: .list(.string), definition: .set(set), site: site)
     }
   }
 
@@ -279,11 +363,35 @@ public struct RulePackCompiler {
   {
     let source = syntaxes[fileIndex].source
     let kinds = decl.kinds?.value ?? []
-    func program(_ expr: Expr, boolean: Bool) -> ExprProgram? {
+    let grouped = !decl.groupBy.isEmpty || decl.window != nil
+    var context = ProgramBuilder.Context()
+    context.grouped = grouped
+    context.windowed = decl.window != nil
+    context.cured = decl.cureDays != nil
+    var aggregates: [CompiledAggregate] = []
+    var lets: [String: Expr] = [:]
+    for decl in decl.lets {
+      if lets[decl.name] != nil || scopes[fileIndex][decl.name] != nil
+        || CanonicalSchema.id(named: decl.name) != nil
+        || ProgramBuilder.Context.reservedNames.contains(decl.name)
+      {
+        error(
+          .duplicateParameter(decl.name), source, decl.nameRange,
+          hint: "a 'let' needs a name no field, parameter or other 'let' has")
+        continue
+      }
+      lets[decl.name] = decl.value
+    }
+    func program(_ expr: Expr, boolean: Bool, aggregatesAllowed: Bool = true) -> ExprProgram? {
       var builder = ProgramBuilder(
         source: source, scope: scopes[fileIndex], kinds: kinds, constant: false)
+      builder.context = context
+      builder.context.grouped = grouped && aggregatesAllowed
+      builder.aggregates = aggregates
+      builder.lets = lets
       let typed = builder.compile(expr, parameters: parameters)
       diagnostics.append(contentsOf: builder.diagnostics)
+      aggregates = builder.aggregates
       guard let typed, let type = typed.type else { return nil }
       if boolean && type != .boolean {
         diagnostics.append(
@@ -309,18 +417,73 @@ public struct RulePackCompiler {
       }
       return ok ? CompiledTemplate(parts: parts) : nil
     }
+    // `where`, group keys and the window's date are read from each record alone.
+    var ok = true
+    let filter = decl.filter.map { program($0, boolean: true, aggregatesAllowed: false) }
+    if let filter, filter == nil { ok = false }
+    var keys: [ExprProgram] = []
+    for key in decl.groupBy {
+      if let p = program(key, boolean: false, aggregatesAllowed: false) {
+        keys.append(p)
+      } else {
+        ok = false
+      }
+    }
+    var window: CompiledWindow?
+    if let declared = decl.window {
+      var on: ExprProgram?
+      if let expr = declared.on {
+        on = program(expr, boolean: false, aggregatesAllowed: false)
+        if on == nil {
+          ok = false
+        } else if on?.nodes[on!.root].type != .date {
+          error(
+            .typeMismatch("a window is taken on a date, found \(on!.nodes[on!.root].type)"), source,
+            expr.range)
+          ok = false
+        }
+      }
+      window = CompiledWindow(kind: declared.kind, on: on)
+    }
+    if !grouped {
+      if let cure = decl.cureDays {
+        error(.groupingClauseWithoutGroup("cure"), source, cure.range)
+        ok = false
+      }
+      if let fires = decl.fires {
+        error(.groupingClauseWithoutGroup("fires"), source, fires.range)
+        ok = false
+      }
+    }
     let condition = decl.condition.flatMap { program($0, boolean: true) }
     let message = template(decl.message)
     let remedy = template(decl.remedy)
-    guard let title = decl.title?.value, let severity = decl.severity?.value,
+    guard ok, let title = decl.title?.value, let severity = decl.severity?.value,
       let category = decl.category?.value,
       let citation = decl.citation?.value, !kinds.isEmpty, let condition, let message,
       decl.remedy == nil || remedy != nil
     else { return nil }
+    let grouping =
+      grouped
+      ? Grouping(
+        keys: keys, window: window, aggregates: aggregates, fires: decl.fires?.value ?? .crossing,
+        cureDays: decl.cureDays?.value) : nil
     return CompiledRule(
       id: decl.id, title: title, severity: severity, category: category, citation: citation,
       kinds: kinds,
-      condition: condition, message: message, remedy: remedy, site: site)
+      condition: condition, message: message, remedy: remedy, filter: filter ?? nil,
+      grouping: grouping, site: site)
+  }
+}
+
+/// Why a reference list could not be read.
+public struct ListLoadError: Error, Sendable {
+  public let reason: String
+  public let hint: String?
+
+  public init(reason: String, hint: String? = nil) {
+    self.reason = reason
+    self.hint = hint
   }
 }
 

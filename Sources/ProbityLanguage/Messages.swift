@@ -42,6 +42,11 @@ public enum LanguageMessage {
   case mixedList(String, String)
   case emptyTable(String)
   case tableKeyType(param: String, expected: String, found: String)
+  case aggregateOutsideGroup(String)
+  case nestedAggregate
+  case groupingClauseWithoutGroup(String)
+  case cannotLoadList(String, reason: String)
+  case unknownKeyFunction(String)
   // Pack loading.
   case importNotFound(String)
   case cannotReadFile(String, reason: String)
@@ -84,6 +89,11 @@ public enum LanguageMessage {
     case .mixedList: return "C0019"
     case .emptyTable: return "C0020"
     case .tableKeyType: return "C0021"
+    case .aggregateOutsideGroup: return "C0022"
+    case .nestedAggregate: return "C0023"
+    case .groupingClauseWithoutGroup: return "C0024"
+    case .unknownKeyFunction: return "C0025"
+    case .cannotLoadList: return "L0004"
     case .importNotFound: return "L0001"
     case .cannotReadFile: return "L0002"
     case .emptyPack: return "L0003"
@@ -129,6 +139,14 @@ public enum LanguageMessage {
     case .emptyTable(let s): return "table '\(s)' has no entries"
     case .tableKeyType(let p, let expected, let found):
       return "table '\(p)' is looked up by \(expected), found \(found)"
+    case .aggregateOutsideGroup(let f):
+      return "'\(f)' adds up a group of records, but this rule has none"
+    case .nestedAggregate: return "an aggregate cannot contain another aggregate"
+    case .groupingClauseWithoutGroup(let clause):
+      return "'\(clause)' needs a rule across records ('group by' or 'window')"
+    case .cannotLoadList(let path, let reason):
+      return "cannot load reference list '\(path)': \(reason)"
+    case .unknownKeyFunction(let f): return "'\(f)' cannot normalize list entries"
     case .importNotFound(let s): return "cannot find imported file '\(s)'"
     case .cannotReadFile(let s, let reason): return "cannot read '\(s)': \(reason)"
     case .emptyPack(let s): return "no rule files (*.probity) in '\(s)'"

@@ -6,7 +6,11 @@ import ProbityCore
 public enum RulePackLoader {
   public static let fileExtension = "probity"
 
-  public static func load(path: String) -> (ruleSet: CompiledRuleSet?, diagnostics: [Diagnostic]) {
+  /// `listLoader` reads the CSV files of `list` declarations (the command-line tool reads
+  /// them through ProbityFilings).
+  public static func load(path: String, listLoader: RulePackCompiler.ListLoader? = nil) -> (
+    ruleSet: CompiledRuleSet?, diagnostics: [Diagnostic]
+  ) {
     var isDirectory: ObjCBool = false
     guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
       let message = LanguageMessage.cannotReadFile(path, reason: "no such file or directory")
@@ -54,7 +58,8 @@ public enum RulePackLoader {
         }
       }
     }
-    let (ruleSet, compileDiagnostics) = RulePackCompiler.compile(sources: sources)
+    let (ruleSet, compileDiagnostics) = RulePackCompiler.compile(
+      sources: sources, listLoader: listLoader)
     diagnostics.append(contentsOf: compileDiagnostics)
     return (diagnostics.hasErrors ? nil : ruleSet, diagnostics.sortedForDisplay())
   }

@@ -89,7 +89,7 @@ public struct Parser {
 
   // MARK: File
 
-  private static let itemKeywords: Set<String> = ["rule", "param", "import"]
+  private static let itemKeywords: Set<String> = ["rule", "param", "import", "list"]
 
   private mutating func parseFile() -> FileSyntax {
     var file = FileSyntax(source: source)
@@ -101,12 +101,14 @@ public struct Parser {
         if let decl = parseParam() { file.params.append(decl) }
       } else if isKeyword("rule") {
         if let decl = parseRule() { file.rules.append(decl) }
+      } else if isKeyword("list") {
+        if let decl = parseList() { file.lists.append(decl) }
       } else {
         let hint =
           current.kind == .identifier
           ? NearNames.hint(for: current.text, among: Parser.itemKeywords) : nil
         error(
-          .expected("'rule', 'param' or 'import'", found: describe(current)), current.range,
+          .expected("'rule', 'param', 'list' or 'import'", found: describe(current)), current.range,
           hint: hint)
         skipToItem()
       }
@@ -128,6 +130,53 @@ public struct Parser {
     let start = advance().range
     guard let token = expect(.string, "a quoted file name after 'import'") else { return nil }
     return ImportDecl(path: decodeString(token), range: start.union(token.range))
+  }
+
+  // MARK: Reference lists
+
+  /// `list NAME from "file.csv" column "name" key org_key`
+  private mutating func parseList() -> ListDecl? {
+    let start = advance().range
+    guard let name = expect(.identifier, "a list name") else {
+      skipToItem()
+      return nil
+    }
+    guard isKeyword("from") else {
+      error(.expected("'from' and a quoted CSV file name", found: describe(current)), current.range)
+      skipToItem()
+      return nil
+    }
+    advance()
+    guard let path = expect(.string, "a quoted CSV file name") else {
+      skipToItem()
+      return nil
+    }
+    guard isKeyword("column") else {
+      error(
+        .expected("'column' and the quoted name of the column to read", found: describe(current)),
+        current.range)
+      skipToItem()
+      return nil
+    }
+    advance()
+    guard let column = expect(.string, "the quoted name of the column") else {
+      skipToItem()
+      return nil
+    }
+    var key: Located<String>?
+    var end = column.range
+    if isKeyword("key") {
+      advance()
+      if let function = expect(.identifier, "a function that normalizes each entry, like org_key") {
+        key = Located(value: function.text, range: function.range)
+        end = function.range
+      }
+    }
+    return ListDecl(
+      name: name.text, nameRange: name.range,
+      path: Located(value: decodeString(path), range: path.range),
+      column: Located(value: decodeString(column), range: column.range), key: key,
+      range: start.union(end))
   }
 
   // MARK: Parameters
@@ -292,7 +341,9 @@ public struct Parser {
   // MARK: Rules
 
   private static let ruleProperties = [
-    "title", "severity", "category", "citation", "applies", "when", "message", "remedy",
+    "title", "severity", "category", "citation", "applies", "where", "group", "window", "let",
+    "when", "fires", "cure",
+    "message", "remedy",
   ]
 
   /// A name made of adjacent words, numbers and dashes: `US-CASH-001`, `cash-over-limit`.
@@ -356,7 +407,7 @@ public struct Parser {
         continue
       }
       advance()
-      if !seen.insert(property.text).inserted {
+      if property.text != "let" && !seen.insert(property.text).inserted {
         error(.duplicateRuleProperty(property.text), property.range)
       }
       switch property.text {
@@ -399,6 +450,66 @@ public struct Parser {
         if let t = expect(.string, "a quoted message") { rule.message = parseTemplate(t) }
       case "remedy":
         if let t = expect(.string, "a quoted remedy") { rule.remedy = parseTemplate(t) }
+      case "where":
+        rule.filter = parseExpression()
+      case "let":
+        guard let name = expect(.identifier, "a name after 'let'") else { break }
+        guard expect(.assign, "'=' after the name") != nil else { break }
+        rule.lets.append(LetDecl(name: name.text, nameRange: name.range, value: parseExpression()))
+      case "group":
+        guard isKeyword("by") else {
+          error(
+            .expected("'by' after 'group'", found: describe(current)), current.range,
+            hint: "write 'group by person_key(name), zip5(zip)'")
+          break
+        }
+        advance()
+        var keys: [Expr] = []
+        repeat {
+          if current.kind == .comma { advance() }
+          let before = index
+          keys.append(parseExpression())
+          if index == before { break }
+        } while current.kind == .comma
+        rule.groupBy = keys
+        rule.groupRange = keys.first.map { first in
+          keys.dropFirst().reduce(first.range) { $0.union($1.range) }
+        }
+      case "window":
+        rule.window = parseWindow()
+      case "cure":
+        guard isKeyword("within") else {
+          error(
+            .expected("'within' after 'cure'", found: describe(current)), current.range,
+            hint: "write 'cure within 60 days'")
+          break
+        }
+        advance()
+        if let days = expect(.integer, "a number of days"), let n = Int(days.text), n >= 0,
+          n <= 36_500
+        {
+          if isKeyword("days") || isKeyword("day") {
+            advance()
+          } else {
+            error(.expected("'days'", found: describe(current)), current.range)
+          }
+          rule.cureDays = Located(value: n, range: days.range)
+        }
+      case "fires":
+        guard isKeyword("on") else {
+          error(
+            .expected("'on' after 'fires'", found: describe(current)), current.range,
+            hint: "write 'fires on crossing' or 'fires on each'")
+          break
+        }
+        advance()
+        if let mode = expect(.identifier, "'crossing' or 'each'") {
+          if let fire = FireMode(rawValue: mode.text) {
+            rule.fires = Located(value: fire, range: mode.range)
+          } else {
+            error(.expected("'crossing' or 'each'", found: describe(mode)), mode.range)
+          }
+        }
       default:
         break
       }
@@ -415,6 +526,52 @@ public struct Parser {
       error(.missingRuleProperty(required, rule: id.value), id.range)
     }
     return rule
+  }
+
+  /// `window calendar-year`, `window quarter`, `window cycle`, `window election`,
+  /// `window rolling 30 days`, each optionally followed by `on EXPR`.
+  private mutating func parseWindow() -> WindowDecl? {
+    let start = current.range
+    guard
+      let name = parseDashedName(
+        "a window: calendar-year, quarter, cycle, election or rolling N days")
+    else {
+      return nil
+    }
+    let kind: WindowDecl.Kind
+    switch name.value {
+    case "calendar-year": kind = .calendarYear
+    case "quarter": kind = .quarter
+    case "cycle": kind = .cycle
+    case "election": kind = .election
+    case "rolling":
+      guard let days = expect(.integer, "a number of days after 'rolling'"), let n = Int(days.text),
+        n > 0, n <= 36_500
+      else { return nil }
+      if isKeyword("days") || isKeyword("day") {
+        advance()
+      } else {
+        error(.expected("'days'", found: describe(current)), current.range)
+      }
+      kind = .rolling(days: n)
+    default:
+      let names = ["calendar-year", "quarter", "cycle", "election", "rolling"]
+      error(
+        .expected(
+          "a window: calendar-year, quarter, cycle, election or rolling N days",
+          found: "'\(name.value)'"),
+        name.range, hint: NearNames.hint(for: name.value, among: names))
+      // A placeholder keeps the rule a rule across records, so its aggregates are not
+      // reported again as being outside one.
+      return WindowDecl(kind: .calendarYear, on: nil, range: name.range)
+    }
+    var on: Expr?
+    if isKeyword("on") {
+      advance()
+      on = parseExpression()
+    }
+    return WindowDecl(
+      kind: kind, on: on, range: start.union(on?.range ?? tokens[max(0, index - 1)].range))
   }
 
   private mutating func skipToProperty() {
@@ -677,6 +834,29 @@ public struct Parser {
     return expr
   }
 
+  /// `if CONDITION then A else B`
+  private mutating func parseConditional(_ start: Token) -> Expr {
+    let condition = parseExpression()
+    guard isKeyword("then") else {
+      error(
+        .expected("'then'", found: describe(current)), current.range,
+        hint: "write 'if c then a else b'")
+      return Expr(.error, start.range.union(condition.range))
+    }
+    advance()
+    let then = parseExpression()
+    guard isKeyword("else") else {
+      error(
+        .expected("'else'", found: describe(current)), current.range,
+        hint: "every 'if' has an 'else'")
+      return Expr(.error, start.range.union(then.range))
+    }
+    advance()
+    let otherwise = parseExpression()
+    return Expr(
+      .conditional(condition, then: then, else: otherwise), start.range.union(otherwise.range))
+  }
+
   private mutating func parsePrimary() -> Expr {
     let token = current
     switch token.kind {
@@ -706,6 +886,7 @@ public struct Parser {
       return Expr(.literal(.string(decodeString(token))), token.range)
     case .identifier:
       advance()
+      if token.text == "if" { return parseConditional(token) }
       if token.text == "true" { return Expr(.literal(.boolean(true)), token.range) }
       if token.text == "false" { return Expr(.literal(.boolean(false)), token.range) }
       if token.text == "missing" && current.kind != .leftParen {

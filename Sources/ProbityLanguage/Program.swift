@@ -41,7 +41,43 @@ public struct CompiledRule: Sendable {
   public let condition: ExprProgram
   public let message: CompiledTemplate
   public let remedy: CompiledTemplate?
+  /// `where`: the records the rule considers.
+  public let filter: ExprProgram?
+  /// For a rule across records: its groups, window and aggregates.
+  public let grouping: Grouping?
   public let site: DeclarationSite
+}
+
+/// How a rule across records groups them and what it computes per group.
+public struct Grouping: Sendable {
+  /// The `group by` key expressions, evaluated on each record.
+  public let keys: [ExprProgram]
+  public let window: CompiledWindow?
+  /// Every aggregate the rule's condition and templates use, one slot each.
+  public let aggregates: [CompiledAggregate]
+  public let fires: FireMode
+  /// `cure within N days`.
+  public let cureDays: Int?
+}
+
+public struct CompiledWindow: Sendable {
+  public let kind: WindowDecl.Kind
+  /// The date the window is taken on; nil means the record's `date` field.
+  public let on: ExprProgram?
+}
+
+public enum AggregateFunction: String, Sendable {
+  case sum, count, min, max
+}
+
+/// One aggregate of a grouped rule: `sum(amount)`, `count()`.
+public struct CompiledAggregate: Sendable {
+  public let function: AggregateFunction
+  /// The value taken from each record; nil for `count()`.
+  public let argument: ExprProgram?
+  public let type: ValueType
+  /// Its source text, for explanations: `sum(amount)`.
+  public let text: String
 }
 
 public struct CompiledTemplate: Sendable {
@@ -60,6 +96,8 @@ public struct CompiledParameter: Sendable {
     case byYear([(from: Int64, through: Int64, value: Value)])
     /// Entries sorted by first date; `through` nil means until the next entry or forever.
     case byDate([(from: CivilDate, through: CivilDate?, value: Value)])
+    /// A reference list loaded from a CSV file: its entries, normalized.
+    case set(Set<String>)
   }
 
   public let name: String
@@ -72,6 +110,8 @@ public struct CompiledParameter: Sendable {
     switch (definition, key) {
     case (.scalar(let value), _):
       return value
+    case (.set, _):
+      return .missing
     case (.byYear(let entries), .integer(let year)):
       return entries.first { $0.from <= year && year <= $0.through }?.value ?? .missing
     case (.byDate(let entries), .date(let date)):
@@ -140,6 +180,22 @@ public enum Operation: Sendable {
   case arithmetic(ArithmeticOperator)
   case list
   case call(Builtin)
+  /// Whether child 0 is in a reference list (a parameter index); `negated` for `not in`.
+  case inReferenceList(Int, negated: Bool)
+  /// `if child 0 then child 1 else child 2`.
+  case conditional
+  /// The value of an aggregate slot of the rule's group (`Grouping.aggregates`).
+  case aggregate(Int)
+  /// `kind`: "receipt" or "disbursement".
+  case recordKind
+  /// `as_of`: the date the run judges open windows at.
+  case asOf
+  /// `window`: the window of the record's group, as text (P2024, 2024, 2024-Q3).
+  case windowKey
+  /// `deadline`: the end of the cure window that opened when the condition became true.
+  case deadline
+  /// A rule's `let` name: the value of its one child.
+  case named(String)
 }
 
 /// A compiled regular expression. Regex values are immutable once built.

@@ -16,8 +16,26 @@ struct ProgramBuilder {
   let kinds: [RecordKind]
   /// Parameter values: no fields, no parameters, only strict operations.
   let constant: Bool
+  /// What the rule around the expression allows: aggregates (a grouped rule), `window`
+  /// (a rule with a window), `deadline` (a rule with a cure window).
+  var context = Context()
   private(set) var nodes: [ExprNode] = []
   private(set) var diagnostics: [Diagnostic] = []
+  /// The aggregate slots of the rule, shared by all its expressions: pass them in, read
+  /// them back.
+  var aggregates: [CompiledAggregate] = []
+  /// The rule's `let` names visible here.
+  var lets: [String: Expr] = [:]
+  private var expanding: Set<String> = []
+  fileprivate var insideAggregate = false
+
+  struct Context {
+    var grouped = false
+    var windowed = false
+    var cured = false
+    /// Names reserved for values the engine provides.
+    static let reservedNames: Set<String> = ["kind", "as_of", "window", "deadline"]
+  }
 
   init(source: SourceFile, scope: [String: Int], kinds: [RecordKind], constant: Bool) {
     self.source = source
@@ -26,17 +44,16 @@ struct ProgramBuilder {
     self.constant = constant
   }
 
-  private mutating func error(_ message: LanguageMessage, _ range: SourceRange, hint: String? = nil)
-  {
+  mutating func error(_ message: LanguageMessage, _ range: SourceRange, hint: String? = nil) {
     diagnostics.append(
       Diagnostic(id: message.id, message: message.text, source: source, range: range, hint: hint))
   }
 
-  private func text(_ range: SourceRange) -> String {
+  func text(_ range: SourceRange) -> String {
     String(decoding: source.bytes[range.start..<min(range.end, source.bytes.count)], as: UTF8.self)
   }
 
-  private mutating func emit(
+  mutating func emit(
     _ op: Operation, _ children: [Int], _ type: ValueType, _ range: SourceRange
   ) -> Int {
     nodes.append(ExprNode(op: op, children: children, type: type, range: range, text: text(range)))
@@ -45,7 +62,7 @@ struct ProgramBuilder {
 
   /// A placeholder for an expression that did not check; its type is unknown so no
   /// further error is reported about it.
-  private mutating func poisoned(_ range: SourceRange) -> Typed {
+  mutating func poisoned(_ range: SourceRange) -> Typed {
     Typed(node: emit(.constant(.missing), [], .nothing, range), type: nil, currency: nil)
   }
 
@@ -60,6 +77,27 @@ struct ProgramBuilder {
       return poisoned(expr.range)
     case .parenthesized(let inner):
       return check(inner, parameters)
+    case .conditional(let condition, let then, let otherwise):
+      let c = check(condition, parameters)
+      let a = check(then, parameters)
+      let b = check(otherwise, parameters)
+      guard let ct = c.type, let at = a.type, let bt = b.type else { return poisoned(expr.range) }
+      guard ct.fits(.boolean) else {
+        error(.typeMismatch("the condition of 'if' must be boolean, found \(ct)"), condition.range)
+        return poisoned(expr.range)
+      }
+      guard at.fits(bt) || bt.fits(at) else {
+        error(.typeMismatch("'then' gives \(at) but 'else' gives \(bt)"), expr.range)
+        return poisoned(expr.range)
+      }
+      if let x = a.currency, let y = b.currency, x != y {
+        error(.currencyMismatch(x.code, y.code), expr.range)
+        return poisoned(expr.range)
+      }
+      let t = at == .nothing ? bt : at
+      return Typed(
+        node: emit(.conditional, [c.node, a.node, b.node], t, expr.range), type: t,
+        currency: a.currency ?? b.currency)
     case .literal(let value):
       let type: ValueType
       var currency: Currency?
@@ -140,8 +178,49 @@ struct ProgramBuilder {
         hint: "write the value itself, like $100.00 or \"cash\"")
       return poisoned(range)
     }
+    if let value = lets[name] {
+      guard expanding.insert(name).inserted else {
+        error(.typeMismatch("'\(name)' is defined in terms of itself"), range)
+        return poisoned(range)
+      }
+      defer { expanding.remove(name) }
+      let inner = check(value, parameters)
+      guard let type = inner.type else { return poisoned(range) }
+      return Typed(
+        node: emit(.named(name), [inner.node], type, range), type: type, currency: inner.currency)
+    }
+    switch name {
+    case "kind":
+      return Typed(node: emit(.recordKind, [], .string, range), type: .string, currency: nil)
+    case "as_of":
+      return Typed(node: emit(.asOf, [], .date, range), type: .date, currency: nil)
+    case "window":
+      guard context.windowed else {
+        error(
+          .typeMismatch("'window' is known only in a rule with a window"), range,
+          hint: "add 'window calendar-year' (or quarter, cycle, election, rolling N days)")
+        return poisoned(range)
+      }
+      return Typed(node: emit(.windowKey, [], .string, range), type: .string, currency: nil)
+    case "deadline":
+      guard context.cured else {
+        error(
+          .typeMismatch("'deadline' is known only in a rule with a cure window"), range,
+          hint: "add 'cure within 60 days'")
+        return poisoned(range)
+      }
+      return Typed(node: emit(.deadline, [], .date, range), type: .date, currency: nil)
+    default:
+      break
+    }
     if let index = scope[name] {
       let parameter = parameters[index]
+      if case .set = parameter.definition {
+        error(
+          .typeMismatch("'\(name)' is a reference list: test membership with 'in'"), range,
+          hint: "write 'org_key(name) in \(name)'")
+        return poisoned(range)
+      }
       if case .scalar(let value) = parameter.definition {
         var currency: Currency?
         if case .money(let m) = value { currency = m.currency }
@@ -193,7 +272,7 @@ struct ProgramBuilder {
     let keyTyped = check(key, parameters)
     let expected: ValueType
     switch parameter.definition {
-    case .scalar:
+    case .scalar, .set:
       error(.scalarIndexed(name), range, hint: "write '\(name)' alone")
       return poisoned(range)
     case .byYear: expected = .integer
@@ -224,6 +303,19 @@ struct ProgramBuilder {
       return poisoned(range)
     }
     let left = check(lhs, parameters)
+    if op == .in || op == .notIn, case .name(let name) = rhs.kind, let index = scope[name],
+      case .set = parameters[index].definition
+    {
+      guard let lt = left.type else { return poisoned(range) }
+      guard lt.fits(.string) else {
+        error(.typeMismatch("reference list '\(name)' holds strings, found \(lt)"), lhs.range)
+        return poisoned(range)
+      }
+      return Typed(
+        node: emit(.inReferenceList(index, negated: op == .notIn), [left.node], .boolean, range),
+        type: .boolean,
+        currency: nil)
+    }
     let right = check(rhs, parameters)
     guard let lt = left.type, let rt = right.type else { return poisoned(range) }
     func mismatch(_ what: String, hint: String? = nil) -> Typed {
@@ -307,6 +399,10 @@ struct ProgramBuilder {
         return Typed(
           node: emit(.arithmetic(arithmetic), [left.node, right.node], .integer, range),
           type: .integer, currency: nil)
+      case (.add, .string, .string):
+        return Typed(
+          node: emit(.arithmetic(arithmetic), [left.node, right.node], .string, range),
+          type: .string, currency: nil)
       case (_, .money, .integer), (_, .integer, .money):
         return mismatch(
           "cannot \(op == .add ? "add" : "subtract") money and an integer", hint: moneyHint)
@@ -324,11 +420,15 @@ struct ProgramBuilder {
     _ function: String, _ nameRange: SourceRange, _ arguments: [Expr], _ range: SourceRange,
     _ parameters: [CompiledParameter]
   ) -> Typed {
+    if let aggregate = AggregateFunction(rawValue: function) {
+      return checkAggregate(aggregate, arguments, range, parameters)
+    }
     let typedArguments = arguments.map { check($0, parameters) }
     guard let signature = Builtin.signature(named: function) else {
       error(
         .unknownFunction(function), nameRange,
-        hint: NearNames.hint(for: function, among: Builtin.signatures.map(\.name)))
+        hint: NearNames.hint(
+          for: function, among: Builtin.signatures.map(\.name) + ["sum", "count", "min", "max"]))
       return poisoned(range)
     }
     guard arguments.count == signature.parameters.count else {
@@ -373,6 +473,61 @@ struct ProgramBuilder {
       node: emit(.call(builtin), typedArguments.map(\.node), signature.result, range),
       type: signature.result,
       currency: signature.result == .money ? typedArguments.first?.currency : nil)
+  }
+}
+
+extension ProgramBuilder {
+  /// `sum(e)`, `count()`, `min(e)`, `max(e)` over the record's group: a slot of the
+  /// rule, shared by every expression of the rule that names the same aggregate.
+  fileprivate mutating func checkAggregate(
+    _ function: AggregateFunction, _ arguments: [Expr], _ range: SourceRange,
+    _ parameters: [CompiledParameter]
+  ) -> Typed {
+    guard context.grouped && !constant else {
+      error(
+        .aggregateOutsideGroup(function.rawValue), range,
+        hint: "add 'group by ...' or a 'window' to the rule, or compare a record's own field")
+      return poisoned(range)
+    }
+    guard !insideAggregate else {
+      error(.nestedAggregate, range)
+      return poisoned(range)
+    }
+    let expected = function == .count ? 0 : 1
+    guard arguments.count == expected else {
+      error(
+        .wrongArgumentCount(
+          function: function.rawValue, expected: expected, found: arguments.count), range)
+      return poisoned(range)
+    }
+    var argument: ExprProgram?
+    var type: ValueType = .integer
+    if let expr = arguments.first {
+      var inner = ProgramBuilder(source: source, scope: scope, kinds: kinds, constant: false)
+      inner.context = context
+      inner.insideAggregate = true
+      let typed = inner.compile(expr, parameters: parameters)
+      diagnostics.append(contentsOf: inner.diagnostics)
+      guard let typed, let t = typed.type else { return poisoned(range) }
+      let allowed: [ValueType] = function == .sum ? [.money, .integer] : [.money, .integer, .date]
+      guard allowed.contains(t) else {
+        let names = allowed.map(\.description).joined(separator: " or ")
+        error(.typeMismatch("\(function.rawValue) needs \(names), found \(t)"), expr.range)
+        return poisoned(range)
+      }
+      type = t
+      argument = ExprProgram(nodes: inner.nodes, root: typed.node, file: source.path)
+    }
+    let text = text(range)
+    let slot: Int
+    if let existing = aggregates.firstIndex(where: { $0.text == text }) {
+      slot = existing
+    } else {
+      slot = aggregates.count
+      aggregates.append(
+        CompiledAggregate(function: function, argument: argument, type: type, text: text))
+    }
+    return Typed(node: emit(.aggregate(slot), [], type, range), type: type, currency: nil)
   }
 }
 

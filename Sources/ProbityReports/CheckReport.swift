@@ -27,6 +27,9 @@ public struct CheckReport: Sendable {
   public var recordsRejected: Int
   public var rowsSkipped: Int
   public var rules: [RuleSummary]
+  /// The date open windows were judged at, and whether `--as-of` gave it.
+  public var asOf: CivilDate?
+  public var asOfGiven: Bool
 
   public init(
     rulePack: String, inputs: [String], run: CheckRun, rejections: [Diagnostic],
@@ -44,6 +47,8 @@ public struct CheckReport: Sendable {
     self.recordsEvaluated = run.recordsEvaluated
     self.recordsRejected = recordsRejected
     self.rowsSkipped = rowsSkipped
+    self.asOf = run.asOf
+    self.asOfGiven = run.givenAsOf != nil
     self.rules = zip(run.ruleSet.rules, run.tallies).map { rule, tally in
       RuleSummary(
         id: rule.id, title: rule.title, severity: rule.severity, category: rule.category,

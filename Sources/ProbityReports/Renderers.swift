@@ -37,6 +37,20 @@ public enum ReportRenderer {
         "  record:   \(finding.kind.rawValue) \(finding.transactionID ?? "(no transaction id)")\n"
       let values = finding.values.map { "\($0.name) = \($0.value)" }.joined(separator: ", ")
       out += "  values:   \(values)\n"
+      if !finding.group.isEmpty {
+        out +=
+          "  group:    \(finding.group.map { "\($0.name) = \($0.value)" }.joined(separator: ", "))\n"
+      }
+      if !finding.trail.isEmpty { out += trailText(finding.trail) }
+      if let deadline = finding.deadline {
+        let status: String
+        switch finding.remedyStatus {
+        case .uncured: status = "passed, not cured"
+        case .curedLate: status = "passed, cured late"
+        case nil: status = "the remedy is due by then"
+        }
+        out += "  deadline: \(deadline) (\(status))\n"
+      }
       if let remedy = finding.remedy { out += "  remedy:   \(remedy)\n" }
       out += "\n"
     }
@@ -44,6 +58,10 @@ public enum ReportRenderer {
       "summary: \(report.recordsRead) records read, \(report.recordsEvaluated) evaluated, \(report.recordsRejected) rejected"
     if report.rowsSkipped > 0 { out += ", \(report.rowsSkipped) non-financial rows skipped" }
     out += "\n"
+    if let asOf = report.asOf {
+      out +=
+        "as of:   \(asOf) (\(report.asOfGiven ? "--as-of" : "the latest record date; set it with --as-of"))\n"
+    }
     let total = report.findings.count
     out +=
       "findings: \(total) (\(report.count(.error)) error, \(report.count(.warning)) warning, \(report.count(.info)) info)\n"
@@ -59,11 +77,47 @@ public enum ReportRenderer {
         line += ", \(rule.tally.undetermined) undetermined (\(causes))"
       }
       if rule.tally.failed > 0 { line += ", \(rule.tally.failed) could not be evaluated" }
+      if rule.tally.notApplicable > 0 { line += ", \(rule.tally.notApplicable) not applicable" }
+      if rule.tally.cured > 0 { line += ", \(rule.tally.cured) cured in time" }
+      if rule.tally.pending > 0 {
+        line += ", \(rule.tally.pending) with the cure window still open"
+      }
       out += line + "\n"
     }
     for problem in report.problems {
       out +=
         "\(problem.file):\(problem.line): evaluation error[\(problem.ruleID)] \(problem.message)\n"
+    }
+    return out
+  }
+
+  /// The trail as a small table; an arrow marks the record the finding is raised on.
+  static func trailText(_ trail: [TrailEntry]) -> String {
+    let rows = trail.map { entry in
+      [
+        entry.date?.description ?? "-", entry.amount.plainText, entry.running.plainText,
+        "\(entry.file):\(entry.line)" + (entry.transactionID.map { " \($0)" } ?? ""),
+      ]
+    }
+    let header = ["date", "amount", "running", "record"]
+    var widths = header.map(\.count)
+    for row in rows {
+      for (column, cell) in row.enumerated() { widths[column] = max(widths[column], cell.count) }
+    }
+    func line(_ cells: [String], marker: String) -> String {
+      var text = marker
+      for (column, cell) in cells.enumerated() {
+        let pad = String(repeating: " ", count: widths[column] - cell.count)
+        // Amounts are right-aligned, the rest left-aligned.
+        text +=
+          column == 1 || column == 2 ? pad + cell : cell + (column == cells.count - 1 ? "" : pad)
+        if column < cells.count - 1 { text += "  " }
+      }
+      return text + "\n"
+    }
+    var out = "  trail:    " + line(header, marker: "  ")
+    for (entry, row) in zip(trail, rows) {
+      out += "            " + line(row, marker: entry.raisedHere ? "→ " : "  ")
     }
     return out
   }
@@ -96,12 +150,28 @@ public enum ReportRenderer {
       w.field("message", finding.message)
       w.field("remedy", finding.remedy)
       w.key("values")
-      w.beginObject()
-      for (name, value) in finding.values {
-        w.key(name)
-        write(value, to: &w)
+      write(finding.values, to: &w)
+      w.key("group")
+      if finding.group.isEmpty { w.null() } else { write(finding.group, to: &w) }
+      w.key("trail")
+      w.beginArray()
+      for entry in finding.trail {
+        w.beginObject()
+        w.field("file", entry.file)
+        w.field("line", entry.line)
+        w.field("record", entry.transactionID)
+        w.field("date", entry.date?.description)
+        w.key("amount")
+        write(entry.amount, to: &w)
+        w.key("running")
+        write(entry.running, to: &w)
+        w.key("raised_here")
+        w.bool(entry.raisedHere)
+        w.endObject()
       }
-      w.endObject()
+      w.endArray()
+      w.field("deadline", finding.deadline?.description)
+      w.field("remedy_status", finding.remedyStatus?.rawValue)
       w.endObject()
     }
     w.endArray()
@@ -154,6 +224,9 @@ public enum ReportRenderer {
     w.field("records_evaluated", report.recordsEvaluated)
     w.field("records_rejected", report.recordsRejected)
     w.field("rows_skipped", report.rowsSkipped)
+    w.field("as_of", report.asOf?.description)
+    w.key("as_of_given")
+    w.bool(report.asOfGiven)
     w.field("rejection_problems", report.rejectionDiagnostics)
     w.key("findings")
     w.beginObject()
@@ -179,6 +252,9 @@ public enum ReportRenderer {
       w.field("fired", rule.tally.fired)
       w.field("undetermined", rule.tally.undetermined)
       w.field("evaluation_errors", rule.tally.failed)
+      w.field("not_applicable", rule.tally.notApplicable)
+      w.field("cured", rule.tally.cured)
+      w.field("pending", rule.tally.pending)
       w.key("missing_fields")
       w.beginObject()
       for (field, count) in rule.tally.missingFieldCounts.sorted(by: { $0.key < $1.key }) {
@@ -191,6 +267,16 @@ public enum ReportRenderer {
     w.endObject()
     w.endObject()
     return w.output + "\n"
+  }
+
+  /// Named values as one JSON object, in their order.
+  static func write(_ pairs: [(name: String, value: Value)], to w: inout JSONWriter) {
+    w.beginObject()
+    for (name, value) in pairs {
+      w.key(name)
+      write(value, to: &w)
+    }
+    w.endObject()
   }
 
   static func write(_ value: Value, to w: inout JSONWriter) {

@@ -50,6 +50,13 @@ struct CheckCommand: ParsableCommand {
   )
   var failLevel: FindingSeverity = .error
 
+  @Option(
+    name: .long,
+    help: ArgumentHelp(
+      "The date open windows are judged at (cure windows, deadlines), as YYYY-MM-DD. Default: the latest record date in the input.",
+      valueName: "date"))
+  var asOf: String?
+
   @Argument(help: ArgumentHelp("Filings to check (CSV).", valueName: "file"))
   var files: [String]
 
@@ -59,12 +66,25 @@ struct CheckCommand: ParsableCommand {
 
   func validate() throws {
     if files.isEmpty { throw ValidationError("give at least one filing to check") }
+    if let asOf, case .failure(let reason) = DateFormat.isoDate.parse(Substring(asOf)) {
+      throw ValidationError("--as-of \(asOf): \(reason) (write it as YYYY-MM-DD)")
+    }
+  }
+
+  /// Reads one filing, giving each record to `onRecord` and each rejected row's problem
+  /// to `onProblem`.
+  func readFiling(
+    _ file: String, mapping: Mapping, onRecord: (Record) -> Void, onProblem: (Diagnostic) -> Void
+  ) throws(FilingError) -> ReadStatistics {
+    let reader = CSVReader(path: file, mapping: mapping)
+    return try reader.read(onRecord: onRecord, onProblem: onProblem)
   }
 
   func run() throws {
     guard let ruleSet = loadRules(rules) else { throw Exit.unusable }
     guard let mapping = loadMapping(mapping) else { throw Exit.unusable }
-    var run = CheckRun(ruleSet: ruleSet)
+    let asOfDate: CivilDate? = asOf.flatMap { try? DateFormat.isoDate.parse(Substring($0)).get() }
+    var run = CheckRun(ruleSet: ruleSet, asOf: asOfDate)
     var rejections: [Diagnostic] = []
     var rejectionCount = 0
     var read = 0
@@ -72,9 +92,9 @@ struct CheckCommand: ParsableCommand {
     var skipped = 0
     var unreadable = false
     for file in files {
-      let reader = CSVReader(path: file, mapping: mapping)
       do {
-        let statistics = try reader.read(
+        let statistics = try readFiling(
+          file, mapping: mapping,
           onRecord: { record in run.evaluate(record) },
           onProblem: { diagnostic in
             rejectionCount += 1
@@ -90,6 +110,15 @@ struct CheckCommand: ParsableCommand {
         unreadable = true
         printError(error.diagnostic.rendered())
       }
+    }
+    run.finish()
+    if run.needsReplay && !unreadable {
+      // Second pass: the trails of the groups that fired (see CheckRun).
+      for file in files {
+        _ = try? readFiling(
+          file, mapping: mapping, onRecord: { run.replay($0) }, onProblem: { _ in })
+      }
+      run.finishReplay()
     }
     let report = CheckReport(
       rulePack: rules, inputs: files, run: run, rejections: rejections,

@@ -63,7 +63,13 @@ func printError(_ text: String) {
 
 /// Loads a rule pack, printing its diagnostics; nil when it has errors.
 func loadRules(_ path: String) -> CompiledRuleSet? {
-  let (ruleSet, diagnostics) = RulePackLoader.load(path: path)
+  let (ruleSet, diagnostics) = RulePackLoader.load(
+    path: path,
+    listLoader: { path, column in
+      ReferenceLists.read(path: path, column: column).mapError {
+        ListLoadError(reason: $0.reason, hint: $0.hint)
+      }
+    })
   for diagnostic in diagnostics { printError(diagnostic.rendered()) }
   if diagnostics.hasErrors {
     let count = diagnostics.count { $0.severity == .error }

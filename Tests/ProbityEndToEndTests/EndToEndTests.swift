@@ -66,6 +66,18 @@ func runProbity(_ arguments: [String]) throws -> RunResult {
     stderr: try String(contentsOf: errURL, encoding: .utf8))
 }
 
+/// "line RULE" for each finding of a text report.
+func firedRules(_ text: String) -> [String] {
+  text.split(separator: "\n").filter {
+    $0.contains("error[") || $0.contains("warning[") || $0.contains("info[")
+  }
+  .filter { !$0.hasPrefix(" ") }
+  .map { line -> String in
+    let rule = line.split(separator: "[")[1].split(separator: "]")[0]
+    return "\(line.split(separator: ":")[1]) \(rule)"
+  }
+}
+
 /// Compares `actual` with the golden file `name`, or records it when
 /// PROBITY_RECORD_GOLDEN is set.
 func assertGolden(
@@ -214,6 +226,82 @@ func assertGolden(
     let first = try runProbity(arguments)
     let second = try runProbity(arguments)
     #expect(first.stdout == second.stdout)
+  }
+
+  @Test func aggregatesFindThePlantedCasesAndNotTheTraps() throws {
+    let result = try runProbity([
+      "check", "--rules", "Rules/us-federal", "Fixtures/us-federal/aggregates.csv",
+    ])
+    #expect(result.status == 1)
+    try assertGolden(result.stdout, "aggregates.txt")
+    let fired = firedRules(result.stdout)
+    // Planted: an uncured excess (and its overdue remedy), a late refund, filed aggregates
+    // below the computed ones, itemization by computed aggregate, a 48-hour notice, a PAC
+    // over its limit, undesignated gifts over two elections' limits, and one donor spelt
+    // three ways (line 7).
+    #expect(
+      fired == [
+        "7 US-EXCESS-001", "13 US-EXCESS-001", "13 US-REMEDY-001", "14 US-REMEDY-001",
+        "17 US-AGG-001",
+        "19 US-AGG-001", "19 US-BESTEFF-003", "20 US-NOTICE-001", "22 US-PAC-002",
+        "24 US-EXCESS-002",
+      ])
+    // Traps, no finding: a refund within 60 days (lines 2-4), memo rows (9), cycle-to-date
+    // filed aggregates over the per-election limit (10-11); the three spellings give one
+    // finding with a trail of three records.
+    #expect(result.stdout.contains("1 cured in time, 1 with the cure window still open"))
+    let smith =
+      result.stdout.components(separatedBy: "\n\n").first { $0.contains("aggregates.csv:7:") } ?? ""
+    #expect(smith.contains("aggregates.csv:5 B.1") && smith.contains("aggregates.csv:6 B.2"))
+    #expect(smith.contains("→ 2024-10-01"))
+  }
+
+  @Test func asOfClosesCureWindows() throws {
+    // At 2024-12-31 the window of the excess planted on line 7 has closed: overdue too.
+    let result = try runProbity([
+      "check", "--rules", "Rules/us-federal", "--as-of", "2024-12-31", "--format", "json",
+      "Fixtures/us-federal/aggregates.csv",
+    ])
+    #expect(result.status == 1)
+    try assertGolden(result.stdout, "aggregates-as-of.json")
+    let document =
+      try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
+    let findings = document?["findings"] as? [[String: Any]] ?? []
+    let overdue = findings.filter { $0["rule"] as? String == "US-REMEDY-001" }.map {
+      $0["line"] as? Int
+    }
+    #expect(overdue == [7, 13, 14])
+    let trail =
+      findings.first { $0["rule"] as? String == "US-EXCESS-001" }?["trail"] as? [[String: Any]]
+    #expect(trail?.count == 3)
+    #expect(trail?.last?["raised_here"] as? Bool == true)
+  }
+
+  @Test func pacCalendarYearLimit() throws {
+    let result = try runProbity([
+      "check", "--rules", "Rules/us-federal", "Fixtures/us-federal/pac-receipts.csv",
+    ])
+    #expect(result.status == 1)
+    // Two calendar years for one donor (lines 2-3): no finding; one donor spelt two ways
+    // over $5,000 in 2024: one.
+    #expect(firedRules(result.stdout) == ["5 US-PAC-001"])
+  }
+
+  @Test func ukPackFindsThePlantedCases() throws {
+    let result = try runProbity([
+      "check", "--rules", "Rules/uk-ppera", "--mapping", "Fixtures/mappings/uk-ec-donations.map",
+      "Fixtures/uk-ppera/donations.csv",
+    ])
+    #expect(result.status == 1)
+    try assertGolden(result.stdout, "uk-donations.txt")
+    // Not flagged: a returned impermissible donation (3), £400 from an impermissible
+    // donor (7: not a donation), £10,000 in 2024 under the new £11,180 threshold (15-16).
+    #expect(
+      firedRules(result.stdout) == [
+        "2 UK-IMPERM-001", "2 UK-IMPERM-002", "4 UK-IMPERM-001", "5 UK-DATE-001", "6 UK-DATE-002",
+        "10 UK-THRESH-001",
+        "12 UK-THRESH-001", "14 UK-THRESH-001",
+      ])
   }
 
   @Test func helpTeaches() throws {

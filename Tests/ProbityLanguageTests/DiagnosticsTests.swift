@@ -259,3 +259,132 @@ func diagnostics(_ testCase: DiagnosticCase) {
   #expect(diagnostics.isEmpty, "\(diagnostics.map { $0.rendered() })")
   #expect((ruleSet?.rules.count ?? 0) >= 5)
 }
+
+/// A grouped rule around a condition, so each case changes one thing.
+func groupedRule(
+  _ clauses: String, when condition: String = "sum(amount) > $100.00", message: String = "over"
+)
+  -> String
+{
+  """
+  rule G-001 {
+    title "test"
+    severity error
+    category excessive-contribution
+    citation "none"
+    applies receipt
+    \(clauses)
+    when \(condition)
+    message "\(message)"
+  }
+  """
+}
+
+let groupedCases: [DiagnosticCase] = [
+  DiagnosticCase(
+    name: "aggregate outside a grouped rule", source: ruleFile(when: "sum(amount) > $1.00"),
+    expected: [("C0022", 8, 8, "group by")]),
+  DiagnosticCase(
+    name: "nested aggregate",
+    source: groupedRule("group by name", when: "sum(sum(amount)) > $1.00"),
+    expected: [("C0023", 8, 12, nil)]),
+  DiagnosticCase(
+    name: "aggregate in a group key", source: groupedRule("group by sum(amount)"),
+    expected: [("C0022", 7, 12, nil)]),
+  DiagnosticCase(
+    name: "sum of a string", source: groupedRule("group by name", when: "sum(name) > $1.00"),
+    expected: [("C0005", 8, 12, nil)]),
+  DiagnosticCase(
+    name: "unknown window", source: groupedRule("window fortnight"),
+    expected: [("P0010", 7, 10, nil)]),
+  DiagnosticCase(
+    name: "window on a non-date", source: groupedRule("window calendar-year on amount"),
+    expected: [("C0005", 7, 27, nil)]),
+  DiagnosticCase(
+    name: "cure without a group",
+    source: ruleFile(when: "amount > $1.00").replacingOccurrences(
+      of: "when", with: "cure within 60 days\n  when"),
+    expected: [("C0024", 8, 15, nil)]),
+  DiagnosticCase(
+    name: "deadline without cure", source: groupedRule("group by name", message: "by {deadline}"),
+    expected: [("C0005", 9, 16, "cure within")]),
+  DiagnosticCase(
+    name: "window name without a window",
+    source: groupedRule("group by name", message: "in {window}"),
+    expected: [("C0005", 9, 16, "window calendar-year")]),
+  DiagnosticCase(
+    name: "if branches of two types",
+    source: ruleFile(when: "(if memo then amount else \"x\") == amount"),
+    expected: [("C0005", 8, 9, nil)]),
+  DiagnosticCase(
+    name: "let that names a field",
+    source: groupedRule("group by name\n  let amount = sum(amount)"),
+    expected: [("C0008", 8, 7, nil)]),
+  DiagnosticCase(
+    name: "reference list without a loader",
+    source: "list contractors from \"lists/c.csv\" column \"name\" key org_key\n",
+    expected: [("L0004", 1, 23, nil)]),
+  DiagnosticCase(
+    name: "reference list with an unknown key function",
+    source: "list contractors from \"lists/c.csv\" column \"name\" key org_ky\n",
+    expected: [("C0025", 1, 55, "did you mean 'org_key'?")]),
+]
+
+@Test("diagnostics of rules across records", arguments: groupedCases)
+func groupedDiagnostics(_ testCase: DiagnosticCase) {
+  diagnostics(testCase)
+}
+
+@Test func groupedRuleCompilesWithItsParts() throws {
+  let source = groupedRule(
+    """
+    where entity_type == "IND" and not memo
+      group by person_key(name), zip5(zip)
+      window election
+      let total = sum(if kind == "receipt" then amount else -amount)
+      cure within 60 days
+    """, when: "total > $3,300.00 and count() >= 2", message: "{total} by {deadline} in {window}")
+  let (ruleSet, diagnostics) = compile(source)
+  #expect(diagnostics.isEmpty, "\(diagnostics.map { $0.rendered() })")
+  let rule = try #require(ruleSet?.rules.first)
+  let grouping = try #require(rule.grouping)
+  #expect(grouping.keys.count == 2)
+  #expect(grouping.window?.kind == .election)
+  #expect(grouping.cureDays == 60)
+  #expect(grouping.fires == .crossing)
+  #expect(
+    grouping.aggregates.map(\.text) == [
+      "sum(if kind == \"receipt\" then amount else -amount)", "count()",
+    ])
+  #expect(rule.filter != nil)
+}
+
+@Test func referenceListsLoadThroughTheLoader() throws {
+  let source = SourceFile(
+    path: "pack/rules.probity",
+    text: "list contractors from \"lists/c.csv\" column \"name\" key org_key\n"
+      + ruleFile(when: "org_key(name) in contractors"))
+  let (ruleSet, diagnostics) = RulePackCompiler.compile(
+    sources: [source],
+    listLoader: { path, column in
+      #expect(path == "pack/lists/c.csv")
+      #expect(column == "name")
+      return .success(["Acme Widgets, Inc.", "Beta Corp"])
+    })
+  #expect(diagnostics.isEmpty, "\(diagnostics.map { $0.rendered() })")
+  let list = try #require(ruleSet?.parameters.first)
+  guard case .set(let entries) = list.definition else {
+    Issue.record("not a set")
+    return
+  }
+  #expect(entries == ["ACME WIDGETS INC", "BETA CORP"])
+  let (_, failed) = RulePackCompiler.compile(
+    sources: [source], listLoader: { _, _ in .failure(ListLoadError(reason: "no such file")) })
+  #expect(failed.map(\.id) == ["L0004"])
+}
+
+extension String {
+  fileprivate func replacingOccurrences(of target: String, with replacement: String) -> String {
+    components(separatedBy: target).joined(separator: replacement)
+  }
+}

@@ -1,0 +1,154 @@
+/// Normalized names and postal codes, for grouping a donor's gifts whatever the spelling.
+///
+/// Limits apply to the person, not to the spelling: "SMITH, JOHN", "Smith, John A." and
+/// "JOHN SMITH" are one donor. A false merge is worse than a missed one (it can accuse a
+/// donor of an excess that two people made), so the keys are conservative:
+/// - middle names and initials are dropped, but a generational suffix (JR, SR, II, III,
+///   IV) is kept: a father and a son at one address are two donors;
+/// - titles (MR, DR, SIR, ...) and honours or degrees (MD, PHD, OBE, MP, ...) are dropped;
+/// - nicknames are not resolved (BOB is not ROBERT).
+public enum DonorIdentity {
+  static let prefixes: Set<String> = [
+    "MR", "MRS", "MS", "MISS", "MX", "DR", "PROF", "PROFESSOR", "REV", "REVEREND", "HON",
+    "HONORABLE", "SIR", "DAME",
+    "LORD", "LADY", "BARONESS", "BARON", "RT", "RIGHT", "THE", "CAPT", "COL", "GEN", "SEN", "REP",
+    "GOV", "JUDGE",
+  ]
+  static let generational: Set<String> = ["JR", "SR", "JNR", "SNR", "II", "III", "IV"]
+  static let honours: Set<String> = [
+    "MD", "PHD", "ESQ", "CPA", "DDS", "DVM", "JD", "RN", "MP", "MSP", "MS", "AM", "OBE", "CBE",
+    "MBE", "KBE", "DBE", "KC",
+    "QC", "FRS", "BT", "BART",
+  ]
+  static let particles: Set<String> = [
+    "DE", "DEL", "DELA", "LA", "LE", "DI", "DA", "DOS", "VAN", "VON", "DER", "DEN", "ST", "MAC",
+  ]
+
+  /// Upper-case words of a name: letters and digits only; apostrophes and hyphens join
+  /// (O'NEIL → ONEIL), other punctuation separates.
+  static func words(_ text: Substring) -> [String] {
+    var result: [String] = []
+    var current = ""
+    for character in text.uppercased() {
+      if character.isLetter || character.isNumber {
+        current.append(character)
+      } else if character == "'" || character == "’" || character == "-" {
+        continue
+      } else if !current.isEmpty {
+        result.append(current)
+        current = ""
+      }
+    }
+    if !current.isEmpty { result.append(current) }
+    return result
+  }
+
+  /// `LAST FIRST` (plus a generational suffix), or nil for a name with no words.
+  public static func personKey(_ name: String) -> String? {
+    var suffix: String?
+    func strip(_ tokens: [String], keepFirst: Bool) -> [String] {
+      var result: [String] = []
+      for (index, token) in tokens.enumerated() {
+        if generational.contains(token) {
+          suffix = token
+          continue
+        }
+        if honours.contains(token) && index > 0 { continue }
+        if prefixes.contains(token) && result.isEmpty && !(keepFirst && index == tokens.count - 1) {
+          continue
+        }
+        result.append(token)
+      }
+      return result
+    }
+    let last: String
+    let first: String?
+    if let comma = name.firstIndex(of: ",") {
+      // LAST [SUFFIX], [TITLE] FIRST [MIDDLE] [SUFFIX]
+      let lastWords = strip(words(name[..<comma]), keepFirst: true)
+      let restWords = strip(words(name[name.index(after: comma)...]), keepFirst: false)
+      guard !lastWords.isEmpty || !restWords.isEmpty else { return nil }
+      if lastWords.isEmpty {
+        last = restWords.last ?? ""
+        first = restWords.count > 1 ? restWords.first : nil
+      } else {
+        last = lastWords.joined()
+        first = restWords.first
+      }
+    } else {
+      // [TITLE] FIRST [MIDDLE] [PARTICLES] LAST [SUFFIX]
+      let tokens = strip(words(Substring(name)), keepFirst: false)
+      guard let lastToken = tokens.last else { return nil }
+      var start = tokens.count - 1
+      while start > 1 && particles.contains(tokens[start - 1]) { start -= 1 }
+      last = tokens[start...].joined()
+      _ = lastToken
+      first = start > 0 ? tokens[0] : nil
+    }
+    var key = last
+    if let first { key += " " + first }
+    if let suffix { key += " " + suffix }
+    return key.isEmpty ? nil : key
+  }
+
+  static let organizationForms: [String: String] = [
+    "INCORPORATED": "INC", "CORPORATION": "CORP", "COMPANY": "CO", "LIMITED": "LTD",
+    "PUBLIC": "PUBLIC",
+    "ASSOCIATION": "ASSN", "ASSOC": "ASSN", "BROTHERS": "BROS", "INTERNATIONAL": "INTL",
+    "AND": "AND",
+  ]
+
+  /// An organisation's name in one spelling: upper case, `&` as AND, no punctuation, no
+  /// leading THE, legal forms in one spelling (INCORPORATED → INC, L.L.C. → LLC).
+  public static func organizationKey(_ name: String) -> String? {
+    let spaced = name.replacingOccurrences(of: "&", with: " AND ")
+    var tokens = words(Substring(spaced.replacingOccurrences(of: ".", with: "")))
+    if tokens.first == "THE" && tokens.count > 1 { tokens.removeFirst() }
+    tokens = tokens.map { organizationForms[$0] ?? $0 }
+    return tokens.isEmpty ? nil : tokens.joined(separator: " ")
+  }
+
+  /// The first five digits of a ZIP code (`45402-1234` → `45402`), or nil.
+  public static func zip5(_ zip: String) -> String? {
+    let digits = zip.unicodeScalars.filter { $0.value >= 48 && $0.value <= 57 }
+    guard digits.count >= 5 else { return nil }
+    return String(String.UnicodeScalarView(digits.prefix(5)))
+  }
+
+  /// A UK postcode as `SW1A 1AA`: upper case, one space before the three-character
+  /// inward code; anything that is not 5 to 7 characters is only upper-cased.
+  public static func postcode(_ code: String) -> String? {
+    let compact = code.uppercased().filter { $0.isLetter || $0.isNumber }
+    guard !compact.isEmpty else { return nil }
+    guard (5...7).contains(compact.count) else { return compact }
+    return String(compact.dropLast(3)) + " " + String(compact.suffix(3))
+  }
+}
+
+extension String {
+  /// Every occurrence of `target` replaced (without Foundation).
+  func replacingOccurrences(of target: String, with replacement: String) -> String {
+    guard !target.isEmpty else { return self }
+    var result = ""
+    var rest = Substring(self)
+    while let range = rest.range(of: target) {
+      result += rest[..<range.lowerBound]
+      result += replacement
+      rest = rest[range.upperBound...]
+    }
+    return result + rest
+  }
+}
+
+extension Substring {
+  fileprivate func range(of target: String) -> Range<Substring.Index>? {
+    var index = startIndex
+    while index < endIndex {
+      if self[index...].hasPrefix(target) {
+        return index..<self.index(index, offsetBy: target.count)
+      }
+      index = self.index(after: index)
+    }
+    return nil
+  }
+}

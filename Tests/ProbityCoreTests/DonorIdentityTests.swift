@@ -1,0 +1,103 @@
+import Foundation
+import Testing
+
+@testable import ProbityCore
+
+/// Spellings of one donor that must give one key. The first groups are real variants
+/// from ../shared/data/fec-bulk (same contributor, same ZIP code, two spellings).
+let samePerson: [[String]] = [
+  ["GILMAN, PRISCILLA", "GILMAN, PRISCILLA A"],
+  ["GOODMAN, CHARLES", "GOODMAN, CHARLES D."],
+  ["JONSON, EDWARD C", "JONSON, EDWARD C. MR."],
+  ["WILCOX, KATHARINE  B.", "WILCOX, KATHARINE B"],
+  ["SERRIE, DR. HENDRICK", "SERRIE, DR.HENDRICK"],
+  ["PUSTA, LENORA", "PUSTA, LENORA HALL"],
+  ["BILLION, JOE", "BILLION, JOE, , ,"],
+  // The spellings in ../shared/domain/compliance-rules.md.
+  ["SMITH, JOHN", "Smith, John A.", "JOHN SMITH", "John A Smith", "Mr John Smith"],
+  ["O'NEIL, PAT", "Pat O’Neil", "ONEIL, PAT"],
+  ["DE LA CRUZ, MARIA", "Maria de la Cruz"],
+  ["SMITH, JOHN JR", "John Smith Jr.", "SMITH JR, JOHN"],
+]
+
+/// Names that must stay apart: merging them could accuse two people of one excess.
+let differentPeople: [(String, String)] = [
+  ("SMITH, JOHN", "SMITH, JOHN JR"),
+  ("SMITH, JOHN JR", "SMITH, JOHN SR"),
+  ("SMITH, JOHN", "SMITH, JANE"),
+  ("SMITH, JOHN", "SMYTH, JOHN"),
+]
+
+@Test("person keys join spellings of one person", arguments: samePerson)
+func personKeysJoin(_ spellings: [String]) {
+  let keys = Set(spellings.map { DonorIdentity.personKey($0) })
+  #expect(keys.count == 1, "\(spellings) gave \(keys)")
+  #expect(!keys.contains(nil))
+}
+
+@Test func personKeysKeepPeopleApart() {
+  for (a, b) in differentPeople {
+    #expect(DonorIdentity.personKey(a) != DonorIdentity.personKey(b), "\(a) / \(b)")
+  }
+  #expect(DonorIdentity.personKey("SMITH, JOHN A.") == "SMITH JOHN")
+  #expect(DonorIdentity.personKey("John Smith Jr.") == "SMITH JOHN JR")
+  #expect(DonorIdentity.personKey("  ") == nil)
+}
+
+@Test func organizationKeys() {
+  #expect(
+    DonorIdentity.organizationKey("Acme Widgets, Inc.")
+      == DonorIdentity.organizationKey("ACME WIDGETS INCORPORATED"))
+  #expect(DonorIdentity.organizationKey("The Acme Company") == "ACME CO")
+  #expect(DonorIdentity.organizationKey("Smith & Sons L.L.C.") == "SMITH AND SONS LLC")
+  #expect(
+    DonorIdentity.organizationKey("Acme Holdings Ltd")
+      == DonorIdentity.organizationKey("ACME HOLDINGS LIMITED"))
+  #expect(DonorIdentity.organizationKey("Acme Inc") != DonorIdentity.organizationKey("Acme LLC"))
+}
+
+@Test func postalCodes() {
+  #expect(DonorIdentity.zip5("45402-1234") == "45402")
+  #expect(DonorIdentity.zip5("454021234") == "45402")
+  #expect(DonorIdentity.zip5("4540") == nil)
+  #expect(DonorIdentity.postcode("sw1a1aa") == "SW1A 1AA")
+  #expect(DonorIdentity.postcode("EC1A  1BB") == "EC1A 1BB")
+  #expect(DonorIdentity.postcode("BFPO") == "BFPO")
+}
+
+/// On the real bulk rows: every pair of spellings above that the files hold for one ZIP
+/// code gives one key, and no two distinct keys share a spelling.
+@Test(
+  .enabled(
+    if: FileManager.default.fileExists(
+      atPath: sharedData("fec-bulk/agaiduk_itcont_random5000_2015_2018.txt")),
+    "../shared/data is not beside the repository"))
+func realBulkNamesGroupByKey() throws {
+  let text = try String(
+    contentsOfFile: sharedData("fec-bulk/agaiduk_itcont_random5000_2015_2018.txt"),
+    encoding: .isoLatin1)
+  var keysBySpelling: [String: Set<String>] = [:]
+  var spellingsByKey: [String: Set<String>] = [:]
+  for line in text.split(separator: "\n") {
+    let columns = line.split(separator: "|", omittingEmptySubsequences: false)
+    guard columns.count >= 11, let zip = DonorIdentity.zip5(String(columns[10])),
+      let key = DonorIdentity.personKey(String(columns[7]))
+    else { continue }
+    keysBySpelling[String(columns[7]), default: []].insert(key)
+    spellingsByKey[key + " " + zip, default: []].insert(String(columns[7]))
+  }
+  #expect(keysBySpelling.values.allSatisfy { $0.count == 1 })
+  // Real variants found in this file (see samePerson above) group together.
+  let gilman = spellingsByKey.first { $0.key.hasPrefix("GILMAN PRISCILLA ") }?.value ?? []
+  #expect(gilman == ["GILMAN, PRISCILLA", "GILMAN, PRISCILLA A"])
+  let multi = spellingsByKey.values.filter { $0.count > 1 }
+  // 9 donors of this file are written two ways at one ZIP code (counted by hand with a
+  // python script grouping LAST, FIRST and ZIP5); each must have found its one key.
+  #expect(multi.count >= 9, "found \(multi.count) donors written two ways")
+}
+
+func sharedData(_ path: String) -> String {
+  URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent()
+    .deletingLastPathComponent().appendingPathComponent("shared/data/\(path)").path
+}

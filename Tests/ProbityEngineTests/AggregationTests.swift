@@ -1,0 +1,228 @@
+import ProbityCore
+import ProbityLanguage
+import Testing
+
+@testable import ProbityEngine
+
+/// Records of one donor for aggregation tests: (date, amount, kind, election code).
+func gift(
+  _ date: String, _ amount: String, name: String = "SMITH, JOHN", zip: String = "45402",
+  kind: RecordKind = .receipt,
+  election: String? = "P2024", memo: Bool = false, line: Int
+) -> Record {
+  var fields: [String: Value] = [
+    "date": ProbityEngineTests.date(date), "amount": usd(amount), "name": .string(name),
+    "zip": .string(zip),
+    "entity_type": .string("IND"), "memo": .boolean(memo), "transaction_id": .string("T\(line)"),
+  ]
+  if let election { fields["election_code"] = .string(election) }
+  var record = Record(kind: kind, provenance: Provenance(file: "f.csv", line: line))
+  for (name, value) in fields {
+    if let id = CanonicalSchema.id(named: name) { record[id] = value }
+  }
+  return record
+}
+
+/// Compiles one grouped rule with the given clauses.
+func groupedRuleSet(_ clauses: String, when condition: String, fires: String = "") throws
+  -> CompiledRuleSet
+{
+  let text = """
+    param limit: money by year {
+      2023..2024: $3,300.00
+    }
+    rule R {
+      title "t"
+      severity error
+      category excessive-contribution
+      citation "c"
+      applies receipt, disbursement
+      \(clauses)
+      let total = sum(if kind == "receipt" then amount else -amount)
+      when \(condition)
+      \(fires)
+      message "{total}"
+    }
+    """
+  let (ruleSet, diagnostics) = RulePackCompiler.compile(sources: [
+    SourceFile(path: "r.probity", text: text)
+  ])
+  #expect(diagnostics.isEmpty, "\(diagnostics.map { $0.rendered() })")
+  return try #require(ruleSet)
+}
+
+/// Runs both passes over the records.
+func check(_ ruleSet: CompiledRuleSet, _ records: [Record], asOf: String? = nil) -> CheckRun {
+  let asOfDate: CivilDate? = asOf.flatMap { try? DateFormat.isoDate.parse(Substring($0)).get() }
+  var run = CheckRun(ruleSet: ruleSet, asOf: asOfDate)
+  for record in records { run.evaluate(record) }
+  run.finish()
+  if run.needsReplay {
+    for record in records { run.replay(record) }
+    run.finishReplay()
+  }
+  return run
+}
+
+let electionRule = """
+  where not memo
+    group by person_key(name), zip5(zip)
+    window election
+  """
+
+@Test func crossingRaisesOnTheRecordThatCrossesWithTheWholeTrail() throws {
+  let ruleSet = try groupedRuleSet(
+    electionRule, when: "total > limit[election_year(election_code)]")
+  let run = check(
+    ruleSet,
+    [
+      gift("2024-01-05", "1000.00", line: 2),
+      gift("2024-02-05", "2000.00", name: "Smith, John A.", line: 3),
+      gift("2024-03-05", "600.00", name: "JOHN SMITH", zip: "45402-1234", line: 4),
+      gift("2024-03-06", "50.00", line: 5),
+    ])
+  #expect(run.findings.count == 1)
+  let finding = try #require(run.findings.first)
+  #expect(finding.line == 4)
+  #expect(finding.message == "$3,600.00")
+  #expect(finding.trail.map(\.line) == [2, 3, 4, 5])
+  #expect(finding.trail.map(\.raisedHere) == [false, false, true, false])
+  #expect(
+    finding.trail.map(\.running) == [
+      usd("1000.00"), usd("3000.00"), usd("3600.00"), usd("3650.00"),
+    ])
+  #expect(finding.group.map(\.name) == ["person_key(name)", "zip5(zip)", "window"])
+  #expect(finding.values.map(\.name) == ["total", "limit[2024]", "election_code"])
+}
+
+@Test func electionsAreSeparateAndMemosDoNotCount() throws {
+  let ruleSet = try groupedRuleSet(
+    electionRule, when: "total > limit[election_year(election_code)]")
+  let run = check(
+    ruleSet,
+    [
+      gift("2024-01-05", "3300.00", line: 2),
+      gift("2024-06-05", "3300.00", election: "G2024", line: 3),
+      gift("2024-06-06", "1000.00", memo: true, line: 4),
+    ])
+  #expect(run.findings.isEmpty)
+  #expect(run.tallies[0].notApplicable == 1)
+}
+
+@Test func aRefundNetsTheExcessAway() throws {
+  let ruleSet = try groupedRuleSet(
+    electionRule, when: "total > limit[election_year(election_code)]")
+  let run = check(
+    ruleSet,
+    [
+      gift("2024-01-05", "3500.00", line: 2),
+      gift("2024-02-05", "200.00", kind: .disbursement, line: 3),
+    ])
+  #expect(run.findings.isEmpty)
+}
+
+@Test func cureWindowsInTimeLateOpenAndClosed() throws {
+  let ruleSet = try groupedRuleSet(
+    electionRule + "\n  cure within 60 days", when: "total > limit[election_year(election_code)]")
+  // Cured in time: no finding.
+  let inTime = check(
+    ruleSet,
+    [
+      gift("2024-01-05", "3500.00", line: 2),
+      gift("2024-02-05", "200.00", kind: .disbursement, line: 3),
+    ])
+  #expect(inTime.findings.isEmpty)
+  #expect(inTime.tallies[0].cured == 1)
+  // Cured late: a finding marked cured-late.
+  let late = check(
+    ruleSet,
+    [
+      gift("2024-01-05", "3500.00", line: 2),
+      gift("2024-04-05", "200.00", kind: .disbursement, line: 3),
+    ])
+  #expect(late.findings.map(\.remedyStatus) == [.curedLate])
+  #expect(late.findings.first?.deadline?.description == "2024-03-05")
+  // Not cured, window still open at the as-of date: not flagged.
+  let open = check(ruleSet, [gift("2024-01-05", "3500.00", line: 2)], asOf: "2024-02-01")
+  #expect(open.findings.isEmpty)
+  #expect(open.tallies[0].pending == 1)
+  // Not cured, window closed: flagged as uncured.
+  let closed = check(ruleSet, [gift("2024-01-05", "3500.00", line: 2)], asOf: "2024-06-01")
+  #expect(closed.findings.map(\.remedyStatus) == [.uncured])
+}
+
+@Test func windowsSplitGroups() throws {
+  let gifts = [
+    gift("2023-12-20", "2000.00", line: 2), gift("2024-01-10", "2000.00", line: 3),
+    gift("2024-04-10", "2000.00", line: 4),
+  ]
+  let calendar = try groupedRuleSet(
+    "group by person_key(name)\n  window calendar-year", when: "total > $3,000.00")
+  #expect(check(calendar, gifts).findings.map(\.line) == [4])
+  let quarter = try groupedRuleSet(
+    "group by person_key(name)\n  window quarter", when: "total > $3,000.00")
+  #expect(check(quarter, gifts).findings.isEmpty)
+  let cycle = try groupedRuleSet(
+    "group by person_key(name)\n  window cycle", when: "total > $3,000.00")
+  #expect(check(cycle, gifts).findings.map(\.line) == [3])
+  let rolling = try groupedRuleSet(
+    "group by person_key(name)\n  window rolling 30 days", when: "total > $3,000.00")
+  #expect(check(rolling, gifts).findings.map(\.line) == [3])
+  let rolling10 = try groupedRuleSet(
+    "group by person_key(name)\n  window rolling 10 days", when: "total > $3,000.00")
+  #expect(check(rolling10, gifts).findings.isEmpty)
+}
+
+@Test func firesOnEachRecordWhileTheConditionHolds() throws {
+  let ruleSet = try groupedRuleSet(
+    "group by person_key(name)\n  window cycle", when: "total > $200.00 and blank(street1)",
+    fires: "fires on each")
+  let run = check(
+    ruleSet,
+    [
+      gift("2024-01-05", "150.00", line: 2), gift("2024-02-05", "100.00", line: 3),
+      gift("2024-03-05", "20.00", line: 4),
+    ])
+  #expect(run.findings.map(\.line) == [3, 4])
+}
+
+@Test func missingKeysAndMissingAmountsAreUndetermined() throws {
+  let ruleSet = try groupedRuleSet(
+    "group by person_key(name), zip5(zip)\n  window election",
+    when: "total > limit[election_year(election_code)]")
+  var noZip = gift("2024-01-05", "3500.00", line: 2)
+  noZip[CanonicalSchema.id(named: "zip")!] = .missing
+  let run = check(ruleSet, [noZip])
+  #expect(run.findings.isEmpty)
+  #expect(run.tallies[0].undetermined == 1)
+  #expect(run.tallies[0].missingFieldCounts == ["zip": 1])
+}
+
+@Test func minMaxAndCount() throws {
+  let ruleSet = try groupedRuleSet(
+    "group by person_key(name)\n  window cycle",
+    when: "count() >= 3 and max(amount) - min(amount) > $100.00")
+  let run = check(
+    ruleSet,
+    [
+      gift("2024-01-05", "50.00", line: 2), gift("2024-02-05", "100.00", line: 3),
+      gift("2024-03-05", "200.00", line: 4),
+    ])
+  #expect(run.findings.map(\.line) == [4])
+}
+
+@Test func groupStateDoesNotGrowWithRecords() throws {
+  // Many records, few donors: the first pass keeps one small state per group, with no
+  // trail; the replay rebuilds trails for the groups that fired only.
+  let ruleSet = try groupedRuleSet(
+    electionRule, when: "total > limit[election_year(election_code)]")
+  var run = CheckRun(ruleSet: ruleSet)
+  for i in 0..<3000 {
+    run.evaluate(gift("2024-01-05", "1.00", name: "DONOR, NUMBER\(i % 3)", line: i + 2))
+  }
+  #expect(run.groups[0].count == 3)
+  #expect(run.groups[0].values.allSatisfy { $0.crossing == nil && $0.rolling.isEmpty })
+  #expect(run.tallies[0].evaluated == 3000)
+  run.finish()
+  #expect(!run.needsReplay)
+}
