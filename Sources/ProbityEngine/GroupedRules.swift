@@ -20,9 +20,16 @@ enum Accumulator {
 }
 
 /// The moment a group's condition became true: the finding it will be, if it stands.
-struct Crossing {
+/// A class, so that the many groups that never cross carry one empty reference rather
+/// than room for a whole finding.
+final class Crossing {
   var finding: Finding
   let deadline: CivilDate?
+
+  init(finding: Finding, deadline: CivilDate?) {
+    self.finding = finding
+    self.deadline = deadline
+  }
 }
 
 /// The state of one group: small and fixed, whatever the number of its records (rolling
@@ -263,7 +270,7 @@ extension CheckRun {
       // Netted back within the condition: cured. With a cure window, in time or late.
       if grouping.cureDays != nil {
         if let deadline = crossing.deadline, let date, date > deadline {
-          var late = crossing
+          let late = crossing
           late.finding.remedyStatus = .curedLate
           state.lateCures.append(late)
         } else {

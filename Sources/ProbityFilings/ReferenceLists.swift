@@ -16,6 +16,7 @@ public enum ReferenceLists {
     let text = """
       [file]
       name = reference-list
+      currency = USD
       header = yes
       [kind]
       constant = receipt

@@ -237,14 +237,15 @@ func assertGolden(
     let fired = firedRules(result.stdout)
     // Planted: an uncured excess (and its overdue remedy), a late refund, filed aggregates
     // below the computed ones, itemization by computed aggregate, a 48-hour notice, a PAC
-    // over its limit, undesignated gifts over two elections' limits, and one donor spelt
-    // three ways (line 7).
+    // over its limit, undesignated gifts over two elections' limits, one donor spelt three
+    // ways (line 7), and a company on the (example) federal contractors list, read through
+    // the reference-list loader (line 26).
     #expect(
       fired == [
         "7 US-EXCESS-001", "13 US-EXCESS-001", "13 US-REMEDY-001", "14 US-REMEDY-001",
         "17 US-AGG-001",
         "19 US-AGG-001", "19 US-BESTEFF-003", "20 US-NOTICE-001", "22 US-PAC-002",
-        "24 US-EXCESS-002",
+        "24 US-EXCESS-002", "26 US-CONTRACTOR-001", "26 US-PROHIB-001",
       ])
     // Traps, no finding: a refund within 60 days (lines 2-4), memo rows (9), cycle-to-date
     // filed aggregates over the per-election limit (10-11); the three spellings give one
