@@ -166,6 +166,9 @@ struct RowPlan {
               label: label(index, field: fieldName)))
         } else if !optional {
           missing.append((reference, "'\(fieldName)'"))
+        } else if case .flag = parser {
+          // A flag is true where a row is marked; a file without the column marks no row.
+          template[fieldMapping.field] = .boolean(false)
         }
       }
     }
