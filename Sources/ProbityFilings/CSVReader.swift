@@ -52,8 +52,10 @@ public struct FilingError: Error, Sendable {
 ///
 /// Every data row becomes a record (`onRecord`, in file order) or a rejection (one
 /// diagnostic per problem through `onProblem`), or is skipped when its kind value is
-/// listed under `skip`. Records carry the physical line on which they start: CRLF, LF
-/// and lone CR all end a line, and a quoted field with line breaks keeps its first line.
+/// listed under `skip`. Records carry the physical line on which they start: LF and CRLF
+/// end a line, and so does a lone CR in a file whose first line ends in one (a lone CR in
+/// an LF or CRLF file ends no line, as for grep and editors); a quoted field with line
+/// breaks keeps its first line.
 ///
 /// Malformed quoting rejects the record it is in. When that record spans several lines
 /// (a quote opened and never properly closed), reading resumes on the line after the
@@ -171,8 +173,16 @@ private final class CSVSession {
 
   /// The line of the next byte fed to libcsv.
   var line = 1
-  /// Whether the last byte seen was a CR (so an LF after it ends no further line).
+  /// Whether the last byte seen was a CR whose line ending is not settled yet: a CRLF if
+  /// an LF follows, else a lone CR.
   var lastWasCR = false
+  /// Whether the LF about to be seen is the second half of a CRLF already counted.
+  var lfOfCRLF = false
+  /// Whether a lone CR ends a line: decided by the file's first line ending. A file whose
+  /// lines end in CR (old Mac files) has its lines ended by CR; in a file whose lines
+  /// end in LF or CRLF, a lone CR (inside a quoted cell, typically) ends no line, as for
+  /// grep, sed and editors.
+  var loneCREndsLines: Bool?
   /// The line on which the row being collected started, and the file offset of the
   /// segment it started in.
   var rowStart = 1
@@ -226,6 +236,18 @@ private final class CSVSession {
     let cr = UInt8(ascii: "\r")
     var start = 0
     while start < chunk.count {
+      if lastWasCR {
+        // Settle the CR that ended the previous segment.
+        lastWasCR = false
+        if chunk[start] == lf {
+          line += 1
+          lfOfCRLF = true
+          if loneCREndsLines == nil { loneCREndsLines = false }
+        } else {
+          if loneCREndsLines ?? true { line += 1 }
+          if loneCREndsLines == nil { loneCREndsLines = true }
+        }
+      }
       var end = start
       while end < chunk.count && chunk[end] != lf && chunk[end] != cr { end += 1 }
       let terminated = end < chunk.count
@@ -241,14 +263,13 @@ private final class CSVSession {
       }
       if terminated {
         if chunk[end] == cr {
-          line += 1
           lastWasCR = true
+        } else if lfOfCRLF {
+          lfOfCRLF = false
         } else {
-          if !lastWasCR { line += 1 }
-          lastWasCR = false
+          line += 1
+          if loneCREndsLines == nil { loneCREndsLines = false }
         }
-      } else if segmentEnd > start {
-        lastWasCR = false
       }
       start = max(segmentEnd, start + 1)  // progress guard
     }
@@ -349,6 +370,7 @@ private final class CSVSession {
       // again as the rows they probably are.
       line = rowStart
       lastWasCR = false
+      lfOfCRLF = false
       skippingToLineEnd = true
       return rowStartOffset
     }

@@ -9,8 +9,9 @@ import ProbityCore
 /// Reads a file one physical line at a time, in 64 KiB chunks, never holding more than
 /// one line and one chunk: the line-based readers (.fec filings) build on it.
 ///
-/// LF, CRLF and a lone CR each end a line, as for the CSV reader, and lines are
-/// numbered from 1. A UTF-8 byte order mark at the start of the file is dropped.
+/// LF and CRLF end a line, and so does a lone CR in a file whose first line ends in one,
+/// as for the CSV reader; lines are numbered from 1. A UTF-8 byte order mark at the start
+/// of the file is dropped.
 final class LineReader {
   let path: String
   private let file: UnsafeMutablePointer<FILE>
@@ -18,7 +19,6 @@ final class LineReader {
   private var chunkStart = 0
   private var chunkEnd = 0
   private var atEnd = false
-  private var lastWasCR = false
   private var started = false
   /// The current line's bytes, without its terminator.
   private(set) var line: [UInt8] = []
@@ -49,38 +49,49 @@ final class LineReader {
     chunk.deallocate()
   }
 
+  /// Whether lines end in a lone CR: decided by the file's first line ending, as in
+  /// `CSVReader` (a lone CR in a file of LF or CRLF lines is part of its line).
+  private var crEndsLines: Bool?
+
   /// Moves to the next line; false at the end of the file.
   func next() throws(FilingError) -> Bool {
     line.removeAll(keepingCapacity: true)
     truncated = false
     var sawAny = false
+    let lf = UInt8(ascii: "\n")
+    let cr = UInt8(ascii: "\r")
     while true {
       if chunkStart == chunkEnd {
         if atEnd { break }
         try fill()
         if chunkStart == chunkEnd { break }
       }
-      var index = chunkStart
-      if lastWasCR && chunk[index] == UInt8(ascii: "\n") {
-        // The LF of a CRLF whose CR ended the previous line.
-        lastWasCR = false
+      let byte = chunk[chunkStart]
+      if byte == lf && crEndsLines != true {
         chunkStart += 1
-        continue
+        crEndsLines = false
+        if line.last == cr { line.removeLast() }  // CRLF
+        lineNumber += 1
+        return true
       }
-      lastWasCR = false
-      while index < chunkEnd && chunk[index] != UInt8(ascii: "\n")
-        && chunk[index] != UInt8(ascii: "\r")
-      {
+      if byte == cr && crEndsLines != false {
+        chunkStart += 1
+        if crEndsLines == nil {
+          // The first line ending: CRLF, or a lone CR.
+          if chunkStart == chunkEnd && !atEnd { try fill() }
+          let crlf = chunkStart < chunkEnd && chunk[chunkStart] == lf
+          if crlf { chunkStart += 1 }
+          crEndsLines = !crlf
+        }
+        lineNumber += 1
+        return true
+      }
+      var index = chunkStart + 1
+      while index < chunkEnd && chunk[index] != lf && (chunk[index] != cr || crEndsLines == false) {
         index += 1
       }
       append(chunkStart..<index)
       sawAny = true
-      if index < chunkEnd {
-        lastWasCR = chunk[index] == UInt8(ascii: "\r")
-        chunkStart = index + 1
-        lineNumber += 1
-        return true
-      }
       chunkStart = index
     }
     guard sawAny else { return false }  // the last line had a terminator

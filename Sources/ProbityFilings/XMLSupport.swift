@@ -54,6 +54,75 @@ public enum XMLSupport {
   }
 }
 
+extension XMLSupport {
+  /// Validates an XML file against an XML Schema with libxml2's streaming reader, under
+  /// the same safe options as `XMLReader`; returns the problems found (empty when the file
+  /// is valid). For tests and tools: `XMLReader` itself does not validate.
+  public static func validate(path: String, schemaPath: String) -> [String] {
+    guard let reader = xmlReaderForFile(path, nil, XMLReader.parserOptions) else {
+      return ["cannot open \(path)"]
+    }
+    defer { xmlFreeTextReader(reader) }
+    guard xmlTextReaderSchemaValidate(reader, schemaPath) == 0 else {
+      return ["cannot load the schema \(schemaPath)"]
+    }
+    return XMLErrors.collect(from: reader) { errors in
+      var status: Int32 = 1
+      while status == 1 { status = xmlTextReaderRead(reader) }
+      var problems = errors.pointee.all.map { "line \($0.line): \($0.message)" }
+      if problems.isEmpty && (status != 0 || xmlTextReaderIsValid(reader) != 1) {
+        problems.append("not valid")
+      }
+      return problems
+    }
+  }
+}
+
+/// The errors libxml2 reports through a structured error handler (at most 20 kept).
+struct XMLErrors {
+  struct Entry {
+    let message: String
+    let line: Int
+    let code: Int32
+  }
+
+  var all: [Entry] = []
+  var first: Entry? { all.first }
+
+  /// libxml2's error codes about entities (xmlerror.h: XML_ERR_ENTITYREF_AT_EOF to
+  /// XML_ERR_ENTITY_IS_PARAMETER, NOT_STARTED, NOT_FINISHED, EXT_ENTITY_STANDALONE,
+  /// CHAR_ERROR, PE_INTERNAL, LOOP, BOUNDARY, PROCESSING).
+  static let entityCodes: Set<Int32> = Set(14...30).union([36, 37, 82, 87, 88, 89, 90, 104])
+
+  /// Runs `body` with the errors `reader` reports collected, through one context pointer
+  /// that lives for the call.
+  static func collect<T, E: Error>(
+    from reader: xmlTextReaderPtr, _ body: (UnsafeMutablePointer<XMLErrors>) throws(E) -> T
+  ) throws(E) -> T {
+    let errors = UnsafeMutablePointer<XMLErrors>.allocate(capacity: 1)
+    errors.initialize(to: XMLErrors())
+    defer {
+      xmlTextReaderSetStructuredErrorHandler(reader, nil, nil)
+      errors.deinitialize(count: 1)
+      errors.deallocate()
+    }
+    xmlTextReaderSetStructuredErrorHandler(
+      reader, xmlErrorReported, UnsafeMutableRawPointer(errors))
+    return try body(errors)
+  }
+}
+
+/// libxml2's structured error callback; `context` points to the read's `XMLErrors`.
+func xmlErrorReported(_ context: UnsafeMutableRawPointer?, _ error: xmlErrorPtr?) {
+  guard let errors = context?.assumingMemoryBound(to: XMLErrors.self), let error,
+    error.pointee.level.rawValue >= XML_ERR_ERROR.rawValue, errors.pointee.all.count < 20
+  else { return }
+  var message = error.pointee.message.map { String(cString: $0) } ?? "unknown error"
+  while message.last == "\n" || message.last == " " { message.removeLast() }
+  errors.pointee.all.append(
+    XMLErrors.Entry(message: message, line: Int(error.pointee.line), code: error.pointee.code))
+}
+
 extension String {
   fileprivate func trimmingSuffix(while predicate: (Character) -> Bool) -> String {
     var result = self[...]

@@ -59,6 +59,19 @@ struct CSVReaderTests {
     #expect(result.records[3]["name"] == .string("D"))
   }
 
+  @Test(
+    "a lone CR in a file of LF or CRLF lines ends no line, as for grep and editors",
+    arguments: ["\n", "\r\n"])
+  func loneCR(_ eol: String) throws {
+    let text =
+      "kind,id,amount,name,memo" + eol + "receipt,T1,1.00,A,\"x\ry\"" + eol
+      + "receipt,T2,2.00,B," + eol
+    let result = try read(text, mapping: mapping)
+    #expect(result.problems.isEmpty)
+    #expect(result.lines == [2, 3])
+    #expect(result.records.first?["memo_text"] == .string("x\ry"))
+  }
+
   @Test("the last row needs no line break")
   func noFinalNewline() throws {
     let result = try read(

@@ -230,6 +230,19 @@ struct FECReaderTests {
     #expect(disbursement.transactionID == "D2624")
   }
 
+  @Test("CRLF, LF and CR line endings give the same lines", arguments: ["\n", "\r\n", "\r"])
+  func lineEndings(_ eol: String) throws {
+    let text =
+      [
+        ["HDR", "FEC", "8.3", "S", "1"], ["F3XN", "C1"], ["SB17", "C1", "T1"], [],
+        ["SB17", "C1", "T2"],
+      ].map { $0.joined(separator: fs) }.joined(separator: eol) + eol
+    let result = try readFEC(text)
+    #expect(result.problems.isEmpty)
+    #expect(result.lines == [3, 5])
+    #expect(result.records.map(\.transactionID) == ["T1", "T2"])
+  }
+
   @Test("F99 text blocks are counted once and never read as records")
   func f99Text() throws {
     let text =
@@ -262,8 +275,7 @@ struct FECRealDataTests {
     let extractTo = FileManager.default.temporaryDirectory
       .appendingPathComponent("probity-fec-\(UUID().uuidString)").path
     let output = try runPython(
-      packageRoot.appendingPathComponent("Tests/scripts/fec_counts.py").path,
-      [extractTo] + inputs)
+      [packageRoot.appendingPathComponent("Tests/scripts/fec_counts.py").path, extractTo] + inputs)
     return try JSONDecoder().decode([String: [String: Int]].self, from: output)
   }
 

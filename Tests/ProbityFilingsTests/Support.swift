@@ -106,12 +106,12 @@ struct ScriptFailure: Error, CustomStringConvertible {
   let description: String
 }
 
-/// Runs a python3 script and returns its standard output (through a file, so a large
-/// output never blocks the child).
-func runPython(_ script: String, _ arguments: [String]) throws -> Data {
+/// Runs python3 with `arguments` (a script and its arguments, or `-m module ...`) and
+/// returns its standard output (through a file, so a large output never blocks the child).
+func runPython(_ arguments: [String]) throws -> Data {
   let process = Process()
   process.executableURL = URL(fileURLWithPath: python3 ?? "/usr/bin/python3")
-  process.arguments = [script] + arguments
+  process.arguments = arguments
   let output = FileManager.default.temporaryDirectory
     .appendingPathComponent("probity-python-\(UUID().uuidString).out")
   FileManager.default.createFile(atPath: output.path, contents: nil)
@@ -122,7 +122,9 @@ func runPython(_ script: String, _ arguments: [String]) throws -> Data {
   process.waitUntilExit()
   try handle.close()
   guard process.terminationStatus == 0 else {
-    throw ScriptFailure(description: "\(script) exited with \(process.terminationStatus)")
+    throw ScriptFailure(
+      description:
+        "python3 \(arguments.joined(separator: " ")) exited with \(process.terminationStatus)")
   }
   return try Data(contentsOf: output)
 }

@@ -1,0 +1,151 @@
+import ProbityCore
+
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
+/// The formats Probity reads (docs/formats.md). `--input-format` names them.
+public enum InputFormat: String, CaseIterable, Sendable {
+  /// Delimited text through a mapping: the canonical layout, or `--mapping`.
+  case csv
+  /// FEC electronic filings, versions 1 to 8.5.
+  case fec
+  /// FEC bulk individual contributions (`itcont.txt`).
+  case fecBulk = "fec-bulk"
+  /// The Electoral Commission donations register export.
+  case ukEC = "uk-ec"
+  /// The Electoral Commission's older PEF export.
+  case ukPEF = "uk-pef"
+  /// XML through an XML mapping: the Probity XML filing format, or `--mapping`.
+  case xml
+
+  /// The bundled mapping of a format read through one (all but `fec`).
+  public var bundledMapping: Mapping? {
+    switch self {
+    case .csv: return .canonical
+    case .fec: return nil
+    case .fecBulk: return .fecBulk
+    case .ukEC: return .ukEC
+    case .ukPEF: return .ukPEF
+    case .xml: return .probityXML
+    }
+  }
+}
+
+/// The one way into Probity's readers: picks the reader for a filing, from its content
+/// unless the format is named, and streams its records.
+public enum FilingReader {
+  /// Reads the filing at `path`.
+  ///
+  /// - `format`: the format, or nil to tell it from the content (`detectFormat`), or
+  ///   from the mapping when one is given.
+  /// - `mapping`: a mapping of the user's own, for `csv` and `xml` only (instead of the
+  ///   bundled one).
+  ///
+  /// Records go to `onRecord` in file order, problems with rows to `onProblem`; a filing
+  /// that cannot be read at all (or a format and mapping that do not fit) throws.
+  public static func read(
+    path: String, format: InputFormat?, mapping: Mapping?, onRecord: (Record) -> Void,
+    onProblem: (Diagnostic) -> Void
+  ) throws(FilingError) -> ReadStatistics {
+    let chosen = try resolve(path: path, format: format, mapping: mapping)
+    switch chosen.format {
+    case .fec:
+      return try FECReader(path: path).read(onRecord: onRecord, onProblem: onProblem)
+    case .xml:
+      return try XMLReader(path: path, mapping: chosen.mapping ?? .probityXML).read(
+        onRecord: onRecord, onProblem: onProblem)
+    case .csv, .fecBulk, .ukEC, .ukPEF:
+      return try CSVReader(path: path, mapping: chosen.mapping ?? .canonical).read(
+        onRecord: onRecord, onProblem: onProblem)
+    }
+  }
+
+  /// The format and mapping a read uses.
+  static func resolve(path: String, format: InputFormat?, mapping: Mapping?) throws(FilingError)
+    -> (format: InputFormat, mapping: Mapping?)
+  {
+    guard let mapping else {
+      let chosen: InputFormat
+      if let format { chosen = format } else { chosen = try detectFormat(path: path) }
+      return (chosen, chosen.bundledMapping)
+    }
+    let mappingFormat: InputFormat = mapping.format == .xml ? .xml : .csv
+    if let format, format != mappingFormat {
+      let what = mapping.format == .xml ? "XML" : "delimited text"
+      throw .make(
+        .wrongReader,
+        "--input-format \(format.rawValue) does not fit the mapping \(mapping.path), which reads \(what)",
+        path: path,
+        hint: "a mapping of your own is for csv or xml input; the other formats bring their own")
+    }
+    return (mappingFormat, mapping)
+  }
+
+  /// Tells a filing's format from its first bytes:
+  ///
+  /// - `/* Header`, or a first record `HDR`: `fec`;
+  /// - `<` (an XML prolog or root element): `xml`;
+  /// - a header line naming `ECRef` and `RegulatedEntityName`: `uk-ec`; `EC reference`
+  ///   and `Entity name`: `uk-pef`; `kind` and `transaction_id`: `csv`;
+  /// - a first line of 21 fields separated by `|`: `fec-bulk`;
+  /// - an empty file: `csv` (whose reader reports that the header is missing).
+  ///
+  /// Anything else is an error that asks for `--input-format`: a format is never guessed.
+  public static func detectFormat(path: String) throws(FilingError) -> InputFormat {
+    let head = try firstBytes(path: path, limit: 64 * 1024)
+    var bytes = head[...]
+    if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes = bytes.dropFirst(3) }
+    if bytes.starts(with: [0xFE, 0xFF]) || bytes.starts(with: [0xFF, 0xFE]) {
+      return .xml  // UTF-16: only XML declares it; the XML reader refuses it clearly
+    }
+    let content = bytes.drop { $0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D }
+    guard let first = content.first else { return .csv }
+    if first == UInt8(ascii: "<") { return .xml }
+    if content.starts(with: Array("/*".utf8)) { return .fec }
+    let lineEnd = content.firstIndex { $0 == 0x0A || $0 == 0x0D } ?? content.endIndex
+    let line = content[content.startIndex..<lineEnd]
+    let text = String(decoding: line, as: UTF8.self)
+    let firstField = text.split(separator: "\u{1C}", maxSplits: 1).first.map(String.init) ?? text
+    let leading = firstField.split(separator: ",", maxSplits: 1, omittingEmptySubsequences: false)
+      .first.map { String(trimBlanks($0)).trimmingQuotes.uppercased() }
+    if leading == "HDR" { return .fec }
+    let names = Set(
+      text.split(separator: ",", omittingEmptySubsequences: false).map {
+        String(trimBlanks($0)).trimmingQuotes
+      })
+    if names.isSuperset(of: ["ECRef", "RegulatedEntityName"]) { return .ukEC }
+    if names.isSuperset(of: ["EC reference", "Entity name"]) { return .ukPEF }
+    if names.isSuperset(of: ["kind", "transaction_id"]) { return .csv }
+    if text.split(separator: "|", omittingEmptySubsequences: false).count == 21 {
+      return .fecBulk
+    }
+    let shown = text.count > 60 ? String(text.prefix(60)) + "…" : text
+    throw .make(
+      .unknownFormat,
+      "cannot tell the format of the filing from its first line: \"\(shown)\"", path: path,
+      line: 1,
+      hint:
+        "name it with --input-format "
+        + InputFormat.allCases.map(\.rawValue).joined(separator: "|")
+        + ", or give a mapping with --mapping")
+  }
+
+  /// Up to `limit` bytes from the start of a file.
+  static func firstBytes(path: String, limit: Int) throws(FilingError) -> [UInt8] {
+    guard let file = fopen(path, "rb") else {
+      throw .make(
+        .cannotOpen, "cannot open the filing: \(String(cString: strerror(errno)))", path: path)
+    }
+    defer { fclose(file) }
+    var buffer = [UInt8](repeating: 0, count: limit)
+    let count = buffer.withUnsafeMutableBytes { fread($0.baseAddress, 1, $0.count, file) }
+    if count < limit && ferror(file) != 0 {
+      throw .make(
+        .readFailed, "cannot read the filing: \(String(cString: strerror(errno)))", path: path)
+    }
+    return Array(buffer[0..<count])
+  }
+}

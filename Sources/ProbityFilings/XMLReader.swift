@@ -1,0 +1,470 @@
+import CLibXML2
+import ProbityCore
+
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
+/// Reads an XML filing through an XML mapping (docs/formats.md, "XML filings") with
+/// libxml2's streaming `xmlTextReader`: memory holds the open elements and the record
+/// being read, never the document.
+///
+/// Safe by construction: libxml2 gets `XML_PARSE_NONET` and neither `XML_PARSE_NOENT`
+/// (entity substitution) nor `XML_PARSE_DTDLOAD` (external DTDs); and before libxml2
+/// sees the file, its prolog is scanned and a DOCTYPE that declares entities is refused,
+/// so no entity is ever defined, expanded or fetched (no billion laughs, no XXE). An
+/// entity reference that reaches the reader anyway is refused too.
+///
+/// Every element at a `[kind]` path is a record (or a skipped row). Its fields come from
+/// elements and attributes at paths relative to it; absolute paths give values outside
+/// the records (the filer, the report), the latest seen before each record ends. A
+/// record carries the line of its start tag and its element path (`/filing/receipt[3]`).
+public struct XMLReader: Sendable {
+  public let path: String
+  public let mapping: Mapping
+
+  public init(path: String, mapping: Mapping) {
+    self.path = path
+    self.mapping = mapping
+  }
+
+  /// The options given to libxml2: no network, line numbers past 65535, errors to
+  /// Probity's handler only. Never NOENT, DTDLOAD, DTDATTR, XINCLUDE or HUGE.
+  static let parserOptions = Int32(
+    XML_PARSE_NONET.rawValue | XML_PARSE_NOERROR.rawValue | XML_PARSE_NOWARNING.rawValue
+      | XML_PARSE_BIG_LINES.rawValue)
+
+  public func read(onRecord: (Record) -> Void, onProblem: (Diagnostic) -> Void) throws(FilingError)
+    -> ReadStatistics
+  {
+    try read(checkProlog: true, onRecord: onRecord, onProblem: onProblem)
+  }
+
+  /// `checkProlog: false` skips the prolog scan, so tests can show that the check of the
+  /// parsed DOCTYPE refuses entity declarations on its own.
+  func read(
+    checkProlog: Bool, onRecord: (Record) -> Void, onProblem: (Diagnostic) -> Void
+  ) throws(FilingError) -> ReadStatistics {
+    guard case .elements(let kinds) = mapping.kind else {
+      throw .make(
+        .wrongReader, "the mapping \(mapping.path) is for delimited text, not XML", path: path,
+        hint: "give an XML mapping ('format = xml' in [file]), or another --input-format")
+    }
+    let fd = open(path, O_RDONLY)
+    guard fd >= 0 else {
+      throw .make(
+        .cannotOpen, "cannot open the filing: \(String(cString: strerror(errno)))", path: path)
+    }
+    defer { close(fd) }
+    if checkProlog {
+      try XMLPrologCheck(path: path, fd: fd).run()
+      guard lseek(fd, 0, SEEK_SET) == 0 else {
+        throw .make(
+          .readFailed, "cannot go back in the filing: \(String(cString: strerror(errno)))",
+          path: path)
+      }
+    }
+    guard let reader = xmlReaderForFd(fd, path, nil, XMLReader.parserOptions) else {
+      throw .make(.xmlMalformed, "cannot start the XML parser", path: path)
+    }
+    defer { xmlFreeTextReader(reader) }
+    let session = XMLSession(path: path, mapping: mapping, kinds: kinds, reader: reader)
+    try XMLErrors.collect(from: reader) { (errors) throws(FilingError) in
+      while true {
+        let status = xmlTextReaderRead(reader)
+        if status == 0 { break }
+        guard status == 1 else {
+          let error = errors.pointee.first
+          let line = error?.line ?? Int(xmlTextReaderGetParserLineNumber(reader))
+          if let error, XMLErrors.entityCodes.contains(error.code) {
+            throw .make(
+              .xmlUnsafe, "the document uses entities, which Probity refuses: \(error.message)",
+              path: path, line: line,
+              hint: "Probity never defines, expands or fetches XML entities")
+          }
+          throw .make(
+            .xmlMalformed,
+            "the XML is not well-formed: \(error?.message ?? "the parser stopped")", path: path,
+            line: line, hint: "the records the parser reached before this point were read")
+        }
+        try session.node(onRecord: onRecord, onProblem: onProblem)
+      }
+    }
+    return session.statistics
+  }
+}
+
+// MARK: - The prolog check
+
+/// Scans the bytes before the root element for a DOCTYPE that declares entities, and
+/// refuses it before libxml2 parses anything. Every entity declaration, general or
+/// parameter, internal or external, starts with `<!ENTITY` in the internal subset (the
+/// external subset is never loaded). Comments and processing instructions are skipped,
+/// so a `<` inside them does not end the scan early. Also refuses UTF-16 and UTF-32
+/// documents, whose bytes this scan (and Probity) does not read.
+struct XMLPrologCheck {
+  let path: String
+  let fd: Int32
+
+  func refuse(_ message: String, line: Int) -> FilingError {
+    .make(
+      .xmlUnsafe, message, path: path, line: line,
+      hint:
+        "Probity never defines, expands or fetches XML entities: remove the DOCTYPE's entity declarations"
+    )
+  }
+
+  func run() throws(FilingError) {
+    var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+    var window: [UInt8] = []  // the bytes not yet decided on
+    var line = 1
+    var first = true
+    enum State { case text, comment, instruction, doctype }
+    var state = State.text
+    while true {
+      let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+      guard count >= 0 else {
+        throw .make(
+          .readFailed, "cannot read the filing: \(String(cString: strerror(errno)))", path: path)
+      }
+      if first {
+        first = false
+        let head = Array(buffer[0..<min(count, 4)])
+        if head.starts(with: [0xFE, 0xFF]) || head.starts(with: [0xFF, 0xFE])
+          || head.starts(with: [0, 0x3C]) || head.starts(with: [0x3C, 0])
+        {
+          throw .make(
+            .xmlMalformed, "the XML is in UTF-16 or UTF-32, which Probity does not read",
+            path: path, line: 1, hint: "convert it to UTF-8")
+        }
+      }
+      window += buffer[0..<count]
+      let atEnd = count == 0
+      var index = 0
+      scan: while index < window.count {
+        let rest = window.count - index
+        func at(_ text: String) -> Bool? {
+          let bytes = Array(text.utf8)
+          if rest < bytes.count { return atEnd ? false : nil }
+          return window[index..<(index + bytes.count)].elementsEqual(bytes)
+        }
+        switch state {
+        case .comment:
+          guard let end = at("-->") else { break scan }
+          if end {
+            state = .text
+            index += 3
+            continue
+          }
+        case .instruction:
+          guard let end = at("?>") else { break scan }
+          if end {
+            state = .text
+            index += 2
+            continue
+          }
+        case .text, .doctype:
+          guard window[index] == UInt8(ascii: "<") else { break }
+          guard let comment = at("<!--"), let pi = at("<?"), let entity = at("<!ENTITY"),
+            let doctype = at("<!DOCTYPE")
+          else { break scan }
+          if comment {
+            state = .comment
+            index += 4
+            continue
+          }
+          if pi {
+            state = .instruction
+            index += 2
+            continue
+          }
+          if entity {
+            throw refuse(
+              "the document declares an entity in its DOCTYPE, which Probity refuses", line: line)
+          }
+          if doctype {
+            state = .doctype
+            index += 9
+            continue
+          }
+          if rest >= 2, window[index + 1] != UInt8(ascii: "!") {
+            return  // the root element: no DOCTYPE can follow
+          }
+          if rest < 2 && !atEnd { break scan }
+        }
+        if window[index] == UInt8(ascii: "\n") { line += 1 }
+        index += 1
+      }
+      window.removeFirst(index)
+      if atEnd { return }
+    }
+  }
+}
+
+// MARK: - The session
+
+/// One field of an XML mapping, resolved.
+private struct XMLField {
+  let field: FieldID
+  let parser: CellParser
+  let optional: Bool
+  let path: ElementPath
+}
+
+/// The state of one read: the open elements, the record being read, the values seen
+/// outside records.
+private final class XMLSession {
+  let path: String
+  let currency: Currency
+  let reader: xmlTextReaderPtr
+  var statistics = ReadStatistics()
+
+  let fields: [XMLField]
+  /// Record and skipped elements, by absolute path (`/filing/receipt`).
+  let kinds: [String: KindDecision]
+  /// Fields read from an element's text, by the element's path: relative to the record
+  /// for record fields, absolute for the others.
+  let textFields: [String: [Int]]
+  /// Fields read from attributes, by the element's path, with the attribute's name.
+  let attributeFields: [String: [(name: String, index: Int)]]
+  /// Every field missing, except constants.
+  let template: [Value]
+
+  /// The paths of the open elements, outermost first, and how many children of each
+  /// name each has had (for `/filing/receipt[3]`).
+  var open: [String] = []
+  var locator: [String] = []
+  var siblings: [[String: Int]] = [[:]]
+
+  /// The record being read.
+  var record: RecordState?
+  /// Raw values seen outside records, by field index, with their line.
+  var context: [Int: (text: String, line: Int)] = [:]
+  /// Text being collected for fields, with the depth of the element it belongs to.
+  var captures: [(index: Int, depth: Int, text: String)] = []
+
+  struct RecordState {
+    let kind: RecordKind
+    let depth: Int
+    let prefixLength: Int
+    let line: Int
+    let locator: String
+    let elementName: String
+    var raw: [String?]
+    var repeated: [Int] = []
+  }
+
+  init(path: String, mapping: Mapping, kinds: ElementKinds, reader: xmlTextReaderPtr) {
+    self.path = path
+    self.currency = mapping.currency
+    self.reader = reader
+    var kindTable: [String: KindDecision] = [:]
+    for entry in kinds.entries where kindTable[entry.path.description] == nil {
+      kindTable[entry.path.description] = entry.decision
+    }
+    self.kinds = kindTable
+    var fields: [XMLField] = []
+    var template = [Value](repeating: .missing, count: CanonicalSchema.count)
+    for fieldMapping in mapping.fields {
+      switch fieldMapping.source {
+      case .constant(let value): template[fieldMapping.field] = value
+      case .element(let elementPath, let parser, let optional):
+        fields.append(
+          XMLField(field: fieldMapping.field, parser: parser, optional: optional, path: elementPath)
+        )
+      case .column: break  // not in an XML mapping (the mapping parser refuses it)
+      }
+    }
+    self.fields = fields
+    self.template = template
+    var text: [String: [Int]] = [:]
+    var attributes: [String: [(name: String, index: Int)]] = [:]
+    for (index, field) in fields.enumerated() {
+      let element = ElementPath(
+        absolute: field.path.absolute, steps: field.path.steps, attribute: nil
+      ).description
+      if let attribute = field.path.attribute {
+        attributes[element, default: []].append((attribute, index))
+      } else {
+        text[element, default: []].append(index)
+      }
+    }
+    textFields = text
+    attributeFields = attributes
+  }
+
+  func problem(_ entry: FilingsCatalogue, _ message: String, line: Int, hint: String? = nil)
+    -> Diagnostic
+  {
+    Diagnostic(id: entry.id, message: message, file: path, line: line, hint: hint)
+  }
+
+  /// The line of the current node's start tag.
+  var nodeLine: Int {
+    guard let node = xmlTextReaderCurrentNode(reader) else {
+      return Int(xmlTextReaderGetParserLineNumber(reader))
+    }
+    return Int(xmlGetLineNo(node))
+  }
+
+  func node(onRecord: (Record) -> Void, onProblem: (Diagnostic) -> Void) throws(FilingError) {
+    switch xmlTextReaderNodeType(reader) {
+    case Int32(XML_READER_TYPE_ELEMENT.rawValue):
+      let name = xmlTextReaderConstLocalName(reader).map { String(cString: $0) } ?? ""
+      start(name, onRecord: onRecord, onProblem: onProblem)
+      if xmlTextReaderIsEmptyElement(reader) == 1 {
+        end(onRecord: onRecord, onProblem: onProblem)
+      }
+    case Int32(XML_READER_TYPE_END_ELEMENT.rawValue):
+      end(onRecord: onRecord, onProblem: onProblem)
+    case Int32(XML_READER_TYPE_TEXT.rawValue), Int32(XML_READER_TYPE_CDATA.rawValue),
+      Int32(XML_READER_TYPE_SIGNIFICANT_WHITESPACE.rawValue),
+      Int32(XML_READER_TYPE_WHITESPACE.rawValue):
+      guard !captures.isEmpty, let value = xmlTextReaderConstValue(reader) else { return }
+      let text = String(cString: value)
+      for index in captures.indices { captures[index].text += text }
+    case Int32(XML_READER_TYPE_DOCUMENT_TYPE.rawValue):
+      // Also checked here, after libxml2 parsed the DOCTYPE, whatever the prolog scan saw.
+      if let document = xmlTextReaderCurrentDoc(reader), let subset = document.pointee.intSubset,
+        subset.pointee.entities != nil || subset.pointee.pentities != nil
+      {
+        throw .make(
+          .xmlUnsafe, "the document declares entities in its DOCTYPE, which Probity refuses",
+          path: path, line: nodeLine,
+          hint: "Probity never defines, expands or fetches XML entities")
+      }
+    case Int32(XML_READER_TYPE_ENTITY_REFERENCE.rawValue), Int32(XML_READER_TYPE_ENTITY.rawValue):
+      throw .make(
+        .xmlUnsafe, "the document refers to an entity, which Probity refuses", path: path,
+        line: nodeLine, hint: "Probity never defines, expands or fetches XML entities")
+    default:
+      break
+    }
+  }
+
+  func start(_ name: String, onRecord: (Record) -> Void, onProblem: (Diagnostic) -> Void) {
+    let full = (open.last ?? "") + "/" + name
+    let position = (siblings[siblings.count - 1][name] ?? 0) + 1
+    siblings[siblings.count - 1][name] = position
+    siblings.append([:])
+    open.append(full)
+    locator.append(
+      locator.isEmpty ? "/" + name : "\(locator[locator.count - 1])/\(name)[\(position)]")
+    let depth = open.count
+
+    if record == nil, let decision = kinds[full] {
+      switch decision {
+      case .skip:
+        statistics.rowsSkipped += 1
+      case .record(let kind):
+        record = RecordState(
+          kind: kind, depth: depth, prefixLength: full.count, line: nodeLine,
+          locator: locator[locator.count - 1], elementName: name,
+          raw: Array(repeating: nil, count: fields.count))
+      }
+    }
+    // The element's key among the fields: relative inside a record, absolute outside.
+    let key: String
+    if let record {
+      key = depth == record.depth ? "" : String(full.dropFirst(record.prefixLength + 1))
+    } else {
+      key = full
+    }
+    if let attributes = attributeFields[key] { readAttributes(attributes) }
+    for index in textFields[key] ?? [] { captures.append((index, depth, "")) }
+  }
+
+  func readAttributes(_ wanted: [(name: String, index: Int)]) {
+    guard xmlTextReaderMoveToFirstAttribute(reader) == 1 else { return }
+    repeat {
+      let name = xmlTextReaderConstLocalName(reader).map { String(cString: $0) } ?? ""
+      let value = xmlTextReaderConstValue(reader).map { String(cString: $0) } ?? ""
+      for attribute in wanted where attribute.name == name { store(attribute.index, value) }
+    } while xmlTextReaderMoveToNextAttribute(reader) == 1
+    xmlTextReaderMoveToElement(reader)
+  }
+
+  /// A value for field `index`: into the record, or into the context outside records.
+  func store(_ index: Int, _ text: String) {
+    if fields[index].path.absolute {
+      context[index] = (text, nodeLine)
+    } else if record != nil {
+      if record?.raw[index] != nil { record?.repeated.append(index) }
+      record?.raw[index] = text
+    }
+  }
+
+  func end(onRecord: (Record) -> Void, onProblem: (Diagnostic) -> Void) {
+    let depth = open.count
+    while let last = captures.last, last.depth == depth {
+      captures.removeLast()
+      store(last.index, last.text)
+    }
+    if let record, record.depth == depth {
+      self.record = nil
+      assemble(record, onRecord: onRecord, onProblem: onProblem)
+    }
+    open.removeLast()
+    locator.removeLast()
+    siblings.removeLast()
+  }
+
+  func assemble(_ state: RecordState, onRecord: (Record) -> Void, onProblem: (Diagnostic) -> Void) {
+    statistics.recordsRead += 1
+    var values = template
+    var diagnostics: [Diagnostic] = []
+    let fieldName = { (index: Int) in CanonicalSchema.spec(self.fields[index].field).name }
+    for index in Set(state.repeated).sorted() {
+      diagnostics.append(
+        problem(
+          .xmlRepeatedElement,
+          "<\(state.elementName)> has \(fields[index].path) more than once (\(fieldName(index)) takes one value)",
+          line: state.line))
+    }
+    for (index, field) in fields.enumerated() {
+      let raw: String?
+      var place = "\(field.path)"
+      if field.path.absolute {
+        raw = context[index]?.text
+        if let line = context[index]?.line { place += " (line \(line))" }
+      } else {
+        raw = state.raw[index]
+      }
+      guard let raw else {
+        if field.optional {
+          // An absent element is an empty cell: missing, or false for a flag.
+          if case .success(let value) = field.parser.parse("", currency: currency) {
+            values[field.field] = value
+          }
+        } else {
+          diagnostics.append(
+            problem(
+              .xmlMissingElement,
+              "<\(state.elementName)> has no \(field.path) (\(fieldName(index)))", line: state.line,
+              hint: "the mapping requires it; mark it optional there if it may be absent"))
+        }
+        continue
+      }
+      switch field.parser.parse(raw, currency: currency) {
+      case .success(let value): values[field.field] = value
+      case .failure(let cellProblem):
+        diagnostics.append(
+          problem(
+            .badCell, "\(place) (\(fieldName(index))): \(cellProblem.message)", line: state.line))
+      }
+    }
+    guard diagnostics.isEmpty else {
+      statistics.recordsRejected += 1
+      for diagnostic in diagnostics { onProblem(diagnostic) }
+      return
+    }
+    NameParts.canonical?.derive(&values)
+    onRecord(
+      Record(
+        kind: state.kind,
+        provenance: Provenance(file: path, line: state.line, locator: state.locator),
+        values: values))
+  }
+}

@@ -1,0 +1,100 @@
+import Foundation
+import ProbityCore
+import Testing
+
+@testable import ProbityFilings
+
+func readFiling(path: String, format: InputFormat? = nil, mapping: Mapping? = nil)
+  throws(FilingError) -> ReadResult
+{
+  var result = ReadResult()
+  result.statistics = try FilingReader.read(
+    path: path, format: format, mapping: mapping, onRecord: { result.records.append($0) },
+    onProblem: { result.problems.append($0) })
+  return result
+}
+
+@Suite("Format detection and the one entry point")
+struct FilingReaderTests {
+  @Test(
+    "the format is told from the content",
+    arguments: [
+      ("HDR\u{1C}FEC\u{1C}8.3\u{1C}x\n", InputFormat.fec),
+      ("\u{FEFF}\"HDR\",\"FEC\",\"3.00\"\n", .fec),
+      ("\n  /* Header\nFEC_Ver_# = 2.02\n", .fec),
+      ("<?xml version=\"1.0\"?>\n<filing/>", .xml),
+      ("  <filing/>", .xml),
+      ("index,ECRef,RegulatedEntityName,Value\n", .ukEC),
+      ("\"EC reference\",\"Entity name\",\"Value\"\r\n", .ukPEF),
+      ("kind,transaction_id,date,amount\n", .csv),
+      ("amount,date,transaction_id,kind\n", .csv),
+      (
+        "C00401224|A|M9|P|201711039084161359|24T|IND|HEWLETT, MARY|DOWNINGTOWN|PA|19335|NOT EMPLOYED|NOT EMPLOYED|08242017|15|C00573261|SA11AI_89379681|1190206||EARMARKED|4121120171485507768\n",
+        .fecBulk
+      ),
+      ("", .csv),
+    ] as [(String, InputFormat)])
+  func detection(_ text: String, _ expected: InputFormat) throws {
+    #expect(try FilingReader.detectFormat(path: try temporaryFile(text)) == expected)
+  }
+
+  @Test(
+    "a format that cannot be told is an error that asks for --input-format, never a guess",
+    arguments: ["name,amount\nA,1\n", "a|b|c\n", "just some text"])
+  func undetectable(_ text: String) throws {
+    let path = try temporaryFile(text)
+    do {
+      _ = try FilingReader.detectFormat(path: path)
+      Issue.record("guessed a format for \(text.debugDescription)")
+    } catch {
+      #expect(error.diagnostic.id == "F0013")
+      #expect(
+        error.diagnostic.hint?.contains("--input-format csv|fec|fec-bulk|uk-ec|uk-pef|xml") == true)
+    }
+  }
+
+  @Test("every bundled mapping parses clean")
+  func bundled() {
+    for (format, text) in BundledMappings.texts {
+      let (mapping, diagnostics) = Mapping.parse(
+        SourceFile(path: BundledMappings.path(of: format), text: text))
+      #expect(diagnostics.isEmpty, "\(format): \(diagnostics.map { $0.rendered() })")
+      #expect(mapping != nil)
+      #expect(InputFormat(rawValue: format)?.bundledMapping?.name == mapping?.name)
+    }
+  }
+
+  @Test("a named format wins over the content; a mapping of one's own must fit it")
+  func namedFormat() throws {
+    let csv = try temporaryFile("kind,transaction_id,date,amount\nreceipt,T1,2024-01-01,5\n")
+    #expect(try readFiling(path: csv).records.count == 1)
+    // Read as an XML file, the CSV is not well-formed.
+    #expect(throws: FilingError.self) { try readFiling(path: csv, format: .xml) }
+    let mapping = try cleanMapping(
+      "[file]\ncurrency = USD\n[kind]\nconstant = receipt\n[fields]\ntransaction_id = column transaction_id\n"
+    )
+    #expect(try readFiling(path: csv, mapping: mapping).records.first?.transactionID == "T1")
+    do {
+      _ = try readFiling(path: csv, format: .fec, mapping: mapping)
+      Issue.record("a CSV mapping was used for .fec input")
+    } catch {
+      #expect(error.diagnostic.id == "F0012")
+    }
+    // An XML mapping given for a file without --input-format reads it as XML.
+    let xml = try temporaryFile(
+      "<r><x id=\"1\"><v>2</v></x></r>", suffix: ".xml")
+    let xmlMapping = try cleanMapping(
+      "[file]\nformat = xml\ncurrency = USD\n[kind]\nreceipt = /r/x\n[fields]\ntransaction_id = element @id\namount = element v\n"
+    )
+    #expect(
+      try readFiling(path: xml, mapping: xmlMapping).records.first?["amount"]
+        == .money(Money(units: 2, currency: .usd)))
+  }
+
+  @Test("the canonical sample reads through detection as before")
+  func canonical() throws {
+    let result = try readFiling(path: fixture("csv/canonical-sample.csv"))
+    #expect(result.problems.isEmpty)
+    #expect(result.records.count == 4)
+  }
+}

@@ -1,0 +1,341 @@
+import Foundation
+import ProbityCore
+import Testing
+
+@testable import ProbityFilings
+
+func readXML(path: String, mapping: Mapping = .probityXML, checkProlog: Bool = true)
+  throws(FilingError) -> ReadResult
+{
+  var result = ReadResult()
+  result.statistics = try XMLReader(path: path, mapping: mapping).read(
+    checkProlog: checkProlog, onRecord: { result.records.append($0) },
+    onProblem: { result.problems.append($0) })
+  return result
+}
+
+func readXML(_ text: String, mapping: Mapping = .probityXML, checkProlog: Bool = true) throws
+  -> ReadResult
+{
+  try readXML(
+    path: try temporaryFile(text, suffix: ".xml"), mapping: mapping, checkProlog: checkProlog)
+}
+
+/// The error a read throws, or nil.
+func xmlError(_ text: String, checkProlog: Bool = true) throws -> Diagnostic? {
+  do {
+    _ = try readXML(text, checkProlog: checkProlog)
+    return nil
+  } catch let error as FilingError {
+    return error.diagnostic
+  }
+}
+
+@Suite("XML reader")
+struct XMLReaderTests {
+  @Test("the bundled mapping of the Probity XML format parses clean")
+  func bundledMapping() throws {
+    let (mapping, diagnostics) = Mapping.parse(
+      SourceFile(path: "xml.map", text: BundledMappings.probityXMLText))
+    #expect(diagnostics.isEmpty, "\(diagnostics.map { $0.rendered() })")
+    #expect(mapping?.format == .xml)
+  }
+
+  @Test("the fixtures are what docs/probity-filing.xsd says; bad-records.xml is not")
+  func schema() {
+    let schema = packageRoot.appendingPathComponent("docs/probity-filing.xsd").path
+    for name in ["receipts.xml", "windows-1252.xml"] {
+      let problems = XMLSupport.validate(path: fixture("xml/\(name)"), schemaPath: schema)
+      #expect(problems.isEmpty, "\(name): \(problems)")
+    }
+    #expect(!XMLSupport.validate(path: fixture("xml/bad-records.xml"), schemaPath: schema).isEmpty)
+  }
+
+  @Test("Fixtures/xml/receipts.xml: records with their line, element path and fields")
+  func receipts() throws {
+    let result = try readXML(path: fixture("xml/receipts.xml"))
+    #expect(result.problems.isEmpty, "\(result.problems.map { $0.rendered() })")
+    #expect(result.statistics == ReadStatistics(recordsRead: 6))
+    #expect(result.lines == [11, 25, 44, 54, 67, 81])
+    #expect(
+      result.records.map(\.provenance.locator) == [
+        "/filing/receipt[1]", "/filing/receipt[2]", "/filing/receipt[3]", "/filing/receipt[4]",
+        "/filing/receipt[5]", "/filing/disbursement[1]",
+      ])
+    #expect(
+      result.records.map(\.transactionID) == [
+        "SA11AI.0001", "SA11AI.0003", "SA11C.0006", "SA11AI.0010", "SA11AI.0013", "SB17.0001",
+      ])
+    let smith = result.records[1]
+    #expect(smith.kind == .receipt)
+    #expect(smith["name"] == .string("Smith, John"))
+    #expect(smith["amount"] == .money(Money(units: 250, currency: .usd)))
+    #expect(smith["payment_method"] == .string("cash"))
+    #expect(smith["memo"] == .boolean(false))
+    #expect(smith["zip"] == .string("44308"))
+    #expect(smith["election_code"] == .string("P2024"))
+    #expect(smith["date"] == CivilDate(year: 2024, month: 3, day: 15).map(Value.date))
+    #expect(smith["filer_id"] == .string("C00999001"))
+    #expect(smith["filer_name"] == .string("Rivera for Ohio"))
+    #expect(smith["committee_type"] == .string("H"))
+    #expect(smith["report_form"] == .string("F3"))
+    #expect(smith["amendment"] == .boolean(false))
+    #expect(smith["report_period_end"] == CivilDate(year: 2024, month: 6, day: 30).map(Value.date))
+    #expect(result.records[2]["name"] == .string("Acme Widgets LLC"))
+    #expect(result.records[2]["aggregate"] == .missing)
+    let memo = result.records[4]
+    #expect(memo["memo"] == .boolean(true))
+    #expect(memo["memo_text"] == .string("memo: earmarked through a conduit, <not> money received"))
+    let disbursement = result.records[5]
+    #expect(disbursement.kind == .disbursement)
+    #expect(disbursement["purpose"] == .string("yard signs"))
+    #expect(disbursement["amount"] == .money(Money(units: 1250, currency: .usd)))
+  }
+
+  @Test("records that cannot be read are rejected at their line; the others are read")
+  func badRecords() throws {
+    let result = try readXML(path: fixture("xml/bad-records.xml"))
+    #expect(result.problems.map(\.id) == ["F0019", "F0009", "F0020"])
+    #expect(result.problemLines == [6, 7, 12])
+    #expect(result.problems[0].message == "<receipt> has no amount (amount)")
+    #expect(
+      result.problems[1].message.hasPrefix(
+        "amount (amount): expected money like 1234.50, $1,234.50 or £50,000.00, found \"12,34.00\"")
+    )
+    #expect(
+      result.problems[2].message == "<disbursement> has date more than once (date takes one value)")
+    #expect(result.records.map(\.transactionID) == ["R3"])
+    #expect(result.lines == [8])
+    #expect(result.statistics == ReadStatistics(recordsRead: 4, recordsRejected: 3))
+  }
+
+  @Test("an encoding the prolog declares: Windows-1252")
+  func windows1252() throws {
+    let result = try readXML(path: fixture("xml/windows-1252.xml"))
+    #expect(result.problems.isEmpty)
+    #expect(result.records.first?["name"] == .string("Café, René"))
+    #expect(result.records.first?["memo_text"] == .string("“taste”"))
+  }
+
+  @Test("element paths count siblings by name; namespace prefixes are not part of a path")
+  func locators() throws {
+    let text = """
+      <?xml version="1.0"?>
+      <p:filing xmlns:p="urn:x"><p:receipt id="a"><p:date>2024-01-01</p:date><p:amount>1</p:amount></p:receipt>
+      <p:disbursement id="b"><p:date>2024-01-01</p:date><p:amount>2</p:amount></p:disbursement>
+      <p:receipt id="c"><p:date>2024-01-01</p:date><p:amount>3</p:amount></p:receipt></p:filing>
+      """
+    let result = try readXML(text)
+    #expect(result.problems.isEmpty)
+    #expect(
+      result.records.map(\.provenance.locator) == [
+        "/filing/receipt[1]", "/filing/disbursement[1]", "/filing/receipt[2]",
+      ])
+    #expect(result.lines == [2, 3, 4])
+  }
+
+  @Test("a mapping of one's own: nested records, skipped elements, GBP, constants")
+  func customMapping() throws {
+    let mapping = try cleanMapping(
+      """
+      [file]
+      format = xml
+      currency = GBP
+      date-format = dd/mm/yyyy
+      [kind]
+      receipt = /export/donations/donation
+      skip = /export/notes/note
+      [fields]
+      filer_name = element /export/@party
+      transaction_id = element @ref
+      amount = element value as money accounting
+      date = element accepted
+      name = element donor/name
+      donor_status = element donor/@status optional
+      committee_type = constant "Political Party"
+      """)
+    let text = """
+      <export party="Example Party">
+        <notes><note>one</note><note>two</note></notes>
+        <donations>
+          <donation ref="C1"><value>£1,000.00</value><accepted>02/03/2024</accepted>
+            <donor status="Individual"><name>A Donor</name></donor></donation>
+          <donation ref="C2"><value> £-   </value><accepted>03/03/2024</accepted><donor><name>B</name></donor></donation>
+        </donations>
+      </export>
+      """
+    let result = try readXML(text, mapping: mapping)
+    #expect(result.problems.isEmpty, "\(result.problems.map { $0.rendered() })")
+    #expect(result.statistics == ReadStatistics(recordsRead: 2, rowsSkipped: 2))
+    #expect(
+      result.records.map(\.provenance.locator) == [
+        "/export/donations[1]/donation[1]", "/export/donations[1]/donation[2]",
+      ])
+    #expect(result.records[0]["amount"] == .money(Money(units: 1000, currency: .gbp)))
+    #expect(result.records[1]["amount"] == .money(Money(units: 0, currency: .gbp)))
+    #expect(result.records[0]["filer_name"] == .string("Example Party"))
+    #expect(result.records[0]["committee_type"] == .string("Political Party"))
+    #expect(result.records[0]["donor_status"] == .string("Individual"))
+    #expect(result.records[1]["donor_status"] == .missing)
+  }
+
+  @Test("line numbers past 65535 are exact")
+  func bigLines() throws {
+    let padding = String(repeating: "<!-- padding -->\n", count: 70_000)
+    let text =
+      "<?xml version=\"1.0\"?>\n<filing>\n" + padding
+      + "<receipt id=\"x\"><date>2024-01-01</date><amount>1</amount></receipt>\n</filing>\n"
+    let result = try readXML(text)
+    #expect(result.lines == [70_003])
+  }
+
+  @Test(
+    "malformed XML stops the read with its line; the records before it are kept",
+    arguments: [
+      // libxml2 reads ahead: a record is delivered when the error lies beyond the parser's
+      // lookahead, here after 20,000 lines of comments.
+      (
+        "<filing><receipt id=\"1\"><date>2024-01-01</date><amount>1</amount></receipt>\n"
+          + String(repeating: "<!-- padding -->\n", count: 20_000) + "<receipt>\n</filing>",
+        20_003, 1
+      ),
+      (
+        "<filing><receipt id=\"1\"><date>2024-01-01</date><amount>1</amount></receipt>\n<receipt id=\"2\"><date>caf\u{E9}",
+        2, 1
+      ),
+      ("not xml at all", 1, 0),
+      ("", 1, 0),
+    ] as [(String, Int, Int)])
+  func malformed(_ text: String, _ line: Int, _ recordsBefore: Int) throws {
+    var bytes = Array(text.utf8)
+    // The second case holds a Latin-1 é, which is not UTF-8.
+    if let index = bytes.firstIndex(of: 0xC3), bytes[index + 1] == 0xA9 {
+      bytes.replaceSubrange(index...(index + 1), with: [0xE9])
+    }
+    let path = try temporaryFile(bytes, suffix: ".xml")
+    var records = 0
+    do {
+      _ = try XMLReader(path: path, mapping: .probityXML).read(
+        onRecord: { _ in records += 1 }, onProblem: { _ in })
+      Issue.record("read malformed XML")
+    } catch {
+      #expect(error.diagnostic.id == "F0017")
+      #expect(error.diagnostic.line == line, "\(error.diagnostic.rendered())")
+    }
+    #expect(records == recordsBefore)
+  }
+
+  @Test("UTF-16 is refused clearly")
+  func utf16() throws {
+    var bytes: [UInt8] = [0xFF, 0xFE]
+    for unit in "<filing/>".utf16 { bytes += [UInt8(unit & 0xFF), UInt8(unit >> 8)] }
+    let path = try temporaryFile(bytes, suffix: ".xml")
+    do {
+      _ = try readXML(path: path)
+      Issue.record("read UTF-16")
+    } catch {
+      #expect(error.diagnostic.id == "F0017")
+      #expect(error.diagnostic.message.contains("UTF-16"))
+    }
+  }
+}
+
+/// Entities are never defined, expanded or fetched.
+@Suite("XML safety")
+struct XMLSafetyTests {
+  static let billionLaughs = """
+    <?xml version="1.0"?>
+    <!DOCTYPE lolz [
+      <!ENTITY lol "lol">
+      <!ENTITY lol1 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
+      <!ENTITY lol2 "&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;">
+      <!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">
+      <!ENTITY lol4 "&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;">
+      <!ENTITY lol5 "&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;">
+      <!ENTITY lol6 "&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;">
+      <!ENTITY lol7 "&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;">
+      <!ENTITY lol8 "&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;">
+      <!ENTITY lol9 "&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;">
+    ]>
+    <filing><receipt id="x"><date>2024-01-01</date><amount>1</amount><memo-text>&lol9;</memo-text></receipt></filing>
+    """
+
+  /// An XML file whose entity points at a local file holding a secret.
+  static func xxe(comment: String = "") throws -> (text: String, secret: String) {
+    let secret = "TOP-SECRET-\(UUID().uuidString)"
+    let path = try temporaryFile(secret, suffix: ".txt")
+    let text = """
+      <?xml version="1.0"?>
+      <!DOCTYPE filing [\(comment)
+        <!ENTITY secret SYSTEM "file://\(path)">
+      ]>
+      <filing><receipt id="&secret;"><date>2024-01-01</date><amount>1</amount><memo-text>&secret;</memo-text></receipt></filing>
+      """
+    return (text, secret)
+  }
+
+  @Test(
+    "a billion-laughs file is refused before any entity is expanded, by both checks",
+    arguments: [true, false])
+  func billionLaughs(_ checkProlog: Bool) throws {
+    let clock = ContinuousClock()
+    let start = clock.now
+    let diagnostic = try xmlError(XMLSafetyTests.billionLaughs, checkProlog: checkProlog)
+    #expect(diagnostic?.id == "F0018")
+    #expect(diagnostic?.message.contains("entit") == true)
+    #expect(clock.now - start < .seconds(5))
+  }
+
+  @Test(
+    "an external entity pointing at a local file is refused, and nothing of the file leaks",
+    arguments: [true, false])
+  func xxe(_ checkProlog: Bool) throws {
+    let (text, secret) = try XMLSafetyTests.xxe()
+    var records: [Record] = []
+    var problems: [Diagnostic] = []
+    let path = try temporaryFile(text, suffix: ".xml")
+    do {
+      _ = try XMLReader(path: path, mapping: .probityXML).read(
+        checkProlog: checkProlog, onRecord: { records.append($0) },
+        onProblem: { problems.append($0) })
+      Issue.record("read an XML file with an external entity")
+    } catch {
+      #expect(error.diagnostic.id == "F0018")
+      #expect(!error.diagnostic.rendered().contains(secret))
+    }
+    #expect(records.isEmpty)
+    #expect(problems.isEmpty)
+  }
+
+  @Test(
+    "entity declarations hidden from a naive scan are refused too",
+    arguments: [
+      "<!DOCTYPE filing [<!-- <receipt> --> <!ENTITY x \"y\">]><filing/>",
+      "<!DOCTYPE filing [<?pi <receipt>?><!ENTITY % p \"<!ENTITY x 'y'>\"> %p;]><filing/>",
+      "<?xml version=\"1.0\"?><!-- <filing> --><!DOCTYPE filing [<!ENTITY x SYSTEM \"file:///etc/passwd\">]><filing>&x;</filing>",
+    ])
+  func hidden(_ text: String) throws {
+    let diagnostic = try xmlError(text)
+    #expect(diagnostic?.id == "F0018", "\(diagnostic?.rendered() ?? "read")")
+    #expect(diagnostic?.rendered().contains("root:") == false)
+  }
+
+  @Test("a DOCTYPE without entities, or naming an external DTD, is read; the DTD is never fetched")
+  func harmlessDoctype() throws {
+    for doctype in [
+      "<!DOCTYPE filing>", "<!DOCTYPE filing [<!ELEMENT filing ANY>]>",
+      "<!DOCTYPE filing SYSTEM \"http://127.0.0.1:9/never-fetched.dtd\">",
+    ] {
+      let result = try readXML(
+        "<?xml version=\"1.0\"?>\(doctype)<filing><receipt id=\"x\"><date>2024-01-01</date><amount>1</amount></receipt></filing>"
+      )
+      #expect(result.records.count == 1, "\(doctype)")
+    }
+  }
+
+  @Test("an undeclared entity reference is an error, not an expansion")
+  func undeclared() throws {
+    let diagnostic = try xmlError("<filing><receipt id=\"&nope;\"/></filing>")
+    #expect(diagnostic?.id == "F0017" || diagnostic?.id == "F0018")
+  }
+}
