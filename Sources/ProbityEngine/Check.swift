@@ -19,6 +19,8 @@ public struct Finding: Sendable {
   /// The fields, parameters and aggregates the condition read, with their values, in
   /// source order.
   public let values: [(name: String, value: Value)]
+  /// The condition, part by part, with the values each part took (from the trace).
+  public let explanation: [ExplanationLine]
   /// For a rule across records: each `group by` expression and the window, with the
   /// group's values.
   public let group: [(name: String, value: Value)]
@@ -29,6 +31,8 @@ public struct Finding: Sendable {
   /// never cured or cured late.
   public let deadline: CivilDate?
   public internal(set) var remedyStatus: RemedyStatus?
+  /// The group's key as the engine knows it (the shown `group` may be withheld).
+  let groupKey: GroupKey?
   /// Position of the record in the input (for a stable order) and of the rule in the pack.
   let ordinal: Int
   let ruleIndex: Int
@@ -126,6 +130,17 @@ public struct CheckRun {
   public let ruleSet: CompiledRuleSet
   /// The as-of date given; nil means "the latest record date seen" (see `asOf`).
   public let givenAsOf: CivilDate?
+  /// When set, findings show pseudonyms for names and withhold addresses.
+  public var personalData: PersonalDataPolicy?
+  /// `probity explain`: the record to watch, and what every rule made of it.
+  public var target: RecordSelector?
+  public internal(set) var targetOrdinal: Int?
+  public internal(set) var targetRecord: Record?
+  /// How many records matched the selector (the first is explained).
+  public internal(set) var targetMatches = 0
+  var verdicts: [Int: RuleVerdict] = [:]
+  var cures: [Int: CureNote] = [:]
+  var observing = false
   var evaluator: Evaluator
   var unsortedFindings: [Finding] = []
   public internal(set) var undetermined: [Undetermined] = []
@@ -161,10 +176,23 @@ public struct CheckRun {
   public mutating func evaluate(_ record: Record) {
     let ordinal = recordsEvaluated
     recordsEvaluated += 1
-    if case .date(let date) = record[CanonicalSchema.dateField],
-      latestDate.map({ date > $0 }) ?? true
-    {
+    if case .date(let date) = record[CanonicalSchema.dateField], latestDate.map({ date > $0 }) ?? true {
       latestDate = date
+    }
+    observing = false
+    if let target, target.matches(record) {
+      targetMatches += 1
+      if targetOrdinal == nil {
+        targetOrdinal = ordinal
+        targetRecord = record
+        observing = true
+        for (index, rule) in ruleSet.rules.enumerated() where !rule.kinds.contains(record.kind) {
+          let kinds = rule.kinds.map { $0.rawValue + "s" }.joined(separator: " and ")
+          observe(
+            index, .notApplicable,
+            "not applicable: the rule is about \(kinds), this record is a \(record.kind.rawValue)")
+        }
+      }
     }
     for index in ruleSet.ruleIndices(for: record.kind) {
       let rule = ruleSet.rules[index]
@@ -190,10 +218,21 @@ public struct CheckRun {
       return true
     case .success(.boolean(false)):
       tallies[index].notApplicable += 1
+      if observing {
+        observe(
+          index, .notApplicable, "not applicable: the rule's 'where' leaves this record out",
+          filter: explainedTrace(trace, record))
+      }
     case .success:
       noteUndetermined(index, record, trace.missingFields)
+      if observing {
+        observe(
+          index, .undetermined, "undetermined: the rule's 'where' needs a value this record does not have",
+          filter: explainedTrace(trace, record), missing: trace.missingFields)
+      }
     case .failure(let failure):
       noteProblem(index, record, failure)
+      if observing { observe(index, .failed, "could not be evaluated: \(failure.message)") }
     }
     return false
   }
@@ -203,41 +242,60 @@ public struct CheckRun {
   }
 
   mutating func evaluateSingle(_ rule: CompiledRule, _ index: Int, _ record: Record, ordinal: Int) {
-    let context = baseContext
+    var context = baseContext
+    let deadline = CheckRun.deadline(rule, record)
+    context.deadline = deadline.map { .date($0) } ?? .missing
     let (result, trace) = evaluator.evaluate(rule.condition, on: record, context: context)
     switch result {
     case .success(.boolean(true)):
       tallies[index].fired += 1
       unsortedFindings.append(
         makeFinding(
-          rule, index, record, ordinal: ordinal, trace: trace, context: context, group: [],
-          deadline: nil,
+          rule, index, record, ordinal: ordinal, trace: trace, context: context, group: [], deadline: deadline,
           status: nil))
+      if observing {
+        observe(index, .fired, "fired: the condition holds on this record", condition: explainedTrace(trace, record))
+      }
     case .success(.boolean(false)):
-      break
+      if observing {
+        observe(
+          index, .notFired, "did not fire: the condition is false on this record",
+          filter: filterExplanation(rule, record), condition: explainedTrace(trace, record))
+      }
     case .success:
       noteUndetermined(index, record, trace.missingFields)
+      if observing {
+        observe(
+          index, .undetermined, "undetermined: a value the condition needs is missing",
+          condition: explainedTrace(trace, record), missing: trace.missingFields)
+      }
     case .failure(let failure):
       noteProblem(index, record, failure)
+      if observing { observe(index, .failed, "could not be evaluated: \(failure.message)") }
     }
+  }
+
+  /// The remedy's deadline for a record: its date plus the rule's `due` or `cure` days.
+  static func deadline(_ rule: CompiledRule, _ record: Record) -> CivilDate? {
+    guard let days = rule.deadlineDays, case .date(let date) = record[CanonicalSchema.dateField] else { return nil }
+    return date.adding(days: days)
   }
 
   func makeFinding(
     _ rule: CompiledRule, _ index: Int, _ record: Record, ordinal: Int, trace: Trace,
     context: EvaluationContext,
-    group: [(name: String, value: Value)], deadline: CivilDate?, status: RemedyStatus?
+    group: [(name: String, value: Value)], groupKey: GroupKey? = nil, deadline: CivilDate?, status: RemedyStatus?
   ) -> Finding {
     var evaluator = self.evaluator
+    let policy = personalData
+    let shown = policy.map { trace.redacted($0, record: record) } ?? trace
     return Finding(
-      ruleID: rule.id, title: rule.title, severity: rule.severity, category: rule.category,
-      citation: rule.citation,
-      file: record.provenance.file, line: record.provenance.line,
-      transactionID: record.transactionID,
-      kind: record.kind, message: evaluator.render(rule.message, on: record, context: context),
-      remedy: rule.remedy.map { evaluator.render($0, on: record, context: context) },
-      values: trace.inputs,
-      group: group, trail: [], deadline: deadline, remedyStatus: status, ordinal: ordinal,
-      ruleIndex: index)
+      ruleID: rule.id, title: rule.title, severity: rule.severity, category: rule.category, citation: rule.citation,
+      file: record.provenance.file, line: record.provenance.line, transactionID: record.transactionID,
+      kind: record.kind, message: evaluator.render(rule.message, on: record, context: context, withholding: policy),
+      remedy: rule.remedy.map { evaluator.render($0, on: record, context: context, withholding: policy) },
+      values: shown.inputs, explanation: Explainer.explain(shown), group: group, trail: [],
+      deadline: deadline, remedyStatus: status, groupKey: groupKey, ordinal: ordinal, ruleIndex: index)
   }
 
   mutating func noteUndetermined(_ index: Int, _ record: Record, _ missing: [String]) {

@@ -40,6 +40,31 @@ public struct Trace: Sendable {
     return result.sorted { $0.start < $1.start }.map { ($0.name, $0.value) }
   }
 
+  /// The trace with every text value computed from personal fields (names, addresses)
+  /// replaced: names by the donor's pseudonym, addresses by "[withheld]". Booleans and
+  /// amounts are kept: they say what the rule found without saying who.
+  public func redacted(_ policy: PersonalDataPolicy, record: Record) -> Trace {
+    var readsNames = [Bool](repeating: false, count: program.nodes.count)
+    var readsAddress = [Bool](repeating: false, count: program.nodes.count)
+    var redacted = values
+    // Children come before their parents in the node array.
+    for (index, node) in program.nodes.enumerated() {
+      if case .field(let field) = node.op {
+        let name = CanonicalSchema.spec(field).name
+        readsNames[index] = PersonalDataPolicy.nameFields.contains(name)
+        readsAddress[index] = PersonalDataPolicy.addressFields.contains(name)
+      }
+      for child in node.children where child < index {
+        readsNames[index] = readsNames[index] || readsNames[child]
+        readsAddress[index] = readsAddress[index] || readsAddress[child]
+      }
+      if case .string = values[index], readsNames[index] || readsAddress[index] {
+        redacted[index] = policy.replacement(readingNames: readsNames[index], record: record)
+      }
+    }
+    return Trace(program: program, values: redacted)
+  }
+
   /// The record fields the expression read that were missing.
   public var missingFields: [String] {
     var names: [String] = []
@@ -194,17 +219,23 @@ public struct Evaluator {
   }
 
   /// The text of a template with each hole's value; a missing value reads "missing".
+  ///
+  /// With a personal-data policy, a hole computed from a name shows the donor's
+  /// pseudonym, and one computed from an address "[withheld]".
   public mutating func render(
-    _ template: CompiledTemplate, on record: Record,
-    context: EvaluationContext = EvaluationContext()
+    _ template: CompiledTemplate, on record: Record, context: EvaluationContext = EvaluationContext(),
+    withholding policy: PersonalDataPolicy? = nil
   ) -> String {
     var out = ""
     for part in template.parts {
       switch part {
       case .text(let text): out += text
       case .hole(let program):
-        switch evaluate(program, on: record, context: context).result {
-        case .success(let value): out += value.plainText
+        let (result, trace) = evaluate(program, on: record, context: context)
+        switch result {
+        case .success(let value):
+          let shown = policy.map { trace.redacted($0, record: record).values[program.root] ?? value } ?? value
+          out += shown.plainText
         case .failure(let failure): out += "(\(failure.message))"
         }
       }

@@ -85,7 +85,12 @@ extension CheckRun {
       case .success(let value):
         if value.isMissing { return .undetermined(trace.missingFields) }
         values.append(value)
-        description.append((key.nodes[key.root].text, value))
+        // The group as shown: withheld like the trace when personal data is withheld.
+        let shown =
+          personalData.map { policy in
+            trace.redacted(policy, record: record).values[key.root] ?? value
+          } ?? value
+        description.append((key.nodes[key.root].text, shown))
       case .failure(let failure):
         return .failed(failure)
       }
@@ -209,12 +214,23 @@ extension CheckRun {
       tallies[index].evaluated += 1
     case .notApplicable:
       tallies[index].notApplicable += 1
+      if observing {
+        observe(
+          index, .notApplicable, "not applicable: the rule's 'where' leaves this record out",
+          filter: filterExplanation(rule, record))
+      }
       return
     case .undetermined(let missing):
       noteUndetermined(index, record, missing)
+      if observing {
+        observe(
+          index, .undetermined, "undetermined: the record cannot be placed in a group (a value is missing)",
+          filter: filterExplanation(rule, record), missing: missing)
+      }
       return
     case .failed(let failure):
       noteProblem(index, record, failure)
+      if observing { observe(index, .failed, "could not be evaluated: \(failure.message)") }
       return
     }
     var state = groups[index][key] ?? GroupState(slots: grouping.aggregates.count)
@@ -228,7 +244,7 @@ extension CheckRun {
     var context = baseContext
     context.aggregates = state.values
     context.window = window
-    let candidateDeadline = grouping.cureDays.flatMap { days in date?.adding(days: days) }
+    let candidateDeadline = CheckRun.deadline(rule, record)
     context.deadline = (state.crossing?.deadline ?? candidateDeadline).map { .date($0) } ?? .missing
     let (result, trace) = evaluator.evaluate(rule.condition, on: record, context: context)
     let holds: Bool
@@ -236,10 +252,23 @@ extension CheckRun {
     case .success(.boolean(let b)): holds = b
     case .success:
       noteUndetermined(index, record, trace.missingFields)
+      if observing {
+        observe(
+          index, .undetermined, "undetermined: a value the condition needs is missing",
+          condition: explainedTrace(trace, record), missing: trace.missingFields, group: description, groupKey: key)
+      }
       return
     case .failure(let failure):
       noteProblem(index, record, failure)
+      if observing { observe(index, .failed, "could not be evaluated: \(failure.message)") }
       return
+    }
+    if observing {
+      let crossing = holds && (!state.holds || grouping.fires == .each)
+      observe(
+        index, crossing ? .fired : .notFired,
+        holds ? "the condition holds, as it did before this record" : "did not fire: the condition is false after this record",
+        condition: explainedTrace(trace, record), group: description, groupKey: key, crossedHere: crossing)
     }
     if grouping.fires == .each {
       if holds {
@@ -247,8 +276,8 @@ extension CheckRun {
         unsortedFindings.append(
           makeFinding(
             rule, index, record, ordinal: ordinal, trace: trace, context: context,
-            group: description,
-            deadline: nil, status: nil))
+            group: description, groupKey: key,
+            deadline: candidateDeadline, status: nil))
       }
       return
     }
@@ -258,12 +287,12 @@ extension CheckRun {
       tallies[index].fired += 1
       unsortedFindings.append(
         makeFinding(
-          rule, index, record, ordinal: ordinal, trace: trace, context: context, group: description,
-          deadline: nil, status: nil))
+          rule, index, record, ordinal: ordinal, trace: trace, context: context, group: description, groupKey: key,
+          deadline: candidateDeadline, status: nil))
     } else if holds && !state.holds {
       state.crossing = Crossing(
         finding: makeFinding(
-          rule, index, record, ordinal: ordinal, trace: trace, context: context, group: description,
+          rule, index, record, ordinal: ordinal, trace: trace, context: context, group: description, groupKey: key,
           deadline: candidateDeadline, status: nil),
         deadline: candidateDeadline)
     } else if !holds && state.holds, let crossing = state.crossing {
@@ -275,6 +304,9 @@ extension CheckRun {
           state.lateCures.append(late)
         } else {
           tallies[index].cured += 1
+          if crossing.finding.ordinal == targetOrdinal {
+            cures[index] = CureNote(line: record.provenance.line, date: date)
+          }
         }
       }
       state.crossing = nil
@@ -314,9 +346,7 @@ extension CheckRun {
       // Trails: every group with a finding, including findings fired on each record.
       var raised: [GroupKey: Set<Int>] = [:]
       for finding in unsortedFindings where finding.ruleIndex == index {
-        let key = GroupKey(
-          values: finding.group.filter { $0.name != "window" || !CheckRun.isRolling(grouping) }.map(
-            \.value))
+        guard let key = finding.groupKey else { continue }
         raised[key, default: []].insert(finding.ordinal)
       }
       for (key, ordinals) in raised {
@@ -371,10 +401,7 @@ extension CheckRun {
   /// Attaches the trails the replay built to their findings.
   public mutating func finishReplay() {
     for (position, finding) in unsortedFindings.enumerated() {
-      guard let grouping = ruleSet.rules[finding.ruleIndex].grouping else { continue }
-      let key = GroupKey(
-        values: finding.group.filter { $0.name != "window" || !CheckRun.isRolling(grouping) }.map(
-          \.value))
+      guard let key = finding.groupKey else { continue }
       if let builder = trailRequests[finding.ruleIndex][key] {
         unsortedFindings[position].trail = builder.entries
       }

@@ -69,6 +69,8 @@ public struct RuleDecl: Sendable {
   public var groupRange: SourceRange?
   public var window: WindowDecl?
   public var cureDays: Located<Int>?
+  /// `due within N days`: the remedy's deadline, counted from the record's date.
+  public var dueDays: Located<Int>?
   /// `let NAME = EXPR`: names for parts of the rule, in order.
   public var lets: [LetDecl] = []
   public var fires: Located<FireMode>?

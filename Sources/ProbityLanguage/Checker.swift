@@ -367,7 +367,7 @@ public struct RulePackCompiler {
     var context = ProgramBuilder.Context()
     context.grouped = grouped
     context.windowed = decl.window != nil
-    context.cured = decl.cureDays != nil
+    context.cured = decl.cureDays != nil || decl.dueDays != nil
     var aggregates: [CompiledAggregate] = []
     var lets: [String: Expr] = [:]
     for decl in decl.lets {
@@ -445,6 +445,12 @@ public struct RulePackCompiler {
       }
       window = CompiledWindow(kind: declared.kind, on: on)
     }
+    if let cure = decl.cureDays, let due = decl.dueDays {
+      error(
+        .typeMismatch("a rule has one deadline: 'cure within' sets it"), source, due.range,
+        hint: "remove 'due within \(due.value) days'; 'cure within \(cure.value) days' is the deadline")
+      ok = false
+    }
     if !grouped {
       if let cure = decl.cureDays {
         error(.groupingClauseWithoutGroup("cure"), source, cure.range)
@@ -472,7 +478,7 @@ public struct RulePackCompiler {
       id: decl.id, title: title, severity: severity, category: category, citation: citation,
       kinds: kinds,
       condition: condition, message: message, remedy: remedy, filter: filter ?? nil,
-      grouping: grouping, site: site)
+      grouping: grouping, deadlineDays: decl.cureDays?.value ?? decl.dueDays?.value, site: site)
   }
 }
 

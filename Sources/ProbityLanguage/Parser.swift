@@ -342,8 +342,7 @@ public struct Parser {
 
   private static let ruleProperties = [
     "title", "severity", "category", "citation", "applies", "where", "group", "window", "let",
-    "when", "fires", "cure",
-    "message", "remedy",
+    "when", "fires", "cure", "due", "message", "remedy",
   ]
 
   /// A name made of adjacent words, numbers and dashes: `US-CASH-001`, `cash-over-limit`.
@@ -494,6 +493,24 @@ public struct Parser {
             error(.expected("'days'", found: describe(current)), current.range)
           }
           rule.cureDays = Located(value: n, range: days.range)
+        }
+      case "due":
+        guard isKeyword("within") else {
+          error(
+            .expected("'within' after 'due'", found: describe(current)), current.range,
+            hint: "write 'due within 30 days'")
+          break
+        }
+        advance()
+        if let days = expect(.integer, "a number of days"), let n = Int(days.text), n >= 0,
+          n <= 36_500
+        {
+          if isKeyword("days") || isKeyword("day") {
+            advance()
+          } else {
+            error(.expected("'days'", found: describe(current)), current.range)
+          }
+          rule.dueDays = Located(value: n, range: days.range)
         }
       case "fires":
         guard isKeyword("on") else {

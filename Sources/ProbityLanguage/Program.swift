@@ -45,6 +45,9 @@ public struct CompiledRule: Sendable {
   public let filter: ExprProgram?
   /// For a rule across records: its groups, window and aggregates.
   public let grouping: Grouping?
+  /// Days from the record's date to the remedy's deadline (`due within`, or the cure
+  /// window of `cure within`).
+  public let deadlineDays: Int?
   public let site: DeclarationSite
 }
 

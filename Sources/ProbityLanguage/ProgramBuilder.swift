@@ -205,8 +205,8 @@ struct ProgramBuilder {
     case "deadline":
       guard context.cured else {
         error(
-          .typeMismatch("'deadline' is known only in a rule with a cure window"), range,
-          hint: "add 'cure within 60 days'")
+          .typeMismatch("'deadline' is known only in a rule with a deadline"), range,
+          hint: "add 'due within 30 days' (or 'cure within 60 days' in a rule across records)")
         return poisoned(range)
       }
       return Typed(node: emit(.deadline, [], .date, range), type: .date, currency: nil)

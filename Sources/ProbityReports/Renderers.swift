@@ -10,10 +10,15 @@ public enum ReportFormat: String, CaseIterable, Sendable {
 public enum ReportRenderer {
   public static let jsonSchemaVersion = 1
 
-  public static func render(_ report: CheckReport, as format: ReportFormat) -> String {
+  /// `elementPath` gives the XML element path of a finding's record (JSON `"path"`),
+  /// nil for line-based formats.
+  public static func render(
+    _ report: CheckReport, as format: ReportFormat,
+    elementPath: (Finding) -> String? = { _ in nil }
+  ) -> String {
     switch format {
     case .text: return text(report)
-    case .json: return json(report)
+    case .json: return json(report, elementPath: elementPath)
     }
   }
 
@@ -37,6 +42,11 @@ public enum ReportRenderer {
         "  record:   \(finding.kind.rawValue) \(finding.transactionID ?? "(no transaction id)")\n"
       let values = finding.values.map { "\($0.name) = \($0.value)" }.joined(separator: ", ")
       out += "  values:   \(values)\n"
+      let because = Explainer.text(finding.explanation, indent: "            ")
+      if let first = because.first {
+        out += "  because:  " + first.dropFirst(12) + "\n"
+        for line in because.dropFirst() { out += line + "\n" }
+      }
       if !finding.group.isEmpty {
         out +=
           "  group:    \(finding.group.map { "\($0.name) = \($0.value)" }.joined(separator: ", "))\n"
@@ -92,7 +102,9 @@ public enum ReportRenderer {
   }
 
   /// The trail as a small table; an arrow marks the record the finding is raised on.
-  static func trailText(_ trail: [TrailEntry]) -> String {
+  /// The trail as a table; `indent` starts each row (the check output puts a label
+  /// before the header instead).
+  static func trailText(_ trail: [TrailEntry], indent: String? = nil) -> String {
     let rows = trail.map { entry in
       [
         entry.date?.description ?? "-", entry.amount.plainText, entry.running.plainText,
@@ -115,9 +127,9 @@ public enum ReportRenderer {
       }
       return text + "\n"
     }
-    var out = "  trail:    " + line(header, marker: "  ")
+    var out = (indent ?? "  trail:    ") + line(header, marker: "  ")
     for (entry, row) in zip(trail, rows) {
-      out += "            " + line(row, marker: entry.raisedHere ? "→ " : "  ")
+      out += (indent ?? "            ") + line(row, marker: entry.raisedHere ? "→ " : "  ")
     }
     return out
   }
@@ -125,7 +137,9 @@ public enum ReportRenderer {
   // MARK: JSON
 
   /// The JSON document described in docs/output.md.
-  public static func json(_ report: CheckReport) -> String {
+  public static func json(
+    _ report: CheckReport, elementPath: (Finding) -> String? = { _ in nil }
+  ) -> String {
     var w = JSONWriter()
     w.beginObject()
     w.field("schema_version", jsonSchemaVersion)
@@ -136,44 +150,7 @@ public enum ReportRenderer {
     w.endArray()
     w.key("findings")
     w.beginArray()
-    for finding in report.findings {
-      w.beginObject()
-      w.field("rule", finding.ruleID)
-      w.field("title", finding.title)
-      w.field("category", finding.category.rawValue)
-      w.field("severity", finding.severity.rawValue)
-      w.field("citation", finding.citation)
-      w.field("file", finding.file)
-      w.field("line", finding.line)
-      w.field("record", finding.transactionID)
-      w.field("kind", finding.kind.rawValue)
-      w.field("message", finding.message)
-      w.field("remedy", finding.remedy)
-      w.key("values")
-      write(finding.values, to: &w)
-      w.key("group")
-      if finding.group.isEmpty { w.null() } else { write(finding.group, to: &w) }
-      w.key("trail")
-      w.beginArray()
-      for entry in finding.trail {
-        w.beginObject()
-        w.field("file", entry.file)
-        w.field("line", entry.line)
-        w.field("record", entry.transactionID)
-        w.field("date", entry.date?.description)
-        w.key("amount")
-        write(entry.amount, to: &w)
-        w.key("running")
-        write(entry.running, to: &w)
-        w.key("raised_here")
-        w.bool(entry.raisedHere)
-        w.endObject()
-      }
-      w.endArray()
-      w.field("deadline", finding.deadline?.description)
-      w.field("remedy_status", finding.remedyStatus?.rawValue)
-      w.endObject()
-    }
+    for finding in report.findings { write(finding, elementPath: elementPath, to: &w) }
     w.endArray()
     w.key("undetermined")
     w.beginArray()
@@ -267,6 +244,49 @@ public enum ReportRenderer {
     w.endObject()
     w.endObject()
     return w.output + "\n"
+  }
+
+  /// One finding as a JSON object (check and explain share it).
+  static func write(_ finding: Finding, elementPath: (Finding) -> String?, to w: inout JSONWriter) {
+    w.beginObject()
+    w.field("rule", finding.ruleID)
+    w.field("title", finding.title)
+    w.field("category", finding.category.rawValue)
+    w.field("severity", finding.severity.rawValue)
+    w.field("citation", finding.citation)
+    w.field("file", finding.file)
+    w.field("line", finding.line)
+    w.field("path", elementPath(finding))
+    w.field("record", finding.transactionID)
+    w.field("kind", finding.kind.rawValue)
+    w.field("message", finding.message)
+    w.field("remedy", finding.remedy)
+    w.key("explanation")
+    write(finding.explanation, to: &w)
+    w.key("values")
+    write(finding.values, to: &w)
+    w.key("group")
+    if finding.group.isEmpty { w.null() } else { write(finding.group, to: &w) }
+    w.key("trail")
+    w.beginArray()
+    for entry in finding.trail {
+      w.beginObject()
+      w.field("file", entry.file)
+      w.field("line", entry.line)
+      w.field("record", entry.transactionID)
+      w.field("date", entry.date?.description)
+      w.key("amount")
+      write(entry.amount, to: &w)
+      w.key("running")
+      write(entry.running, to: &w)
+      w.key("raised_here")
+      w.bool(entry.raisedHere)
+      w.endObject()
+    }
+    w.endArray()
+    w.field("deadline", finding.deadline?.description)
+    w.field("remedy_status", finding.remedyStatus?.rawValue)
+    w.endObject()
   }
 
   /// Named values as one JSON object, in their order.

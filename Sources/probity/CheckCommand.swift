@@ -8,6 +8,7 @@ import ProbityReports
 
 extension FindingSeverity: ExpressibleByArgument {}
 extension ReportFormat: ExpressibleByArgument {}
+extension InputFormat: ExpressibleByArgument {}
 
 struct CheckCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
@@ -26,6 +27,7 @@ struct CheckCommand: ParsableCommand {
         probity check --rules Rules/us-federal Fixtures/us-federal/receipts.csv
         probity check --rules Rules/us-federal --format json filing.csv > findings.json
         probity check --rules my-pack --mapping my-layout.map --fail-level warning export.csv
+        probity check --rules Rules/us-federal --input-format fec-bulk itcont.txt
       """
   )
 
@@ -38,9 +40,16 @@ struct CheckCommand: ParsableCommand {
   @Option(
     name: .long,
     help: ArgumentHelp(
-      "How the CSV columns map to record fields (default: the bundled Probity canonical layout; see `probity mapping canonical`).",
+      "How the CSV columns or XML elements map to record fields (default: the bundled mapping of the input format; see `probity mapping canonical`).",
       valueName: "file"))
   var mapping: String?
+
+  @Option(
+    name: .long,
+    help: ArgumentHelp(
+      "The input format: csv, fec, fec-bulk, uk-ec, uk-pef or xml (default: told from each file's content; docs/formats.md).",
+      valueName: "format"))
+  var inputFormat: InputFormat?
 
   @Option(name: .long, help: "Output format: text (compiler-style) or json (docs/output.md).")
   var format: ReportFormat = .text
@@ -57,12 +66,17 @@ struct CheckCommand: ParsableCommand {
       valueName: "date"))
   var asOf: String?
 
-  @Argument(help: ArgumentHelp("Filings to check (CSV).", valueName: "file"))
-  var files: [String]
+  @Flag(
+    name: .long,
+    help:
+      "Show donors' names as stable pseudonyms and withhold their addresses and employers (for findings published in CI logs or shared reports; set PROBITY_PSEUDONYM_SECRET)."
+  )
+  var withholdPersonalData = false
 
-  /// How many rejection diagnostics are kept for the report; all are counted and all
-  /// are printed to standard error.
-  static let rejectionExamplesKept = 1000
+  @Argument(
+    help: ArgumentHelp(
+      "Filings to check (CSV, .fec, FEC bulk, UK register exports, XML).", valueName: "file"))
+  var files: [String]
 
   func validate() throws {
     if files.isEmpty { throw ValidationError("give at least one filing to check") }
@@ -71,60 +85,32 @@ struct CheckCommand: ParsableCommand {
     }
   }
 
-  /// Reads one filing, giving each record to `onRecord` and each rejected row's problem
-  /// to `onProblem`.
-  func readFiling(
-    _ file: String, mapping: Mapping, onRecord: (Record) -> Void, onProblem: (Diagnostic) -> Void
-  ) throws(FilingError) -> ReadStatistics {
-    let reader = CSVReader(path: file, mapping: mapping)
-    return try reader.read(onRecord: onRecord, onProblem: onProblem)
-  }
-
   func run() throws {
     guard let ruleSet = loadRules(rules) else { throw Exit.unusable }
-    guard let mapping = loadMapping(mapping) else { throw Exit.unusable }
+    // A mapping of the user's own, or nil: each file's format brings its bundled one.
+    let mapping: Mapping? = try self.mapping.map { path in
+      guard let loaded = loadMapping(path) else { throw Exit.unusable }
+      return loaded
+    }
     let asOfDate: CivilDate? = asOf.flatMap { try? DateFormat.isoDate.parse(Substring($0)).get() }
     var run = CheckRun(ruleSet: ruleSet, asOf: asOfDate)
-    var rejections: [Diagnostic] = []
-    var rejectionCount = 0
-    var read = 0
-    var rejected = 0
-    var skipped = 0
-    var unreadable = false
-    for file in files {
-      do {
-        let statistics = try readFiling(
-          file, mapping: mapping,
-          onRecord: { record in run.evaluate(record) },
-          onProblem: { diagnostic in
-            rejectionCount += 1
-            printError(diagnostic.rendered())
-            if rejections.count < CheckCommand.rejectionExamplesKept {
-              rejections.append(diagnostic)
-            }
-          })
-        read += statistics.recordsRead
-        rejected += statistics.recordsRejected
-        skipped += statistics.rowsSkipped
-      } catch {
-        unreadable = true
-        printError(error.diagnostic.rendered())
-      }
-    }
-    run.finish()
-    if run.needsReplay && !unreadable {
-      // Second pass: the trails of the groups that fired (see CheckRun).
-      for file in files {
-        _ = try? readFiling(
-          file, mapping: mapping, onRecord: { run.replay($0) }, onProblem: { _ in })
-      }
-      run.finishReplay()
-    }
+    run.personalData = personalDataPolicy(withholdPersonalData)
+    let outcome = evaluate(run, files: files, format: inputFormat, mapping: mapping)
+    let unreadable = outcome.unreadable
     let report = CheckReport(
-      rulePack: rules, inputs: files, run: run, rejections: rejections,
-      rejectionDiagnostics: rejectionCount,
-      recordsRead: read, recordsRejected: rejected, rowsSkipped: skipped)
-    print(ReportRenderer.render(report, as: format), terminator: "")
+      rulePack: rules, inputs: files, run: outcome.run, rejections: outcome.rejections,
+      rejectionDiagnostics: outcome.rejectionCount, recordsRead: outcome.read, recordsRejected: outcome.rejected,
+      rowsSkipped: outcome.skipped)
+    // Records of XML filings are cited by element path too (read back for the findings).
+    func citation(_ finding: Finding) -> RecordCitation {
+      RecordCitation(file: finding.file, line: finding.line, transactionID: finding.transactionID)
+    }
+    let elementPaths =
+      format == .json
+      ? FilingReader.elementPaths(
+        of: Set(report.findings.map(citation)), format: inputFormat, mapping: mapping) : [:]
+    print(
+      ReportRenderer.render(report, as: format) { elementPaths[citation($0)] }, terminator: "")
     if unreadable {
       printError("error: some input could not be read; the results above are incomplete")
       throw Exit.unusable

@@ -1,0 +1,150 @@
+import ProbityCore
+import ProbityLanguage
+
+/// Which record `probity explain` is about: a transaction id, or a line of a file.
+public struct RecordSelector: Sendable {
+  public let transactionID: String?
+  public let file: String?
+  public let line: Int?
+
+  /// `B.3` (a transaction id), `17` (a line of the only file) or `filing.csv:17`.
+  public init(_ text: String) {
+    if let colon = text.lastIndex(of: ":"), let line = Int(text[text.index(after: colon)...]) {
+      (transactionID, file, self.line) = (nil, String(text[..<colon]), line)
+    } else if let line = Int(text) {
+      (transactionID, file, self.line) = (text, nil, line)
+    } else {
+      (transactionID, file, line) = (text, nil, nil)
+    }
+  }
+
+  /// A transaction id matches first; a number also matches the record starting on that
+  /// line.
+  public func matches(_ record: Record) -> Bool {
+    if let transactionID, record.transactionID == transactionID { return true }
+    guard let line, record.provenance.line == line else { return false }
+    return file.map { record.provenance.file == $0 || record.provenance.file.hasSuffix("/" + $0) }
+      ?? true
+  }
+}
+
+/// What one rule made of the record `probity explain` is about, and why.
+public struct RuleVerdict: Sendable {
+  public enum Status: String, Sendable {
+    /// A finding is raised on this record.
+    case fired
+    /// The condition is false on this record.
+    case notFired = "did-not-fire"
+    /// The rule is not about records like this one (its kind, or its `where`).
+    case notApplicable = "not-applicable"
+    /// A value the rule needs is missing.
+    case undetermined
+    /// The condition could not be evaluated (currency mismatch, overflow).
+    case failed = "evaluation-error"
+    /// The condition became true on this record, but a later record brought the group
+    /// back within it (netted), in time for a cure window.
+    case cured
+    /// The condition became true on this record and its cure window is still open at
+    /// the as-of date.
+    case pending
+    /// This record is part of a group whose finding is raised on another record.
+    case firedOnAnotherRecord = "fired-on-another-record"
+  }
+
+  public let ruleIndex: Int
+  public internal(set) var status: Status
+  /// One sentence: why.
+  public internal(set) var reason: String
+  /// The `where` clause, part by part, when it decided.
+  public internal(set) var filter: [ExplanationLine]
+  /// The condition, part by part, with the values it took on this record.
+  public internal(set) var condition: [ExplanationLine]
+  public internal(set) var missingFields: [String]
+  /// For a rule across records: the group.
+  public internal(set) var group: [(name: String, value: Value)]
+  /// The finding, when one is raised on this record or on another one of its group.
+  public internal(set) var finding: Finding?
+  var groupKey: GroupKey?
+  var crossedHere = false
+}
+
+extension CheckRun {
+  /// Records a verdict about the watched record.
+  mutating func observe(
+    _ index: Int, _ status: RuleVerdict.Status, _ reason: String, filter: [ExplanationLine] = [],
+    condition: [ExplanationLine] = [], missing: [String] = [],
+    group: [(name: String, value: Value)] = [],
+    groupKey: GroupKey? = nil, crossedHere: Bool = false
+  ) {
+    verdicts[index] = RuleVerdict(
+      ruleIndex: index, status: status, reason: reason, filter: filter, condition: condition,
+      missingFields: missing,
+      group: group, finding: nil, groupKey: groupKey, crossedHere: crossedHere)
+  }
+
+  /// The `where` of a rule on the watched record, explained.
+  mutating func filterExplanation(_ rule: CompiledRule, _ record: Record) -> [ExplanationLine] {
+    guard let filter = rule.filter else { return [] }
+    let trace = evaluator.evaluate(filter, on: record, context: baseContext).trace
+    return Explainer.explain(personalData.map { trace.redacted($0, record: record) } ?? trace)
+  }
+
+  mutating func explainedTrace(_ trace: Trace, _ record: Record) -> [ExplanationLine] {
+    Explainer.explain(personalData.map { trace.redacted($0, record: record) } ?? trace)
+  }
+
+  /// The verdicts about the watched record, in pack order; call after `finish` (and
+  /// `finishReplay`), when findings of rules across records are decided.
+  public func finalVerdicts() -> [RuleVerdict] {
+    var verdicts = self.verdicts
+    guard let targetOrdinal else { return [] }
+    for (index, verdict) in self.verdicts {
+      if let finding = unsortedFindings.first(where: {
+        $0.ruleIndex == index && $0.ordinal == targetOrdinal
+      }) {
+        verdicts[index]?.status = .fired
+        verdicts[index]?.reason =
+          finding.remedyStatus == .curedLate
+          ? "fired: the condition became true on this record and was cured only after the deadline"
+          : "fired: the condition holds on this record"
+        verdicts[index]?.finding = finding
+        continue
+      }
+      guard let key = verdict.groupKey else { continue }
+      if let elsewhere = unsortedFindings.first(where: {
+        $0.ruleIndex == index && $0.groupKey == key
+      }) {
+        verdicts[index]?.status = .firedOnAnotherRecord
+        verdicts[index]?.reason =
+          "this record is part of a group whose finding is raised on line \(elsewhere.line)"
+        verdicts[index]?.finding = elsewhere
+      } else if verdict.crossedHere && verdict.status == .fired {
+        // It crossed here, and no finding stands: netted, cured in time, or pending.
+        let rule = ruleSet.rules[index]
+        if let cure = cures[index] {
+          verdicts[index]?.status = .cured
+          verdicts[index]?.reason =
+            "cured: the record on line \(cure.line) (\(cure.date.map(\.description) ?? "no date")) brought the group back within the condition in time"
+        } else if rule.grouping?.cureDays != nil {
+          verdicts[index]?.status = .pending
+          verdicts[index]?.reason =
+            "not flagged: the condition holds, but the cure window is still open at the as-of date \(asOf.map(\.description) ?? "")"
+        } else {
+          verdicts[index]?.status = .notFired
+          verdicts[index]?.reason =
+            "netted: a later record of the group brought it back within the condition"
+        }
+      } else if verdict.status == .fired {
+        verdicts[index]?.status = .notFired
+        verdicts[index]?.reason = "did not fire on this record"
+      }
+    }
+    return verdicts.keys.sorted().compactMap { verdicts[$0] }
+  }
+}
+
+/// The cure of a crossing raised on the watched record: the record that cured it.
+struct CureNote: Sendable {
+  let line: Int
+  let date: CivilDate?
+}

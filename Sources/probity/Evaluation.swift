@@ -1,0 +1,81 @@
+import Foundation
+import ProbityCore
+import ProbityEngine
+import ProbityFilings
+
+/// What reading and evaluating the inputs gave: the run, and the reader's counts.
+struct EvaluationOutcome {
+  var run: CheckRun
+  var rejections: [Diagnostic] = []
+  var rejectionCount = 0
+  var read = 0
+  var rejected = 0
+  var skipped = 0
+  var unreadable = false
+}
+
+/// How many rejection diagnostics are kept for reports; all are counted and all are
+/// printed to standard error.
+let rejectionExamplesKept = 1000
+
+/// Reads every file, evaluates every record, decides the findings of rules across
+/// records and, when some fired, reads the files again to build their trails
+/// (see `CheckRun`). Problems with rows are printed on standard error as they come.
+func evaluate(
+  _ run: CheckRun, files: [String], format: InputFormat?, mapping: Mapping?
+) -> EvaluationOutcome {
+  var outcome = EvaluationOutcome(run: run)
+  func read(_ file: String, onRecord: (Record) -> Void, onProblem: (Diagnostic) -> Void)
+    throws(FilingError)
+    -> ReadStatistics
+  {
+    try FilingReader.read(
+      path: file, format: format, mapping: mapping, onRecord: onRecord, onProblem: onProblem)
+  }
+  for file in files {
+    do {
+      let statistics = try read(
+        file, onRecord: { outcome.run.evaluate($0) },
+        onProblem: { diagnostic in
+          outcome.rejectionCount += 1
+          printError(diagnostic.rendered())
+          if outcome.rejections.count < rejectionExamplesKept {
+            outcome.rejections.append(diagnostic)
+          }
+        })
+      outcome.read += statistics.recordsRead
+      outcome.rejected += statistics.recordsRejected
+      outcome.skipped += statistics.rowsSkipped
+    } catch {
+      outcome.unreadable = true
+      printError(error.diagnostic.rendered())
+    }
+  }
+  outcome.run.finish()
+  if outcome.run.needsReplay && !outcome.unreadable {
+    for file in files {
+      _ = try? read(file, onRecord: { outcome.run.replay($0) }, onProblem: { _ in })
+    }
+    outcome.run.finishReplay()
+  }
+  return outcome
+}
+
+/// `--withhold-personal-data`: the policy, with the secret from the environment.
+func personalDataPolicy(_ withhold: Bool) -> PersonalDataPolicy? {
+  guard withhold else { return nil }
+  let secret = ProcessInfoEnvironment.value("PROBITY_PSEUDONYM_SECRET")
+  if secret == nil {
+    printError(
+      "note: PROBITY_PSEUDONYM_SECRET is not set: pseudonyms can be reversed by guessing names; set it before publishing"
+    )
+  }
+  return PersonalDataPolicy(secret: secret ?? "")
+}
+
+enum ProcessInfoEnvironment {
+  static func value(_ name: String) -> String? {
+    let value = ProcessInfo.processInfo.environment[name]
+    return value?.isEmpty == false ? value : nil
+  }
+}

@@ -1,0 +1,119 @@
+import ArgumentParser
+import Foundation
+import ProbityCore
+import ProbityEngine
+import ProbityFilings
+import ProbityLanguage
+import ProbityReports
+
+extension ExplainCommand {
+  enum Format: String, CaseIterable, ExpressibleByArgument {
+    case text
+    case json
+  }
+}
+
+struct ExplainCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "explain",
+    abstract: "Explain why one record was flagged, or why it was not.",
+    discussion: """
+      Runs the rule pack over the filings (rules across records need every record of
+      the donor), then says, for the one record named by --record, what every rule
+      made of it: a finding (with the regulation, the values behind it, the donor's
+      transactions and running total, the remedy and its deadline), or did not fire,
+      was not applicable, was undetermined, was cured, or is waiting on an open cure
+      window, each with the condition shown part by part with the values it took.
+
+      --record takes a transaction id (SA11AI.0003), a line (7) or FILE:LINE.
+
+      Examples:
+        probity explain --rules Rules/us-federal --record B.3 Fixtures/us-federal/aggregates.csv
+        probity explain --rules Rules/us-federal --record receipts.csv:7 --format json receipts.csv
+        probity explain --rules Rules/us-federal --record 4 --withhold-personal-data receipts.csv
+      """
+  )
+
+  @Option(
+    name: .long,
+    help: ArgumentHelp(
+      "The rule pack: a directory of .probity files, or one file.", valueName: "pack"))
+  var rules: String
+
+  @Option(
+    name: .long,
+    help: ArgumentHelp(
+      "The record to explain: a transaction id, a line, or FILE:LINE.", valueName: "id-or-line"))
+  var record: String
+
+  @Option(
+    name: .long,
+    help: ArgumentHelp(
+      "How the CSV columns or XML elements map to record fields.", valueName: "file"))
+  var mapping: String?
+
+  @Option(
+    name: .long,
+    help: ArgumentHelp(
+      "The input format: csv, fec, fec-bulk, uk-ec, uk-pef or xml (default: told from each file's content).",
+      valueName: "format"))
+  var inputFormat: InputFormat?
+
+  @Option(name: .long, help: "Output format: text (a letter) or json (docs/output.md).")
+  var format: Format = .text
+
+  @Option(
+    name: .long,
+    help: ArgumentHelp(
+      "The date open windows are judged at, as YYYY-MM-DD. Default: the latest record date.",
+      valueName: "date"))
+  var asOf: String?
+
+  @Flag(
+    name: .long,
+    help: "Show donors' names as stable pseudonyms and withhold their addresses and employers.")
+  var withholdPersonalData = false
+
+  @Argument(
+    help: ArgumentHelp(
+      "The filings the record is in (and the rest of its donor's gifts).", valueName: "file"))
+  var files: [String]
+
+  func validate() throws {
+    if files.isEmpty { throw ValidationError("give the filing the record is in") }
+    if let asOf, case .failure(let reason) = DateFormat.isoDate.parse(Substring(asOf)) {
+      throw ValidationError("--as-of \(asOf): \(reason) (write it as YYYY-MM-DD)")
+    }
+  }
+
+  func run() throws {
+    guard let ruleSet = loadRules(rules) else { throw Exit.unusable }
+    let mapping: Mapping? = try self.mapping.map { path in
+      guard let loaded = loadMapping(path) else { throw Exit.unusable }
+      return loaded
+    }
+    let asOfDate: CivilDate? = asOf.flatMap { try? DateFormat.isoDate.parse(Substring($0)).get() }
+    var run = CheckRun(ruleSet: ruleSet, asOf: asOfDate)
+    let policy = personalDataPolicy(withholdPersonalData)
+    run.personalData = policy
+    run.target = RecordSelector(record)
+    let outcome = evaluate(run, files: files, format: inputFormat, mapping: mapping)
+    if outcome.unreadable {
+      printError("error: some input could not be read")
+      throw Exit.unusable
+    }
+    guard let target = outcome.run.targetRecord else {
+      printError(
+        "error: no record has the transaction id or line '\(record)' in \(files.joined(separator: ", "))\n"
+          + "  = help: give a transaction id as filed, a line number, or FILE:LINE")
+      throw Exit.unusable
+    }
+    let report = ExplainReport(
+      rulePack: rules, run: outcome.run, record: target,
+      recordFields: RecordSummary.fields(of: target, withholding: policy))
+    switch format {
+    case .text: print(ReportRenderer.explainText(report), terminator: "")
+    case .json: print(ReportRenderer.explainJSON(report), terminator: "")
+    }
+  }
+}

@@ -1,0 +1,114 @@
+import Foundation
+import Testing
+
+/// `probity explain`: golden explanations of each kind of rule, built from traces.
+@Suite(.serialized) struct Explain {
+  struct Case: CustomStringConvertible, Sendable {
+    let name: String
+    let arguments: [String]
+    /// Statuses the explanation must give, by rule.
+    let expected: [String: String]
+    var description: String { name }
+  }
+
+  static let cases: [Case] = [
+    Case(
+      name: "per-record",
+      arguments: ["--record", "SA11AI.0003", "Fixtures/us-federal/receipts.csv"],
+      expected: [
+        "US-CASH-001": "FINDING", "US-ANON-001": "did not fire", "US-PROHIB-001": "did not fire",
+      ]),
+    Case(
+      name: "aggregate",
+      arguments: ["--record", "B.3", "Fixtures/us-federal/aggregates.csv"],
+      expected: ["US-EXCESS-001": "FINDING", "US-REMEDY-001": "not flagged yet: cure window open"]),
+    Case(
+      name: "windowed",
+      arguments: ["--record", "P.2", "Fixtures/us-federal/pac-receipts.csv"],
+      expected: ["US-PAC-001": "did not fire", "US-EXCESS-001": "not applicable"]),
+    Case(
+      name: "cured",
+      arguments: ["--record", "A.2", "Fixtures/us-federal/aggregates.csv"],
+      expected: ["US-REMEDY-001": "cured", "US-EXCESS-001": "did not fire"]),
+    Case(
+      name: "not-applicable",
+      arguments: ["--record", "aggregates.csv:9", "Fixtures/us-federal/aggregates.csv"],
+      expected: ["US-EXCESS-001": "not applicable", "US-CASH-001": "did not fire"]),
+    Case(
+      name: "on-another-record",
+      arguments: ["--record", "B.1", "Fixtures/us-federal/aggregates.csv"],
+      expected: ["US-EXCESS-001": "finding on another record of the group"]),
+  ]
+
+  @Test("explanations", arguments: cases)
+  func explanation(_ testCase: Case) throws {
+    let result = try runProbity(["explain", "--rules", "Rules/us-federal"] + testCase.arguments)
+    #expect(result.status == 0, "\(result.stderr)")
+    try assertGolden(result.stdout, "explain-\(testCase.name).txt")
+    for (rule, status) in testCase.expected {
+      #expect(
+        result.stdout.split(separator: "\n").contains {
+          $0.contains(" \(rule), ") && $0.hasSuffix(": \(status)")
+        },
+        "\(rule) should be '\(status)'")
+    }
+  }
+
+  @Test func jsonCarriesTheSameStructure() throws {
+    let result = try runProbity([
+      "explain", "--rules", "Rules/us-federal", "--record", "E.2", "--format", "json",
+      "Fixtures/us-federal/aggregates.csv",
+    ])
+    #expect(result.status == 0)
+    try assertGolden(result.stdout, "explain-uncured.json")
+    let document =
+      try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
+    let rules = document?["rules"] as? [[String: Any]] ?? []
+    let remedy = rules.first { $0["rule"] as? String == "US-REMEDY-001" }
+    #expect(remedy?["status"] as? String == "fired")
+    let finding = remedy?["finding"] as? [String: Any]
+    #expect(finding?["remedy_status"] as? String == "uncured")
+    #expect(finding?["deadline"] as? String == "2024-05-09")
+    #expect((finding?["trail"] as? [Any])?.count == 2)
+    let condition = remedy?["condition"] as? [[String: Any]] ?? []
+    #expect(
+      condition.first?["text"] as? String
+        == "total = sum(if kind == \"receipt\" then amount else -amount) = $4,000.00 > limit = individual_limit[2024] = $3,300.00"
+    )
+  }
+
+  @Test func personalDataIsWithheld() throws {
+    let result = try runProbity([
+      "check", "--rules", "Rules/us-federal", "--withhold-personal-data",
+      "Fixtures/us-federal/aggregates.csv",
+    ])
+    #expect(result.status == 1)
+    try assertGolden(result.stdout, "aggregates-withheld.txt")
+    for personal in ["SMITH", "Smith", "EVANS", "Pine Rd", "Goodyear", "45402"] {
+      #expect(!result.stdout.contains(personal), "\(personal) is shown")
+    }
+    // One donor, three spellings: one pseudonym.
+    let pseudonyms = Set(
+      result.stdout.split(separator: "\n").filter { $0.contains("aggregates.csv:7:") }
+        .compactMap { line in
+          line.range(of: "Donor [0-9A-F]{8}", options: .regularExpression).map { String(line[$0]) }
+        }
+    )
+    #expect(pseudonyms.count == 1)
+    // Stable: the same pseudonyms on another run.
+    let again = try runProbity([
+      "check", "--rules", "Rules/us-federal", "--withhold-personal-data",
+      "Fixtures/us-federal/aggregates.csv",
+    ])
+    #expect(again.stdout == result.stdout)
+  }
+
+  @Test func unknownRecordExitsTwo() throws {
+    let result = try runProbity([
+      "explain", "--rules", "Rules/us-federal", "--record", "NO.SUCH",
+      "Fixtures/us-federal/aggregates.csv",
+    ])
+    #expect(result.status == 2)
+    #expect(result.stderr.contains("NO.SUCH"))
+  }
+}
