@@ -109,13 +109,18 @@ struct FECRecordPlan {
   let combinedName: (index: Int, label: String)?
   let columnCount: Int
 
-  init(layout: FECLayout, kind: RecordKind, dateFormat: DateFormat) {
+  /// Columns not read in versions before 5: their election code is a letter without the
+  /// year (`P`, `G`), not a designation like P2024, and rules would misjudge it.
+  static let notReadBeforeVersion5: Set<String> = ["election_code", "election_other_description"]
+
+  init(layout: FECLayout, kind: RecordKind, dateFormat: DateFormat, version: FECVersion) {
     self.kind = kind
     columnCount = layout.columns.count
     var columns: [Column] = []
     var combined: (Int, String)?
     for (index, name) in layout.columns.enumerated() {
       guard let target = FECColumns.targets[name] else { continue }
+      if version.major < 5 && FECRecordPlan.notReadBeforeVersion5.contains(name) { continue }
       let label = "column \(index + 1) \(name)"
       switch target {
       case .combinedName:
@@ -380,7 +385,7 @@ private final class FECSession {
     }
     switch layout.role {
     case .receipt, .disbursement:
-      record(layout, onRecord: onRecord, onProblem: onProblem)
+      record(layout, version: version, onRecord: onRecord, onProblem: onProblem)
     case .form where isCover:
       readCover(layout, formType: formType, onProblem: onProblem)
     case .header, .form, .other:
@@ -434,13 +439,16 @@ private final class FECSession {
     }
   }
 
-  func record(_ layout: FECLayout, onRecord: (Record) -> Void, onProblem: (Diagnostic) -> Void) {
+  func record(
+    _ layout: FECLayout, version: FECVersion, onRecord: (Record) -> Void,
+    onProblem: (Diagnostic) -> Void
+  ) {
     let kind: RecordKind = layout.role == .receipt ? .receipt : .disbursement
     let plan: FECRecordPlan
     if let existing = plans[layout.id], existing.kind == kind {
       plan = existing
     } else {
-      plan = FECRecordPlan(layout: layout, kind: kind, dateFormat: dateFormat)
+      plan = FECRecordPlan(layout: layout, kind: kind, dateFormat: dateFormat, version: version)
       plans[layout.id] = plan
     }
     if row.fieldCount > plan.columnCount {
@@ -452,7 +460,7 @@ private final class FECSession {
           [
             problem(
               .wrongFieldCount,
-              "expected at most \(plan.columnCount) fields in a \(row.lossyString(0, .detect)) record of version \(version?.asFiled ?? ""), found \(row.fieldCount)",
+              "expected at most \(plan.columnCount) fields in a \(row.lossyString(0, .detect)) record of version \(version.asFiled), found \(row.fieldCount)",
               hint: "the record's columns do not fit its version's layout")
           ], onProblem: onProblem)
         return

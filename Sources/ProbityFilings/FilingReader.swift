@@ -149,3 +149,46 @@ public enum FilingReader {
     return Array(buffer[0..<count])
   }
 }
+
+/// A record as a report cites it: its file, line and transaction id.
+public struct RecordCitation: Hashable, Sendable {
+  public let file: String
+  public let line: Int
+  public let transactionID: String?
+
+  public init(file: String, line: Int, transactionID: String?) {
+    self.file = file
+    self.line = line
+    self.transactionID = transactionID
+  }
+}
+
+extension FilingReader {
+  /// The element paths (`Provenance.locator`) of cited records of XML filings, found by
+  /// reading those filings again: memory holds the paths asked for, never the records.
+  /// Records of other formats, and any citation that is not exactly one record (two
+  /// records on one line with one transaction id), have none.
+  public static func elementPaths(
+    of citations: Set<RecordCitation>, format: InputFormat?, mapping: Mapping?
+  ) -> [RecordCitation: String] {
+    var paths: [RecordCitation: String] = [:]
+    var ambiguous: Set<RecordCitation> = []
+    for file in Set(citations.map(\.file)) {
+      guard let chosen = try? resolve(path: file, format: format, mapping: mapping),
+        chosen.format == .xml
+      else { continue }
+      _ = try? read(
+        path: file, format: chosen.format, mapping: chosen.mapping,
+        onRecord: { record in
+          let citation = RecordCitation(
+            file: file, line: record.provenance.line, transactionID: record.transactionID)
+          guard citations.contains(citation), let locator = record.provenance.locator else {
+            return
+          }
+          if paths.updateValue(locator, forKey: citation) != nil { ambiguous.insert(citation) }
+        }, onProblem: { _ in })
+    }
+    for citation in ambiguous { paths[citation] = nil }
+    return paths
+  }
+}

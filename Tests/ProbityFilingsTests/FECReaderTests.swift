@@ -221,6 +221,8 @@ struct FECReaderTests {
     #expect(receipt["aggregate"] == .money(Money(units: 260, currency: .usd)))
     #expect(receipt["amount"] == .money(Money(units: 20, currency: .usd)))
     #expect(receipt.transactionID == "R103544")
+    // Before version 5 the election code is a letter without its year: not read.
+    #expect(receipt["election_code"] == .missing)
     #expect(receipt["report_form"] == .string("F3X"))
     #expect(receipt["amendment"] == .boolean(false))
     #expect(receipt["report_type"] == .string("YE"))
@@ -353,6 +355,11 @@ struct FECRealDataTests {
     #expect(first["amendment"] == .boolean(true))
     #expect(first["report_type"] == .string("M6"))
     #expect(first["filer_name"] != .missing)
+    let disbursement = try #require(result.records.first { $0.transactionID == "SB23.5135" })
+    #expect(disbursement.kind == .disbursement)
+    #expect(disbursement["name"] == .string("FRIENDS OF CONRAD BURNS - 2000"))
+    #expect(disbursement["organization_name"] == .string("FRIENDS OF CONRAD BURNS - 2000"))
+    #expect(disbursement["election_code"] == .missing, "the filed code is \"G\", without a year")
   }
 
   @Test("Senate and presidential committees; an amended F3 with loans")
