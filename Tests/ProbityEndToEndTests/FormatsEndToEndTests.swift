@@ -1,0 +1,158 @@
+import Foundation
+import Testing
+
+/// `probity check` on every input format: the reader is picked from the content or named
+/// with --input-format, and records keep their provenance through to the findings.
+
+let sharedData = packageRoot.deletingLastPathComponent().appendingPathComponent("shared/data")
+let sharedDataPresent = FileManager.default.fileExists(atPath: sharedData.path)
+
+func findings(_ json: String) throws -> (findings: [[String: Any]], summary: [String: Any]) {
+  let document = try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any]
+  return (
+    document?["findings"] as? [[String: Any]] ?? [], document?["summary"] as? [String: Any] ?? [:]
+  )
+}
+
+@Suite(.serialized) struct FormatsEndToEnd {
+  @Test func xmlFindingsCarryTheirElementPath() throws {
+    let result = try runProbity([
+      "check", "--rules", "Rules/us-federal", "--format", "json", "Fixtures/xml/receipts.xml",
+    ])
+    #expect(result.status == 1, "\(result.stderr)")
+    try assertGolden(result.stdout, "xml-receipts.json")
+    let (found, summary) = try findings(result.stdout)
+    #expect(summary["records_read"] as? Int == 6)
+    #expect(
+      found.map { "\($0["rule"] ?? "") \($0["line"] ?? "") \($0["path"] ?? "")" } == [
+        "US-CASH-001 25 /filing/receipt[2]", "US-PROHIB-001 44 /filing/receipt[3]",
+        "US-DESIG-001 54 /filing/receipt[4]",
+      ])
+  }
+
+  @Test func csvFindingsHaveNoPath() throws {
+    let result = try runProbity([
+      "check", "--rules", "Rules/us-federal", "--format", "json",
+      "Fixtures/us-federal/receipts.csv",
+    ])
+    let (found, _) = try findings(result.stdout)
+    #expect(!found.isEmpty)
+    #expect(found.allSatisfy { $0["path"] is NSNull })
+  }
+
+  @Test func namedFormatOverridesTheContent() throws {
+    let result = try runProbity([
+      "check", "--rules", "Rules/us-federal", "--input-format", "xml",
+      "Fixtures/us-federal/receipts.csv",
+    ])
+    #expect(result.status == 2)
+    #expect(result.stderr.contains("error[F0017]"))
+  }
+
+  @Test func aFormatThatCannotBeToldExitsTwo() throws {
+    let path = FileManager.default.temporaryDirectory
+      .appendingPathComponent("probity-unknown-\(UUID().uuidString).txt")
+    try "name,amount\nA,1\n".write(to: path, atomically: true, encoding: .utf8)
+    let result = try runProbity(["check", "--rules", "Rules/us-federal", path.path])
+    #expect(result.status == 2)
+    #expect(result.stderr.contains("error[F0013]"))
+    #expect(result.stderr.contains("--input-format"))
+  }
+
+  @Test func aMappingOfOnesOwnIsForCSVOrXML() throws {
+    let result = try runProbity([
+      "check", "--rules", "Rules/us-federal", "--input-format", "fec", "--mapping",
+      "Fixtures/mappings/uk-ec-donations.map", "Fixtures/us-federal/receipts.csv",
+    ])
+    #expect(result.status == 2)
+    #expect(result.stderr.contains("error[F0012]"))
+  }
+
+  @Test func anXXEFileIsRefusedAndLeaksNothing() throws {
+    let directory = FileManager.default.temporaryDirectory
+    let secret = "TOP-SECRET-\(UUID().uuidString)"
+    let secretFile = directory.appendingPathComponent("probity-secret-\(UUID().uuidString)")
+    try secret.write(to: secretFile, atomically: true, encoding: .utf8)
+    let xml = directory.appendingPathComponent("probity-xxe-\(UUID().uuidString).xml")
+    try """
+    <?xml version="1.0"?>
+    <!DOCTYPE filing [<!ENTITY s SYSTEM "file://\(secretFile.path)">]>
+    <filing><receipt id="x"><date>2024-01-01</date><amount>1</amount><memo-text>&s;</memo-text></receipt></filing>
+    """.write(to: xml, atomically: true, encoding: .utf8)
+    let result = try runProbity([
+      "check", "--rules", "Rules/us-federal", "--format", "json", xml.path,
+    ])
+    #expect(result.status == 2)
+    #expect(result.stderr.contains("error[F0018]"))
+    #expect(!result.stdout.contains(secret) && !result.stderr.contains(secret))
+  }
+
+  @Test(.enabled(if: sharedDataPresent, "../shared/data is absent"))
+  func fecFilingsAndTheInvalidVersion() throws {
+    let fec = sharedData.appendingPathComponent("fec")
+    let good = try runProbity([
+      "check", "--rules", "Rules/us-federal", "--format", "json",
+      fec.appendingPathComponent("1229017.fec").path,
+    ])
+    let (_, summary) = try findings(good.stdout)
+    // 166 SA11AI + 19 SA11C + 1 SA14 receipts, 45 SB17 + 1 SB20A + 1 SB21 disbursements;
+    // the F3N cover record is skipped.
+    #expect(summary["records_read"] as? Int == 233)
+    #expect(summary["records_rejected"] as? Int == 0)
+    #expect(summary["rows_skipped"] as? Int == 1)
+    let bad = try runProbity([
+      "check", "--rules", "Rules/us-federal",
+      fec.appendingPathComponent("filing_invalid_version.fec").path,
+    ])
+    #expect(bad.status == 2)
+    #expect(bad.stderr.contains("error[F0015]: unsupported .fec version \"180.5\""))
+  }
+
+  @Test(.enabled(if: sharedDataPresent, "../shared/data is absent"))
+  func bulkAndPEFAreToldFromTheirContent() throws {
+    for (file, records) in [
+      ("fec-bulk/insight_itcont_2017_sample.txt", 699),
+      ("uk/legacy_pef_donations_2013_first400.csv", 394),
+    ] {
+      let result = try runProbity([
+        "check", "--rules", "Rules/uk-ppera", "--format", "json",
+        sharedData.appendingPathComponent(file).path,
+      ])
+      let (_, summary) = try findings(result.stdout)
+      #expect(summary["records_read"] as? Int == records, "\(file)")
+      #expect(summary["records_rejected"] as? Int == 0, "\(file)")
+    }
+  }
+
+  /// The whole UK register through the UK pack: every row read, none rejected.
+  @Test(
+    .enabled(
+      if: FileManager.default.fileExists(
+        atPath: sharedData.appendingPathComponent("uk/ec_donations_all_2001_2026.zip").path),
+      "../shared/data/uk is absent"),
+    .enabled(
+      if: FileManager.default.isExecutableFile(atPath: "/usr/bin/python3"), "no python3 to unzip"))
+  func wholeUKRegisterThroughTheUKPack() throws {
+    let directory = FileManager.default.temporaryDirectory
+      .appendingPathComponent("probity-uk-\(UUID().uuidString)")
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let unzip = Process()
+    unzip.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+    unzip.arguments = [
+      "-m", "zipfile", "-e",
+      sharedData.appendingPathComponent("uk/ec_donations_all_2001_2026.zip").path, directory.path,
+    ]
+    try unzip.run()
+    unzip.waitUntilExit()
+    let result = try runProbity([
+      "check", "--rules", "Rules/uk-ppera", "--format", "json",
+      directory.appendingPathComponent("Donations_accepted_by_political_parties.csv").path,
+    ])
+    let (found, summary) = try findings(result.stdout)
+    #expect(summary["records_read"] as? Int == 91_341)
+    #expect(summary["records_evaluated"] as? Int == 91_341)
+    #expect(summary["records_rejected"] as? Int == 0)
+    #expect(!found.isEmpty)
+    #expect(result.status == 1)
+  }
+}
