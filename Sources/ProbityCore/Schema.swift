@@ -186,12 +186,41 @@ public struct Provenance: Hashable, Sendable {
   }
 }
 
+/// A set of fields, as bits (the schema has fewer than 128 fields).
+public struct FieldSet: Hashable, Sendable {
+  private var low: UInt64 = 0
+  private var high: UInt64 = 0
+
+  public init() {}
+
+  public init(_ fields: some Sequence<FieldID>) {
+    for field in fields { insert(field) }
+  }
+
+  public mutating func insert(_ field: FieldID) {
+    if field < 64 { low |= 1 << UInt64(field) } else { high |= 1 << UInt64(field - 64) }
+  }
+
+  public func contains(_ field: FieldID) -> Bool {
+    field < 64 ? low & (1 << UInt64(field)) != 0 : high & (1 << UInt64(field - 64)) != 0
+  }
+
+  /// Every field of the schema that is not in this set.
+  public var complement: FieldSet {
+    FieldSet((0..<CanonicalSchema.count).filter { !contains($0) })
+  }
+}
+
 /// One receipt or disbursement in canonical form.
 public struct Record: Sendable {
   public let kind: RecordKind
   public let provenance: Provenance
   /// Indexed by `FieldID`; `.missing` where the filing has no value.
   public var values: [Value]
+  /// Fields the filing's format does not have at all (no column, no element): on these
+  /// "blank" cannot be told from "not reported", so `blank`, `present`, `missing` and
+  /// `??` give missing rather than an answer (docs/language.md, "Missing values").
+  public var unavailable = FieldSet()
 
   public init(kind: RecordKind, provenance: Provenance, values: [Value]? = nil) {
     self.kind = kind

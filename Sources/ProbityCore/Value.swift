@@ -62,6 +62,12 @@ public enum Value: Hashable, Sendable, CustomStringConvertible {
     }
   }
 
+  /// The text of a string value; nil for any other value.
+  public var stringValue: String? {
+    if case .string(let s) = self { return s }
+    return nil
+  }
+
   /// The value inside a sentence (message templates): like `description`, but strings
   /// are not quoted.
   public var plainText: String {

@@ -12,7 +12,12 @@ public struct Finding: Sendable {
   public let citation: String
   public let file: String
   public let line: Int
+  /// Where in the file beyond its line: the element path of an XML record.
+  public let locator: String?
   public let transactionID: String?
+  /// The filer the record belongs to (id, and name when the format gives it).
+  public let filerID: String?
+  public let filerName: String?
   public let kind: RecordKind
   public let message: String
   public let remedy: String?
@@ -168,6 +173,9 @@ public struct CheckRun {
   /// The date open windows are judged at: `--as-of`, or else the latest record date.
   public var asOf: CivilDate? { givenAsOf ?? latestDate }
 
+  /// How many findings are decided so far (for progress displays).
+  public var unsortedFindingCount: Int { unsortedFindings.count }
+
   /// The findings, in input order then pack order.
   public var findings: [Finding] {
     unsortedFindings.sorted { ($0.ordinal, $0.ruleIndex) < ($1.ordinal, $1.ruleIndex) }
@@ -291,14 +299,19 @@ public struct CheckRun {
     let shown = policy.map { trace.redacted($0, record: record) } ?? trace
     return Finding(
       ruleID: rule.id, title: rule.title, severity: rule.severity, category: rule.category, citation: rule.citation,
-      file: record.provenance.file, line: record.provenance.line, transactionID: record.transactionID,
-      kind: record.kind, message: evaluator.render(rule.message, on: record, context: context, withholding: policy),
+      file: record.provenance.file, line: record.provenance.line, locator: record.provenance.locator,
+      transactionID: record.transactionID,
+      filerID: record["filer_id"].stringValue, filerName: record["filer_name"].stringValue, kind: record.kind, message: evaluator.render(rule.message, on: record, context: context, withholding: policy),
       remedy: rule.remedy.map { evaluator.render($0, on: record, context: context, withholding: policy) },
       values: shown.inputs, explanation: Explainer.explain(shown), group: group, trail: [],
       deadline: deadline, remedyStatus: status, groupKey: groupKey, ordinal: ordinal, ruleIndex: index)
   }
 
-  mutating func noteUndetermined(_ index: Int, _ record: Record, _ missing: [String]) {
+  mutating func noteUndetermined(_ index: Int, _ record: Record, _ fields: [String]) {
+    // A field the format does not have at all is named as such.
+    let missing = fields.map { name in
+      CanonicalSchema.id(named: name).map { record.unavailable.contains($0) } == true ? "\(name) (not in the format)" : name
+    }
     tallies[index].undetermined += 1
     for field in missing { tallies[index].missingFieldCounts[field, default: 0] += 1 }
     guard tallies[index].undetermined <= CheckRun.examplesPerRule else { return }

@@ -13,10 +13,13 @@ public struct Trace: Sendable {
   public var inputs: [(name: String, value: Value)] {
     var seen: Set<String> = []
     var result: [(name: String, value: Value, start: Int)] = []
-    // A `let` name stands for the expression it names: show the name, not the parts.
+    // A `let` or `define` name stands for the expression it names: show the name, not
+    // the parts (children come before their parents, so walk down from the end).
     var hidden: Set<Int> = []
-    for node in program.nodes {
+    for index in program.nodes.indices.reversed() {
+      let node = program.nodes[index]
       if case .named = node.op { hidden.formUnion(node.children) }
+      if hidden.contains(index) { hidden.formUnion(node.children) }
     }
     for (index, node) in program.nodes.enumerated() where !hidden.contains(index) {
       guard let value = values[index] else { continue }
@@ -210,12 +213,22 @@ public struct Evaluator {
       }
       if let failure {
         result = .failure(failure)
+      } else if case .call(let builtin) = node.op, builtin.answersMissing, readsUnavailableField(node, nodes, record) {
+        // blank, present, missing: on a field the format does not have, "blank" cannot be
+        // told from "not reported", so they do not answer.
+        result = .success(.missing)
       } else {
         result = Semantics.apply(node.op, arguments)
       }
     }
     if case .success(let value) = result { scratch[index] = value }
     return result
+  }
+
+  /// Whether a node's first operand is a field the record's format does not have.
+  private func readsUnavailableField(_ node: ExprNode, _ nodes: [ExprNode], _ record: Record) -> Bool {
+    guard let child = node.children.first, case .field(let field) = nodes[child].op else { return false }
+    return record.unavailable.contains(field)
   }
 
   /// The text of a template with each hole's value; a missing value reads "missing".

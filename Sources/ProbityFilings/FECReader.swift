@@ -105,6 +105,8 @@ struct FECRecordPlan {
 
   let kind: RecordKind
   let columns: [Column]
+  /// Fields a record of this layout cannot give (with the cover's: see `unavailable(given:)`).
+  var columnFields: FieldSet { FieldSet(columns.map(\.field)) }
   /// The column holding a combined name (versions before 6).
   let combinedName: (index: Int, label: String)?
   let columnCount: Int
@@ -439,6 +441,18 @@ private final class FECSession {
     }
   }
 
+  /// What a record of a plan cannot give: neither its layout's columns nor the cover
+  /// record give the field (FEC receipts have no payment method, for one).
+  func unavailableFields(_ plan: FECRecordPlan) -> FieldSet {
+    var available = plan.columnFields
+    for (field, value) in template.enumerated() where !value.isMissing { available.insert(field) }
+    if plan.combinedName != nil, let parts = NameParts.canonical {
+      for field in [parts.last, parts.first, parts.middle, parts.suffix, parts.organization] { available.insert(field) }
+    }
+    NameParts.canonical?.markDerived(&available)
+    return available.complement
+  }
+
   func record(
     _ layout: FECLayout, version: FECVersion, onRecord: (Record) -> Void,
     onProblem: (Diagnostic) -> Void
@@ -497,9 +511,9 @@ private final class FECSession {
     }
     NameParts.canonical?.derive(&values)
     statistics.recordsRead += 1
-    onRecord(
-      Record(kind: kind, provenance: Provenance(file: path, line: lines.lineNumber), values: values)
-    )
+    var record = Record(kind: kind, provenance: Provenance(file: path, line: lines.lineNumber), values: values)
+    record.unavailable = unavailableFields(plan)
+    onRecord(record)
   }
 
   /// `LAST^FIRST MIDDLE^PREFIX^SUFFIX` into the name parts; a name without the

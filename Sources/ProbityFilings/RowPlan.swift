@@ -77,6 +77,8 @@ struct RowPlan {
   let columns: [Column]
   /// Every field missing, except constants.
   let template: [Value]
+  /// Fields this file cannot give (unmapped, or an optional column it lacks).
+  let unavailable: FieldSet
 
   /// Resolves `mapping` against `header` (nil when the file has none). Throws when a
   /// required column is missing or a mapped name is in the header twice.
@@ -197,6 +199,10 @@ struct RowPlan {
     self.minimumFieldCount = minimum
     self.columns = columns
     self.template = template
+    var available = FieldSet(columns.map(\.field))
+    for (field, value) in template.enumerated() where !value.isMissing { available.insert(field) }
+    NameParts.canonical?.markDerived(&available)
+    self.unavailable = available.complement
   }
 
   func problem(_ entry: FilingsCatalogue, _ message: String, line: Int, hint: String? = nil)
@@ -280,8 +286,9 @@ struct RowPlan {
     }
     if !diagnostics.isEmpty { return .rejected(diagnostics) }
     NameParts.canonical?.derive(&values)
-    return .record(
-      Record(kind: kind, provenance: Provenance(file: path, line: line), values: values))
+    var record = Record(kind: kind, provenance: Provenance(file: path, line: line), values: values)
+    record.unavailable = unavailable
+    return .record(record)
   }
 }
 
@@ -310,6 +317,11 @@ struct NameParts {
 
   /// When `name` is missing: the organisation name, else "LAST, FIRST MIDDLE SUFFIX"
   /// from the parts present.
+  /// `name` is available when any field it is derived from is.
+  func markDerived(_ available: inout FieldSet) {
+    if [organization, last, first, middle, suffix].contains(where: available.contains) { available.insert(name) }
+  }
+
   func derive(_ values: inout [Value]) {
     guard values[name].isMissing else { return }
     func text(_ field: FieldID) -> String? {

@@ -7,6 +7,7 @@ public struct FileSyntax: Sendable {
   public var params: [ParamDecl] = []
   public var rules: [RuleDecl] = []
   public var lists: [ListDecl] = []
+  public var defines: [DefineDecl] = []
 }
 
 public struct ImportDecl: Sendable {
@@ -75,6 +76,14 @@ public struct RuleDecl: Sendable {
   public var lets: [LetDecl] = []
   public var fires: Located<FireMode>?
   public var range: SourceRange
+}
+
+/// `define contribution = ...` at the top of a file: an expression over a record, named
+/// once and used by the file's rules and by the files that import it.
+public struct DefineDecl: Sendable {
+  public let name: String
+  public let nameRange: SourceRange
+  public let value: Expr
 }
 
 /// `let total = sum(amount)` inside a rule.

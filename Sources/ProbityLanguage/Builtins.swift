@@ -148,6 +148,14 @@ public enum Builtin: Sendable {
     }
   }
 
+  /// `present`, `missing` and `blank`: the functions that answer even for a missing value.
+  public var answersMissing: Bool {
+    switch self {
+    case .present, .isMissing, .blank: return true
+    default: return false
+    }
+  }
+
   /// The builtin for a name; `matches` is made by the checker with its regex.
   static func simple(named name: String) -> Builtin? {
     switch name {

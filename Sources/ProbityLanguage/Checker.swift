@@ -23,7 +23,9 @@ public struct RulePackCompiler {
     }
     var compiler = RulePackCompiler(syntaxes: syntaxes, listLoader: listLoader)
     compiler.run()
-    diagnostics.append(contentsOf: compiler.diagnostics)
+    // A `let` is compiled where it is used: report each of its problems once.
+    var seen: Set<Diagnostic> = []
+    diagnostics.append(contentsOf: compiler.diagnostics.filter { seen.insert($0).inserted })
     let sorted = diagnostics.sortedForDisplay()
     if sorted.hasErrors { return (nil, sorted) }
     return (
@@ -56,6 +58,8 @@ public struct RulePackCompiler {
   private var rules: [CompiledRule] = []
   /// For each file, the parameters it can name.
   private var scopes: [[String: Int]] = []
+  /// For each file, the `define`s it can name.
+  private var defineScopes: [[String: (expr: Expr, source: SourceFile)]] = []
   /// Parameter index → (file index, declaration), for parameters that checked.
   private var declarations: [(file: Int, decl: ParamDecl)] = []
 
@@ -173,6 +177,37 @@ public struct RulePackCompiler {
         }
       }
       scopes.append(scope)
+    }
+    // 2b. Defines: checked where they stand, visible like parameters.
+    var ownDefines: [[String: (expr: Expr, source: SourceFile)]] = []
+    for (fileIndex, syntax) in syntaxes.enumerated() {
+      var own: [String: (expr: Expr, source: SourceFile)] = [:]
+      for decl in syntax.defines {
+        if own[decl.name] != nil || scopes[fileIndex][decl.name] != nil || CanonicalSchema.id(named: decl.name) != nil
+          || ProgramBuilder.Context.reservedNames.contains(decl.name)
+        {
+          error(
+            .duplicateParameter(decl.name), syntax.source, decl.nameRange,
+            hint: "a 'define' needs a name no field, parameter or other 'define' has")
+          continue
+        }
+        var builder = ProgramBuilder(source: syntax.source, scope: scopes[fileIndex], kinds: [], constant: false)
+        builder.defines = own
+        _ = builder.compile(decl.value, parameters: parameters)
+        diagnostics.append(contentsOf: builder.diagnostics)
+        own[decl.name] = (decl.value, syntax.source)
+      }
+      ownDefines.append(own)
+    }
+    for (fileIndex, syntax) in syntaxes.enumerated() {
+      var visible = ownDefines[fileIndex]
+      for decl in syntax.imports {
+        guard let imported = indexByPath[RulePackCompiler.resolve(decl.path, from: syntax.source.path)],
+          imported != fileIndex
+        else { continue }
+        for (name, define) in ownDefines[imported] where visible[name] == nil { visible[name] = define }
+      }
+      defineScopes.append(visible)
     }
     // 3. Rules.
     var ruleSites: [String: DeclarationSite] = [:]
@@ -389,6 +424,7 @@ public struct RulePackCompiler {
       builder.context.grouped = grouped && aggregatesAllowed
       builder.aggregates = aggregates
       builder.lets = lets
+      builder.defines = defineScopes[fileIndex]
       let typed = builder.compile(expr, parameters: parameters)
       diagnostics.append(contentsOf: builder.diagnostics)
       aggregates = builder.aggregates

@@ -47,6 +47,7 @@ public enum LanguageMessage {
   case groupingClauseWithoutGroup(String)
   case cannotLoadList(String, reason: String)
   case unknownKeyFunction(String)
+  case defineNotUsable(String, String)
   // Pack loading.
   case importNotFound(String)
   case cannotReadFile(String, reason: String)
@@ -93,6 +94,7 @@ public enum LanguageMessage {
     case .nestedAggregate: return "C0023"
     case .groupingClauseWithoutGroup: return "C0024"
     case .unknownKeyFunction: return "C0025"
+    case .defineNotUsable: return "C0026"
     case .cannotLoadList: return "L0004"
     case .importNotFound: return "L0001"
     case .cannotReadFile: return "L0002"
@@ -147,6 +149,7 @@ public enum LanguageMessage {
     case .cannotLoadList(let path, let reason):
       return "cannot load reference list '\(path)': \(reason)"
     case .unknownKeyFunction(let f): return "'\(f)' cannot normalize list entries"
+    case .defineNotUsable(let name, let reason): return "'\(name)' cannot be used here: \(reason)"
     case .importNotFound(let s): return "cannot find imported file '\(s)'"
     case .cannotReadFile(let s, let reason): return "cannot read '\(s)': \(reason)"
     case .emptyPack(let s): return "no rule files (*.probity) in '\(s)'"

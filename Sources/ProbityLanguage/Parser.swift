@@ -89,7 +89,7 @@ public struct Parser {
 
   // MARK: File
 
-  private static let itemKeywords: Set<String> = ["rule", "param", "import", "list"]
+  private static let itemKeywords: Set<String> = ["rule", "param", "import", "list", "define"]
 
   private mutating func parseFile() -> FileSyntax {
     var file = FileSyntax(source: source)
@@ -103,12 +103,19 @@ public struct Parser {
         if let decl = parseRule() { file.rules.append(decl) }
       } else if isKeyword("list") {
         if let decl = parseList() { file.lists.append(decl) }
+      } else if isKeyword("define") {
+        advance()
+        if let name = expect(.identifier, "a name after 'define'"), expect(.assign, "'=' after the name") != nil {
+          file.defines.append(DefineDecl(name: name.text, nameRange: name.range, value: parseExpression()))
+        } else {
+          skipToItem()
+        }
       } else {
         let hint =
           current.kind == .identifier
           ? NearNames.hint(for: current.text, among: Parser.itemKeywords) : nil
         error(
-          .expected("'rule', 'param', 'list' or 'import'", found: describe(current)), current.range,
+          .expected("'rule', 'param', 'define', 'list' or 'import'", found: describe(current)), current.range,
           hint: hint)
         skipToItem()
       }

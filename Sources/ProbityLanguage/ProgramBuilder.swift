@@ -10,7 +10,9 @@ struct Typed {
 
 /// Checks one expression and flattens it into `ExprNode`s.
 struct ProgramBuilder {
-  let source: SourceFile
+  /// The file whose text the nodes being emitted come from (a `define` of another
+  /// file is compiled with its own file's text).
+  var source: SourceFile
   let scope: [String: Int]
   /// The record kinds the rule applies to; fields must exist on all of them.
   let kinds: [RecordKind]
@@ -26,6 +28,8 @@ struct ProgramBuilder {
   var aggregates: [CompiledAggregate] = []
   /// The rule's `let` names visible here.
   var lets: [String: Expr] = [:]
+  /// The `define`s visible here: their expression and the file it is written in.
+  var defines: [String: (expr: Expr, source: SourceFile)] = [:]
   private var expanding: Set<String> = []
   fileprivate var insideAggregate = false
 
@@ -188,6 +192,28 @@ struct ProgramBuilder {
       guard let type = inner.type else { return poisoned(range) }
       return Typed(
         node: emit(.named(name), [inner.node], type, range), type: type, currency: inner.currency)
+    }
+    if let define = defines[name] {
+      guard expanding.insert(name).inserted else {
+        error(.typeMismatch("'\(name)' is defined in terms of itself"), range)
+        return poisoned(range)
+      }
+      defer { expanding.remove(name) }
+      // Compiled in place, with its own file's text; a problem is reported here, at the
+      // use (the definition itself was checked where it stands).
+      let useSource = source
+      let before = diagnostics.count
+      source = define.source
+      let inner = check(define.expr, parameters)
+      source = useSource
+      if diagnostics.count > before {
+        let first = diagnostics[before]
+        diagnostics.removeSubrange(before...)
+        error(.defineNotUsable(name, first.message), range, hint: first.position.map { "see \(first.file):\($0.line):\($0.column)" })
+        return poisoned(range)
+      }
+      guard let type = inner.type else { return poisoned(range) }
+      return Typed(node: emit(.named(name), [inner.node], type, range), type: type, currency: inner.currency)
     }
     switch name {
     case "kind":
@@ -505,6 +531,7 @@ extension ProgramBuilder {
     if let expr = arguments.first {
       var inner = ProgramBuilder(source: source, scope: scope, kinds: kinds, constant: false)
       inner.context = context
+      inner.defines = defines
       inner.insideAggregate = true
       let typed = inner.compile(expr, parameters: parameters)
       diagnostics.append(contentsOf: inner.diagnostics)

@@ -83,8 +83,8 @@ public enum ReportRenderer {
         let causes = rule.tally.missingFieldCounts.sorted {
           ($1.value, $0.key) < ($0.value, $1.key)
         }
-        .map { "\($0.key) missing in \($0.value)" }.joined(separator: ", ")
-        line += ", \(rule.tally.undetermined) undetermined (\(causes))"
+        .map { "\($0.key) in \($0.value)" }.joined(separator: ", ")
+        line += ", \(rule.tally.undetermined) undetermined (missing: \(causes))"
       }
       if rule.tally.failed > 0 { line += ", \(rule.tally.failed) could not be evaluated" }
       if rule.tally.notApplicable > 0 { line += ", \(rule.tally.notApplicable) not applicable" }
@@ -256,7 +256,7 @@ public enum ReportRenderer {
     w.field("citation", finding.citation)
     w.field("file", finding.file)
     w.field("line", finding.line)
-    w.field("path", elementPath(finding))
+    w.field("path", elementPath(finding) ?? finding.locator)
     w.field("record", finding.transactionID)
     w.field("kind", finding.kind.rawValue)
     w.field("message", finding.message)

@@ -30,7 +30,7 @@ struct Probity: ParsableCommand {
         2  usage error, unreadable input, or errors in the rules or the mapping
       """,
     version: version,
-    subcommands: [CheckCommand.self, ExplainCommand.self, RulesCommand.self, MappingCommand.self],
+    subcommands: [CheckCommand.self, ExplainCommand.self, AuditCommand.self, RulesCommand.self, MappingCommand.self],
     defaultSubcommand: nil
   )
 

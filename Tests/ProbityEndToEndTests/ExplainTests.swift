@@ -73,7 +73,7 @@ import Testing
     let condition = remedy?["condition"] as? [[String: Any]] ?? []
     #expect(
       condition.first?["text"] as? String
-        == "total = sum(if kind == \"receipt\" then amount else -amount) = $4,000.00 > limit = individual_limit[2024] = $3,300.00"
+        == "total = sum(net_amount) = $4,000.00 > limit = individual_limit[2024] = $3,300.00"
     )
   }
 

@@ -212,3 +212,16 @@ func values(_ testCase: ValueCase) {
   let finding = try #require(run.findings.first)
   #expect(finding.values.map(\.name) == ["amount", "limit[2024]", "election_code"])
 }
+
+@Test func fieldsTheFormatLacksDoNotAnswerBlank() {
+  // street1 not in the format: blank(street1) and present(street1) stay missing.
+  var record = receipt(["amount": usd("250.00")])
+  record.unavailable = FieldSet([CanonicalSchema.id(named: "street1")!])
+  #expect(evaluate("blank(street1)", on: record) == .success(.missing))
+  #expect(evaluate("present(street1)", on: record) == .success(.missing))
+  // ?? is the author's explicit default, for absent fields too.
+  #expect(evaluate("street1 ?? \"x\"", on: record) == .success(.string("x")))
+  // A field the format has but this record leaves empty: they answer.
+  #expect(evaluate("blank(city)", on: record) == .success(.boolean(true)))
+  #expect(evaluate("city ?? \"x\"", on: record) == .success(.string("x")))
+}

@@ -1,0 +1,125 @@
+import ProbityCore
+import ProbityEngine
+
+/// A batch audit: the check report over many filings, with what happened to each file.
+public struct AuditReport: Sendable {
+  public struct FileEntry: Sendable {
+    public enum Status: String, Sendable {
+      case checked
+      /// Another filing amends it: its records are not counted twice.
+      case superseded
+      /// Not a filing Probity reads (found in a folder).
+      case skipped
+      case unreadable
+    }
+
+    public let path: String
+    public let format: String?
+    public let status: Status
+    public let note: String?
+    public let records: Int
+
+    public init(path: String, format: String?, status: Status, note: String?, records: Int) {
+      self.path = path
+      self.format = format
+      self.status = status
+      self.note = note
+      self.records = records
+    }
+  }
+
+  public let check: CheckReport
+  public let files: [FileEntry]
+
+  public init(check: CheckReport, files: [FileEntry]) {
+    self.check = check
+    self.files = files
+  }
+
+  /// (key, count) sorted by count, then key.
+  static func tally(_ keys: [String]) -> [(key: String, count: Int)] {
+    var counts: [String: Int] = [:]
+    for key in keys { counts[key, default: 0] += 1 }
+    return counts.map { ($0.key, $0.value) }.sorted { ($1.count, $0.key) < ($0.count, $1.key) }
+  }
+
+  public var byRule: [(key: String, count: Int)] { AuditReport.tally(check.findings.map(\.ruleID)) }
+  public var byCategory: [(key: String, count: Int)] { AuditReport.tally(check.findings.map(\.category.rawValue)) }
+  public var byFiler: [(key: String, count: Int)] {
+    AuditReport.tally(
+      check.findings.map { finding in
+        [finding.filerID, finding.filerName].compactMap { $0 }.joined(separator: " ").nonEmpty ?? "(filer not given)"
+      })
+  }
+}
+
+extension String {
+  fileprivate var nonEmpty: String? { isEmpty ? nil : self }
+}
+
+extension ReportRenderer {
+  // MARK: Audit summary (text)
+
+  public static func auditSummary(_ report: AuditReport) -> String {
+    var out = ""
+    let counts = AuditReport.tally(report.files.map(\.status.rawValue))
+    out += "files: \(report.files.count) ("
+    out += counts.map { "\($0.count) \($0.key)" }.joined(separator: ", ") + ")\n"
+    for file in report.files where file.status != .checked {
+      out += "  \(file.path): \(file.status.rawValue)\(file.note.map { ": \($0)" } ?? "")\n"
+    }
+    let check = report.check
+    out +=
+      "records: \(check.recordsRead) read, \(check.recordsEvaluated) evaluated, \(check.recordsRejected) rejected"
+    if check.rowsSkipped > 0 { out += ", \(check.rowsSkipped) non-financial rows skipped" }
+    out += "\n"
+    if let asOf = check.asOf {
+      out += "as of:   \(asOf) (\(check.asOfGiven ? "--as-of" : "the latest record date; set it with --as-of"))\n"
+    }
+    out +=
+      "findings: \(check.findings.count) (\(check.count(.error)) error, \(check.count(.warning)) warning, \(check.count(.info)) info)\n"
+    func section(_ title: String, _ rows: [(key: String, count: Int)], limit: Int = .max) {
+      guard !rows.isEmpty else { return }
+      out += "\nby \(title):\n"
+      let width = rows.prefix(limit).map(\.key.count).max() ?? 0
+      for row in rows.prefix(limit) {
+        out += "  \(row.key)\(String(repeating: " ", count: width - row.key.count))  \(row.count)\n"
+      }
+      if rows.count > limit { out += "  ... and \(rows.count - limit) more\n" }
+    }
+    section("rule", report.byRule)
+    section("category", report.byCategory)
+    section("filer", report.byFiler, limit: 20)
+    return out
+  }
+
+  // MARK: Findings as CSV
+
+  /// One row per finding, for spreadsheets: RFC 4180 quoting, a header line.
+  public static func findingsCSV(_ report: CheckReport) -> String {
+    let header = [
+      "rule", "severity", "category", "title", "citation", "file", "line", "record", "filer_id", "filer_name", "kind",
+      "message", "remedy", "deadline", "remedy_status", "values",
+    ]
+    var out = header.joined(separator: ",") + "\r\n"
+    for finding in report.findings {
+      let row: [String] = [
+        finding.ruleID, finding.severity.rawValue, finding.category.rawValue, finding.title, finding.citation,
+        finding.file, String(finding.line), finding.transactionID ?? "", finding.filerID ?? "", finding.filerName ?? "",
+        finding.kind.rawValue, finding.message, finding.remedy ?? "", finding.deadline?.description ?? "",
+        finding.remedyStatus?.rawValue ?? "",
+        finding.values.map { "\($0.name) = \($0.value)" }.joined(separator: "; "),
+      ]
+      out += row.map(csvField).joined(separator: ",") + "\r\n"
+    }
+    return out
+  }
+
+  static func csvField(_ text: String) -> String {
+    // A leading =, +, - or @ would be a formula in a spreadsheet: quote it as text.
+    let risky = text.first.map { "=+-@".contains($0) } ?? false
+    guard risky || text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
+    let escaped = text.split(separator: "\"", omittingEmptySubsequences: false).joined(separator: "\"\"")
+    return "\"" + (risky ? "'" : "") + escaped + "\""
+  }
+}

@@ -1,0 +1,257 @@
+import ArgumentParser
+import Foundation
+import ProbityCore
+import ProbityEngine
+import ProbityFilings
+import ProbityLanguage
+import ProbityReports
+
+struct AuditCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "audit",
+    abstract: "Audit a pile of filings: all formats, folders, amendments, one report people read.",
+    discussion: """
+      Takes files and folders (searched recursively, in name order), reads every filing
+      Probity recognises (.fec of every version, FEC bulk, the UK Electoral Commission
+      exports, CSV, XML) on all cores, and evaluates the rule pack over all of them
+      together, so a donor's gifts across a committee's reports add up. Results come out
+      in the same order whatever the number of threads.
+
+      Amendments: an amended FEC report (F3A, F3XA, ...) replaces the report it amends,
+      identified by filer, form and report period; the replaced filing is listed as
+      superseded and not counted. Among several amendments the one with the highest
+      filing number (its file name) stands.
+
+      Writes to the audit folder (--out): summary.txt, findings.json, findings.csv (for
+      spreadsheets) and report.html (one self-contained file: charts, top filers, a
+      sortable and filterable table of findings, each with its explanation). Prints the
+      summary by rule, category and filer. Shows progress on a terminal.
+
+      Examples:
+        probity audit --rules Rules/us-federal ../shared/data/fec
+        probity audit --rules Rules/us-federal --out audit-2024 --as-of 2024-12-31 filings/
+      """
+  )
+
+  @Option(name: .long, help: ArgumentHelp("The rule pack: a directory of .probity files, or one file.", valueName: "pack"))
+  var rules: String
+
+  @Option(name: .long, help: ArgumentHelp("The audit folder to write (created if needed).", valueName: "dir"))
+  var out: String = "audit-out"
+
+  @Option(name: .long, help: ArgumentHelp("The date open windows are judged at, as YYYY-MM-DD.", valueName: "date"))
+  var asOf: String?
+
+  @Option(name: .long, help: ArgumentHelp("How many files to read at once (default: the number of cores).", valueName: "n"))
+  var jobs: Int?
+
+  @Option(name: .long, help: "Exit 1 when a finding is at or above this severity: error, warning or info.")
+  var failLevel: FindingSeverity = .error
+
+  @Flag(name: .long, help: "Show donors' names as stable pseudonyms and withhold their addresses and employers.")
+  var withholdPersonalData = false
+
+  @Argument(help: ArgumentHelp("Filings and folders of filings.", valueName: "path"))
+  var paths: [String]
+
+  func validate() throws {
+    if paths.isEmpty { throw ValidationError("give at least one filing or folder") }
+    if let asOf, case .failure(let reason) = DateFormat.isoDate.parse(Substring(asOf)) {
+      throw ValidationError("--as-of \(asOf): \(reason) (write it as YYYY-MM-DD)")
+    }
+    if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
+  }
+
+  func run() throws {
+    guard let ruleSet = loadRules(rules) else { throw Exit.unusable }
+    var entries: [AuditReport.FileEntry] = []
+    var unusable = false
+    // 1. The files, and their formats.
+    var filings: [(path: String, format: InputFormat)] = []
+    for (path, explicit) in try collect(paths) {
+      do {
+        filings.append((path, try FilingReader.detectFormat(path: path)))
+      } catch {
+        if explicit {
+          printError(error.diagnostic.rendered())
+          unusable = true
+          entries.append(.init(path: path, format: nil, status: .unreadable, note: error.diagnostic.message, records: 0))
+        } else {
+          entries.append(.init(path: path, format: nil, status: .skipped, note: "not a filing Probity reads", records: 0))
+        }
+      }
+    }
+    // 2. Amendments: which reports replace which.
+    let superseded = Amendments.superseded(filings.filter { $0.format == .fec }.map(\.path))
+    for (path, by) in superseded.sorted(by: { $0.key < $1.key }) {
+      entries.append(.init(path: path, format: "fec", status: .superseded, note: "amended by \(by)", records: 0))
+    }
+    let checked = filings.filter { superseded[$0.path] == nil }
+    // 3. Read on all cores, evaluate in file order.
+    let asOfDate: CivilDate? = asOf.flatMap { try? DateFormat.isoDate.parse(Substring($0)).get() }
+    var run = CheckRun(ruleSet: ruleSet, asOf: asOfDate)
+    run.personalData = personalDataPolicy(withholdPersonalData)
+    let formats = Dictionary(checked.map { ($0.path, $0.format) }, uniquingKeysWith: { a, _ in a })
+    let threads = jobs ?? ProcessInfo.processInfo.activeProcessorCount
+    let read: @Sendable (String, (Record) -> Void, (Diagnostic) -> Void) throws(FilingError) -> ReadStatistics = {
+      path, onRecord, onProblem throws(FilingError) in
+      try FilingReader.read(path: path, format: formats[path], mapping: nil, onRecord: onRecord, onProblem: onProblem)
+    }
+    let files = checked.map(\.path)
+    var progress = Progress(files: files.count, bytes: checked.reduce(0) { $0 + fileSize($1.path) })
+    var rejections: [Diagnostic] = []
+    var rejectionCount = 0
+    var totals = ReadStatistics()
+    ParallelReader(files: files, threads: threads, read: read).run(
+      consume: { record in
+        run.evaluate(record)
+        progress.record(findings: run.unsortedFindingCount)
+      },
+      finished: { index, result in
+        for problem in result.problems {
+          printError(problem.rendered())
+          if rejections.count < rejectionExamplesKept { rejections.append(problem) }
+        }
+        rejectionCount += result.problemCount
+        if let error = result.error {
+          printError(error.diagnostic.rendered())
+          unusable = true
+        }
+        totals.recordsRead += result.statistics.recordsRead
+        totals.recordsRejected += result.statistics.recordsRejected
+        totals.rowsSkipped += result.statistics.rowsSkipped
+        entries.append(
+          .init(
+            path: files[index], format: formats[files[index]]?.rawValue,
+            status: result.error == nil ? .checked : .unreadable, note: result.error?.diagnostic.message,
+            records: result.statistics.recordsRead))
+        progress.file(bytes: result.bytes, findings: run.unsortedFindingCount)
+      })
+    progress.done()
+    run.finish()
+    if run.needsReplay {
+      ParallelReader(files: files, threads: threads, read: read).run(consume: { run.replay($0) }, finished: { _, _ in })
+      run.finishReplay()
+    }
+    // 4. The audit folder.
+    let check = CheckReport(
+      rulePack: rules, inputs: files, run: run, rejections: rejections, rejectionDiagnostics: rejectionCount,
+      recordsRead: totals.recordsRead, recordsRejected: totals.recordsRejected, rowsSkipped: totals.rowsSkipped)
+    let order = Dictionary(uniqueKeysWithValues: (entries.map(\.path)).enumerated().map { ($1, $0) })
+    let audit = AuditReport(
+      check: check, files: entries.sorted { $0.path < $1.path || ($0.path == $1.path && order[$0.path]! < order[$1.path]!) })
+    let summary = ReportRenderer.auditSummary(audit)
+    do {
+      try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+      try write(summary, "summary.txt")
+      try write(ReportRenderer.json(check), "findings.json")
+      try write(ReportRenderer.findingsCSV(check), "findings.csv")
+      try write(ReportRenderer.auditHTML(audit), "report.html")
+    } catch {
+      printError("error: cannot write the audit folder \(out): \(error.localizedDescription)")
+      throw Exit.unusable
+    }
+    print(summary, terminator: "")
+    print("\naudit folder: \(out)/ (summary.txt, findings.json, findings.csv, report.html)")
+    if unusable { throw Exit.unusable }
+    let failing = check.findings.contains { $0.severity >= failLevel }
+    if failing || check.recordsRejected > 0 || check.evaluationFailures > 0 { throw Exit.findings }
+  }
+
+  func write(_ text: String, _ name: String) throws {
+    try text.write(toFile: out + "/" + name, atomically: true, encoding: .utf8)
+  }
+
+  /// Every file under the paths, in name order; `explicit` for files named on the
+  /// command line (an unreadable one is an error, an unrecognised one in a folder is
+  /// skipped).
+  func collect(_ paths: [String]) throws -> [(String, Bool)] {
+    var result: [(String, Bool)] = []
+    for path in paths {
+      var isDirectory: ObjCBool = false
+      guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+        printError("\(path): error: no such file or folder")
+        throw Exit.unusable
+      }
+      guard isDirectory.boolValue else {
+        result.append((path, true))
+        continue
+      }
+      let root = path.hasSuffix("/") ? String(path.dropLast()) : path
+      var found: [String] = []
+      let enumerator = FileManager.default.enumerator(atPath: root)
+      while let item = enumerator?.nextObject() as? String {
+        let full = root + "/" + item
+        var nested: ObjCBool = false
+        if FileManager.default.fileExists(atPath: full, isDirectory: &nested), !nested.boolValue,
+          !item.split(separator: "/").contains(where: { $0.hasPrefix(".") })
+        {
+          found.append(full)
+        }
+      }
+      result.append(contentsOf: found.sorted().map { ($0, false) })
+    }
+    return result
+  }
+}
+
+func fileSize(_ path: String) -> Int {
+  (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+}
+
+/// Which FEC reports replace which: an amendment (F3A, F3XA, ...) replaces the report of
+/// the same filer, form and period; among several, the highest filing number stands.
+enum Amendments {
+  struct Identity: Hashable {
+    let filer: String
+    let form: String
+    let period: String
+  }
+
+  /// Superseded path → the path that replaces it.
+  static func superseded(_ paths: [String]) -> [String: String] {
+    var identities: [(path: String, identity: Identity, amendment: Bool)] = []
+    let lock = NSLock()
+    nonisolated(unsafe) var found: [Int: (Identity, Bool)] = [:]
+    DispatchQueue.concurrentPerform(iterations: paths.count) { index in
+      guard let first = firstRecord(paths[index]) else { return }
+      let filer = first["filer_id"].stringValue ?? ""
+      let form = first["report_form"].stringValue ?? ""
+      let start = first["report_period_start"]
+      let end = first["report_period_end"]
+      let type = first["report_type"].stringValue ?? ""
+      let period = start.isMissing && end.isMissing ? type : "\(start.plainText)..\(end.plainText)"
+      guard !filer.isEmpty, !form.isEmpty, !period.isEmpty else { return }
+      let amendment = first["amendment"] == .boolean(true)
+      lock.lock()
+      found[index] = (Identity(filer: filer, form: form, period: period), amendment)
+      lock.unlock()
+    }
+    for (index, path) in paths.enumerated() {
+      if let (identity, amendment) = found[index] { identities.append((path, identity, amendment)) }
+    }
+    var result: [String: String] = [:]
+    for (_, members) in Dictionary(grouping: identities, by: \.identity) where members.count > 1 {
+      let ranked = members.sorted { a, b in
+        (a.amendment ? 1 : 0, filingNumber(a.path), a.path) < (b.amendment ? 1 : 0, filingNumber(b.path), b.path)
+      }
+      guard let winner = ranked.last else { continue }
+      for member in ranked.dropLast() { result[member.path] = winner.path }
+    }
+    return result
+  }
+
+  /// The number in a file's name (FEC filings are named by their filing id).
+  static func filingNumber(_ path: String) -> Int {
+    let name = path.split(separator: "/").last.map(String.init) ?? path
+    return Int(name.prefix { $0.isNumber }) ?? -1
+  }
+
+  static func firstRecord(_ path: String) -> Record? {
+    var first: Record?
+    _ = try? FilingReader.read(
+      path: path, format: .fec, mapping: nil,
+      onRecord: { if first == nil { first = $0 } }, onProblem: { _ in })
+    return first
+  }
+}

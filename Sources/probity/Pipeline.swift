@@ -1,0 +1,120 @@
+import Foundation
+import ProbityCore
+import ProbityFilings
+
+/// Reads files on several threads while one consumer takes their records in file order.
+///
+/// Files are handed to readers in order, each into its own bounded queue, so the file
+/// the consumer needs next is always being read (no deadlock) and memory holds at most
+/// `capacity` records per reader. The consumer sees every file's records, then its
+/// problems and counts, in the same order whatever the number of threads: the output
+/// does not depend on it.
+final class ParallelReader: @unchecked Sendable {
+  struct FileResult {
+    var statistics = ReadStatistics()
+    var problems: [Diagnostic] = []
+    var problemCount = 0
+    var error: FilingError?
+    var bytes: Int = 0
+  }
+
+  final class Queue: @unchecked Sendable {
+    let condition = NSCondition()
+    var records: [Record] = []
+    var finished = false
+    var result = FileResult()
+    let capacity: Int
+
+    init(capacity: Int) { self.capacity = capacity }
+
+    func push(_ record: Record) {
+      condition.lock()
+      while records.count >= capacity { condition.wait() }
+      records.append(record)
+      condition.broadcast()
+      condition.unlock()
+    }
+
+    func finish(_ result: FileResult) {
+      condition.lock()
+      self.result = result
+      finished = true
+      condition.broadcast()
+      condition.unlock()
+    }
+
+    /// The records read so far (waiting for some), and whether the file is done.
+    func take() -> (records: [Record], done: Bool) {
+      condition.lock()
+      while records.isEmpty && !finished { condition.wait() }
+      let batch = records
+      records.removeAll(keepingCapacity: true)
+      let done = finished && records.isEmpty
+      condition.broadcast()
+      condition.unlock()
+      return (batch, done)
+    }
+  }
+
+  let files: [String]
+  let threads: Int
+  let read: @Sendable (String, (Record) -> Void, (Diagnostic) -> Void) throws(FilingError) -> ReadStatistics
+  private let queues: [Queue]
+  private let next = NSLock()
+  private var nextFile = 0
+
+  /// Problems kept per file; all are counted.
+  static let problemsKept = 1000
+
+  init(
+    files: [String], threads: Int, capacity: Int = 20_000,
+    read: @escaping @Sendable (String, (Record) -> Void, (Diagnostic) -> Void) throws(FilingError) -> ReadStatistics
+  ) {
+    self.files = files
+    self.threads = max(1, min(threads, files.count))
+    self.read = read
+    self.queues = files.map { _ in Queue(capacity: capacity) }
+  }
+
+  /// Runs the readers and gives `consume` each file's records in file order, then
+  /// `finished` each file's result.
+  func run(consume: (Record) -> Void, finished: (Int, FileResult) -> Void) {
+    for _ in 0..<threads {
+      let thread = Thread { [self] in self.work() }
+      thread.stackSize = 4 << 20
+      thread.start()
+    }
+    for (index, queue) in queues.enumerated() {
+      while true {
+        let (batch, done) = queue.take()
+        for record in batch { consume(record) }
+        if done { break }
+      }
+      finished(index, queue.result)
+    }
+  }
+
+  private func work() {
+    while true {
+      next.lock()
+      let index = nextFile
+      nextFile += 1
+      next.unlock()
+      guard index < files.count else { return }
+      let queue = queues[index]
+      var result = FileResult()
+      result.bytes = (try? FileManager.default.attributesOfItem(atPath: files[index])[.size] as? Int) ?? 0
+      do {
+        result.statistics = try read(
+          files[index], { queue.push($0) },
+          { problem in
+            result.problemCount += 1
+            if result.problems.count < ParallelReader.problemsKept { result.problems.append(problem) }
+          })
+      } catch {
+        result.error = error
+      }
+      queue.finish(result)
+    }
+  }
+}

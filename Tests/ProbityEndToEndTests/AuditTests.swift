@@ -1,0 +1,152 @@
+import Foundation
+import Testing
+
+/// `probity audit`: folders, amendments, determinism across thread counts, the audit
+/// folder, and the HTML report in a real headless browser.
+@Suite(.serialized) struct Audit {
+  static let shared = packageRoot.deletingLastPathComponent().appendingPathComponent("shared/data")
+  static var sharedPresent: Bool { FileManager.default.fileExists(atPath: shared.path) }
+
+  func temporaryDirectory(_ name: String) throws -> URL {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("probity-\(name)-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    return url
+  }
+
+  /// A pile of filings: a real amended FEC report (1550126.fec, an F3A), the original it
+  /// amends (made from it: same filer, form and period, marked new, with one receipt more
+  /// that must not be counted), and the US fixtures.
+  func pile() throws -> URL {
+    let pile = try temporaryDirectory("pile")
+    let amended = try Data(contentsOf: Audit.shared.appendingPathComponent("fec/1550126.fec"))
+    try amended.write(to: pile.appendingPathComponent("1550126.fec"))
+    var original = String(decoding: amended, as: UTF8.self)
+    original = original.replacingOccurrences(of: "\nF3A\u{1C}", with: "\nF3N\u{1C}")
+    let extra = original.split(separator: "\n").first { $0.hasPrefix("SA11AI") }.map(String.init) ?? ""
+    original += extra.replacingOccurrences(of: "SA11AI.4265", with: "SA11AI.EXTRA") + "\n"
+    try original.write(to: pile.appendingPathComponent("1549000.fec"), atomically: true, encoding: .utf8)
+    let fixtures = pile.appendingPathComponent("fixtures")
+    try FileManager.default.createDirectory(at: fixtures, withIntermediateDirectories: true)
+    for name in ["aggregates.csv", "pac-receipts.csv"] {
+      try FileManager.default.copyItem(
+        at: packageRoot.appendingPathComponent("Fixtures/us-federal/\(name)"), to: fixtures.appendingPathComponent(name))
+    }
+    try "not a filing\n".write(to: fixtures.appendingPathComponent("README.txt"), atomically: true, encoding: .utf8)
+    return pile
+  }
+
+  @Test(.enabled(if: Audit.sharedPresent, "../shared/data is not beside the repository"))
+  func amendmentsReplaceTheReportsTheyAmend() throws {
+    let pile = try pile()
+    defer { try? FileManager.default.removeItem(at: pile) }
+    let out = try temporaryDirectory("audit")
+    defer { try? FileManager.default.removeItem(at: out) }
+    let result = try runProbity(["audit", "--rules", "Rules/us-federal", "--out", out.path, pile.path])
+    #expect(result.status == 1, "\(result.stderr)")
+    #expect(result.stdout.contains("1549000.fec: superseded: amended by \(pile.path)/1550126.fec"))
+    #expect(result.stdout.contains("README.txt: skipped: not a filing Probity reads"))
+    // The superseded report's records are not counted: its extra receipt is nowhere.
+    let json = try String(contentsOf: out.appendingPathComponent("findings.json"), encoding: .utf8)
+    #expect(!json.contains("SA11AI.EXTRA"))
+    #expect(!json.contains("1549000.fec"))
+    for name in ["summary.txt", "findings.json", "findings.csv", "report.html"] {
+      #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent(name).path), "\(name)")
+    }
+    // Progress is for terminals only.
+    #expect(!result.stderr.contains("records "))
+  }
+
+  @Test(.enabled(if: Audit.sharedPresent, "../shared/data is not beside the repository"))
+  func theSameBytesWhateverTheThreads() throws {
+    let pile = try pile()
+    let outs = try temporaryDirectory("outs")
+    defer {
+      try? FileManager.default.removeItem(at: pile)
+      try? FileManager.default.removeItem(at: outs)
+    }
+    var outputs: [[String]] = []
+    for jobs in ["1", "2", "4"] {
+      let out = outs.appendingPathComponent("audit-\(jobs)")
+      let result = try runProbity(["audit", "--rules", "Rules/us-federal", "--jobs", jobs, "--out", out.path, pile.path])
+      #expect(result.status == 1)
+      outputs.append(
+        try ["summary.txt", "findings.json", "findings.csv", "report.html"].map {
+          try String(contentsOf: out.appendingPathComponent($0), encoding: .utf8)
+        })
+    }
+    for other in outputs.dropFirst() {
+      for (index, name) in ["summary.txt", "findings.json", "findings.csv", "report.html"].enumerated() {
+        #expect(other[index] == outputs[0][index], "\(name) differs with another number of threads")
+      }
+    }
+  }
+
+  @Test func csvHasOneRowPerFinding() throws {
+    let out = try temporaryDirectory("csv")
+    defer { try? FileManager.default.removeItem(at: out) }
+    let result = try runProbity([
+      "audit", "--rules", "Rules/us-federal", "--out", out.path, "Fixtures/us-federal/aggregates.csv",
+    ])
+    #expect(result.status == 1)
+    let csv = try String(contentsOf: out.appendingPathComponent("findings.csv"), encoding: .utf8)
+    let json = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("findings.json")))
+    let findings = ((json as? [String: Any])?["findings"] as? [Any])?.count ?? -1
+    // Quoted fields may hold line breaks; records end with CRLF.
+    #expect(csv.components(separatedBy: "\r\n").filter { !$0.isEmpty }.count == findings + 1)
+    #expect(csv.hasPrefix("rule,severity,category,title,citation,file,line,record"))
+  }
+
+  /// The HTML report in a real headless browser: it loads with no network, its script
+  /// runs (the table says how many findings it shows), and a screenshot is taken.
+  @Test func htmlRendersInAHeadlessBrowser() throws {
+    guard let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"].first(where: {
+      FileManager.default.isExecutableFile(atPath: $0)
+    }) else {
+      if ProcessInfo.processInfo.environment["CI"] != nil {
+        Issue.record("chromium is missing: .ci/run installs it")
+      }
+      return
+    }
+    let out = try temporaryDirectory("html")
+    defer { try? FileManager.default.removeItem(at: out) }
+    let result = try runProbity([
+      "audit", "--rules", "Rules/us-federal", "--out", out.path, "Fixtures/us-federal/aggregates.csv",
+    ])
+    #expect(result.status == 1)
+    let page = out.appendingPathComponent("report.html")
+    let dom = try runTool(
+      chromium,
+      [
+        "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--dump-dom",
+        page.absoluteString,
+      ])
+    #expect(dom.contains("12 of 12 shown"), "the report's script did not run")
+    #expect(dom.contains("US-EXCESS-001") && dom.contains("chart-rules"))
+    let shot = out.appendingPathComponent("report.png")
+    _ = try runTool(
+      chromium,
+      [
+        "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1280,1600",
+        "--screenshot=\(shot.path)", page.absoluteString,
+      ])
+    let png = try Data(contentsOf: shot)
+    #expect(png.starts(with: [0x89, 0x50, 0x4E, 0x47]) && png.count > 10_000)
+  }
+}
+
+/// Runs a tool and returns its standard output.
+func runTool(_ path: String, _ arguments: [String]) throws -> String {
+  let process = Process()
+  process.executableURL = URL(fileURLWithPath: path)
+  process.arguments = arguments
+  let output = FileManager.default.temporaryDirectory.appendingPathComponent("tool-\(UUID().uuidString)")
+  FileManager.default.createFile(atPath: output.path, contents: nil)
+  defer { try? FileManager.default.removeItem(at: output) }
+  let handle = try FileHandle(forWritingTo: output)
+  process.standardOutput = handle
+  process.standardError = FileHandle.nullDevice
+  try process.run()
+  process.waitUntilExit()
+  try handle.close()
+  return try String(contentsOf: output, encoding: .utf8)
+}
