@@ -51,6 +51,10 @@ let package = Package(
       name: "ProbityEngineTests",
       dependencies: ["ProbityCore", "ProbityLanguage", "ProbityFilings", "ProbityEngine"]
     ),
+    .testTarget(
+      name: "ProbityReportsTests",
+      dependencies: ["ProbityCore", "ProbityLanguage", "ProbityEngine", "ProbityReports"]
+    ),
     .testTarget(name: "ProbityEndToEndTests", dependencies: ["probity"], exclude: ["golden"]),
   ],
   swiftLanguageModes: [.v6]

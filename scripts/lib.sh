@@ -31,3 +31,20 @@ ensure_system_libraries() {
   $sudo apt-get update -qq >&2
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >&2
 }
+
+# Python's jsonschema: a test validates the SARIF output against the SARIF 2.1.0 schema
+# with it (and is skipped, saying so, where it is missing; .ci/run requires it).
+ensure_python_jsonschema() {
+  command -v python3 >/dev/null 2>&1 || {
+    echo "python3 is missing: the SARIF schema test will be skipped" >&2
+    return 0
+  }
+  python3 -c 'import jsonschema' >/dev/null 2>&1 && return 0
+  echo "installing Python's jsonschema (the SARIF schema test) ..." >&2
+  python3 -m pip install --quiet jsonschema >&2 && return 0
+  python3 -m pip install --quiet --user --break-system-packages jsonschema >&2 && return 0
+  local sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq python3-jsonschema >&2 \
+    || echo "jsonschema could not be installed: the SARIF schema test will be skipped" >&2
+}

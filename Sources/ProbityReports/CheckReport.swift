@@ -30,6 +30,8 @@ public struct CheckReport: Sendable {
   /// The date open windows were judged at, and whether `--as-of` gave it.
   public var asOf: CivilDate?
   public var asOfGiven: Bool
+  /// What the CI gate made of the findings (fingerprints, waivers, baseline), when set.
+  public var gate: GateResult?
 
   public init(
     rulePack: String, inputs: [String], run: CheckRun, rejections: [Diagnostic],

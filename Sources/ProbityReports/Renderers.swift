@@ -5,6 +5,9 @@ import ProbityEngine
 public enum ReportFormat: String, CaseIterable, Sendable {
   case text
   case json
+  case sarif
+  case junit
+  case github
 }
 
 public enum ReportRenderer {
@@ -19,6 +22,13 @@ public enum ReportRenderer {
     switch format {
     case .text: return text(report)
     case .json: return json(report, elementPath: elementPath)
+    case .sarif, .junit, .github:
+      let gate = report.gate ?? GateResult(report: report, failLevel: .error, toolVersion: "")
+      switch format {
+      case .sarif: return SARIFRenderer.render(report, gate: gate).text
+      case .junit: return JUnitRenderer.render(report, gate: gate)
+      default: return GitHubAnnotations.render(report, gate: gate)
+      }
     }
   }
 
@@ -62,6 +72,7 @@ public enum ReportRenderer {
         out += "  deadline: \(deadline) (\(status))\n"
       }
       if let remedy = finding.remedy { out += "  remedy:   \(remedy)\n" }
+      if let gate = report.gate { out += gate.textLines(for: finding) }
       out += "\n"
     }
     out +=
@@ -75,6 +86,9 @@ public enum ReportRenderer {
     let total = report.findings.count
     out +=
       "findings: \(total) (\(report.count(.error)) error, \(report.count(.warning)) warning, \(report.count(.info)) info)\n"
+    if let gate = report.gate, gate.usesWaivers || gate.usesBaseline {
+      out += gate.summaryLine(report) + "\n"
+    }
     let width = report.rules.map(\.id.count).max() ?? 0
     for rule in report.rules {
       let pad = String(repeating: " ", count: width - rule.id.count)
@@ -150,7 +164,9 @@ public enum ReportRenderer {
     w.endArray()
     w.key("findings")
     w.beginArray()
-    for finding in report.findings { write(finding, elementPath: elementPath, to: &w) }
+    for finding in report.findings {
+      write(finding, review: report.gate?.review(of: finding), elementPath: elementPath, to: &w)
+    }
     w.endArray()
     w.key("undetermined")
     w.beginArray()
@@ -216,6 +232,7 @@ public enum ReportRenderer {
     w.beginObject()
     for rule in report.rules { w.field(rule.id, rule.tally.fired) }
     w.endObject()
+    if let gate = report.gate { gate.writeSummary(report, to: &w) }
     w.key("rules")
     w.beginArray()
     for rule in report.rules {
@@ -247,7 +264,12 @@ public enum ReportRenderer {
   }
 
   /// One finding as a JSON object (check and explain share it).
-  static func write(_ finding: Finding, elementPath: (Finding) -> String?, to w: inout JSONWriter) {
+  /// `review`: what the gate made of it (`probity check`), written as its fingerprint
+  /// and a "gate" object.
+  static func write(
+    _ finding: Finding, review: FindingReview? = nil, elementPath: (Finding) -> String?,
+    to w: inout JSONWriter
+  ) {
     w.beginObject()
     w.field("rule", finding.ruleID)
     w.field("title", finding.title)
@@ -258,6 +280,7 @@ public enum ReportRenderer {
     w.field("line", finding.line)
     w.field("path", elementPath(finding) ?? finding.locator)
     w.field("record", finding.transactionID)
+    if let review { w.field("fingerprint", review.fingerprint) }
     w.field("kind", finding.kind.rawValue)
     w.field("message", finding.message)
     w.field("remedy", finding.remedy)
@@ -286,6 +309,7 @@ public enum ReportRenderer {
     w.endArray()
     w.field("deadline", finding.deadline?.description)
     w.field("remedy_status", finding.remedyStatus?.rawValue)
+    if let review { GateResult.write(review, to: &w) }
     w.endObject()
   }
 

@@ -23,11 +23,23 @@ struct CheckCommand: ParsableCommand {
       needs is missing; undetermined outcomes are counted per rule, with the fields that
       were missing, never taken as passing.
 
+      In CI (docs/ci.md): --format sarif, junit or github; every finding has a
+      fingerprint that survives amendments, so a reviewed finding can be waived until a
+      date (--waivers; judged at the as-of date, an expired waiver fails the run again),
+      and --baseline fails only on findings that are new.
+
+      Exit codes: 0 no finding at or above the fail level (waived and baseline findings
+      aside), no rejected record, no evaluation error; 1 otherwise, or under an expired
+      waiver; 2 a usage error, or a filing, the rules, the mapping, the waivers or the
+      baseline cannot be read.
+
       Examples:
         probity check --rules Rules/us-federal Fixtures/us-federal/receipts.csv
         probity check --rules Rules/us-federal --format json filing.csv > findings.json
         probity check --rules my-pack --mapping my-layout.map --fail-level warning export.csv
         probity check --rules Rules/us-federal --input-format fec-bulk itcont.txt
+        probity check --rules PACK --format sarif --waivers waivers.json filings/*.csv > out.sarif
+        probity check --rules PACK --write-baseline baseline.json filings/*.csv
       """
   )
 
@@ -51,13 +63,19 @@ struct CheckCommand: ParsableCommand {
       valueName: "format"))
   var inputFormat: InputFormat?
 
-  @Option(name: .long, help: "Output format: text (compiler-style) or json (docs/output.md).")
+  @Option(
+    name: .long,
+    help:
+      "Output format: text (compiler-style), json (docs/output.md); for CI: sarif (code scanning), junit (test reports) or github (workflow annotations), see docs/ci.md."
+  )
   var format: ReportFormat = .text
 
   @Option(
     name: .long, help: "Exit 1 when a finding is at or above this severity: error, warning or info."
   )
   var failLevel: FindingSeverity = .error
+
+  @OptionGroup var gateOptions: GateOptions
 
   @Option(
     name: .long,
@@ -87,6 +105,8 @@ struct CheckCommand: ParsableCommand {
 
   func run() throws {
     guard let ruleSet = loadRules(rules) else { throw Exit.unusable }
+    let waivers = try gateOptions.loadWaivers()
+    let baseline = try gateOptions.loadBaseline()
     // A mapping of the user's own, or nil: each file's format brings its bundled one.
     let mapping: Mapping? = try self.mapping.map { path in
       guard let loaded = loadMapping(path) else { throw Exit.unusable }
@@ -96,11 +116,14 @@ struct CheckCommand: ParsableCommand {
     var run = CheckRun(ruleSet: ruleSet, asOf: asOfDate)
     run.personalData = personalDataPolicy(withholdPersonalData)
     let outcome = evaluate(run, files: files, format: inputFormat, mapping: mapping)
-    let unreadable = outcome.unreadable
-    let report = CheckReport(
+    var report = CheckReport(
       rulePack: rules, inputs: files, run: outcome.run, rejections: outcome.rejections,
       rejectionDiagnostics: outcome.rejectionCount, recordsRead: outcome.read, recordsRejected: outcome.rejected,
       rowsSkipped: outcome.skipped)
+    let gate = try makeGate(
+      report, waivers: waivers, baseline: baseline, mapping: mapping,
+      inputErrors: outcome.inputErrors)
+    report.gate = gate
     // Records of XML filings are cited by element path too (read back for the findings).
     func citation(_ finding: Finding) -> RecordCitation {
       RecordCitation(file: finding.file, line: finding.line, transactionID: finding.transactionID)
@@ -111,13 +134,6 @@ struct CheckCommand: ParsableCommand {
         of: Set(report.findings.map(citation)), format: inputFormat, mapping: mapping) : [:]
     print(
       ReportRenderer.render(report, as: format) { elementPaths[citation($0)] }, terminator: "")
-    if unreadable {
-      printError("error: some input could not be read; the results above are incomplete")
-      throw Exit.unusable
-    }
-    let failing = report.findings.contains { $0.severity >= failLevel }
-    if failing || report.recordsRejected > 0 || report.evaluationFailures > 0 {
-      throw Exit.findings
-    }
+    try finish(report, gate: gate)
   }
 }

@@ -12,6 +12,8 @@ struct EvaluationOutcome {
   var rejected = 0
   var skipped = 0
   var unreadable = false
+  /// Why each unreadable input could not be read.
+  var inputErrors: [Diagnostic] = []
 }
 
 /// How many rejection diagnostics are kept for reports; all are counted and all are
@@ -48,6 +50,7 @@ func evaluate(
       outcome.skipped += statistics.rowsSkipped
     } catch {
       outcome.unreadable = true
+      outcome.inputErrors.append(error.diagnostic)
       printError(error.diagnostic.rendered())
     }
   }

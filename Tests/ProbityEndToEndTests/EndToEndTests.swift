@@ -37,10 +37,17 @@ struct RunResult {
 /// Runs probity from the package root, so the paths in its output are relative and
 /// the same on every machine.
 func runProbity(_ arguments: [String]) throws -> RunResult {
+  try runExecutable(try probityBinary(), arguments)
+}
+
+/// Runs a program from the package root (or `directory`) and collects its output.
+func runExecutable(_ executable: URL, _ arguments: [String], in directory: URL = packageRoot)
+  throws -> RunResult
+{
   let process = Process()
-  process.executableURL = try probityBinary()
+  process.executableURL = executable
   process.arguments = arguments
-  process.currentDirectoryURL = packageRoot
+  process.currentDirectoryURL = directory
   var environment = ProcessInfo.processInfo.environment
   environment["COLUMNS"] = "100"
   process.environment = environment

@@ -1,0 +1,123 @@
+import ProbityCore
+import ProbityEngine
+
+/// GitHub Actions workflow commands (`--format github`): `::error file=…,line=…::…`
+/// annotations, which GitHub shows on the run and on the pull request's files.
+///
+/// GitHub shows at most 10 annotations of each level per step, so at most
+/// `perLevel` are written for each of error, warning and notice: findings that count
+/// toward the gate first. Info findings, waived findings and findings in the baseline
+/// are notices. A plain summary follows, saying how many were left out.
+public enum GitHubAnnotations {
+  public static let perLevel = 10
+
+  public static func render(_ report: CheckReport, gate: GateResult) -> String {
+    struct Annotation {
+      let level: String
+      let file: String
+      let line: Int?
+      let title: String
+      let message: String
+      let counts: Bool
+    }
+    var annotations: [Annotation] = []
+    for diagnostic in gate.inputErrors {
+      annotations.append(
+        Annotation(
+          level: "error", file: diagnostic.file, line: diagnostic.position?.line,
+          title: "\(diagnostic.id) unreadable input", message: diagnostic.message, counts: true))
+    }
+    for diagnostic in report.rejections {
+      annotations.append(
+        Annotation(
+          level: "error", file: diagnostic.file, line: diagnostic.position?.line,
+          title: "\(diagnostic.id) rejected record", message: diagnostic.message, counts: true))
+    }
+    for problem in report.problems {
+      annotations.append(
+        Annotation(
+          level: "error", file: problem.file, line: problem.line,
+          title: "\(problem.ruleID) could not be evaluated", message: problem.message, counts: true)
+      )
+    }
+    for (finding, review) in zip(report.findings, gate.reviews) {
+      var level: String
+      switch finding.severity {
+      case .error: level = "error"
+      case .warning: level = "warning"
+      case .info: level = "notice"
+      }
+      var message = finding.message
+      if let remedy = finding.remedy { message += "\nRemedy: \(remedy)" }
+      message += "\nCitation: \(finding.citation)\nFingerprint: \(review.fingerprint)"
+      var title = "\(finding.ruleID) \(finding.title)"
+      switch review.status {
+      case .waived:
+        level = "notice"
+        title += " (waived)"
+        if let waiver = review.waiver {
+          message += "\nWaived by \(waiver.reviewer) until \(waiver.expires): \(waiver.reason)"
+        }
+      case .waiverExpired:
+        level = "error"
+        title += " (waiver expired)"
+        if let waiver = review.waiver {
+          message +=
+            "\nThe waiver of \(waiver.reviewer) expired on \(waiver.expires): review it again"
+        }
+      case .open, .waiverUnjudged:
+        if review.inBaseline {
+          level = "notice"
+          title += " (in the baseline)"
+        }
+      }
+      annotations.append(
+        Annotation(
+          level: level, file: finding.file, line: finding.line, title: title, message: message,
+          counts: review.counts))
+    }
+    var out = ""
+    var omitted: [String: Int] = [:]
+    for level in ["error", "warning", "notice"] {
+      let ofLevel = annotations.filter { $0.level == level }
+      let shown = ofLevel.filter(\.counts) + ofLevel.filter { !$0.counts }
+      for annotation in shown.prefix(perLevel) {
+        var properties = "file=\(escapeProperty(annotation.file))"
+        if let line = annotation.line { properties += ",line=\(line)" }
+        properties += ",title=\(escapeProperty(annotation.title))"
+        out += "::\(level) \(properties)::\(escapeData(annotation.message))\n"
+      }
+      if shown.count > perLevel { omitted[level] = shown.count - perLevel }
+    }
+    out +=
+      "probity: \(report.recordsRead) records read, \(report.recordsEvaluated) evaluated, \(report.recordsRejected) rejected; \(report.findings.count) findings (\(report.count(.error)) error, \(report.count(.warning)) warning, \(report.count(.info)) info)\n"
+    out += "probity: " + gate.summaryLine(report) + "\n"
+    if !omitted.isEmpty {
+      let parts = ["error", "warning", "notice"].compactMap { level in
+        omitted[level].map { "\($0) \(level)\($0 == 1 ? "" : "s")" }
+      }
+      out +=
+        "probity: not annotated (GitHub shows \(perLevel) per level): \(parts.joined(separator: ", ")); run with --format text or sarif for all\n"
+    }
+    return out
+  }
+
+  /// A workflow command's message: `%`, CR and LF escaped.
+  static func escapeData(_ text: String) -> String { escape(text, property: false) }
+
+  /// A workflow command's property value: as a message, and `:` and `,` too.
+  static func escapeProperty(_ text: String) -> String { escape(text, property: true) }
+
+  private static func escape(_ text: String, property: Bool) -> String {
+    Escaping.replacing(text) { scalar in
+      switch scalar {
+      case "%": return "%25"
+      case "\r": return "%0D"
+      case "\n": return "%0A"
+      case ":" where property: return "%3A"
+      case "," where property: return "%2C"
+      default: return nil
+      }
+    }
+  }
+}

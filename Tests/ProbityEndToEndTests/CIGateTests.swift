@@ -1,0 +1,386 @@
+import Foundation
+import Testing
+
+/// The CI gate end to end: SARIF validated against the SARIF 2.1.0 schema, JUnit and
+/// GitHub annotations, exit codes, fingerprints, waivers and baselines (docs/ci.md).
+
+let sarifSchema = packageRoot.deletingLastPathComponent().appendingPathComponent(
+  "shared/data/spec/sarif-schema-2.1.0.json")
+
+/// Whether python3 with the jsonschema package can run (scripts/test installs it).
+let jsonSchemaValidatorAvailable: Bool = {
+  guard let python = try? pythonExecutable() else { return false }
+  return (try? runExecutable(python, ["-c", "import jsonschema"]).status) == 0
+}()
+
+func pythonExecutable() throws -> URL {
+  for directory in (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin").split(separator: ":")
+  {
+    let candidate = URL(fileURLWithPath: String(directory)).appendingPathComponent("python3")
+    if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+  }
+  throw CocoaError(.fileNoSuchFile, userInfo: [NSFilePathErrorKey: "python3"])
+}
+
+/// A fresh folder for one test.
+func scratchFolder(_ name: String) throws -> URL {
+  let url = FileManager.default.temporaryDirectory.appendingPathComponent(
+    "probity-\(name)-\(UUID().uuidString)")
+  try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+  return url
+}
+
+/// Validates a SARIF document against the schema with python3's jsonschema; "" when
+/// valid, else the validator's message.
+func validateSARIF(_ document: String) throws -> String {
+  let folder = try scratchFolder("sarif")
+  defer { try? FileManager.default.removeItem(at: folder) }
+  let file = folder.appendingPathComponent("out.sarif")
+  try document.write(to: file, atomically: true, encoding: .utf8)
+  let script = """
+    import json, sys, jsonschema
+    schema = json.load(open(sys.argv[1]))
+    document = json.load(open(sys.argv[2]))
+    validator = jsonschema.Draft7Validator(schema, format_checker=jsonschema.FormatChecker())
+    errors = sorted(validator.iter_errors(document), key=lambda e: list(e.path))
+    for error in errors[:5]:
+        print("/".join(str(p) for p in error.path), error.message)
+    sys.exit(1 if errors else 0)
+    """
+  let result = try runExecutable(
+    try pythonExecutable(), ["-c", script, sarifSchema.path, file.path])
+  return result.status == 0 ? "" : result.stdout + result.stderr
+}
+
+/// Fingerprints of a SARIF document's results, in order.
+func sarifResults(_ document: String) throws -> [[String: Any]] {
+  let json = try JSONSerialization.jsonObject(with: Data(document.utf8)) as? [String: Any]
+  let run = (json?["runs"] as? [[String: Any]])?.first
+  return run?["results"] as? [[String: Any]] ?? []
+}
+
+func fingerprint(_ result: [String: Any]) -> String? {
+  (result["partialFingerprints"] as? [String: String])?["probity/v1"]
+}
+
+/// A row of Fixtures/us-federal/receipts.csv made into another donor's gift, as an
+/// amendment adds one: a new transaction id and name.
+func amendedRow(_ row: String, _ id: String) -> String {
+  let fields = row.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+  var changed = fields
+  changed[3] = id + "A"
+  changed[6] = "Amended"
+  changed[7] = "Donor " + id
+  return changed.joined(separator: ",")
+}
+
+@Suite(.serialized) struct CIGate {
+  @Test func sarifSchemaValidatorIsThereInCI() {
+    // .ci/run sets PROBITY_REQUIRE_JSONSCHEMA: there the validation below must not be skipped.
+    if ProcessInfo.processInfo.environment["PROBITY_REQUIRE_JSONSCHEMA"] != nil {
+      #expect(jsonSchemaValidatorAvailable, "python3 with jsonschema is required in CI")
+      #expect(FileManager.default.fileExists(atPath: sarifSchema.path), "\(sarifSchema.path)")
+    }
+  }
+
+  @Test(
+    .enabled(
+      if: jsonSchemaValidatorAvailable && FileManager.default.fileExists(atPath: sarifSchema.path),
+      "needs python3 with jsonschema (scripts/test installs it) and ../shared/data/spec"))
+  func sarifValidatesAgainstTheSchema() throws {
+    for arguments in [
+      ["Fixtures/us-federal/receipts.csv"],
+      ["--as-of", "2024-12-31", "Fixtures/us-federal/aggregates.csv"],
+      ["Fixtures/us-federal/receipts-with-bad-rows.csv", "Fixtures/does-not-exist.csv"],
+      ["Fixtures/xml/receipts.xml"],
+    ] {
+      let result = try runProbity(
+        ["check", "--rules", "Rules/us-federal", "--format", "sarif"] + arguments)
+      #expect(try validateSARIF(result.stdout) == "", "\(arguments)")
+    }
+    let uk = try runProbity([
+      "check", "--rules", "Rules/uk-ppera", "--input-format", "uk-ec", "--format", "sarif",
+      "Fixtures/uk-ppera/donations.csv",
+    ])
+    #expect(try validateSARIF(uk.stdout) == "")
+  }
+
+  @Test func sarifCarriesRulesLocationsTrailsAndFingerprints() throws {
+    let result = try runProbity([
+      "check", "--rules", "Rules/us-federal", "--format", "sarif", "--as-of", "2024-12-31",
+      "Fixtures/us-federal/aggregates.csv",
+    ])
+    #expect(result.status == 1)
+    try assertGolden(result.stdout, "aggregates.sarif")
+    let json = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
+    #expect(json?["version"] as? String == "2.1.0")
+    let run = (json?["runs"] as? [[String: Any]])?.first
+    let rules =
+      ((run?["tool"] as? [String: Any])?["driver"] as? [String: Any])?["rules"] as? [[String: Any]]
+    #expect(rules?.count == 20)
+    let excess = try sarifResults(result.stdout).first {
+      $0["ruleId"] as? String == "US-EXCESS-001"
+    }
+    let location =
+      (excess?["locations"] as? [[String: Any]])?.first?["physicalLocation"] as? [String: Any]
+    #expect(
+      (location?["artifactLocation"] as? [String: Any])?["uri"] as? String
+        == "Fixtures/us-federal/aggregates.csv")
+    #expect((location?["region"] as? [String: Any])?["startLine"] as? Int == 7)
+    #expect((excess?["relatedLocations"] as? [Any])?.count == 3, "the trail of three gifts")
+    #expect(excess.map(fingerprint)??.count == 16)
+  }
+
+  @Test func fingerprintsSurviveReruns() throws {
+    // The same filing in two folders (absolute paths), then amended: two rows put before
+    // the rest shift every line, and one new violation is added.
+    let one = try scratchFolder("fp1")
+    let two = try scratchFolder("fp2")
+    defer {
+      try? FileManager.default.removeItem(at: one)
+      try? FileManager.default.removeItem(at: two)
+    }
+    let original = try String(
+      contentsOf: packageRoot.appendingPathComponent("Fixtures/us-federal/receipts.csv"),
+      encoding: .utf8)
+    var lines = original.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+    try original.write(
+      to: one.appendingPathComponent("receipts.csv"), atomically: true, encoding: .utf8)
+    lines.insert(
+      contentsOf: [amendedRow(lines[1], "SA11AI.0001"), amendedRow(lines[3], "SA11AI.0003")], at: 1)
+    try lines.joined(separator: "\n").write(
+      to: two.appendingPathComponent("receipts.csv"), atomically: true, encoding: .utf8)
+    func fingerprints(_ folder: URL) throws -> [String: Int] {
+      let result = try runProbity([
+        "check", "--rules", "Rules/us-federal", "--format", "sarif",
+        folder.appendingPathComponent("receipts.csv").path,
+      ])
+      var byFingerprint: [String: Int] = [:]
+      for result in try sarifResults(result.stdout) {
+        let line =
+          (((result["locations"] as? [[String: Any]])?.first?["physicalLocation"] as? [String: Any])?[
+            "region"]
+          as? [String: Any])?["startLine"] as? Int
+        byFingerprint[fingerprint(result) ?? ""] = line
+      }
+      return byFingerprint
+    }
+    let before = try fingerprints(one)
+    #expect(try fingerprints(one) == before, "the same on a second run")
+    let relative = try runProbity([
+      "check", "--rules", "Rules/us-federal", "--format", "sarif",
+      "Fixtures/us-federal/receipts.csv",
+    ])
+    #expect(Set(try sarifResults(relative.stdout).compactMap(fingerprint)).count == before.count)
+    let after = try fingerprints(two)
+    #expect(after.count == before.count + 1, "one new finding")
+    for (key, line) in before {
+      #expect(after[key] == line + 2, "\(key) moved two lines down and kept its fingerprint")
+    }
+  }
+
+  @Test func junitHasATestcasePerRulePerFile() throws {
+    let result = try runProbity([
+      "check", "--rules", "Rules/us-federal", "--format", "junit",
+      "Fixtures/us-federal/receipts.csv",
+      "Fixtures/us-federal/pac-receipts.csv",
+    ])
+    #expect(result.status == 1)
+    try assertGolden(result.stdout, "receipts.junit.xml")
+    #expect(result.stdout.components(separatedBy: "<testsuite ").count == 3)
+    #expect(result.stdout.components(separatedBy: "<testcase ").count == 1 + 2 * 21)
+    if jsonSchemaValidatorAvailable {
+      let folder = try scratchFolder("junit")
+      defer { try? FileManager.default.removeItem(at: folder) }
+      let file = folder.appendingPathComponent("out.xml")
+      try result.stdout.write(to: file, atomically: true, encoding: .utf8)
+      let parsed = try runExecutable(
+        try pythonExecutable(),
+        ["-c", "import sys, xml.dom.minidom; xml.dom.minidom.parse(sys.argv[1])", file.path])
+      #expect(parsed.status == 0, "\(parsed.stderr)")
+    }
+  }
+
+  @Test func githubAnnotations() throws {
+    let result = try runProbity([
+      "check", "--rules", "Rules/us-federal", "--format", "github",
+      "Fixtures/us-federal/aggregates.csv",
+    ])
+    #expect(result.status == 1)
+    try assertGolden(result.stdout, "aggregates.github.txt")
+    #expect(
+      result.stdout.hasPrefix(
+        "::error file=Fixtures/us-federal/aggregates.csv,line=7,title=US-EXCESS-001 "))
+  }
+
+  @Test func githubAnnotationsStopAtTenPerLevel() throws {
+    let folder = try scratchFolder("gh")
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let header = "kind,transaction_id,name,date,amount,payment_method,memo"
+    let rows = (1...12).map { "receipt,T\($0),Donor \($0),2024-03-\(10 + $0),250.00,cash," }
+    let file = folder.appendingPathComponent("cash.csv")
+    try ([header] + rows).joined(separator: "\n").write(to: file, atomically: true, encoding: .utf8)
+    let result = try runProbity([
+      "check", "--rules", "Rules/us-federal", "--format", "github", file.path,
+    ])
+    #expect(result.status == 1)
+    let lines = result.stdout.split(separator: "\n")
+    #expect(lines.count { $0.hasPrefix("::error ") } == 10)
+    #expect(result.stdout.contains("not annotated (GitHub shows 10 per level): 2 errors"))
+    #expect(
+      result.stdout.contains(
+        "probity: gate: 12 findings count at fail level error; the run fails (exit 1)"))
+  }
+
+  @Test func exitCodes() throws {
+    let receipts = "Fixtures/us-federal/receipts.csv"
+    func status(_ arguments: [String]) throws -> Int32 {
+      try runProbity(["check", "--rules", "Rules/us-federal"] + arguments).status
+    }
+    #expect(try status([receipts]) == 1)
+    #expect(try status(["--fail-level", "info", receipts]) == 1)
+    // Only warnings and infos in the PAC fixture's clean part: 0 at error, 1 at warning.
+    let folder = try scratchFolder("exit")
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let lines = try String(
+      contentsOf: packageRoot.appendingPathComponent(receipts), encoding: .utf8
+    )
+    .split(separator: "\n")
+    let warningOnly = folder.appendingPathComponent("warning.csv")
+    try ([lines[0], lines[6]].joined(separator: "\n") + "\n").write(
+      to: warningOnly, atomically: true, encoding: .utf8)
+    #expect(try status([warningOnly.path]) == 0)
+    #expect(try status(["--fail-level", "warning", warningOnly.path]) == 1)
+    // Unreadable input, in any format, never exits 0.
+    for format in ["text", "json", "sarif", "junit", "github"] {
+      let missing = try runProbity([
+        "check", "--rules", "Rules/us-federal", "--format", format, "nope.csv",
+      ])
+      #expect(missing.status == 2, "\(format)")
+      #expect(missing.stderr.contains("nope.csv"))
+    }
+    let noPack = try runProbity(["check", "--rules", "Rules/nope", "--format", "sarif", receipts])
+    #expect(noPack.status == 2)
+    #expect(noPack.stdout.isEmpty)
+  }
+
+  @Test func waiversWaiveUntilTheyExpire() throws {
+    let folder = try scratchFolder("waivers")
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let receipts = "Fixtures/us-federal/receipts.csv"
+    let json = try runProbity([
+      "check", "--rules", "Rules/us-federal", "--format", "json", receipts,
+    ])
+    let document = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any]
+    let findings = document?["findings"] as? [[String: Any]] ?? []
+    let errors = findings.filter { $0["severity"] as? String == "error" }
+    #expect(errors.count == 3)
+    // Waive every error until the as-of date (2024-06-10, the latest record date).
+    func waivers(expiring date: String) -> String {
+      let entries = errors.map { finding in
+        """
+            {
+              "fingerprint": "\(finding["fingerprint"] as? String ?? "")",
+              "rule": "\(finding["rule"] as? String ?? "")",
+              "reviewer": "A. Examiner",
+              "reason": "reviewed with the treasurer",
+              "expires": "\(date)"
+            }
+        """
+      }
+      return "{\n  \"waivers\": [\n" + entries.joined(separator: ",\n") + "\n  ]\n}\n"
+    }
+    let file = folder.appendingPathComponent("waivers.json")
+    try waivers(expiring: "2024-06-10").write(to: file, atomically: true, encoding: .utf8)
+    let waived = try runProbity([
+      "check", "--rules", "Rules/us-federal", "--waivers", file.path, receipts,
+    ])
+    #expect(waived.status == 0, "\(waived.stdout)")
+    #expect(
+      waived.stdout.components(separatedBy: "  waiver:   waived by A. Examiner until 2024-06-10")
+        .count == 4)
+    #expect(
+      waived.stdout.contains(
+        "gate: 0 findings count at fail level error (3 waived); the run passes (exit 0)"))
+    // Judged at --as-of, never at today's date.
+    let later = try runProbity([
+      "check", "--rules", "Rules/us-federal", "--waivers", file.path, "--as-of", "2024-06-11",
+      "--format", "junit", receipts,
+    ])
+    #expect(later.status == 1)
+    #expect(later.stderr.contains("expired on 2024-06-10 (as of 2024-06-11)"))
+    #expect(later.stdout.contains("EXPIRED on 2024-06-10"))
+    // SARIF marks waived results as suppressed.
+    let sarif = try runProbity([
+      "check", "--rules", "Rules/us-federal", "--waivers", file.path, "--format", "sarif", receipts,
+    ])
+    #expect(sarif.status == 0)
+    #expect(try sarifResults(sarif.stdout).count { $0["suppressions"] != nil } == 3)
+  }
+
+  @Test func malformedGateFilesExitTwoWithTheirLine() throws {
+    let folder = try scratchFolder("malformed")
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let waivers = folder.appendingPathComponent("waivers.json")
+    try
+      "{\n  \"waivers\": [\n    {\"fingerprint\": \"0123456789abcdef\", \"reviewer\": \"x\" \"reason\": \"y\"}\n  ]\n}\n"
+      .write(to: waivers, atomically: true, encoding: .utf8)
+    let result = try runProbity([
+      "check", "--rules", "Rules/us-federal", "--waivers", waivers.path,
+      "Fixtures/us-federal/receipts.csv",
+    ])
+    #expect(result.status == 2)
+    #expect(result.stdout.isEmpty, "nothing is checked with a broken waivers file")
+    #expect(result.stderr.contains("\(waivers.path):3:57: error[G0001]: expected ',' or '}'"))
+    let baseline = folder.appendingPathComponent("baseline.json")
+    try "{\"findings\": \"all\"}\n".write(to: baseline, atomically: true, encoding: .utf8)
+    let bad = try runProbity([
+      "check", "--rules", "Rules/us-federal", "--baseline", baseline.path,
+      "Fixtures/us-federal/receipts.csv",
+    ])
+    #expect(bad.status == 2)
+    #expect(bad.stderr.contains("\(baseline.path):1:14: error[G0005]"))
+    let absent = try runProbity([
+      "check", "--rules", "Rules/us-federal", "--baseline",
+      folder.appendingPathComponent("none.json").path,
+      "Fixtures/us-federal/receipts.csv",
+    ])
+    #expect(absent.status == 2)
+    #expect(absent.stderr.contains("cannot read the baseline"))
+  }
+
+  @Test func aBaselineGatesOnlyNewFindings() throws {
+    let folder = try scratchFolder("baseline")
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let filing = folder.appendingPathComponent("receipts.csv")
+    let original = try String(
+      contentsOf: packageRoot.appendingPathComponent("Fixtures/us-federal/receipts.csv"),
+      encoding: .utf8)
+    try original.write(to: filing, atomically: true, encoding: .utf8)
+    let baseline = folder.appendingPathComponent("baseline.json")
+    let written = try runProbity([
+      "check", "--rules", "Rules/us-federal", "--write-baseline", baseline.path, filing.path,
+    ])
+    #expect(written.status == 0, "writing a baseline accepts what it holds")
+    #expect(
+      written.stdout.contains("gate: 0 findings count at fail level error (7 in the baseline)"))
+    let same = try runProbity([
+      "check", "--rules", "Rules/us-federal", "--baseline", baseline.path, filing.path,
+    ])
+    #expect(same.status == 0)
+    // The filing is amended: a row is added at the top and one new cash violation.
+    var lines = original.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+    lines.insert(amendedRow(lines[3], "SA11AI.0003"), at: 1)
+    try lines.joined(separator: "\n").write(to: filing, atomically: true, encoding: .utf8)
+    let amended = try runProbity([
+      "check", "--rules", "Rules/us-federal", "--baseline", baseline.path, "--format", "sarif",
+      filing.path,
+    ])
+    #expect(amended.status == 1)
+    let states = try sarifResults(amended.stdout).map {
+      "\($0["ruleId"] ?? "") \($0["baselineState"] ?? "")"
+    }
+    #expect(states.filter { $0.hasSuffix(" new") } == ["US-CASH-001 new"])
+    #expect(states.count { $0.hasSuffix(" unchanged") } == 7)
+  }
+}

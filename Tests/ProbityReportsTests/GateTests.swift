@@ -1,0 +1,348 @@
+import ProbityCore
+import ProbityEngine
+import ProbityLanguage
+import Testing
+
+@testable import ProbityReports
+
+/// A small pack: an error rule with a message full of characters CI formats escape, and
+/// an info rule that fires on every gift.
+let gatePack = """
+  param limit: money = $100.00
+
+  rule T-CASH-001 {
+    title "Cash over $100, in currency"
+    severity error
+    category cash-over-limit
+    citation "11 CFR 110.4(c)(2)"
+    applies receipt
+    when payment_method == "cash" and amount > limit
+    message "{name} gave {amount}: 150% of it, in cash"
+    remedy "return it"
+  }
+
+  rule T-INFO-001 {
+    title "Any gift"
+    severity info
+    category data-quality
+    citation "none"
+    applies receipt
+    when amount > $0.00
+    message "a gift"
+  }
+  """
+
+func compiledGatePack() throws -> CompiledRuleSet {
+  let (ruleSet, diagnostics) = RulePackCompiler.compile(sources: [
+    SourceFile(path: "gate.probity", text: gatePack)
+  ])
+  #expect(diagnostics.isEmpty, "\(diagnostics.map { $0.rendered() })")
+  return try #require(ruleSet)
+}
+
+/// A cash receipt of `amount` dollars.
+func cashGift(
+  file: String = "filings/receipts.csv", line: Int, id: String?, name: String = "SMITH, JOHN",
+  amount: String = "250.00", date: String = "2024-03-15"
+) -> Record {
+  var record = Record(kind: .receipt, provenance: Provenance(file: file, line: line))
+  func set(_ field: String, _ value: Value) {
+    if let fieldID = CanonicalSchema.id(named: field) { record[fieldID] = value }
+  }
+  if let id { set("transaction_id", .string(id)) }
+  set("name", .string(name))
+  set("payment_method", .string("cash"))
+  if case .success(let money) = MoneyParser.parse(Substring(amount), currency: .usd) {
+    set("amount", .money(money))
+  }
+  if case .success(let day) = DateFormat.isoDate.parse(Substring(date)) { set("date", .date(day)) }
+  return record
+}
+
+func checkReport(_ records: [Record], asOf: CivilDate? = nil) throws -> CheckReport {
+  var run = CheckRun(ruleSet: try compiledGatePack(), asOf: asOf)
+  for record in records { run.evaluate(record) }
+  run.finish()
+  return CheckReport(
+    rulePack: "gate.probity", inputs: ["filings/receipts.csv"], run: run, rejections: [],
+    rejectionDiagnostics: 0, recordsRead: records.count, recordsRejected: 0, rowsSkipped: 0)
+}
+
+func day(_ text: String) -> CivilDate? { try? DateFormat.isoDate.parse(Substring(text)).get() }
+
+func waiver(_ fingerprint: String, expires: String, rule: String? = nil) throws -> Waiver {
+  Waiver(
+    fingerprint: fingerprint, rule: rule, reviewer: "A. Examiner", reason: "reviewed",
+    expires: try #require(day(expires)), file: "waivers.json", line: 3)
+}
+
+@Suite struct FingerprintTests {
+  @Test func isFNV1a64OfThePartsEachEndedByAUnitSeparator() {
+    #expect(Fingerprint.compute([]) == "cbf29ce484222325")
+    #expect(Fingerprint.compute(["a"]) == "089be907b544fdc9")
+    #expect(
+      Fingerprint.compute(["probity/v1", "US-CASH-001", "receipts.csv", "tid:T1", ""])
+        == "b59794cd63730d64")
+  }
+
+  @Test func ignoresLinesAndWhereACheckoutLives() throws {
+    let report = try checkReport([
+      cashGift(line: 2, id: "T1"), cashGift(file: "./filings/receipts.csv", line: 40, id: "T1"),
+      cashGift(file: "/home/ci/work/receipts.csv", line: 7, id: "T1"),
+      cashGift(file: "/tmp/other/receipts.csv", line: 9, id: "T1"),
+    ])
+    let cash = report.findings.filter { $0.ruleID == "T-CASH-001" }.map { Fingerprint.of($0) }
+    #expect(cash.count == 4)
+    #expect(cash[0] == cash[1], "a leading ./ and the line do not matter")
+    #expect(cash[2] == cash[3], "an absolute path counts by its last component")
+    #expect(cash[0] != cash[2], "a relative path counts as given")
+  }
+
+  @Test func tellsRulesRecordsAndKeysApart() throws {
+    let report = try checkReport([
+      cashGift(line: 2, id: "T1"), cashGift(line: 3, id: "T2"), cashGift(line: 4, id: nil),
+    ])
+    let all = report.findings.map { Fingerprint.of($0, recordKey: "key") }
+    #expect(Set(all).count == all.count)
+    let anonymous = try #require(report.findings.first { $0.transactionID == nil })
+    let record = cashGift(line: 4, id: nil)
+    let key = Fingerprint.recordKey(of: record)
+    #expect(key.contains("name=\"SMITH, JOHN\"") && key.contains("amount=$250.00"))
+    #expect(!key.contains("line"))
+    #expect(Fingerprint.of(anonymous, recordKey: key) != Fingerprint.of(anonymous, recordKey: nil))
+  }
+
+  @Test func pathPart() {
+    #expect(Fingerprint.pathPart("./a/b.csv") == "a/b.csv")
+    #expect(Fingerprint.pathPart("/x/y/b.csv") == "b.csv")
+    #expect(Fingerprint.pathPart("b.csv") == "b.csv")
+  }
+}
+
+@Suite struct GateTests {
+  @Test func waivedFindingsAreShownButDoNotCount() throws {
+    let report = try checkReport([cashGift(line: 2, id: "T1")])
+    let cash = try #require(report.findings.first { $0.ruleID == "T-CASH-001" })
+    let gate = GateResult(
+      report: report, failLevel: .error,
+      waivers: [try waiver(Fingerprint.of(cash), expires: "2024-03-15")], waiversPath: "w.json",
+      toolVersion: "test")
+    #expect(gate.review(of: cash)?.status == .waived, "the expiry day itself is still covered")
+    #expect(gate.failing == 0)
+    #expect(gate.exitCode(report) == 0)
+    #expect(gate.textLines(for: cash).contains("waived by A. Examiner until 2024-03-15"))
+  }
+
+  @Test func anExpiredWaiverFailsTheRunWhateverTheSeverity() throws {
+    let report = try checkReport([cashGift(line: 2, id: "T1")])
+    let info = try #require(report.findings.first { $0.ruleID == "T-INFO-001" })
+    let gate = GateResult(
+      report: report, failLevel: .error,
+      waivers: [try waiver(Fingerprint.of(info), expires: "2024-03-14")], waiversPath: "w.json",
+      toolVersion: "test")
+    #expect(gate.review(of: info)?.status == .waiverExpired)
+    #expect(gate.review(of: info)?.counts == true)
+    #expect(gate.failing == 2)
+    #expect(gate.summaryLine(report).contains("1 under an expired waiver"))
+  }
+
+  @Test func expiryIsJudgedAtTheAsOfDateNotToday() throws {
+    let report = try checkReport([cashGift(line: 2, id: "T1")], asOf: day("2030-01-01"))
+    let cash = try #require(report.findings.first { $0.ruleID == "T-CASH-001" })
+    let gate = GateResult(
+      report: report, failLevel: .error,
+      waivers: [try waiver(Fingerprint.of(cash), expires: "2029-12-31")], waiversPath: "w.json",
+      toolVersion: "test")
+    #expect(gate.review(of: cash)?.status == .waiverExpired)
+  }
+
+  @Test func aWaiverNamingAnotherRuleDoesNotApply() throws {
+    let report = try checkReport([cashGift(line: 2, id: "T1")])
+    let cash = try #require(report.findings.first { $0.ruleID == "T-CASH-001" })
+    let gate = GateResult(
+      report: report, failLevel: .error,
+      waivers: [try waiver(Fingerprint.of(cash), expires: "2025-01-01", rule: "T-OTHER-001")],
+      waiversPath: "w.json", toolVersion: "test")
+    #expect(gate.review(of: cash)?.status == .open)
+    #expect(gate.unusedWaivers.count == 1)
+  }
+
+  @Test func aBaselineCoversAsManyFindingsAsItListsTimes() throws {
+    // Two findings of one rule on one transaction id (a filing that repeats an id).
+    let report = try checkReport([
+      cashGift(line: 2, id: "T1"), cashGift(line: 3, id: "T1"), cashGift(line: 4, id: "T2"),
+    ])
+    let cash = report.findings.filter { $0.ruleID == "T-CASH-001" }
+    let gate = GateResult(
+      report: report, failLevel: .error, baseline: [Fingerprint.of(cash[0])],
+      baselinePath: "base.json", toolVersion: "test")
+    #expect(gate.reviews.filter(\.inBaseline).count == 1)
+    #expect(gate.failing == 2, "the repeat and T2 are new")
+  }
+
+  @Test func failLevelDecidesWhatCounts() throws {
+    let report = try checkReport([cashGift(line: 2, id: "T1", amount: "50.00")])
+    #expect(GateResult(report: report, failLevel: .error, toolVersion: "t").failing == 0)
+    #expect(GateResult(report: report, failLevel: .warning, toolVersion: "t").failing == 0)
+    #expect(GateResult(report: report, failLevel: .info, toolVersion: "t").failing == 1)
+  }
+
+  @Test func withoutAnAsOfDateWaiversAreNotApplied() throws {
+    let report = try checkReport([cashGift(line: 2, id: "T1", date: "")])
+    let cash = try #require(report.findings.first { $0.ruleID == "T-CASH-001" })
+    let gate = GateResult(
+      report: report, failLevel: .error,
+      waivers: [try waiver(Fingerprint.of(cash), expires: "2099-01-01")], waiversPath: "w.json",
+      toolVersion: "test")
+    #expect(report.asOf == nil)
+    #expect(gate.review(of: cash)?.status == .waiverUnjudged)
+    #expect(gate.failing == 1)
+  }
+}
+
+@Suite struct GateFileTests {
+  @Test func waiversFileParses() throws {
+    let text = """
+      {
+        "version": 1,
+        "waivers": [
+          {
+            "fingerprint": "0123456789abcdef",
+            "rule": "US-CASH-001",
+            "reviewer": "A. Examiner",
+            "reason": "Returned on 2024-03-20 \\u2014 receipt on file",
+            "expires": "2024-12-31"
+          }
+        ]
+      }
+      """
+    let (waivers, diagnostics) = WaiverFile.parse(text, path: "w.json")
+    #expect(diagnostics.isEmpty)
+    let first = try #require(waivers?.first)
+    #expect(first.reason == "Returned on 2024-03-20 \u{2014} receipt on file")
+    #expect(first.line == 4)
+    #expect(first.expires == day("2024-12-31"))
+  }
+
+  @Test func waiversFileErrorsSayWhereAndHow() {
+    let text = """
+      {"waivers": [
+        {"fingerprint": "XYZ", "reviwer": "a", "reason": " ", "expires": "2024-02-30"},
+        {"fingerprint": "0123456789abcdef", "reviewer": "b", "reason": "c", "expires": "2025-01-01"},
+        {"fingerprint": "0123456789abcdef", "reviewer": "b", "reason": "c", "expires": "2025-01-01"}
+      ]}
+      """
+    let (waivers, diagnostics) = WaiverFile.parse(text, path: "w.json")
+    #expect(waivers == nil)
+    let rendered = diagnostics.map { $0.rendered() }
+    #expect(
+      rendered.contains { $0.hasPrefix("w.json:2:") && $0.contains("did you mean 'reviewer'?") })
+    #expect(rendered.contains { $0.contains("\"XYZ\" is not a fingerprint") })
+    #expect(rendered.contains { $0.contains("\"reason\" is empty") })
+    #expect(rendered.contains { $0.contains("no such day") })
+    #expect(
+      rendered.contains {
+        $0.hasPrefix("w.json:4:") && $0.contains("waived twice (first on line 3)")
+      })
+  }
+
+  @Test func jsonSyntaxErrorsHaveLineAndColumn() {
+    for (text, expected) in [
+      ("{\"waivers\": [1,]}", "w.json:1:16: error[G0001]: expected a value, found ']'"),
+      ("{\"waivers\": []\n\"x\": 1}", "w.json:2:1: error[G0001]: expected ',' or '}', found '\"'"),
+      ("{'waivers': []}", "w.json:1:2: error[G0001]: expected a key in double quotes"),
+      ("{\"a\": 1, \"a\": 2}", "w.json:1:10: error[G0001]: key \"a\" is given twice"),
+      ("{\"a\": \"b", "w.json:1:9: error[G0001]: unterminated string"),
+      ("", "w.json:1:1: error[G0001]: expected a value, found the end of the file"),
+    ] {
+      let (_, diagnostics) = WaiverFile.parse(text, path: "w.json")
+      #expect(
+        diagnostics.first?.rendered().hasPrefix(expected) == true,
+        "\(text): \(diagnostics.map { $0.rendered() })")
+    }
+  }
+
+  @Test func jsonReaderReadsStringsNumbersAndNesting() throws {
+    let text =
+      "{\"s\": \"a\\\"b\\\\c\\n\\ud83d\\ude00\", \"n\": -12, \"l\": [true, false, null, {}]}"
+    guard case .success(let root) = JSONReader.parse(text, path: "x", diagnosticID: "G0001") else {
+      Issue.record("did not parse")
+      return
+    }
+    #expect(root["s"]?.string == "a\"b\\c\n😀")
+    #expect(root["n"]?.integer == -12)
+    guard case .array(let items)? = root["l"]?.kind else {
+      Issue.record("no array")
+      return
+    }
+    #expect(items.count == 4)
+  }
+
+  @Test func baselineRoundTrips() throws {
+    let report = try checkReport([cashGift(line: 2, id: "T1"), cashGift(line: 3, id: "T2")])
+    let gate = GateResult(report: report, failLevel: .error, toolVersion: "t")
+    let text = BaselineFile.render(report, gate: gate)
+    let (fingerprints, diagnostics) = BaselineFile.parse(text, path: "b.json")
+    #expect(diagnostics.isEmpty)
+    #expect(fingerprints == gate.reviews.map(\.fingerprint))
+    let (_, bad) = BaselineFile.parse(
+      "{\"probity_baseline\": 1, \"findings\": [{}]}", path: "b.json")
+    #expect(bad.first?.rendered().hasPrefix("b.json:1:38: error[G0005]") == true)
+  }
+}
+
+@Suite struct CIFormatTests {
+  @Test func sarifIsCappedAndSaysSo() throws {
+    let report = try checkReport((1...5).map { cashGift(line: $0 + 1, id: "T\($0)") })
+    let gate = GateResult(report: report, failLevel: .error, toolVersion: "t")
+    let (text, cap) = SARIFRenderer.render(report, gate: gate, maximumResults: 3)
+    #expect(
+      cap
+        == SARIFRenderer.Cap(
+          total: 10, reported: 3, reason: "GitHub accepts at most 3 results per run"))
+    #expect(text.contains("\"truncated\": true"))
+    #expect(text.contains("probity/results-capped"))
+    // The findings that count (the errors) go first.
+    #expect(text.components(separatedBy: "\"ruleId\": \"T-CASH-001\"").count == 4)
+    let (small, bySize) = SARIFRenderer.render(report, gate: gate, maximumBytes: 8_000)
+    #expect(small.utf8.count <= 8_000)
+    #expect(bySize?.reason.contains("MB") == true)
+    let (whole, none) = SARIFRenderer.render(report, gate: gate)
+    #expect(none == nil)
+    #expect(whole.contains("\"truncated\": false"))
+  }
+
+  @Test func sarifURIs() {
+    #expect(SARIFRenderer.uri("filings/2024 Q1/a#b.csv") == "filings/2024%20Q1/a%23b.csv")
+    #expect(SARIFRenderer.uri("/srv/filings/a.csv") == "file:///srv/filings/a.csv")
+    #expect(SARIFRenderer.uri("c:x/y.csv") == "c%3Ax/y.csv")
+    #expect(SARIFRenderer.uri("donations-£.csv") == "donations-%C2%A3.csv")
+  }
+
+  @Test func githubAnnotationsAreEscapedAndCappedPerLevel() throws {
+    let report = try checkReport((1...12).map { cashGift(line: $0 + 1, id: "T\($0)") })
+    let gate = GateResult(report: report, failLevel: .error, toolVersion: "t")
+    let out = GitHubAnnotations.render(report, gate: gate)
+    let lines = out.split(separator: "\n")
+    #expect(lines.count { $0.hasPrefix("::error ") } == 10)
+    #expect(lines.count { $0.hasPrefix("::notice ") } == 10)
+    #expect(out.contains("not annotated (GitHub shows 10 per level): 2 errors, 2 notices"))
+    let first = try #require(lines.first)
+    #expect(
+      first.hasPrefix(
+        "::error file=filings/receipts.csv,line=2,title=T-CASH-001 Cash over $100%2C in currency::SMITH, JOHN gave $250.00: 150%25 of it, in cash%0ARemedy: return it"
+      ))
+    #expect(GitHubAnnotations.escapeProperty("a:b,c%\n") == "a%3Ab%2Cc%25%0A")
+    #expect(GitHubAnnotations.escapeData("a:b,c%\r\n") == "a:b,c%25%0D%0A")
+  }
+
+  @Test func junitEscapesAndCountsPerFileAndRule() throws {
+    let report = try checkReport([cashGift(line: 2, id: "T1", name: "O'Neil <&> \"Co\"\u{1}")])
+    let gate = GateResult(report: report, failLevel: .error, toolVersion: "t")
+    let xml = JUnitRenderer.render(report, gate: gate)
+    #expect(xml.contains("tests=\"3\" failures=\"1\" errors=\"0\""))
+    #expect(xml.contains("O&apos;Neil &lt;&amp;&gt; &quot;Co&quot; gave"))
+    #expect(!xml.contains("\u{1}"))
+    #expect(xml.contains("<system-out>"), "the info finding is listed, not failed")
+  }
+}
