@@ -106,6 +106,8 @@ public struct Evaluator {
   public let ruleSet: CompiledRuleSet
   private var scratch: [Value?] = []
   private var context = EvaluationContext()
+  /// Sees every trace, when set (`probity test` measures condition coverage with it).
+  var traceObserver: TraceObserver?
 
   public init(ruleSet: CompiledRuleSet) {
     self.ruleSet = ruleSet
@@ -119,7 +121,9 @@ public struct Evaluator {
     scratch.append(contentsOf: repeatElement(nil, count: program.nodes.count))
     self.context = context
     let result = evaluate(program.root, program.nodes, record)
-    return (result, Trace(program: program, values: scratch))
+    let trace = Trace(program: program, values: scratch)
+    traceObserver?.observe(trace)
+    return (result, trace)
   }
 
   private mutating func evaluate(_ index: Int, _ nodes: [ExprNode], _ record: Record) -> Result<

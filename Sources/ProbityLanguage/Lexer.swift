@@ -12,6 +12,8 @@ public enum TokenKind: Equatable, Sendable {
   case plus, minus, star, slash, coalesce
   case endOfFile
   case invalid
+  /// `# ...` to the end of the line: only from `Lexer.tokenize(_:keepingComments: true)`.
+  case comment
 }
 
 public struct Token: Sendable {
@@ -29,6 +31,8 @@ struct Lexer {
   private let bytes: [UInt8]
   private var position: Int
   private let end: Int
+  /// Whether comments become `.comment` tokens (the formatter) instead of being skipped.
+  private var keepComments = false
 
   init(source: SourceFile, start: Int = 0, end: Int? = nil) {
     self.bytes = source.bytes
@@ -36,10 +40,14 @@ struct Lexer {
     self.end = end ?? source.bytes.count
   }
 
+  /// `keepingComments`: every comment becomes a `.comment` token (its text without the
+  /// line terminator), for tools that must keep them (`probity fmt`).
   static func tokenize(
-    _ source: SourceFile, start: Int = 0, end: Int? = nil, sink: inout DiagnosticSink
+    _ source: SourceFile, start: Int = 0, end: Int? = nil, keepingComments: Bool = false,
+    sink: inout DiagnosticSink
   ) -> [Token] {
     var lexer = Lexer(source: source, start: start, end: end)
+    lexer.keepComments = keepingComments
     var tokens: [Token] = []
     while true {
       let token = lexer.next(sink: &sink)
@@ -70,6 +78,10 @@ struct Lexer {
     skipTrivia()
     let start = position
     guard let byte = peek() else { return make(.endOfFile, from: start) }
+    if keepComments && byte == UInt8(ascii: "#") {
+      while let c = peek(), c != UInt8(ascii: "\n") && c != UInt8(ascii: "\r") { position += 1 }
+      return make(.comment, from: start)
+    }
     if Lexer.isIdentifierStart(byte) {
       while let b = peek(), Lexer.isIdentifierPart(b) { position += 1 }
       return make(.identifier, from: start)
@@ -210,7 +222,7 @@ struct Lexer {
         || b == UInt8(ascii: "\r")
       {
         position += 1
-      } else if b == UInt8(ascii: "#") {
+      } else if b == UInt8(ascii: "#") && !keepComments {
         while let c = peek(), c != UInt8(ascii: "\n") { position += 1 }
       } else {
         break

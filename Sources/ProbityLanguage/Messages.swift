@@ -3,7 +3,8 @@ import ProbityCore
 /// Every message the rule language can give, with its stable id.
 ///
 /// Ids never change meaning: P for the lexer and parser, C for the checker, L for pack
-/// loading. docs/language.md lists them.
+/// loading, W for the warnings of `probity rules check` (lint). docs/language.md lists
+/// them.
 public enum LanguageMessage {
   // Lexing and parsing.
   case unexpectedCharacter(Character)
@@ -52,6 +53,13 @@ public enum LanguageMessage {
   case importNotFound(String)
   case cannotReadFile(String, reason: String)
   case emptyPack(String)
+  // Formatting.
+  case formatWouldChangeMeaning
+  // Lint (warnings).
+  case unusedParameter(String)
+  /// `outcome`: "false" or "missing".
+  case conditionNeverTrue(rule: String, outcome: String)
+  case filterNeverTrue(rule: String, outcome: String)
 
   public var id: String {
     switch self {
@@ -99,6 +107,10 @@ public enum LanguageMessage {
     case .importNotFound: return "L0001"
     case .cannotReadFile: return "L0002"
     case .emptyPack: return "L0003"
+    case .formatWouldChangeMeaning: return "P0090"
+    case .unusedParameter: return "W0001"
+    case .conditionNeverTrue: return "W0002"
+    case .filterNeverTrue: return "W0003"
     }
   }
 
@@ -153,6 +165,13 @@ public enum LanguageMessage {
     case .importNotFound(let s): return "cannot find imported file '\(s)'"
     case .cannotReadFile(let s, let reason): return "cannot read '\(s)': \(reason)"
     case .emptyPack(let s): return "no rule files (*.probity) in '\(s)'"
+    case .formatWouldChangeMeaning:
+      return "the formatter could not lay this file out without changing its tokens"
+    case .unusedParameter(let s): return "parameter '\(s)' is not used by any rule"
+    case .conditionNeverTrue(let rule, let outcome):
+      return "rule \(rule) can never fire: its condition is always \(outcome)"
+    case .filterNeverTrue(let rule, let outcome):
+      return "rule \(rule) can never apply: its 'where' is always \(outcome)"
     }
   }
 }

@@ -89,7 +89,7 @@ public struct Parser {
 
   // MARK: File
 
-  private static let itemKeywords: Set<String> = ["rule", "param", "import", "list", "define"]
+  static let itemKeywords: Set<String> = ["rule", "param", "import", "list", "define"]
 
   private mutating func parseFile() -> FileSyntax {
     var file = FileSyntax(source: source)
@@ -347,7 +347,7 @@ public struct Parser {
 
   // MARK: Rules
 
-  private static let ruleProperties = [
+  static let ruleProperties = [
     "title", "severity", "category", "citation", "applies", "where", "group", "window", "let",
     "when", "fires", "cure", "due", "message", "remedy",
   ]

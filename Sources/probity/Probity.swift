@@ -22,6 +22,11 @@ struct Probity: ParsableCommand {
         probity check --rules Rules/us-federal Fixtures/us-federal/receipts.csv
         probity rules check Rules/us-federal
         probity rules list Rules/us-federal
+        probity test Rules/us-federal          # the pack's own test cases
+        probity fmt --check Rules/us-federal   # layout, for CI
+
+      In CI (docs/ci.md): probity check --format sarif|junit|github, with --waivers
+      and --baseline.
 
       Exit codes (all commands):
         0  nothing at or above the fail level
@@ -30,7 +35,10 @@ struct Probity: ParsableCommand {
         2  usage error, unreadable input, or errors in the rules or the mapping
       """,
     version: version,
-    subcommands: [CheckCommand.self, ExplainCommand.self, AuditCommand.self, RulesCommand.self, MappingCommand.self],
+    subcommands: [
+      CheckCommand.self, ExplainCommand.self, AuditCommand.self, RulesCommand.self, MappingCommand.self,
+      TestCommand.self, FmtCommand.self,
+    ],
     defaultSubcommand: nil
   )
 

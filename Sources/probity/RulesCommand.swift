@@ -13,10 +13,14 @@ struct RulesCommand: ParsableCommand {
 
   struct Check: ParsableCommand {
     static let configuration = CommandConfiguration(
-      abstract: "Parse and type-check a rule pack; print every error at once.",
+      abstract: "Parse and type-check a rule pack; print every error and warning at once.",
       discussion: """
         Exits 0 when the pack is sound, 2 when it has errors. Each error shows
         file:line:col, the source line with a caret, and a hint where one helps.
+
+        Warnings (lint) do not change the exit code: W0001 a parameter no rule uses,
+        W0002 a rule whose condition is always false, W0003 a rule whose `where` is
+        always false (docs/language.md).
         """
     )
 
@@ -27,8 +31,11 @@ struct RulesCommand: ParsableCommand {
 
     func run() throws {
       guard let ruleSet = loadRules(pack) else { throw Exit.unusable }
+      let warnings = RulePackLint.lint(ruleSet)
+      for warning in warnings { printError(warning.rendered()) }
+      let count = warnings.isEmpty ? "" : ", \(warnings.count) warning\(warnings.count == 1 ? "" : "s")"
       print(
-        "\(pack): \(ruleSet.rules.count) rules, \(ruleSet.parameters.count) parameters in \(ruleSet.files.count) files: no errors"
+        "\(pack): \(ruleSet.rules.count) rules, \(ruleSet.parameters.count) parameters in \(ruleSet.files.count) files: no errors\(count)"
       )
     }
   }

@@ -251,21 +251,25 @@ func diagnostics(_ testCase: DiagnosticCase) {
   #expect(parameters[1].lookup(.integer(2027)) == .missing)
 }
 
-/// The bundled packs compile clean. Their reference lists are read here by a plain
-/// first-column reader (the tool reads them through libcsv, tested end to end).
+/// Reference lists read by a plain first-column reader (the tool reads them through
+/// libcsv, tested end to end).
+let firstColumnLists: RulePackCompiler.ListLoader = { path, _ in
+  guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+    return .failure(ListLoadError(reason: "cannot read \(path)"))
+  }
+  return .success(
+    text.split(separator: "\n").dropFirst().map { String($0.split(separator: ",")[0]) })
+}
+
+/// The package's root folder.
+let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+  .deletingLastPathComponent().deletingLastPathComponent()
+
+/// The bundled packs compile clean.
 @Test(arguments: ["Rules/us-federal", "Rules/uk-ppera"])
 func bundledPacksCompileClean(_ pack: String) throws {
-  let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-    .deletingLastPathComponent()
   let (ruleSet, diagnostics) = RulePackLoader.load(
-    path: root.appendingPathComponent(pack).path,
-    listLoader: { path, _ in
-      guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-        return .failure(ListLoadError(reason: "cannot read \(path)"))
-      }
-      return .success(
-        text.split(separator: "\n").dropFirst().map { String($0.split(separator: ",")[0]) })
-    })
+    path: packageRoot.appendingPathComponent(pack).path, listLoader: firstColumnLists)
   #expect(diagnostics.isEmpty, "\(diagnostics.map { $0.rendered() })")
   #expect((ruleSet?.rules.count ?? 0) >= 5)
 }

@@ -1,0 +1,75 @@
+import ProbityCore
+import ProbityLanguage
+import Testing
+
+@testable import ProbityEngine
+
+@Suite struct CoverageTests {
+  /// Compiles one rule with the given `where`.
+  func ruleSet(where filter: String) throws -> CompiledRuleSet {
+    let text = """
+      param limit: money = $100.00
+      rule C-1 {
+        title "t"
+        severity error
+        category cash-over-limit
+        citation "c"
+        applies receipt
+        where \(filter)
+        let big = amount > limit
+        when big and payment_method == "cash" or big and blank(name)
+        message "m"
+      }
+      """
+    let (ruleSet, diagnostics) = RulePackCompiler.compile(sources: [
+      SourceFile(path: "c.probity", text: text)
+    ])
+    #expect(diagnostics.isEmpty, "\(diagnostics.map { $0.rendered() })")
+    return try #require(ruleSet)
+  }
+
+  func outcomes(_ report: RuleCoverage) -> [String] {
+    report.parts.map { "\($0.clause) \($0.line):\($0.column) \($0.text) → \($0.outcomes.text)" }
+  }
+
+  @Test func recordsTrueFalseAndMissingPerBooleanPart() throws {
+    let rules = try ruleSet(where: "not memo")
+    let coverage = ConditionCoverage()
+    var run = CheckRun(ruleSet: rules)
+    run.observeTraces(coverage)
+    run.evaluate(
+      receipt([
+        "amount": usd("250.00"), "payment_method": .string("cash"), "memo": .boolean(false),
+        "name": .string("A"),
+      ]))
+    run.evaluate(
+      receipt(["amount": usd("50.00"), "payment_method": .string("check"), "memo": .boolean(false)])
+    )
+    run.evaluate(receipt(["amount": usd("50.00"), "memo": .boolean(true)]))
+    run.evaluate(receipt(["payment_method": .string("cash"), "memo": .boolean(false)]))
+    run.finish()
+    let report = try #require(coverage.report(for: rules).first)
+    #expect(
+      outcomes(report) == [
+        "where 8:9 not memo → true false",
+        "when 10:8 big and payment_method == \"cash\" or big and blank(name) → true false missing",
+        "when 9:13 amount > limit → true false missing",
+        "when 10:8 big and payment_method == \"cash\" → true false missing",
+        "when 10:16 payment_method == \"cash\" → true",
+        "when 10:44 big and blank(name) → false missing",
+        "when 10:52 blank(name) → true",
+      ])
+    // The let is one part, however many times it is used.
+    #expect(report.parts.count { $0.text == "amount > limit" } == 1)
+    #expect(report.branches == 14)
+    #expect(report.branchesTaken == 11)
+    #expect(!report.parts[4].isCovered && report.parts[1].isCovered)
+  }
+
+  @Test func aRuleNeverEvaluatedHasNoOutcomes() throws {
+    let rules = try ruleSet(where: "not memo")
+    let report = try #require(ConditionCoverage().report(for: rules).first)
+    #expect(report.branchesTaken == 0)
+    #expect(report.parts.allSatisfy { $0.outcomes.text == "never evaluated" })
+  }
+}
