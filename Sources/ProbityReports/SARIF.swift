@@ -42,16 +42,19 @@ public enum SARIFRenderer {
       return a < b
     }
     var keep = min(total, maximumResults)
-    var reason =
-      total > maximumResults ? "GitHub accepts at most \(maximumResults) results per run" : ""
+    var reasons: [String] = []
+    if total > maximumResults { reasons.append("at most \(maximumResults) results per run") }
+    let bytes =
+      maximumBytes >= 1_000_000 ? "\(maximumBytes / 1_000_000) MB" : "\(maximumBytes) bytes"
     while true {
       let chosen = Set(priority.prefix(keep))
-      let cap =
-        keep < total ? Cap(total: total, reported: keep, reason: reason) : nil
+      let reason = "GitHub accepts " + reasons.joined(separator: " and ")
+      let cap = keep < total ? Cap(total: total, reported: keep, reason: reason) : nil
       let text = document(report, gate: gate, included: chosen, cap: cap)
       let size = text.utf8.count
       if size <= maximumBytes || keep == 0 { return (text, cap) }
-      reason = "GitHub accepts SARIF files of at most \(maximumBytes / 1_000_000) MB"
+      let sizeReason = "SARIF files of at most \(bytes)"
+      if !reasons.contains(sizeReason) { reasons.append(sizeReason) }
       // Shrink in proportion, with a margin for the cap notice itself.
       let next = Int(Double(keep) * Double(maximumBytes) / Double(size) * 0.98)
       keep = max(0, min(keep - 1, next))

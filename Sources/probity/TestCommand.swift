@@ -30,7 +30,10 @@ struct TestCommand: ParsableCommand {
       """
   )
 
-  @Argument(help: ArgumentHelp("The rule pack: a directory of .probity files.", valueName: "pack"))
+  @Argument(
+    help: ArgumentHelp(
+      "The rule pack: a directory of .probity files (its tests in PACK/tests), or one file.",
+      valueName: "pack"))
   var pack: String
 
   @Argument(

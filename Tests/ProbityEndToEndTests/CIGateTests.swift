@@ -179,6 +179,48 @@ func amendedRow(_ row: String, _ id: String) -> String {
     }
   }
 
+  @Test func sarifStaysUnderGitHubsTenMegabytes() throws {
+    // 1,100 findings of about 10 KB each: over 10 MB, so the run is capped.
+    let folder = try scratchFolder("big")
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let filler = String(repeating: "x", count: 100)
+    let holes = String(repeating: "{filler}", count: 100)
+    try """
+    param filler: string = "\(filler)"
+    rule BIG-001 {
+      title "Every gift"
+      severity error
+      category data-quality
+      citation "none"
+      applies receipt
+      when amount > $0.00
+      message "\(holes)"
+    }
+
+    """.write(to: folder.appendingPathComponent("big.probity"), atomically: true, encoding: .utf8)
+    let rows = (1...1_100).map { "receipt,T\($0),2024-03-15,10.00" }
+    let filing = folder.appendingPathComponent("gifts.csv")
+    try (["kind,transaction_id,date,amount"] + rows).joined(separator: "\n").write(
+      to: filing, atomically: true, encoding: .utf8)
+    let result = try runProbity([
+      "check", "--rules", folder.appendingPathComponent("big.probity").path, "--format", "sarif",
+      filing.path,
+    ])
+    #expect(result.status == 1)
+    #expect(result.stdout.utf8.count <= 10_000_000)
+    let json = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
+    let run = (json?["runs"] as? [[String: Any]])?.first
+    let properties = (run?["properties"] as? [String: Any])?["probity"] as? [String: Any]
+    #expect(properties?["truncated"] as? Bool == true)
+    #expect(
+      properties?["truncation_reason"] as? String == "GitHub accepts SARIF files of at most 10 MB")
+    let reported = try #require(properties?["results_reported"] as? Int)
+    #expect(reported > 800 && reported < 1_100)
+    #expect(try sarifResults(result.stdout).count == reported)
+    #expect(result.stdout.contains("probity/results-capped"))
+    #expect(result.stderr.contains("the SARIF output holds \(reported) of 1100 findings"))
+  }
+
   @Test func junitHasATestcasePerRulePerFile() throws {
     let result = try runProbity([
       "check", "--rules", "Rules/us-federal", "--format", "junit",

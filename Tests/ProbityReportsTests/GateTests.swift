@@ -306,7 +306,11 @@ func waiver(_ fingerprint: String, expires: String, rule: String? = nil) throws 
     #expect(text.components(separatedBy: "\"ruleId\": \"T-CASH-001\"").count == 4)
     let (small, bySize) = SARIFRenderer.render(report, gate: gate, maximumBytes: 8_000)
     #expect(small.utf8.count <= 8_000)
-    #expect(bySize?.reason.contains("MB") == true)
+    #expect(bySize?.reason == "GitHub accepts SARIF files of at most 8000 bytes")
+    let (_, both) = SARIFRenderer.render(report, gate: gate, maximumResults: 8, maximumBytes: 8_000)
+    #expect(
+      both?.reason
+        == "GitHub accepts at most 8 results per run and SARIF files of at most 8000 bytes")
     let (whole, none) = SARIFRenderer.render(report, gate: gate)
     #expect(none == nil)
     #expect(whole.contains("\"truncated\": false"))
