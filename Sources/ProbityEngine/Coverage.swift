@@ -65,7 +65,8 @@ public struct RuleCoverage: Sendable {
 /// Records which of true, false and missing every boolean part of every rule's `where`
 /// and `when` took, over all the traces it observes. Parts are the condition itself,
 /// `and`, `or`, `not`, comparisons, `in`, and calls that give a boolean; a `let` is
-/// counted where it is written, once, whatever the number of its uses.
+/// counted where it is written, once, whatever the number of its uses; a `define` (a
+/// value shared by rules) is one part where it is used.
 public final class ConditionCoverage: TraceObserver {
   private struct ProgramKey: Hashable {
     let file: String
@@ -99,14 +100,42 @@ public final class ConditionCoverage: TraceObserver {
     outcomes[key] = seen
   }
 
-  /// Whether a node is a boolean part worth reporting.
-  static func isPart(_ node: ExprNode, root: Bool) -> Bool {
+  /// Whether a node is a boolean part worth reporting (`shared`: a `define` used here).
+  static func isPart(_ node: ExprNode, root: Bool, shared: Bool) -> Bool {
     guard node.type == .boolean else { return false }
-    if root { return true }
+    if root || shared { return true }
     switch node.op {
     case .and, .or, .not, .compare, .member, .inReferenceList, .call: return true
     default: return false
     }
+  }
+
+  /// The `define`s a program uses, and the nodes inside them. A `define` is a value
+  /// shared by rules (and written in its own file, maybe another): it is one part where
+  /// it is used, its own parts are not the rule's. Its nodes carry the text of the file
+  /// it is written in, so a node whose children's text is not the program's own at their
+  /// ranges is the use of a `define` of another file.
+  static func shared(_ program: ExprProgram, source: SourceFile?) -> (
+    uses: Set<Int>, inside: Set<Int>
+  ) {
+    func isOwn(_ node: ExprNode) -> Bool {
+      guard let source, node.range.end <= source.bytes.count else { return false }
+      return String(decoding: source.bytes[node.range.start..<node.range.end], as: UTF8.self)
+        == node.text
+    }
+    var uses: Set<Int> = []
+    var inside: Set<Int> = []
+    // Parents follow their children in the array: walk down from the root.
+    for index in program.nodes.indices.reversed() {
+      let node = program.nodes[index]
+      if inside.contains(index) {
+        inside.formUnion(node.children)
+      } else if node.children.contains(where: { !isOwn(program.nodes[$0]) }) {
+        uses.insert(index)
+        inside.formUnion(node.children)
+      }
+    }
+    return (uses, inside)
   }
 
   /// The coverage of every rule of the set, in pack order.
@@ -118,10 +147,14 @@ public final class ConditionCoverage: TraceObserver {
       for (clause, program) in [("where", rule.filter), ("when", rule.condition)] {
         guard let program else { continue }
         let seen = outcomes[ConditionCoverage.key(program)]
+        let defines = ConditionCoverage.shared(program, source: files[program.file])
         // Nodes of one source range (a `let` used twice) are one part.
         var merged: [SourceRange: (root: Bool, text: String, outcomes: Outcomes)] = [:]
         for (index, node) in program.nodes.enumerated()
-        where ConditionCoverage.isPart(node, root: index == program.root) {
+        where !defines.inside.contains(index)
+          && ConditionCoverage.isPart(
+            node, root: index == program.root, shared: defines.uses.contains(index))
+        {
           let taken = seen.map { $0[index] } ?? []
           let isRoot = index == program.root
           if let existing = merged[node.range] {

@@ -66,6 +66,48 @@ import Testing
     #expect(!report.parts[4].isCovered && report.parts[1].isCovered)
   }
 
+  @Test func aDefineOfAnotherFileIsOnePartWhereItIsUsed() throws {
+    let definitions = """
+      define cash_gift = payment_method == "cash" and not memo
+      """
+    let rules = """
+      import "definitions.probity"
+      rule D-1 {
+        title "t"
+        severity error
+        category cash-over-limit
+        citation "c"
+        applies receipt
+        when cash_gift and amount > $100.00
+        message "m"
+      }
+      """
+    let (ruleSet, diagnostics) = RulePackCompiler.compile(sources: [
+      SourceFile(path: "pack/definitions.probity", text: definitions),
+      SourceFile(path: "pack/rules.probity", text: rules),
+    ])
+    #expect(diagnostics.isEmpty, "\(diagnostics.map { $0.rendered() })")
+    let rulesCompiled = try #require(ruleSet)
+    let coverage = ConditionCoverage()
+    var run = CheckRun(ruleSet: rulesCompiled)
+    run.observeTraces(coverage)
+    run.evaluate(
+      receipt(["amount": usd("250.00"), "payment_method": .string("cash"), "memo": .boolean(false)])
+    )
+    run.evaluate(
+      receipt([
+        "amount": usd("250.00"), "payment_method": .string("check"), "memo": .boolean(false),
+      ]))
+    run.finish()
+    let report = try #require(coverage.report(for: rulesCompiled).first)
+    #expect(
+      outcomes(report) == [
+        "when 8:8 cash_gift and amount > $100.00 → true false",
+        "when 8:8 cash_gift → true false",
+        "when 8:22 amount > $100.00 → true",
+      ])
+  }
+
   @Test func aRuleNeverEvaluatedHasNoOutcomes() throws {
     let rules = try ruleSet(where: "not memo")
     let report = try #require(ConditionCoverage().report(for: rules).first)
