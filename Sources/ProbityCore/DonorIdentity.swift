@@ -27,6 +27,7 @@ public enum DonorIdentity {
   /// Upper-case words of a name: letters and digits only; apostrophes and hyphens join
   /// (O'NEIL → ONEIL), other punctuation separates.
   static func words(_ text: Substring) -> [String] {
+    if let ascii = asciiWords(text.utf8) { return ascii }
     var result: [String] = []
     var current = ""
     for character in text.uppercased() {
@@ -40,6 +41,29 @@ public enum DonorIdentity {
       }
     }
     if !current.isEmpty { result.append(current) }
+    return result
+  }
+
+  /// The same for an ASCII name, byte by byte (the common case, and much faster); nil
+  /// when the name has other characters.
+  static func asciiWords(_ bytes: Substring.UTF8View) -> [String]? {
+    var result: [String] = []
+    var current: [UInt8] = []
+    current.reserveCapacity(16)
+    for byte in bytes {
+      switch byte {
+      case 0x41...0x5A, 0x30...0x39: current.append(byte)
+      case 0x61...0x7A: current.append(byte - 0x20)
+      case UInt8(ascii: "'"), UInt8(ascii: "-"): continue
+      case 0x80...: return nil
+      default:
+        if !current.isEmpty {
+          result.append(String(decoding: current, as: UTF8.self))
+          current.removeAll(keepingCapacity: true)
+        }
+      }
+    }
+    if !current.isEmpty { result.append(String(decoding: current, as: UTF8.self)) }
     return result
   }
 
@@ -110,9 +134,13 @@ public enum DonorIdentity {
 
   /// The first five digits of a ZIP code (`45402-1234` → `45402`), or nil.
   public static func zip5(_ zip: String) -> String? {
-    let digits = zip.unicodeScalars.filter { $0.value >= 48 && $0.value <= 57 }
-    guard digits.count >= 5 else { return nil }
-    return String(String.UnicodeScalarView(digits.prefix(5)))
+    var digits: [UInt8] = []
+    digits.reserveCapacity(5)
+    for byte in zip.utf8 where byte >= 48 && byte <= 57 {
+      digits.append(byte)
+      if digits.count == 5 { return String(decoding: digits, as: UTF8.self) }
+    }
+    return nil
   }
 
   /// A UK postcode as `SW1A 1AA`: upper case, one space before the three-character

@@ -144,6 +144,9 @@ public struct CheckRun {
   /// How many records matched the selector (the first is explained).
   public internal(set) var targetMatches = 0
   var verdicts: [Int: RuleVerdict] = [:]
+  /// Values of `where` clauses and group keys on the current record (see `place`).
+  var placeCache: [String: Value] = [:]
+  var placeCacheFor: Provenance?
   var cures: [Int: CureNote] = [:]
   var observing = false
   var evaluator: Evaluator
@@ -219,7 +222,7 @@ public struct CheckRun {
       tallies[index].evaluated += 1
       return true
     }
-    let (result, trace) = evaluator.evaluate(filter, on: record, context: baseContext)
+    let result = evaluator.value(filter, on: record, context: baseContext)
     switch result {
     case .success(.boolean(true)):
       tallies[index].evaluated += 1
@@ -229,14 +232,14 @@ public struct CheckRun {
       if observing {
         observe(
           index, .notApplicable, "not applicable: the rule's 'where' leaves this record out",
-          filter: explainedTrace(trace, record))
+          filter: explainedTrace(evaluator.evaluate(filter, on: record, context: baseContext).trace, record))
       }
     case .success:
-      noteUndetermined(index, record, trace.missingFields)
+      noteUndetermined(index, record, evaluator.evaluate(filter, on: record, context: baseContext).trace.missingFields)
       if observing {
         observe(
           index, .undetermined, "undetermined: the rule's 'where' needs a value this record does not have",
-          filter: explainedTrace(trace, record), missing: trace.missingFields)
+          filter: explainedTrace(evaluator.evaluate(filter, on: record, context: baseContext).trace, record), missing: evaluator.evaluate(filter, on: record, context: baseContext).trace.missingFields)
       }
     case .failure(let failure):
       noteProblem(index, record, failure)
@@ -253,29 +256,29 @@ public struct CheckRun {
     var context = baseContext
     let deadline = CheckRun.deadline(rule, record)
     context.deadline = deadline.map { .date($0) } ?? .missing
-    let (result, trace) = evaluator.evaluate(rule.condition, on: record, context: context)
+    let result = evaluator.value(rule.condition, on: record, context: context)
     switch result {
     case .success(.boolean(true)):
       tallies[index].fired += 1
       unsortedFindings.append(
         makeFinding(
-          rule, index, record, ordinal: ordinal, trace: trace, context: context, group: [], deadline: deadline,
+          rule, index, record, ordinal: ordinal, trace: evaluator.evaluate(rule.condition, on: record, context: context).trace, context: context, group: [], deadline: deadline,
           status: nil))
       if observing {
-        observe(index, .fired, "fired: the condition holds on this record", condition: explainedTrace(trace, record))
+        observe(index, .fired, "fired: the condition holds on this record", condition: explainedTrace(evaluator.evaluate(rule.condition, on: record, context: context).trace, record))
       }
     case .success(.boolean(false)):
       if observing {
         observe(
           index, .notFired, "did not fire: the condition is false on this record",
-          filter: filterExplanation(rule, record), condition: explainedTrace(trace, record))
+          filter: filterExplanation(rule, record), condition: explainedTrace(evaluator.evaluate(rule.condition, on: record, context: context).trace, record))
       }
     case .success:
-      noteUndetermined(index, record, trace.missingFields)
+      noteUndetermined(index, record, evaluator.evaluate(rule.condition, on: record, context: context).trace.missingFields)
       if observing {
         observe(
           index, .undetermined, "undetermined: a value the condition needs is missing",
-          condition: explainedTrace(trace, record), missing: trace.missingFields)
+          condition: explainedTrace(evaluator.evaluate(rule.condition, on: record, context: context).trace, record), missing: evaluator.evaluate(rule.condition, on: record, context: context).trace.missingFields)
       }
     case .failure(let failure):
       noteProblem(index, record, failure)
@@ -310,7 +313,8 @@ public struct CheckRun {
   mutating func noteUndetermined(_ index: Int, _ record: Record, _ fields: [String]) {
     // A field the format does not have at all is named as such.
     let missing = fields.map { name in
-      CanonicalSchema.id(named: name).map { record.unavailable.contains($0) } == true ? "\(name) (not in the format)" : name
+      CanonicalSchema.id(named: name).map { record.unavailable.contains($0) } == true
+        ? "\(name) (not in the format)" : name
     }
     tallies[index].undetermined += 1
     for field in missing { tallies[index].missingFieldCounts[field, default: 0] += 1 }

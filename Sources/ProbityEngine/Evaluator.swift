@@ -18,14 +18,17 @@ public struct Trace: Sendable {
     var hidden: Set<Int> = []
     for index in program.nodes.indices.reversed() {
       let node = program.nodes[index]
-      if case .named = node.op { hidden.formUnion(node.children) }
+      switch node.op {
+      case .named, .defined: hidden.formUnion(node.children)
+      default: break
+      }
       if hidden.contains(index) { hidden.formUnion(node.children) }
     }
     for (index, node) in program.nodes.enumerated() where !hidden.contains(index) {
       guard let value = values[index] else { continue }
       let name: String
       switch node.op {
-      case .named(let letName):
+      case .named(let letName), .defined(let letName):
         name = letName
       case .field(let field):
         name = CanonicalSchema.spec(field).name
@@ -69,13 +72,27 @@ public struct Trace: Sendable {
   }
 
   /// The record fields the expression read that were missing.
+  ///
+  /// A `define` is one value computed once per record: when it is missing it is named
+  /// itself, not the fields inside it (so the answer does not depend on whether the
+  /// define was computed before, for another rule).
   public var missingFields: [String] {
+    var insideDefine: Set<Int> = []
+    for index in program.nodes.indices.reversed() {
+      let node = program.nodes[index]
+      if case .defined = node.op { insideDefine.formUnion(node.children) }
+      if insideDefine.contains(index) { insideDefine.formUnion(node.children) }
+    }
     var names: [String] = []
-    for (index, node) in program.nodes.enumerated() {
-      if case .field(let field) = node.op, let value = values[index], value.isMissing {
-        let name = CanonicalSchema.spec(field).name
-        if !names.contains(name) { names.append(name) }
+    for (index, node) in program.nodes.enumerated() where !insideDefine.contains(index) {
+      guard let value = values[index], value.isMissing else { continue }
+      let name: String
+      switch node.op {
+      case .field(let field): name = CanonicalSchema.spec(field).name
+      case .defined(let defined): name = defined
+      default: continue
       }
+      if !names.contains(name) { names.append(name) }
     }
     return names
   }
@@ -106,11 +123,28 @@ public struct Evaluator {
   public let ruleSet: CompiledRuleSet
   private var scratch: [Value?] = []
   private var context = EvaluationContext()
+  /// Whether node values are being recorded (a trace was asked for).
+  private var tracing = false
+  /// Values of `define`s on the record they were computed for (they depend on the record
+  /// alone); any other record clears them.
+  private var defineCache: [String: Value] = [:]
+  private var cachedFor: Provenance?
   /// Sees every trace, when set (`probity test` measures condition coverage with it).
   var traceObserver: TraceObserver?
 
   public init(ruleSet: CompiledRuleSet) {
     self.ruleSet = ruleSet
+  }
+
+  /// The value of `program` on `record`, without a trace: the fast path. Evaluation is
+  /// pure, so asking `evaluate` for the trace afterwards gives the same value.
+  public mutating func value(
+    _ program: ExprProgram, on record: Record, context: EvaluationContext = EvaluationContext()
+  ) -> Result<Value, EvaluationFailure> {
+    if traceObserver != nil { return evaluate(program, on: record, context: context).result }
+    self.context = context
+    tracing = false
+    return evaluate(program.root, program.nodes, record)
   }
 
   /// Evaluates `program` on `record`. The trace holds every node's value.
@@ -120,6 +154,7 @@ public struct Evaluator {
     scratch.removeAll(keepingCapacity: true)
     scratch.append(contentsOf: repeatElement(nil, count: program.nodes.count))
     self.context = context
+    tracing = true
     let result = evaluate(program.root, program.nodes, record)
     let trace = Trace(program: program, values: scratch)
     traceObserver?.observe(trace)
@@ -168,6 +203,17 @@ public struct Evaluator {
       }
     case .named:
       result = evaluate(node.children[0], nodes, record)
+    case .defined(let name):
+      if cachedFor != record.provenance {
+        defineCache.removeAll(keepingCapacity: true)
+        cachedFor = record.provenance
+      }
+      if let cached = defineCache[name] {
+        result = .success(cached)
+      } else {
+        result = evaluate(node.children[0], nodes, record)
+        if case .success(let value) = result { defineCache[name] = value }
+      }
     case .aggregate(let slot):
       result = .success(slot < context.aggregates.count ? context.aggregates[slot] : .missing)
     case .recordKind:
@@ -225,7 +271,7 @@ public struct Evaluator {
         result = Semantics.apply(node.op, arguments)
       }
     }
-    if case .success(let value) = result { scratch[index] = value }
+    if tracing, case .success(let value) = result { scratch[index] = value }
     return result
   }
 

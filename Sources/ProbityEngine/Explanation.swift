@@ -92,7 +92,7 @@ public enum Explainer {
       let base = node.text.prefix { $0 != "[" }
       if let key = trace.values[node.children[0]] { return valued("\(base)[\(key.plainText)]") }
       return valued(node.text)
-    case .named(let name):
+    case .named(let name), .defined(let name):
       // A let that names a table entry, a parameter or an aggregate shows what it names.
       let child = node.children[0]
       switch trace.program.nodes[child].op {

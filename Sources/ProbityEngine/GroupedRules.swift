@@ -68,27 +68,31 @@ extension CheckRun {
   /// The rule's `where`, group keys and window for a record. Counts nothing.
   mutating func place(_ rule: CompiledRule, _ grouping: Grouping, _ record: Record) -> Placement {
     let context = baseContext
+    if placeCacheFor != record.provenance {
+      placeCache.removeAll(keepingCapacity: true)
+      placeCacheFor = record.provenance
+    }
     if let filter = rule.filter {
-      let (result, trace) = evaluator.evaluate(filter, on: record, context: context)
+      let result = cachedValue("where " + filter.nodes[filter.root].text, filter, record, context)
       switch result {
       case .success(.boolean(true)): break
       case .success(.boolean(false)): return .notApplicable
-      case .success: return .undetermined(trace.missingFields)
+      case .success: return .undetermined(evaluator.evaluate(filter, on: record, context: context).trace.missingFields)
       case .failure(let failure): return .failed(failure)
       }
     }
     var values: [Value] = []
     var description: [(name: String, value: Value)] = []
     for key in grouping.keys {
-      let (result, trace) = evaluator.evaluate(key, on: record, context: context)
+      let result = cachedValue(key.nodes[key.root].text, key, record, context)
       switch result {
       case .success(let value):
-        if value.isMissing { return .undetermined(trace.missingFields) }
+        if value.isMissing { return .undetermined(evaluator.evaluate(key, on: record, context: context).trace.missingFields) }
         values.append(value)
         // The group as shown: withheld like the trace when personal data is withheld.
         let shown =
           personalData.map { policy in
-            trace.redacted(policy, record: record).values[key.root] ?? value
+            evaluator.evaluate(key, on: record, context: context).trace.redacted(policy, record: record).values[key.root] ?? value
           } ?? value
         description.append((key.nodes[key.root].text, shown))
       case .failure(let failure):
@@ -100,10 +104,10 @@ extension CheckRun {
     if let declared = grouping.window {
       var date: CivilDate?
       if let on = declared.on {
-        let (result, trace) = evaluator.evaluate(on, on: record, context: context)
+        let result = evaluator.value(on, on: record, context: context)
         switch result {
         case .success(.date(let d)): date = d
-        case .success: return .undetermined(trace.missingFields)
+        case .success: return .undetermined(evaluator.evaluate(on, on: record, context: context).trace.missingFields)
         case .failure(let failure): return .failed(failure)
         }
       } else if case .date(let d) = record[CanonicalSchema.dateField] {
@@ -132,6 +136,18 @@ extension CheckRun {
     return .group(GroupKey(values: values), window: window, day: day, description: description)
   }
 
+  /// A `where` or a group key on the current record, computed once for every rule that
+  /// has the same one (the text decides; they read the record alone).
+  mutating func cachedValue(_ text: String, _ program: ExprProgram, _ record: Record, _ context: EvaluationContext)
+    -> Result<Value, EvaluationFailure>
+  {
+    guard program.nodes[program.root].recordOnly else { return evaluator.value(program, on: record, context: context) }
+    if let cached = placeCache[text] { return .success(cached) }
+    let result = evaluator.value(program, on: record, context: context)
+    if case .success(let value) = result { placeCache[text] = value }
+    return result
+  }
+
   static func cycleText(_ date: CivilDate) -> String {
     let end = date.year + date.year % 2
     return "\(end - 1)-\(end)"
@@ -149,7 +165,7 @@ extension CheckRun {
         arguments.append(.integer(1))
         continue
       }
-      switch evaluator.evaluate(argument, on: record, context: baseContext).result {
+      switch evaluator.value(argument, on: record, context: baseContext) {
       case .success(let value): arguments.append(value)
       case .failure(let failure): return failure
       }
@@ -246,16 +262,19 @@ extension CheckRun {
     context.window = window
     let candidateDeadline = CheckRun.deadline(rule, record)
     context.deadline = (state.crossing?.deadline ?? candidateDeadline).map { .date($0) } ?? .missing
-    let (result, trace) = evaluator.evaluate(rule.condition, on: record, context: context)
+    let result = evaluator.value(rule.condition, on: record, context: context)
+    // The trace, only where an outcome needs one (a finding, an undetermined outcome, the
+    // record `probity explain` watches).
+    func conditionTrace() -> Trace { evaluator.evaluate(rule.condition, on: record, context: context).trace }
     let holds: Bool
     switch result {
     case .success(.boolean(let b)): holds = b
     case .success:
-      noteUndetermined(index, record, trace.missingFields)
+      noteUndetermined(index, record, conditionTrace().missingFields)
       if observing {
         observe(
           index, .undetermined, "undetermined: a value the condition needs is missing",
-          condition: explainedTrace(trace, record), missing: trace.missingFields, group: description, groupKey: key)
+          condition: explainedTrace(conditionTrace(), record), missing: conditionTrace().missingFields, group: description, groupKey: key)
       }
       return
     case .failure(let failure):
@@ -268,14 +287,14 @@ extension CheckRun {
       observe(
         index, crossing ? .fired : .notFired,
         holds ? "the condition holds, as it did before this record" : "did not fire: the condition is false after this record",
-        condition: explainedTrace(trace, record), group: description, groupKey: key, crossedHere: crossing)
+        condition: explainedTrace(conditionTrace(), record), group: description, groupKey: key, crossedHere: crossing)
     }
     if grouping.fires == .each {
       if holds {
         tallies[index].fired += 1
         unsortedFindings.append(
           makeFinding(
-            rule, index, record, ordinal: ordinal, trace: trace, context: context,
+            rule, index, record, ordinal: ordinal, trace: conditionTrace(), context: context,
             group: description, groupKey: key,
             deadline: candidateDeadline, status: nil))
       }
@@ -287,12 +306,12 @@ extension CheckRun {
       tallies[index].fired += 1
       unsortedFindings.append(
         makeFinding(
-          rule, index, record, ordinal: ordinal, trace: trace, context: context, group: description, groupKey: key,
+          rule, index, record, ordinal: ordinal, trace: conditionTrace(), context: context, group: description, groupKey: key,
           deadline: candidateDeadline, status: nil))
     } else if holds && !state.holds {
       state.crossing = Crossing(
         finding: makeFinding(
-          rule, index, record, ordinal: ordinal, trace: trace, context: context, group: description, groupKey: key,
+          rule, index, record, ordinal: ordinal, trace: conditionTrace(), context: context, group: description, groupKey: key,
           deadline: candidateDeadline, status: nil),
         deadline: candidateDeadline)
     } else if !holds && state.holds, let crossing = state.crossing {

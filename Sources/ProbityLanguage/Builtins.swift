@@ -201,36 +201,41 @@ public struct EvaluationFailure: Error, Sendable, Equatable {
 public enum Semantics {
   /// Applies a strict operation (one that is missing when any operand is missing).
   public static func apply(_ op: Operation, _ args: [Value]) -> Result<Value, EvaluationFailure> {
+    if case .list = op { return .success(.list(args)) }
+    return apply(op, args.first ?? .missing, args.count > 1 ? args[1] : .missing, count: args.count)
+  }
+
+  /// The same for operations of one or two operands, without an array (the evaluator's
+  /// hot path).
+  public static func apply(_ op: Operation, _ a: Value, _ b: Value, count: Int) -> Result<Value, EvaluationFailure> {
     switch op {
     case .not:
-      if case .boolean(let b) = args[0] { return .success(.boolean(!b)) }
+      if case .boolean(let x) = a { return .success(.boolean(!x)) }
       return .success(.missing)
     case .negate:
-      switch args[0] {
+      switch a {
       case .integer(let i):
-        return i == .min
-          ? .failure(EvaluationFailure(message: "integer overflow")) : .success(.integer(-i))
+        return i == .min ? .failure(EvaluationFailure(message: "integer overflow")) : .success(.integer(-i))
       case .money(let m): return money(m.negated())
       default: return .success(.missing)
       }
     case .compare(let comparison):
-      if let mismatch = currencyCheck(args[0], args[1]) { return .failure(mismatch) }
-      return .success(compare(comparison, args[0], args[1]))
+      if let mismatch = currencyCheck(a, b) { return .failure(mismatch) }
+      return .success(compare(comparison, a, b))
     case .member(let negated):
-      guard !args[0].isMissing, case .list(let items) = args[1] else { return .success(.missing) }
-      let found = items.contains(args[0])
+      guard !a.isMissing, case .list(let items) = b else { return .success(.missing) }
+      let found = items.contains(a)
       return .success(.boolean(negated ? !found : found))
     case .arithmetic(let arithmetic):
-      return arithmeticResult(arithmetic, args[0], args[1])
+      return arithmeticResult(arithmetic, a, b)
     case .list:
-      return .success(.list(args))
+      return .success(.list(Array([a, b].prefix(count))))
     case .call(let builtin):
-      return call(builtin, args)
+      return call(builtin, a, b, count: count)
     case .constant(let v):
       return .success(v)
-    case .field, .parameter, .lookup, .and, .or, .coalesce, .conditional, .aggregate, .recordKind,
-      .asOf, .windowKey,
-      .deadline, .inReferenceList, .named:
+    case .field, .parameter, .lookup, .and, .or, .coalesce, .conditional, .aggregate, .recordKind, .asOf, .windowKey,
+      .deadline, .inReferenceList, .named, .defined:
       return .failure(EvaluationFailure(message: "internal: \(op) is not a strict operation"))
     }
   }
@@ -306,38 +311,38 @@ public enum Semantics {
       : .success(.integer(r.partialValue))
   }
 
-  private static func call(_ builtin: Builtin, _ args: [Value]) -> Result<Value, EvaluationFailure>
+  private static func call(_ builtin: Builtin, _ a: Value, _ b: Value, count: Int) -> Result<Value, EvaluationFailure>
   {
     switch builtin {
-    case .present: return .success(.boolean(!args[0].isMissing))
-    case .isMissing: return .success(.boolean(args[0].isMissing))
+    case .present: return .success(.boolean(!a.isMissing))
+    case .isMissing: return .success(.boolean(a.isMissing))
     case .blank:
-      if case .string(let s) = args[0] { return .success(.boolean(s.allSatisfy(\.isWhitespace))) }
+      if case .string(let s) = a { return .success(.boolean(s.allSatisfy(\.isWhitespace))) }
       return .success(.boolean(true))
     default:
       break
     }
-    if args.contains(where: \.isMissing) { return .success(.missing) }
-    switch (builtin, args.first) {
+    if a.isMissing || (count > 1 && b.isMissing) { return .success(.missing) }
+    switch (builtin, a) {
     case (.upper, .string(let s)): return .success(.string(s.uppercased()))
     case (.lower, .string(let s)): return .success(.string(s.lowercased()))
     case (.trim, .string(let s)): return .success(.string(s.trimmingWhitespace()))
     case (.length, .string(let s)): return .success(.integer(Int64(s.count)))
     case (.startsWith, .string(let s)):
-      if case .string(let p) = args[1] { return .success(.boolean(s.hasPrefix(p))) }
+      if case .string(let p) = b { return .success(.boolean(s.hasPrefix(p))) }
     case (.endsWith, .string(let s)):
-      if case .string(let p) = args[1] { return .success(.boolean(s.hasSuffix(p))) }
+      if case .string(let p) = b { return .success(.boolean(s.hasSuffix(p))) }
     case (.contains, .string(let s)):
-      if case .string(let p) = args[1] { return .success(.boolean(p.isEmpty || s.contains(p))) }
+      if case .string(let p) = b { return .success(.boolean(p.isEmpty || s.contains(p))) }
     case (.matches(let regex), .string(let s)): return .success(.boolean(regex.matches(s)))
     case (.year, .date(let d)): return .success(.integer(Int64(d.year)))
     case (.month, .date(let d)): return .success(.integer(Int64(d.month)))
     case (.daysBetween, .date(let d1)):
-      if case .date(let d2) = args[1] {
+      if case .date(let d2) = b {
         return .success(.integer(Int64(d2.dayNumber - d1.dayNumber)))
       }
     case (.addDays, .date(let d)):
-      if case .integer(let n) = args[1], n.magnitude < 3_650_000,
+      if case .integer(let n) = b, n.magnitude < 3_650_000,
         let result = d.adding(days: Int(n))
       {
         return .success(.date(result))
@@ -356,11 +361,11 @@ public enum Semantics {
       return .success(DonorIdentity.zip5(s).map { .string($0) } ?? .missing)
     case (.postcode, .string(let s)):
       return .success(DonorIdentity.postcode(s).map { .string($0) } ?? .missing)
-    case (.text, let value?): return .success(.string(value.plainText))
+    case (.text, let value): return .success(.string(value.plainText))
     default:
       break
     }
-    return .failure(EvaluationFailure(message: "internal: \(builtin.name) applied to \(args)"))
+    return .failure(EvaluationFailure(message: "internal: \(builtin.name) applied to \(a), \(b)"))
   }
 
   /// The year of a well-formed FEC election designation: one of G P R S C E O, then

@@ -141,13 +141,29 @@ public struct ExprProgram: Sendable {
   public let file: String
 }
 
-public struct ExprNode: Sendable {
+/// A class, so that the evaluator's hot loop reads a node's fields through one
+/// reference instead of copying them all.
+public final class ExprNode: Sendable {
   public let op: Operation
   public let children: [Int]
   public let type: ValueType
   public let range: SourceRange
   /// The node's source text, e.g. `amount > cash_limit`.
   public let text: String
+  /// Whether the node's value depends on the record alone (no aggregate, no window, no
+  /// deadline, no as-of date): such a value can be kept for the rest of the record.
+  public let recordOnly: Bool
+
+  public init(
+    op: Operation, children: [Int], type: ValueType, range: SourceRange, text: String, recordOnly: Bool = true
+  ) {
+    self.op = op
+    self.children = children
+    self.type = type
+    self.range = range
+    self.text = text
+    self.recordOnly = recordOnly
+  }
 }
 
 public enum ComparisonOperator: String, Sendable {
@@ -199,6 +215,8 @@ public enum Operation: Sendable {
   case deadline
   /// A rule's `let` name: the value of its one child.
   case named(String)
+  /// A `define`: the value of its one child, which depends on the record alone.
+  case defined(String)
 }
 
 /// A compiled regular expression. Regex values are immutable once built.

@@ -60,7 +60,13 @@ struct ProgramBuilder {
   mutating func emit(
     _ op: Operation, _ children: [Int], _ type: ValueType, _ range: SourceRange
   ) -> Int {
-    nodes.append(ExprNode(op: op, children: children, type: type, range: range, text: text(range)))
+    var recordOnly = children.allSatisfy { nodes[$0].recordOnly }
+    switch op {
+    case .aggregate, .asOf, .windowKey, .deadline: recordOnly = false
+    default: break
+    }
+    nodes.append(
+      ExprNode(op: op, children: children, type: type, range: range, text: text(range), recordOnly: recordOnly))
     return nodes.count - 1
   }
 
@@ -213,7 +219,7 @@ struct ProgramBuilder {
         return poisoned(range)
       }
       guard let type = inner.type else { return poisoned(range) }
-      return Typed(node: emit(.named(name), [inner.node], type, range), type: type, currency: inner.currency)
+      return Typed(node: emit(.defined(name), [inner.node], type, range), type: type, currency: inner.currency)
     }
     switch name {
     case "kind":

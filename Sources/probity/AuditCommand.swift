@@ -112,6 +112,9 @@ struct AuditCommand: ParsableCommand {
           printError(problem.rendered())
           if rejections.count < rejectionExamplesKept { rejections.append(problem) }
         }
+        if result.problemCount > result.problems.count {
+          printError("\(files[index]): ... and \(result.problemCount - result.problems.count) more problems (all are counted)")
+        }
         rejectionCount += result.problemCount
         if let error = result.error {
           printError(error.diagnostic.rendered())

@@ -27,38 +27,35 @@ func evaluate(
   _ run: CheckRun, files: [String], format: InputFormat?, mapping: Mapping?
 ) -> EvaluationOutcome {
   var outcome = EvaluationOutcome(run: run)
-  func read(_ file: String, onRecord: (Record) -> Void, onProblem: (Diagnostic) -> Void)
-    throws(FilingError)
-    -> ReadStatistics
-  {
-    try FilingReader.read(
-      path: file, format: format, mapping: mapping, onRecord: onRecord, onProblem: onProblem)
+  // One thread reads (and parses) while this one evaluates: both cores work, and the
+  // records still come in file order.
+  let reader: @Sendable (String, (Record) -> Void, (Diagnostic) -> Void) throws(FilingError) -> ReadStatistics = {
+    path, onRecord, onProblem throws(FilingError) in
+    try FilingReader.read(path: path, format: format, mapping: mapping, onRecord: onRecord, onProblem: onProblem)
   }
-  for file in files {
-    do {
-      let statistics = try read(
-        file, onRecord: { outcome.run.evaluate($0) },
-        onProblem: { diagnostic in
-          outcome.rejectionCount += 1
-          printError(diagnostic.rendered())
-          if outcome.rejections.count < rejectionExamplesKept {
-            outcome.rejections.append(diagnostic)
-          }
-        })
-      outcome.read += statistics.recordsRead
-      outcome.rejected += statistics.recordsRejected
-      outcome.skipped += statistics.rowsSkipped
-    } catch {
-      outcome.unreadable = true
-      outcome.inputErrors.append(error.diagnostic)
-      printError(error.diagnostic.rendered())
-    }
-  }
+  ParallelReader(files: files, threads: 1, read: reader).run(
+    consume: { outcome.run.evaluate($0) },
+    finished: { index, result in
+      for problem in result.problems {
+        printError(problem.rendered())
+        if outcome.rejections.count < rejectionExamplesKept { outcome.rejections.append(problem) }
+      }
+      if result.problemCount > result.problems.count {
+        printError("\(files[index]): ... and \(result.problemCount - result.problems.count) more problems (all are counted)")
+      }
+      outcome.rejectionCount += result.problemCount
+      outcome.read += result.statistics.recordsRead
+      outcome.rejected += result.statistics.recordsRejected
+      outcome.skipped += result.statistics.rowsSkipped
+      if let error = result.error {
+        outcome.unreadable = true
+        outcome.inputErrors.append(error.diagnostic)
+        printError(error.diagnostic.rendered())
+      }
+    })
   outcome.run.finish()
   if outcome.run.needsReplay && !outcome.unreadable {
-    for file in files {
-      _ = try? read(file, onRecord: { outcome.run.replay($0) }, onProblem: { _ in })
-    }
+    ParallelReader(files: files, threads: 1, read: reader).run(consume: { outcome.run.replay($0) }, finished: { _, _ in })
     outcome.run.finishReplay()
   }
   return outcome

@@ -27,10 +27,11 @@ final class ParallelReader: @unchecked Sendable {
 
     init(capacity: Int) { self.capacity = capacity }
 
-    func push(_ record: Record) {
+    /// Hands over a batch of records (one lock per batch, not per record).
+    func push(_ batch: [Record]) {
       condition.lock()
       while records.count >= capacity { condition.wait() }
-      records.append(record)
+      records.append(contentsOf: batch)
       condition.broadcast()
       condition.unlock()
     }
@@ -65,6 +66,8 @@ final class ParallelReader: @unchecked Sendable {
 
   /// Problems kept per file; all are counted.
   static let problemsKept = 1000
+  /// Records handed from a reader to the consumer at a time.
+  static let batchSize = 512
 
   init(
     files: [String], threads: Int, capacity: Int = 20_000,
@@ -104,9 +107,18 @@ final class ParallelReader: @unchecked Sendable {
       let queue = queues[index]
       var result = FileResult()
       result.bytes = (try? FileManager.default.attributesOfItem(atPath: files[index])[.size] as? Int) ?? 0
+      var batch: [Record] = []
+      batch.reserveCapacity(ParallelReader.batchSize)
       do {
         result.statistics = try read(
-          files[index], { queue.push($0) },
+          files[index],
+          { record in
+            batch.append(record)
+            if batch.count == ParallelReader.batchSize {
+              queue.push(batch)
+              batch.removeAll(keepingCapacity: true)
+            }
+          },
           { problem in
             result.problemCount += 1
             if result.problems.count < ParallelReader.problemsKept { result.problems.append(problem) }
@@ -114,6 +126,7 @@ final class ParallelReader: @unchecked Sendable {
       } catch {
         result.error = error
       }
+      if !batch.isEmpty { queue.push(batch) }
       queue.finish(result)
     }
   }

@@ -33,7 +33,7 @@ import Testing
   let rule = try #require(ruleSet?.rules.first)
   // The define's node keeps its name (explanations show `contribution = true`).
   let filter = try #require(rule.filter)
-  guard case .named(let name) = filter.nodes[filter.root].op else {
+  guard case .defined(let name) = filter.nodes[filter.root].op else {
     Issue.record("the filter is not the named define")
     return
   }

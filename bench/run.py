@@ -1,0 +1,157 @@
+#!/usr/bin/env python3
+"""Probity's throughput, side by side with DuckDB, a Python csv baseline and a raw libcsv
+parse, on one synthetic filing, in one run; and .fec parse-and-check throughput.
+
+    bench/run.py [--mb 100] [--donors-per-record 0.2] [--keep DIR]
+
+Generates a canonical CSV filing of about --mb megabytes (one distinct donor per five
+records by default, a few planted excessive contributions), runs each contender with
+GNU time, and prints wall time, MB/s, records/s and peak RSS for each. Checks that
+Probity and DuckDB find the same excessive contributions (US-EXCESS-001). Needs a
+release build (swift build -c release), gcc, libcsv-dev, python3 with duckdb (pip)."""
+import argparse, csv, json, os, random, subprocess, sys, tempfile, time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PROBITY = os.path.join(ROOT, ".build", "release", "probity")
+HEADER = ["kind", "filer_id", "committee_type", "form_type", "transaction_id", "entity_type", "name", "street1",
+          "city", "state", "zip", "employer", "occupation", "date", "amount", "aggregate", "election_code", "memo",
+          "payment_method"]
+
+def generate_csv(path, target_bytes, donors_per_record, seed=7):
+    rng = random.Random(seed)
+    est_records = max(1000, target_bytes // 130)
+    donors = max(10, int(est_records * donors_per_record))
+    written = 0
+    i = 0
+    with open(path, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(HEADER)
+        while written < target_bytes:
+            d = rng.randrange(donors)
+            # Most gifts are small; every 997th donor gives enough to cross the limit.
+            amount = rng.choice([25, 50, 100, 250, 500]) if d % 997 else 2000
+            election = "P2024" if rng.random() < 0.6 else "G2024"
+            row = ["receipt", "C00999001", "H", "SA11AI", f"T{i}", "IND", f'"DONOR{d}, PAT Q"', f"{d} Main St",
+                   "Dayton", "OH", f"{45000 + d % 900:05d}", "Acme Corp", "Clerk",
+                   f"2024-{1 + i % 9:02d}-{1 + i % 28:02d}", f"{amount}.00", "", election, "", "check"]
+            line = ",".join(row) + "\r\n"
+            f.write(line)
+            written += len(line)
+            i += 1
+    return i, donors
+
+def generate_fec(csv_path, fec_path):
+    """The same receipts as a .fec v8.3 filing (ASCII 28 separated)."""
+    fs = "\x1c"
+    with open(csv_path) as src, open(fec_path, "w") as out:
+        out.write(fs.join(["HDR", "FEC", "8.3", "bench", "1", "", ""]) + "\n")
+        cover = ["F3N", "C00999001", "Bench for Congress", "1 Main St", "", "Dayton", "OH", "45402", "X", "OH", "10",
+                 "Q2", "", "", "", "20240101", "20240930"]
+        out.write(fs.join(cover) + "\n")
+        r = csv.DictReader(src)
+        for row in r:
+            last, first = row["name"].split(", ")
+            date = row["date"].replace("-", "")
+            sa = ["SA11AI", "C00999001", row["transaction_id"], "", "", "IND", "", last, first, "", "", "",
+                  row["street1"], "", row["city"], row["state"], row["zip"], row["election_code"], "", date,
+                  row["amount"], "", "", row["employer"], row["occupation"]]
+            out.write(fs.join(sa) + "\n")
+
+def timed(cmd, stdout_path=None):
+    """Runs a command under GNU time: (wall seconds, peak RSS in MB, stdout text)."""
+    with tempfile.NamedTemporaryFile("w+", suffix=".time") as tf:
+        full = ["/usr/bin/time", "-v", "-o", tf.name] + cmd
+        start = time.perf_counter()
+        out = subprocess.run(full, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        wall = time.perf_counter() - start
+        rss = 0
+        for line in open(tf.name):
+            if "Maximum resident set size" in line:
+                rss = int(line.split(":")[1]) / 1024
+    return wall, rss, out.stdout
+
+PYTHON_BASELINE = r'''
+import csv, sys
+totals = {}
+with open(sys.argv[1], newline="") as f:
+    for row in csv.DictReader(f):
+        key = (row["name"].upper(), row["zip"][:5], row["election_code"])
+        cents = int(round(float(row["amount"]) * 100))
+        totals[key] = totals.get(key, 0) + cents
+print(sum(1 for v in totals.values() if v > 330000))
+'''
+
+DUCKDB_SQL = r'''
+import duckdb, sys, json
+con = duckdb.connect()
+rows = con.execute("""
+  WITH r AS (
+    SELECT regexp_replace(upper(split_part(name, ',', 1)), '[^A-Z0-9]', '', 'g') || ' ' ||
+           split_part(trim(regexp_replace(upper(split_part(name, ',', 2)), '[^A-Z0-9 ]', '', 'g')), ' ', 1) AS donor,
+           substr(regexp_replace(zip, '[^0-9]', '', 'g'), 1, 5) AS zip5, election_code,
+           CAST(amount AS DECIMAL(18,2)) AS amount, transaction_id, row_number() OVER () AS n
+    FROM read_csv(?, header = true, delim = ',', quote = '"', all_varchar = true, auto_detect = true, sample_size = -1)
+    WHERE kind = 'receipt' AND committee_type IN ('H','S','P') AND entity_type = 'IND'
+      AND coalesce(memo, '') = '' AND election_code IS NOT NULL AND form_type LIKE 'SA11%'
+  ), running AS (
+    SELECT *, sum(amount) OVER (PARTITION BY donor, zip5, election_code ORDER BY n) AS total,
+           sum(amount) OVER (PARTITION BY donor, zip5, election_code) AS final
+    FROM r
+  ), crossing AS (
+    SELECT donor, zip5, election_code, min(n) AS n FROM running
+    WHERE total > 3300 AND final > 3300 GROUP BY 1, 2, 3
+  )
+  SELECT running.transaction_id FROM crossing JOIN running USING (donor, zip5, election_code, n) ORDER BY 1
+""", [sys.argv[1]]).fetchall()
+print(json.dumps([r[0] for r in rows]))
+'''
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--mb", type=float, default=100)
+    ap.add_argument("--donors-per-record", type=float, default=0.2)
+    ap.add_argument("--keep")
+    args = ap.parse_args()
+    if not os.path.exists(PROBITY):
+        subprocess.run(["swift", "build", "-c", "release", "--product", "probity"], cwd=ROOT, check=True)
+    work = args.keep or tempfile.mkdtemp(prefix="probity-bench-")
+    os.makedirs(work, exist_ok=True)
+    data = os.path.join(work, "filing.csv")
+    records, donors = generate_csv(data, int(args.mb * 1_000_000), args.donors_per_record)
+    size = os.path.getsize(data)
+    counter = os.path.join(work, "libcsv_count")
+    subprocess.run(["gcc", "-O2", "-o", counter, os.path.join(ROOT, "bench", "libcsv_count.c"), "-lcsv"], check=True)
+    py = os.path.join(work, "baseline.py"); open(py, "w").write(PYTHON_BASELINE)
+    dq = os.path.join(work, "duckdb_rules.py"); open(dq, "w").write(DUCKDB_SQL)
+    runs = []
+    wall, rss, out = timed([PROBITY, "check", "--rules", os.path.join(ROOT, "Rules/us-federal"), "--format", "json", data])
+    doc = json.loads(out)
+    probity_ids = sorted(f["record"] for f in doc["findings"] if f["rule"] == "US-EXCESS-001")
+    runs.append(("Probity (full US pack)", wall, rss))
+    wall, rss, out = timed([sys.executable, dq, data])
+    duck_ids = sorted(json.loads(out))
+    runs.append(("DuckDB (SQL of US-EXCESS-001)", wall, rss))
+    wall, rss, _ = timed([sys.executable, py, data])
+    runs.append(("Python csv (sum per donor)", wall, rss))
+    wall, rss, _ = timed([counter, data])
+    runs.append(("raw libcsv parse", wall, rss))
+    fec = os.path.join(work, "filing.fec")
+    generate_fec(data, fec)
+    fec_size = os.path.getsize(fec)
+    fec_wall, fec_rss, _ = timed([PROBITY, "check", "--rules", os.path.join(ROOT, "Rules/us-federal"), "--format", "json", fec])
+    print(f"input: {size / 1e6:.1f} MB CSV, {records} records, {donors} donors; .fec {fec_size / 1e6:.1f} MB")
+    print(f"{'contender':34} {'wall s':>8} {'MB/s':>8} {'records/s':>11} {'peak MB':>8}")
+    for name, wall, rss in runs:
+        print(f"{name:34} {wall:8.2f} {size / 1e6 / wall:8.1f} {records / wall:11.0f} {rss:8.0f}")
+    print(f"{'Probity .fec v8.3 (full US pack)':34} {fec_wall:8.2f} {fec_size / 1e6 / fec_wall:8.1f} {records / fec_wall:11.0f} {fec_rss:8.0f}")
+    probity_wall, duck_wall = runs[0][1], runs[1][1]
+    print(f"Probity / DuckDB speed ratio: {duck_wall / probity_wall:.2f}; Probity / raw libcsv: {runs[3][1] / probity_wall:.2f}")
+    agree = probity_ids == duck_ids
+    print(f"excessive contributions: Probity {len(probity_ids)}, DuckDB {len(duck_ids)}: {'agree' if agree else 'DISAGREE'}")
+    if not agree:
+        print("  only Probity:", sorted(set(probity_ids) - set(duck_ids))[:10])
+        print("  only DuckDB:", sorted(set(duck_ids) - set(probity_ids))[:10])
+    return 0 if agree else 1
+
+if __name__ == "__main__":
+    sys.exit(main())
