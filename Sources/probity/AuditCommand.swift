@@ -23,7 +23,7 @@ struct AuditCommand: ParsableCommand {
       filing number (its file name) stands.
 
       Writes to the audit folder (--out): summary.txt, findings.json, findings.csv (for
-      spreadsheets) and report.html (one self-contained file: charts, top filers, a
+      spreadsheets), findings.sarif (for code-scanning tools) and report.html (one self-contained file: charts, top filers, a
       sortable and filterable table of findings, each with its explanation). Prints the
       summary by rule, category and filer. Shows progress on a terminal.
 
@@ -149,13 +149,14 @@ struct AuditCommand: ParsableCommand {
       try write(summary, "summary.txt")
       try write(ReportRenderer.json(check), "findings.json")
       try write(ReportRenderer.findingsCSV(check), "findings.csv")
+      try write(ReportRenderer.render(check, as: .sarif), "findings.sarif")
       try write(ReportRenderer.auditHTML(audit), "report.html")
     } catch {
       printError("error: cannot write the audit folder \(out): \(error.localizedDescription)")
       throw Exit.unusable
     }
     print(summary, terminator: "")
-    print("\naudit folder: \(out)/ (summary.txt, findings.json, findings.csv, report.html)")
+    print("\naudit folder: \(out)/ (summary.txt, findings.json, findings.csv, findings.sarif, report.html)")
     if unusable { throw Exit.unusable }
     let failing = check.findings.contains { $0.severity >= failLevel }
     if failing || check.recordsRejected > 0 || check.evaluationFailures > 0 { throw Exit.findings }

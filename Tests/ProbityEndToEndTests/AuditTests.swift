@@ -49,9 +49,11 @@ import Testing
     let json = try String(contentsOf: out.appendingPathComponent("findings.json"), encoding: .utf8)
     #expect(!json.contains("SA11AI.EXTRA"))
     #expect(!json.contains("1549000.fec"))
-    for name in ["summary.txt", "findings.json", "findings.csv", "report.html"] {
+    for name in ["summary.txt", "findings.json", "findings.csv", "findings.sarif", "report.html"] {
       #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent(name).path), "\(name)")
     }
+    let sarif = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("findings.sarif")))
+    #expect((sarif as? [String: Any])?["version"] as? String == "2.1.0")
     // Progress is for terminals only.
     #expect(!result.stderr.contains("records "))
   }
@@ -70,12 +72,12 @@ import Testing
       let result = try runProbity(["audit", "--rules", "Rules/us-federal", "--jobs", jobs, "--out", out.path, pile.path])
       #expect(result.status == 1)
       outputs.append(
-        try ["summary.txt", "findings.json", "findings.csv", "report.html"].map {
+        try ["summary.txt", "findings.json", "findings.csv", "findings.sarif", "report.html"].map {
           try String(contentsOf: out.appendingPathComponent($0), encoding: .utf8)
         })
     }
     for other in outputs.dropFirst() {
-      for (index, name) in ["summary.txt", "findings.json", "findings.csv", "report.html"].enumerated() {
+      for (index, name) in ["summary.txt", "findings.json", "findings.csv", "findings.sarif", "report.html"].enumerated() {
         #expect(other[index] == outputs[0][index], "\(name) differs with another number of threads")
       }
     }
