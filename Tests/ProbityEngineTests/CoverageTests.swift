@@ -91,13 +91,16 @@ import Testing
     let coverage = ConditionCoverage()
     var run = CheckRun(ruleSet: rulesCompiled)
     run.observeTraces(coverage)
-    run.evaluate(
-      receipt(["amount": usd("250.00"), "payment_method": .string("cash"), "memo": .boolean(false)])
-    )
-    run.evaluate(
-      receipt([
-        "amount": usd("250.00"), "payment_method": .string("check"), "memo": .boolean(false),
-      ]))
+    // Two records on two lines (a define's value is kept for the rest of its record).
+    for (line, method) in [(2, "cash"), (3, "check")] {
+      let fields = receipt([
+        "amount": usd("250.00"), "payment_method": .string(method), "memo": .boolean(false),
+      ])
+      run.evaluate(
+        Record(
+          kind: .receipt, provenance: Provenance(file: "test.csv", line: line),
+          values: fields.values))
+    }
     run.finish()
     let report = try #require(coverage.report(for: rulesCompiled).first)
     #expect(
