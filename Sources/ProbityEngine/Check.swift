@@ -187,6 +187,8 @@ public struct CheckRun {
   public mutating func evaluate(_ record: Record) {
     let ordinal = recordsEvaluated
     recordsEvaluated += 1
+    evaluator.startRecord()
+    placeCacheFor = nil
     if case .date(let date) = record[CanonicalSchema.dateField], latestDate.map({ date > $0 }) ?? true {
       latestDate = date
     }

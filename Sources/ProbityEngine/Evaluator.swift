@@ -136,6 +136,13 @@ public struct Evaluator {
     self.ruleSet = ruleSet
   }
 
+  /// Starts a new record: values kept for the previous one are dropped (two records may
+  /// share a provenance in tests and tools that make records by hand).
+  public mutating func startRecord() {
+    if !defineCache.isEmpty { defineCache.removeAll(keepingCapacity: true) }
+    cachedFor = nil
+  }
+
   /// The value of `program` on `record`, without a trace: the fast path. Evaluation is
   /// pure, so asking `evaluate` for the trace afterwards gives the same value.
   public mutating func value(

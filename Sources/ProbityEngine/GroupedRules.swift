@@ -388,6 +388,8 @@ extension CheckRun {
   public mutating func replay(_ record: Record) {
     let ordinal = replayOrdinal
     replayOrdinal += 1
+    evaluator.startRecord()
+    placeCacheFor = nil
     for index in ruleSet.ruleIndices(for: record.kind) where !trailRequests[index].isEmpty {
       let rule = ruleSet.rules[index]
       guard let grouping = rule.grouping,
