@@ -22,7 +22,8 @@ let rejectionExamplesKept = 1000
 
 /// Reads every file, evaluates every record, decides the findings of rules across
 /// records and, when some fired, reads the files again to build their trails
-/// (see `CheckRun`). Problems with rows are printed on standard error as they come.
+/// (see `CheckRun`). Problems with rows are printed on standard error after each file
+/// (the first `ParallelReader.problemsKept` of a file, then how many more there were).
 func evaluate(
   _ run: CheckRun, files: [String], format: InputFormat?, mapping: Mapping?
 ) -> EvaluationOutcome {
