@@ -484,41 +484,9 @@ public struct Parser {
       case "window":
         rule.window = parseWindow()
       case "cure":
-        guard isKeyword("within") else {
-          error(
-            .expected("'within' after 'cure'", found: describe(current)), current.range,
-            hint: "write 'cure within 60 days'")
-          break
-        }
-        advance()
-        if let days = expect(.integer, "a number of days"), let n = Int(days.text), n >= 0,
-          n <= 36_500
-        {
-          if isKeyword("days") || isKeyword("day") {
-            advance()
-          } else {
-            error(.expected("'days'", found: describe(current)), current.range)
-          }
-          rule.cureDays = Located(value: n, range: days.range)
-        }
+        rule.cureDays = parseWithinDays("cure", example: "cure within 60 days")
       case "due":
-        guard isKeyword("within") else {
-          error(
-            .expected("'within' after 'due'", found: describe(current)), current.range,
-            hint: "write 'due within 30 days'")
-          break
-        }
-        advance()
-        if let days = expect(.integer, "a number of days"), let n = Int(days.text), n >= 0,
-          n <= 36_500
-        {
-          if isKeyword("days") || isKeyword("day") {
-            advance()
-          } else {
-            error(.expected("'days'", found: describe(current)), current.range)
-          }
-          rule.dueDays = Located(value: n, range: days.range)
-        }
+        rule.dueDays = parseWithinDays("due", example: "due within 30 days")
       case "fires":
         guard isKeyword("on") else {
           error(
@@ -550,6 +518,24 @@ public struct Parser {
       error(.missingRuleProperty(required, rule: id.value), id.range)
     }
     return rule
+  }
+
+  /// `within N days` after `cure` or `due`.
+  private mutating func parseWithinDays(_ property: String, example: String) -> Located<Int>? {
+    guard isKeyword("within") else {
+      error(.expected("'within' after '\(property)'", found: describe(current)), current.range, hint: "write '\(example)'")
+      return nil
+    }
+    advance()
+    guard let days = expect(.integer, "a number of days"), let n = Int(days.text), n >= 0, n <= 36_500 else {
+      return nil
+    }
+    if isKeyword("days") || isKeyword("day") {
+      advance()
+    } else {
+      error(.expected("'days'", found: describe(current)), current.range)
+    }
+    return Located(value: n, range: days.range)
   }
 
   /// `window calendar-year`, `window quarter`, `window cycle`, `window election`,

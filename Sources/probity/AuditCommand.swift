@@ -63,7 +63,6 @@ struct AuditCommand: ParsableCommand {
   }
 
   func run() throws {
-    guard let ruleSet = loadRules(rules) else { throw Exit.unusable }
     var entries: [AuditReport.FileEntry] = []
     var unusable = false
     // 1. The files, and their formats.
@@ -88,9 +87,8 @@ struct AuditCommand: ParsableCommand {
     }
     let checked = filings.filter { superseded[$0.path] == nil }
     // 3. Read on all cores, evaluate in file order.
-    let asOfDate: CivilDate? = asOf.flatMap { try? DateFormat.isoDate.parse(Substring($0)).get() }
-    var run = CheckRun(ruleSet: ruleSet, asOf: asOfDate)
-    run.personalData = personalDataPolicy(withholdPersonalData)
+    var (run, _) = try prepareRun(
+      rules: rules, mapping: nil, asOf: asOf, withholdPersonalData: withholdPersonalData)
     let formats = Dictionary(checked.map { ($0.path, $0.format) }, uniquingKeysWith: { a, _ in a })
     let threads = jobs ?? ProcessInfo.processInfo.activeProcessorCount
     let read: @Sendable (String, (Record) -> Void, (Diagnostic) -> Void) throws(FilingError) -> ReadStatistics = {

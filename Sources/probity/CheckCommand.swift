@@ -104,17 +104,10 @@ struct CheckCommand: ParsableCommand {
   }
 
   func run() throws {
-    guard let ruleSet = loadRules(rules) else { throw Exit.unusable }
+    let (run, mapping) = try prepareRun(
+      rules: rules, mapping: self.mapping, asOf: asOf, withholdPersonalData: withholdPersonalData)
     let waivers = try gateOptions.loadWaivers()
     let baseline = try gateOptions.loadBaseline()
-    // A mapping of the user's own, or nil: each file's format brings its bundled one.
-    let mapping: Mapping? = try self.mapping.map { path in
-      guard let loaded = loadMapping(path) else { throw Exit.unusable }
-      return loaded
-    }
-    let asOfDate: CivilDate? = asOf.flatMap { try? DateFormat.isoDate.parse(Substring($0)).get() }
-    var run = CheckRun(ruleSet: ruleSet, asOf: asOfDate)
-    run.personalData = personalDataPolicy(withholdPersonalData)
     let outcome = evaluate(run, files: files, format: inputFormat, mapping: mapping)
     var report = CheckReport(
       rulePack: rules, inputs: files, run: outcome.run, rejections: outcome.rejections,
@@ -124,16 +117,8 @@ struct CheckCommand: ParsableCommand {
       report, waivers: waivers, baseline: baseline, mapping: mapping,
       inputErrors: outcome.inputErrors)
     report.gate = gate
-    // Records of XML filings are cited by element path too (read back for the findings).
-    func citation(_ finding: Finding) -> RecordCitation {
-      RecordCitation(file: finding.file, line: finding.line, transactionID: finding.transactionID)
-    }
-    let elementPaths =
-      format == .json
-      ? FilingReader.elementPaths(
-        of: Set(report.findings.map(citation)), format: inputFormat, mapping: mapping) : [:]
-    print(
-      ReportRenderer.render(report, as: format) { elementPaths[citation($0)] }, terminator: "")
+    // Records of XML filings carry their element path (`Finding.locator`).
+    print(ReportRenderer.render(report, as: format), terminator: "")
     try finish(report, gate: gate)
   }
 }

@@ -62,6 +62,23 @@ func evaluate(
   return outcome
 }
 
+/// What `check`, `explain` and `audit` share: the compiled pack (exit 2 when it has
+/// errors), the user's mapping (nil: each file's format brings its own), and a run
+/// judged at `--as-of` and withholding personal data when asked.
+func prepareRun(rules: String, mapping path: String?, asOf: String?, withholdPersonalData: Bool) throws -> (
+  run: CheckRun, mapping: Mapping?
+) {
+  guard let ruleSet = loadRules(rules) else { throw Exit.unusable }
+  let mapping: Mapping? = try path.map { path in
+    guard let loaded = loadMapping(path) else { throw Exit.unusable }
+    return loaded
+  }
+  let asOfDate: CivilDate? = asOf.flatMap { try? DateFormat.isoDate.parse(Substring($0)).get() }
+  var run = CheckRun(ruleSet: ruleSet, asOf: asOfDate)
+  run.personalData = personalDataPolicy(withholdPersonalData)
+  return (run, mapping)
+}
+
 /// `--withhold-personal-data`: the policy, with the secret from the environment.
 func personalDataPolicy(_ withhold: Bool) -> PersonalDataPolicy? {
   guard withhold else { return nil }

@@ -87,15 +87,9 @@ struct ExplainCommand: ParsableCommand {
   }
 
   func run() throws {
-    guard let ruleSet = loadRules(rules) else { throw Exit.unusable }
-    let mapping: Mapping? = try self.mapping.map { path in
-      guard let loaded = loadMapping(path) else { throw Exit.unusable }
-      return loaded
-    }
-    let asOfDate: CivilDate? = asOf.flatMap { try? DateFormat.isoDate.parse(Substring($0)).get() }
-    var run = CheckRun(ruleSet: ruleSet, asOf: asOfDate)
-    let policy = personalDataPolicy(withholdPersonalData)
-    run.personalData = policy
+    var (run, mapping) = try prepareRun(
+      rules: rules, mapping: self.mapping, asOf: asOf, withholdPersonalData: withholdPersonalData)
+    let policy = run.personalData
     run.target = RecordSelector(record)
     let outcome = evaluate(run, files: files, format: inputFormat, mapping: mapping)
     if outcome.unreadable {
