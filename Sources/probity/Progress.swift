@@ -35,9 +35,10 @@ struct Progress {
     let elapsed = max(now.timeIntervalSince(start), 0.001)
     let rate = Double(bytesDone) / elapsed / 1_000_000
     let left = rate > 0 ? Double(bytes - bytesDone) / 1_000_000 / rate : 0
-    let line = String(
-      format: "\r  files %d/%d  records %d  %.1f MB/s  findings %d  %@ left ", filesDone, files, records, rate, findings,
-      left > 0 ? String(format: "%d:%02d", Int(left) / 60, Int(left) % 60) : "-")
+    let remaining = left > 0 ? "\(Int(left) / 60):" + String(format: "%02d", Int(left) % 60) : "-"
+    let line =
+      "\r  files \(filesDone)/\(files)  records \(records)  " + String(format: "%.1f", rate)
+      + " MB/s  findings \(findings)  \(remaining) left "
     FileHandle.standardError.write(Data(line.utf8))
   }
 

@@ -83,6 +83,20 @@ import Testing
     }
   }
 
+  /// On a terminal (`script` gives the run one), the audit shows its progress.
+  @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/script"), "no script(1) here"))
+  func progressOnATerminal() throws {
+    let out = try temporaryDirectory("tty")
+    defer { try? FileManager.default.removeItem(at: out) }
+    let log = out.appendingPathComponent("terminal.log")
+    let command =
+      "\(try probityBinary().path) audit --rules Rules/us-federal --out \(out.path)/audit Fixtures/us-federal"
+    _ = try runTool("/usr/bin/script", ["-qec", command, log.path])
+    let terminal = String(decoding: try Data(contentsOf: log), as: UTF8.self)
+    #expect(terminal.contains("files 1/"), "no progress line")
+    #expect(terminal.contains("MB/s") && terminal.contains("left"))
+  }
+
   @Test func csvHasOneRowPerFinding() throws {
     let out = try temporaryDirectory("csv")
     defer { try? FileManager.default.removeItem(at: out) }
