@@ -41,9 +41,19 @@ public struct ReadStatistics: Sendable, Equatable {
 /// column the mapping requires.
 public struct FilingError: Error, Sendable {
   public let diagnostic: Diagnostic
+  /// What the read saw before it stopped: the records already delivered are counted, so
+  /// that records read = evaluated + rejected holds for a file that stops half way.
+  public var statistics = ReadStatistics()
 
   public init(_ diagnostic: Diagnostic) {
     self.diagnostic = diagnostic
+  }
+
+  /// This error, with the counts of the read it stopped.
+  func after(_ statistics: ReadStatistics) -> FilingError {
+    var error = self
+    error.statistics = statistics
+    return error
   }
 }
 
@@ -64,16 +74,19 @@ public struct FilingError: Error, Sendable {
 public struct CSVReader: Sendable {
   public let path: String
   public let mapping: Mapping
+  /// The longest field and record (`ReaderLimits`).
+  public let limits: ReaderLimits
 
   /// The size of each read from the file.
   public static let chunkSize = 64 * 1024
-  /// The longest record accepted, in bytes: a longer one is almost surely a quote that
-  /// is never closed, and is rejected rather than held in memory.
-  public static let maxRecordBytes = 4 * 1024 * 1024
+  /// The longest record accepted by default, in bytes: a longer one is almost surely a
+  /// quote that is never closed, and is rejected rather than held in memory.
+  public static let maxRecordBytes = ReaderLimits.defaultMaxRecordBytes
 
-  public init(path: String, mapping: Mapping) {
+  public init(path: String, mapping: Mapping, limits: ReaderLimits = .default) {
     self.path = path
     self.mapping = mapping
+    self.limits = limits
   }
 
   public func read(onRecord: (Record) -> Void, onProblem: (Diagnostic) -> Void) throws(FilingError)
@@ -88,7 +101,19 @@ public struct CSVReader: Sendable {
     }
     defer { fclose(file) }
     let seekable = fseeko(file, 0, SEEK_CUR) == 0
-    let session = try CSVSession(path: path, mapping: mapping, seekable: seekable)
+    let session = try CSVSession(path: path, mapping: mapping, limits: limits, seekable: seekable)
+    do {
+      try read(file, session, onRecord: onRecord, onProblem: onProblem)
+    } catch {
+      throw error.after(session.statistics)
+    }
+    return session.statistics
+  }
+
+  private func read(
+    _ file: UnsafeMutablePointer<FILE>, _ session: CSVSession, onRecord: (Record) -> Void,
+    onProblem: (Diagnostic) -> Void
+  ) throws(FilingError) {
     let buffer = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: CSVReader.chunkSize)
     defer { buffer.deallocate() }
     var offset = 0  // of the next byte read from the file
@@ -125,7 +150,6 @@ public struct CSVReader: Sendable {
       }
     }
     try session.checkHeaderRead()
-    return session.statistics
   }
 
   private func failure(_ entry: FilingsCatalogue, _ message: String, line: Int) -> FilingError {
@@ -142,12 +166,17 @@ private func collector(_ data: UnsafeMutableRawPointer?) -> UnsafeMutablePointer
   data?.assumingMemoryBound(to: RowCollector.self)
 }
 
-/// libcsv's field callback: appends the field's bytes to the arena.
+/// libcsv's field callback: appends the field's bytes to the arena, or, for a field over
+/// the limit, notes it (its record is rejected) and appends nothing.
 private func fieldEnded(
   _ field: UnsafeMutableRawPointer?, _ length: Int, _ data: UnsafeMutableRawPointer?
 ) {
   guard let row = collector(data) else { return }
-  if let field, length > 0 {
+  let bytes = row.pointee.droppedBytes + length
+  row.pointee.droppedBytes = 0
+  if bytes > row.pointee.maxFieldBytes {
+    if row.pointee.oversized == nil { row.pointee.oversized = (row.pointee.fieldCount, bytes) }
+  } else if let field, length > 0 {
     row.pointee.arena.append(contentsOf: UnsafeRawBufferPointer(start: field, count: length))
   }
   row.pointee.ends.append(row.pointee.arena.count)
@@ -164,11 +193,14 @@ private func rowEnded(_ terminator: Int32, _ data: UnsafeMutableRawPointer?) {
 private final class CSVSession {
   let path: String
   let mapping: Mapping
+  let limits: ReaderLimits
   let seekable: Bool
   let parser: UnsafeMutablePointer<csv_parser>
   let row: UnsafeMutablePointer<RowCollector>
   /// nil until the header is read (for a mapping with a header).
   var plan: RowPlan?
+  /// The header's column names, for messages.
+  var headerNames: [String] = []
   var statistics = ReadStatistics()
 
   /// The line of the next byte fed to libcsv.
@@ -192,13 +224,14 @@ private final class CSVSession {
 
   static let options = UInt8(CSV_STRICT | CSV_STRICT_FINI)
 
-  init(path: String, mapping: Mapping, seekable: Bool) throws(FilingError) {
+  init(path: String, mapping: Mapping, limits: ReaderLimits, seekable: Bool) throws(FilingError) {
     self.path = path
     self.mapping = mapping
+    self.limits = limits
     self.seekable = seekable
     parser = .allocate(capacity: 1)
     row = .allocate(capacity: 1)
-    row.initialize(to: RowCollector())
+    row.initialize(to: RowCollector(maxFieldBytes: limits.maxFieldBytes))
     guard csv_init(parser, CSVSession.options) == 0 else {
       throw FilingError(
         Diagnostic(
@@ -295,12 +328,34 @@ private final class CSVSession {
           : "malformed quoting: a quoted field must end with a quote followed by the delimiter or the end of the line, and a quote inside a field must be doubled and the field quoted",
         terminated: terminated, onProblem: onProblem)
     }
+    let recordBytes = offset + segment.count - rowStartOffset
     if row.pointee.rowEnded {
-      try rowComplete(onRecord: onRecord, onProblem: onProblem)
-    } else if offset + segment.count - rowStartOffset > CSVReader.maxRecordBytes {
+      try rowComplete(
+        tooLong: recordBytes > limits.maxRecordBytes, onRecord: onRecord, onProblem: onProblem)
+    } else if recordBytes > limits.maxRecordBytes {
+      // A record that spans lines can only grow this long inside a quoted field; on one
+      // line, a field over its limit is what the record is rejected for, if it has one.
+      let spansLines = line != rowStart
+      let collector = row.pointee
+      if !spansLines,
+        let field = collector.oversized?.field
+          ?? (collector.droppedBytes > 0 ? collector.fieldCount : nil)
+      {
+        return try rejectMalformed(
+          limits.fieldMessage(columnLabel(field), bytes: nil), entry: .fieldTooLong,
+          hint: "raise the limit with --max-field-bytes if the field is real",
+          terminated: terminated, onProblem: onProblem)
+      }
       return try rejectMalformed(
-        "a record longer than \(CSVReader.maxRecordBytes / (1024 * 1024)) MiB: probably a quote that is never closed",
+        "a record longer than \(ReaderLimits.describe(bytes: limits.maxRecordBytes)), the limit (--max-record-bytes)"
+          + (spansLines ? ": probably a quote that is never closed" : ""),
+        entry: spansLines ? .malformedQuoting : .lineTooLong,
+        hint: spansLines ? nil : "raise the limit with --max-record-bytes if the record is real",
         terminated: terminated, onProblem: onProblem)
+    } else if probity_csv_field_bytes(parser) > limits.maxFieldBytes {
+      // The field being read is over the limit: its bytes so far are dropped (the record
+      // is rejected when it ends), so memory never holds it whole.
+      row.pointee.droppedBytes += probity_csv_drop_field(parser)
     }
     return nil
   }
@@ -329,12 +384,14 @@ private final class CSVSession {
         file: path, line: 1, hint: "the mapping says 'header = yes'"))
   }
 
-  /// The record being collected is malformed: it is rejected and the parser starts
-  /// afresh. A record that spans lines is read again from its second line when the file
-  /// can seek (the returned offset); otherwise reading resumes on the next physical line.
+  /// The record being collected is malformed (or over the record limit): it is rejected
+  /// and the parser starts afresh. A record that spans lines is read again from its
+  /// second line when the file can seek (the returned offset); otherwise reading resumes
+  /// on the next physical line.
   func rejectMalformed(
-    _ message: String, terminated: Bool, atEndOfFile: Bool = false,
-    onProblem: (Diagnostic) -> Void
+    _ message: String, entry: FilingsCatalogue = .malformedQuoting,
+    hint: String? = "write a quote inside a field as \"\", and quote the whole field",
+    terminated: Bool, atEndOfFile: Bool = false, onProblem: (Diagnostic) -> Void
   ) throws(FilingError) -> Int? {
     let status = csv_error(parser)
     if status != CSV_SUCCESS && status != CSV_EPARSE {
@@ -349,9 +406,7 @@ private final class CSVSession {
     if line != rowStart && !atEndOfFile {
       text += " (the record starts on line \(rowStart); the problem is on line \(line))"
     }
-    let diagnostic = Diagnostic(
-      id: FilingsCatalogue.malformedQuoting.id, message: text, file: path, line: rowStart,
-      hint: "write a quote inside a field as \"\", and quote the whole field")
+    let diagnostic = Diagnostic(id: entry.id, message: text, file: path, line: rowStart, hint: hint)
     guard plan != nil else { throw FilingError(diagnostic) }  // the header itself
     statistics.recordsRead += 1
     statistics.recordsRejected += 1
@@ -378,14 +433,50 @@ private final class CSVSession {
     return nil
   }
 
-  func rowComplete(onRecord: (Record) -> Void, onProblem: (Diagnostic) -> Void) throws(FilingError)
-  {
+  /// `column 5 "Value"`, for messages.
+  func columnLabel(_ index: Int) -> String {
+    guard index < headerNames.count else { return "column \(index + 1)" }
+    return "column \(index + 1) " + quoted(Substring(headerNames[index]))
+  }
+
+  /// A row has ended: the header, or a record, a skipped row or a rejected one. A row
+  /// over the record limit (`tooLong`) or with a field over the field limit is rejected
+  /// (unless its kind says to skip it); in the header, either stops the read.
+  func rowComplete(
+    tooLong: Bool = false, onRecord: (Record) -> Void, onProblem: (Diagnostic) -> Void
+  ) throws(FilingError) {
     defer { row.pointee.clear() }
+    var oversized: Diagnostic?
+    if tooLong {
+      oversized = Diagnostic(
+        id: FilingsCatalogue.lineTooLong.id,
+        message:
+          "a record longer than \(ReaderLimits.describe(bytes: limits.maxRecordBytes)), the limit (--max-record-bytes)",
+        file: path, line: rowStart,
+        hint: "raise the limit with --max-record-bytes if the record is real")
+    } else if let (index, bytes) = row.pointee.oversized {
+      oversized = Diagnostic(
+        id: FilingsCatalogue.fieldTooLong.id,
+        message: limits.fieldMessage(columnLabel(index), bytes: bytes),
+        file: path, line: rowStart,
+        hint: "raise the limit with --max-field-bytes if the field is real")
+    }
     guard let plan else {
-      let names = (0..<row.pointee.fieldCount).map {
+      if let oversized { throw FilingError(oversized) }  // the header itself
+      headerNames = (0..<row.pointee.fieldCount).map {
         String(trimBlanks(row.pointee.lossyString($0, mapping.encoding)))
       }
-      plan = try RowPlan(mapping: mapping, header: names, headerLine: rowStart, path: path)
+      plan = try RowPlan(mapping: mapping, header: headerNames, headerLine: rowStart, path: path)
+      return
+    }
+    if let oversized {
+      if plan.skips(row.pointee) {
+        statistics.rowsSkipped += 1
+      } else {
+        statistics.recordsRead += 1
+        statistics.recordsRejected += 1
+        onProblem(oversized)
+      }
       return
     }
     switch plan.assemble(row.pointee, line: rowStart) {

@@ -14,18 +14,25 @@ import ProbityCore
 /// type the version does not have, or a record that cannot be read, is rejected.
 public struct FECReader: Sendable {
   public let path: String
+  /// The longest field and line (`ReaderLimits`).
+  public let limits: ReaderLimits
 
-  public init(path: String) {
+  public init(path: String, limits: ReaderLimits = .default) {
     self.path = path
+    self.limits = limits
   }
 
   public func read(onRecord: (Record) -> Void, onProblem: (Diagnostic) -> Void) throws(FilingError)
     -> ReadStatistics
   {
-    let session = try FECSession(path: path)
-    try session.readHeader()
-    while try session.lines.next() {
-      session.line(onRecord: onRecord, onProblem: onProblem)
+    let session = try FECSession(path: path, limits: limits)
+    do {
+      try session.readHeader()
+      while try session.lines.next() {
+        session.line(onRecord: onRecord, onProblem: onProblem)
+      }
+    } catch {
+      throw error.after(session.statistics)
     }
     return session.statistics
   }
@@ -211,6 +218,7 @@ struct FECCover {
 /// The state of one read of a .fec filing.
 private final class FECSession {
   let path: String
+  let limits: ReaderLimits
   let lines: LineReader
   var statistics = ReadStatistics()
   var version: FECVersion?
@@ -225,9 +233,10 @@ private final class FECSession {
   var row = RowCollector()
   var plans: [Int: FECRecordPlan] = [:]
 
-  init(path: String) throws(FilingError) {
+  init(path: String, limits: ReaderLimits) throws(FilingError) {
     self.path = path
-    lines = try LineReader(path: path)
+    self.limits = limits
+    lines = try LineReader(path: path, maxLineBytes: limits.maxRecordBytes)
   }
 
   func problem(_ entry: FilingsCatalogue, _ message: String, hint: String? = nil) -> Diagnostic {
@@ -286,6 +295,10 @@ private final class FECSession {
   }
 
   /// The `/* Header` ... `/* End Header` block of versions 1 and 2: `key = value` lines.
+  static let legacyHeaderKeys: Set<String> = [
+    "fec_ver_#", "fec_idnum", "committee", "form_name", "namedelim", "date_fmat",
+  ]
+
   func readLegacyHeader() throws(FilingError) {
     let start = lines.lineNumber
     var values: [String: String] = [:]
@@ -300,8 +313,9 @@ private final class FECSession {
       let text = String(decoding: lines.line, as: UTF8.self)
       guard let equals = text.firstIndex(of: "=") else { continue }
       let key = String(trimBlanks(text[..<equals])).lowercased()
-      let value = String(trimBlanks(text[text.index(after: equals)...]))
-      if values[key] == nil { values[key] = value }
+      // Only the keys read below are kept: a block of countless other keys holds nothing.
+      guard FECSession.legacyHeaderKeys.contains(key), values[key] == nil else { continue }
+      values[key] = String(trimBlanks(text[text.index(after: equals)...]))
     }
     guard let versionText = values["fec_ver_#"] else {
       throw .make(
@@ -319,7 +333,8 @@ private final class FECSession {
     case "MMDDCCYY": dateFormat = .usCompact
     case let other?:
       throw .make(
-        .fecHeader, "unknown Date_Fmat '\(other)' in the '/* Header' block", path: path,
+        .fecHeader, "unknown Date_Fmat \(quoted(Substring(other))) in the '/* Header' block",
+        path: path,
         line: start, hint: "Probity reads CCYYMMDD and MMDDCCYY")
     }
   }
@@ -328,7 +343,7 @@ private final class FECSession {
     guard let version = FECVersion(text) else {
       throw .make(
         .fecVersion,
-        "unsupported .fec version \"\(text)\": Probity reads versions \(FECVersion.supportedText)",
+        "unsupported .fec version \(quoted(trimBlanks(text))): Probity reads versions \(FECVersion.supportedText)",
         path: path, line: line ?? lines.lineNumber,
         hint: "the columns of another version are not known, so its records cannot be read reliably"
       )
@@ -355,7 +370,10 @@ private final class FECSession {
     if lines.truncated {
       reject(
         [
-          problem(.lineTooLong, "a line longer than \(LineReader.maxLineBytes / (1024 * 1024)) MiB")
+          problem(
+            .lineTooLong,
+            "a line longer than \(ReaderLimits.describe(bytes: limits.maxRecordBytes)), the limit (--max-record-bytes)",
+            hint: "raise the limit with --max-record-bytes if the record is real")
         ],
         onProblem: onProblem)
       return
@@ -371,11 +389,14 @@ private final class FECSession {
         ], onProblem: onProblem)
       return
     }
-    let formType = String(trimBlanks(row.lossyString(0, .detect))).uppercased()
+    var formType = String(trimBlanks(row.lossyString(0, .detect))).uppercased()
+    // No record type is this long: counted and reported by its start, and unknown.
+    let tooLong = formType.utf8.count > FECSession.longestFormType
+    if tooLong { formType = String(formType.prefix(FECSession.longestFormType)) + "…" }
     statistics.count(type: formType)
     let isCover = coverPending
     coverPending = false
-    guard let layout = finder.layout(for: formType) else {
+    guard !tooLong, let layout = finder.layout(for: formType) else {
       reject(
         [
           problem(
@@ -386,13 +407,34 @@ private final class FECSession {
       return
     }
     switch layout.role {
-    case .receipt, .disbursement:
-      record(layout, version: version, onRecord: onRecord, onProblem: onProblem)
-    case .form where isCover:
-      readCover(layout, formType: formType, onProblem: onProblem)
+    case .receipt, .disbursement,
+      .form where isCover:
+      if let oversized = oversizedField(layout) {
+        reject([oversized], onProblem: onProblem)
+      } else if layout.role == .form {
+        readCover(layout, formType: formType, onProblem: onProblem)
+      } else {
+        record(layout, version: version, onRecord: onRecord, onProblem: onProblem)
+      }
     case .header, .form, .other:
       statistics.rowsSkipped += 1
     }
+  }
+
+  /// Record types are short (`SA11AI`, `F3XN`, `SC/10`); a longer first field is none.
+  static let longestFormType = 32
+
+  /// The first field of the line over the field limit, as the record's rejection.
+  func oversizedField(_ layout: FECLayout) -> Diagnostic? {
+    for index in 0..<row.fieldCount {
+      let bytes = row.ends[index] - (index == 0 ? 0 : row.ends[index - 1])
+      guard bytes > limits.maxFieldBytes else { continue }
+      let name = index < layout.columns.count ? " " + layout.columns[index] : ""
+      return problem(
+        .fieldTooLong, limits.fieldMessage("column \(index + 1)\(name)", bytes: bytes),
+        hint: "raise the limit with --max-field-bytes if the field is real")
+    }
+    return nil
   }
 
   func reject(_ diagnostics: [Diagnostic], onProblem: (Diagnostic) -> Void) {

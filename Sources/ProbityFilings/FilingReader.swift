@@ -43,23 +43,25 @@ public enum FilingReader {
   ///   from the mapping when one is given.
   /// - `mapping`: a mapping of the user's own, for `csv` and `xml` only (instead of the
   ///   bundled one).
+  /// - `limits`: the longest field and record, the deepest XML (`ReaderLimits`).
   ///
   /// Records go to `onRecord` in file order, problems with rows to `onProblem`; a filing
   /// that cannot be read at all (or a format and mapping that do not fit) throws.
   public static func read(
-    path: String, format: InputFormat?, mapping: Mapping?, onRecord: (Record) -> Void,
-    onProblem: (Diagnostic) -> Void
+    path: String, format: InputFormat?, mapping: Mapping?, limits: ReaderLimits = .default,
+    onRecord: (Record) -> Void, onProblem: (Diagnostic) -> Void
   ) throws(FilingError) -> ReadStatistics {
     let chosen = try resolve(path: path, format: format, mapping: mapping)
     switch chosen.format {
     case .fec:
-      return try FECReader(path: path).read(onRecord: onRecord, onProblem: onProblem)
+      return try FECReader(path: path, limits: limits).read(
+        onRecord: onRecord, onProblem: onProblem)
     case .xml:
-      return try XMLReader(path: path, mapping: chosen.mapping ?? .probityXML).read(
-        onRecord: onRecord, onProblem: onProblem)
+      return try XMLReader(path: path, mapping: chosen.mapping ?? .probityXML, limits: limits)
+        .read(onRecord: onRecord, onProblem: onProblem)
     case .csv, .fecBulk, .ukEC, .ukPEF:
-      return try CSVReader(path: path, mapping: chosen.mapping ?? .canonical).read(
-        onRecord: onRecord, onProblem: onProblem)
+      return try CSVReader(path: path, mapping: chosen.mapping ?? .canonical, limits: limits)
+        .read(onRecord: onRecord, onProblem: onProblem)
     }
   }
 

@@ -55,6 +55,8 @@ public enum FilingsCatalogue: String, CaseIterable, Sendable {
   case xmlMissingElement = "F0019"
   case xmlRepeatedElement = "F0020"
   case lineTooLong = "F0021"
+  case fieldTooLong = "F0022"
+  case xmlTooDeep = "F0023"
 
   /// The id diagnostics carry.
   public var id: String { rawValue }
@@ -111,7 +113,9 @@ public enum FilingsCatalogue: String, CaseIterable, Sendable {
     case .xmlUnsafe: return "XML with entity declarations or references (refused for safety)"
     case .xmlMissingElement: return "an XML record without an element its mapping requires"
     case .xmlRepeatedElement: return "an element an XML mapping reads appears twice in one record"
-    case .lineTooLong: return "a line longer than 4 MiB"
+    case .lineTooLong: return "a record (a .fec line) longer than the limit (--max-record-bytes)"
+    case .fieldTooLong: return "a field longer than the limit (--max-field-bytes)"
+    case .xmlTooDeep: return "XML elements nested deeper than the limit (--max-xml-depth)"
     }
   }
 }

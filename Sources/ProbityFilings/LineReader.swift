@@ -29,10 +29,11 @@ final class LineReader {
 
   /// The longest line kept, in bytes; the rest of a longer line is dropped and the line
   /// marked `truncated`.
-  static let maxLineBytes = 4 * 1024 * 1024
+  let maxLineBytes: Int
 
-  init(path: String) throws(FilingError) {
+  init(path: String, maxLineBytes: Int = ReaderLimits.defaultMaxRecordBytes) throws(FilingError) {
     self.path = path
+    self.maxLineBytes = maxLineBytes
     guard let file = fopen(path, "rb") else {
       chunk.deallocate()
       throw FilingError(
@@ -100,7 +101,7 @@ final class LineReader {
   }
 
   private func append(_ range: Range<Int>) {
-    let kept = min(range.count, max(0, LineReader.maxLineBytes - line.count))
+    let kept = min(range.count, max(0, maxLineBytes - line.count))
     if kept < range.count { truncated = true }
     line.append(
       contentsOf: UnsafeBufferPointer(rebasing: chunk[range.lowerBound..<(range.lowerBound + kept)])

@@ -10,8 +10,15 @@ struct RowCollector {
   var ends: [Int] = []
   /// Set by the row-end callback.
   var rowEnded = false
+  /// Fields longer than this are not kept (`ReaderLimits.maxFieldBytes`).
+  let maxFieldBytes: Int
+  /// Bytes of the field being read that were dropped because it is over the limit.
+  var droppedBytes = 0
+  /// The first field of the row over the limit, and its length: the row is rejected.
+  var oversized: (field: Int, bytes: Int)?
 
-  init() {
+  init(maxFieldBytes: Int = .max) {
+    self.maxFieldBytes = maxFieldBytes
     arena.reserveCapacity(4096)
     ends.reserveCapacity(64)
   }
@@ -22,6 +29,8 @@ struct RowCollector {
     arena.removeAll(keepingCapacity: true)
     ends.removeAll(keepingCapacity: true)
     rowEnded = false
+    droppedBytes = 0
+    oversized = nil
   }
 
   /// The field's text, or the byte that is not a character of `encoding`.
@@ -214,9 +223,20 @@ struct RowPlan {
   func invalidText(_ label: String, _ invalid: TextEncoding.InvalidBytes, line: Int) -> Diagnostic {
     problem(
       .invalidUTF8, "\(label): \(invalid.message)", line: line,
-      hint: invalid.encoding == .utf8
-        ? "is the file Windows-1252 or Latin-1? Say so in the mapping: encoding = windows-1252"
-        : "the file is not in the encoding its mapping declares")
+      hint: invalid.byte == 0
+        ? "the file is not text, or was damaged: a text filing has no NUL bytes"
+        : invalid.encoding == .utf8
+          ? "is the file Windows-1252 or Latin-1? Say so in the mapping: encoding = windows-1252"
+          : "the file is not in the encoding its mapping declares")
+  }
+
+  /// Whether the row's kind cell lists it under `skip` (for a row rejected before it is
+  /// assembled: a skipped row is skipped whatever its shape).
+  func skips(_ row: RowCollector) -> Bool {
+    guard case .column(let index, _, let kindColumn) = kind, index < row.fieldCount,
+      case .success(let cell) = row.string(index, encoding)
+    else { return false }
+    return kindColumn.decision(for: cell) == .skip
   }
 
   /// Turns the collected fields of the row starting on `line` into a record, a skip or

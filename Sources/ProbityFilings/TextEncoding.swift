@@ -35,6 +35,7 @@ public enum TextEncoding: String, CaseIterable, Sendable {
 
     /// `byte 0x81 at position 4 is not a character in windows-1252`
     public var message: String {
+      if byte == 0 { return "a NUL byte at position \(offset + 1): a text filing cannot hold one" }
       let hex = String(byte, radix: 16, uppercase: true)
       let shown = "0x" + (hex.count < 2 ? "0" : "") + hex
       return "byte \(shown) at position \(offset + 1) is not a character in \(encoding.displayName)"
@@ -52,6 +53,10 @@ public enum TextEncoding: String, CaseIterable, Sendable {
 
   /// Decodes `bytes`, or says which byte is not a character.
   public func decode(_ bytes: UnsafeBufferPointer<UInt8>) -> Result<String, InvalidBytes> {
+    // NUL is valid UTF-8, but no text filing holds one: it is never read as text.
+    if let nul = bytes.firstIndex(of: 0) {
+      return .failure(InvalidBytes(offset: nul, byte: 0, encoding: self))
+    }
     // ASCII is the same in every encoding here, and most cells are ASCII.
     guard let firstHigh = bytes.firstIndex(where: { $0 >= 0x80 }) else {
       return .success(String(decoding: bytes, as: UTF8.self))

@@ -24,10 +24,13 @@ import ProbityCore
 public struct XMLReader: Sendable {
   public let path: String
   public let mapping: Mapping
+  /// The longest field and record, the deepest nesting (`ReaderLimits`).
+  public let limits: ReaderLimits
 
-  public init(path: String, mapping: Mapping) {
+  public init(path: String, mapping: Mapping, limits: ReaderLimits = .default) {
     self.path = path
     self.mapping = mapping
+    self.limits = limits
   }
 
   /// The options given to libxml2: no network, line numbers past 65535, errors to
@@ -70,7 +73,20 @@ public struct XMLReader: Sendable {
       throw .make(.xmlMalformed, "cannot start the XML parser", path: path)
     }
     defer { xmlFreeTextReader(reader) }
-    let session = XMLSession(path: path, mapping: mapping, kinds: kinds, reader: reader)
+    let session = XMLSession(
+      path: path, mapping: mapping, kinds: kinds, limits: limits, reader: reader)
+    do {
+      try readNodes(reader, session, onRecord: onRecord, onProblem: onProblem)
+    } catch {
+      throw error.after(session.statistics)
+    }
+    return session.statistics
+  }
+
+  private func readNodes(
+    _ reader: xmlTextReaderPtr, _ session: XMLSession, onRecord: (Record) -> Void,
+    onProblem: (Diagnostic) -> Void
+  ) throws(FilingError) {
     try XMLErrors.collect(from: reader) { (errors) throws(FilingError) in
       while true {
         let status = xmlTextReaderRead(reader)
@@ -84,15 +100,19 @@ public struct XMLReader: Sendable {
               path: path, line: line,
               hint: "Probity never defines, expands or fetches XML entities")
           }
+          if let error, error.message.hasPrefix("Excessive depth in document") {
+            // libxml2's own limit, met before the reader saw the element.
+            throw session.tooDeep(line: line)
+          }
           throw .make(
             .xmlMalformed,
-            "the XML is not well-formed: \(error?.message ?? "the parser stopped")", path: path,
+            "the XML is not well-formed: \(error?.message ?? errors.pointee.genericMessage ?? "the parser stopped")",
+            path: path,
             line: line, hint: "the records the parser reached before this point were read")
         }
         try session.node(onRecord: onRecord, onProblem: onProblem)
       }
     }
-    return session.statistics
   }
 }
 
@@ -218,6 +238,7 @@ private struct XMLField {
 private final class XMLSession {
   let path: String
   let currency: Currency
+  let limits: ReaderLimits
   let reader: xmlTextReaderPtr
   var statistics = ReadStatistics()
 
@@ -231,8 +252,17 @@ private final class XMLSession {
   let attributeFields: [String: [(name: String, index: Int)]]
   /// Every field missing, except constants.
   let template: [Value]
+  /// The paths of record elements and of the elements around them: only these are
+  /// numbered among their siblings (for locators).
+  let recordAncestry: Set<String>
+  /// The longest element path any key of the mapping can match. An open element's path
+  /// longer than this is kept as `XMLSession.unmatched` (as are its descendants'), so
+  /// memory does not grow with the depth times the length of element names.
+  let longestPath: Int
+  static let unmatched = "\u{0}"
 
-  /// The paths of the open elements, outermost first, and how many children of each
+  /// The paths of the open elements, outermost first (or `unmatched`), their locators
+  /// (empty for elements that are no record and hold none), and how many children of each
   /// name each has had (for `/filing/receipt[3]`).
   var open: [String] = []
   var locator: [String] = []
@@ -241,9 +271,22 @@ private final class XMLSession {
   /// The record being read.
   var record: RecordState?
   /// Raw values seen outside records, by field index, with their line.
-  var context: [Int: (text: String, line: Int)] = [:]
+  var context: [Int: (value: RawValue, line: Int)] = [:]
   /// Text being collected for fields, with the depth of the element it belongs to.
-  var captures: [(index: Int, depth: Int, text: String)] = []
+  var captures: [Capture] = []
+
+  /// A field's value as read: its text, or only its length when over the field limit.
+  enum RawValue {
+    case text(String)
+    case oversized(bytes: Int)
+  }
+
+  struct Capture {
+    let index: Int
+    let depth: Int
+    var text = ""
+    var bytes = 0
+  }
 
   struct RecordState {
     let kind: RecordKind
@@ -252,13 +295,22 @@ private final class XMLSession {
     let line: Int
     let locator: String
     let elementName: String
-    var raw: [String?]
+    /// Where the record element starts in the file (`xmlTextReaderByteConsumed`), or nil
+    /// when libxml2 cannot tell.
+    let startOffset: Int?
+    var raw: [RawValue?]
     var repeated: [Int] = []
+    /// Set when the element runs past the record limit: its text is no longer kept.
+    var tooLong = false
   }
 
-  init(path: String, mapping: Mapping, kinds: ElementKinds, reader: xmlTextReaderPtr) {
+  init(
+    path: String, mapping: Mapping, kinds: ElementKinds, limits: ReaderLimits,
+    reader: xmlTextReaderPtr
+  ) {
     self.path = path
     self.currency = mapping.currency
+    self.limits = limits
     self.reader = reader
     var kindTable: [String: KindDecision] = [:]
     for entry in kinds.entries where kindTable[entry.path.description] == nil {
@@ -293,6 +345,28 @@ private final class XMLSession {
     }
     textFields = text
     attributeFields = attributes
+    var ancestry: Set<String> = []
+    for entry in kinds.entries {
+      for count in 1...max(1, entry.path.steps.count) {
+        ancestry.insert("/" + entry.path.steps.prefix(count).joined(separator: "/"))
+      }
+    }
+    recordAncestry = ancestry
+    let keys = Array(text.keys) + Array(attributes.keys)
+    let longestKind = kindTable.keys.map(\.utf8.count).max() ?? 0
+    let longestRelative = keys.filter { !$0.hasPrefix("/") }.map(\.utf8.count).max() ?? 0
+    let longestAbsolute = keys.filter { $0.hasPrefix("/") }.map(\.utf8.count).max() ?? 0
+    longestPath = max(longestAbsolute, longestKind + 1 + longestRelative)
+  }
+
+  /// XML nested deeper than the limit: the read stops (elements deeper down might be
+  /// records, which must not be dropped silently).
+  func tooDeep(line: Int) -> FilingError {
+    .make(
+      .xmlTooDeep,
+      "elements nested deeper than \(limits.maxXMLDepth), the limit (--max-xml-depth)",
+      path: path, line: line,
+      hint: "the records before this point were read; filings nest a few levels deep")
   }
 
   func problem(_ entry: FilingsCatalogue, _ message: String, line: Int, hint: String? = nil)
@@ -310,8 +384,15 @@ private final class XMLSession {
   }
 
   func node(onRecord: (Record) -> Void, onProblem: (Diagnostic) -> Void) throws(FilingError) {
+    if let start = record?.startOffset, record?.tooLong == false,
+      Int(xmlTextReaderByteConsumed(reader)) - start > limits.maxRecordBytes
+    {
+      record?.tooLong = true
+      captures.removeAll { !fields[$0.index].path.absolute }
+    }
     switch xmlTextReaderNodeType(reader) {
     case Int32(XML_READER_TYPE_ELEMENT.rawValue):
+      guard open.count < limits.maxXMLDepth else { throw tooDeep(line: nodeLine) }
       let name = xmlTextReaderConstLocalName(reader).map { String(cString: $0) } ?? ""
       start(name, onRecord: onRecord, onProblem: onProblem)
       if xmlTextReaderIsEmptyElement(reader) == 1 {
@@ -323,8 +404,16 @@ private final class XMLSession {
       Int32(XML_READER_TYPE_SIGNIFICANT_WHITESPACE.rawValue),
       Int32(XML_READER_TYPE_WHITESPACE.rawValue):
       guard !captures.isEmpty, let value = xmlTextReaderConstValue(reader) else { return }
+      let bytes = strlen(value)
       let text = String(cString: value)
-      for index in captures.indices { captures[index].text += text }
+      for index in captures.indices {
+        captures[index].bytes += bytes
+        if captures[index].bytes <= limits.maxFieldBytes {
+          captures[index].text += text
+        } else {
+          captures[index].text = ""  // over the limit: only its length is kept
+        }
+      }
     case Int32(XML_READER_TYPE_DOCUMENT_TYPE.rawValue):
       // Also checked here, after libxml2 parsed the DOCTYPE, whatever the prolog scan saw.
       if let document = xmlTextReaderCurrentDoc(reader), let subset = document.pointee.intSubset,
@@ -345,13 +434,21 @@ private final class XMLSession {
   }
 
   func start(_ name: String, onRecord: (Record) -> Void, onProblem: (Diagnostic) -> Void) {
-    let full = (open.last ?? "") + "/" + name
-    let position = (siblings[siblings.count - 1][name] ?? 0) + 1
-    siblings[siblings.count - 1][name] = position
+    let parent = open.last ?? ""
+    var full = XMLSession.unmatched
+    if parent != XMLSession.unmatched, parent.utf8.count + 1 + name.utf8.count <= longestPath {
+      full = parent + "/" + name
+    }
+    if recordAncestry.contains(full) {
+      let position = (siblings[siblings.count - 1][name] ?? 0) + 1
+      siblings[siblings.count - 1][name] = position
+      locator.append(
+        locator.isEmpty ? "/" + name : "\(locator[locator.count - 1])/\(name)[\(position)]")
+    } else {
+      locator.append("")
+    }
     siblings.append([:])
     open.append(full)
-    locator.append(
-      locator.isEmpty ? "/" + name : "\(locator[locator.count - 1])/\(name)[\(position)]")
     let depth = open.count
 
     if record == nil, let decision = kinds[full] {
@@ -359,40 +456,50 @@ private final class XMLSession {
       case .skip:
         statistics.rowsSkipped += 1
       case .record(let kind):
+        let consumed = Int(xmlTextReaderByteConsumed(reader))
         record = RecordState(
           kind: kind, depth: depth, prefixLength: full.count, line: nodeLine,
           locator: locator[locator.count - 1], elementName: name,
+          startOffset: consumed >= 0 ? consumed : nil,
           raw: Array(repeating: nil, count: fields.count))
       }
     }
     // The element's key among the fields: relative inside a record, absolute outside.
     let key: String
-    if let record {
+    if full == XMLSession.unmatched {
+      key = full
+    } else if let record {
       key = depth == record.depth ? "" : String(full.dropFirst(record.prefixLength + 1))
     } else {
       key = full
     }
+    if record?.tooLong == true { return }
     if let attributes = attributeFields[key] { readAttributes(attributes) }
-    for index in textFields[key] ?? [] { captures.append((index, depth, "")) }
+    for index in textFields[key] ?? [] { captures.append(Capture(index: index, depth: depth)) }
   }
 
   func readAttributes(_ wanted: [(name: String, index: Int)]) {
     guard xmlTextReaderMoveToFirstAttribute(reader) == 1 else { return }
     repeat {
       let name = xmlTextReaderConstLocalName(reader).map { String(cString: $0) } ?? ""
-      let value = xmlTextReaderConstValue(reader).map { String(cString: $0) } ?? ""
-      for attribute in wanted where attribute.name == name { store(attribute.index, value) }
+      for attribute in wanted where attribute.name == name {
+        guard let value = xmlTextReaderConstValue(reader) else { continue }
+        let bytes = strlen(value)
+        store(
+          attribute.index,
+          bytes > limits.maxFieldBytes ? .oversized(bytes: bytes) : .text(String(cString: value)))
+      }
     } while xmlTextReaderMoveToNextAttribute(reader) == 1
     xmlTextReaderMoveToElement(reader)
   }
 
   /// A value for field `index`: into the record, or into the context outside records.
-  func store(_ index: Int, _ text: String) {
+  func store(_ index: Int, _ value: RawValue) {
     if fields[index].path.absolute {
-      context[index] = (text, nodeLine)
+      context[index] = (value, nodeLine)
     } else if record != nil {
       if record?.raw[index] != nil { record?.repeated.append(index) }
-      record?.raw[index] = text
+      record?.raw[index] = value
     }
   }
 
@@ -400,7 +507,9 @@ private final class XMLSession {
     let depth = open.count
     while let last = captures.last, last.depth == depth {
       captures.removeLast()
-      store(last.index, last.text)
+      store(
+        last.index,
+        last.bytes > limits.maxFieldBytes ? .oversized(bytes: last.bytes) : .text(last.text))
     }
     if let record, record.depth == depth {
       self.record = nil
@@ -416,6 +525,15 @@ private final class XMLSession {
     var values = template
     var diagnostics: [Diagnostic] = []
     let fieldName = { (index: Int) in CanonicalSchema.spec(self.fields[index].field).name }
+    if state.tooLong {
+      statistics.recordsRejected += 1
+      onProblem(
+        problem(
+          .lineTooLong,
+          "<\(state.elementName)> is longer than \(ReaderLimits.describe(bytes: limits.maxRecordBytes)), the limit (--max-record-bytes)",
+          line: state.line, hint: "raise the limit with --max-record-bytes if the record is real"))
+      return
+    }
     for index in Set(state.repeated).sorted() {
       diagnostics.append(
         problem(
@@ -424,15 +542,22 @@ private final class XMLSession {
           line: state.line))
     }
     for (index, field) in fields.enumerated() {
-      let raw: String?
+      let value: RawValue?
       var place = "\(field.path)"
       if field.path.absolute {
-        raw = context[index]?.text
+        value = context[index]?.value
         if let line = context[index]?.line { place += " (line \(line))" }
       } else {
-        raw = state.raw[index]
+        value = state.raw[index]
       }
-      guard let raw else {
+      if case .oversized(let bytes) = value {
+        diagnostics.append(
+          problem(
+            .fieldTooLong, limits.fieldMessage("\(place) (\(fieldName(index)))", bytes: bytes),
+            line: state.line, hint: "raise the limit with --max-field-bytes if the field is real"))
+        continue
+      }
+      guard case .text(let raw) = value else {
         if field.optional {
           // An absent element is an empty cell: missing, or false for a flag.
           if case .success(let value) = field.parser.parse("", currency: currency) {

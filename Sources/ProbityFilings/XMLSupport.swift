@@ -88,6 +88,18 @@ struct XMLErrors {
 
   var all: [Entry] = []
   var first: Entry? { all.first }
+  /// The first message libxml2 gave its generic error function (an encoding error, for
+  /// one), which reaches no structured handler.
+  let generic: UnsafeMutablePointer<probity_xml_generic_errors>
+
+  var genericMessage: String? {
+    guard generic.pointee.count > 0 else { return nil }
+    let text = withUnsafeBytes(of: generic.pointee.first) {
+      String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self)
+    }
+    let trimmed = text.trimmingSuffix(while: { $0 == "\n" || $0 == " " })
+    return trimmed.isEmpty ? nil : trimmed
+  }
 
   /// libxml2's error codes about entities (xmlerror.h: XML_ERR_ENTITYREF_AT_EOF to
   /// XML_ERR_ENTITY_IS_PARAMETER, NOT_STARTED, NOT_FINISHED, EXT_ENTITY_STANDALONE,
@@ -99,15 +111,21 @@ struct XMLErrors {
   static func collect<T, E: Error>(
     from reader: xmlTextReaderPtr, _ body: (UnsafeMutablePointer<XMLErrors>) throws(E) -> T
   ) throws(E) -> T {
+    let generic = UnsafeMutablePointer<probity_xml_generic_errors>.allocate(capacity: 1)
+    generic.initialize(to: probity_xml_generic_errors())
     let errors = UnsafeMutablePointer<XMLErrors>.allocate(capacity: 1)
-    errors.initialize(to: XMLErrors())
+    errors.initialize(to: XMLErrors(generic: generic))
     defer {
       xmlTextReaderSetStructuredErrorHandler(reader, nil, nil)
+      probity_xml_stop_collecting_generic_errors()
       errors.deinitialize(count: 1)
       errors.deallocate()
+      generic.deinitialize(count: 1)
+      generic.deallocate()
     }
     xmlTextReaderSetStructuredErrorHandler(
       reader, xmlErrorReported, UnsafeMutableRawPointer(errors))
+    probity_xml_collect_generic_errors(generic)
     return try body(errors)
   }
 }

@@ -1,0 +1,83 @@
+/// The limits every reader holds a filing to, so that no input can make Probity hold an
+/// unbounded amount of memory (docs/formats.md, "Limits"). A field or a record over its
+/// limit rejects its record with a diagnostic at its line, and the file goes on; XML
+/// nested deeper than its limit stops the read of that file.
+///
+/// `probity check`, `audit` and `explain` set them with `--max-field-bytes`,
+/// `--max-record-bytes` and `--max-xml-depth`.
+public struct ReaderLimits: Sendable, Equatable {
+  /// The longest field, in bytes: a CSV cell, a .fec field, an XML element's text or an
+  /// attribute's value (as read from the file, before decoding).
+  public var maxFieldBytes: Int
+  /// The longest record, in bytes: a CSV record (all its physical lines, the header
+  /// too), a .fec line, or the content of an XML record element.
+  public var maxRecordBytes: Int
+  /// The deepest nesting of XML elements (the root element is at depth 1).
+  public var maxXMLDepth: Int
+
+  public static let defaultMaxFieldBytes = 1024 * 1024
+  public static let defaultMaxRecordBytes = 4 * 1024 * 1024
+  public static let defaultMaxXMLDepth = 256
+  /// libxml2 refuses documents nested deeper than this itself: Probity never gives it
+  /// `XML_PARSE_HUGE`, the option that would lift it.
+  public static let xmlDepthCeiling = 256
+
+  public static let `default` = ReaderLimits()
+
+  public init(
+    maxFieldBytes: Int = ReaderLimits.defaultMaxFieldBytes,
+    maxRecordBytes: Int = ReaderLimits.defaultMaxRecordBytes,
+    maxXMLDepth: Int = ReaderLimits.defaultMaxXMLDepth
+  ) {
+    self.maxFieldBytes = maxFieldBytes
+    self.maxRecordBytes = maxRecordBytes
+    self.maxXMLDepth = maxXMLDepth
+  }
+
+  /// What is wrong with these limits, or nil when they can be used.
+  public var problem: String? {
+    if maxFieldBytes < 1 { return "the field limit must be at least 1 byte" }
+    if maxRecordBytes < 1 { return "the record limit must be at least 1 byte" }
+    if !(1...ReaderLimits.xmlDepthCeiling).contains(maxXMLDepth) {
+      return
+        "the XML depth limit must be between 1 and \(ReaderLimits.xmlDepthCeiling) (libxml2's own limit)"
+    }
+    return nil
+  }
+
+  /// A size for messages: `4 MiB`, `64 KiB`, `1000 bytes`.
+  public static func describe(bytes: Int) -> String {
+    if bytes >= 1024 * 1024 && bytes % (1024 * 1024) == 0 { return "\(bytes / (1024 * 1024)) MiB" }
+    if bytes >= 1024 && bytes % 1024 == 0 { return "\(bytes / 1024) KiB" }
+    return bytes == 1 ? "1 byte" : "\(bytes) bytes"
+  }
+
+  /// Reads a size as the options take it: a number of bytes, or a number followed by
+  /// `K`, `M` or `G` (binary: KiB, MiB, GiB; `KiB`, `MB`, ... and any case allowed).
+  public static func parseSize(_ text: String) -> Int? {
+    let trimmed = trimBlanks(text).lowercased()
+    let digits = trimmed.prefix { $0.isASCII && $0.isNumber }
+    guard !digits.isEmpty, let number = Int(digits) else { return nil }
+    let multiplier: Int
+    switch trimmed.dropFirst(digits.count) {
+    case "", "b": multiplier = 1
+    case "k", "kb", "kib": multiplier = 1024
+    case "m", "mb", "mib": multiplier = 1024 * 1024
+    case "g", "gb", "gib": multiplier = 1024 * 1024 * 1024
+    default: return nil
+    }
+    let (bytes, overflow) = number.multipliedReportingOverflow(by: multiplier)
+    return overflow ? nil : bytes
+  }
+
+  /// The message of a field over its limit, with its length when it is known.
+  func fieldMessage(_ label: String, bytes: Int?) -> String {
+    let size = bytes.map { " of \($0) bytes" } ?? ""
+    return
+      "\(label): a field\(size) over the limit of \(ReaderLimits.describe(bytes: maxFieldBytes)) (--max-field-bytes)"
+  }
+
+  var recordLimitText: String {
+    "the limit of \(ReaderLimits.describe(bytes: maxRecordBytes)) (--max-record-bytes)"
+  }
+}
