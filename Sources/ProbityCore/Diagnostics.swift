@@ -29,6 +29,13 @@ public final class SourceFile: Sendable {
     }
     let start = lineStarts[low]
     let end = min(max(offset, start), bytes.count)
+    // ASCII (most lines) is one character a byte: no need to decode a long line.
+    let ascii = bytes.withUnsafeBufferPointer { buffer in
+      var index = start
+      while index < end && buffer[index] < 0x80 { index += 1 }
+      return index == end
+    }
+    if ascii { return (low + 1, end - start + 1) }
     let column = String(decoding: bytes[start..<end], as: UTF8.self).count + 1
     return (low + 1, column)
   }
@@ -202,14 +209,13 @@ extension Array where Element == Diagnostic {
 
   /// Diagnostics in a stable order: by file, then position, then id.
   public func sortedForDisplay() -> [Diagnostic] {
-    sorted { a, b in
-      if a.file != b.file { return a.file < b.file }
-      let pa = a.position ?? (0, 0)
-      let pb = b.position ?? (0, 0)
-      if pa.line != pb.line { return pa.line < pb.line }
-      if pa.column != pb.column { return pa.column < pb.column }
-      return a.id < b.id
-    }
+    // Each position once, not once per comparison (a position reads its source line).
+    map { ($0, $0.position ?? (0, 0)) }.sorted { a, b in
+      if a.0.file != b.0.file { return a.0.file < b.0.file }
+      if a.1.line != b.1.line { return a.1.line < b.1.line }
+      if a.1.column != b.1.column { return a.1.column < b.1.column }
+      return a.0.id < b.0.id
+    }.map(\.0)
   }
 }
 
@@ -221,9 +227,12 @@ public enum NearNames {
   {
     let target = Array(name.lowercased())
     var best: (String, Int)?
+    let limit = max(1, min(3, target.count / 3))
     for candidate in candidates {
-      let distance = editDistance(target, Array(candidate.lowercased()))
-      let limit = max(1, min(3, target.count / 3))
+      let other = Array(candidate.lowercased())
+      // The distance is at least the difference in length (a long name costs nothing).
+      guard abs(other.count - target.count) <= limit else { continue }
+      let distance = editDistance(target, other)
       guard distance <= limit else { continue }
       if best == nil || distance < best!.1 || (distance == best!.1 && candidate < best!.0) {
         best = (candidate, distance)

@@ -22,6 +22,7 @@ public enum LanguageMessage {
   case unknownType(String)
   case tooDeeplyNested
   case invalidInteger(String)
+  case tooManyErrors(Int)
   // Checking.
   case unknownField(String)
   case unknownName(String)
@@ -49,6 +50,7 @@ public enum LanguageMessage {
   case cannotLoadList(String, reason: String)
   case unknownKeyFunction(String)
   case defineNotUsable(String, String)
+  case expressionTooLarge
   // Pack loading.
   case importNotFound(String)
   case cannotReadFile(String, reason: String)
@@ -78,6 +80,7 @@ public enum LanguageMessage {
     case .unknownType: return "P0018"
     case .tooDeeplyNested: return "P0019"
     case .invalidInteger: return "P0020"
+    case .tooManyErrors: return "P0021"
     case .unknownField: return "C0001"
     case .unknownName: return "C0002"
     case .unknownFunction: return "C0003"
@@ -103,6 +106,7 @@ public enum LanguageMessage {
     case .groupingClauseWithoutGroup: return "C0024"
     case .unknownKeyFunction: return "C0025"
     case .defineNotUsable: return "C0026"
+    case .expressionTooLarge: return "C0027"
     case .cannotLoadList: return "L0004"
     case .importNotFound: return "L0001"
     case .cannotReadFile: return "L0002"
@@ -131,6 +135,8 @@ public enum LanguageMessage {
     case .unknownType(let s): return "unknown type '\(s)'"
     case .tooDeeplyNested: return "expression nested too deeply"
     case .invalidInteger(let s): return "integer '\(s)' is out of range"
+    case .tooManyErrors(let count):
+      return "more than \(count) errors in this file; the rest are not shown"
     case .unknownField(let s): return "unknown field or parameter '\(s)'"
     case .unknownName(let s): return "unknown table parameter '\(s)'"
     case .unknownFunction(let s): return "unknown function '\(s)'"
@@ -162,6 +168,9 @@ public enum LanguageMessage {
       return "cannot load reference list '\(path)': \(reason)"
     case .unknownKeyFunction(let f): return "'\(f)' cannot normalize list entries"
     case .defineNotUsable(let name, let reason): return "'\(name)' cannot be used here: \(reason)"
+    case .expressionTooLarge:
+      return
+        "expression too large: with its defines and lets written out it nests too deeply or has too many parts"
     case .importNotFound(let s): return "cannot find imported file '\(s)'"
     case .cannotReadFile(let s, let reason): return "cannot read '\(s)': \(reason)"
     case .emptyPack(let s): return "no rule files (*.probity) in '\(s)'"
@@ -176,13 +185,32 @@ public enum LanguageMessage {
   }
 }
 
-/// Collects diagnostics for one source file.
+/// Collects diagnostics for one source file: at most `maximumErrors`, then one saying
+/// so (each diagnostic shows its source line, so a file of garbage must not give one per
+/// character).
 struct DiagnosticSink {
   let source: SourceFile
-  var diagnostics: [Diagnostic] = []
+  private(set) var diagnostics: [Diagnostic] = []
+
+  static let maximumErrors = 200
+
+  init(source: SourceFile) {
+    self.source = source
+  }
 
   mutating func error(_ message: LanguageMessage, _ range: SourceRange, hint: String? = nil) {
-    diagnostics.append(
-      Diagnostic(id: message.id, message: message.text, source: source, range: range, hint: hint))
+    add(Diagnostic(id: message.id, message: message.text, source: source, range: range, hint: hint))
+  }
+
+  mutating func add(_ diagnostic: Diagnostic) {
+    if diagnostics.count < DiagnosticSink.maximumErrors {
+      diagnostics.append(diagnostic)
+    } else if diagnostics.count == DiagnosticSink.maximumErrors, let range = diagnostic.range {
+      let message = LanguageMessage.tooManyErrors(DiagnosticSink.maximumErrors)
+      diagnostics.append(
+        Diagnostic(
+          id: message.id, message: message.text, source: source, range: range,
+          hint: "fix these and check again"))
+    }
   }
 }

@@ -689,7 +689,7 @@ public struct Parser {
           }
           parts.append(.hole(expr))
         }
-        sink.diagnostics.append(contentsOf: sub.sink.diagnostics)
+        for diagnostic in sub.sink.diagnostics { sink.add(diagnostic) }
         i = close + 1
       } else if b == UInt8(ascii: "}") {
         error(
@@ -730,34 +730,63 @@ public struct Parser {
     return parseOr()
   }
 
+  /// One more link of an operator chain (`a and b and c`, `a ?? b ?? c`, `x[1][2]`):
+  /// a chain nests the tree as deep as parentheses do, and the checker and the
+  /// evaluator walk the tree recursively. False past the limit, reported once per chain;
+  /// the rest of the chain is then read without nesting deeper.
+  private mutating func link(_ token: Token, base: Int, reported: inout Bool) -> Bool {
+    if !reported {
+      depth += 1
+      if depth <= Parser.maximumDepth { return true }
+      error(
+        .tooDeeplyNested, token.range, hint: "split the condition into parameters or simpler parts"
+      )
+      reported = true
+    }
+    depth = base
+    return false
+  }
+
   private mutating func parseOr() -> Expr {
+    let saved = depth
+    defer { depth = saved }
+    var reported = false
     var left = parseAnd()
     // `||` was reported by the lexer; reading it as `or` avoids a cascade of errors.
     while isKeyword("or") || (current.kind == .invalid && current.text == "||") {
-      advance()
+      let nested = link(advance(), base: saved, reported: &reported)
       let right = parseAnd()
-      left = Expr(.binary(.or, left, right), left.range.union(right.range))
+      left = Expr(nested ? .binary(.or, left, right) : .error, left.range.union(right.range))
     }
     return left
   }
 
   private mutating func parseAnd() -> Expr {
+    let saved = depth
+    defer { depth = saved }
+    var reported = false
     var left = parseNot()
     while isKeyword("and") || (current.kind == .invalid && current.text == "&&") {
-      advance()
+      let nested = link(advance(), base: saved, reported: &reported)
       let right = parseNot()
-      left = Expr(.binary(.and, left, right), left.range.union(right.range))
+      left = Expr(nested ? .binary(.and, left, right) : .error, left.range.union(right.range))
     }
     return left
   }
 
   private mutating func parseNot() -> Expr {
-    if isKeyword("not") {
-      let start = advance().range
-      let operand = parseNot()
-      return Expr(.unary(.not, operand), start.union(operand.range))
+    guard isKeyword("not") else { return parseComparison() }
+    let token = advance()
+    let saved = depth
+    defer { depth = saved }
+    var reported = false
+    guard link(token, base: saved, reported: &reported) else {
+      while isKeyword("not") { advance() }  // the rest of the chain, without recursing
+      let operand = parseComparison()
+      return Expr(.error, token.range.union(operand.range))
     }
-    return parseComparison()
+    let operand = parseNot()
+    return Expr(.unary(.not, operand), token.range.union(operand.range))
   }
 
   private mutating func parseComparison() -> Expr {
@@ -790,29 +819,50 @@ public struct Parser {
   }
 
   private mutating func parseCoalesce() -> Expr {
-    let left = parseAdditive()
-    guard current.kind == .coalesce else { return left }
-    advance()
-    let right = parseCoalesce()  // right-associative
-    return Expr(.binary(.coalesce, left, right), left.range.union(right.range))
+    let saved = depth
+    defer { depth = saved }
+    var reported = false
+    var nested = true
+    var operands = [parseAdditive()]
+    while current.kind == .coalesce {
+      nested = link(advance(), base: saved, reported: &reported) && nested
+      operands.append(parseAdditive())
+    }
+    // Right-associative: a ?? (b ?? c), built without recursing.
+    var result = operands.removeLast()
+    while let left = operands.popLast() {
+      let range = left.range.union(result.range)
+      result = Expr(nested ? .binary(.coalesce, left, result) : .error, range)
+    }
+    return result
   }
 
   private mutating func parseAdditive() -> Expr {
+    let saved = depth
+    defer { depth = saved }
+    var reported = false
     var left = parseMultiplicative()
     while current.kind == .plus || current.kind == .minus {
-      let op: BinaryOperator = advance().kind == .plus ? .add : .subtract
+      let token = advance()
+      let op: BinaryOperator = token.kind == .plus ? .add : .subtract
+      let nested = link(token, base: saved, reported: &reported)
       let right = parseMultiplicative()
-      left = Expr(.binary(op, left, right), left.range.union(right.range))
+      left = Expr(nested ? .binary(op, left, right) : .error, left.range.union(right.range))
     }
     return left
   }
 
   private mutating func parseMultiplicative() -> Expr {
+    let saved = depth
+    defer { depth = saved }
+    var reported = false
     var left = parseUnary()
     while current.kind == .star || current.kind == .slash {
-      let op: BinaryOperator = advance().kind == .star ? .multiply : .divide
+      let token = advance()
+      let op: BinaryOperator = token.kind == .star ? .multiply : .divide
+      let nested = link(token, base: saved, reported: &reported)
       let right = parseUnary()
-      left = Expr(.binary(op, left, right), left.range.union(right.range))
+      left = Expr(nested ? .binary(op, left, right) : .error, left.range.union(right.range))
     }
     return left
   }
@@ -824,7 +874,9 @@ public struct Parser {
       defer { depth -= 1 }
       if depth > Parser.maximumDepth {
         error(.tooDeeplyNested, start)
-        return Expr(.error, start)
+        while current.kind == .minus { advance() }  // the rest of the chain, without recursing
+        let operand = parsePostfix()
+        return Expr(.error, start.union(operand.range))
       }
       let operand = parseUnary()
       return Expr(.unary(.negate, operand), start.union(operand.range))
@@ -833,13 +885,16 @@ public struct Parser {
   }
 
   private mutating func parsePostfix() -> Expr {
+    let saved = depth
+    defer { depth = saved }
+    var reported = false
     var expr = parsePrimary()
     while current.kind == .leftBracket {
-      advance()
+      let nested = link(advance(), base: saved, reported: &reported)
       let key = parseExpression()
       let end = current.range
       _ = expect(.rightBracket, "']' to close the index")
-      expr = Expr(.index(base: expr, key: key), expr.range.union(end))
+      expr = Expr(nested ? .index(base: expr, key: key) : .error, expr.range.union(end))
     }
     return expr
   }

@@ -31,6 +31,14 @@ struct ProgramBuilder {
   /// The `define`s visible here: their expression and the file it is written in.
   var defines: [String: (expr: Expr, source: SourceFile)] = [:]
   private var expanding: Set<String> = []
+  /// How deep `check` is. Defines and lets are compiled in place, so a rule can compile
+  /// to a tree deeper and larger than anything written in it (a define of a define of
+  /// ..., each using the next twice, doubles at every step); the checker and the
+  /// evaluator walk that tree recursively. Past these bounds it is refused (C0027).
+  private var depth = 0
+  private var tooLargeReported = false
+  static let maximumDepth = 1000
+  static let maximumNodes = 100_000
   fileprivate var insideAggregate = false
 
   struct Context {
@@ -82,6 +90,15 @@ struct ProgramBuilder {
   }
 
   private mutating func check(_ expr: Expr, _ parameters: [CompiledParameter]) -> Typed {
+    depth += 1
+    defer { depth -= 1 }
+    if depth > ProgramBuilder.maximumDepth || nodes.count > ProgramBuilder.maximumNodes {
+      if !tooLargeReported {
+        tooLargeReported = true
+        error(.expressionTooLarge, expr.range, hint: "split it into simpler defines or rules")
+      }
+      return poisoned(expr.range)
+    }
     switch expr.kind {
     case .error:
       return poisoned(expr.range)
@@ -215,6 +232,11 @@ struct ProgramBuilder {
       if diagnostics.count > before {
         let first = diagnostics[before]
         diagnostics.removeSubrange(before...)
+        if first.id == LanguageMessage.expressionTooLarge.id {
+          // Too large wherever it is used: said once, not once per define it passes through.
+          error(.expressionTooLarge, range, hint: first.hint)
+          return poisoned(range)
+        }
         error(.defineNotUsable(name, first.message), range, hint: first.position.map { "see \(first.file):\($0.line):\($0.column)" })
         return poisoned(range)
       }
