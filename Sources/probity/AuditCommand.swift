@@ -51,6 +51,8 @@ struct AuditCommand: ParsableCommand {
   @Flag(name: .long, help: "Show donors' names as stable pseudonyms and withhold their addresses and employers.")
   var withholdPersonalData = false
 
+  @OptionGroup var limitOptions: LimitOptions
+
   @Argument(help: ArgumentHelp("Filings and folders of filings.", valueName: "path"))
   var paths: [String]
 
@@ -91,9 +93,11 @@ struct AuditCommand: ParsableCommand {
       rules: rules, mapping: nil, asOf: asOf, withholdPersonalData: withholdPersonalData)
     let formats = Dictionary(checked.map { ($0.path, $0.format) }, uniquingKeysWith: { a, _ in a })
     let threads = jobs ?? ProcessInfo.processInfo.activeProcessorCount
+    let limits = limitOptions.limits
     let read: @Sendable (String, (Record) -> Void, (Diagnostic) -> Void) throws(FilingError) -> ReadStatistics = {
       path, onRecord, onProblem throws(FilingError) in
-      try FilingReader.read(path: path, format: formats[path], mapping: nil, onRecord: onRecord, onProblem: onProblem)
+      try FilingReader.read(
+        path: path, format: formats[path], mapping: nil, limits: limits, onRecord: onRecord, onProblem: onProblem)
     }
     let files = checked.map(\.path)
     var progress = Progress(files: files.count, bytes: checked.reduce(0) { $0 + fileSize($1.path) })

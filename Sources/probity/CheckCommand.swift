@@ -77,6 +77,8 @@ struct CheckCommand: ParsableCommand {
 
   @OptionGroup var gateOptions: GateOptions
 
+  @OptionGroup var limitOptions: LimitOptions
+
   @Option(
     name: .long,
     help: ArgumentHelp(
@@ -108,7 +110,8 @@ struct CheckCommand: ParsableCommand {
       rules: rules, mapping: self.mapping, asOf: asOf, withholdPersonalData: withholdPersonalData)
     let waivers = try gateOptions.loadWaivers()
     let baseline = try gateOptions.loadBaseline()
-    let outcome = evaluate(run, files: files, format: inputFormat, mapping: mapping)
+    let outcome = evaluate(
+      run, files: files, format: inputFormat, mapping: mapping, limits: limitOptions.limits)
     var report = CheckReport(
       rulePack: rules, inputs: files, run: outcome.run, rejections: outcome.rejections,
       rejectionDiagnostics: outcome.rejectionCount, recordsRead: outcome.read, recordsRejected: outcome.rejected,

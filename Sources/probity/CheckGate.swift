@@ -81,7 +81,7 @@ extension CheckCommand {
     var keys: [String: String] = [:]
     for file in Set(report.findings.filter { $0.transactionID == nil }.map(\.file)) {
       _ = try? FilingReader.read(
-        path: file, format: inputFormat, mapping: mapping,
+        path: file, format: inputFormat, mapping: mapping, limits: limitOptions.limits,
         onRecord: { record in
           let key = "\(record.provenance.file):\(record.provenance.line)"
           if needed.contains(key) && keys[key] == nil {

@@ -25,14 +25,16 @@ let rejectionExamplesKept = 1000
 /// (see `CheckRun`). Problems with rows are printed on standard error after each file
 /// (the first `ParallelReader.problemsKept` of a file, then how many more there were).
 func evaluate(
-  _ run: CheckRun, files: [String], format: InputFormat?, mapping: Mapping?
+  _ run: CheckRun, files: [String], format: InputFormat?, mapping: Mapping?,
+  limits: ReaderLimits = .default
 ) -> EvaluationOutcome {
   var outcome = EvaluationOutcome(run: run)
   // One thread reads (and parses) while this one evaluates: both cores work, and the
   // records still come in file order.
   let reader: @Sendable (String, (Record) -> Void, (Diagnostic) -> Void) throws(FilingError) -> ReadStatistics = {
     path, onRecord, onProblem throws(FilingError) in
-    try FilingReader.read(path: path, format: format, mapping: mapping, onRecord: onRecord, onProblem: onProblem)
+    try FilingReader.read(
+      path: path, format: format, mapping: mapping, limits: limits, onRecord: onRecord, onProblem: onProblem)
   }
   ParallelReader(files: files, threads: 1, read: reader).run(
     consume: { outcome.run.evaluate($0) },

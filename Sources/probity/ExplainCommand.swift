@@ -74,6 +74,8 @@ struct ExplainCommand: ParsableCommand {
     help: "Show donors' names as stable pseudonyms and withhold their addresses and employers.")
   var withholdPersonalData = false
 
+  @OptionGroup var limitOptions: LimitOptions
+
   @Argument(
     help: ArgumentHelp(
       "The filings the record is in (and the rest of its donor's gifts).", valueName: "file"))
@@ -91,7 +93,8 @@ struct ExplainCommand: ParsableCommand {
       rules: rules, mapping: self.mapping, asOf: asOf, withholdPersonalData: withholdPersonalData)
     let policy = run.personalData
     run.target = RecordSelector(record)
-    let outcome = evaluate(run, files: files, format: inputFormat, mapping: mapping)
+    let outcome = evaluate(
+      run, files: files, format: inputFormat, mapping: mapping, limits: limitOptions.limits)
     if outcome.unreadable {
       printError("error: some input could not be read")
       throw Exit.unusable

@@ -125,6 +125,7 @@ final class ParallelReader: @unchecked Sendable {
           })
       } catch {
         result.error = error
+        result.statistics = error.statistics  // the records delivered before it stopped
       }
       if !batch.isEmpty { queue.push(batch) }
       queue.finish(result)
