@@ -11,7 +11,8 @@ struct AuditCommand: ParsableCommand {
     commandName: "audit",
     abstract: "Audit a pile of filings: all formats, folders, amendments, one report people read.",
     discussion: """
-      Takes files and folders (searched recursively, in name order), reads every filing
+      Takes files and folders (searched recursively; files are taken in path order
+      whatever the order they are given in, each once), reads every filing
       Probity recognises (.fec of every version, FEC bulk, the UK Electoral Commission
       exports, CSV, XML) on all cores, and evaluates the rule pack over all of them
       together, so a donor's gifts across a committee's reports add up. Results come out
@@ -168,9 +169,9 @@ struct AuditCommand: ParsableCommand {
     try text.write(toFile: out + "/" + name, atomically: true, encoding: .utf8)
   }
 
-  /// Every file under the paths, in name order; `explicit` for files named on the
-  /// command line (an unreadable one is an error, an unrecognised one in a folder is
-  /// skipped).
+  /// Every file under the paths, in path order whatever the order of the paths (so the
+  /// output does not depend on it), each once; `explicit` for files named on the command
+  /// line (an unreadable one is an error, an unrecognised one in a folder is skipped).
   func collect(_ paths: [String]) throws -> [(String, Bool)] {
     var result: [(String, Bool)] = []
     for path in paths {
@@ -195,9 +196,10 @@ struct AuditCommand: ParsableCommand {
           found.append(full)
         }
       }
-      result.append(contentsOf: found.sorted().map { ($0, false) })
+      result.append(contentsOf: found.map { ($0, false) })
     }
-    return result
+    var seen: Set<String> = []
+    return result.sorted { ($0.0, $0.1 ? 0 : 1) < ($1.0, $1.1 ? 0 : 1) }.filter { seen.insert($0.0).inserted }
   }
 }
 
