@@ -15,7 +15,9 @@ let package = Package(
   name: "probity",
   platforms: [.macOS(.v13)],
   products: [
-    .executable(name: "probity", targets: ["probity"])
+    .executable(name: "probity", targets: ["probity"]),
+    // For the fuzz targets in fuzz/ (scripts/fuzz), a package of their own.
+    .library(name: "ProbityFuzzHarness", targets: ["ProbityFuzzHarness"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2")
@@ -37,6 +39,10 @@ let package = Package(
     .target(name: "ProbityFilings", dependencies: ["ProbityCore", "CLibCSV", "CLibXML2"]),
     .target(name: "ProbityEngine", dependencies: ["ProbityCore", "ProbityLanguage"]),
     .target(name: "ProbityReports", dependencies: ["ProbityCore", "ProbityLanguage", "ProbityEngine"]),
+    .target(
+      name: "ProbityFuzzHarness",
+      dependencies: ["ProbityCore", "ProbityLanguage", "ProbityFilings", "ProbityEngine"]
+    ),
     .executableTarget(
       name: "probity",
       dependencies: [
@@ -56,6 +62,10 @@ let package = Package(
       dependencies: ["ProbityCore", "ProbityLanguage", "ProbityEngine", "ProbityReports"]
     ),
     .testTarget(name: "ProbityEndToEndTests", dependencies: ["probity"], exclude: ["golden"]),
+    .testTarget(
+      name: "ProbityHostileInputTests",
+      dependencies: ["ProbityCore", "ProbityLanguage", "ProbityFilings", "ProbityFuzzHarness"]
+    ),
   ],
   swiftLanguageModes: [.v6]
 )

@@ -1,0 +1,87 @@
+import ProbityCore
+import ProbityFuzzHarness
+import ProbityLanguage
+import Testing
+
+func compile(_ text: String) -> (ruleSet: CompiledRuleSet?, diagnostics: [Diagnostic]) {
+  RulePackCompiler.compile(sources: [SourceFile(path: "hostile.probity", text: text)])
+}
+
+func rule(_ condition: String, message: String = "x") -> String {
+  """
+  rule HOSTILE-001 {
+    title "hostile"
+    severity error
+    category data-quality
+    citation "none"
+    applies receipt
+    when \(condition)
+    message "\(message)"
+  }
+
+  """
+}
+
+@Suite("Rule files at and past the limits") struct RuleLimitTests {
+  @Test(
+    "chains of operators nest the tree as parentheses do: refused past the limit, with one error",
+    arguments: [
+      String(repeating: "(", count: 10_000) + "amount > $1" + String(repeating: ")", count: 10_000),
+      "amount > $1" + String(repeating: " and amount > $1", count: 50_000),
+      "amount > $1" + String(repeating: " or amount > $1", count: 50_000),
+      String(repeating: "not ", count: 50_000) + "amount > $1",
+      "amount" + String(repeating: " + amount", count: 50_000) + " > $1",
+      "amount" + String(repeating: " * 1", count: 50_000) + " > $1",
+      "amount" + String(repeating: " ?? amount", count: 50_000) + " > $1",
+      String(repeating: "-", count: 50_000) + "amount > $1",
+      "amount" + String(repeating: "[1]", count: 50_000) + " > $1",
+    ])
+  func chains(_ condition: String) {
+    let (ruleSet, diagnostics) = compile(rule(condition))
+    #expect(ruleSet == nil)
+    #expect(diagnostics.map(\.id).contains("P0019"))
+    #expect(diagnostics.count <= 3, "\(diagnostics.map(\.id))")
+  }
+
+  @Test("a chain within the limit still compiles")
+  func chainWithinTheLimit() {
+    let (ruleSet, diagnostics) = compile(
+      rule("amount > $1" + String(repeating: " and amount > $1", count: 150)))
+    #expect(ruleSet != nil, "\(diagnostics.map { $0.rendered() })")
+  }
+
+  @Test("a file of garbage gives at most 200 errors and says so, quickly")
+  func garbage() {
+    let (_, diagnostics) = compile(rule(String(repeating: "@", count: 300_000)))
+    #expect(diagnostics.count <= 201)
+    #expect(diagnostics.contains { $0.id == "P0021" })
+    _ = diagnostics.map { $0.rendered() }
+  }
+
+  @Test("defines that double at every step are refused (C0027), not expanded")
+  func doublingDefines() {
+    let defines = (0..<40).map { "define a\($0 + 1) = a\($0) + a\($0)" }.joined(separator: "\n")
+    let (ruleSet, diagnostics) = compile("define a0 = amount\n" + defines + "\n" + rule("a40 > $1"))
+    #expect(ruleSet == nil)
+    #expect(diagnostics.contains { $0.message.contains("expression too large") })
+  }
+
+  @Test("a rule as deep as the compiler allows compiles and evaluates without exhausting the stack")
+  func deepestLegalRule() throws {
+    let defines = (0..<450).map { "define b\($0 + 1) = b\($0) + $1" }.joined(separator: "\n")
+    let text = "define b0 = amount\n" + defines + "\n" + rule("b450 > $1", message: "{b450}")
+    let (ruleSet, diagnostics) = compile(text)
+    #expect(ruleSet != nil, "\(diagnostics.prefix(3).map { $0.rendered() })")
+    #expect(FuzzHarness.run(.rules, Array(text.utf8)).isEmpty)
+  }
+
+  @Test("a define chain past the depth limit is refused, not a crash")
+  func tooDeepDefines() {
+    let defines = (0..<600).map { "define c\($0 + 1) = c\($0) + $1" }.joined(separator: "\n")
+    let (ruleSet, diagnostics) = compile(
+      "define c0 = amount\n" + defines + "\n" + rule("c600 > $1"))
+    #expect(ruleSet == nil)
+    #expect(diagnostics.contains { $0.id == "C0027" })
+    #expect(diagnostics.allSatisfy { $0.message.count < 200 }, "said once, not nested per define")
+  }
+}
