@@ -343,14 +343,14 @@ private final class CSVSession {
       {
         return try rejectMalformed(
           limits.fieldMessage(columnLabel(field), bytes: nil), entry: .fieldTooLong,
-          hint: "raise the limit with --max-field-bytes if the field is real",
+          hint: ReaderLimits.fieldHint,
           terminated: terminated, onProblem: onProblem)
       }
       return try rejectMalformed(
-        "a record longer than \(ReaderLimits.describe(bytes: limits.maxRecordBytes)), the limit (--max-record-bytes)"
+        limits.recordMessage("a record")
           + (spansLines ? ": probably a quote that is never closed" : ""),
         entry: spansLines ? .malformedQuoting : .lineTooLong,
-        hint: spansLines ? nil : "raise the limit with --max-record-bytes if the record is real",
+        hint: spansLines ? nil : ReaderLimits.recordHint,
         terminated: terminated, onProblem: onProblem)
     } else if probity_csv_field_bytes(parser) > limits.maxFieldBytes {
       // The field being read is over the limit: its bytes so far are dropped (the record
@@ -450,16 +450,13 @@ private final class CSVSession {
     if tooLong {
       oversized = Diagnostic(
         id: FilingsCatalogue.lineTooLong.id,
-        message:
-          "a record longer than \(ReaderLimits.describe(bytes: limits.maxRecordBytes)), the limit (--max-record-bytes)",
-        file: path, line: rowStart,
-        hint: "raise the limit with --max-record-bytes if the record is real")
+        message: limits.recordMessage("a record"), file: path, line: rowStart,
+        hint: ReaderLimits.recordHint)
     } else if let (index, bytes) = row.pointee.oversized {
       oversized = Diagnostic(
         id: FilingsCatalogue.fieldTooLong.id,
         message: limits.fieldMessage(columnLabel(index), bytes: bytes),
-        file: path, line: rowStart,
-        hint: "raise the limit with --max-field-bytes if the field is real")
+        file: path, line: rowStart, hint: ReaderLimits.fieldHint)
     }
     guard let plan else {
       if let oversized { throw FilingError(oversized) }  // the header itself

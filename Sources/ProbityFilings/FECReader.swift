@@ -370,10 +370,7 @@ private final class FECSession {
     if lines.truncated {
       reject(
         [
-          problem(
-            .lineTooLong,
-            "a line longer than \(ReaderLimits.describe(bytes: limits.maxRecordBytes)), the limit (--max-record-bytes)",
-            hint: "raise the limit with --max-record-bytes if the record is real")
+          problem(.lineTooLong, limits.recordMessage("a line"), hint: ReaderLimits.recordHint)
         ],
         onProblem: onProblem)
       return
@@ -432,7 +429,7 @@ private final class FECSession {
       let name = index < layout.columns.count ? " " + layout.columns[index] : ""
       return problem(
         .fieldTooLong, limits.fieldMessage("column \(index + 1)\(name)", bytes: bytes),
-        hint: "raise the limit with --max-field-bytes if the field is real")
+        hint: ReaderLimits.fieldHint)
     }
     return nil
   }

@@ -77,7 +77,11 @@ public struct ReaderLimits: Sendable, Equatable {
       "\(label): a field\(size) over the limit of \(ReaderLimits.describe(bytes: maxFieldBytes)) (--max-field-bytes)"
   }
 
-  var recordLimitText: String {
-    "the limit of \(ReaderLimits.describe(bytes: maxRecordBytes)) (--max-record-bytes)"
+  /// `a record longer than 4 MiB, the limit (--max-record-bytes)`.
+  func recordMessage(_ subject: String) -> String {
+    "\(subject) longer than \(ReaderLimits.describe(bytes: maxRecordBytes)), the limit (--max-record-bytes)"
   }
+
+  static let fieldHint = "raise the limit with --max-field-bytes if the field is real"
+  static let recordHint = "raise the limit with --max-record-bytes if the record is real"
 }

@@ -530,8 +530,8 @@ private final class XMLSession {
       onProblem(
         problem(
           .lineTooLong,
-          "<\(state.elementName)> is longer than \(ReaderLimits.describe(bytes: limits.maxRecordBytes)), the limit (--max-record-bytes)",
-          line: state.line, hint: "raise the limit with --max-record-bytes if the record is real"))
+          limits.recordMessage("<\(state.elementName)> is"), line: state.line,
+          hint: ReaderLimits.recordHint))
       return
     }
     for index in Set(state.repeated).sorted() {
@@ -554,7 +554,7 @@ private final class XMLSession {
         diagnostics.append(
           problem(
             .fieldTooLong, limits.fieldMessage("\(place) (\(fieldName(index)))", bytes: bytes),
-            line: state.line, hint: "raise the limit with --max-field-bytes if the field is real"))
+            line: state.line, hint: ReaderLimits.fieldHint))
         continue
       }
       guard case .text(let raw) = value else {
