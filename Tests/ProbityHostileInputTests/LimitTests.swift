@@ -265,6 +265,27 @@ func row(_ id: String, name: String = "SMITH, JOHN") -> String {
     #expect(result.statistics.recordsRead == 1)
   }
 
+  @Test("XML: a byte that is not a character of the declared encoding is named in the diagnostic")
+  func xmlEncodingError() throws {
+    let text =
+      "<?xml version=\"1.0\" encoding=\"windows-1252\"?>\n<filing xmlns=\"urn:probity:filing:1\" version=\"1\">"
+      + Self.xmlReceipt("R1") + "\u{81}</filing>\n"
+    var bytes = Array(text.utf8)
+    // U+0081 is two bytes in UTF-8; the file holds the one byte 0x81.
+    if let index = bytes.firstIndex(of: 0xC2) { bytes.remove(at: index) }
+    let path = try scratchFile("", "filing.xml")
+    try Data(bytes).write(to: URL(fileURLWithPath: path))
+    do {
+      _ = try XMLReader(path: path, mapping: .probityXML).read(
+        onRecord: { _ in }, onProblem: { _ in })
+      Issue.record("the file was read")
+    } catch {
+      #expect(error.diagnostic.id == "F0017")
+      #expect(
+        error.diagnostic.message.contains("input conversion failed"), "\(error.diagnostic.message)")
+    }
+  }
+
   @Test("XML: long element names deep down cost no memory past the mapping's longest path")
   func xmlLongNames() throws {
     let name = String(repeating: "n", count: 40_000)
