@@ -146,7 +146,7 @@ struct AuditCommand: ParsableCommand {
     let order = Dictionary(uniqueKeysWithValues: (entries.map(\.path)).enumerated().map { ($1, $0) })
     let audit = AuditReport(
       check: check, files: entries.sorted { $0.path < $1.path || ($0.path == $1.path && order[$0.path]! < order[$1.path]!) })
-    let summary = ReportRenderer.auditSummary(audit)
+    let summary = terminalSafe(ReportRenderer.auditSummary(audit))
     do {
       try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
       try write(summary, "summary.txt")

@@ -121,7 +121,7 @@ struct CheckCommand: ParsableCommand {
       inputErrors: outcome.inputErrors)
     report.gate = gate
     // Records of XML filings carry their element path (`Finding.locator`).
-    print(ReportRenderer.render(report, as: format), terminator: "")
+    print(terminalSafe(ReportRenderer.render(report, as: format)), terminator: "")
     try finish(report, gate: gate)
   }
 }

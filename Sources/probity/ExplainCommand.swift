@@ -109,7 +109,7 @@ struct ExplainCommand: ParsableCommand {
       rulePack: rules, run: outcome.run, record: target,
       recordFields: RecordSummary.fields(of: target, withholding: policy))
     switch format {
-    case .text: print(ReportRenderer.explainText(report), terminator: "")
+    case .text: print(terminalSafe(ReportRenderer.explainText(report)), terminator: "")
     case .json: print(ReportRenderer.explainJSON(report), terminator: "")
     }
   }

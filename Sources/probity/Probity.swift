@@ -66,7 +66,7 @@ enum Exit {
 
 /// Writes to standard error.
 func printError(_ text: String) {
-  FileHandle.standardError.write(Data((text + "\n").utf8))
+  FileHandle.standardError.write(Data((terminalSafe(text) + "\n").utf8))
 }
 
 /// Loads a rule pack, printing its diagnostics; nil when it has errors.

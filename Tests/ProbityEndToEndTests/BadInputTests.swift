@@ -115,6 +115,24 @@ import Testing
     for file in files { #expect(named.contains(file), "\(file) has no row in EXPECTED.md") }
   }
 
+  @Test func controlCharactersNeverReachTheTerminal() throws {
+    for arguments in [
+      ["check", "--rules", "Rules/us-federal", "Fixtures/bad/terminal-escapes.csv"],
+      [
+        "explain", "--rules", "Rules/us-federal", "--record", "T1",
+        "Fixtures/bad/terminal-escapes.csv",
+      ],
+    ] {
+      let result = try runProbity(arguments)
+      #expect(
+        result.stdout.contains("RICHARD\\u{1B}[2K\\u{D}\\u{1B}[8mhidden"),
+        "\(result.stdout.prefix(500))")
+      for output in [result.stdout, result.stderr] {
+        #expect(!output.unicodeScalars.contains { $0 == "\u{1B}" || $0 == "\r" })
+      }
+    }
+  }
+
   @Test(arguments: BadInputs.cases)
   func eachInputAsRecorded(_ testCase: Case) throws {
     let scratch = FileManager.default.temporaryDirectory.appendingPathComponent(
