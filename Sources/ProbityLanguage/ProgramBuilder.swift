@@ -37,7 +37,7 @@ struct ProgramBuilder {
   /// evaluator walk that tree recursively. Past these bounds it is refused (C0027).
   private var depth = 0
   private var tooLargeReported = false
-  static let maximumDepth = 1000
+  static let maximumDepth = 500
   static let maximumNodes = 100_000
   fileprivate var insideAggregate = false
 

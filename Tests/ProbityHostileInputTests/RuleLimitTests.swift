@@ -1,3 +1,4 @@
+import Foundation
 import ProbityCore
 import ProbityFuzzHarness
 import ProbityLanguage
@@ -5,6 +6,28 @@ import Testing
 
 func compile(_ text: String) -> (ruleSet: CompiledRuleSet?, diagnostics: [Diagnostic]) {
   RulePackCompiler.compile(sources: [SourceFile(path: "hostile.probity", text: text)])
+}
+
+/// Runs `body` on a thread with the stack the command-line tool's main thread has
+/// (8 MiB): the deepest rules are compiled and evaluated there, and the test runner's own
+/// threads may have less.
+func onToolSizedStack<T: Sendable>(_ body: @escaping @Sendable () -> T) -> T {
+  let box = Box<T>()
+  let done = DispatchSemaphore(value: 0)
+  let thread = Thread {
+    box.value = body()
+    done.signal()
+  }
+  thread.stackSize = 8 << 20
+  thread.start()
+  done.wait()
+  guard let value = box.value else { preconditionFailure("the thread gave no value") }
+  return value
+}
+
+/// A value handed back from another thread (written before the semaphore is signalled).
+final class Box<T>: @unchecked Sendable {
+  var value: T?
 }
 
 func rule(_ condition: String, message: String = "x") -> String {
@@ -61,27 +84,40 @@ func rule(_ condition: String, message: String = "x") -> String {
   @Test("defines that double at every step are refused (C0027), not expanded")
   func doublingDefines() {
     let defines = (0..<40).map { "define a\($0 + 1) = a\($0) + a\($0)" }.joined(separator: "\n")
-    let (ruleSet, diagnostics) = compile("define a0 = amount\n" + defines + "\n" + rule("a40 > $1"))
-    #expect(ruleSet == nil)
-    #expect(diagnostics.contains { $0.message.contains("expression too large") })
+    let text = "define a0 = amount\n" + defines + "\n" + rule("a40 > $1")
+    let (compiled, messages) = onToolSizedStack {
+      let (ruleSet, diagnostics) = compile(text)
+      return (ruleSet != nil, diagnostics.map(\.message))
+    }
+    #expect(!compiled)
+    #expect(messages.contains { $0.contains("expression too large") })
   }
 
   @Test("a rule as deep as the compiler allows compiles and evaluates without exhausting the stack")
   func deepestLegalRule() throws {
-    let defines = (0..<450).map { "define b\($0 + 1) = b\($0) + $1" }.joined(separator: "\n")
-    let text = "define b0 = amount\n" + defines + "\n" + rule("b450 > $1", message: "{b450}")
-    let (ruleSet, diagnostics) = compile(text)
-    #expect(ruleSet != nil, "\(diagnostics.prefix(3).map { $0.rendered() })")
-    #expect(FuzzHarness.run(.rules, Array(text.utf8)).isEmpty)
+    let defines = (0..<240).map { "define b\($0 + 1) = b\($0) + $1" }.joined(separator: "\n")
+    let text = "define b0 = amount\n" + defines + "\n" + rule("b240 > $1", message: "{b240}")
+    let (compiled, problems, broken) = onToolSizedStack {
+      let (ruleSet, diagnostics) = compile(text)
+      return (
+        ruleSet != nil, diagnostics.prefix(3).map { $0.rendered() },
+        FuzzHarness.run(.rules, Array(text.utf8))
+      )
+    }
+    #expect(compiled, "\(problems)")
+    #expect(broken.isEmpty, "\(broken)")
   }
 
   @Test("a define chain past the depth limit is refused, not a crash")
   func tooDeepDefines() {
-    let defines = (0..<600).map { "define c\($0 + 1) = c\($0) + $1" }.joined(separator: "\n")
-    let (ruleSet, diagnostics) = compile(
-      "define c0 = amount\n" + defines + "\n" + rule("c600 > $1"))
-    #expect(ruleSet == nil)
-    #expect(diagnostics.contains { $0.id == "C0027" })
-    #expect(diagnostics.allSatisfy { $0.message.count < 200 }, "said once, not nested per define")
+    let defines = (0..<300).map { "define c\($0 + 1) = c\($0) + $1" }.joined(separator: "\n")
+    let text = "define c0 = amount\n" + defines + "\n" + rule("c300 > $1")
+    let (compiled, ids, longest) = onToolSizedStack {
+      let (ruleSet, diagnostics) = compile(text)
+      return (ruleSet != nil, diagnostics.map(\.id), diagnostics.map(\.message.count).max() ?? 0)
+    }
+    #expect(!compiled)
+    #expect(ids.contains("C0027"))
+    #expect(longest < 200, "said once, not nested per define")
   }
 }
