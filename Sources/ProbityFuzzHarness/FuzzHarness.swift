@@ -202,13 +202,14 @@ public enum FuzzHarness {
 
   // MARK: Files
 
-  /// A file for this process's inputs, in memory when the system has /dev/shm.
+  /// A file of its own for one input (tests may run targets side by side), in memory
+  /// when the system has /dev/shm.
   static func scratchPath(_ name: String) -> String {
     var directory = "/dev/shm"
     if access(directory, W_OK) != 0 {
       directory = getenv("TMPDIR").map { String(cString: $0) } ?? "/tmp"
     }
-    return "\(directory)/probity-fuzz-\(getpid())-\(name)"
+    return "\(directory)/probity-fuzz-\(getpid())-\(name)-\(UInt64.random(in: 0...UInt64.max))"
   }
 
   static func write(_ bytes: [UInt8], to path: String) -> Bool {
