@@ -59,9 +59,7 @@ struct AuditCommand: ParsableCommand {
 
   func validate() throws {
     if paths.isEmpty { throw ValidationError("give at least one filing or folder") }
-    if let asOf, case .failure(let reason) = DateFormat.isoDate.parse(Substring(asOf)) {
-      throw ValidationError("--as-of \(asOf): \(reason) (write it as YYYY-MM-DD)")
-    }
+    try validateAsOf(asOf)
     if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
   }
 

@@ -100,9 +100,7 @@ struct CheckCommand: ParsableCommand {
 
   func validate() throws {
     if files.isEmpty { throw ValidationError("give at least one filing to check") }
-    if let asOf, case .failure(let reason) = DateFormat.isoDate.parse(Substring(asOf)) {
-      throw ValidationError("--as-of \(asOf): \(reason) (write it as YYYY-MM-DD)")
-    }
+    try validateAsOf(asOf)
   }
 
   func run() throws {

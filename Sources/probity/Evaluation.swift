@@ -1,3 +1,4 @@
+import ArgumentParser
 import Foundation
 import ProbityCore
 import ProbityEngine
@@ -97,5 +98,13 @@ enum ProcessInfoEnvironment {
   static func value(_ name: String) -> String? {
     let value = ProcessInfo.processInfo.environment[name]
     return value?.isEmpty == false ? value : nil
+  }
+}
+
+/// Refuses an `--as-of` date that is not a civil date written YYYY-MM-DD (check, explain
+/// and audit share the option and its message).
+func validateAsOf(_ asOf: String?) throws {
+  if let asOf, case .failure(let reason) = DateFormat.isoDate.parse(Substring(asOf)) {
+    throw ValidationError("--as-of \(asOf): \(reason) (write it as YYYY-MM-DD)")
   }
 }

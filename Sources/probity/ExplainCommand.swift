@@ -83,9 +83,7 @@ struct ExplainCommand: ParsableCommand {
 
   func validate() throws {
     if files.isEmpty { throw ValidationError("give the filing the record is in") }
-    if let asOf, case .failure(let reason) = DateFormat.isoDate.parse(Substring(asOf)) {
-      throw ValidationError("--as-of \(asOf): \(reason) (write it as YYYY-MM-DD)")
-    }
+    try validateAsOf(asOf)
   }
 
   func run() throws {

@@ -106,6 +106,27 @@ func assertGolden(
 }
 
 @Suite(.serialized) struct EndToEnd {
+  /// check, explain and audit refuse the same impossible --as-of date with the same
+  /// usage error, naming the day that does not exist.
+  @Test(arguments: [
+    [
+      "check", "--rules", "Rules/us-federal", "--as-of", "2024-02-30",
+      "Fixtures/us-federal/receipts.csv",
+    ],
+    [
+      "explain", "--rules", "Rules/us-federal", "--record", "1", "--as-of", "2024-02-30",
+      "Fixtures/us-federal/receipts.csv",
+    ],
+    ["audit", "--rules", "Rules/us-federal", "--as-of", "2024-02-30", "Fixtures/us-federal"],
+  ])
+  func anImpossibleAsOfDateIsRefused(_ arguments: [String]) throws {
+    let result = try runProbity(arguments)
+    #expect(result.status != 0)
+    #expect(result.stderr.contains("--as-of 2024-02-30: no such day"))
+    #expect(result.stderr.contains("(write it as YYYY-MM-DD)"))
+    #expect(result.stdout.isEmpty)
+  }
+
   @Test func sampleFilingTextFindsThePlantedViolations() throws {
     let result = try runProbity([
       "check", "--rules", "Rules/us-federal", "Fixtures/us-federal/receipts.csv",
