@@ -144,9 +144,13 @@ public struct CheckRun {
   /// How many records matched the selector (the first is explained).
   public internal(set) var targetMatches = 0
   var verdicts: [Int: RuleVerdict] = [:]
-  /// Values of `where` clauses and group keys on the current record (see `place`).
-  var placeCache: [String: Value] = [:]
-  var placeCacheFor: Provenance?
+  /// The rules compiled to kernels (the fast path), and what they run on.
+  let plans: [RulePlan]
+  let frame: Frame
+  /// Group keys interned: the `group by` values of a group, and its window's text.
+  var groupValueIDs: [[Value]: Int32] = [:]
+  var windowIDs: [String: Int32] = [:]
+  var argumentBuffer: [Value] = []
   var cures: [Int: CureNote] = [:]
   var observing = false
   var evaluator: Evaluator
@@ -157,8 +161,11 @@ public struct CheckRun {
   public private(set) var recordsEvaluated = 0
   /// The latest `date` of any record evaluated.
   public private(set) var latestDate: CivilDate?
-  /// Group states of the rules across records, by rule index.
-  var groups: [[GroupKey: GroupState]]
+  /// Group states of the rules across records, by rule index: where each group's state
+  /// is, the states in the order their groups were first seen, and their keys.
+  var groupSlots: [[GroupKey: Int]]
+  var groupStates: [[GroupState]]
+  var groupKeys: [[GroupKey]]
   /// After `finish`: the groups whose trails the replay must build, by rule index.
   var trailRequests: [[GroupKey: TrailBuilder]]
   var replayOrdinal = 0
@@ -169,7 +176,21 @@ public struct CheckRun {
     self.givenAsOf = asOf
     self.evaluator = Evaluator(ruleSet: ruleSet)
     self.tallies = Array(repeating: RuleTally(), count: ruleSet.rules.count)
-    self.groups = Array(repeating: [:], count: ruleSet.rules.count)
+    var compiler = KernelCompiler(ruleSet: ruleSet)
+    var plans = ruleSet.rules.map { RulePlan($0, &compiler) }
+    var keySets: [String: Int] = [:]
+    for plan in plans where plan.grouped {
+      plan.keySet = keySets[plan.keysText] ?? keySets.count
+      keySets[plan.keysText] = plan.keySet
+    }
+    self.plans = plans
+    plans.removeAll()
+    self.frame = Frame(
+      slots: compiler.slotCount, keySets: keySets.count, memos: compiler.memoCount.count)
+    frame.asOf = asOf.map { .date($0) } ?? .missing
+    self.groupSlots = Array(repeating: [:], count: ruleSet.rules.count)
+    self.groupStates = Array(repeating: [], count: ruleSet.rules.count)
+    self.groupKeys = Array(repeating: [], count: ruleSet.rules.count)
     self.trailRequests = Array(repeating: [:], count: ruleSet.rules.count)
   }
 
@@ -188,8 +209,10 @@ public struct CheckRun {
     let ordinal = recordsEvaluated
     recordsEvaluated += 1
     evaluator.startRecord()
-    placeCacheFor = nil
-    if case .date(let date) = record[CanonicalSchema.dateField], latestDate.map({ date > $0 }) ?? true {
+    frame.start(record)
+    if case .date(let date) = record[CanonicalSchema.dateField],
+      latestDate.map({ date > $0 }) ?? true
+    {
       latestDate = date
     }
     observing = false
@@ -208,24 +231,49 @@ public struct CheckRun {
       }
     }
     for index in ruleSet.ruleIndices(for: record.kind) {
-      let rule = ruleSet.rules[index]
-      if let grouping = rule.grouping {
-        evaluateGrouped(rule, index, grouping, record, ordinal: ordinal)
-      } else if admits(rule, index, record) {
-        evaluateSingle(rule, index, record, ordinal: ordinal)
+      let plan = plans[index]
+      if plan.grouped {
+        evaluateGrouped(plan, index, record, ordinal: ordinal)
+      } else if admits(plan, index, record) {
+        evaluateSingle(plan, index, record, ordinal: ordinal)
       }
     }
   }
 
+  /// The fields and `define`s missing for a program whose value was just found missing
+  /// (the frame still holds its context), through its collecting kernel; when traces are
+  /// observed, from the trace.
+  mutating func missingFields(
+    _ kernel: Kernel?, _ program: ExprProgram, _ record: Record, _ context: () -> EvaluationContext
+  ) -> [String] {
+    guard evaluator.traceObserver == nil, let kernel else {
+      return evaluator.evaluate(program, on: record, context: context()).trace.missingFields
+    }
+    return frame.missingFields(kernel, program)
+  }
+
+  /// The value of a program on the current record, through its kernel (the frame holds
+  /// the context); when traces are observed (coverage), through the tracing evaluator,
+  /// so that every evaluation is seen.
+  mutating func value(
+    _ kernel: Kernel, _ program: ExprProgram, _ record: Record, _ context: () -> EvaluationContext
+  ) -> Result<Value, EvaluationFailure> {
+    if evaluator.traceObserver != nil {
+      return evaluator.evaluate(program, on: record, context: context()).result
+    }
+    return frame.run(kernel)
+  }
+
   /// Whether the rule's `where` admits the record; counts it as not applicable,
   /// undetermined or failed otherwise.
-  mutating func admits(_ rule: CompiledRule, _ index: Int, _ record: Record) -> Bool {
-    guard let filter = rule.filter else {
+  mutating func admits(_ plan: RulePlan, _ index: Int, _ record: Record) -> Bool {
+    guard let kernel = plan.filter, let filter = plan.rule.filter else {
       tallies[index].evaluated += 1
       return true
     }
-    let result = evaluator.value(filter, on: record, context: baseContext)
-    switch result {
+    frame.base()
+    let context = baseContext
+    switch value(kernel, filter, record, { context }) {
     case .success(.boolean(true)):
       tallies[index].evaluated += 1
       return true
@@ -234,14 +282,19 @@ public struct CheckRun {
       if observing {
         observe(
           index, .notApplicable, "not applicable: the rule's 'where' leaves this record out",
-          filter: explainedTrace(evaluator.evaluate(filter, on: record, context: baseContext).trace, record))
+          filter: explainedTrace(
+            evaluator.evaluate(filter, on: record, context: context).trace, record))
       }
     case .success:
-      noteUndetermined(index, record, evaluator.evaluate(filter, on: record, context: baseContext).trace.missingFields)
+      let missing = missingFields(plan.filterMissing, filter, record, { context })
+      noteUndetermined(index, record, missing)
       if observing {
         observe(
-          index, .undetermined, "undetermined: the rule's 'where' needs a value this record does not have",
-          filter: explainedTrace(evaluator.evaluate(filter, on: record, context: baseContext).trace, record), missing: evaluator.evaluate(filter, on: record, context: baseContext).trace.missingFields)
+          index, .undetermined,
+          "undetermined: the rule's 'where' needs a value this record does not have",
+          filter: explainedTrace(
+            evaluator.evaluate(filter, on: record, context: context).trace, record),
+          missing: missing)
       }
     case .failure(let failure):
       noteProblem(index, record, failure)
@@ -254,33 +307,48 @@ public struct CheckRun {
     EvaluationContext(asOf: givenAsOf.map { .date($0) } ?? .missing)
   }
 
-  mutating func evaluateSingle(_ rule: CompiledRule, _ index: Int, _ record: Record, ordinal: Int) {
-    var context = baseContext
-    let deadline = CheckRun.deadline(rule, record)
-    context.deadline = deadline.map { .date($0) } ?? .missing
-    let result = evaluator.value(rule.condition, on: record, context: context)
+  mutating func evaluateSingle(_ plan: RulePlan, _ index: Int, _ record: Record, ordinal: Int) {
+    let deadline = CheckRun.deadline(plan.deadlineDays, record)
+    let base = baseContext
+    var context: EvaluationContext {
+      var context = base
+      context.deadline = deadline.map { .date($0) } ?? .missing
+      return context
+    }
+    frame.base()
+    frame.deadline = deadline.map { .date($0) } ?? .missing
+    let condition = plan.rule.condition
+    let result = value(plan.condition, condition, record, { context })
     switch result {
     case .success(.boolean(true)):
       tallies[index].fired += 1
+      let trace = evaluator.evaluate(condition, on: record, context: context).trace
       unsortedFindings.append(
         makeFinding(
-          rule, index, record, ordinal: ordinal, trace: evaluator.evaluate(rule.condition, on: record, context: context).trace, context: context, group: [], deadline: deadline,
-          status: nil))
+          plan.rule, index, record, ordinal: ordinal, trace: trace, context: context, group: [],
+          deadline: deadline, status: nil))
       if observing {
-        observe(index, .fired, "fired: the condition holds on this record", condition: explainedTrace(evaluator.evaluate(rule.condition, on: record, context: context).trace, record))
+        observe(
+          index, .fired, "fired: the condition holds on this record",
+          condition: explainedTrace(trace, record))
       }
     case .success(.boolean(false)):
       if observing {
         observe(
           index, .notFired, "did not fire: the condition is false on this record",
-          filter: filterExplanation(rule, record), condition: explainedTrace(evaluator.evaluate(rule.condition, on: record, context: context).trace, record))
+          filter: filterExplanation(plan.rule, record),
+          condition: explainedTrace(
+            evaluator.evaluate(condition, on: record, context: context).trace, record))
       }
     case .success:
-      noteUndetermined(index, record, evaluator.evaluate(rule.condition, on: record, context: context).trace.missingFields)
+      let missing = missingFields(plan.conditionMissing, condition, record, { context })
+      noteUndetermined(index, record, missing)
       if observing {
         observe(
           index, .undetermined, "undetermined: a value the condition needs is missing",
-          condition: explainedTrace(evaluator.evaluate(rule.condition, on: record, context: context).trace, record), missing: evaluator.evaluate(rule.condition, on: record, context: context).trace.missingFields)
+          condition: explainedTrace(
+            evaluator.evaluate(condition, on: record, context: context).trace, record),
+          missing: missing)
       }
     case .failure(let failure):
       noteProblem(index, record, failure)
@@ -289,27 +357,35 @@ public struct CheckRun {
   }
 
   /// The remedy's deadline for a record: its date plus the rule's `due` or `cure` days.
-  static func deadline(_ rule: CompiledRule, _ record: Record) -> CivilDate? {
-    guard let days = rule.deadlineDays, case .date(let date) = record[CanonicalSchema.dateField] else { return nil }
+  static func deadline(_ days: Int?, _ record: Record) -> CivilDate? {
+    guard let days, case .date(let date) = record[CanonicalSchema.dateField] else { return nil }
     return date.adding(days: days)
   }
 
   func makeFinding(
     _ rule: CompiledRule, _ index: Int, _ record: Record, ordinal: Int, trace: Trace,
     context: EvaluationContext,
-    group: [(name: String, value: Value)], groupKey: GroupKey? = nil, deadline: CivilDate?, status: RemedyStatus?
+    group: [(name: String, value: Value)], groupKey: GroupKey? = nil, deadline: CivilDate?,
+    status: RemedyStatus?
   ) -> Finding {
     var evaluator = self.evaluator
     let policy = personalData
     let shown = policy.map { trace.redacted($0, record: record) } ?? trace
     return Finding(
-      ruleID: rule.id, title: rule.title, severity: rule.severity, category: rule.category, citation: rule.citation,
-      file: record.provenance.file, line: record.provenance.line, locator: record.provenance.locator,
+      ruleID: rule.id, title: rule.title, severity: rule.severity, category: rule.category,
+      citation: rule.citation,
+      file: record.provenance.file, line: record.provenance.line,
+      locator: record.provenance.locator,
       transactionID: record.transactionID,
-      filerID: record["filer_id"].stringValue, filerName: record["filer_name"].stringValue, kind: record.kind, message: evaluator.render(rule.message, on: record, context: context, withholding: policy),
-      remedy: rule.remedy.map { evaluator.render($0, on: record, context: context, withholding: policy) },
+      filerID: record["filer_id"].stringValue, filerName: record["filer_name"].stringValue,
+      kind: record.kind,
+      message: evaluator.render(rule.message, on: record, context: context, withholding: policy),
+      remedy: rule.remedy.map {
+        evaluator.render($0, on: record, context: context, withholding: policy)
+      },
       values: shown.inputs, explanation: Explainer.explain(shown), group: group, trail: [],
-      deadline: deadline, remedyStatus: status, groupKey: groupKey, ordinal: ordinal, ruleIndex: index)
+      deadline: deadline, remedyStatus: status, groupKey: groupKey, ordinal: ordinal,
+      ruleIndex: index)
   }
 
   mutating func noteUndetermined(_ index: Int, _ record: Record, _ fields: [String]) {

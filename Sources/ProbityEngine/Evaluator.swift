@@ -77,17 +77,18 @@ public struct Trace: Sendable {
   /// itself, not the fields inside it (so the answer does not depend on whether the
   /// define was computed before, for another rule).
   public var missingFields: [String] {
-    var insideDefine: Set<Int> = []
-    for index in program.nodes.indices.reversed() {
-      let node = program.nodes[index]
-      if case .defined = node.op { insideDefine.formUnion(node.children) }
-      if insideDefine.contains(index) { insideDefine.formUnion(node.children) }
-    }
+    program.names(ofMissing: program.readsOutsideDefines.filter { values[$0]?.isMissing == true })
+  }
+}
+
+extension ExprProgram {
+  /// The field or `define` each node (of `readsOutsideDefines`, in node order) reads,
+  /// without repeats.
+  func names(ofMissing nodes: [Int]) -> [String] {
     var names: [String] = []
-    for (index, node) in program.nodes.enumerated() where !insideDefine.contains(index) {
-      guard let value = values[index], value.isMissing else { continue }
+    for index in nodes {
       let name: String
-      switch node.op {
+      switch self.nodes[index].op {
       case .field(let field): name = CanonicalSchema.spec(field).name
       case .defined(let defined): name = defined
       default: continue
@@ -270,7 +271,9 @@ public struct Evaluator {
       }
       if let failure {
         result = .failure(failure)
-      } else if case .call(let builtin) = node.op, builtin.answersMissing, readsUnavailableField(node, nodes, record) {
+      } else if case .call(let builtin) = node.op, builtin.answersMissing,
+        readsUnavailableField(node, nodes, record)
+      {
         // blank, present, missing: on a field the format does not have, "blank" cannot be
         // told from "not reported", so they do not answer.
         result = .success(.missing)
@@ -283,8 +286,12 @@ public struct Evaluator {
   }
 
   /// Whether a node's first operand is a field the record's format does not have.
-  private func readsUnavailableField(_ node: ExprNode, _ nodes: [ExprNode], _ record: Record) -> Bool {
-    guard let child = node.children.first, case .field(let field) = nodes[child].op else { return false }
+  private func readsUnavailableField(_ node: ExprNode, _ nodes: [ExprNode], _ record: Record)
+    -> Bool
+  {
+    guard let child = node.children.first, case .field(let field) = nodes[child].op else {
+      return false
+    }
     return record.unavailable.contains(field)
   }
 
@@ -293,7 +300,8 @@ public struct Evaluator {
   /// With a personal-data policy, a hole computed from a name shows the donor's
   /// pseudonym, and one computed from an address "[withheld]".
   public mutating func render(
-    _ template: CompiledTemplate, on record: Record, context: EvaluationContext = EvaluationContext(),
+    _ template: CompiledTemplate, on record: Record,
+    context: EvaluationContext = EvaluationContext(),
     withholding policy: PersonalDataPolicy? = nil
   ) -> String {
     var out = ""
@@ -304,7 +312,8 @@ public struct Evaluator {
         let (result, trace) = evaluate(program, on: record, context: context)
         switch result {
         case .success(let value):
-          let shown = policy.map { trace.redacted($0, record: record).values[program.root] ?? value } ?? value
+          let shown =
+            policy.map { trace.redacted($0, record: record).values[program.root] ?? value } ?? value
           out += shown.plainText
         case .failure(let failure): out += "(\(failure.message))"
         }

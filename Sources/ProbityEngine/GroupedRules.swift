@@ -1,9 +1,11 @@
 import ProbityCore
 import ProbityLanguage
 
-/// The key of one group of a rule across records: its `group by` values and its window.
+/// The key of one group of a rule across records: its `group by` values and its window,
+/// both interned by the run (`CheckRun.groupValueIDs`, `windowIDs`; -1 for no window).
 struct GroupKey: Hashable {
-  let values: [Value]
+  let values: Int32
+  let window: Int32
 }
 
 /// A running aggregate: nothing yet, a value, or poisoned by a missing value (then the
@@ -58,7 +60,7 @@ struct TrailBuilder {
 
 /// Where a record falls for a rule across records.
 enum Placement {
-  case group(GroupKey, window: Value, day: Int?, description: [(name: String, value: Value)])
+  case group(GroupKey, window: Value, day: Int?)
   case notApplicable
   case undetermined([String])
   case failed(EvaluationFailure)
@@ -66,86 +68,104 @@ enum Placement {
 
 extension CheckRun {
   /// The rule's `where`, group keys and window for a record. Counts nothing.
-  mutating func place(_ rule: CompiledRule, _ grouping: Grouping, _ record: Record) -> Placement {
+  mutating func place(_ plan: RulePlan, _ record: Record) -> Placement {
     let context = baseContext
-    if placeCacheFor != record.provenance {
-      placeCache.removeAll(keepingCapacity: true)
-      placeCacheFor = record.provenance
-    }
-    if let filter = rule.filter {
-      let result = cachedValue("where " + filter.nodes[filter.root].text, filter, record, context)
-      switch result {
+    let grouping = plan.rule.grouping!
+    frame.base()
+    if let kernel = plan.filter, let filter = plan.rule.filter {
+      switch value(kernel, filter, record, { context }) {
       case .success(.boolean(true)): break
       case .success(.boolean(false)): return .notApplicable
-      case .success: return .undetermined(evaluator.evaluate(filter, on: record, context: context).trace.missingFields)
+      case .success:
+        return .undetermined(missingFields(plan.filterMissing, filter, record, { context }))
       case .failure(let failure): return .failed(failure)
       }
     }
-    var values: [Value] = []
-    var description: [(name: String, value: Value)] = []
-    for key in grouping.keys {
-      let result = cachedValue(key.nodes[key.root].text, key, record, context)
-      switch result {
-      case .success(let value):
-        if value.isMissing { return .undetermined(evaluator.evaluate(key, on: record, context: context).trace.missingFields) }
-        values.append(value)
-        // The group as shown: withheld like the trace when personal data is withheld.
-        let shown =
-          personalData.map { policy in
-            evaluator.evaluate(key, on: record, context: context).trace.redacted(policy, record: record).values[key.root] ?? value
-          } ?? value
-        description.append((key.nodes[key.root].text, shown))
-      case .failure(let failure):
-        return .failed(failure)
-      }
-    }
-    var window: Value = .missing
-    var day: Int?
-    if let declared = grouping.window {
-      var date: CivilDate?
-      if let on = declared.on {
-        let result = evaluator.value(on, on: record, context: context)
-        switch result {
-        case .success(.date(let d)): date = d
-        case .success: return .undetermined(evaluator.evaluate(on, on: record, context: context).trace.missingFields)
-        case .failure(let failure): return .failed(failure)
+    // The group's values, interned once per record for every rule with the same keys
+    // (every key is evaluated again when traces are observed).
+    var valuesID = frame.groupIDs[plan.keySet]
+    if valuesID < 0 || evaluator.traceObserver != nil {
+      var values: [Value] = []
+      values.reserveCapacity(plan.keys.count)
+      for (position, key) in grouping.keys.enumerated() {
+        switch value(plan.keys[position], key, record, { context }) {
+        case .success(let value):
+          if value.isMissing {
+            return .undetermined(
+              missingFields(plan.keysMissing[position], key, record, { context }))
+          }
+          values.append(value)
+        case .failure(let failure):
+          return .failed(failure)
         }
-      } else if case .date(let d) = record[CanonicalSchema.dateField] {
-        date = d
       }
-      guard let date else { return .undetermined(["date"]) }
-      day = date.dayNumber
-      let text: String
-      switch declared.kind {
-      case .calendarYear: text = String(date.year)
-      case .quarter: text = "\(date.year)-Q\((date.month - 1) / 3 + 1)"
-      case .cycle: text = CheckRun.cycleText(date)
-      case .election:
-        if case .string(let code) = record[CanonicalSchema.electionCodeField], !code.isEmpty {
-          text = code
-        } else {
-          text = "undesignated, cycle \(CheckRun.cycleText(date))"
-        }
-      case .rolling(let days):
-        text = "\(days) days to \(date)"
-      }
-      window = .string(text)
-      if case .rolling = declared.kind {} else { values.append(window) }
-      description.append(("window", window))
+      valuesID = CheckRun.intern(values, in: &groupValueIDs)
+      frame.groupIDs[plan.keySet] = valuesID
     }
-    return .group(GroupKey(values: values), window: window, day: day, description: description)
+    guard let kind = plan.windowKind else {
+      return .group(GroupKey(values: valuesID, window: -1), window: .missing, day: nil)
+    }
+    var date: CivilDate?
+    if let kernel = plan.windowDate, let on = grouping.window?.on {
+      switch value(kernel, on, record, { context }) {
+      case .success(.date(let d)): date = d
+      case .success:
+        return .undetermined(missingFields(plan.windowDateMissing, on, record, { context }))
+      case .failure(let failure): return .failed(failure)
+      }
+    } else if case .date(let d) = record[CanonicalSchema.dateField] {
+      date = d
+    }
+    guard let date else { return .undetermined(["date"]) }
+    if let slot = plan.windowSlot, let cached = frame.windows[slot] {
+      return .group(
+        GroupKey(values: valuesID, window: cached.id), window: cached.value, day: date.dayNumber)
+    }
+    let text: String
+    switch kind {
+    case .calendarYear: text = String(date.year)
+    case .quarter: text = "\(date.year)-Q\((date.month - 1) / 3 + 1)"
+    case .cycle: text = CheckRun.cycleText(date)
+    case .election:
+      if case .string(let code) = record[CanonicalSchema.electionCodeField], !code.isEmpty {
+        text = code
+      } else {
+        text = "undesignated, cycle \(CheckRun.cycleText(date))"
+      }
+    case .rolling(let days):
+      text = "\(days) days to \(date)"
+    }
+    let window = Value.string(text)
+    // A rolling window is not part of the key: the group is the donor's.
+    let windowID = plan.isRolling ? -1 : CheckRun.intern(text, in: &windowIDs)
+    if let slot = plan.windowSlot { frame.windows[slot] = (window, windowID) }
+    return .group(GroupKey(values: valuesID, window: windowID), window: window, day: date.dayNumber)
   }
 
-  /// A `where` or a group key on the current record, computed once for every rule that
-  /// has the same one (the text decides; they read the record alone).
-  mutating func cachedValue(_ text: String, _ program: ExprProgram, _ record: Record, _ context: EvaluationContext)
-    -> Result<Value, EvaluationFailure>
-  {
-    guard program.nodes[program.root].recordOnly else { return evaluator.value(program, on: record, context: context) }
-    if let cached = placeCache[text] { return .success(cached) }
-    let result = evaluator.value(program, on: record, context: context)
-    if case .success(let value) = result { placeCache[text] = value }
-    return result
+  /// The id of a key in an interning table, the next free one for a new key (one hash
+  /// lookup: the defaulted subscript inserts in place).
+  static func intern<Key: Hashable>(_ key: Key, in table: inout [Key: Int32]) -> Int32 {
+    func id(_ slot: inout Int32) -> Int32 { slot }
+    let next = Int32(table.count)
+    return id(&table[key, default: next])
+  }
+
+  /// The group as a finding shows it: each `group by` expression with its value, and
+  /// the window (withheld like the trace when personal data is withheld).
+  mutating func groupDescription(_ plan: RulePlan, _ record: Record, window: Value) -> [(
+    name: String, value: Value
+  )] {
+    guard let grouping = plan.rule.grouping else { return [] }
+    var description: [(name: String, value: Value)] = []
+    for key in grouping.keys {
+      let (result, trace) = evaluator.evaluate(key, on: record, context: baseContext)
+      guard case .success(let value) = result else { continue }
+      let shown =
+        personalData.map { trace.redacted($0, record: record).values[key.root] ?? value } ?? value
+      description.append((key.nodes[key.root].text, shown))
+    }
+    if grouping.window != nil { description.append(("window", window)) }
+    return description
   }
 
   static func cycleText(_ date: CivilDate) -> String {
@@ -154,43 +174,53 @@ extension CheckRun {
   }
 
   /// Adds a record to its group's aggregates.
-  mutating func accumulate(
-    _ state: inout GroupState, _ grouping: Grouping, _ record: Record, day: Int?
-  )
+  mutating func accumulate(_ state: inout GroupState, _ plan: RulePlan, _ record: Record, day: Int?)
     -> EvaluationFailure?
   {
-    var arguments: [Value] = []
-    for aggregate in grouping.aggregates {
-      guard let argument = aggregate.argument else {
+    frame.base()
+    var arguments = argumentBuffer
+    argumentBuffer = []
+    defer {
+      arguments.removeAll(keepingCapacity: true)
+      argumentBuffer = arguments
+    }
+    let aggregates = plan.rule.grouping?.aggregates ?? []
+    for (slot, kernel) in plan.aggregateArguments.enumerated() {
+      guard let kernel, let argument = aggregates[slot].argument else {
         arguments.append(.integer(1))
         continue
       }
-      switch evaluator.value(argument, on: record, context: baseContext) {
+      let context = baseContext
+      switch value(kernel, argument, record, { context }) {
       case .success(let value): arguments.append(value)
       case .failure(let failure): return failure
       }
     }
-    if case .rolling(let days) = grouping.window?.kind, let day {
+    if case .rolling(let days)? = plan.windowKind, let day {
       state.rolling.append((day, arguments))
       let latest = state.rolling.map(\.day).max() ?? day
       state.rolling.removeAll { $0.day <= latest - days }
-      state.accumulators = Array(repeating: .empty, count: grouping.aggregates.count)
+      state.accumulators = Array(repeating: .empty, count: plan.aggregateFunctions.count)
       for entry in state.rolling where entry.day <= day && entry.day > day - days {
-        if let failure = add(entry.values, to: &state, grouping) { return failure }
+        if let failure = CheckRun.add(entry.values, to: &state, plan.aggregateFunctions) {
+          return failure
+        }
       }
       return nil
     }
-    return add(arguments, to: &state, grouping)
+    return CheckRun.add(arguments, to: &state, plan.aggregateFunctions)
   }
 
-  private func add(_ arguments: [Value], to state: inout GroupState, _ grouping: Grouping)
+  private static func add(
+    _ arguments: [Value], to state: inout GroupState, _ functions: [AggregateFunction]
+  )
     -> EvaluationFailure?
   {
-    for (slot, aggregate) in grouping.aggregates.enumerated() {
+    for (slot, function) in functions.enumerated() {
       let value = arguments[slot]
       let current = state.accumulators[slot]
       if case .missing = current { continue }
-      if aggregate.function != .count && value.isMissing {
+      if function != .count && value.isMissing {
         state.accumulators[slot] = .missing
         continue
       }
@@ -198,15 +228,15 @@ extension CheckRun {
         state.accumulators[slot] = .value(value)
         continue
       }
-      switch aggregate.function {
+      switch function {
       case .sum, .count:
-        switch Semantics.apply(.arithmetic(.add), [before, value]) {
+        switch Semantics.apply(.arithmetic(.add), before, value, count: 2) {
         case .success(let sum): state.accumulators[slot] = .value(sum)
         case .failure(let failure): return failure
         }
       case .min, .max:
         switch Semantics.apply(
-          .compare(aggregate.function == .min ? .less : .greater), [value, before])
+          .compare(function == .min ? .less : .greater), value, before, count: 2)
         {
         case .success(.boolean(true)): state.accumulators[slot] = .value(value)
         case .success: break
@@ -217,31 +247,45 @@ extension CheckRun {
     return nil
   }
 
-  mutating func evaluateGrouped(
-    _ rule: CompiledRule, _ index: Int, _ grouping: Grouping, _ record: Record, ordinal: Int
-  ) {
+  /// The state of a rule's group, taken out of the table (so that changing it copies
+  /// nothing); put it back with `putState`. A new group starts empty.
+  mutating func takeState(_ index: Int, _ key: GroupKey, slots: Int) -> (GroupState, Int) {
+    let next = groupStates[index].count
+    func slot(_ value: inout Int) -> Int { value }
+    let position = slot(&groupSlots[index][key, default: next])
+    if position == next {
+      groupStates[index].append(GroupState(slots: 0))
+      groupKeys[index].append(key)
+      return (GroupState(slots: slots), position)
+    }
+    let state = groupStates[index][position]
+    groupStates[index][position] = GroupState(slots: 0)
+    return (state, position)
+  }
+
+  mutating func evaluateGrouped(_ plan: RulePlan, _ index: Int, _ record: Record, ordinal: Int) {
     let key: GroupKey
     let window: Value
     let day: Int?
-    let description: [(name: String, value: Value)]
-    switch place(rule, grouping, record) {
-    case .group(let k, let w, let d, let desc):
-      (key, window, day, description) = (k, w, d, desc)
+    switch place(plan, record) {
+    case .group(let k, let w, let d):
+      (key, window, day) = (k, w, d)
       tallies[index].evaluated += 1
     case .notApplicable:
       tallies[index].notApplicable += 1
       if observing {
         observe(
           index, .notApplicable, "not applicable: the rule's 'where' leaves this record out",
-          filter: filterExplanation(rule, record))
+          filter: filterExplanation(plan.rule, record))
       }
       return
     case .undetermined(let missing):
       noteUndetermined(index, record, missing)
       if observing {
         observe(
-          index, .undetermined, "undetermined: the record cannot be placed in a group (a value is missing)",
-          filter: filterExplanation(rule, record), missing: missing)
+          index, .undetermined,
+          "undetermined: the record cannot be placed in a group (a value is missing)",
+          filter: filterExplanation(plan.rule, record), missing: missing)
       }
       return
     case .failed(let failure):
@@ -249,32 +293,53 @@ extension CheckRun {
       if observing { observe(index, .failed, "could not be evaluated: \(failure.message)") }
       return
     }
-    var state = groups[index][key] ?? GroupState(slots: grouping.aggregates.count)
-    defer { groups[index][key] = state }
-    if let failure = accumulate(&state, grouping, record, day: day) {
+    var (state, position) = takeState(index, key, slots: plan.aggregateFunctions.count)
+    defer { groupStates[index][position] = state }
+    if let failure = accumulate(&state, plan, record, day: day) {
       noteProblem(index, record, failure)
       return
     }
     let date: CivilDate? =
       if case .date(let d) = record[CanonicalSchema.dateField] { d } else { nil }
-    var context = baseContext
-    context.aggregates = state.values
-    context.window = window
-    let candidateDeadline = CheckRun.deadline(rule, record)
-    context.deadline = (state.crossing?.deadline ?? candidateDeadline).map { .date($0) } ?? .missing
-    let result = evaluator.value(rule.condition, on: record, context: context)
+    let candidateDeadline = CheckRun.deadline(plan.deadlineDays, record)
+    let deadline: Value =
+      (state.crossing?.deadline ?? candidateDeadline).map { .date($0) } ?? .missing
+    let base = baseContext
+    var context: EvaluationContext {
+      var context = base
+      context.aggregates = state.values
+      context.window = window
+      context.deadline = deadline
+      return context
+    }
+    frame.base()
+    for accumulator in state.accumulators { frame.aggregates.append(accumulator.value) }
+    frame.window = window
+    frame.deadline = deadline
+    let condition = plan.rule.condition
+    let result = value(plan.condition, condition, record, { context })
     // The trace, only where an outcome needs one (a finding, an undetermined outcome, the
     // record `probity explain` watches).
-    func conditionTrace() -> Trace { evaluator.evaluate(rule.condition, on: record, context: context).trace }
+    func conditionTrace() -> Trace {
+      evaluator.evaluate(condition, on: record, context: context).trace
+    }
+    func finding() -> Finding {
+      makeFinding(
+        plan.rule, index, record, ordinal: ordinal, trace: conditionTrace(), context: context,
+        group: groupDescription(plan, record, window: window), groupKey: key,
+        deadline: candidateDeadline, status: nil)
+    }
     let holds: Bool
     switch result {
     case .success(.boolean(let b)): holds = b
     case .success:
-      noteUndetermined(index, record, conditionTrace().missingFields)
+      let missing = missingFields(plan.conditionMissing, condition, record, { context })
+      noteUndetermined(index, record, missing)
       if observing {
         observe(
           index, .undetermined, "undetermined: a value the condition needs is missing",
-          condition: explainedTrace(conditionTrace(), record), missing: conditionTrace().missingFields, group: description, groupKey: key)
+          condition: explainedTrace(conditionTrace(), record), missing: missing,
+          group: groupDescription(plan, record, window: window), groupKey: key)
       }
       return
     case .failure(let failure):
@@ -283,40 +348,33 @@ extension CheckRun {
       return
     }
     if observing {
-      let crossing = holds && (!state.holds || grouping.fires == .each)
+      let crossing = holds && (!state.holds || plan.fires == .each)
       observe(
         index, crossing ? .fired : .notFired,
-        holds ? "the condition holds, as it did before this record" : "did not fire: the condition is false after this record",
-        condition: explainedTrace(conditionTrace(), record), group: description, groupKey: key, crossedHere: crossing)
+        holds
+          ? "the condition holds, as it did before this record"
+          : "did not fire: the condition is false after this record",
+        condition: explainedTrace(conditionTrace(), record),
+        group: groupDescription(plan, record, window: window),
+        groupKey: key, crossedHere: crossing)
     }
-    if grouping.fires == .each {
+    if plan.fires == .each {
       if holds {
         tallies[index].fired += 1
-        unsortedFindings.append(
-          makeFinding(
-            rule, index, record, ordinal: ordinal, trace: conditionTrace(), context: context,
-            group: description, groupKey: key,
-            deadline: candidateDeadline, status: nil))
+        unsortedFindings.append(finding())
       }
       return
     }
-    if holds && !state.holds && CheckRun.isRolling(grouping) && grouping.cureDays == nil {
+    if holds && !state.holds && plan.isRolling && plan.cureDays == nil {
       // A rolling window moves on: a later record does not undo an earlier excess, so
       // every crossing is a finding.
       tallies[index].fired += 1
-      unsortedFindings.append(
-        makeFinding(
-          rule, index, record, ordinal: ordinal, trace: conditionTrace(), context: context, group: description, groupKey: key,
-          deadline: candidateDeadline, status: nil))
+      unsortedFindings.append(finding())
     } else if holds && !state.holds {
-      state.crossing = Crossing(
-        finding: makeFinding(
-          rule, index, record, ordinal: ordinal, trace: conditionTrace(), context: context, group: description, groupKey: key,
-          deadline: candidateDeadline, status: nil),
-        deadline: candidateDeadline)
+      state.crossing = Crossing(finding: finding(), deadline: candidateDeadline)
     } else if !holds && state.holds, let crossing = state.crossing {
       // Netted back within the condition: cured. With a cure window, in time or late.
-      if grouping.cureDays != nil {
+      if plan.cureDays != nil {
         if let deadline = crossing.deadline, let date, date > deadline {
           let late = crossing
           late.finding.remedyStatus = .curedLate
@@ -342,7 +400,8 @@ extension CheckRun {
     let asOf = self.asOf
     for (index, rule) in ruleSet.rules.enumerated() {
       guard let grouping = rule.grouping else { continue }
-      for (key, state) in groups[index] {
+      // Groups in the order they were first seen.
+      for (key, state) in zip(groupKeys[index], groupStates[index]) {
         var fired: [Finding] = state.lateCures.map(\.finding)
         if grouping.fires == .crossing, state.holds, let crossing = state.crossing,
           !(CheckRun.isRolling(grouping) && grouping.cureDays == nil)
@@ -373,7 +432,9 @@ extension CheckRun {
           state: GroupState(slots: grouping.aggregates.count), raisedOn: ordinals)
       }
     }
-    groups = Array(repeating: [:], count: ruleSet.rules.count)
+    groupSlots = Array(repeating: [:], count: ruleSet.rules.count)
+    groupStates = Array(repeating: [], count: ruleSet.rules.count)
+    groupKeys = Array(repeating: [], count: ruleSet.rules.count)
   }
 
   static func isRolling(_ grouping: Grouping) -> Bool {
@@ -389,11 +450,11 @@ extension CheckRun {
     let ordinal = replayOrdinal
     replayOrdinal += 1
     evaluator.startRecord()
-    placeCacheFor = nil
+    frame.start(record)
     for index in ruleSet.ruleIndices(for: record.kind) where !trailRequests[index].isEmpty {
-      let rule = ruleSet.rules[index]
-      guard let grouping = rule.grouping,
-        case .group(let key, _, let day, _) = place(rule, grouping, record),
+      let plan = plans[index]
+      guard let grouping = plan.rule.grouping,
+        case .group(let key, _, let day) = place(plan, record),
         var builder = trailRequests[index][key]
       else { continue }
       let slot = grouping.aggregates.firstIndex { $0.function == .sum } ?? 0
@@ -404,7 +465,7 @@ extension CheckRun {
       {
         amount = value
       }
-      _ = accumulate(&builder.state, grouping, record, day: day)
+      _ = accumulate(&builder.state, plan, record, day: day)
       let date: CivilDate? =
         if case .date(let d) = record[CanonicalSchema.dateField] { d } else { nil }
       builder.entries.append(

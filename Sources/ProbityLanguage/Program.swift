@@ -139,6 +139,28 @@ public struct ExprProgram: Sendable {
   public let nodes: [ExprNode]
   public let root: Int
   public let file: String
+  /// The nodes that read a field or a `define`, outside any `define`, in node order:
+  /// where a trace looks for the missing values that left an outcome undetermined.
+  public let readsOutsideDefines: [Int]
+
+  public init(nodes: [ExprNode], root: Int, file: String) {
+    self.nodes = nodes
+    self.root = root
+    self.file = file
+    var insideDefine = Set<Int>()
+    for index in nodes.indices.reversed() {
+      let node = nodes[index]
+      if case .defined = node.op { insideDefine.formUnion(node.children) }
+      if insideDefine.contains(index) { insideDefine.formUnion(node.children) }
+    }
+    readsOutsideDefines = nodes.indices.filter { index in
+      guard !insideDefine.contains(index) else { return false }
+      switch nodes[index].op {
+      case .field, .defined: return true
+      default: return false
+      }
+    }
+  }
 }
 
 /// A class, so that the evaluator's hot loop reads a node's fields through one
@@ -155,7 +177,8 @@ public final class ExprNode: Sendable {
   public let recordOnly: Bool
 
   public init(
-    op: Operation, children: [Int], type: ValueType, range: SourceRange, text: String, recordOnly: Bool = true
+    op: Operation, children: [Int], type: ValueType, range: SourceRange, text: String,
+    recordOnly: Bool = true
   ) {
     self.op = op
     self.children = children

@@ -220,8 +220,8 @@ let electionRule = """
   for i in 0..<3000 {
     run.evaluate(gift("2024-01-05", "1.00", name: "DONOR, NUMBER\(i % 3)", line: i + 2))
   }
-  #expect(run.groups[0].count == 3)
-  #expect(run.groups[0].values.allSatisfy { $0.crossing == nil && $0.rolling.isEmpty })
+  #expect(run.groupStates[0].count == 3)
+  #expect(run.groupStates[0].allSatisfy { $0.crossing == nil && $0.rolling.isEmpty })
   #expect(run.tallies[0].evaluated == 3000)
   run.finish()
   #expect(!run.needsReplay)

@@ -1,0 +1,462 @@
+import ProbityCore
+import ProbityLanguage
+
+// The fast path of evaluation: every expression of a rule set compiled once into a tree
+// of closures ("kernels") that compute its value on a record without recording a trace.
+//
+// The tracing `Evaluator` stays the reference: explanations, findings and coverage are
+// built from its traces. A kernel must give exactly the value (or failure) the tracing
+// evaluator gives on the same record and context; `KernelDifferentialTests` checks
+// that over every expression of the bundled packs and the fixtures.
+//
+// What makes kernels fast: no `Result` per node and no array of operands (a failure is
+// flagged on the frame, and every kernel checks the flag after each operand), parameters
+// and constant lists looked up once at compile time, and `define`s, `where` clauses and
+// group keys cached per record in numbered slots rather than by name.
+
+/// What kernels read while they run: the record, the group's aggregates, the window,
+/// the deadline and the as-of date, the values cached for the current record, and the
+/// failure, if one happened. One per `CheckRun`, reused for every record.
+final class Frame {
+  var values: [Value] = []
+  var unavailable = FieldSet()
+  var kind: Value = .missing
+  var aggregates: [Value] = []
+  var window: Value = .missing
+  var deadline: Value = .missing
+  var asOf: Value = .missing
+  /// Results of costly functions of one string (`person_key`, `org_key`, `postcode`,
+  /// `matches`), by call site: donors repeat, so most calls are answered from here.
+  var memos: [[String: Value]] = []
+  static let memoLimit = 1 << 17
+  /// Filled by collecting kernels (`KernelCompiler.compileCollecting`): the nodes that
+  /// read a field or a `define` outside any `define` and found it missing.
+  var missingNodes: [Int] = []
+  /// Set by the first operation that fails; the kernels above it stop and return.
+  var failed = false
+  var failure = EvaluationFailure(message: "")
+  /// Values of `define`s, `where` clauses and group keys on the current record.
+  var cache: [Value?]
+  /// The interned group of the current record, by set of `group by` keys (-1: not yet).
+  var groupIDs: [Int32]
+  /// The window of the current record (its value and interned id), by window kind.
+  var windows: [(value: Value, id: Int32)?]
+
+  init(slots: Int, keySets: Int, memos: Int) {
+    self.memos = Array(repeating: [:], count: memos)
+    cache = Array(repeating: nil, count: slots)
+    groupIDs = Array(repeating: -1, count: keySets)
+    windows = Array(repeating: nil, count: RulePlan.cachedWindowKinds)
+  }
+
+  /// Starts a record: values cached for the previous one are dropped.
+  func start(_ record: Record) {
+    values = record.values
+    unavailable = record.unavailable
+    kind = Frame.kindValues[record.kind] ?? .string(record.kind.rawValue)
+    for slot in cache.indices { cache[slot] = nil }
+    for slot in groupIDs.indices { groupIDs[slot] = -1 }
+    for slot in windows.indices { windows[slot] = nil }
+  }
+
+  /// The context of a `where`, a group key, a window date or an aggregate's argument:
+  /// no aggregates, window or deadline (the as-of date stays).
+  func base() {
+    if !aggregates.isEmpty { aggregates.removeAll(keepingCapacity: true) }
+    window = .missing
+    deadline = .missing
+  }
+
+  func fail(_ failure: EvaluationFailure) {
+    if !failed {
+      failed = true
+      self.failure = failure
+    }
+  }
+
+  /// The fields (and `define`s) a collecting kernel found missing, named as a trace's
+  /// `missingFields` names them: in node order, without repeats.
+  func missingFields(_ kernel: Kernel, _ program: ExprProgram) -> [String] {
+    missingNodes.removeAll(keepingCapacity: true)
+    failed = false
+    _ = kernel(self)
+    return program.names(ofMissing: missingNodes.sorted())
+  }
+
+  /// Runs a kernel: its value, or the failure it met.
+  func run(_ kernel: Kernel) -> Result<Value, EvaluationFailure> {
+    failed = false
+    let value = kernel(self)
+    return failed ? .failure(failure) : .success(value)
+  }
+
+  private static let kindValues: [RecordKind: Value] = Dictionary(
+    uniqueKeysWithValues: RecordKind.allCases.map { ($0, .string($0.rawValue)) })
+}
+
+typealias Kernel = (Frame) -> Value
+
+/// Compiles expressions to kernels. `define`s are numbered by name, and record-only
+/// programs asked for with a cache key by that key, so the same value is computed once
+/// per record however many rules read it.
+struct KernelCompiler {
+  let ruleSet: CompiledRuleSet
+  private(set) var slotCount = 0
+  private var slots: [String: Int] = [:]
+
+  init(ruleSet: CompiledRuleSet) {
+    self.ruleSet = ruleSet
+  }
+
+  /// While compiling a collecting kernel: the nodes it reports when they are missing.
+  private var collecting: Set<Int>?
+
+  /// The kernel of a whole program.
+  mutating func compile(_ program: ExprProgram) -> Kernel {
+    node(program.root, program.nodes)
+  }
+
+  /// A kernel that also notes, in `Frame.missingNodes`, every node of
+  /// `program.readsOutsideDefines` it evaluates and finds missing: what a trace's
+  /// `missingFields` would name, without a trace. (Its value is never cached as a whole:
+  /// it must walk the program.)
+  mutating func compileCollecting(_ program: ExprProgram) -> Kernel {
+    collecting = Set(program.readsOutsideDefines)
+    defer { collecting = nil }
+    return node(program.root, program.nodes)
+  }
+
+  /// The kernel of a program whose value is kept for the rest of the record under
+  /// `key` (when the value depends on the record alone).
+  mutating func compile(_ program: ExprProgram, cachedAs key: String) -> Kernel {
+    let inner = compile(program)
+    guard program.nodes[program.root].recordOnly else { return inner }
+    return cached(inner, slot: slot(for: "program " + key))
+  }
+
+  private mutating func slot(for key: String) -> Int {
+    if let slot = slots[key] { return slot }
+    slots[key] = slotCount
+    slotCount += 1
+    return slotCount - 1
+  }
+
+  private func cached(_ inner: @escaping Kernel, slot: Int) -> Kernel {
+    return { frame in
+      if let value = frame.cache[slot] { return value }
+      let value = inner(frame)
+      if !frame.failed { frame.cache[slot] = value }
+      return value
+    }
+  }
+
+  private mutating func node(_ index: Int, _ nodes: [ExprNode]) -> Kernel {
+    let kernel = plainNode(index, nodes)
+    guard let collecting, collecting.contains(index) else { return kernel }
+    return { frame in
+      let value = kernel(frame)
+      if !frame.failed && value.isMissing { frame.missingNodes.append(index) }
+      return value
+    }
+  }
+
+  private mutating func plainNode(_ index: Int, _ nodes: [ExprNode]) -> Kernel {
+    let node = nodes[index]
+    let children = node.children
+    switch node.op {
+    case .constant(let value):
+      return { _ in value }
+    case .field(let field):
+      return { frame in frame.values[field] }
+    case .parameter(let parameter):
+      let value = ruleSet.parameters[parameter].lookup(.missing)
+      return { _ in value }
+    case .lookup(let index):
+      let parameter = ruleSet.parameters[index]
+      let key = self.node(children[0], nodes)
+      return { frame in
+        let k = key(frame)
+        if frame.failed { return .missing }
+        return parameter.lookup(k)
+      }
+    case .and, .or:
+      let decisive: Bool
+      if case .and = node.op { decisive = false } else { decisive = true }
+      let left = self.node(children[0], nodes)
+      let right = self.node(children[1], nodes)
+      return { frame in
+        let l = left(frame)
+        if frame.failed { return .missing }
+        if case .boolean(let b) = l, b == decisive { return .boolean(decisive) }
+        let r = right(frame)
+        if frame.failed { return .missing }
+        if case .boolean(let b) = r, b == decisive { return .boolean(decisive) }
+        if l.isMissing || r.isMissing { return .missing }
+        return .boolean(!decisive)
+      }
+    case .named:
+      return self.node(children[0], nodes)
+    case .defined(let name):
+      // What is inside a define is never reported missing: the define is.
+      let outer = collecting
+      collecting = nil
+      defer { collecting = outer }
+      return cached(self.node(children[0], nodes), slot: slot(for: "define " + name))
+    case .aggregate(let slot):
+      return { frame in slot < frame.aggregates.count ? frame.aggregates[slot] : .missing }
+    case .recordKind:
+      return { frame in frame.kind }
+    case .asOf:
+      return { frame in frame.asOf }
+    case .windowKey:
+      return { frame in frame.window }
+    case .deadline:
+      return { frame in frame.deadline }
+    case .inReferenceList(let parameter, let negated):
+      let operand = self.node(children[0], nodes)
+      guard case .set(let entries) = ruleSet.parameters[parameter].definition else {
+        return { frame in
+          _ = operand(frame)
+          return .missing
+        }
+      }
+      return { frame in
+        let value = operand(frame)
+        if frame.failed { return .missing }
+        guard case .string(let key) = value else { return .missing }
+        let found = entries.contains(key)
+        return .boolean(negated ? !found : found)
+      }
+    case .conditional:
+      let test = self.node(children[0], nodes)
+      let then = self.node(children[1], nodes)
+      let otherwise = self.node(children[2], nodes)
+      return { frame in
+        let t = test(frame)
+        if frame.failed { return .missing }
+        switch t {
+        case .boolean(true): return then(frame)
+        case .boolean(false): return otherwise(frame)
+        default: return .missing
+        }
+      }
+    case .coalesce:
+      let left = self.node(children[0], nodes)
+      let right = self.node(children[1], nodes)
+      return { frame in
+        let l = left(frame)
+        if frame.failed { return .missing }
+        return l.isMissing ? right(frame) : l
+      }
+    case .member(let negated):
+      if let items = constantList(children[1], nodes) {
+        let operand = self.node(children[0], nodes)
+        return { frame in
+          let value = operand(frame)
+          if frame.failed || value.isMissing { return .missing }
+          let found = items.contains(value)
+          return .boolean(negated ? !found : found)
+        }
+      }
+      return strict(node, nodes)
+    default:
+      return strict(node, nodes)
+    }
+  }
+
+  private static func isMemoized(_ builtin: Builtin) -> Bool {
+    switch builtin {
+    case .personKey, .orgKey, .postcode, .matches: return true
+    default: return false
+    }
+  }
+
+  /// Numbers the memo tables of `Frame.memos`.
+  final class Counter {
+    private(set) var count = 0
+    func next() -> Int {
+      count += 1
+      return count - 1
+    }
+  }
+  let memoCount = Counter()
+
+  /// A call of a pure function of one string (its other operand, if any, a constant),
+  /// remembered per string value. A full table is emptied: memory stays bounded.
+  private func memoized(_ op: Operation, _ operands: [Kernel], slot: Int) -> Kernel {
+    let a = operands[0]
+    let b = operands.count > 1 ? operands[1] : nil
+    let count = operands.count
+    return { frame in
+      let x = a(frame)
+      if frame.failed { return .missing }
+      let y = b?(frame) ?? .missing
+      if frame.failed { return .missing }
+      guard case .string(let key) = x else {
+        return KernelCompiler.unwrap(frame, Semantics.apply(op, x, y, count: count))
+      }
+      if let known = frame.memos[slot][key] { return known }
+      let result = Semantics.apply(op, x, y, count: count)
+      guard case .success(let value) = result else { return KernelCompiler.unwrap(frame, result) }
+      if frame.memos[slot].count >= Frame.memoLimit {
+        frame.memos[slot].removeAll(keepingCapacity: true)
+      }
+      frame.memos[slot][key] = value
+      return value
+    }
+  }
+
+  static func unwrap(_ frame: Frame, _ result: Result<Value, EvaluationFailure>) -> Value {
+    switch result {
+    case .success(let value): return value
+    case .failure(let failure):
+      frame.fail(failure)
+      return .missing
+    }
+  }
+
+  /// The items of a list whose value is known at compile time: a list literal of
+  /// constants, or a parameter holding a list.
+  private func constantList(_ index: Int, _ nodes: [ExprNode]) -> [Value]? {
+    switch nodes[index].op {
+    case .constant(.list(let items)): return items
+    case .parameter(let parameter):
+      if case .list(let items) = ruleSet.parameters[parameter].lookup(.missing) { return items }
+      return nil
+    case .list:
+      var items: [Value] = []
+      for child in nodes[index].children {
+        guard case .constant(let value) = nodes[child].op else { return nil }
+        items.append(value)
+      }
+      return items
+    default: return nil
+    }
+  }
+
+  /// An operation that needs all its operands (`Semantics.apply`). `blank`, `present`
+  /// and `missing` on a field the format does not have answer missing.
+  private mutating func strict(_ node: ExprNode, _ nodes: [ExprNode]) -> Kernel {
+    let op = node.op
+    var unavailableField: FieldID?
+    if case .call(let builtin) = op, builtin.answersMissing, let first = node.children.first,
+      case .field(let field) = nodes[first].op
+    {
+      unavailableField = field
+    }
+    let operands = node.children.map { self.node($0, nodes) }
+    if case .call(let builtin) = op, Self.isMemoized(builtin), operands.count <= 2,
+      node.children.dropFirst().allSatisfy({
+        if case .constant = nodes[$0].op { true } else { false }
+      })
+    {
+      return memoized(op, operands, slot: memoCount.next())
+    }
+    func apply(_ frame: Frame, _ result: Result<Value, EvaluationFailure>) -> Value {
+      switch result {
+      case .success(let value): return value
+      case .failure(let failure):
+        frame.fail(failure)
+        return .missing
+      }
+    }
+    switch operands.count {
+    case 1:
+      let a = operands[0]
+      return { frame in
+        let x = a(frame)
+        if frame.failed { return .missing }
+        if let field = unavailableField, frame.unavailable.contains(field) { return .missing }
+        return apply(frame, Semantics.apply(op, x, .missing, count: 1))
+      }
+    case 2:
+      let a = operands[0]
+      let b = operands[1]
+      return { frame in
+        let x = a(frame)
+        if frame.failed { return .missing }
+        let y = b(frame)
+        if frame.failed { return .missing }
+        if let field = unavailableField, frame.unavailable.contains(field) { return .missing }
+        return apply(frame, Semantics.apply(op, x, y, count: 2))
+      }
+    default:
+      return { frame in
+        var arguments: [Value] = []
+        arguments.reserveCapacity(operands.count)
+        for operand in operands {
+          arguments.append(operand(frame))
+          if frame.failed { return .missing }
+        }
+        if let field = unavailableField, frame.unavailable.contains(field) { return .missing }
+        return apply(frame, Semantics.apply(op, arguments))
+      }
+    }
+  }
+}
+
+/// A rule's expressions, compiled, and what the hot loop of `CheckRun` needs to know of
+/// the rule without copying it.
+final class RulePlan {
+  let rule: CompiledRule
+  let grouped: Bool
+  let deadlineDays: Int?
+  let filter: Kernel?
+  let condition: Kernel
+  /// For a rule across records.
+  let keys: [Kernel]
+  let windowDate: Kernel?
+  let aggregateArguments: [Kernel?]
+  /// Collecting kernels (see `KernelCompiler.compileCollecting`), for undetermined
+  /// outcomes.
+  let filterMissing: Kernel?
+  let conditionMissing: Kernel
+  let keysMissing: [Kernel]
+  let windowDateMissing: Kernel?
+  /// The text of the `group by` keys together: rules with the same keys share their
+  /// interned group ids.
+  let keysText: String
+  /// Set by `CheckRun`: the index of `keysText` among the rule set's sets of keys.
+  var keySet = 0
+  /// The window's slot in `Frame.windows`: nil for a window taken on an expression or a
+  /// rolling window (not cached), or no window.
+  let windowSlot: Int?
+  let windowKind: WindowDecl.Kind?
+  let isRolling: Bool
+  let fires: FireMode
+  let cureDays: Int?
+  let aggregateFunctions: [AggregateFunction]
+
+  static let cachedWindowKinds = 4
+
+  init(_ rule: CompiledRule, _ compiler: inout KernelCompiler) {
+    self.rule = rule
+    grouped = rule.grouping != nil
+    deadlineDays = rule.deadlineDays
+    filter = rule.filter.map { compiler.compile($0, cachedAs: "where " + $0.nodes[$0.root].text) }
+    condition = compiler.compile(rule.condition)
+    let grouping = rule.grouping
+    keys = (grouping?.keys ?? []).map { compiler.compile($0, cachedAs: $0.nodes[$0.root].text) }
+    keysText = (grouping?.keys ?? []).map { $0.nodes[$0.root].text }.joined(separator: "\u{1F}")
+    windowDate = grouping?.window?.on.map { compiler.compile($0) }
+    filterMissing = rule.filter.map { compiler.compileCollecting($0) }
+    conditionMissing = compiler.compileCollecting(rule.condition)
+    keysMissing = (grouping?.keys ?? []).map { compiler.compileCollecting($0) }
+    windowDateMissing = grouping?.window?.on.map { compiler.compileCollecting($0) }
+    aggregateArguments = (grouping?.aggregates ?? []).map {
+      $0.argument.map { compiler.compile($0) }
+    }
+    aggregateFunctions = (grouping?.aggregates ?? []).map(\.function)
+    windowKind = grouping?.window?.kind
+    fires = grouping?.fires ?? .crossing
+    cureDays = grouping?.cureDays
+    if case .rolling? = windowKind { isRolling = true } else { isRolling = false }
+    switch (windowKind, grouping?.window?.on) {
+    case (.calendarYear?, nil): windowSlot = 0
+    case (.quarter?, nil): windowSlot = 1
+    case (.cycle?, nil): windowSlot = 2
+    case (.election?, nil): windowSlot = 3
+    default: windowSlot = nil
+    }
+  }
+}

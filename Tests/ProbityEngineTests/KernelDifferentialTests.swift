@@ -1,0 +1,220 @@
+import Foundation
+import ProbityCore
+import ProbityFilings
+import ProbityLanguage
+import Testing
+
+@testable import ProbityEngine
+
+/// The kernels (the fast path) against the tracing evaluator (the reference): on every
+/// record of the fixtures and of real filings, every expression of the bundled packs must
+/// give the same value or the same failure, and where the value is missing, the same
+/// missing fields. Conditions are also run in contexts with aggregates, windows,
+/// deadlines and as-of dates, as rules across records see them.
+@Suite("Kernels agree with the tracing evaluator")
+struct KernelDifferentialTests {
+  static let root = URL(fileURLWithPath: #filePath)
+    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+  static func path(_ relative: String) -> String { root.appendingPathComponent(relative).path }
+
+  static func load(_ pack: String) throws -> CompiledRuleSet {
+    let (ruleSet, diagnostics) = RulePackLoader.load(
+      path: path(pack),
+      listLoader: { path, column in
+        ReferenceLists.read(path: path, column: column).mapError {
+          ListLoadError(reason: $0.reason, hint: $0.hint)
+        }
+      })
+    #expect(!diagnostics.hasErrors, "\(diagnostics.map { $0.rendered() })")
+    return try #require(ruleSet)
+  }
+
+  /// Up to `limit` records of a filing.
+  static func records(_ file: String, limit: Int = 3_000) throws -> [Record] {
+    var records: [Record] = []
+    _ = try FilingReader.read(
+      path: file, format: nil, mapping: nil,
+      onRecord: { if records.count < limit { records.append($0) } }, onProblem: { _ in })
+    return records
+  }
+
+  /// Contexts a condition may be evaluated in: none, and the aggregates, window and
+  /// deadline a group gives, with amounts below, at and over the limits, missing ones,
+  /// and another currency (a failure).
+  static func contexts(_ rule: CompiledRule, asOf: Value) -> [EvaluationContext] {
+    var contexts = [EvaluationContext(asOf: asOf)]
+    guard let grouping = rule.grouping else {
+      contexts.append(
+        EvaluationContext(deadline: .date(CivilDate(year: 2024, month: 3, day: 1)!), asOf: asOf))
+      return contexts
+    }
+    let samples: [[Value]] = [
+      [.money(Money(units: 50, currency: .usd)), .integer(1)],
+      [.money(Money(units: 3_300, currency: .usd)), .integer(2)],
+      [.money(Money(units: 250_000, currency: .usd)), .integer(90)],
+      [.money(Money(units: 99_000, currency: .gbp)), .integer(3)],
+      [.missing, .missing],
+    ]
+    for sample in samples {
+      let aggregates = grouping.aggregates.map { aggregate -> Value in
+        switch aggregate.type {
+        case .money: return sample[0]
+        case .integer: return sample[1]
+        default: return .missing
+        }
+      }
+      for window in [Value.string("P2024"), .string("2024"), .missing] {
+        contexts.append(
+          EvaluationContext(
+            aggregates: aggregates, window: window,
+            deadline: .date(CivilDate(year: 2024, month: 6, day: 30)!), asOf: asOf))
+      }
+    }
+    return contexts
+  }
+
+  /// Compares every expression of `ruleSet` on every record; returns the number of
+  /// comparisons made.
+  static func compare(_ ruleSet: CompiledRuleSet, _ records: [Record]) -> Int {
+    var compiler = KernelCompiler(ruleSet: ruleSet)
+    let plans = ruleSet.rules.map { RulePlan($0, &compiler) }
+    let frame = Frame(slots: compiler.slotCount, keySets: 1, memos: compiler.memoCount.count)
+    var evaluator = Evaluator(ruleSet: ruleSet)
+    var comparisons = 0
+
+    func same(
+      _ kernel: Kernel, _ collecting: Kernel?, _ program: ExprProgram, _ record: Record,
+      _ context: EvaluationContext, _ what: String
+    ) {
+      frame.aggregates = context.aggregates
+      frame.window = context.window
+      frame.deadline = context.deadline
+      frame.asOf = context.asOf
+      let fast = frame.run(kernel)
+      let (reference, trace) = evaluator.evaluate(program, on: record, context: context)
+      comparisons += 1
+      let where_ = "\(what) on \(record.provenance.file):\(record.provenance.line)"
+      switch (fast, reference) {
+      case (.success(let a), .success(let b)):
+        #expect(a == b, "\(where_): kernel \(a), evaluator \(b)")
+        if b.isMissing, let collecting {
+          let missing = frame.missingFields(collecting, program)
+          #expect(missing == trace.missingFields, "\(where_): missing fields")
+        }
+      case (.failure(let a), .failure(let b)):
+        #expect(a.message == b.message, "\(where_)")
+      default:
+        Issue.record("\(where_): kernel \(fast), evaluator \(reference)")
+      }
+    }
+
+    for record in records {
+      // Each record twice: cold caches, then everything cached from the first pass.
+      frame.start(record)
+      evaluator.startRecord()
+      for _ in 0..<2 {
+        for (rule, plan) in zip(ruleSet.rules, plans) {
+          let asOf: Value = .date(CivilDate(year: 2024, month: 12, day: 31)!)
+          let base = EvaluationContext(asOf: asOf)
+          if let filter = rule.filter, let kernel = plan.filter {
+            same(kernel, plan.filterMissing, filter, record, base, "\(rule.id) where")
+          }
+          for context in contexts(rule, asOf: asOf) {
+            same(
+              plan.condition, plan.conditionMissing, rule.condition, record, context,
+              "\(rule.id) when")
+          }
+          guard let grouping = rule.grouping else { continue }
+          for (position, key) in grouping.keys.enumerated() {
+            same(
+              plan.keys[position], plan.keysMissing[position], key, record, base, "\(rule.id) key")
+          }
+          if let on = grouping.window?.on, let kernel = plan.windowDate {
+            same(kernel, plan.windowDateMissing, on, record, base, "\(rule.id) window")
+          }
+          for (position, aggregate) in grouping.aggregates.enumerated() {
+            if let argument = aggregate.argument, let kernel = plan.aggregateArguments[position] {
+              same(kernel, nil, argument, record, base, "\(rule.id) \(aggregate.text)")
+            }
+          }
+        }
+      }
+    }
+    return comparisons
+  }
+
+  @Test(
+    "US federal pack",
+    arguments: [
+      "Fixtures/us-federal/receipts.csv", "Fixtures/us-federal/aggregates.csv",
+      "Fixtures/us-federal/pac-receipts.csv", "Fixtures/xml/receipts.xml",
+      "../shared/data/fec/1544132.fec", "../shared/data/fec/27789.fec",
+      "../shared/data/fec/13360.fec",
+      "../shared/data/fec-bulk/insight_itcont_2017_sample.txt",
+    ])
+  func usFederal(_ file: String) throws {
+    let ruleSet = try Self.load("Rules/us-federal")
+    let records = try Self.records(Self.path(file))
+    #expect(!records.isEmpty)
+    #expect(Self.compare(ruleSet, records) > records.count * ruleSet.rules.count)
+  }
+
+  @Test(
+    "UK PPERA pack",
+    arguments: ["Fixtures/uk-ppera/donations.csv", "../shared/data/uk/ec_donations_2025_2026.csv"])
+  func ukPPERA(_ file: String) throws {
+    let ruleSet = try Self.load("Rules/uk-ppera")
+    let records = try Self.records(Self.path(file))
+    #expect(!records.isEmpty)
+    #expect(Self.compare(ruleSet, records) > records.count * ruleSet.rules.count)
+  }
+
+  /// A pack of the language's corners: Kleene logic, `??`, `if`, lists, lookups, string
+  /// functions, arithmetic failures and functions that answer on missing values.
+  @Test("the language's corners")
+  func corners() throws {
+    let source = """
+      param table: money by year {
+        2023..2024: $100.00
+      }
+      param codes: list of string = ["P2024", "G2024"]
+      rule C1 {
+        title "t"
+        severity error
+        category excessive-contribution
+        citation "c"
+        applies receipt
+        where present(amount) or blank(memo_text) or not missing(employer)
+        when (amount > table[year(date)] and election_code in codes)
+          or (if starts_with(name ?? "", "A") then length(upper(name)) > 3 else matches(zip ?? "", "^[0-9]{5}$"))
+          or (election_code not in ["X", "Y"] and person_key(name) == org_key(name))
+          or (days_between(date, add_days(date, 30)) == 30 and zip5(zip) != postcode(zip))
+          or abs(-amount) > $5.00 and cycle(date) == 2024 and quarter(date) == 1
+          or ends_with(occupation ?? "", "R") or contains(trim(lower(employer)), "self")
+        message "m"
+      }
+      define big = amount * 92233720368547758
+      define named = present(name) and not blank(name)
+      rule C2 {
+        title "t"
+        severity error
+        category excessive-contribution
+        citation "c"
+        applies receipt, disbursement
+        where named or kind == "disbursement"
+        when (amount < $1,000.00 and big > $1.00) or (named and amount > $100.00)
+        message "m"
+      }
+      """
+    let (compiled, diagnostics) = RulePackCompiler.compile(sources: [
+      SourceFile(path: "c.probity", text: source)
+    ])
+    #expect(!diagnostics.hasErrors, "\(diagnostics.map { $0.rendered() })")
+    let ruleSet = try #require(compiled)
+    var records = try Self.records(Self.path("Fixtures/us-federal/receipts.csv"))
+    records += try Self.records(Self.path("Fixtures/uk-ppera/donations.csv"))
+    records += try Self.records(Self.path("Fixtures/us-federal/receipts-with-bad-rows.csv"))
+    #expect(Self.compare(ruleSet, records) > records.count)
+  }
+}
