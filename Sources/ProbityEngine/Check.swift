@@ -169,6 +169,9 @@ public struct CheckRun {
   /// After `finish`: the groups whose trails the replay must build, by rule index.
   var trailRequests: [[GroupKey: TrailBuilder]]
   var replayOrdinal = 0
+  /// Where each record fell, when kept (see `indexForReplay`).
+  var replayIndex: ReplayIndex?
+  var replaySelected = false
   var finished = false
 
   public init(ruleSet: CompiledRuleSet, asOf: CivilDate? = nil) {
@@ -205,11 +208,29 @@ public struct CheckRun {
     unsortedFindings.sorted { ($0.ordinal, $0.ruleIndex) < ($1.ordinal, $1.ruleIndex) }
   }
 
+  /// A preparer of records for this run, for another thread (see `RecordPreparer`).
+  public func makePreparer() -> RecordPreparer {
+    RecordPreparer(ruleSet: ruleSet, plans: plans, frame: frame).fresh()
+  }
+
   public mutating func evaluate(_ record: Record) {
+    evaluate(PreparedRecord(record))
+  }
+
+  /// Keeps, in a temporary file, where each record falls, so that the replay need only
+  /// see the records of the groups that fired (see `replaySelection`). Without it (or if
+  /// the file cannot be written), the replay takes every record.
+  public mutating func indexForReplay() {
+    replayIndex = ReplayIndex(keySets: frame.groupIDs.count)
+  }
+
+  /// Evaluates a record, using the values computed ahead for it.
+  public mutating func evaluate(_ prepared: PreparedRecord) {
+    let record = prepared.record
     let ordinal = recordsEvaluated
     recordsEvaluated += 1
     evaluator.startRecord()
-    frame.start(record)
+    frame.start(record, cache: prepared.cache)
     if case .date(let date) = record[CanonicalSchema.dateField],
       latestDate.map({ date > $0 }) ?? true
     {
@@ -238,28 +259,31 @@ public struct CheckRun {
         evaluateSingle(plan, index, record, ordinal: ordinal)
       }
     }
+    replayIndex?.append(record.provenance, groups: frame.groupIDs)
   }
 
   /// The fields and `define`s missing for a program whose value was just found missing
   /// (the frame still holds its context), through its collecting kernel; when traces are
   /// observed, from the trace.
   mutating func missingFields(
-    _ kernel: Kernel?, _ program: ExprProgram, _ record: Record, _ context: () -> EvaluationContext
+    _ kernel: Kernel?, _ program: @autoclosure () -> ExprProgram, _ record: Record,
+    _ context: () -> EvaluationContext
   ) -> [String] {
     guard evaluator.traceObserver == nil, let kernel else {
-      return evaluator.evaluate(program, on: record, context: context()).trace.missingFields
+      return evaluator.evaluate(program(), on: record, context: context()).trace.missingFields
     }
-    return frame.missingFields(kernel, program)
+    return frame.missingFields(kernel, program())
   }
 
   /// The value of a program on the current record, through its kernel (the frame holds
   /// the context); when traces are observed (coverage), through the tracing evaluator,
   /// so that every evaluation is seen.
   mutating func value(
-    _ kernel: Kernel, _ program: ExprProgram, _ record: Record, _ context: () -> EvaluationContext
+    _ kernel: Kernel, _ program: @autoclosure () -> ExprProgram, _ record: Record,
+    _ context: () -> EvaluationContext
   ) -> Result<Value, EvaluationFailure> {
     if evaluator.traceObserver != nil {
-      return evaluator.evaluate(program, on: record, context: context()).result
+      return evaluator.evaluate(program(), on: record, context: context()).result
     }
     return frame.run(kernel)
   }
@@ -267,10 +291,11 @@ public struct CheckRun {
   /// Whether the rule's `where` admits the record; counts it as not applicable,
   /// undetermined or failed otherwise.
   mutating func admits(_ plan: RulePlan, _ index: Int, _ record: Record) -> Bool {
-    guard let kernel = plan.filter, let filter = plan.rule.filter else {
+    guard let kernel = plan.filter else {
       tallies[index].evaluated += 1
       return true
     }
+    var filter: ExprProgram { plan.rule.filter! }
     frame.base()
     let context = baseContext
     switch value(kernel, filter, record, { context }) {
@@ -317,7 +342,7 @@ public struct CheckRun {
     }
     frame.base()
     frame.deadline = deadline.map { .date($0) } ?? .missing
-    let condition = plan.rule.condition
+    var condition: ExprProgram { plan.rule.condition }
     let result = value(plan.condition, condition, record, { context })
     switch result {
     case .success(.boolean(true)):

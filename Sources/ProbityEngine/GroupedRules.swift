@@ -70,9 +70,12 @@ extension CheckRun {
   /// The rule's `where`, group keys and window for a record. Counts nothing.
   mutating func place(_ plan: RulePlan, _ record: Record) -> Placement {
     let context = baseContext
-    let grouping = plan.rule.grouping!
+    // The rule's programs are read only on the slow paths (they are structs: a copy
+    // costs a reference count per array).
+    var grouping: Grouping { plan.rule.grouping! }
+    var filter: ExprProgram { plan.rule.filter! }
     frame.base()
-    if let kernel = plan.filter, let filter = plan.rule.filter {
+    if let kernel = plan.filter {
       switch value(kernel, filter, record, { context }) {
       case .success(.boolean(true)): break
       case .success(.boolean(false)): return .notApplicable
@@ -87,12 +90,13 @@ extension CheckRun {
     if valuesID < 0 || evaluator.traceObserver != nil {
       var values: [Value] = []
       values.reserveCapacity(plan.keys.count)
-      for (position, key) in grouping.keys.enumerated() {
-        switch value(plan.keys[position], key, record, { context }) {
+      for position in plan.keys.indices {
+        switch value(plan.keys[position], grouping.keys[position], record, { context }) {
         case .success(let value):
           if value.isMissing {
             return .undetermined(
-              missingFields(plan.keysMissing[position], key, record, { context }))
+              missingFields(
+                plan.keysMissing[position], grouping.keys[position], record, { context }))
           }
           values.append(value)
         case .failure(let failure):
@@ -106,7 +110,8 @@ extension CheckRun {
       return .group(GroupKey(values: valuesID, window: -1), window: .missing, day: nil)
     }
     var date: CivilDate?
-    if let kernel = plan.windowDate, let on = grouping.window?.on {
+    if let kernel = plan.windowDate {
+      var on: ExprProgram { grouping.window!.on! }
       switch value(kernel, on, record, { context }) {
       case .success(.date(let d)): date = d
       case .success:
@@ -184,14 +189,13 @@ extension CheckRun {
       arguments.removeAll(keepingCapacity: true)
       argumentBuffer = arguments
     }
-    let aggregates = plan.rule.grouping?.aggregates ?? []
     for (slot, kernel) in plan.aggregateArguments.enumerated() {
-      guard let kernel, let argument = aggregates[slot].argument else {
+      guard let kernel else {
         arguments.append(.integer(1))
         continue
       }
       let context = baseContext
-      switch value(kernel, argument, record, { context }) {
+      switch value(kernel, plan.rule.grouping!.aggregates[slot].argument!, record, { context }) {
       case .success(let value): arguments.append(value)
       case .failure(let failure): return failure
       }
@@ -316,7 +320,7 @@ extension CheckRun {
     for accumulator in state.accumulators { frame.aggregates.append(accumulator.value) }
     frame.window = window
     frame.deadline = deadline
-    let condition = plan.rule.condition
+    var condition: ExprProgram { plan.rule.condition }
     let result = value(plan.condition, condition, record, { context })
     // The trace, only where an outcome needs one (a finding, an undetermined outcome, the
     // record `probity explain` watches).
@@ -445,12 +449,42 @@ extension CheckRun {
   /// Whether `replay` must see the records again to build trails.
   public var needsReplay: Bool { trailRequests.contains { !$0.isEmpty } }
 
+  /// After `finish`, with `indexForReplay`: the lines, by file, of the records the
+  /// replay needs (those placed in a group that fired, for some rule); the reader may
+  /// give `replay` these and no others (whole lines, in input order). nil: give it every
+  /// record.
+  public mutating func replaySelection() -> [String: Set<Int>]? {
+    guard let replayIndex else { return nil }
+    var wanted = [Set<Int32>](repeating: [], count: frame.groupIDs.count)
+    for (index, requests) in trailRequests.enumerated() where !requests.isEmpty {
+      for key in requests.keys { wanted[plans[index].keySet].insert(key.values) }
+    }
+    guard let lines = replayIndex.select(wanted: wanted) else {
+      self.replayIndex = nil
+      return nil
+    }
+    replaySelected = true
+    return lines
+  }
+
   /// The second pass: give every record again, in the same order.
   public mutating func replay(_ record: Record) {
-    let ordinal = replayOrdinal
-    replayOrdinal += 1
+    replay(PreparedRecord(record))
+  }
+
+  public mutating func replay(_ prepared: PreparedRecord) {
+    let record = prepared.record
+    let ordinal: Int
+    if replaySelected, let replayIndex {
+      // Only the records the index picked; the others cannot be in a trail.
+      guard let picked = replayIndex.ordinal(of: record.provenance) else { return }
+      ordinal = picked
+    } else {
+      ordinal = replayOrdinal
+      replayOrdinal += 1
+    }
     evaluator.startRecord()
-    frame.start(record)
+    frame.start(record, cache: prepared.cache)
     for index in ruleSet.ruleIndices(for: record.kind) where !trailRequests[index].isEmpty {
       let plan = plans[index]
       guard let grouping = plan.rule.grouping,
@@ -489,5 +523,7 @@ extension CheckRun {
       }
     }
     trailRequests = Array(repeating: [:], count: ruleSet.rules.count)
+    replayIndex = nil
+    replaySelected = false
   }
 }

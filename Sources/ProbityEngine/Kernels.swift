@@ -16,31 +16,33 @@ import ProbityLanguage
 
 /// What kernels read while they run: the record, the group's aggregates, the window,
 /// the deadline and the as-of date, the values cached for the current record, and the
-/// failure, if one happened. One per `CheckRun`, reused for every record.
+/// failure, if one happened. One per `CheckRun` (and one per `RecordPreparer`), reused
+/// for every record and only ever used by one thread at a time: its hot fields skip the
+/// run-time exclusivity checks.
 final class Frame {
-  var values: [Value] = []
-  var unavailable = FieldSet()
-  var kind: Value = .missing
-  var aggregates: [Value] = []
-  var window: Value = .missing
-  var deadline: Value = .missing
-  var asOf: Value = .missing
+  @exclusivity(unchecked) var values: [Value] = []
+  @exclusivity(unchecked) var unavailable = FieldSet()
+  @exclusivity(unchecked) var kind: Value = .missing
+  @exclusivity(unchecked) var aggregates: [Value] = []
+  @exclusivity(unchecked) var window: Value = .missing
+  @exclusivity(unchecked) var deadline: Value = .missing
+  @exclusivity(unchecked) var asOf: Value = .missing
   /// Results of costly functions of one string (`person_key`, `org_key`, `postcode`,
   /// `matches`), by call site: donors repeat, so most calls are answered from here.
-  var memos: [[String: Value]] = []
+  @exclusivity(unchecked) var memos: [[String: Value]] = []
   static let memoLimit = 1 << 17
   /// Filled by collecting kernels (`KernelCompiler.compileCollecting`): the nodes that
   /// read a field or a `define` outside any `define` and found it missing.
-  var missingNodes: [Int] = []
+  @exclusivity(unchecked) var missingNodes: [Int] = []
   /// Set by the first operation that fails; the kernels above it stop and return.
-  var failed = false
+  @exclusivity(unchecked) var failed = false
   var failure = EvaluationFailure(message: "")
   /// Values of `define`s, `where` clauses and group keys on the current record.
-  var cache: [Value?]
+  @exclusivity(unchecked) var cache: [Value?]
   /// The interned group of the current record, by set of `group by` keys (-1: not yet).
-  var groupIDs: [Int32]
+  @exclusivity(unchecked) var groupIDs: [Int32]
   /// The window of the current record (its value and interned id), by window kind.
-  var windows: [(value: Value, id: Int32)?]
+  @exclusivity(unchecked) var windows: [(value: Value, id: Int32)?]
 
   init(slots: Int, keySets: Int, memos: Int) {
     self.memos = Array(repeating: [:], count: memos)
@@ -50,11 +52,15 @@ final class Frame {
   }
 
   /// Starts a record: values cached for the previous one are dropped.
-  func start(_ record: Record) {
+  func start(_ record: Record, cache prepared: [Value?]? = nil) {
     values = record.values
     unavailable = record.unavailable
     kind = Frame.kindValues[record.kind] ?? .string(record.kind.rawValue)
-    for slot in cache.indices { cache[slot] = nil }
+    if let prepared, prepared.count == cache.count {
+      cache = prepared
+    } else {
+      for slot in cache.indices { cache[slot] = nil }
+    }
     for slot in groupIDs.indices { groupIDs[slot] = -1 }
     for slot in windows.indices { windows[slot] = nil }
   }
@@ -127,10 +133,13 @@ struct KernelCompiler {
   }
 
   /// The kernel of a program whose value is kept for the rest of the record under
-  /// `key` (when the value depends on the record alone).
-  mutating func compile(_ program: ExprProgram, cachedAs key: String) -> Kernel {
+  /// `key` (when the value depends on the record alone, or `always`: the condition of a
+  /// rule on single records, whose deadline and as-of date the record and the run fix).
+  mutating func compile(_ program: ExprProgram, cachedAs key: String, always: Bool = false)
+    -> Kernel
+  {
     let inner = compile(program)
-    guard program.nodes[program.root].recordOnly else { return inner }
+    guard always || program.nodes[program.root].recordOnly else { return inner }
     return cached(inner, slot: slot(for: "program " + key))
   }
 
@@ -434,7 +443,11 @@ final class RulePlan {
     grouped = rule.grouping != nil
     deadlineDays = rule.deadlineDays
     filter = rule.filter.map { compiler.compile($0, cachedAs: "where " + $0.nodes[$0.root].text) }
-    condition = compiler.compile(rule.condition)
+    condition =
+      rule.grouping == nil
+      ? compiler.compile(
+        rule.condition, cachedAs: "condition of \(rule.id) at \(rule.site)", always: true)
+      : compiler.compile(rule.condition)
     let grouping = rule.grouping
     keys = (grouping?.keys ?? []).map { compiler.compile($0, cachedAs: $0.nodes[$0.root].text) }
     keysText = (grouping?.keys ?? []).map { $0.nodes[$0.root].text }.joined(separator: "\u{1F}")
@@ -458,5 +471,71 @@ final class RulePlan {
     case (.election?, nil): windowSlot = 3
     default: windowSlot = nil
     }
+  }
+}
+
+/// A record, with the values that depend on it alone computed ahead (see
+/// `RecordPreparer`).
+public struct PreparedRecord: Sendable {
+  public let record: Record
+  let cache: [Value?]?
+
+  public init(_ record: Record) {
+    self.record = record
+    self.cache = nil
+  }
+
+  init(_ record: Record, cache: [Value?]) {
+    self.record = record
+    self.cache = cache
+  }
+}
+
+/// Computes what depends on one record alone, ahead of the run, on another thread: the
+/// `define`s, `where` clauses and group keys of the rules that apply to it, and the
+/// conditions of the rules on single records. The run then finds them in the record's
+/// cache and is left with the groups. Values are pure, so computing them here or there
+/// gives the same; a failure is not kept (the run meets it again, in its place).
+///
+/// One preparer per thread (it has a frame of its own); the run's kernels are immutable
+/// and shared.
+public final class RecordPreparer: @unchecked Sendable {
+  let ruleSet: CompiledRuleSet
+  let plans: [RulePlan]
+  let frame: Frame
+
+  init(ruleSet: CompiledRuleSet, plans: [RulePlan], frame: Frame) {
+    self.ruleSet = ruleSet
+    self.plans = plans
+    self.frame = frame
+  }
+
+  /// Another preparer of the same run, with a frame of its own (for another thread).
+  public func fresh() -> RecordPreparer {
+    let frame = Frame(
+      slots: self.frame.cache.count, keySets: self.frame.groupIDs.count,
+      memos: self.frame.memos.count)
+    frame.asOf = self.frame.asOf
+    return RecordPreparer(ruleSet: ruleSet, plans: plans, frame: frame)
+  }
+
+  public func prepare(_ record: Record) -> PreparedRecord {
+    frame.start(record)
+    for index in ruleSet.ruleIndices(for: record.kind) {
+      let plan = plans[index]
+      frame.base()
+      if let filter = plan.filter, case .success(let admitted) = frame.run(filter),
+        admitted != .boolean(true)
+      {
+        continue
+      }
+      if plan.grouped {
+        for key in plan.keys { _ = frame.run(key) }
+      } else {
+        frame.deadline = CheckRun.deadline(plan.deadlineDays, record).map { .date($0) } ?? .missing
+        _ = frame.run(plan.condition)
+      }
+    }
+    return PreparedRecord(record, cache: frame.cache)
   }
 }

@@ -103,7 +103,11 @@ struct AuditCommand: ParsableCommand {
     var rejections: [Diagnostic] = []
     var rejectionCount = 0
     var totals = ReadStatistics()
-    ParallelReader(files: files, threads: threads, read: read).run(
+    // Each reader thread prepares its records (what depends on a record alone).
+    run.indexForReplay()
+    let preparer = run.makePreparer()
+    let makePreparer: @Sendable () -> RecordPreparer? = { preparer.fresh() }
+    ParallelReader(files: files, threads: threads, preparer: makePreparer, read: read).run(
       consume: { record in
         run.evaluate(record)
         progress.record(findings: run.unsortedFindingCount)
@@ -134,7 +138,9 @@ struct AuditCommand: ParsableCommand {
     progress.done()
     run.finish()
     if run.needsReplay {
-      ParallelReader(files: files, threads: threads, read: read).run(consume: { run.replay($0) }, finished: { _, _ in })
+      let lines = run.replaySelection()
+      ParallelReader(files: files, threads: threads, preparer: makePreparer, lines: lines, read: read).run(
+        consume: { run.replay($0) }, finished: { _, _ in })
       run.finishReplay()
     }
     // 4. The audit folder.

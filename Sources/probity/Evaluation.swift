@@ -37,7 +37,9 @@ func evaluate(
     try FilingReader.read(
       path: path, format: format, mapping: mapping, limits: limits, onRecord: onRecord, onProblem: onProblem)
   }
-  ParallelReader(files: files, threads: 1, read: reader).run(
+  outcome.run.indexForReplay()
+  let preparer = outcome.run.makePreparer()
+  ParallelReader(files: files, threads: 1, preparer: { preparer.fresh() }, read: reader).run(
     consume: { outcome.run.evaluate($0) },
     finished: { index, result in
       for problem in result.problems {
@@ -59,7 +61,9 @@ func evaluate(
     })
   outcome.run.finish()
   if outcome.run.needsReplay && !outcome.unreadable {
-    ParallelReader(files: files, threads: 1, read: reader).run(consume: { outcome.run.replay($0) }, finished: { _, _ in })
+    let lines = outcome.run.replaySelection()
+    ParallelReader(files: files, threads: 1, preparer: { preparer.fresh() }, lines: lines, read: reader).run(
+      consume: { outcome.run.replay($0) }, finished: { _, _ in })
     outcome.run.finishReplay()
   }
   return outcome

@@ -1,5 +1,6 @@
 import Foundation
 import ProbityCore
+import ProbityEngine
 import ProbityFilings
 
 /// Reads files on several threads while one consumer takes their records in file order.
@@ -20,20 +21,24 @@ final class ParallelReader: @unchecked Sendable {
 
   final class Queue: @unchecked Sendable {
     let condition = NSCondition()
-    var records: [Record] = []
+    var records: [PreparedRecord] = []
     var finished = false
     var result = FileResult()
     let capacity: Int
 
     init(capacity: Int) { self.capacity = capacity }
 
-    /// Hands over a batch of records (one lock per batch, not per record).
-    func push(_ batch: [Record]) {
+    /// Hands over a batch of records (one lock per batch, not per record). Returns how
+    /// many records wait for the consumer.
+    @discardableResult
+    func push(_ batch: [PreparedRecord]) -> Int {
       condition.lock()
       while records.count >= capacity { condition.wait() }
       records.append(contentsOf: batch)
+      let waiting = records.count
       condition.broadcast()
       condition.unlock()
+      return waiting
     }
 
     func finish(_ result: FileResult) {
@@ -45,7 +50,7 @@ final class ParallelReader: @unchecked Sendable {
     }
 
     /// The records read so far (waiting for some), and whether the file is done.
-    func take() -> (records: [Record], done: Bool) {
+    func take() -> (records: [PreparedRecord], done: Bool) {
       condition.lock()
       while records.isEmpty && !finished { condition.wait() }
       let batch = records
@@ -59,7 +64,8 @@ final class ParallelReader: @unchecked Sendable {
 
   let files: [String]
   let threads: Int
-  let read: @Sendable (String, (Record) -> Void, (Diagnostic) -> Void) throws(FilingError) -> ReadStatistics
+  let read:
+    @Sendable (String, (Record) -> Void, (Diagnostic) -> Void) throws(FilingError) -> ReadStatistics
   private let queues: [Queue]
   private let next = NSLock()
   private var nextFile = 0
@@ -69,19 +75,32 @@ final class ParallelReader: @unchecked Sendable {
   /// Records handed from a reader to the consumer at a time.
   static let batchSize = 512
 
+  /// Makes, for each reader thread, what computes the values that depend on a record
+  /// alone (see `RecordPreparer`), so that the consumer is left with less to do.
+  let preparer: @Sendable () -> RecordPreparer?
+  /// When set, only the records starting on these lines (by file) go to the consumer
+  /// (the replay's selection, see `CheckRun.replaySelection`).
+  let lines: [String: Set<Int>]?
+
   init(
     files: [String], threads: Int, capacity: Int = 20_000,
-    read: @escaping @Sendable (String, (Record) -> Void, (Diagnostic) -> Void) throws(FilingError) -> ReadStatistics
+    preparer: @escaping @Sendable () -> RecordPreparer? = { nil },
+    lines: [String: Set<Int>]? = nil,
+    read:
+      @escaping @Sendable (String, (Record) -> Void, (Diagnostic) -> Void) throws(FilingError) ->
+      ReadStatistics
   ) {
     self.files = files
     self.threads = max(1, min(threads, files.count))
     self.read = read
+    self.preparer = preparer
+    self.lines = lines
     self.queues = files.map { _ in Queue(capacity: capacity) }
   }
 
   /// Runs the readers and gives `consume` each file's records in file order, then
   /// `finished` each file's result.
-  func run(consume: (Record) -> Void, finished: (Int, FileResult) -> Void) {
+  func run(consume: (PreparedRecord) -> Void, finished: (Int, FileResult) -> Void) {
     for _ in 0..<threads {
       let thread = Thread { [self] in self.work() }
       thread.stackSize = 4 << 20
@@ -98,6 +117,7 @@ final class ParallelReader: @unchecked Sendable {
   }
 
   private func work() {
+    let preparer = self.preparer()
     while true {
       next.lock()
       let index = nextFile
@@ -106,22 +126,34 @@ final class ParallelReader: @unchecked Sendable {
       guard index < files.count else { return }
       let queue = queues[index]
       var result = FileResult()
-      result.bytes = (try? FileManager.default.attributesOfItem(atPath: files[index])[.size] as? Int) ?? 0
-      var batch: [Record] = []
+      result.bytes =
+        (try? FileManager.default.attributesOfItem(atPath: files[index])[.size] as? Int) ?? 0
+      var batch: [PreparedRecord] = []
       batch.reserveCapacity(ParallelReader.batchSize)
+      // The reader prepares records only while the consumer is behind (records wait for
+      // it): then this thread has time to spare, and whatever it computes the consumer
+      // need not. When the consumer waits for records, they go as read. The work is
+      // shared out by itself; the results are the same either way.
+      var preparing = false
+      let wanted = lines.map { $0[files[index]] ?? [] }
       do {
         result.statistics = try read(
           files[index],
           { record in
-            batch.append(record)
+            if let wanted, !wanted.contains(record.provenance.line) { return }
+            batch.append(
+              preparing
+                ? preparer?.prepare(record) ?? PreparedRecord(record) : PreparedRecord(record))
             if batch.count == ParallelReader.batchSize {
-              queue.push(batch)
+              preparing = queue.push(batch) >= ParallelReader.batchSize * 2
               batch.removeAll(keepingCapacity: true)
             }
           },
           { problem in
             result.problemCount += 1
-            if result.problems.count < ParallelReader.problemsKept { result.problems.append(problem) }
+            if result.problems.count < ParallelReader.problemsKept {
+              result.problems.append(problem)
+            }
           })
       } catch {
         result.error = error

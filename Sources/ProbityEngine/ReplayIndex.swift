@@ -1,0 +1,132 @@
+import Foundation
+import ProbityCore
+
+/// Where each record fell, written to a temporary file as the first pass goes, so that
+/// the second pass (the trails of the groups that fired) need only look at the records of
+/// those groups.
+///
+/// One entry per record evaluated, in input order: the record's file (an index), its
+/// line, and for each set of `group by` keys of the pack the record's interned group
+/// values (-1 where it was not placed). That is a few bytes per record on disk and
+/// nothing per record in memory. After `finish`, `select` reads it back and keeps the
+/// records whose group values belong to a group that fired: their lines, for the reader
+/// to deliver, and their ordinals, for the replay to know them by.
+final class ReplayIndex {
+  private let file: UnsafeMutablePointer<FILE>
+  private let path: String
+  private let width: Int
+  private var buffer: [Int32] = []
+  private var files: [String: Int32] = [:]
+  private var lastFile: (path: String, index: Int32)?
+  private(set) var failed = false
+
+  /// A record of the second pass: its file, line, and which of the records starting on
+  /// that line it is (XML puts several records on a line).
+  struct Position: Hashable {
+    let file: Int32
+    let line: Int32
+    let occurrence: Int32
+  }
+
+  /// After `select`: the position of every record the replay needs, with its ordinal.
+  private(set) var ordinals: [Position: Int] = [:]
+  private var previous: (file: Int32, line: Int32, occurrence: Int32)?
+
+  init?(keySets: Int) {
+    let template = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "probity-replay-XXXXXX"
+    ).path
+    var name = Array(template.utf8CString)
+    let descriptor = mkstemp(&name)
+    guard descriptor >= 0, let file = fdopen(descriptor, "w+b") else { return nil }
+    self.file = file
+    self.path = String(cString: name)
+    // Gone from the directory at once; the open file lives until it is closed.
+    unlink(path)
+    self.width = 2 + keySets
+    buffer.reserveCapacity(width * 4096)
+  }
+
+  deinit { fclose(file) }
+
+  private func fileIndex(_ path: String) -> Int32 {
+    if let lastFile, lastFile.path == path { return lastFile.index }
+    let next = Int32(files.count)
+    let index = files[path] ?? next
+    if index == next { files[path] = next }
+    lastFile = (path, index)
+    return index
+  }
+
+  /// Notes where a record fell.
+  func append(_ provenance: Provenance, groups: [Int32]) {
+    buffer.append(fileIndex(provenance.file))
+    buffer.append(provenance.line <= Int(Int32.max) ? Int32(provenance.line) : -1)
+    buffer.append(contentsOf: groups)
+    if buffer.count >= width * 4096 { flush() }
+  }
+
+  private func flush() {
+    guard !buffer.isEmpty else { return }
+    let written = buffer.withUnsafeBytes { fwrite($0.baseAddress, 1, $0.count, file) }
+    if written != buffer.count * MemoryLayout<Int32>.size { failed = true }
+    buffer.removeAll(keepingCapacity: true)
+  }
+
+  /// Reads the entries back and keeps the records whose group values, for some set of
+  /// keys, are among `wanted` (by key set). Returns the lines to deliver, by file path;
+  /// nil when the index could not be written or read (then every record is replayed).
+  func select(wanted: [Set<Int32>]) -> [String: Set<Int>]? {
+    flush()
+    guard !failed, fflush(file) == 0, fseek(file, 0, SEEK_SET) == 0 else { return nil }
+    let paths = Dictionary(uniqueKeysWithValues: files.map { ($1, $0) })
+    var lines: [String: Set<Int>] = [:]
+    var chunk = [Int32](repeating: 0, count: width * 4096)
+    var ordinal = 0
+    var previous: (file: Int32, line: Int32, occurrence: Int32)?
+    while true {
+      let read = chunk.withUnsafeMutableBytes {
+        fread($0.baseAddress, MemoryLayout<Int32>.size, $0.count / 4, file)
+      }
+      if read == 0 { break }
+      guard read % width == 0 else { return nil }
+      for start in stride(from: 0, to: read, by: width) {
+        let file = chunk[start]
+        let line = chunk[start + 1]
+        let occurrence: Int32 =
+          if let previous, previous.file == file, previous.line == line {
+            previous.occurrence + 1
+          } else { 0 }
+        previous = (file, line, occurrence)
+        defer { ordinal += 1 }
+        var needed = false
+        for set in wanted.indices where !wanted[set].isEmpty {
+          if wanted[set].contains(chunk[start + 2 + set]) {
+            needed = true
+            break
+          }
+        }
+        guard needed else { continue }
+        // A line too large to note: replay everything.
+        guard line >= 0, let path = paths[file] else { return nil }
+        lines[path, default: []].insert(Int(line))
+        ordinals[Position(file: file, line: line, occurrence: occurrence)] = ordinal
+      }
+    }
+    if ferror(file) != 0 { return nil }
+    self.previous = nil
+    return lines
+  }
+
+  /// The ordinal of a record of the second pass, or nil when the replay does not need
+  /// it. Records must come in input order (any subset that keeps whole lines).
+  func ordinal(of provenance: Provenance) -> Int? {
+    guard let file = files[provenance.file], provenance.line <= Int(Int32.max) else { return nil }
+    let line = Int32(provenance.line)
+    let occurrence: Int32 =
+      if let previous, previous.file == file, previous.line == line { previous.occurrence + 1 } else
+      { 0 }
+    previous = (file, line, occurrence)
+    return ordinals[Position(file: file, line: line, occurrence: occurrence)]
+  }
+}

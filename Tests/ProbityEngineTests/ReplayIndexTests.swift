@@ -1,0 +1,75 @@
+import Foundation
+import ProbityCore
+import ProbityFilings
+import ProbityLanguage
+import Testing
+
+@testable import ProbityEngine
+
+/// The replay with an index (only the records of groups that fired, by line) builds the
+/// same trails as the replay of every record.
+@Suite("Replay index")
+struct ReplayIndexTests {
+  /// Findings as text, trails included.
+  static func text(_ run: CheckRun) -> [String] {
+    run.findings.map { finding in
+      "\(finding.ruleID) \(finding.file):\(finding.line) "
+        + finding.trail.map { "\($0.line)/\($0.amount)/\($0.running)/\($0.raisedHere)" }.joined(
+          separator: " ")
+    }
+  }
+
+  static func compare(_ ruleSet: CompiledRuleSet, _ records: [Record]) throws -> Int {
+    var plain = CheckRun(ruleSet: ruleSet)
+    for record in records { plain.evaluate(record) }
+    plain.finish()
+    if plain.needsReplay {
+      for record in records { plain.replay(record) }
+      plain.finishReplay()
+    }
+    var indexed = CheckRun(ruleSet: ruleSet)
+    indexed.indexForReplay()
+    for record in records { indexed.evaluate(record) }
+    indexed.finish()
+    var delivered = 0
+    if indexed.needsReplay {
+      let selection = indexed.replaySelection()
+      let lines = try #require(selection)
+      for record in records
+      where lines[record.provenance.file]?.contains(record.provenance.line) == true {
+        indexed.replay(record)
+        delivered += 1
+      }
+      indexed.finishReplay()
+    }
+    #expect(text(indexed) == text(plain))
+    #expect(text(plain).contains { $0.contains("/true") }, "some trail to compare")
+    return delivered
+  }
+
+  @Test("fixtures of the US pack: same trails, fewer records")
+  func usFixtures() throws {
+    let ruleSet = try KernelDifferentialTests.load("Rules/us-federal")
+    var records: [Record] = []
+    for file in ["Fixtures/us-federal/receipts.csv", "Fixtures/us-federal/aggregates.csv"] {
+      records += try KernelDifferentialTests.records(KernelDifferentialTests.path(file))
+    }
+    let delivered = try Self.compare(ruleSet, records)
+    #expect(delivered > 0 && delivered < records.count)
+  }
+
+  @Test("records sharing a line (as XML may) are told apart by their order on it")
+  func sharedLines() throws {
+    let ruleSet = try groupedRuleSet(
+      "group by person_key(name), zip5(zip)\n  window election", when: "total > $3,300.00")
+    // Two donors' gifts, each line holding one gift of each donor.
+    var records: [Record] = []
+    for line in 1...4 {
+      for (donor, amount) in [("DOE, JANE", "10.00"), ("SMITH, JOHN", "1000.00")] {
+        let record = gift("2024-0\(line)-01", amount, name: donor, line: line)
+        records.append(record)
+      }
+    }
+    _ = try Self.compare(ruleSet, records)
+  }
+}
