@@ -148,7 +148,7 @@ public struct CheckRun {
   let plans: [RulePlan]
   let frame: Frame
   /// Group keys interned: the `group by` values of a group, and its window's text.
-  var groupValueIDs: [[Value]: Int32] = [:]
+  var groupValues = ValueInterner()
   var windowIDs: [String: Int32] = [:]
   var argumentBuffer: [Value] = []
   var cures: [Int: CureNote] = [:]
@@ -163,9 +163,9 @@ public struct CheckRun {
   public private(set) var latestDate: CivilDate?
   /// Group states of the rules across records, by rule index: where each group's state
   /// is, the states in the order their groups were first seen, and their keys.
-  var groupSlots: [[GroupKey: Int]]
-  var groupStates: [[GroupState]]
-  var groupKeys: [[GroupKey]]
+  var tables: [GroupTable]
+  /// The numbering of groups, by class (rules with the same keys and window share one).
+  var classes: [GroupClass]
   /// After `finish`: the groups whose trails the replay must build, by rule index.
   var trailRequests: [[GroupKey: TrailBuilder]]
   var replayOrdinal = 0
@@ -182,18 +182,29 @@ public struct CheckRun {
     var compiler = KernelCompiler(ruleSet: ruleSet)
     var plans = ruleSet.rules.map { RulePlan($0, &compiler) }
     var keySets: [String: Int] = [:]
-    for plan in plans where plan.grouped {
+    var classes: [String: Int] = [:]
+    for (index, plan) in plans.enumerated() where plan.grouped {
       plan.keySet = keySets[plan.keysText] ?? keySets.count
       keySets[plan.keysText] = plan.keySet
+      // Rules with the same keys and a window of the same kind taken on the record's
+      // date (or none, or a rolling one: not part of the key) number their groups alike.
+      let window =
+        plan.windowSlot.map { "window \($0)" }
+        ?? (plan.windowDate == nil || plan.isRolling ? "" : "rule \(index)")
+      let name = "\(plan.keySet) \(window)"
+      plan.groupClass = classes[name] ?? classes.count
+      classes[name] = plan.groupClass
     }
     self.plans = plans
+    self.tables = plans.map {
+      GroupTable(slots: $0.aggregateFunctions.count, money: $0.moneyAggregates)
+    }
+    self.classes = Array(repeating: GroupClass(), count: classes.count)
     plans.removeAll()
     self.frame = Frame(
-      slots: compiler.slotCount, keySets: keySets.count, memos: compiler.memoCount.count)
+      slots: compiler.slotCount, keySets: keySets.count, classes: classes.count,
+      memos: compiler.memoCount.count)
     frame.asOf = asOf.map { .date($0) } ?? .missing
-    self.groupSlots = Array(repeating: [:], count: ruleSet.rules.count)
-    self.groupStates = Array(repeating: [], count: ruleSet.rules.count)
-    self.groupKeys = Array(repeating: [], count: ruleSet.rules.count)
     self.trailRequests = Array(repeating: [:], count: ruleSet.rules.count)
   }
 

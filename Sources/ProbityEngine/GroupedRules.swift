@@ -2,7 +2,7 @@ import ProbityCore
 import ProbityLanguage
 
 /// The key of one group of a rule across records: its `group by` values and its window,
-/// both interned by the run (`CheckRun.groupValueIDs`, `windowIDs`; -1 for no window).
+/// both interned by the run (`CheckRun.groupValues`, `windowIDs`; -1 for no window).
 struct GroupKey: Hashable {
   let values: Int32
   let window: Int32
@@ -34,20 +34,58 @@ final class Crossing {
   }
 }
 
-/// The state of one group: small and fixed, whatever the number of its records (rolling
-/// windows also keep the values of the records inside the window).
-struct GroupState {
-  var accumulators: [Accumulator]
-  var rolling: [(day: Int, values: [Value])] = []
-  var holds = false
-  var crossing: Crossing?
-  var lateCures: [Crossing] = []
+/// The groups of one class: rules with the same `group by` keys and windows of the same
+/// kind number their groups alike, so a record's group is looked up once for them all.
+struct GroupClass {
+  private var table = NumberTable()
 
-  init(slots: Int) {
-    accumulators = Array(repeating: .empty, count: slots)
+  mutating func number(_ key: GroupKey) -> Int32 {
+    table.number(
+      UInt64(UInt32(bitPattern: key.values)) << 32 | UInt64(UInt32(bitPattern: key.window)))
   }
 
-  var values: [Value] { accumulators.map(\.value) }
+}
+
+/// The groups of one rule across records, by group number (see `GroupClass`), in flat
+/// arrays: a group costs a few bytes and an accumulator per aggregate, whatever the
+/// number of its records. What few groups need more (a crossing, late cures, the records
+/// of a rolling window) is kept aside, by number.
+struct GroupTable {
+  /// Aggregates per group.
+  let slots: Int
+  /// `slots` accumulators per group number.
+  var accumulators: AccumulatorStore
+  var holds: [Bool] = []
+  /// Whether the rule has a group of that number (the class may have more groups).
+  var placed: [Bool] = []
+  var crossings: [Int32: Crossing] = [:]
+  var lateCures: [Int32: [Crossing]] = [:]
+  var rolling: [Int32: [(day: Int, values: [Value])]] = [:]
+
+  init(slots: Int, money: Bool) {
+    self.slots = slots
+    accumulators = AccumulatorStore(compact: money)
+  }
+
+  /// Makes room for group `number`.
+  mutating func ensure(_ number: Int32) {
+    let count = Int(number) + 1
+    guard placed.count < count else { return }
+    let more = count - placed.count
+    placed.append(contentsOf: repeatElement(false, count: more))
+    holds.append(contentsOf: repeatElement(false, count: more))
+    accumulators.append(more * slots)
+  }
+}
+
+/// The aggregates of one group being rebuilt by the replay.
+struct GroupState {
+  var accumulators: AccumulatorStore
+  var rolling: [(day: Int, values: [Value])] = []
+
+  init(slots: Int) {
+    accumulators = AccumulatorStore(compact: false, count: slots)
+  }
 }
 
 /// Rebuilds one fired group's trail during the replay.
@@ -60,7 +98,9 @@ struct TrailBuilder {
 
 /// Where a record falls for a rule across records.
 enum Placement {
-  case group(GroupKey, window: Value, day: Int?)
+  /// The group's key, its number in the rule's class, the window and the day number of
+  /// the date the window is taken on.
+  case group(GroupKey, number: Int32, window: Value, day: Int?)
   case notApplicable
   case undetermined([String])
   case failed(EvaluationFailure)
@@ -103,11 +143,11 @@ extension CheckRun {
           return .failed(failure)
         }
       }
-      valuesID = CheckRun.intern(values, in: &groupValueIDs)
+      valuesID = groupValues.id(values)
       frame.groupIDs[plan.keySet] = valuesID
     }
     guard let kind = plan.windowKind else {
-      return .group(GroupKey(values: valuesID, window: -1), window: .missing, day: nil)
+      return group(plan, GroupKey(values: valuesID, window: -1), window: .missing, day: nil)
     }
     var date: CivilDate?
     if let kernel = plan.windowDate {
@@ -123,8 +163,9 @@ extension CheckRun {
     }
     guard let date else { return .undetermined(["date"]) }
     if let slot = plan.windowSlot, let cached = frame.windows[slot] {
-      return .group(
-        GroupKey(values: valuesID, window: cached.id), window: cached.value, day: date.dayNumber)
+      return group(
+        plan, GroupKey(values: valuesID, window: cached.id), window: cached.value,
+        day: date.dayNumber)
     }
     let text: String
     switch kind {
@@ -144,7 +185,21 @@ extension CheckRun {
     // A rolling window is not part of the key: the group is the donor's.
     let windowID = plan.isRolling ? -1 : CheckRun.intern(text, in: &windowIDs)
     if let slot = plan.windowSlot { frame.windows[slot] = (window, windowID) }
-    return .group(GroupKey(values: valuesID, window: windowID), window: window, day: date.dayNumber)
+    return group(
+      plan, GroupKey(values: valuesID, window: windowID), window: window, day: date.dayNumber)
+  }
+
+  /// The placement in a group, with its number in the rule's class (looked up once per
+  /// record for the rules of a class).
+  private mutating func group(_ plan: RulePlan, _ key: GroupKey, window: Value, day: Int?)
+    -> Placement
+  {
+    var number = frame.groupNumbers[plan.groupClass]
+    if number < 0 {
+      number = classes[plan.groupClass].number(key)
+      frame.groupNumbers[plan.groupClass] = number
+    }
+    return .group(key, number: number, window: window, day: day)
   }
 
   /// The id of a key in an interning table, the next free one for a new key (one hash
@@ -178,71 +233,75 @@ extension CheckRun {
     return "\(end - 1)-\(end)"
   }
 
-  /// Adds a record to its group's aggregates.
-  mutating func accumulate(_ state: inout GroupState, _ plan: RulePlan, _ record: Record, day: Int?)
-    -> EvaluationFailure?
-  {
+  /// The values a record gives a rule's aggregates, in `argumentBuffer` (`count()`
+  /// takes 1); or the failure met computing one.
+  mutating func aggregateArguments(_ plan: RulePlan, _ record: Record) -> EvaluationFailure? {
     frame.base()
-    var arguments = argumentBuffer
-    argumentBuffer = []
-    defer {
-      arguments.removeAll(keepingCapacity: true)
-      argumentBuffer = arguments
-    }
+    argumentBuffer.removeAll(keepingCapacity: true)
     for (slot, kernel) in plan.aggregateArguments.enumerated() {
       guard let kernel else {
-        arguments.append(.integer(1))
+        argumentBuffer.append(.integer(1))
         continue
       }
       let context = baseContext
       switch value(kernel, plan.rule.grouping!.aggregates[slot].argument!, record, { context }) {
-      case .success(let value): arguments.append(value)
+      case .success(let value): argumentBuffer.append(value)
       case .failure(let failure): return failure
       }
     }
-    if case .rolling(let days)? = plan.windowKind, let day {
-      state.rolling.append((day, arguments))
-      let latest = state.rolling.map(\.day).max() ?? day
-      state.rolling.removeAll { $0.day <= latest - days }
-      state.accumulators = Array(repeating: .empty, count: plan.aggregateFunctions.count)
-      for entry in state.rolling where entry.day <= day && entry.day > day - days {
-        if let failure = CheckRun.add(entry.values, to: &state, plan.aggregateFunctions) {
-          return failure
-        }
-      }
-      return nil
-    }
-    return CheckRun.add(arguments, to: &state, plan.aggregateFunctions)
+    return nil
   }
 
-  private static func add(
-    _ arguments: [Value], to state: inout GroupState, _ functions: [AggregateFunction]
-  )
-    -> EvaluationFailure?
-  {
+  /// Adds a record's arguments to a group's accumulators (`slots` of them from `base`);
+  /// for a rolling window, keeps the record among the group's entries and folds again
+  /// those still inside the window.
+  static func accumulate(
+    _ arguments: [Value], into accumulators: inout AccumulatorStore, at base: Int,
+    rolling entries: inout [(day: Int, values: [Value])], day: Int?, _ plan: RulePlan
+  ) -> EvaluationFailure? {
+    let functions = plan.aggregateFunctions
+    guard case .rolling(let days)? = plan.windowKind, let day else {
+      return fold(arguments, into: &accumulators, at: base, functions)
+    }
+    entries.append((day, arguments))
+    let latest = entries.map(\.day).max() ?? day
+    entries.removeAll { $0.day <= latest - days }
+    for slot in 0..<functions.count { accumulators[base + slot] = .empty }
+    for entry in entries where entry.day <= day && entry.day > day - days {
+      if let failure = fold(entry.values, into: &accumulators, at: base, functions) {
+        return failure
+      }
+    }
+    return nil
+  }
+
+  private static func fold(
+    _ arguments: [Value], into accumulators: inout AccumulatorStore, at base: Int,
+    _ functions: [AggregateFunction]
+  ) -> EvaluationFailure? {
     for (slot, function) in functions.enumerated() {
       let value = arguments[slot]
-      let current = state.accumulators[slot]
+      let current = accumulators[base + slot]
       if case .missing = current { continue }
       if function != .count && value.isMissing {
-        state.accumulators[slot] = .missing
+        accumulators[base + slot] = .missing
         continue
       }
       guard case .value(let before) = current else {
-        state.accumulators[slot] = .value(value)
+        accumulators[base + slot] = .value(value)
         continue
       }
       switch function {
       case .sum, .count:
         switch Semantics.apply(.arithmetic(.add), before, value, count: 2) {
-        case .success(let sum): state.accumulators[slot] = .value(sum)
+        case .success(let sum): accumulators[base + slot] = .value(sum)
         case .failure(let failure): return failure
         }
       case .min, .max:
         switch Semantics.apply(
           .compare(function == .min ? .less : .greater), value, before, count: 2)
         {
-        case .success(.boolean(true)): state.accumulators[slot] = .value(value)
+        case .success(.boolean(true)): accumulators[base + slot] = .value(value)
         case .success: break
         case .failure(let failure): return failure
         }
@@ -251,29 +310,14 @@ extension CheckRun {
     return nil
   }
 
-  /// The state of a rule's group, taken out of the table (so that changing it copies
-  /// nothing); put it back with `putState`. A new group starts empty.
-  mutating func takeState(_ index: Int, _ key: GroupKey, slots: Int) -> (GroupState, Int) {
-    let next = groupStates[index].count
-    func slot(_ value: inout Int) -> Int { value }
-    let position = slot(&groupSlots[index][key, default: next])
-    if position == next {
-      groupStates[index].append(GroupState(slots: 0))
-      groupKeys[index].append(key)
-      return (GroupState(slots: slots), position)
-    }
-    let state = groupStates[index][position]
-    groupStates[index][position] = GroupState(slots: 0)
-    return (state, position)
-  }
-
   mutating func evaluateGrouped(_ plan: RulePlan, _ index: Int, _ record: Record, ordinal: Int) {
     let key: GroupKey
+    let number: Int32
     let window: Value
     let day: Int?
     switch place(plan, record) {
-    case .group(let k, let w, let d):
-      (key, window, day) = (k, w, d)
+    case .group(let k, let n, let w, let d):
+      (key, number, window, day) = (k, n, w, d)
       tallies[index].evaluated += 1
     case .notApplicable:
       tallies[index].notApplicable += 1
@@ -297,27 +341,43 @@ extension CheckRun {
       if observing { observe(index, .failed, "could not be evaluated: \(failure.message)") }
       return
     }
-    var (state, position) = takeState(index, key, slots: plan.aggregateFunctions.count)
-    defer { groupStates[index][position] = state }
-    if let failure = accumulate(&state, plan, record, day: day) {
+    tables[index].ensure(number)
+    tables[index].placed[Int(number)] = true
+    let slots = plan.aggregateFunctions.count
+    let first = Int(number) * slots
+    var failure = aggregateArguments(plan, record)
+    if failure == nil {
+      var entries = plan.isRolling ? tables[index].rolling.removeValue(forKey: number) ?? [] : []
+      failure = CheckRun.accumulate(
+        argumentBuffer, into: &tables[index].accumulators, at: first, rolling: &entries, day: day,
+        plan)
+      if plan.isRolling { tables[index].rolling[number] = entries }
+    }
+    if let failure {
       noteProblem(index, record, failure)
       return
     }
+    let held = tables[index].holds[Int(number)]
+    let crossing = tables[index].crossings[number]
     let date: CivilDate? =
       if case .date(let d) = record[CanonicalSchema.dateField] { d } else { nil }
     let candidateDeadline = CheckRun.deadline(plan.deadlineDays, record)
     let deadline: Value =
-      (state.crossing?.deadline ?? candidateDeadline).map { .date($0) } ?? .missing
+      (crossing?.deadline ?? candidateDeadline).map { .date($0) } ?? .missing
     let base = baseContext
+    let frame = self.frame
     var context: EvaluationContext {
       var context = base
-      context.aggregates = state.values
+      // The condition's aggregates, as the frame holds them until the next rule.
+      context.aggregates = frame.aggregates
       context.window = window
       context.deadline = deadline
       return context
     }
     frame.base()
-    for accumulator in state.accumulators { frame.aggregates.append(accumulator.value) }
+    for slot in first..<first + slots {
+      frame.aggregates.append(tables[index].accumulators[slot].value)
+    }
     frame.window = window
     frame.deadline = deadline
     var condition: ExprProgram { plan.rule.condition }
@@ -352,7 +412,7 @@ extension CheckRun {
       return
     }
     if observing {
-      let crossing = holds && (!state.holds || plan.fires == .each)
+      let crossing = holds && (!held || plan.fires == .each)
       observe(
         index, crossing ? .fired : .notFired,
         holds
@@ -369,20 +429,20 @@ extension CheckRun {
       }
       return
     }
-    if holds && !state.holds && plan.isRolling && plan.cureDays == nil {
+    if holds && !held && plan.isRolling && plan.cureDays == nil {
       // A rolling window moves on: a later record does not undo an earlier excess, so
       // every crossing is a finding.
       tallies[index].fired += 1
       unsortedFindings.append(finding())
-    } else if holds && !state.holds {
-      state.crossing = Crossing(finding: finding(), deadline: candidateDeadline)
-    } else if !holds && state.holds, let crossing = state.crossing {
+    } else if holds && !held {
+      tables[index].crossings[number] = Crossing(finding: finding(), deadline: candidateDeadline)
+    } else if !holds && held, let crossing {
       // Netted back within the condition: cured. With a cure window, in time or late.
       if plan.cureDays != nil {
         if let deadline = crossing.deadline, let date, date > deadline {
           let late = crossing
           late.finding.remedyStatus = .curedLate
-          state.lateCures.append(late)
+          tables[index].lateCures[number, default: []].append(late)
         } else {
           tallies[index].cured += 1
           if crossing.finding.ordinal == targetOrdinal {
@@ -390,9 +450,9 @@ extension CheckRun {
           }
         }
       }
-      state.crossing = nil
+      tables[index].crossings[number] = nil
     }
-    state.holds = holds
+    tables[index].holds[Int(number)] = holds
   }
 
   /// Decides the findings of rules across records, after the last record: a group whose
@@ -404,10 +464,12 @@ extension CheckRun {
     let asOf = self.asOf
     for (index, rule) in ruleSet.rules.enumerated() {
       guard let grouping = rule.grouping else { continue }
-      // Groups in the order they were first seen.
-      for (key, state) in zip(groupKeys[index], groupStates[index]) {
-        var fired: [Finding] = state.lateCures.map(\.finding)
-        if grouping.fires == .crossing, state.holds, let crossing = state.crossing,
+      // Groups in the order of their numbers (the order their class first saw them).
+      let table = tables[index]
+      for number in table.placed.indices where table.placed[number] {
+        let group = Int32(number)
+        var fired: [Finding] = (table.lateCures[group] ?? []).map(\.finding)
+        if grouping.fires == .crossing, table.holds[number], let crossing = table.crossings[group],
           !(CheckRun.isRolling(grouping) && grouping.cureDays == nil)
         {
           if grouping.cureDays != nil {
@@ -436,9 +498,7 @@ extension CheckRun {
           state: GroupState(slots: grouping.aggregates.count), raisedOn: ordinals)
       }
     }
-    groupSlots = Array(repeating: [:], count: ruleSet.rules.count)
-    groupStates = Array(repeating: [], count: ruleSet.rules.count)
-    groupKeys = Array(repeating: [], count: ruleSet.rules.count)
+    tables = zip(tables, plans).map { GroupTable(slots: $0.slots, money: $1.moneyAggregates) }
   }
 
   static func isRolling(_ grouping: Grouping) -> Bool {
@@ -488,7 +548,7 @@ extension CheckRun {
     for index in ruleSet.ruleIndices(for: record.kind) where !trailRequests[index].isEmpty {
       let plan = plans[index]
       guard let grouping = plan.rule.grouping,
-        case .group(let key, _, let day) = place(plan, record),
+        case .group(let key, _, _, let day) = place(plan, record),
         var builder = trailRequests[index][key]
       else { continue }
       let slot = grouping.aggregates.firstIndex { $0.function == .sum } ?? 0
@@ -499,7 +559,12 @@ extension CheckRun {
       {
         amount = value
       }
-      _ = accumulate(&builder.state, plan, record, day: day)
+      if aggregateArguments(plan, record) == nil {
+        _ = CheckRun.accumulate(
+          argumentBuffer, into: &builder.state.accumulators, at: 0, rolling: &builder.state.rolling,
+          day: day,
+          plan)
+      }
       let date: CivilDate? =
         if case .date(let d) = record[CanonicalSchema.dateField] { d } else { nil }
       builder.entries.append(

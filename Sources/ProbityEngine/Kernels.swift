@@ -30,7 +30,7 @@ final class Frame {
   /// Results of costly functions of one string (`person_key`, `org_key`, `postcode`,
   /// `matches`), by call site: donors repeat, so most calls are answered from here.
   @exclusivity(unchecked) var memos: [[String: Value]] = []
-  static let memoLimit = 1 << 17
+  static let memoLimit = 1 << 16
   /// Filled by collecting kernels (`KernelCompiler.compileCollecting`): the nodes that
   /// read a field or a `define` outside any `define` and found it missing.
   @exclusivity(unchecked) var missingNodes: [Int] = []
@@ -44,8 +44,12 @@ final class Frame {
   /// The window of the current record (its value and interned id), by window kind.
   @exclusivity(unchecked) var windows: [(value: Value, id: Int32)?]
 
-  init(slots: Int, keySets: Int, memos: Int) {
+  /// The number of the current record's group, by group class (-1: not yet).
+  @exclusivity(unchecked) var groupNumbers: [Int32]
+
+  init(slots: Int, keySets: Int, classes: Int, memos: Int) {
     self.memos = Array(repeating: [:], count: memos)
+    groupNumbers = Array(repeating: -1, count: classes)
     cache = Array(repeating: nil, count: slots)
     groupIDs = Array(repeating: -1, count: keySets)
     windows = Array(repeating: nil, count: RulePlan.cachedWindowKinds)
@@ -62,6 +66,7 @@ final class Frame {
       for slot in cache.indices { cache[slot] = nil }
     }
     for slot in groupIDs.indices { groupIDs[slot] = -1 }
+    for slot in groupNumbers.indices { groupNumbers[slot] = -1 }
     for slot in windows.indices { windows[slot] = nil }
   }
 
@@ -425,8 +430,10 @@ final class RulePlan {
   /// The text of the `group by` keys together: rules with the same keys share their
   /// interned group ids.
   let keysText: String
-  /// Set by `CheckRun`: the index of `keysText` among the rule set's sets of keys.
+  /// Set by `CheckRun`: the index of `keysText` among the rule set's sets of keys, and
+  /// the rule's group class (see `GroupClass`).
   var keySet = 0
+  var groupClass = 0
   /// The window's slot in `Frame.windows`: nil for a window taken on an expression or a
   /// rolling window (not cached), or no window.
   let windowSlot: Int?
@@ -435,6 +442,8 @@ final class RulePlan {
   let fires: FireMode
   let cureDays: Int?
   let aggregateFunctions: [AggregateFunction]
+  /// Whether every aggregate is an amount (their accumulators are then compact).
+  let moneyAggregates: Bool
 
   static let cachedWindowKinds = 4
 
@@ -460,6 +469,7 @@ final class RulePlan {
       $0.argument.map { compiler.compile($0) }
     }
     aggregateFunctions = (grouping?.aggregates ?? []).map(\.function)
+    moneyAggregates = (grouping?.aggregates ?? []).allSatisfy { $0.type == .money }
     windowKind = grouping?.window?.kind
     fires = grouping?.fires ?? .crossing
     cureDays = grouping?.cureDays
@@ -514,7 +524,7 @@ public final class RecordPreparer: @unchecked Sendable {
   public func fresh() -> RecordPreparer {
     let frame = Frame(
       slots: self.frame.cache.count, keySets: self.frame.groupIDs.count,
-      memos: self.frame.memos.count)
+      classes: self.frame.groupNumbers.count, memos: self.frame.memos.count)
     frame.asOf = self.frame.asOf
     return RecordPreparer(ruleSet: ruleSet, plans: plans, frame: frame)
   }

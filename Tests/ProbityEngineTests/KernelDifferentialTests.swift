@@ -79,7 +79,8 @@ struct KernelDifferentialTests {
   static func compare(_ ruleSet: CompiledRuleSet, _ records: [Record]) -> Int {
     var compiler = KernelCompiler(ruleSet: ruleSet)
     let plans = ruleSet.rules.map { RulePlan($0, &compiler) }
-    let frame = Frame(slots: compiler.slotCount, keySets: 1, memos: compiler.memoCount.count)
+    let frame = Frame(
+      slots: compiler.slotCount, keySets: 1, classes: 1, memos: compiler.memoCount.count)
     var evaluator = Evaluator(ruleSet: ruleSet)
     var comparisons = 0
 

@@ -1,0 +1,64 @@
+import ProbityCore
+import Testing
+
+@testable import ProbityEngine
+
+@Suite("Compact group storage")
+struct GroupStorageTests {
+  @Test("equal tuples get one id, different ones another, in order of arrival")
+  func interning() {
+    var interner = ValueInterner()
+    let usd = Money(minorUnits: 100, currency: .usd)
+    let tuples: [[Value]] = [
+      [.string("SMITH JOHN"), .string("45402")],
+      [.string("SMITH JOHN"), .string("45403")],
+      [.string("SMITH JOHNA"), .string("45402")],
+      [.string("SMITH"), .string("JOHN45402")],
+      [.integer(1)], [.money(usd)], [.money(Money(minorUnits: 100, currency: .gbp))],
+      [.date(CivilDate(year: 2024, month: 1, day: 2)!)], [.boolean(true)],
+      [.list([.string("A")])], [.string("A")],
+      [.string("JOS\u{00C9}")],
+    ]
+    let ids = tuples.map { interner.id($0) }
+    #expect(ids == (0..<Int32(tuples.count)).map { $0 })
+    // Again: the same ids; a name written with a combining accent is the same name.
+    #expect(tuples.map { interner.id($0) } == ids)
+    #expect(interner.id([.string("JOSE\u{0301}")]) == ids.last)
+    // Many tuples: the table grows and still finds every one.
+    let many = (0..<5_000).map { interner.id([.string("DONOR\($0)"), .string("\($0 % 7)")]) }
+    #expect(Set(many).count == 5_000)
+    #expect((0..<5_000).map { interner.id([.string("DONOR\($0)"), .string("\($0 % 7)")]) } == many)
+  }
+
+  @Test("amounts kept compact read back as they were written, in any currency")
+  func compactAccumulators() {
+    var store = AccumulatorStore(compact: true, count: 4)
+    let values: [Accumulator] = [
+      .value(.money(Money(minorUnits: -250, currency: .usd))), .missing,
+      .value(.money(Money(minorUnits: Int64.max, currency: .gbp))), .empty,
+    ]
+    for (index, value) in values.enumerated() { store[index] = value }
+    for (index, value) in values.enumerated() {
+      #expect(String(describing: store[index]) == String(describing: value))
+    }
+    // A value that is not an amount turns the store generic, keeping what it held.
+    store.append(1)
+    store[4] = .value(.integer(3))
+    for (index, value) in values.enumerated() {
+      #expect(String(describing: store[index]) == String(describing: value))
+    }
+    #expect(String(describing: store[4]) == String(describing: Accumulator.value(.integer(3))))
+  }
+
+  @Test("keys are numbered densely in order of arrival, and found again")
+  func numbering() {
+    var table = NumberTable()
+    let keys: [UInt64] =
+      (0..<20_000).map { UInt64($0 / 3) << 32 | UInt64($0 % 3) } + [UInt64.max, 0]
+    let numbers = keys.map { table.number($0) }
+    #expect(numbers.prefix(20_001) == ArraySlice((0..<20_001).map { Int32($0) }))
+    #expect(numbers.last == 0)
+    #expect(keys.map { table.number($0) } == numbers)
+    #expect(table.keys.count == 20_001)
+  }
+}
