@@ -177,7 +177,9 @@ private func fieldEnded(
   if bytes > row.pointee.maxFieldBytes {
     if row.pointee.oversized == nil { row.pointee.oversized = (row.pointee.fieldCount, bytes) }
   } else if let field, length > 0 {
-    row.pointee.arena.append(contentsOf: UnsafeRawBufferPointer(start: field, count: length))
+    row.pointee.arena.append(
+      contentsOf: UnsafeBufferPointer(
+        start: field.assumingMemoryBound(to: UInt8.self), count: length))
   }
   row.pointee.ends.append(row.pointee.arena.count)
 }
@@ -281,8 +283,7 @@ private final class CSVSession {
           if loneCREndsLines == nil { loneCREndsLines = true }
         }
       }
-      var end = start
-      while end < chunk.count && chunk[end] != lf && chunk[end] != cr { end += 1 }
+      let end = ByteScan.lineBreak(in: chunk, from: start)
       let terminated = end < chunk.count
       let segmentEnd = terminated ? end + 1 : end
       if skippingToLineEnd {

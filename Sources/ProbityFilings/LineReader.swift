@@ -87,10 +87,12 @@ final class LineReader {
         lineNumber += 1
         return true
       }
-      var index = chunkStart + 1
-      while index < chunkEnd && chunk[index] != lf && (chunk[index] != cr || crEndsLines == false) {
-        index += 1
-      }
+      // The rest of the line in this chunk: up to an LF, or a CR unless CRs end no line.
+      let rest = UnsafeBufferPointer(rebasing: chunk[(chunkStart + 1)..<chunkEnd])
+      let index =
+        chunkStart + 1
+        + (crEndsLines == false
+          ? ByteScan.first(lf, in: rest, from: 0) : ByteScan.lineBreak(in: rest, from: 0))
       append(chunkStart..<index)
       sawAny = true
       chunkStart = index

@@ -35,11 +35,13 @@ struct RowCollector {
 
   /// The field's text, or the byte that is not a character of `encoding`.
   func string(_ index: Int, _ encoding: TextEncoding) -> Result<String, TextEncoding.InvalidBytes> {
+    arena.withUnsafeBufferPointer { encoding.decode(field(index, in: $0)) }
+  }
+
+  /// The field's bytes in `arena`, which is this collector's `arena`.
+  func field(_ index: Int, in arena: UnsafeBufferPointer<UInt8>) -> UnsafeBufferPointer<UInt8> {
     let start = index == 0 ? 0 : ends[index - 1]
-    let end = ends[index]
-    return arena.withUnsafeBufferPointer { buffer in
-      encoding.decode(UnsafeBufferPointer(rebasing: buffer[start..<end]))
-    }
+    return UnsafeBufferPointer(rebasing: arena[start..<ends[index]])
   }
 
   /// The field's text, with bytes that are not characters replaced (header names).
@@ -86,6 +88,8 @@ struct RowPlan {
   let columns: [Column]
   /// Every field missing, except constants.
   let template: [Value]
+  /// The constants of `template`: the fields that are not missing.
+  let constants: [(field: FieldID, value: Value)]
   /// Fields this file cannot give (unmapped, or an optional column it lacks).
   let unavailable: FieldSet
 
@@ -208,6 +212,7 @@ struct RowPlan {
     self.minimumFieldCount = minimum
     self.columns = columns
     self.template = template
+    self.constants = template.indices.filter { !template[$0].isMissing }.map { ($0, template[$0]) }
     var available = FieldSet(columns.map(\.field))
     for (field, value) in template.enumerated() where !value.isMissing { available.insert(field) }
     NameParts.canonical?.markDerived(&available)
@@ -242,8 +247,16 @@ struct RowPlan {
   /// Turns the collected fields of the row starting on `line` into a record, a skip or
   /// a rejection.
   func assemble(_ row: RowCollector, line: Int) -> RowOutcome {
+    row.arena.withUnsafeBufferPointer { assemble(row, arena: $0, line: line) }
+  }
+
+  private func assemble(_ row: RowCollector, arena: UnsafeBufferPointer<UInt8>, line: Int)
+    -> RowOutcome
+  {
     let count = row.fieldCount
     var diagnostics: [Diagnostic] = []
+    // A row of plain ASCII (most are) needs no decoding cell by cell.
+    let ascii: Bool? = PlainASCII.holds(arena) ? true : nil
 
     // The kind first: a skipped row may have any shape.
     var kind = RecordKind.receipt
@@ -252,12 +265,18 @@ struct RowPlan {
       kind = constant
     case .column(let index, let label, let kindColumn):
       if index < count {
-        let cell: String
-        switch row.string(index, encoding) {
-        case .success(let text): cell = text
-        case .failure(let invalid): return .rejected([invalidText(label, invalid, line: line)])
+        let bytes = row.field(index, in: arena)
+        let plain = ascii ?? PlainASCII.holds(bytes)
+        var decision = plain ? kindColumn.decision(forPlain: bytes) : nil
+        var cell = ""
+        if decision == nil {
+          switch encoding.decode(bytes) {
+          case .success(let text): cell = text
+          case .failure(let invalid): return .rejected([invalidText(label, invalid, line: line)])
+          }
+          decision = kindColumn.decision(for: cell)
         }
-        switch kindColumn.decision(for: cell) {
+        switch decision {
         case .skip?: return .skipped
         case .record(let found)?: kind = found
         case nil:
@@ -287,21 +306,23 @@ struct RowPlan {
       ])
     }
 
-    var values = template
-    for column in columns {
-      // Without a header, an optional column may lie beyond a short row.
-      guard column.index < count else { continue }
-      let cell: String
-      switch row.string(column.index, encoding) {
-      case .success(let text): cell = text
-      case .failure(let invalid):
-        diagnostics.append(invalidText(column.label, invalid, line: line))
-        continue
-      }
-      switch column.parser.parse(cell, currency: currency) {
-      case .success(let value): values[column.field] = value
-      case .failure(let cellProblem):
-        diagnostics.append(problem(.badCell, "\(column.label): \(cellProblem.message)", line: line))
+    var values = [Value](repeating: .missing, count: template.count)
+    for (field, value) in constants { values[field] = value }
+    columns.withUnsafeBufferPointer { columns in
+      for index in columns.indices {
+        // Without a header, an optional column may lie beyond a short row.
+        guard columns[index].index < count else { continue }
+        let bytes = row.field(columns[index].index, in: arena)
+        switch columns[index].parser.read(
+          bytes, encoding: encoding, currency: currency, ascii: ascii)
+        {
+        case .value(let value): values[columns[index].field] = value
+        case .invalidText(let invalid):
+          diagnostics.append(invalidText(columns[index].label, invalid, line: line))
+        case .problem(let cellProblem):
+          diagnostics.append(
+            problem(.badCell, "\(columns[index].label): \(cellProblem.message)", line: line))
+        }
       }
     }
     if !diagnostics.isEmpty { return .rejected(diagnostics) }
@@ -339,7 +360,9 @@ struct NameParts {
   /// from the parts present.
   /// `name` is available when any field it is derived from is.
   func markDerived(_ available: inout FieldSet) {
-    if [organization, last, first, middle, suffix].contains(where: available.contains) { available.insert(name) }
+    if [organization, last, first, middle, suffix].contains(where: available.contains) {
+      available.insert(name)
+    }
   }
 
   func derive(_ values: inout [Value]) {
