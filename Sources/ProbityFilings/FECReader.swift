@@ -220,31 +220,32 @@ private final class FECSession {
   let path: String
   let limits: ReaderLimits
   let lines: LineReader
-  var statistics = ReadStatistics()
+  @exclusivity(unchecked) var statistics = ReadStatistics()
   var version: FECVersion?
   var finder: FECLayoutFinder?
   var dateFormat = DateFormat.compact
   var nameDelimiter = Character("^")
   var cover = FECCover()
-  var template = [Value](repeating: .missing, count: CanonicalSchema.count) {
+  @exclusivity(unchecked) var template = [Value](repeating: .missing, count: CanonicalSchema.count)
+  {
     didSet {
       constants = template.indices.filter { !template[$0].isMissing }.map { ($0, template[$0]) }
       unavailable = [:]
     }
   }
   /// The fields of `template` that are not missing.
-  var constants: [(field: FieldID, value: Value)] = []
+  @exclusivity(unchecked) var constants: [(field: FieldID, value: Value)] = []
   /// What the records of each layout cannot give (`unavailableFields`), by layout id,
   /// for the current template.
-  var unavailable: [Int: FieldSet] = [:]
+  @exclusivity(unchecked) var unavailable: [Int: FieldSet] = [:]
   /// The first field of the last record, and the record type it gave.
-  var lastTypeField: [UInt8] = []
-  var lastType: (formType: String, tooLong: Bool)?
+  @exclusivity(unchecked) var lastTypeField: [UInt8] = []
+  @exclusivity(unchecked) var lastType: (formType: String, tooLong: Bool)?
   /// Whether the next record is the first after the header (the cover record).
-  var coverPending = true
-  var inText = false
-  var row = RowCollector()
-  var plans: [Int: FECRecordPlan] = [:]
+  @exclusivity(unchecked) var coverPending = true
+  @exclusivity(unchecked) var inText = false
+  @exclusivity(unchecked) var row = RowCollector()
+  @exclusivity(unchecked) var plans: [Int: FECRecordPlan] = [:]
 
   init(path: String, limits: ReaderLimits) throws(FilingError) {
     self.path = path
@@ -552,6 +553,7 @@ private final class FECSession {
     var values = [Value](repeating: .missing, count: template.count)
     for (field, value) in constants { values[field] = value }
     var diagnostics: [Diagnostic] = []
+    let usd = Currency.usd
     row.arena.withUnsafeBufferPointer { arena in
       // A line of plain ASCII (most are) needs no decoding cell by cell.
       let ascii: Bool? = PlainASCII.holds(arena) ? true : nil
@@ -562,7 +564,7 @@ private final class FECSession {
             columns[index].index < row.fieldCount
             ? row.field(columns[index].index, in: arena)
             : UnsafeBufferPointer(rebasing: arena[0..<0])
-          switch columns[index].parser.read(bytes, encoding: .detect, currency: .usd, ascii: ascii)
+          switch columns[index].parser.read(bytes, encoding: .detect, currency: usd, ascii: ascii)
           {
           case .invalidText(let invalid):
             diagnostics.append(problem(.invalidUTF8, "\(columns[index].label): \(invalid.message)"))
@@ -677,16 +679,23 @@ private final class FECSession {
 
   /// Splits a line on `separator` into `row`.
   static func split(_ bytes: [UInt8], on separator: UInt8, into row: inout RowCollector) {
-    bytes.withUnsafeBufferPointer { line in
+    // The line is copied whole, and each field moved over the separators before it.
+    row.arena.append(contentsOf: bytes)
+    var kept = 0
+    row.arena.withUnsafeMutableBufferPointer { arena in
+      guard let base = arena.baseAddress else { return }
+      let line = UnsafeBufferPointer(arena)
       var start = 0
       while true {
         let end = ByteScan.first(separator, in: line, from: start)
-        row.arena.append(contentsOf: UnsafeBufferPointer(rebasing: line[start..<end]))
-        row.ends.append(row.arena.count)
+        if kept != start { (base + kept).update(from: base + start, count: end - start) }
+        kept += end - start
+        row.ends.append(kept)
         guard end < line.count else { return }
         start = end + 1
       }
     }
+    row.arena.removeLast(row.arena.count - kept)
   }
 
   /// The first field of a line whose quoting is malformed, for the count by type.

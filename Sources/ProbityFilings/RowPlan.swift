@@ -62,8 +62,9 @@ enum RowOutcome {
   case rejected([Diagnostic])
 }
 
-/// A mapping resolved against a file's header: column indexes, parsers, constants.
-struct RowPlan {
+/// A mapping resolved against a file's header: column indexes, parsers, constants. A
+/// class, so that a row borrows it rather than copying it.
+final class RowPlan {
   struct Column {
     let field: FieldID
     /// 0-based. (An absent optional column has no `Column`: its field stays missing.)
@@ -92,6 +93,9 @@ struct RowPlan {
   let constants: [(field: FieldID, value: Value)]
   /// Fields this file cannot give (unmapped, or an optional column it lacks).
   let unavailable: FieldSet
+  /// The last kind cell of plain ASCII read, and what it decided.
+  private var lastKindCell: [UInt8] = []
+  private var lastKindDecision: KindDecision?
 
   /// Resolves `mapping` against `header` (nil when the file has none). Throws when a
   /// required column is missing or a mapped name is in the header twice.
@@ -267,7 +271,17 @@ struct RowPlan {
       if index < count {
         let bytes = row.field(index, in: arena)
         let plain = ascii ?? PlainASCII.holds(bytes)
-        var decision = plain ? kindColumn.decision(forPlain: bytes) : nil
+        var decision: KindDecision?
+        if plain {
+          // Rows of one kind mostly come in runs: the last plain cell's decision is kept.
+          if bytes.elementsEqual(lastKindCell) {
+            decision = lastKindDecision
+          } else {
+            decision = kindColumn.decision(forPlain: bytes)
+            lastKindCell = Array(bytes)
+            lastKindDecision = decision
+          }
+        }
         var cell = ""
         if decision == nil {
           switch encoding.decode(bytes) {
@@ -309,19 +323,21 @@ struct RowPlan {
     var values = [Value](repeating: .missing, count: template.count)
     for (field, value) in constants { values[field] = value }
     columns.withUnsafeBufferPointer { columns in
-      for index in columns.indices {
-        // Without a header, an optional column may lie beyond a short row.
-        guard columns[index].index < count else { continue }
-        let bytes = row.field(columns[index].index, in: arena)
-        switch columns[index].parser.read(
-          bytes, encoding: encoding, currency: currency, ascii: ascii)
-        {
-        case .value(let value): values[columns[index].field] = value
-        case .invalidText(let invalid):
-          diagnostics.append(invalidText(columns[index].label, invalid, line: line))
-        case .problem(let cellProblem):
-          diagnostics.append(
-            problem(.badCell, "\(columns[index].label): \(cellProblem.message)", line: line))
+      values.withUnsafeMutableBufferPointer { values in
+        for index in columns.indices {
+          // Without a header, an optional column may lie beyond a short row.
+          guard columns[index].index < count else { continue }
+          let bytes = row.field(columns[index].index, in: arena)
+          switch columns[index].parser.read(
+            bytes, encoding: encoding, currency: currency, ascii: ascii)
+          {
+          case .value(let value): values[columns[index].field] = value
+          case .invalidText(let invalid):
+            diagnostics.append(invalidText(columns[index].label, invalid, line: line))
+          case .problem(let cellProblem):
+            diagnostics.append(
+              problem(.badCell, "\(columns[index].label): \(cellProblem.message)", line: line))
+          }
         }
       }
     }
@@ -375,12 +391,22 @@ struct NameParts {
       values[name] = .string(organization)
       return
     }
-    let given = [first, middle, suffix].compactMap(text).joined(separator: " ")
-    switch (text(last), given.isEmpty) {
-    case (let last?, true): values[name] = .string(last)
-    case (let last?, false): values[name] = .string("\(last), \(given)")
-    case (nil, false): values[name] = .string(given)
-    case (nil, true): break
+    // "LAST, FIRST MIDDLE SUFFIX", built in one string.
+    let last = text(last)
+    let given = (text(first), text(middle), text(suffix))
+    var length = last.map { $0.utf8.count + 2 } ?? 0
+    for part in [given.0, given.1, given.2] { length += part.map { $0.utf8.count + 1 } ?? 0 }
+    var derived = ""
+    derived.reserveCapacity(length)
+    if let last { derived += last }
+    var separator = last == nil ? "" : ", "
+    for part in [given.0, given.1, given.2] {
+      guard let part else { continue }
+      derived += separator
+      derived += part
+      separator = " "
     }
+    if !derived.isEmpty { values[name] = .string(derived) }
   }
+
 }
