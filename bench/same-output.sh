@@ -87,8 +87,23 @@ for i in range(3000):
                           "1 Main", "", "Dayton", "OH", "45402", "P2024", "", date, amount, "", memo, "Acme", "Clerk"]))
     if i % 500 == 0:
         lines += ["[BEGINTEXT]", "free text, with " + fs + " separators", "[ENDTEXT]"]
-with open(f"{out}/synthetic.fec", "wb") as f:
-    f.write(("\n".join(lines) + "\n").encode("latin-1"))
+for ending, suffix in [("\n", ""), ("\r\n", "-crlf"), ("\r", "-cr")]:
+    with open(f"{out}/synthetic{suffix}.fec", "wb") as f:
+        f.write((ending.join(lines) + ending).encode("latin-1"))
+# The CSV filings with lone CRs and LFs for line endings too, and without the last one.
+for name in ["synthetic-utf8", "synthetic-cp1252"]:
+    data = open(f"{out}/{name}.csv", "rb").read()
+    open(f"{out}/{name}-lf.csv", "wb").write(data.replace(b"\r\n", b"\n"))
+    open(f"{out}/{name}-cr.csv", "wb").write(data.replace(b"\r\n", b"\r").replace(b"\n", b" "))
+    open(f"{out}/{name}-noend.csv", "wb").write(data[:-2])
+PY
+# The benchmark's filings, small: many 64 KiB chunks, lines across their boundaries.
+python3 - "$ROOT/bench" "$WORK/inputs" <<'PY'
+import sys
+sys.path.insert(0, sys.argv[1])
+import run
+run.generate_csv(f"{sys.argv[2]}/bench.csv", 2 * 1024 * 1024, 0.2)
+run.generate_fec(f"{sys.argv[2]}/bench.csv", f"{sys.argv[2]}/bench.fec")
 PY
 
 status=0
