@@ -18,7 +18,8 @@ extension CellParser {
   /// straight from its bytes when it has the common shape (`1234.50`, `2024-03-01`,
   /// `20240301`, `42`, `yes`); anything else, and every problem, goes the way of the text,
   /// so that what is accepted and what is said about a bad cell never depend on the
-  /// path.
+  /// path. `ascii: false` goes the way of the text at once (for a cell whose
+  /// `readPlain` gave nil).
   func read(
     _ bytes: UnsafeBufferPointer<UInt8>, encoding: TextEncoding, currency: Currency,
     ascii: Bool? = nil

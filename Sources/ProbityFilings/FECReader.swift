@@ -558,21 +558,31 @@ private final class FECSession {
       // A line of plain ASCII (most are) needs no decoding cell by cell.
       let ascii: Bool? = PlainASCII.holds(arena) ? true : nil
       plan.columns.withUnsafeBufferPointer { columns in
-        for index in columns.indices {
-          // A record may stop before its layout's last columns: they are empty cells.
-          let bytes =
-            columns[index].index < row.fieldCount
-            ? row.field(columns[index].index, in: arena)
-            : UnsafeBufferPointer(rebasing: arena[0..<0])
-          switch columns[index].parser.read(bytes, encoding: .detect, currency: usd, ascii: ascii)
-          {
-          case .invalidText(let invalid):
-            diagnostics.append(problem(.invalidUTF8, "\(columns[index].label): \(invalid.message)"))
-          case .value(let value):
-            if !value.isMissing { values[columns[index].field] = value }
-          case .problem(let cellProblem):
-            diagnostics.append(
-              problem(.badCell, "\(columns[index].label): \(cellProblem.message)"))
+        values.withUnsafeMutableBufferPointer { values in
+          for index in columns.indices {
+            // A record may stop before its layout's last columns: they are empty cells.
+            let bytes =
+              columns[index].index < row.fieldCount
+              ? row.field(columns[index].index, in: arena)
+              : UnsafeBufferPointer(rebasing: arena[0..<0])
+            // The common case first, its value moved straight into place.
+            let plain = ascii ?? PlainASCII.holds(bytes)
+            if plain, let value = columns[index].parser.readPlain(bytes, currency: usd) {
+              if !value.isMissing { values[columns[index].field] = value }
+              continue
+            }
+            switch columns[index].parser.read(
+              bytes, encoding: .detect, currency: usd, ascii: plain ? false : ascii)
+            {
+            case .invalidText(let invalid):
+              diagnostics.append(
+                problem(.invalidUTF8, "\(columns[index].label): \(invalid.message)"))
+            case .value(let value):
+              if !value.isMissing { values[columns[index].field] = value }
+            case .problem(let cellProblem):
+              diagnostics.append(
+                problem(.badCell, "\(columns[index].label): \(cellProblem.message)"))
+            }
           }
         }
       }

@@ -328,8 +328,14 @@ final class RowPlan {
           // Without a header, an optional column may lie beyond a short row.
           guard columns[index].index < count else { continue }
           let bytes = row.field(columns[index].index, in: arena)
+          // The common case first, its value moved straight into place.
+          let plain = ascii ?? PlainASCII.holds(bytes)
+          if plain, let value = columns[index].parser.readPlain(bytes, currency: currency) {
+            values[columns[index].field] = value
+            continue
+          }
           switch columns[index].parser.read(
-            bytes, encoding: encoding, currency: currency, ascii: ascii)
+            bytes, encoding: encoding, currency: currency, ascii: plain ? false : ascii)
           {
           case .value(let value): values[columns[index].field] = value
           case .invalidText(let invalid):
