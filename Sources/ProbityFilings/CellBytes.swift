@@ -37,19 +37,6 @@ extension CellParser {
     }
   }
 
-  /// Whether the cell is valid text in `encoding`, and is read without a problem: what
-  /// `read` checks, for a cell whose value is not wanted. Nil when it is; else what
-  /// `read` says.
-  func validate(
-    _ bytes: UnsafeBufferPointer<UInt8>, encoding: TextEncoding, currency: Currency,
-    ascii: Bool? = nil
-  ) -> CellReading? {
-    if case .text = self, ascii ?? PlainASCII.holds(bytes) { return nil }
-    let reading = read(bytes, encoding: encoding, currency: currency, ascii: ascii)
-    if case .value = reading { return nil }
-    return reading
-  }
-
   /// The value of a cell of plain ASCII (no NUL, no byte over 0x7F) in its common
   /// shapes; nil when the cell must be read as text (`parse(_:currency:)`), which is
   /// also the way every problem is told.

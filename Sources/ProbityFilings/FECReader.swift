@@ -451,7 +451,7 @@ private final class FECSession {
   /// The first field of the line over the field limit, as the record's rejection.
   func oversizedField(_ layout: FECLayout) -> Diagnostic? {
     for index in 0..<row.fieldCount {
-      let bytes = row.ends[index] - (index == 0 ? 0 : row.ends[index - 1])
+      let bytes = row.ends[index] - row.start(index)
       guard bytes > limits.maxFieldBytes else { continue }
       let name = index < layout.columns.count ? " " + layout.columns[index] : ""
       return problem(
@@ -689,23 +689,18 @@ private final class FECSession {
 
   /// Splits a line on `separator` into `row`.
   static func split(_ bytes: [UInt8], on separator: UInt8, into row: inout RowCollector) {
-    // The line is copied whole, and each field moved over the separators before it.
+    // The line is kept whole: each field ends before a separator.
     row.arena.append(contentsOf: bytes)
-    var kept = 0
-    row.arena.withUnsafeMutableBufferPointer { arena in
-      guard let base = arena.baseAddress else { return }
-      let line = UnsafeBufferPointer(arena)
+    row.gap = 1
+    bytes.withUnsafeBufferPointer { line in
       var start = 0
       while true {
         let end = ByteScan.first(separator, in: line, from: start)
-        if kept != start { (base + kept).update(from: base + start, count: end - start) }
-        kept += end - start
-        row.ends.append(kept)
+        row.ends.append(end)
         guard end < line.count else { return }
         start = end + 1
       }
     }
-    row.arena.removeLast(row.arena.count - kept)
   }
 
   /// The first field of a line whose quoting is malformed, for the count by type.

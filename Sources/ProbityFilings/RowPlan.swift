@@ -8,6 +8,9 @@ struct RowCollector {
   var arena: [UInt8] = []
   /// The end offset in `arena` of each field.
   var ends: [Int] = []
+  /// The bytes between one field and the next in `arena`: 0, or 1 where the line was
+  /// kept whole, separators and all (.fec lines split on ASCII 28).
+  var gap = 0
   /// Set by the row-end callback.
   var rowEnded = false
   /// Fields longer than this are not kept (`ReaderLimits.maxFieldBytes`).
@@ -28,6 +31,7 @@ struct RowCollector {
   mutating func clear() {
     arena.removeAll(keepingCapacity: true)
     ends.removeAll(keepingCapacity: true)
+    gap = 0
     rowEnded = false
     droppedBytes = 0
     oversized = nil
@@ -38,10 +42,12 @@ struct RowCollector {
     arena.withUnsafeBufferPointer { encoding.decode(field(index, in: $0)) }
   }
 
+  /// The offset in `arena` of the field's first byte.
+  func start(_ index: Int) -> Int { index == 0 ? 0 : ends[index - 1] + gap }
+
   /// The field's bytes in `arena`, which is this collector's `arena`.
   func field(_ index: Int, in arena: UnsafeBufferPointer<UInt8>) -> UnsafeBufferPointer<UInt8> {
-    let start = index == 0 ? 0 : ends[index - 1]
-    return UnsafeBufferPointer(rebasing: arena[start..<ends[index]])
+    UnsafeBufferPointer(rebasing: arena[start(index)..<ends[index]])
   }
 
   /// The field's text, with bytes that are not characters replaced (header names).
@@ -49,8 +55,7 @@ struct RowCollector {
     switch string(index, encoding) {
     case .success(let text): return text
     case .failure:
-      let start = index == 0 ? 0 : ends[index - 1]
-      return String(decoding: arena[start..<ends[index]], as: UTF8.self)
+      return String(decoding: arena[start(index)..<ends[index]], as: UTF8.self)
     }
   }
 }
