@@ -177,7 +177,9 @@ private func fieldEnded(
   if bytes > row.pointee.maxFieldBytes {
     if row.pointee.oversized == nil { row.pointee.oversized = (row.pointee.fieldCount, bytes) }
   } else if let field, length > 0 {
-    row.pointee.arena.append(contentsOf: UnsafeRawBufferPointer(start: field, count: length))
+    row.pointee.arena.append(
+      contentsOf: UnsafeBufferPointer(
+        start: field.assumingMemoryBound(to: UInt8.self), count: length))
   }
   row.pointee.ends.append(row.pointee.arena.count)
 }
@@ -198,29 +200,29 @@ private final class CSVSession {
   let parser: UnsafeMutablePointer<csv_parser>
   let row: UnsafeMutablePointer<RowCollector>
   /// nil until the header is read (for a mapping with a header).
-  var plan: RowPlan?
+  @exclusivity(unchecked) var plan: RowPlan?
   /// The header's column names, for messages.
-  var headerNames: [String] = []
-  var statistics = ReadStatistics()
+  @exclusivity(unchecked) var headerNames: [String] = []
+  @exclusivity(unchecked) var statistics = ReadStatistics()
 
   /// The line of the next byte fed to libcsv.
-  var line = 1
+  @exclusivity(unchecked) var line = 1
   /// Whether the last byte seen was a CR whose line ending is not settled yet: a CRLF if
   /// an LF follows, else a lone CR.
-  var lastWasCR = false
+  @exclusivity(unchecked) var lastWasCR = false
   /// Whether the LF about to be seen is the second half of a CRLF already counted.
-  var lfOfCRLF = false
+  @exclusivity(unchecked) var lfOfCRLF = false
   /// Whether a lone CR ends a line: decided by the file's first line ending. A file whose
   /// lines end in CR (old Mac files) has its lines ended by CR; in a file whose lines
   /// end in LF or CRLF, a lone CR (inside a quoted cell, typically) ends no line, as for
   /// grep, sed and editors.
-  var loneCREndsLines: Bool?
+  @exclusivity(unchecked) var loneCREndsLines: Bool?
   /// The line on which the row being collected started, and the file offset of the
   /// segment it started in.
-  var rowStart = 1
-  var rowStartOffset = 0
+  @exclusivity(unchecked) var rowStart = 1
+  @exclusivity(unchecked) var rowStartOffset = 0
   /// After malformed quoting: bytes are dropped until the end of the physical line.
-  var skippingToLineEnd = false
+  @exclusivity(unchecked) var skippingToLineEnd = false
 
   static let options = UInt8(CSV_STRICT | CSV_STRICT_FINI)
 
@@ -281,8 +283,7 @@ private final class CSVSession {
           if loneCREndsLines == nil { loneCREndsLines = true }
         }
       }
-      var end = start
-      while end < chunk.count && chunk[end] != lf && chunk[end] != cr { end += 1 }
+      let end = ByteScan.lineBreak(in: chunk, from: start)
       let terminated = end < chunk.count
       let segmentEnd = terminated ? end + 1 : end
       if skippingToLineEnd {

@@ -220,18 +220,32 @@ private final class FECSession {
   let path: String
   let limits: ReaderLimits
   let lines: LineReader
-  var statistics = ReadStatistics()
+  @exclusivity(unchecked) var statistics = ReadStatistics()
   var version: FECVersion?
   var finder: FECLayoutFinder?
   var dateFormat = DateFormat.compact
   var nameDelimiter = Character("^")
   var cover = FECCover()
-  var template = [Value](repeating: .missing, count: CanonicalSchema.count)
+  @exclusivity(unchecked) var template = [Value](repeating: .missing, count: CanonicalSchema.count)
+  {
+    didSet {
+      constants = template.indices.filter { !template[$0].isMissing }.map { ($0, template[$0]) }
+      unavailable = [:]
+    }
+  }
+  /// The fields of `template` that are not missing.
+  @exclusivity(unchecked) var constants: [(field: FieldID, value: Value)] = []
+  /// What the records of each layout cannot give (`unavailableFields`), by layout id,
+  /// for the current template.
+  @exclusivity(unchecked) var unavailable: [Int: FieldSet] = [:]
+  /// The first field of the last record, and the record type it gave.
+  @exclusivity(unchecked) var lastTypeField: [UInt8] = []
+  @exclusivity(unchecked) var lastType: (formType: String, tooLong: Bool)?
   /// Whether the next record is the first after the header (the cover record).
-  var coverPending = true
-  var inText = false
-  var row = RowCollector()
-  var plans: [Int: FECRecordPlan] = [:]
+  @exclusivity(unchecked) var coverPending = true
+  @exclusivity(unchecked) var inText = false
+  @exclusivity(unchecked) var row = RowCollector()
+  @exclusivity(unchecked) var plans: [Int: FECRecordPlan] = [:]
 
   init(path: String, limits: ReaderLimits) throws(FilingError) {
     self.path = path
@@ -386,10 +400,7 @@ private final class FECSession {
         ], onProblem: onProblem)
       return
     }
-    var formType = String(trimBlanks(row.lossyString(0, .detect))).uppercased()
-    // No record type is this long: counted and reported by its start, and unknown.
-    let tooLong = formType.utf8.count > FECSession.longestFormType
-    if tooLong { formType = String(formType.prefix(FECSession.longestFormType)) + "…" }
+    let (formType, tooLong) = recordType()
     statistics.count(type: formType)
     let isCover = coverPending
     coverPending = false
@@ -421,10 +432,26 @@ private final class FECSession {
   /// Record types are short (`SA11AI`, `F3XN`, `SC/10`); a longer first field is none.
   static let longestFormType = 32
 
+  /// The record type in the first field of `row`, upper case; a type longer than any
+  /// (`tooLong`) shortened. Records of one type mostly come in runs: the last is kept.
+  func recordType() -> (formType: String, tooLong: Bool) {
+    let same = row.arena.withUnsafeBufferPointer {
+      row.field(0, in: $0).elementsEqual(lastTypeField)
+    }
+    if let lastType, same { return lastType }
+    var formType = String(trimBlanks(row.lossyString(0, .detect))).uppercased()
+    // No record type is this long: counted and reported by its start, and unknown.
+    let tooLong = formType.utf8.count > FECSession.longestFormType
+    if tooLong { formType = String(formType.prefix(FECSession.longestFormType)) + "…" }
+    lastTypeField = Array(row.arena[0..<row.ends[0]])
+    lastType = (formType, tooLong)
+    return (formType, tooLong)
+  }
+
   /// The first field of the line over the field limit, as the record's rejection.
   func oversizedField(_ layout: FECLayout) -> Diagnostic? {
     for index in 0..<row.fieldCount {
-      let bytes = row.ends[index] - (index == 0 ? 0 : row.ends[index - 1])
+      let bytes = row.ends[index] - row.start(index)
       guard bytes > limits.maxFieldBytes else { continue }
       let name = index < layout.columns.count ? " " + layout.columns[index] : ""
       return problem(
@@ -486,7 +513,9 @@ private final class FECSession {
     var available = plan.columnFields
     for (field, value) in template.enumerated() where !value.isMissing { available.insert(field) }
     if plan.combinedName != nil, let parts = NameParts.canonical {
-      for field in [parts.last, parts.first, parts.middle, parts.suffix, parts.organization] { available.insert(field) }
+      for field in [parts.last, parts.first, parts.middle, parts.suffix, parts.organization] {
+        available.insert(field)
+      }
     }
     NameParts.canonical?.markDerived(&available)
     return available.complement
@@ -503,7 +532,9 @@ private final class FECSession {
     } else {
       plan = FECRecordPlan(layout: layout, kind: kind, dateFormat: dateFormat, version: version)
       plans[layout.id] = plan
+      unavailable[layout.id] = nil
     }
+    let row = self.row
     if row.fieldCount > plan.columnCount {
       let extra = (plan.columnCount..<row.fieldCount).contains {
         !trimBlanks(row.lossyString($0, .detect)).isEmpty
@@ -519,20 +550,40 @@ private final class FECSession {
         return
       }
     }
-    var values = template
+    var values = [Value](repeating: .missing, count: template.count)
+    for (field, value) in constants { values[field] = value }
     var diagnostics: [Diagnostic] = []
-    for column in plan.columns {
-      // A record may stop before its layout's last columns: they are empty cells.
-      let cell = column.index < row.fieldCount ? row.string(column.index, .detect) : .success("")
-      switch cell {
-      case .failure(let invalid):
-        diagnostics.append(problem(.invalidUTF8, "\(column.label): \(invalid.message)"))
-      case .success(let text):
-        switch column.parser.parse(text, currency: .usd) {
-        case .success(let value):
-          if !value.isMissing { values[column.field] = value }
-        case .failure(let cellProblem):
-          diagnostics.append(problem(.badCell, "\(column.label): \(cellProblem.message)"))
+    let usd = Currency.usd
+    row.arena.withUnsafeBufferPointer { arena in
+      // A line of plain ASCII (most are) needs no decoding cell by cell.
+      let ascii: Bool? = PlainASCII.holds(arena) ? true : nil
+      plan.columns.withUnsafeBufferPointer { columns in
+        values.withUnsafeMutableBufferPointer { values in
+          for index in columns.indices {
+            // A record may stop before its layout's last columns: they are empty cells.
+            let bytes =
+              columns[index].index < row.fieldCount
+              ? row.field(columns[index].index, in: arena)
+              : UnsafeBufferPointer(rebasing: arena[0..<0])
+            // The common case first, its value moved straight into place.
+            let plain = ascii ?? PlainASCII.holds(bytes)
+            if plain, let value = columns[index].parser.readPlain(bytes, currency: usd) {
+              if !value.isMissing { values[columns[index].field] = value }
+              continue
+            }
+            switch columns[index].parser.read(
+              bytes, encoding: .detect, currency: usd, ascii: plain ? false : ascii)
+            {
+            case .invalidText(let invalid):
+              diagnostics.append(
+                problem(.invalidUTF8, "\(columns[index].label): \(invalid.message)"))
+            case .value(let value):
+              if !value.isMissing { values[columns[index].field] = value }
+            case .problem(let cellProblem):
+              diagnostics.append(
+                problem(.badCell, "\(columns[index].label): \(cellProblem.message)"))
+            }
+          }
         }
       }
     }
@@ -550,8 +601,14 @@ private final class FECSession {
     }
     NameParts.canonical?.derive(&values)
     statistics.recordsRead += 1
-    var record = Record(kind: kind, provenance: Provenance(file: path, line: lines.lineNumber), values: values)
-    record.unavailable = unavailableFields(plan)
+    var record = Record(
+      kind: kind, provenance: Provenance(file: path, line: lines.lineNumber), values: values)
+    if let known = unavailable[layout.id] {
+      record.unavailable = known
+    } else {
+      record.unavailable = unavailableFields(plan)
+      unavailable[layout.id] = record.unavailable
+    }
     onRecord(record)
   }
 
@@ -591,12 +648,7 @@ private final class FECSession {
   func split(_ bytes: [UInt8], fieldSeparator: Bool) -> Bool {
     row.clear()
     if fieldSeparator {
-      var start = 0
-      for index in 0...bytes.count where index == bytes.count || bytes[index] == 0x1C {
-        row.arena.append(contentsOf: bytes[start..<index])
-        row.ends.append(row.arena.count)
-        start = index + 1
-      }
+      FECSession.split(bytes, on: 0x1C, into: &row)
       return true
     }
     let quote = UInt8(ascii: "\"")
@@ -635,6 +687,22 @@ private final class FECSession {
     }
   }
 
+  /// Splits a line on `separator` into `row`.
+  static func split(_ bytes: [UInt8], on separator: UInt8, into row: inout RowCollector) {
+    // The line is kept whole: each field ends before a separator.
+    row.arena.append(contentsOf: bytes)
+    row.gap = 1
+    bytes.withUnsafeBufferPointer { line in
+      var start = 0
+      while true {
+        let end = ByteScan.first(separator, in: line, from: start)
+        row.ends.append(end)
+        guard end < line.count else { return }
+        start = end + 1
+      }
+    }
+  }
+
   /// The first field of a line whose quoting is malformed, for the count by type.
   func formTypeOfMalformed(_ bytes: [UInt8]) -> String {
     let end = bytes.firstIndex { $0 == UInt8(ascii: ",") || $0 == 0x1C } ?? bytes.endIndex
@@ -645,6 +713,10 @@ private final class FECSession {
   /// `[BEGINTEXT]`, `[BEGIN TEXT]`, `[ENDTEXT]`, `[END TEXT]`, any case, blanks around.
   static func isTextMarker(_ bytes: [UInt8], _ word: String) -> Bool {
     guard bytes.count < 64 else { return false }
+    // A marker starts with `[` after the blanks.
+    guard bytes.first(where: { !PlainASCII.isBlank($0) }) == UInt8(ascii: "[") else {
+      return false
+    }
     let text = String(decoding: bytes, as: UTF8.self)
     let squeezed = String(trimBlanks(text)).uppercased()
     return squeezed == "[\(word)TEXT]" || squeezed == "[\(word) TEXT]"

@@ -16,16 +16,16 @@ final class LineReader {
   let path: String
   private let file: UnsafeMutablePointer<FILE>
   private let chunk = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: CSVReader.chunkSize)
-  private var chunkStart = 0
-  private var chunkEnd = 0
-  private var atEnd = false
+  @exclusivity(unchecked) private var chunkStart = 0
+  @exclusivity(unchecked) private var chunkEnd = 0
+  @exclusivity(unchecked) private var atEnd = false
   private var started = false
   /// The current line's bytes, without its terminator.
-  private(set) var line: [UInt8] = []
+  @exclusivity(unchecked) private(set) var line: [UInt8] = []
   /// The current line's number (1-based); 0 before the first line.
-  private(set) var lineNumber = 0
+  @exclusivity(unchecked) private(set) var lineNumber = 0
   /// Whether the current line was cut at `maxLineBytes` (the rest is dropped).
-  private(set) var truncated = false
+  @exclusivity(unchecked) private(set) var truncated = false
 
   /// The longest line kept, in bytes; the rest of a longer line is dropped and the line
   /// marked `truncated`.
@@ -52,7 +52,7 @@ final class LineReader {
 
   /// Whether lines end in a lone CR: decided by the file's first line ending, as in
   /// `CSVReader` (a lone CR in a file of LF or CRLF lines is part of its line).
-  private var crEndsLines: Bool?
+  @exclusivity(unchecked) private var crEndsLines: Bool?
 
   /// Moves to the next line; false at the end of the file.
   func next() throws(FilingError) -> Bool {
@@ -87,10 +87,12 @@ final class LineReader {
         lineNumber += 1
         return true
       }
-      var index = chunkStart + 1
-      while index < chunkEnd && chunk[index] != lf && (chunk[index] != cr || crEndsLines == false) {
-        index += 1
-      }
+      // The rest of the line in this chunk: up to an LF, or a CR unless CRs end no line.
+      let rest = UnsafeBufferPointer(rebasing: chunk[(chunkStart + 1)..<chunkEnd])
+      let index =
+        chunkStart + 1
+        + (crEndsLines == false
+          ? ByteScan.first(lf, in: rest, from: 0) : ByteScan.lineBreak(in: rest, from: 0))
       append(chunkStart..<index)
       sawAny = true
       chunkStart = index

@@ -112,6 +112,11 @@ public struct KindColumn: Sendable {
     table[KindColumn.normalized(cell)]
   }
 
+  /// The decision for a cell of plain ASCII (`PlainASCII`): the same as for its text.
+  func decision(forPlain cell: UnsafeBufferPointer<UInt8>) -> KindDecision? {
+    table[PlainASCII.lowercased(PlainASCII.trimmed(cell))]
+  }
+
   /// The listed values, for messages: `receipt: receipt, SA11AI; disbursement: SB; skipped: TEXT`.
   public var expectedValuesText: String {
     var parts: [String] = []

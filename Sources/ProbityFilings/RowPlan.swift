@@ -8,6 +8,9 @@ struct RowCollector {
   var arena: [UInt8] = []
   /// The end offset in `arena` of each field.
   var ends: [Int] = []
+  /// The bytes between one field and the next in `arena`: 0, or 1 where the line was
+  /// kept whole, separators and all (.fec lines split on ASCII 28).
+  var gap = 0
   /// Set by the row-end callback.
   var rowEnded = false
   /// Fields longer than this are not kept (`ReaderLimits.maxFieldBytes`).
@@ -28,6 +31,7 @@ struct RowCollector {
   mutating func clear() {
     arena.removeAll(keepingCapacity: true)
     ends.removeAll(keepingCapacity: true)
+    gap = 0
     rowEnded = false
     droppedBytes = 0
     oversized = nil
@@ -35,11 +39,15 @@ struct RowCollector {
 
   /// The field's text, or the byte that is not a character of `encoding`.
   func string(_ index: Int, _ encoding: TextEncoding) -> Result<String, TextEncoding.InvalidBytes> {
-    let start = index == 0 ? 0 : ends[index - 1]
-    let end = ends[index]
-    return arena.withUnsafeBufferPointer { buffer in
-      encoding.decode(UnsafeBufferPointer(rebasing: buffer[start..<end]))
-    }
+    arena.withUnsafeBufferPointer { encoding.decode(field(index, in: $0)) }
+  }
+
+  /// The offset in `arena` of the field's first byte.
+  func start(_ index: Int) -> Int { index == 0 ? 0 : ends[index - 1] + gap }
+
+  /// The field's bytes in `arena`, which is this collector's `arena`.
+  func field(_ index: Int, in arena: UnsafeBufferPointer<UInt8>) -> UnsafeBufferPointer<UInt8> {
+    UnsafeBufferPointer(rebasing: arena[start(index)..<ends[index]])
   }
 
   /// The field's text, with bytes that are not characters replaced (header names).
@@ -47,8 +55,7 @@ struct RowCollector {
     switch string(index, encoding) {
     case .success(let text): return text
     case .failure:
-      let start = index == 0 ? 0 : ends[index - 1]
-      return String(decoding: arena[start..<ends[index]], as: UTF8.self)
+      return String(decoding: arena[start(index)..<ends[index]], as: UTF8.self)
     }
   }
 }
@@ -60,8 +67,9 @@ enum RowOutcome {
   case rejected([Diagnostic])
 }
 
-/// A mapping resolved against a file's header: column indexes, parsers, constants.
-struct RowPlan {
+/// A mapping resolved against a file's header: column indexes, parsers, constants. A
+/// class, so that a row borrows it rather than copying it.
+final class RowPlan {
   struct Column {
     let field: FieldID
     /// 0-based. (An absent optional column has no `Column`: its field stays missing.)
@@ -86,8 +94,13 @@ struct RowPlan {
   let columns: [Column]
   /// Every field missing, except constants.
   let template: [Value]
+  /// The constants of `template`: the fields that are not missing.
+  let constants: [(field: FieldID, value: Value)]
   /// Fields this file cannot give (unmapped, or an optional column it lacks).
   let unavailable: FieldSet
+  /// The last kind cell of plain ASCII read, and what it decided.
+  private var lastKindCell: [UInt8] = []
+  private var lastKindDecision: KindDecision?
 
   /// Resolves `mapping` against `header` (nil when the file has none). Throws when a
   /// required column is missing or a mapped name is in the header twice.
@@ -208,6 +221,7 @@ struct RowPlan {
     self.minimumFieldCount = minimum
     self.columns = columns
     self.template = template
+    self.constants = template.indices.filter { !template[$0].isMissing }.map { ($0, template[$0]) }
     var available = FieldSet(columns.map(\.field))
     for (field, value) in template.enumerated() where !value.isMissing { available.insert(field) }
     NameParts.canonical?.markDerived(&available)
@@ -242,8 +256,16 @@ struct RowPlan {
   /// Turns the collected fields of the row starting on `line` into a record, a skip or
   /// a rejection.
   func assemble(_ row: RowCollector, line: Int) -> RowOutcome {
+    row.arena.withUnsafeBufferPointer { assemble(row, arena: $0, line: line) }
+  }
+
+  private func assemble(_ row: RowCollector, arena: UnsafeBufferPointer<UInt8>, line: Int)
+    -> RowOutcome
+  {
     let count = row.fieldCount
     var diagnostics: [Diagnostic] = []
+    // A row of plain ASCII (most are) needs no decoding cell by cell.
+    let ascii: Bool? = PlainASCII.holds(arena) ? true : nil
 
     // The kind first: a skipped row may have any shape.
     var kind = RecordKind.receipt
@@ -252,12 +274,28 @@ struct RowPlan {
       kind = constant
     case .column(let index, let label, let kindColumn):
       if index < count {
-        let cell: String
-        switch row.string(index, encoding) {
-        case .success(let text): cell = text
-        case .failure(let invalid): return .rejected([invalidText(label, invalid, line: line)])
+        let bytes = row.field(index, in: arena)
+        let plain = ascii ?? PlainASCII.holds(bytes)
+        var decision: KindDecision?
+        if plain {
+          // Rows of one kind mostly come in runs: the last plain cell's decision is kept.
+          if bytes.elementsEqual(lastKindCell) {
+            decision = lastKindDecision
+          } else {
+            decision = kindColumn.decision(forPlain: bytes)
+            lastKindCell = Array(bytes)
+            lastKindDecision = decision
+          }
         }
-        switch kindColumn.decision(for: cell) {
+        var cell = ""
+        if decision == nil {
+          switch encoding.decode(bytes) {
+          case .success(let text): cell = text
+          case .failure(let invalid): return .rejected([invalidText(label, invalid, line: line)])
+          }
+          decision = kindColumn.decision(for: cell)
+        }
+        switch decision {
         case .skip?: return .skipped
         case .record(let found)?: kind = found
         case nil:
@@ -287,21 +325,31 @@ struct RowPlan {
       ])
     }
 
-    var values = template
-    for column in columns {
-      // Without a header, an optional column may lie beyond a short row.
-      guard column.index < count else { continue }
-      let cell: String
-      switch row.string(column.index, encoding) {
-      case .success(let text): cell = text
-      case .failure(let invalid):
-        diagnostics.append(invalidText(column.label, invalid, line: line))
-        continue
-      }
-      switch column.parser.parse(cell, currency: currency) {
-      case .success(let value): values[column.field] = value
-      case .failure(let cellProblem):
-        diagnostics.append(problem(.badCell, "\(column.label): \(cellProblem.message)", line: line))
+    var values = [Value](repeating: .missing, count: template.count)
+    for (field, value) in constants { values[field] = value }
+    columns.withUnsafeBufferPointer { columns in
+      values.withUnsafeMutableBufferPointer { values in
+        for index in columns.indices {
+          // Without a header, an optional column may lie beyond a short row.
+          guard columns[index].index < count else { continue }
+          let bytes = row.field(columns[index].index, in: arena)
+          // The common case first, its value moved straight into place.
+          let plain = ascii ?? PlainASCII.holds(bytes)
+          if plain, let value = columns[index].parser.readPlain(bytes, currency: currency) {
+            values[columns[index].field] = value
+            continue
+          }
+          switch columns[index].parser.read(
+            bytes, encoding: encoding, currency: currency, ascii: plain ? false : ascii)
+          {
+          case .value(let value): values[columns[index].field] = value
+          case .invalidText(let invalid):
+            diagnostics.append(invalidText(columns[index].label, invalid, line: line))
+          case .problem(let cellProblem):
+            diagnostics.append(
+              problem(.badCell, "\(columns[index].label): \(cellProblem.message)", line: line))
+          }
+        }
       }
     }
     if !diagnostics.isEmpty { return .rejected(diagnostics) }
@@ -339,7 +387,9 @@ struct NameParts {
   /// from the parts present.
   /// `name` is available when any field it is derived from is.
   func markDerived(_ available: inout FieldSet) {
-    if [organization, last, first, middle, suffix].contains(where: available.contains) { available.insert(name) }
+    if [organization, last, first, middle, suffix].contains(where: available.contains) {
+      available.insert(name)
+    }
   }
 
   func derive(_ values: inout [Value]) {
@@ -352,12 +402,22 @@ struct NameParts {
       values[name] = .string(organization)
       return
     }
-    let given = [first, middle, suffix].compactMap(text).joined(separator: " ")
-    switch (text(last), given.isEmpty) {
-    case (let last?, true): values[name] = .string(last)
-    case (let last?, false): values[name] = .string("\(last), \(given)")
-    case (nil, false): values[name] = .string(given)
-    case (nil, true): break
+    // "LAST, FIRST MIDDLE SUFFIX", built in one string.
+    let last = text(last)
+    let given = (text(first), text(middle), text(suffix))
+    var length = last.map { $0.utf8.count + 2 } ?? 0
+    for part in [given.0, given.1, given.2] { length += part.map { $0.utf8.count + 1 } ?? 0 }
+    var derived = ""
+    derived.reserveCapacity(length)
+    if let last { derived += last }
+    var separator = last == nil ? "" : ", "
+    for part in [given.0, given.1, given.2] {
+      guard let part else { continue }
+      derived += separator
+      derived += part
+      separator = " "
     }
+    if !derived.isEmpty { values[name] = .string(derived) }
   }
+
 }
