@@ -177,6 +177,7 @@ public struct CheckRun {
   public init(ruleSet: CompiledRuleSet, asOf: CivilDate? = nil) {
     self.ruleSet = ruleSet
     self.givenAsOf = asOf
+    self.baseContext = EvaluationContext(asOf: asOf.map { .date($0) } ?? .missing)
     self.evaluator = Evaluator(ruleSet: ruleSet)
     self.tallies = Array(repeating: RuleTally(), count: ruleSet.rules.count)
     var compiler = KernelCompiler(ruleSet: ruleSet)
@@ -241,7 +242,7 @@ public struct CheckRun {
     let ordinal = recordsEvaluated
     recordsEvaluated += 1
     evaluator.startRecord()
-    frame.start(record, cache: prepared.cache)
+    frame.start(record, prepared: prepared.cache)
     if case .date(let date) = record[CanonicalSchema.dateField],
       latestDate.map({ date > $0 }) ?? true
     {
@@ -339,9 +340,9 @@ public struct CheckRun {
     return false
   }
 
-  var baseContext: EvaluationContext {
-    EvaluationContext(asOf: givenAsOf.map { .date($0) } ?? .missing)
-  }
+  /// What a `where`, a group key or an aggregate's argument sees besides the record: the
+  /// as-of date given, nothing else.
+  let baseContext: EvaluationContext
 
   mutating func evaluateSingle(_ plan: RulePlan, _ index: Int, _ record: Record, ordinal: Int) {
     let deadline = CheckRun.deadline(plan.deadlineDays, record)

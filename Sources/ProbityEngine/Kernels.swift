@@ -39,6 +39,8 @@ final class Frame {
   var failure = EvaluationFailure(message: "")
   /// Values of `define`s, `where` clauses and group keys on the current record.
   @exclusivity(unchecked) var cache: [Value?]
+  /// The same, computed ahead by a `RecordPreparer` (empty when none).
+  @exclusivity(unchecked) var prepared: [Value?] = []
   /// The interned group of the current record, by set of `group by` keys (-1: not yet).
   @exclusivity(unchecked) var groupIDs: [Int32]
   /// The window of the current record (its value and interned id), by window kind.
@@ -56,15 +58,21 @@ final class Frame {
   }
 
   /// Starts a record: values cached for the previous one are dropped.
-  func start(_ record: Record, cache prepared: [Value?]? = nil) {
+  ///
+  /// `prepared`: the values a `RecordPreparer` computed for the record, read (never
+  /// written: the array is shared) where the frame's own cache has none. `handOver`: the
+  /// cache is about to be handed over with the record (a preparer): a fresh one is made
+  /// rather than the old one emptied, which would copy it.
+  func start(_ record: Record, prepared: [Value?]? = nil, handOver: Bool = false) {
     values = record.values
     unavailable = record.unavailable
     kind = Frame.kindValues[record.kind] ?? .string(record.kind.rawValue)
-    if let prepared, prepared.count == cache.count {
-      cache = prepared
+    if handOver {
+      cache = Array(repeating: nil, count: cache.count)
     } else {
-      for slot in cache.indices { cache[slot] = nil }
+      for slot in cache.indices where cache[slot] != nil { cache[slot] = nil }
     }
+    self.prepared = prepared.flatMap { $0.count == cache.count ? $0 : nil } ?? []
     for slot in groupIDs.indices { groupIDs[slot] = -1 }
     for slot in groupNumbers.indices { groupNumbers[slot] = -1 }
     for slot in windows.indices { windows[slot] = nil }
@@ -158,6 +166,7 @@ struct KernelCompiler {
   private func cached(_ inner: @escaping Kernel, slot: Int) -> Kernel {
     return { frame in
       if let value = frame.cache[slot] { return value }
+      if !frame.prepared.isEmpty, let value = frame.prepared[slot] { return value }
       let value = inner(frame)
       if !frame.failed { frame.cache[slot] = value }
       return value
@@ -530,7 +539,7 @@ public final class RecordPreparer: @unchecked Sendable {
   }
 
   public func prepare(_ record: Record) -> PreparedRecord {
-    frame.start(record)
+    frame.start(record, handOver: true)
     for index in ruleSet.ruleIndices(for: record.kind) {
       let plan = plans[index]
       frame.base()
@@ -541,6 +550,7 @@ public final class RecordPreparer: @unchecked Sendable {
       }
       if plan.grouped {
         for key in plan.keys { _ = frame.run(key) }
+        for case let argument? in plan.aggregateArguments { _ = frame.run(argument) }
       } else {
         frame.deadline = CheckRun.deadline(plan.deadlineDays, record).map { .date($0) } ?? .missing
         _ = frame.run(plan.condition)
