@@ -51,7 +51,7 @@ rule BENCH-NOOP-001 {
 }
 RULE
 
-printf "%-8s %-50s %8s %8s %9s\n" format binary "best s" "user s" "MB/s"
+printf "%-14s %-50s %8s %8s %9s\n" filing binary "best s" "user s" "MB/s"
 for file in "$WORK/filing.csv" "$WORK/filing.fec" "${EXTRA[@]}"; do
   size=$(stat -c %s "$file")
   first=""
@@ -66,6 +66,6 @@ for file in "$WORK/filing.csv" "$WORK/filing.fec" "${EXTRA[@]}"; do
     done
     if [ -z "$first" ]; then first="$WORK/first.json"; cp "$out" "$first"
     elif ! cmp -s "$out" "$first"; then echo "DIFFERENT OUTPUT: $bin on $file" >&2; fi
-    printf "%-8s %-50s %8s %8s %9.1f\n" "$(basename "$file" | cut -c1-8)" "$bin" "$best" "$bestuser" "$(echo "$size / 1048576 / $best" | bc -l)"
+    printf "%-14s %-50s %8s %8s %9.1f\n" "$(basename "$file" | cut -c1-14)" "$bin" "$best" "$bestuser" "$(echo "$size / 1048576 / $best" | bc -l)"
   done
 done
