@@ -18,13 +18,18 @@ extension CellParser {
   /// straight from its bytes when it has the common shape (`1234.50`, `2024-03-01`,
   /// `20240301`, `42`, `yes`); anything else, and every problem, goes the way of the text,
   /// so that what is accepted and what is said about a bad cell never depend on the
-  /// path. `ascii: false` goes the way of the text at once (for a cell whose
-  /// `readPlain` gave nil).
+  /// path. `ascii: false` skips the plain path (for a cell whose `readPlain` gave nil).
+  /// An amount written with its currency's symbol in the file's encoding (`£50,000.00`)
+  /// is read from its bytes too (`readSymbolMoney`).
   func read(
     _ bytes: UnsafeBufferPointer<UInt8>, encoding: TextEncoding, currency: Currency,
     ascii: Bool? = nil
   ) -> CellReading {
-    if ascii ?? PlainASCII.holds(bytes), let value = readPlain(bytes, currency: currency) {
+    let plain = ascii ?? PlainASCII.holds(bytes)
+    if plain, let value = readPlain(bytes, currency: currency) {
+      return .value(value)
+    }
+    if !plain, let value = readSymbolMoney(bytes, encoding: encoding, currency: currency) {
       return .value(value)
     }
     switch encoding.decode(bytes) {
@@ -35,6 +40,29 @@ extension CellParser {
       case .failure(let problem): return .problem(problem)
       }
     }
+  }
+
+  /// A money cell of plain ASCII but for the symbol of `currency` (`£`, `€`) as
+  /// `encoding` writes it, where `MoneyParser` takes a symbol: its amount, or nil when
+  /// the cell must be read as text.
+  func readSymbolMoney(
+    _ cell: UnsafeBufferPointer<UInt8>, encoding: TextEncoding, currency: Currency
+  ) -> Value? {
+    switch self {
+    case .money, .accountingMoney: break
+    default: return nil
+    }
+    guard let symbol = PlainASCII.symbol(of: currency, in: encoding) else { return nil }
+    let bytes = PlainASCII.trimmed(cell)
+    // The first byte that is not plain ASCII starts the symbol; every byte after it is
+    // plain ASCII.
+    var at = 0
+    while at < bytes.count && bytes[at] != 0 && bytes[at] < 0x80 { at += 1 }
+    let after = at + symbol.count
+    guard after <= bytes.count, bytes[at..<after].elementsEqual(symbol),
+      PlainASCII.holds(UnsafeBufferPointer(rebasing: bytes[after...]))
+    else { return nil }
+    return PlainASCII.money(bytes, currency: currency, symbol: at..<after).map(Value.money)
   }
 
   /// The value of a cell of plain ASCII (no NUL, no byte over 0x7F) in its common
@@ -132,9 +160,29 @@ enum PlainASCII {
     byte >= 0x30 && byte <= 0x39 ? Int64(byte &- 0x30) : nil
   }
 
+  /// The bytes of the currency's symbol, where it is not ASCII, in `encoding`: `£` and
+  /// `€` (the other symbol `Currency.forSymbol` knows is `$`). For `detect`, the UTF-8
+  /// form.
+  static func symbol(of currency: Currency, in encoding: TextEncoding) -> [UInt8]? {
+    switch (currency.symbol, encoding) {
+    case ("£"?, .utf8), ("£"?, .detect): return poundUTF8
+    case ("£"?, .windows1252), ("£"?, .latin1): return [0xA3]
+    case ("€"?, .utf8), ("€"?, .detect): return euroUTF8
+    case ("€"?, .windows1252): return [0x80]
+    default: return nil
+    }
+  }
+
+  static let poundUTF8 = Array("£".utf8)
+  static let euroUTF8 = Array("€".utf8)
+
   /// `MoneyParser.parse` for a cell of ASCII without blanks around it, when it gives an
-  /// amount; nil when it gives an error (or might: the text path then says which).
-  static func money(_ bytes: UnsafeBufferPointer<UInt8>, currency: Currency) -> Money? {
+  /// amount; nil when it gives an error (or might: the text path then says which). The
+  /// bytes at `symbol`, when given, are the currency's own symbol (`£`, `€`), which is
+  /// read where `MoneyParser` reads a symbol and nowhere else.
+  static func money(
+    _ bytes: UnsafeBufferPointer<UInt8>, currency: Currency, symbol: Range<Int>? = nil
+  ) -> Money? {
     var start = 0
     var end = bytes.count
     var negative = false
@@ -150,7 +198,13 @@ enum PlainASCII {
     } else if start < end && bytes[start] == UInt8(ascii: "+") {
       start += 1
     }
-    if start < end && bytes[start] == UInt8(ascii: "$") {
+    if let symbol, symbol.lowerBound == start, symbol.upperBound <= end {
+      start = symbol.upperBound
+      if start < end && bytes[start] == UInt8(ascii: "-") {
+        negative.toggle()
+        start += 1
+      }
+    } else if start < end && bytes[start] == UInt8(ascii: "$") {
       guard currency == .usd else { return nil }
       start += 1
       if start < end && bytes[start] == UInt8(ascii: "-") {

@@ -238,9 +238,9 @@ private final class FECSession {
   /// What the records of each layout cannot give (`unavailableFields`), by layout id,
   /// for the current template.
   @exclusivity(unchecked) var unavailable: [Int: FieldSet] = [:]
-  /// The first field of the last record, and the record type it gave.
+  /// The first field of the last record, the record type it gave and that type's layout.
   @exclusivity(unchecked) var lastTypeField: [UInt8] = []
-  @exclusivity(unchecked) var lastType: (formType: String, tooLong: Bool)?
+  @exclusivity(unchecked) var lastType: (formType: String, layout: FECLayout?)?
   /// Whether the next record is the first after the header (the cover record).
   @exclusivity(unchecked) var coverPending = true
   @exclusivity(unchecked) var inText = false
@@ -400,11 +400,11 @@ private final class FECSession {
         ], onProblem: onProblem)
       return
     }
-    let (formType, tooLong) = recordType()
+    let (formType, found) = recordType(finder)
     statistics.count(type: formType)
     let isCover = coverPending
     coverPending = false
-    guard !tooLong, let layout = finder.layout(for: formType) else {
+    guard let layout = found else {
       reject(
         [
           problem(
@@ -432,9 +432,10 @@ private final class FECSession {
   /// Record types are short (`SA11AI`, `F3XN`, `SC/10`); a longer first field is none.
   static let longestFormType = 32
 
-  /// The record type in the first field of `row`, upper case; a type longer than any
-  /// (`tooLong`) shortened. Records of one type mostly come in runs: the last is kept.
-  func recordType() -> (formType: String, tooLong: Bool) {
+  /// The record type in the first field of `row`, upper case (a type longer than any
+  /// shortened), and its layout in this version, if it has one. Records of one type
+  /// mostly come in runs: the last is kept.
+  func recordType(_ finder: FECLayoutFinder) -> (formType: String, layout: FECLayout?) {
     let same = row.arena.withUnsafeBufferPointer {
       row.field(0, in: $0).elementsEqual(lastTypeField)
     }
@@ -443,9 +444,10 @@ private final class FECSession {
     // No record type is this long: counted and reported by its start, and unknown.
     let tooLong = formType.utf8.count > FECSession.longestFormType
     if tooLong { formType = String(formType.prefix(FECSession.longestFormType)) + "…" }
+    let layout = tooLong ? nil : finder.layout(for: formType)
     lastTypeField = Array(row.arena[0..<row.ends[0]])
-    lastType = (formType, tooLong)
-    return (formType, tooLong)
+    lastType = (formType, layout)
+    return (formType, layout)
   }
 
   /// The first field of the line over the field limit, as the record's rejection.
@@ -693,14 +695,9 @@ private final class FECSession {
     row.arena.append(contentsOf: bytes)
     row.gap = 1
     bytes.withUnsafeBufferPointer { line in
-      var start = 0
-      while true {
-        let end = ByteScan.first(separator, in: line, from: start)
-        row.ends.append(end)
-        guard end < line.count else { return }
-        start = end + 1
-      }
+      for index in line.indices where line[index] == separator { row.ends.append(index) }
     }
+    row.ends.append(bytes.count)
   }
 
   /// The first field of a line whose quoting is malformed, for the count by type.
