@@ -176,6 +176,23 @@ struct AccumulatorStore {
     }
   }
 
+  /// Adds an amount to a compact accumulator that is empty or holds an amount of the
+  /// same currency, when the sum does not overflow; false (nothing done) otherwise, and
+  /// the caller takes the general path (`Semantics`, with its failures).
+  mutating func add(_ money: Money, at index: Int) -> Bool {
+    guard compact else { return false }
+    let code = state[index]
+    if code == 0 {
+      self[index] = .value(.money(money))
+      return true
+    }
+    guard code >= 2, currencies[Int(code) - 2] == money.currency else { return false }
+    let (sum, overflow) = minor[index].addingReportingOverflow(money.minorUnits)
+    guard !overflow else { return false }
+    minor[index] = sum
+    return true
+  }
+
   private mutating func makeGeneric() {
     generic = state.indices.map { self[$0] }
     compact = false

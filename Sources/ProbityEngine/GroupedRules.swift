@@ -281,6 +281,11 @@ extension CheckRun {
   ) -> EvaluationFailure? {
     for (slot, function) in functions.enumerated() {
       let value = arguments[slot]
+      // The common case, a sum of amounts, in minor units.
+      if function == .sum, case .money(let money) = value, accumulators.add(money, at: base + slot)
+      {
+        continue
+      }
       let current = accumulators[base + slot]
       if case .missing = current { continue }
       if function != .count && value.isMissing {

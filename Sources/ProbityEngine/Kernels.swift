@@ -338,6 +338,65 @@ struct KernelCompiler {
     }
   }
 
+  /// The value of a node known at compile time: a constant or a scalar parameter.
+  private func constantValue(_ index: Int, _ nodes: [ExprNode]) -> Value? {
+    switch nodes[index].op {
+    case .constant(let value): return value
+    case .parameter(let parameter):
+      if case .scalar(let value) = ruleSet.parameters[parameter].definition { return value }
+      return nil
+    default: return nil
+    }
+  }
+
+  /// A comparison of a value with a constant string or amount (`entity_type == "IND"`,
+  /// `amount > cash_limit`), decided without the general `Semantics.apply`; any other
+  /// pair of values (another type, another currency, missing) takes the general path,
+  /// so the answer is always the same as its.
+  private func comparisonWithConstant(
+    _ comparison: ComparisonOperator, _ children: [Int], _ nodes: [ExprNode], _ operands: [Kernel]
+  ) -> Kernel? {
+    let op = Operation.compare(comparison)
+    let general: (Frame, Value, Value) -> Value = { frame, x, y in
+      KernelCompiler.unwrap(frame, Semantics.apply(op, x, y, count: 2))
+    }
+    // Keep the operands in their order: `x < c` and `c < x` differ.
+    let constantFirst: Bool
+    let constant: Value
+    let operand: Kernel
+    if let value = constantValue(children[1], nodes) {
+      (constantFirst, constant, operand) = (false, value, operands[0])
+    } else if let value = constantValue(children[0], nodes) {
+      (constantFirst, constant, operand) = (true, value, operands[1])
+    } else {
+      return nil
+    }
+    func decide(_ order: Int) -> Value {
+      .boolean(comparison.holds(order: constantFirst ? -order : order))
+    }
+    switch constant {
+    case .string(let text) where comparison == .equal || comparison == .notEqual:
+      return { frame in
+        let value = operand(frame)
+        if frame.failed { return .missing }
+        if case .string(let s) = value { return .boolean((s == text) == (comparison == .equal)) }
+        return constantFirst ? general(frame, constant, value) : general(frame, value, constant)
+      }
+    case .money(let amount):
+      return { frame in
+        let value = operand(frame)
+        if frame.failed { return .missing }
+        if case .money(let m) = value, m.currency == amount.currency {
+          return decide(
+            m.minorUnits < amount.minorUnits ? -1 : (m.minorUnits == amount.minorUnits ? 0 : 1))
+        }
+        return constantFirst ? general(frame, constant, value) : general(frame, value, constant)
+      }
+    default:
+      return nil
+    }
+  }
+
   /// The items of a list whose value is known at compile time: a list literal of
   /// constants, or a parameter holding a list.
   private func constantList(_ index: Int, _ nodes: [ExprNode]) -> [Value]? {
@@ -368,6 +427,11 @@ struct KernelCompiler {
       unavailableField = field
     }
     let operands = node.children.map { self.node($0, nodes) }
+    if case .compare(let comparison) = op, operands.count == 2,
+      let kernel = comparisonWithConstant(comparison, node.children, nodes, operands)
+    {
+      return kernel
+    }
     if case .call(let builtin) = op, Self.isMemoized(builtin), operands.count <= 2,
       node.children.dropFirst().allSatisfy({
         if case .constant = nodes[$0].op { true } else { false }

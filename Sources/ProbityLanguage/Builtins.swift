@@ -207,7 +207,9 @@ public enum Semantics {
 
   /// The same for operations of one or two operands, without an array (the evaluator's
   /// hot path).
-  public static func apply(_ op: Operation, _ a: Value, _ b: Value, count: Int) -> Result<Value, EvaluationFailure> {
+  public static func apply(_ op: Operation, _ a: Value, _ b: Value, count: Int) -> Result<
+    Value, EvaluationFailure
+  > {
     switch op {
     case .not:
       if case .boolean(let x) = a { return .success(.boolean(!x)) }
@@ -215,7 +217,8 @@ public enum Semantics {
     case .negate:
       switch a {
       case .integer(let i):
-        return i == .min ? .failure(EvaluationFailure(message: "integer overflow")) : .success(.integer(-i))
+        return i == .min
+          ? .failure(EvaluationFailure(message: "integer overflow")) : .success(.integer(-i))
       case .money(let m): return money(m.negated())
       default: return .success(.missing)
       }
@@ -234,7 +237,8 @@ public enum Semantics {
       return call(builtin, a, b, count: count)
     case .constant(let v):
       return .success(v)
-    case .field, .parameter, .lookup, .and, .or, .coalesce, .conditional, .aggregate, .recordKind, .asOf, .windowKey,
+    case .field, .parameter, .lookup, .and, .or, .coalesce, .conditional, .aggregate, .recordKind,
+      .asOf, .windowKey,
       .deadline, .inReferenceList, .named, .defined:
       return .failure(EvaluationFailure(message: "internal: \(op) is not a strict operation"))
     }
@@ -262,14 +266,7 @@ public enum Semantics {
     default: order = a == b ? 0 : nil
     }
     guard let order else { return .missing }
-    switch op {
-    case .equal: return .boolean(order == 0)
-    case .notEqual: return .boolean(order != 0)
-    case .less: return .boolean(order < 0)
-    case .lessEqual: return .boolean(order <= 0)
-    case .greater: return .boolean(order > 0)
-    case .greaterEqual: return .boolean(order >= 0)
-    }
+    return .boolean(op.holds(order: order))
   }
 
   /// Currency mismatch between two amounts is a failure, not missing: a rule must not
@@ -311,13 +308,14 @@ public enum Semantics {
       : .success(.integer(r.partialValue))
   }
 
-  private static func call(_ builtin: Builtin, _ a: Value, _ b: Value, count: Int) -> Result<Value, EvaluationFailure>
-  {
+  private static func call(_ builtin: Builtin, _ a: Value, _ b: Value, count: Int) -> Result<
+    Value, EvaluationFailure
+  > {
     switch builtin {
     case .present: return .success(.boolean(!a.isMissing))
     case .isMissing: return .success(.boolean(a.isMissing))
     case .blank:
-      if case .string(let s) = a { return .success(.boolean(s.allSatisfy(\.isWhitespace))) }
+      if case .string(let s) = a { return .success(.boolean(isBlank(s))) }
       return .success(.boolean(true))
     default:
       break
@@ -366,6 +364,17 @@ public enum Semantics {
       break
     }
     return .failure(EvaluationFailure(message: "internal: \(builtin.name) applied to \(a), \(b)"))
+  }
+
+  /// Whether every character of `s` is white space (`Character.isWhitespace`), read
+  /// byte by byte while the text is ASCII: U+0009 to U+000D and the space are its white
+  /// space, and a character that starts with another ASCII byte is not white space.
+  static func isBlank(_ s: String) -> Bool {
+    for byte in s.utf8 {
+      if byte >= 0x80 { return s.allSatisfy(\.isWhitespace) }
+      if byte != 0x20 && !(0x09...0x0D).contains(byte) { return false }
+    }
+    return true
   }
 
   /// The year of a well-formed FEC election designation: one of G P R S C E O, then

@@ -196,6 +196,18 @@ public enum ComparisonOperator: String, Sendable {
   case lessEqual = "<="
   case greater = ">"
   case greaterEqual = ">="
+
+  /// Whether the comparison holds of two values in this order (-1, 0 or 1).
+  public func holds(order: Int) -> Bool {
+    switch self {
+    case .equal: return order == 0
+    case .notEqual: return order != 0
+    case .less: return order < 0
+    case .lessEqual: return order <= 0
+    case .greater: return order > 0
+    case .greaterEqual: return order >= 0
+    }
+  }
 }
 
 public enum ArithmeticOperator: String, Sendable {

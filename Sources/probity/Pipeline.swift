@@ -135,12 +135,18 @@ final class ParallelReader: @unchecked Sendable {
       // need not. When the consumer waits for records, they go as read. The work is
       // shared out by itself; the results are the same either way.
       var preparing = false
-      let wanted = lines.map { $0[files[index]] ?? [] }
+      // By the file each record names (its provenance), as the selection is made.
+      var wanted: (file: String, lines: Set<Int>)?
       do {
         result.statistics = try read(
           files[index],
           { record in
-            if let wanted, !wanted.contains(record.provenance.line) { return }
+            if let lines {
+              if wanted?.file != record.provenance.file {
+                wanted = (record.provenance.file, lines[record.provenance.file] ?? [])
+              }
+              guard wanted?.lines.contains(record.provenance.line) == true else { return }
+            }
             batch.append(
               preparing
                 ? preparer?.prepare(record) ?? PreparedRecord(record) : PreparedRecord(record))

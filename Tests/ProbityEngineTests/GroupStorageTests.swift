@@ -61,4 +61,23 @@ struct GroupStorageTests {
     #expect(keys.map { table.number($0) } == numbers)
     #expect(table.keys.count == 20_001)
   }
+
+  @Test("amounts are added in place only where the general path would give the same")
+  func addingInPlace() {
+    var store = AccumulatorStore(compact: true, count: 3)
+    let usd = { Money(minorUnits: $0, currency: .usd) }
+    var added: [Bool] = []
+    added.append(store.add(usd(150), at: 0))
+    added.append(store.add(usd(-50), at: 0))
+    #expect(String(describing: store[0]) == String(describing: Accumulator.value(.money(usd(100)))))
+    // Another currency, an overflow, a missing accumulator: left to the general path.
+    added.append(store.add(Money(minorUnits: 1, currency: .gbp), at: 0))
+    added.append(store.add(usd(Int64.max), at: 0))
+    store[1] = .missing
+    added.append(store.add(usd(1), at: 1))
+    #expect(String(describing: store[0]) == String(describing: Accumulator.value(.money(usd(100)))))
+    var generic = AccumulatorStore(compact: false, count: 1)
+    added.append(generic.add(usd(1), at: 0))
+    #expect(added == [true, true, false, false, false, false])
+  }
 }

@@ -207,6 +207,16 @@ struct KernelDifferentialTests {
         when (amount < $1,000.00 and big > $1.00) or (named and amount > $100.00)
         message "m"
       }
+      rule C3 {
+        title "t"
+        severity error
+        category excessive-contribution
+        citation "c"
+        applies receipt
+        where "IND" != entity_type or $100.00 < amount or "x" == name or $5.00 >= amount
+        when amount <= $250.00 and amount != $50.00 and (payment_method == "check" or amount > £5.00)
+        message "m"
+      }
       """
     let (compiled, diagnostics) = RulePackCompiler.compile(sources: [
       SourceFile(path: "c.probity", text: source)
