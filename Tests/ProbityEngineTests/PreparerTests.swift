@@ -1,0 +1,120 @@
+import Foundation
+import ProbityCore
+import ProbityFilings
+import ProbityLanguage
+import Testing
+
+@testable import ProbityEngine
+
+/// Records prepared ahead (on another thread, in the tool) give the same findings,
+/// trails, counts and examples as records evaluated as they come: what the preparer
+/// computes is pure, whichever thread computes it and whether or not it does.
+@Suite("Prepared records")
+struct PreparerTests {
+  /// Everything a report shows of a run.
+  static func summary(_ run: CheckRun) -> [String] {
+    run.findings.map { finding in
+      "\(finding.ruleID) \(finding.file):\(finding.line) \(finding.message) \(finding.remedyStatus?.rawValue ?? "")"
+        + finding.group.map { " \($0.name)=\($0.value)" }.joined()
+        + finding.trail.map { " \($0.line)/\($0.amount)/\($0.running)/\($0.raisedHere)" }.joined()
+    }
+      + run.tallies.map { tally in
+        "\(tally.evaluated) \(tally.fired) \(tally.undetermined) \(tally.failed) \(tally.notApplicable) "
+          + "\(tally.cured) \(tally.pending) \(tally.missingFieldCounts.sorted { $0.key < $1.key })"
+      } + run.undetermined.map { "\($0.ruleID) \($0.line) \($0.missingFields)" }
+      + run.problems.map { "\($0.ruleID) \($0.line) \($0.message)" }
+  }
+
+  /// Runs the records plain, then prepared (every record, every other one, and through
+  /// a preparer on another thread while the run evaluates), and compares.
+  static func compare(_ ruleSet: CompiledRuleSet, _ records: [Record]) {
+    var plain = CheckRun(ruleSet: ruleSet)
+    for record in records { plain.evaluate(record) }
+    plain.finish()
+    if plain.needsReplay {
+      for record in records { plain.replay(record) }
+      plain.finishReplay()
+    }
+    let expected = summary(plain)
+    for every in [1, 2] {
+      var run = CheckRun(ruleSet: ruleSet)
+      let preparer = run.makePreparer()
+      for (index, record) in records.enumerated() {
+        run.evaluate(index % every == 0 ? preparer.prepare(record) : PreparedRecord(record))
+      }
+      run.finish()
+      if run.needsReplay {
+        for record in records { run.replay(preparer.prepare(record)) }
+        run.finishReplay()
+      }
+      #expect(summary(run) == expected, "prepared every \(every)")
+    }
+    // A preparer on another thread while the run evaluates.
+    var run = CheckRun(ruleSet: ruleSet)
+    let preparer = run.makePreparer()
+    let prepared = LockedList()
+    let thread = Thread {
+      for record in records { prepared.append(preparer.prepare(record)) }
+    }
+    thread.start()
+    for (index, record) in records.enumerated() {
+      if index % 3 == 0 {
+        run.evaluate(record)
+      } else {
+        run.evaluate(prepared.take(index))
+      }
+    }
+    run.finish()
+    if run.needsReplay {
+      for record in records { run.replay(record) }
+      run.finishReplay()
+    }
+    #expect(summary(run) == expected, "prepared on another thread")
+  }
+
+  final class LockedList: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var items: [PreparedRecord] = []
+
+    func append(_ item: PreparedRecord) {
+      condition.lock()
+      items.append(item)
+      condition.broadcast()
+      condition.unlock()
+    }
+
+    func take(_ index: Int) -> PreparedRecord {
+      condition.lock()
+      while items.count <= index { condition.wait() }
+      let item = items[index]
+      condition.unlock()
+      return item
+    }
+  }
+
+  @Test(
+    "US federal pack",
+    arguments: [
+      "Fixtures/us-federal/receipts.csv", "Fixtures/us-federal/aggregates.csv",
+      "Fixtures/us-federal/pac-receipts.csv", "../shared/data/fec/1544132.fec",
+      "../shared/data/fec-bulk/agaiduk_itcont_random5000_2015_2018.txt",
+    ])
+  func usFederal(_ file: String) throws {
+    let ruleSet = try KernelDifferentialTests.load("Rules/us-federal")
+    let records = try KernelDifferentialTests.records(
+      KernelDifferentialTests.path(file), limit: 10_000)
+    #expect(!records.isEmpty)
+    Self.compare(ruleSet, records)
+  }
+
+  @Test(
+    "UK PPERA pack",
+    arguments: ["Fixtures/uk-ppera/donations.csv", "../shared/data/uk/ec_donations_2025_2026.csv"])
+  func ukPPERA(_ file: String) throws {
+    let ruleSet = try KernelDifferentialTests.load("Rules/uk-ppera")
+    let records = try KernelDifferentialTests.records(
+      KernelDifferentialTests.path(file), limit: 10_000)
+    #expect(!records.isEmpty)
+    Self.compare(ruleSet, records)
+  }
+}
