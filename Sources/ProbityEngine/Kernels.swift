@@ -66,7 +66,7 @@ final class Frame {
   func start(_ record: Record, prepared: [Value?]? = nil, handOver: Bool = false) {
     values = record.values
     unavailable = record.unavailable
-    kind = Frame.kindValues[record.kind] ?? .string(record.kind.rawValue)
+    kind = .string(record.kind.rawValue)
     if handOver {
       cache = Array(repeating: nil, count: cache.count)
     } else {
@@ -109,8 +109,6 @@ final class Frame {
     return failed ? .failure(failure) : .success(value)
   }
 
-  private static let kindValues: [RecordKind: Value] = Dictionary(
-    uniqueKeysWithValues: RecordKind.allCases.map { ($0, .string($0.rawValue)) })
 }
 
 typealias Kernel = (Frame) -> Value
@@ -520,6 +518,18 @@ final class RulePlan {
 
   static let cachedWindowKinds = 4
 
+  /// The plans of a rule set compiled again: the same slots and memo tables, other
+  /// closures.
+  static func recompiled(_ plans: [RulePlan], _ ruleSet: CompiledRuleSet) -> [RulePlan] {
+    var compiler = KernelCompiler(ruleSet: ruleSet)
+    let fresh = ruleSet.rules.map { RulePlan($0, &compiler) }
+    for (copy, original) in zip(fresh, plans) {
+      copy.keySet = original.keySet
+      copy.groupClass = original.groupClass
+    }
+    return fresh
+  }
+
   init(_ rule: CompiledRule, _ compiler: inout KernelCompiler) {
     self.rule = rule
     grouped = rule.grouping != nil
@@ -587,24 +597,36 @@ public final class RecordPreparer: @unchecked Sendable {
   let plans: [RulePlan]
   let frame: Frame
 
+  /// The rules of each kind of record, in arrays of this preparer's own (an array shared
+  /// with the run would have its reference count bounced between the cores).
+  let rulesByKind: [RecordKind: [Int]]
+
   init(ruleSet: CompiledRuleSet, plans: [RulePlan], frame: Frame) {
     self.ruleSet = ruleSet
     self.plans = plans
     self.frame = frame
+    rulesByKind = Dictionary(
+      uniqueKeysWithValues: RecordKind.allCases.map { kind in
+        (kind, ruleSet.ruleIndices(for: kind).map { $0 })
+      })
   }
 
   /// Another preparer of the same run, with a frame of its own (for another thread).
+  ///
+  /// Its kernels are compiled again (the same slots, in the same order): closures shared
+  /// by two threads would have their reference counts bounced between the cores.
   public func fresh() -> RecordPreparer {
     let frame = Frame(
       slots: self.frame.cache.count, keySets: self.frame.groupIDs.count,
       classes: self.frame.groupNumbers.count, memos: self.frame.memos.count)
     frame.asOf = self.frame.asOf
-    return RecordPreparer(ruleSet: ruleSet, plans: plans, frame: frame)
+    return RecordPreparer(
+      ruleSet: ruleSet, plans: RulePlan.recompiled(plans, ruleSet), frame: frame)
   }
 
   public func prepare(_ record: Record) -> PreparedRecord {
     frame.start(record, handOver: true)
-    for index in ruleSet.ruleIndices(for: record.kind) {
+    for index in rulesByKind[record.kind] ?? [] {
       let plan = plans[index]
       frame.base()
       if let filter = plan.filter, case .success(let admitted) = frame.run(filter),
