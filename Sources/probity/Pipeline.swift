@@ -83,7 +83,7 @@ final class ParallelReader: @unchecked Sendable {
   let lines: [String: Set<Int>]?
 
   init(
-    files: [String], threads: Int, capacity: Int = 20_000,
+    files: [String], threads: Int, capacity: Int = 4_096,
     preparer: @escaping @Sendable () -> RecordPreparer? = { nil },
     lines: [String: Set<Int>]? = nil,
     read:
