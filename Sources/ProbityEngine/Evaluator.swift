@@ -128,7 +128,11 @@ public struct Evaluator {
   private var tracing = false
   /// Values of `define`s on the record they were computed for (they depend on the record
   /// alone); any other record clears them.
-  private var defineCache: [String: Value] = [:]
+  private var defineCache: [Int: Value] = [:]
+  /// A `define` is cached by what it computes (its structure), not by its name: two files
+  /// may each have a `define` of one name.
+  private var structures = StructureNumbering()
+  private var defineNumbers: [ObjectIdentifier: Int] = [:]
   private var cachedFor: Provenance?
   /// Sees every trace, when set (`probity test` measures condition coverage with it).
   var traceObserver: TraceObserver?
@@ -211,16 +215,23 @@ public struct Evaluator {
       }
     case .named:
       result = evaluate(node.children[0], nodes, record)
-    case .defined(let name):
+    case .defined:
       if cachedFor != record.provenance {
         defineCache.removeAll(keepingCapacity: true)
         cachedFor = record.provenance
       }
-      if let cached = defineCache[name] {
+      let number: Int
+      if let known = defineNumbers[ObjectIdentifier(node)] {
+        number = known
+      } else {
+        number = structures.number(of: index, in: nodes)
+        defineNumbers[ObjectIdentifier(node)] = number
+      }
+      if let cached = defineCache[number] {
         result = .success(cached)
       } else {
         result = evaluate(node.children[0], nodes, record)
-        if case .success(let value) = result { defineCache[name] = value }
+        if case .success(let value) = result { defineCache[number] = value }
       }
     case .aggregate(let slot):
       result = .success(slot < context.aggregates.count ? context.aggregates[slot] : .missing)

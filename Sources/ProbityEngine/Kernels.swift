@@ -151,7 +151,19 @@ struct KernelCompiler {
   {
     let inner = compile(program)
     guard always || program.nodes[program.root].recordOnly else { return inner }
-    return cached(inner, slot: slot(for: "program " + key))
+    return cached(inner, slot: slot(for: key))
+  }
+
+  /// What a value is cached under: the structure of its expression (see
+  /// `StructureNumbering`), never its text or name.
+  private var structures = StructureNumbering()
+
+  mutating func structureKey(_ index: Int, _ nodes: [ExprNode]) -> String {
+    "structure \(structures.number(of: index, in: nodes))"
+  }
+
+  mutating func structureKey(_ program: ExprProgram) -> String {
+    structureKey(program.root, program.nodes)
   }
 
   private mutating func slot(for key: String) -> Int {
@@ -222,7 +234,7 @@ struct KernelCompiler {
       let outer = collecting
       collecting = nil
       defer { collecting = outer }
-      return cached(self.node(children[0], nodes), slot: slot(for: "define " + name))
+      return cached(self.node(children[0], nodes), slot: slot(for: structureKey(index, nodes)))
     case .aggregate(let slot):
       return { frame in slot < frame.aggregates.count ? frame.aggregates[slot] : .missing }
     case .recordKind:
@@ -498,7 +510,7 @@ final class RulePlan {
   let conditionMissing: Kernel
   let keysMissing: [Kernel]
   let windowDateMissing: Kernel?
-  /// The text of the `group by` keys together: rules with the same keys share their
+  /// The `group by` keys together, by structure: rules with the same keys share their
   /// interned group ids.
   let keysText: String
   /// Set by `CheckRun`: the index of `keysText` among the rule set's sets of keys, and
@@ -534,15 +546,15 @@ final class RulePlan {
     self.rule = rule
     grouped = rule.grouping != nil
     deadlineDays = rule.deadlineDays
-    filter = rule.filter.map { compiler.compile($0, cachedAs: "where " + $0.nodes[$0.root].text) }
+    filter = rule.filter.map { compiler.compile($0, cachedAs: compiler.structureKey($0)) }
     condition =
       rule.grouping == nil
       ? compiler.compile(
         rule.condition, cachedAs: "condition of \(rule.id) at \(rule.site)", always: true)
       : compiler.compile(rule.condition)
     let grouping = rule.grouping
-    keys = (grouping?.keys ?? []).map { compiler.compile($0, cachedAs: $0.nodes[$0.root].text) }
-    keysText = (grouping?.keys ?? []).map { $0.nodes[$0.root].text }.joined(separator: "\u{1F}")
+    keys = (grouping?.keys ?? []).map { compiler.compile($0, cachedAs: compiler.structureKey($0)) }
+    keysText = (grouping?.keys ?? []).map { compiler.structureKey($0) }.joined(separator: " ")
     windowDate = grouping?.window?.on.map { compiler.compile($0) }
     filterMissing = rule.filter.map { compiler.compileCollecting($0) }
     conditionMissing = compiler.compileCollecting(rule.condition)

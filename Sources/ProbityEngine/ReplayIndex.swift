@@ -38,7 +38,12 @@ final class ReplayIndex {
     ).path
     var name = Array(template.utf8CString)
     let descriptor = mkstemp(&name)
-    guard descriptor >= 0, let file = fdopen(descriptor, "w+b") else { return nil }
+    guard descriptor >= 0 else { return nil }
+    guard let file = fdopen(descriptor, "w+b") else {
+      close(descriptor)
+      unlink(String(cString: name))
+      return nil
+    }
     self.file = file
     self.path = String(cString: name)
     // Gone from the directory at once; the open file lives until it is closed.
@@ -110,7 +115,12 @@ final class ReplayIndex {
         // A line too large to note: replay everything.
         guard line >= 0, let path = paths[file] else { return nil }
         lines[path, default: []].insert(Int(line))
-        ordinals[Position(file: file, line: line, occurrence: occurrence)] = ordinal
+        // The same file given twice repeats its positions: replay everything.
+        if ordinals.updateValue(
+          ordinal, forKey: Position(file: file, line: line, occurrence: occurrence)) != nil
+        {
+          return nil
+        }
       }
     }
     if ferror(file) != 0 { return nil }

@@ -269,3 +269,41 @@ public final class CompiledRegex: @unchecked Sendable {
     (try? regex.firstMatch(in: text)) != nil
   }
 }
+
+/// Numbers expressions by what they compute: two nodes get the same number exactly when
+/// they have the same operations, fields, parameters and constants in the same shape, so
+/// they give the same value on every record. Source text is not enough: a name means
+/// what the scope of its use says (two files may each have their own `threshold`, or
+/// their own `define` of one name). Numbers are given in the order structures are first
+/// met, each from the numbers of the children, so the keys stay short.
+public struct StructureNumbering: Sendable {
+  private var numbers: [String: Int] = [:]
+
+  public init() {}
+
+  /// The number of the expression rooted at `index`.
+  public mutating func number(of index: Int, in nodes: [ExprNode]) -> Int {
+    let node = nodes[index]
+    var key = StructureNumbering.describe(node.op)
+    key += "("
+    for (position, child) in node.children.enumerated() {
+      if position > 0 { key += "," }
+      key += String(number(of: child, in: nodes))
+    }
+    key += ")"
+    if let known = numbers[key] { return known }
+    numbers[key] = numbers.count
+    return numbers.count - 1
+  }
+
+  static func describe(_ op: Operation) -> String {
+    switch op {
+    case .constant(let value): return "constant " + String(reflecting: value)
+    case .call(.matches(let regex)): return "matches " + String(reflecting: regex.pattern)
+    // The name of a `let` or a `define` says nothing of its value; its child does.
+    case .named: return "let"
+    case .defined: return "define"
+    default: return String(reflecting: op)
+    }
+  }
+}

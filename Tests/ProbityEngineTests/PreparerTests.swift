@@ -118,3 +118,78 @@ struct PreparerTests {
     Self.compare(ruleSet, records)
   }
 }
+
+/// A name means what the scope of its use says: two files may each have their own
+/// `define` of one name, or their own parameter of one name. Values kept for the rest of
+/// a record are kept by what they compute, so neither file's rules see the other's.
+@Suite("Same names, other meanings")
+struct SameNameTests {
+  static let sources = [
+    SourceFile(
+      path: "a.probity",
+      text: """
+        param threshold: money = $200.00
+        define big = amount > $100.00
+        rule A1 {
+          title "t"
+          severity error
+          category excessive-contribution
+          citation "c"
+          applies receipt
+          when big
+          message "m"
+        }
+        rule A2 {
+          title "t"
+          severity error
+          category excessive-contribution
+          citation "c"
+          applies receipt
+          where amount > threshold
+          when true
+          message "m"
+        }
+        """),
+    SourceFile(
+      path: "b.probity",
+      text: """
+        param threshold: money = $1,000.00
+        define big = amount > $5,000.00
+        rule B1 {
+          title "t"
+          severity error
+          category excessive-contribution
+          citation "c"
+          applies receipt
+          when big
+          message "m"
+        }
+        rule B2 {
+          title "t"
+          severity error
+          category excessive-contribution
+          citation "c"
+          applies receipt
+          where amount > threshold
+          when true
+          message "m"
+        }
+        """),
+  ]
+
+  @Test("each file's rules see their own define and parameter, prepared or not")
+  func ownMeanings() throws {
+    let (compiled, diagnostics) = RulePackCompiler.compile(sources: Self.sources)
+    #expect(!diagnostics.hasErrors, "\(diagnostics.map { $0.rendered() })")
+    let ruleSet = try #require(compiled)
+    let record = gift("2024-03-01", "500.00", line: 2)
+    for prepared in [false, true] {
+      var run = CheckRun(ruleSet: ruleSet)
+      run.evaluate(prepared ? run.makePreparer().prepare(record) : PreparedRecord(record))
+      run.finish()
+      #expect(run.findings.map(\.ruleID) == ["A1", "A2"], "prepared: \(prepared)")
+      #expect(run.tallies.map(\.notApplicable) == [0, 0, 0, 1])
+    }
+    #expect(KernelDifferentialTests.compare(ruleSet, [record]) > 0)
+  }
+}

@@ -72,4 +72,31 @@ struct ReplayIndexTests {
     }
     _ = try Self.compare(ruleSet, records)
   }
+
+  @Test("a file given twice repeats its lines: the index gives up and every record is replayed")
+  func fileGivenTwice() throws {
+    let ruleSet = try groupedRuleSet(
+      "group by person_key(name), zip5(zip)\n  window election", when: "total > $3,300.00")
+    let once = (1...4).map { gift("2024-0\($0)-01", "1000.00", line: $0) }
+    let records = once + once
+    var plain = CheckRun(ruleSet: ruleSet)
+    var indexed = CheckRun(ruleSet: ruleSet)
+    indexed.indexForReplay()
+    for record in records {
+      plain.evaluate(record)
+      indexed.evaluate(record)
+    }
+    plain.finish()
+    indexed.finish()
+    let selection = indexed.replaySelection()
+    #expect(selection == nil)
+    for record in records {
+      plain.replay(record)
+      indexed.replay(record)
+    }
+    plain.finishReplay()
+    indexed.finishReplay()
+    #expect(Self.text(indexed) == Self.text(plain))
+    #expect(Self.text(plain).count == 1)
+  }
 }
