@@ -124,57 +124,34 @@ struct PreparerTests {
 /// a record are kept by what they compute, so neither file's rules see the other's.
 @Suite("Same names, other meanings")
 struct SameNameTests {
+  /// A file with its own `threshold` and its own `big`, and two rules that use them.
+  static func file(_ name: String, threshold: String, big: String) -> SourceFile {
+    func rule(_ id: String, _ clauses: String) -> String {
+      """
+      rule \(id) {
+        title "t"
+        severity error
+        category excessive-contribution
+        citation "c"
+        applies receipt
+        \(clauses)
+        message "m"
+      }
+      """
+    }
+    return SourceFile(
+      path: "\(name.lowercased()).probity",
+      text: """
+        param threshold: money = \(threshold)
+        define big = amount > \(big)
+        \(rule(name + "1", "when big"))
+        \(rule(name + "2", "where amount > threshold\n  when true"))
+        """)
+  }
+
   static let sources = [
-    SourceFile(
-      path: "a.probity",
-      text: """
-        param threshold: money = $200.00
-        define big = amount > $100.00
-        rule A1 {
-          title "t"
-          severity error
-          category excessive-contribution
-          citation "c"
-          applies receipt
-          when big
-          message "m"
-        }
-        rule A2 {
-          title "t"
-          severity error
-          category excessive-contribution
-          citation "c"
-          applies receipt
-          where amount > threshold
-          when true
-          message "m"
-        }
-        """),
-    SourceFile(
-      path: "b.probity",
-      text: """
-        param threshold: money = $1,000.00
-        define big = amount > $5,000.00
-        rule B1 {
-          title "t"
-          severity error
-          category excessive-contribution
-          citation "c"
-          applies receipt
-          when big
-          message "m"
-        }
-        rule B2 {
-          title "t"
-          severity error
-          category excessive-contribution
-          citation "c"
-          applies receipt
-          where amount > threshold
-          when true
-          message "m"
-        }
-        """),
+    file("A", threshold: "$200.00", big: "$100.00"),
+    file("B", threshold: "$1,000.00", big: "$5,000.00"),
   ]
 
   @Test("each file's rules see their own define and parameter, prepared or not")
