@@ -113,10 +113,14 @@ public enum CanonicalSchema {
       summary: "the date the donation was accepted (UK)"),
     FieldSpec(
       name: "accounting_unit", type: .string, kinds: both,
-      summary: "the party section the record belongs to (UK: \"Central Party\" or an accounting unit's name)"),
+      summary:
+        "the party section the record belongs to (UK: \"Central Party\" or an accounting unit's name)"
+    ),
     FieldSpec(
       name: "donation_action", type: .string, kinds: [.receipt],
-      summary: "what the recipient did with a donation it could not keep (UK: Returned, Forfeited, Deferred)"),
+      summary:
+        "what the recipient did with a donation it could not keep (UK: Returned, Forfeited, Deferred)"
+    ),
     FieldSpec(
       name: "donor_id", type: .string, kinds: [.receipt],
       summary: "the regulator's own id for the donor (UK: DonorId)"),

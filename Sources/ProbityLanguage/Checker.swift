@@ -183,7 +183,8 @@ public struct RulePackCompiler {
     for (fileIndex, syntax) in syntaxes.enumerated() {
       var own: [String: (expr: Expr, source: SourceFile)] = [:]
       for decl in syntax.defines {
-        if own[decl.name] != nil || scopes[fileIndex][decl.name] != nil || CanonicalSchema.id(named: decl.name) != nil
+        if own[decl.name] != nil || scopes[fileIndex][decl.name] != nil
+          || CanonicalSchema.id(named: decl.name) != nil
           || ProgramBuilder.Context.reservedNames.contains(decl.name)
         {
           error(
@@ -191,7 +192,8 @@ public struct RulePackCompiler {
             hint: "a 'define' needs a name no field, parameter or other 'define' has")
           continue
         }
-        var builder = ProgramBuilder(source: syntax.source, scope: scopes[fileIndex], kinds: [], constant: false)
+        var builder = ProgramBuilder(
+          source: syntax.source, scope: scopes[fileIndex], kinds: [], constant: false)
         builder.defines = own
         _ = builder.compile(decl.value, parameters: parameters)
         diagnostics.append(contentsOf: builder.diagnostics)
@@ -202,10 +204,13 @@ public struct RulePackCompiler {
     for (fileIndex, syntax) in syntaxes.enumerated() {
       var visible = ownDefines[fileIndex]
       for decl in syntax.imports {
-        guard let imported = indexByPath[RulePackCompiler.resolve(decl.path, from: syntax.source.path)],
+        guard
+          let imported = indexByPath[RulePackCompiler.resolve(decl.path, from: syntax.source.path)],
           imported != fileIndex
         else { continue }
-        for (name, define) in ownDefines[imported] where visible[name] == nil { visible[name] = define }
+        for (name, define) in ownDefines[imported] where visible[name] == nil {
+          visible[name] = define
+        }
       }
       defineScopes.append(visible)
     }
@@ -484,7 +489,8 @@ public struct RulePackCompiler {
     if let cure = decl.cureDays, let due = decl.dueDays {
       error(
         .typeMismatch("a rule has one deadline: 'cure within' sets it"), source, due.range,
-        hint: "remove 'due within \(due.value) days'; 'cure within \(cure.value) days' is the deadline")
+        hint:
+          "remove 'due within \(due.value) days'; 'cure within \(cure.value) days' is the deadline")
       ok = false
     }
     if !grouped {

@@ -105,8 +105,11 @@ public struct Parser {
         if let decl = parseList() { file.lists.append(decl) }
       } else if isKeyword("define") {
         advance()
-        if let name = expect(.identifier, "a name after 'define'"), expect(.assign, "'=' after the name") != nil {
-          file.defines.append(DefineDecl(name: name.text, nameRange: name.range, value: parseExpression()))
+        if let name = expect(.identifier, "a name after 'define'"),
+          expect(.assign, "'=' after the name") != nil
+        {
+          file.defines.append(
+            DefineDecl(name: name.text, nameRange: name.range, value: parseExpression()))
         } else {
           skipToItem()
         }
@@ -115,7 +118,8 @@ public struct Parser {
           current.kind == .identifier
           ? NearNames.hint(for: current.text, among: Parser.itemKeywords) : nil
         error(
-          .expected("'rule', 'param', 'define', 'list' or 'import'", found: describe(current)), current.range,
+          .expected("'rule', 'param', 'define', 'list' or 'import'", found: describe(current)),
+          current.range,
           hint: hint)
         skipToItem()
       }
@@ -523,11 +527,15 @@ public struct Parser {
   /// `within N days` after `cure` or `due`.
   private mutating func parseWithinDays(_ property: String, example: String) -> Located<Int>? {
     guard isKeyword("within") else {
-      error(.expected("'within' after '\(property)'", found: describe(current)), current.range, hint: "write '\(example)'")
+      error(
+        .expected("'within' after '\(property)'", found: describe(current)), current.range,
+        hint: "write '\(example)'")
       return nil
     }
     advance()
-    guard let days = expect(.integer, "a number of days"), let n = Int(days.text), n >= 0, n <= 36_500 else {
+    guard let days = expect(.integer, "a number of days"), let n = Int(days.text), n >= 0,
+      n <= 36_500
+    else {
       return nil
     }
     if isKeyword("days") || isKeyword("day") {

@@ -74,7 +74,9 @@ struct ProgramBuilder {
     default: break
     }
     nodes.append(
-      ExprNode(op: op, children: children, type: type, range: range, text: text(range), recordOnly: recordOnly))
+      ExprNode(
+        op: op, children: children, type: type, range: range, text: text(range),
+        recordOnly: recordOnly))
     return nodes.count - 1
   }
 
@@ -237,11 +239,14 @@ struct ProgramBuilder {
           error(.expressionTooLarge, range, hint: first.hint)
           return poisoned(range)
         }
-        error(.defineNotUsable(name, first.message), range, hint: first.position.map { "see \(first.file):\($0.line):\($0.column)" })
+        error(
+          .defineNotUsable(name, first.message), range,
+          hint: first.position.map { "see \(first.file):\($0.line):\($0.column)" })
         return poisoned(range)
       }
       guard let type = inner.type else { return poisoned(range) }
-      return Typed(node: emit(.defined(name), [inner.node], type, range), type: type, currency: inner.currency)
+      return Typed(
+        node: emit(.defined(name), [inner.node], type, range), type: type, currency: inner.currency)
     }
     switch name {
     case "kind":

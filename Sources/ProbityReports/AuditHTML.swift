@@ -69,13 +69,16 @@ extension ReportRenderer {
 
       """
     for finding in check.findings {
-      let location = "\(finding.file):\(finding.line)" + (finding.transactionID.map { " \($0)" } ?? "")
+      let location =
+        "\(finding.file):\(finding.line)" + (finding.transactionID.map { " \($0)" } ?? "")
       let filer = [finding.filerID, finding.filerName].compactMap { $0 }.joined(separator: " ")
-      html += "<tr class=\"finding\" data-severity=\"\(finding.severity.rawValue)\" data-category=\"\(finding.category.rawValue)\">"
+      html +=
+        "<tr class=\"finding\" data-severity=\"\(finding.severity.rawValue)\" data-category=\"\(finding.category.rawValue)\">"
       html += "<td class=\"sev-\(finding.severity.rawValue)\">\(finding.severity.rawValue)</td>"
       html += "<td>\(escape(finding.ruleID))</td><td>\(escape(finding.category.rawValue))</td>"
       html += "<td>\(escape(filer))</td><td>\(escape(location))</td>"
-      html += "<td><details><summary>\(escape(finding.message))</summary><pre>\(escape(explanationText(finding)))</pre></details></td></tr>\n"
+      html +=
+        "<td><details><summary>\(escape(finding.message))</summary><pre>\(escape(explanationText(finding)))</pre></details></td></tr>\n"
     }
     html += """
       </tbody></table>
@@ -124,15 +127,21 @@ extension ReportRenderer {
     var out = "\(finding.title) (\(finding.category.rawValue), \(finding.severity.rawValue))\n"
     out += "Regulation: \(finding.citation)\n"
     out += "Record:     \(finding.file):\(finding.line) \(finding.transactionID ?? "")\n"
-    out += "Values:     " + finding.values.map { "\($0.name) = \($0.value)" }.joined(separator: ", ") + "\n"
+    out +=
+      "Values:     " + finding.values.map { "\($0.name) = \($0.value)" }.joined(separator: ", ")
+      + "\n"
     let because = Explainer.text(finding.explanation, indent: "  ")
     if !because.isEmpty { out += "Because:\n" + because.joined(separator: "\n") + "\n" }
     if !finding.group.isEmpty {
-      out += "Group:      " + finding.group.map { "\($0.name) = \($0.value)" }.joined(separator: ", ") + "\n"
+      out +=
+        "Group:      " + finding.group.map { "\($0.name) = \($0.value)" }.joined(separator: ", ")
+        + "\n"
     }
     if !finding.trail.isEmpty { out += "Transactions:\n" + trailText(finding.trail, indent: "  ") }
     if let remedy = finding.remedy { out += "Remedy:     \(remedy)\n" }
-    if let deadline = finding.deadline { out += "Deadline:   \(deadline)\(deadlineNote(finding))\n" }
+    if let deadline = finding.deadline {
+      out += "Deadline:   \(deadline)\(deadlineNote(finding))\n"
+    }
     return out
   }
 
@@ -143,13 +152,16 @@ extension ReportRenderer {
     let labelWidth = 200
     let barWidth = 260
     let rowHeight = 22
-    var svg = "<svg id=\"\(id)\" role=\"img\" width=\"\(labelWidth + barWidth + 60)\" height=\"\(shown.count * rowHeight + 4)\">"
+    var svg =
+      "<svg id=\"\(id)\" role=\"img\" width=\"\(labelWidth + barWidth + 60)\" height=\"\(shown.count * rowHeight + 4)\">"
     for (index, row) in shown.enumerated() {
       let y = index * rowHeight
       let width = max(2, row.count * barWidth / top)
       svg += "<text x=\"0\" y=\"\(y + 15)\" font-size=\"12\">\(escape(row.key))</text>"
-      svg += "<rect x=\"\(labelWidth)\" y=\"\(y + 3)\" width=\"\(width)\" height=\"16\" fill=\"#5b7bd5\"></rect>"
-      svg += "<text x=\"\(labelWidth + width + 6)\" y=\"\(y + 15)\" font-size=\"12\">\(row.count)</text>"
+      svg +=
+        "<rect x=\"\(labelWidth)\" y=\"\(y + 3)\" width=\"\(width)\" height=\"16\" fill=\"#5b7bd5\"></rect>"
+      svg +=
+        "<text x=\"\(labelWidth + width + 6)\" y=\"\(y + 15)\" font-size=\"12\">\(row.count)</text>"
     }
     return svg + "</svg>"
   }

@@ -44,11 +44,14 @@ public struct AuditReport: Sendable {
   }
 
   public var byRule: [(key: String, count: Int)] { AuditReport.tally(check.findings.map(\.ruleID)) }
-  public var byCategory: [(key: String, count: Int)] { AuditReport.tally(check.findings.map(\.category.rawValue)) }
+  public var byCategory: [(key: String, count: Int)] {
+    AuditReport.tally(check.findings.map(\.category.rawValue))
+  }
   public var byFiler: [(key: String, count: Int)] {
     AuditReport.tally(
       check.findings.map { finding in
-        [finding.filerID, finding.filerName].compactMap { $0 }.joined(separator: " ").nonEmpty ?? "(filer not given)"
+        [finding.filerID, finding.filerName].compactMap { $0 }.joined(separator: " ").nonEmpty
+          ?? "(filer not given)"
       })
   }
 }
@@ -74,7 +77,8 @@ extension ReportRenderer {
     if check.rowsSkipped > 0 { out += ", \(check.rowsSkipped) non-financial rows skipped" }
     out += "\n"
     if let asOf = check.asOf {
-      out += "as of:   \(asOf) (\(check.asOfGiven ? "--as-of" : "the latest record date; set it with --as-of"))\n"
+      out +=
+        "as of:   \(asOf) (\(check.asOfGiven ? "--as-of" : "the latest record date; set it with --as-of"))\n"
     }
     out +=
       "findings: \(check.findings.count) (\(check.count(.error)) error, \(check.count(.warning)) warning, \(check.count(.info)) info)\n"
@@ -98,15 +102,19 @@ extension ReportRenderer {
   /// One row per finding, for spreadsheets: RFC 4180 quoting, a header line.
   public static func findingsCSV(_ report: CheckReport) -> String {
     let header = [
-      "rule", "severity", "category", "title", "citation", "file", "line", "record", "filer_id", "filer_name", "kind",
+      "rule", "severity", "category", "title", "citation", "file", "line", "record", "filer_id",
+      "filer_name", "kind",
       "message", "remedy", "deadline", "remedy_status", "values",
     ]
     var out = header.joined(separator: ",") + "\r\n"
     for finding in report.findings {
       let row: [String] = [
-        finding.ruleID, finding.severity.rawValue, finding.category.rawValue, finding.title, finding.citation,
-        finding.file, String(finding.line), finding.transactionID ?? "", finding.filerID ?? "", finding.filerName ?? "",
-        finding.kind.rawValue, finding.message, finding.remedy ?? "", finding.deadline?.description ?? "",
+        finding.ruleID, finding.severity.rawValue, finding.category.rawValue, finding.title,
+        finding.citation,
+        finding.file, String(finding.line), finding.transactionID ?? "", finding.filerID ?? "",
+        finding.filerName ?? "",
+        finding.kind.rawValue, finding.message, finding.remedy ?? "",
+        finding.deadline?.description ?? "",
         finding.remedyStatus?.rawValue ?? "",
         finding.values.map { "\($0.name) = \($0.value)" }.joined(separator: "; "),
       ]
@@ -118,8 +126,10 @@ extension ReportRenderer {
   static func csvField(_ text: String) -> String {
     // A leading =, +, - or @ would be a formula in a spreadsheet: quote it as text.
     let risky = text.first.map { "=+-@".contains($0) } ?? false
-    guard risky || text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
-    let escaped = text.split(separator: "\"", omittingEmptySubsequences: false).joined(separator: "\"\"")
+    guard risky || text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" })
+    else { return text }
+    let escaped = text.split(separator: "\"", omittingEmptySubsequences: false).joined(
+      separator: "\"\"")
     return "\"" + (risky ? "'" : "") + escaped + "\""
   }
 }

@@ -34,22 +34,36 @@ struct AuditCommand: ParsableCommand {
       """
   )
 
-  @Option(name: .long, help: ArgumentHelp("The rule pack: a directory of .probity files, or one file.", valueName: "pack"))
+  @Option(
+    name: .long,
+    help: ArgumentHelp(
+      "The rule pack: a directory of .probity files, or one file.", valueName: "pack"))
   var rules: String
 
-  @Option(name: .long, help: ArgumentHelp("The audit folder to write (created if needed).", valueName: "dir"))
+  @Option(
+    name: .long,
+    help: ArgumentHelp("The audit folder to write (created if needed).", valueName: "dir"))
   var out: String = "audit-out"
 
-  @Option(name: .long, help: ArgumentHelp("The date open windows are judged at, as YYYY-MM-DD.", valueName: "date"))
+  @Option(
+    name: .long,
+    help: ArgumentHelp("The date open windows are judged at, as YYYY-MM-DD.", valueName: "date"))
   var asOf: String?
 
-  @Option(name: .long, help: ArgumentHelp("How many files to read at once (default: the number of cores).", valueName: "n"))
+  @Option(
+    name: .long,
+    help: ArgumentHelp(
+      "How many files to read at once (default: the number of cores).", valueName: "n"))
   var jobs: Int?
 
-  @Option(name: .long, help: "Exit 1 when a finding is at or above this severity: error, warning or info.")
+  @Option(
+    name: .long, help: "Exit 1 when a finding is at or above this severity: error, warning or info."
+  )
   var failLevel: FindingSeverity = .error
 
-  @Flag(name: .long, help: "Show donors' names as stable pseudonyms and withhold their addresses and employers.")
+  @Flag(
+    name: .long,
+    help: "Show donors' names as stable pseudonyms and withhold their addresses and employers.")
   var withholdPersonalData = false
 
   @OptionGroup var limitOptions: LimitOptions
@@ -75,16 +89,23 @@ struct AuditCommand: ParsableCommand {
         if explicit {
           printError(error.diagnostic.rendered())
           unusable = true
-          entries.append(.init(path: path, format: nil, status: .unreadable, note: error.diagnostic.message, records: 0))
+          entries.append(
+            .init(
+              path: path, format: nil, status: .unreadable, note: error.diagnostic.message,
+              records: 0))
         } else {
-          entries.append(.init(path: path, format: nil, status: .skipped, note: "not a filing Probity reads", records: 0))
+          entries.append(
+            .init(
+              path: path, format: nil, status: .skipped, note: "not a filing Probity reads",
+              records: 0))
         }
       }
     }
     // 2. Amendments: which reports replace which.
     let superseded = Amendments.superseded(filings.filter { $0.format == .fec }.map(\.path))
     for (path, by) in superseded.sorted(by: { $0.key < $1.key }) {
-      entries.append(.init(path: path, format: "fec", status: .superseded, note: "amended by \(by)", records: 0))
+      entries.append(
+        .init(path: path, format: "fec", status: .superseded, note: "amended by \(by)", records: 0))
     }
     let checked = filings.filter { superseded[$0.path] == nil }
     // 3. Read on all cores, evaluate in file order.
@@ -93,11 +114,14 @@ struct AuditCommand: ParsableCommand {
     let formats = Dictionary(checked.map { ($0.path, $0.format) }, uniquingKeysWith: { a, _ in a })
     let threads = jobs ?? ProcessInfo.processInfo.activeProcessorCount
     let limits = limitOptions.limits
-    let read: @Sendable (String, (Record) -> Void, (Diagnostic) -> Void) throws(FilingError) -> ReadStatistics = {
-      path, onRecord, onProblem throws(FilingError) in
-      try FilingReader.read(
-        path: path, format: formats[path], mapping: nil, limits: limits, onRecord: onRecord, onProblem: onProblem)
-    }
+    let read:
+      @Sendable (String, (Record) -> Void, (Diagnostic) -> Void) throws(FilingError) ->
+        ReadStatistics = {
+          path, onRecord, onProblem throws(FilingError) in
+          try FilingReader.read(
+            path: path, format: formats[path], mapping: nil, limits: limits, onRecord: onRecord,
+            onProblem: onProblem)
+        }
     let files = checked.map(\.path)
     var progress = Progress(files: files.count, bytes: checked.reduce(0) { $0 + fileSize($1.path) })
     var rejections: [Diagnostic] = []
@@ -118,7 +142,9 @@ struct AuditCommand: ParsableCommand {
           if rejections.count < rejectionExamplesKept { rejections.append(problem) }
         }
         if result.problemCount > result.problems.count {
-          printError("\(files[index]): ... and \(result.problemCount - result.problems.count) more problems (all are counted)")
+          printError(
+            "\(files[index]): ... and \(result.problemCount - result.problems.count) more problems (all are counted)"
+          )
         }
         rejectionCount += result.problemCount
         if let error = result.error {
@@ -131,7 +157,8 @@ struct AuditCommand: ParsableCommand {
         entries.append(
           .init(
             path: files[index], format: formats[files[index]]?.rawValue,
-            status: result.error == nil ? .checked : .unreadable, note: result.error?.diagnostic.message,
+            status: result.error == nil ? .checked : .unreadable,
+            note: result.error?.diagnostic.message,
             records: result.statistics.recordsRead))
         progress.file(bytes: result.bytes, findings: run.unsortedFindingCount)
       })
@@ -139,17 +166,25 @@ struct AuditCommand: ParsableCommand {
     run.finish()
     if run.needsReplay {
       let lines = run.replaySelection()
-      ParallelReader(files: files, threads: threads, preparer: makePreparer, lines: lines, read: read).run(
+      ParallelReader(
+        files: files, threads: threads, preparer: makePreparer, lines: lines, read: read
+      ).run(
         consume: { run.replay($0) }, finished: { _, _ in })
       run.finishReplay()
     }
     // 4. The audit folder.
     let check = CheckReport(
-      rulePack: rules, inputs: files, run: run, rejections: rejections, rejectionDiagnostics: rejectionCount,
-      recordsRead: totals.recordsRead, recordsRejected: totals.recordsRejected, rowsSkipped: totals.rowsSkipped)
-    let order = Dictionary(uniqueKeysWithValues: (entries.map(\.path)).enumerated().map { ($1, $0) })
+      rulePack: rules, inputs: files, run: run, rejections: rejections,
+      rejectionDiagnostics: rejectionCount,
+      recordsRead: totals.recordsRead, recordsRejected: totals.recordsRejected,
+      rowsSkipped: totals.rowsSkipped)
+    let order = Dictionary(
+      uniqueKeysWithValues: (entries.map(\.path)).enumerated().map { ($1, $0) })
     let audit = AuditReport(
-      check: check, files: entries.sorted { $0.path < $1.path || ($0.path == $1.path && order[$0.path]! < order[$1.path]!) })
+      check: check,
+      files: entries.sorted {
+        $0.path < $1.path || ($0.path == $1.path && order[$0.path]! < order[$1.path]!)
+      })
     let summary = terminalSafe(ReportRenderer.auditSummary(audit))
     do {
       try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
@@ -163,7 +198,9 @@ struct AuditCommand: ParsableCommand {
       throw Exit.unusable
     }
     print(summary, terminator: "")
-    print("\naudit folder: \(out)/ (summary.txt, findings.json, findings.csv, findings.sarif, report.html)")
+    print(
+      "\naudit folder: \(out)/ (summary.txt, findings.json, findings.csv, findings.sarif, report.html)"
+    )
     if unusable { throw Exit.unusable }
     let failing = check.findings.contains { $0.severity >= failLevel }
     if failing || check.recordsRejected > 0 || check.evaluationFailures > 0 { throw Exit.findings }
@@ -203,7 +240,9 @@ struct AuditCommand: ParsableCommand {
       result.append(contentsOf: found.map { ($0, false) })
     }
     var seen: Set<String> = []
-    return result.sorted { ($0.0, $0.1 ? 0 : 1) < ($1.0, $1.1 ? 0 : 1) }.filter { seen.insert($0.0).inserted }
+    return result.sorted { ($0.0, $0.1 ? 0 : 1) < ($1.0, $1.1 ? 0 : 1) }.filter {
+      seen.insert($0.0).inserted
+    }
   }
 }
 
@@ -245,7 +284,9 @@ enum Amendments {
     var result: [String: String] = [:]
     for (_, members) in Dictionary(grouping: identities, by: \.identity) where members.count > 1 {
       let ranked = members.sorted { a, b in
-        (a.amendment ? 1 : 0, filingNumber(a.path), a.path) < (b.amendment ? 1 : 0, filingNumber(b.path), b.path)
+        (a.amendment ? 1 : 0, filingNumber(a.path), a.path) < (
+          b.amendment ? 1 : 0, filingNumber(b.path), b.path
+        )
       }
       guard let winner = ranked.last else { continue }
       for member in ranked.dropLast() { result[member.path] = winner.path }

@@ -112,7 +112,8 @@ struct CheckCommand: ParsableCommand {
       run, files: files, format: inputFormat, mapping: mapping, limits: limitOptions.limits)
     var report = CheckReport(
       rulePack: rules, inputs: files, run: outcome.run, rejections: outcome.rejections,
-      rejectionDiagnostics: outcome.rejectionCount, recordsRead: outcome.read, recordsRejected: outcome.rejected,
+      rejectionDiagnostics: outcome.rejectionCount, recordsRead: outcome.read,
+      recordsRejected: outcome.rejected,
       rowsSkipped: outcome.skipped)
     let gate = try makeGate(
       report, waivers: waivers, baseline: baseline, mapping: mapping,

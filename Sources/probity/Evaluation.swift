@@ -32,11 +32,14 @@ func evaluate(
   var outcome = EvaluationOutcome(run: run)
   // One thread reads (and parses) while this one evaluates: both cores work, and the
   // records still come in file order.
-  let reader: @Sendable (String, (Record) -> Void, (Diagnostic) -> Void) throws(FilingError) -> ReadStatistics = {
-    path, onRecord, onProblem throws(FilingError) in
-    try FilingReader.read(
-      path: path, format: format, mapping: mapping, limits: limits, onRecord: onRecord, onProblem: onProblem)
-  }
+  let reader:
+    @Sendable (String, (Record) -> Void, (Diagnostic) -> Void) throws(FilingError) -> ReadStatistics =
+      {
+        path, onRecord, onProblem throws(FilingError) in
+        try FilingReader.read(
+          path: path, format: format, mapping: mapping, limits: limits, onRecord: onRecord,
+          onProblem: onProblem)
+      }
   outcome.run.indexForReplay()
   let preparer = outcome.run.makePreparer()
   ParallelReader(files: files, threads: 1, preparer: { preparer.fresh() }, read: reader).run(
@@ -47,7 +50,9 @@ func evaluate(
         if outcome.rejections.count < rejectionExamplesKept { outcome.rejections.append(problem) }
       }
       if result.problemCount > result.problems.count {
-        printError("\(files[index]): ... and \(result.problemCount - result.problems.count) more problems (all are counted)")
+        printError(
+          "\(files[index]): ... and \(result.problemCount - result.problems.count) more problems (all are counted)"
+        )
       }
       outcome.rejectionCount += result.problemCount
       outcome.read += result.statistics.recordsRead
@@ -62,7 +67,9 @@ func evaluate(
   outcome.run.finish()
   if outcome.run.needsReplay && !outcome.unreadable {
     let lines = outcome.run.replaySelection()
-    ParallelReader(files: files, threads: 1, preparer: { preparer.fresh() }, lines: lines, read: reader).run(
+    ParallelReader(
+      files: files, threads: 1, preparer: { preparer.fresh() }, lines: lines, read: reader
+    ).run(
       consume: { outcome.run.replay($0) }, finished: { _, _ in })
     outcome.run.finishReplay()
   }
@@ -72,9 +79,11 @@ func evaluate(
 /// What `check`, `explain` and `audit` share: the compiled pack (exit 2 when it has
 /// errors), the user's mapping (nil: each file's format brings its own), and a run
 /// judged at `--as-of` and withholding personal data when asked.
-func prepareRun(rules: String, mapping path: String?, asOf: String?, withholdPersonalData: Bool) throws -> (
-  run: CheckRun, mapping: Mapping?
-) {
+func prepareRun(rules: String, mapping path: String?, asOf: String?, withholdPersonalData: Bool)
+  throws -> (
+    run: CheckRun, mapping: Mapping?
+  )
+{
   guard let ruleSet = loadRules(rules) else { throw Exit.unusable }
   let mapping: Mapping? = try path.map { path in
     guard let loaded = loadMapping(path) else { throw Exit.unusable }

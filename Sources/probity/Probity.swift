@@ -36,7 +36,8 @@ struct Probity: ParsableCommand {
       """,
     version: version,
     subcommands: [
-      CheckCommand.self, ExplainCommand.self, AuditCommand.self, RulesCommand.self, MappingCommand.self,
+      CheckCommand.self, ExplainCommand.self, AuditCommand.self, RulesCommand.self,
+      MappingCommand.self,
       TestCommand.self, FmtCommand.self,
     ],
     defaultSubcommand: nil

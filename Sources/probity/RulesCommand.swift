@@ -33,7 +33,8 @@ struct RulesCommand: ParsableCommand {
       guard let ruleSet = loadRules(pack) else { throw Exit.unusable }
       let warnings = RulePackLint.lint(ruleSet)
       for warning in warnings { printError(warning.rendered()) }
-      let count = warnings.isEmpty ? "" : ", \(warnings.count) warning\(warnings.count == 1 ? "" : "s")"
+      let count =
+        warnings.isEmpty ? "" : ", \(warnings.count) warning\(warnings.count == 1 ? "" : "s")"
       print(
         "\(pack): \(ruleSet.rules.count) rules, \(ruleSet.parameters.count) parameters in \(ruleSet.files.count) files: no errors\(count)"
       )

@@ -8,7 +8,8 @@ import Testing
   static var sharedPresent: Bool { FileManager.default.fileExists(atPath: shared.path) }
 
   func temporaryDirectory(_ name: String) throws -> URL {
-    let url = FileManager.default.temporaryDirectory.appendingPathComponent("probity-\(name)-\(UUID().uuidString)")
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "probity-\(name)-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
     return url
   }
@@ -22,16 +23,20 @@ import Testing
     try amended.write(to: pile.appendingPathComponent("1550126.fec"))
     var original = String(decoding: amended, as: UTF8.self)
     original = original.replacingOccurrences(of: "\nF3A\u{1C}", with: "\nF3N\u{1C}")
-    let extra = original.split(separator: "\n").first { $0.hasPrefix("SA11AI") }.map(String.init) ?? ""
+    let extra =
+      original.split(separator: "\n").first { $0.hasPrefix("SA11AI") }.map(String.init) ?? ""
     original += extra.replacingOccurrences(of: "SA11AI.4265", with: "SA11AI.EXTRA") + "\n"
-    try original.write(to: pile.appendingPathComponent("1549000.fec"), atomically: true, encoding: .utf8)
+    try original.write(
+      to: pile.appendingPathComponent("1549000.fec"), atomically: true, encoding: .utf8)
     let fixtures = pile.appendingPathComponent("fixtures")
     try FileManager.default.createDirectory(at: fixtures, withIntermediateDirectories: true)
     for name in ["aggregates.csv", "pac-receipts.csv"] {
       try FileManager.default.copyItem(
-        at: packageRoot.appendingPathComponent("Fixtures/us-federal/\(name)"), to: fixtures.appendingPathComponent(name))
+        at: packageRoot.appendingPathComponent("Fixtures/us-federal/\(name)"),
+        to: fixtures.appendingPathComponent(name))
     }
-    try "not a filing\n".write(to: fixtures.appendingPathComponent("README.txt"), atomically: true, encoding: .utf8)
+    try "not a filing\n".write(
+      to: fixtures.appendingPathComponent("README.txt"), atomically: true, encoding: .utf8)
     return pile
   }
 
@@ -41,7 +46,9 @@ import Testing
     defer { try? FileManager.default.removeItem(at: pile) }
     let out = try temporaryDirectory("audit")
     defer { try? FileManager.default.removeItem(at: out) }
-    let result = try runProbity(["audit", "--rules", "Rules/us-federal", "--out", out.path, pile.path])
+    let result = try runProbity([
+      "audit", "--rules", "Rules/us-federal", "--out", out.path, pile.path,
+    ])
     #expect(result.status == 1, "\(result.stderr)")
     #expect(result.stdout.contains("1549000.fec: superseded: amended by \(pile.path)/1550126.fec"))
     #expect(result.stdout.contains("README.txt: skipped: not a filing Probity reads"))
@@ -50,9 +57,11 @@ import Testing
     #expect(!json.contains("SA11AI.EXTRA"))
     #expect(!json.contains("1549000.fec"))
     for name in ["summary.txt", "findings.json", "findings.csv", "findings.sarif", "report.html"] {
-      #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent(name).path), "\(name)")
+      #expect(
+        FileManager.default.fileExists(atPath: out.appendingPathComponent(name).path), "\(name)")
     }
-    let sarif = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("findings.sarif")))
+    let sarif = try JSONSerialization.jsonObject(
+      with: Data(contentsOf: out.appendingPathComponent("findings.sarif")))
     #expect((sarif as? [String: Any])?["version"] as? String == "2.1.0")
     // Progress is for terminals only.
     #expect(!result.stderr.contains("records "))
@@ -69,7 +78,9 @@ import Testing
     var outputs: [[String]] = []
     for jobs in ["1", "2", "4"] {
       let out = outs.appendingPathComponent("audit-\(jobs)")
-      let result = try runProbity(["audit", "--rules", "Rules/us-federal", "--jobs", jobs, "--out", out.path, pile.path])
+      let result = try runProbity([
+        "audit", "--rules", "Rules/us-federal", "--jobs", jobs, "--out", out.path, pile.path,
+      ])
       #expect(result.status == 1)
       outputs.append(
         try ["summary.txt", "findings.json", "findings.csv", "findings.sarif", "report.html"].map {
@@ -77,14 +88,18 @@ import Testing
         })
     }
     for other in outputs.dropFirst() {
-      for (index, name) in ["summary.txt", "findings.json", "findings.csv", "findings.sarif", "report.html"].enumerated() {
+      for (index, name) in [
+        "summary.txt", "findings.json", "findings.csv", "findings.sarif", "report.html",
+      ].enumerated() {
         #expect(other[index] == outputs[0][index], "\(name) differs with another number of threads")
       }
     }
   }
 
   /// On a terminal (`script` gives the run one), the audit shows its progress.
-  @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/script"), "no script(1) here"))
+  @Test(
+    .enabled(
+      if: FileManager.default.isExecutableFile(atPath: "/usr/bin/script"), "no script(1) here"))
   func progressOnATerminal() throws {
     let out = try temporaryDirectory("tty")
     defer { try? FileManager.default.removeItem(at: out) }
@@ -101,11 +116,13 @@ import Testing
     let out = try temporaryDirectory("csv")
     defer { try? FileManager.default.removeItem(at: out) }
     let result = try runProbity([
-      "audit", "--rules", "Rules/us-federal", "--out", out.path, "Fixtures/us-federal/aggregates.csv",
+      "audit", "--rules", "Rules/us-federal", "--out", out.path,
+      "Fixtures/us-federal/aggregates.csv",
     ])
     #expect(result.status == 1)
     let csv = try String(contentsOf: out.appendingPathComponent("findings.csv"), encoding: .utf8)
-    let json = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("findings.json")))
+    let json = try JSONSerialization.jsonObject(
+      with: Data(contentsOf: out.appendingPathComponent("findings.json")))
     let findings = ((json as? [String: Any])?["findings"] as? [Any])?.count ?? -1
     // Quoted fields may hold line breaks; records end with CRLF.
     #expect(csv.components(separatedBy: "\r\n").filter { !$0.isEmpty }.count == findings + 1)
@@ -115,9 +132,12 @@ import Testing
   /// The HTML report in a real headless browser: it loads with no network, its script
   /// runs (the table says how many findings it shows), and a screenshot is taken.
   @Test func htmlRendersInAHeadlessBrowser() throws {
-    guard let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"].first(where: {
-      FileManager.default.isExecutableFile(atPath: $0)
-    }) else {
+    guard
+      let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"]
+        .first(where: {
+          FileManager.default.isExecutableFile(atPath: $0)
+        })
+    else {
       if ProcessInfo.processInfo.environment["CI"] != nil {
         Issue.record("chromium is missing: .ci/run installs it")
       }
@@ -126,7 +146,8 @@ import Testing
     let out = try temporaryDirectory("html")
     defer { try? FileManager.default.removeItem(at: out) }
     let result = try runProbity([
-      "audit", "--rules", "Rules/us-federal", "--out", out.path, "Fixtures/us-federal/aggregates.csv",
+      "audit", "--rules", "Rules/us-federal", "--out", out.path,
+      "Fixtures/us-federal/aggregates.csv",
     ])
     #expect(result.status == 1)
     let page = out.appendingPathComponent("report.html")
@@ -142,7 +163,8 @@ import Testing
     _ = try runTool(
       chromium,
       [
-        "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1280,1600",
+        "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+        "--window-size=1280,1600",
         "--screenshot=\(shot.path)", page.absoluteString,
       ])
     let png = try Data(contentsOf: shot)
@@ -155,7 +177,8 @@ func runTool(_ path: String, _ arguments: [String]) throws -> String {
   let process = Process()
   process.executableURL = URL(fileURLWithPath: path)
   process.arguments = arguments
-  let output = FileManager.default.temporaryDirectory.appendingPathComponent("tool-\(UUID().uuidString)")
+  let output = FileManager.default.temporaryDirectory.appendingPathComponent(
+    "tool-\(UUID().uuidString)")
   FileManager.default.createFile(atPath: output.path, contents: nil)
   defer { try? FileManager.default.removeItem(at: output) }
   let handle = try FileHandle(forWritingTo: output)

@@ -23,7 +23,8 @@ import Testing
     """
   let (mapping, diagnostics) = Mapping.parse(SourceFile(path: "t.map", text: text))
   #expect(diagnostics.isEmpty)
-  let file = FileManager.default.temporaryDirectory.appendingPathComponent("absent-flag-\(getpid()).csv")
+  let file = FileManager.default.temporaryDirectory.appendingPathComponent(
+    "absent-flag-\(getpid()).csv")
   try "id,amount\nA,1.00\n".write(to: file, atomically: true, encoding: .utf8)
   defer { try? FileManager.default.removeItem(at: file) }
   var records: [Record] = []

@@ -27,7 +27,8 @@ import Testing
     }
     """
   let (ruleSet, diagnostics) = RulePackCompiler.compile(sources: [
-    SourceFile(path: "p/definitions.probity", text: definitions), SourceFile(path: "p/rules.probity", text: rules),
+    SourceFile(path: "p/definitions.probity", text: definitions),
+    SourceFile(path: "p/rules.probity", text: rules),
   ])
   #expect(diagnostics.isEmpty, "\(diagnostics.map { $0.rendered() })")
   let rule = try #require(ruleSet?.rules.first)
@@ -54,7 +55,9 @@ import Testing
       message "m"
     }
     """
-  let (_, diagnostics) = RulePackCompiler.compile(sources: [SourceFile(path: "p/r.probity", text: text)])
+  let (_, diagnostics) = RulePackCompiler.compile(sources: [
+    SourceFile(path: "p/r.probity", text: text)
+  ])
   #expect(diagnostics.map(\.id) == ["C0026"])
   #expect(diagnostics.first?.position?.line == 8)
   #expect(diagnostics.first?.message.contains("employer") == true)
