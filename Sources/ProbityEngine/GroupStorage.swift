@@ -46,6 +46,8 @@ struct ValueInterner {
     let start = id == 0 ? 0 : ends[id - 1]
     let end = ends[id]
     guard end - start == scratch.count else { return false }
+    // No keys at all (a rule with a window and no `group by`): nothing to compare.
+    if scratch.isEmpty { return true }
     return bytes.withUnsafeBufferPointer { stored in
       scratch.withUnsafeBufferPointer { wanted in
         memcmp(stored.baseAddress! + start, wanted.baseAddress!, wanted.count) == 0

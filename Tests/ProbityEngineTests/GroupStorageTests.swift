@@ -80,4 +80,20 @@ struct GroupStorageTests {
     added.append(generic.add(usd(1), at: 0))
     #expect(added == [true, true, false, false, false, false])
   }
+
+  @Test("a rule with a window and no group by is one group per window")
+  func windowWithoutKeys() throws {
+    var interner = ValueInterner()
+    #expect(interner.id([]) == 0)
+    #expect(interner.id([]) == 0)
+    #expect(interner.id([.string("")]) == 1)
+    let ruleSet = try groupedRuleSet("window calendar-year", when: "total > $3,300.00")
+    var run = CheckRun(ruleSet: ruleSet)
+    let records = (1...4).map {
+      gift("2024-0\($0)-01", "1000.00", name: "DONOR\($0), PAT", line: $0)
+    }
+    for record in records { run.evaluate(record) }
+    run.finish()
+    #expect(run.findings.map(\.line) == [4])
+  }
 }
