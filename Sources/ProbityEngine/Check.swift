@@ -204,7 +204,7 @@ public struct CheckRun {
     plans.removeAll()
     self.frame = Frame(
       slots: compiler.slotCount, keySets: keySets.count, classes: classes.count,
-      memos: compiler.memoCount.count)
+      memos: compiler.memoCount)
     frame.asOf = asOf.map { .date($0) } ?? .missing
     self.trailRequests = Array(repeating: [:], count: ruleSet.rules.count)
   }

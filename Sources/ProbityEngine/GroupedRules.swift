@@ -434,7 +434,7 @@ extension CheckRun {
       }
       return
     }
-    if holds && !held && plan.isRolling && plan.cureDays == nil {
+    if holds && !held && plan.findsEveryCrossing {
       // A rolling window moves on: a later record does not undo an earlier excess, so
       // every crossing is a finding.
       tallies[index].fired += 1
@@ -467,17 +467,16 @@ extension CheckRun {
     guard !finished else { return }
     finished = true
     let asOf = self.asOf
-    for (index, rule) in ruleSet.rules.enumerated() {
-      guard let grouping = rule.grouping else { continue }
+    for (index, plan) in plans.enumerated() where plan.grouped {
       // Groups in the order of their numbers (the order their class first saw them).
       let table = tables[index]
       for number in table.placed.indices where table.placed[number] {
         let group = Int32(number)
         var fired: [Finding] = (table.lateCures[group] ?? []).map(\.finding)
-        if grouping.fires == .crossing, table.holds[number], let crossing = table.crossings[group],
-          !(CheckRun.isRolling(grouping) && grouping.cureDays == nil)
+        if plan.fires == .crossing, table.holds[number], let crossing = table.crossings[group],
+          !plan.findsEveryCrossing
         {
-          if grouping.cureDays != nil {
+          if plan.cureDays != nil {
             if let deadline = crossing.deadline, let asOf, asOf > deadline {
               var finding = crossing.finding
               finding.remedyStatus = .uncured
@@ -500,15 +499,10 @@ extension CheckRun {
       }
       for (key, ordinals) in raised {
         trailRequests[index][key] = TrailBuilder(
-          state: GroupState(slots: grouping.aggregates.count), raisedOn: ordinals)
+          state: GroupState(slots: plan.aggregateFunctions.count), raisedOn: ordinals)
       }
     }
     tables = zip(tables, plans).map { GroupTable(slots: $0.slots, money: $1.moneyAggregates) }
-  }
-
-  static func isRolling(_ grouping: Grouping) -> Bool {
-    if case .rolling = grouping.window?.kind { return true }
-    return false
   }
 
   /// Whether `replay` must see the records again to build trails.

@@ -304,15 +304,8 @@ struct KernelCompiler {
     }
   }
 
-  /// Numbers the memo tables of `Frame.memos`.
-  final class Counter {
-    private(set) var count = 0
-    func next() -> Int {
-      count += 1
-      return count - 1
-    }
-  }
-  let memoCount = Counter()
+  /// How many memo tables (`Frame.memos`) the kernels use: one per memoized call site.
+  private(set) var memoCount = 0
 
   /// A call of a pure function of one string (its other operand, if any, a constant),
   /// remembered per string value. A full table is emptied: memory stays bounded.
@@ -447,7 +440,8 @@ struct KernelCompiler {
         if case .constant = nodes[$0].op { true } else { false }
       })
     {
-      return memoized(op, operands, slot: memoCount.next())
+      memoCount += 1
+      return memoized(op, operands, slot: memoCount - 1)
     }
     func apply(_ frame: Frame, _ result: Result<Value, EvaluationFailure>) -> Value {
       switch result {
@@ -522,6 +516,9 @@ final class RulePlan {
   let windowSlot: Int?
   let windowKind: WindowDecl.Kind?
   let isRolling: Bool
+  /// A rolling window without a cure window: the window moves on, a later record does
+  /// not undo an earlier excess, so every crossing is a finding at once.
+  var findsEveryCrossing: Bool { isRolling && cureDays == nil }
   let fires: FireMode
   let cureDays: Int?
   let aggregateFunctions: [AggregateFunction]

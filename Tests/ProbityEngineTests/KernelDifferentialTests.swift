@@ -80,7 +80,7 @@ struct KernelDifferentialTests {
     var compiler = KernelCompiler(ruleSet: ruleSet)
     let plans = ruleSet.rules.map { RulePlan($0, &compiler) }
     let frame = Frame(
-      slots: compiler.slotCount, keySets: 1, classes: 1, memos: compiler.memoCount.count)
+      slots: compiler.slotCount, keySets: 1, classes: 1, memos: compiler.memoCount)
     var evaluator = Evaluator(ruleSet: ruleSet)
     var comparisons = 0
 

@@ -28,13 +28,7 @@ struct PreparerTests {
   /// Runs the records plain, then prepared (every record, every other one, and through
   /// a preparer on another thread while the run evaluates), and compares.
   static func compare(_ ruleSet: CompiledRuleSet, _ records: [Record]) {
-    var plain = CheckRun(ruleSet: ruleSet)
-    for record in records { plain.evaluate(record) }
-    plain.finish()
-    if plain.needsReplay {
-      for record in records { plain.replay(record) }
-      plain.finishReplay()
-    }
+    let plain = check(ruleSet, records)
     let expected = summary(plain)
     for every in [1, 2] {
       var run = CheckRun(ruleSet: ruleSet)
@@ -93,25 +87,18 @@ struct PreparerTests {
   }
 
   @Test(
-    "US federal pack",
+    "both packs, on fixtures and real filings",
     arguments: [
-      "Fixtures/us-federal/receipts.csv", "Fixtures/us-federal/aggregates.csv",
-      "Fixtures/us-federal/pac-receipts.csv", "../shared/data/fec/1544132.fec",
-      "../shared/data/fec-bulk/agaiduk_itcont_random5000_2015_2018.txt",
+      ("Rules/us-federal", "Fixtures/us-federal/receipts.csv"),
+      ("Rules/us-federal", "Fixtures/us-federal/aggregates.csv"),
+      ("Rules/us-federal", "Fixtures/us-federal/pac-receipts.csv"),
+      ("Rules/us-federal", "../shared/data/fec/1544132.fec"),
+      ("Rules/us-federal", "../shared/data/fec-bulk/agaiduk_itcont_random5000_2015_2018.txt"),
+      ("Rules/uk-ppera", "Fixtures/uk-ppera/donations.csv"),
+      ("Rules/uk-ppera", "../shared/data/uk/ec_donations_2025_2026.csv"),
     ])
-  func usFederal(_ file: String) throws {
-    let ruleSet = try KernelDifferentialTests.load("Rules/us-federal")
-    let records = try KernelDifferentialTests.records(
-      KernelDifferentialTests.path(file), limit: 10_000)
-    #expect(!records.isEmpty)
-    Self.compare(ruleSet, records)
-  }
-
-  @Test(
-    "UK PPERA pack",
-    arguments: ["Fixtures/uk-ppera/donations.csv", "../shared/data/uk/ec_donations_2025_2026.csv"])
-  func ukPPERA(_ file: String) throws {
-    let ruleSet = try KernelDifferentialTests.load("Rules/uk-ppera")
+  func packs(_ pack: String, _ file: String) throws {
+    let ruleSet = try KernelDifferentialTests.load(pack)
     let records = try KernelDifferentialTests.records(
       KernelDifferentialTests.path(file), limit: 10_000)
     #expect(!records.isEmpty)

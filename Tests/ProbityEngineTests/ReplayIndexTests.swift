@@ -20,13 +20,7 @@ struct ReplayIndexTests {
   }
 
   static func compare(_ ruleSet: CompiledRuleSet, _ records: [Record]) throws -> Int {
-    var plain = CheckRun(ruleSet: ruleSet)
-    for record in records { plain.evaluate(record) }
-    plain.finish()
-    if plain.needsReplay {
-      for record in records { plain.replay(record) }
-      plain.finishReplay()
-    }
+    let plain = check(ruleSet, records)
     var indexed = CheckRun(ruleSet: ruleSet)
     indexed.indexForReplay()
     for record in records { indexed.evaluate(record) }
@@ -79,22 +73,14 @@ struct ReplayIndexTests {
       "group by person_key(name), zip5(zip)\n  window election", when: "total > $3,300.00")
     let once = (1...4).map { gift("2024-0\($0)-01", "1000.00", line: $0) }
     let records = once + once
-    var plain = CheckRun(ruleSet: ruleSet)
+    let plain = check(ruleSet, records)
     var indexed = CheckRun(ruleSet: ruleSet)
     indexed.indexForReplay()
-    for record in records {
-      plain.evaluate(record)
-      indexed.evaluate(record)
-    }
-    plain.finish()
+    for record in records { indexed.evaluate(record) }
     indexed.finish()
     let selection = indexed.replaySelection()
     #expect(selection == nil)
-    for record in records {
-      plain.replay(record)
-      indexed.replay(record)
-    }
-    plain.finishReplay()
+    for record in records { indexed.replay(record) }
     indexed.finishReplay()
     #expect(Self.text(indexed) == Self.text(plain))
     #expect(Self.text(plain).count == 1)
