@@ -69,6 +69,14 @@ public enum DonorIdentity {
 
   /// `LAST FIRST` (plus a generational suffix), or nil for a name with no words.
   public static func personKey(_ name: String) -> String? {
+    var name = name
+    if let key = name.withUTF8({ ASCIIPersonKey($0)?.key }) { return key }
+    return generalPersonKey(name)
+  }
+
+  /// The same, for any text: words as Strings, the lists as sets of Strings. The reference
+  /// `ASCIIPersonKey` must agree with (`DonorIdentityTests` compares them).
+  static func generalPersonKey(_ name: String) -> String? {
     var suffix: String?
     func strip(_ tokens: [String], keepFirst: Bool) -> [String] {
       var result: [String] = []

@@ -29,7 +29,7 @@ final class Frame {
   @exclusivity(unchecked) var asOf: Value = .missing
   /// Results of costly functions of one string (`person_key`, `org_key`, `postcode`,
   /// `matches`), by call site: donors repeat, so most calls are answered from here.
-  @exclusivity(unchecked) var memos: [[String: Value]] = []
+  @exclusivity(unchecked) var memos: [Memo] = []
   static let memoLimit = 1 << 16
   /// Filled by collecting kernels (`KernelCompiler.compileCollecting`): the nodes that
   /// read a field or a `define` outside any `define` and found it missing.
@@ -50,7 +50,7 @@ final class Frame {
   @exclusivity(unchecked) var groupNumbers: [Int32]
 
   init(slots: Int, keySets: Int, classes: Int, memos: Int) {
-    self.memos = Array(repeating: [:], count: memos)
+    self.memos = Array(repeating: Memo(), count: memos)
     groupNumbers = Array(repeating: -1, count: classes)
     cache = Array(repeating: nil, count: slots)
     groupIDs = Array(repeating: -1, count: keySets)
@@ -112,6 +112,28 @@ final class Frame {
 }
 
 typealias Kernel = (Frame) -> Value
+
+/// The memo table of one call site (see `Frame.memos`), which stops looking itself up
+/// while it does not pay: with many more distinct names than it holds (a national file),
+/// hashing and storing every name costs more than it saves.
+struct Memo {
+  var table: [String: Value] = [:]
+  /// Calls, and calls answered, since the table was last emptied.
+  var lookups = 0
+  var hits = 0
+  /// Calls left that go straight to the function.
+  var skipped = 0
+
+  /// The table is full: it is emptied (memory stays bounded), and when it answered
+  /// fewer than a quarter of the calls that filled it, the next calls skip it for four
+  /// times as long, after which it is tried again. The values are the same either way.
+  mutating func renew() {
+    if hits * 4 < lookups { skipped = Frame.memoLimit * 4 }
+    table.removeAll(keepingCapacity: true)
+    lookups = 0
+    hits = 0
+  }
+}
 
 /// Compiles expressions to kernels. `define`s are numbered by name, and record-only
 /// programs asked for with a cache key by that key, so the same value is computed once
@@ -321,13 +343,19 @@ struct KernelCompiler {
       guard case .string(let key) = x else {
         return KernelCompiler.unwrap(frame, Semantics.apply(op, x, y, count: count))
       }
-      if let known = frame.memos[slot][key] { return known }
+      if frame.memos[slot].skipped > 0 {
+        frame.memos[slot].skipped -= 1
+        return KernelCompiler.unwrap(frame, Semantics.apply(op, x, y, count: count))
+      }
+      frame.memos[slot].lookups += 1
+      if let known = frame.memos[slot].table[key] {
+        frame.memos[slot].hits += 1
+        return known
+      }
       let result = Semantics.apply(op, x, y, count: count)
       guard case .success(let value) = result else { return KernelCompiler.unwrap(frame, result) }
-      if frame.memos[slot].count >= Frame.memoLimit {
-        frame.memos[slot].removeAll(keepingCapacity: true)
-      }
-      frame.memos[slot][key] = value
+      if frame.memos[slot].table.count >= Frame.memoLimit { frame.memos[slot].renew() }
+      frame.memos[slot].table[key] = value
       return value
     }
   }

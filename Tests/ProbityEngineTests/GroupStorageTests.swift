@@ -96,4 +96,31 @@ struct GroupStorageTests {
     run.finish()
     #expect(run.findings.map(\.line) == [4])
   }
+
+  @Test("a memo table that does not pay is skipped for a while; the values are the same")
+  func memoGivesUp() throws {
+    var memo = Memo()
+    memo.lookups = 100
+    memo.hits = 30
+    memo.renew()
+    #expect(memo.skipped == 0 && memo.lookups == 0 && memo.hits == 0)
+    memo.lookups = 100
+    memo.hits = 20
+    memo.renew()
+    #expect(memo.skipped == Frame.memoLimit * 4)
+
+    // More distinct donors than a table holds, then one who gives too much: person_key
+    // is skipped by then, and the excess is still found.
+    let ruleSet = try groupedRuleSet(
+      "group by person_key(name), zip5(zip)\n  window election", when: "total > $3,300.00")
+    var records = (0..<Frame.memoLimit + 10).map {
+      gift("2024-01-01", "100.00", name: "DONOR\($0), PAT", line: $0 + 1)
+    }
+    records += (1...4).map {
+      gift("2024-02-01", "1000.00", name: "Smith, John A.", line: Frame.memoLimit + 100 + $0)
+    }
+    let run = check(ruleSet, records)
+    #expect(run.frame.memos.contains { $0.skipped > 0 })
+    #expect(run.findings.map(\.line) == [Frame.memoLimit + 104])
+  }
 }
