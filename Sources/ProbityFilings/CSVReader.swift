@@ -89,9 +89,12 @@ public struct CSVReader: Sendable {
     self.limits = limits
   }
 
-  public func read(onRecord: (Record) -> Void, onProblem: (Diagnostic) -> Void) throws(FilingError)
-    -> ReadStatistics
-  {
+  /// `lines`: nil, or the lines on which the records wanted start: the rows that start
+  /// on other lines are passed over unparsed (their line breaks are still counted), and
+  /// reading stops after the last one wanted (see `FilingReader.read`).
+  public func read(
+    lines: Set<Int>? = nil, onRecord: (Record) -> Void, onProblem: (Diagnostic) -> Void
+  ) throws(FilingError) -> ReadStatistics {
     guard let file = fopen(path, "rb") else {
       let reason = String(cString: strerror(errno))
       throw FilingError(
@@ -102,6 +105,7 @@ public struct CSVReader: Sendable {
     defer { fclose(file) }
     let seekable = fseeko(file, 0, SEEK_CUR) == 0
     let session = try CSVSession(path: path, mapping: mapping, limits: limits, seekable: seekable)
+    session.wanted = lines?.sorted()
     do {
       try read(file, session, onRecord: onRecord, onProblem: onProblem)
     } catch {
@@ -138,6 +142,7 @@ public struct CSVReader: Sendable {
       }
       var resume = try session.consume(
         chunk, at: chunkOffset, onRecord: onRecord, onProblem: onProblem)
+      if session.wantedAllRead { break }
       if resume == nil && filled < buffer.count {
         resume = try session.finish(onRecord: onRecord, onProblem: onProblem)
         if resume == nil { break }
@@ -223,6 +228,11 @@ private final class CSVSession {
   @exclusivity(unchecked) var rowStartOffset = 0
   /// After malformed quoting: bytes are dropped until the end of the physical line.
   @exclusivity(unchecked) var skippingToLineEnd = false
+  /// The lines on which the rows wanted start, in order (nil: every row), the next one
+  /// not yet reached, and whether all have been read.
+  var wanted: [Int]?
+  @exclusivity(unchecked) var nextWanted = 0
+  @exclusivity(unchecked) var wantedAllRead = false
 
   static let options = UInt8(CSV_STRICT | CSV_STRICT_FINI)
 
@@ -288,6 +298,8 @@ private final class CSVSession {
       let segmentEnd = terminated ? end + 1 : end
       if skippingToLineEnd {
         if terminated { skippingToLineEnd = false }
+      } else if passesOver() {
+        if wantedAllRead { return nil }
       } else if let resume = try feed(
         UnsafeBufferPointer(rebasing: chunk[start..<segmentEnd]), at: offset + start,
         terminated: terminated,
@@ -308,6 +320,22 @@ private final class CSVSession {
       start = max(segmentEnd, start + 1)  // progress guard
     }
     return nil
+  }
+
+  /// Whether the physical line about to be fed starts a row that is not wanted (or
+  /// lies within one): between rows, every line before the next wanted one is passed
+  /// over. A wanted line starts a row (the first pass found one there), so the parser
+  /// meets it between rows, as it did then.
+  func passesOver() -> Bool {
+    guard let wanted, plan != nil, probity_csv_row_in_progress(parser) == 0,
+      row.pointee.fieldCount == 0
+    else { return false }
+    while nextWanted < wanted.count && wanted[nextWanted] < line { nextWanted += 1 }
+    if nextWanted == wanted.count {
+      wantedAllRead = true
+      return true
+    }
+    return wanted[nextWanted] > line
   }
 
   func feed(

@@ -22,13 +22,19 @@ public struct FECReader: Sendable {
     self.limits = limits
   }
 
-  public func read(onRecord: (Record) -> Void, onProblem: (Diagnostic) -> Void) throws(FilingError)
-    -> ReadStatistics
-  {
+  /// `lines`: nil, or the lines of the records wanted: lines after the cover record that
+  /// are not wanted are passed over (a text block is still followed, to know where it
+  /// ends), and reading stops after the last one wanted (see `FilingReader.read`).
+  public func read(
+    lines: Set<Int>? = nil, onRecord: (Record) -> Void, onProblem: (Diagnostic) -> Void
+  ) throws(FilingError) -> ReadStatistics {
     let session = try FECSession(path: path, limits: limits)
+    session.wanted = lines
+    let last = lines.map { $0.max() ?? 0 }
     do {
       try session.readHeader()
       while try session.lines.next() {
+        if let last, session.lines.lineNumber > last && !session.coverPending { break }
         session.line(onRecord: onRecord, onProblem: onProblem)
       }
     } catch {
@@ -243,6 +249,8 @@ private final class FECSession {
   @exclusivity(unchecked) var lastType: (formType: String, layout: FECLayout?)?
   /// Whether the next record is the first after the header (the cover record).
   @exclusivity(unchecked) var coverPending = true
+  /// The lines of the records wanted, when not all are (see `FECReader.read`).
+  var wanted: Set<Int>?
   @exclusivity(unchecked) var inText = false
   @exclusivity(unchecked) var row = RowCollector()
   @exclusivity(unchecked) var plans: [Int: FECRecordPlan] = [:]
@@ -380,6 +388,8 @@ private final class FECSession {
       statistics.rowsSkipped += 1
       return
     }
+    // A line not wanted, once the cover (which every record draws on) is read.
+    if let wanted, !coverPending, !wanted.contains(lines.lineNumber) { return }
     guard let version, let finder else { return }
     if lines.truncated {
       reject(

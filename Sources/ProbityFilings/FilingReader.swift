@@ -45,23 +45,30 @@ public enum FilingReader {
   ///   bundled one).
   /// - `limits`: the longest field and record, the deepest XML (`ReaderLimits`).
   ///
+  /// - `lines`: nil, or the lines on which the records wanted start (a second pass that
+  ///   needs a few records again). The delimited and .fec readers then pass over the
+  ///   rows that start on other lines without making records of them (they still find
+  ///   where rows start and end, so line numbers stay true); the XML reader reads all.
+  ///   Either way some other records may come too: the caller keeps the ones it wants.
+  ///   The statistics then count only what was read.
+  ///
   /// Records go to `onRecord` in file order, problems with rows to `onProblem`; a filing
   /// that cannot be read at all (or a format and mapping that do not fit) throws.
   public static func read(
     path: String, format: InputFormat?, mapping: Mapping?, limits: ReaderLimits = .default,
-    onRecord: (Record) -> Void, onProblem: (Diagnostic) -> Void
+    lines: Set<Int>? = nil, onRecord: (Record) -> Void, onProblem: (Diagnostic) -> Void
   ) throws(FilingError) -> ReadStatistics {
     let chosen = try resolve(path: path, format: format, mapping: mapping)
     switch chosen.format {
     case .fec:
       return try FECReader(path: path, limits: limits).read(
-        onRecord: onRecord, onProblem: onProblem)
+        lines: lines, onRecord: onRecord, onProblem: onProblem)
     case .xml:
       return try XMLReader(path: path, mapping: chosen.mapping ?? .probityXML, limits: limits)
         .read(onRecord: onRecord, onProblem: onProblem)
     case .csv, .fecBulk, .ukEC, .ukPEF:
       return try CSVReader(path: path, mapping: chosen.mapping ?? .canonical, limits: limits)
-        .read(onRecord: onRecord, onProblem: onProblem)
+        .read(lines: lines, onRecord: onRecord, onProblem: onProblem)
     }
   }
 

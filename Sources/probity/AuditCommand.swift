@@ -114,14 +114,12 @@ struct AuditCommand: ParsableCommand {
     let formats = Dictionary(checked.map { ($0.path, $0.format) }, uniquingKeysWith: { a, _ in a })
     let threads = jobs ?? ProcessInfo.processInfo.activeProcessorCount
     let limits = limitOptions.limits
-    let read:
-      @Sendable (String, (Record) -> Void, (Diagnostic) -> Void) throws(FilingError) ->
-        ReadStatistics = {
-          path, onRecord, onProblem throws(FilingError) in
-          try FilingReader.read(
-            path: path, format: formats[path], mapping: nil, limits: limits, onRecord: onRecord,
-            onProblem: onProblem)
-        }
+    let read: FileRead = {
+      path, lines, onRecord, onProblem throws(FilingError) in
+      try FilingReader.read(
+        path: path, format: formats[path], mapping: nil, limits: limits, lines: lines,
+        onRecord: onRecord, onProblem: onProblem)
+    }
     let files = checked.map(\.path)
     var progress = Progress(files: files.count, bytes: checked.reduce(0) { $0 + fileSize($1.path) })
     var rejections: [Diagnostic] = []

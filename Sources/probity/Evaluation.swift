@@ -32,14 +32,12 @@ func evaluate(
   var outcome = EvaluationOutcome(run: run)
   // One thread reads (and parses) while this one evaluates: both cores work, and the
   // records still come in file order.
-  let reader:
-    @Sendable (String, (Record) -> Void, (Diagnostic) -> Void) throws(FilingError) -> ReadStatistics =
-      {
-        path, onRecord, onProblem throws(FilingError) in
-        try FilingReader.read(
-          path: path, format: format, mapping: mapping, limits: limits, onRecord: onRecord,
-          onProblem: onProblem)
-      }
+  let reader: FileRead = {
+    path, lines, onRecord, onProblem throws(FilingError) in
+    try FilingReader.read(
+      path: path, format: format, mapping: mapping, limits: limits, lines: lines,
+      onRecord: onRecord, onProblem: onProblem)
+  }
   outcome.run.indexForReplay()
   let preparer = outcome.run.makePreparer()
   ParallelReader(files: files, threads: 1, preparer: { preparer.fresh() }, read: reader).run(

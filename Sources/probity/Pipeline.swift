@@ -10,6 +10,12 @@ import ProbityFilings
 /// `capacity` records per reader. The consumer sees every file's records, then its
 /// problems and counts, in the same order whatever the number of threads: the output
 /// does not depend on it.
+/// Reads one file (`FilingReader.read`): its path, the lines of the records wanted
+/// (nil: all), where records and problems go.
+typealias FileRead =
+  @Sendable (String, Set<Int>?, (Record) -> Void, (Diagnostic) -> Void) throws(FilingError) ->
+  ReadStatistics
+
 final class ParallelReader: @unchecked Sendable {
   struct FileResult {
     var statistics = ReadStatistics()
@@ -64,8 +70,7 @@ final class ParallelReader: @unchecked Sendable {
 
   let files: [String]
   let threads: Int
-  let read:
-    @Sendable (String, (Record) -> Void, (Diagnostic) -> Void) throws(FilingError) -> ReadStatistics
+  let read: FileRead
   private let queues: [Queue]
   private let next = NSLock()
   private var nextFile = 0
@@ -86,9 +91,7 @@ final class ParallelReader: @unchecked Sendable {
     files: [String], threads: Int, capacity: Int = 4_096,
     preparer: @escaping @Sendable () -> RecordPreparer? = { nil },
     lines: [String: Set<Int>]? = nil,
-    read:
-      @escaping @Sendable (String, (Record) -> Void, (Diagnostic) -> Void) throws(FilingError) ->
-      ReadStatistics
+    read: @escaping FileRead
   ) {
     self.files = files
     self.threads = max(1, min(threads, files.count))
@@ -139,7 +142,7 @@ final class ParallelReader: @unchecked Sendable {
       var wanted: (file: String, lines: Set<Int>)?
       do {
         result.statistics = try read(
-          files[index],
+          files[index], lines.map { $0[files[index]] ?? [] },
           { record in
             if let lines {
               if wanted?.file != record.provenance.file {
