@@ -34,17 +34,21 @@ final class ParallelReader: @unchecked Sendable {
 
     init(capacity: Int) { self.capacity = capacity }
 
-    /// Hands over a batch of records (one lock per batch, not per record). Returns how
-    /// many records wait for the consumer.
+    /// Whether the consumer found no record waiting since the last batch was handed over.
+    var starved = false
+
+    /// Hands over a batch of records (one lock per batch, not per record). Returns
+    /// whether the consumer had to wait for records since the last batch.
     @discardableResult
-    func push(_ batch: [PreparedRecord]) -> Int {
+    func push(_ batch: [PreparedRecord]) -> Bool {
       condition.lock()
       while records.count >= capacity { condition.wait() }
       records.append(contentsOf: batch)
-      let waiting = records.count
+      let wasStarved = starved
+      starved = false
       condition.broadcast()
       condition.unlock()
-      return waiting
+      return wasStarved
     }
 
     func finish(_ result: FileResult) {
@@ -58,6 +62,7 @@ final class ParallelReader: @unchecked Sendable {
     /// The records read so far (waiting for some), and whether the file is done.
     func take() -> (records: [PreparedRecord], done: Bool) {
       condition.lock()
+      if records.isEmpty && !finished { starved = true }
       while records.isEmpty && !finished { condition.wait() }
       let batch = records
       records.removeAll(keepingCapacity: true)
@@ -133,9 +138,9 @@ final class ParallelReader: @unchecked Sendable {
         (try? FileManager.default.attributesOfItem(atPath: files[index])[.size] as? Int) ?? 0
       var batch: [PreparedRecord] = []
       batch.reserveCapacity(ParallelReader.batchSize)
-      // The reader prepares records only while the consumer is behind (records wait for
-      // it): then this thread has time to spare, and whatever it computes the consumer
-      // need not. When the consumer waits for records, they go as read. The work is
+      // The reader prepares records while the consumer is the slower (it never has to
+      // wait for records): whatever this thread computes, the consumer need not. When the
+      // consumer had to wait since the last batch, the next goes as read. The work is
       // shared out by itself; the results are the same either way.
       var preparing = false
       // By the file each record names (its provenance), as the selection is made.
@@ -154,7 +159,7 @@ final class ParallelReader: @unchecked Sendable {
               preparing
                 ? preparer?.prepare(record) ?? PreparedRecord(record) : PreparedRecord(record))
             if batch.count == ParallelReader.batchSize {
-              preparing = queue.push(batch) >= ParallelReader.batchSize * 2
+              preparing = !queue.push(batch)
               batch.removeAll(keepingCapacity: true)
             }
           },
