@@ -74,8 +74,8 @@ public enum DonorIdentity {
     return generalPersonKey(name)
   }
 
-  /// The same, for any text: words as Strings, the lists as sets of Strings. The reference
-  /// `ASCIIPersonKey` must agree with (`DonorIdentityTests` compares them).
+  /// The same for any text, with words as Strings and the lists as sets of them: the
+  /// reference that `ASCIIPersonKey` must agree with (`DonorIdentityTests` compares them).
   static func generalPersonKey(_ name: String) -> String? {
     var suffix: String?
     func strip(_ tokens: [String], keepFirst: Bool) -> [String] {

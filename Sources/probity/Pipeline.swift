@@ -3,6 +3,12 @@ import ProbityCore
 import ProbityEngine
 import ProbityFilings
 
+/// Reads one file (`FilingReader.read`): its path, the lines of the records wanted
+/// (nil: all), where records and problems go.
+typealias FileRead =
+  @Sendable (String, Set<Int>?, (Record) -> Void, (Diagnostic) -> Void) throws(FilingError) ->
+  ReadStatistics
+
 /// Reads files on several threads while one consumer takes their records in file order.
 ///
 /// Files are handed to readers in order, each into its own bounded queue, so the file
@@ -10,12 +16,6 @@ import ProbityFilings
 /// `capacity` records per reader. The consumer sees every file's records, then its
 /// problems and counts, in the same order whatever the number of threads: the output
 /// does not depend on it.
-/// Reads one file (`FilingReader.read`): its path, the lines of the records wanted
-/// (nil: all), where records and problems go.
-typealias FileRead =
-  @Sendable (String, Set<Int>?, (Record) -> Void, (Diagnostic) -> Void) throws(FilingError) ->
-  ReadStatistics
-
 final class ParallelReader: @unchecked Sendable {
   struct FileResult {
     var statistics = ReadStatistics()
