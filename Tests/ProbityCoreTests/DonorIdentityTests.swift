@@ -131,16 +131,22 @@ let awkwardNames: [String] = [
     }
   }
   let vocabulary =
-    Array(DonorIdentity.prefixes) + Array(DonorIdentity.generational)
-    + Array(DonorIdentity.honours) + Array(DonorIdentity.particles)
+    DonorIdentity.prefixes.sorted() + DonorIdentity.generational.sorted()
+    + DonorIdentity.honours.sorted() + DonorIdentity.particles.sorted()
     + ["SMITH", "jones", "O'NEIL", "Mary-Ann", "A.", "Q", "X1", "ABCDEFGHIJKL", "THEX"]
   let separators = [" ", ", ", ",", ".", " - ", "  ", "'"]
-  var generator = SplitMix(seed: 42)
+  // A fixed sequence (Knuth's MMIX linear congruential generator): the same names on
+  // every run.
+  var state: UInt64 = 42
+  func next(_ count: Int) -> Int {
+    state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+    return Int((state >> 33) % UInt64(count))
+  }
   for _ in 0..<20_000 {
     var name = ""
-    for _ in 0..<Int(generator.next() % 6) {
-      name += vocabulary[Int(generator.next() % UInt64(vocabulary.count))]
-      name += separators[Int(generator.next() % UInt64(separators.count))]
+    for _ in 0..<next(6) {
+      name += vocabulary[next(vocabulary.count)]
+      name += separators[next(separators.count)]
     }
     names.append(name)
   }
@@ -156,17 +162,4 @@ let awkwardNames: [String] = [
   var accented = "Zoë O’Neil"
   #expect(accented.withUTF8({ ASCIIPersonKey($0) }) == nil)
   #expect(DonorIdentity.personKey(accented) == "ONEIL ZOË")
-}
-
-/// A small deterministic generator (the tests must not depend on a random seed).
-struct SplitMix {
-  var state: UInt64
-  init(seed: UInt64) { state = seed }
-  mutating func next() -> UInt64 {
-    state &+= 0x9E37_79B9_7F4A_7C15
-    var z = state
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    return z ^ (z >> 31)
-  }
 }
