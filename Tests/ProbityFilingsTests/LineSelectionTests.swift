@@ -50,9 +50,9 @@ struct LineSelectionTests {
     records.map { "\($0.provenance.line) \($0.kind) \($0.values) \($0.unavailable)" }
   }
 
-  /// Reads `path` whole, then with every line, every third and every seventh wanted,
-  /// and only the last: the records wanted are the full read's, and fewer rows are
-  /// read when lines are left out.
+  /// Reads `path` whole, then with every line wanted, every third, every seventh, only
+  /// the last, only the second, and none: the records wanted are the full read's, and
+  /// fewer rows are read when lines are left out.
   static func compare(_ path: String) throws {
     var all: [Record] = []
     let full = try FilingReader.read(
