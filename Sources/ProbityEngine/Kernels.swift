@@ -162,6 +162,17 @@ struct KernelCompiler {
   mutating func compileCollecting(_ program: ExprProgram) -> Kernel {
     collecting = Set(program.readsOutsideDefines)
     defer { collecting = nil }
+    // A kernel never evaluates what is inside an aggregate (`max(aggregate)` reads the
+    // group's value): a condition on aggregates alone has nothing to report, and its
+    // collecting kernel need not run it again.
+    var reached = Set<Int>()
+    var stack = [program.root]
+    while let index = stack.popLast() {
+      guard reached.insert(index).inserted else { continue }
+      if case .aggregate = program.nodes[index].op { continue }
+      stack.append(contentsOf: program.nodes[index].children)
+    }
+    guard !collecting!.isDisjoint(with: reached) else { return { _ in .missing } }
     return node(program.root, program.nodes)
   }
 
