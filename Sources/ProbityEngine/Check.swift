@@ -263,7 +263,23 @@ public struct CheckRun {
         }
       }
     }
+    // What the preparer settled is only counted; a record watched by `explain` or an
+    // observer of traces sees every rule evaluated.
+    let counting = !observing && evaluator.traceObserver == nil
+    let settled = counting ? prepared.notApplicable : 0
+    let settledNotFired = counting ? prepared.notFired : 0
     for index in ruleSet.ruleIndices(for: record.kind) {
+      if index < PreparedRecord.settledRules {
+        let bit: UInt64 = 1 << index
+        if settled & bit != 0 {
+          tallies[index].notApplicable += 1
+          continue
+        }
+        if settledNotFired & bit != 0 {
+          tallies[index].evaluated += 1
+          continue
+        }
+      }
       let plan = plans[index]
       if plan.grouped {
         evaluateGrouped(plan, index, record, ordinal: ordinal)

@@ -262,7 +262,7 @@ struct KernelCompiler {
       }
     case .named:
       return self.node(children[0], nodes)
-    case .defined(let name):
+    case .defined:
       // What is inside a define is never reported missing: the define is.
       let outer = collecting
       collecting = nil
@@ -620,16 +620,28 @@ final class RulePlan {
 public struct PreparedRecord: Sendable {
   public let record: Record
   let cache: [Value?]?
+  /// The rules (of the first 64) whose outcome on the record the preparer settled, as
+  /// bits by rule index: left out by their `where`, or on single records, evaluated and
+  /// not fired. The run only counts these (see `CheckRun.evaluate`).
+  let notApplicable: UInt64
+  let notFired: UInt64
 
   public init(_ record: Record) {
     self.record = record
     self.cache = nil
+    notApplicable = 0
+    notFired = 0
   }
 
-  init(_ record: Record, cache: [Value?]) {
+  init(_ record: Record, cache: [Value?], notApplicable: UInt64, notFired: UInt64) {
     self.record = record
     self.cache = cache
+    self.notApplicable = notApplicable
+    self.notFired = notFired
   }
+
+  /// Rules past this index have no bit: the run always evaluates them.
+  static let settledRules = 64
 }
 
 /// Computes what depends on one record alone, ahead of the run, on another thread: the
@@ -674,22 +686,34 @@ public final class RecordPreparer: @unchecked Sendable {
 
   public func prepare(_ record: Record) -> PreparedRecord {
     frame.start(record, handOver: true)
+    var notApplicable: UInt64 = 0
+    var notFired: UInt64 = 0
     for index in rulesByKind[record.kind] ?? [] {
       let plan = plans[index]
+      let bit: UInt64 = index < PreparedRecord.settledRules ? 1 << index : 0
       frame.base()
-      if let filter = plan.filter, case .success(let admitted) = frame.run(filter),
-        admitted != .boolean(true)
-      {
-        continue
+      var admitted = true
+      if let filter = plan.filter {
+        switch frame.run(filter) {
+        case .success(.boolean(true)): break
+        case .success(.boolean(false)):
+          notApplicable |= bit
+          continue
+        case .success: continue  // undetermined: the run names what is missing
+        case .failure: admitted = false  // the run meets the failure again
+        }
       }
       if plan.grouped {
         for key in plan.keys { _ = frame.run(key) }
         for case let argument? in plan.aggregateArguments { _ = frame.run(argument) }
       } else {
         frame.deadline = CheckRun.deadline(plan.deadlineDays, record).map { .date($0) } ?? .missing
-        _ = frame.run(plan.condition)
+        if case .success(.boolean(false)) = frame.run(plan.condition), admitted {
+          notFired |= bit
+        }
       }
     }
-    return PreparedRecord(record, cache: frame.cache)
+    return PreparedRecord(
+      record, cache: frame.cache, notApplicable: notApplicable, notFired: notFired)
   }
 }

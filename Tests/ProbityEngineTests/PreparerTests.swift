@@ -104,6 +104,44 @@ struct PreparerTests {
     #expect(!records.isEmpty)
     Self.compare(ruleSet, records)
   }
+
+  /// The preparer settles the outcomes that are only counted (left out by `where`,
+  /// evaluated and not fired); a `where` that fails, or cannot be decided, is left to
+  /// the run, prepared or not.
+  @Test("a where that fails or is undetermined is not settled ahead")
+  func unsettled() throws {
+    let text = """
+      rule R {
+        title "t"
+        severity error
+        category excessive-contribution
+        citation "c"
+        applies receipt
+        where amount * 100000000000000 > $1.00 and zip != "00000"
+        when amount > $1,000,000.00
+        message "m"
+      }
+      """
+    let (compiled, diagnostics) = RulePackCompiler.compile(sources: [
+      SourceFile(path: "r.probity", text: text)
+    ])
+    #expect(!diagnostics.hasErrors, "\(diagnostics.map { $0.rendered() })")
+    let ruleSet = try #require(compiled)
+    // An amount that overflows the product (a failure), one that does not, one with no
+    // ZIP code (undetermined), one left out.
+    var noZip = gift("2024-01-03", "2.00", line: 3)
+    noZip[try #require(CanonicalSchema.id(named: "zip"))] = .missing
+    let records = [
+      gift("2024-01-01", "100000.00", line: 1), gift("2024-01-02", "1.00", line: 2), noZip,
+      gift("2024-01-04", "3.00", zip: "00000", line: 4),
+    ]
+    let run = check(ruleSet, records)
+    #expect(
+      run.tallies.map { [$0.evaluated, $0.failed, $0.undetermined, $0.notApplicable] } == [
+        [1, 1, 1, 1]
+      ])
+    Self.compare(ruleSet, records)
+  }
 }
 
 /// A name means what the scope of its use says: two files may each have their own
