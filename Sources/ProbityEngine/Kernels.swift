@@ -647,7 +647,8 @@ public struct PreparedRecord: Sendable {
 /// Computes what depends on one record alone, ahead of the run, on another thread: the
 /// `define`s, `where` clauses and group keys of the rules that apply to it, and the
 /// conditions of the rules on single records. The run then finds them in the record's
-/// cache and is left with the groups. Values are pure, so computing them here or there
+/// cache and is left with the groups. It also settles the outcomes that need only a
+/// count (see `PreparedRecord.notApplicable`). Values are pure, so computing them here or there
 /// gives the same; a failure is not kept (the run meets it again, in its place).
 ///
 /// One preparer per thread (it has a frame of its own); the run's kernels are immutable
