@@ -1,17 +1,19 @@
 /// A calendar date with no time and no time zone, as filings and statutes use them.
 public struct CivilDate: Hashable, Comparable, Sendable, CustomStringConvertible {
-  public let year: Int
-  public let month: Int
-  public let day: Int
+  /// year << 9 | month << 5 | day: four bytes, ordered as the dates are. Small, so that a
+  /// `Value` holding a date (or any other value) fits in three words.
+  private let packed: UInt32
+
+  public var year: Int { Int(packed >> 9) }
+  public var month: Int { Int(packed >> 5 & 0xF) }
+  public var day: Int { Int(packed & 0x1F) }
 
   /// Creates a date, or nil when the day does not exist (2024-02-30, 2023-02-29).
   public init?(year: Int, month: Int, day: Int) {
     guard (1...9999).contains(year), (1...12).contains(month), day >= 1,
       day <= CivilDate.daysInMonth(year: year, month: month)
     else { return nil }
-    self.year = year
-    self.month = month
-    self.day = day
+    packed = UInt32(year) << 9 | UInt32(month) << 5 | UInt32(day)
   }
 
   public static func isLeapYear(_ year: Int) -> Bool {
@@ -53,9 +55,7 @@ public struct CivilDate: Hashable, Comparable, Sendable, CustomStringConvertible
 
   public func adding(days: Int) -> CivilDate? { CivilDate(dayNumber: dayNumber + days) }
 
-  public static func < (a: CivilDate, b: CivilDate) -> Bool {
-    (a.year, a.month, a.day) < (b.year, b.month, b.day)
-  }
+  public static func < (a: CivilDate, b: CivilDate) -> Bool { a.packed < b.packed }
 
   /// ISO 8601: `2024-07-14`.
   public var description: String {

@@ -1,13 +1,31 @@
-/// A currency, identified by its ISO 4217 code.
+/// A currency, identified by its ISO 4217 code: three ASCII letters.
 public struct Currency: Hashable, Sendable, CustomStringConvertible {
-  public let code: String
+  /// The code's three uppercase letters, one byte each, the first in the low byte. Held
+  /// as a number rather than a `String`, so that a `Money` is two words and a `Value`
+  /// holding one is copied without reference counting.
+  private let letters: UInt32
 
-  public init(_ code: String) { self.code = code.uppercased() }
+  /// The code (`USD`), or nil when `code` is not three ASCII letters. Case is ignored.
+  public init?(code: String) {
+    let bytes = Array(code.utf8)
+    guard bytes.count == 3, bytes.allSatisfy({ (0x41...0x5A).contains($0 & 0xDF) }) else {
+      return nil
+    }
+    self.init(uppercase: bytes.map { $0 & 0xDF })
+  }
 
-  public static let usd = Currency("USD")
-  public static let gbp = Currency("GBP")
-  public static let eur = Currency("EUR")
-  public static let cad = Currency("CAD")
+  private init(uppercase bytes: [UInt8]) {
+    letters = UInt32(bytes[0]) | UInt32(bytes[1]) << 8 | UInt32(bytes[2]) << 16
+  }
+
+  public var code: String {
+    String(decoding: [0, 8, 16].map { UInt8(truncatingIfNeeded: letters >> $0) }, as: UTF8.self)
+  }
+
+  public static let usd = Currency(uppercase: Array("USD".utf8))
+  public static let gbp = Currency(uppercase: Array("GBP".utf8))
+  public static let eur = Currency(uppercase: Array("EUR".utf8))
+  public static let cad = Currency(uppercase: Array("CAD".utf8))
 
   /// The symbol written before amounts, when the currency has a common one.
   public var symbol: String? {

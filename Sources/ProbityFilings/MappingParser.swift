@@ -438,14 +438,11 @@ struct MappingParser {
           value.range, hint: "for example quote = \"'\" or quote = none (fields are never quoted)")
       }
     case "currency":
-      let code = value.text
-      if code.utf8.count == 3
-        && code.unicodeScalars.allSatisfy({ $0.isASCII && $0.properties.isAlphabetic })
-      {
-        currency = Currency(code)
+      if let code = Currency(code: value.text) {
+        currency = code
       } else {
         report(
-          .invalidCurrency, "invalid currency code '\(code)'", value.range,
+          .invalidCurrency, "invalid currency code '\(value.text)'", value.range,
           hint: "use a three-letter ISO 4217 code such as USD, GBP, EUR or CAD")
       }
     case "header":

@@ -136,3 +136,41 @@ func dateParsing(_ testCase: DateCase) {
   let rowProblem = Diagnostic(id: "F0009", message: "bad amount", file: "f.csv", line: 12)
   #expect(rowProblem.rendered() == "f.csv:12: error[F0009]: bad amount")
 }
+
+@Test func currencyCodesAreThreeASCIILetters() {
+  #expect(Currency(code: "USD") == .usd)
+  #expect(Currency(code: "gbp") == .gbp)
+  #expect(Currency(code: "cAd")?.code == "CAD")
+  #expect(Currency(code: "JPY")?.code == "JPY")
+  #expect(Currency(code: "JPY")?.symbol == nil)
+  #expect(Currency(code: "USD")?.symbol == "$")
+  for bad in ["", "US", "USDX", "US1", "U D", "€UR", "US\u{0}", "[SD", "@SD", "ÜSD"] {
+    #expect(Currency(code: bad) == nil, "\(bad.debugDescription) is not a currency code")
+  }
+  #expect(Currency.usd != Currency.cad)
+  #expect(Money(minorUnits: 100, currency: .eur).description == "€1.00")
+  #expect(
+    Money(minorUnits: -175_050, currency: Currency(code: "chf")!).description == "-CHF 1,750.50")
+}
+
+/// Dates are packed into one number: their order, equality and fields must be the
+/// calendar's, across every boundary of the packing.
+@Test func packedDatesKeepTheCalendarOrder() throws {
+  let dates = try [
+    (1, 1, 1), (1, 12, 31), (2, 1, 1), (1999, 12, 31), (2000, 1, 1), (2000, 2, 29),
+    (2000, 3, 1), (2024, 1, 31), (2024, 2, 1), (2024, 10, 9), (2024, 10, 10), (2024, 11, 1),
+    (9999, 12, 31),
+  ].map { try #require(CivilDate(year: $0.0, month: $0.1, day: $0.2)) }
+  for (i, a) in dates.enumerated() {
+    for (j, b) in dates.enumerated() {
+      #expect((a < b) == (i < j) && (a == b) == (i == j), "\(a) against \(b)")
+      #expect((a < b) == (a.dayNumber < b.dayNumber))
+    }
+  }
+  let last = try #require(dates.last)
+  #expect((last.year, last.month, last.day) == (9999, 12, 31))
+  #expect(last.description == "9999-12-31")
+  // The point of the packing: a value of any kind fits in three words.
+  #expect(MemoryLayout<Value>.size <= 3 * MemoryLayout<Int>.size)
+  #expect(MemoryLayout<Money>.size <= 2 * MemoryLayout<Int>.size)
+}
