@@ -150,7 +150,11 @@ public struct CheckRun {
   /// Group keys interned: the `group by` values of a group, and its window's text.
   var groupValues = ValueInterner()
   var windowIDs: [String: Int32] = [:]
+  /// The windows of calendar periods met so far, with their ids (see `place`).
+  var periodWindows: [Int: (value: Value, id: Int32)] = [:]
   var argumentBuffer: [Value] = []
+  /// The missing fields last named for each rule (see `noteUndetermined`).
+  var lastUndetermined: [(fields: [String], unavailable: FieldSet, missing: [String])?]
   var cures: [Int: CureNote] = [:]
   var observing = false
   var evaluator: Evaluator
@@ -180,6 +184,7 @@ public struct CheckRun {
     self.baseContext = EvaluationContext(asOf: asOf.map { .date($0) } ?? .missing)
     self.evaluator = Evaluator(ruleSet: ruleSet)
     self.tallies = Array(repeating: RuleTally(), count: ruleSet.rules.count)
+    self.lastUndetermined = Array(repeating: nil, count: ruleSet.rules.count)
     var compiler = KernelCompiler(ruleSet: ruleSet)
     var plans = ruleSet.rules.map { RulePlan($0, &compiler) }
     var keySets: [String: Int] = [:]
@@ -268,6 +273,7 @@ public struct CheckRun {
     let counting = !observing && evaluator.traceObserver == nil
     let settled = counting ? prepared.notApplicable : 0
     let settledNotFired = counting ? prepared.notFired : 0
+    let admitted = counting ? prepared.admitted : 0
     for index in ruleSet.ruleIndices(for: record.kind) {
       if index < PreparedRecord.settledRules {
         let bit: UInt64 = 1 << index
@@ -282,7 +288,8 @@ public struct CheckRun {
       }
       let plan = plans[index]
       if plan.grouped {
-        evaluateGrouped(plan, index, record, ordinal: ordinal)
+        let admits = index < PreparedRecord.settledRules && admitted & (1 << index) != 0
+        evaluateGrouped(plan, index, record, ordinal: ordinal, admitted: admits)
       } else if admits(plan, index, record) {
         evaluateSingle(plan, index, record, ordinal: ordinal)
       }
@@ -442,10 +449,19 @@ public struct CheckRun {
   }
 
   mutating func noteUndetermined(_ index: Int, _ record: Record, _ fields: [String]) {
-    // A field the format does not have at all is named as such.
-    let missing = fields.map { name in
-      CanonicalSchema.id(named: name).map { record.unavailable.contains($0) } == true
-        ? "\(name) (not in the format)" : name
+    // A field the format does not have at all is named as such. A rule undetermined on
+    // one record is mostly so on the next for the same reason: the names are made once.
+    let missing: [String]
+    if let last = lastUndetermined[index], last.fields == fields,
+      last.unavailable == record.unavailable
+    {
+      missing = last.missing
+    } else {
+      missing = fields.map { name in
+        CanonicalSchema.id(named: name).map { record.unavailable.contains($0) } == true
+          ? "\(name) (not in the format)" : name
+      }
+      lastUndetermined[index] = (fields, record.unavailable, missing)
     }
     tallies[index].undetermined += 1
     for field in missing { tallies[index].missingFieldCounts[field, default: 0] += 1 }

@@ -107,15 +107,16 @@ enum Placement {
 }
 
 extension CheckRun {
-  /// The rule's `where`, group keys and window for a record. Counts nothing.
-  mutating func place(_ plan: RulePlan, _ record: Record) -> Placement {
+  /// The rule's `where`, group keys and window for a record. Counts nothing. `admitted`:
+  /// the `where` is known to admit the record (a `RecordPreparer` evaluated it).
+  mutating func place(_ plan: RulePlan, _ record: Record, admitted: Bool = false) -> Placement {
     let context = baseContext
     // The rule's programs are read only on the slow paths (they are structs: a copy
     // costs a reference count per array).
     var grouping: Grouping { plan.rule.grouping! }
     var filter: ExprProgram { plan.rule.filter! }
     frame.base()
-    if let kernel = plan.filter {
+    if !admitted, let kernel = plan.filter {
       switch value(kernel, filter, record, { context }) {
       case .success(.boolean(true)): break
       case .success(.boolean(false)): return .notApplicable
@@ -131,12 +132,12 @@ extension CheckRun {
       var values: [Value] = []
       values.reserveCapacity(plan.keys.count)
       for position in plan.keys.indices {
-        switch value(plan.keys[position], grouping.keys[position], record, { context }) {
+        switch value(plan.keys[position].run, grouping.keys[position], record, { context }) {
         case .success(let value):
           if value.isMissing {
             return .undetermined(
               missingFields(
-                plan.keysMissing[position], grouping.keys[position], record, { context }))
+                plan.keysMissing[position].run, grouping.keys[position], record, { context }))
           }
           values.append(value)
         case .failure(let failure):
@@ -167,6 +168,27 @@ extension CheckRun {
         plan, GroupKey(values: valuesID, window: cached.id), window: cached.value,
         day: date.dayNumber)
     }
+    // A window of a calendar period is named by its year (and quarter) alone: it is
+    // made and interned once per period, not once per record.
+    let period: Int? =
+      switch kind {
+      case .calendarYear: date.year * 8
+      case .quarter: date.year * 8 + 1 + (date.month - 1) / 3
+      case .cycle: date.year * 8 + 5
+      case .election:
+        if case .string(let code) = record[CanonicalSchema.electionCodeField], !code.isEmpty {
+          nil
+        } else {
+          date.year * 8 + 6
+        }
+      case .rolling: nil
+      }
+    if let period, let known = periodWindows[period] {
+      if let slot = plan.windowSlot { frame.windows[slot] = known }
+      return group(
+        plan, GroupKey(values: valuesID, window: known.id), window: known.value,
+        day: date.dayNumber)
+    }
     let text: String
     switch kind {
     case .calendarYear: text = String(date.year)
@@ -185,6 +207,7 @@ extension CheckRun {
     // A rolling window is not part of the key: the group is the donor's.
     let windowID = plan.isRolling ? -1 : CheckRun.intern(text, in: &windowIDs)
     if let slot = plan.windowSlot { frame.windows[slot] = (window, windowID) }
+    if let period { periodWindows[period] = (window, windowID) }
     return group(
       plan, GroupKey(values: valuesID, window: windowID), window: window, day: date.dayNumber)
   }
@@ -244,7 +267,9 @@ extension CheckRun {
         continue
       }
       let context = baseContext
-      switch value(kernel, plan.rule.grouping!.aggregates[slot].argument!, record, { context }) {
+      switch value(
+        kernel.run, plan.rule.grouping!.aggregates[slot].argument!, record, { context })
+      {
       case .success(let value): argumentBuffer.append(value)
       case .failure(let failure): return failure
       }
@@ -315,12 +340,14 @@ extension CheckRun {
     return nil
   }
 
-  mutating func evaluateGrouped(_ plan: RulePlan, _ index: Int, _ record: Record, ordinal: Int) {
+  mutating func evaluateGrouped(
+    _ plan: RulePlan, _ index: Int, _ record: Record, ordinal: Int, admitted: Bool = false
+  ) {
     let key: GroupKey
     let number: Int32
     let window: Value
     let day: Int?
-    switch place(plan, record) {
+    switch place(plan, record, admitted: admitted) {
     case .group(let k, let n, let w, let d):
       (key, number, window, day) = (k, n, w, d)
       tallies[index].evaluated += 1
@@ -363,7 +390,9 @@ extension CheckRun {
       return
     }
     let held = tables[index].holds[Int(number)]
-    let crossing = tables[index].crossings[number]
+    // A group has a crossing only while its condition holds (most never do): the table
+    // of crossings is not looked up for the others.
+    let crossing = held ? tables[index].crossings[number] : nil
     let date: CivilDate? =
       if case .date(let d) = record[CanonicalSchema.dateField] { d } else { nil }
     let candidateDeadline = CheckRun.deadline(plan.deadlineDays, record)

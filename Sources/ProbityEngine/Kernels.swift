@@ -113,6 +113,15 @@ final class Frame {
 
 typealias Kernel = (Frame) -> Value
 
+/// A kernel kept in an array. An array of closures holds them in the most general
+/// calling convention (arguments and results passed indirectly), and every closure taken
+/// out of one is wrapped in a thunk that converts back, on every call; a closure stored in
+/// a struct keeps its own.
+struct KernelBox {
+  let run: Kernel
+  init(_ run: @escaping Kernel) { self.run = run }
+}
+
 /// The memo table of one call site (see `Frame.memos`), which stops looking itself up
 /// while it does not pay: with many more distinct names than it holds (a national file),
 /// hashing and storing every name costs more than it saves.
@@ -317,6 +326,22 @@ struct KernelCompiler {
     case .member(let negated):
       if let items = constantList(children[1], nodes) {
         let operand = self.node(children[0], nodes)
+        // A list of strings (committee types, form lines): a string is compared as one,
+        // without the general equality of values; anything else takes the general path.
+        let strings = items.compactMap(\.stringValue)
+        if !strings.isEmpty && strings.count == items.count {
+          return { frame in
+            let value = operand(frame)
+            if frame.failed || value.isMissing { return .missing }
+            let found: Bool
+            if case .string(let s) = value {
+              found = strings.contains(s)
+            } else {
+              found = items.contains(value)
+            }
+            return .boolean(negated ? !found : found)
+          }
+        }
         return { frame in
           let value = operand(frame)
           if frame.failed || value.isMissing { return .missing }
@@ -342,9 +367,9 @@ struct KernelCompiler {
 
   /// A call of a pure function of one string (its other operand, if any, a constant),
   /// remembered per string value. A full table is emptied: memory stays bounded.
-  private func memoized(_ op: Operation, _ operands: [Kernel], slot: Int) -> Kernel {
-    let a = operands[0]
-    let b = operands.count > 1 ? operands[1] : nil
+  private func memoized(_ op: Operation, _ operands: [KernelBox], slot: Int) -> Kernel {
+    let a = operands[0].run
+    let b = operands.count > 1 ? operands[1].run : nil
     let count = operands.count
     return { frame in
       let x = a(frame)
@@ -396,7 +421,8 @@ struct KernelCompiler {
   /// pair of values (another type, another currency, missing) takes the general path,
   /// so the answer is always the same as its.
   private func comparisonWithConstant(
-    _ comparison: ComparisonOperator, _ children: [Int], _ nodes: [ExprNode], _ operands: [Kernel]
+    _ comparison: ComparisonOperator, _ children: [Int], _ nodes: [ExprNode],
+    _ operands: [KernelBox]
   ) -> Kernel? {
     let op = Operation.compare(comparison)
     let general: (Frame, Value, Value) -> Value = { frame, x, y in
@@ -407,9 +433,9 @@ struct KernelCompiler {
     let constant: Value
     let operand: Kernel
     if let value = constantValue(children[1], nodes) {
-      (constantFirst, constant, operand) = (false, value, operands[0])
+      (constantFirst, constant, operand) = (false, value, operands[0].run)
     } else if let value = constantValue(children[0], nodes) {
-      (constantFirst, constant, operand) = (true, value, operands[1])
+      (constantFirst, constant, operand) = (true, value, operands[1].run)
     } else {
       return nil
     }
@@ -468,7 +494,7 @@ struct KernelCompiler {
     {
       unavailableField = field
     }
-    let operands = node.children.map { self.node($0, nodes) }
+    let operands = node.children.map { KernelBox(self.node($0, nodes)) }
     if case .compare(let comparison) = op, operands.count == 2,
       let kernel = comparisonWithConstant(comparison, node.children, nodes, operands)
     {
@@ -492,7 +518,7 @@ struct KernelCompiler {
     }
     switch operands.count {
     case 1:
-      let a = operands[0]
+      let a = operands[0].run
       return { frame in
         let x = a(frame)
         if frame.failed { return .missing }
@@ -500,8 +526,8 @@ struct KernelCompiler {
         return apply(frame, Semantics.apply(op, x, .missing, count: 1))
       }
     case 2:
-      let a = operands[0]
-      let b = operands[1]
+      let a = operands[0].run
+      let b = operands[1].run
       return { frame in
         let x = a(frame)
         if frame.failed { return .missing }
@@ -515,7 +541,7 @@ struct KernelCompiler {
         var arguments: [Value] = []
         arguments.reserveCapacity(operands.count)
         for operand in operands {
-          arguments.append(operand(frame))
+          arguments.append(operand.run(frame))
           if frame.failed { return .missing }
         }
         if let field = unavailableField, frame.unavailable.contains(field) { return .missing }
@@ -534,14 +560,14 @@ final class RulePlan {
   let filter: Kernel?
   let condition: Kernel
   /// For a rule across records.
-  let keys: [Kernel]
+  let keys: [KernelBox]
   let windowDate: Kernel?
-  let aggregateArguments: [Kernel?]
+  let aggregateArguments: [KernelBox?]
   /// Collecting kernels (see `KernelCompiler.compileCollecting`), for undetermined
   /// outcomes.
   let filterMissing: Kernel?
   let conditionMissing: Kernel
-  let keysMissing: [Kernel]
+  let keysMissing: [KernelBox]
   let windowDateMissing: Kernel?
   /// The `group by` keys together, by structure: rules with the same keys share their
   /// interned group ids.
@@ -589,15 +615,17 @@ final class RulePlan {
         rule.condition, cachedAs: "condition of \(rule.id) at \(rule.site)", always: true)
       : compiler.compile(rule.condition)
     let grouping = rule.grouping
-    keys = (grouping?.keys ?? []).map { compiler.compile($0, cachedAs: compiler.structureKey($0)) }
+    keys = (grouping?.keys ?? []).map {
+      KernelBox(compiler.compile($0, cachedAs: compiler.structureKey($0)))
+    }
     keysText = (grouping?.keys ?? []).map { compiler.structureKey($0) }.joined(separator: " ")
     windowDate = grouping?.window?.on.map { compiler.compile($0) }
     filterMissing = rule.filter.map { compiler.compileCollecting($0) }
     conditionMissing = compiler.compileCollecting(rule.condition)
-    keysMissing = (grouping?.keys ?? []).map { compiler.compileCollecting($0) }
+    keysMissing = (grouping?.keys ?? []).map { KernelBox(compiler.compileCollecting($0)) }
     windowDateMissing = grouping?.window?.on.map { compiler.compileCollecting($0) }
     aggregateArguments = (grouping?.aggregates ?? []).map {
-      $0.argument.map { compiler.compile($0) }
+      $0.argument.map { KernelBox(compiler.compile($0)) }
     }
     aggregateFunctions = (grouping?.aggregates ?? []).map(\.function)
     moneyAggregates = (grouping?.aggregates ?? []).allSatisfy { $0.type == .money }
@@ -625,19 +653,27 @@ public struct PreparedRecord: Sendable {
   /// not fired. The run only counts these (see `CheckRun.evaluate`).
   let notApplicable: UInt64
   let notFired: UInt64
+  /// The rules across records whose `where` admitted the record (the run then places it
+  /// without evaluating its `where` again).
+  let admitted: UInt64
 
   public init(_ record: Record) {
     self.record = record
     self.cache = nil
     notApplicable = 0
     notFired = 0
+    admitted = 0
   }
 
-  init(_ record: Record, cache: [Value?], notApplicable: UInt64, notFired: UInt64) {
+  init(
+    _ record: Record, cache: [Value?], notApplicable: UInt64, notFired: UInt64,
+    admitted: UInt64
+  ) {
     self.record = record
     self.cache = cache
     self.notApplicable = notApplicable
     self.notFired = notFired
+    self.admitted = admitted
   }
 
   /// Rules past this index have no bit: the run always evaluates them.
@@ -689,6 +725,7 @@ public final class RecordPreparer: @unchecked Sendable {
     frame.start(record, handOver: true)
     var notApplicable: UInt64 = 0
     var notFired: UInt64 = 0
+    var admittedBits: UInt64 = 0
     for index in rulesByKind[record.kind] ?? [] {
       let plan = plans[index]
       let bit: UInt64 = index < PreparedRecord.settledRules ? 1 << index : 0
@@ -705,8 +742,9 @@ public final class RecordPreparer: @unchecked Sendable {
         }
       }
       if plan.grouped {
-        for key in plan.keys { _ = frame.run(key) }
-        for case let argument? in plan.aggregateArguments { _ = frame.run(argument) }
+        if admitted { admittedBits |= bit }
+        for key in plan.keys { _ = frame.run(key.run) }
+        for case let argument? in plan.aggregateArguments { _ = frame.run(argument.run) }
       } else {
         frame.deadline = CheckRun.deadline(plan.deadlineDays, record).map { .date($0) } ?? .missing
         if case .success(.boolean(false)) = frame.run(plan.condition), admitted {
@@ -715,6 +753,7 @@ public final class RecordPreparer: @unchecked Sendable {
       }
     }
     return PreparedRecord(
-      record, cache: frame.cache, notApplicable: notApplicable, notFired: notFired)
+      record, cache: frame.cache, notApplicable: notApplicable, notFired: notFired,
+      admitted: admittedBits)
   }
 }

@@ -129,14 +129,15 @@ struct KernelDifferentialTests {
           guard let grouping = rule.grouping else { continue }
           for (position, key) in grouping.keys.enumerated() {
             same(
-              plan.keys[position], plan.keysMissing[position], key, record, base, "\(rule.id) key")
+              plan.keys[position].run, plan.keysMissing[position].run, key, record, base,
+              "\(rule.id) key")
           }
           if let on = grouping.window?.on, let kernel = plan.windowDate {
             same(kernel, plan.windowDateMissing, on, record, base, "\(rule.id) window")
           }
           for (position, aggregate) in grouping.aggregates.enumerated() {
             if let argument = aggregate.argument, let kernel = plan.aggregateArguments[position] {
-              same(kernel, nil, argument, record, base, "\(rule.id) \(aggregate.text)")
+              same(kernel.run, nil, argument, record, base, "\(rule.id) \(aggregate.text)")
             }
           }
         }
