@@ -261,15 +261,22 @@ extension CheckRun {
   mutating func aggregateArguments(_ plan: RulePlan, _ record: Record) -> EvaluationFailure? {
     frame.base()
     argumentBuffer.removeAll(keepingCapacity: true)
-    for (slot, kernel) in plan.aggregateArguments.enumerated() {
-      guard let kernel else {
+    let observed = evaluator.traceObserver != nil
+    for slot in plan.aggregateArguments.indices {
+      guard let kernel = plan.aggregateArguments[slot]?.run else {
         argumentBuffer.append(.integer(1))
         continue
       }
-      let context = baseContext
-      switch value(
-        kernel.run, plan.rule.grouping!.aggregates[slot].argument!, record, { context })
-      {
+      // Through the kernel alone unless traces are observed (no context is made).
+      let result: Result<Value, EvaluationFailure>
+      if observed {
+        let context = baseContext
+        result = value(
+          kernel, plan.rule.grouping!.aggregates[slot].argument!, record, { context })
+      } else {
+        result = frame.run(kernel)
+      }
+      switch result {
       case .success(let value): argumentBuffer.append(value)
       case .failure(let failure): return failure
       }

@@ -225,7 +225,65 @@ struct KernelCompiler {
     }
   }
 
+  /// While compiling the condition of a rule across records (`compileGroupCondition`):
+  /// the kernels of its parts that depend on the record alone, each cached.
+  private var recordOnlyParts: [KernelBox]?
+
+  /// The kernel of a rule across records' condition, and the kernels of its largest parts
+  /// that depend on the record alone (a limit looked up by the record's election, a test
+  /// of its fields), cached by structure: rules with the same part compute it once per
+  /// record, and a `RecordPreparer` computes them ahead, on its own thread.
+  mutating func compileGroupCondition(_ program: ExprProgram) -> (Kernel, [KernelBox]) {
+    // Only parts evaluated whatever the values (not behind an `and`, an `or`, an `if` or
+    // a `??` that may decide without them): computed ahead, they are never wasted.
+    var always = Set<Int>()
+    var stack = [program.root]
+    while let index = stack.popLast() {
+      guard always.insert(index).inserted else { continue }
+      let node = program.nodes[index]
+      switch node.op {
+      case .and, .or, .conditional, .coalesce: stack.append(node.children[0])
+      case .defined: break  // cached as a whole
+      default: stack.append(contentsOf: node.children)
+      }
+    }
+    recordOnlyParts = []
+    alwaysEvaluated = always
+    defer {
+      recordOnlyParts = nil
+      alwaysEvaluated = []
+    }
+    let kernel = node(program.root, program.nodes)
+    return (kernel, recordOnlyParts ?? [])
+  }
+
+  /// The nodes of the condition being compiled that are always evaluated (see
+  /// `compileGroupCondition`).
+  private var alwaysEvaluated = Set<Int>()
+
+  /// Whether a part of a condition is worth a cache slot of its own: it depends on the
+  /// record alone and computes something (a constant, a field or a parameter is read as
+  /// fast as a slot; a `define` has a slot; a `let` is its value's).
+  private static func isCachedPart(_ node: ExprNode) -> Bool {
+    guard node.recordOnly else { return false }
+    switch node.op {
+    case .constant, .field, .parameter, .recordKind, .defined, .named: return false
+    default: return true
+    }
+  }
+
   private mutating func node(_ index: Int, _ nodes: [ExprNode]) -> Kernel {
+    if recordOnlyParts != nil, collecting == nil, alwaysEvaluated.contains(index),
+      Self.isCachedPart(nodes[index])
+    {
+      let parts = recordOnlyParts
+      recordOnlyParts = nil  // inside a part, nothing more is cached
+      let inner = plainNode(index, nodes)
+      recordOnlyParts = parts
+      let kernel = cached(inner, slot: slot(for: structureKey(index, nodes)))
+      recordOnlyParts?.append(KernelBox(kernel))
+      return kernel
+    }
     let kernel = plainNode(index, nodes)
     guard let collecting, collecting.contains(index) else { return kernel }
     return { frame in
@@ -559,6 +617,9 @@ final class RulePlan {
   let deadlineDays: Int?
   let filter: Kernel?
   let condition: Kernel
+  /// For a rule across records: the parts of its condition that depend on the record
+  /// alone, each cached (see `KernelCompiler.compileGroupCondition`).
+  let conditionParts: [KernelBox]
   /// For a rule across records.
   let keys: [KernelBox]
   let windowDate: Kernel?
@@ -609,11 +670,13 @@ final class RulePlan {
     grouped = rule.grouping != nil
     deadlineDays = rule.deadlineDays
     filter = rule.filter.map { compiler.compile($0, cachedAs: compiler.structureKey($0)) }
-    condition =
-      rule.grouping == nil
-      ? compiler.compile(
+    if rule.grouping == nil {
+      condition = compiler.compile(
         rule.condition, cachedAs: "condition of \(rule.id) at \(rule.site)", always: true)
-      : compiler.compile(rule.condition)
+      conditionParts = []
+    } else {
+      (condition, conditionParts) = compiler.compileGroupCondition(rule.condition)
+    }
     let grouping = rule.grouping
     keys = (grouping?.keys ?? []).map {
       KernelBox(compiler.compile($0, cachedAs: compiler.structureKey($0)))
@@ -694,17 +757,58 @@ public final class RecordPreparer: @unchecked Sendable {
   let plans: [RulePlan]
   let frame: Frame
 
-  /// The rules of each kind of record, in arrays of this preparer's own (an array shared
-  /// with the run would have its reference count bounced between the cores).
-  let rulesByKind: [RecordKind: [Int]]
+  /// What the preparer settles of a record: bits by rule index (see `PreparedRecord`).
+  struct Settled {
+    var notApplicable: UInt64 = 0
+    var notFired: UInt64 = 0
+    var admitted: UInt64 = 0
+  }
+
+  /// The work of one rule on a record. A closure calls the kernels it captured without
+  /// touching their reference counts, where a kernel read from a plan at every record is
+  /// retained and released around each call.
+  struct Step {
+    let run: (Frame, Record, inout Settled) -> Void
+  }
+
+  /// The steps of the rules of each kind of record, in pack order, chained (see
+  /// `chained`) in arrays of this preparer's own (an array shared with the run would have
+  /// its reference count bounced between the cores).
+  let stepsByKind: [RecordKind: [Step]]
+
+  /// Steps chained together: each calls the next it captured, so that only the first of
+  /// a chain is read from an array (and retained) per record. Chains are of at most
+  /// `chainLength` steps, which bounds the depth of the calls whatever the pack's size.
+  static func chained(_ steps: [Step]) -> [Step] {
+    stride(from: 0, to: steps.count, by: chainLength).map { start in
+      var chain: Step?
+      for step in steps[start..<min(start + chainLength, steps.count)].reversed() {
+        let first = step.run
+        if let rest = chain?.run {
+          chain = Step { frame, record, settled in
+            first(frame, record, &settled)
+            rest(frame, record, &settled)
+          }
+        } else {
+          chain = step
+        }
+      }
+      return chain!
+    }
+  }
+  static let chainLength = 16
 
   init(ruleSet: CompiledRuleSet, plans: [RulePlan], frame: Frame) {
     self.ruleSet = ruleSet
     self.plans = plans
     self.frame = frame
-    rulesByKind = Dictionary(
+    stepsByKind = Dictionary(
       uniqueKeysWithValues: RecordKind.allCases.map { kind in
-        (kind, ruleSet.ruleIndices(for: kind).map { $0 })
+        (
+          kind,
+          RecordPreparer.chained(
+            ruleSet.ruleIndices(for: kind).map { RecordPreparer.step(plans[$0], index: $0) })
+        )
       })
   }
 
@@ -721,39 +825,71 @@ public final class RecordPreparer: @unchecked Sendable {
       ruleSet: ruleSet, plans: RulePlan.recompiled(plans, ruleSet), frame: frame)
   }
 
-  public func prepare(_ record: Record) -> PreparedRecord {
-    frame.start(record, handOver: true)
-    var notApplicable: UInt64 = 0
-    var notFired: UInt64 = 0
-    var admittedBits: UInt64 = 0
-    for index in rulesByKind[record.kind] ?? [] {
-      let plan = plans[index]
-      let bit: UInt64 = index < PreparedRecord.settledRules ? 1 << index : 0
-      frame.base()
-      var admitted = true
-      if let filter = plan.filter {
-        switch frame.run(filter) {
-        case .success(.boolean(true)): break
-        case .success(.boolean(false)):
-          notApplicable |= bit
-          continue
-        case .success: continue  // undetermined: the run names what is missing
-        case .failure: admitted = false  // the run meets the failure again
-        }
-      }
-      if plan.grouped {
-        if admitted { admittedBits |= bit }
-        for key in plan.keys { _ = frame.run(key.run) }
-        for case let argument? in plan.aggregateArguments { _ = frame.run(argument.run) }
-      } else {
-        frame.deadline = CheckRun.deadline(plan.deadlineDays, record).map { .date($0) } ?? .missing
-        if case .success(.boolean(false)) = frame.run(plan.condition), admitted {
-          notFired |= bit
-        }
+  /// Runs each kernel, for the values it caches.
+  private static func runAll(_ kernels: [Kernel]) -> (Frame) -> Void {
+    var chain: (Frame) -> Void = { _ in }
+    for kernel in kernels.reversed() {
+      let rest = chain
+      chain = { frame in
+        _ = frame.run(kernel)
+        rest(frame)
       }
     }
+    return chain
+  }
+
+  /// Whether the rule's `where` admits the record: true; false when it fails (the run
+  /// meets the failure again, in its place); nil when the preparer has no more to do
+  /// (left out, counted here; or undetermined: the run names what is missing).
+  private static func admission(
+    _ filter: Kernel?, _ frame: Frame, _ bit: UInt64, _ settled: inout Settled
+  ) -> Bool? {
+    guard let filter else { return true }
+    switch frame.run(filter) {
+    case .success(.boolean(true)): return true
+    case .success(.boolean(false)):
+      settled.notApplicable |= bit
+      return nil
+    case .success: return nil
+    case .failure: return false
+    }
+  }
+
+  /// The step of one rule: its `where`; then the group keys, the aggregates' arguments
+  /// and the parts of the condition that depend on the record alone (a rule across
+  /// records), or the condition (a rule on single records).
+  private static func step(_ plan: RulePlan, index: Int) -> Step {
+    let bit: UInt64 = index < PreparedRecord.settledRules ? 1 << index : 0
+    let filter = plan.filter
+    if plan.grouped {
+      let ahead = runAll(plan.keys.map(\.run) + plan.aggregateArguments.compactMap { $0?.run })
+      let parts = runAll(plan.conditionParts.map(\.run))
+      return Step { frame, _, settled in
+        frame.base()
+        guard let admitted = admission(filter, frame, bit, &settled) else { return }
+        if admitted { settled.admitted |= bit }
+        ahead(frame)
+        if admitted { parts(frame) }
+      }
+    }
+    let condition = plan.condition
+    let days = plan.deadlineDays
+    return Step { frame, record, settled in
+      frame.base()
+      guard let admitted = admission(filter, frame, bit, &settled) else { return }
+      frame.deadline = CheckRun.deadline(days, record).map { .date($0) } ?? .missing
+      if case .success(.boolean(false)) = frame.run(condition), admitted {
+        settled.notFired |= bit
+      }
+    }
+  }
+
+  public func prepare(_ record: Record) -> PreparedRecord {
+    frame.start(record, handOver: true)
+    var settled = Settled()
+    for step in stepsByKind[record.kind] ?? [] { step.run(frame, record, &settled) }
     return PreparedRecord(
-      record, cache: frame.cache, notApplicable: notApplicable, notFired: notFired,
-      admitted: admittedBits)
+      record, cache: frame.cache, notApplicable: settled.notApplicable,
+      notFired: settled.notFired, admitted: settled.admitted)
   }
 }

@@ -380,12 +380,17 @@ public enum Semantics {
   /// The year of a well-formed FEC election designation: one of G P R S C E O, then
   /// four digits.
   static func electionYear(_ code: String) -> Int64? {
-    let scalars = Array(code.unicodeScalars)
-    guard scalars.count == 5, "GPRSCEO".unicodeScalars.contains(scalars[0]) else { return nil }
+    // A letter and four digits, all ASCII: five scalars are then five bytes, and a code
+    // with any other scalar is not one. Read on the bytes, with no array made per call
+    // (it runs on every designated contribution).
+    let bytes = code.utf8
+    guard bytes.count == 5, let first = bytes.first, "GPRSCEO".utf8.contains(first) else {
+      return nil
+    }
     var year: Int64 = 0
-    for s in scalars.dropFirst() {
-      guard s.value >= 48 && s.value <= 57 else { return nil }
-      year = year * 10 + Int64(s.value - 48)
+    for byte in bytes.dropFirst() {
+      guard byte >= 48 && byte <= 57 else { return nil }
+      year = year * 10 + Int64(byte - 48)
     }
     return year
   }

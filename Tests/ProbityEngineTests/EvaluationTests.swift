@@ -127,6 +127,17 @@ let valueCases: [ValueCase] = [
   ValueCase(expression: "aggregate ?? amount", expected: usd("250.00")),
   ValueCase(expression: "employer in [\"A\"]", expected: .missing),
   ValueCase(expression: "election_year(\"P20X4\")", expected: .missing),
+  ValueCase(expression: "election_year(\"G2026\")", expected: .integer(2026)),
+  ValueCase(expression: "election_year(\"O1998\")", expected: .integer(1998)),
+  ValueCase(expression: "election_year(\"p2024\")", expected: .missing),
+  ValueCase(expression: "election_year(\"X2024\")", expected: .missing),
+  ValueCase(expression: "election_year(\"P202\")", expected: .missing),
+  ValueCase(expression: "election_year(\"P20245\")", expected: .missing),
+  ValueCase(expression: "election_year(\"\")", expected: .missing),
+  // Not ASCII: a full-width letter, a full-width digit, a combining accent.
+  ValueCase(expression: "election_year(\"\u{FF30}2024\")", expected: .missing),
+  ValueCase(expression: "election_year(\"P202\u{FF14}\")", expected: .missing),
+  ValueCase(expression: "election_year(\"P2024\u{301}\")", expected: .missing),
   ValueCase(expression: "memo", expected: .boolean(false)),
 ]
 
