@@ -78,9 +78,9 @@ extension CellParser {
     case .text(nil):
       return .string(String(decoding: bytes, as: UTF8.self))
     case .text(.upper?):
-      return .string(String(decoding: bytes, as: UTF8.self).uppercased())
+      return .string(PlainASCII.uppercased(bytes))
     case .text(.lower?):
-      return .string(String(decoding: bytes, as: UTF8.self).lowercased())
+      return .string(PlainASCII.lowercased(bytes))
     case .money, .accountingMoney:
       // A dash alone (an accounting zero) is never an amount: it goes the way of text.
       return PlainASCII.money(bytes, currency: currency).map(Value.money)
@@ -150,6 +150,16 @@ enum PlainASCII {
     String(unsafeUninitializedCapacity: bytes.count) { buffer in
       for (index, byte) in bytes.enumerated() {
         buffer[index] = byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte
+      }
+      return bytes.count
+    }
+  }
+
+  /// The text of ASCII bytes in upper case: what `uppercased()` gives for them.
+  static func uppercased(_ bytes: UnsafeBufferPointer<UInt8>) -> String {
+    String(unsafeUninitializedCapacity: bytes.count) { buffer in
+      for (index, byte) in bytes.enumerated() {
+        buffer[index] = byte >= 0x61 && byte <= 0x7A ? byte & 0xDF : byte
       }
       return bytes.count
     }

@@ -57,6 +57,9 @@ struct CellBytesTests {
     "a long cell with many words that goes past the sixty characters a message shows whole",
     "1234567890123456789012345678901234567890123456789012345678901234567890",
     "\"quoted\"", "a\u{0}b", "\u{0}",
+    // Every printable ASCII byte, for the cases made on bytes (the letters' neighbours:
+    // @ [ ` { are no letters).
+    String((0x20...0x7E).map { Character(UnicodeScalar(UInt8($0))) }), "@AZ[`az{", "M@[`{m",
   ]
 
   /// Raw byte cells: Windows-1252 and Latin-1 bytes, invalid UTF-8, NUL.
