@@ -235,7 +235,8 @@ struct KernelCompiler {
   /// record, and a `RecordPreparer` computes them ahead, on its own thread.
   mutating func compileGroupCondition(_ program: ExprProgram) -> (Kernel, [KernelBox]) {
     // Only parts evaluated whatever the values (not behind an `and`, an `or`, an `if` or
-    // a `??` that may decide without them): computed ahead, they are never wasted.
+    // a `??` that may decide without them): computed ahead, they are wasted only when an
+    // evaluation before them fails.
     var always = Set<Int>()
     var stack = [program.root]
     while let index = stack.popLast() {

@@ -61,9 +61,15 @@ final class ParallelReader: @unchecked Sendable {
       return wasStarved
     }
 
-    /// Gives back records the consumer has done with (see `spent`).
+    /// Gives back records the consumer has done with (see `spent`). Once the reader is
+    /// done with the file, it frees nothing more here: the consumer frees them itself
+    /// (kept, the last records of every file of an audit would wait for the run's end).
     func giveBack(_ batch: consuming [PreparedRecord]) {
       condition.lock()
+      if finished {
+        condition.unlock()
+        return
+      }
       spent.append(batch)
       condition.unlock()
     }
@@ -72,8 +78,11 @@ final class ParallelReader: @unchecked Sendable {
       condition.lock()
       self.result = result
       finished = true
+      var freed: [[PreparedRecord]] = []
+      swap(&freed, &spent)
       condition.broadcast()
       condition.unlock()
+      freed.removeAll()
     }
 
     /// The records read so far (waiting for some), and whether the file is done.
