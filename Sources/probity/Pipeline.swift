@@ -43,13 +43,22 @@ final class ParallelReader: @unchecked Sendable {
     /// lock in the kernel (a quarter of the time of reading alone, by `perf`).
     var spent: [[PreparedRecord]] = []
 
-    /// Hands over a batch of records (one lock per batch, not per record). Returns
-    /// whether the consumer had to wait for records since the last batch.
+    /// Hands over a batch of records (one lock per batch, not per record), leaving
+    /// `batch` empty. Returns whether the consumer had to wait for records since the last
+    /// batch.
     @discardableResult
-    func push(_ batch: [PreparedRecord]) -> Bool {
+    func push(_ batch: inout [PreparedRecord]) -> Bool {
       condition.lock()
       while records.count >= capacity { condition.wait() }
-      records.append(contentsOf: batch)
+      if records.isEmpty {
+        // The consumer took everything: the batch is moved in whole, not copied record
+        // by record (a copy retains what a record holds, and the batch's release undoes
+        // it), and the reader goes on with the emptied array.
+        swap(&records, &batch)
+      } else {
+        records.append(contentsOf: batch)
+        batch.removeAll(keepingCapacity: true)
+      }
       let wasStarved = starved
       starved = false
       var freed: [[PreparedRecord]] = []
@@ -90,8 +99,8 @@ final class ParallelReader: @unchecked Sendable {
       condition.lock()
       if records.isEmpty && !finished { starved = true }
       while records.isEmpty && !finished { condition.wait() }
-      let batch = records
-      records.removeAll(keepingCapacity: true)
+      var batch: [PreparedRecord] = []
+      swap(&batch, &records)
       let done = finished && records.isEmpty
       condition.broadcast()
       condition.unlock()
@@ -186,8 +195,7 @@ final class ParallelReader: @unchecked Sendable {
               preparing
                 ? preparer?.prepare(record) ?? PreparedRecord(record) : PreparedRecord(record))
             if batch.count == ParallelReader.batchSize {
-              preparing = !queue.push(batch)
-              batch.removeAll(keepingCapacity: true)
+              preparing = !queue.push(&batch)
             }
           },
           { problem in
@@ -200,7 +208,7 @@ final class ParallelReader: @unchecked Sendable {
         result.error = error
         result.statistics = error.statistics  // the records delivered before it stopped
       }
-      if !batch.isEmpty { queue.push(batch) }
+      if !batch.isEmpty { queue.push(&batch) }
       queue.finish(result)
     }
   }

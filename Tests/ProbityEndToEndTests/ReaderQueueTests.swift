@@ -11,26 +11,44 @@ import Testing
 /// 578 MiB against 453 MiB).
 @Suite("The reader's queue")
 struct ReaderQueueTests {
-  static func batch(_ count: Int, file: String = "filing.csv") -> [PreparedRecord] {
-    (1...count).map {
-      PreparedRecord(Record(kind: .receipt, provenance: Provenance(file: file, line: $0)))
+  static func batch(_ count: Int, from first: Int = 1) -> [PreparedRecord] {
+    (first..<first + count).map {
+      PreparedRecord(Record(kind: .receipt, provenance: Provenance(file: "f.csv", line: $0)))
     }
+  }
+
+  @Test func batchesKeepTheirOrderAndAreLeftEmpty() {
+    let queue = ParallelReader.Queue(capacity: 64)
+    var first = Self.batch(3)
+    queue.push(&first)  // the queue was empty: moved in whole
+    var second = Self.batch(3, from: 4)
+    queue.push(&second)  // appended
+    #expect(first.isEmpty && second.isEmpty)
+    #expect(queue.take().records.map(\.record.provenance.line) == [1, 2, 3, 4, 5, 6])
+    var third = Self.batch(2, from: 7)
+    queue.push(&third)
+    queue.finish(ParallelReader.FileResult())
+    let last = queue.take()
+    #expect(last.records.map(\.record.provenance.line) == [7, 8] && last.done)
   }
 
   @Test func recordsGivenBackAreFreedAtTheNextHandOver() {
     let queue = ParallelReader.Queue(capacity: 64)
-    queue.push(Self.batch(4))
+    var records4 = Self.batch(4)
+    queue.push(&records4)
     let taken = queue.take()
     #expect(taken.records.count == 4 && !taken.done)
     queue.giveBack(taken.records)
     #expect(queue.spent.count == 1)
-    queue.push(Self.batch(2))
+    var records2 = Self.batch(2)
+    queue.push(&records2)
     #expect(queue.spent.count == 0)
   }
 
   @Test func recordsGivenBackBeforeTheEndAreFreedWhenTheFileEnds() {
     let queue = ParallelReader.Queue(capacity: 64)
-    queue.push(Self.batch(3))
+    var records3 = Self.batch(3)
+    queue.push(&records3)
     queue.giveBack(queue.take().records)
     #expect(queue.spent.count == 1)
     queue.finish(ParallelReader.FileResult())
@@ -39,7 +57,8 @@ struct ReaderQueueTests {
 
   @Test func recordsGivenBackAfterTheEndAreNotKept() {
     let queue = ParallelReader.Queue(capacity: 64)
-    queue.push(Self.batch(5))
+    var records5 = Self.batch(5)
+    queue.push(&records5)
     let taken = queue.take()
     // The reader finishes the file while the evaluator still holds the batch.
     queue.finish(ParallelReader.FileResult())
