@@ -225,66 +225,7 @@ struct KernelCompiler {
     }
   }
 
-  /// While compiling the condition of a rule across records (`compileGroupCondition`):
-  /// the kernels of its parts that depend on the record alone, each cached.
-  private var recordOnlyParts: [KernelBox]?
-
-  /// The kernel of a rule across records' condition, and the kernels of its largest parts
-  /// that depend on the record alone (a limit looked up by the record's election, a test
-  /// of its fields), cached by structure: rules with the same part compute it once per
-  /// record, and a `RecordPreparer` computes them ahead, on its own thread.
-  mutating func compileGroupCondition(_ program: ExprProgram) -> (Kernel, [KernelBox]) {
-    // Only parts evaluated whatever the values (not behind an `and`, an `or`, an `if` or
-    // a `??` that may decide without them): computed ahead, they are wasted only when an
-    // evaluation before them fails.
-    var always = Set<Int>()
-    var stack = [program.root]
-    while let index = stack.popLast() {
-      guard always.insert(index).inserted else { continue }
-      let node = program.nodes[index]
-      switch node.op {
-      case .and, .or, .conditional, .coalesce: stack.append(node.children[0])
-      case .defined: break  // cached as a whole
-      default: stack.append(contentsOf: node.children)
-      }
-    }
-    recordOnlyParts = []
-    alwaysEvaluated = always
-    defer {
-      recordOnlyParts = nil
-      alwaysEvaluated = []
-    }
-    let kernel = node(program.root, program.nodes)
-    return (kernel, recordOnlyParts ?? [])
-  }
-
-  /// The nodes of the condition being compiled that are always evaluated (see
-  /// `compileGroupCondition`).
-  private var alwaysEvaluated = Set<Int>()
-
-  /// Whether a part of a condition is worth a cache slot of its own: it depends on the
-  /// record alone and computes something (a constant, a field or a parameter is read as
-  /// fast as a slot; a `define` has a slot; a `let` is its value's).
-  private static func isCachedPart(_ node: ExprNode) -> Bool {
-    guard node.recordOnly else { return false }
-    switch node.op {
-    case .constant, .field, .parameter, .recordKind, .defined, .named: return false
-    default: return true
-    }
-  }
-
   private mutating func node(_ index: Int, _ nodes: [ExprNode]) -> Kernel {
-    if recordOnlyParts != nil, collecting == nil, alwaysEvaluated.contains(index),
-      Self.isCachedPart(nodes[index])
-    {
-      let parts = recordOnlyParts
-      recordOnlyParts = nil  // inside a part, nothing more is cached
-      let inner = plainNode(index, nodes)
-      recordOnlyParts = parts
-      let kernel = cached(inner, slot: slot(for: structureKey(index, nodes)))
-      recordOnlyParts?.append(KernelBox(kernel))
-      return kernel
-    }
     let kernel = plainNode(index, nodes)
     guard let collecting, collecting.contains(index) else { return kernel }
     return { frame in
@@ -618,9 +559,6 @@ final class RulePlan {
   let deadlineDays: Int?
   let filter: Kernel?
   let condition: Kernel
-  /// For a rule across records: the parts of its condition that depend on the record
-  /// alone, each cached (see `KernelCompiler.compileGroupCondition`).
-  let conditionParts: [KernelBox]
   /// For a rule across records.
   let keys: [KernelBox]
   let windowDate: Kernel?
@@ -671,13 +609,11 @@ final class RulePlan {
     grouped = rule.grouping != nil
     deadlineDays = rule.deadlineDays
     filter = rule.filter.map { compiler.compile($0, cachedAs: compiler.structureKey($0)) }
-    if rule.grouping == nil {
-      condition = compiler.compile(
+    condition =
+      rule.grouping == nil
+      ? compiler.compile(
         rule.condition, cachedAs: "condition of \(rule.id) at \(rule.site)", always: true)
-      conditionParts = []
-    } else {
-      (condition, conditionParts) = compiler.compileGroupCondition(rule.condition)
-    }
+      : compiler.compile(rule.condition)
     let grouping = rule.grouping
     keys = (grouping?.keys ?? []).map {
       KernelBox(compiler.compile($0, cachedAs: compiler.structureKey($0)))
@@ -856,21 +792,18 @@ public final class RecordPreparer: @unchecked Sendable {
     }
   }
 
-  /// The step of one rule: its `where`; then the group keys, the aggregates' arguments
-  /// and the parts of the condition that depend on the record alone (a rule across
-  /// records), or the condition (a rule on single records).
+  /// The step of one rule: its `where`; then the group keys and the aggregates'
+  /// arguments (a rule across records), or the condition (a rule on single records).
   private static func step(_ plan: RulePlan, index: Int) -> Step {
     let bit: UInt64 = index < PreparedRecord.settledRules ? 1 << index : 0
     let filter = plan.filter
     if plan.grouped {
       let ahead = runAll(plan.keys.map(\.run) + plan.aggregateArguments.compactMap { $0?.run })
-      let parts = runAll(plan.conditionParts.map(\.run))
       return Step { frame, _, settled in
         frame.base()
         guard let admitted = admission(filter, frame, bit, &settled) else { return }
         if admitted { settled.admitted |= bit }
         ahead(frame)
-        if admitted { parts(frame) }
       }
     }
     let condition = plan.condition

@@ -147,20 +147,19 @@ enum PlainASCII {
 
   /// The text of ASCII bytes in lower case: what `lowercased()` gives for them.
   static func lowercased(_ bytes: UnsafeBufferPointer<UInt8>) -> String {
-    String(unsafeUninitializedCapacity: bytes.count) { buffer in
-      for (index, byte) in bytes.enumerated() {
-        buffer[index] = byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte
-      }
-      return bytes.count
-    }
+    mapped(bytes) { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 }
   }
 
   /// The text of ASCII bytes in upper case: what `uppercased()` gives for them.
   static func uppercased(_ bytes: UnsafeBufferPointer<UInt8>) -> String {
+    mapped(bytes) { $0 >= 0x61 && $0 <= 0x7A ? $0 & 0xDF : $0 }
+  }
+
+  private static func mapped(
+    _ bytes: UnsafeBufferPointer<UInt8>, _ transform: (UInt8) -> UInt8
+  ) -> String {
     String(unsafeUninitializedCapacity: bytes.count) { buffer in
-      for (index, byte) in bytes.enumerated() {
-        buffer[index] = byte >= 0x61 && byte <= 0x7A ? byte & 0xDF : byte
-      }
+      for (index, byte) in bytes.enumerated() { buffer[index] = transform(byte) }
       return bytes.count
     }
   }
