@@ -153,6 +153,10 @@ public struct CheckRun {
   /// The windows of calendar periods met so far, with their ids (see `place`).
   var periodWindows: [Int: (value: Value, id: Int32)] = [:]
   var argumentBuffer: [Value] = []
+  /// The `where` clauses of each kind of record, remembered by the values they read, for
+  /// records that come without values computed ahead (see `ProjectionMemo`; none: every
+  /// `where` is computed on every record).
+  var memos: [ProjectionMemo]
   /// The missing fields last named for each rule (see `noteUndetermined`).
   var lastUndetermined: [(fields: [String], unavailable: FieldSet, missing: [String])?]
   var cures: [Int: CureNote] = [:]
@@ -202,6 +206,7 @@ public struct CheckRun {
       classes[name] = plan.groupClass
     }
     self.plans = plans
+    self.memos = ProjectionMemo.byKind(ruleSet, plans)
     self.tables = plans.map {
       GroupTable(slots: $0.aggregateFunctions.count, money: $0.moneyAggregates)
     }
@@ -247,7 +252,10 @@ public struct CheckRun {
     let ordinal = recordsEvaluated
     recordsEvaluated += 1
     evaluator.startRecord()
-    frame.start(record, prepared: prepared.cache)
+    frame.start(record, prepared: prepared.cache, remembered: prepared.remembered)
+    if prepared.cache == nil && evaluator.traceObserver == nil && !memos.isEmpty {
+      memos[ProjectionMemo.index(of: record.kind)].fill(frame)
+    }
     if case .date(let date) = record[CanonicalSchema.dateField],
       latestDate.map({ date > $0 }) ?? true
     {

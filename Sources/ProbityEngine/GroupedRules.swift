@@ -579,7 +579,7 @@ extension CheckRun {
       replayOrdinal += 1
     }
     evaluator.startRecord()
-    frame.start(record, prepared: prepared.cache)
+    frame.start(record, prepared: prepared.cache, remembered: prepared.remembered)
     for index in ruleSet.ruleIndices(for: record.kind) where !trailRequests[index].isEmpty {
       let plan = plans[index]
       guard let grouping = plan.rule.grouping,

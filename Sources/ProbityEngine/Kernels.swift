@@ -41,6 +41,9 @@ final class Frame {
   @exclusivity(unchecked) var cache: [Value?]
   /// The same, computed ahead by a `RecordPreparer` (empty when none).
   @exclusivity(unchecked) var prepared: [Value?] = []
+  /// The values of the `where` clauses (and the `define`s they read) remembered for
+  /// records with the same values as this one (see `ProjectionMemo`; empty when none).
+  @exclusivity(unchecked) var remembered: [Value?] = []
   /// The interned group of the current record, by set of `group by` keys (-1: not yet).
   @exclusivity(unchecked) var groupIDs: [Int32]
   /// The window of the current record (its value and interned id), by window kind.
@@ -62,8 +65,12 @@ final class Frame {
   /// `prepared`: the values a `RecordPreparer` computed for the record, read (never
   /// written: the array is shared) where the frame's own cache has none. `handOver`: the
   /// cache is about to be handed over with the record (a preparer): a fresh one is made
-  /// rather than the old one emptied, which would copy it.
-  func start(_ record: Record, prepared: [Value?]? = nil, handOver: Bool = false) {
+  /// rather than the old one emptied, which would copy it. `remembered`: the values a
+  /// `ProjectionMemo` gave the record ahead, read like `prepared`.
+  func start(
+    _ record: Record, prepared: [Value?]? = nil, remembered: [Value?]? = nil,
+    handOver: Bool = false
+  ) {
     values = record.values
     unavailable = record.unavailable
     kind = .string(record.kind.rawValue)
@@ -73,6 +80,7 @@ final class Frame {
       for slot in cache.indices where cache[slot] != nil { cache[slot] = nil }
     }
     self.prepared = prepared.flatMap { $0.count == cache.count ? $0 : nil } ?? []
+    self.remembered = remembered.flatMap { $0.count == cache.count ? $0 : nil } ?? []
     for slot in groupIDs.indices { groupIDs[slot] = -1 }
     for slot in groupNumbers.indices { groupNumbers[slot] = -1 }
     for slot in windows.indices { windows[slot] = nil }
@@ -112,6 +120,9 @@ final class Frame {
 }
 
 typealias Kernel = (Frame) -> Value
+
+/// A boolean expression's kernel without `Value`s: 1 true, 0 false, 2 missing.
+typealias Predicate = (Frame) -> UInt8
 
 /// A kernel kept in an array. An array of closures holds them in the most general
 /// calling convention (arguments and results passed indirectly), and every closure taken
@@ -208,6 +219,12 @@ struct KernelCompiler {
     structureKey(program.root, program.nodes)
   }
 
+  /// The cache slot of a node's value, when a kernel compiled so far keeps it (a
+  /// `define`, or a whole program compiled `cachedAs` its structure).
+  mutating func cacheSlot(ofNode index: Int, _ nodes: [ExprNode]) -> Int? {
+    slots[structureKey(index, nodes)]
+  }
+
   private mutating func slot(for key: String) -> Int {
     if let slot = slots[key] { return slot }
     slots[key] = slotCount
@@ -219,6 +236,7 @@ struct KernelCompiler {
     return { frame in
       if let value = frame.cache[slot] { return value }
       if !frame.prepared.isEmpty, let value = frame.prepared[slot] { return value }
+      if !frame.remembered.isEmpty, let value = frame.remembered[slot] { return value }
       let value = inner(frame)
       if !frame.failed { frame.cache[slot] = value }
       return value
@@ -254,6 +272,12 @@ struct KernelCompiler {
         if frame.failed { return .missing }
         return parameter.lookup(k)
       }
+    case .and where collecting == nil, .or where collecting == nil,
+      .not where collecting == nil:
+      // Through predicates (no `Value` per node), boxed once at the top. (A collecting
+      // kernel must see every node it reports on: it takes the general path.)
+      let predicate = self.predicate(index, nodes)
+      return { frame in KernelCompiler.box(predicate(frame)) }
     case .and, .or:
       let decisive: Bool
       if case .and = node.op { decisive = false } else { decisive = true }
@@ -352,6 +376,105 @@ struct KernelCompiler {
       return strict(node, nodes)
     default:
       return strict(node, nodes)
+    }
+  }
+
+  /// A boolean expression as a predicate: 1 true, 0 false, 2 missing (also after a
+  /// failure, flagged on the frame as for kernels). `and`, `or` and `not` combine their
+  /// operands' predicates without making a `Value` per node; the commonest leaves (a
+  /// field compared with a constant string, a field in a list of strings, whether a
+  /// field is there) are decided on the field's value directly; any other operand goes
+  /// through its kernel. The same three-valued logic as the kernels' (`and`: false if
+  /// either side is false, else missing if either is missing; `or` the dual), which
+  /// `KernelDifferentialTests` holds to the tracing evaluator.
+  private mutating func predicate(_ index: Int, _ nodes: [ExprNode]) -> Predicate {
+    let node = nodes[index]
+    let children = node.children
+    switch node.op {
+    case .and, .or:
+      let decisive: UInt8
+      if case .and = node.op { decisive = 0 } else { decisive = 1 }
+      let left = predicate(children[0], nodes)
+      let right = predicate(children[1], nodes)
+      return { frame in
+        let l = left(frame)
+        if frame.failed { return 2 }
+        if l == decisive { return decisive }
+        let r = right(frame)
+        if frame.failed { return 2 }
+        if r == decisive { return decisive }
+        if l == 2 || r == 2 { return 2 }
+        return 1 - decisive
+      }
+    case .not:
+      let operand = predicate(children[0], nodes)
+      return { frame in
+        let x = operand(frame)
+        if frame.failed || x == 2 { return 2 }
+        return 1 - x
+      }
+    case .named:
+      return predicate(children[0], nodes)
+    case .compare(let comparison) where comparison == .equal || comparison == .notEqual:
+      // A field compared with a constant string, either way round.
+      let sides = [(children[0], children[1]), (children[1], children[0])]
+      for (fieldNode, constantNode) in sides {
+        guard case .field(let field) = nodes[fieldNode].op,
+          case .string(let text)? = constantValue(constantNode, nodes)
+        else { continue }
+        let equal: UInt8 = comparison == .equal ? 1 : 0
+        let general = unboxed(self.node(index, nodes))
+        return { frame in
+          if case .string(let s) = frame.values[field] { return s == text ? equal : 1 - equal }
+          return general(frame)
+        }
+      }
+    case .member(let negated):
+      if case .field(let field) = nodes[children[0]].op,
+        let items = constantList(children[1], nodes)
+      {
+        let strings = items.compactMap(\.stringValue)
+        if !strings.isEmpty && strings.count == items.count {
+          let found: UInt8 = negated ? 0 : 1
+          let general = unboxed(self.node(index, nodes))
+          return { frame in
+            if case .string(let s) = frame.values[field] {
+              return strings.contains(s) ? found : 1 - found
+            }
+            return general(frame)
+          }
+        }
+      }
+    case .call(.present), .call(.isMissing):
+      if case .field(let field) = nodes[children[0]].op {
+        var present: UInt8 = 0
+        if case .call(.present) = node.op { present = 1 }
+        return { frame in
+          if frame.unavailable.contains(field) { return 2 }
+          return frame.values[field].isMissing ? 1 - present : present
+        }
+      }
+    default:
+      break
+    }
+    return unboxed(self.node(index, nodes))
+  }
+
+  /// A kernel of a boolean expression as a predicate.
+  private func unboxed(_ kernel: @escaping Kernel) -> Predicate {
+    { frame in
+      let value = kernel(frame)
+      if frame.failed { return 2 }
+      if case .boolean(let b) = value { return b ? 1 : 0 }
+      return 2
+    }
+  }
+
+  static func box(_ truth: UInt8) -> Value {
+    switch truth {
+    case 0: .boolean(false)
+    case 1: .boolean(true)
+    default: .missing
     }
   }
 
@@ -558,6 +681,8 @@ final class RulePlan {
   let grouped: Bool
   let deadlineDays: Int?
   let filter: Kernel?
+  /// The `where`, for the memo of its kind of record (see `ProjectionMemo`).
+  let filterPart: ProjectionMemo.Part?
   let condition: Kernel
   /// For a rule across records.
   let keys: [KernelBox]
@@ -608,7 +733,11 @@ final class RulePlan {
     self.rule = rule
     grouped = rule.grouping != nil
     deadlineDays = rule.deadlineDays
-    filter = rule.filter.map { compiler.compile($0, cachedAs: compiler.structureKey($0)) }
+    let filter = rule.filter.map { compiler.compile($0, cachedAs: compiler.structureKey($0)) }
+    self.filter = filter
+    filterPart = rule.filter.flatMap { program in
+      filter.flatMap { ProjectionMemo.Part(program, kernel: $0, &compiler) }
+    }
     condition =
       rule.grouping == nil
       ? compiler.compile(
@@ -648,6 +777,8 @@ final class RulePlan {
 public struct PreparedRecord: Sendable {
   public let record: Record
   let cache: [Value?]?
+  /// The values a `ProjectionMemo` gave the record (see `Frame.remembered`).
+  let remembered: [Value?]?
   /// The rules (of the first 64) whose outcome on the record the preparer settled, as
   /// bits by rule index: left out by their `where`, or on single records, evaluated and
   /// not fired. The run only counts these (see `CheckRun.evaluate`).
@@ -660,17 +791,19 @@ public struct PreparedRecord: Sendable {
   public init(_ record: Record) {
     self.record = record
     self.cache = nil
+    self.remembered = nil
     notApplicable = 0
     notFired = 0
     admitted = 0
   }
 
   init(
-    _ record: Record, cache: [Value?], notApplicable: UInt64, notFired: UInt64,
-    admitted: UInt64
+    _ record: Record, cache: [Value?], remembered: [Value?]?, notApplicable: UInt64,
+    notFired: UInt64, admitted: UInt64
   ) {
     self.record = record
     self.cache = cache
+    self.remembered = remembered
     self.notApplicable = notApplicable
     self.notFired = notFired
     self.admitted = admitted
@@ -713,6 +846,10 @@ public final class RecordPreparer: @unchecked Sendable {
   /// its reference count bounced between the cores).
   let stepsByKind: [RecordKind: [Step]]
 
+  /// The `where` clauses of each kind of record, remembered by the values they read
+  /// (none: every `where` is computed on every record).
+  var memos: [ProjectionMemo]
+
   /// Steps chained together: each calls the next it captured, so that only the first of
   /// a chain is read from an array (and retained) per record. Chains are of at most
   /// `chainLength` steps, which bounds the depth of the calls whatever the pack's size.
@@ -739,6 +876,7 @@ public final class RecordPreparer: @unchecked Sendable {
     self.ruleSet = ruleSet
     self.plans = plans
     self.frame = frame
+    memos = ProjectionMemo.byKind(ruleSet, plans)
     stepsByKind = Dictionary(
       uniqueKeysWithValues: RecordKind.allCases.map { kind in
         (
@@ -820,10 +958,13 @@ public final class RecordPreparer: @unchecked Sendable {
 
   public func prepare(_ record: Record) -> PreparedRecord {
     frame.start(record, handOver: true)
+    if !memos.isEmpty { memos[ProjectionMemo.index(of: record.kind)].fill(frame) }
     var settled = Settled()
     for step in stepsByKind[record.kind] ?? [] { step.run(frame, record, &settled) }
     return PreparedRecord(
-      record, cache: frame.cache, notApplicable: settled.notApplicable,
+      record, cache: frame.cache,
+      remembered: frame.remembered.isEmpty ? nil : frame.remembered,
+      notApplicable: settled.notApplicable,
       notFired: settled.notFired, admitted: settled.admitted)
   }
 }

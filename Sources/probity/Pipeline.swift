@@ -115,6 +115,15 @@ final class ParallelReader: @unchecked Sendable {
   private let next = NSLock()
   private var nextFile = 0
 
+  /// Who computes what depends on a record alone: adaptive (the reader's thread while
+  /// the consumer is the slower), or, for measuring one side at a time with instruction
+  /// counts that do not depend on the threads' timing, always or never the reader's
+  /// thread (`PROBITY_PREPARE=always` or `never`, docs/performance.md). The output is
+  /// the same whichever.
+  enum Preparation: String { case adaptive, always, never }
+  static let preparation: Preparation =
+    ProcessInfo.processInfo.environment["PROBITY_PREPARE"].flatMap(Preparation.init) ?? .adaptive
+
   /// Problems kept per file; all are counted.
   static let problemsKept = 1000
   /// Records handed from a reader to the consumer at a time.
@@ -178,7 +187,7 @@ final class ParallelReader: @unchecked Sendable {
       // wait for records): whatever this thread computes, the consumer need not. When the
       // consumer had to wait since the last batch, the next goes as read. The work is
       // shared out by itself; the results are the same either way.
-      var preparing = false
+      var preparing = ParallelReader.preparation == .always
       // By the file each record names (its provenance), as the selection is made.
       var wanted: (file: String, lines: Set<Int>)?
       do {
@@ -195,7 +204,8 @@ final class ParallelReader: @unchecked Sendable {
               preparing
                 ? preparer?.prepare(record) ?? PreparedRecord(record) : PreparedRecord(record))
             if batch.count == ParallelReader.batchSize {
-              preparing = !queue.push(&batch)
+              let starved = queue.push(&batch)
+              if ParallelReader.preparation == .adaptive { preparing = !starved }
             }
           },
           { problem in

@@ -51,10 +51,14 @@ func groupedRuleSet(_ clauses: String, when condition: String, fires: String = "
   return try #require(ruleSet)
 }
 
-/// Runs both passes over the records.
-func check(_ ruleSet: CompiledRuleSet, _ records: [Record], asOf: String? = nil) -> CheckRun {
+/// Runs both passes over the records (`setUp` may change the run before the first).
+func check(
+  _ ruleSet: CompiledRuleSet, _ records: [Record], asOf: String? = nil,
+  setUp: (inout CheckRun) -> Void = { _ in }
+) -> CheckRun {
   let asOfDate: CivilDate? = asOf.flatMap { try? DateFormat.isoDate.parse(Substring($0)).get() }
   var run = CheckRun(ruleSet: ruleSet, asOf: asOfDate)
+  setUp(&run)
   for record in records { run.evaluate(record) }
   run.finish()
   if run.needsReplay {

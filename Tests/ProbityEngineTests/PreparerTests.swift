@@ -86,17 +86,18 @@ struct PreparerTests {
     }
   }
 
-  @Test(
-    "both packs, on fixtures and real filings",
-    arguments: [
-      ("Rules/us-federal", "Fixtures/us-federal/receipts.csv"),
-      ("Rules/us-federal", "Fixtures/us-federal/aggregates.csv"),
-      ("Rules/us-federal", "Fixtures/us-federal/pac-receipts.csv"),
-      ("Rules/us-federal", "../shared/data/fec/1544132.fec"),
-      ("Rules/us-federal", "../shared/data/fec-bulk/agaiduk_itcont_random5000_2015_2018.txt"),
-      ("Rules/uk-ppera", "Fixtures/uk-ppera/donations.csv"),
-      ("Rules/uk-ppera", "../shared/data/uk/ec_donations_2025_2026.csv"),
-    ])
+  /// Both packs, each with fixtures and real filings of its own.
+  static let filings = [
+    ("Rules/us-federal", "Fixtures/us-federal/receipts.csv"),
+    ("Rules/us-federal", "Fixtures/us-federal/aggregates.csv"),
+    ("Rules/us-federal", "Fixtures/us-federal/pac-receipts.csv"),
+    ("Rules/us-federal", "../shared/data/fec/1544132.fec"),
+    ("Rules/us-federal", "../shared/data/fec-bulk/agaiduk_itcont_random5000_2015_2018.txt"),
+    ("Rules/uk-ppera", "Fixtures/uk-ppera/donations.csv"),
+    ("Rules/uk-ppera", "../shared/data/uk/ec_donations_2025_2026.csv"),
+  ]
+
+  @Test("both packs, on fixtures and real filings", arguments: filings)
   func packs(_ pack: String, _ file: String) throws {
     let ruleSet = try KernelDifferentialTests.load(pack)
     let records = try KernelDifferentialTests.records(
@@ -110,23 +111,8 @@ struct PreparerTests {
   /// the run, prepared or not.
   @Test("a where that fails or is undetermined is not settled ahead")
   func unsettled() throws {
-    let text = """
-      rule R {
-        title "t"
-        severity error
-        category excessive-contribution
-        citation "c"
-        applies receipt
-        where amount * 100000000000000 > $1.00 and zip != "00000"
-        when amount > $1,000,000.00
-        message "m"
-      }
-      """
-    let (compiled, diagnostics) = RulePackCompiler.compile(sources: [
-      SourceFile(path: "r.probity", text: text)
-    ])
-    #expect(!diagnostics.hasErrors, "\(diagnostics.map { $0.rendered() })")
-    let ruleSet = try #require(compiled)
+    let ruleSet = try ProjectionMemoTests.rule(
+      "amount * 100000000000000 > $1.00 and zip != \"00000\"", when: "amount > $1,000,000.00")
     // An amount that overflows the product (a failure), one that does not, one with no
     // ZIP code (undetermined), one left out.
     var noZip = gift("2024-01-03", "2.00", line: 3)

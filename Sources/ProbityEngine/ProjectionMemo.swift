@@ -1,0 +1,190 @@
+import ProbityCore
+import ProbityLanguage
+
+/// The `where` clauses of a kind of record, remembered by the values they read.
+///
+/// A `where` reads few fields, and those take few distinct values in a filing
+/// (`committee_type in candidate_committee_types and entity_type == "IND" and
+/// present(election_code) and (contribution or refund)` reads the committee and entity
+/// types, whether there is an election code, the schedule line, the report and the memo
+/// flag). The values of every `where` of the rules of a kind, and of the `define`s they
+/// evaluated, are a function of those field values alone: they are computed on the
+/// first record with a given tuple of them, and copied into the record's cache for every
+/// later record with the same tuple, instead of evaluating ten or so `where` clauses
+/// again. The kernels then find them cached, as if they had just computed them.
+///
+/// What is remembered is exactly what the kernels computed, keyed by the exact values
+/// read (strings by their bytes, not by canonical equivalence; whether each field is
+/// available in the format), so the values are the same either way. A value whose
+/// evaluation failed is not remembered: it is computed again where it is needed, and
+/// fails there, in its place. A memo that meets more distinct tuples than `limit` (a
+/// `where` reading amounts or names) stops looking itself up for good.
+struct ProjectionMemo {
+  /// What one `where` adds to the memo of its kind: its kernel, the cache slots it and
+  /// the `define`s inside it fill, and the fields it reads (true: only whether the field
+  /// is there, as `present(field)` and `missing(field)` read it).
+  struct Part {
+    let kernel: Kernel
+    let slots: [Int]
+    let reads: [FieldID: Bool]
+
+    /// Nil when the program is not cached as a whole (it reads more than the record).
+    init?(_ program: ExprProgram, kernel: @escaping Kernel, _ compiler: inout KernelCompiler) {
+      let nodes = program.nodes
+      guard nodes[program.root].recordOnly,
+        let root = compiler.cacheSlot(ofNode: program.root, nodes)
+      else { return nil }
+      var slots = [root]
+      var reads: [FieldID: Bool] = [:]
+      var stack = [(index: program.root, parent: Operation?.none)]
+      var seen = Set<Int>()
+      while let (index, parent) = stack.popLast() {
+        guard seen.insert(index).inserted else { continue }
+        let node = nodes[index]
+        switch node.op {
+        case .field(let field):
+          var presence = false
+          if case .call(.present)? = parent { presence = true }
+          if case .call(.isMissing)? = parent { presence = true }
+          reads[field] = (reads[field] ?? true) && presence
+        case .defined:
+          if let slot = compiler.cacheSlot(ofNode: index, nodes) { slots.append(slot) }
+        default: break
+        }
+        for child in node.children { stack.append((child, node.op)) }
+      }
+      self.kernel = kernel
+      self.slots = slots
+      self.reads = reads
+    }
+  }
+
+  /// A memo for each kind of record (by `index(of:)`), of the `where` clauses of the
+  /// rules about it.
+  static func byKind(
+    _ ruleSet: CompiledRuleSet, _ plans: [RulePlan], limit: Int = ProjectionMemo.limit
+  ) -> [ProjectionMemo] {
+    var memos = Array(repeating: ProjectionMemo([]), count: RecordKind.allCases.count)
+    for kind in RecordKind.allCases {
+      memos[index(of: kind)] = ProjectionMemo(
+        ruleSet.ruleIndices(for: kind).compactMap { plans[$0].filterPart }, limit: limit)
+    }
+    return memos
+  }
+
+  static func index(of kind: RecordKind) -> Int {
+    switch kind {
+    case .receipt: 0
+    case .disbursement: 1
+    }
+  }
+
+  /// Distinct tuples remembered at most; past this the memo is off for the run.
+  static let limit = 1 << 14
+
+  private let kernels: [KernelBox]
+  private let slots: [Int]
+  /// The fields read, in field order, and whether only their presence counts.
+  private let fields: [FieldID]
+  private let presenceOnly: [Bool]
+  private var tuples = ValueInterner()
+  /// By tuple: a cache of the frame's width holding the values remembered (nil: not
+  /// computed, as the `where` stopped before it, or failed). It becomes the frame's
+  /// `remembered` values, so a hit copies nothing but a reference.
+  private var values: [[Value?]] = []
+  private var key: [UInt8] = []
+  private(set) var active: Bool
+
+  /// Distinct tuples remembered at most by this memo.
+  private let limit: Int
+
+  /// How many tuples the memo remembers.
+  var count: Int { tuples.count }
+
+  init(_ parts: [Part], limit: Int = ProjectionMemo.limit) {
+    self.limit = limit
+    kernels = parts.map { KernelBox($0.kernel) }
+    var slots: [Int] = []
+    var reads: [FieldID: Bool] = [:]
+    for part in parts {
+      for slot in part.slots where !slots.contains(slot) { slots.append(slot) }
+      reads.merge(part.reads) { $0 && $1 }
+    }
+    self.slots = slots
+    fields = reads.keys.sorted()
+    presenceOnly = fields.map { reads[$0]! }
+    active = !parts.isEmpty
+  }
+
+  /// Gives the frame (the record just started, with no values computed ahead) the
+  /// values remembered for the record's tuple, computing and remembering them on its
+  /// first record.
+  mutating func fill(_ frame: Frame) {
+    guard active else { return }
+    var key: [UInt8] = []
+    swap(&key, &self.key)
+    defer { swap(&key, &self.key) }
+    guard ProjectionMemo.encode(frame, fields, presenceOnly, into: &key) else { return }
+    let known = tuples.count
+    let id = Int(tuples.id(bytes: &key))
+    if id < known {
+      frame.remembered = values[id]
+      return
+    }
+    if tuples.count > limit {
+      active = false
+      values = []
+      tuples = ValueInterner()
+      return
+    }
+    frame.base()
+    for kernel in kernels { _ = frame.run(kernel.run) }
+    var remembered = [Value?](repeating: nil, count: frame.cache.count)
+    for slot in slots { remembered[slot] = frame.cache[slot] }
+    values.append(remembered)
+  }
+
+  /// The tuple of the record's values read, as bytes; false for a value that is never a
+  /// field's (a list), which is then not remembered.
+  private static func encode(
+    _ frame: Frame, _ fields: [FieldID], _ presenceOnly: [Bool], into key: inout [UInt8]
+  ) -> Bool {
+    key.removeAll(keepingCapacity: true)
+    for position in fields.indices {
+      let field = fields[position]
+      let value = frame.values[field]
+      let unavailable: UInt8 = frame.unavailable.contains(field) ? 8 : 0
+      if presenceOnly[position] {
+        key.append(unavailable | (value.isMissing ? 0 : 1))
+        continue
+      }
+      switch value {
+      case .missing: key.append(unavailable)
+      case .boolean(let b): key.append(unavailable | (b ? 2 : 3))
+      case .integer(let n):
+        key.append(unavailable | 4)
+        withUnsafeBytes(of: n) { key.append(contentsOf: $0) }
+      case .money(let m):
+        key.append(unavailable | 5)
+        withUnsafeBytes(of: m.minorUnits) { key.append(contentsOf: $0) }
+        withUnsafeBytes(of: m.currency) { key.append(contentsOf: $0) }
+      case .date(let d):
+        key.append(unavailable | 6)
+        withUnsafeBytes(of: d) { key.append(contentsOf: $0) }
+      case .string(var s):
+        key.append(unavailable | 7)
+        s.withUTF8 { bytes in
+          var n = UInt(bytes.count)
+          while n >= 0x80 {
+            key.append(UInt8(n & 0x7F) | 0x80)
+            n >>= 7
+          }
+          key.append(UInt8(n))
+          key.append(contentsOf: bytes)
+        }
+      case .list: return false
+      }
+    }
+    return true
+  }
+}

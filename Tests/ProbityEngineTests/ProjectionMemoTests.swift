@@ -1,0 +1,127 @@
+import ProbityCore
+import ProbityLanguage
+import Testing
+
+@testable import ProbityEngine
+
+/// The `where` clauses remembered by the values they read (`ProjectionMemo`) give the
+/// same findings, trails, counts and examples as `where` clauses computed on every
+/// record, prepared or not; and the memo tells tuples apart by exactly what a `where`
+/// can see.
+@Suite("Where clauses remembered")
+struct ProjectionMemoTests {
+  /// A run with no memo at all: every `where` computed on every record.
+  static func unremembered(_ ruleSet: CompiledRuleSet, _ records: [Record]) -> CheckRun {
+    check(ruleSet, records) { $0.memos = [] }
+  }
+
+  /// Remembered (plain, prepared, and with a memo that gives up at once) against
+  /// computed every time.
+  static func compare(_ ruleSet: CompiledRuleSet, _ records: [Record]) -> Int {
+    let expected = PreparerTests.summary(unremembered(ruleSet, records))
+    var remembered = CheckRun(ruleSet: ruleSet)
+    let preparer = remembered.makePreparer()
+    for (index, record) in records.enumerated() {
+      remembered.evaluate(index % 2 == 0 ? preparer.prepare(record) : PreparedRecord(record))
+    }
+    remembered.finish()
+    if remembered.needsReplay {
+      for record in records { remembered.replay(record) }
+      remembered.finishReplay()
+    }
+    #expect(PreparerTests.summary(remembered) == expected, "remembered")
+    let givingUp = check(ruleSet, records) {
+      $0.memos = ProjectionMemo.byKind(ruleSet, $0.plans, limit: 2)
+    }
+    #expect(PreparerTests.summary(givingUp) == expected, "a memo that gives up")
+    #expect(givingUp.memos.allSatisfy { !$0.active || $0.count <= 3 })
+    // Every record through the run's own memo: the tuples it remembers.
+    let plain = check(ruleSet, records)
+    #expect(PreparerTests.summary(plain) == expected, "remembered, none prepared")
+    return plain.memos[ProjectionMemo.index(of: .receipt)].count
+  }
+
+  @Test("both packs, on fixtures and real filings", arguments: PreparerTests.filings)
+  func packs(_ pack: String, _ file: String) throws {
+    let path = KernelDifferentialTests.path(file)
+    let ruleSet = try KernelDifferentialTests.load(pack)
+    let records = try KernelDifferentialTests.records(path, limit: 10_000)
+    #expect(!records.isEmpty)
+    _ = Self.compare(ruleSet, records)
+  }
+
+  /// A pack of one rule about receipts, `R`, with this `where` and condition.
+  static func rule(_ filter: String, when condition: String = "amount > $100.00") throws
+    -> CompiledRuleSet
+  {
+    let text = """
+      rule R {
+        title "t"
+        severity error
+        category excessive-contribution
+        citation "c"
+        applies receipt
+        where \(filter)
+        when \(condition)
+        message "m"
+      }
+      """
+    let (compiled, diagnostics) = RulePackCompiler.compile(sources: [
+      SourceFile(path: "r.probity", text: text)
+    ])
+    #expect(!diagnostics.hasErrors, "\(diagnostics.map { $0.rendered() })")
+    return try #require(compiled)
+  }
+
+  static func field(_ name: String) throws -> FieldID {
+    try #require(CanonicalSchema.id(named: name))
+  }
+
+  /// `present(employer)` reads only whether there is an employer: any two employers are
+  /// one tuple; a field the format does not have is another (the `where` is then
+  /// undetermined, not false).
+  @Test("presence alone, and fields the format does not have")
+  func presence() throws {
+    let ruleSet = try Self.rule("present(employer)")
+    let employer = try Self.field("employer")
+    var records: [Record] = []
+    for (line, name) in ["Acme", "Globex", "Initech"].enumerated() {
+      var record = gift("2024-01-01", "150.00", line: line + 1)
+      record[employer] = .string(name)
+      records.append(record)
+    }
+    records.append(gift("2024-01-02", "150.00", line: 4))  // no employer
+    var unavailable = gift("2024-01-03", "150.00", line: 5)
+    unavailable.unavailable.insert(employer)
+    records.append(unavailable)
+    let run = Self.unremembered(ruleSet, records)
+    #expect(
+      run.tallies.map { [$0.evaluated, $0.fired, $0.notApplicable, $0.undetermined] } == [
+        [3, 3, 1, 1]
+      ])
+    #expect(Self.compare(ruleSet, records) == 3)
+  }
+
+  /// A string is remembered by its bytes: "José" composed and decomposed are equal
+  /// strings in Swift (and in the language), but two tuples; the values are the same.
+  @Test("strings by their bytes; a where that fails is not remembered")
+  func exactValues() throws {
+    let ruleSet = try Self.rule("employer == \"José\" or amount * 100000000000000 > $1.00")
+    let employer = try Self.field("employer")
+    var records: [Record] = []
+    for (line, name) in ["Jos\u{E9}", "Jose\u{301}", "Jos\u{E9}", "Ann"].enumerated() {
+      var record = gift("2024-01-01", "150.00", line: line + 1)
+      record[employer] = .string(name)
+      records.append(record)
+    }
+    // Amounts whose product overflows (a failure), left to the run each time.
+    for line in 5...6 {
+      var record = gift("2024-01-01", "100000.00", line: line)
+      record[employer] = .string("Ann")
+      records.append(record)
+    }
+    let run = Self.unremembered(ruleSet, records)
+    #expect(run.tallies.map { [$0.evaluated, $0.fired, $0.failed] } == [[4, 4, 2]])
+    #expect(Self.compare(ruleSet, records) == 4)
+  }
+}
