@@ -55,9 +55,15 @@ struct GroupTable {
   let slots: Int
   /// `slots` accumulators per group number.
   var accumulators: AccumulatorStore
-  var holds: [Bool] = []
-  /// Whether the rule has a group of that number (the class may have more groups).
-  var placed: [Bool] = []
+  /// By group number, `placedFlag` (the rule has a group of that number: the class may
+  /// have more groups) and `holdsFlag` (its condition holds), in one byte: one array,
+  /// so one cache line, to read and write per record.
+  var flags: [UInt8] = []
+  static let placedFlag: UInt8 = 1
+  static let holdsFlag: UInt8 = 2
+
+  func placed(_ number: Int) -> Bool { flags[number] & GroupTable.placedFlag != 0 }
+  func holds(_ number: Int) -> Bool { flags[number] & GroupTable.holdsFlag != 0 }
   var crossings: [Int32: Crossing] = [:]
   var lateCures: [Int32: [Crossing]] = [:]
   var rolling: [Int32: [(day: Int, values: [Value])]] = [:]
@@ -70,10 +76,9 @@ struct GroupTable {
   /// Makes room for group `number`.
   mutating func ensure(_ number: Int32) {
     let count = Int(number) + 1
-    guard placed.count < count else { return }
-    let more = count - placed.count
-    placed.append(contentsOf: repeatElement(false, count: more))
-    holds.append(contentsOf: repeatElement(false, count: more))
+    guard flags.count < count else { return }
+    let more = count - flags.count
+    flags.append(contentsOf: repeatElement(0, count: more))
     accumulators.append(more * slots)
   }
 }
@@ -381,7 +386,7 @@ extension CheckRun {
       return
     }
     tables[index].ensure(number)
-    tables[index].placed[Int(number)] = true
+    tables[index].flags[Int(number)] |= GroupTable.placedFlag
     let slots = plan.aggregateFunctions.count
     let first = Int(number) * slots
     var failure = aggregateArguments(plan, record)
@@ -396,7 +401,7 @@ extension CheckRun {
       noteProblem(index, record, failure)
       return
     }
-    let held = tables[index].holds[Int(number)]
+    let held = tables[index].holds(Int(number))
     // A group has a crossing only while its condition holds (most never do): the table
     // of crossings is not looked up for the others.
     let crossing = held ? tables[index].crossings[number] : nil
@@ -493,7 +498,11 @@ extension CheckRun {
       }
       tables[index].crossings[number] = nil
     }
-    tables[index].holds[Int(number)] = holds
+    if holds {
+      tables[index].flags[Int(number)] |= GroupTable.holdsFlag
+    } else {
+      tables[index].flags[Int(number)] &= ~GroupTable.holdsFlag
+    }
   }
 
   /// Decides the findings of rules across records, after the last record: a group whose
@@ -506,10 +515,10 @@ extension CheckRun {
     for (index, plan) in plans.enumerated() where plan.grouped {
       // Groups in the order of their numbers (the order their class first saw them).
       let table = tables[index]
-      for number in table.placed.indices where table.placed[number] {
+      for number in table.flags.indices where table.placed(number) {
         let group = Int32(number)
         var fired: [Finding] = (table.lateCures[group] ?? []).map(\.finding)
-        if plan.fires == .crossing, table.holds[number], let crossing = table.crossings[group],
+        if plan.fires == .crossing, table.holds(number), let crossing = table.crossings[group],
           !plan.findsEveryCrossing
         {
           if plan.cureDays != nil {
