@@ -181,8 +181,47 @@ public struct CheckRun {
   var replayIndex: ReplayIndex?
   var replaySelected = false
   var finished = false
+  /// What a rule with twins (see `RulePlan.twin`) made of the record it last evaluated:
+  /// the record's ordinal, the failure met adding it to its group, or the condition's
+  /// value. Its twins, evaluated right after it, take these instead of computing them.
+  var twinOutcomes: [TwinOutcome?]
+
+  struct TwinOutcome {
+    let ordinal: Int
+    let failure: EvaluationFailure?
+    let condition: Result<Value, EvaluationFailure>?
+  }
+
+  /// What two rules across records must have alike to be twins: the kinds of record,
+  /// the `where`, the groups (keys and window: the class), the aggregates and the
+  /// condition, each by structure, and how they fire. Nil for a rule that can have no
+  /// twin: a rolling window (its entries are kept per rule), a condition that reads the
+  /// deadline (which a cure or due window of its own sets).
+  static func twinSignature(_ plan: RulePlan, _ compiler: inout KernelCompiler) -> String? {
+    let rule = plan.rule
+    guard let grouping = rule.grouping, !plan.isRolling,
+      !rule.condition.nodes.contains(where: {
+        if case .deadline = $0.op { true } else { false }
+      })
+    else { return nil }
+    let kinds = rule.kinds.map(\.rawValue).sorted().joined(separator: ",")
+    let filter = rule.filter.map { compiler.structureKey($0) } ?? "-"
+    let aggregates = grouping.aggregates.map {
+      "\($0.function) \($0.argument.map { compiler.structureKey($0) } ?? "-")"
+    }
+    return [
+      kinds, filter, "class \(plan.groupClass)", aggregates.joined(separator: ";"),
+      compiler.structureKey(rule.condition), "\(plan.fires)",
+    ].joined(separator: " | ")
+  }
 
   public init(ruleSet: CompiledRuleSet, asOf: CivilDate? = nil) {
+    self.init(ruleSet: ruleSet, asOf: asOf, sharingTwins: true)
+  }
+
+  /// `sharingTwins`: whether twin rules share their state (see `twinSignature`); the
+  /// findings are the same either way (tested).
+  init(ruleSet: CompiledRuleSet, asOf: CivilDate?, sharingTwins: Bool) {
     self.ruleSet = ruleSet
     self.givenAsOf = asOf
     self.baseContext = EvaluationContext(asOf: asOf.map { .date($0) } ?? .missing)
@@ -205,11 +244,26 @@ public struct CheckRun {
       plan.groupClass = classes[name] ?? classes.count
       classes[name] = plan.groupClass
     }
+    // Twins: a rule across records that differs from an earlier one only in what it
+    // does once its condition holds (US-REMEDY-001, the overdue remedy of
+    // US-EXCESS-001) shares its groups' accumulators and condition values.
+    var leaders: [String: Int] = [:]
+    for (index, plan) in plans.enumerated() where plan.grouped && sharingTwins {
+      guard let signature = CheckRun.twinSignature(plan, &compiler) else { continue }
+      if let leader = leaders[signature] {
+        plan.twin = leader
+        plans[leader].hasFollowers = true
+      } else {
+        leaders[signature] = index
+      }
+    }
     self.plans = plans
     self.memos = ProjectionMemo.byKind(ruleSet, plans)
     self.tables = plans.map {
-      GroupTable(slots: $0.aggregateFunctions.count, money: $0.moneyAggregates)
+      // A twin keeps no accumulators: its leader's are the same.
+      GroupTable(slots: $0.twin == nil ? $0.aggregateFunctions.count : 0, money: $0.moneyAggregates)
     }
+    self.twinOutcomes = Array(repeating: nil, count: ruleSet.rules.count)
     self.classes = Array(repeating: GroupClass(), count: classes.count)
     plans.removeAll()
     self.frame = Frame(

@@ -389,15 +389,27 @@ extension CheckRun {
     tables[index].flags[Int(number)] |= GroupTable.placedFlag
     let slots = plan.aggregateFunctions.count
     let first = Int(number) * slots
-    var failure = aggregateArguments(plan, record)
-    if failure == nil {
-      var entries = plan.isRolling ? tables[index].rolling.removeValue(forKey: number) ?? [] : []
-      failure = CheckRun.accumulate(
-        argumentBuffer, into: &tables[index].accumulators, at: first, rolling: &entries, day: day,
-        plan)
-      if plan.isRolling { tables[index].rolling[number] = entries }
+    // A twin's accumulators are its leader's, which evaluated this record just before.
+    let store = plan.twin ?? index
+    let shared = plan.twin.flatMap { twinOutcomes[$0] }.flatMap { $0.ordinal == ordinal ? $0 : nil }
+    var failure: EvaluationFailure?
+    if plan.twin != nil {
+      failure = shared?.failure
+    } else {
+      failure = aggregateArguments(plan, record)
+      if failure == nil {
+        var entries =
+          plan.isRolling ? tables[index].rolling.removeValue(forKey: number) ?? [] : []
+        failure = CheckRun.accumulate(
+          argumentBuffer, into: &tables[index].accumulators, at: first, rolling: &entries,
+          day: day, plan)
+        if plan.isRolling { tables[index].rolling[number] = entries }
+      }
     }
     if let failure {
+      if plan.hasFollowers {
+        twinOutcomes[index] = TwinOutcome(ordinal: ordinal, failure: failure, condition: nil)
+      }
       noteProblem(index, record, failure)
       return
     }
@@ -422,12 +434,20 @@ extension CheckRun {
     }
     frame.base()
     for slot in first..<first + slots {
-      frame.aggregates.append(tables[index].accumulators[slot].value)
+      frame.aggregates.append(tables[store].accumulators[slot].value)
     }
     frame.window = window
     frame.deadline = deadline
     var condition: ExprProgram { plan.rule.condition }
-    let result = value(plan.condition, condition, record, { context })
+    let result: Result<Value, EvaluationFailure>
+    if let known = shared?.condition, evaluator.traceObserver == nil {
+      result = known
+    } else {
+      result = value(plan.condition, condition, record, { context })
+    }
+    if plan.hasFollowers {
+      twinOutcomes[index] = TwinOutcome(ordinal: ordinal, failure: nil, condition: result)
+    }
     // The trace, only where an outcome needs one (a finding, an undetermined outcome, the
     // record `probity explain` watches).
     func conditionTrace() -> Trace {

@@ -701,6 +701,12 @@ final class RulePlan {
   /// the rule's group class (see `GroupClass`).
   var keySet = 0
   var groupClass = 0
+  /// Set by `CheckRun`: the earlier rule this one is a twin of (the same `where`,
+  /// groups, aggregates and condition, by structure: see `CheckRun.twinSignature`),
+  /// whose accumulators and condition values it takes; and whether some later rule is a
+  /// twin of this one.
+  var twin: Int?
+  var hasFollowers = false
   /// The window's slot in `Frame.windows`: nil for a window taken on an expression or a
   /// rolling window (not cached), or no window.
   let windowSlot: Int?

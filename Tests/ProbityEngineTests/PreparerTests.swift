@@ -25,6 +25,21 @@ struct PreparerTests {
       + run.problems.map { "\($0.ruleID) \($0.line) \($0.message)" }
   }
 
+  /// Both passes of a run over the records, every other record prepared ahead.
+  static func everyOtherPrepared(_ run: CheckRun, _ records: [Record]) -> CheckRun {
+    var run = run
+    let preparer = run.makePreparer()
+    for (index, record) in records.enumerated() {
+      run.evaluate(index % 2 == 0 ? preparer.prepare(record) : PreparedRecord(record))
+    }
+    run.finish()
+    if run.needsReplay {
+      for record in records { run.replay(record) }
+      run.finishReplay()
+    }
+    return run
+  }
+
   /// Runs the records plain, then prepared (every record, every other one, and through
   /// a preparer on another thread while the run evaluates), and compares.
   static func compare(_ ruleSet: CompiledRuleSet, _ records: [Record]) {

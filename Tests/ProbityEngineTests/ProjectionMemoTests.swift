@@ -19,16 +19,7 @@ struct ProjectionMemoTests {
   /// computed every time.
   static func compare(_ ruleSet: CompiledRuleSet, _ records: [Record]) -> Int {
     let expected = PreparerTests.summary(unremembered(ruleSet, records))
-    var remembered = CheckRun(ruleSet: ruleSet)
-    let preparer = remembered.makePreparer()
-    for (index, record) in records.enumerated() {
-      remembered.evaluate(index % 2 == 0 ? preparer.prepare(record) : PreparedRecord(record))
-    }
-    remembered.finish()
-    if remembered.needsReplay {
-      for record in records { remembered.replay(record) }
-      remembered.finishReplay()
-    }
+    let remembered = PreparerTests.everyOtherPrepared(CheckRun(ruleSet: ruleSet), records)
     #expect(PreparerTests.summary(remembered) == expected, "remembered")
     let givingUp = check(ruleSet, records) {
       $0.memos = ProjectionMemo.byKind(ruleSet, $0.plans, limit: 2)
