@@ -67,15 +67,25 @@ final class Frame {
   /// cache is about to be handed over with the record (a preparer): a fresh one is made
   /// rather than the old one emptied, which would copy it. `remembered`: the values a
   /// `ProjectionMemo` gave the record ahead, read like `prepared`.
+  ///
+  /// `spare`: with `handOver`, a cache handed over before and given back, to be emptied
+  /// and filled again rather than a new one made.
   func start(
     _ record: Record, prepared: [Value?]? = nil, remembered: [Value?]? = nil,
-    handOver: Bool = false
+    handOver: Bool = false, spare: [Value?]? = nil
   ) {
     values = record.values
     unavailable = record.unavailable
     kind = .string(record.kind.rawValue)
     if handOver {
-      cache = Array(repeating: nil, count: cache.count)
+      if var spare, spare.count == cache.count {
+        spare.withUnsafeMutableBufferPointer { slots in
+          for slot in slots.indices where slots[slot] != nil { slots[slot] = nil }
+        }
+        cache = spare
+      } else {
+        cache = Array(repeating: nil, count: cache.count)
+      }
     } else {
       for slot in cache.indices where cache[slot] != nil { cache[slot] = nil }
     }
@@ -962,8 +972,21 @@ public final class RecordPreparer: @unchecked Sendable {
     }
   }
 
+  /// Caches handed over with records and given back (see `recycle`).
+  private var spareCaches: [[Value?]] = []
+
+  /// Keeps the cache of a record the run is done with, to be emptied and filled again
+  /// for another record (making and freeing one per record cost more than emptying the
+  /// few slots a record fills). On the thread that prepares.
+  public func recycle(_ prepared: PreparedRecord) {
+    guard let cache = prepared.cache, spareCaches.count < RecordValuesPool.capacity else {
+      return
+    }
+    spareCaches.append(cache)
+  }
+
   public func prepare(_ record: Record) -> PreparedRecord {
-    frame.start(record, handOver: true)
+    frame.start(record, handOver: true, spare: spareCaches.popLast())
     if !memos.isEmpty { memos[ProjectionMemo.index(of: record.kind)].fill(frame) }
     var settled = Settled()
     for step in stepsByKind[record.kind] ?? [] { step.run(frame, record, &settled) }

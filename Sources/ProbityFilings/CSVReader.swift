@@ -93,7 +93,8 @@ public struct CSVReader: Sendable {
   /// on other lines are passed over unparsed (their line breaks are still counted), and
   /// reading stops after the last one wanted (see `FilingReader.read`).
   public func read(
-    lines: Set<Int>? = nil, onRecord: (Record) -> Void, onProblem: (Diagnostic) -> Void
+    lines: Set<Int>? = nil, pool: RecordValuesPool? = nil, onRecord: (Record) -> Void,
+    onProblem: (Diagnostic) -> Void
   ) throws(FilingError) -> ReadStatistics {
     guard let file = fopen(path, "rb") else {
       let reason = String(cString: strerror(errno))
@@ -106,6 +107,7 @@ public struct CSVReader: Sendable {
     let seekable = fseeko(file, 0, SEEK_CUR) == 0
     let session = try CSVSession(path: path, mapping: mapping, limits: limits, seekable: seekable)
     session.wanted = lines?.sorted()
+    session.pool = pool
     do {
       try read(file, session, onRecord: onRecord, onProblem: onProblem)
     } catch {
@@ -198,6 +200,8 @@ private func rowEnded(_ terminator: Int32, _ data: UnsafeMutableRawPointer?) {
 
 /// The state of one read: the libcsv parser, the row being collected, line numbers.
 private final class CSVSession {
+  /// Where records' arrays of values come from (see `RecordValuesPool`).
+  var pool: RecordValuesPool?
   let path: String
   let mapping: Mapping
   let limits: ReaderLimits
@@ -505,7 +509,7 @@ private final class CSVSession {
       }
       return
     }
-    switch plan.assemble(row.pointee, line: rowStart) {
+    switch plan.assemble(row.pointee, line: rowStart, pool: pool) {
     case .record(let record):
       statistics.recordsRead += 1
       onRecord(record)

@@ -26,10 +26,12 @@ public struct FECReader: Sendable {
   /// are not wanted are passed over (a text block is still followed, to know where it
   /// ends), and reading stops after the last one wanted (see `FilingReader.read`).
   public func read(
-    lines: Set<Int>? = nil, onRecord: (Record) -> Void, onProblem: (Diagnostic) -> Void
+    lines: Set<Int>? = nil, pool: RecordValuesPool? = nil, onRecord: (Record) -> Void,
+    onProblem: (Diagnostic) -> Void
   ) throws(FilingError) -> ReadStatistics {
     let session = try FECSession(path: path, limits: limits)
     session.wanted = lines
+    session.pool = pool
     let last = lines.map { $0.max() ?? 0 }
     do {
       try session.readHeader()
@@ -223,6 +225,8 @@ struct FECCover {
 
 /// The state of one read of a .fec filing.
 private final class FECSession {
+  /// Where records' arrays of values come from (see `RecordValuesPool`).
+  var pool: RecordValuesPool?
   let path: String
   let limits: ReaderLimits
   let lines: LineReader
@@ -562,7 +566,7 @@ private final class FECSession {
         return
       }
     }
-    var values = [Value](repeating: .missing, count: template.count)
+    var values = pool?.take() ?? [Value](repeating: .missing, count: template.count)
     for (field, value) in constants { values[field] = value }
     var diagnostics: [Diagnostic] = []
     let usd = Currency.usd

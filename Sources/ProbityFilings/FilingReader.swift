@@ -52,23 +52,27 @@ public enum FilingReader {
   ///   Either way some other records may come too: the caller keeps the ones it wants.
   ///   The statistics then count only what was read.
   ///
+  /// - `pool`: arrays of values handed back by the caller once it is done with their
+  ///   records, which the delimited and .fec readers fill again (`RecordValuesPool`).
+  ///
   /// Records go to `onRecord` in file order, problems with rows to `onProblem`; a filing
   /// that cannot be read at all (or a format and mapping that do not fit) throws.
   public static func read(
     path: String, format: InputFormat?, mapping: Mapping?, limits: ReaderLimits = .default,
-    lines: Set<Int>? = nil, onRecord: (Record) -> Void, onProblem: (Diagnostic) -> Void
+    lines: Set<Int>? = nil, pool: RecordValuesPool? = nil, onRecord: (Record) -> Void,
+    onProblem: (Diagnostic) -> Void
   ) throws(FilingError) -> ReadStatistics {
     let chosen = try resolve(path: path, format: format, mapping: mapping)
     switch chosen.format {
     case .fec:
       return try FECReader(path: path, limits: limits).read(
-        lines: lines, onRecord: onRecord, onProblem: onProblem)
+        lines: lines, pool: pool, onRecord: onRecord, onProblem: onProblem)
     case .xml:
       return try XMLReader(path: path, mapping: chosen.mapping ?? .probityXML, limits: limits)
         .read(onRecord: onRecord, onProblem: onProblem)
     case .csv, .fecBulk, .ukEC, .ukPEF:
       return try CSVReader(path: path, mapping: chosen.mapping ?? .canonical, limits: limits)
-        .read(lines: lines, onRecord: onRecord, onProblem: onProblem)
+        .read(lines: lines, pool: pool, onRecord: onRecord, onProblem: onProblem)
     }
   }
 

@@ -255,13 +255,14 @@ final class RowPlan {
 
   /// Turns the collected fields of the row starting on `line` into a record, a skip or
   /// a rejection.
-  func assemble(_ row: RowCollector, line: Int) -> RowOutcome {
-    row.arena.withUnsafeBufferPointer { assemble(row, arena: $0, line: line) }
+  /// `pool`: where the record's array of values comes from (a new one without).
+  func assemble(_ row: RowCollector, line: Int, pool: RecordValuesPool? = nil) -> RowOutcome {
+    row.arena.withUnsafeBufferPointer { assemble(row, arena: $0, line: line, pool: pool) }
   }
 
-  private func assemble(_ row: RowCollector, arena: UnsafeBufferPointer<UInt8>, line: Int)
-    -> RowOutcome
-  {
+  private func assemble(
+    _ row: RowCollector, arena: UnsafeBufferPointer<UInt8>, line: Int, pool: RecordValuesPool?
+  ) -> RowOutcome {
     let count = row.fieldCount
     var diagnostics: [Diagnostic] = []
     // A row of plain ASCII (most are) needs no decoding cell by cell.
@@ -325,7 +326,7 @@ final class RowPlan {
       ])
     }
 
-    var values = [Value](repeating: .missing, count: template.count)
+    var values = pool?.take() ?? [Value](repeating: .missing, count: template.count)
     for (field, value) in constants { values[field] = value }
     columns.withUnsafeBufferPointer { columns in
       values.withUnsafeMutableBufferPointer { values in

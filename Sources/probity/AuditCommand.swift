@@ -115,10 +115,10 @@ struct AuditCommand: ParsableCommand {
     let threads = jobs ?? ProcessInfo.processInfo.activeProcessorCount
     let limits = limitOptions.limits
     let read: FileRead = {
-      path, lines, onRecord, onProblem throws(FilingError) in
+      path, lines, pool, onRecord, onProblem throws(FilingError) in
       try FilingReader.read(
         path: path, format: formats[path], mapping: nil, limits: limits, lines: lines,
-        onRecord: onRecord, onProblem: onProblem)
+        pool: pool, onRecord: onRecord, onProblem: onProblem)
     }
     let files = checked.map(\.path)
     var progress = Progress(files: files.count, bytes: checked.reduce(0) { $0 + fileSize($1.path) })

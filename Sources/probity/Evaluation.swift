@@ -33,10 +33,10 @@ func evaluate(
   // One thread reads (and parses) while this one evaluates: both cores work, and the
   // records still come in file order.
   let reader: FileRead = {
-    path, lines, onRecord, onProblem throws(FilingError) in
+    path, lines, pool, onRecord, onProblem throws(FilingError) in
     try FilingReader.read(
       path: path, format: format, mapping: mapping, limits: limits, lines: lines,
-      onRecord: onRecord, onProblem: onProblem)
+      pool: pool, onRecord: onRecord, onProblem: onProblem)
   }
   outcome.run.indexForReplay()
   let preparer = outcome.run.makePreparer()

@@ -4,10 +4,11 @@ import ProbityEngine
 import ProbityFilings
 
 /// Reads one file (`FilingReader.read`): its path, the lines of the records wanted
-/// (nil: all), where records and problems go.
+/// (nil: all), the arrays of values to fill again (see `RecordValuesPool`), where records
+/// and problems go.
 typealias FileRead =
-  @Sendable (String, Set<Int>?, (Record) -> Void, (Diagnostic) -> Void) throws(FilingError) ->
-  ReadStatistics
+  @Sendable (String, Set<Int>?, RecordValuesPool, (Record) -> Void, (Diagnostic) -> Void)
+  throws(FilingError) -> ReadStatistics
 
 /// Reads files on several threads while one consumer takes their records in file order.
 ///
@@ -45,9 +46,12 @@ final class ParallelReader: @unchecked Sendable {
 
     /// Hands over a batch of records (one lock per batch, not per record), leaving
     /// `batch` empty. Returns whether the consumer had to wait for records since the last
-    /// batch.
+    /// batch. The records the consumer gave back go to `recycle` (which keeps what can
+    /// be filled again), then are freed.
     @discardableResult
-    func push(_ batch: inout [PreparedRecord]) -> Bool {
+    func push(
+      _ batch: inout [PreparedRecord], recycle: ((PreparedRecord) -> Void)? = nil
+    ) -> Bool {
       condition.lock()
       while records.count >= capacity { condition.wait() }
       if records.isEmpty {
@@ -65,7 +69,14 @@ final class ParallelReader: @unchecked Sendable {
       swap(&freed, &spent)
       condition.broadcast()
       condition.unlock()
-      // Freed here, on the reader's thread, outside the lock.
+      // Freed here, on the reader's thread, outside the lock; what can be filled again
+      // is kept first (before the records are freed, so that what is kept holds the only
+      // references left).
+      if let recycle {
+        for batch in freed {
+          for prepared in batch { recycle(prepared) }
+        }
+      }
       freed.removeAll()
       return wasStarved
     }
@@ -171,6 +182,13 @@ final class ParallelReader: @unchecked Sendable {
 
   private func work() {
     let preparer = self.preparer()
+    // The arrays of values and the caches of records the consumer is done with, filled
+    // again for the records read next.
+    let pool = RecordValuesPool()
+    let recycle = { (prepared: PreparedRecord) in
+      pool.give(prepared.record.values)
+      preparer?.recycle(prepared)
+    }
     while true {
       next.lock()
       let index = nextFile
@@ -192,7 +210,7 @@ final class ParallelReader: @unchecked Sendable {
       var wanted: (file: String, lines: Set<Int>)?
       do {
         result.statistics = try read(
-          files[index], lines.map { $0[files[index]] ?? [] },
+          files[index], lines.map { $0[files[index]] ?? [] }, pool,
           { record in
             if let lines {
               if wanted?.file != record.provenance.file {
@@ -204,7 +222,7 @@ final class ParallelReader: @unchecked Sendable {
               preparing
                 ? preparer?.prepare(record) ?? PreparedRecord(record) : PreparedRecord(record))
             if batch.count == ParallelReader.batchSize {
-              let starved = queue.push(&batch)
+              let starved = queue.push(&batch, recycle: recycle)
               if ParallelReader.preparation == .adaptive { preparing = !starved }
             }
           },

@@ -58,6 +58,21 @@ struct PreparerTests {
       }
       #expect(summary(run) == expected, "prepared every \(every)")
     }
+    // Prepared into caches given back: each record's cache is the one the record before
+    // it was handed, emptied and filled again.
+    var recycled = CheckRun(ruleSet: ruleSet)
+    let recycling = recycled.makePreparer()
+    for record in records {
+      let prepared = recycling.prepare(record)
+      recycled.evaluate(prepared)
+      recycling.recycle(prepared)
+    }
+    recycled.finish()
+    if recycled.needsReplay {
+      for record in records { recycled.replay(record) }
+      recycled.finishReplay()
+    }
+    #expect(summary(recycled) == expected, "prepared into caches given back")
     // A preparer on another thread while the run evaluates.
     var run = CheckRun(ruleSet: ruleSet)
     let preparer = run.makePreparer()
