@@ -153,6 +153,8 @@ public struct CheckRun {
   /// The windows of calendar periods met so far, with their ids (see `place`).
   var periodWindows: [Int: (value: Value, id: Int32)] = [:]
   var argumentBuffer: [Value] = []
+  /// A record's `group by` values, while they are interned (one array for the run).
+  var keyBuffer: [Value] = []
   /// The `where` clauses of each kind of record, remembered by the values they read, for
   /// records that come without values computed ahead (see `ProjectionMemo`; none: every
   /// `where` is computed on every record).
@@ -199,11 +201,9 @@ public struct CheckRun {
   /// deadline (which a cure or due window of its own sets).
   static func twinSignature(_ plan: RulePlan, _ compiler: inout KernelCompiler) -> String? {
     let rule = plan.rule
-    guard let grouping = rule.grouping, !plan.isRolling,
-      !rule.condition.nodes.contains(where: {
-        if case .deadline = $0.op { true } else { false }
-      })
-    else { return nil }
+    guard let grouping = rule.grouping, !plan.isRolling, !plan.conditionReadsDeadline else {
+      return nil
+    }
     let kinds = rule.kinds.map(\.rawValue).sorted().joined(separator: ",")
     let filter = rule.filter.map { compiler.structureKey($0) } ?? "-"
     let aggregates = grouping.aggregates.map {

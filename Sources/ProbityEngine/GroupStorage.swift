@@ -125,7 +125,17 @@ struct ValueInterner {
     }
     func text(_ s: String) {
       var s = s
-      if !s.utf8.allSatisfy({ $0 < 0x80 }) { s = s.precomposedStringWithCanonicalMapping }
+      // ASCII (nearly every name) is its own canonical composition: its bytes as they are.
+      let ascii = s.withUTF8 { bytes in
+        var any: UInt8 = 0
+        for byte in bytes { any |= byte }
+        guard any < 0x80 else { return false }
+        length(bytes.count)
+        out.append(contentsOf: bytes)
+        return true
+      }
+      guard !ascii else { return }
+      s = s.precomposedStringWithCanonicalMapping
       length(s.utf8.count)
       out.append(contentsOf: s.utf8)
     }

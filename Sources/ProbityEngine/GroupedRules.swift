@@ -134,8 +134,7 @@ extension CheckRun {
     // (every key is evaluated again when traces are observed).
     var valuesID = frame.groupIDs[plan.keySet]
     if valuesID < 0 || evaluator.traceObserver != nil {
-      var values: [Value] = []
-      values.reserveCapacity(plan.keys.count)
+      keyBuffer.removeAll(keepingCapacity: true)
       for position in plan.keys.indices {
         switch value(plan.keys[position].run, grouping.keys[position], record, { context }) {
         case .success(let value):
@@ -144,12 +143,12 @@ extension CheckRun {
               missingFields(
                 plan.keysMissing[position].run, grouping.keys[position], record, { context }))
           }
-          values.append(value)
+          keyBuffer.append(value)
         case .failure(let failure):
           return .failed(failure)
         }
       }
-      valuesID = groupValues.id(values)
+      valuesID = groupValues.id(keyBuffer)
       frame.groupIDs[plan.keySet] = valuesID
     }
     guard let kind = plan.windowKind else {
@@ -419,9 +418,11 @@ extension CheckRun {
     let crossing = held ? tables[index].crossings[number] : nil
     let date: CivilDate? =
       if case .date(let d) = record[CanonicalSchema.dateField] { d } else { nil }
-    let candidateDeadline = CheckRun.deadline(plan.deadlineDays, record)
-    let deadline: Value =
+    // Computed where used: most records make no finding, and few conditions read it.
+    var candidateDeadline: CivilDate? { CheckRun.deadline(plan.deadlineDays, record) }
+    var deadline: Value {
       (crossing?.deadline ?? candidateDeadline).map { .date($0) } ?? .missing
+    }
     let base = baseContext
     let frame = self.frame
     var context: EvaluationContext {
@@ -437,7 +438,7 @@ extension CheckRun {
       frame.aggregates.append(tables[store].accumulators[slot].value)
     }
     frame.window = window
-    frame.deadline = deadline
+    if plan.conditionReadsDeadline { frame.deadline = deadline }
     var condition: ExprProgram { plan.rule.condition }
     let result: Result<Value, EvaluationFailure>
     if let known = shared?.condition, evaluator.traceObserver == nil {

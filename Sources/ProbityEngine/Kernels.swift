@@ -727,6 +727,9 @@ final class RulePlan {
   var findsEveryCrossing: Bool { isRolling && cureDays == nil }
   let fires: FireMode
   let cureDays: Int?
+  /// Whether the condition reads `deadline` (else the run need not compute it for a
+  /// record that makes no finding).
+  let conditionReadsDeadline: Bool
   let aggregateFunctions: [AggregateFunction]
   /// Whether every aggregate is an amount (their accumulators are then compact).
   let moneyAggregates: Bool
@@ -776,6 +779,9 @@ final class RulePlan {
     moneyAggregates = (grouping?.aggregates ?? []).allSatisfy { $0.type == .money }
     windowKind = grouping?.window?.kind
     fires = grouping?.fires ?? .crossing
+    conditionReadsDeadline = rule.condition.nodes.contains {
+      if case .deadline = $0.op { true } else { false }
+    }
     cureDays = grouping?.cureDays
     if case .rolling? = windowKind { isRolling = true } else { isRolling = false }
     switch (windowKind, grouping?.window?.on) {
@@ -962,10 +968,13 @@ public final class RecordPreparer: @unchecked Sendable {
     }
     let condition = plan.condition
     let days = plan.deadlineDays
+    let readsDeadline = plan.conditionReadsDeadline
     return Step { frame, record, settled in
       frame.base()
       guard let admitted = admission(filter, frame, bit, &settled) else { return }
-      frame.deadline = CheckRun.deadline(days, record).map { .date($0) } ?? .missing
+      if readsDeadline {
+        frame.deadline = CheckRun.deadline(days, record).map { .date($0) } ?? .missing
+      }
       if case .success(.boolean(false)) = frame.run(condition), admitted {
         settled.notFired |= bit
       }

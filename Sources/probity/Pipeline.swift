@@ -172,7 +172,8 @@ final class ParallelReader: @unchecked Sendable {
     for (index, queue) in queues.enumerated() {
       while true {
         let (batch, done) = queue.take()
-        for record in batch { consume(record) }
+        // Each record lent to the consumer, not copied (a copy retains all it holds).
+        for index in batch.indices { consume(batch[index]) }
         if done { break }
         queue.giveBack(batch)
       }
