@@ -132,7 +132,6 @@ public struct Evaluator {
   /// A `define` is cached by what it computes (its structure), not by its name: two files
   /// may each have a `define` of one name.
   private var structures = StructureNumbering()
-  private var defineNumbers: [ObjectIdentifier: Int] = [:]
   private var cachedFor: Provenance?
   /// Sees every trace, when set (`probity test` measures condition coverage with it).
   var traceObserver: TraceObserver?
@@ -220,13 +219,7 @@ public struct Evaluator {
         defineCache.removeAll(keepingCapacity: true)
         cachedFor = record.provenance
       }
-      let number: Int
-      if let known = defineNumbers[ObjectIdentifier(node)] {
-        number = known
-      } else {
-        number = structures.number(of: index, in: nodes)
-        defineNumbers[ObjectIdentifier(node)] = number
-      }
+      let number = structures.number(of: index, in: nodes)
       if let cached = defineCache[number] {
         result = .success(cached)
       } else {

@@ -393,6 +393,9 @@ extension CheckRun {
     let shared = plan.twin.flatMap { twinOutcomes[$0] }.flatMap { $0.ordinal == ordinal ? $0 : nil }
     var failure: EvaluationFailure?
     if plan.twin != nil {
+      // The leader has the same kinds, `where` and groups, so it placed this record in
+      // the same group just before (its accumulators hold the record).
+      assert(shared != nil, "a twin rule evaluated without its leader")
       failure = shared?.failure
     } else {
       failure = aggregateArguments(plan, record)

@@ -9,9 +9,10 @@ import ProbityLanguage
 /// types, whether there is an election code, the schedule line, the report and the memo
 /// flag). The values of every `where` of the rules of a kind, and of the `define`s they
 /// evaluated, are a function of those field values alone: they are computed on the
-/// first record with a given tuple of them, and copied into the record's cache for every
-/// later record with the same tuple, instead of evaluating ten or so `where` clauses
-/// again. The kernels then find them cached, as if they had just computed them.
+/// first record with a given tuple of them, and handed as one shared array
+/// (`Frame.remembered`) to every later record with the same tuple, instead of evaluating
+/// ten or so `where` clauses again. The kernels read them there as they read values
+/// computed ahead.
 ///
 /// What is remembered is exactly what the kernels computed, keyed by the exact values
 /// read (strings by their bytes, not by canonical equivalence; whether each field is

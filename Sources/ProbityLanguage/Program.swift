@@ -281,17 +281,19 @@ public struct StructureNumbering: Sendable {
   /// The numbers of nodes already numbered: a node is an object that keeps its children
   /// for good, so its number never changes (without this, every call numbered the whole
   /// subtree again, describing each operation through reflection: a fifth of the
-  /// instructions of checking a 3 MB filing went to numbering at start-up).
-  private var known: [ObjectIdentifier: Int] = [:]
+  /// instructions of checking a 3 MB filing went to numbering at start-up). The node is
+  /// kept with its number, so that its identifier cannot be reused by another node while
+  /// the number is remembered.
+  private var known: [ObjectIdentifier: (node: ExprNode, number: Int)] = [:]
 
   public init() {}
 
   /// The number of the expression rooted at `index`.
   public mutating func number(of index: Int, in nodes: [ExprNode]) -> Int {
     let node = nodes[index]
-    if let number = known[ObjectIdentifier(node)] { return number }
+    if let known = known[ObjectIdentifier(node)] { return known.number }
     let number = numberAnew(node, in: nodes)
-    known[ObjectIdentifier(node)] = number
+    known[ObjectIdentifier(node)] = (node, number)
     return number
   }
 

@@ -73,8 +73,8 @@ final class ParallelReader: @unchecked Sendable {
       // is kept first (before the records are freed, so that what is kept holds the only
       // references left).
       if let recycle {
-        for batch in freed {
-          for prepared in batch { recycle(prepared) }
+        for spentBatch in freed {
+          for prepared in spentBatch { recycle(prepared) }
         }
       }
       freed.removeAll()
