@@ -142,11 +142,19 @@ public enum DonorIdentity {
 
   /// The first five digits of a ZIP code (`45402-1234` → `45402`), or nil.
   public static func zip5(_ zip: String) -> String? {
-    var digits: [UInt8] = []
-    digits.reserveCapacity(5)
+    // The digits are gathered in one word, not an array (this runs on every record
+    // grouped by donor).
+    var digits: UInt64 = 0
+    var count = 0
     for byte in zip.utf8 where byte >= 48 && byte <= 57 {
-      digits.append(byte)
-      if digits.count == 5 { return String(decoding: digits, as: UTF8.self) }
+      digits |= UInt64(byte) << (8 * count)
+      count += 1
+      if count == 5 {
+        return String(unsafeUninitializedCapacity: 5) { out in
+          for index in 0..<5 { out[index] = UInt8(truncatingIfNeeded: digits >> (8 * index)) }
+          return 5
+        }
+      }
     }
     return nil
   }

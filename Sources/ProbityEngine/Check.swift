@@ -307,8 +307,10 @@ public struct CheckRun {
     recordsEvaluated += 1
     evaluator.startRecord()
     frame.start(record, prepared: prepared.cache, remembered: prepared.remembered)
+    // The rules whose `where` the memo knows is false on the record.
+    var leftOut: UInt64 = 0
     if prepared.cache == nil && evaluator.traceObserver == nil && !memos.isEmpty {
-      memos[ProjectionMemo.index(of: record.kind)].fill(frame)
+      leftOut = memos[ProjectionMemo.index(of: record.kind)].fill(frame)
     }
     if case .date(let date) = record[CanonicalSchema.dateField],
       latestDate.map({ date > $0 }) ?? true
@@ -333,7 +335,7 @@ public struct CheckRun {
     // What the preparer settled is only counted; a record watched by `explain` or an
     // observer of traces sees every rule evaluated.
     let counting = !observing && evaluator.traceObserver == nil
-    let settled = counting ? prepared.notApplicable : 0
+    let settled = counting ? prepared.notApplicable | leftOut : 0
     let settledNotFired = counting ? prepared.notFired : 0
     let admitted = counting ? prepared.admitted : 0
     for index in ruleSet.ruleIndices(for: record.kind) {
@@ -372,6 +374,20 @@ public struct CheckRun {
     return frame.missingFields(kernel, program())
   }
 
+  /// The fields and `define`s missing for a rule whose `where` was just found missing:
+  /// those the memo of the record's kind remembered for its tuple of values, else
+  /// through the collecting kernel (`missingFields`).
+  mutating func filterMissingFields(
+    _ plan: RulePlan, _ record: Record, _ context: () -> EvaluationContext
+  ) -> [String] {
+    if evaluator.traceObserver == nil, let slot = plan.filterMissingSlot,
+      !frame.remembered.isEmpty, case .list(let names)? = frame.remembered[slot]
+    {
+      return names.compactMap { if case .string(let name) = $0 { name } else { nil } }
+    }
+    return missingFields(plan.filterMissing, plan.rule.filter!, record, context)
+  }
+
   /// The value of a program on the current record, through its kernel (the frame holds
   /// the context); when traces are observed (coverage), through the tracing evaluator,
   /// so that every evaluation is seen.
@@ -408,7 +424,7 @@ public struct CheckRun {
             evaluator.evaluate(filter, on: record, context: context).trace, record))
       }
     case .success:
-      let missing = missingFields(plan.filterMissing, filter, record, { context })
+      let missing = filterMissingFields(plan, record, { context })
       noteUndetermined(index, record, missing)
       if observing {
         observe(

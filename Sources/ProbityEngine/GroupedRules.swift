@@ -126,7 +126,7 @@ extension CheckRun {
       case .success(.boolean(true)): break
       case .success(.boolean(false)): return .notApplicable
       case .success:
-        return .undetermined(missingFields(plan.filterMissing, filter, record, { context }))
+        return .undetermined(filterMissingFields(plan, record, { context }))
       case .failure(let failure): return .failed(failure)
       }
     }

@@ -44,6 +44,9 @@ final class Frame {
   /// The values of the `where` clauses (and the `define`s they read) remembered for
   /// records with the same values as this one (see `ProjectionMemo`; empty when none).
   @exclusivity(unchecked) var remembered: [Value?] = []
+  /// Caches handed over with records and given back, to be filled again (see
+  /// `RecordPreparer.recycle`).
+  @exclusivity(unchecked) var spareCaches: [[Value?]] = []
   /// The interned group of the current record, by set of `group by` keys (-1: not yet).
   @exclusivity(unchecked) var groupIDs: [Int32]
   /// The window of the current record (its value and interned id), by window kind.
@@ -68,23 +71,29 @@ final class Frame {
   /// rather than the old one emptied, which would copy it. `remembered`: the values a
   /// `ProjectionMemo` gave the record ahead, read like `prepared`.
   ///
-  /// `spare`: with `handOver`, a cache handed over before and given back, to be emptied
-  /// and filled again rather than a new one made.
+  /// With `handOver`, a cache of `spareCaches` (handed over before and given back) is
+  /// emptied and filled again rather than a new one made.
   func start(
     _ record: Record, prepared: [Value?]? = nil, remembered: [Value?]? = nil,
-    handOver: Bool = false, spare: [Value?]? = nil
+    handOver: Bool = false
   ) {
     values = record.values
     unavailable = record.unavailable
     kind = .string(record.kind.rawValue)
     if handOver {
-      if var spare, spare.count == cache.count {
+      // Popped straight into the variable: the array's only reference, emptied in
+      // place. (Passed in as an argument, it had a second one, and every emptying
+      // copied the whole cache.)
+      let width = cache.count
+      // The frame lets go of the cache it handed over last (it may be this one).
+      cache = []
+      if var spare = spareCaches.popLast(), spare.count == width {
         spare.withUnsafeMutableBufferPointer { slots in
           for slot in slots.indices where slots[slot] != nil { slots[slot] = nil }
         }
         cache = spare
       } else {
-        cache = Array(repeating: nil, count: cache.count)
+        cache = Array(repeating: nil, count: width)
       }
     } else {
       for slot in cache.indices where cache[slot] != nil { cache[slot] = nil }
@@ -233,6 +242,11 @@ struct KernelCompiler {
   /// `define`, or a whole program compiled `cachedAs` its structure).
   mutating func cacheSlot(ofNode index: Int, _ nodes: [ExprNode]) -> Int? {
     slots[structureKey(index, nodes)]
+  }
+
+  /// The slot a `ProjectionMemo` keeps the missing fields of an undetermined `where` in.
+  mutating func missingFieldsSlot(of program: ExprProgram) -> Int {
+    slot(for: "missing fields of \(structureKey(program))")
   }
 
   private mutating func slot(for key: String) -> Int {
@@ -701,6 +715,9 @@ final class RulePlan {
   /// Collecting kernels (see `KernelCompiler.compileCollecting`), for undetermined
   /// outcomes.
   let filterMissing: Kernel?
+  /// Where the memo of the record's kind keeps the fields the `where` found missing on a
+  /// tuple of values it is undetermined on (see `ProjectionMemo.Part`).
+  let filterMissingSlot: Int?
   let conditionMissing: Kernel
   let keysMissing: [KernelBox]
   let windowDateMissing: Kernel?
@@ -754,9 +771,16 @@ final class RulePlan {
     deadlineDays = rule.deadlineDays
     let filter = rule.filter.map { compiler.compile($0, cachedAs: compiler.structureKey($0)) }
     self.filter = filter
+    let filterMissing = rule.filter.map { compiler.compileCollecting($0) }
+    self.filterMissing = filterMissing
     filterPart = rule.filter.flatMap { program in
-      filter.flatMap { ProjectionMemo.Part(program, kernel: $0, &compiler) }
+      filter.flatMap { kernel in
+        filterMissing.flatMap {
+          ProjectionMemo.Part(program, kernel: kernel, collecting: $0, &compiler)
+        }
+      }
     }
+    filterMissingSlot = filterPart?.missingSlot
     condition =
       rule.grouping == nil
       ? compiler.compile(
@@ -768,7 +792,6 @@ final class RulePlan {
     }
     keysText = (grouping?.keys ?? []).map { compiler.structureKey($0) }.joined(separator: " ")
     windowDate = grouping?.window?.on.map { compiler.compile($0) }
-    filterMissing = rule.filter.map { compiler.compileCollecting($0) }
     conditionMissing = compiler.compileCollecting(rule.condition)
     keysMissing = (grouping?.keys ?? []).map { KernelBox(compiler.compileCollecting($0)) }
     windowDateMissing = grouping?.window?.on.map { compiler.compileCollecting($0) }
@@ -960,6 +983,8 @@ public final class RecordPreparer: @unchecked Sendable {
     if plan.grouped {
       let ahead = runAll(plan.keys.map(\.run) + plan.aggregateArguments.compactMap { $0?.run })
       return Step { frame, _, settled in
+        // Left out already, by the memo.
+        if settled.notApplicable & bit != 0 { return }
         frame.base()
         guard let admitted = admission(filter, frame, bit, &settled) else { return }
         if admitted { settled.admitted |= bit }
@@ -970,6 +995,7 @@ public final class RecordPreparer: @unchecked Sendable {
     let days = plan.deadlineDays
     let readsDeadline = plan.conditionReadsDeadline
     return Step { frame, record, settled in
+      if settled.notApplicable & bit != 0 { return }
       frame.base()
       guard let admitted = admission(filter, frame, bit, &settled) else { return }
       if readsDeadline {
@@ -981,23 +1007,22 @@ public final class RecordPreparer: @unchecked Sendable {
     }
   }
 
-  /// Caches handed over with records and given back (see `recycle`).
-  private var spareCaches: [[Value?]] = []
-
   /// Keeps the cache of a record the run is done with, to be emptied and filled again
   /// for another record (making and freeing one per record cost more than emptying the
   /// few slots a record fills). On the thread that prepares.
   public func recycle(_ prepared: PreparedRecord) {
-    guard let cache = prepared.cache, spareCaches.count < RecordValuesPool.capacity else {
+    guard let cache = prepared.cache, frame.spareCaches.count < RecordValuesPool.capacity else {
       return
     }
-    spareCaches.append(cache)
+    frame.spareCaches.append(cache)
   }
 
   public func prepare(_ record: Record) -> PreparedRecord {
-    frame.start(record, handOver: true, spare: spareCaches.popLast())
-    if !memos.isEmpty { memos[ProjectionMemo.index(of: record.kind)].fill(frame) }
+    frame.start(record, handOver: true)
     var settled = Settled()
+    if !memos.isEmpty {
+      settled.notApplicable = memos[ProjectionMemo.index(of: record.kind)].fill(frame)
+    }
     for step in stepsByKind[record.kind] ?? [] { step.run(frame, record, &settled) }
     return PreparedRecord(
       record, cache: frame.cache,

@@ -28,13 +28,27 @@ struct ProjectionMemo {
     let kernel: Kernel
     let slots: [Int]
     let reads: [FieldID: Bool]
+    /// The `where`'s own slot; and where the memo keeps, for a tuple on which it is
+    /// undetermined, the fields its collecting kernel found missing (a `.list` of their
+    /// names): they are a function of the same values.
+    let root: Int
+    let missingSlot: Int
+    let program: ExprProgram
+    let collecting: Kernel
 
     /// Nil when the program is not cached as a whole (it reads more than the record).
-    init?(_ program: ExprProgram, kernel: @escaping Kernel, _ compiler: inout KernelCompiler) {
+    init?(
+      _ program: ExprProgram, kernel: @escaping Kernel, collecting: @escaping Kernel,
+      _ compiler: inout KernelCompiler
+    ) {
       let nodes = program.nodes
       guard nodes[program.root].recordOnly,
         let root = compiler.cacheSlot(ofNode: program.root, nodes)
       else { return nil }
+      self.root = root
+      self.missingSlot = compiler.missingFieldsSlot(of: program)
+      self.program = program
+      self.collecting = collecting
       var slots = [root]
       var reads: [FieldID: Bool] = [:]
       var stack = [(index: program.root, parent: Operation?.none)]
@@ -67,8 +81,9 @@ struct ProjectionMemo {
   ) -> [ProjectionMemo] {
     var memos = Array(repeating: ProjectionMemo([]), count: RecordKind.allCases.count)
     for kind in RecordKind.allCases {
+      let rules = ruleSet.ruleIndices(for: kind).filter { plans[$0].filterPart != nil }
       memos[index(of: kind)] = ProjectionMemo(
-        ruleSet.ruleIndices(for: kind).compactMap { plans[$0].filterPart }, limit: limit)
+        rules.map { plans[$0].filterPart! }, rules: rules, limit: limit)
     }
     return memos
   }
@@ -85,10 +100,18 @@ struct ProjectionMemo {
 
   private let kernels: [KernelBox]
   private let slots: [Int]
+  /// Each `where`'s slot, the slot of its missing fields, its program and collecting
+  /// kernel (see `Part`).
+  private let undetermined:
+    [(root: Int, missingSlot: Int, program: ExprProgram, collecting: KernelBox)]
   /// The fields read, in field order, and whether only their presence counts.
   private let fields: [FieldID]
   private let presenceOnly: [Bool]
+  /// By part: the bit of its rule in `PreparedRecord.notApplicable` (0 past the 64th).
+  private let ruleBits: [UInt64]
   private var tuples = ValueInterner()
+  /// By tuple: the rules whose `where` is false on it (as `ruleBits`).
+  private var leftOut: [UInt64] = []
   /// By tuple: a cache of the frame's width holding the values remembered (nil: not
   /// computed, as the `where` stopped before it, or failed). It becomes the frame's
   /// `remembered` values, so a hit copies nothing but a reference.
@@ -102,8 +125,12 @@ struct ProjectionMemo {
   /// How many tuples the memo remembers.
   var count: Int { tuples.count }
 
-  init(_ parts: [Part], limit: Int = ProjectionMemo.limit) {
+  /// `rules`: the index of each part's rule (without, no rule is told left out).
+  init(_ parts: [Part], rules: [Int]? = nil, limit: Int = ProjectionMemo.limit) {
     self.limit = limit
+    ruleBits = (rules ?? parts.map { _ in PreparedRecord.settledRules }).map {
+      $0 < PreparedRecord.settledRules ? 1 << $0 : 0
+    }
     kernels = parts.map { KernelBox($0.kernel) }
     var slots: [Int] = []
     var reads: [FieldID: Bool] = [:]
@@ -112,6 +139,7 @@ struct ProjectionMemo {
       reads.merge(part.reads) { $0 && $1 }
     }
     self.slots = slots
+    undetermined = parts.map { ($0.root, $0.missingSlot, $0.program, KernelBox($0.collecting)) }
     fields = reads.keys.sorted()
     presenceOnly = fields.map { reads[$0]! }
     active = !parts.isEmpty
@@ -119,30 +147,45 @@ struct ProjectionMemo {
 
   /// Gives the frame (the record just started, with no values computed ahead) the
   /// values remembered for the record's tuple, computing and remembering them on its
-  /// first record.
-  mutating func fill(_ frame: Frame) {
-    guard active else { return }
+  /// first record. Returns the rules whose `where` is false on the record, as
+  /// `PreparedRecord.notApplicable` tells them (0 when the memo does not know).
+  @discardableResult
+  mutating func fill(_ frame: Frame) -> UInt64 {
+    guard active else { return 0 }
     var key: [UInt8] = []
     swap(&key, &self.key)
     defer { swap(&key, &self.key) }
-    guard ProjectionMemo.encode(frame, fields, presenceOnly, into: &key) else { return }
+    guard ProjectionMemo.encode(frame, fields, presenceOnly, into: &key) else { return 0 }
     let known = tuples.count
     let id = Int(tuples.id(bytes: &key))
     if id < known {
       frame.remembered = values[id]
-      return
+      return leftOut[id]
     }
     if tuples.count > limit {
       active = false
       values = []
+      leftOut = []
       tuples = ValueInterner()
-      return
+      return 0
     }
     frame.base()
     for kernel in kernels { _ = frame.run(kernel.run) }
     var remembered = [Value?](repeating: nil, count: frame.cache.count)
     for slot in slots { remembered[slot] = frame.cache[slot] }
+    var bits: UInt64 = 0
+    for (position, part) in undetermined.enumerated() {
+      guard let value = frame.cache[part.root] else { continue }
+      if case .boolean(let admits) = value {
+        if !admits { bits |= ruleBits[position] }
+        continue
+      }
+      let names = frame.missingFields(part.collecting.run, part.program)
+      remembered[part.missingSlot] = .list(names.map(Value.string))
+    }
     values.append(remembered)
+    leftOut.append(bits)
+    return bits
   }
 
   /// The tuple of the record's values read, as bytes; false for a value that is never a

@@ -370,3 +370,97 @@ enum ByteScan {
     return index
   }
 }
+
+/// The last plain cell read in each column of a plan, with its value.
+///
+/// Many columns repeat from one row to the next: the filer, the form type, the entity
+/// type, the employer or the state of a run of rows. A cell with the bytes of its
+/// column's last one is given the value already made (for text, the same String)
+/// instead of being read again. The value is what `CellParser.readPlain` gives for those
+/// bytes, so what is read never depends on it. A column whose cells seldom repeat (a
+/// transaction id, a name) is not remembered for a while, then tried again.
+final class LastCells {
+  private struct Slot {
+    var bytes: [UInt8] = []
+    var value: Value = .missing
+    /// Whether `bytes` and `value` are a cell's.
+    var holds = false
+    /// Cells looked at and cells that repeated, since the column was last judged.
+    var looked: UInt16 = 0
+    var repeated: UInt16 = 0
+    /// Cells still to read without looking (a column that seldom repeats).
+    var resting: Int32 = 0
+  }
+
+  /// Cells a column is judged on, the repeats it needs to stay remembered, and the cells
+  /// it then rests for.
+  static let judgedOn: UInt16 = 256
+  static let repeatsNeeded: UInt16 = 64
+  static let rest: Int32 = 1 << 16
+
+  @exclusivity(unchecked) private var slots: [Slot]
+
+  init(columns: Int) {
+    slots = Array(repeating: Slot(), count: columns)
+  }
+
+  /// The value of the plain ASCII `cell` of column `column`: `parser.readPlain`'s.
+  func readPlain(
+    _ column: Int, _ cell: UnsafeBufferPointer<UInt8>, _ parser: CellParser, currency: Currency
+  ) -> Value? {
+    slots.withUnsafeMutableBufferPointer { slots in
+      if slots[column].resting > 0 {
+        slots[column].resting -= 1
+        return parser.readPlain(cell, currency: currency)
+      }
+      slots[column].looked &+= 1
+      defer { judge(&slots[column]) }
+      if slots[column].holds && LastCells.same(slots[column].bytes, cell) {
+        slots[column].repeated &+= 1
+        return slots[column].value
+      }
+      guard let value = parser.readPlain(cell, currency: currency) else {
+        slots[column].holds = false
+        return nil
+      }
+      slots[column].bytes.removeAll(keepingCapacity: true)
+      slots[column].bytes.append(contentsOf: cell)
+      slots[column].value = value
+      slots[column].holds = true
+      return value
+    }
+  }
+
+  private func judge(_ slot: inout Slot) {
+    guard slot.looked >= LastCells.judgedOn else { return }
+    if slot.repeated < LastCells.repeatsNeeded {
+      slot.resting = LastCells.rest
+      slot.holds = false
+      slot.value = .missing
+    }
+    slot.looked = 0
+    slot.repeated = 0
+  }
+
+  private static func same(_ kept: [UInt8], _ cell: UnsafeBufferPointer<UInt8>) -> Bool {
+    guard kept.count == cell.count else { return false }
+    return kept.withUnsafeBufferPointer { kept in
+      guard let a = kept.baseAddress, let b = cell.baseAddress else { return true }
+      var index = 0
+      let count = cell.count
+      while index + 8 <= count {
+        if UnsafeRawPointer(a).loadUnaligned(fromByteOffset: index, as: UInt64.self)
+          != UnsafeRawPointer(b).loadUnaligned(fromByteOffset: index, as: UInt64.self)
+        {
+          return false
+        }
+        index += 8
+      }
+      while index < count {
+        if a[index] != b[index] { return false }
+        index += 1
+      }
+      return true
+    }
+  }
+}

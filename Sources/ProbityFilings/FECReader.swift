@@ -125,6 +125,8 @@ struct FECRecordPlan {
   /// The column holding a combined name (versions before 6).
   let combinedName: (index: Int, label: String)?
   let columnCount: Int
+  /// The last cell of each of `columns` (see `LastCells`).
+  let lastCells: LastCells
 
   /// Columns not read in versions before 5: their election code is a letter without the
   /// year (`P`, `G`), not a designation like P2024, and rules would misjudge it.
@@ -160,6 +162,7 @@ struct FECRecordPlan {
     }
     self.columns = columns
     self.combinedName = combined
+    lastCells = LastCells(columns: columns.count)
   }
 }
 
@@ -583,7 +586,10 @@ private final class FECSession {
               : UnsafeBufferPointer(rebasing: arena[0..<0])
             // The common case first, its value moved straight into place.
             let plain = ascii ?? PlainASCII.holds(bytes)
-            if plain, let value = columns[index].parser.readPlain(bytes, currency: usd) {
+            if plain,
+              let value = plan.lastCells.readPlain(
+                index, bytes, columns[index].parser, currency: usd)
+            {
               if !value.isMissing { values[columns[index].field] = value }
               continue
             }

@@ -101,6 +101,8 @@ final class RowPlan {
   /// The last kind cell of plain ASCII read, and what it decided.
   private var lastKindCell: [UInt8] = []
   private var lastKindDecision: KindDecision?
+  /// The last cell of each of `columns` (see `LastCells`).
+  private let lastCells: LastCells
 
   /// Resolves `mapping` against `header` (nil when the file has none). Throws when a
   /// required column is missing or a mapped name is in the header twice.
@@ -220,6 +222,7 @@ final class RowPlan {
 
     self.minimumFieldCount = minimum
     self.columns = columns
+    self.lastCells = LastCells(columns: columns.count)
     self.template = template
     self.constants = template.indices.filter { !template[$0].isMissing }.map { ($0, template[$0]) }
     var available = FieldSet(columns.map(\.field))
@@ -336,7 +339,10 @@ final class RowPlan {
           let bytes = row.field(columns[index].index, in: arena)
           // The common case first, its value moved straight into place.
           let plain = ascii ?? PlainASCII.holds(bytes)
-          if plain, let value = columns[index].parser.readPlain(bytes, currency: currency) {
+          if plain,
+            let value = lastCells.readPlain(
+              index, bytes, columns[index].parser, currency: currency)
+          {
             values[columns[index].field] = value
             continue
           }

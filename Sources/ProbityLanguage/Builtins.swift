@@ -322,8 +322,10 @@ public enum Semantics {
     }
     if a.isMissing || (count > 1 && b.isMissing) { return .success(.missing) }
     switch (builtin, a) {
-    case (.upper, .string(let s)): return .success(.string(s.uppercased()))
-    case (.lower, .string(let s)): return .success(.string(s.lowercased()))
+    case (.upper, .string(let s)):
+      return .success(.string(s.hasASCII(in: 0x61...0x7A) ? s.uppercased() : s))
+    case (.lower, .string(let s)):
+      return .success(.string(s.hasASCII(in: 0x41...0x5A) ? s.lowercased() : s))
     case (.trim, .string(let s)): return .success(.string(s.trimmingWhitespace()))
     case (.length, .string(let s)): return .success(.integer(Int64(s.count)))
     case (.startsWith, .string(let s)):
@@ -397,6 +399,17 @@ public enum Semantics {
 }
 
 extension String {
+  /// Whether the text may change under a change of case: it has a byte in `bytes` (the
+  /// ASCII letters of the other case) or a byte that is not ASCII. A text with neither is
+  /// its own `uppercased()` (or `lowercased()`), which then need not make a new one: donor
+  /// names are mostly in upper case already.
+  func hasASCII(in bytes: ClosedRange<UInt8>) -> Bool {
+    var text = self
+    return text.withUTF8 { utf8 in
+      utf8.contains { bytes.contains($0) || $0 >= 0x80 }
+    }
+  }
+
   func trimmingWhitespace() -> String {
     // Nothing to trim when the text starts and ends with ASCII that is not white space:
     // a character that starts with such a byte is not white space, and one that ends

@@ -163,3 +163,15 @@ let awkwardNames: [String] = [
   #expect(accented.withUTF8({ ASCIIPersonKey($0) }) == nil)
   #expect(DonorIdentity.personKey(accented) == "ONEIL ZOË")
 }
+
+/// `zip5`: the first five ASCII digits, wherever they are; nil with fewer.
+@Test(
+  "zip5 takes the first five digits",
+  arguments: [
+    ("45402", "45402"), ("45402-1234", "45402"), ("454021234", "45402"), (" 45402 ", "45402"),
+    ("4540", nil), ("", nil), ("OH 45402", "45402"), ("4-5-4-0-2", "45402"),
+    ("٤٥٤٠٢", nil), ("K1A 0B1", nil), ("12345678901", "12345"),
+  ] as [(String, String?)])
+func zip5Digits(_ zip: String, _ expected: String?) {
+  #expect(DonorIdentity.zip5(zip) == expected, "\(zip.debugDescription)")
+}

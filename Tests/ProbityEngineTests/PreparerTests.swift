@@ -73,6 +73,19 @@ struct PreparerTests {
       recycled.finishReplay()
     }
     #expect(summary(recycled) == expected, "prepared into caches given back")
+    // A cache given back, once nothing else holds it, is the one the next record gets:
+    // emptied in place, not copied.
+    if let first = records.first, records.count > 1 {
+      var address: UnsafeRawPointer?
+      do {
+        let prepared = recycling.prepare(first)
+        address = prepared.cache?.withUnsafeBufferPointer { UnsafeRawPointer($0.baseAddress) }
+        recycling.recycle(prepared)
+      }
+      let next = recycling.prepare(records[1])
+      let reused = next.cache?.withUnsafeBufferPointer { UnsafeRawPointer($0.baseAddress) }
+      #expect(address != nil && reused == address, "the cache given back is filled again")
+    }
     // A preparer on another thread while the run evaluates.
     var run = CheckRun(ruleSet: ruleSet)
     let preparer = run.makePreparer()

@@ -93,6 +93,41 @@ struct ProjectionMemoTests {
     #expect(Self.compare(ruleSet, records) == 3)
   }
 
+  /// A `where` undetermined on a tuple: the fields it found missing are remembered with
+  /// the tuple's values, and a later record of the tuple names the same ones.
+  @Test("the missing fields of an undetermined where, by tuple")
+  func undeterminedWhere() throws {
+    let ruleSet = try Self.rule("employer == \"Acme\" and occupation == \"Clerk\"")
+    let employer = try Self.field("employer")
+    let occupation = try Self.field("occupation")
+    var records: [Record] = []
+    let cells: [(Value, Value, Bool)] = [
+      (.string("Acme"), .missing, false), (.missing, .string("Clerk"), false),
+      (.missing, .missing, false), (.string("Acme"), .missing, false),
+      (.missing, .string("Clerk"), false), (.string("Acme"), .missing, true),
+      (.string("Acme"), .string("Clerk"), false),
+    ]
+    for (line, (who, what, unavailable)) in cells.enumerated() {
+      var record = gift("2024-01-01", "150.00", line: line + 1)
+      record[employer] = who
+      record[occupation] = what
+      if unavailable { record.unavailable.insert(occupation) }
+      records.append(record)
+    }
+    let run = Self.unremembered(ruleSet, records)
+    #expect(run.tallies.map { [$0.evaluated, $0.undetermined] } == [[1, 6]])
+    #expect(
+      run.tallies[0].missingFieldCounts == [
+        "employer": 3, "occupation": 3, "occupation (not in the format)": 1,
+      ])
+    #expect(
+      run.undetermined.map(\.missingFields) == [
+        ["occupation"], ["employer"], ["employer", "occupation"], ["occupation"], ["employer"],
+        ["occupation (not in the format)"],
+      ])
+    #expect(Self.compare(ruleSet, records) == 5)
+  }
+
   /// A string is remembered by its bytes: "José" composed and decomposed are equal
   /// strings in Swift (and in the language), but two tuples; the values are the same.
   @Test("strings by their bytes; a where that fails is not remembered")

@@ -256,6 +256,39 @@ struct CellBytesTests {
       }
     }
   }
+
+  /// `LastCells` gives what `readPlain` gives, cell for cell: on runs of one cell, on
+  /// cells of one length that differ in one byte, on cells that cannot be read plain,
+  /// and through the stretches where a column that seldom repeats is not remembered.
+  @Test("the last cell remembered gives what reading the cell gives")
+  func lastCells() {
+    let vocabulary = [
+      "IND", "IND ", "INE", "ORG", "", "  ", "1234.50", "1234.5", "12345678.90", "12345678.91",
+      "2024-03-01", "20240301", "CAMPAIGN FOR A BETTER TOMORROW", "CAMPAIGN FOR A BETTER TOMORROX",
+      "(12.00)", "--", "X", "x",
+    ]
+    for parser in Self.parsers {
+      let cells = LastCells(columns: 2)
+      var generator = SystemRandomNumberGenerator()
+      var previous = 0
+      // Runs, then a stretch of cells that seldom repeat, then runs again.
+      for step in 0..<Int(LastCells.judgedOn) * 6 {
+        let noisy = (Int(LastCells.judgedOn)..<Int(LastCells.judgedOn) * 3).contains(step)
+        let pick =
+          noisy || Int.random(in: 0..<4, using: &generator) == 0
+          ? Int.random(in: 0..<vocabulary.count, using: &generator) : previous
+        previous = pick
+        let cell = Array(vocabulary[pick].utf8)
+        cell.withUnsafeBufferPointer { bytes in
+          let expected = parser.readPlain(bytes, currency: .usd)
+          for column in 0..<2 {
+            let value = cells.readPlain(column, bytes, parser, currency: .usd)
+            #expect(value == expected, "\(parser) \(vocabulary[pick].debugDescription)")
+          }
+        }
+      }
+    }
+  }
 }
 
 extension CellReading {
