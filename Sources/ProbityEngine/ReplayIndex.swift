@@ -39,13 +39,16 @@ final class ReplayIndex {
     var name = Array(template.utf8CString)
     let descriptor = mkstemp(&name)
     guard descriptor >= 0 else { return nil }
+    // The name mkstemp filled in, without its terminating NUL.
+    let filled = String(
+      decoding: name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     guard let file = fdopen(descriptor, "w+b") else {
       close(descriptor)
-      unlink(String(cString: name))
+      unlink(filled)
       return nil
     }
     self.file = file
-    self.path = String(cString: name)
+    self.path = filled
     // Gone from the directory at once; the open file lives until it is closed.
     unlink(path)
     self.width = 2 + keySets

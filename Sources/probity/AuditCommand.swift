@@ -11,21 +11,21 @@ struct AuditCommand: ParsableCommand {
     commandName: "audit",
     abstract: "Audit a pile of filings: all formats, folders, amendments, one report people read.",
     discussion: """
-      Takes files and folders (searched recursively; files are taken in path order
-      whatever the order they are given in, each once), reads every filing
-      Probity recognises (.fec of every version, FEC bulk, the UK Electoral Commission
-      exports, CSV, XML) on all cores, and evaluates the rule pack over all of them
-      together, so a donor's gifts across a committee's reports add up. Results come out
+      Takes files and folders (searched recursively; files are taken in path order \
+      whatever the order they are given in, each once), reads every filing \
+      Probity recognises (.fec of every version, FEC bulk, the UK Electoral Commission \
+      exports, CSV, XML) on all cores, and evaluates the rule pack over all of them \
+      together, so a donor's gifts across a committee's reports add up. Results come out \
       in the same order whatever the number of threads.
 
-      Amendments: an amended FEC report (F3A, F3XA, ...) replaces the report it amends,
-      identified by filer, form and report period; the replaced filing is listed as
-      superseded and not counted. Among several amendments the one with the highest
+      Amendments: an amended FEC report (F3A, F3XA, ...) replaces the report it amends, \
+      identified by filer, form and report period; the replaced filing is listed as \
+      superseded and not counted. Among several amendments the one with the highest \
       filing number (its file name) stands.
 
-      Writes to the audit folder (--out): summary.txt, findings.json, findings.csv (for
-      spreadsheets), findings.sarif (for code-scanning tools) and report.html (one self-contained file: charts, top filers, a
-      sortable and filterable table of findings, each with its explanation). Prints the
+      Writes to the audit folder (--out): summary.txt, findings.json, findings.csv (for \
+      spreadsheets), findings.sarif (for code-scanning tools) and report.html (one self-contained file: charts, top filers, a \
+      sortable and filterable table of findings, each with its explanation). Prints the \
       summary by rule, category and filer. Shows progress on a terminal.
 
       Examples:

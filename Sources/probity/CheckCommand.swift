@@ -15,22 +15,22 @@ struct CheckCommand: ParsableCommand {
     commandName: "check",
     abstract: "Check filings against a rule pack and print the findings.",
     discussion: """
-      Every record of every FILE is either evaluated or rejected (a malformed row, an
-      amount or date that cannot be read); rejected rows are reported on standard error
+      Every record of every FILE is either evaluated or rejected (a malformed row, an \
+      amount or date that cannot be read); rejected rows are reported on standard error \
       with their line, and the summary counts both.
 
-      Each rule's condition is true (a finding), false, or undetermined when a value it
-      needs is missing; undetermined outcomes are counted per rule, with the fields that
+      Each rule's condition is true (a finding), false, or undetermined when a value it \
+      needs is missing; undetermined outcomes are counted per rule, with the fields that \
       were missing, never taken as passing.
 
-      In CI (docs/ci.md): --format sarif, junit or github; every finding has a
-      fingerprint that survives amendments, so a reviewed finding can be waived until a
-      date (--waivers; judged at the as-of date, an expired waiver fails the run again),
+      In CI (docs/ci.md): --format sarif, junit or github; every finding has a \
+      fingerprint that survives amendments, so a reviewed finding can be waived until a \
+      date (--waivers; judged at the as-of date, an expired waiver fails the run again), \
       and --baseline fails only on findings that are new.
 
-      Exit codes: 0 no finding at or above the fail level (waived and baseline findings
-      aside), no rejected record, no evaluation error; 1 otherwise, or under an expired
-      waiver; 2 a usage error, or a filing, the rules, the mapping, the waivers or the
+      Exit codes: 0 no finding at or above the fail level (waived and baseline findings \
+      aside), no rejected record, no evaluation error; 1 otherwise, or under an expired \
+      waiver; 2 a usage error, or a filing, the rules, the mapping, the waivers or the \
       baseline cannot be read.
 
       Examples:

@@ -18,11 +18,11 @@ struct ExplainCommand: ParsableCommand {
     commandName: "explain",
     abstract: "Explain why one record was flagged, or why it was not.",
     discussion: """
-      Runs the rule pack over the filings (rules across records need every record of
-      the donor), then says, for the one record named by --record, what every rule
-      made of it: a finding (with the regulation, the values behind it, the donor's
-      transactions and running total, the remedy and its deadline), or did not fire,
-      was not applicable, was undetermined, was cured, or is waiting on an open cure
+      Runs the rule pack over the filings (rules across records need every record of \
+      the donor), then says, for the one record named by --record, what every rule \
+      made of it: a finding (with the regulation, the values behind it, the donor's \
+      transactions and running total, the remedy and its deadline), or did not fire, \
+      was not applicable, was undetermined, was cured, or is waiting on an open cure \
       window, each with the condition shown part by part with the values it took.
 
       --record takes a transaction id (SA11AI.0003), a line (7) or FILE:LINE.

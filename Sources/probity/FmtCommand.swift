@@ -8,13 +8,13 @@ struct FmtCommand: ParsableCommand {
     commandName: "fmt",
     abstract: "Lay out rule files the canonical way (every comment kept).",
     discussion: """
-      Two spaces inside rules and tables, one property per line, continuation lines of
-      `when` and `where` indented by 4, one blank line between declarations, one space
-      around operators. Only white space changes: the formatter checks that the tokens
-      and comments are the same, in order, and that formatting again changes nothing.
+      Two spaces inside rules and tables, one property per line, continuation lines of \
+      `when` and `where` indented by 4, one blank line between declarations, one space \
+      around operators. Only white space changes: the formatter checks that the tokens \
+      and comments are the same, in order, and that formatting again changes nothing. \
       A file with syntax errors is not formatted (fix it first: `probity rules check`).
 
-      Exit codes: 0 done (or, with --check, nothing would change); 1 with --check, some
+      Exit codes: 0 done (or, with --check, nothing would change); 1 with --check, some \
       file would change; 2 a file cannot be read, has syntax errors or cannot be written.
 
       Examples:

@@ -14,9 +14,10 @@ struct Probity: ParsableCommand {
     commandName: "probity",
     abstract: "Check electoral-finance filings against compliance rules written as code.",
     discussion: """
-      Probity reads filings (CSV today), evaluates a rule pack on every receipt and
-      disbursement, and reports each finding with its rule, its legal citation, the
-      record's file and line, and the values that made it fire.
+      Probity reads filings (CSV, XML, FEC .fec files, FEC bulk files, the UK Electoral \
+      Commission's exports), evaluates a rule pack on every receipt and disbursement, \
+      and reports each finding with its rule, its legal citation, the record's file and \
+      line, and the values that made it fire.
 
       Start here:
         probity check --rules Rules/us-federal Fixtures/us-federal/receipts.csv
@@ -25,7 +26,7 @@ struct Probity: ParsableCommand {
         probity test Rules/us-federal          # the pack's own test cases
         probity fmt --check Rules/us-federal   # layout, for CI
 
-      In CI (docs/ci.md): probity check --format sarif|junit|github, with --waivers
+      In CI (docs/ci.md): probity check --format sarif|junit|github, with --waivers \
       and --baseline.
 
       Exit codes (all commands):

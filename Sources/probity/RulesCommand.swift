@@ -15,11 +15,11 @@ struct RulesCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
       abstract: "Parse and type-check a rule pack; print every error and warning at once.",
       discussion: """
-        Exits 0 when the pack is sound, 2 when it has errors. Each error shows
+        Exits 0 when the pack is sound, 2 when it has errors. Each error shows \
         file:line:col, the source line with a caret, and a hint where one helps.
 
-        Warnings (lint) do not change the exit code: W0001 a parameter no rule uses,
-        W0002 a rule whose condition is always false, W0003 a rule whose `where` is
+        Warnings (lint) do not change the exit code: W0001 a parameter no rule uses, \
+        W0002 a rule whose condition is always false, W0003 a rule whose `where` is \
         always false (docs/language.md).
         """
     )

@@ -10,17 +10,17 @@ struct TestCommand: ParsableCommand {
     commandName: "test",
     abstract: "Run a rule pack's test cases and report which rules and conditions they exercise.",
     discussion: """
-      A pack's tests live beside its rules, in PACK/tests/*.probity-test: example records
-      in a filing format Probity reads, grouped into cases, each row naming the findings
-      it must raise (`=> US-CASH-001`) or none. Each case is read by the real reader of
-      its format and checked with a fresh run; a case passes when exactly the expected
+      A pack's tests live beside its rules, in PACK/tests/*.probity-test: example records \
+      in a filing format Probity reads, grouped into cases, each row naming the findings \
+      it must raise (`=> US-CASH-001`) or none. Each case is read by the real reader of \
+      its format and checked with a fresh run; a case passes when exactly the expected \
       findings fire. docs/ci.md describes the format.
 
-      Coverage: for each rule, whether some case made it fire and some case evaluated it
-      without a finding; for each boolean part of its `where` and `when` (and, or, not,
+      Coverage: for each rule, whether some case made it fire and some case evaluated it \
+      without a finding; for each boolean part of its `where` and `when` (and, or, not, \
       comparisons, in, boolean calls), which of true, false and missing it took.
 
-      Exit codes: 0 every case passed; 1 a case failed (or, with --strict, a rule has no
+      Exit codes: 0 every case passed; 1 a case failed (or, with --strict, a rule has no \
       firing or no silent case); 2 the pack, a test file or a mapping has errors.
 
       Examples:
@@ -52,9 +52,9 @@ struct TestCommand: ParsableCommand {
   /// The test files of a pack, in name order.
   static func discover(_ pack: String) -> [String] {
     var isDirectory: ObjCBool = false
-    FileManager.default.fileExists(atPath: pack, isDirectory: &isDirectory)
+    let exists = FileManager.default.fileExists(atPath: pack, isDirectory: &isDirectory)
     let root =
-      isDirectory.boolValue
+      exists && isDirectory.boolValue
       ? (pack.hasSuffix("/") ? String(pack.dropLast()) : pack)
       : (pack as NSString).deletingLastPathComponent
     let folder = (root.isEmpty ? "." : root) + "/tests"
