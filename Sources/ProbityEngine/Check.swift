@@ -160,14 +160,37 @@ public struct CheckRun {
   /// `where` is computed on every record).
   var memos: [ProjectionMemo]
   /// The missing fields last named for each rule (see `noteUndetermined`).
-  var lastUndetermined: [(fields: [String], unavailable: FieldSet, missing: [String])?]
+  var lastUndetermined: [UndeterminedRun?]
+
+  /// A rule undetermined on records one after another for the same reason: the fields
+  /// found missing, the fields the record's format does not have, the names counted
+  /// (`RuleTally.missingFieldCounts`), and how many outcomes since are not yet added to
+  /// the counts (`flushUndetermined`: counting each name once per record hashed it).
+  struct UndeterminedRun {
+    let fields: [String]
+    let unavailable: FieldSet
+    let missing: [String]
+    var pending: Int
+  }
   var cures: [Int: CureNote] = [:]
   var observing = false
   var evaluator: Evaluator
   var unsortedFindings: [Finding] = []
   public internal(set) var undetermined: [Undetermined] = []
   public internal(set) var problems: [EvaluationProblem] = []
-  public internal(set) var tallies: [RuleTally]
+  public var tallies: [RuleTally] {
+    var tallies = counted
+    for (index, run) in lastUndetermined.enumerated() {
+      guard let run, run.pending > 0 else { continue }
+      for field in run.missing {
+        tallies[index].missingFieldCounts[field, default: 0] += run.pending
+      }
+    }
+    return tallies
+  }
+  /// The tallies as counted so far: the missing fields of the last run of undetermined
+  /// outcomes of each rule are added by `tallies` (see `UndeterminedRun`).
+  var counted: [RuleTally]
   public private(set) var recordsEvaluated = 0
   /// The latest `date` of any record evaluated.
   public private(set) var latestDate: CivilDate?
@@ -224,9 +247,9 @@ public struct CheckRun {
   init(ruleSet: CompiledRuleSet, asOf: CivilDate?, sharingTwins: Bool) {
     self.ruleSet = ruleSet
     self.givenAsOf = asOf
-    self.baseContext = EvaluationContext(asOf: asOf.map { .date($0) } ?? .missing)
+    self.baseBox = ContextBox(EvaluationContext(asOf: asOf.map { .date($0) } ?? .missing))
     self.evaluator = Evaluator(ruleSet: ruleSet)
-    self.tallies = Array(repeating: RuleTally(), count: ruleSet.rules.count)
+    self.counted = Array(repeating: RuleTally(), count: ruleSet.rules.count)
     self.lastUndetermined = Array(repeating: nil, count: ruleSet.rules.count)
     var compiler = KernelCompiler(ruleSet: ruleSet)
     var plans = ruleSet.rules.map { RulePlan($0, &compiler) }
@@ -342,11 +365,11 @@ public struct CheckRun {
       if index < PreparedRecord.settledRules {
         let bit: UInt64 = 1 << index
         if settled & bit != 0 {
-          tallies[index].notApplicable += 1
+          counted[index].notApplicable += 1
           continue
         }
         if settledNotFired & bit != 0 {
-          tallies[index].evaluated += 1
+          counted[index].evaluated += 1
           continue
         }
       }
@@ -405,18 +428,19 @@ public struct CheckRun {
   /// undetermined or failed otherwise.
   mutating func admits(_ plan: RulePlan, _ index: Int, _ record: Record) -> Bool {
     guard let kernel = plan.filter else {
-      tallies[index].evaluated += 1
+      counted[index].evaluated += 1
       return true
     }
     var filter: ExprProgram { plan.rule.filter! }
     frame.base()
-    let context = baseContext
+    let box = baseBox
+    var context: EvaluationContext { box.context }
     switch value(kernel, filter, record, { context }) {
     case .success(.boolean(true)):
-      tallies[index].evaluated += 1
+      counted[index].evaluated += 1
       return true
     case .success(.boolean(false)):
-      tallies[index].notApplicable += 1
+      counted[index].notApplicable += 1
       if observing {
         observe(
           index, .notApplicable, "not applicable: the rule's 'where' leaves this record out",
@@ -443,13 +467,22 @@ public struct CheckRun {
 
   /// What a `where`, a group key or an aggregate's argument sees besides the record: the
   /// as-of date given, nothing else.
-  let baseContext: EvaluationContext
+  var baseContext: EvaluationContext { baseBox.context }
+
+  /// `baseContext`, held by reference: the hot paths take the box, and copy the context
+  /// only where they use it (a copy of the struct, with its array and values, cost a
+  /// reference count each, some fifteen times a record).
+  final class ContextBox: Sendable {
+    let context: EvaluationContext
+    init(_ context: EvaluationContext) { self.context = context }
+  }
+  let baseBox: ContextBox
 
   mutating func evaluateSingle(_ plan: RulePlan, _ index: Int, _ record: Record, ordinal: Int) {
     let deadline = CheckRun.deadline(plan.deadlineDays, record)
-    let base = baseContext
+    let box = baseBox
     var context: EvaluationContext {
-      var context = base
+      var context = box.context
       context.deadline = deadline.map { .date($0) } ?? .missing
       return context
     }
@@ -459,7 +492,7 @@ public struct CheckRun {
     let result = value(plan.condition, condition, record, { context })
     switch result {
     case .success(.boolean(true)):
-      tallies[index].fired += 1
+      counted[index].fired += 1
       let trace = evaluator.evaluate(condition, on: record, context: context).trace
       unsortedFindings.append(
         makeFinding(
@@ -534,25 +567,35 @@ public struct CheckRun {
       last.unavailable == record.unavailable
     {
       missing = last.missing
+      lastUndetermined[index]!.pending += 1
     } else {
+      flushUndetermined(index)
       missing = fields.map { name in
         CanonicalSchema.id(named: name).map { record.unavailable.contains($0) } == true
           ? "\(name) (not in the format)" : name
       }
-      lastUndetermined[index] = (fields, record.unavailable, missing)
+      lastUndetermined[index] = UndeterminedRun(
+        fields: fields, unavailable: record.unavailable, missing: missing, pending: 1)
     }
-    tallies[index].undetermined += 1
-    for field in missing { tallies[index].missingFieldCounts[field, default: 0] += 1 }
-    guard tallies[index].undetermined <= CheckRun.examplesPerRule else { return }
+    counted[index].undetermined += 1
+    guard counted[index].undetermined <= CheckRun.examplesPerRule else { return }
     undetermined.append(
       Undetermined(
         ruleID: ruleSet.rules[index].id, file: record.provenance.file, line: record.provenance.line,
         transactionID: record.transactionID, missingFields: missing))
   }
 
+  /// Adds the undetermined outcomes of a rule not yet counted by missing field to its
+  /// tally (`finish` does it for every rule).
+  mutating func flushUndetermined(_ index: Int) {
+    guard let run = lastUndetermined[index], run.pending > 0 else { return }
+    for field in run.missing { counted[index].missingFieldCounts[field, default: 0] += run.pending }
+    lastUndetermined[index]!.pending = 0
+  }
+
   mutating func noteProblem(_ index: Int, _ record: Record, _ failure: EvaluationFailure) {
-    tallies[index].failed += 1
-    guard tallies[index].failed <= CheckRun.examplesPerRule else { return }
+    counted[index].failed += 1
+    guard counted[index].failed <= CheckRun.examplesPerRule else { return }
     problems.append(
       EvaluationProblem(
         ruleID: ruleSet.rules[index].id, file: record.provenance.file, line: record.provenance.line,

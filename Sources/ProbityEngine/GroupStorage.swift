@@ -189,7 +189,10 @@ struct AccumulatorStore {
   var count: Int { compact ? minor.count : generic.count }
 
   mutating func append(_ count: Int) {
-    if compact {
+    if compact && count <= 4 {
+      // A new group's few accumulators (see `GroupTable.ensure`).
+      for _ in 0..<count { minor.append(AccumulatorStore.empty) }
+    } else if compact {
       minor.append(contentsOf: repeatElement(AccumulatorStore.empty, count: count))
     } else {
       generic.append(contentsOf: repeatElement(.empty, count: count))

@@ -78,7 +78,13 @@ struct GroupTable {
     let count = Int(number) + 1
     guard flags.count < count else { return }
     let more = count - flags.count
-    flags.append(contentsOf: repeatElement(0, count: more))
+    // Mostly one new group (a donor not seen before), appended element by element:
+    // appending a repeated element goes through the general path, which cost more.
+    if more == 1 {
+      flags.append(0)
+    } else {
+      flags.append(contentsOf: repeatElement(0, count: more))
+    }
     accumulators.append(more * slots)
   }
 }
@@ -115,7 +121,8 @@ extension CheckRun {
   /// The rule's `where`, group keys and window for a record. Counts nothing. `admitted`:
   /// the `where` is known to admit the record (a `RecordPreparer` evaluated it).
   mutating func place(_ plan: RulePlan, _ record: Record, admitted: Bool = false) -> Placement {
-    let context = baseContext
+    let box = baseBox
+    var context: EvaluationContext { box.context }
     // The rule's programs are read only on the slow paths (they are structs: a copy
     // costs a reference count per array).
     var grouping: Grouping { plan.rule.grouping! }
@@ -361,9 +368,9 @@ extension CheckRun {
     switch place(plan, record, admitted: admitted) {
     case .group(let k, let n, let w, let d):
       (key, number, window, day) = (k, n, w, d)
-      tallies[index].evaluated += 1
+      counted[index].evaluated += 1
     case .notApplicable:
-      tallies[index].notApplicable += 1
+      counted[index].notApplicable += 1
       if observing {
         observe(
           index, .notApplicable, "not applicable: the rule's 'where' leaves this record out",
@@ -426,10 +433,10 @@ extension CheckRun {
     var deadline: Value {
       (crossing?.deadline ?? candidateDeadline).map { .date($0) } ?? .missing
     }
-    let base = baseContext
+    let box = baseBox
     let frame = self.frame
     var context: EvaluationContext {
-      var context = base
+      var context = box.context
       // The condition's aggregates, as the frame holds them until the next rule.
       context.aggregates = frame.aggregates
       context.window = window
@@ -494,7 +501,7 @@ extension CheckRun {
     }
     if plan.fires == .each {
       if holds {
-        tallies[index].fired += 1
+        counted[index].fired += 1
         unsortedFindings.append(finding())
       }
       return
@@ -502,7 +509,7 @@ extension CheckRun {
     if holds && !held && plan.findsEveryCrossing {
       // A rolling window moves on: a later record does not undo an earlier excess, so
       // every crossing is a finding.
-      tallies[index].fired += 1
+      counted[index].fired += 1
       unsortedFindings.append(finding())
     } else if holds && !held {
       tables[index].crossings[number] = Crossing(finding: finding(), deadline: candidateDeadline)
@@ -514,7 +521,7 @@ extension CheckRun {
           late.finding.remedyStatus = .curedLate
           tables[index].lateCures[number, default: []].append(late)
         } else {
-          tallies[index].cured += 1
+          counted[index].cured += 1
           if crossing.finding.ordinal == targetOrdinal {
             cures[index] = CureNote(line: record.provenance.line, date: date)
           }
@@ -535,13 +542,19 @@ extension CheckRun {
   public mutating func finish() {
     guard !finished else { return }
     finished = true
+    for index in lastUndetermined.indices { flushUndetermined(index) }
     let asOf = self.asOf
     for (index, plan) in plans.enumerated() where plan.grouped {
       // Groups in the order of their numbers (the order their class first saw them).
       let table = tables[index]
+      let anyLateCure = !table.lateCures.isEmpty
       for number in table.flags.indices where table.placed(number) {
         let group = Int32(number)
-        var fired: [Finding] = (table.lateCures[group] ?? []).map(\.finding)
+        // Most groups never held their condition and were never cured late: nothing
+        // to look up or to fire.
+        let late = anyLateCure ? table.lateCures[group] : nil
+        guard late != nil || table.holds(number) else { continue }
+        var fired: [Finding] = (late ?? []).map(\.finding)
         if plan.fires == .crossing, table.holds(number), let crossing = table.crossings[group],
           !plan.findsEveryCrossing
         {
@@ -551,13 +564,13 @@ extension CheckRun {
               finding.remedyStatus = .uncured
               fired.append(finding)
             } else {
-              tallies[index].pending += 1
+              counted[index].pending += 1
             }
           } else {
             fired.append(crossing.finding)
           }
         }
-        tallies[index].fired += fired.count
+        counted[index].fired += fired.count
         unsortedFindings.append(contentsOf: fired)
       }
       // Trails: every group with a finding, including findings fired on each record.

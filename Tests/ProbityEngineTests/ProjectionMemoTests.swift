@@ -128,6 +128,40 @@ struct ProjectionMemoTests {
     #expect(Self.compare(ruleSet, records) == 5)
   }
 
+  /// Undetermined outcomes for one reason, one after another, are counted by missing
+  /// field once the reason changes (`CheckRun.UndeterminedRun`): the counts are the same
+  /// read before the run finishes, after, and through the memo.
+  @Test("missing fields counted over runs of one reason")
+  func runsOfOneReason() throws {
+    let ruleSet = try Self.rule("employer == \"Acme\" and occupation == \"Clerk\"")
+    let employer = try Self.field("employer")
+    let occupation = try Self.field("occupation")
+    let runs: [(Value, Value, Bool, Int)] = [
+      (.string("Acme"), .missing, false, 3), (.missing, .string("Clerk"), false, 2),
+      (.string("Acme"), .missing, false, 1), (.string("Acme"), .missing, true, 2),
+      (.string("Acme"), .string("Clerk"), false, 1),
+    ]
+    var records: [Record] = []
+    for (who, what, unavailable, count) in runs {
+      for _ in 0..<count {
+        var record = gift("2024-01-01", "150.00", line: records.count + 1)
+        record[employer] = who
+        record[occupation] = what
+        if unavailable { record.unavailable.insert(occupation) }
+        records.append(record)
+      }
+    }
+    let expected = ["employer": 2, "occupation": 4, "occupation (not in the format)": 2]
+    var run = CheckRun(ruleSet: ruleSet)
+    for record in records { run.evaluate(record) }
+    #expect(run.tallies[0].undetermined == 8)
+    #expect(run.tallies[0].missingFieldCounts == expected, "before the run finishes")
+    run.finish()
+    #expect(run.tallies[0].missingFieldCounts == expected, "after")
+    #expect(Self.unremembered(ruleSet, records).tallies[0].missingFieldCounts == expected)
+    _ = Self.compare(ruleSet, records)
+  }
+
   /// A string is remembered by its bytes: "José" composed and decomposed are equal
   /// strings in Swift (and in the language), but two tuples; the values are the same.
   @Test("strings by their bytes; a where that fails is not remembered")
