@@ -109,8 +109,10 @@ final class Frame {
   /// no aggregates, window or deadline (the as-of date stays).
   func base() {
     if !aggregates.isEmpty { aggregates.removeAll(keepingCapacity: true) }
-    window = .missing
-    deadline = .missing
+    // Only what is set is reset: this runs some twenty times a record, and assigning a
+    // value copies and destroys one.
+    if !window.isMissing { window = .missing }
+    if !deadline.isMissing { deadline = .missing }
   }
 
   func fail(_ failure: EvaluationFailure) {
@@ -403,6 +405,97 @@ struct KernelCompiler {
     }
   }
 
+  /// The operands of a chain of `and`s (or of `or`s) rooted at `index`, in the order the
+  /// predicate evaluates them: left to right, except that the operands before the first
+  /// one that can fail (see `infallible`) go cheapest first (a field against a constant,
+  /// then whatever calls no function, then the rest), keeping their order otherwise.
+  ///
+  /// The value is the same in any order: `and` is false if an operand is false, else
+  /// missing if one is missing, else true (`or` alike), and the operands moved can
+  /// neither fail nor be skipped past a failure: every operand before them in the text
+  /// cannot fail either. `payment_method == "cash"` is then asked before whether the
+  /// donor's upper-cased name is on the list of anonymous names. (A collecting kernel,
+  /// which names the missing fields as the trace does, keeps the text's order.)
+  static func orderedOperands(of index: Int, _ nodes: [ExprNode]) -> [Int] {
+    let isAnd: Bool
+    if case .and = nodes[index].op { isAnd = true } else { isAnd = false }
+    var operands: [Int] = []
+    func gather(_ node: Int) {
+      switch nodes[node].op {
+      case .and where isAnd, .or where !isAnd:
+        for child in nodes[node].children { gather(child) }
+      default:
+        operands.append(node)
+      }
+    }
+    gather(index)
+    let safe = operands.prefix { infallible($0, nodes) }.count
+    let reordered = operands[..<safe].enumerated().sorted {
+      (cost($0.element, nodes), $0.offset) < (cost($1.element, nodes), $1.offset)
+    }.map(\.element)
+    return reordered + operands[safe...]
+  }
+
+  /// 0: a field compared with a constant, in a list, or asked whether it is there; 1: an
+  /// expression that calls no function (but those); 2: the rest.
+  private static func cost(_ index: Int, _ nodes: [ExprNode]) -> Int {
+    let node = nodes[index]
+    let onField = node.children.first.map {
+      if case .field = nodes[$0].op { true } else { false }
+    }
+    switch node.op {
+    case .compare(.equal), .compare(.notEqual), .member, .call(.present), .call(.isMissing),
+      .call(.blank):
+      if onField == true && node.children.dropFirst().allSatisfy({ callsNothing($0, nodes) }) {
+        return 0
+      }
+    default: break
+    }
+    return callsNothing(index, nodes) ? 1 : 2
+  }
+
+  private static func callsNothing(_ index: Int, _ nodes: [ExprNode]) -> Bool {
+    switch nodes[index].op {
+    case .call(.present), .call(.isMissing), .call(.blank): break
+    case .call: return false
+    default: break
+    }
+    return nodes[index].children.allSatisfy { callsNothing($0, nodes) }
+  }
+
+  /// Whether the expression can never fail (`EvaluationFailure`) on any record: no
+  /// arithmetic, no negation, no comparison of amounts (another currency fails), and only
+  /// functions that cannot fail on arguments of their type.
+  static func infallible(_ index: Int, _ nodes: [ExprNode]) -> Bool {
+    let node = nodes[index]
+    let children = node.children
+    func all(_ type: ValueType?) -> Bool {
+      children.allSatisfy { child in
+        infallible(child, nodes) && type.map { nodes[child].type == $0 } != false
+      }
+    }
+    switch node.op {
+    case .constant, .field, .parameter, .recordKind, .asOf, .windowKey, .deadline, .aggregate:
+      return children.isEmpty
+    case .and, .or, .not, .named, .defined, .coalesce, .conditional, .list, .member, .lookup,
+      .inReferenceList:
+      return all(nil)
+    case .compare:
+      return all(nil) && children.allSatisfy { nodes[$0].type != .money }
+    case .call(let builtin):
+      switch builtin {
+      case .present, .isMissing, .blank: return all(nil)
+      case .upper, .lower, .trim, .length, .startsWith, .endsWith, .contains, .matches,
+        .electionYear, .personKey, .orgKey, .zip5, .postcode:
+        return all(.string)
+      case .year, .month, .cycle, .quarter, .daysBetween: return all(.date)
+      case .text: return all(nil)
+      case .addDays, .abs: return false
+      }
+    case .negate, .arithmetic: return false
+    }
+  }
+
   /// A boolean expression as a predicate: 1 true, 0 false, 2 missing (also after a
   /// failure, flagged on the frame as for kernels). `and`, `or` and `not` combine their
   /// operands' predicates without making a `Value` per node; the commonest leaves (a
@@ -418,18 +511,23 @@ struct KernelCompiler {
     case .and, .or:
       let decisive: UInt8
       if case .and = node.op { decisive = 0 } else { decisive = 1 }
-      let left = predicate(children[0], nodes)
-      let right = predicate(children[1], nodes)
-      return { frame in
-        let l = left(frame)
-        if frame.failed { return 2 }
-        if l == decisive { return decisive }
-        let r = right(frame)
-        if frame.failed { return 2 }
-        if r == decisive { return decisive }
-        if l == 2 || r == 2 { return 2 }
-        return 1 - decisive
+      let operands = KernelCompiler.orderedOperands(of: index, nodes)
+      var chain = predicate(operands[0], nodes)
+      for operand in operands.dropFirst() {
+        let left = chain
+        let right = predicate(operand, nodes)
+        chain = { frame in
+          let l = left(frame)
+          if frame.failed { return 2 }
+          if l == decisive { return decisive }
+          let r = right(frame)
+          if frame.failed { return 2 }
+          if r == decisive { return decisive }
+          if l == 2 || r == 2 { return 2 }
+          return 1 - decisive
+        }
       }
+      return chain
     case .not:
       let operand = predicate(children[0], nodes)
       return { frame in

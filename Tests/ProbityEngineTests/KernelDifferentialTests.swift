@@ -218,6 +218,17 @@ struct KernelDifferentialTests {
         when amount <= $250.00 and amount != $50.00 and (payment_method == "check" or amount > £5.00)
         message "m"
       }
+      rule C4 {
+        title "t"
+        severity error
+        category excessive-contribution
+        citation "c"
+        applies receipt
+        when (amount > £5.00 and payment_method == "cash")
+          or (upper(trim(name ?? "")) in ["ANONYMOUS"] and payment_method == "cash" and not memo)
+          or (blank(name) or entity_type == "IND" or amount * 3 > $1.00 or payment_method == "x")
+        message "m"
+      }
       """
     let (compiled, diagnostics) = RulePackCompiler.compile(sources: [
       SourceFile(path: "c.probity", text: source)
@@ -228,5 +239,68 @@ struct KernelDifferentialTests {
     records += try Self.records(Self.path("Fixtures/uk-ppera/donations.csv"))
     records += try Self.records(Self.path("Fixtures/us-federal/receipts-with-bad-rows.csv"))
     #expect(Self.compare(ruleSet, records) > records.count)
+  }
+
+  /// The operands of a rule's top `and` (or `or`) chain in the order the kernel asks
+  /// them, by their text (with `files` of the bundled packs beside it).
+  static func order(_ condition: String, files: [String] = []) throws -> [String] {
+    let text = """
+      rule R {
+        title "t"
+        severity error
+        category excessive-contribution
+        citation "c"
+        applies receipt
+        when \(condition)
+        message "m"
+      }
+      """
+    var sources = try files.map {
+      SourceFile(path: $0, text: try String(contentsOfFile: path($0), encoding: .utf8))
+    }
+    // Beside the files, importing them.
+    let folder = files.first.map { ($0 as NSString).deletingLastPathComponent + "/" } ?? ""
+    let imports = files.map { "import \"\(($0 as NSString).lastPathComponent)\"\n" }.joined()
+    sources.append(SourceFile(path: folder + "r.probity", text: imports + text))
+    let (compiled, diagnostics) = RulePackCompiler.compile(sources: sources)
+    #expect(!diagnostics.hasErrors, "\(diagnostics.map { $0.rendered() })")
+    let rule = try #require(compiled?.rules.first { $0.id == "R" })
+    let program = rule.condition
+    return KernelCompiler.orderedOperands(of: program.root, program.nodes).map {
+      program.nodes[$0].text
+    }
+  }
+
+  /// Operands that cannot fail, before the first that can, are asked cheapest first;
+  /// one that can fail (an amount compared, arithmetic, a date moved) keeps every later
+  /// operand after it, so a failure is never hidden behind a false operand moved ahead of
+  /// it. (The differential tests above hold the values to the evaluator's, C4 among them.)
+  @Test("and/or operands that cannot fail are asked cheapest first")
+  func operandOrder() throws {
+    #expect(
+      try Self.order(
+        #"upper(trim(name)) in ["ANONYMOUS"] and not memo and payment_method == "cash""#)
+        == [#"payment_method == "cash""#, "not memo", #"upper(trim(name)) in ["ANONYMOUS"]"#])
+    #expect(
+      try Self.order(#"amount > £5.00 and payment_method == "cash""#)
+        == ["amount > £5.00", #"payment_method == "cash""#])
+    #expect(
+      try Self.order(
+        #"blank(name) or year(date) > 2020 or amount * 3 > $1.00 or entity_type == "IND""#)
+        == ["blank(name)", "year(date) > 2020", "amount * 3 > $1.00", #"entity_type == "IND""#])
+    #expect(
+      try Self.order(#"starts_with(name, "A") and add_days(date, 1) > date and present(zip)"#)
+        == [#"starts_with(name, "A")"#, "add_days(date, 1) > date", "present(zip)"])
+    // The US pack's anonymous cash rule: the payment method first, the amount last.
+    let anonymous = try Self.order(
+      #"contribution and (blank(name) or upper(trim(name)) in anonymous_names) and payment_method == "cash" and amount > anonymous_cash_limit"#,
+      files: ["Rules/us-federal/limits.probity", "Rules/us-federal/definitions.probity"])
+    #expect(
+      anonymous
+        == [
+          #"payment_method == "cash""#, "contribution",
+          "blank(name) or upper(trim(name)) in anonymous_names",
+          "amount > anonymous_cash_limit",
+        ])
   }
 }
