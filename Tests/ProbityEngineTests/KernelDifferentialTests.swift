@@ -244,17 +244,7 @@ struct KernelDifferentialTests {
   /// The operands of a rule's top `and` (or `or`) chain in the order the kernel asks
   /// them, by their text (with `files` of the bundled packs beside it).
   static func order(_ condition: String, files: [String] = []) throws -> [String] {
-    let text = """
-      rule R {
-        title "t"
-        severity error
-        category excessive-contribution
-        citation "c"
-        applies receipt
-        when \(condition)
-        message "m"
-      }
-      """
+    let text = ProjectionMemoTests.ruleText(nil, when: condition)
     var sources = try files.map {
       SourceFile(path: $0, text: try String(contentsOfFile: path($0), encoding: .utf8))
     }

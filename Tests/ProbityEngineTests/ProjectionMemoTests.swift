@@ -41,24 +41,28 @@ struct ProjectionMemoTests {
     _ = Self.compare(ruleSet, records)
   }
 
+  /// The text of one rule about receipts, `R`, with this `where` (if any) and condition.
+  static func ruleText(_ filter: String?, when condition: String) -> String {
+    """
+    rule R {
+      title "t"
+      severity error
+      category excessive-contribution
+      citation "c"
+      applies receipt
+      \(filter.map { "where \($0)" } ?? "")
+      when \(condition)
+      message "m"
+    }
+    """
+  }
+
   /// A pack of one rule about receipts, `R`, with this `where` and condition.
   static func rule(_ filter: String, when condition: String = "amount > $100.00") throws
     -> CompiledRuleSet
   {
-    let text = """
-      rule R {
-        title "t"
-        severity error
-        category excessive-contribution
-        citation "c"
-        applies receipt
-        where \(filter)
-        when \(condition)
-        message "m"
-      }
-      """
     let (compiled, diagnostics) = RulePackCompiler.compile(sources: [
-      SourceFile(path: "r.probity", text: text)
+      SourceFile(path: "r.probity", text: ruleText(filter, when: condition))
     ])
     #expect(!diagnostics.hasErrors, "\(diagnostics.map { $0.rendered() })")
     return try #require(compiled)
