@@ -137,7 +137,10 @@ struct ASCIIPersonKey {
       if start > 0 { first = kept[0] }
     }
 
-    return String(unsafeUninitializedCapacity: used + 2) { out in
+    // Written to a buffer on the stack, then made a String of its length: a key of up to
+    // 15 bytes is then a small string, with nothing allocated (a String made with room
+    // for the longest key allocated its storage first).
+    return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: used + 2) { out in
       var length = 0
       func append(_ word: Int) {
         for index in words[word].start..<words[word].end {
@@ -154,7 +157,7 @@ struct ASCIIPersonKey {
       }
       appendSpaced(first)
       appendSpaced(suffix)
-      return length
+      return String(decoding: UnsafeBufferPointer(rebasing: out[..<length]), as: UTF8.self)
     }
   }
 }

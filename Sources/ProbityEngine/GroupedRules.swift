@@ -141,7 +141,7 @@ extension CheckRun {
     // (every key is evaluated again when traces are observed).
     var valuesID = frame.groupIDs[plan.keySet]
     if valuesID < 0 || evaluator.traceObserver != nil {
-      keyBuffer.removeAll(keepingCapacity: true)
+      keyBuffer.empty()
       for position in plan.keys.indices {
         switch value(plan.keys[position].run, grouping.keys[position], record, { context }) {
         case .success(let value):
@@ -271,7 +271,7 @@ extension CheckRun {
   /// takes 1); or the failure met computing one.
   mutating func aggregateArguments(_ plan: RulePlan, _ record: Record) -> EvaluationFailure? {
     frame.base()
-    argumentBuffer.removeAll(keepingCapacity: true)
+    argumentBuffer.empty()
     let observed = evaluator.traceObserver != nil
     for slot in plan.aggregateArguments.indices {
       guard let kernel = plan.aggregateArguments[slot]?.run else {

@@ -108,7 +108,7 @@ final class Frame {
   /// The context of a `where`, a group key, a window date or an aggregate's argument:
   /// no aggregates, window or deadline (the as-of date stays).
   func base() {
-    if !aggregates.isEmpty { aggregates.removeAll(keepingCapacity: true) }
+    aggregates.empty()
     // Only what is set is reset: this runs some twenty times a record, and assigning a
     // value copies and destroys one.
     if !window.isMissing { window = .missing }
@@ -141,6 +141,15 @@ final class Frame {
 }
 
 typealias Kernel = (Frame) -> Value
+
+extension Array where Element == Value {
+  /// Empties the array and keeps its storage, element by element from the end: for the
+  /// few values of the buffers filled again per rule and record, this costs a fraction of
+  /// `removeAll(keepingCapacity:)`, which replaces a range in general.
+  mutating func empty() {
+    while !isEmpty { removeLast() }
+  }
+}
 
 /// A boolean expression's kernel without `Value`s: 1 true, 0 false, 2 missing.
 typealias Predicate = (Frame) -> UInt8
@@ -246,9 +255,14 @@ struct KernelCompiler {
     slots[structureKey(index, nodes)]
   }
 
-  /// The slot a `ProjectionMemo` keeps the missing fields of an undetermined `where` in.
+  /// The slot a `ProjectionMemo` keeps the missing fields of an undetermined `where` in:
+  /// by its structure and the names it can report, in node order (a structure does not
+  /// name its `define`s: two `where` clauses of one shape reading `define`s of other
+  /// names must not share the list).
   mutating func missingFieldsSlot(of program: ExprProgram) -> Int {
-    slot(for: "missing fields of \(structureKey(program))")
+    let names = program.names(ofMissing: program.readsOutsideDefines)
+    return slot(
+      for: "missing fields of \(structureKey(program)) naming \(names.joined(separator: " "))")
   }
 
   private mutating func slot(for key: String) -> Int {

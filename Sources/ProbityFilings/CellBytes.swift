@@ -399,9 +399,12 @@ final class LastCells {
   static let rest: Int32 = 1 << 16
 
   @exclusivity(unchecked) private var slots: [Slot]
+  /// The cells a column rests for (`rest`, but for tests).
+  private let restLength: Int32
 
-  init(columns: Int) {
+  init(columns: Int, rest: Int32 = LastCells.rest) {
     slots = Array(repeating: Slot(), count: columns)
+    restLength = rest
   }
 
   /// The value of the plain ASCII `cell` of column `column`: `parser.readPlain`'s.
@@ -434,7 +437,7 @@ final class LastCells {
   private func judge(_ slot: inout Slot) {
     guard slot.looked >= LastCells.judgedOn else { return }
     if slot.repeated < LastCells.repeatsNeeded {
-      slot.resting = LastCells.rest
+      slot.resting = restLength
       slot.holds = false
       slot.value = .missing
     }

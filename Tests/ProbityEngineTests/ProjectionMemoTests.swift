@@ -132,6 +132,27 @@ struct ProjectionMemoTests {
     #expect(Self.compare(ruleSet, records) == 5)
   }
 
+  /// Two `where` clauses of one shape that read `define`s of different names keep their
+  /// own missing fields: each names its own `define`.
+  @Test("where clauses of one shape name their own defines")
+  func sameShapeOtherNames() throws {
+    let text = """
+      define is_acme = employer == "Acme"
+      define acme_employer = employer == "Acme"
+      """ + Self.ruleText("is_acme", when: "amount > $100.00")
+      + Self.ruleText("acme_employer", when: "amount > $100.00").replacingOccurrences(
+        of: "rule R {", with: "rule S {")
+    let (compiled, diagnostics) = RulePackCompiler.compile(sources: [
+      SourceFile(path: "r.probity", text: text)
+    ])
+    #expect(!diagnostics.hasErrors, "\(diagnostics.map { $0.rendered() })")
+    let ruleSet = try #require(compiled)
+    let records = (1...4).map { gift("2024-01-01", "150.00", line: $0) }  // no employer
+    let run = Self.unremembered(ruleSet, records)
+    #expect(run.tallies.map(\.missingFieldCounts) == [["is_acme": 4], ["acme_employer": 4]])
+    _ = Self.compare(ruleSet, records)
+  }
+
   /// Undetermined outcomes for one reason, one after another, are counted by missing
   /// field once the reason changes (`CheckRun.UndeterminedRun`): the counts are the same
   /// read before the run finishes, after, and through the memo.
