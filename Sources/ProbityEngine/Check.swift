@@ -178,6 +178,7 @@ public struct CheckRun {
   var unsortedFindings: [Finding] = []
   public internal(set) var undetermined: [Undetermined] = []
   public internal(set) var problems: [EvaluationProblem] = []
+  /// Per rule, in pack order: how its outcomes were counted, so far.
   public var tallies: [RuleTally] {
     var tallies = counted
     for (index, run) in lastUndetermined.enumerated() {
