@@ -98,12 +98,9 @@ struct ProjectionMemo {
   /// Distinct tuples remembered at most; past this the memo is off for the run.
   static let limit = 1 << 14
 
-  private let kernels: [KernelBox]
+  /// The `where` clauses remembered, with their kernels, slots and collecting kernels.
+  private let parts: [Part]
   private let slots: [Int]
-  /// Each `where`'s slot, the slot of its missing fields, its program and collecting
-  /// kernel (see `Part`).
-  private let undetermined:
-    [(root: Int, missingSlot: Int, program: ExprProgram, collecting: KernelBox)]
   /// The fields read, in field order, and whether only their presence counts.
   private let fields: [FieldID]
   private let presenceOnly: [Bool]
@@ -131,7 +128,7 @@ struct ProjectionMemo {
     ruleBits = (rules ?? parts.map { _ in PreparedRecord.settledRules }).map {
       $0 < PreparedRecord.settledRules ? 1 << $0 : 0
     }
-    kernels = parts.map { KernelBox($0.kernel) }
+    self.parts = parts
     var slots: [Int] = []
     var reads: [FieldID: Bool] = [:]
     for part in parts {
@@ -139,7 +136,6 @@ struct ProjectionMemo {
       reads.merge(part.reads) { $0 && $1 }
     }
     self.slots = slots
-    undetermined = parts.map { ($0.root, $0.missingSlot, $0.program, KernelBox($0.collecting)) }
     fields = reads.keys.sorted()
     presenceOnly = fields.map { reads[$0]! }
     active = !parts.isEmpty
@@ -170,17 +166,17 @@ struct ProjectionMemo {
       return 0
     }
     frame.base()
-    for kernel in kernels { _ = frame.run(kernel.run) }
+    for part in parts { _ = frame.run(part.kernel) }
     var remembered = [Value?](repeating: nil, count: frame.cache.count)
     for slot in slots { remembered[slot] = frame.cache[slot] }
     var bits: UInt64 = 0
-    for (position, part) in undetermined.enumerated() {
+    for (position, part) in parts.enumerated() {
       guard let value = frame.cache[part.root] else { continue }
       if case .boolean(let admits) = value {
         if !admits { bits |= ruleBits[position] }
         continue
       }
-      let names = frame.missingFields(part.collecting.run, part.program)
+      let names = frame.missingFields(part.collecting, part.program)
       remembered[part.missingSlot] = .list(names.map(Value.string))
     }
     values.append(remembered)

@@ -323,9 +323,9 @@ public enum Semantics {
     if a.isMissing || (count > 1 && b.isMissing) { return .success(.missing) }
     switch (builtin, a) {
     case (.upper, .string(let s)):
-      return .success(.string(s.hasASCII(in: 0x61...0x7A) ? s.uppercased() : s))
+      return .success(.string(s.mayChangeCase(lettersIn: 0x61...0x7A) ? s.uppercased() : s))
     case (.lower, .string(let s)):
-      return .success(.string(s.hasASCII(in: 0x41...0x5A) ? s.lowercased() : s))
+      return .success(.string(s.mayChangeCase(lettersIn: 0x41...0x5A) ? s.lowercased() : s))
     case (.trim, .string(let s)): return .success(.string(s.trimmingWhitespace()))
     case (.length, .string(let s)): return .success(.integer(Int64(s.count)))
     case (.startsWith, .string(let s)):
@@ -403,7 +403,7 @@ extension String {
   /// ASCII letters of the other case) or a byte that is not ASCII. A text with neither is
   /// its own `uppercased()` (or `lowercased()`), which then need not make a new one: donor
   /// names are mostly in upper case already.
-  func hasASCII(in bytes: ClosedRange<UInt8>) -> Bool {
+  func mayChangeCase(lettersIn bytes: ClosedRange<UInt8>) -> Bool {
     var text = self
     return text.withUTF8 { utf8 in
       utf8.contains { bytes.contains($0) || $0 >= 0x80 }

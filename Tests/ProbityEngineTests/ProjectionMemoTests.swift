@@ -153,6 +153,31 @@ struct ProjectionMemoTests {
     _ = Self.compare(ruleSet, records)
   }
 
+  /// A pack of more rules than `PreparedRecord.notApplicable` has bits: the rules past
+  /// the 64th are left out by evaluating their `where`, the others by the memo's bits;
+  /// the counts are the same either way.
+  @Test("rules past the 64th are left out all the same")
+  func manyRules() throws {
+    let text = (0..<70).map { index in
+      Self.ruleText("entity_type == \"T\(index % 3)\"", when: "amount > $100.00")
+        .replacingOccurrences(of: "rule R {", with: "rule R\(index) {")
+    }.joined(separator: "\n")
+    let (compiled, diagnostics) = RulePackCompiler.compile(sources: [
+      SourceFile(path: "r.probity", text: text)
+    ])
+    #expect(!diagnostics.hasErrors, "\(diagnostics.map { $0.rendered() })")
+    let ruleSet = try #require(compiled)
+    let entityType = try Self.field("entity_type")
+    let records = (0..<9).map { line in
+      var record = gift("2024-01-01", "150.00", line: line + 1)
+      record[entityType] = .string("T\(line % 3)")
+      return record
+    }
+    let run = Self.unremembered(ruleSet, records)
+    #expect(run.tallies.allSatisfy { $0.evaluated == 3 && $0.notApplicable == 6 && $0.fired == 3 })
+    _ = Self.compare(ruleSet, records)
+  }
+
   /// Undetermined outcomes for one reason, one after another, are counted by missing
   /// field once the reason changes (`CheckRun.UndeterminedRun`): the counts are the same
   /// read before the run finishes, after, and through the memo.
