@@ -209,6 +209,11 @@ public struct FieldSet: Hashable, Sendable {
     field < 64 ? low & (1 << UInt64(field)) != 0 : high & (1 << UInt64(field - 64)) != 0
   }
 
+  public mutating func formUnion(_ other: FieldSet) {
+    low |= other.low
+    high |= other.high
+  }
+
   /// Every field of the schema that is not in this set.
   public var complement: FieldSet {
     FieldSet((0..<CanonicalSchema.count).filter { !contains($0) })

@@ -608,3 +608,23 @@ extension CanonicalSchema {
   static let dateField: FieldID = id(named: "date") ?? 0
   static let electionCodeField: FieldID = id(named: "election_code") ?? 0
 }
+
+extension CheckRun {
+  /// Every field the run reads of a record: a reader may leave the others out
+  /// (`FilingReader.read(fields:)`) and the run's output is the same. Those its rules
+  /// name (`CompiledRuleSet.fieldsRead`), and those the run reads itself: the date (the
+  /// latest date of a run, windows, deadlines), the transaction id (findings,
+  /// `explain`'s target), the filer's id and name (findings), the election code where
+  /// a rule groups by election, and the name and postal code a pseudonym is made from
+  /// when personal data is withheld.
+  public var fieldsRead: FieldSet {
+    var names = ["date", "transaction_id", "filer_id", "filer_name"]
+    if ruleSet.rules.contains(where: { $0.grouping?.window?.kind == .election }) {
+      names.append("election_code")
+    }
+    if personalData != nil { names += ["name", "zip"] }
+    var fields = ruleSet.fieldsRead
+    fields.formUnion(FieldSet(names.compactMap(CanonicalSchema.id(named:))))
+    return fields
+  }
+}

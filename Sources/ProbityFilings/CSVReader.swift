@@ -92,9 +92,12 @@ public struct CSVReader: Sendable {
   /// `lines`: nil, or the lines on which the records wanted start: the rows that start
   /// on other lines are passed over unparsed (their line breaks are still counted), and
   /// reading stops after the last one wanted (see `FilingReader.read`).
+  ///
+  /// `fields`: the fields the run reads (nil: all). Plain text cells of the others are
+  /// passed over and their fields left missing (`FieldProjection`).
   public func read(
-    lines: Set<Int>? = nil, pool: RecordValuesPool? = nil, onRecord: (Record) -> Void,
-    onProblem: (Diagnostic) -> Void
+    lines: Set<Int>? = nil, pool: RecordValuesPool? = nil, fields: FieldSet? = nil,
+    onRecord: (Record) -> Void, onProblem: (Diagnostic) -> Void
   ) throws(FilingError) -> ReadStatistics {
     guard let file = fopen(path, "rb") else {
       let reason = String(cString: strerror(errno))
@@ -105,7 +108,8 @@ public struct CSVReader: Sendable {
     }
     defer { fclose(file) }
     let seekable = fseeko(file, 0, SEEK_CUR) == 0
-    let session = try CSVSession(path: path, mapping: mapping, limits: limits, seekable: seekable)
+    let session = try CSVSession(
+      path: path, mapping: mapping, limits: limits, seekable: seekable, fields: fields)
     session.wanted = lines?.sorted()
     session.pool = pool
     do {
@@ -202,6 +206,8 @@ private func rowEnded(_ terminator: Int32, _ data: UnsafeMutableRawPointer?) {
 private final class CSVSession {
   /// Where records' arrays of values come from (see `RecordValuesPool`).
   var pool: RecordValuesPool?
+  /// The fields the run reads (nil: all); see `FieldProjection`.
+  let fields: FieldSet?
   let path: String
   let mapping: Mapping
   let limits: ReaderLimits
@@ -240,8 +246,11 @@ private final class CSVSession {
 
   static let options = UInt8(CSV_STRICT | CSV_STRICT_FINI)
 
-  init(path: String, mapping: Mapping, limits: ReaderLimits, seekable: Bool) throws(FilingError) {
+  init(
+    path: String, mapping: Mapping, limits: ReaderLimits, seekable: Bool, fields: FieldSet?
+  ) throws(FilingError) {
     self.path = path
+    self.fields = fields
     self.mapping = mapping
     self.limits = limits
     self.seekable = seekable
@@ -256,7 +265,8 @@ private final class CSVSession {
     }
     configure()
     if !mapping.hasHeader {
-      plan = try RowPlan(mapping: mapping, header: nil, headerLine: 1, path: path)
+      plan = try RowPlan(
+        mapping: mapping, header: nil, headerLine: 1, path: path, fields: fields)
     }
   }
 
@@ -496,7 +506,8 @@ private final class CSVSession {
       headerNames = (0..<row.pointee.fieldCount).map {
         String(trimBlanks(row.pointee.lossyString($0, mapping.encoding)))
       }
-      plan = try RowPlan(mapping: mapping, header: headerNames, headerLine: rowStart, path: path)
+      plan = try RowPlan(
+        mapping: mapping, header: headerNames, headerLine: rowStart, path: path, fields: fields)
       return
     }
     if let oversized {

@@ -25,13 +25,17 @@ public struct FECReader: Sendable {
   /// `lines`: nil, or the lines of the records wanted: lines after the cover record that
   /// are not wanted are passed over (a text block is still followed, to know where it
   /// ends), and reading stops after the last one wanted (see `FilingReader.read`).
+  ///
+  /// `fields`: the fields the run reads (nil: all). Plain text cells of the others are
+  /// passed over and their fields left missing (`FieldProjection`).
   public func read(
-    lines: Set<Int>? = nil, pool: RecordValuesPool? = nil, onRecord: (Record) -> Void,
-    onProblem: (Diagnostic) -> Void
+    lines: Set<Int>? = nil, pool: RecordValuesPool? = nil, fields: FieldSet? = nil,
+    onRecord: (Record) -> Void, onProblem: (Diagnostic) -> Void
   ) throws(FilingError) -> ReadStatistics {
     let session = try FECSession(path: path, limits: limits)
     session.wanted = lines
     session.pool = pool
+    session.fields = fields
     let last = lines.map { $0.max() ?? 0 }
     do {
       try session.readHeader()
@@ -116,6 +120,8 @@ struct FECRecordPlan {
     let field: FieldID
     let parser: CellParser
     let label: String
+    /// Whether its plain ASCII cells are passed over (`FieldProjection`).
+    let passedOver: Bool
   }
 
   let kind: RecordKind
@@ -132,7 +138,12 @@ struct FECRecordPlan {
   /// year (`P`, `G`), not a designation like P2024, and rules would misjudge it.
   static let notReadBeforeVersion5: Set<String> = ["election_code", "election_other_description"]
 
-  init(layout: FECLayout, kind: RecordKind, dateFormat: DateFormat, version: FECVersion) {
+  /// `fields`: the fields the run reads (nil: all); see `FieldProjection`.
+  init(
+    layout: FECLayout, kind: RecordKind, dateFormat: DateFormat, version: FECVersion,
+    fields: FieldSet? = nil
+  ) {
+    let wanted = fields.map(FieldProjection.closed)
     self.kind = kind
     columnCount = layout.columns.count
     var columns: [Column] = []
@@ -157,7 +168,9 @@ struct FECRecordPlan {
         case .memoFlag: parser = .flag(FlagValues(["X"]))
         }
         columns.append(
-          Column(index: index, field: field, parser: parser, label: "\(label) (\(fieldName))"))
+          Column(
+            index: index, field: field, parser: parser, label: "\(label) (\(fieldName))",
+            passedOver: FieldProjection.passesOver(field, parser, wanted: wanted)))
       }
     }
     self.columns = columns
@@ -230,6 +243,8 @@ struct FECCover {
 private final class FECSession {
   /// Where records' arrays of values come from (see `RecordValuesPool`).
   var pool: RecordValuesPool?
+  /// The fields the run reads (nil: all); see `FieldProjection`.
+  var fields: FieldSet?
   let path: String
   let limits: ReaderLimits
   let lines: LineReader
@@ -549,7 +564,8 @@ private final class FECSession {
     if let existing = plans[layout.id], existing.kind == kind {
       plan = existing
     } else {
-      plan = FECRecordPlan(layout: layout, kind: kind, dateFormat: dateFormat, version: version)
+      plan = FECRecordPlan(
+        layout: layout, kind: kind, dateFormat: dateFormat, version: version, fields: fields)
       plans[layout.id] = plan
       unavailable[layout.id] = nil
     }
@@ -586,6 +602,7 @@ private final class FECSession {
               : UnsafeBufferPointer(rebasing: arena[0..<0])
             // The common case first, its value moved straight into place.
             let plain = ascii ?? PlainASCII.holds(bytes)
+            if plain && columns[index].passedOver { continue }
             if plain,
               let value = plan.lastCells.readPlain(
                 index, bytes, columns[index].parser, currency: usd)

@@ -55,24 +55,31 @@ public enum FilingReader {
   /// - `pool`: arrays of values handed back by the caller once it is done with their
   ///   records, which the delimited and .fec readers fill again (`RecordValuesPool`).
   ///
+  /// - `fields`: nil, or the fields the caller reads of a record
+  ///   (`CheckRun.fieldsRead`). The delimited and .fec readers then pass over the plain
+  ///   ASCII text cells of the other fields, which are left missing; every other cell is
+  ///   read and checked as before, so the same rows are accepted and rejected, with the
+  ///   same messages (`FieldProjection`). The XML reader reads every field.
+  ///
   /// Records go to `onRecord` in file order, problems with rows to `onProblem`; a filing
   /// that cannot be read at all (or a format and mapping that do not fit) throws.
   public static func read(
     path: String, format: InputFormat?, mapping: Mapping?, limits: ReaderLimits = .default,
-    lines: Set<Int>? = nil, pool: RecordValuesPool? = nil, onRecord: (Record) -> Void,
-    onProblem: (Diagnostic) -> Void
+    lines: Set<Int>? = nil, pool: RecordValuesPool? = nil, fields: FieldSet? = nil,
+    onRecord: (Record) -> Void, onProblem: (Diagnostic) -> Void
   ) throws(FilingError) -> ReadStatistics {
     let chosen = try resolve(path: path, format: format, mapping: mapping)
     switch chosen.format {
     case .fec:
       return try FECReader(path: path, limits: limits).read(
-        lines: lines, pool: pool, onRecord: onRecord, onProblem: onProblem)
+        lines: lines, pool: pool, fields: fields, onRecord: onRecord, onProblem: onProblem)
     case .xml:
       return try XMLReader(path: path, mapping: chosen.mapping ?? .probityXML, limits: limits)
         .read(onRecord: onRecord, onProblem: onProblem)
     case .csv, .fecBulk, .ukEC, .ukPEF:
       return try CSVReader(path: path, mapping: chosen.mapping ?? .canonical, limits: limits)
-        .read(lines: lines, pool: pool, onRecord: onRecord, onProblem: onProblem)
+        .read(
+          lines: lines, pool: pool, fields: fields, onRecord: onRecord, onProblem: onProblem)
     }
   }
 

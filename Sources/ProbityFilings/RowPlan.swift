@@ -76,6 +76,9 @@ final class RowPlan {
     let index: Int
     let parser: CellParser
     let label: String
+    /// Whether its plain ASCII cells are passed over: a text field the run does not read
+    /// (`FieldProjection`).
+    let passedOver: Bool
   }
 
   enum Kind {
@@ -106,7 +109,11 @@ final class RowPlan {
 
   /// Resolves `mapping` against `header` (nil when the file has none). Throws when a
   /// required column is missing or a mapped name is in the header twice.
-  init(mapping: Mapping, header: [String]?, headerLine: Int, path: String) throws(FilingError) {
+  /// `fields`: the fields the run reads (nil: all); see `FieldProjection`.
+  init(
+    mapping: Mapping, header: [String]?, headerLine: Int, path: String, fields: FieldSet? = nil
+  ) throws(FilingError) {
+    let wanted = fields.map(FieldProjection.closed)
     self.path = path
     self.currency = mapping.currency
     self.encoding = mapping.encoding
@@ -189,7 +196,8 @@ final class RowPlan {
           columns.append(
             Column(
               field: fieldMapping.field, index: index, parser: parser,
-              label: label(index, field: fieldName)))
+              label: label(index, field: fieldName),
+              passedOver: FieldProjection.passesOver(fieldMapping.field, parser, wanted: wanted)))
         } else if !optional {
           missing.append((reference, "'\(fieldName)'"))
         } else if case .flag = parser {
@@ -339,6 +347,7 @@ final class RowPlan {
           let bytes = row.field(columns[index].index, in: arena)
           // The common case first, its value moved straight into place.
           let plain = ascii ?? PlainASCII.holds(bytes)
+          if plain && columns[index].passedOver { continue }
           if plain,
             let value = lastCells.readPlain(
               index, bytes, columns[index].parser, currency: currency)

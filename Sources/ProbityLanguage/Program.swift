@@ -22,6 +22,41 @@ public struct CompiledRuleSet: Sendable {
 
   /// Indices into `rules` of the rules that apply to a kind of record, in pack order.
   public func ruleIndices(for kind: RecordKind) -> [Int] { rulesByKind[kind] ?? [] }
+
+  /// Every field an expression of the pack names: in a `where`, a condition, a `let`, a
+  /// `define`, a group key, a window's date, an aggregate or a message or remedy hole.
+  /// What the rules can read of a record; what else a run reads (the record's date for
+  /// windows, its transaction id for findings) is `CheckRun.fieldsRead`'s.
+  public var fieldsRead: FieldSet {
+    var fields = FieldSet()
+    for rule in rules {
+      for program in rule.programs {
+        for node in program.nodes {
+          if case .field(let field) = node.op { fields.insert(field) }
+        }
+      }
+    }
+    return fields
+  }
+}
+
+extension CompiledRule {
+  /// Every expression of the rule.
+  public var programs: [ExprProgram] {
+    var programs = [condition]
+    if let filter { programs.append(filter) }
+    if let grouping {
+      programs += grouping.keys
+      if let on = grouping.window?.on { programs.append(on) }
+      programs += grouping.aggregates.compactMap(\.argument)
+    }
+    for template in [message] + (remedy.map { [$0] } ?? []) {
+      for part in template.parts {
+        if case .hole(let program) = part { programs.append(program) }
+      }
+    }
+    return programs
+  }
 }
 
 /// Where a declaration stands in the pack.

@@ -114,11 +114,13 @@ struct AuditCommand: ParsableCommand {
     let formats = Dictionary(checked.map { ($0.path, $0.format) }, uniquingKeysWith: { a, _ in a })
     let threads = jobs ?? ProcessInfo.processInfo.activeProcessorCount
     let limits = limitOptions.limits
+    // Only the fields the run reads are decoded; the output is the same.
+    let fields = run.fieldsRead
     let read: FileRead = {
       path, lines, pool, onRecord, onProblem throws(FilingError) in
       try FilingReader.read(
         path: path, format: formats[path], mapping: nil, limits: limits, lines: lines,
-        pool: pool, onRecord: onRecord, onProblem: onProblem)
+        pool: pool, fields: fields, onRecord: onRecord, onProblem: onProblem)
     }
     let files = checked.map(\.path)
     var progress = Progress(files: files.count, bytes: checked.reduce(0) { $0 + fileSize($1.path) })

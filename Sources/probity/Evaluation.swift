@@ -25,9 +25,11 @@ let rejectionExamplesKept = 1000
 /// records and, when some fired, reads the files again to build their trails
 /// (see `CheckRun`). Problems with rows are printed on standard error after each file
 /// (the first `ParallelReader.problemsKept` of a file, then how many more there were).
+/// `fields`: the fields decoded of each record (nil: all); `run.fieldsRead` leaves the
+/// output as it is.
 func evaluate(
   _ run: CheckRun, files: [String], format: InputFormat?, mapping: Mapping?,
-  limits: ReaderLimits = .default
+  limits: ReaderLimits = .default, fields: FieldSet? = nil
 ) -> EvaluationOutcome {
   var outcome = EvaluationOutcome(run: run)
   // One thread reads (and parses) while this one evaluates: both cores work, and the
@@ -36,7 +38,7 @@ func evaluate(
     path, lines, pool, onRecord, onProblem throws(FilingError) in
     try FilingReader.read(
       path: path, format: format, mapping: mapping, limits: limits, lines: lines,
-      pool: pool, onRecord: onRecord, onProblem: onProblem)
+      pool: pool, fields: fields, onRecord: onRecord, onProblem: onProblem)
   }
   outcome.run.indexForReplay()
   let preparer = outcome.run.makePreparer()

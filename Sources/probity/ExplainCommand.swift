@@ -91,8 +91,10 @@ struct ExplainCommand: ParsableCommand {
       rules: rules, mapping: self.mapping, asOf: asOf, withholdPersonalData: withholdPersonalData)
     let policy = run.personalData
     run.target = RecordSelector(record)
+    // Every field is decoded: the record's summary shows fields the rules may not read.
     let outcome = evaluate(
-      run, files: files, format: inputFormat, mapping: mapping, limits: limitOptions.limits)
+      run, files: files, format: inputFormat, mapping: mapping, limits: limitOptions.limits,
+      fields: nil)
     if outcome.unreadable {
       printError("error: some input could not be read")
       throw Exit.unusable

@@ -1,0 +1,37 @@
+import ProbityCore
+
+/// Decoding only the fields a run reads (`FilingReader.read(fields:)`).
+///
+/// A column whose field is not wanted and whose parser is `text` is passed over when its
+/// cell is plain ASCII: such a cell is always a valid string, so passing over it cannot
+/// change whether its row is accepted, and no `String` is made of it. Every other cell
+/// is read as before: a text cell with other bytes (its encoding is checked), and amounts,
+/// dates, numbers and flags, which may be bad values that reject the row. So the records
+/// accepted, the records rejected and what is said about them are the same whatever the
+/// fields wanted; only the values of fields no one reads may be left missing.
+enum FieldProjection {
+  /// `wanted`, with the fields the readers make wanted fields from: a wanted `name` is
+  /// derived from the organisation and name parts when the filing has none, and a .fec
+  /// name without its parts' separator is an organisation's by its entity type.
+  static func closed(_ wanted: FieldSet) -> FieldSet {
+    var fields = wanted
+    if let parts = NameParts.canonical, fields.contains(parts.name) {
+      for field in [parts.organization, parts.last, parts.first, parts.middle, parts.suffix] {
+        fields.insert(field)
+      }
+    }
+    if let organization = CanonicalSchema.id(named: "organization_name"),
+      fields.contains(organization), let entity = CanonicalSchema.id(named: "entity_type")
+    {
+      fields.insert(entity)
+    }
+    return fields
+  }
+
+  /// Whether the plain ASCII cells of a column feeding `field` through `parser` are
+  /// passed over: `field` is not wanted (nil wants every field) and its cells are text.
+  static func passesOver(_ field: FieldID, _ parser: CellParser, wanted: FieldSet?) -> Bool {
+    guard let wanted, !wanted.contains(field), case .text = parser else { return false }
+    return true
+  }
+}
