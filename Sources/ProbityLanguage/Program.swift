@@ -7,21 +7,25 @@ public struct CompiledRuleSet: Sendable {
   public let parameters: [CompiledParameter]
   /// The rule files, for showing source lines in explanations.
   public let files: [SourceFile]
-  private let rulesByKind: [RecordKind: [Int]]
+  /// The rules of each kind of record, receipts first (an array: it is read per record).
+  private let rulesByKind: [[Int]]
 
   init(rules: [CompiledRule], parameters: [CompiledParameter], files: [SourceFile]) {
     self.rules = rules
     self.parameters = parameters
     self.files = files
-    var byKind: [RecordKind: [Int]] = [:]
-    for kind in RecordKind.allCases {
-      byKind[kind] = rules.indices.filter { rules[$0].kinds.contains(kind) }
+    self.rulesByKind = [RecordKind.receipt, .disbursement].map { kind in
+      rules.indices.filter { rules[$0].kinds.contains(kind) }
     }
-    self.rulesByKind = byKind
   }
 
   /// Indices into `rules` of the rules that apply to a kind of record, in pack order.
-  public func ruleIndices(for kind: RecordKind) -> [Int] { rulesByKind[kind] ?? [] }
+  public func ruleIndices(for kind: RecordKind) -> [Int] {
+    switch kind {
+    case .receipt: rulesByKind[0]
+    case .disbursement: rulesByKind[1]
+    }
+  }
 
   /// Every field an expression of the pack names: in a `where`, a condition, a `let`, a
   /// `define`, a group key, a window's date, an aggregate or a message or remedy hole.

@@ -28,7 +28,11 @@ final class ParallelReader: @unchecked Sendable {
 
   final class Queue: @unchecked Sendable {
     let condition = NSCondition()
-    var records: [PreparedRecord] = []
+    /// The batches waiting, in file order, each moved in whole: appending a batch's
+    /// records one by one would retain all each holds, and the batch's release undo it.
+    var batches: [[PreparedRecord]] = []
+    /// The records in `batches`.
+    var waiting = 0
     var finished = false
     var result = FileResult()
     let capacity: Int
@@ -45,24 +49,21 @@ final class ParallelReader: @unchecked Sendable {
     var spent: [[PreparedRecord]] = []
 
     /// Hands over a batch of records (one lock per batch, not per record), leaving
-    /// `batch` empty. Returns whether the consumer had to wait for records since the last
-    /// batch. The records the consumer gave back go to `recycle` (which keeps what can
-    /// be filled again), then are freed.
+    /// `batch` empty (the emptied array of a batch given back, when there is one, so that
+    /// its room is used again). Returns whether the consumer had to wait for records
+    /// since the last batch. The records the consumer gave back go to `recycle` (which
+    /// keeps what can be filled again), then are freed.
     @discardableResult
     func push(
       _ batch: inout [PreparedRecord], recycle: ((PreparedRecord) -> Void)? = nil
     ) -> Bool {
       condition.lock()
-      while records.count >= capacity { condition.wait() }
-      if records.isEmpty {
-        // The consumer took everything: the batch is moved in whole, not copied record
-        // by record (a copy retains what a record holds, and the batch's release undoes
-        // it), and the reader goes on with the emptied array.
-        swap(&records, &batch)
-      } else {
-        records.append(contentsOf: batch)
-        batch.removeAll(keepingCapacity: true)
-      }
+      while waiting >= capacity { condition.wait() }
+      waiting += batch.count
+      let size = batch.count
+      var handed: [PreparedRecord] = []
+      swap(&handed, &batch)
+      batches.append(handed)
       let wasStarved = starved
       starved = false
       var freed: [[PreparedRecord]] = []
@@ -77,6 +78,11 @@ final class ParallelReader: @unchecked Sendable {
           for prepared in spentBatch { recycle(prepared) }
         }
       }
+      if var reused = freed.popLast() {
+        reused.removeAll(keepingCapacity: true)
+        batch = reused
+      }
+      if batch.capacity < size { batch.reserveCapacity(size) }
       freed.removeAll()
       return wasStarved
     }
@@ -84,13 +90,13 @@ final class ParallelReader: @unchecked Sendable {
     /// Gives back records the consumer has done with (see `spent`). Once the reader is
     /// done with the file, it frees nothing more here: the consumer frees them itself
     /// (kept, the last records of every file of an audit would wait for the run's end).
-    func giveBack(_ batch: consuming [PreparedRecord]) {
+    func giveBack(_ batches: consuming [[PreparedRecord]]) {
       condition.lock()
       if finished {
         condition.unlock()
         return
       }
-      spent.append(batch)
+      spent.append(contentsOf: batches)
       condition.unlock()
     }
 
@@ -105,17 +111,19 @@ final class ParallelReader: @unchecked Sendable {
       freed.removeAll()
     }
 
-    /// The records read so far (waiting for some), and whether the file is done.
-    func take() -> (records: [PreparedRecord], done: Bool) {
+    /// The batches of records read so far (waiting for some), and whether the file is
+    /// done.
+    func take() -> (batches: [[PreparedRecord]], done: Bool) {
       condition.lock()
-      if records.isEmpty && !finished { starved = true }
-      while records.isEmpty && !finished { condition.wait() }
-      var batch: [PreparedRecord] = []
-      swap(&batch, &records)
-      let done = finished && records.isEmpty
+      if batches.isEmpty && !finished { starved = true }
+      while batches.isEmpty && !finished { condition.wait() }
+      var taken: [[PreparedRecord]] = []
+      swap(&taken, &batches)
+      waiting = 0
+      let done = finished
       condition.broadcast()
       condition.unlock()
-      return (batch, done)
+      return (taken, done)
     }
   }
 
@@ -171,11 +179,13 @@ final class ParallelReader: @unchecked Sendable {
     }
     for (index, queue) in queues.enumerated() {
       while true {
-        let (batch, done) = queue.take()
+        let (batches, done) = queue.take()
         // Each record lent to the consumer, not copied (a copy retains all it holds).
-        for index in batch.indices { consume(batch[index]) }
+        for batch in batches {
+          for index in batch.indices { consume(batch[index]) }
+        }
         if done { break }
-        queue.giveBack(batch)
+        queue.giveBack(batches)
       }
       finished(index, queue.result)
     }

@@ -24,12 +24,14 @@ struct ReaderQueueTests {
     var second = Self.batch(3, from: 4)
     queue.push(&second)  // appended
     #expect(first.isEmpty && second.isEmpty)
-    #expect(queue.take().records.map(\.record.provenance.line) == [1, 2, 3, 4, 5, 6])
+    let taken = queue.take()
+    #expect(taken.batches.count == 2)
+    #expect(taken.batches.joined().map(\.record.provenance.line) == [1, 2, 3, 4, 5, 6])
     var third = Self.batch(2, from: 7)
     queue.push(&third)
     queue.finish(ParallelReader.FileResult())
     let last = queue.take()
-    #expect(last.records.map(\.record.provenance.line) == [7, 8] && last.done)
+    #expect(last.batches.joined().map(\.record.provenance.line) == [7, 8] && last.done)
   }
 
   @Test func recordsGivenBackAreFreedAtTheNextHandOver() {
@@ -37,19 +39,23 @@ struct ReaderQueueTests {
     var records4 = Self.batch(4)
     queue.push(&records4)
     let taken = queue.take()
-    #expect(taken.records.count == 4 && !taken.done)
-    queue.giveBack(taken.records)
+    #expect(taken.batches.joined().count == 4 && !taken.done)
+    queue.giveBack(taken.batches)
     #expect(queue.spent.count == 1)
-    var records2 = Self.batch(2)
-    queue.push(&records2)
+    var records1 = Self.batch(1)
+    var recycled: [Int] = []
+    queue.push(&records1, recycle: { recycled.append($0.record.provenance.line) })
     #expect(queue.spent.count == 0)
+    #expect(recycled == [1, 2, 3, 4])
+    // The reader goes on with the emptied array of the batch given back (room for 4).
+    #expect(records1.isEmpty && records1.capacity >= 4)
   }
 
   @Test func recordsGivenBackBeforeTheEndAreFreedWhenTheFileEnds() {
     let queue = ParallelReader.Queue(capacity: 64)
     var records3 = Self.batch(3)
     queue.push(&records3)
-    queue.giveBack(queue.take().records)
+    queue.giveBack(queue.take().batches)
     #expect(queue.spent.count == 1)
     queue.finish(ParallelReader.FileResult())
     #expect(queue.spent.count == 0)
@@ -62,9 +68,9 @@ struct ReaderQueueTests {
     let taken = queue.take()
     // The reader finishes the file while the evaluator still holds the batch.
     queue.finish(ParallelReader.FileResult())
-    queue.giveBack(taken.records)
+    queue.giveBack(taken.batches)
     #expect(queue.spent.count == 0)
     let last = queue.take()
-    #expect(last.records.isEmpty && last.done)
+    #expect(last.batches.isEmpty && last.done)
   }
 }
