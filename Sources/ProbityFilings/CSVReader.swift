@@ -188,11 +188,10 @@ private func fieldEnded(
   if bytes > row.pointee.maxFieldBytes {
     if row.pointee.oversized == nil { row.pointee.oversized = (row.pointee.fieldCount, bytes) }
   } else if let field, length > 0 {
-    row.pointee.arena.append(
-      contentsOf: UnsafeBufferPointer(
-        start: field.assumingMemoryBound(to: UInt8.self), count: length))
+    row.pointee.append(
+      UnsafeBufferPointer(start: field.assumingMemoryBound(to: UInt8.self), count: length))
   }
-  row.pointee.ends.append(row.pointee.arena.count)
+  row.pointee.endField()
 }
 
 /// libcsv's row callback.

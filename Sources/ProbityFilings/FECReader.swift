@@ -468,16 +468,14 @@ private final class FECSession {
   /// shortened), and its layout in this version, if it has one. Records of one type
   /// mostly come in runs: the last is kept.
   func recordType(_ finder: FECLayoutFinder) -> (formType: String, layout: FECLayout?) {
-    let same = row.arena.withUnsafeBufferPointer {
-      row.field(0, in: $0).elementsEqual(lastTypeField)
-    }
+    let same = row.withArena { row.field(0, in: $0).elementsEqual(lastTypeField) }
     if let lastType, same { return lastType }
     var formType = String(trimBlanks(row.lossyString(0, .detect))).uppercased()
     // No record type is this long: counted and reported by its start, and unknown.
     let tooLong = formType.utf8.count > FECSession.longestFormType
     if tooLong { formType = String(formType.prefix(FECSession.longestFormType)) + "…" }
     let layout = tooLong ? nil : finder.layout(for: formType)
-    lastTypeField = Array(row.arena[0..<row.ends[0]])
+    lastTypeField = row.fieldBytes(0)
     lastType = (formType, layout)
     return (formType, layout)
   }
@@ -589,7 +587,7 @@ private final class FECSession {
     for (field, value) in constants { values[field] = value }
     var diagnostics: [Diagnostic] = []
     let usd = Currency.usd
-    row.arena.withUnsafeBufferPointer { arena in
+    row.withArena { arena in
       // A line of plain ASCII (most are) needs no decoding cell by cell.
       let ascii: Bool? = PlainASCII.holds(arena) ? true : nil
       plan.columns.withUnsafeBufferPointer { columns in
@@ -700,7 +698,7 @@ private final class FECSession {
         while index < bytes.count {
           if bytes[index] == quote {
             if index + 1 < bytes.count && bytes[index + 1] == quote {
-              row.arena.append(quote)
+              row.append(quote)
               index += 2
               continue
             }
@@ -708,7 +706,7 @@ private final class FECSession {
             closed = true
             break
           }
-          row.arena.append(bytes[index])
+          row.append(bytes[index])
           index += 1
         }
         while index < bytes.count && (bytes[index] == UInt8(ascii: " ") || bytes[index] == 9) {
@@ -718,9 +716,9 @@ private final class FECSession {
       } else {
         let start = index
         while index < bytes.count && bytes[index] != comma { index += 1 }
-        row.arena.append(contentsOf: bytes[start..<index])
+        row.append(contentsOf: bytes[start..<index])
       }
-      row.ends.append(row.arena.count)
+      row.endField()
       guard index < bytes.count else { return true }
       index += 1  // the comma
     }
@@ -729,7 +727,7 @@ private final class FECSession {
   /// Splits a line on `separator` into `row`.
   static func split(_ bytes: [UInt8], on separator: UInt8, into row: inout RowCollector) {
     // The line is kept whole: each field ends before a separator.
-    row.arena.append(contentsOf: bytes)
+    bytes.withUnsafeBufferPointer { row.append($0) }
     row.gap = 1
     bytes.withUnsafeBufferPointer { line in
       for index in line.indices where line[index] == separator { row.ends.append(index) }

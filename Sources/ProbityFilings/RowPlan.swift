@@ -4,9 +4,13 @@ import ProbityCore
 /// fill it (through the `void *` context pointer); nothing here allocates per field
 /// once the arrays have grown to the widest row.
 struct RowCollector {
-  /// The bytes of every field of the row, back to back.
-  var arena: [UInt8] = []
-  /// The end offset in `arena` of each field.
+  /// The bytes of every field of the row, back to back: the first `byteCount` bytes of
+  /// `storage`, which grows to the longest row and is then written over, row after row
+  /// (appending to an array cost some 90 instructions a field).
+  private var storage: [UInt8]
+  /// The row's bytes in `storage`.
+  private(set) var byteCount = 0
+  /// The end offset in the arena of each field.
   var ends: [Int] = []
   /// The bytes between one field and the next in `arena`: 0, or 1 where the line was
   /// kept whole, separators and all (.fec lines split on ASCII 28).
@@ -22,14 +26,14 @@ struct RowCollector {
 
   init(maxFieldBytes: Int = .max) {
     self.maxFieldBytes = maxFieldBytes
-    arena.reserveCapacity(4096)
+    storage = [UInt8](repeating: 0, count: 4096)
     ends.reserveCapacity(64)
   }
 
   var fieldCount: Int { ends.count }
 
   mutating func clear() {
-    arena.removeAll(keepingCapacity: true)
+    byteCount = 0
     ends.removeAll(keepingCapacity: true)
     gap = 0
     rowEnded = false
@@ -37,17 +41,60 @@ struct RowCollector {
     oversized = nil
   }
 
+  /// The row's bytes (the arena).
+  func withArena<R>(_ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
+    try storage.withUnsafeBufferPointer {
+      try body(UnsafeBufferPointer(rebasing: $0[0..<byteCount]))
+    }
+  }
+
+  /// Appends bytes to the field being collected.
+  mutating func append(_ bytes: UnsafeBufferPointer<UInt8>) {
+    guard let source = bytes.baseAddress, !bytes.isEmpty else { return }
+    reserve(bytes.count)
+    let at = byteCount
+    storage.withUnsafeMutableBufferPointer {
+      $0.baseAddress!.advanced(by: at).update(from: source, count: bytes.count)
+    }
+    byteCount += bytes.count
+  }
+
+  mutating func append(contentsOf bytes: ArraySlice<UInt8>) {
+    bytes.withUnsafeBufferPointer { append($0) }
+  }
+
+  mutating func append(_ byte: UInt8) {
+    reserve(1)
+    storage[byteCount] = byte
+    byteCount += 1
+  }
+
+  /// Ends the field being collected.
+  mutating func endField() { ends.append(byteCount) }
+
+  private mutating func reserve(_ more: Int) {
+    let needed = byteCount + more
+    guard needed > storage.count else { return }
+    storage.append(
+      contentsOf: repeatElement(0, count: Swift.max(needed, 2 * storage.count) - storage.count))
+  }
+
   /// The field's text, or the byte that is not a character of `encoding`.
   func string(_ index: Int, _ encoding: TextEncoding) -> Result<String, TextEncoding.InvalidBytes> {
-    arena.withUnsafeBufferPointer { encoding.decode(field(index, in: $0)) }
+    withArena { encoding.decode(field(index, in: $0)) }
   }
 
   /// The offset in `arena` of the field's first byte.
   func start(_ index: Int) -> Int { index == 0 ? 0 : ends[index - 1] + gap }
 
-  /// The field's bytes in `arena`, which is this collector's `arena`.
+  /// The field's bytes in `arena`, which is this collector's arena (`withArena`).
   func field(_ index: Int, in arena: UnsafeBufferPointer<UInt8>) -> UnsafeBufferPointer<UInt8> {
     UnsafeBufferPointer(rebasing: arena[start(index)..<ends[index]])
+  }
+
+  /// The field's bytes, copied.
+  func fieldBytes(_ index: Int) -> [UInt8] {
+    withArena { Array(field(index, in: $0)) }
   }
 
   /// The field's text, with bytes that are not characters replaced (header names).
@@ -55,7 +102,7 @@ struct RowCollector {
     switch string(index, encoding) {
     case .success(let text): return text
     case .failure:
-      return String(decoding: arena[start(index)..<ends[index]], as: UTF8.self)
+      return withArena { String(decoding: field(index, in: $0), as: UTF8.self) }
     }
   }
 }
@@ -268,7 +315,7 @@ final class RowPlan {
   /// a rejection.
   /// `pool`: where the record's array of values comes from (a new one without).
   func assemble(_ row: RowCollector, line: Int, pool: RecordValuesPool? = nil) -> RowOutcome {
-    row.arena.withUnsafeBufferPointer { assemble(row, arena: $0, line: line, pool: pool) }
+    row.withArena { assemble(row, arena: $0, line: line, pool: pool) }
   }
 
   private func assemble(

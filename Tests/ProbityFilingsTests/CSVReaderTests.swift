@@ -208,6 +208,28 @@ struct CSVReaderTests {
         == ReadStatistics(recordsRead: ids.count + 1, recordsRejected: 1, rowsSkipped: 0))
   }
 
+  /// The row's bytes are kept in a buffer that grows to the longest row and is then
+  /// written over: a long row, then short ones, each with its own fields.
+  @Test("rows longer than the row buffer, and the rows after them")
+  func longRows() throws {
+    let long = String(repeating: "x", count: 10_000) + "y"
+    let longer = String(repeating: "z", count: 30_000)
+    let text =
+      Self.header + "receipt,T1,1.00,\(long),m1\n" + "receipt,T2,2.00,Bo,m2\n"
+      + "receipt,T3,3.00,\"\(longer)\",\"m,3\"\n" + "receipt,T4,4.00,Al,\n"
+    let result = try read(text, mapping: mapping)
+    #expect(result.problems.isEmpty)
+    let name = try #require(CanonicalSchema.id(named: "name"))
+    let memo = try #require(CanonicalSchema.id(named: "memo_text"))
+    #expect(
+      result.records.map { $0[name] } == [
+        .string(long), .string("Bo"), .string(longer), .string("Al"),
+      ])
+    #expect(
+      result.records.map { $0[memo] } == [.string("m1"), .string("m2"), .string("m,3"), .missing])
+    #expect(result.records.map(\.transactionID) == ["T1", "T2", "T3", "T4"])
+  }
+
   @Test("a malformed header stops the read")
   func malformedHeader() throws {
     let error = try #require(throws: FilingError.self) {
