@@ -230,6 +230,11 @@ public struct Record: Sendable {
   /// "blank" cannot be told from "not reported", so `blank`, `present`, `missing` and
   /// `??` give missing rather than an answer (docs/language.md, "Missing values").
   public var unavailable = FieldSet()
+  /// Fields the reader was told the run does not read (`FilingReader.read(fields:)`):
+  /// their values may be missing or not. Reading one through a subscript is a
+  /// programming error (a field the run reads that `CheckRun.fieldsRead` does not name),
+  /// stopped in debug builds, so that the tests catch it.
+  public var leftOut = FieldSet()
 
   public init(kind: RecordKind, provenance: Provenance, values: [Value]? = nil) {
     self.kind = kind
@@ -238,13 +243,19 @@ public struct Record: Sendable {
   }
 
   public subscript(field: FieldID) -> Value {
-    get { values[field] }
+    get {
+      assert(
+        !leftOut.contains(field),
+        "'\(CanonicalSchema.spec(field).name)' was left out by the reader: add it to CheckRun.fieldsRead"
+      )
+      return values[field]
+    }
     set { values[field] = newValue }
   }
 
   public subscript(name: String) -> Value {
     guard let id = CanonicalSchema.id(named: name) else { return .missing }
-    return values[id]
+    return self[id]
   }
 
   /// The transaction id, when the format has one.

@@ -244,7 +244,15 @@ private final class FECSession {
   /// Where records' arrays of values come from (see `RecordValuesPool`).
   var pool: RecordValuesPool?
   /// The fields the run reads (nil: all); see `FieldProjection`.
-  var fields: FieldSet?
+  var fields: FieldSet? {
+    didSet {
+      leftOut = FieldProjection.leftOut(fields)
+      derivesName = NameParts.canonical.map { !leftOut.contains($0.name) } ?? false
+    }
+  }
+  /// The fields records leave out (`Record.leftOut`), and whether `name` is derived.
+  var leftOut = FieldSet()
+  var derivesName = true
   let path: String
   let limits: ReaderLimits
   let lines: LineReader
@@ -636,7 +644,7 @@ private final class FECSession {
       reject(diagnostics, onProblem: onProblem)
       return
     }
-    NameParts.canonical?.derive(&values)
+    if derivesName { NameParts.canonical?.derive(&values) }
     statistics.recordsRead += 1
     var record = Record(
       kind: kind, provenance: Provenance(file: path, line: lines.lineNumber), values: values)
@@ -646,6 +654,7 @@ private final class FECSession {
       record.unavailable = unavailableFields(plan)
       unavailable[layout.id] = record.unavailable
     }
+    record.leftOut = leftOut
     onRecord(record)
   }
 

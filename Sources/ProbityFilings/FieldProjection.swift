@@ -8,7 +8,9 @@ import ProbityCore
 /// is read as before: a text cell with other bytes (its encoding is checked), and amounts,
 /// dates, numbers and flags, which may be bad values that reject the row. So the records
 /// accepted, the records rejected and what is said about them are the same whatever the
-/// fields wanted; only the values of fields no one reads may be left missing.
+/// fields wanted; only the values of fields no one reads may be left missing (a `name`
+/// no one reads is not derived from its parts either). The fields left out are named on
+/// each record (`Record.leftOut`), and reading one is stopped in debug builds.
 enum FieldProjection {
   /// `wanted`, with the fields the readers make wanted fields from: a wanted `name` is
   /// derived from the organisation and name parts when the filing has none, and a .fec
@@ -26,6 +28,12 @@ enum FieldProjection {
       fields.insert(entity)
     }
     return fields
+  }
+
+  /// The fields a record of a read told to read `wanted` leaves out (none without a
+  /// projection): `Record.leftOut`.
+  static func leftOut(_ wanted: FieldSet?) -> FieldSet {
+    wanted.map { closed($0).complement } ?? FieldSet()
   }
 
   /// Whether the plain ASCII cells of a column feeding `field` through `parser` are

@@ -148,6 +148,9 @@ final class RowPlan {
   let constants: [(field: FieldID, value: Value)]
   /// Fields this file cannot give (unmapped, or an optional column it lacks).
   let unavailable: FieldSet
+  /// Fields the run does not read (`FieldProjection`), and whether `name` is derived.
+  let leftOut: FieldSet
+  let derivesName: Bool
   /// The last kind cell of plain ASCII read, and what it decided.
   private var lastKindCell: [UInt8] = []
   private var lastKindDecision: KindDecision?
@@ -284,6 +287,9 @@ final class RowPlan {
     for (field, value) in template.enumerated() where !value.isMissing { available.insert(field) }
     NameParts.canonical?.markDerived(&available)
     self.unavailable = available.complement
+    let leftOut = FieldProjection.leftOut(fields)
+    self.leftOut = leftOut
+    self.derivesName = NameParts.canonical.map { !leftOut.contains($0.name) } ?? false
   }
 
   func problem(_ entry: FilingsCatalogue, _ message: String, line: Int, hint: String? = nil)
@@ -416,9 +422,10 @@ final class RowPlan {
       }
     }
     if !diagnostics.isEmpty { return .rejected(diagnostics) }
-    NameParts.canonical?.derive(&values)
+    if derivesName { NameParts.canonical?.derive(&values) }
     var record = Record(kind: kind, provenance: Provenance(file: path, line: line), values: values)
     record.unavailable = unavailable
+    record.leftOut = leftOut
     return .record(record)
   }
 }

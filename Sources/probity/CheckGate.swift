@@ -73,7 +73,9 @@ struct GateOptions: ParsableArguments {
 
 extension CheckCommand {
   /// The keys of the records without a transaction id that findings are raised on, by
-  /// "file:line" (a second read, only when there are such findings).
+  /// "file:line" (a second read, only when there are such findings). The read decodes
+  /// every field: the key's fields (`Fingerprint.keyFields`) are not among those the
+  /// check decoded (`CheckRun.fieldsRead`).
   func recordKeys(_ report: CheckReport, mapping: Mapping?) -> [String: String] {
     let needed = Set(
       report.findings.filter { $0.transactionID == nil }.map { "\($0.file):\($0.line)" })

@@ -54,6 +54,35 @@ import Testing
     }
   }
 
+  /// `explain` reads every field of the filing, not only those the pack reads: the
+  /// record's summary shows the donor's address and employer under a rule that reads
+  /// the amount alone.
+  @Test func theRecordIsShownWholeWhateverThePackReads() throws {
+    let pack = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "probity-explain-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: pack, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: pack) }
+    try """
+    rule BIG-001 {
+      title "A large receipt"
+      severity info
+      category data-quality
+      citation "none"
+      applies receipt
+      when amount > $100.00
+      message "{amount}"
+    }
+    """.write(to: pack.appendingPathComponent("r.probity"), atomically: true, encoding: .utf8)
+    let result = try runProbity([
+      "explain", "--rules", pack.path, "--record", "SA11AI.0002",
+      "Fixtures/us-federal/receipts.csv",
+    ])
+    #expect(result.status == 0, "\(result.stderr)")
+    for shown in ["88 Elm Ave", "Columbus", "43215", "Okafor Dental", "Dentist", "G2024"] {
+      #expect(result.stdout.contains(shown), "\(shown)")
+    }
+  }
+
   @Test func jsonCarriesTheSameStructure() throws {
     let result = try runProbity([
       "explain", "--rules", "Rules/us-federal", "--record", "E.2", "--format", "json",

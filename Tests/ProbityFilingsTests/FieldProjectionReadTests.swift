@@ -35,12 +35,16 @@ struct FieldProjectionReadTests {
     #expect(record[try Self.id("employer")] == .string("Acme Corporation"))
     #expect(record[try Self.id("amount")] == all[try Self.id("amount")])
     // Not text: read whatever is wanted (a bad date or amount rejects the row).
-    #expect(record[try Self.id("date")] == all[try Self.id("date")])
+    #expect(record.values[try Self.id("date")] == all[try Self.id("date")])
     for name in ["street1", "city", "occupation", "name", "transaction_id"] {
-      #expect(record[try Self.id(name)] == .missing, "\(name)")
+      #expect(record.values[try Self.id(name)] == .missing, "\(name)")
+      #expect(record.leftOut.contains(try Self.id(name)), "\(name)")
       #expect(all[try Self.id(name)] != .missing, "\(name)")
     }
     #expect(record.unavailable == all.unavailable)
+    #expect(all.leftOut == FieldSet())
+    #expect(!record.leftOut.contains(try Self.id("amount")))
+    #expect(!record.leftOut.contains(try Self.id("employer")))
   }
 
   /// Rows rejected for a cell of a field not wanted are rejected all the same: a bad
@@ -66,9 +70,50 @@ struct FieldProjectionReadTests {
     #expect(projected.problemLines == [2, 3, 4])
     #expect(projected.lines == [5, 6])
     // A text cell that is not plain ASCII is decoded (and checked), wanted or not.
-    #expect(projected.records.first?[try Self.id("occupation")] == .string("Cl\u{E9}rk"))
-    #expect(projected.records.last?[try Self.id("occupation")] == .missing)
+    #expect(projected.records.first?.values[try Self.id("occupation")] == .string("Cl\u{E9}rk"))
+    #expect(projected.records.last?.values[try Self.id("occupation")] == .missing)
     #expect(projected.statistics.recordsRejected == all.statistics.recordsRejected)
+  }
+
+  /// In a .fec filing too: a byte that is no character, in a column of a field not
+  /// wanted, rejects its line as before; a plain one is passed over.
+  @Test("a .fec line is rejected for a bad byte in a field not wanted")
+  func fecRejections() throws {
+    func line(_ cells: [String], street: [UInt8]) -> [UInt8] {
+      var out: [UInt8] = []
+      for (index, cell) in cells.enumerated() {
+        if index > 0 { out.append(0x1C) }
+        out += index == 12 ? street : Array(cell.utf8)
+      }
+      return out + [0x0A]
+    }
+    var sa = [
+      "SA11AI", "C00999001", "T1", "", "", "IND", "", "SMITH", "PAT", "", "", "", "street", "",
+      "Dayton", "OH", "45402", "P2024", "", "20240105", "250.00", "", "", "Acme", "Clerk",
+    ]
+    let separator = String(UnicodeScalar(0x1C))
+    var bytes = Array(
+      (["HDR", "FEC", "8.3", "x", "1", "", ""].joined(separator: separator) + "\n").utf8)
+    bytes += Array(
+      ([
+        "F3N", "C00999001", "Bench", "1 Main", "", "Dayton", "OH", "45402", "X", "OH", "10", "Q2",
+        "", "", "", "20240101", "20240930",
+      ].joined(separator: separator) + "\n").utf8)
+    bytes += line(sa, street: Array("1 Main St".utf8))
+    sa[2] = "T2"
+    bytes += line(sa, street: [0x31, 0x81, 0x20, 0x4D])
+    sa[2] = "T3"
+    bytes += line(sa, street: Array("2 Oak Ave".utf8))
+    let path = try temporaryFile(bytes, suffix: ".fec")
+    let wanted = FieldSet([try Self.id("amount"), try Self.id("transaction_id")])
+    let projected = try Self.read(path, fields: wanted)
+    let all = try Self.read(path, fields: nil)
+    #expect(projected.problems.map { $0.rendered() } == all.problems.map { $0.rendered() })
+    #expect(projected.problemLines == [4])
+    #expect(projected.records.map(\.transactionID) == ["T1", "T3"])
+    let street = try Self.id("street1")
+    #expect(projected.records.map { $0.values[street] } == [.missing, .missing])
+    #expect(all.records.map { $0[street] } == [.string("1 Main St"), .string("2 Oak Ave")])
   }
 
   /// A wanted `name` brings the fields it is derived from (a .fec record has its parts).
@@ -84,8 +129,8 @@ struct FieldProjectionReadTests {
     var leftOut = 0
     for (got, expected) in zip(projected.records, all.records) {
       #expect(got[name] == expected[name])
-      #expect(got[amount] == expected[amount])
-      if got[city] == .missing && expected[city] != .missing { leftOut += 1 }
+      #expect(got.values[amount] == expected[amount])
+      if got.values[city] == .missing && expected[city] != .missing { leftOut += 1 }
     }
     #expect(leftOut == all.records.filter { $0[city] != .missing }.count)
     #expect(leftOut > 100)
