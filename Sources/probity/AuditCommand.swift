@@ -191,7 +191,14 @@ struct AuditCommand: ParsableCommand {
       try write(summary, "summary.txt")
       try write(ReportRenderer.json(check), "findings.json")
       try write(ReportRenderer.findingsCSV(check), "findings.csv")
-      try write(ReportRenderer.render(check, as: .sarif), "findings.sarif")
+      // Fingerprints as `check` gives them, records without a transaction id by their
+      // key fields (read again: the run decoded only the fields it reads).
+      let gate = GateResult(
+        report: check, failLevel: .error,
+        recordKeys: findingRecordKeys(
+          check, format: { formats[$0] }, mapping: nil, limits: limits),
+        toolVersion: Probity.version)
+      try write(SARIFRenderer.render(check, gate: gate).text, "findings.sarif")
       try write(ReportRenderer.auditHTML(audit), "report.html")
     } catch {
       printError("error: cannot write the audit folder \(out): \(error.localizedDescription)")

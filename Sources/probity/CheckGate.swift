@@ -71,27 +71,36 @@ struct GateOptions: ParsableArguments {
   }
 }
 
+/// The keys of the records without a transaction id that findings are raised on, by
+/// "file:line" (a second read, only when there are such findings), for their
+/// fingerprints (`Fingerprint.recordKey`). The read decodes every field: the key's
+/// fields (`Fingerprint.keyFields`) are not among those the check decoded
+/// (`CheckRun.fieldsRead`). `format` gives each file's format (nil: told from it).
+func findingRecordKeys(
+  _ report: CheckReport, format: (String) -> InputFormat?, mapping: Mapping?,
+  limits: ReaderLimits
+) -> [String: String] {
+  let needed = Set(
+    report.findings.filter { $0.transactionID == nil }.map { "\($0.file):\($0.line)" })
+  guard !needed.isEmpty else { return [:] }
+  var keys: [String: String] = [:]
+  for file in Set(report.findings.filter { $0.transactionID == nil }.map(\.file)).sorted() {
+    _ = try? FilingReader.read(
+      path: file, format: format(file), mapping: mapping, limits: limits,
+      onRecord: { record in
+        let key = "\(record.provenance.file):\(record.provenance.line)"
+        if needed.contains(key) && keys[key] == nil {
+          keys[key] = Fingerprint.recordKey(of: record)
+        }
+      }, onProblem: { _ in })
+  }
+  return keys
+}
+
 extension CheckCommand {
-  /// The keys of the records without a transaction id that findings are raised on, by
-  /// "file:line" (a second read, only when there are such findings). The read decodes
-  /// every field: the key's fields (`Fingerprint.keyFields`) are not among those the
-  /// check decoded (`CheckRun.fieldsRead`).
   func recordKeys(_ report: CheckReport, mapping: Mapping?) -> [String: String] {
-    let needed = Set(
-      report.findings.filter { $0.transactionID == nil }.map { "\($0.file):\($0.line)" })
-    guard !needed.isEmpty else { return [:] }
-    var keys: [String: String] = [:]
-    for file in Set(report.findings.filter { $0.transactionID == nil }.map(\.file)) {
-      _ = try? FilingReader.read(
-        path: file, format: inputFormat, mapping: mapping, limits: limitOptions.limits,
-        onRecord: { record in
-          let key = "\(record.provenance.file):\(record.provenance.line)"
-          if needed.contains(key) && keys[key] == nil {
-            keys[key] = Fingerprint.recordKey(of: record)
-          }
-        }, onProblem: { _ in })
-    }
-    return keys
+    findingRecordKeys(
+      report, format: { _ in inputFormat }, mapping: mapping, limits: limitOptions.limits)
   }
 
   /// Reviews the findings: fingerprints, waivers, the baseline (and writes one when

@@ -40,6 +40,46 @@ import Testing
     return pile
   }
 
+  /// The audit folder's SARIF fingerprints are those `check --format sarif` gives, for
+  /// records without a transaction id too (fingerprinted by their key fields, read
+  /// again): a waiver or baseline made from one holds for the other.
+  @Test func sarifFingerprintsAreCheck() throws {
+    let pile = try temporaryDirectory("notid")
+    defer { try? FileManager.default.removeItem(at: pile) }
+    let fixture = try String(
+      contentsOf: packageRoot.appendingPathComponent("Fixtures/us-federal/aggregates.csv"),
+      encoding: .utf8)
+    var lines = fixture.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+    let column = try #require(lines[0].split(separator: ",").firstIndex(of: "transaction_id"))
+    for index in lines.indices.dropFirst() where !lines[index].isEmpty {
+      var cells = lines[index].split(separator: ",", omittingEmptySubsequences: false)
+      cells[column] = ""
+      lines[index] = cells.joined(separator: ",")
+    }
+    let file = pile.appendingPathComponent("notid.csv")
+    try lines.joined(separator: "\n").write(to: file, atomically: true, encoding: .utf8)
+    let out = try temporaryDirectory("audit-notid")
+    defer { try? FileManager.default.removeItem(at: out) }
+    let audit = try runProbity([
+      "audit", "--rules", "Rules/us-federal", "--out", out.path, pile.path,
+    ])
+    #expect(audit.status == 1, "\(audit.stderr)")
+    let check = try runProbity([
+      "check", "--rules", "Rules/us-federal", "--format", "sarif", file.path,
+    ])
+    func fingerprints(_ data: Data) throws -> [String] {
+      let json = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+      let runs = try #require(json["runs"] as? [[String: Any]])
+      let results = try #require(runs.first?["results"] as? [[String: Any]])
+      return results.compactMap { ($0["partialFingerprints"] as? [String: String])?["probity/v1"] }
+    }
+    let fromAudit = try fingerprints(Data(contentsOf: out.appendingPathComponent("findings.sarif")))
+    let fromCheck = try fingerprints(Data(check.stdout.utf8))
+    #expect(!fromAudit.isEmpty)
+    #expect(Set(fromAudit).count == fromAudit.count)
+    #expect(fromAudit == fromCheck)
+  }
+
   @Test(.enabled(if: Audit.sharedPresent, "../shared/data is not beside the repository"))
   func amendmentsReplaceTheReportsTheyAmend() throws {
     let pile = try pile()
