@@ -110,6 +110,42 @@ public enum FuzzHarness {
       }
     }
     var broken: [String] = []
+    // Read again decoding only some fields (`FilingReader.read(fields:)`): the same rows
+    // accepted and rejected, with the same messages, and the same values of the fields
+    // wanted.
+    if target == .csv || target == .fec {
+      var wanted = FieldSet()
+      for field in 0..<CanonicalSchema.count where (field + Int(selector >> 3)) % 3 == 0 {
+        wanted.insert(field)
+      }
+      var again: [Record] = []
+      var againProblems: [Diagnostic] = []
+      let reread = Result { () throws(FilingError) in
+        if target == .csv {
+          let mappings: [Mapping] = [.canonical, .fecBulk, .ukEC, .ukPEF]
+          return try CSVReader(path: path, mapping: mappings[Int(selector & 3)], limits: limits)
+            .read(
+              fields: wanted, onRecord: { again.append($0) },
+              onProblem: { againProblems.append($0) })
+        }
+        return try FECReader(path: path, limits: limits).read(
+          fields: wanted, onRecord: { again.append($0) }, onProblem: { againProblems.append($0) })
+      }
+      if againProblems.map({ $0.rendered() }) != problems.map({ $0.rendered() })
+        || (try? reread.get()) != (try? result.get())
+        || again.map(\.provenance.line) != records.map(\.provenance.line)
+      {
+        broken.append("reading only some fields accepted or rejected other rows")
+      }
+      for (projected, whole) in zip(again, records) {
+        for field in 0..<CanonicalSchema.count
+        where wanted.contains(field) && projected.values[field] != whole.values[field] {
+          broken.append(
+            "reading only some fields changed '\(CanonicalSchema.spec(field).name)' on line \(whole.provenance.line)"
+          )
+        }
+      }
+    }
     if leftOpen(on: resolvedPath ?? path, lowestFreeBefore: descriptor) {
       broken.append("a file descriptor was left open")
     }
