@@ -85,45 +85,11 @@ struct FieldProjectionTests {
     }
   }
 
-  /// Rules that read few fields, where what the run and the readers read of their own
-  /// shows: a pseudonym for a last name (from the name, derived from its parts, and the
-  /// postal code), an election window (from the date and election code), deadlines and
-  /// the latest date (from the date), an organisation's name told by its entity type.
-  static let narrowPack = """
-    rule A {
-      title "t"
-      severity error
-      category data-quality
-      citation "c"
-      applies receipt
-      when amount > $100.00
-      due within 30 days
-      message "{last_name} ({employer}) gave {amount}"
-    }
-    rule B {
-      title "t"
-      severity error
-      category excessive-contribution
-      citation "c"
-      applies receipt
-      group by zip5(zip)
-      window election
-      let total = sum(amount)
-      when total > $200.00
-      cure within 30 days
-      message "{total} in {window}"
-    }
-    rule C {
-      title "t"
-      severity info
-      category data-quality
-      citation "c"
-      applies receipt, disbursement
-      when present(organization_name)
-      message "{organization_name}"
-    }
-    """
-
+  /// Rules that read few fields (Fixtures/narrow-pack), where what the run and the
+  /// readers read of their own shows: a pseudonym for a last name (from the name,
+  /// derived from its parts, and the postal code), an election window (from the date and
+  /// election code), deadlines and the latest date (from the date), an organisation's
+  /// name told by its entity type.
   @Test(
     "the same output from rules that read few fields",
     arguments: [
@@ -134,11 +100,7 @@ struct FieldProjectionTests {
       "../shared/data/fec/13360.fec", "../shared/data/fec/27789.fec",
     ])
   func narrow(_ file: String) throws {
-    let (compiled, diagnostics) = RulePackCompiler.compile(sources: [
-      SourceFile(path: "r.probity", text: Self.narrowPack)
-    ])
-    #expect(!diagnostics.hasErrors, "\(diagnostics.map { $0.rendered() })")
-    let ruleSet = try #require(compiled)
+    let ruleSet = try KernelDifferentialTests.load("Fixtures/narrow-pack")
     let all = try Self.read(file, fields: nil)
     #expect(!all.records.isEmpty)
     for withheld in [false, true] {
