@@ -133,6 +133,7 @@ public enum FuzzHarness {
       }
       if againProblems.map({ $0.rendered() }) != problems.map({ $0.rendered() })
         || (try? reread.get()) != (try? result.get())
+        || reread.failure?.diagnostic.rendered() != result.failure?.diagnostic.rendered()
         || again.map(\.provenance.line) != records.map(\.provenance.line)
       {
         broken.append("reading only some fields accepted or rejected other rows")
@@ -288,5 +289,13 @@ public enum FuzzHarness {
     let descriptor = open("/dev/null", O_RDONLY)
     if descriptor >= 0 { close(descriptor) }
     return descriptor
+  }
+}
+
+extension Result {
+  /// The error, when the result is one.
+  fileprivate var failure: Failure? {
+    if case .failure(let failure) = self { return failure }
+    return nil
   }
 }

@@ -29,6 +29,12 @@ public enum Fingerprint {
     "date", "amount",
   ]
 
+  /// Where a record stands, as `recordKeys` are keyed: "file:line", and the element
+  /// path where the format has one (several XML records may start on one line).
+  public static func place(file: String, line: Int, locator: String?) -> String {
+    "\(file):\(line)" + (locator.map { "#" + $0 } ?? "")
+  }
+
   /// A record's key fields, `name=value` joined by 0x1E, for records without a
   /// transaction id (missing values are left out).
   public static func recordKey(of record: Record) -> String {

@@ -61,7 +61,8 @@ public struct GateResult: Sendable {
   private let byFinding: [String: Int]
 
   /// Reviews every finding of `report`. `recordKeys` gives the key of each record
-  /// without a transaction id that a finding is raised on, by `"file:line"`
+  /// without a transaction id that a finding is raised on, by its place
+  /// (`Fingerprint.place`)
   /// (`Fingerprint.recordKey`). The baseline is a list of fingerprints, repeats allowed:
   /// a fingerprint there twice covers two findings.
   public init(
@@ -87,7 +88,9 @@ public struct GateResult: Sendable {
     var byFinding: [String: Int] = [:]
     for finding in report.findings {
       let fingerprint = Fingerprint.of(
-        finding, recordKey: recordKeys["\(finding.file):\(finding.line)"])
+        finding,
+        recordKey: recordKeys[
+          Fingerprint.place(file: finding.file, line: finding.line, locator: finding.locator)])
       var status = FindingReview.Status.open
       var applied: Waiver?
       if let waiver = byFingerprint[fingerprint], waiver.rule.map({ $0 == finding.ruleID }) ?? true

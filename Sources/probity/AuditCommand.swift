@@ -80,6 +80,8 @@ struct AuditCommand: ParsableCommand {
   func run() throws {
     var entries: [AuditReport.FileEntry] = []
     var unusable = false
+    // Why each input that could not be read could not (for the SARIF's exit code).
+    var inputErrors: [Diagnostic] = []
     // 1. The files, and their formats.
     var filings: [(path: String, format: InputFormat)] = []
     for (path, explicit) in try collect(paths) {
@@ -89,6 +91,7 @@ struct AuditCommand: ParsableCommand {
         if explicit {
           printError(error.diagnostic.rendered())
           unusable = true
+          inputErrors.append(error.diagnostic)
           entries.append(
             .init(
               path: path, format: nil, status: .unreadable, note: error.diagnostic.message,
@@ -150,6 +153,7 @@ struct AuditCommand: ParsableCommand {
         if let error = result.error {
           printError(error.diagnostic.rendered())
           unusable = true
+          inputErrors.append(error.diagnostic)
         }
         totals.recordsRead += result.statistics.recordsRead
         totals.recordsRejected += result.statistics.recordsRejected
@@ -191,13 +195,14 @@ struct AuditCommand: ParsableCommand {
       try write(summary, "summary.txt")
       try write(ReportRenderer.json(check), "findings.json")
       try write(ReportRenderer.findingsCSV(check), "findings.csv")
-      // Fingerprints as `check` gives them, records without a transaction id by their
-      // key fields (read again: the run decoded only the fields it reads).
+      // As `check --format sarif` gives it: the fail level, the inputs that could not be
+      // read, fingerprints of records without a transaction id by their key fields (read
+      // again: the run decoded only the fields it reads).
       let gate = GateResult(
-        report: check, failLevel: .error,
+        report: check, failLevel: failLevel,
         recordKeys: findingRecordKeys(
           check, format: { formats[$0] }, mapping: nil, limits: limits),
-        toolVersion: Probity.version)
+        inputErrors: inputErrors, toolVersion: Probity.version)
       try write(SARIFRenderer.render(check, gate: gate).text, "findings.sarif")
       try write(ReportRenderer.auditHTML(audit), "report.html")
     } catch {

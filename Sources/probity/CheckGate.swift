@@ -72,7 +72,7 @@ struct GateOptions: ParsableArguments {
 }
 
 /// The keys of the records without a transaction id that findings are raised on, by
-/// "file:line" (a second read, only when there are such findings), for their
+/// their place (`Fingerprint.place`: file, line and XML element path; a second read, only when there are such findings), for their
 /// fingerprints (`Fingerprint.recordKey`). The read decodes every field: the key's
 /// fields (`Fingerprint.keyFields`) are not among those the check decoded
 /// (`CheckRun.fieldsRead`). `format` gives each file's format (nil: told from it).
@@ -81,14 +81,18 @@ func findingRecordKeys(
   limits: ReaderLimits
 ) -> [String: String] {
   let needed = Set(
-    report.findings.filter { $0.transactionID == nil }.map { "\($0.file):\($0.line)" })
+    report.findings.filter { $0.transactionID == nil }.map {
+      Fingerprint.place(file: $0.file, line: $0.line, locator: $0.locator)
+    })
   guard !needed.isEmpty else { return [:] }
   var keys: [String: String] = [:]
   for file in Set(report.findings.filter { $0.transactionID == nil }.map(\.file)).sorted() {
     _ = try? FilingReader.read(
       path: file, format: format(file), mapping: mapping, limits: limits,
       onRecord: { record in
-        let key = "\(record.provenance.file):\(record.provenance.line)"
+        let key = Fingerprint.place(
+          file: record.provenance.file, line: record.provenance.line,
+          locator: record.provenance.locator)
         if needed.contains(key) && keys[key] == nil {
           keys[key] = Fingerprint.recordKey(of: record)
         }

@@ -185,7 +185,8 @@ final class ParallelReader: @unchecked Sendable {
           for index in batch.indices { consume(batch[index]) }
         }
         if done { break }
-        queue.giveBack(batches)
+        // Given up here, so that the reader holds the only reference to free them.
+        queue.giveBack(consume batches)
       }
       finished(index, queue.result)
     }

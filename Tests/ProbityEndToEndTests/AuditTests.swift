@@ -40,6 +40,35 @@ import Testing
     return pile
   }
 
+  /// The audit folder's SARIF says what the audit's exit says: its fail level, and the
+  /// inputs that could not be read (exit 2, the run not successful).
+  @Test func sarifExitIsTheAudits() throws {
+    func invocation(_ out: URL) throws -> [String: Any] {
+      let data = try Data(contentsOf: out.appendingPathComponent("findings.sarif"))
+      let json = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+      let runs = try #require(json["runs"] as? [[String: Any]])
+      let invocations = try #require(runs.first?["invocations"] as? [[String: Any]])
+      return try #require(invocations.first)
+    }
+    let pile = try temporaryDirectory("exits")
+    defer { try? FileManager.default.removeItem(at: pile) }
+    let junk = pile.appendingPathComponent("junk.csv")
+    try "not a filing\n".write(to: junk, atomically: true, encoding: .utf8)
+    let receipts = packageRoot.appendingPathComponent("Fixtures/us-federal/receipts.csv").path
+    for (arguments, status) in [
+      (["--fail-level", "info", receipts], Int32(1)), ([receipts, junk.path], Int32(2)),
+    ] {
+      let out = try temporaryDirectory("audit-exit")
+      defer { try? FileManager.default.removeItem(at: out) }
+      let result = try runProbity(
+        ["audit", "--rules", "Rules/us-federal", "--out", out.path] + arguments)
+      #expect(result.status == status, "\(result.stderr)")
+      let run = try invocation(out)
+      #expect(run["exitCode"] as? Int == Int(status), "\(arguments)")
+      #expect(run["executionSuccessful"] as? Bool == (status != 2), "\(arguments)")
+    }
+  }
+
   /// The audit folder's SARIF fingerprints are those `check --format sarif` gives, for
   /// records without a transaction id too (fingerprinted by their key fields, read
   /// again): a waiver or baseline made from one holds for the other.

@@ -75,6 +75,59 @@ func amendedRow(_ row: String, _ id: String) -> String {
 }
 
 @Suite(.serialized) struct CIGate {
+  /// Records without a transaction id are fingerprinted by their key fields, found by
+  /// their place: two XML records on one line are told apart by their element path.
+  @Test func recordsOnOneLineHaveFingerprintsOfTheirOwn() throws {
+    let folder = try scratchFolder("one-line")
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let mapping = """
+      [file]
+      format = xml
+      currency = USD
+      date-format = yyyy-mm-dd
+      [kind]
+      receipt = /export/donation
+      [fields]
+      filer_id = element /export/@filer
+      amount = element value as money
+      date = element accepted
+      name = element donor optional
+      """
+    let pack = """
+      rule BIG {
+        title "t"
+        severity error
+        category data-quality
+        citation "c"
+        applies receipt
+        when amount > $100.00
+        message "{amount}"
+      }
+      """
+    let filing = """
+      <?xml version="1.0"?>
+      <export filer="C1"><donation><value>60000.00</value><accepted>2024-01-02</accepted><donor>Alice A</donor></donation><donation><value>70000.00</value><accepted>2024-01-03</accepted><donor>Bob B</donor></donation></export>
+      """
+    for (name, text) in [("x.map", mapping), ("r.probity", pack), ("f.xml", filing)] {
+      try text.write(to: folder.appendingPathComponent(name), atomically: true, encoding: .utf8)
+    }
+    let result = try runProbity([
+      "check", "--rules", folder.appendingPathComponent("r.probity").path, "--mapping",
+      folder.appendingPathComponent("x.map").path, "--format", "sarif",
+      folder.appendingPathComponent("f.xml").path,
+    ])
+    #expect(result.status == 1, "\(result.stderr)")
+    let json = try #require(
+      try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+    let results = try #require(
+      (json["runs"] as? [[String: Any]])?.first?["results"] as? [[String: Any]])
+    let fingerprints = results.compactMap {
+      ($0["partialFingerprints"] as? [String: String])?["probity/v1"]
+    }
+    #expect(fingerprints.count == 2)
+    #expect(Set(fingerprints).count == 2)
+  }
+
   @Test func sarifSchemaValidatorIsThereInCI() {
     // .ci/run sets PROBITY_REQUIRE_JSONSCHEMA: there the validation below must not be skipped.
     if ProcessInfo.processInfo.environment["PROBITY_REQUIRE_JSONSCHEMA"] != nil {

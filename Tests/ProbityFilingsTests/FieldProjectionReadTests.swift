@@ -103,17 +103,26 @@ struct FieldProjectionReadTests {
     sa[2] = "T2"
     bytes += line(sa, street: [0x31, 0x81, 0x20, 0x4D])
     sa[2] = "T3"
-    bytes += line(sa, street: Array("2 Oak Ave".utf8))
+    // A line longer than the reader's row buffer (4 KiB), then a short one again.
+    let long = "2 Oak Ave" + String(repeating: "x", count: 6_000)
+    bytes += line(sa, street: Array(long.utf8))
+    sa[2] = "T4"
+    bytes += line(sa, street: Array("3 Elm Rd".utf8))
     let path = try temporaryFile(bytes, suffix: ".fec")
     let wanted = FieldSet([try Self.id("amount"), try Self.id("transaction_id")])
     let projected = try Self.read(path, fields: wanted)
     let all = try Self.read(path, fields: nil)
     #expect(projected.problems.map { $0.rendered() } == all.problems.map { $0.rendered() })
     #expect(projected.problemLines == [4])
-    #expect(projected.records.map(\.transactionID) == ["T1", "T3"])
+    #expect(projected.records.map(\.transactionID) == ["T1", "T3", "T4"])
     let street = try Self.id("street1")
-    #expect(projected.records.map { $0.values[street] } == [.missing, .missing])
-    #expect(all.records.map { $0[street] } == [.string("1 Main St"), .string("2 Oak Ave")])
+    let employer = try Self.id("employer")
+    #expect(projected.records.map { $0.values[street] } == [.missing, .missing, .missing])
+    #expect(
+      all.records.map { $0[street] } == [.string("1 Main St"), .string(long), .string("3 Elm Rd")])
+    #expect(
+      all.records.map { $0[employer] }
+        == Array(repeating: .string("Acme"), count: 3))
   }
 
   /// A wanted `name` brings the fields it is derived from (a .fec record has its parts).
