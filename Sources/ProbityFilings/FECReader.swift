@@ -247,7 +247,7 @@ private final class FECSession {
   var fields: FieldSet? {
     didSet {
       leftOut = FieldProjection.leftOut(fields)
-      derivesName = NameParts.canonical.map { !leftOut.contains($0.name) } ?? false
+      derivesName = FieldProjection.derivesName(leftOut: leftOut)
     }
   }
   /// The fields records leave out (`Record.leftOut`), and whether `name` is derived.

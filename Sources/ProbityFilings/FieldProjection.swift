@@ -36,6 +36,11 @@ enum FieldProjection {
     wanted.map { closed($0).complement } ?? FieldSet()
   }
 
+  /// Whether a reader derives `name` from its parts: not when the run does not read it.
+  static func derivesName(leftOut: FieldSet) -> Bool {
+    NameParts.canonical.map { !leftOut.contains($0.name) } ?? false
+  }
+
   /// Whether the plain ASCII cells of a column feeding `field` through `parser` are
   /// passed over: `field` is not wanted (nil wants every field) and its cells are text.
   static func passesOver(_ field: FieldID, _ parser: CellParser, wanted: FieldSet?) -> Bool {

@@ -289,7 +289,7 @@ final class RowPlan {
     self.unavailable = available.complement
     let leftOut = FieldProjection.leftOut(fields)
     self.leftOut = leftOut
-    self.derivesName = NameParts.canonical.map { !leftOut.contains($0.name) } ?? false
+    self.derivesName = FieldProjection.derivesName(leftOut: leftOut)
   }
 
   func problem(_ entry: FilingsCatalogue, _ message: String, line: Int, hint: String? = nil)

@@ -72,21 +72,21 @@ struct GateOptions: ParsableArguments {
 }
 
 /// The keys of the records without a transaction id that findings are raised on, by
-/// their place (`Fingerprint.place`: file, line and XML element path; a second read, only when there are such findings), for their
-/// fingerprints (`Fingerprint.recordKey`). The read decodes every field: the key's
-/// fields (`Fingerprint.keyFields`) are not among those the check decoded
-/// (`CheckRun.fieldsRead`). `format` gives each file's format (nil: told from it).
+/// their place (`Fingerprint.place`: file, line and XML element path), for their
+/// fingerprints (`Fingerprint.recordKey`): a second read, only when there are such
+/// findings. It decodes every field: the key's fields (`Fingerprint.keyFields`) are not
+/// among those the check decoded (`CheckRun.fieldsRead`). `format` gives each file's
+/// format (nil: told from it).
 func findingRecordKeys(
   _ report: CheckReport, format: (String) -> InputFormat?, mapping: Mapping?,
   limits: ReaderLimits
 ) -> [String: String] {
+  let keyed = report.findings.filter { $0.transactionID == nil }
+  guard !keyed.isEmpty else { return [:] }
   let needed = Set(
-    report.findings.filter { $0.transactionID == nil }.map {
-      Fingerprint.place(file: $0.file, line: $0.line, locator: $0.locator)
-    })
-  guard !needed.isEmpty else { return [:] }
+    keyed.map { Fingerprint.place(file: $0.file, line: $0.line, locator: $0.locator) })
   var keys: [String: String] = [:]
-  for file in Set(report.findings.filter { $0.transactionID == nil }.map(\.file)).sorted() {
+  for file in Set(keyed.map(\.file)).sorted() {
     _ = try? FilingReader.read(
       path: file, format: format(file), mapping: mapping, limits: limits,
       onRecord: { record in

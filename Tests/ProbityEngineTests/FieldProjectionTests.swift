@@ -159,21 +159,15 @@ struct FieldProjectionTests {
       ("remedy \"{city}\"", "city"),
     ])
   func everyPart(_ clause: String, _ field: String) throws {
-    let text = """
-      define state_of_donor = upper(state)
-      rule R {
-        title "t"
-        severity error
-        category excessive-contribution
-        citation "c"
-        applies receipt
-        group by person_key(name), zip5(zip)
-        window calendar-year on received_date
-        \(clause)
-        when sum(amount) > $100.00 and state_of_donor == "OH" \(clause.hasPrefix("let") ? "and big" : "")
-        \(clause.hasPrefix("message") ? "" : "message \"m\"")
-      }
-      """
+    let text =
+      "define state_of_donor = upper(state)\n"
+      + ProjectionMemoTests.ruleText(
+        nil,
+        when: "sum(amount) > $100.00 and state_of_donor == \"OH\""
+          + (clause.hasPrefix("let") ? " and big" : ""),
+        clauses: [
+          "group by person_key(name), zip5(zip)", "window calendar-year on received_date", clause,
+        ])
     let (compiled, diagnostics) = RulePackCompiler.compile(sources: [
       SourceFile(path: "r.probity", text: text)
     ])

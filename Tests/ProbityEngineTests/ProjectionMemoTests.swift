@@ -41,20 +41,25 @@ struct ProjectionMemoTests {
     _ = Self.compare(ruleSet, records)
   }
 
-  /// The text of one rule about receipts, `R`, with this `where` (if any) and condition.
-  static func ruleText(_ filter: String?, when condition: String) -> String {
-    """
-    rule R {
-      title "t"
-      severity error
-      category excessive-contribution
-      citation "c"
-      applies receipt
-      \(filter.map { "where \($0)" } ?? "")
-      when \(condition)
-      message "m"
-    }
-    """
+  /// The text of one rule about receipts, `R`, with this `where` (if any) and condition,
+  /// other `clauses` before them, and the message "m" unless a clause gives one.
+  static func ruleText(_ filter: String?, when condition: String, clauses: [String] = [])
+    -> String
+  {
+    let message = clauses.contains { $0.hasPrefix("message") } ? "" : "message \"m\""
+    return """
+      rule R {
+        title "t"
+        severity error
+        category excessive-contribution
+        citation "c"
+        applies receipt
+        \(clauses.joined(separator: "\n  "))
+        \(filter.map { "where \($0)" } ?? "")
+        when \(condition)
+        \(message)
+      }
+      """
   }
 
   /// A pack of one rule about receipts, `R`, with this `where` and condition.
