@@ -3,6 +3,7 @@
 //
 // Module layout (see docs/architecture.md):
 //   CLibCSV, CLibXML2  system-library wrappers; only ProbityFilings imports them
+//   CPrefetch          a header of one compiler builtin (cache prefetch) for ProbityEngine
 //   ProbityCore        money, civil dates, values, the canonical record schema, diagnostics
 //   ProbityLanguage    rule language: lexer, parser, AST, checker, compiler -> CompiledRuleSet
 //   ProbityFilings     mappings and readers (CSV through libcsv) -> Records with provenance
@@ -34,10 +35,12 @@ let package = Package(
       pkgConfig: "libxml-2.0",
       providers: [.apt(["libxml2-dev"])]
     ),
+    // Not a library: one inline C function (a prefetch hint Swift cannot spell).
+    .systemLibrary(name: "CPrefetch", path: "Sources/CPrefetch"),
     .target(name: "ProbityCore"),
     .target(name: "ProbityLanguage", dependencies: ["ProbityCore"]),
     .target(name: "ProbityFilings", dependencies: ["ProbityCore", "CLibCSV", "CLibXML2"]),
-    .target(name: "ProbityEngine", dependencies: ["ProbityCore", "ProbityLanguage"]),
+    .target(name: "ProbityEngine", dependencies: ["ProbityCore", "ProbityLanguage", "CPrefetch"]),
     .target(name: "ProbityReports", dependencies: ["ProbityCore", "ProbityLanguage", "ProbityEngine"]),
     .target(
       name: "ProbityFuzzHarness",

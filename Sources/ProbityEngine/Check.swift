@@ -200,6 +200,8 @@ public struct CheckRun {
   var tables: [GroupTable]
   /// The numbering of groups, by class (rules with the same keys and window share one).
   var classes: [GroupClass]
+  /// The classes of each set of `group by` keys (`RulePlan.keySet`).
+  var classesByKeySet: [[Int]]
   /// After `finish`: the groups whose trails the replay must build, by rule index.
   var trailRequests: [[GroupKey: TrailBuilder]]
   var replayOrdinal = 0
@@ -289,6 +291,13 @@ public struct CheckRun {
     }
     self.twinOutcomes = Array(repeating: nil, count: ruleSet.rules.count)
     self.classes = Array(repeating: GroupClass(), count: classes.count)
+    self.classesByKeySet = Array(repeating: [], count: keySets.count)
+    for (index, plan) in plans.enumerated() where plan.grouped {
+      self.classes[plan.groupClass].rules.append((index, plan.twin ?? index))
+      if !classesByKeySet[plan.keySet].contains(plan.groupClass) {
+        classesByKeySet[plan.keySet].append(plan.groupClass)
+      }
+    }
     plans.removeAll()
     self.frame = Frame(
       slots: compiler.slotCount, keySets: keySets.count, classes: classes.count,

@@ -1,3 +1,4 @@
+import CPrefetch
 import Foundation
 import ProbityCore
 
@@ -248,6 +249,20 @@ struct AccumulatorStore {
     return true
   }
 
+  /// Starts loading the accumulator at `index` into the cache, if there is one (see
+  /// `CheckRun.prefetchRows`).
+  func prefetch(_ index: Int) {
+    if compact {
+      minor.withUnsafeBufferPointer {
+        if index < $0.count { probity_prefetch_for_write($0.baseAddress! + index) }
+      }
+    } else {
+      generic.withUnsafeBufferPointer {
+        if index < $0.count { probity_prefetch_for_write($0.baseAddress! + index) }
+      }
+    }
+  }
+
   private mutating func makeGeneric() {
     generic = minor.indices.map { self[$0] }
     compact = false
@@ -265,9 +280,27 @@ struct NumberTable {
     repeating: (0, -1), count: 1024)
   private(set) var count = 0
 
+  /// Where a key's search starts. The keys are a group's values and its window, two
+  /// small counters in the high and low halves. Fibonacci hashing of the values spreads
+  /// the donors, and the window, added, puts the groups of one donor side by side: one
+  /// cache line or two, which `prefetch` loads as soon as the values are known.
   private static func start(_ key: UInt64, _ mask: Int) -> Int {
-    // Fibonacci hashing: the keys are small counters, their high bits spread them.
-    Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> 32) & mask
+    (spread(key >> 32) &+ Int(Int32(truncatingIfNeeded: key))) & mask
+  }
+
+  private static func spread(_ values: UInt64) -> Int {
+    Int(truncatingIfNeeded: (values &* 0x9E37_79B9_7F4A_7C15) >> 32)
+  }
+
+  /// Starts loading the slots where keys with these values (the high half) start their
+  /// search, and the next line (see `start`).
+  func prefetch(values: UInt32) {
+    let mask = slots.count - 1
+    let first = NumberTable.spread(UInt64(values)) & mask
+    slots.withUnsafeBufferPointer {
+      probity_prefetch($0.baseAddress! + first)
+      probity_prefetch($0.baseAddress! + ((first + 4) & mask))
+    }
   }
 
   mutating func number(_ key: UInt64) -> Int32 {

@@ -72,6 +72,18 @@ struct GroupStorageTests {
     #expect(numbers.last == 0)
     #expect(keys.map { table.number($0) } == numbers)
     #expect(table.count == 20_001)
+    // A donor's groups are placed side by side (the window is added to where the
+    // values start), so keys with no window (-1), windows far apart, and the values
+    // at either end are numbered and found again alike, across the table's growth.
+    var side = NumberTable()
+    let windows: [UInt32] = [UInt32.max, 0, 1, 2, 1_000, 1 << 20, UInt32.max - 1]
+    let spread: [UInt64] = (0..<3_000).flatMap { values in
+      windows.map { UInt64(values == 2_999 ? UInt32.max : UInt32(values)) << 32 | UInt64($0) }
+    }
+    let sideNumbers = spread.map { side.number($0) }
+    #expect(sideNumbers == (0..<Int32(spread.count)).map { $0 })
+    #expect(spread.reversed().map { side.number($0) } == sideNumbers.reversed())
+    #expect(side.count == spread.count)
   }
 
   @Test("amounts are added in place only where the general path would give the same")
