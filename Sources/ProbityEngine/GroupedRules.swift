@@ -49,7 +49,7 @@ struct GroupClass {
   }
 
   /// Starts loading where the groups with these values are (see `NumberTable.prefetch`).
-  func prefetch(values: Int32) {
+  mutating func prefetch(values: Int32) {
     table.prefetch(values: UInt32(bitPattern: values))
   }
 
@@ -168,8 +168,8 @@ extension CheckRun {
       frame.groupIDs[plan.keySet] = valuesID
       // The record's groups in every class with these keys, looked up by the rules to
       // come: their cache misses overlap the work until then.
-      for groupClass in classesByKeySet[plan.keySet] {
-        classes[groupClass].prefetch(values: valuesID)
+      for position in classesByKeySet[plan.keySet].indices {
+        classes[classesByKeySet[plan.keySet][position]].prefetch(values: valuesID)
       }
     }
     guard let kind = plan.windowKind else {
@@ -257,10 +257,13 @@ extension CheckRun {
   /// table); loaded one after another they kept the run waiting on memory once per
   /// rule, loaded together their waits overlap. A hint only: nothing changes if the
   /// processor ignores it, and rows not made yet (a new group) are skipped.
-  private func prefetchRows(_ groupClass: Int, _ number: Int32) {
+  private mutating func prefetchRows(_ groupClass: Int, _ number: Int32) {
     let number = Int(number)
-    for rule in classes[groupClass].rules {
-      tables[rule.index].flags.withUnsafeBufferPointer {
+    // In place, through mutable buffers: reading the arrays out would retain and release
+    // each (atomic operations, which would also wait for the loads just started).
+    for position in classes[groupClass].rules.indices {
+      let rule = classes[groupClass].rules[position]
+      tables[rule.index].flags.withUnsafeMutableBufferPointer {
         if number < $0.count { probity_prefetch_for_write($0.baseAddress! + number) }
       }
       let slots = tables[rule.store].slots
