@@ -8,7 +8,8 @@ import ProbityCore
 /// Interns the `group by` values of groups: one id per distinct tuple of values, the
 /// same for equal tuples (`==` of `Value`), in input order. The tuples are kept as bytes
 /// in one buffer, each after its id and length, and found through an open-addressing
-/// table of where they start: some 40 bytes a tuple. A lookup touches a slot and then
+/// table of where they start: 8 bytes and the tuple's own (some 25 for a person's key
+/// and zip code), and 16 to 32 bytes of table. A lookup touches a slot and then
 /// the tuple it points to (on a large filing, two cache misses; with the lengths kept
 /// in an array of their own, it was three).
 struct ValueInterner {
@@ -91,7 +92,12 @@ struct ValueInterner {
   /// Seeds the hash, differently in every run: a filing made to collide in a hash known
   /// in advance would slow the run to a crawl. Ids are given in input order, so the
   /// output does not depend on the seed.
-  private let seed = UInt64.random(in: .min ... .max)
+  private let seed: UInt64
+
+  /// `seed`: for tests, which need a hash known in advance.
+  init(seed: UInt64 = .random(in: .min ... .max)) {
+    self.seed = seed
+  }
 
   /// A hash of a short byte string, eight bytes at a time (Swift's `Hasher`, SipHash,
   /// took a tenth of the placing of records in groups).
@@ -308,23 +314,28 @@ struct NumberTable {
     repeating: (0, -1), count: 1024)
   private(set) var count = 0
 
-  /// Where a key's search starts. The keys are a group's values and its window, two
-  /// small counters in the high and low halves. Fibonacci hashing of the values spreads
-  /// the donors, and the window, added, puts the groups of one donor side by side: one
-  /// cache line or two, which `prefetch` loads as soon as the values are known.
-  private static func start(_ key: UInt64, _ mask: Int) -> Int {
-    (spread(key >> 32) &+ Int(Int32(truncatingIfNeeded: key))) & mask
+  /// Where a key's search starts. A key is a group's values (high half: an interned id,
+  /// dense from 0) and its window (low half: an interned id, or all ones for none).
+  /// Fibonacci hashing of the values (the top bits of the product, as many as the table
+  /// has) spreads the donors; the window, plus one, is added, so the groups of one donor
+  /// lie side by side from there (no window: there itself), which `prefetch` loads as
+  /// soon as the values are known.
+  private func start(_ key: UInt64) -> Int {
+    (spread(key >> 32) &+ Int(Int32(truncatingIfNeeded: key)) &+ 1) & (slots.count - 1)
   }
 
-  private static func spread(_ values: UInt64) -> Int {
-    Int(truncatingIfNeeded: (values &* 0x9E37_79B9_7F4A_7C15) >> 32)
+  private func spread(_ values: UInt64) -> Int {
+    Int(truncatingIfNeeded: (values &* 0x9E37_79B9_7F4A_7C15) >> shift)
   }
+
+  /// 64 less the bits of a slot's index.
+  private var shift = UInt64(64 - 10)
 
   /// Starts loading the slots where keys with these values (the high half) start their
-  /// search, and the next line (see `start`).
+  /// search: the first line, and the next (see `start`).
   mutating func prefetch(values: UInt32) {
     let mask = slots.count - 1
-    let first = NumberTable.spread(UInt64(values)) & mask
+    let first = spread(UInt64(values)) & mask
     // In place (see `CheckRun.prefetchRows`).
     slots.withUnsafeMutableBufferPointer {
       probity_prefetch($0.baseAddress! + first)
@@ -334,7 +345,7 @@ struct NumberTable {
 
   mutating func number(_ key: UInt64) -> Int32 {
     let mask = slots.count - 1
-    var slot = NumberTable.start(key, mask)
+    var slot = start(key)
     while true {
       let entry = slots[slot]
       if entry.number < 0 { break }
@@ -351,9 +362,10 @@ struct NumberTable {
   private mutating func grow() {
     let old = slots
     slots = [(key: UInt64, number: Int32)](repeating: (0, -1), count: old.count * 2)
+    shift -= 1
     let mask = slots.count - 1
     for entry in old where entry.number >= 0 {
-      var slot = NumberTable.start(entry.key, mask)
+      var slot = start(entry.key)
       while slots[slot].number >= 0 { slot = (slot + 1) & mask }
       slots[slot] = entry
     }

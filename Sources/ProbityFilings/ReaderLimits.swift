@@ -18,6 +18,9 @@ public struct ReaderLimits: Sendable, Equatable {
   public static let defaultMaxFieldBytes = 1024 * 1024
   public static let defaultMaxRecordBytes = 4 * 1024 * 1024
   public static let defaultMaxXMLDepth = 256
+  /// The highest field and record limits: a value (a group key built of fields) is kept
+  /// with a 32-bit length, and no filing has a field of a gigabyte.
+  public static let sizeCeiling = 1024 * 1024 * 1024
   /// libxml2 refuses documents nested deeper than this itself: Probity never gives it
   /// `XML_PARSE_HUGE`, the option that would lift it.
   public static let xmlDepthCeiling = 256
@@ -36,8 +39,13 @@ public struct ReaderLimits: Sendable, Equatable {
 
   /// What is wrong with these limits, or nil when they can be used.
   public var problem: String? {
-    if maxFieldBytes < 1 { return "the field limit must be at least 1 byte" }
-    if maxRecordBytes < 1 { return "the record limit must be at least 1 byte" }
+    let most = ReaderLimits.describe(bytes: ReaderLimits.sizeCeiling)
+    if !(1...ReaderLimits.sizeCeiling).contains(maxFieldBytes) {
+      return "the field limit must be between 1 byte and \(most)"
+    }
+    if !(1...ReaderLimits.sizeCeiling).contains(maxRecordBytes) {
+      return "the record limit must be between 1 byte and \(most)"
+    }
     if !(1...ReaderLimits.xmlDepthCeiling).contains(maxXMLDepth) {
       return
         "the XML depth limit must be between 1 and \(ReaderLimits.xmlDepthCeiling) (libxml2's own limit)"
@@ -45,8 +53,10 @@ public struct ReaderLimits: Sendable, Equatable {
     return nil
   }
 
-  /// A size for messages: `4 MiB`, `64 KiB`, `1000 bytes`.
+  /// A size for messages: `1 GiB`, `4 MiB`, `64 KiB`, `1000 bytes`.
   public static func describe(bytes: Int) -> String {
+    let gib = 1024 * 1024 * 1024
+    if bytes >= gib && bytes % gib == 0 { return "\(bytes / gib) GiB" }
     if bytes >= 1024 * 1024 && bytes % (1024 * 1024) == 0 { return "\(bytes / (1024 * 1024)) MiB" }
     if bytes >= 1024 && bytes % 1024 == 0 { return "\(bytes / 1024) KiB" }
     return bytes == 1 ? "1 byte" : "\(bytes) bytes"

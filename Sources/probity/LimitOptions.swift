@@ -7,14 +7,14 @@ struct LimitOptions: ParsableArguments {
   @Option(
     name: .long,
     help: ArgumentHelp(
-      "The longest field a filing may hold (a cell, a .fec field, an XML element's text or attribute); a longer one rejects its record. Bytes, or with K, M or G. Default: 1M.",
+      "The longest field a filing may hold (a cell, a .fec field, an XML element's text or attribute); a longer one rejects its record. Bytes, or with K, M or G. Default: 1M; at most 1G.",
       valueName: "size"))
   var maxFieldBytes: ByteSize?
 
   @Option(
     name: .long,
     help: ArgumentHelp(
-      "The longest record (a CSV record, a .fec line, an XML record element); a longer one is rejected. Default: 4M.",
+      "The longest record (a CSV record, a .fec line, an XML record element); a longer one is rejected. Default: 4M; at most 1G.",
       valueName: "size"))
   var maxRecordBytes: ByteSize?
 

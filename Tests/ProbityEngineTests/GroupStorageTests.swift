@@ -30,6 +30,63 @@ struct GroupStorageTests {
     #expect((0..<5_000).map { interner.id([.string("DONOR\($0)"), .string("\($0 % 7)")]) } == many)
   }
 
+  @Test("the interner finds every tuple again across its growth, the empty one included")
+  func internerAcrossGrowth() {
+    var interner = ValueInterner()
+    var empty: [UInt8] = []
+    #expect(interner.id(bytes: &empty) == 0)
+    var model: [[UInt8]: Int32] = [[]: 0]
+    var ids: [Int32] = []
+    var wanted: [Int32] = []
+    for i in 0..<20_000 {
+      // Tuples of 0 to 40 bytes; the last 5,000 come again.
+      let j = i % 15_000
+      var key = [UInt8](repeating: UInt8(truncatingIfNeeded: j), count: j % 37)
+      if j % 37 != 0 { withUnsafeBytes(of: UInt32(j).littleEndian) { key.append(contentsOf: $0) } }
+      let want = model[key] ?? Int32(model.count)
+      model[key] = want
+      wanted.append(want)
+      ids.append(interner.id(bytes: &key))
+    }
+    #expect(ids == wanted)
+    // The empty tuple, stored first, is found again after the table was rebuilt.
+    #expect(interner.id(bytes: &empty) == 0)
+    #expect(interner.count == model.count)
+    #expect(
+      model.allSatisfy { key, id in
+        var key = key
+        return interner.id(bytes: &key) == id
+      })
+  }
+
+  @Test("two tuples with the same hash are told apart by their bytes, before and after growth")
+  func internerHashCollision() throws {
+    // Two eight-byte tuples whose hashes agree, under a seed fixed for the test.
+    let seed: UInt64 = 0x5EED
+    var seen: [UInt32: UInt64] = [:]
+    var pair: (UInt64, UInt64)?
+    for n in UInt64(0)..<2_000_000 {
+      let hash = withUnsafeBytes(of: n) { ValueInterner.hash($0, seed: seed) }
+      if let other = seen[hash] {
+        pair = (other, n)
+        break
+      }
+      seen[hash] = n
+    }
+    let (a, b) = try #require(pair)
+    var interner = ValueInterner(seed: seed)
+    var first = withUnsafeBytes(of: a) { Array($0) }
+    var second = withUnsafeBytes(of: b) { Array($0) }
+    #expect(interner.id(bytes: &first) == 0)
+    #expect(interner.id(bytes: &second) == 1)
+    for i in 0..<3_000 {
+      var key = Array("DONOR\(i)".utf8)
+      _ = interner.id(bytes: &key)
+    }
+    #expect(interner.id(bytes: &second) == 1)
+    #expect(interner.id(bytes: &first) == 0)
+  }
+
   @Test("amounts kept compact read back as they were written, in any currency")
   func compactAccumulators() {
     var store = AccumulatorStore(compact: true, count: 4)

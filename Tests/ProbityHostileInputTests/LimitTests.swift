@@ -60,6 +60,13 @@ func row(_ id: String, name: String = "SMITH, JOHN") -> String {
     #expect(ReaderLimits.default.problem == nil)
     #expect(ReaderLimits(maxFieldBytes: 0).problem != nil)
     #expect(ReaderLimits(maxRecordBytes: 0).problem != nil)
+    // At most 1 GiB each (a group key's length is kept in 32 bits).
+    let gib = 1024 * 1024 * 1024
+    #expect(ReaderLimits(maxFieldBytes: gib, maxRecordBytes: gib).problem == nil)
+    #expect(
+      ReaderLimits(maxFieldBytes: gib + 1).problem
+        == "the field limit must be between 1 byte and 1 GiB")
+    #expect(ReaderLimits(maxRecordBytes: 8 * gib).problem != nil)
     #expect(ReaderLimits(maxXMLDepth: 257).problem != nil)
     #expect(ReaderLimits(maxXMLDepth: 0).problem != nil)
     #expect(ReaderLimits.describe(bytes: 4 * 1024 * 1024) == "4 MiB")
