@@ -334,7 +334,7 @@ public struct CheckRun {
   }
 
   /// Evaluates a record, using the values computed ahead for it.
-  public mutating func evaluate(_ prepared: PreparedRecord) {
+  public mutating func evaluate(_ prepared: borrowing PreparedRecord) {
     let record = prepared.record
     let ordinal = recordsEvaluated
     recordsEvaluated += 1

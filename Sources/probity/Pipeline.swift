@@ -73,17 +73,16 @@ final class ParallelReader: @unchecked Sendable {
       // Freed here, on the reader's thread, outside the lock; what can be filled again
       // is kept first (before the records are freed, so that what is kept holds the only
       // references left).
-      if let recycle {
-        for spentBatch in freed {
-          for prepared in spentBatch { recycle(prepared) }
-        }
+      // Each record is moved out of its batch, not copied (a copy retained all it holds,
+      // and the batch's release released it all again): last first, as the order in
+      // which the arrays and caches are kept for filling again does not matter.
+      var reused: [PreparedRecord]?
+      while var spentBatch = freed.popLast() {
+        while let prepared = spentBatch.popLast() { recycle?(prepared) }
+        reused = spentBatch
       }
-      if var reused = freed.popLast() {
-        reused.removeAll(keepingCapacity: true)
-        batch = reused
-      }
+      if let reused { batch = reused }
       if batch.capacity < size { batch.reserveCapacity(size) }
-      freed.removeAll()
       return wasStarved
     }
 
@@ -180,9 +179,12 @@ final class ParallelReader: @unchecked Sendable {
     for (index, queue) in queues.enumerated() {
       while true {
         let (batches, done) = queue.take()
-        // Each record lent to the consumer, not copied (a copy retains all it holds).
+        // Each record lent to the consumer, not copied (a copy retains all it holds,
+        // and reading an array's element out copied it).
         for batch in batches {
-          for index in batch.indices { consume(batch[index]) }
+          batch.withUnsafeBufferPointer { records in
+            for index in records.indices { consume(records[index]) }
+          }
         }
         if done { break }
         // Given up here, so that the reader holds the only reference to free them.

@@ -46,7 +46,8 @@ struct ReaderQueueTests {
     var recycled: [Int] = []
     queue.push(&records1, recycle: { recycled.append($0.record.provenance.line) })
     #expect(queue.spent.count == 0)
-    #expect(recycled == [1, 2, 3, 4])
+    // Every record given back, each once, moved out of its batch last first.
+    #expect(recycled == [4, 3, 2, 1])
     // The reader goes on with the emptied array of the batch given back (room for 4).
     #expect(records1.isEmpty && records1.capacity >= 4)
   }
