@@ -293,7 +293,7 @@ public struct CheckRun {
     self.classes = Array(repeating: GroupClass(), count: classes.count)
     self.classesByKeySet = Array(repeating: [], count: keySets.count)
     for (index, plan) in plans.enumerated() where plan.grouped {
-      self.classes[plan.groupClass].rules.append((index, plan.twin ?? index))
+      self.classes[plan.groupClass].rules.append(index)
       if !classesByKeySet[plan.keySet].contains(plan.groupClass) {
         classesByKeySet[plan.keySet].append(plan.groupClass)
       }

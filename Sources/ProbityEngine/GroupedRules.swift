@@ -39,9 +39,8 @@ final class Crossing {
 /// kind number their groups alike, so a record's group is looked up once for them all.
 struct GroupClass {
   private var table = NumberTable()
-  /// The rules of the class (by index) and where each keeps its accumulators (its own
-  /// table, or its leader's for a twin), for `CheckRun.prefetchRows`.
-  var rules: [(index: Int, store: Int)] = []
+  /// The rules of the class, by index, for `CheckRun.prefetchRows`.
+  var rules: [Int] = []
 
   mutating func number(_ key: GroupKey) -> Int32 {
     table.number(
@@ -259,15 +258,17 @@ extension CheckRun {
   /// processor ignores it, and rows not made yet (a new group) are skipped.
   private mutating func prefetchRows(_ groupClass: Int, _ number: Int32) {
     let number = Int(number)
-    // In place, through mutable buffers: reading the arrays out would retain and release
-    // each (atomic operations, which would also wait for the loads just started).
+    // In place, through mutable buffers: reading the arrays out of `self` would retain
+    // and release each (two atomic operations).
     for position in classes[groupClass].rules.indices {
       let rule = classes[groupClass].rules[position]
-      tables[rule.index].flags.withUnsafeMutableBufferPointer {
+      tables[rule].flags.withUnsafeMutableBufferPointer {
         if number < $0.count { probity_prefetch_for_write($0.baseAddress! + number) }
       }
-      let slots = tables[rule.store].slots
-      if slots > 0 { tables[rule.store].accumulators.prefetch(number * slots) }
+      // A twin keeps no accumulators (`slots` 0): its leader's, in the same class, are
+      // loaded for the leader.
+      let slots = tables[rule].slots
+      if slots > 0 { tables[rule].accumulators.prefetch(number * slots) }
     }
   }
 

@@ -179,12 +179,10 @@ final class ParallelReader: @unchecked Sendable {
     for (index, queue) in queues.enumerated() {
       while true {
         let (batches, done) = queue.take()
-        // Each record lent to the consumer, not copied (a copy retains all it holds,
-        // and reading an array's element out copied it).
+        // Each record lent to the consumer. (The compiler still copies each for the call,
+        // retaining what it holds: it cannot tell that `consume` leaves the batch alone.)
         for batch in batches {
-          batch.withUnsafeBufferPointer { records in
-            for index in records.indices { consume(records[index]) }
-          }
+          for index in batch.indices { consume(batch[index]) }
         }
         if done { break }
         // Given up here, so that the reader holds the only reference to free them.
@@ -250,7 +248,8 @@ final class ParallelReader: @unchecked Sendable {
         result.error = error
         result.statistics = error.statistics  // the records delivered before it stopped
       }
-      if !batch.isEmpty { queue.push(&batch) }
+      // The records given back meanwhile are kept for the next file too.
+      if !batch.isEmpty { queue.push(&batch, recycle: recycle) }
       queue.finish(result)
     }
   }

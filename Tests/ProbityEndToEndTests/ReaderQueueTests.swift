@@ -36,20 +36,41 @@ struct ReaderQueueTests {
 
   @Test func recordsGivenBackAreFreedAtTheNextHandOver() {
     let queue = ParallelReader.Queue(capacity: 64)
-    var records4 = Self.batch(4)
-    queue.push(&records4)
-    let taken = queue.take()
-    #expect(taken.batches.joined().count == 4 && !taken.done)
-    queue.giveBack(taken.batches)
-    #expect(queue.spent.count == 1)
-    var records1 = Self.batch(1)
+    var first = Self.batch(4)
+    var second = Self.batch(4, from: 5)
+    // Where each record's values lie, to see whether the pool gets the same arrays back
+    // unshared (emptied in place, not copied).
+    let addresses = Set(
+      (first + second).map {
+        $0.record.values.withUnsafeBufferPointer { UnsafeRawPointer($0.baseAddress!) }
+      })
+    queue.push(&first)
+    queue.push(&second)
+    // Given back as the consumer does: its own reference gone with the call.
+    queue.giveBack(queue.take().batches)
+    #expect(queue.spent.count == 2)
+    let pool = RecordValuesPool()
     var recycled: [Int] = []
-    queue.push(&records1, recycle: { recycled.append($0.record.provenance.line) })
+    var next = Self.batch(1, from: 9)
+    queue.push(
+      &next,
+      recycle: {
+        recycled.append($0.record.provenance.line)
+        pool.give($0.record.values)
+      })
     #expect(queue.spent.count == 0)
-    // Every record given back, each once, moved out of its batch last first.
-    #expect(recycled == [4, 3, 2, 1])
-    // The reader goes on with the emptied array of the batch given back (room for 4).
-    #expect(records1.isEmpty && records1.capacity >= 4)
+    // Every record given back, each once, moved out of its batch: the newest batch
+    // first, each last record first.
+    #expect(recycled == [8, 7, 6, 5, 4, 3, 2, 1])
+    // The reader goes on with the emptied array of a batch given back (room for 4).
+    #expect(next.isEmpty && next.capacity >= 4)
+    // Once the records are gone, the pool holds the only reference to each array: taking
+    // one empties it in place, at the address it had (a shared one would be copied).
+    #expect(pool.count == 8)
+    let taken = (0..<8).map { _ in
+      pool.take().withUnsafeBufferPointer { UnsafeRawPointer($0.baseAddress!) }
+    }
+    #expect(Set(taken) == addresses)
   }
 
   @Test func recordsGivenBackBeforeTheEndAreFreedWhenTheFileEnds() {
