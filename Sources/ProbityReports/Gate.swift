@@ -60,10 +60,9 @@ public struct GateResult: Sendable {
   public let toolVersion: String
   private let byFinding: [String: Int]
 
-  /// Reviews every finding of `report`. `recordKeys` gives the key of each record
-  /// without a transaction id that a finding is raised on, by its place
-  /// (`Fingerprint.place`)
-  /// (`Fingerprint.recordKey`). The baseline is a list of fingerprints, repeats allowed:
+  /// Reviews every finding of `report`. `recordKeys` gives the key
+  /// (`Fingerprint.recordKey`) of each record without a transaction id that a finding is
+  /// raised on, by its place (`Fingerprint.place`). The baseline is a list of fingerprints, repeats allowed:
   /// a fingerprint there twice covers two findings.
   public init(
     report: CheckReport, failLevel: FindingSeverity, waivers: [Waiver]? = nil,

@@ -70,12 +70,11 @@ final class ParallelReader: @unchecked Sendable {
       swap(&freed, &spent)
       condition.broadcast()
       condition.unlock()
-      // Freed here, on the reader's thread, outside the lock; what can be filled again
-      // is kept first (before the records are freed, so that what is kept holds the only
-      // references left).
-      // Each record is moved out of its batch, not copied (a copy retained all it holds,
-      // and the batch's release released it all again): last first, as the order in
-      // which the arrays and caches are kept for filling again does not matter.
+      // Freed here, on the reader's thread, outside the lock. Each record is moved out
+      // of its batch (a copy retained all it holds, and the batch's release released it
+      // all again), what can be filled again is kept, and the rest freed with the record,
+      // so that what is kept holds the only references left. Last first: the order in
+      // which arrays and caches are kept for filling again does not matter.
       var reused: [PreparedRecord]?
       while var spentBatch = freed.popLast() {
         while let prepared = spentBatch.popLast() { recycle?(prepared) }
