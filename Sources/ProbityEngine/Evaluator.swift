@@ -75,7 +75,9 @@ public struct Trace: Sendable {
   ///
   /// A `define` is one value computed once per record: when it is missing it is named
   /// itself, not the fields inside it (so the answer does not depend on whether the
-  /// define was computed before, for another rule).
+  /// define was computed before, for another rule). So is an aggregate of the group, by
+  /// its source text (`max(aggregate)`): it is missing when a record of the group, maybe
+  /// not this one, had its argument missing.
   public var missingFields: [String] {
     program.names(ofMissing: program.readsOutsideDefines.filter { values[$0]?.isMissing == true })
   }
@@ -91,6 +93,7 @@ extension ExprProgram {
       switch self.nodes[index].op {
       case .field(let field): name = CanonicalSchema.spec(field).name
       case .defined(let defined): name = defined
+      case .aggregate: name = self.nodes[index].text
       default: continue
       }
       if !names.contains(name) { names.append(name) }

@@ -213,8 +213,8 @@ struct KernelCompiler {
     collecting = Set(program.readsOutsideDefines)
     defer { collecting = nil }
     // A kernel never evaluates what is inside an aggregate (`max(aggregate)` reads the
-    // group's value): a condition on aggregates alone has nothing to report, and its
-    // collecting kernel need not run it again.
+    // group's value, and is itself named when missing): a program that reaches no node
+    // it could name has nothing to report, and its collecting kernel need not run it.
     var reached = Set<Int>()
     var stack = [program.root]
     while let index = stack.popLast() {

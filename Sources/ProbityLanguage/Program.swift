@@ -178,8 +178,9 @@ public struct ExprProgram: Sendable {
   public let nodes: [ExprNode]
   public let root: Int
   public let file: String
-  /// The nodes that read a field or a `define`, outside any `define`, in node order:
-  /// where a trace looks for the missing values that left an outcome undetermined.
+  /// The nodes that read a field, a `define` or an aggregate of the group, outside any
+  /// `define`, in node order: where a trace looks for the missing values that left an
+  /// outcome undetermined.
   public let readsOutsideDefines: [Int]
 
   public init(nodes: [ExprNode], root: Int, file: String) {
@@ -195,7 +196,7 @@ public struct ExprProgram: Sendable {
     readsOutsideDefines = nodes.indices.filter { index in
       guard !insideDefine.contains(index) else { return false }
       switch nodes[index].op {
-      case .field, .defined: return true
+      case .field, .defined, .aggregate: return true
       default: return false
       }
     }

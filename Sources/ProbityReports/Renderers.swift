@@ -98,7 +98,9 @@ public enum ReportRenderer {
           ($1.value, $0.key) < ($0.value, $1.key)
         }
         .map { "\($0.key) in \($0.value)" }.joined(separator: ", ")
-        line += ", \(rule.tally.undetermined) undetermined (missing: \(causes))"
+        // A table with no entry for its key names no field: then no list.
+        line += ", \(rule.tally.undetermined) undetermined"
+        if !causes.isEmpty { line += " (missing: \(causes))" }
       }
       if rule.tally.failed > 0 { line += ", \(rule.tally.failed) could not be evaluated" }
       if rule.tally.notApplicable > 0 { line += ", \(rule.tally.notApplicable) not applicable" }

@@ -30,6 +30,37 @@ func findings(_ json: String) throws -> (findings: [[String: Any]], summary: [St
       ])
   }
 
+  @Test func theSummaryNamesWhatLeftARuleUndetermined() throws {
+    // US-AGG-001's condition reads aggregates only: a missing filed aggregate is named by
+    // the aggregate's text.
+    let xml = try runProbity([
+      "check", "--rules", "Rules/us-federal", "Fixtures/xml/receipts.xml",
+    ])
+    #expect(xml.stdout.contains("1 undetermined (missing: max(aggregate) in 1)"), "\(xml.stdout)")
+    // A table with no entry for the key names no field: no empty list is printed.
+    let pack = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "probity-no-entry-\(UUID().uuidString).probity")
+    defer { try? FileManager.default.removeItem(at: pack) }
+    try """
+    param far_limit: money by year {
+      2030..2031: $1.00
+    }
+
+    rule FAR-001 {
+      title "Over a limit of years to come"
+      severity error
+      category excessive-contribution
+      citation "none"
+      applies receipt
+      when amount > far_limit[year(date)]
+      message "{amount}"
+    }
+    """.write(to: pack, atomically: true, encoding: .utf8)
+    let csv = try runProbity(["check", "--rules", pack.path, "Fixtures/us-federal/receipts.csv"])
+    #expect(csv.stdout.contains(" undetermined\n"), "\(csv.stdout)")
+    #expect(!csv.stdout.contains("(missing: )"), "\(csv.stdout)")
+  }
+
   @Test func csvFindingsHaveNoPath() throws {
     let result = try runProbity([
       "check", "--rules", "Rules/us-federal", "--format", "json",

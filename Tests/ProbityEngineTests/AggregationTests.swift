@@ -202,6 +202,28 @@ let electionRule = """
   #expect(run.tallies[0].missingFieldCounts == ["zip": 1])
 }
 
+@Test func missingAggregatesAreNamedByTheirText() throws {
+  // No gift has a filed aggregate: `max(aggregate)` is missing for the group, and the
+  // undetermined outcome names it (a field read outside the aggregates is named too, in
+  // the order of the condition).
+  let ruleSet = try groupedRuleSet(
+    "group by person_key(name)\n  window cycle",
+    when: "max(aggregate) < sum(amount) or payment_method == \"cash\"")
+  let run = check(
+    ruleSet, [gift("2024-01-05", "50.00", line: 2), gift("2024-02-05", "100.00", line: 3)])
+  #expect(run.findings.isEmpty)
+  #expect(run.tallies[0].undetermined == 2)
+  #expect(run.tallies[0].missingFieldCounts == ["max(aggregate)": 2, "payment_method": 2])
+  #expect(
+    run.undetermined.map(\.missingFields)
+      == Array(repeating: ["max(aggregate)", "payment_method"], count: 2))
+  // With the aggregate filed, only the field is left to name.
+  var filed = gift("2024-01-05", "50.00", line: 2)
+  filed[CanonicalSchema.id(named: "aggregate")!] = usd("20.00")
+  let named = check(ruleSet, [filed])
+  #expect(named.findings.map(\.line) == [2])
+}
+
 @Test func minMaxAndCount() throws {
   let ruleSet = try groupedRuleSet(
     "group by person_key(name)\n  window cycle",
