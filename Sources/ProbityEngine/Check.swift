@@ -173,6 +173,8 @@ public struct CheckRun {
     var pending: Int
   }
   var cures: [Int: CureNote] = [:]
+  /// The names `filterMissingFields` made last from a list the memo remembered, by slot.
+  var rememberedNames: [Int: (list: [Value], names: [String])] = [:]
   var observing = false
   var evaluator: Evaluator
   var unsortedFindings: [Finding] = []
@@ -416,7 +418,12 @@ public struct CheckRun {
     if evaluator.traceObserver == nil, let slot = plan.filterMissingSlot,
       !frame.remembered.isEmpty, case .list(let names)? = frame.remembered[slot]
     {
-      return names.compactMap { if case .string(let name) = $0 { name } else { nil } }
+      // The memo gives the same list for every record of its tuple: its names are made
+      // once (and then found equal at once, by identity, in `noteUndetermined`).
+      if let last = rememberedNames[slot], last.list == names { return last.names }
+      let made = names.compactMap { if case .string(let name) = $0 { name } else { nil } }
+      rememberedNames[slot] = (names, made)
+      return made
     }
     return missingFields(plan.filterMissing, plan.rule.filter!, record, context)
   }

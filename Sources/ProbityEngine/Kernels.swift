@@ -124,12 +124,32 @@ final class Frame {
 
   /// The fields (and `define`s) a collecting kernel found missing, named as a trace's
   /// `missingFields` names them: in node order, without repeats.
+  ///
+  /// A rule undetermined on one record is mostly so on the next for the same reason: when
+  /// the same nodes of the same program are missing as the last time, the same array of
+  /// names is given again, made once (and `CheckRun.noteUndetermined` finds it equal at
+  /// once, by identity).
   func missingFields(_ kernel: Kernel, _ program: ExprProgram) -> [String] {
     missingNodes.removeAll(keepingCapacity: true)
     failed = false
     _ = kernel(self)
-    return program.names(ofMissing: missingNodes.sorted())
+    missingNodes.sort()
+    let key = ObjectIdentifier(program.nodes[program.root])
+    // The program is the same when its array of nodes is: the entry holds that array,
+    // so its storage cannot be another's.
+    if let last = lastMissing[key], last.nodes == missingNodes,
+      last.program.nodes.withUnsafeBufferPointer({ $0.baseAddress })
+        == program.nodes.withUnsafeBufferPointer({ $0.baseAddress })
+    {
+      return last.names
+    }
+    let names = program.names(ofMissing: missingNodes)
+    lastMissing[key] = (program, missingNodes, names)
+    return names
   }
+  /// What `missingFields` answered last, by program (its root node).
+  @exclusivity(unchecked) var lastMissing:
+    [ObjectIdentifier: (program: ExprProgram, nodes: [Int], names: [String])] = [:]
 
   /// Runs a kernel: its value, or the failure it met.
   func run(_ kernel: Kernel) -> Result<Value, EvaluationFailure> {
