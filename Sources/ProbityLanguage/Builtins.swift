@@ -372,29 +372,41 @@ public enum Semantics {
   /// byte by byte while the text is ASCII: U+0009 to U+000D and the space are its white
   /// space, and a character that starts with another ASCII byte is not white space.
   static func isBlank(_ s: String) -> Bool {
-    for byte in s.utf8 {
-      if byte >= 0x80 { return s.allSatisfy(\.isWhitespace) }
-      if byte != 0x20 && !(0x09...0x0D).contains(byte) { return false }
+    // On the contiguous bytes (`withUTF8`): the UTF-8 view's iterator cost more than the
+    // test, which most texts answer at their first byte.
+    var text = s
+    let ascii: Bool? = text.withUTF8 { bytes in
+      for byte in bytes {
+        if byte >= 0x80 { return nil }
+        if byte != 0x20 && !(0x09...0x0D).contains(byte) { return false }
+      }
+      return true
     }
-    return true
+    return ascii ?? s.allSatisfy(\.isWhitespace)
   }
 
   /// The year of a well-formed FEC election designation: one of G P R S C E O, then
   /// four digits.
   static func electionYear(_ code: String) -> Int64? {
     // A letter and four digits, all ASCII: five scalars are then five bytes, and a code
-    // with any other scalar is not one. Read on the bytes, with no array made per call
-    // (it runs on every designated contribution).
-    let bytes = code.utf8
-    guard bytes.count == 5, let first = bytes.first, "GPRSCEO".utf8.contains(first) else {
-      return nil
+    // with any other scalar is not one. Read on the contiguous bytes (`withUTF8`), with
+    // no array made per call (it runs on every designated contribution).
+    var code = code
+    return code.withUTF8 { bytes -> Int64? in
+      guard bytes.count == 5 else { return nil }
+      switch bytes[0] {
+      case UInt8(ascii: "G"), UInt8(ascii: "P"), UInt8(ascii: "R"), UInt8(ascii: "S"),
+        UInt8(ascii: "C"), UInt8(ascii: "E"), UInt8(ascii: "O"):
+        break
+      default: return nil
+      }
+      var year: Int64 = 0
+      for byte in bytes[1...] {
+        guard byte >= 48 && byte <= 57 else { return nil }
+        year = year * 10 + Int64(byte - 48)
+      }
+      return year
     }
-    var year: Int64 = 0
-    for byte in bytes.dropFirst() {
-      guard byte >= 48 && byte <= 57 else { return nil }
-      year = year * 10 + Int64(byte - 48)
-    }
-    return year
   }
 }
 
