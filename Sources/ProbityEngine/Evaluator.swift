@@ -77,7 +77,10 @@ public struct Trace: Sendable {
   /// itself, not the fields inside it (so the answer does not depend on whether the
   /// define was computed before, for another rule). So is an aggregate of the group, by
   /// its source text (`max(aggregate)`): it is missing when a record of the group, maybe
-  /// not this one, had its argument missing.
+  /// not this one, had its argument missing. And a table lookup that gave missing (no
+  /// entry for its key, or no key: `election_year` of a malformed code), by its text
+  /// (`individual_limit[election_year(election_code)]`), unless a field or `define` its
+  /// key reads is missing: then that is named instead.
   public var missingFields: [String] {
     program.names(ofMissing: program.readsOutsideDefines.filter { values[$0]?.isMissing == true })
   }
@@ -94,11 +97,24 @@ extension ExprProgram {
       case .field(let field): name = CanonicalSchema.spec(field).name
       case .defined(let defined): name = defined
       case .aggregate: name = self.nodes[index].text
+      case .lookup:
+        guard !reads(any: nodes, under: index) else { continue }
+        name = self.nodes[index].text
       default: continue
       }
       if !names.contains(name) { names.append(name) }
     }
     return names
+  }
+
+  /// Whether a node below `index` (its key, for a lookup) is one of `nodes`.
+  private func reads(any nodes: [Int], under index: Int) -> Bool {
+    var stack = self.nodes[index].children
+    while let child = stack.popLast() {
+      if nodes.contains(child) { return true }
+      stack.append(contentsOf: self.nodes[child].children)
+    }
+    return false
   }
 }
 

@@ -98,7 +98,8 @@ public enum ReportRenderer {
           ($1.value, $0.key) < ($0.value, $1.key)
         }
         .map { "\($0.key) in \($0.value)" }.joined(separator: ", ")
-        // A table with no entry for its key names no field: then no list.
+        // A function giving missing on values that are there (`election_year` of a
+        // malformed code) names nothing: then no list.
         line += ", \(rule.tally.undetermined) undetermined"
         if !causes.isEmpty { line += " (missing: \(causes))" }
       }

@@ -224,6 +224,22 @@ let electionRule = """
   #expect(named.findings.map(\.line) == [2])
 }
 
+@Test func aTableWithNoEntryIsNamedUnlessItsKeyIsMissing() throws {
+  let ruleSet = try groupedRuleSet(
+    "group by person_key(name), zip5(zip)\n  window election",
+    when: "total > limit[election_year(election_code)]")
+  // 2030: no entry in the table.
+  let noEntry = check(ruleSet, [gift("2024-01-05", "3500.00", election: "P2030", line: 2)])
+  #expect(noEntry.tallies[0].undetermined == 1)
+  #expect(noEntry.tallies[0].missingFieldCounts == ["limit[election_year(election_code)]": 1])
+  // A key that cannot be made (no election code): the field is named, not the table.
+  var noCode = gift("2024-01-05", "3500.00", line: 2)
+  noCode[CanonicalSchema.id(named: "election_code")!] = .missing
+  let run = check(ruleSet, [noCode])
+  #expect(run.tallies[0].undetermined == 1)
+  #expect(run.tallies[0].missingFieldCounts == ["election_code": 1])
+}
+
 @Test func minMaxAndCount() throws {
   let ruleSet = try groupedRuleSet(
     "group by person_key(name)\n  window cycle",
