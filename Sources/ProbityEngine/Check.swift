@@ -396,7 +396,8 @@ public struct CheckRun {
     replayIndex?.append(record.provenance, groups: frame.groupIDs)
   }
 
-  /// The fields and `define`s missing for a program whose value was just found missing
+  /// What was missing (named as `Trace.missingFields` names it) for a program whose value
+  /// was just found missing
   /// (the frame still holds its context), through its collecting kernel; when traces are
   /// observed, from the trace.
   mutating func missingFields(
@@ -409,7 +410,7 @@ public struct CheckRun {
     return frame.missingFields(kernel, program())
   }
 
-  /// The fields and `define`s missing for a rule whose `where` was just found missing:
+  /// What was missing for a rule whose `where` was just found missing:
   /// those the memo of the record's kind remembered for its tuple of values, else
   /// through the collecting kernel (`missingFields`).
   mutating func filterMissingFields(

@@ -77,18 +77,19 @@ public struct Trace: Sendable {
   /// itself, not the fields inside it (so the answer does not depend on whether the
   /// define was computed before, for another rule). So is an aggregate of the group, by
   /// its source text (`max(aggregate)`): it is missing when a record of the group, maybe
-  /// not this one, had its argument missing. And a table lookup that gave missing (no
-  /// entry for its key, or no key: `election_year` of a malformed code), by its text
-  /// (`individual_limit[election_year(election_code)]`), unless a field or `define` its
-  /// key reads is missing: then that is named instead.
+  /// not this one, had its argument missing. And a table lookup or a function call that
+  /// gave missing on values that are there, by its text
+  /// (`individual_limit[election_year(election_code)]` for a year with no entry,
+  /// `zip5(zip)` for a zip code of three digits), unless something below it is named:
+  /// the deepest cause is named, not every expression it made missing.
   public var missingFields: [String] {
     program.names(ofMissing: program.readsOutsideDefines.filter { values[$0]?.isMissing == true })
   }
 }
 
 extension ExprProgram {
-  /// The field or `define` each node (of `readsOutsideDefines`, in node order) reads,
-  /// without repeats.
+  /// The names of the missing nodes `nodes` (of `readsOutsideDefines`, in node order),
+  /// as `Trace.missingFields` gives them, without repeats.
   func names(ofMissing nodes: [Int]) -> [String] {
     var names: [String] = []
     for index in nodes {
@@ -96,15 +97,21 @@ extension ExprProgram {
       switch self.nodes[index].op {
       case .field(let field): name = CanonicalSchema.spec(field).name
       case .defined(let defined): name = defined
-      case .aggregate: name = self.nodes[index].text
-      case .lookup:
+      case .aggregate: name = text(of: index)
+      case .lookup, .call:
         guard !reads(any: nodes, under: index) else { continue }
-        name = self.nodes[index].text
+        name = text(of: index)
       default: continue
       }
       if !names.contains(name) { names.append(name) }
     }
     return names
+  }
+
+  /// A node's source text on one line, its runs of white space made one space (a name
+  /// in a summary line and a key in JSON).
+  private func text(of index: Int) -> String {
+    self.nodes[index].text.split(whereSeparator: \.isWhitespace).joined(separator: " ")
   }
 
   /// Whether a node below `index` (its key, for a lookup) is one of `nodes`.

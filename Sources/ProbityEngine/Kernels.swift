@@ -31,8 +31,9 @@ final class Frame {
   /// `matches`), by call site: donors repeat, so most calls are answered from here.
   @exclusivity(unchecked) var memos: [Memo] = []
   static let memoLimit = 1 << 16
-  /// Filled by collecting kernels (`KernelCompiler.compileCollecting`): the nodes that
-  /// read a field or a `define` outside any `define` and found it missing.
+  /// Filled by collecting kernels (`KernelCompiler.compileCollecting`): the nodes of
+  /// `ExprProgram.readsOutsideDefines` (fields, `define`s, aggregates, lookups, calls)
+  /// that gave missing.
   @exclusivity(unchecked) var missingNodes: [Int] = []
   /// Set by the first operation that fails; the kernels above it stop and return.
   @exclusivity(unchecked) var failed = false
@@ -122,8 +123,9 @@ final class Frame {
     }
   }
 
-  /// The fields (and `define`s) a collecting kernel found missing, named as a trace's
-  /// `missingFields` names them: in node order, without repeats.
+  /// What a collecting kernel found missing (fields, `define`s, aggregates, lookups,
+  /// calls), named as a trace's `missingFields` names them: in node order, without
+  /// repeats.
   ///
   /// A rule undetermined on one record is mostly so on the next for the same reason: when
   /// the same nodes of the same program are missing as the last time, the same array of
@@ -232,14 +234,14 @@ struct KernelCompiler {
   mutating func compileCollecting(_ program: ExprProgram) -> Kernel {
     collecting = Set(program.readsOutsideDefines)
     defer { collecting = nil }
-    // A kernel never evaluates what is inside an aggregate (`max(aggregate)` reads the
-    // group's value, and is itself named when missing): a program that reaches no node
-    // it could name has nothing to report, and its collecting kernel need not run it.
+    // A program that reaches no node it could name (a constant, the window) has nothing
+    // to report, and its collecting kernel need not run it. (An aggregate reads the
+    // group's value, `max(aggregate)`, and is itself named when missing: its argument is
+    // not part of the program.)
     var reached = Set<Int>()
     var stack = [program.root]
     while let index = stack.popLast() {
       guard reached.insert(index).inserted else { continue }
-      if case .aggregate = program.nodes[index].op { continue }
       stack.append(contentsOf: program.nodes[index].children)
     }
     guard !collecting!.isDisjoint(with: reached) else { return { _ in .missing } }

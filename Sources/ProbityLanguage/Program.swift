@@ -179,8 +179,8 @@ public struct ExprProgram: Sendable {
   public let root: Int
   public let file: String
   /// The nodes that read a field, a `define`, an aggregate of the group or a parameter
-  /// table, outside any `define`, in node order: where a trace looks for the missing
-  /// values that left an outcome undetermined.
+  /// table, or call a function, outside any `define`, in node order: where a trace looks
+  /// for the missing values that left an outcome undetermined.
   public let readsOutsideDefines: [Int]
 
   public init(nodes: [ExprNode], root: Int, file: String) {
@@ -196,7 +196,7 @@ public struct ExprProgram: Sendable {
     readsOutsideDefines = nodes.indices.filter { index in
       guard !insideDefine.contains(index) else { return false }
       switch nodes[index].op {
-      case .field, .defined, .aggregate, .lookup: return true
+      case .field, .defined, .aggregate, .lookup, .call: return true
       default: return false
       }
     }

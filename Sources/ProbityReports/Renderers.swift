@@ -98,8 +98,8 @@ public enum ReportRenderer {
           ($1.value, $0.key) < ($0.value, $1.key)
         }
         .map { "\($0.key) in \($0.value)" }.joined(separator: ", ")
-        // A function giving missing on values that are there (`election_year` of a
-        // malformed code) names nothing: then no list.
+        // Every missing value a rule needed is named (docs/language.md, "Missing
+        // values"); should none be, no empty list is printed.
         line += ", \(rule.tally.undetermined) undetermined"
         if !causes.isEmpty { line += " (missing: \(causes))" }
       }

@@ -217,27 +217,40 @@ let electionRule = """
   #expect(
     run.undetermined.map(\.missingFields)
       == Array(repeating: ["max(aggregate)", "payment_method"], count: 2))
-  // With the aggregate filed, only the field is left to name.
+  // With the aggregate filed and not below the sum, only the field is left to name.
   var filed = gift("2024-01-05", "50.00", line: 2)
-  filed[CanonicalSchema.id(named: "aggregate")!] = usd("20.00")
+  filed[CanonicalSchema.id(named: "aggregate")!] = usd("200.00")
   let named = check(ruleSet, [filed])
-  #expect(named.findings.map(\.line) == [2])
+  #expect(named.tallies[0].undetermined == 1)
+  #expect(named.undetermined.map(\.missingFields) == [["payment_method"]])
+  // Filed below the sum: the condition is true whatever the method.
+  filed[CanonicalSchema.id(named: "aggregate")!] = usd("20.00")
+  #expect(check(ruleSet, [filed]).findings.map(\.line) == [2])
 }
 
-@Test func aTableWithNoEntryIsNamedUnlessItsKeyIsMissing() throws {
+/// What an undetermined outcome names: the deepest cause, a field, a function that gave
+/// missing on a value that is there, or a table with no entry for the key.
+@Test(
+  "an undetermined outcome names its deepest cause",
+  arguments: [
+    // A zip code of three digits has no five-digit form: the group key is missing.
+    ("P2024", "454", ["zip5(zip)": 1]),
+    // A code that gives no year: the call is named, not the table it was the key of.
+    ("2024P", "45402", ["election_year(election_code)": 1]),
+    // 2030: no entry in the table.
+    ("P2030", "45402", ["limit[election_year(election_code)]": 1]),
+    // No election code: the field is named, not the table.
+    (nil, "45402", ["election_code": 1]),
+  ] as [(String?, String, [String: Int])])
+func undeterminedNamesItsDeepestCause(
+  _ election: String?, _ zip: String, _ expected: [String: Int]
+) throws {
   let ruleSet = try groupedRuleSet(
     "group by person_key(name), zip5(zip)\n  window election",
     when: "total > limit[election_year(election_code)]")
-  // 2030: no entry in the table.
-  let noEntry = check(ruleSet, [gift("2024-01-05", "3500.00", election: "P2030", line: 2)])
-  #expect(noEntry.tallies[0].undetermined == 1)
-  #expect(noEntry.tallies[0].missingFieldCounts == ["limit[election_year(election_code)]": 1])
-  // A key that cannot be made (no election code): the field is named, not the table.
-  var noCode = gift("2024-01-05", "3500.00", line: 2)
-  noCode[CanonicalSchema.id(named: "election_code")!] = .missing
-  let run = check(ruleSet, [noCode])
+  let run = check(ruleSet, [gift("2024-01-05", "3500.00", zip: zip, election: election, line: 2)])
   #expect(run.tallies[0].undetermined == 1)
-  #expect(run.tallies[0].missingFieldCounts == ["election_code": 1])
+  #expect(run.tallies[0].missingFieldCounts == expected)
 }
 
 @Test func minMaxAndCount() throws {
