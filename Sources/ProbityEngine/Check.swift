@@ -161,6 +161,9 @@ public struct CheckRun {
   var memos: [ProjectionMemo]
   /// The missing fields last named for each rule (see `noteUndetermined`).
   var lastUndetermined: [UndeterminedRun?]
+  /// The fields each aggregate of a condition reads, by the name an undetermined outcome
+  /// gives it (`max(aggregate)`: `aggregate`), to say when none is in the format.
+  let aggregateFields: [String: [FieldID]]
 
   /// A rule undetermined on records one after another for the same reason: the fields
   /// found missing, the fields the record's format does not have, the names counted
@@ -256,6 +259,19 @@ public struct CheckRun {
     self.evaluator = Evaluator(ruleSet: ruleSet)
     self.counted = Array(repeating: RuleTally(), count: ruleSet.rules.count)
     self.lastUndetermined = Array(repeating: nil, count: ruleSet.rules.count)
+    var aggregateFields: [String: [FieldID]] = [:]
+    for rule in ruleSet.rules {
+      guard let aggregates = rule.grouping?.aggregates else { continue }
+      for (index, node) in rule.condition.nodes.enumerated() {
+        guard case .aggregate(let slot) = node.op, slot < aggregates.count,
+          let argument = aggregates[slot].argument
+        else { continue }
+        aggregateFields[rule.condition.text(of: index)] = argument.nodes.compactMap {
+          if case .field(let field) = $0.op { field } else { nil }
+        }
+      }
+    }
+    self.aggregateFields = aggregateFields
     var compiler = KernelCompiler(ruleSet: ruleSet)
     var plans = ruleSet.rules.map { RulePlan($0, &compiler) }
     var keySets: [String: Int] = [:]
@@ -588,9 +604,17 @@ public struct CheckRun {
       lastUndetermined[index]!.pending += 1
     } else {
       flushUndetermined(index)
+      // An aggregate is not in the format when none of the fields it reads is.
       missing = fields.map { name in
-        CanonicalSchema.id(named: name).map { record.unavailable.contains($0) } == true
-          ? "\(name) (not in the format)" : name
+        let notInFormat: Bool
+        if let field = CanonicalSchema.id(named: name) {
+          notInFormat = record.unavailable.contains(field)
+        } else if let read = aggregateFields[name], !read.isEmpty {
+          notInFormat = read.allSatisfy { record.unavailable.contains($0) }
+        } else {
+          notInFormat = false
+        }
+        return notInFormat ? "\(name) (not in the format)" : name
       }
       lastUndetermined[index] = UndeterminedRun(
         fields: fields, unavailable: record.unavailable, missing: missing, pending: 1)

@@ -110,7 +110,7 @@ extension ExprProgram {
 
   /// A node's source text on one line, its runs of white space made one space (a name
   /// in a summary line and a key in JSON).
-  private func text(of index: Int) -> String {
+  func text(of index: Int) -> String {
     self.nodes[index].text.split(whereSeparator: \.isWhitespace).joined(separator: " ")
   }
 

@@ -217,6 +217,12 @@ let electionRule = """
   #expect(
     run.undetermined.map(\.missingFields)
       == Array(repeating: ["max(aggregate)", "payment_method"], count: 2))
+  // A format with no aggregate column (FEC bulk rows): said so, as for a field.
+  var bulk = gift("2024-01-05", "50.00", line: 2)
+  bulk.unavailable = FieldSet([CanonicalSchema.id(named: "aggregate")!])
+  #expect(
+    check(ruleSet, [bulk]).tallies[0].missingFieldCounts
+      == ["max(aggregate) (not in the format)": 1, "payment_method": 1])
   // With the aggregate filed and not below the sum, only the field is left to name.
   var filed = gift("2024-01-05", "50.00", line: 2)
   filed[CanonicalSchema.id(named: "aggregate")!] = usd("200.00")
