@@ -108,10 +108,14 @@ extension ExprProgram {
     return names
   }
 
-  /// A node's source text on one line, its runs of white space made one space (a name
-  /// in a summary line and a key in JSON).
+  /// A node's source text on one line (a name in a summary line and a key in JSON): its
+  /// lines trimmed and joined by a space. Spaces within a line, as in a string literal,
+  /// are kept.
   func text(of index: Int) -> String {
-    self.nodes[index].text.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+    let lines = self.nodes[index].text.split(whereSeparator: \.isNewline)
+    guard lines.count > 1 else { return self.nodes[index].text }
+    return lines.map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+      .joined(separator: " ")
   }
 
   /// Whether a node below `index` (its key, for a lookup) is one of `nodes`.

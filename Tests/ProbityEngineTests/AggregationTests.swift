@@ -234,6 +234,16 @@ let electionRule = """
   #expect(check(ruleSet, [filed]).findings.map(\.line) == [2])
 }
 
+@Test func aNameWrittenOverLinesIsGivenOnOne() throws {
+  // In a summary line and as a JSON key, the text of an expression written over two
+  // lines is on one.
+  let ruleSet = try groupedRuleSet(
+    "group by person_key(name)\n  window cycle",
+    when: "max(\n      aggregate) < sum(amount) or payment_method == \"cash\"")
+  let run = check(ruleSet, [gift("2024-01-05", "50.00", line: 2)])
+  #expect(run.tallies[0].missingFieldCounts == ["max( aggregate)": 1, "payment_method": 1])
+}
+
 /// What an undetermined outcome names: the deepest cause, a field, a function that gave
 /// missing on a value that is there, or a table with no entry for the key.
 @Test(
