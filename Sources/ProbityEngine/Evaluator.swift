@@ -93,19 +93,25 @@ extension ExprProgram {
   func names(ofMissing nodes: [Int]) -> [String] {
     var names: [String] = []
     for index in nodes {
-      let name: String
       switch self.nodes[index].op {
-      case .field(let field): name = CanonicalSchema.spec(field).name
-      case .defined(let defined): name = defined
-      case .aggregate: name = text(of: index)
-      case .lookup, .call:
-        guard !reads(any: nodes, under: index) else { continue }
-        name = text(of: index)
+      case .field, .defined, .aggregate: break
+      case .lookup, .call: guard !reads(any: nodes, under: index) else { continue }
       default: continue
       }
+      let name = candidateName(of: index)
       if !names.contains(name) { names.append(name) }
     }
     return names
+  }
+
+  /// The name a node of `readsOutsideDefines` is given when it is named (whether or not
+  /// something below it is).
+  func candidateName(of index: Int) -> String {
+    switch nodes[index].op {
+    case .field(let field): CanonicalSchema.spec(field).name
+    case .defined(let defined): defined
+    default: text(of: index)
+    }
   }
 
   /// A node's source text on one line (a name in a summary line and a key in JSON): its

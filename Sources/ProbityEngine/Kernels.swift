@@ -278,13 +278,14 @@ struct KernelCompiler {
   }
 
   /// The slot a `ProjectionMemo` keeps the missing fields of an undetermined `where` in:
-  /// by its structure and the names it can report, in node order (a structure does not
-  /// name its `define`s: two `where` clauses of one shape reading `define`s of other
-  /// names must not share the list).
+  /// by its structure and every name it can report, in node order (a structure does not
+  /// name its `define`s, nor give the text of its calls, lookups and aggregates: two
+  /// `where` clauses of one shape that name things otherwise, `zip5(zip)` and
+  /// `zip5(zip )`, must not share the list).
   mutating func missingFieldsSlot(of program: ExprProgram) -> Int {
-    let names = program.names(ofMissing: program.readsOutsideDefines)
+    let names = program.readsOutsideDefines.map { program.candidateName(of: $0) }
     return slot(
-      for: "missing fields of \(structureKey(program)) naming \(names.joined(separator: " "))")
+      for: "missing fields of \(structureKey(program)) naming \(names.joined(separator: "\u{0}"))")
   }
 
   private mutating func slot(for key: String) -> Int {

@@ -32,6 +32,15 @@ struct ProjectionMemoTests {
     return plain.memos[ProjectionMemo.index(of: .receipt)].count
   }
 
+  /// A pack of one file, compiled without errors.
+  static func compiled(_ text: String) throws -> CompiledRuleSet {
+    let (compiled, diagnostics) = RulePackCompiler.compile(sources: [
+      SourceFile(path: "r.probity", text: text)
+    ])
+    #expect(!diagnostics.hasErrors, "\(diagnostics.map { $0.rendered() })")
+    return try #require(compiled)
+  }
+
   @Test("both packs, on fixtures and real filings", arguments: PreparerTests.filings)
   func packs(_ pack: String, _ file: String) throws {
     let path = KernelDifferentialTests.path(file)
@@ -147,14 +156,27 @@ struct ProjectionMemoTests {
       """ + Self.ruleText("is_acme", when: "amount > $100.00")
       + Self.ruleText("acme_employer", when: "amount > $100.00").replacingOccurrences(
         of: "rule R {", with: "rule S {")
-    let (compiled, diagnostics) = RulePackCompiler.compile(sources: [
-      SourceFile(path: "r.probity", text: text)
-    ])
-    #expect(!diagnostics.hasErrors, "\(diagnostics.map { $0.rendered() })")
-    let ruleSet = try #require(compiled)
+    let ruleSet = try Self.compiled(text)
     let records = (1...4).map { gift("2024-01-01", "150.00", line: $0) }  // no employer
     let run = Self.unremembered(ruleSet, records)
     #expect(run.tallies.map(\.missingFieldCounts) == [["is_acme": 4], ["acme_employer": 4]])
+    _ = Self.compare(ruleSet, records)
+  }
+
+  /// Two `where` clauses of one shape whose calls are written otherwise keep their own
+  /// missing names: each names its call by its own text (the memo's slot is not shared).
+  @Test("where clauses of one shape name their own calls")
+  func sameShapeOtherText() throws {
+    let text =
+      Self.ruleText("zip5(zip) == \"45402\"", when: "amount > $100.00")
+      + Self.ruleText("zip5(zip ) == \"45402\"", when: "amount > $100.00").replacingOccurrences(
+        of: "rule R {", with: "rule S {")
+    let ruleSet = try Self.compiled(text)
+    // A zip code of three digits: `zip5` gives missing, on every record alike.
+    let records = (1...4).map { gift("2024-01-01", "150.00", zip: "454", line: $0) }
+    let expected: [[String: Int]] = [["zip5(zip)": 4], ["zip5(zip )": 4]]
+    #expect(Self.unremembered(ruleSet, records).tallies.map(\.missingFieldCounts) == expected)
+    #expect(check(ruleSet, records).tallies.map(\.missingFieldCounts) == expected)
     _ = Self.compare(ruleSet, records)
   }
 
@@ -167,11 +189,7 @@ struct ProjectionMemoTests {
       Self.ruleText("entity_type == \"T\(index % 3)\"", when: "amount > $100.00")
         .replacingOccurrences(of: "rule R {", with: "rule R\(index) {")
     }.joined(separator: "\n")
-    let (compiled, diagnostics) = RulePackCompiler.compile(sources: [
-      SourceFile(path: "r.probity", text: text)
-    ])
-    #expect(!diagnostics.hasErrors, "\(diagnostics.map { $0.rendered() })")
-    let ruleSet = try #require(compiled)
+    let ruleSet = try Self.compiled(text)
     let entityType = try Self.field("entity_type")
     let records = (0..<9).map { line in
       var record = gift("2024-01-01", "150.00", line: line + 1)
