@@ -120,7 +120,7 @@ extension ExprProgram {
   func text(of index: Int) -> String {
     let lines = self.nodes[index].text.split(whereSeparator: \.isNewline)
     guard lines.count > 1 else { return self.nodes[index].text }
-    return lines.map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    return lines.map { String($0).trimmingWhitespace() }.filter { !$0.isEmpty }
       .joined(separator: " ")
   }
 

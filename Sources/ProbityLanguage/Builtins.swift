@@ -422,7 +422,8 @@ extension String {
     }
   }
 
-  func trimmingWhitespace() -> String {
+  /// The text without the white-space characters at either end (`trim`).
+  public func trimmingWhitespace() -> String {
     // Nothing to trim when the text starts and ends with ASCII that is not white space:
     // a character that starts with such a byte is not white space, and one that ends
     // with it starts with it or with a prepended mark, which is not white space either.
