@@ -350,14 +350,54 @@ public struct StructureNumbering: Sendable {
     return numbers.count - 1
   }
 
+  /// A text that tells operations apart: two operations get the same text exactly when
+  /// they compute the same thing from the same children. Written out case by case, not
+  /// through `String(reflecting:)`, which walks the value by reflection: that was a
+  /// third of the instructions of starting a run.
   static func describe(_ op: Operation) -> String {
     switch op {
-    case .constant(let value): return "constant " + String(reflecting: value)
-    case .call(.matches(let regex)): return "matches " + String(reflecting: regex.pattern)
+    case .constant(let value): return "constant " + describe(value)
+    case .field(let field): return "field " + String(field)
+    case .parameter(let index): return "parameter " + String(index)
+    case .lookup(let index): return "lookup " + String(index)
+    case .not: return "not"
+    case .negate: return "negate"
+    case .and: return "and"
+    case .or: return "or"
+    case .coalesce: return "coalesce"
+    case .compare(let comparison): return "compare " + comparison.rawValue
+    case .member(let negated): return negated ? "not member" : "member"
+    case .arithmetic(let arithmetic): return "arithmetic " + arithmetic.rawValue
+    case .list: return "list"
+    case .call(.matches(let regex)): return "matches " + regex.pattern.debugDescription
+    case .call(let builtin): return "call " + builtin.name
+    case .inReferenceList(let index, let negated):
+      return (negated ? "not in reference list " : "in reference list ") + String(index)
+    case .conditional: return "conditional"
+    case .aggregate(let index): return "aggregate " + String(index)
+    case .recordKind: return "kind"
+    case .asOf: return "as_of"
+    case .windowKey: return "window"
+    case .deadline: return "deadline"
     // The name of a `let` or a `define` says nothing of its value; its child does.
     case .named: return "let"
     case .defined: return "define"
-    default: return String(reflecting: op)
+    }
+  }
+
+  /// A constant with its type: 1 (an integer), $1.00 and "1" are told apart, and a
+  /// string is quoted with its quotes and backslashes escaped.
+  static func describe(_ value: Value) -> String {
+    switch value {
+    case .missing: return "missing"
+    case .boolean(let truth): return truth ? "true" : "false"
+    case .integer(let integer): return "integer " + String(integer)
+    case .money(let money):
+      return "money " + String(money.minorUnits) + " " + money.currency.code
+    case .date(let date): return "date " + date.description
+    case .string(let string): return "string " + string.debugDescription
+    case .list(let elements):
+      return "[" + elements.map { describe($0) }.joined(separator: ", ") + "]"
     }
   }
 }
