@@ -33,10 +33,10 @@ public struct Trace: Sendable {
       case .field(let field):
         name = CanonicalSchema.spec(field).name
       case .parameter, .aggregate, .asOf, .windowKey, .deadline, .recordKind:
-        name = node.text
+        name = node.oneLineText
       case .lookup:
         guard let keyIndex = node.children.first, let key = values[keyIndex] else { continue }
-        let base = node.text.prefix { $0 != "[" }
+        let base = node.oneLineText.prefix { $0 != "[" }
         name = "\(base)[\(key.plainText)]"
       default:
         continue
@@ -114,15 +114,8 @@ extension ExprProgram {
     }
   }
 
-  /// A node's source text on one line (a name in a summary line and a key in JSON): its
-  /// lines trimmed and joined by a space. Spaces within a line, as in a string literal,
-  /// are kept.
-  func text(of index: Int) -> String {
-    let lines = self.nodes[index].text.split(whereSeparator: \.isNewline)
-    guard lines.count > 1 else { return self.nodes[index].text }
-    return lines.map { String($0).trimmingWhitespace() }.filter { !$0.isEmpty }
-      .joined(separator: " ")
-  }
+  /// A node's source text on one line (`ExprNode.oneLineText`).
+  func text(of index: Int) -> String { nodes[index].oneLineText }
 
   /// Whether a node below `index` (its key, for a lookup) is one of `nodes`.
   private func reads(any nodes: [Int], under index: Int) -> Bool {

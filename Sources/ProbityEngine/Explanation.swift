@@ -41,7 +41,7 @@ public enum Explainer {
       for operand in operands { describe(operand, trace, depth: depth + 1, into: &lines) }
     default:
       // A part that was never evaluated is shown as written.
-      let text = trace.values[index] == nil ? node.text : annotate(index, trace, top: true)
+      let text = trace.values[index] == nil ? node.oneLineText : annotate(index, trace, top: true)
       lines.append(ExplanationLine(depth: depth, text: text, outcome: trace.values[index]))
     }
   }
@@ -74,7 +74,7 @@ public enum Explainer {
     }
     switch node.op {
     case .constant, .list:
-      return node.text
+      return node.oneLineText
     case .compare(let op):
       return
         "\(annotate(node.children[0], trace)) \(op.rawValue) \(annotate(node.children[1], trace))"
@@ -83,15 +83,15 @@ public enum Explainer {
         "\(annotate(node.children[0], trace)) \(negated ? "not in" : "in") \(annotate(node.children[1], trace))"
     case .inReferenceList(let parameter, let negated):
       let list =
-        trace.program.nodes[index].text.split(separator: " ").last.map(String.init)
+        trace.program.nodes[index].oneLineText.split(separator: " ").last.map(String.init)
         ?? "list \(parameter)"
       return "\(annotate(node.children[0], trace)) \(negated ? "not in" : "in") \(list)"
     case .not:
-      return top ? "not (\(annotate(node.children[0], trace)))" : valued(node.text)
+      return top ? "not (\(annotate(node.children[0], trace)))" : valued(node.oneLineText)
     case .lookup:
-      let base = node.text.prefix { $0 != "[" }
+      let base = node.oneLineText.prefix { $0 != "[" }
       if let key = trace.values[node.children[0]] { return valued("\(base)[\(key.plainText)]") }
-      return valued(node.text)
+      return valued(node.oneLineText)
     case .named(let name), .defined(let name):
       // A let that names a table entry, a parameter or an aggregate shows what it names.
       let child = node.children[0]
@@ -100,9 +100,9 @@ public enum Explainer {
       default: return valued(name)
       }
     case .and, .or:
-      return valued("(\(node.text))")
+      return valued("(\(node.oneLineText))")
     default:
-      return valued(node.text)
+      return valued(node.oneLineText)
     }
   }
 

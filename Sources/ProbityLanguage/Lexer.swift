@@ -57,6 +57,30 @@ struct Lexer {
     return tokens
   }
 
+  /// `line` without its comment, if it has one: from a `#` outside a string literal to
+  /// the end, as `skipTrivia` and the string rule of `next` read a line.
+  static func withoutComment(_ line: Substring) -> Substring {
+    var inString = false
+    var escaped = false
+    for index in line.utf8.indices {
+      let byte = line.utf8[index]
+      if inString {
+        if escaped {
+          escaped = false
+        } else if byte == UInt8(ascii: "\\") {
+          escaped = true
+        } else if byte == UInt8(ascii: "\"") {
+          inString = false
+        }
+      } else if byte == UInt8(ascii: "\"") {
+        inString = true
+      } else if byte == UInt8(ascii: "#") {
+        return line[..<index]
+      }
+    }
+    return line
+  }
+
   private func peek(_ offset: Int = 0) -> UInt8? {
     let index = position + offset
     return index < end ? bytes[index] : nil

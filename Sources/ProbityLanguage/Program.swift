@@ -229,6 +229,18 @@ public final class ExprNode: Sendable {
   }
 }
 
+extension ExprNode {
+  /// The node's source text on one line, as a name in a summary line or a key in JSON:
+  /// the lines of an expression written over several are trimmed, their comments left
+  /// out, and joined by a space. Spaces within a line, as in a string literal, are kept.
+  public var oneLineText: String {
+    let lines = text.split(whereSeparator: \.isNewline)
+    guard lines.count > 1 else { return text }
+    return lines.map { String(Lexer.withoutComment($0)).trimmingWhitespace() }
+      .filter { !$0.isEmpty }.joined(separator: " ")
+  }
+}
+
 public enum ComparisonOperator: String, Sendable {
   case equal = "=="
   case notEqual = "!="

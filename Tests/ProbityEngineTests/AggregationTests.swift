@@ -244,6 +244,26 @@ let electionRule = """
   #expect(run.tallies[0].missingFieldCounts == ["max( aggregate)": 1, "payment_method": 1])
 }
 
+@Test func aNameWrittenOverLinesLeavesItsCommentsOut() throws {
+  // A comment inside the expression is not part of its name; a # in a string is.
+  let ruleSet = try groupedRuleSet(
+    "group by person_key(name)\n  window cycle",
+    when:
+      "max( # the filed one\n      aggregate) < sum(amount)\n  or payment_method == \"#\" # a mark")
+  let run = check(ruleSet, [gift("2024-01-05", "50.00", line: 2)]) {
+    $0.target = RecordSelector("2")
+  }
+  #expect(run.tallies[0].missingFieldCounts == ["max( aggregate)": 1, "payment_method": 1])
+  // `probity explain` shows the condition a part a line, without the comments.
+  let verdict = try #require(run.finalVerdicts().first)
+  #expect(verdict.missingFields == ["max( aggregate)", "payment_method"])
+  #expect(
+    verdict.condition.map(\.text) == [
+      "any of:", "max( aggregate) = missing < sum(amount) = $50.00",
+      "payment_method = missing == \"#\"",
+    ])
+}
+
 /// What an undetermined outcome names: the deepest cause, a field, a function that gave
 /// missing on a value that is there, or a table with no entry for the key.
 @Test(

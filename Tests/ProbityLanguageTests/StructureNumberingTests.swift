@@ -102,3 +102,20 @@ func sameStructureSameNumber() {
   #expect(numbers[0] != numbers[1])
   #expect(Set(numbers).count == 5)
 }
+
+/// A line of rule source without its comment, read as the lexer reads it: a `#` in a
+/// string literal (after escaped quotes and backslashes too) does not start one.
+@Test(
+  "a line's comment is left out, and a # in a string is kept",
+  arguments: [
+    ("amount > 100 # over", "amount > 100 "),
+    ("# all of it", ""),
+    ("amount > 100", "amount > 100"),
+    ("name == \"#1\" # a number", "name == \"#1\" "),
+    ("name == \"a \\\" # b\" # c", "name == \"a \\\" # b\" "),
+    ("name == \"a \\\\\" # c", "name == \"a \\\\\" "),
+    ("name == \"unterminated # c", "name == \"unterminated # c"),
+  ])
+func lineWithoutComment(_ line: String, _ code: String) {
+  #expect(String(Lexer.withoutComment(Substring(line))) == code)
+}
