@@ -53,7 +53,7 @@ RULE
 
 printf "%-14s %-50s %8s %8s %9s\n" filing binary "best s" "user s" "MB/s"
 for file in "$WORK/filing.csv" "$WORK/filing.fec" "${EXTRA[@]}"; do
-  size=$(stat -c %s "$file")
+  size=$(stat -L -c %s "$file")
   first=""
   for bin in "${BINS[@]}"; do
     best=""; bestuser=""
