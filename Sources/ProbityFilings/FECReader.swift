@@ -256,7 +256,17 @@ private final class FECSession {
   let path: String
   let limits: ReaderLimits
   let lines: LineReader
-  @exclusivity(unchecked) var statistics = ReadStatistics()
+  /// What was read so far, all counted.
+  var statistics: ReadStatistics {
+    countTypeRun()
+    return counts
+  }
+  /// The same, but for `typeRun`.
+  @exclusivity(unchecked) private var counts = ReadStatistics()
+  /// The record type of the lines counted last and how many there were, not yet in
+  /// `counts` (records of one type mostly come in runs: a run is counted at once, not
+  /// looked up in the table of types line by line).
+  private var typeRun: (type: String, lines: Int)?
   var version: FECVersion?
   var finder: FECLayoutFinder?
   var dateFormat = DateFormat.compact
@@ -340,7 +350,7 @@ private final class FECSession {
         path: path, line: lines.lineNumber,
         hint: "check the file, or name its format with --input-format")
     }
-    statistics.count(type: "HDR")
+    counts.count(type: "HDR")
     let versionText =
       fields[1].uppercased() == "FEC" ? (fields.count > 2 ? fields[2] : "") : fields[1]
     version = try supported(versionText)
@@ -414,8 +424,8 @@ private final class FECSession {
     }
     if FECSession.isTextMarker(bytes, "BEGIN") {
       inText = true
-      statistics.count(type: "[BEGINTEXT]")
-      statistics.rowsSkipped += 1
+      counts.count(type: "[BEGINTEXT]")
+      counts.rowsSkipped += 1
       return
     }
     // A line not wanted, once the cover (which every record draws on) is read.
@@ -430,7 +440,7 @@ private final class FECSession {
       return
     }
     guard split(bytes, fieldSeparator: version.separatesWithFS) else {
-      statistics.count(type: formTypeOfMalformed(bytes))
+      counts.count(type: formTypeOfMalformed(bytes))
       reject(
         [
           problem(
@@ -441,7 +451,12 @@ private final class FECSession {
       return
     }
     let (formType, found) = recordType(finder)
-    statistics.count(type: formType)
+    if typeRun?.type == formType {
+      typeRun!.lines += 1
+    } else {
+      countTypeRun()
+      typeRun = (formType, 1)
+    }
     let isCover = coverPending
     coverPending = false
     guard let layout = found else {
@@ -465,8 +480,15 @@ private final class FECSession {
         record(layout, version: version, onRecord: onRecord, onProblem: onProblem)
       }
     case .header, .form, .other:
-      statistics.rowsSkipped += 1
+      counts.rowsSkipped += 1
     }
+  }
+
+  /// Adds the lines of the run of one type counted last to `counts`.
+  private func countTypeRun() {
+    guard let run = typeRun else { return }
+    counts.recordTypes[run.type, default: 0] += run.lines
+    typeRun = nil
   }
 
   /// Record types are short (`SA11AI`, `F3XN`, `SC/10`); a longer first field is none.
@@ -502,8 +524,8 @@ private final class FECSession {
   }
 
   func reject(_ diagnostics: [Diagnostic], onProblem: (Diagnostic) -> Void) {
-    statistics.recordsRead += 1
-    statistics.recordsRejected += 1
+    counts.recordsRead += 1
+    counts.recordsRejected += 1
     for diagnostic in diagnostics { onProblem(diagnostic) }
   }
 
@@ -541,7 +563,7 @@ private final class FECSession {
       form: FECCover.baseForm(formType).form, district: text("election_district"))
     template = cover.template()
     if diagnostics.isEmpty {
-      statistics.rowsSkipped += 1
+      counts.rowsSkipped += 1
     } else {
       reject(diagnostics, onProblem: onProblem)
     }
@@ -645,7 +667,7 @@ private final class FECSession {
       return
     }
     if derivesName { NameParts.canonical?.derive(&values) }
-    statistics.recordsRead += 1
+    counts.recordsRead += 1
     var record = Record(
       kind: kind, provenance: Provenance(file: path, line: lines.lineNumber), values: values)
     if let known = unavailable[layout.id] {
@@ -736,12 +758,11 @@ private final class FECSession {
   /// Splits a line on `separator` into `row`.
   static func split(_ bytes: [UInt8], on separator: UInt8, into row: inout RowCollector) {
     // The line is kept whole: each field ends before a separator.
-    bytes.withUnsafeBufferPointer { row.append($0) }
-    row.gap = 1
     bytes.withUnsafeBufferPointer { line in
-      for index in line.indices where line[index] == separator { row.ends.append(index) }
+      row.append(line)
+      row.gap = 1
+      row.endFields(splitting: line, on: separator)
     }
-    row.ends.append(bytes.count)
   }
 
   /// The first field of a line whose quoting is malformed, for the count by type.
