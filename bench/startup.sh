@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # What a check of a small filing costs: a CI gate checks one filing per run, so there the
 # cost is starting up (loading and compiling the pack, the kernels) more than reading.
-# Times `probity check` with the full US pack on a small fixture and a small real .fec,
-# for each given binary, in rounds (each round runs every binary in turn, so that the
-# machine's drift falls on all alike), and reports the best round's milliseconds per run.
-# Checks that the binaries write the same JSON report.
+# Times `probity check` with the full US pack on a small fixture and, when
+# ../shared/data/fec is there, a small real .fec: --runs runs per binary, in --rounds
+# rounds (each round runs every binary in turn, so that the machine's drift falls on all
+# alike), and reports the best round's milliseconds per run. Checks that the binaries
+# write the same JSON report; stops if one fails (an exit other than 0 or 1).
 #
 #   bench/startup.sh [--runs 20] [--rounds 3] [BINARY ...]
 #
@@ -37,11 +38,14 @@ for _ in $(seq "$ROUNDS"); do
       for _ in $(seq "$RUNS"); do
         # Exit 1 (findings) is an answer too.
         "$bin" check --rules "$ROOT/Rules/us-federal" --as-of 2026-01-01 --format json "$file" \
-          >"$out" 2>/dev/null || [ $? -eq 1 ]
+          >"$out" 2>"$WORK/err" || {
+          rc=$?
+          [ $rc -eq 1 ] || { echo "$bin exited $rc on $file:" >&2; cat "$WORK/err" >&2; exit $rc; }
+        }
       done
-      ms=$(( ($(date +%s%N) - start) / RUNS / 1000 ))
+      us=$(( ($(date +%s%N) - start) / RUNS / 1000 ))
       key="$file|$i"
-      if [ -z "${best[$key]:-}" ] || [ "$ms" -lt "${best[$key]}" ]; then best[$key]=$ms; fi
+      if [ -z "${best[$key]:-}" ] || [ "$us" -lt "${best[$key]}" ]; then best[$key]=$us; fi
     done
   done
 done
@@ -53,7 +57,7 @@ for file in "${FILES[@]}"; do
       echo "DIFFERENT OUTPUT: ${BINS[$i]} on $file" >&2
     fi
     us=${best["$file|$i"]}
-    printf "%-16s %-50s %9d.%01d\n" "$(basename "$file" | cut -c1-16)" "${BINS[$i]}" \
+    printf "%-16s %-50s %10d.%01d\n" "$(basename "$file" | cut -c1-16)" "${BINS[$i]}" \
       $((us / 1000)) $((us % 1000 / 100))
   done
 done

@@ -162,7 +162,7 @@ public final class ConditionCoverage: TraceObserver {
               existing.root || isRoot, existing.text, existing.outcomes.union(taken)
             )
           } else {
-            merged[node.range] = (isRoot, node.text, taken)
+            merged[node.range] = (isRoot, node.oneLineText, taken)
           }
         }
         // The whole condition first, then its parts in source order.

@@ -36,7 +36,7 @@ public struct Trace: Sendable {
         name = node.oneLineText
       case .lookup:
         guard let keyIndex = node.children.first, let key = values[keyIndex] else { continue }
-        let base = node.oneLineText.prefix { $0 != "[" }
+        let base = String(node.oneLineText.prefix { $0 != "[" }).trimmingWhitespace()
         name = "\(base)[\(key.plainText)]"
       default:
         continue

@@ -89,7 +89,7 @@ public enum Explainer {
     case .not:
       return top ? "not (\(annotate(node.children[0], trace)))" : valued(node.oneLineText)
     case .lookup:
-      let base = node.oneLineText.prefix { $0 != "[" }
+      let base = String(node.oneLineText.prefix { $0 != "[" }).trimmingWhitespace()
       if let key = trace.values[node.children[0]] { return valued("\(base)[\(key.plainText)]") }
       return valued(node.oneLineText)
     case .named(let name), .defined(let name):

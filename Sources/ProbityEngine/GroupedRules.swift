@@ -292,7 +292,7 @@ extension CheckRun {
       guard case .success(let value) = result else { continue }
       let shown =
         personalData.map { trace.redacted($0, record: record).values[key.root] ?? value } ?? value
-      description.append((key.nodes[key.root].text, shown))
+      description.append((key.nodes[key.root].oneLineText, shown))
     }
     if grouping.window != nil { description.append(("window", window)) }
     return description

@@ -261,12 +261,12 @@ private final class FECSession {
     countTypeRun()
     return counts
   }
-  /// The same, but for `typeRun`.
+  /// What was read so far, but the lines of `typeRun` not yet added.
   @exclusivity(unchecked) private var counts = ReadStatistics()
   /// The record type of the lines counted last and how many there were, not yet in
   /// `counts` (records of one type mostly come in runs: a run is counted at once, not
   /// looked up in the table of types line by line).
-  private var typeRun: (type: String, lines: Int)?
+  @exclusivity(unchecked) private var typeRun: (type: String, lines: Int)?
   var version: FECVersion?
   var finder: FECLayoutFinder?
   var dateFormat = DateFormat.compact

@@ -17,6 +17,8 @@ struct RowCollector {
   var gap = 0
   /// Set by the row-end callback.
   var rowEnded = false
+  /// Room for the ends of a line `endFields` splits (empty until the first).
+  private var scratch: [Int] = []
   /// Fields longer than this are not kept (`ReaderLimits.maxFieldBytes`).
   let maxFieldBytes: Int
   /// Bytes of the field being read that were dropped because it is over the limit.
@@ -78,19 +80,33 @@ struct RowCollector {
   /// field cost some 25 instructions, a byte-by-byte scan some 5 a byte.
   mutating func endFields(splitting line: UnsafeBufferPointer<UInt8>, on separator: UInt8) {
     let start = byteCount - line.count
-    // Room for the ends: one per byte, and one more, on a short line (a few KB on the
-    // stack); on a long one, counted first.
-    let room = line.count < 4096 ? line.count + 1 : RowCollector.count(separator, in: line) + 1
-    withUnsafeTemporaryAllocation(of: Int.self, capacity: room) { found in
+    /// Writes the ends into `found` (room for them all); how many.
+    func fill(_ found: UnsafeMutableBufferPointer<Int>) -> Int {
       var field = 0
       RowCollector.separators(separator, in: line) { index in
-        found.initializeElement(at: field, to: start + index)
+        found[field] = start + index
         field += 1
       }
-      found.initializeElement(at: field, to: start + line.count)
-      ends.append(contentsOf: UnsafeBufferPointer(rebasing: found[...field]))
+      found[field] = start + line.count
+      return field + 1
+    }
+    if line.count < RowCollector.scratchLimit {
+      // Room for an end per byte, kept from line to line.
+      if scratch.isEmpty { scratch = [Int](repeating: 0, count: RowCollector.scratchLimit) }
+      let filled = scratch.withUnsafeMutableBufferPointer { fill($0) }
+      ends.append(contentsOf: scratch[..<filled])
+    } else {
+      // A long line: its separators counted first, for room made for this line alone.
+      let room = RowCollector.count(separator, in: line) + 1
+      [Int](unsafeUninitializedCapacity: room) { found, initialized in
+        initialized = fill(found)
+      }.withUnsafeBufferPointer { ends.append(contentsOf: $0) }
     }
   }
+
+  /// The lines `endFields` splits with room kept from line to line are shorter than this
+  /// (the room: 32 KB).
+  static let scratchLimit = 4096
 
   /// The high bit of each byte of the word of `bytes` at `offset` (eight of them) that
   /// equals the byte `pattern` repeats. A byte of `word ^ pattern` is zero exactly where
@@ -112,7 +128,11 @@ struct RowCollector {
     var count = 0
     var offset = 0
     while offset + 8 <= bytes.count {
-      count += matches(pattern, UnsafeRawPointer(base), offset).nonzeroBitCount
+      // The high bits moved to the low bit of each byte, and the bytes summed into the top
+      // byte by the multiplication (`nonzeroBitCount` is no instruction on the baseline
+      // x86-64 this is built for, but a dozen).
+      let ones = matches(pattern, UnsafeRawPointer(base), offset) >> 7
+      count += Int((ones &* 0x0101_0101_0101_0101) >> 56)
       offset += 8
     }
     while offset < bytes.count {

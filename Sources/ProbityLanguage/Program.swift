@@ -234,8 +234,9 @@ extension ExprNode {
   /// the lines of an expression written over several are trimmed, their comments left
   /// out, and joined by a space. Spaces within a line, as in a string literal, are kept.
   public var oneLineText: String {
-    let lines = text.split(whereSeparator: \.isNewline)
-    guard lines.count > 1 else { return text }
+    guard text.utf8.contains(UInt8(ascii: "\n")) else { return text }
+    // Lines end where the lexer ends them (a comment, a string): at a line feed only.
+    let lines = text.split { $0 == "\n" || $0 == "\r\n" }
     return lines.map { String(Lexer.withoutComment($0)).trimmingWhitespace() }
       .filter { !$0.isEmpty }.joined(separator: " ")
   }
@@ -332,7 +333,7 @@ public struct StructureNumbering: Sendable {
   private var numbers: [String: Int] = [:]
   /// The numbers of nodes already numbered: a node is an object that keeps its children
   /// for good, so its number never changes (without this, every call numbered the whole
-  /// subtree again, describing each operation through reflection: a fifth of the
+  /// subtree again, describing each operation anew: a fifth of the
   /// instructions of checking a 3 MB filing went to numbering at start-up). The node is
   /// kept with its number, so that its identifier cannot be reused by another node while
   /// the number is remembered.
@@ -362,8 +363,8 @@ public struct StructureNumbering: Sendable {
     return numbers.count - 1
   }
 
-  /// A text that tells operations apart: two operations get the same text exactly when
-  /// they compute the same thing from the same children. Written out case by case, not
+  /// A text that tells operations apart: two operations get the same text only when they
+  /// compute the same thing from the same children. Written out case by case, not
   /// through `String(reflecting:)`, which walks the value by reflection: that was a
   /// third of the instructions of starting a run.
   static func describe(_ op: Operation) -> String {
@@ -381,7 +382,7 @@ public struct StructureNumbering: Sendable {
     case .member(let negated): return negated ? "not member" : "member"
     case .arithmetic(let arithmetic): return "arithmetic " + arithmetic.rawValue
     case .list: return "list"
-    case .call(.matches(let regex)): return "matches " + regex.pattern.debugDescription
+    case .call(.matches(let regex)): return "matches " + quoted(regex.pattern)
     case .call(let builtin): return "call " + builtin.name
     case .inReferenceList(let index, let negated):
       return (negated ? "not in reference list " : "in reference list ") + String(index)
@@ -398,7 +399,7 @@ public struct StructureNumbering: Sendable {
   }
 
   /// A constant with its type: 1 (an integer), $1.00 and "1" are told apart, and a
-  /// string is quoted with its quotes and backslashes escaped.
+  /// string is quoted (`quoted`).
   static func describe(_ value: Value) -> String {
     switch value {
     case .missing: return "missing"
@@ -407,9 +408,17 @@ public struct StructureNumbering: Sendable {
     case .money(let money):
       return "money " + String(money.minorUnits) + " " + money.currency.code
     case .date(let date): return "date " + date.description
-    case .string(let string): return "string " + string.debugDescription
+    case .string(let string): return "string " + quoted(string)
     case .list(let elements):
       return "[" + elements.map { describe($0) }.joined(separator: ", ") + "]"
     }
+  }
+
+  /// Text in quotes, its quotes and backslashes escaped and every scalar beyond ASCII
+  /// written as its number: keys that are equal as strings are then equal byte for byte
+  /// (Swift compares strings by canonical equivalence, so "é" in one scalar and "e"
+  /// with a combining accent would otherwise share a number, and one cached value).
+  static func quoted(_ text: String) -> String {
+    "\"" + text.unicodeScalars.map { $0.escaped(asASCII: true) }.joined() + "\""
   }
 }

@@ -249,18 +249,20 @@ let electionRule = """
   let ruleSet = try groupedRuleSet(
     "group by person_key(name)\n  window cycle",
     when:
-      "max( # the filed one\n      aggregate) < sum(amount)\n  or payment_method == \"#\" # a mark")
+      "max( # the filed one\n      aggregate) < sum(amount)\n"
+      + "  or election_year(\"#\" # a mark\n    ) == 2024")
   let run = check(ruleSet, [gift("2024-01-05", "50.00", line: 2)]) {
     $0.target = RecordSelector("2")
   }
-  #expect(run.tallies[0].missingFieldCounts == ["max( aggregate)": 1, "payment_method": 1])
+  #expect(
+    run.tallies[0].missingFieldCounts == ["max( aggregate)": 1, "election_year(\"#\" )": 1])
   // `probity explain` shows the condition a part a line, without the comments.
   let verdict = try #require(run.finalVerdicts().first)
-  #expect(verdict.missingFields == ["max( aggregate)", "payment_method"])
+  #expect(verdict.missingFields == ["max( aggregate)", "election_year(\"#\" )"])
   #expect(
     verdict.condition.map(\.text) == [
       "any of:", "max( aggregate) = missing < sum(amount) = $50.00",
-      "payment_method = missing == \"#\"",
+      "election_year(\"#\" ) = missing == 2024",
     ])
 }
 

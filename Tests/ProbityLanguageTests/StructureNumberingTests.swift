@@ -23,6 +23,8 @@ private let distinctOperations: [(String, Operation)] = {
     ("date", .constant(.date(CivilDate(year: 2024, month: 1, day: 2)!))),
     ("string of a date", .constant(.string("2024-01-02"))),
     ("string with a comma", .constant(.string("a\", \"b"))),
+    ("é in one scalar", .constant(.string("\u{E9}"))),
+    ("é as e and an accent", .constant(.string("e\u{301}"))),
     ("list of two strings", .constant(.list([.string("a"), .string("b")]))),
     ("list of a string with quotes", .constant(.list([.string("a\", string \"b")]))),
     ("list of one list", .constant(.list([.list([.string("a"), .string("b")])]))),
@@ -40,15 +42,15 @@ private let distinctOperations: [(String, Operation)] = {
     ("==", .compare(.equal)),
     ("!=", .compare(.notEqual)),
     ("<", .compare(.less)),
+    ("<=", .compare(.lessEqual)),
+    (">", .compare(.greater)),
+    (">=", .compare(.greaterEqual)),
     ("in", .member(negated: false)),
     ("not in", .member(negated: true)),
     ("+", .arithmetic(.add)),
     ("-", .arithmetic(.subtract)),
+    ("*", .arithmetic(.multiply)),
     ("list", .list),
-    ("upper", .call(.upper)),
-    ("lower", .call(.lower)),
-    ("present", .call(.present)),
-    ("missing()", .call(.isMissing)),
     ("matches ^A", .call(.matches(regexA))),
     ("matches ^A\"", .call(.matches(regexB))),
     ("in reference list 1", .inReferenceList(1, negated: false)),
@@ -64,6 +66,10 @@ private let distinctOperations: [(String, Operation)] = {
     ("let", .named("total")),
     ("define", .defined("total")),
   ]
+    // Every function but `matches` (above), by the name it is called by.
+    + Builtin.signatures.compactMap { signature in
+      Builtin.simple(named: signature.name).map { (signature.name + "()", .call($0)) }
+    }
 }()
 
 @Test("operations that compute different things are described differently")
