@@ -613,6 +613,16 @@ struct KernelCompiler {
           return frame.values[field].isMissing ? 1 - present : present
         }
       }
+    case .call(.blank):
+      // As `Semantics.apply` answers: a string by its characters, anything else (a
+      // missing value) blank; missing on a field the format does not have (`strict`).
+      if case .field(let field) = nodes[children[0]].op {
+        return { frame in
+          if frame.unavailable.contains(field) { return 2 }
+          if case .string(let text) = frame.values[field] { return Semantics.isBlank(text) ? 1 : 0 }
+          return 1
+        }
+      }
     default:
       break
     }
@@ -730,6 +740,8 @@ struct KernelCompiler {
         let value = operand(frame)
         if frame.failed { return .missing }
         if case .string(let s) = value { return .boolean((s == text) == (comparison == .equal)) }
+        // A comparison with a missing value is missing (`Semantics.compare`).
+        if value.isMissing { return .missing }
         return constantFirst ? general(frame, constant, value) : general(frame, value, constant)
       }
     case .money(let amount):
@@ -740,6 +752,7 @@ struct KernelCompiler {
           return decide(
             m.minorUnits < amount.minorUnits ? -1 : (m.minorUnits == amount.minorUnits ? 0 : 1))
         }
+        if value.isMissing { return .missing }
         return constantFirst ? general(frame, constant, value) : general(frame, value, constant)
       }
     default:

@@ -371,7 +371,7 @@ public enum Semantics {
   /// Whether every character of `s` is white space (`Character.isWhitespace`), read
   /// byte by byte while the text is ASCII: U+0009 to U+000D and the space are its white
   /// space, and a character that starts with another ASCII byte is not white space.
-  static func isBlank(_ s: String) -> Bool {
+  public static func isBlank(_ s: String) -> Bool {
     // On the contiguous bytes (`withUTF8`): the UTF-8 view's iterator cost more than the
     // test, which most texts answer at their first byte.
     var text = s
