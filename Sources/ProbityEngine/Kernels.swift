@@ -795,24 +795,6 @@ struct KernelCompiler {
     {
       return kernel
     }
-    if case .compare(let comparison) = op, operands.count == 2 {
-      // Two amounts in one currency (`total > limit`) compared at once; any other pair of
-      // values takes the general path, so the answer is always the same as its.
-      let a = operands[0].run
-      let b = operands[1].run
-      return { frame in
-        let x = a(frame)
-        if frame.failed { return .missing }
-        let y = b(frame)
-        if frame.failed { return .missing }
-        if case .money(let m) = x, case .money(let n) = y, m.currency == n.currency {
-          return .boolean(
-            comparison.holds(
-              order: m.minorUnits < n.minorUnits ? -1 : (m.minorUnits == n.minorUnits ? 0 : 1)))
-        }
-        return KernelCompiler.unwrap(frame, Semantics.apply(op, x, y, count: 2))
-      }
-    }
     if case .call(let builtin) = op, Self.isMemoized(builtin), operands.count <= 2,
       node.children.dropFirst().allSatisfy({
         if case .constant = nodes[$0].op { true } else { false }
@@ -841,11 +823,21 @@ struct KernelCompiler {
     case 2:
       let a = operands[0].run
       let b = operands[1].run
+      // Two amounts in one currency (`total > limit`) compared at once; any other pair of
+      // values takes the general path, so the answer is always the same as its.
+      let comparison: ComparisonOperator? = if case .compare(let c) = op { c } else { nil }
       return { frame in
         let x = a(frame)
         if frame.failed { return .missing }
         let y = b(frame)
         if frame.failed { return .missing }
+        if let comparison, case .money(let m) = x, case .money(let n) = y,
+          m.currency == n.currency
+        {
+          return .boolean(
+            comparison.holds(
+              order: m.minorUnits < n.minorUnits ? -1 : (m.minorUnits == n.minorUnits ? 0 : 1)))
+        }
         if let field = unavailableField, frame.unavailable.contains(field) { return .missing }
         return apply(frame, Semantics.apply(op, x, y, count: 2))
       }
