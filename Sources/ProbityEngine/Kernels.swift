@@ -537,7 +537,7 @@ struct KernelCompiler {
   /// failure, flagged on the frame as for kernels). `and`, `or` and `not` combine their
   /// operands' predicates without making a `Value` per node; the commonest leaves (a
   /// field compared with a constant string, a field in a list of strings, whether a
-  /// field is there) are decided on the field's value directly; any other operand goes
+  /// field is there or blank) are decided on the field's value directly; any other operand goes
   /// through its kernel. The same three-valued logic as the kernels' (`and`: false if
   /// either side is false, else missing if either is missing; `or` the dual), which
   /// `KernelDifferentialTests` holds to the tracing evaluator.
@@ -615,7 +615,8 @@ struct KernelCompiler {
       }
     case .call(.blank):
       // As `Semantics.apply` answers: a string by its characters, anything else (a
-      // missing value) blank; missing on a field the format does not have (`strict`).
+      // missing value, or a value that is no string) blank; missing on a field the format
+      // does not have (`strict`).
       if case .field(let field) = nodes[children[0]].op {
         return { frame in
           if frame.unavailable.contains(field) { return 2 }
@@ -709,9 +710,10 @@ struct KernelCompiler {
   }
 
   /// A comparison of a value with a constant string or amount (`entity_type == "IND"`,
-  /// `amount > cash_limit`), decided without the general `Semantics.apply`; any other
-  /// pair of values (another type, another currency, missing) takes the general path,
-  /// so the answer is always the same as its.
+  /// `amount > cash_limit`), decided without the general `Semantics.apply`; a missing
+  /// value answers missing at once, as `Semantics.compare` does, and any other pair of
+  /// values (another type, another currency) takes the general path, so the answer is
+  /// always the same as its.
   private func comparisonWithConstant(
     _ comparison: ComparisonOperator, _ children: [Int], _ nodes: [ExprNode],
     _ operands: [KernelBox]
@@ -824,7 +826,8 @@ struct KernelCompiler {
       let a = operands[0].run
       let b = operands[1].run
       // Two amounts in one currency (`total > limit`) compared at once; any other pair of
-      // values takes the general path, so the answer is always the same as its.
+      // values takes the general path, so the answer is always the same as its. (A
+      // comparison calls no function: `unavailableField` below is never set for it.)
       let comparison: ComparisonOperator? = if case .compare(let c) = op { c } else { nil }
       return { frame in
         let x = a(frame)
