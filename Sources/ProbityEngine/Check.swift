@@ -238,11 +238,11 @@ public struct CheckRun {
     let kinds = rule.kinds.map(\.rawValue).sorted().joined(separator: ",")
     let filter = rule.filter.map { compiler.structureKey($0) } ?? "-"
     let aggregates = grouping.aggregates.map {
-      "\($0.function) \($0.argument.map { compiler.structureKey($0) } ?? "-")"
+      $0.function.rawValue + " " + ($0.argument.map { compiler.structureKey($0) } ?? "-")
     }
     return [
       kinds, filter, "class \(plan.groupClass)", aggregates.joined(separator: ";"),
-      compiler.structureKey(rule.condition), "\(plan.fires)",
+      compiler.structureKey(rule.condition), plan.fires.rawValue,
     ].joined(separator: " | ")
   }
 
@@ -336,8 +336,11 @@ public struct CheckRun {
   }
 
   /// A preparer of records for this run, for another thread (see `RecordPreparer`).
-  public func makePreparer() -> RecordPreparer {
-    RecordPreparer(ruleSet: ruleSet, plans: plans, frame: frame).fresh()
+  public func makePreparer() -> RecordPreparer { preparerSource().make() }
+
+  /// What makes preparers of records for this run, one per thread, when first needed.
+  public func preparerSource() -> RecordPreparer.Source {
+    RecordPreparer.Source(ruleSet: ruleSet, plans: plans, frame: frame)
   }
 
   public mutating func evaluate(_ record: Record) {

@@ -945,7 +945,7 @@ final class RulePlan {
     condition =
       rule.grouping == nil
       ? compiler.compile(
-        rule.condition, cachedAs: "condition of \(rule.id) at \(rule.site)", always: true)
+        rule.condition, cachedAs: "condition of \(rule.id) at \(rule.site.key)", always: true)
       : compiler.compile(rule.condition)
     let grouping = rule.grouping
     keys = (grouping?.keys ?? []).map {
@@ -1093,17 +1093,39 @@ public final class RecordPreparer: @unchecked Sendable {
       })
   }
 
-  /// Another preparer of the same run, with a frame of its own (for another thread).
-  ///
-  /// Its kernels are compiled again (the same slots, in the same order): closures shared
-  /// by two threads would have their reference counts bounced between the cores.
-  public func fresh() -> RecordPreparer {
-    let frame = Frame(
-      slots: self.frame.cache.count, keySets: self.frame.groupIDs.count,
-      classes: self.frame.groupNumbers.count, memos: self.frame.memos.count)
-    frame.asOf = self.frame.asOf
-    return RecordPreparer(
-      ruleSet: ruleSet, plans: RulePlan.recompiled(plans, ruleSet), frame: frame)
+  /// What makes preparers of one run, each with a frame of its own (one per thread):
+  /// nothing is compiled until `make` is called, on the thread that will prepare, and
+  /// only once it does (a small filing never is: the reader's thread prepares only
+  /// while the consumer is the slower, see `ParallelReader`).
+  public struct Source: @unchecked Sendable {
+    let ruleSet: CompiledRuleSet
+    /// The run's plans: read here, never run (their kernels belong to the run's frame).
+    let plans: [RulePlan]
+    let slots: Int
+    let keySets: Int
+    let classes: Int
+    let memos: Int
+    let asOf: Value
+
+    init(ruleSet: CompiledRuleSet, plans: [RulePlan], frame: Frame) {
+      self.ruleSet = ruleSet
+      self.plans = plans
+      slots = frame.cache.count
+      keySets = frame.groupIDs.count
+      classes = frame.groupNumbers.count
+      memos = frame.memos.count
+      asOf = frame.asOf
+    }
+
+    /// A preparer with a frame of its own. Its kernels are compiled again (the same
+    /// slots, in the same order): closures shared by two threads would have their
+    /// reference counts bounced between the cores.
+    public func make() -> RecordPreparer {
+      let frame = Frame(slots: slots, keySets: keySets, classes: classes, memos: memos)
+      frame.asOf = asOf
+      return RecordPreparer(
+        ruleSet: ruleSet, plans: RulePlan.recompiled(plans, ruleSet), frame: frame)
+    }
   }
 
   /// Runs each kernel, for the values it caches.

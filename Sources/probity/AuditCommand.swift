@@ -132,8 +132,8 @@ struct AuditCommand: ParsableCommand {
     var totals = ReadStatistics()
     // Each reader thread prepares its records (what depends on a record alone).
     run.indexForReplay()
-    let preparer = run.makePreparer()
-    let makePreparer: @Sendable () -> RecordPreparer? = { preparer.fresh() }
+    let preparer = run.preparerSource()
+    let makePreparer: @Sendable () -> RecordPreparer? = { preparer.make() }
     ParallelReader(files: files, threads: threads, preparer: makePreparer, read: read).run(
       consume: { record in
         run.evaluate(record)

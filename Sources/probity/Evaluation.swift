@@ -41,8 +41,8 @@ func evaluate(
       pool: pool, fields: fields, onRecord: onRecord, onProblem: onProblem)
   }
   outcome.run.indexForReplay()
-  let preparer = outcome.run.makePreparer()
-  ParallelReader(files: files, threads: 1, preparer: { preparer.fresh() }, read: reader).run(
+  let preparer = outcome.run.preparerSource()
+  ParallelReader(files: files, threads: 1, preparer: { preparer.make() }, read: reader).run(
     consume: { outcome.run.evaluate($0) },
     finished: { index, result in
       for problem in result.problems {
@@ -68,7 +68,7 @@ func evaluate(
   if outcome.run.needsReplay && !outcome.unreadable {
     let lines = outcome.run.replaySelection()
     ParallelReader(
-      files: files, threads: 1, preparer: { preparer.fresh() }, lines: lines, read: reader
+      files: files, threads: 1, preparer: { preparer.make() }, lines: lines, read: reader
     ).run(
       consume: { outcome.run.replay($0) }, finished: { _, _ in })
     outcome.run.finishReplay()

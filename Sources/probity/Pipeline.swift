@@ -192,13 +192,15 @@ final class ParallelReader: @unchecked Sendable {
   }
 
   private func work() {
-    let preparer = self.preparer()
+    // Made when this thread first prepares a record: compiling its kernels is a seventh
+    // of the start-up of a check, and a small filing never needs them.
+    let preparer = LazyPreparer(make: self.preparer)
     // The arrays of values and the caches of records the consumer is done with, filled
     // again for the records read next.
     let pool = RecordValuesPool()
     let recycle = { (prepared: PreparedRecord) in
       pool.give(prepared.record.values)
-      preparer?.recycle(prepared)
+      preparer.made?.recycle(prepared)
     }
     while true {
       next.lock()
@@ -231,7 +233,8 @@ final class ParallelReader: @unchecked Sendable {
             }
             batch.append(
               preparing
-                ? preparer?.prepare(record) ?? PreparedRecord(record) : PreparedRecord(record))
+                ? preparer.preparer?.prepare(record) ?? PreparedRecord(record)
+                : PreparedRecord(record))
             if batch.count == ParallelReader.batchSize {
               let starved = queue.push(&batch, recycle: recycle)
               if ParallelReader.preparation == .adaptive { preparing = !starved }
@@ -251,5 +254,23 @@ final class ParallelReader: @unchecked Sendable {
       if !batch.isEmpty { queue.push(&batch, recycle: recycle) }
       queue.finish(result)
     }
+  }
+}
+
+/// A reader thread's `RecordPreparer`, made the first time it is asked for.
+private final class LazyPreparer {
+  private let make: () -> RecordPreparer?
+  /// The preparer, if it was made (the records it prepared hand back their caches).
+  private(set) var made: RecordPreparer?
+  private var tried = false
+
+  init(make: @escaping () -> RecordPreparer?) { self.make = make }
+
+  var preparer: RecordPreparer? {
+    if !tried {
+      tried = true
+      made = make()
+    }
+    return made
   }
 }

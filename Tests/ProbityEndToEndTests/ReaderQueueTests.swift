@@ -1,5 +1,8 @@
+import Foundation
 import ProbityCore
 import ProbityEngine
+import ProbityFilings
+import ProbityLanguage
 import Testing
 
 @testable import probity
@@ -94,5 +97,52 @@ struct ReaderQueueTests {
     #expect(queue.spent.count == 0)
     let last = queue.take()
     #expect(last.batches.isEmpty && last.done)
+  }
+
+  /// A filing of fewer records than a batch goes to the consumer as read: the reader's
+  /// thread never prepares one, so it never compiles a preparer (a seventh of a check's
+  /// start-up). Every record still arrives, in order.
+  @Test func aSmallFilingMakesNoPreparer() throws {
+    final class Count: @unchecked Sendable {
+      let lock = NSLock()
+      var made = 0
+    }
+    let count = Count()
+    let source = SourceFile(
+      path: "small.probity",
+      text: """
+        rule SMALL-001 {
+          title "Big"
+          severity error
+          category data-quality
+          citation "none"
+          applies receipt
+          when amount > $100.00
+          message "big"
+        }
+        """)
+    let (compiled, diagnostics) = RulePackCompiler.compile(sources: [source])
+    #expect(!diagnostics.hasErrors, "\(diagnostics.map { $0.rendered() })")
+    let run = CheckRun(ruleSet: try #require(compiled))
+    let preparers = run.preparerSource()
+    let records = ParallelReader.batchSize - 1
+    let read: FileRead = { path, _, _, onRecord, _ throws(FilingError) in
+      for line in 1...records {
+        onRecord(Record(kind: .receipt, provenance: Provenance(file: path, line: line)))
+      }
+      return ReadStatistics()
+    }
+    var lines: [Int] = []
+    ParallelReader(
+      files: ["small.csv"], threads: 1,
+      preparer: {
+        count.lock.lock()
+        count.made += 1
+        count.lock.unlock()
+        return preparers.make()
+      }, read: read
+    ).run(consume: { lines.append($0.record.provenance.line) }, finished: { _, _ in })
+    #expect(lines == Array(1...records))
+    #expect(count.made == (ParallelReader.preparation == .always ? 1 : 0))
   }
 }
