@@ -189,7 +189,7 @@ struct KernelBox {
 /// while it does not pay: with many more distinct names than it holds (a national file),
 /// hashing and storing every name costs more than it saves.
 struct Memo {
-  var table: [String: Value] = [:]
+  var table = MemoTable()
   /// Calls, and calls answered, since the table was last emptied.
   var lookups = 0
   var hits = 0
@@ -201,7 +201,7 @@ struct Memo {
   /// times as long, after which it is tried again. The values are the same either way.
   mutating func renew() {
     if hits * 4 < lookups { skipped = Frame.memoLimit * 4 }
-    table.removeAll(keepingCapacity: true)
+    table.removeAll()
     lookups = 0
     hits = 0
   }
@@ -677,14 +677,14 @@ struct KernelCompiler {
         return KernelCompiler.unwrap(frame, Semantics.apply(op, x, y, count: count))
       }
       frame.memos[slot].lookups += 1
-      if let known = frame.memos[slot].table[key] {
+      if let known = frame.memos[slot].table.value(for: key) {
         frame.memos[slot].hits += 1
         return known
       }
       let result = Semantics.apply(op, x, y, count: count)
       guard case .success(let value) = result else { return KernelCompiler.unwrap(frame, result) }
       if frame.memos[slot].table.count >= Frame.memoLimit { frame.memos[slot].renew() }
-      frame.memos[slot].table[key] = value
+      frame.memos[slot].table.insert(value, for: key)
       return value
     }
   }
