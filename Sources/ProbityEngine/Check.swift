@@ -516,7 +516,8 @@ public struct CheckRun {
   let baseBox: ContextBox
 
   mutating func evaluateSingle(_ plan: RulePlan, _ index: Int, _ record: Record, ordinal: Int) {
-    let deadline = CheckRun.deadline(plan.deadlineDays, record)
+    // Computed where used: most records make no finding, and few conditions read it.
+    var deadline: CivilDate? { CheckRun.deadline(plan.deadlineDays, record) }
     let box = baseBox
     var context: EvaluationContext {
       var context = box.context
@@ -524,7 +525,7 @@ public struct CheckRun {
       return context
     }
     frame.base()
-    frame.deadline = deadline.map { .date($0) } ?? .missing
+    if plan.conditionReadsDeadline { frame.deadline = deadline.map { .date($0) } ?? .missing }
     var condition: ExprProgram { plan.rule.condition }
     let result = value(plan.condition, condition, record, { context })
     switch result {

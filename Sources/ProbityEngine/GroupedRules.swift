@@ -117,9 +117,9 @@ struct TrailBuilder {
 
 /// Where a record falls for a rule across records.
 enum Placement {
-  /// The group's key, its number in the rule's class, the window and the day number of
-  /// the date the window is taken on.
-  case group(GroupKey, number: Int32, window: Value, day: Int?)
+  /// The group's key, its number in the rule's class, the window and the date the window
+  /// is taken on (its day number is computed only for a rolling window, which needs it).
+  case group(GroupKey, number: Int32, window: Value, date: CivilDate?)
   case notApplicable
   case undetermined([String])
   case failed(EvaluationFailure)
@@ -172,7 +172,7 @@ extension CheckRun {
       }
     }
     guard let kind = plan.windowKind else {
-      return group(plan, GroupKey(values: valuesID, window: -1), window: .missing, day: nil)
+      return group(plan, GroupKey(values: valuesID, window: -1), window: .missing, date: nil)
     }
     var date: CivilDate?
     if let kernel = plan.windowDate {
@@ -190,7 +190,7 @@ extension CheckRun {
     if let slot = plan.windowSlot, let cached = frame.windows[slot] {
       return group(
         plan, GroupKey(values: valuesID, window: cached.id), window: cached.value,
-        day: date.dayNumber)
+        date: date)
     }
     // A window of a calendar period is named by its year (and quarter) alone: it is
     // made and interned once per period, not once per record.
@@ -211,7 +211,7 @@ extension CheckRun {
       if let slot = plan.windowSlot { frame.windows[slot] = known }
       return group(
         plan, GroupKey(values: valuesID, window: known.id), window: known.value,
-        day: date.dayNumber)
+        date: date)
     }
     let text: String
     switch kind {
@@ -233,12 +233,12 @@ extension CheckRun {
     if let slot = plan.windowSlot { frame.windows[slot] = (window, windowID) }
     if let period { periodWindows[period] = (window, windowID) }
     return group(
-      plan, GroupKey(values: valuesID, window: windowID), window: window, day: date.dayNumber)
+      plan, GroupKey(values: valuesID, window: windowID), window: window, date: date)
   }
 
   /// The placement in a group, with its number in the rule's class (looked up once per
   /// record for the rules of a class).
-  private mutating func group(_ plan: RulePlan, _ key: GroupKey, window: Value, day: Int?)
+  private mutating func group(_ plan: RulePlan, _ key: GroupKey, window: Value, date: CivilDate?)
     -> Placement
   {
     var number = frame.groupNumbers[plan.groupClass]
@@ -247,7 +247,7 @@ extension CheckRun {
       frame.groupNumbers[plan.groupClass] = number
       prefetchRows(plan.groupClass, number)
     }
-    return .group(key, number: number, window: window, day: day)
+    return .group(key, number: number, window: window, date: date)
   }
 
   /// Asks the processor to load the flags and accumulators of group `number` of every
@@ -336,10 +336,10 @@ extension CheckRun {
   /// those still inside the window.
   static func accumulate(
     _ arguments: [Value], into accumulators: inout AccumulatorStore, at base: Int,
-    rolling entries: inout [(day: Int, values: [Value])], day: Int?, _ plan: RulePlan
+    rolling entries: inout [(day: Int, values: [Value])], date: CivilDate?, _ plan: RulePlan
   ) -> EvaluationFailure? {
     let functions = plan.aggregateFunctions
-    guard case .rolling(let days)? = plan.windowKind, let day else {
+    guard case .rolling(let days)? = plan.windowKind, let day = date?.dayNumber else {
       return fold(arguments, into: &accumulators, at: base, functions)
     }
     entries.append((day, arguments))
@@ -400,10 +400,10 @@ extension CheckRun {
     let key: GroupKey
     let number: Int32
     let window: Value
-    let day: Int?
+    let windowDate: CivilDate?
     switch place(plan, record, admitted: admitted) {
     case .group(let k, let n, let w, let d):
-      (key, number, window, day) = (k, n, w, d)
+      (key, number, window, windowDate) = (k, n, w, d)
       counted[index].evaluated += 1
     case .notApplicable:
       counted[index].notApplicable += 1
@@ -447,7 +447,7 @@ extension CheckRun {
           plan.isRolling ? tables[index].rolling.removeValue(forKey: number) ?? [] : []
         failure = CheckRun.accumulate(
           argumentBuffer, into: &tables[index].accumulators, at: first, rolling: &entries,
-          day: day, plan)
+          date: windowDate, plan)
         if plan.isRolling { tables[index].rolling[number] = entries }
       }
     }
@@ -665,7 +665,7 @@ extension CheckRun {
     for index in ruleSet.ruleIndices(for: record.kind) where !trailRequests[index].isEmpty {
       let plan = plans[index]
       guard let grouping = plan.rule.grouping,
-        case .group(let key, _, _, let day) = place(plan, record),
+        case .group(let key, _, _, let windowDate) = place(plan, record),
         var builder = trailRequests[index][key]
       else { continue }
       let slot = grouping.aggregates.firstIndex { $0.function == .sum } ?? 0
@@ -679,7 +679,7 @@ extension CheckRun {
       if aggregateArguments(plan, record) == nil {
         _ = CheckRun.accumulate(
           argumentBuffer, into: &builder.state.accumulators, at: 0, rolling: &builder.state.rolling,
-          day: day,
+          date: windowDate,
           plan)
       }
       let date: CivilDate? =

@@ -131,6 +131,10 @@ struct KernelDifferentialTests {
             same(kernel, plan.filterMissing, filter, record, base, "\(rule.id) where")
           }
           for context in contexts(rule, asOf: asOf) {
+            // The condition of a rule on single records is kept for the rest of the
+            // record; one that reads the deadline is kept for the deadline it was given
+            // (the run gives one deadline a record), so it is computed afresh for each.
+            if rule.grouping == nil && plan.conditionReadsDeadline { frame.start(record) }
             same(
               plan.condition, plan.conditionMissing, rule.condition, record, context,
               "\(rule.id) when")

@@ -225,3 +225,74 @@ struct SameNameTests {
     #expect(KernelDifferentialTests.compare(ruleSet, [record]) > 0)
   }
 }
+
+/// `deadline` in a rule on single records (`due within N days`): the record's date plus
+/// N days, set for the condition only when it reads it, and given with the finding
+/// either way; the same prepared or not, and after a rule that sets no deadline.
+@Suite("Deadlines of rules on single records")
+struct SingleDeadlineTests {
+  static let source = SourceFile(
+    path: "due.probity",
+    text: """
+      rule DUE-000 {
+        title "big, no deadline"
+        severity error
+        category excessive-contribution
+        citation "c"
+        applies receipt
+        when amount > $100.00
+        message "m"
+      }
+      rule DUE-001 {
+        title "past its deadline"
+        severity error
+        category remedy-overdue
+        citation "c"
+        applies receipt
+        due within 30 days
+        when amount > $100.00 and deadline < as_of
+        message "due {deadline}"
+      }
+      rule DUE-002 {
+        title "due, condition without the deadline"
+        severity warning
+        category prohibited-source
+        citation "c"
+        applies receipt
+        due within 10 days
+        when amount > $100.00
+        message "refund by {deadline}"
+      }
+      """)
+
+  @Test(
+    "the deadline is the date plus N days, in the condition and in the finding",
+    arguments: [("2024-03-01", true), ("2024-01-31", false), ("2024-01-15", false)])
+  func deadlines(asOf: String, overdue: Bool) throws {
+    let (compiled, diagnostics) = RulePackCompiler.compile(sources: [Self.source])
+    #expect(!diagnostics.hasErrors, "\(diagnostics.map { $0.rendered() })")
+    let ruleSet = try #require(compiled)
+    let asOfDate = try DateFormat.isoDate.parse(Substring(asOf)).get()
+    let records = [
+      gift("2024-01-01", "500.00", line: 1), gift("2024-01-02", "50.00", line: 2),
+    ]
+    for prepared in [false, true] {
+      var run = CheckRun(ruleSet: ruleSet, asOf: asOfDate)
+      for record in records {
+        run.evaluate(prepared ? run.makePreparer().prepare(record) : PreparedRecord(record))
+      }
+      run.finish()
+      let found = run.findings.map { "\($0.ruleID) \($0.line) \($0.message)" }
+      #expect(
+        found
+          == ["DUE-000 1 m"] + (overdue ? ["DUE-001 1 due 2024-01-31"] : [])
+          + ["DUE-002 1 refund by 2024-01-11"], "prepared: \(prepared)")
+      #expect(
+        run.findings.map { $0.deadline?.description }
+          == found.map {
+            $0.hasPrefix("DUE-001") ? "2024-01-31" : $0.hasPrefix("DUE-002") ? "2024-01-11" : nil
+          })
+    }
+    #expect(KernelDifferentialTests.compare(ruleSet, records) > 0)
+  }
+}
