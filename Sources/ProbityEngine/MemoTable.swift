@@ -95,7 +95,8 @@ struct MemoTable {
   private func matches(_ index: Int, _ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
     let start = index == 0 ? 0 : ends[index - 1]
     guard ends[index] - start == bytes.count else { return false }
-    guard let wanted = bytes.baseAddress else { return true }
+    // The same length: two empty keys are the same (and `keys` may hold no byte at all).
+    guard let wanted = bytes.baseAddress, !bytes.isEmpty else { return true }
     return keys.withUnsafeBufferPointer { stored in
       memcmp(stored.baseAddress! + start, wanted, bytes.count) == 0
     }

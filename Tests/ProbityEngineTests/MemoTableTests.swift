@@ -36,6 +36,19 @@ struct MemoTableTests {
     }
   }
 
+  @Test("the empty key alone, and after it the others")
+  func emptyKey() {
+    for alike in [false, true] {
+      var table = MemoTable(seed: 3)
+      table.everyHashAlike = alike
+      table.insert(.integer(0), for: "")
+      #expect(table.value(for: "") == .integer(0))
+      #expect(table.value(for: "A") == nil)
+      table.insert(.integer(1), for: "A")
+      #expect(table.value(for: "") == .integer(0) && table.value(for: "A") == .integer(1))
+    }
+  }
+
   @Test("the table grows and still finds every key; emptied, it starts again")
   func growsAndEmpties() {
     var table = MemoTable(seed: 42)
