@@ -45,6 +45,9 @@ struct ProgramBuilder {
     var grouped = false
     var windowed = false
     var cured = false
+    /// A `where`, a group key or a window's date: read from each record before its group,
+    /// window and deadline are known (so are an aggregate's arguments).
+    var recordAlone = false
     /// Names reserved for values the engine provides.
     static let reservedNames: Set<String> = ["kind", "as_of", "window", "deadline"]
   }
@@ -253,6 +256,17 @@ struct ProgramBuilder {
       return Typed(node: emit(.recordKind, [], .string, range), type: .string, currency: nil)
     case "as_of":
       return Typed(node: emit(.asOf, [], .date, range), type: .date, currency: nil)
+    case "window" where context.recordAlone || insideAggregate,
+      "deadline" where context.recordAlone || insideAggregate:
+      // Always missing there: the record is read before it is placed in its group.
+      error(
+        .typeMismatch(
+          "'\(name)' is not known in a 'where', a group key, a window's date or an aggregate's argument"
+        ), range,
+        hint:
+          "these are read from each record before its group and deadline are known; use '\(name)' in 'when', a 'let', 'message' or 'remedy'"
+      )
+      return poisoned(range)
     case "window":
       guard context.windowed else {
         error(

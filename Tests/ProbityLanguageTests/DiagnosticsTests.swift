@@ -323,6 +323,26 @@ let groupedCases: [DiagnosticCase] = [
     name: "deadline without cure", source: groupedRule("group by name", message: "by {deadline}"),
     expected: [("C0005", 9, 16, "cure within")]),
   DiagnosticCase(
+    name: "deadline in a where",
+    source: groupedRule(
+      "where deadline > as_of\n  group by name\n  window election\n  cure within 60 days"),
+    expected: [("C0005", 7, 9, "before its group and deadline are known")]),
+  DiagnosticCase(
+    name: "window in a group key",
+    source: groupedRule("group by name, window\n  window election"),
+    expected: [("C0005", 7, 18, "use 'window' in 'when'")]),
+  DiagnosticCase(
+    name: "window in a window's date",
+    source: groupedRule(
+      "group by name\n  window calendar-year on if window == \"x\" then date else date"),
+    expected: [("C0005", 8, 30, nil)]),
+  DiagnosticCase(
+    name: "deadline in an aggregate's argument",
+    source: groupedRule(
+      "group by name\n  window election\n  cure within 60 days",
+      when: "max(deadline) > as_of"),
+    expected: [("C0005", 10, 12, nil)]),
+  DiagnosticCase(
     name: "window name without a window",
     source: groupedRule("group by name", message: "in {window}"),
     expected: [("C0005", 9, 16, "window calendar-year")]),
