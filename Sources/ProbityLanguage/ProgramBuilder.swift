@@ -256,15 +256,16 @@ struct ProgramBuilder {
       return Typed(node: emit(.recordKind, [], .string, range), type: .string, currency: nil)
     case "as_of":
       return Typed(node: emit(.asOf, [], .date, range), type: .date, currency: nil)
-    case "window" where context.recordAlone || insideAggregate,
-      "deadline" where context.recordAlone || insideAggregate:
-      // Always missing there: the record is read before it is placed in its group.
+    // Known to the rule (it has a window, a deadline), but always missing here: these are
+    // evaluated on the record alone, before its group, window and deadline are set.
+    case "window" where context.windowed && (context.recordAlone || insideAggregate),
+      "deadline" where context.cured && (context.recordAlone || insideAggregate):
       error(
         .typeMismatch(
-          "'\(name)' is not known in a 'where', a group key, a window's date or an aggregate's argument"
+          "'\(name)' is not known in a 'where', a group key, a window's 'on' or an aggregate's argument"
         ), range,
         hint:
-          "these are read from each record before its group and deadline are known; use '\(name)' in 'when', a 'let', 'message' or 'remedy'"
+          "these are evaluated on each record alone, before its group and deadline are known; use '\(name)' in 'when', 'message' or 'remedy'"
       )
       return poisoned(range)
     case "window":

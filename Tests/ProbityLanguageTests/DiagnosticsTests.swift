@@ -328,6 +328,15 @@ let groupedCases: [DiagnosticCase] = [
       "where deadline > as_of\n  group by name\n  window election\n  cure within 60 days"),
     expected: [("C0005", 7, 9, "before its group and deadline are known")]),
   DiagnosticCase(
+    name: "deadline in the where of a rule on single records",
+    source: ruleFile(when: "amount > $1.00").replacingOccurrences(
+      of: "when", with: "where deadline > as_of\n  due within 30 days\n  when"),
+    expected: [("C0005", 8, 9, "before its group and deadline are known")]),
+  DiagnosticCase(
+    name: "window in a where of a rule without a window",
+    source: groupedRule("where window == \"x\"\n  group by name"),
+    expected: [("C0005", 7, 9, "window calendar-year")]),
+  DiagnosticCase(
     name: "window in a group key",
     source: groupedRule("group by name, window\n  window election"),
     expected: [("C0005", 7, 18, "use 'window' in 'when'")]),
