@@ -192,8 +192,9 @@ public struct Provenance: Hashable, Sendable {
 
 /// A set of fields, as bits (the schema has fewer than 128 fields).
 public struct FieldSet: Hashable, Sendable {
-  private var low: UInt64 = 0
-  private var high: UInt64 = 0
+  // Inlinable: read for every field of every record, from the other modules.
+  @usableFromInline var low: UInt64 = 0
+  @usableFromInline var high: UInt64 = 0
 
   public init() {}
 
@@ -205,7 +206,7 @@ public struct FieldSet: Hashable, Sendable {
     if field < 64 { low |= 1 << UInt64(field) } else { high |= 1 << UInt64(field - 64) }
   }
 
-  public func contains(_ field: FieldID) -> Bool {
+  @inlinable public func contains(_ field: FieldID) -> Bool {
     field < 64 ? low & (1 << UInt64(field)) != 0 : high & (1 << UInt64(field - 64)) != 0
   }
 
@@ -242,7 +243,7 @@ public struct Record: Sendable {
     self.values = values ?? Array(repeating: .missing, count: CanonicalSchema.count)
   }
 
-  public subscript(field: FieldID) -> Value {
+  @inlinable public subscript(field: FieldID) -> Value {
     get {
       assert(
         !leftOut.contains(field),
