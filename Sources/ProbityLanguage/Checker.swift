@@ -427,7 +427,7 @@ public struct RulePackCompiler {
         source: source, scope: scopes[fileIndex], kinds: kinds, constant: false)
       builder.context = context
       builder.context.grouped = grouped && aggregatesAllowed
-      // A `where`, a group key and a window's date are read from the record alone.
+      // A `where`, a group key and a window's `on` are evaluated on the record alone.
       builder.context.recordAlone = !aggregatesAllowed
       builder.aggregates = aggregates
       builder.lets = lets

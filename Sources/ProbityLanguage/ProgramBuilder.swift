@@ -45,8 +45,9 @@ struct ProgramBuilder {
     var grouped = false
     var windowed = false
     var cured = false
-    /// A `where`, a group key or a window's date: read from each record before its group,
-    /// window and deadline are known (so are an aggregate's arguments).
+    /// A `where`, a group key or a window's `on`: evaluated on each record alone, before
+    /// its group, window and deadline are set. (An aggregate's arguments are too; they are
+    /// told by `insideAggregate`.)
     var recordAlone = false
     /// Names reserved for values the engine provides.
     static let reservedNames: Set<String> = ["kind", "as_of", "window", "deadline"]
