@@ -156,7 +156,7 @@ extension CheckRun {
           if value.isMissing {
             return .undetermined(
               missingFields(
-                plan.keysMissing[position].run, grouping.keys[position], record, { context }))
+                plan.keysMissing[position], grouping.keys[position], record, { context }))
           }
           keyBuffer.append(value)
         case .failure(let failure):

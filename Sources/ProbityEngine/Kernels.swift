@@ -131,27 +131,43 @@ final class Frame {
   /// the same nodes of the same program are missing as the last time, the same array of
   /// names is given again, made once (and `CheckRun.noteUndetermined` finds it equal at
   /// once, by identity).
-  func missingFields(_ kernel: Kernel, _ program: ExprProgram) -> [String] {
+  func missingFields(_ kernel: CollectingKernel, _ program: ExprProgram) -> [String] {
     missingNodes.removeAll(keepingCapacity: true)
     failed = false
-    _ = kernel(self)
+    _ = kernel.run(self)
     missingNodes.sort()
-    let key = ObjectIdentifier(program.nodes[program.root])
-    // The program is the same when its array of nodes is: the entry holds that array,
-    // so its storage cannot be another's.
-    if let last = lastMissing[key], last.nodes == missingNodes,
-      last.program.nodes.withUnsafeBufferPointer({ $0.baseAddress })
-        == program.nodes.withUnsafeBufferPointer({ $0.baseAddress })
+    let number = kernel.number
+    if number >= lastMissing.count {
+      lastMissing.append(
+        contentsOf: repeatElement(MissingAnswer(), count: number + 1 - lastMissing.count))
+    }
+    // A kernel is numbered by the compiler that made it. The answer is also kept with
+    // its program (the address of its array of nodes, whose storage the entry keeps, and
+    // its root) and given again only for that program, should kernels of two compilers
+    // ever share a frame.
+    let base = program.nodes.withUnsafeBufferPointer { $0.baseAddress }
+    if lastMissing[number].base == base, lastMissing[number].root == program.root,
+      lastMissing[number].nodes == missingNodes
     {
-      return last.names
+      return lastMissing[number].names
     }
     let names = program.names(ofMissing: missingNodes)
-    lastMissing[key] = (program, missingNodes, names)
+    lastMissing[number] = MissingAnswer(
+      base: base, root: program.root, nodes: missingNodes, names: names, program: program)
     return names
   }
-  /// What `missingFields` answered last, by program (its root node).
-  @exclusivity(unchecked) var lastMissing:
-    [ObjectIdentifier: (program: ExprProgram, nodes: [Int], names: [String])] = [:]
+  /// What `missingFields` answered last, by collecting kernel (`CollectingKernel.number`).
+  /// (Keyed by program in a dictionary, hashing the key took a third of a call, made on
+  /// every record of a rule undetermined throughout.)
+  @exclusivity(unchecked) var lastMissing: [MissingAnswer] = []
+  struct MissingAnswer {
+    var base: UnsafePointer<ExprNode>? = nil
+    var root = -1
+    var nodes: [Int] = []
+    var names: [String] = []
+    /// Keeps the storage at `base` from being another program's.
+    var program: ExprProgram? = nil
+  }
 
   /// Runs a kernel: its value, or the failure it met.
   func run(_ kernel: Kernel) -> Result<Value, EvaluationFailure> {
@@ -185,6 +201,13 @@ struct KernelBox {
   init(_ run: @escaping Kernel) { self.run = run }
 }
 
+/// A collecting kernel (`KernelCompiler.compileCollecting`) and its number among those
+/// of its compiler, under which `Frame.missingFields` remembers its last answer.
+struct CollectingKernel {
+  let run: Kernel
+  let number: Int
+}
+
 /// The memo table of one call site (see `Frame.memos`), which stops looking itself up
 /// while it does not pay: with many more distinct names than it holds (a national file),
 /// hashing and storing every name costs more than it saves.
@@ -214,6 +237,8 @@ struct KernelCompiler {
   let ruleSet: CompiledRuleSet
   private(set) var slotCount = 0
   private var slots: [String: Int] = [:]
+  /// Collecting kernels made so far (each is numbered: `CollectingKernel`).
+  private(set) var collectingCount = 0
 
   init(ruleSet: CompiledRuleSet) {
     self.ruleSet = ruleSet
@@ -231,7 +256,8 @@ struct KernelCompiler {
   /// `program.readsOutsideDefines` it evaluates and finds missing: what a trace's
   /// `missingFields` would name, without a trace. (Its value is never cached as a whole:
   /// it must walk the program.)
-  mutating func compileCollecting(_ program: ExprProgram) -> Kernel {
+  mutating func compileCollecting(_ program: ExprProgram) -> CollectingKernel {
+    defer { collectingCount += 1 }
     collecting = Set(program.readsOutsideDefines)
     defer { collecting = nil }
     // A program that reaches no node it could name (a constant, the window) has nothing
@@ -244,8 +270,10 @@ struct KernelCompiler {
       guard reached.insert(index).inserted else { continue }
       stack.append(contentsOf: program.nodes[index].children)
     }
-    guard !collecting!.isDisjoint(with: reached) else { return { _ in .missing } }
-    return node(program.root, program.nodes)
+    guard !collecting!.isDisjoint(with: reached) else {
+      return CollectingKernel(run: { _ in .missing }, number: collectingCount)
+    }
+    return CollectingKernel(run: node(program.root, program.nodes), number: collectingCount)
   }
 
   /// The kernel of a program whose value is kept for the rest of the record under
@@ -875,13 +903,13 @@ final class RulePlan {
   let aggregateArguments: [KernelBox?]
   /// Collecting kernels (see `KernelCompiler.compileCollecting`), for undetermined
   /// outcomes.
-  let filterMissing: Kernel?
+  let filterMissing: CollectingKernel?
   /// Where the memo of the record's kind keeps the fields the `where` found missing on a
   /// tuple of values it is undetermined on (see `ProjectionMemo.Part`).
   let filterMissingSlot: Int?
-  let conditionMissing: Kernel
-  let keysMissing: [KernelBox]
-  let windowDateMissing: Kernel?
+  let conditionMissing: CollectingKernel
+  let keysMissing: [CollectingKernel]
+  let windowDateMissing: CollectingKernel?
   /// The `group by` keys together, by structure: rules with the same keys share their
   /// interned group ids.
   let keysText: String
@@ -954,7 +982,7 @@ final class RulePlan {
     keysText = (grouping?.keys ?? []).map { compiler.structureKey($0) }.joined(separator: " ")
     windowDate = grouping?.window?.on.map { compiler.compile($0) }
     conditionMissing = compiler.compileCollecting(rule.condition)
-    keysMissing = (grouping?.keys ?? []).map { KernelBox(compiler.compileCollecting($0)) }
+    keysMissing = (grouping?.keys ?? []).map { compiler.compileCollecting($0) }
     windowDateMissing = grouping?.window?.on.map { compiler.compileCollecting($0) }
     aggregateArguments = (grouping?.aggregates ?? []).map {
       $0.argument.map { KernelBox(compiler.compile($0)) }

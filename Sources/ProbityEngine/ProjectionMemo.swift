@@ -34,11 +34,11 @@ struct ProjectionMemo {
     let root: Int
     let missingSlot: Int
     let program: ExprProgram
-    let collecting: Kernel
+    let collecting: CollectingKernel
 
     /// Nil when the program is not cached as a whole (it reads more than the record).
     init?(
-      _ program: ExprProgram, kernel: @escaping Kernel, collecting: @escaping Kernel,
+      _ program: ExprProgram, kernel: @escaping Kernel, collecting: CollectingKernel,
       _ compiler: inout KernelCompiler
     ) {
       let nodes = program.nodes

@@ -94,7 +94,7 @@ struct KernelDifferentialTests {
     var comparisons = 0
 
     func same(
-      _ kernel: Kernel, _ collecting: Kernel?, _ program: ExprProgram, _ record: Record,
+      _ kernel: Kernel, _ collecting: CollectingKernel?, _ program: ExprProgram, _ record: Record,
       _ context: EvaluationContext, _ what: String
     ) {
       frame.aggregates = context.aggregates
@@ -142,7 +142,7 @@ struct KernelDifferentialTests {
           guard let grouping = rule.grouping else { continue }
           for (position, key) in grouping.keys.enumerated() {
             same(
-              plan.keys[position].run, plan.keysMissing[position].run, key, record, base,
+              plan.keys[position].run, plan.keysMissing[position], key, record, base,
               "\(rule.id) key")
           }
           if let on = grouping.window?.on, let kernel = plan.windowDate {
