@@ -176,9 +176,8 @@ public struct CheckRun {
     var pending: Int
   }
   var cures: [Int: CureNote] = [:]
-  /// The names `filterMissingFields` made last from a list the memo remembered, by slot
-  /// (an array, grown to the highest slot asked: hashing a key cost more than the rest).
-  var rememberedNames: [(list: [Value], names: [String])?] = []
+  /// The names `filterMissingFields` made last from a list the memo remembered, by slot.
+  var rememberedNames: [Int: (list: [Value], names: [String])] = [:]
   var observing = false
   var evaluator: Evaluator
   var unsortedFindings: [Finding] = []
@@ -441,13 +440,7 @@ public struct CheckRun {
     {
       // The memo gives the same list for every record of its tuple: its names are made
       // once (and then found equal at once, by identity, in `noteUndetermined`).
-      if slot >= rememberedNames.count {
-        rememberedNames.append(
-          contentsOf: repeatElement(nil, count: slot + 1 - rememberedNames.count))
-      }
-      if let list = rememberedNames[slot]?.list, list == names {
-        return rememberedNames[slot]!.names
-      }
+      if let last = rememberedNames[slot], last.list == names { return last.names }
       let made = names.compactMap { if case .string(let name) = $0 { name } else { nil } }
       rememberedNames[slot] = (names, made)
       return made

@@ -128,9 +128,9 @@ final class Frame {
   /// repeats.
   ///
   /// A rule undetermined on one record is mostly so on the next for the same reason: when
-  /// the same nodes of the same program are missing as the last time, the same array of
-  /// names is given again, made once (and `CheckRun.noteUndetermined` finds it equal at
-  /// once, by identity).
+  /// the same nodes are missing as the last time this kernel ran (on the same program),
+  /// the same array of names is given again, made once (and `CheckRun.noteUndetermined`
+  /// finds it equal at once, by identity).
   func missingFields(_ kernel: CollectingKernel, _ program: ExprProgram) -> [String] {
     missingNodes.removeAll(keepingCapacity: true)
     failed = false
@@ -147,13 +147,13 @@ final class Frame {
     // ever share a frame.
     let base = program.nodes.withUnsafeBufferPointer { $0.baseAddress }
     if lastMissing[number].base == base, lastMissing[number].root == program.root,
-      lastMissing[number].nodes == missingNodes
+      lastMissing[number].missing == missingNodes
     {
       return lastMissing[number].names
     }
     let names = program.names(ofMissing: missingNodes)
     lastMissing[number] = MissingAnswer(
-      base: base, root: program.root, nodes: missingNodes, names: names, program: program)
+      base: base, root: program.root, missing: missingNodes, names: names, program: program)
     return names
   }
   /// What `missingFields` answered last, by collecting kernel (`CollectingKernel.number`).
@@ -161,9 +161,11 @@ final class Frame {
   /// every record of a rule undetermined throughout.)
   @exclusivity(unchecked) var lastMissing: [MissingAnswer] = []
   struct MissingAnswer {
+    /// The program: the address of its array of nodes, and its root.
     var base: UnsafePointer<ExprNode>? = nil
     var root = -1
-    var nodes: [Int] = []
+    /// The nodes found missing, and their names.
+    var missing: [Int] = []
     var names: [String] = []
     /// Keeps the storage at `base` from being another program's.
     var program: ExprProgram? = nil
@@ -238,7 +240,7 @@ struct KernelCompiler {
   private(set) var slotCount = 0
   private var slots: [String: Int] = [:]
   /// Collecting kernels made so far (each is numbered: `CollectingKernel`).
-  private(set) var collectingCount = 0
+  private var collectingCount = 0
 
   init(ruleSet: CompiledRuleSet) {
     self.ruleSet = ruleSet

@@ -1,0 +1,42 @@
+import ProbityCore
+import ProbityLanguage
+import Testing
+
+@testable import ProbityEngine
+
+/// `Frame.missingFields` keeps its last answer by collecting kernel number, and gives it
+/// again only for the same program.
+@Suite("Names of missing fields, kernel by kernel")
+struct MissingNamesTests {
+  static func ruleSet(when condition: String) throws -> CompiledRuleSet {
+    let (compiled, diagnostics) = RulePackCompiler.compile(
+      sources: [
+        SourceFile(path: "p.probity", text: ProjectionMemoTests.ruleText(nil, when: condition))
+      ])
+    #expect(!diagnostics.hasErrors, "\(diagnostics.map { $0.rendered() })")
+    return try #require(compiled)
+  }
+
+  @Test("kernels of two compilers sharing a frame, with one number, each name their own")
+  func twoCompilersOneFrame() throws {
+    let first = try Self.ruleSet(when: "employer == \"A\"")
+    let second = try Self.ruleSet(when: "occupation == \"B\"")
+    var one = KernelCompiler(ruleSet: first)
+    var two = KernelCompiler(ruleSet: second)
+    let a = one.compileCollecting(first.rules[0].condition)
+    let b = two.compileCollecting(second.rules[0].condition)
+    // Both are the first of their compiler: one number, one entry of the frame.
+    #expect(a.number == b.number)
+    let frame = Frame(
+      slots: max(one.slotCount, two.slotCount), keySets: 1, classes: 1,
+      memos: max(one.memoCount, two.memoCount))
+    // A record without employer or occupation.
+    frame.start(gift("2024-03-01", "100.00", line: 2))
+    for round in 0..<2 {
+      #expect(
+        frame.missingFields(a, first.rules[0].condition) == ["employer"], "round \(round)")
+      #expect(
+        frame.missingFields(b, second.rules[0].condition) == ["occupation"], "round \(round)")
+    }
+  }
+}
