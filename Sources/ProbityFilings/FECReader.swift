@@ -513,7 +513,7 @@ private final class FECSession {
   /// The first field of the line over the field limit, as the record's rejection.
   func oversizedField(_ layout: FECLayout) -> Diagnostic? {
     for index in 0..<row.fieldCount {
-      let bytes = row.ends[index] - row.start(index)
+      let bytes = row.end(index) - row.start(index)
       guard bytes > limits.maxFieldBytes else { continue }
       let name = index < layout.columns.count ? " " + layout.columns[index] : ""
       return problem(

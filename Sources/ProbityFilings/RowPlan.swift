@@ -1,17 +1,48 @@
 import ProbityCore
 
+/// Room that grows by doubling, written and read through a pointer: a collector's bytes
+/// and its fields' ends. An array in its place checked its uniqueness and bounds on
+/// every write, and those checks were most of the cost of collecting a field. Copies of
+/// a collector share it (a copy only reads, while the row it was made for is handled).
+final class GrowingRoom<Element: BitwiseCopyable> {
+  @exclusivity(unchecked) private(set) var base: UnsafeMutablePointer<Element>
+  @exclusivity(unchecked) private(set) var capacity: Int
+
+  init(capacity: Int) {
+    self.capacity = Swift.max(capacity, 1)
+    base = .allocate(capacity: self.capacity)
+  }
+
+  deinit { base.deallocate() }
+
+  /// Makes room for `needed` elements, keeping the first `count`.
+  @inline(__always)
+  func reserve(_ needed: Int, keeping count: Int) {
+    if needed > capacity { grow(needed, keeping: count) }
+  }
+
+  private func grow(_ needed: Int, keeping count: Int) {
+    let grown = Swift.max(needed, 2 * capacity)
+    let moved = UnsafeMutablePointer<Element>.allocate(capacity: grown)
+    moved.initialize(from: base, count: count)
+    base.deallocate()
+    base = moved
+    capacity = grown
+  }
+}
+
 /// The fields of one CSV row, as byte ranges of a reusable arena. libcsv's callbacks
 /// fill it (through the `void *` context pointer); nothing here allocates per field
-/// once the arrays have grown to the widest row.
+/// once the room has grown to the widest row.
 struct RowCollector {
   /// The bytes of every field of the row, back to back: the first `byteCount` bytes of
-  /// `storage`, which grows to the longest row and is then written over, row after row
-  /// (appending to an array cost some 90 instructions a field).
-  private var storage: [UInt8]
+  /// `storage`, which grows to the longest row and is then written over, row after row.
+  private let storage = GrowingRoom<UInt8>(capacity: 4096)
   /// The row's bytes in `storage`.
   private(set) var byteCount = 0
-  /// The end offset in the arena of each field.
-  var ends: [Int] = []
+  /// The end offset in the arena of each field: the first `fieldCount` of `endRoom`.
+  private let endRoom = GrowingRoom<Int>(capacity: 64)
+  private(set) var fieldCount = 0
   /// The bytes between one field and the next in `arena`: 0, or 1 where the line was
   /// kept whole, separators and all (.fec lines split on ASCII 28).
   var gap = 0
@@ -28,36 +59,37 @@ struct RowCollector {
 
   init(maxFieldBytes: Int = .max) {
     self.maxFieldBytes = maxFieldBytes
-    storage = [UInt8](repeating: 0, count: 4096)
-    ends.reserveCapacity(64)
   }
-
-  var fieldCount: Int { ends.count }
 
   mutating func clear() {
     byteCount = 0
-    ends.removeAll(keepingCapacity: true)
+    fieldCount = 0
     gap = 0
     rowEnded = false
     droppedBytes = 0
     oversized = nil
   }
 
+  /// The end offset of field `index` in the arena.
+  func end(_ index: Int) -> Int {
+    precondition(index >= 0 && index < fieldCount, "no field \(index)")
+    return endRoom.base[index]
+  }
+
+  /// The ends of the row's fields, copied (for tests).
+  var ends: [Int] { Array(UnsafeBufferPointer(start: endRoom.base, count: fieldCount)) }
+
   /// The row's bytes (the arena).
   func withArena<R>(_ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
-    try storage.withUnsafeBufferPointer {
-      try body(UnsafeBufferPointer(rebasing: $0[0..<byteCount]))
-    }
+    try body(UnsafeBufferPointer(start: storage.base, count: byteCount))
   }
 
   /// Appends bytes to the field being collected.
+  @inline(__always)
   mutating func append(_ bytes: UnsafeBufferPointer<UInt8>) {
     guard let source = bytes.baseAddress, !bytes.isEmpty else { return }
-    reserve(bytes.count)
-    let at = byteCount
-    storage.withUnsafeMutableBufferPointer {
-      $0.baseAddress!.advanced(by: at).update(from: source, count: bytes.count)
-    }
+    storage.reserve(byteCount + bytes.count, keeping: byteCount)
+    (storage.base + byteCount).update(from: source, count: bytes.count)
     byteCount += bytes.count
   }
 
@@ -66,13 +98,27 @@ struct RowCollector {
   }
 
   mutating func append(_ byte: UInt8) {
-    reserve(1)
-    storage[byteCount] = byte
+    storage.reserve(byteCount + 1, keeping: byteCount)
+    storage.base[byteCount] = byte
     byteCount += 1
   }
 
   /// Ends the field being collected.
-  mutating func endField() { ends.append(byteCount) }
+  @inline(__always)
+  mutating func endField() {
+    endRoom.reserve(fieldCount + 1, keeping: fieldCount)
+    endRoom.base[fieldCount] = byteCount
+    fieldCount += 1
+  }
+
+  /// Ends fields at each of `found`'s offsets.
+  private mutating func endFields(at found: UnsafeBufferPointer<Int>) {
+    endRoom.reserve(fieldCount + found.count, keeping: fieldCount)
+    if let source = found.baseAddress {
+      (endRoom.base + fieldCount).update(from: source, count: found.count)
+    }
+    fieldCount += found.count
+  }
 
   /// Ends the row's fields at each `separator` of `line`, the row's bytes so far (kept
   /// whole: `gap` 1), and the last at its end. The separators are found eight bytes at
@@ -94,13 +140,15 @@ struct RowCollector {
       // Room for an end per byte, kept from line to line.
       if scratch.isEmpty { scratch = [Int](repeating: 0, count: RowCollector.scratchLimit) }
       let filled = scratch.withUnsafeMutableBufferPointer { fill($0) }
-      ends.append(contentsOf: scratch[..<filled])
+      scratch.withUnsafeBufferPointer {
+        endFields(at: UnsafeBufferPointer(rebasing: $0[..<filled]))
+      }
     } else {
       // A long line: its separators counted first, for room made for this line alone.
       let room = RowCollector.count(separator, in: line) + 1
       [Int](unsafeUninitializedCapacity: room) { found, initialized in
         initialized = fill(found)
-      }.withUnsafeBufferPointer { ends.append(contentsOf: $0) }
+      }.withUnsafeBufferPointer { endFields(at: $0) }
     }
   }
 
@@ -164,24 +212,17 @@ struct RowCollector {
     }
   }
 
-  private mutating func reserve(_ more: Int) {
-    let needed = byteCount + more
-    guard needed > storage.count else { return }
-    storage.append(
-      contentsOf: repeatElement(0, count: Swift.max(needed, 2 * storage.count) - storage.count))
-  }
-
   /// The field's text, or the byte that is not a character of `encoding`.
   func string(_ index: Int, _ encoding: TextEncoding) -> Result<String, TextEncoding.InvalidBytes> {
     withArena { encoding.decode(field(index, in: $0)) }
   }
 
   /// The offset in `arena` of the field's first byte.
-  func start(_ index: Int) -> Int { index == 0 ? 0 : ends[index - 1] + gap }
+  func start(_ index: Int) -> Int { index == 0 ? 0 : end(index - 1) + gap }
 
   /// The field's bytes in `arena`, which is this collector's arena (`withArena`).
   func field(_ index: Int, in arena: UnsafeBufferPointer<UInt8>) -> UnsafeBufferPointer<UInt8> {
-    UnsafeBufferPointer(rebasing: arena[start(index)..<ends[index]])
+    UnsafeBufferPointer(rebasing: arena[start(index)..<end(index)])
   }
 
   /// The field's bytes, copied.
