@@ -23,22 +23,29 @@ struct ValueInterner {
   private static let offsetBits: UInt64 = 40
   private static let offsetMask: UInt64 = (1 << offsetBits) - 1
   private static let header = 8
-  private var scratch: [UInt8] = []
+  private var scratch = KeyBytes()
 
   private(set) var count = 0
 
   /// The id of the tuple (a new one, the next, when it is new).
   mutating func id(_ values: [Value]) -> Int32 {
-    scratch.removeAll(keepingCapacity: true)
+    scratch.removeAll()
     for value in values { ValueInterner.encode(value, into: &scratch) }
     return idOfScratch()
   }
 
   /// The id of a tuple already encoded (by the caller's own encoding: ids of bytes
   /// encoded one way must not be mixed with those of another). `key` is left as it was.
-  mutating func id(bytes key: inout [UInt8]) -> Int32 {
+  mutating func id(bytes key: inout KeyBytes) -> Int32 {
     swap(&scratch, &key)
     defer { swap(&scratch, &key) }
+    return idOfScratch()
+  }
+
+  /// The same, for bytes in an array (tests).
+  mutating func id(bytes key: [UInt8]) -> Int32 {
+    scratch.removeAll()
+    key.withUnsafeBytes { scratch.append($0) }
     return idOfScratch()
   }
 
@@ -62,7 +69,7 @@ struct ValueInterner {
     let start = bytes.count
     withUnsafeBytes(of: UInt32(bitPattern: id).littleEndian) { bytes.append(contentsOf: $0) }
     withUnsafeBytes(of: UInt32(scratch.count).littleEndian) { bytes.append(contentsOf: $0) }
-    bytes.append(contentsOf: scratch)
+    scratch.withUnsafeBytes { bytes.append(contentsOf: $0) }
     precondition(UInt64(bytes.count) <= ValueInterner.offsetMask, "too many group keys")
     table[slot] = tag | UInt64(start)
     if count * 2 > table.count { grow() }
@@ -146,18 +153,8 @@ struct ValueInterner {
 
   /// A value as bytes, so that equal values (`==`) give equal bytes: strings in their
   /// canonical composition (Swift compares strings by canonical equivalence).
-  static func encode(_ value: Value, into out: inout [UInt8]) {
-    func integer(_ n: Int64) {
-      withUnsafeBytes(of: n.littleEndian) { out.append(contentsOf: $0) }
-    }
-    func length(_ n: Int) {
-      var n = UInt(n)
-      while n >= 0x80 {
-        out.append(UInt8(n & 0x7F) | 0x80)
-        n >>= 7
-      }
-      out.append(UInt8(n))
-    }
+  static func encode(_ value: Value, into out: inout KeyBytes) {
+    func integer(_ n: Int64) { out.append(bytesOf: n.littleEndian) }
     func text(_ s: String) {
       var s = s
       // ASCII (nearly every name) is its own canonical composition: its bytes as they are.
@@ -165,14 +162,16 @@ struct ValueInterner {
         var any: UInt8 = 0
         for byte in bytes { any |= byte }
         guard any < 0x80 else { return false }
-        length(bytes.count)
-        out.append(contentsOf: bytes)
+        out.appendLength(bytes.count)
+        out.append(UnsafeRawBufferPointer(bytes))
         return true
       }
       guard !ascii else { return }
       s = s.precomposedStringWithCanonicalMapping
-      length(s.utf8.count)
-      out.append(contentsOf: s.utf8)
+      s.withUTF8 { bytes in
+        out.appendLength(bytes.count)
+        out.append(UnsafeRawBufferPointer(bytes))
+      }
     }
     switch value {
     case .missing: out.append(0)
@@ -194,7 +193,7 @@ struct ValueInterner {
       text(s)
     case .list(let items):
       out.append(6)
-      length(items.count)
+      out.appendLength(items.count)
       for item in items { encode(item, into: &out) }
     }
   }
@@ -369,5 +368,50 @@ struct NumberTable {
       while slots[slot].number >= 0 { slot = (slot + 1) & mask }
       slots[slot] = entry
     }
+  }
+}
+
+/// The bytes of a key being encoded (`ValueInterner.encode`, `ProjectionMemo`), written
+/// into room kept from key to key (appending to an array, its checks of uniqueness and
+/// capacity took most of an encoding, four or five a record).
+struct KeyBytes {
+  private var room = GrowingRoom<UInt8>(capacity: 256)
+  private(set) var count = 0
+
+  mutating func removeAll() { count = 0 }
+
+  @inline(__always)
+  mutating func append(_ byte: UInt8) {
+    room.reserve(count + 1, keeping: count)
+    room.base[count] = byte
+    count += 1
+  }
+
+  @inline(__always)
+  mutating func append(_ bytes: UnsafeRawBufferPointer) {
+    guard let source = bytes.baseAddress, !bytes.isEmpty else { return }
+    room.reserve(count + bytes.count, keeping: count)
+    UnsafeMutableRawPointer(room.base + count).copyMemory(from: source, byteCount: bytes.count)
+    count += bytes.count
+  }
+
+  /// The bytes of a number, a date or a currency, as they are in memory.
+  @inline(__always)
+  mutating func append<T>(bytesOf value: T) {
+    Swift.withUnsafeBytes(of: value) { append($0) }
+  }
+
+  /// A length, seven bits a byte, low bits first, the high bit set on all but the last.
+  mutating func appendLength(_ length: Int) {
+    var n = UInt(length)
+    while n >= 0x80 {
+      append(UInt8(n & 0x7F) | 0x80)
+      n >>= 7
+    }
+    append(UInt8(n))
+  }
+
+  func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+    try body(UnsafeRawBufferPointer(start: room.base, count: count))
   }
 }

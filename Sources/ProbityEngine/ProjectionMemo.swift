@@ -113,7 +113,7 @@ struct ProjectionMemo {
   /// computed, as the `where` stopped before it, or failed). It becomes the frame's
   /// `remembered` values, so a hit copies nothing but a reference.
   private var values: [[Value?]] = []
-  private var key: [UInt8] = []
+  private var key = KeyBytes()
   private(set) var active: Bool
 
   /// Distinct tuples remembered at most by this memo.
@@ -148,9 +148,6 @@ struct ProjectionMemo {
   @discardableResult
   mutating func fill(_ frame: Frame) -> UInt64 {
     guard active else { return 0 }
-    var key: [UInt8] = []
-    swap(&key, &self.key)
-    defer { swap(&key, &self.key) }
     guard ProjectionMemo.encode(frame, fields, presenceOnly, into: &key) else { return 0 }
     let known = tuples.count
     let id = Int(tuples.id(bytes: &key))
@@ -187,9 +184,9 @@ struct ProjectionMemo {
   /// The tuple of the record's values read, as bytes; false for a value that is never a
   /// field's (a list), which is then not remembered.
   private static func encode(
-    _ frame: Frame, _ fields: [FieldID], _ presenceOnly: [Bool], into key: inout [UInt8]
+    _ frame: Frame, _ fields: [FieldID], _ presenceOnly: [Bool], into key: inout KeyBytes
   ) -> Bool {
-    key.removeAll(keepingCapacity: true)
+    key.removeAll()
     for position in fields.indices {
       let field = fields[position]
       let value = frame.values[field]
@@ -203,24 +200,19 @@ struct ProjectionMemo {
       case .boolean(let b): key.append(unavailable | (b ? 2 : 3))
       case .integer(let n):
         key.append(unavailable | 4)
-        withUnsafeBytes(of: n) { key.append(contentsOf: $0) }
+        key.append(bytesOf: n)
       case .money(let m):
         key.append(unavailable | 5)
-        withUnsafeBytes(of: m.minorUnits) { key.append(contentsOf: $0) }
-        withUnsafeBytes(of: m.currency) { key.append(contentsOf: $0) }
+        key.append(bytesOf: m.minorUnits)
+        key.append(bytesOf: m.currency)
       case .date(let d):
         key.append(unavailable | 6)
-        withUnsafeBytes(of: d) { key.append(contentsOf: $0) }
+        key.append(bytesOf: d)
       case .string(var s):
         key.append(unavailable | 7)
         s.withUTF8 { bytes in
-          var n = UInt(bytes.count)
-          while n >= 0x80 {
-            key.append(UInt8(n & 0x7F) | 0x80)
-            n >>= 7
-          }
-          key.append(UInt8(n))
-          key.append(contentsOf: bytes)
+          key.appendLength(bytes.count)
+          key.append(UnsafeRawBufferPointer(bytes))
         }
       case .list: return false
       }

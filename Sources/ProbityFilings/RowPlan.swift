@@ -1,47 +1,16 @@
 import ProbityCore
 
-/// Room that grows by doubling, written and read through a pointer: a collector's bytes
-/// and its fields' ends. An array in its place checked its uniqueness and bounds on
-/// every write, and those checks were most of the cost of collecting a field. Copies of
-/// a collector share it (a copy only reads, while the row it was made for is handled).
-final class GrowingRoom<Element: BitwiseCopyable> {
-  @exclusivity(unchecked) private(set) var base: UnsafeMutablePointer<Element>
-  @exclusivity(unchecked) private(set) var capacity: Int
-
-  init(capacity: Int) {
-    self.capacity = Swift.max(capacity, 1)
-    base = .allocate(capacity: self.capacity)
-  }
-
-  deinit { base.deallocate() }
-
-  /// Makes room for `needed` elements, keeping the first `count`.
-  @inline(__always)
-  func reserve(_ needed: Int, keeping count: Int) {
-    if needed > capacity { grow(needed, keeping: count) }
-  }
-
-  private func grow(_ needed: Int, keeping count: Int) {
-    let grown = Swift.max(needed, 2 * capacity)
-    let moved = UnsafeMutablePointer<Element>.allocate(capacity: grown)
-    moved.initialize(from: base, count: count)
-    base.deallocate()
-    base = moved
-    capacity = grown
-  }
-}
-
 /// The fields of one CSV row, as byte ranges of a reusable arena. libcsv's callbacks
 /// fill it (through the `void *` context pointer); nothing here allocates per field
 /// once the room has grown to the widest row.
 struct RowCollector {
   /// The bytes of every field of the row, back to back: the first `byteCount` bytes of
   /// `storage`, which grows to the longest row and is then written over, row after row.
-  private let storage = GrowingRoom<UInt8>(capacity: 4096)
+  private var storage = GrowingRoom<UInt8>(capacity: 4096)
   /// The row's bytes in `storage`.
   private(set) var byteCount = 0
   /// The end offset in the arena of each field: the first `fieldCount` of `endRoom`.
-  private let endRoom = GrowingRoom<Int>(capacity: 64)
+  private var endRoom = GrowingRoom<Int>(capacity: 64)
   private(set) var fieldCount = 0
   /// The bytes between one field and the next in `arena`: 0, or 1 where the line was
   /// kept whole, separators and all (.fec lines split on ASCII 28).

@@ -1,0 +1,44 @@
+/// Room that grows by doubling, written and read through a pointer with no check of
+/// uniqueness or bounds: for the bytes written most often, where an array's checks on
+/// every write were most of the cost (a reader's fields and their ends, per field; the
+/// bytes of an interned key, per value). The caller keeps within `capacity` (`reserve`)
+/// and knows how much it wrote.
+///
+/// A structure, not a class: a class's stored properties, read from another module, are
+/// checked for exclusive access at run time on every read. Copies share the allocation
+/// until one grows (the allocation lives while a copy holds it), so a copy only reads.
+public struct GrowingRoom<Element: BitwiseCopyable> {
+  /// Frees the memory when the last room holding it lets go.
+  @usableFromInline
+  final class Allocation {
+    @usableFromInline let base: UnsafeMutablePointer<Element>
+    init(capacity: Int) { base = .allocate(capacity: capacity) }
+    deinit { base.deallocate() }
+  }
+
+  @usableFromInline var allocation: Allocation
+  public private(set) var base: UnsafeMutablePointer<Element>
+  public private(set) var capacity: Int
+
+  public init(capacity: Int) {
+    self.capacity = Swift.max(capacity, 1)
+    allocation = Allocation(capacity: self.capacity)
+    base = allocation.base
+  }
+
+  /// Makes room for `needed` elements, keeping the first `count`.
+  @inlinable @inline(__always)
+  public mutating func reserve(_ needed: Int, keeping count: Int) {
+    if needed > capacity { grow(needed, keeping: count) }
+  }
+
+  @usableFromInline
+  mutating func grow(_ needed: Int, keeping count: Int) {
+    let grown = Swift.max(needed, 2 * capacity)
+    let moved = Allocation(capacity: grown)
+    moved.base.initialize(from: base, count: count)
+    allocation = moved
+    base = moved.base
+    capacity = grown
+  }
+}
