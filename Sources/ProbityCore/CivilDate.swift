@@ -1,5 +1,7 @@
 /// A calendar date with no time and no time zone, as filings and statutes use them.
-public struct CivilDate: Hashable, Comparable, Sendable, CustomStringConvertible {
+public struct CivilDate: Hashable, Comparable, Sendable, BitwiseCopyable,
+  CustomStringConvertible
+{
   /// year << 9 | month << 5 | day: four bytes, ordered as the dates are. Small, so that a
   /// `Value` holding a date (or any other value) fits in three words.
   private let packed: UInt32

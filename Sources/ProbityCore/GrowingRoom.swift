@@ -6,7 +6,9 @@
 ///
 /// A structure, not a class: a class's stored properties, read from another module, are
 /// checked for exclusive access at run time on every read. Copies share the allocation
-/// until one grows (the allocation lives while a copy holds it), so a copy only reads.
+/// until one grows (the allocation lives while a copy holds it) or starts afresh
+/// (`makeUnique`): a write through one copy, before that, is seen by the others. The
+/// holders (`RowCollector`, the engine's `KeyBytes`) start afresh at each row or key.
 public struct GrowingRoom<Element: BitwiseCopyable> {
   /// Frees the memory when the last room holding it lets go.
   @usableFromInline
@@ -32,9 +34,16 @@ public struct GrowingRoom<Element: BitwiseCopyable> {
     if needed > capacity { grow(needed, keeping: count) }
   }
 
+  /// Gives this room an allocation of its own, if a copy shares it, keeping the first
+  /// `count` elements: cheap when it is already its own (a check of a reference count).
+  @inlinable
+  public mutating func makeUnique(keeping count: Int) {
+    if !isKnownUniquelyReferenced(&allocation) { grow(capacity, keeping: count, always: true) }
+  }
+
   @usableFromInline
-  mutating func grow(_ needed: Int, keeping count: Int) {
-    let grown = Swift.max(needed, 2 * capacity)
+  mutating func grow(_ needed: Int, keeping count: Int, always: Bool = false) {
+    let grown = always ? Swift.max(needed, capacity) : Swift.max(needed, 2 * capacity)
     let moved = Allocation(capacity: grown)
     moved.base.initialize(from: base, count: count)
     allocation = moved

@@ -1,5 +1,5 @@
 /// A currency, identified by its ISO 4217 code: three ASCII letters.
-public struct Currency: Hashable, Sendable, CustomStringConvertible {
+public struct Currency: Hashable, Sendable, BitwiseCopyable, CustomStringConvertible {
   /// The code's three uppercase letters, one byte each, the first in the low byte. Held
   /// as a number rather than a `String`, so that a `Money` is two words and a `Value`
   /// holding one is copied without reference counting.

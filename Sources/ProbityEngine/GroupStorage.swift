@@ -378,12 +378,16 @@ struct KeyBytes {
   private var room = GrowingRoom<UInt8>(capacity: 256)
   private(set) var count = 0
 
-  mutating func removeAll() { count = 0 }
+  /// Starts a key afresh (in room of its own, should a copy share it).
+  mutating func removeAll() {
+    room.makeUnique(keeping: 0)
+    count = 0
+  }
 
   @inline(__always)
   mutating func append(_ byte: UInt8) {
     room.reserve(count + 1, keeping: count)
-    room.base[count] = byte
+    (room.base + count).initialize(to: byte)
     count += 1
   }
 
@@ -397,7 +401,7 @@ struct KeyBytes {
 
   /// The bytes of a number, a date or a currency, as they are in memory.
   @inline(__always)
-  mutating func append<T>(bytesOf value: T) {
+  mutating func append<T: BitwiseCopyable>(bytesOf value: T) {
     Swift.withUnsafeBytes(of: value) { append($0) }
   }
 

@@ -31,6 +31,8 @@ struct RowCollector {
   }
 
   mutating func clear() {
+    storage.makeUnique(keeping: 0)
+    endRoom.makeUnique(keeping: 0)
     byteCount = 0
     fieldCount = 0
     gap = 0
@@ -45,7 +47,7 @@ struct RowCollector {
     return endRoom.base[index]
   }
 
-  /// The ends of the row's fields, copied (for tests).
+  /// The ends of the row's fields, copied: for tests (`end(_:)` reads one without a copy).
   var ends: [Int] { Array(UnsafeBufferPointer(start: endRoom.base, count: fieldCount)) }
 
   /// The row's bytes (the arena).
@@ -58,7 +60,7 @@ struct RowCollector {
   mutating func append(_ bytes: UnsafeBufferPointer<UInt8>) {
     guard let source = bytes.baseAddress, !bytes.isEmpty else { return }
     storage.reserve(byteCount + bytes.count, keeping: byteCount)
-    (storage.base + byteCount).update(from: source, count: bytes.count)
+    (storage.base + byteCount).initialize(from: source, count: bytes.count)
     byteCount += bytes.count
   }
 
@@ -68,7 +70,7 @@ struct RowCollector {
 
   mutating func append(_ byte: UInt8) {
     storage.reserve(byteCount + 1, keeping: byteCount)
-    storage.base[byteCount] = byte
+    (storage.base + byteCount).initialize(to: byte)
     byteCount += 1
   }
 
@@ -76,7 +78,7 @@ struct RowCollector {
   @inline(__always)
   mutating func endField() {
     endRoom.reserve(fieldCount + 1, keeping: fieldCount)
-    endRoom.base[fieldCount] = byteCount
+    (endRoom.base + fieldCount).initialize(to: byteCount)
     fieldCount += 1
   }
 
@@ -84,14 +86,14 @@ struct RowCollector {
   private mutating func endFields(at found: UnsafeBufferPointer<Int>) {
     endRoom.reserve(fieldCount + found.count, keeping: fieldCount)
     if let source = found.baseAddress {
-      (endRoom.base + fieldCount).update(from: source, count: found.count)
+      (endRoom.base + fieldCount).initialize(from: source, count: found.count)
     }
     fieldCount += found.count
   }
 
   /// Ends the row's fields at each `separator` of `line`, the row's bytes so far (kept
   /// whole: `gap` 1), and the last at its end. The separators are found eight bytes at
-  /// a time (`RowCollector.separators`) and the ends appended together: one append a
+  /// a time (`RowCollector.separators`) and the ends written together: one write a
   /// field cost some 25 instructions, a byte-by-byte scan some 5 a byte.
   mutating func endFields(splitting line: UnsafeBufferPointer<UInt8>, on separator: UInt8) {
     let start = byteCount - line.count

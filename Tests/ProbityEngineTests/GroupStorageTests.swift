@@ -33,8 +33,9 @@ struct GroupStorageTests {
   @Test("tuples longer than the key's first room keep their first values as it grows")
   func longTuples() {
     var interner = ValueInterner()
-    // Each key outgrows its room (256 bytes, then 512) in its last value: the values
-    // before it, which alone tell the tuples apart, must survive the growth.
+    // The first key of each length outgrows the room (256 bytes, then 512) in its last
+    // value: the values before it, which alone tell the tuples apart, must survive the
+    // growth (the others fit in the grown room).
     for length in [300, 5_000] {
       let long = Value.string(String(repeating: "A", count: length))
       let x = interner.id([.string("X"), long])
@@ -48,7 +49,7 @@ struct GroupStorageTests {
   @Test("the interner finds every tuple again across its growth, the empty one included")
   func internerAcrossGrowth() {
     var interner = ValueInterner()
-    var empty: [UInt8] = []
+    let empty: [UInt8] = []
     #expect(interner.id(bytes: empty) == 0)
     var model: [[UInt8]: Int32] = [[]: 0]
     var ids: [Int32] = []
@@ -68,10 +69,7 @@ struct GroupStorageTests {
     #expect(interner.id(bytes: empty) == 0)
     #expect(interner.count == model.count)
     #expect(
-      model.allSatisfy { key, id in
-        var key = key
-        return interner.id(bytes: key) == id
-      })
+      model.allSatisfy { key, id in interner.id(bytes: key) == id })
   }
 
   @Test("two tuples with the same hash are told apart by their bytes, before and after growth")
@@ -90,13 +88,12 @@ struct GroupStorageTests {
     }
     let (a, b) = try #require(pair)
     var interner = ValueInterner(seed: seed)
-    var first = withUnsafeBytes(of: a) { Array($0) }
-    var second = withUnsafeBytes(of: b) { Array($0) }
+    let first = withUnsafeBytes(of: a) { Array($0) }
+    let second = withUnsafeBytes(of: b) { Array($0) }
     #expect(interner.id(bytes: first) == 0)
     #expect(interner.id(bytes: second) == 1)
     for i in 0..<3_000 {
-      var key = Array("DONOR\(i)".utf8)
-      _ = interner.id(bytes: key)
+      _ = interner.id(bytes: Array("DONOR\(i)".utf8))
     }
     #expect(interner.id(bytes: second) == 1)
     #expect(interner.id(bytes: first) == 0)
