@@ -97,13 +97,18 @@ final class Frame {
         cache = Array(repeating: nil, count: width)
       }
     } else {
-      for slot in cache.indices where cache[slot] != nil { cache[slot] = nil }
+      cache.withUnsafeMutableBufferPointer { slots in
+        for slot in slots.indices where slots[slot] != nil { slots[slot] = nil }
+      }
     }
     self.prepared = prepared.flatMap { $0.count == cache.count ? $0 : nil } ?? []
     self.remembered = remembered.flatMap { $0.count == cache.count ? $0 : nil } ?? []
-    for slot in groupIDs.indices { groupIDs[slot] = -1 }
-    for slot in groupNumbers.indices { groupNumbers[slot] = -1 }
-    for slot in windows.indices { windows[slot] = nil }
+    // Through buffers: an element written through the array checked its uniqueness.
+    groupIDs.withUnsafeMutableBufferPointer { $0.update(repeating: -1) }
+    groupNumbers.withUnsafeMutableBufferPointer { $0.update(repeating: -1) }
+    windows.withUnsafeMutableBufferPointer { slots in
+      for slot in slots.indices where slots[slot] != nil { slots[slot] = nil }
+    }
   }
 
   /// The context of a `where`, a group key, a window date or an aggregate's argument:
