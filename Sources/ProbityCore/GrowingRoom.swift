@@ -38,16 +38,68 @@ public struct GrowingRoom<Element: BitwiseCopyable> {
   /// `count` elements: cheap when it is already its own (a check of a reference count).
   @inlinable
   public mutating func makeUnique(keeping count: Int) {
-    if !isKnownUniquelyReferenced(&allocation) { grow(capacity, keeping: count, always: true) }
+    if !isKnownUniquelyReferenced(&allocation) { reallocate(capacity, keeping: count) }
   }
 
   @usableFromInline
-  mutating func grow(_ needed: Int, keeping count: Int, always: Bool = false) {
-    let grown = always ? Swift.max(needed, capacity) : Swift.max(needed, 2 * capacity)
-    let moved = Allocation(capacity: grown)
+  mutating func grow(_ needed: Int, keeping count: Int) {
+    reallocate(Swift.max(needed, 2 * capacity), keeping: count)
+  }
+
+  @usableFromInline
+  mutating func reallocate(_ capacity: Int, keeping count: Int) {
+    let moved = Allocation(capacity: capacity)
     moved.base.initialize(from: base, count: count)
     allocation = moved
     base = moved.base
-    capacity = grown
+    self.capacity = capacity
+  }
+}
+
+/// Bytes written one after another into a `GrowingRoom`, and how many: a reader's row,
+/// an interned key. Started afresh (`removeAll`) in room of its own, should a copy share
+/// it.
+public struct GrowingBytes {
+  @usableFromInline var room: GrowingRoom<UInt8>
+  @usableFromInline var written = 0
+
+  public init(capacity: Int) { room = GrowingRoom(capacity: capacity) }
+
+  /// How many bytes were written.
+  @inlinable public var count: Int { written }
+
+  @inlinable
+  public mutating func removeAll() {
+    room.makeUnique(keeping: 0)
+    written = 0
+  }
+
+  @inlinable @inline(__always)
+  public mutating func append(_ byte: UInt8) {
+    room.reserve(written + 1, keeping: written)
+    (room.base + written).initialize(to: byte)
+    written += 1
+  }
+
+  @inlinable @inline(__always)
+  public mutating func append(_ bytes: UnsafeBufferPointer<UInt8>) {
+    guard let source = bytes.baseAddress, !bytes.isEmpty else { return }
+    room.reserve(written + bytes.count, keeping: written)
+    (room.base + written).initialize(from: source, count: bytes.count)
+    written += bytes.count
+  }
+
+  /// The bytes of a number, a date or a currency, as they are in memory.
+  @inlinable @inline(__always)
+  public mutating func append<T: BitwiseCopyable>(bytesOf value: T) {
+    Swift.withUnsafeBytes(of: value) { append($0.assumingMemoryBound(to: UInt8.self)) }
+  }
+
+  /// The bytes written.
+  @inlinable
+  public func withUnsafeBufferPointer<R>(_ body: (UnsafeBufferPointer<UInt8>) throws -> R)
+    rethrows -> R
+  {
+    try body(UnsafeBufferPointer(start: room.base, count: written))
   }
 }

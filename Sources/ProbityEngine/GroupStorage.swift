@@ -45,7 +45,7 @@ struct ValueInterner {
   /// The same, for bytes in an array (tests).
   mutating func id(bytes key: [UInt8]) -> Int32 {
     scratch.removeAll()
-    key.withUnsafeBytes { scratch.append($0) }
+    key.withUnsafeBufferPointer { scratch.append($0) }
     return idOfScratch()
   }
 
@@ -163,14 +163,14 @@ struct ValueInterner {
         for byte in bytes { any |= byte }
         guard any < 0x80 else { return false }
         out.appendLength(bytes.count)
-        out.append(UnsafeRawBufferPointer(bytes))
+        out.append(bytes)
         return true
       }
       guard !ascii else { return }
       s = s.precomposedStringWithCanonicalMapping
       s.withUTF8 { bytes in
         out.appendLength(bytes.count)
-        out.append(UnsafeRawBufferPointer(bytes))
+        out.append(bytes)
       }
     }
     switch value {
@@ -374,36 +374,11 @@ struct NumberTable {
 /// The bytes of a key being encoded (`ValueInterner.encode`, `ProjectionMemo`), written
 /// into room kept from key to key (appending to an array, its checks of uniqueness and
 /// capacity took most of an encoding, four or five a record).
-struct KeyBytes {
-  private var room = GrowingRoom<UInt8>(capacity: 256)
-  private(set) var count = 0
+typealias KeyBytes = GrowingBytes
 
-  /// Starts a key afresh (in room of its own, should a copy share it).
-  mutating func removeAll() {
-    room.makeUnique(keeping: 0)
-    count = 0
-  }
-
-  @inline(__always)
-  mutating func append(_ byte: UInt8) {
-    room.reserve(count + 1, keeping: count)
-    (room.base + count).initialize(to: byte)
-    count += 1
-  }
-
-  @inline(__always)
-  mutating func append(_ bytes: UnsafeRawBufferPointer) {
-    guard let source = bytes.baseAddress, !bytes.isEmpty else { return }
-    room.reserve(count + bytes.count, keeping: count)
-    UnsafeMutableRawPointer(room.base + count).copyMemory(from: source, byteCount: bytes.count)
-    count += bytes.count
-  }
-
-  /// The bytes of a number, a date or a currency, as they are in memory.
-  @inline(__always)
-  mutating func append<T: BitwiseCopyable>(bytesOf value: T) {
-    Swift.withUnsafeBytes(of: value) { append($0) }
-  }
+extension GrowingBytes {
+  /// Room for a key, kept from key to key.
+  init() { self.init(capacity: 256) }
 
   /// A length, seven bits a byte, low bits first, the high bit set on all but the last.
   mutating func appendLength(_ length: Int) {
@@ -415,7 +390,8 @@ struct KeyBytes {
     append(UInt8(n))
   }
 
+  /// The bytes written, untyped (for hashing and comparing).
   func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
-    try body(UnsafeRawBufferPointer(start: room.base, count: count))
+    try withUnsafeBufferPointer { try body(UnsafeRawBufferPointer($0)) }
   }
 }

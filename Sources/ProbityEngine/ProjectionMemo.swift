@@ -212,7 +212,7 @@ struct ProjectionMemo {
         key.append(unavailable | 7)
         s.withUTF8 { bytes in
           key.appendLength(bytes.count)
-          key.append(UnsafeRawBufferPointer(bytes))
+          key.append(bytes)
         }
       case .list: return false
       }

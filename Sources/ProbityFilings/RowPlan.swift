@@ -4,11 +4,11 @@ import ProbityCore
 /// fill it (through the `void *` context pointer); nothing here allocates per field
 /// once the room has grown to the widest row.
 struct RowCollector {
-  /// The bytes of every field of the row, back to back: the first `byteCount` bytes of
-  /// `storage`, which grows to the longest row and is then written over, row after row.
-  private var storage = GrowingRoom<UInt8>(capacity: 4096)
+  /// The bytes of every field of the row, back to back, in room that grows to the
+  /// longest row and is then written over, row after row.
+  private var storage = GrowingBytes(capacity: 4096)
   /// The row's bytes in `storage`.
-  private(set) var byteCount = 0
+  var byteCount: Int { storage.count }
   /// The end offset in the arena of each field: the first `fieldCount` of `endRoom`.
   private var endRoom = GrowingRoom<Int>(capacity: 64)
   private(set) var fieldCount = 0
@@ -31,9 +31,8 @@ struct RowCollector {
   }
 
   mutating func clear() {
-    storage.makeUnique(keeping: 0)
+    storage.removeAll()
     endRoom.makeUnique(keeping: 0)
-    byteCount = 0
     fieldCount = 0
     gap = 0
     rowEnded = false
@@ -52,27 +51,18 @@ struct RowCollector {
 
   /// The row's bytes (the arena).
   func withArena<R>(_ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
-    try body(UnsafeBufferPointer(start: storage.base, count: byteCount))
+    try storage.withUnsafeBufferPointer(body)
   }
 
   /// Appends bytes to the field being collected.
   @inline(__always)
-  mutating func append(_ bytes: UnsafeBufferPointer<UInt8>) {
-    guard let source = bytes.baseAddress, !bytes.isEmpty else { return }
-    storage.reserve(byteCount + bytes.count, keeping: byteCount)
-    (storage.base + byteCount).initialize(from: source, count: bytes.count)
-    byteCount += bytes.count
-  }
+  mutating func append(_ bytes: UnsafeBufferPointer<UInt8>) { storage.append(bytes) }
 
   mutating func append(contentsOf bytes: ArraySlice<UInt8>) {
     bytes.withUnsafeBufferPointer { append($0) }
   }
 
-  mutating func append(_ byte: UInt8) {
-    storage.reserve(byteCount + 1, keeping: byteCount)
-    (storage.base + byteCount).initialize(to: byte)
-    byteCount += 1
-  }
+  mutating func append(_ byte: UInt8) { storage.append(byte) }
 
   /// Ends the field being collected.
   @inline(__always)
