@@ -168,8 +168,9 @@ final class ParallelReader: @unchecked Sendable {
   }
 
   /// Runs the readers and gives `consume` each file's records in file order, then
-  /// `finished` each file's result.
-  func run(consume: (PreparedRecord) -> Void, finished: (Int, FileResult) -> Void) {
+  /// `finished` each file's result. A record is lent `inout` so that it is not copied
+  /// for the call; the consumers only read it.
+  func run(consume: (inout PreparedRecord) -> Void, finished: (Int, FileResult) -> Void) {
     for _ in 0..<threads {
       let thread = Thread { [self] in self.work() }
       thread.stackSize = 4 << 20
@@ -177,11 +178,15 @@ final class ParallelReader: @unchecked Sendable {
     }
     for (index, queue) in queues.enumerated() {
       while true {
-        let (batches, done) = queue.take()
-        // Each record lent to the consumer. (The compiler still copies each for the call,
-        // retaining what it holds: it cannot tell that `consume` leaves the batch alone.)
-        for batch in batches {
-          for index in batch.indices { consume(batch[index]) }
+        var batches: [[PreparedRecord]]
+        let done: Bool
+        (batches, done) = queue.take()
+        // Each record lent to the consumer in place. (Passed by value, each was copied for
+        // the call, which retained the arrays it holds: atomic operations on lines the
+        // reader's thread had just written. The compiler cannot tell that `consume`
+        // leaves the batch alone.)
+        for batch in batches.indices {
+          for index in batches[batch].indices { consume(&batches[batch][index]) }
         }
         if done { break }
         // Given up here, so that the reader holds the only reference to free them.
