@@ -860,10 +860,18 @@ struct KernelCompiler {
     case 2:
       let a = operands[0].run
       let b = operands[1].run
-      // Two amounts in one currency (`total > limit`) compared at once; any other pair of
-      // values takes the general path, so the answer is always the same as its. (A
-      // comparison calls no function: `unavailableField` below is never set for it.)
+      // Two amounts in one currency (`total > limit`) compared at once, and a comparison
+      // or arithmetic with a missing operand answered at once (missing, as
+      // `Semantics.apply` answers: a currency is checked only between two amounts); any
+      // other pair of values takes the general path, so the answer is always the same as
+      // its. (A comparison calls no function: `unavailableField` below is never set for
+      // it.)
       let comparison: ComparisonOperator? = if case .compare(let c) = op { c } else { nil }
+      let missingGivesMissing: Bool =
+        switch op {
+        case .compare, .arithmetic: true
+        default: false
+        }
       return { frame in
         let x = a(frame)
         if frame.failed { return .missing }
@@ -876,6 +884,7 @@ struct KernelCompiler {
             comparison.holds(
               order: m.minorUnits < n.minorUnits ? -1 : (m.minorUnits == n.minorUnits ? 0 : 1)))
         }
+        if missingGivesMissing, x.isMissing || y.isMissing { return .missing }
         if let field = unavailableField, frame.unavailable.contains(field) { return .missing }
         return apply(frame, Semantics.apply(op, x, y, count: 2))
       }
