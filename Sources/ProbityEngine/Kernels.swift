@@ -864,8 +864,8 @@ struct KernelCompiler {
       // or arithmetic with a missing operand answered at once (missing, as
       // `Semantics.apply` answers: a currency is checked only between two amounts); any
       // other pair of values takes the general path, so the answer is always the same as
-      // its. (A comparison calls no function: `unavailableField` below is never set for
-      // it.)
+      // its. (A comparison or arithmetic calls no function: `unavailableField` below is
+      // never set for it.)
       let comparison: ComparisonOperator? = if case .compare(let c) = op { c } else { nil }
       let missingGivesMissing: Bool =
         switch op {

@@ -63,7 +63,9 @@ final class ParallelReader: @unchecked Sendable {
       let size = batch.count
       var handed: [PreparedRecord] = []
       swap(&handed, &batch)
-      batches.append(handed)
+      // Moved, not copied: the consumer lends its records in place, which would copy a
+      // batch whose array the reader still held.
+      batches.append(consume handed)
       let wasStarved = starved
       starved = false
       var freed: [[PreparedRecord]] = []
