@@ -39,4 +39,34 @@ struct MissingNamesTests {
         frame.missingFields(b, second.rules[0].condition) == ["occupation"], "round \(round)")
     }
   }
+
+  @Test("names come in node order, whatever order the kernel found the nodes in")
+  func nodeOrder() throws {
+    let set = try Self.ruleSet(when: "employer == \"A\" or occupation == \"B\"")
+    let program = set.rules[0].condition
+    func node(_ name: String) throws -> Int {
+      try #require(
+        program.nodes.firstIndex {
+          if case .field(let field) = $0.op {
+            CanonicalSchema.spec(field).name == name
+          } else {
+            false
+          }
+        })
+    }
+    let employer = try node("employer")
+    let occupation = try node("occupation")
+    #expect(employer < occupation)
+    // The compiled kernels find them in node order; this one, the other way round (the
+    // frame's promise holds for any kernel).
+    let kernel = CollectingKernel(
+      run: { frame in
+        frame.missingNodes.append(occupation)
+        frame.missingNodes.append(employer)
+        return .missing
+      }, number: 0)
+    let frame = Frame(slots: 1, keySets: 1, classes: 1, memos: 0)
+    frame.start(gift("2024-03-01", "100.00", line: 2))
+    #expect(frame.missingFields(kernel, program) == ["employer", "occupation"])
+  }
 }
