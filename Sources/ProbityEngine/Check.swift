@@ -174,6 +174,14 @@ public struct CheckRun {
     let unavailable: FieldSet
     let missing: [String]
     var pending: Int
+
+    /// Counts an outcome undetermined for these missing fields, on a record whose format
+    /// lacks `unavailable`, when it continues the run; false when it does not.
+    mutating func continued(_ fields: [String], _ unavailable: FieldSet) -> Bool {
+      guard self.fields == fields && self.unavailable == unavailable else { return false }
+      pending += 1
+      return true
+    }
   }
   var cures: [Int: CureNote] = [:]
   /// The names `filterMissingFields` made last from a list the memo remembered, by slot.
@@ -600,16 +608,13 @@ public struct CheckRun {
   mutating func noteUndetermined(_ index: Int, _ record: Record, _ fields: [String]) {
     // A field the format does not have at all is named as such. A rule undetermined on
     // one record is mostly so on the next for the same reason: the names are made once.
-    let missing: [String]
-    if let last = lastUndetermined[index], last.fields == fields,
-      last.unavailable == record.unavailable
-    {
-      missing = last.missing
-      lastUndetermined[index]!.pending += 1
-    } else {
+    // The last run continued in place, by a mutating method: read out of the array (by
+    // `if let`, by optional chaining, or through the array's buffer), it was copied,
+    // three arrays retained and released, on every record a rule cannot decide.
+    if lastUndetermined[index]?.continued(fields, record.unavailable) != true {
       flushUndetermined(index)
       // An aggregate is not in the format when none of the fields it reads is.
-      missing = fields.map { name in
+      let missing = fields.map { name in
         let notInFormat: Bool
         if let field = CanonicalSchema.id(named: name) {
           notInFormat = record.unavailable.contains(field)
@@ -628,7 +633,7 @@ public struct CheckRun {
     undetermined.append(
       Undetermined(
         ruleID: ruleSet.rules[index].id, file: record.provenance.file, line: record.provenance.line,
-        transactionID: record.transactionID, missingFields: missing))
+        transactionID: record.transactionID, missingFields: lastUndetermined[index]!.missing))
   }
 
   /// Adds the undetermined outcomes of a rule not yet counted by missing field to its
