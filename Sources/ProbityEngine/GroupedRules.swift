@@ -123,6 +123,12 @@ enum Placement {
   case notApplicable
   case undetermined([String])
   case failed(EvaluationFailure)
+
+  /// The window of a group (missing for any other placement).
+  var window: Value {
+    if case .group(_, _, let window, _) = self { return window }
+    return .missing
+  }
 }
 
 extension CheckRun {
@@ -397,36 +403,36 @@ extension CheckRun {
   mutating func evaluateGrouped(
     _ plan: RulePlan, _ index: Int, _ record: Record, ordinal: Int, admitted: Bool = false
   ) {
-    let key: GroupKey
-    let number: Int32
-    let window: Value
-    let windowDate: CivilDate?
-    switch place(plan, record, admitted: admitted) {
-    case .group(let k, let n, let w, let d):
-      (key, number, window, windowDate) = (k, n, w, d)
-      counted[index].evaluated += 1
-    case .notApplicable:
-      counted[index].notApplicable += 1
-      if observing {
-        observe(
-          index, .notApplicable, "not applicable: the rule's 'where' leaves this record out",
-          filter: filterExplanation(plan.rule, record))
+    let placement = place(plan, record, admitted: admitted)
+    // The window is read where used, out of the placement: bound here with the rest, it
+    // made the whole placement copied (the window retained) and destroyed after, for
+    // every rule on every record.
+    guard case .group(let key, let number, _, let windowDate) = placement else {
+      switch placement {
+      case .group: break
+      case .notApplicable:
+        counted[index].notApplicable += 1
+        if observing {
+          observe(
+            index, .notApplicable, "not applicable: the rule's 'where' leaves this record out",
+            filter: filterExplanation(plan.rule, record))
+        }
+      case .undetermined(let missing):
+        noteUndetermined(index, record, missing)
+        if observing {
+          observe(
+            index, .undetermined,
+            "undetermined: the record cannot be placed in a group (a value is missing)",
+            filter: filterExplanation(plan.rule, record), missing: missing)
+        }
+      case .failed(let failure):
+        noteProblem(index, record, failure)
+        if observing { observe(index, .failed, "could not be evaluated: \(failure.message)") }
       }
-      return
-    case .undetermined(let missing):
-      noteUndetermined(index, record, missing)
-      if observing {
-        observe(
-          index, .undetermined,
-          "undetermined: the record cannot be placed in a group (a value is missing)",
-          filter: filterExplanation(plan.rule, record), missing: missing)
-      }
-      return
-    case .failed(let failure):
-      noteProblem(index, record, failure)
-      if observing { observe(index, .failed, "could not be evaluated: \(failure.message)") }
       return
     }
+    counted[index].evaluated += 1
+    var window: Value { placement.window }
     tables[index].ensure(number)
     tables[index].flags[Int(number)] |= GroupTable.placedFlag
     let slots = plan.aggregateFunctions.count
