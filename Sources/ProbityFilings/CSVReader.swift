@@ -519,7 +519,7 @@ private final class CSVSession {
       }
       return
     }
-    switch plan.assemble(row.pointee, line: rowStart, pool: pool) {
+    switch plan.assemble(&row.pointee, line: rowStart, pool: pool) {
     case .record(let record):
       statistics.recordsRead += 1
       onRecord(record)
