@@ -97,7 +97,7 @@ public struct CSVReader: Sendable {
   /// passed over and their fields left missing (`FieldProjection`).
   public func read(
     lines: Set<Int>? = nil, pool: RecordValuesPool? = nil, fields: FieldSet? = nil,
-    onRecord: (Record) -> Void, onProblem: (Diagnostic) -> Void
+    onRecord: (consuming Record) -> Void, onProblem: (Diagnostic) -> Void
   ) throws(FilingError) -> ReadStatistics {
     guard let file = fopen(path, "rb") else {
       let reason = String(cString: strerror(errno))
@@ -121,7 +121,7 @@ public struct CSVReader: Sendable {
   }
 
   private func read(
-    _ file: UnsafeMutablePointer<FILE>, _ session: CSVSession, onRecord: (Record) -> Void,
+    _ file: UnsafeMutablePointer<FILE>, _ session: CSVSession, onRecord: (consuming Record) -> Void,
     onProblem: (Diagnostic) -> Void
   ) throws(FilingError) {
     let buffer = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: CSVReader.chunkSize)
@@ -287,7 +287,7 @@ private final class CSVSession {
   /// ending in CR or LF) at a time. Returns the offset to resume reading at when a
   /// malformed record makes reading go back, else nil.
   func consume(
-    _ chunk: UnsafeBufferPointer<UInt8>, at offset: Int, onRecord: (Record) -> Void,
+    _ chunk: UnsafeBufferPointer<UInt8>, at offset: Int, onRecord: (consuming Record) -> Void,
     onProblem: (Diagnostic) -> Void
   ) throws(FilingError) -> Int? {
     let lf = UInt8(ascii: "\n")
@@ -353,7 +353,7 @@ private final class CSVSession {
 
   func feed(
     _ segment: UnsafeBufferPointer<UInt8>, at offset: Int, terminated: Bool,
-    onRecord: (Record) -> Void,
+    onRecord: (consuming Record) -> Void,
     onProblem: (Diagnostic) -> Void
   ) throws(FilingError) -> Int? {
     guard let base = segment.baseAddress, !segment.isEmpty else { return nil }
@@ -404,7 +404,8 @@ private final class CSVSession {
 
   /// Ends the file: the last row may lack a line break. Returns the offset to resume
   /// reading at when the last record was malformed and reading goes back, else nil.
-  func finish(onRecord: (Record) -> Void, onProblem: (Diagnostic) -> Void) throws(FilingError)
+  func finish(onRecord: (consuming Record) -> Void, onProblem: (Diagnostic) -> Void)
+    throws(FilingError)
     -> Int?
   {
     guard !skippingToLineEnd else { return nil }
@@ -485,7 +486,7 @@ private final class CSVSession {
   /// over the record limit (`tooLong`) or with a field over the field limit is rejected
   /// (unless its kind says to skip it); in the header, either stops the read.
   func rowComplete(
-    tooLong: Bool = false, onRecord: (Record) -> Void, onProblem: (Diagnostic) -> Void
+    tooLong: Bool = false, onRecord: (consuming Record) -> Void, onProblem: (Diagnostic) -> Void
   ) throws(FilingError) {
     defer { row.pointee.clear() }
     var oversized: Diagnostic?

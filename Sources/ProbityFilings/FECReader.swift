@@ -30,7 +30,7 @@ public struct FECReader: Sendable {
   /// passed over and their fields left missing (`FieldProjection`).
   public func read(
     lines: Set<Int>? = nil, pool: RecordValuesPool? = nil, fields: FieldSet? = nil,
-    onRecord: (Record) -> Void, onProblem: (Diagnostic) -> Void
+    onRecord: (consuming Record) -> Void, onProblem: (Diagnostic) -> Void
   ) throws(FilingError) -> ReadStatistics {
     let session = try FECSession(path: path, limits: limits)
     session.wanted = lines
@@ -415,7 +415,7 @@ private final class FECSession {
 
   // MARK: Records
 
-  func line(onRecord: (Record) -> Void, onProblem: (Diagnostic) -> Void) {
+  func line(onRecord: (consuming Record) -> Void, onProblem: (Diagnostic) -> Void) {
     let bytes = lines.line
     if isBlank(bytes) { return }
     if inText {
@@ -584,7 +584,7 @@ private final class FECSession {
   }
 
   func record(
-    _ layout: FECLayout, version: FECVersion, onRecord: (Record) -> Void,
+    _ layout: FECLayout, version: FECVersion, onRecord: (consuming Record) -> Void,
     onProblem: (Diagnostic) -> Void
   ) {
     let kind: RecordKind = layout.role == .receipt ? .receipt : .disbursement

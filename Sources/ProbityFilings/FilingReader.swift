@@ -61,12 +61,14 @@ public enum FilingReader {
   ///   read and checked as before, so the same rows are accepted and rejected, with the
   ///   same messages (`FieldProjection`). The XML reader reads every field.
   ///
-  /// Records go to `onRecord` in file order, problems with rows to `onProblem`; a filing
-  /// that cannot be read at all (or a format and mapping that do not fit) throws.
+  /// Records go to `onRecord` in file order, given over (`consuming`: kept by the
+  /// caller, a record is moved, not copied with its arrays retained), problems with rows
+  /// to `onProblem`; a filing that cannot be read at all (or a format and mapping that do
+  /// not fit) throws.
   public static func read(
     path: String, format: InputFormat?, mapping: Mapping?, limits: ReaderLimits = .default,
     lines: Set<Int>? = nil, pool: RecordValuesPool? = nil, fields: FieldSet? = nil,
-    onRecord: (Record) -> Void, onProblem: (Diagnostic) -> Void
+    onRecord: (consuming Record) -> Void, onProblem: (Diagnostic) -> Void
   ) throws(FilingError) -> ReadStatistics {
     let chosen = try resolve(path: path, format: format, mapping: mapping)
     switch chosen.format {

@@ -39,7 +39,8 @@ public struct XMLReader: Sendable {
     XML_PARSE_NONET.rawValue | XML_PARSE_NOERROR.rawValue | XML_PARSE_NOWARNING.rawValue
       | XML_PARSE_BIG_LINES.rawValue)
 
-  public func read(onRecord: (Record) -> Void, onProblem: (Diagnostic) -> Void) throws(FilingError)
+  public func read(onRecord: (consuming Record) -> Void, onProblem: (Diagnostic) -> Void)
+    throws(FilingError)
     -> ReadStatistics
   {
     try read(checkProlog: true, onRecord: onRecord, onProblem: onProblem)
@@ -48,7 +49,7 @@ public struct XMLReader: Sendable {
   /// `checkProlog: false` skips the prolog scan, so tests can show that the check of the
   /// parsed DOCTYPE refuses entity declarations on its own.
   func read(
-    checkProlog: Bool, onRecord: (Record) -> Void, onProblem: (Diagnostic) -> Void
+    checkProlog: Bool, onRecord: (consuming Record) -> Void, onProblem: (Diagnostic) -> Void
   ) throws(FilingError) -> ReadStatistics {
     guard case .elements(let kinds) = mapping.kind else {
       throw .make(
@@ -84,7 +85,7 @@ public struct XMLReader: Sendable {
   }
 
   private func readNodes(
-    _ reader: xmlTextReaderPtr, _ session: XMLSession, onRecord: (Record) -> Void,
+    _ reader: xmlTextReaderPtr, _ session: XMLSession, onRecord: (consuming Record) -> Void,
     onProblem: (Diagnostic) -> Void
   ) throws(FilingError) {
     try XMLErrors.collect(from: reader) { (errors) throws(FilingError) in
@@ -383,7 +384,9 @@ private final class XMLSession {
     return Int(xmlGetLineNo(node))
   }
 
-  func node(onRecord: (Record) -> Void, onProblem: (Diagnostic) -> Void) throws(FilingError) {
+  func node(onRecord: (consuming Record) -> Void, onProblem: (Diagnostic) -> Void)
+    throws(FilingError)
+  {
     if let start = record?.startOffset, record?.tooLong == false,
       Int(xmlTextReaderByteConsumed(reader)) - start > limits.maxRecordBytes
     {
@@ -433,7 +436,8 @@ private final class XMLSession {
     }
   }
 
-  func start(_ name: String, onRecord: (Record) -> Void, onProblem: (Diagnostic) -> Void) {
+  func start(_ name: String, onRecord: (consuming Record) -> Void, onProblem: (Diagnostic) -> Void)
+  {
     let parent = open.last ?? ""
     var full = XMLSession.unmatched
     if parent != XMLSession.unmatched, parent.utf8.count + 1 + name.utf8.count <= longestPath {
@@ -503,7 +507,7 @@ private final class XMLSession {
     }
   }
 
-  func end(onRecord: (Record) -> Void, onProblem: (Diagnostic) -> Void) {
+  func end(onRecord: (consuming Record) -> Void, onProblem: (Diagnostic) -> Void) {
     let depth = open.count
     while let last = captures.last, last.depth == depth {
       captures.removeLast()
@@ -520,7 +524,9 @@ private final class XMLSession {
     siblings.removeLast()
   }
 
-  func assemble(_ state: RecordState, onRecord: (Record) -> Void, onProblem: (Diagnostic) -> Void) {
+  func assemble(
+    _ state: RecordState, onRecord: (consuming Record) -> Void, onProblem: (Diagnostic) -> Void
+  ) {
     statistics.recordsRead += 1
     var values = template
     var diagnostics: [Diagnostic] = []

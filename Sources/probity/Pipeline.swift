@@ -7,7 +7,7 @@ import ProbityFilings
 /// (nil: all), the arrays of values to fill again (see `RecordValuesPool`), where records
 /// and problems go.
 typealias FileRead =
-  @Sendable (String, Set<Int>?, RecordValuesPool, (Record) -> Void, (Diagnostic) -> Void)
+  @Sendable (String, Set<Int>?, RecordValuesPool, (consuming Record) -> Void, (Diagnostic) -> Void)
   throws(FilingError) -> ReadStatistics
 
 /// Reads files on several threads while one consumer takes their records in file order.
