@@ -608,9 +608,10 @@ public struct CheckRun {
   mutating func noteUndetermined(_ index: Int, _ record: Record, _ fields: [String]) {
     // A field the format does not have at all is named as such. A rule undetermined on
     // one record is mostly so on the next for the same reason: the names are made once.
-    // The last run continued in place, by a mutating method: read out of the array (by
-    // `if let`, by optional chaining, or through the array's buffer), it was copied,
-    // three arrays retained and released, on every record a rule cannot decide.
+    // The last run continued in place, by a mutating call (`?.continued` changes the
+    // element where it is). Reading the run out of the array to compare it (by `if let`,
+    // by `?.fields`, or through the array's buffer) copied it, its two arrays retained
+    // and released, on every record a rule cannot decide.
     if lastUndetermined[index]?.continued(fields, record.unavailable) != true {
       flushUndetermined(index)
       // An aggregate is not in the format when none of the fields it reads is.

@@ -406,10 +406,10 @@ extension CheckRun {
     let placement = place(plan, record, admitted: admitted)
     // The window is read where used, out of the placement: bound here with the rest, it
     // made the whole placement copied (the window retained) and destroyed after, for
-    // every rule on every record.
+    // every rule across records, on every record it places.
     guard case .group(let key, let number, _, let windowDate) = placement else {
       switch placement {
-      case .group: break
+      case .group: break  // Placed: handled after the `guard`.
       case .notApplicable:
         counted[index].notApplicable += 1
         if observing {

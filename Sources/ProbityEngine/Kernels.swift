@@ -1247,7 +1247,8 @@ public final class RecordPreparer: @unchecked Sendable {
     frame.spareCaches.append(cache)
   }
 
-  public func prepare(_ record: Record) -> PreparedRecord {
+  /// The record is given over: kept in the `PreparedRecord`, moved, not copied.
+  public func prepare(_ record: consuming Record) -> PreparedRecord {
     frame.start(record, handOver: true)
     var settled = Settled()
     if !memos.isEmpty {

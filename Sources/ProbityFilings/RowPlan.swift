@@ -414,8 +414,9 @@ final class RowPlan {
   /// Turns the collected fields of the row starting on `line` into a record, a skip or
   /// a rejection.
   /// `pool`: where the record's array of values comes from (a new one without). `row` is
-  /// lent in place and left as it is: passed by value out of the reader's pointer, it was
-  /// copied (three buffers retained and released) for every row.
+  /// lent in place (`inout`) and left as it is: a value read out of the reader's pointer
+  /// for a call is copied, so passed by value the collector was copied (three buffers
+  /// retained and released) for every row.
   func assemble(_ row: inout RowCollector, line: Int, pool: RecordValuesPool? = nil)
     -> RowOutcome
   {

@@ -79,7 +79,7 @@ public enum FuzzHarness {
     var limits = ReaderLimits.default
     var records: [Record] = []
     var problems: [Diagnostic] = []
-    let onRecord = { (record: Record) in records.append(record) }
+    let onRecord = { (record: consuming Record) in records.append(record) }
     let onProblem = { (diagnostic: Diagnostic) in problems.append(diagnostic) }
     let descriptor = nextDescriptor()
     let resolvedPath = realpath(path, nil).map { resolved in

@@ -238,10 +238,13 @@ final class ParallelReader: @unchecked Sendable {
               }
               guard wanted?.lines.contains(record.provenance.line) == true else { return }
             }
-            batch.append(
-              preparing
-                ? preparer.preparer?.prepare(record) ?? PreparedRecord(record)
-                : PreparedRecord(record))
+            // Given on (`consuming`) either way: an autoclosure (`??`) would capture the
+            // record and copy it.
+            if preparing, let made = preparer.preparer {
+              batch.append(made.prepare(record))
+            } else {
+              batch.append(PreparedRecord(record))
+            }
             if batch.count == ParallelReader.batchSize {
               let starved = queue.push(&batch, recycle: recycle)
               if ParallelReader.preparation == .adaptive { preparing = !starved }
