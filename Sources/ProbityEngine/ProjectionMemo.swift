@@ -187,15 +187,25 @@ struct ProjectionMemo {
     _ frame: Frame, _ fields: [FieldID], _ presenceOnly: [Bool], into key: inout KeyBytes
   ) -> Bool {
     key.removeAll()
+    // The values read where they are, through the buffer: read out of the frame's array,
+    // each was copied (a string retained) and destroyed after.
+    return frame.values.withUnsafeBufferPointer { values in
+      encode(values, frame.unavailable, fields, presenceOnly, into: &key)
+    }
+  }
+
+  private static func encode(
+    _ values: UnsafeBufferPointer<Value>, _ unavailableFields: FieldSet, _ fields: [FieldID],
+    _ presenceOnly: [Bool], into key: inout KeyBytes
+  ) -> Bool {
     for position in fields.indices {
       let field = fields[position]
-      let value = frame.values[field]
-      let unavailable: UInt8 = frame.unavailable.contains(field) ? 8 : 0
+      let unavailable: UInt8 = unavailableFields.contains(field) ? 8 : 0
       if presenceOnly[position] {
-        key.append(unavailable | (value.isMissing ? 0 : 1))
+        key.append(unavailable | (values[field].isMissing ? 0 : 1))
         continue
       }
-      switch value {
+      switch values[field] {
       case .missing: key.append(unavailable)
       case .boolean(let b): key.append(unavailable | (b ? 2 : 3))
       case .integer(let n):
