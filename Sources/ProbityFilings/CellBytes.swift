@@ -381,6 +381,8 @@ enum ByteScan {
 /// transaction id, a name) is not remembered for a while, then tried again.
 final class LastCells {
   private struct Slot {
+    /// The column's parser, kept here to be read in place (see `read`).
+    let parser: CellParser
     var bytes: [UInt8] = []
     var value: Value = .missing
     /// Whether `bytes` and `value` are a cell's.
@@ -390,6 +392,14 @@ final class LastCells {
     var repeated: UInt16 = 0
     /// Cells still to read without looking (a column that seldom repeats).
     var resting: Int32 = 0
+
+    /// The parser's value of `cell`. Mutating, though it changes nothing, so that the
+    /// parser is read where it is: read out of the slot (or passed in from the plan's
+    /// columns) it was copied for every cell, a flag's lists of values retained and
+    /// released.
+    mutating func read(_ cell: UnsafeBufferPointer<UInt8>, currency: Currency) -> Value? {
+      parser.readPlain(cell, currency: currency)
+    }
   }
 
   /// Cells a column is judged on, the repeats it needs to stay remembered, and the cells
@@ -402,19 +412,18 @@ final class LastCells {
   /// The cells a column rests for (`rest`, but for tests).
   private let restLength: Int32
 
-  init(columns: Int, rest: Int32 = LastCells.rest) {
-    slots = Array(repeating: Slot(), count: columns)
+  /// `parsers`: the parser of each column, by column.
+  init(parsers: [CellParser], rest: Int32 = LastCells.rest) {
+    slots = parsers.map { Slot(parser: $0) }
     restLength = rest
   }
 
-  /// The value of the plain ASCII `cell` of column `column`: `parser.readPlain`'s.
-  func readPlain(
-    _ column: Int, _ cell: UnsafeBufferPointer<UInt8>, _ parser: CellParser, currency: Currency
-  ) -> Value? {
+  /// The value of the plain ASCII `cell` of column `column`: its parser's `readPlain`'s.
+  func readPlain(_ column: Int, _ cell: UnsafeBufferPointer<UInt8>, currency: Currency) -> Value? {
     slots.withUnsafeMutableBufferPointer { slots in
       if slots[column].resting > 0 {
         slots[column].resting -= 1
-        return parser.readPlain(cell, currency: currency)
+        return slots[column].read(cell, currency: currency)
       }
       slots[column].looked &+= 1
       defer { judge(&slots[column]) }
@@ -422,7 +431,7 @@ final class LastCells {
         slots[column].repeated &+= 1
         return slots[column].value
       }
-      guard let value = parser.readPlain(cell, currency: currency) else {
+      guard let value = slots[column].read(cell, currency: currency) else {
         slots[column].holds = false
         return nil
       }

@@ -175,7 +175,7 @@ struct FECRecordPlan {
     }
     self.columns = columns
     self.combinedName = combined
-    lastCells = LastCells(columns: columns.count)
+    lastCells = LastCells(parsers: columns.map(\.parser))
   }
 }
 
@@ -632,8 +632,7 @@ private final class FECSession {
             let plain = ascii ?? PlainASCII.holds(bytes)
             if plain && columns[index].passedOver { continue }
             if plain,
-              let value = plan.lastCells.readPlain(
-                index, bytes, columns[index].parser, currency: usd)
+              let value = plan.lastCells.readPlain(index, bytes, currency: usd)
             {
               if !value.isMissing { values[columns[index].field] = value }
               continue

@@ -374,7 +374,7 @@ final class RowPlan {
 
     self.minimumFieldCount = minimum
     self.columns = columns
-    self.lastCells = LastCells(columns: columns.count)
+    self.lastCells = LastCells(parsers: columns.map(\.parser))
     self.template = template
     self.constants = template.indices.filter { !template[$0].isMissing }.map { ($0, template[$0]) }
     var available = FieldSet(columns.map(\.field))
@@ -501,8 +501,7 @@ final class RowPlan {
           let plain = ascii ?? PlainASCII.holds(bytes)
           if plain && columns[index].passedOver { continue }
           if plain,
-            let value = lastCells.readPlain(
-              index, bytes, columns[index].parser, currency: currency)
+            let value = lastCells.readPlain(index, bytes, currency: currency)
           {
             values[columns[index].field] = value
             continue

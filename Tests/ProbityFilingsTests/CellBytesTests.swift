@@ -269,7 +269,7 @@ struct CellBytesTests {
     ]
     for (number, parser) in Self.parsers.enumerated() {
       // A short rest, so that the test sees columns wake up and remember again.
-      let cells = LastCells(columns: 2, rest: 100)
+      let cells = LastCells(parsers: [parser, parser], rest: 100)
       var generator = SplitMix(state: UInt64(number + 1))
       var previous = 0
       // Runs, then a stretch of cells that seldom repeat, then runs again.
@@ -284,7 +284,7 @@ struct CellBytesTests {
         cell.withUnsafeBufferPointer { bytes in
           let expected = parser.readPlain(bytes, currency: .usd)
           for column in 0..<2 {
-            let value = cells.readPlain(column, bytes, parser, currency: .usd)
+            let value = cells.readPlain(column, bytes, currency: .usd)
             #expect(value == expected, "\(parser) \(vocabulary[pick].debugDescription)")
           }
         }
