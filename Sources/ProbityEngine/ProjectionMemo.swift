@@ -188,7 +188,10 @@ struct ProjectionMemo {
   ) -> Bool {
     key.removeAll()
     // The values read where they are, through the buffer: read out of the frame's array,
-    // each was copied (a string retained) and destroyed after.
+    // each was copied (a string retained) and destroyed after. (A string written whole is
+    // still copied: `withUTF8` needs it in a `var`.) The buffer does not check its bounds
+    // in a release build: the fields are sorted, so the last is checked here.
+    precondition((fields.last ?? -1) < frame.values.count, "a field beyond the record's values")
     return frame.values.withUnsafeBufferPointer { values in
       encode(values, frame.unavailable, fields, presenceOnly, into: &key)
     }

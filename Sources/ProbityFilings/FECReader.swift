@@ -131,7 +131,8 @@ struct FECRecordPlan {
   /// The column holding a combined name (versions before 6).
   let combinedName: (index: Int, label: String)?
   let columnCount: Int
-  /// The last cell of each of `columns` (see `LastCells`).
+  /// The last cell of each of `columns`, and its parser (see `LastCells`): made from
+  /// `columns`, in their order, so that `readPlain` takes an index into `columns`.
   let lastCells: LastCells
 
   /// Columns not read in versions before 5: their election code is a letter without the

@@ -248,7 +248,8 @@ final class RowPlan {
   /// The last kind cell of plain ASCII read, and what it decided.
   private var lastKindCell: [UInt8] = []
   private var lastKindDecision: KindDecision?
-  /// The last cell of each of `columns` (see `LastCells`).
+  /// The last cell of each of `columns`, and its parser (see `LastCells`): made from
+  /// `columns`, in their order, so that `readPlain` takes an index into `columns`.
   private let lastCells: LastCells
 
   /// Resolves `mapping` against `header` (nil when the file has none). Throws when a

@@ -269,7 +269,9 @@ struct CellBytesTests {
     ]
     for (number, parser) in Self.parsers.enumerated() {
       // A short rest, so that the test sees columns wake up and remember again.
-      let cells = LastCells(parsers: [parser, parser], rest: 100)
+      // Two columns with parsers of their own: each slot must read with its column's.
+      let other = Self.parsers[(number + 1) % Self.parsers.count]
+      let cells = LastCells(parsers: [parser, other], rest: 100)
       var generator = SplitMix(state: UInt64(number + 1))
       var previous = 0
       // Runs, then a stretch of cells that seldom repeat, then runs again.
@@ -282,10 +284,10 @@ struct CellBytesTests {
         previous = pick
         let cell = Array(vocabulary[pick].utf8)
         cell.withUnsafeBufferPointer { bytes in
-          let expected = parser.readPlain(bytes, currency: .usd)
-          for column in 0..<2 {
+          for (column, columnParser) in [parser, other].enumerated() {
+            let expected = columnParser.readPlain(bytes, currency: .usd)
             let value = cells.readPlain(column, bytes, currency: .usd)
-            #expect(value == expected, "\(parser) \(vocabulary[pick].debugDescription)")
+            #expect(value == expected, "\(columnParser) \(vocabulary[pick].debugDescription)")
           }
         }
       }
