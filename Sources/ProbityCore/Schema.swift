@@ -274,7 +274,9 @@ public struct Record: Sendable {
 /// An array still shared when it is taken (a record kept by a finding) is copied as it
 /// is written (copy on write): nothing kept changes. One thread at a time.
 public final class RecordValuesPool: @unchecked Sendable {
-  private var arrays: [[Value]] = []
+  // Taken from and given to for every record, by one thread at a time (the pool's
+  // owner): not checked for exclusive access at run time.
+  @exclusivity(unchecked) private var arrays: [[Value]] = []
   /// Arrays kept at most (the records that wait between threads, and some).
   public static let capacity = 8_192
 

@@ -23,9 +23,13 @@ final class Frame {
   @exclusivity(unchecked) var values: [Value] = []
   @exclusivity(unchecked) var unavailable = FieldSet()
   @exclusivity(unchecked) var kind: Value = .missing
-  @exclusivity(unchecked) var aggregates: [Value] = []
-  @exclusivity(unchecked) var window: Value = .missing
-  @exclusivity(unchecked) var deadline: Value = .missing
+  /// A rule's context: its aggregates, window and deadline (see `base()`).
+  @exclusivity(unchecked) var aggregates: [Value] = [] { didSet { holdsContext = true } }
+  @exclusivity(unchecked) var window: Value = .missing { didSet { holdsContext = true } }
+  @exclusivity(unchecked) var deadline: Value = .missing { didSet { holdsContext = true } }
+  /// Whether `aggregates`, `window` or `deadline` may have been set since the last
+  /// `base()` (set by any write to them, and only `base()` clears it).
+  @exclusivity(unchecked) private(set) var holdsContext = false
   @exclusivity(unchecked) var asOf: Value = .missing
   /// Results of costly functions of one string (`person_key`, `org_key`, `postcode`,
   /// `matches`), by call site: donors repeat, so most calls are answered from here.
@@ -114,11 +118,15 @@ final class Frame {
   /// The context of a `where`, a group key, a window date or an aggregate's argument:
   /// no aggregates, window or deadline (the as-of date stays).
   func base() {
+    // This runs some twenty times a record, mostly on a frame with no rule's context
+    // (only rules across records and deadlines set one): then it returns at once. (Asked
+    // of the values themselves, whether each was missing cost more than the rest of the
+    // call.) Only what is set is reset: assigning a value copies and destroys one.
+    guard holdsContext else { return }
     aggregates.empty()
-    // Only what is set is reset: this runs some twenty times a record, and assigning a
-    // value copies and destroys one.
     if !window.isMissing { window = .missing }
     if !deadline.isMissing { deadline = .missing }
+    holdsContext = false
   }
 
   func fail(_ failure: EvaluationFailure) {
@@ -658,7 +666,10 @@ struct KernelCompiler {
       if case .field(let field) = nodes[children[0]].op {
         return { frame in
           if frame.unavailable.contains(field) { return 2 }
-          if case .string(let text) = frame.values[field] { return Semantics.isBlank(text) ? 1 : 0 }
+          if case .string(let text) = frame.values[field] {
+            if let blank = KernelCompiler.isBlankASCII(text) { return blank ? 1 : 0 }
+            return Semantics.isBlank(text) ? 1 : 0
+          }
           return 1
         }
       }
@@ -666,6 +677,23 @@ struct KernelCompiler {
       break
     }
     return unboxed(self.node(index, nodes))
+  }
+
+  /// Whether a text is blank, as `Semantics.isBlank` answers, decided here on its bytes
+  /// while they are ASCII; nil for a text with other bytes, which goes to
+  /// `Semantics.isBlank`. Inlined into the kernel that reads the text where the record
+  /// holds it: passed to a function of another module, the text was retained and
+  /// released around the call, and again inside it.
+  @inline(__always)
+  static func isBlankASCII(_ text: String) -> Bool? {
+    let answer = text.utf8.withContiguousStorageIfAvailable { bytes -> Bool? in
+      for byte in bytes {
+        if byte >= 0x80 { return nil }
+        if byte != 0x20 && !(0x09...0x0D).contains(byte) { return false }
+      }
+      return true
+    }
+    return answer ?? nil
   }
 
   /// A kernel of a boolean expression as a predicate.
@@ -1101,7 +1129,7 @@ public final class RecordPreparer: @unchecked Sendable {
 
   /// The `where` clauses of each kind of record, remembered by the values they read
   /// (none: every `where` is computed on every record).
-  var memos: [ProjectionMemo]
+  @exclusivity(unchecked) var memos: [ProjectionMemo]
 
   /// Steps chained together: each calls the next it captured, so that only the first of
   /// a chain is read from an array (and retained) per record. Chains are of at most

@@ -15,9 +15,11 @@ final class ReplayIndex {
   private let file: UnsafeMutablePointer<FILE>
   private let path: String
   private let width: Int
-  private var buffer: [Int32] = []
-  private var files: [String: Int32] = [:]
-  private var lastFile: (path: String, index: Int32)?
+  // Written for every record, by the run's thread alone: not checked for exclusive
+  // access at run time (each check cost a call and a thread-local lookup).
+  @exclusivity(unchecked) private var buffer: [Int32] = []
+  @exclusivity(unchecked) private var files: [String: Int32] = [:]
+  @exclusivity(unchecked) private var lastFile: (path: String, index: Int32)?
   private(set) var failed = false
 
   /// A record of the second pass: its file, line, and which of the records starting on

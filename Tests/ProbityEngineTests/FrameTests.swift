@@ -1,0 +1,76 @@
+import ProbityCore
+import ProbityLanguage
+import Testing
+
+@testable import ProbityEngine
+
+/// The frame the kernels run in: what `base()` clears, and the byte-level answer of
+/// `blank` on a field.
+@Suite("Frame and field predicates")
+struct FrameTests {
+  /// One part of a rule's context set, as the run sets it before a condition.
+  enum Part: String, CaseIterable, CustomTestStringConvertible {
+    case aggregates, window, deadline
+    var testDescription: String { rawValue }
+
+    func set(on frame: Frame) {
+      switch self {
+      case .aggregates: frame.aggregates.append(.money(Money(units: 5, currency: .usd)))
+      case .window: frame.window = .string("G2024")
+      case .deadline: frame.deadline = .date(CivilDate(year: 2024, month: 3, day: 1)!)
+      }
+    }
+  }
+
+  static func isEmpty(_ frame: Frame) -> Bool {
+    frame.aggregates.isEmpty && frame.window.isMissing && frame.deadline.isMissing
+  }
+
+  @Test(
+    "base() clears whichever part of a rule's context was set, each time", arguments: Part.allCases)
+  func baseClears(_ part: Part) {
+    let frame = Frame(slots: 1, keySets: 1, classes: 1, memos: 0)
+    // On a fresh frame, and again after a clear: `base()` must not take the context
+    // for cleared because it cleared it once.
+    for round in 0..<3 {
+      frame.base()
+      #expect(FrameTests.isEmpty(frame), "round \(round), before")
+      part.set(on: frame)
+      #expect(!FrameTests.isEmpty(frame), "round \(round), set")
+      frame.base()
+      #expect(FrameTests.isEmpty(frame), "round \(round), after")
+    }
+  }
+
+  @Test("base() clears every part when all were set, after parts set one by one")
+  func baseClearsAll() {
+    let frame = Frame(slots: 1, keySets: 1, classes: 1, memos: 0)
+    Part.window.set(on: frame)
+    frame.base()
+    for part in Part.allCases { part.set(on: frame) }
+    frame.base()
+    #expect(FrameTests.isEmpty(frame))
+  }
+
+  /// Texts against what `Semantics.isBlank` says of them: short ones (held in the
+  /// string itself) and long ones (on the heap), every ASCII white space, bytes beyond
+  /// ASCII.
+  static let texts: [String] = [
+    "", " ", "\t", "\n", "\u{0B}", "\u{0C}", "\r", " \t\r\n ", "a", " a", "a ",
+    "Acme Corp", "\u{1F}", "\u{7F}", String(repeating: " ", count: 40),
+    String(repeating: " ", count: 40) + "x", "DONOR2652, PAT Q and more text",
+    "\u{00A0}", " \u{2003} ", "é", " é", "\u{0085}",
+  ]
+
+  @Test("blank on a field's bytes answers as Semantics.isBlank", arguments: texts)
+  func blankASCII(_ text: String) {
+    let answer = KernelCompiler.isBlankASCII(text)
+    if let answer {
+      #expect(answer == Semantics.isBlank(text))
+      #expect(text.utf8.allSatisfy { $0 < 0x80 })
+    } else {
+      // Only a text with a byte beyond ASCII is handed on.
+      #expect(text.utf8.contains { $0 >= 0x80 })
+    }
+  }
+}
