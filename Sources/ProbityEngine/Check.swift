@@ -150,8 +150,9 @@ public struct CheckRun {
   /// Group keys interned: the `group by` values of a group, and its window's text.
   var groupValues = ValueInterner()
   var windowIDs: [String: Int32] = [:]
-  /// The windows of calendar periods met so far, with their ids (see `place`).
-  var periodWindows: [Int: (value: Value, id: Int32)] = [:]
+  /// The windows of calendar periods and elections met so far, with their ids (see
+  /// `place`).
+  var knownWindows = KnownWindows()
   var argumentBuffer: [Value] = []
   /// A record's `group by` values, while they are interned (one array for the run).
   var keyBuffer: [Value] = []
@@ -184,8 +185,10 @@ public struct CheckRun {
     }
   }
   var cures: [Int: CureNote] = [:]
-  /// The names `filterMissingFields` made last from a list the memo remembered, by slot.
-  var rememberedNames: [Int: (list: [Value], names: [String])] = [:]
+  /// The names `filterMissingFields` made last from a list the memo remembered, by slot
+  /// (an array: a dictionary hashed the slot on every record a `where` is undetermined
+  /// on).
+  var rememberedNames: [(list: [Value], names: [String])?] = []
   var observing = false
   var evaluator: Evaluator
   var unsortedFindings: [Finding] = []
@@ -448,8 +451,14 @@ public struct CheckRun {
     {
       // The memo gives the same list for every record of its tuple: its names are made
       // once (and then found equal at once, by identity, in `noteUndetermined`).
-      if let last = rememberedNames[slot], last.list == names { return last.names }
+      if slot < rememberedNames.count, let last = rememberedNames[slot], last.list == names {
+        return last.names
+      }
       let made = names.compactMap { if case .string(let name) = $0 { name } else { nil } }
+      if slot >= rememberedNames.count {
+        rememberedNames.append(
+          contentsOf: repeatElement(nil, count: slot + 1 - rememberedNames.count))
+      }
       rememberedNames[slot] = (names, made)
       return made
     }

@@ -395,3 +395,81 @@ extension GrowingBytes {
     try withUnsafeBufferPointer { try body(UnsafeRawBufferPointer($0)) }
   }
 }
+
+/// The windows of calendar periods and of elections met so far in a run, with their
+/// interned ids, found without hashing: `place` looks one up for the first rule of each
+/// window kind on every record.
+struct KnownWindows {
+  typealias Window = (value: Value, id: Int32)
+
+  /// Calendar periods (`year * 8 + k`, see `place`) by their offset from `first`, within
+  /// `span` of it: `span / 16` years either side of the first period met, which holds
+  /// every date of a filing. A period beyond them is kept in `farPeriods`.
+  private var first = 0
+  private var periods: [Window?] = []
+  private var farPeriods: [Int: Window] = [:]
+  static let span = 8 * 400
+
+  /// The codes of elections (`P2024`, `G2024`: a filing holds a handful), each with its
+  /// window, looked through in order and compared byte for byte (as the window's text
+  /// is written); past `codesKept` codes, the others are kept in `farCodes`.
+  private var codes: [(code: String, window: Window)] = []
+  private var farCodes: [String: Window] = [:]
+  static let codesKept = 16
+
+  func period(_ period: Int) -> Window? {
+    let offset = period - first
+    if !periods.isEmpty, offset >= 0, offset < periods.count { return periods[offset] }
+    return farPeriods.isEmpty ? nil : farPeriods[period]
+  }
+
+  mutating func setPeriod(_ period: Int, _ window: Window) {
+    if periods.isEmpty { first = period - KnownWindows.span / 2 }
+    let offset = period - first
+    guard offset >= 0, offset < KnownWindows.span else {
+      farPeriods[period] = window
+      return
+    }
+    if offset >= periods.count {
+      periods.append(contentsOf: repeatElement(nil, count: offset + 1 - periods.count))
+    }
+    periods[offset] = window
+  }
+
+  func election(_ code: String) -> Window? {
+    for entry in codes where KnownWindows.sameBytes(entry.code, code) { return entry.window }
+    return farCodes.isEmpty ? nil : KnownWindows.byBytes(code, in: farCodes)
+  }
+
+  mutating func addElection(_ code: String, _ window: Window) {
+    if codes.count < KnownWindows.codesKept {
+      codes.append((code, window))
+    } else if farCodes.index(forKey: code) == nil {
+      // (A code equal in Unicode to one kept there but written otherwise is not added:
+      // the dictionary would keep the other's text as the key, with this window. It is
+      // made again each time it is met.)
+      farCodes[code] = window
+    }
+  }
+
+  /// A code's window among those kept in a dictionary, only when its text is the same
+  /// byte for byte (a dictionary of `String`s finds a text equal to another in Unicode,
+  /// written otherwise).
+  private static func byBytes(_ code: String, in table: [String: Window]) -> Window? {
+    guard let index = table.index(forKey: code), sameBytes(table[index].key, code)
+    else { return nil }
+    return table[index].value
+  }
+
+  /// Whether two texts are written with the same bytes, compared where they lie (the
+  /// generic `elementsEqual` of two UTF-8 views cost some 250 instructions for five
+  /// bytes).
+  static func sameBytes(_ a: String, _ b: String) -> Bool {
+    let compared = a.utf8.withContiguousStorageIfAvailable { x in
+      b.utf8.withContiguousStorageIfAvailable { y in
+        x.count == y.count && (x.isEmpty || memcmp(x.baseAddress!, y.baseAddress!, x.count) == 0)
+      }
+    }
+    return (compared ?? nil) ?? a.utf8.elementsEqual(b.utf8)
+  }
+}

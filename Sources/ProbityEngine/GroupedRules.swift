@@ -213,7 +213,19 @@ extension CheckRun {
         }
       case .rolling: nil
       }
-    if let period, let known = periodWindows[period] {
+    // Met before: a calendar period by its number, an election by its code (the few a
+    // filing holds, compared byte for byte), without hashing a text for every record.
+    let known =
+      if let period {
+        knownWindows.period(period)
+      } else if case .election = kind,
+        case .string(let code) = record[CanonicalSchema.electionCodeField]
+      {
+        knownWindows.election(code)
+      } else {
+        KnownWindows.Window?.none
+      }
+    if let known {
       if let slot = plan.windowSlot { frame.windows[slot] = known }
       return group(
         plan, GroupKey(values: valuesID, window: known.id), window: known.value,
@@ -237,7 +249,11 @@ extension CheckRun {
     // A rolling window is not part of the key: the group is the donor's.
     let windowID = plan.isRolling ? -1 : CheckRun.intern(text, in: &windowIDs)
     if let slot = plan.windowSlot { frame.windows[slot] = (window, windowID) }
-    if let period { periodWindows[period] = (window, windowID) }
+    if let period {
+      knownWindows.setPeriod(period, (window, windowID))
+    } else if case .election = kind {
+      knownWindows.addElection(text, (window, windowID))
+    }
     return group(
       plan, GroupKey(values: valuesID, window: windowID), window: window, date: date)
   }

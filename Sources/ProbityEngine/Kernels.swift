@@ -1124,8 +1124,9 @@ public final class RecordPreparer: @unchecked Sendable {
 
   /// The steps of the rules of each kind of record, in pack order, chained (see
   /// `chained`) in arrays of this preparer's own (an array shared with the run would have
-  /// its reference count bounced between the cores).
-  let stepsByKind: [RecordKind: [Step]]
+  /// its reference count bounced between the cores). By `ProjectionMemo.index(of:)`: a
+  /// dictionary by kind hashed the kind for every record.
+  let stepsByKind: [[Step]]
 
   /// The `where` clauses of each kind of record, remembered by the values they read
   /// (none: every `where` is computed on every record).
@@ -1158,14 +1159,12 @@ public final class RecordPreparer: @unchecked Sendable {
     self.plans = plans
     self.frame = frame
     memos = ProjectionMemo.byKind(ruleSet, plans)
-    stepsByKind = Dictionary(
-      uniqueKeysWithValues: RecordKind.allCases.map { kind in
-        (
-          kind,
-          RecordPreparer.chained(
-            ruleSet.ruleIndices(for: kind).map { RecordPreparer.step(plans[$0], index: $0) })
-        )
-      })
+    var steps = [[Step]](repeating: [], count: RecordKind.allCases.count)
+    for kind in RecordKind.allCases {
+      steps[ProjectionMemo.index(of: kind)] = RecordPreparer.chained(
+        ruleSet.ruleIndices(for: kind).map { RecordPreparer.step(plans[$0], index: $0) })
+    }
+    stepsByKind = steps
   }
 
   /// What makes preparers of one run, each with a frame of its own (one per thread):
@@ -1282,7 +1281,9 @@ public final class RecordPreparer: @unchecked Sendable {
     if !memos.isEmpty {
       settled.notApplicable = memos[ProjectionMemo.index(of: record.kind)].fill(frame)
     }
-    for step in stepsByKind[record.kind] ?? [] { step.run(frame, record, &settled) }
+    for step in stepsByKind[ProjectionMemo.index(of: record.kind)] {
+      step.run(frame, record, &settled)
+    }
     return PreparedRecord(
       record, cache: frame.cache,
       remembered: frame.remembered.isEmpty ? nil : frame.remembered,

@@ -223,4 +223,61 @@ struct GroupStorageTests {
     #expect(run.frame.memos.contains { $0.skipped > 0 })
     #expect(run.findings.map(\.line) == [Frame.memoLimit + 104])
   }
+
+  @Test("windows met before are found again: periods near and far, election codes by their bytes")
+  func knownWindows() {
+    var known = KnownWindows()
+    func window(_ text: String, _ id: Int32) -> KnownWindows.Window { (.string(text), id) }
+    func text(_ found: KnownWindows.Window?) -> String? {
+      if case .string(let s)? = found?.value { s } else { nil }
+    }
+    #expect(known.period(2024 * 8) == nil)
+    // The first period met, periods on either side within the span, and far ones.
+    let periods = [
+      2024 * 8, 2024 * 8 + 5, 2019 * 8 + 1, 2031 * 8 + 6,
+      2024 * 8 - KnownWindows.span / 2, 2024 * 8 + KnownWindows.span / 2 - 1,
+      2024 * 8 - KnownWindows.span / 2 - 1, 2024 * 8 + KnownWindows.span / 2, 1 * 8, 9999 * 8 + 6,
+    ]
+    for (index, period) in periods.enumerated() {
+      #expect(known.period(period) == nil, "period \(period) before it was set")
+      known.setPeriod(period, window("p\(period)", Int32(index)))
+    }
+    for (index, period) in periods.enumerated() {
+      #expect(text(known.period(period)) == "p\(period)", "period \(period)")
+      #expect(known.period(period)?.id == Int32(index))
+    }
+    #expect(known.period(2024 * 8 + 1) == nil)
+    #expect(known.period(2 * 8) == nil)
+    // Election codes: two spellings of one code, equal as Swift strings but not byte
+    // for byte, each with its own window; then more than are kept in order.
+    let codes =
+      ["O\u{00C9}", "OE\u{0301}"] + (0..<(KnownWindows.codesKept + 5)).map { "P\(2000 + $0)" }
+    for (index, code) in codes.enumerated() {
+      #expect(known.election(code) == nil, "\(code) before it was added")
+      known.addElection(code, window(code, Int32(100 + index)))
+    }
+    for (index, code) in codes.enumerated() {
+      #expect(text(known.election(code))?.utf8.elementsEqual(code.utf8) == true, "\(code)")
+      #expect(known.election(code)?.id == Int32(100 + index), "\(code)")
+    }
+    // Past those kept in order, the second spelling is not found (it is made again):
+    // never the other's window.
+    let far = ["R\u{00C9}", "RE\u{0301}"]
+    for (index, code) in far.enumerated() {
+      known.addElection(code, window(code, Int32(200 + index)))
+    }
+    #expect(text(known.election(far[0])) == far[0])
+    #expect(known.election(far[0])?.id == 200)
+    #expect(known.election(far[1]) == nil)
+    #expect(known.election("G2024") == nil)
+    #expect(known.election("QE\u{0301}" + String(repeating: "x", count: 30)) == nil)
+    #expect(KnownWindows.sameBytes("P2024", "P2024"))
+    #expect(!KnownWindows.sameBytes("P2024", "P2025"))
+    #expect(!KnownWindows.sameBytes("P2024", "P20244"))
+    #expect(!KnownWindows.sameBytes("\u{00C9}", "E\u{0301}"))
+    #expect(KnownWindows.sameBytes("", ""))
+    let long = String(repeating: "DONOR ", count: 10)
+    #expect(KnownWindows.sameBytes(long, String(repeating: "DONOR ", count: 10)))
+    #expect(!KnownWindows.sameBytes(long, long + " "))
+  }
 }

@@ -172,6 +172,38 @@ struct PreparerTests {
       ])
     Self.compare(ruleSet, records)
   }
+
+  /// The preparer keeps the steps of each kind of record apart: a record is prepared
+  /// with the rules about its kind, and only those.
+  @Test("a record is prepared with the rules of its own kind")
+  func stepsByKind() throws {
+    func rule(_ id: String, _ kind: String) -> String {
+      """
+      rule \(id) {
+        title "t"
+        severity error
+        category excessive-contribution
+        citation "c"
+        applies \(kind)
+        when amount > $1,000,000.00
+        message "m"
+      }
+      """
+    }
+    let (compiled, diagnostics) = RulePackCompiler.compile(sources: [
+      SourceFile(
+        path: "k.probity",
+        text: rule("RECEIPTS", "receipt") + "\n" + rule("PAYMENTS", "disbursement"))
+    ])
+    #expect(!diagnostics.hasErrors, "\(diagnostics.map { $0.rendered() })")
+    let ruleSet = try #require(compiled)
+    let preparer = CheckRun(ruleSet: ruleSet).makePreparer()
+    // Each rule's condition is false on each record: settled, not fired, by its own kind.
+    let receipt = preparer.prepare(gift("2024-01-01", "10.00", line: 1))
+    let payment = preparer.prepare(gift("2024-01-02", "10.00", kind: .disbursement, line: 2))
+    #expect(receipt.notFired == 1 << 0)
+    #expect(payment.notFired == 1 << 1)
+  }
 }
 
 /// A name means what the scope of its use says: two files may each have their own
