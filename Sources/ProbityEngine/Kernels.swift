@@ -1202,10 +1202,13 @@ public final class RecordPreparer: @unchecked Sendable {
     }
   }
 
-  /// Runs each kernel, for the values it caches.
-  private static func runAll(_ kernels: [Kernel]) -> (Frame) -> Void {
+  /// Runs each kernel, for the values it caches. The kernels come boxed: a closure taken
+  /// out of an array of closures is wrapped in a thunk that converts its calling
+  /// convention on every call (see `KernelBox`), one taken out of a box is not.
+  private static func runAll(_ kernels: [KernelBox]) -> (Frame) -> Void {
     var chain: (Frame) -> Void = { _ in }
-    for kernel in kernels.reversed() {
+    for box in kernels.reversed() {
+      let kernel = box.run
       let rest = chain
       chain = { frame in
         _ = frame.run(kernel)
@@ -1238,7 +1241,7 @@ public final class RecordPreparer: @unchecked Sendable {
     let bit: UInt64 = index < PreparedRecord.settledRules ? 1 << index : 0
     let filter = plan.filter
     if plan.grouped {
-      let ahead = runAll(plan.keys.map(\.run) + plan.aggregateArguments.compactMap { $0?.run })
+      let ahead = runAll(plan.keys + plan.aggregateArguments.compactMap { $0 })
       return Step { frame, _, settled in
         // Left out already, by the memo.
         if settled.notApplicable & bit != 0 { return }
