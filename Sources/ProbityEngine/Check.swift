@@ -229,6 +229,17 @@ public struct CheckRun {
   /// the record's ordinal, the failure met adding it to its group, or the condition's
   /// value. Its twins, evaluated right after it, take these instead of computing them.
   var twinOutcomes: [TwinOutcome?]
+  /// The same, for the twins' quick path (see `evaluateGrouped`), in a form read
+  /// without copying anything counted: the group's number and the condition's truth.
+  var twinVerdicts: [TwinVerdict]
+
+  struct TwinVerdict {
+    /// The ordinal of the record (-1: none yet).
+    var ordinal = -1
+    var number: Int32 = -1
+    /// 1 the condition held, 0 it did not, 2 anything else (missing, failed).
+    var holds: UInt8 = 2
+  }
 
   struct TwinOutcome {
     let ordinal: Int
@@ -319,6 +330,7 @@ public struct CheckRun {
       GroupTable(slots: $0.twin == nil ? $0.aggregateFunctions.count : 0, money: $0.moneyAggregates)
     }
     self.twinOutcomes = Array(repeating: nil, count: ruleSet.rules.count)
+    self.twinVerdicts = Array(repeating: TwinVerdict(), count: ruleSet.rules.count)
     self.classes = Array(repeating: GroupClass(), count: classes.count)
     self.classesByKeySet = Array(repeating: [], count: keySets.count)
     for (index, plan) in plans.enumerated() where plan.grouped {

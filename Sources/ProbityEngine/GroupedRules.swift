@@ -419,6 +419,24 @@ extension CheckRun {
   mutating func evaluateGrouped(
     _ plan: RulePlan, _ index: Int, _ record: Record, ordinal: Int, admitted: Bool = false
   ) {
+    // A twin whose leader placed this record and decided its condition, when the
+    // condition's truth is what it was for the group (no crossing, no cure): all the rest
+    // of this function would do is count the record evaluated and mark its group placed.
+    // (Whatever else happens, a crossing, a cure, a rule that fires on each record, a
+    // record watched, takes the whole path below.)
+    if let leader = plan.twin, plan.fires == .crossing, !plan.findsEveryCrossing, !observing,
+      evaluator.traceObserver == nil, twinVerdicts[leader].ordinal == ordinal,
+      twinVerdicts[leader].holds < 2
+    {
+      let number = twinVerdicts[leader].number
+      let held = Int(number) < tables[index].flags.count && tables[index].holds(Int(number))
+      if held == (twinVerdicts[leader].holds == 1) {
+        counted[index].evaluated += 1
+        tables[index].ensure(number)
+        tables[index].flags[Int(number)] |= GroupTable.placedFlag
+        return
+      }
+    }
     let placement = place(plan, record, admitted: admitted)
     // The window is read where used, out of the placement: bound here with the rest, it
     // made the whole placement copied (the window retained) and destroyed after, for
@@ -516,6 +534,13 @@ extension CheckRun {
     }
     if plan.hasFollowers {
       twinOutcomes[index] = TwinOutcome(ordinal: ordinal, failure: nil, condition: result)
+      let holds: UInt8 =
+        switch result {
+        case .success(.boolean(true)): 1
+        case .success(.boolean(false)): 0
+        default: 2
+        }
+      twinVerdicts[index] = TwinVerdict(ordinal: ordinal, number: number, holds: holds)
     }
     // The trace, only where an outcome needs one (a finding, an undetermined outcome, the
     // record `probity explain` watches).
