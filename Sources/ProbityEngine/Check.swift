@@ -384,10 +384,11 @@ public struct CheckRun {
     recordsEvaluated += 1
     evaluator.startRecord()
     frame.start(record, prepared: prepared.cache, remembered: prepared.remembered)
-    // The rules whose `where` the memo knows is false on the record.
-    var leftOut: UInt64 = 0
+    // The rules whose `where` the memo knows is false on the record, and those it knows
+    // it is true on.
+    var known = ProjectionMemo.Known()
     if prepared.cache == nil && evaluator.traceObserver == nil && !memos.isEmpty {
-      leftOut = memos[ProjectionMemo.index(of: record.kind)].fill(frame)
+      known = memos[ProjectionMemo.index(of: record.kind)].fill(frame)
     }
     if case .date(let date) = record[CanonicalSchema.dateField],
       latestDate.map({ date > $0 }) ?? true
@@ -412,9 +413,9 @@ public struct CheckRun {
     // What the preparer settled is only counted; a record watched by `explain` or an
     // observer of traces sees every rule evaluated.
     let counting = !observing && evaluator.traceObserver == nil
-    let settled = counting ? prepared.notApplicable | leftOut : 0
+    let settled = counting ? prepared.notApplicable | known.leftOut : 0
     let settledNotFired = counting ? prepared.notFired : 0
-    let admitted = counting ? prepared.admitted : 0
+    let admitted = counting ? prepared.admitted | known.admitted : 0
     for index in ruleSet.ruleIndices(for: record.kind) {
       if index < PreparedRecord.settledRules {
         let bit: UInt64 = 1 << index
@@ -428,9 +429,13 @@ public struct CheckRun {
         }
       }
       let plan = plans[index]
+      // The `where` is known to admit the record (the preparer or the memo found it true).
+      let known = index < PreparedRecord.settledRules && admitted & (1 << index) != 0
       if plan.grouped {
-        let admits = index < PreparedRecord.settledRules && admitted & (1 << index) != 0
-        evaluateGrouped(plan, index, record, ordinal: ordinal, admitted: admits)
+        evaluateGrouped(plan, index, record, ordinal: ordinal, admitted: known)
+      } else if known {
+        counted[index].evaluated += 1
+        evaluateSingle(plan, index, record, ordinal: ordinal)
       } else if admits(plan, index, record) {
         evaluateSingle(plan, index, record, ordinal: ordinal)
       }

@@ -1113,6 +1113,9 @@ public final class RecordPreparer: @unchecked Sendable {
     var notApplicable: UInt64 = 0
     var notFired: UInt64 = 0
     var admitted: UInt64 = 0
+    /// The rules whose `where` the memo knows is true on the record: their steps do not
+    /// evaluate it again (see `ProjectionMemo.Known`).
+    var whereHolds: UInt64 = 0
   }
 
   /// The work of one rule on a record. A closure calls the kernels it captured without
@@ -1246,8 +1249,12 @@ public final class RecordPreparer: @unchecked Sendable {
         // Left out already, by the memo.
         if settled.notApplicable & bit != 0 { return }
         frame.base()
-        guard let admitted = admission(filter, frame, bit, &settled) else { return }
-        if admitted { settled.admitted |= bit }
+        if settled.whereHolds & bit != 0 {
+          settled.admitted |= bit
+        } else {
+          guard let admitted = admission(filter, frame, bit, &settled) else { return }
+          if admitted { settled.admitted |= bit }
+        }
         ahead(frame)
       }
     }
@@ -1257,7 +1264,13 @@ public final class RecordPreparer: @unchecked Sendable {
     return Step { frame, record, settled in
       if settled.notApplicable & bit != 0 { return }
       frame.base()
-      guard let admitted = admission(filter, frame, bit, &settled) else { return }
+      let admitted: Bool
+      if settled.whereHolds & bit != 0 {
+        admitted = true
+      } else {
+        guard let known = admission(filter, frame, bit, &settled) else { return }
+        admitted = known
+      }
       if readsDeadline {
         frame.deadline = CheckRun.deadline(days, record).map { .date($0) } ?? .missing
       }
@@ -1282,7 +1295,9 @@ public final class RecordPreparer: @unchecked Sendable {
     frame.start(record, handOver: true)
     var settled = Settled()
     if !memos.isEmpty {
-      settled.notApplicable = memos[ProjectionMemo.index(of: record.kind)].fill(frame)
+      let known = memos[ProjectionMemo.index(of: record.kind)].fill(frame)
+      settled.notApplicable = known.leftOut
+      settled.whereHolds = known.admitted
     }
     for step in stepsByKind[ProjectionMemo.index(of: record.kind)] {
       step.run(frame, record, &settled)

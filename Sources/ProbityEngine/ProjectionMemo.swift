@@ -107,8 +107,10 @@ struct ProjectionMemo {
   /// By part: the bit of its rule in `PreparedRecord.notApplicable` (0 past the 64th).
   private let ruleBits: [UInt64]
   private var tuples = ValueInterner()
-  /// By tuple: the rules whose `where` is false on it (as `ruleBits`).
+  /// By tuple: the rules whose `where` is false on it, and those whose `where` is true
+  /// on it (as `ruleBits`).
   private var leftOut: [UInt64] = []
+  private var admitting: [UInt64] = []
   /// By tuple: a cache of the frame's width holding the values remembered (nil: not
   /// computed, as the `where` stopped before it, or failed). It becomes the frame's
   /// `remembered` values, so a hit copies nothing but a reference.
@@ -141,36 +143,46 @@ struct ProjectionMemo {
     active = !parts.isEmpty
   }
 
+  /// What the memo knows of a record's rules, as bits by rule index (see `ruleBits`):
+  /// those whose `where` is false on it (as `PreparedRecord.notApplicable` tells them),
+  /// and those whose `where` is true on it (which need not evaluate it again). 0: not
+  /// known.
+  struct Known {
+    var leftOut: UInt64 = 0
+    var admitted: UInt64 = 0
+  }
+
   /// Gives the frame (the record just started, with no values computed ahead) the
   /// values remembered for the record's tuple, computing and remembering them on its
-  /// first record. Returns the rules whose `where` is false on the record, as
-  /// `PreparedRecord.notApplicable` tells them (0 when the memo does not know).
+  /// first record. Returns what it knows of the rules' `where` clauses on the record.
   @discardableResult
-  mutating func fill(_ frame: Frame) -> UInt64 {
-    guard active else { return 0 }
-    guard ProjectionMemo.encode(frame, fields, presenceOnly, into: &key) else { return 0 }
+  mutating func fill(_ frame: Frame) -> Known {
+    guard active else { return Known() }
+    guard ProjectionMemo.encode(frame, fields, presenceOnly, into: &key) else { return Known() }
     let known = tuples.count
     let id = Int(tuples.id(bytes: &key))
     if id < known {
       frame.remembered = values[id]
-      return leftOut[id]
+      return Known(leftOut: leftOut[id], admitted: admitting[id])
     }
     if tuples.count > limit {
       active = false
       values = []
       leftOut = []
+      admitting = []
       tuples = ValueInterner()
-      return 0
+      return Known()
     }
     frame.base()
     for part in parts { _ = frame.run(part.kernel) }
     var remembered = [Value?](repeating: nil, count: frame.cache.count)
     for slot in slots { remembered[slot] = frame.cache[slot] }
     var bits: UInt64 = 0
+    var admittedBits: UInt64 = 0
     for (position, part) in parts.enumerated() {
       guard let value = frame.cache[part.root] else { continue }
       if case .boolean(let admits) = value {
-        if !admits { bits |= ruleBits[position] }
+        if admits { admittedBits |= ruleBits[position] } else { bits |= ruleBits[position] }
         continue
       }
       let names = frame.missingFields(part.collecting, part.program)
@@ -178,7 +190,8 @@ struct ProjectionMemo {
     }
     values.append(remembered)
     leftOut.append(bits)
-    return bits
+    admitting.append(admittedBits)
+    return Known(leftOut: bits, admitted: admittedBits)
   }
 
   /// The tuple of the record's values read, as bytes; false for a value that is never a
