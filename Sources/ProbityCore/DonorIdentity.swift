@@ -146,7 +146,13 @@ public enum DonorIdentity {
     // (`withUTF8`: the UTF-8 view's iterator cost more than the work); this runs on
     // every record grouped by donor.
     var zip = zip
+    // Five digits and nothing else (most ZIP codes): the text itself, no new string.
+    var whole = false
     let digits: UInt64? = zip.withUTF8 { bytes in
+      if bytes.count == 5 && bytes.allSatisfy({ $0 >= 48 && $0 <= 57 }) {
+        whole = true
+        return 0
+      }
       var digits: UInt64 = 0
       var count = 0
       for byte in bytes where byte >= 48 && byte <= 57 {
@@ -157,6 +163,7 @@ public enum DonorIdentity {
       return nil
     }
     guard let digits else { return nil }
+    if whole { return zip }
     return String(unsafeUninitializedCapacity: 5) { out in
       for index in 0..<5 { out[index] = UInt8(truncatingIfNeeded: digits >> (8 * index)) }
       return 5

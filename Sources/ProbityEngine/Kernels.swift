@@ -659,6 +659,24 @@ struct KernelCompiler {
           return frame.values[field].isMissing ? 1 - present : present
         }
       }
+    case .call(.startsWith):
+      // A field's text against a constant prefix of ASCII (`starts_with(election_code,
+      // "O")`), decided on the bytes where the text is ASCII; anything else through the
+      // kernel.
+      if case .field(let field) = nodes[children[0]].op,
+        case .string(let prefix)? = constantValue(children[1], nodes),
+        let bytes = KernelCompiler.plainPrefix(prefix)
+      {
+        let general = unboxed(self.node(index, nodes))
+        return { frame in
+          if case .string(let text) = frame.values[field],
+            let answer = KernelCompiler.hasPlainPrefix(text, bytes)
+          {
+            return answer ? 1 : 0
+          }
+          return general(frame)
+        }
+      }
     case .call(.blank):
       // As `Semantics.apply` answers: a string by its characters, anything else (a
       // missing value, or a value that is no string) blank; missing on a field the format
@@ -691,6 +709,30 @@ struct KernelCompiler {
         if byte >= 0x80 { return nil }
         if byte != 0x20 && !(0x09...0x0D).contains(byte) { return false }
       }
+      return true
+    }
+    return answer ?? nil
+  }
+
+  /// The bytes of a prefix `hasPlainPrefix` can look for: ASCII without a carriage
+  /// return (which with a line feed after it is one character); nil for any other.
+  static func plainPrefix(_ prefix: String) -> [UInt8]? {
+    let bytes = Array(prefix.utf8)
+    return bytes.allSatisfy({ $0 < 0x80 && $0 != 0x0D }) ? bytes : nil
+  }
+
+  /// Whether a text starts with a prefix of `plainPrefix`, as `String.hasPrefix` answers
+  /// (by characters, equal in Unicode), decided on the bytes when the text's first ones
+  /// are ASCII: the prefix's length and one more, which shows that its last character
+  /// is not followed by a mark that would join it. nil for any other text (a character
+  /// beyond ASCII may be equal in Unicode to an ASCII one, as the Kelvin sign is to K).
+  @inline(__always)
+  static func hasPlainPrefix(_ text: String, _ prefix: [UInt8]) -> Bool? {
+    let answer = text.utf8.withContiguousStorageIfAvailable { bytes -> Bool? in
+      let looked = min(bytes.count, prefix.count + 1)
+      for index in 0..<looked where bytes[index] >= 0x80 { return nil }
+      guard bytes.count >= prefix.count else { return false }
+      for index in prefix.indices where bytes[index] != prefix[index] { return false }
       return true
     }
     return answer ?? nil

@@ -171,6 +171,8 @@ let awkwardNames: [String] = [
     ("45402", "45402"), ("45402-1234", "45402"), ("454021234", "45402"), (" 45402 ", "45402"),
     ("4540", nil), ("", nil), ("OH 45402", "45402"), ("4-5-4-0-2", "45402"),
     ("٤٥٤٠٢", nil), ("K1A 0B1", nil), ("12345678901", "12345"),
+    // Five bytes that are not five digits: not the text itself.
+    ("4540a", nil), ("a4540", nil), ("4540 ", nil), ("45-40", nil),
   ] as [(String, String?)])
 func zip5Digits(_ zip: String, _ expected: String?) {
   #expect(DonorIdentity.zip5(zip) == expected, "\(zip.debugDescription)")

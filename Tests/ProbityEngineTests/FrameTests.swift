@@ -73,4 +73,31 @@ struct FrameTests {
       #expect(text.utf8.contains { $0 >= 0x80 })
     }
   }
+
+  /// Texts and prefixes against `String.hasPrefix`: ASCII, a carriage return and line
+  /// feed (one character), marks that join the character before them, characters equal
+  /// in Unicode to ASCII ones (the Kelvin sign and K, the Greek question mark and `;`).
+  static let prefixCases: [(String, String)] = {
+    let texts = [
+      "", "O", "O2024", "P2024", "o2024", "O\u{0301}2024", "\u{212A}1", "K1", "\u{037E}x", ";x",
+      "SA11AI", "SA1", "a\r\nb", "a\rb", "Oé", "OE\u{0301}", String(repeating: "O", count: 40),
+    ]
+    let prefixes = ["", "O", "K", ";", "SA11", "a\r", "a", "OE", String(repeating: "O", count: 20)]
+    return texts.flatMap { text in prefixes.map { (text, $0) } }
+  }()
+
+  @Test("starts_with on a field's bytes answers as hasPrefix", arguments: prefixCases)
+  func plainPrefix(_ text: String, _ prefix: String) {
+    guard let bytes = KernelCompiler.plainPrefix(prefix) else {
+      // Only a prefix with a carriage return or a byte beyond ASCII is refused.
+      #expect(prefix.utf8.contains { $0 >= 0x80 || $0 == 0x0D })
+      return
+    }
+    if let answer = KernelCompiler.hasPlainPrefix(text, bytes) {
+      #expect(answer == text.hasPrefix(prefix))
+    } else {
+      // Handed on only for a text with a byte beyond ASCII where the answer is decided.
+      #expect(text.utf8.prefix(bytes.count + 1).contains { $0 >= 0x80 })
+    }
+  }
 }
