@@ -454,7 +454,10 @@ final class LastCells {
     slot.repeated = 0
   }
 
-  private static func same(_ kept: [UInt8], _ cell: UnsafeBufferPointer<UInt8>) -> Bool {
+  /// Whether a cell's bytes are those kept, eight at a time (the generic
+  /// `elementsEqual` of a buffer and an array cost some 175 instructions for a short
+  /// cell).
+  static func same(_ kept: [UInt8], _ cell: UnsafeBufferPointer<UInt8>) -> Bool {
     guard kept.count == cell.count else { return false }
     return kept.withUnsafeBufferPointer { kept in
       guard let a = kept.baseAddress, let b = cell.baseAddress else { return true }

@@ -499,7 +499,7 @@ private final class FECSession {
   /// shortened), and its layout in this version, if it has one. Records of one type
   /// mostly come in runs: the last is kept.
   func recordType(_ finder: FECLayoutFinder) -> (formType: String, layout: FECLayout?) {
-    let same = row.withArena { row.field(0, in: $0).elementsEqual(lastTypeField) }
+    let same = row.withArena { LastCells.same(lastTypeField, row.field(0, in: $0)) }
     if let lastType, same { return lastType }
     var formType = String(trimBlanks(row.lossyString(0, .detect))).uppercased()
     // No record type is this long: counted and reported by its start, and unknown.

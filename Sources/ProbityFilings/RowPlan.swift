@@ -444,7 +444,7 @@ final class RowPlan {
         var decision: KindDecision?
         if plain {
           // Rows of one kind mostly come in runs: the last plain cell's decision is kept.
-          if bytes.elementsEqual(lastKindCell) {
+          if LastCells.same(lastKindCell, bytes) {
             decision = lastKindDecision
           } else {
             decision = kindColumn.decision(forPlain: bytes)
