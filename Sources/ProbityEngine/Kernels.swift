@@ -924,6 +924,16 @@ struct KernelCompiler {
     switch operands.count {
     case 1:
       let a = operands[0].run
+      if case .call(let builtin) = op, unavailableField == nil {
+        // A function of one argument that cannot fail (`zip5`, `election_year`, `year`)
+        // called directly on a value of its type; any other value as `apply` answers.
+        return { frame in
+          let x = a(frame)
+          if frame.failed { return .missing }
+          if let value = Semantics.unary(builtin, x) { return value }
+          return apply(frame, Semantics.apply(op, x, .missing, count: 1))
+        }
+      }
       return { frame in
         let x = a(frame)
         if frame.failed { return .missing }

@@ -321,6 +321,7 @@ public enum Semantics {
       break
     }
     if a.isMissing || (count > 1 && b.isMissing) { return .success(.missing) }
+    if let value = unary(builtin, a) { return .success(value) }
     switch (builtin, a) {
     case (.upper, .string(let s)):
       return .success(.string(s.mayChangeCase(lettersIn: 0x61...0x7A) ? s.uppercased() : s))
@@ -335,8 +336,6 @@ public enum Semantics {
     case (.contains, .string(let s)):
       if case .string(let p) = b { return .success(.boolean(p.isEmpty || s.contains(p))) }
     case (.matches(let regex), .string(let s)): return .success(.boolean(regex.matches(s)))
-    case (.year, .date(let d)): return .success(.integer(Int64(d.year)))
-    case (.month, .date(let d)): return .success(.integer(Int64(d.month)))
     case (.daysBetween, .date(let d1)):
       if case .date(let d2) = b {
         return .success(.integer(Int64(d2.dayNumber - d1.dayNumber)))
@@ -349,16 +348,10 @@ public enum Semantics {
       }
       return .failure(EvaluationFailure(message: "date out of range"))
     case (.abs, .money(let m)): return m.isNegative ? money(m.negated()) : .success(.money(m))
-    case (.electionYear, .string(let s)):
-      return .success(electionYear(s).map { .integer($0) } ?? .missing)
-    case (.cycle, .date(let d)): return .success(.integer(Int64(d.year + d.year % 2)))
-    case (.quarter, .date(let d)): return .success(.integer(Int64((d.month - 1) / 3 + 1)))
     case (.personKey, .string(let s)):
       return .success(DonorIdentity.personKey(s).map { .string($0) } ?? .missing)
     case (.orgKey, .string(let s)):
       return .success(DonorIdentity.organizationKey(s).map { .string($0) } ?? .missing)
-    case (.zip5, .string(let s)):
-      return .success(DonorIdentity.zip5(s).map { .string($0) } ?? .missing)
     case (.postcode, .string(let s)):
       return .success(DonorIdentity.postcode(s).map { .string($0) } ?? .missing)
     case (.text, let value): return .success(.string(value.plainText))
@@ -366,6 +359,22 @@ public enum Semantics {
       break
     }
     return .failure(EvaluationFailure(message: "internal: \(builtin.name) applied to \(a), \(b)"))
+  }
+
+  /// The value of a function of one argument that cannot fail (the parts of a date, a
+  /// ZIP code's first five digits, an election's year) on a value of its argument's type;
+  /// nil for any other function or value, which `apply` answers. Kernels call it
+  /// directly, without `apply`'s `Result`; `apply` answers these through it.
+  public static func unary(_ builtin: Builtin, _ a: Value) -> Value? {
+    switch (builtin, a) {
+    case (.year, .date(let d)): return .integer(Int64(d.year))
+    case (.month, .date(let d)): return .integer(Int64(d.month))
+    case (.cycle, .date(let d)): return .integer(Int64(d.year + d.year % 2))
+    case (.quarter, .date(let d)): return .integer(Int64((d.month - 1) / 3 + 1))
+    case (.electionYear, .string(let s)): return electionYear(s).map { .integer($0) } ?? .missing
+    case (.zip5, .string(let s)): return DonorIdentity.zip5(s).map { .string($0) } ?? .missing
+    default: return nil
+    }
   }
 
   /// Whether every character of `s` is white space (`Character.isWhitespace`), read
