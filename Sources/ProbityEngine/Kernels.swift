@@ -60,6 +60,11 @@ final class Frame {
   /// The number of the current record's group, by group class (-1: not yet).
   @exclusivity(unchecked) var groupNumbers: [Int32]
 
+  /// The sets of `group by` keys (the first 64, by `RulePlan.keySet`) a preparer has
+  /// computed for the current record: the next rule with the same keys finds them
+  /// cached, and need not ask.
+  @exclusivity(unchecked) var keySetsComputed: UInt64 = 0
+
   init(slots: Int, keySets: Int, classes: Int, memos: Int) {
     self.memos = Array(repeating: Memo(), count: memos)
     groupNumbers = Array(repeating: -1, count: classes)
@@ -108,6 +113,7 @@ final class Frame {
     self.prepared = prepared.flatMap { $0.count == cache.count ? $0 : nil } ?? []
     self.remembered = remembered.flatMap { $0.count == cache.count ? $0 : nil } ?? []
     // Through buffers: an element written through the array checked its uniqueness.
+    keySetsComputed = 0
     groupIDs.withUnsafeMutableBufferPointer { $0.update(repeating: -1) }
     groupNumbers.withUnsafeMutableBufferPointer { $0.update(repeating: -1) }
     windows.withUnsafeMutableBufferPointer { slots in
@@ -1296,7 +1302,11 @@ public final class RecordPreparer: @unchecked Sendable {
     let bit: UInt64 = index < PreparedRecord.settledRules ? 1 << index : 0
     let filter = plan.filter
     if plan.grouped {
-      let ahead = runAll(plan.keys + plan.aggregateArguments.compactMap { $0 })
+      let keys = runAll(plan.keys)
+      let arguments = runAll(plan.aggregateArguments.compactMap { $0 })
+      // The keys are computed once per record for every rule with the same ones (a rule
+      // past the 64th set computes its own every time).
+      let keySet: UInt64 = plan.keySet < 64 ? 1 << plan.keySet : 0
       return Step { frame, _, settled in
         // Left out already, by the memo.
         if settled.notApplicable & bit != 0 { return }
@@ -1307,7 +1317,11 @@ public final class RecordPreparer: @unchecked Sendable {
           guard let admitted = admission(filter, frame, bit, &settled) else { return }
           if admitted { settled.admitted |= bit }
         }
-        ahead(frame)
+        if keySet == 0 || frame.keySetsComputed & keySet == 0 {
+          keys(frame)
+          frame.keySetsComputed |= keySet
+        }
+        arguments(frame)
       }
     }
     let condition = plan.condition

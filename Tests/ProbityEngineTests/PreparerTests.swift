@@ -204,6 +204,51 @@ struct PreparerTests {
     #expect(receipt.notFired == 1 << 0)
     #expect(payment.notFired == 1 << 1)
   }
+
+  /// The preparer computes a set of `group by` keys once per record, for every rule with
+  /// the same keys: each rule's keys are then in the prepared record's cache, whichever
+  /// rule computed them.
+  @Test("a prepared record carries every grouped rule's keys")
+  func keysPrepared() throws {
+    func rule(_ id: String, _ keys: String) -> String {
+      """
+      rule \(id) {
+        title "t"
+        severity error
+        category excessive-contribution
+        citation "c"
+        applies receipt
+        group by \(keys)
+        when sum(amount) > $1,000,000.00
+        message "m"
+      }
+      """
+    }
+    let text = [
+      rule("A", "person_key(name), zip5(zip)"), rule("B", "person_key(name), zip5(zip)"),
+      rule("C", "upper(employer)"), rule("D", "person_key(name), zip5(zip)"),
+    ].joined(separator: "\n")
+    let (compiled, diagnostics) = RulePackCompiler.compile(sources: [
+      SourceFile(path: "g.probity", text: text)
+    ])
+    #expect(!diagnostics.hasErrors, "\(diagnostics.map { $0.rendered() })")
+    let run = CheckRun(ruleSet: try #require(compiled))
+    var record = gift("2024-01-01", "10.00", line: 1)
+    record[try #require(CanonicalSchema.id(named: "employer"))] = .string("Acme")
+    let prepared = run.makePreparer().prepare(record)
+    let cache = try #require(prepared.cache)
+    // The run's kernels (the preparer's have the same slots), on a frame given the
+    // prepared cache: each key is found there, and nothing is computed into its own.
+    let frame = Frame(
+      slots: cache.count, keySets: run.frame.groupIDs.count,
+      classes: run.frame.groupNumbers.count, memos: run.frame.memos.count)
+    frame.start(record, prepared: cache)
+    for plan in run.plans {
+      for key in plan.keys { _ = frame.run(key.run) }
+    }
+    #expect(frame.cache.allSatisfy { $0 == nil })
+    #expect(cache.contains { $0 == .string("ACME") })
+  }
 }
 
 /// A name means what the scope of its use says: two files may each have their own
