@@ -177,26 +177,10 @@ struct PreparerTests {
   /// with the rules about its kind, and only those.
   @Test("a record is prepared with the rules of its own kind")
   func stepsByKind() throws {
-    func rule(_ id: String, _ kind: String) -> String {
-      """
-      rule \(id) {
-        title "t"
-        severity error
-        category excessive-contribution
-        citation "c"
-        applies \(kind)
-        when amount > $1,000,000.00
-        message "m"
-      }
-      """
-    }
-    let (compiled, diagnostics) = RulePackCompiler.compile(sources: [
-      SourceFile(
-        path: "k.probity",
-        text: rule("RECEIPTS", "receipt") + "\n" + rule("PAYMENTS", "disbursement"))
-    ])
-    #expect(!diagnostics.hasErrors, "\(diagnostics.map { $0.rendered() })")
-    let ruleSet = try #require(compiled)
+    let when = "when amount > $1,000,000.00"
+    let ruleSet = try compiledPack(
+      ruleText("RECEIPTS", applies: "receipt", when) + "\n"
+        + ruleText("PAYMENTS", applies: "disbursement", when))
     let preparer = CheckRun(ruleSet: ruleSet).makePreparer()
     // Each rule's condition is false on each record: settled, not fired, by its own kind.
     let receipt = preparer.prepare(gift("2024-01-01", "10.00", line: 1))
@@ -211,28 +195,14 @@ struct PreparerTests {
   @Test("a prepared record carries every grouped rule's keys")
   func keysPrepared() throws {
     func rule(_ id: String, _ keys: String) -> String {
-      """
-      rule \(id) {
-        title "t"
-        severity error
-        category excessive-contribution
-        citation "c"
-        applies receipt
-        group by \(keys)
-        when sum(amount) > $1,000,000.00
-        message "m"
-      }
-      """
+      ruleText(id, "group by \(keys)\n  when sum(amount) > $1,000,000.00")
     }
-    let text = [
-      rule("A", "person_key(name), zip5(zip)"), rule("B", "person_key(name), zip5(zip)"),
-      rule("C", "upper(employer)"), rule("D", "person_key(name), zip5(zip)"),
-    ].joined(separator: "\n")
-    let (compiled, diagnostics) = RulePackCompiler.compile(sources: [
-      SourceFile(path: "g.probity", text: text)
-    ])
-    #expect(!diagnostics.hasErrors, "\(diagnostics.map { $0.rendered() })")
-    let run = CheckRun(ruleSet: try #require(compiled))
+    let run = CheckRun(
+      ruleSet: try compiledPack(
+        [
+          rule("A", "person_key(name), zip5(zip)"), rule("B", "person_key(name), zip5(zip)"),
+          rule("C", "upper(employer)"), rule("D", "person_key(name), zip5(zip)"),
+        ].joined(separator: "\n")))
     var record = gift("2024-01-01", "10.00", line: 1)
     record[try #require(CanonicalSchema.id(named: "employer"))] = .string("Acme")
     let prepared = run.makePreparer().prepare(record)
@@ -258,19 +228,7 @@ struct PreparerTests {
 struct SameNameTests {
   /// A file with its own `threshold` and its own `big`, and two rules that use them.
   static func file(_ name: String, threshold: String, big: String) -> SourceFile {
-    func rule(_ id: String, _ clauses: String) -> String {
-      """
-      rule \(id) {
-        title "t"
-        severity error
-        category excessive-contribution
-        citation "c"
-        applies receipt
-        \(clauses)
-        message "m"
-      }
-      """
-    }
+    func rule(_ id: String, _ clauses: String) -> String { ruleText(id, clauses) }
     return SourceFile(
       path: "\(name.lowercased()).probity",
       text: """
@@ -372,4 +330,29 @@ struct SingleDeadlineTests {
     }
     #expect(KernelDifferentialTests.compare(ruleSet, records) > 0)
   }
+}
+
+/// A rule with a title, severity, category and citation of no interest, about `applies`,
+/// with these clauses (its `where`, groups, condition) and a message.
+func ruleText(_ id: String, applies kinds: String = "receipt", _ clauses: String) -> String {
+  """
+  rule \(id) {
+    title "t"
+    severity error
+    category excessive-contribution
+    citation "c"
+    applies \(kinds)
+    \(clauses)
+    message "m"
+  }
+  """
+}
+
+/// A pack of one file, compiled without errors.
+func compiledPack(_ text: String) throws -> CompiledRuleSet {
+  let (compiled, diagnostics) = RulePackCompiler.compile(sources: [
+    SourceFile(path: "pack.probity", text: text)
+  ])
+  #expect(!diagnostics.hasErrors, "\(diagnostics.map { $0.rendered() })")
+  return try #require(compiled)
 }
