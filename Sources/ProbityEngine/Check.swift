@@ -430,10 +430,10 @@ public struct CheckRun {
       }
       let plan = plans[index]
       // The `where` is known to admit the record (the preparer or the memo found it true).
-      let known = index < PreparedRecord.settledRules && admitted & (1 << index) != 0
+      let whereHolds = index < PreparedRecord.settledRules && admitted & (1 << index) != 0
       if plan.grouped {
-        evaluateGrouped(plan, index, record, ordinal: ordinal, admitted: known)
-      } else if known {
+        evaluateGrouped(plan, index, record, ordinal: ordinal, admitted: whereHolds)
+      } else if whereHolds {
         counted[index].evaluated += 1
         evaluateSingle(plan, index, record, ordinal: ordinal)
       } else if admits(plan, index, record) {

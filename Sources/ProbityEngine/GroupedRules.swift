@@ -133,7 +133,8 @@ enum Placement {
 
 extension CheckRun {
   /// The rule's `where`, group keys and window for a record. Counts nothing. `admitted`:
-  /// the `where` is known to admit the record (a `RecordPreparer` evaluated it).
+  /// the `where` is known to admit the record (a `RecordPreparer` evaluated it, or the
+  /// memo of the record's kind knows it is true on the record's values).
   mutating func place(_ plan: RulePlan, _ record: Record, admitted: Bool = false) -> Placement {
     let box = baseBox
     var context: EvaluationContext { box.context }

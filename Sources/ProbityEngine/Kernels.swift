@@ -930,9 +930,10 @@ struct KernelCompiler {
     switch operands.count {
     case 1:
       let a = operands[0].run
-      if case .call(let builtin) = op, unavailableField == nil {
-        // A function of one argument that cannot fail (`zip5`, `election_year`, `year`)
-        // called directly on a value of its type; any other value as `apply` answers.
+      if case .call(let builtin) = op, unavailableField == nil, Semantics.hasUnary(builtin) {
+        // A function of one argument that cannot fail (`zip5`, `election_year`, `year`:
+        // `Semantics.unary`) called directly on a value of its type; any other value as
+        // `apply` answers.
         return { frame in
           let x = a(frame)
           if frame.failed { return .missing }

@@ -104,7 +104,8 @@ struct ProjectionMemo {
   /// The fields read, in field order, and whether only their presence counts.
   private let fields: [FieldID]
   private let presenceOnly: [Bool]
-  /// By part: the bit of its rule in `PreparedRecord.notApplicable` (0 past the 64th).
+  /// By part: the bit of its rule (0 past the 64th), as `PreparedRecord.notApplicable`
+  /// and `Known` give it.
   private let ruleBits: [UInt64]
   private var tuples = ValueInterner()
   /// By tuple: the rules whose `where` is false on it, and those whose `where` is true

@@ -366,6 +366,7 @@ public enum Semantics {
   /// nil for any other function or value, which `apply` answers. Kernels call it
   /// directly, without `apply`'s `Result`; `apply` answers these through it.
   public static func unary(_ builtin: Builtin, _ a: Value) -> Value? {
+    // (`hasUnary` names the same functions.)
     switch (builtin, a) {
     case (.year, .date(let d)): return .integer(Int64(d.year))
     case (.month, .date(let d)): return .integer(Int64(d.month))
@@ -374,6 +375,14 @@ public enum Semantics {
     case (.electionYear, .string(let s)): return electionYear(s).map { .integer($0) } ?? .missing
     case (.zip5, .string(let s)): return DonorIdentity.zip5(s).map { .string($0) } ?? .missing
     default: return nil
+    }
+  }
+
+  /// Whether `unary` answers for this function (on a value of its argument's type).
+  public static func hasUnary(_ builtin: Builtin) -> Bool {
+    switch builtin {
+    case .year, .month, .cycle, .quarter, .electionYear, .zip5: return true
+    default: return false
     }
   }
 
