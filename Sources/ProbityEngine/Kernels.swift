@@ -112,8 +112,8 @@ final class Frame {
     }
     self.prepared = prepared.flatMap { $0.count == cache.count ? $0 : nil } ?? []
     self.remembered = remembered.flatMap { $0.count == cache.count ? $0 : nil } ?? []
-    // Through buffers: an element written through the array checked its uniqueness.
     keySetsComputed = 0
+    // Through buffers: an element written through the array checked its uniqueness.
     groupIDs.withUnsafeMutableBufferPointer { $0.update(repeating: -1) }
     groupNumbers.withUnsafeMutableBufferPointer { $0.update(repeating: -1) }
     windows.withUnsafeMutableBufferPointer { slots in
