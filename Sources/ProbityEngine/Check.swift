@@ -232,6 +232,9 @@ public struct CheckRun {
   /// The same, for the twins' quick path (see `evaluateGrouped`), in a form read
   /// without copying anything counted: the group's number and the condition's truth.
   var twinVerdicts: [TwinVerdict]
+  /// The rules (of the first 64) about each kind of record, as bits by rule index, by
+  /// `ProjectionMemo.index(of:)`.
+  let kindMasks: [UInt64]
 
   struct TwinVerdict {
     /// The ordinal of the record (-1: none yet).
@@ -331,6 +334,13 @@ public struct CheckRun {
     }
     self.twinOutcomes = Array(repeating: nil, count: ruleSet.rules.count)
     self.twinVerdicts = Array(repeating: TwinVerdict(), count: ruleSet.rules.count)
+    var kindMasks = [UInt64](repeating: 0, count: RecordKind.allCases.count)
+    for kind in RecordKind.allCases {
+      for index in ruleSet.ruleIndices(for: kind) where index < PreparedRecord.settledRules {
+        kindMasks[ProjectionMemo.index(of: kind)] |= 1 << index
+      }
+    }
+    self.kindMasks = kindMasks
     self.classes = Array(repeating: GroupClass(), count: classes.count)
     self.classesByKeySet = Array(repeating: [], count: keySets.count)
     for (index, plan) in plans.enumerated() where plan.grouped {
@@ -416,17 +426,29 @@ public struct CheckRun {
     let settled = counting ? prepared.notApplicable | known.leftOut : 0
     let settledNotFired = counting ? prepared.notFired : 0
     let admitted = counting ? prepared.admitted | known.admitted : 0
+    // The settled rules of the record's kind counted together, in place: an element
+    // changed through the array checked the array's uniqueness, for some fifteen rules a
+    // record.
+    let kindMask = kindMasks[ProjectionMemo.index(of: record.kind)]
+    let leftOut = settled & kindMask
+    let notFired = settledNotFired & ~settled & kindMask
+    if leftOut | notFired != 0 {
+      counted.withUnsafeMutableBufferPointer { counts in
+        var bits = leftOut
+        while bits != 0 {
+          counts[bits.trailingZeroBitCount].notApplicable += 1
+          bits &= bits - 1
+        }
+        bits = notFired
+        while bits != 0 {
+          counts[bits.trailingZeroBitCount].evaluated += 1
+          bits &= bits - 1
+        }
+      }
+    }
     for index in ruleSet.ruleIndices(for: record.kind) {
-      if index < PreparedRecord.settledRules {
-        let bit: UInt64 = 1 << index
-        if settled & bit != 0 {
-          counted[index].notApplicable += 1
-          continue
-        }
-        if settledNotFired & bit != 0 {
-          counted[index].evaluated += 1
-          continue
-        }
+      if index < PreparedRecord.settledRules, (leftOut | notFired) & (1 << index) != 0 {
+        continue
       }
       let plan = plans[index]
       // The `where` is known to admit the record (the preparer or the memo found it true).
