@@ -691,7 +691,7 @@ struct KernelCompiler {
         return { frame in
           if frame.unavailable.contains(field) { return 2 }
           if case .string(let text) = frame.values[field] {
-            if let blank = KernelCompiler.isBlankASCII(text) { return blank ? 1 : 0 }
+            if let blank = Semantics.isBlankASCII(text) { return blank ? 1 : 0 }
             return Semantics.isBlank(text) ? 1 : 0
           }
           return 1
@@ -701,23 +701,6 @@ struct KernelCompiler {
       break
     }
     return unboxed(self.node(index, nodes))
-  }
-
-  /// Whether a text is blank, as `Semantics.isBlank` answers, decided here on its bytes
-  /// while they are ASCII; nil for a text with other bytes, which goes to
-  /// `Semantics.isBlank`. Inlined into the kernel that reads the text where the record
-  /// holds it: passed to a function of another module, the text was retained and
-  /// released around the call, and again inside it.
-  @inline(__always)
-  static func isBlankASCII(_ text: String) -> Bool? {
-    let answer = text.utf8.withContiguousStorageIfAvailable { bytes -> Bool? in
-      for byte in bytes {
-        if byte >= 0x80 { return nil }
-        if byte != 0x20 && !(0x09...0x0D).contains(byte) { return false }
-      }
-      return true
-    }
-    return answer ?? nil
   }
 
   /// The bytes of a prefix `hasPlainPrefix` can look for: ASCII without a carriage

@@ -390,17 +390,25 @@ public enum Semantics {
   /// byte by byte while the text is ASCII: U+0009 to U+000D and the space are its white
   /// space, and a character that starts with another ASCII byte is not white space.
   public static func isBlank(_ s: String) -> Bool {
-    // On the contiguous bytes (`withUTF8`): the UTF-8 view's iterator cost more than the
-    // test, which most texts answer at their first byte.
-    var text = s
-    let ascii: Bool? = text.withUTF8 { bytes in
+    isBlankASCII(s) ?? s.allSatisfy(\.isWhitespace)
+  }
+
+  /// `isBlank` decided on the bytes while they are ASCII; nil for a text with another
+  /// byte (or no contiguous bytes), which only `isBlank` answers. On the contiguous
+  /// bytes: the UTF-8 view's iterator cost more than the test, which most texts answer
+  /// at their first byte. Inlinable, so that a kernel that reads the text where a record
+  /// holds it calls it without retaining the text (a call into this module retained and
+  /// released it around the call, and again inside it).
+  @inlinable @inline(__always)
+  public static func isBlankASCII(_ s: String) -> Bool? {
+    let answer = s.utf8.withContiguousStorageIfAvailable { bytes -> Bool? in
       for byte in bytes {
         if byte >= 0x80 { return nil }
         if byte != 0x20 && !(0x09...0x0D).contains(byte) { return false }
       }
       return true
     }
-    return ascii ?? s.allSatisfy(\.isWhitespace)
+    return answer ?? nil
   }
 
   /// The year of a well-formed FEC election designation: one of G P R S C E O, then
