@@ -146,6 +146,10 @@ public struct CheckRun {
   var verdicts: [Int: RuleVerdict] = [:]
   /// The rules compiled to kernels (the fast path), and what they run on.
   let plans: [RulePlan]
+  /// `plans` again, unretained, for the loop over a record's rules: a plan taken out of
+  /// `plans` was retained and released for every rule and record (atomic operations);
+  /// one lent through `_withUnsafeGuaranteedRef` is not. `plans` keeps them alive.
+  private let lentPlans: [Unmanaged<RulePlan>]
   let frame: Frame
   /// Group keys interned: the `group by` values of a group, and its window's text.
   var groupValues = ValueInterner()
@@ -281,6 +285,7 @@ public struct CheckRun {
     self.ruleSet = ruleSet
     self.givenAsOf = asOf
     self.baseBox = ContextBox(EvaluationContext(asOf: asOf.map { .date($0) } ?? .missing))
+    lentBaseBox = Unmanaged.passUnretained(baseBox)
     self.evaluator = Evaluator(ruleSet: ruleSet)
     self.counted = Array(repeating: RuleTally(), count: ruleSet.rules.count)
     self.lastUndetermined = Array(repeating: nil, count: ruleSet.rules.count)
@@ -327,6 +332,7 @@ public struct CheckRun {
       }
     }
     self.plans = plans
+    lentPlans = plans.map { Unmanaged.passUnretained($0) }
     self.memos = ProjectionMemo.byKind(ruleSet, plans)
     self.tables = plans.map {
       // A twin keeps no accumulators: its leader's are the same.
@@ -354,6 +360,7 @@ public struct CheckRun {
       slots: compiler.slotCount, keySets: keySets.count, classes: classes.count,
       memos: compiler.memoCount)
     frame.asOf = asOf.map { .date($0) } ?? .missing
+    lentFrame = Unmanaged.passUnretained(frame)
     self.trailRequests = Array(repeating: [:], count: ruleSet.rules.count)
   }
 
@@ -450,16 +457,17 @@ public struct CheckRun {
       if index < PreparedRecord.settledRules, (leftOut | notFired) & (1 << index) != 0 {
         continue
       }
-      let plan = plans[index]
       // The `where` is known to admit the record (the preparer or the memo found it true).
       let whereHolds = index < PreparedRecord.settledRules && admitted & (1 << index) != 0
-      if plan.grouped {
-        evaluateGrouped(plan, index, record, ordinal: ordinal, admitted: whereHolds)
-      } else if whereHolds {
-        counted[index].evaluated += 1
-        evaluateSingle(plan, index, record, ordinal: ordinal)
-      } else if admits(plan, index, record) {
-        evaluateSingle(plan, index, record, ordinal: ordinal)
+      lentPlans[index]._withUnsafeGuaranteedRef { plan in
+        if plan.grouped {
+          evaluateGrouped(plan, index, record, ordinal: ordinal, admitted: whereHolds)
+        } else if whereHolds {
+          counted[index].evaluated += 1
+          evaluateSingle(plan, index, record, ordinal: ordinal)
+        } else if admits(plan, index, record) {
+          evaluateSingle(plan, index, record, ordinal: ordinal)
+        }
       }
     }
     replayIndex?.append(record.provenance, groups: frame.groupIDs)
@@ -526,8 +534,8 @@ public struct CheckRun {
     }
     var filter: ExprProgram { plan.rule.filter! }
     frame.base()
-    let box = baseBox
-    var context: EvaluationContext { box.context }
+    let box = lentBaseBox
+    var context: EvaluationContext { box._withUnsafeGuaranteedRef { $0.context } }
     switch value(kernel, filter, record, { context }) {
     case .success(.boolean(true)):
       counted[index].evaluated += 1
@@ -570,13 +578,17 @@ public struct CheckRun {
     init(_ context: EvaluationContext) { self.context = context }
   }
   let baseBox: ContextBox
+  /// `baseBox` and `frame` again, unretained (see `lentPlans`): the hot paths take them
+  /// for every rule and record, to read on their slow paths.
+  let lentBaseBox: Unmanaged<ContextBox>
+  let lentFrame: Unmanaged<Frame>
 
   mutating func evaluateSingle(_ plan: RulePlan, _ index: Int, _ record: Record, ordinal: Int) {
     // Computed where used: most records make no finding, and few conditions read it.
     var deadline: CivilDate? { CheckRun.deadline(plan.deadlineDays, record) }
-    let box = baseBox
+    let box = lentBaseBox
     var context: EvaluationContext {
-      var context = box.context
+      var context = box._withUnsafeGuaranteedRef { $0.context }
       context.deadline = deadline.map { .date($0) } ?? .missing
       return context
     }

@@ -136,8 +136,8 @@ extension CheckRun {
   /// the `where` is known to admit the record (a `RecordPreparer` evaluated it, or the
   /// memo of the record's kind knows it is true on the record's values).
   mutating func place(_ plan: RulePlan, _ record: Record, admitted: Bool = false) -> Placement {
-    let box = baseBox
-    var context: EvaluationContext { box.context }
+    let box = lentBaseBox
+    var context: EvaluationContext { box._withUnsafeGuaranteedRef { $0.context } }
     // The rule's programs are read only on the slow paths (they are structs: a copy
     // costs a reference count per array).
     var grouping: Grouping { plan.rule.grouping! }
@@ -510,12 +510,12 @@ extension CheckRun {
     var deadline: Value {
       (crossing?.deadline ?? candidateDeadline).map { .date($0) } ?? .missing
     }
-    let box = baseBox
-    let frame = self.frame
+    let box = lentBaseBox
+    let lentFrame = self.lentFrame
     var context: EvaluationContext {
-      var context = box.context
+      var context = box._withUnsafeGuaranteedRef { $0.context }
       // The condition's aggregates, as the frame holds them until the next rule.
-      context.aggregates = frame.aggregates
+      context.aggregates = lentFrame._withUnsafeGuaranteedRef { $0.aggregates }
       context.window = window
       context.deadline = deadline
       return context
