@@ -157,17 +157,29 @@ extension CheckRun {
     var valuesID = frame.groupIDs[plan.keySet]
     if valuesID < 0 || evaluator.traceObserver != nil {
       keyBuffer.empty()
-      for position in plan.keys.indices {
-        switch value(plan.keys[position].run, grouping.keys[position], record, { context }) {
-        case .success(let value):
-          if value.isMissing {
-            return .undetermined(
-              missingFields(
-                plan.keysMissing[position], grouping.keys[position], record, { context }))
+      if evaluator.traceObserver == nil {
+        // The kernels alone, chained (see `RulePlan.collectKeys`).
+        switch plan.collectKeys(frame, &keyBuffer) {
+        case .complete: break
+        case .missing(let position):
+          return .undetermined(
+            missingFields(
+              plan.keysMissing[position], grouping.keys[position], record, { context }))
+        case .failed(let failure): return .failed(failure)
+        }
+      } else {
+        for position in plan.keys.indices {
+          switch value(plan.keys[position].run, grouping.keys[position], record, { context }) {
+          case .success(let value):
+            if value.isMissing {
+              return .undetermined(
+                missingFields(
+                  plan.keysMissing[position], grouping.keys[position], record, { context }))
+            }
+            keyBuffer.append(value)
+          case .failure(let failure):
+            return .failed(failure)
           }
-          keyBuffer.append(value)
-        case .failure(let failure):
-          return .failed(failure)
         }
       }
       valuesID = groupValues.id(keyBuffer)
@@ -331,21 +343,18 @@ extension CheckRun {
   mutating func aggregateArguments(_ plan: RulePlan, _ record: Record) -> EvaluationFailure? {
     frame.base()
     argumentBuffer.empty()
-    let observed = evaluator.traceObserver != nil
+    // Through the kernels alone unless traces are observed (no context is made).
+    guard evaluator.traceObserver != nil else {
+      return plan.collectArguments(frame, &argumentBuffer)
+    }
     for slot in plan.aggregateArguments.indices {
       guard let kernel = plan.aggregateArguments[slot]?.run else {
         argumentBuffer.append(.integer(1))
         continue
       }
-      // Through the kernel alone unless traces are observed (no context is made).
-      let result: Result<Value, EvaluationFailure>
-      if observed {
-        let context = baseContext
-        result = value(
-          kernel, plan.rule.grouping!.aggregates[slot].argument!, record, { context })
-      } else {
-        result = frame.run(kernel)
-      }
+      let context = baseContext
+      let result = value(
+        kernel, plan.rule.grouping!.aggregates[slot].argument!, record, { context })
       switch result {
       case .success(let value): argumentBuffer.append(value)
       case .failure(let failure): return failure

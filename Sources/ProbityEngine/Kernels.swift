@@ -988,8 +988,22 @@ final class RulePlan {
   let condition: Kernel
   /// For a rule across records.
   let keys: [KernelBox]
+  /// The keys on the current record, appended in order until one is missing or fails:
+  /// chained in one closure, as `collectArguments` is.
+  let collectKeys: (Frame, inout [Value]) -> KeysOutcome
+  enum KeysOutcome {
+    case complete
+    /// The key at this position is missing (the keys before it were appended).
+    case missing(Int)
+    case failed(EvaluationFailure)
+  }
   let windowDate: Kernel?
   let aggregateArguments: [KernelBox?]
+  /// The aggregates' arguments on the current record, appended in order (1 for an
+  /// aggregate without one, `count`), or the first failure: the kernels chained in one
+  /// closure, called as captured (one taken out of `aggregateArguments` was retained and
+  /// released, a few times a rule and record).
+  let collectArguments: (Frame, inout [Value]) -> EvaluationFailure?
   /// Collecting kernels (see `KernelCompiler.compileCollecting`), for undetermined
   /// outcomes.
   let filterMissing: CollectingKernel?
@@ -1030,6 +1044,53 @@ final class RulePlan {
   let moneyAggregates: Bool
 
   static let cachedWindowKinds = 4
+
+  /// `collectArguments` of these kernels: each appends its value, or stops the chain at
+  /// its failure.
+  private static func collecting(_ kernels: [KernelBox?]) -> (Frame, inout [Value]) ->
+    EvaluationFailure?
+  {
+    var chain: (Frame, inout [Value]) -> EvaluationFailure? = { _, _ in nil }
+    for box in kernels.reversed() {
+      let rest = chain
+      if let kernel = box?.run {
+        chain = { frame, values in
+          switch frame.run(kernel) {
+          case .success(let value): values.append(value)
+          case .failure(let failure): return failure
+          }
+          return rest(frame, &values)
+        }
+      } else {
+        chain = { frame, values in
+          values.append(.integer(1))
+          return rest(frame, &values)
+        }
+      }
+    }
+    return chain
+  }
+
+  /// `collectKeys` of these kernels.
+  private static func collectingKeys(_ kernels: [KernelBox]) -> (Frame, inout [Value]) ->
+    KeysOutcome
+  {
+    var chain: (Frame, inout [Value]) -> KeysOutcome = { _, _ in .complete }
+    for (position, box) in kernels.enumerated().reversed() {
+      let rest = chain
+      let kernel = box.run
+      chain = { frame, values in
+        switch frame.run(kernel) {
+        case .success(let value):
+          if value.isMissing { return .missing(position) }
+          values.append(value)
+        case .failure(let failure): return .failed(failure)
+        }
+        return rest(frame, &values)
+      }
+    }
+    return chain
+  }
 
   /// The plans of a rule set compiled again: the same slots and memo tables, other
   /// closures.
@@ -1076,6 +1137,8 @@ final class RulePlan {
     aggregateArguments = (grouping?.aggregates ?? []).map {
       $0.argument.map { KernelBox(compiler.compile($0)) }
     }
+    collectArguments = RulePlan.collecting(aggregateArguments)
+    collectKeys = RulePlan.collectingKeys(keys)
     aggregateFunctions = (grouping?.aggregates ?? []).map(\.function)
     moneyAggregates = (grouping?.aggregates ?? []).allSatisfy { $0.type == .money }
     windowKind = grouping?.window?.kind
