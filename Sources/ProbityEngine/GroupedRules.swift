@@ -157,30 +157,30 @@ extension CheckRun {
     var valuesID = frame.groupIDs[plan.keySet]
     if valuesID < 0 || evaluator.traceObserver != nil {
       keyBuffer.empty()
+      var outcome = RulePlan.KeysOutcome.complete
       if evaluator.traceObserver == nil {
         // The kernels alone, chained (see `RulePlan.collectKeys`).
-        switch plan.collectKeys(frame, &keyBuffer) {
-        case .complete: break
-        case .missing(let position):
-          return .undetermined(
-            missingFields(
-              plan.keysMissing[position], grouping.keys[position], record, { context }))
-        case .failed(let failure): return .failed(failure)
-        }
+        outcome = plan.collectKeys(frame, &keyBuffer)
       } else {
-        for position in plan.keys.indices {
+        // Key by key, each traced.
+        keys: for position in plan.keys.indices {
           switch value(plan.keys[position].run, grouping.keys[position], record, { context }) {
-          case .success(let value):
-            if value.isMissing {
-              return .undetermined(
-                missingFields(
-                  plan.keysMissing[position], grouping.keys[position], record, { context }))
-            }
-            keyBuffer.append(value)
+          case .success(let value) where value.isMissing:
+            outcome = .missing(position)
+            break keys
+          case .success(let value): keyBuffer.append(value)
           case .failure(let failure):
-            return .failed(failure)
+            outcome = .failed(failure)
+            break keys
           }
         }
+      }
+      switch outcome {
+      case .complete: break
+      case .missing(let position):
+        return .undetermined(
+          missingFields(plan.keysMissing[position], grouping.keys[position], record, { context }))
+      case .failed(let failure): return .failed(failure)
       }
       valuesID = groupValues.id(keyBuffer)
       frame.groupIDs[plan.keySet] = valuesID

@@ -190,13 +190,18 @@ let electionRule = """
   #expect(run.findings.map(\.line) == [3, 4])
 }
 
-@Test func missingKeysAndMissingAmountsAreUndetermined() throws {
+/// With traces observed (`probity test`'s coverage), the keys are evaluated one by one,
+/// each traced, rather than through `RulePlan.collectKeys`: the outcome is the same.
+@Test(arguments: [false, true])
+func missingKeysAndMissingAmountsAreUndetermined(tracesObserved: Bool) throws {
   let ruleSet = try groupedRuleSet(
     "group by person_key(name), zip5(zip)\n  window election",
     when: "total > limit[election_year(election_code)]")
   var noZip = gift("2024-01-05", "3500.00", line: 2)
   noZip[CanonicalSchema.id(named: "zip")!] = .missing
-  let run = check(ruleSet, [noZip])
+  let run = check(ruleSet, [noZip]) {
+    if tracesObserved { $0.observeTraces(ConditionCoverage()) }
+  }
   #expect(run.findings.isEmpty)
   #expect(run.tallies[0].undetermined == 1)
   #expect(run.tallies[0].missingFieldCounts == ["zip": 1])
