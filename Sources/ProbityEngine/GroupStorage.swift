@@ -285,13 +285,17 @@ struct AccumulatorStore {
   /// Starts loading the accumulator at `index` into the cache, if there is one (see
   /// `CheckRun.prefetchRows`).
   mutating func prefetch(_ index: Int) {
+    // Only an accumulator there is (see `CheckRun.prefetchRows`: an empty array's mutable
+    // buffer is a copy).
     if compact {
+      guard index < minor.count else { return }
       minor.withUnsafeMutableBufferPointer {
-        if index < $0.count { probity_prefetch_for_write($0.baseAddress! + index) }
+        probity_prefetch_for_write($0.baseAddress! + index)
       }
     } else {
+      guard index < generic.count else { return }
       generic.withUnsafeMutableBufferPointer {
-        if index < $0.count { probity_prefetch_for_write($0.baseAddress! + index) }
+        probity_prefetch_for_write($0.baseAddress! + index)
       }
     }
   }

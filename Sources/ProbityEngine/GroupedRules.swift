@@ -294,11 +294,15 @@ extension CheckRun {
   private mutating func prefetchRows(_ groupClass: Int, _ number: Int32) {
     let number = Int(number)
     // In place, through mutable buffers: reading the arrays out of `self` would retain
-    // and release each (two atomic operations).
+    // and release each (two atomic operations). Only rows there are: an empty array (a
+    // rule with no group yet) shares the one empty buffer, which a mutable buffer copied
+    // on every call, never to keep.
     for position in classes[groupClass].rules.indices {
       let rule = classes[groupClass].rules[position]
-      tables[rule].flags.withUnsafeMutableBufferPointer {
-        if number < $0.count { probity_prefetch_for_write($0.baseAddress! + number) }
+      if number < tables[rule].flags.count {
+        tables[rule].flags.withUnsafeMutableBufferPointer {
+          probity_prefetch_for_write($0.baseAddress! + number)
+        }
       }
       // A twin keeps no accumulators (`slots` 0): its leader's, in the same class, are
       // loaded for the leader.
