@@ -236,6 +236,9 @@ public struct CheckRun {
   /// The same, for the twins' quick path (see `evaluateGrouped`), in a form read
   /// without copying anything counted: the group's number and the condition's truth.
   var twinVerdicts: [TwinVerdict]
+  /// By rule across records: whether its condition was undetermined (missing) on the
+  /// last record it was evaluated on (see `evaluateGrouped`).
+  var conditionUndetermined: [Bool]
   /// The rules (of the first 64) about each kind of record, as bits by rule index, by
   /// `ProjectionMemo.index(of:)`.
   let kindMasks: [UInt64]
@@ -340,6 +343,7 @@ public struct CheckRun {
     }
     self.twinOutcomes = Array(repeating: nil, count: ruleSet.rules.count)
     self.twinVerdicts = Array(repeating: TwinVerdict(), count: ruleSet.rules.count)
+    self.conditionUndetermined = Array(repeating: false, count: ruleSet.rules.count)
     var kindMasks = [UInt64](repeating: 0, count: RecordKind.allCases.count)
     for kind in RecordKind.allCases {
       for index in ruleSet.ruleIndices(for: kind) where index < PreparedRecord.settledRules {

@@ -282,6 +282,18 @@ struct AccumulatorStore {
     return true
   }
 
+  /// Lends the `count` accumulators from `first` to the frame as minor units (see
+  /// `Frame.lentUnits`), when the store is compact; false (nothing lent) otherwise.
+  mutating func lend(from first: Int, count: Int, to frame: Frame) -> Bool {
+    guard compact, first + count <= minor.count else { return false }
+    // No aggregates: the frame, just reset (`Frame.base()`), has none.
+    guard count > 0 else { return true }
+    minor.withUnsafeBufferPointer { units in
+      frame.lendAggregates(units.baseAddress! + first, count: count, currency: currency)
+    }
+    return true
+  }
+
   /// Starts loading the accumulator at `index` into the cache, if there is one (see
   /// `CheckRun.prefetchRows`).
   mutating func prefetch(_ index: Int) {

@@ -528,24 +528,47 @@ extension CheckRun {
     var context: EvaluationContext {
       var context = box._withUnsafeGuaranteedRef { $0.context }
       // The condition's aggregates, as the frame holds them until the next rule.
-      context.aggregates = lentFrame._withUnsafeGuaranteedRef { $0.aggregates }
+      context.aggregates = lentFrame._withUnsafeGuaranteedRef { $0.contextAggregates }
       context.window = window
       context.deadline = deadline
       return context
     }
     frame.base()
-    for slot in first..<first + slots {
-      frame.aggregates.append(tables[store].accumulators[slot].value)
+    // Lent as minor units when they are amounts of one currency, else made values.
+    let lent = lentFrame._withUnsafeGuaranteedRef {
+      tables[store].accumulators.lend(from: first, count: slots, to: $0)
+    }
+    if !lent {
+      for slot in first..<first + slots {
+        frame.aggregates.append(tables[store].accumulators[slot].value)
+      }
     }
     frame.window = window
     if plan.conditionReadsDeadline { frame.deadline = deadline }
     var condition: ExprProgram { plan.rule.condition }
     let result: Result<Value, EvaluationFailure>
+    // A condition undetermined on the rule's last record is mostly so on this one, for the
+    // same reason: its collecting kernel runs at once, computing the value and noting
+    // what is missing in one pass (rather than the kernel, then the collecting kernel
+    // again to name what was missing).
+    var collected = false
     if let known = shared?.condition, evaluator.traceObserver == nil {
       result = known
+    } else if conditionUndetermined[index], evaluator.traceObserver == nil,
+      plan.conditionMissing.computes
+    {
+      result = frame.runCollecting(plan.conditionMissing)
+      collected = true
     } else {
       result = value(plan.condition, condition, record, { context })
     }
+    let undetermined: Bool =
+      switch result {
+      case .success(.boolean): false
+      case .success: true
+      case .failure: false
+      }
+    if conditionUndetermined[index] != undetermined { conditionUndetermined[index] = undetermined }
     if plan.hasFollowers {
       twinOutcomes[index] = TwinOutcome(ordinal: ordinal, failure: nil, condition: result)
       let holds: UInt8 =
@@ -571,7 +594,10 @@ extension CheckRun {
     switch result {
     case .success(.boolean(let b)): holds = b
     case .success:
-      let missing = missingFields(plan.conditionMissing, condition, record, { context })
+      let missing =
+        collected
+        ? frame.missingNames(plan.conditionMissing, condition)
+        : missingFields(plan.conditionMissing, condition, record, { context })
       noteUndetermined(index, record, missing)
       if observing {
         observe(

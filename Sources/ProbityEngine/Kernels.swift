@@ -25,6 +25,17 @@ final class Frame {
   @exclusivity(unchecked) var kind: Value = .missing
   /// A rule's context: its aggregates, window and deadline (see `base()`).
   @exclusivity(unchecked) var aggregates: [Value] = [] { didSet { holdsContext = true } }
+  /// The aggregates of a rule whose accumulators are compact (amounts of one currency:
+  /// see `AccumulatorStore`), lent as their minor units in place of `aggregates`, which
+  /// is then empty: a condition reads them without an array of values made and emptied
+  /// for every rule and record. `lentCount` of them (0: none lent), each `Int64.min` or
+  /// `Int64.min + 1` when the group has none or a missing one (both read as missing).
+  /// (A buffer of the frame's own rather than an array: writing an element of an array
+  /// checks that it is not shared.)
+  private(set) var lentUnits = UnsafeMutablePointer<Int64>.allocate(capacity: 8)
+  private var lentCapacity = 8
+  @exclusivity(unchecked) private(set) var lentCount = 0 { didSet { holdsContext = true } }
+  @exclusivity(unchecked) private(set) var lentCurrency: Currency?
   @exclusivity(unchecked) var window: Value = .missing { didSet { holdsContext = true } }
   @exclusivity(unchecked) var deadline: Value = .missing { didSet { holdsContext = true } }
   /// Whether `aggregates`, `window` or `deadline` may have been set since the last
@@ -130,9 +141,41 @@ final class Frame {
     // call.) Only what is set is reset: assigning a value copies and destroys one.
     guard holdsContext else { return }
     aggregates.empty()
+    lentCount = 0
     if !window.isMissing { window = .missing }
     if !deadline.isMissing { deadline = .missing }
     holdsContext = false
+  }
+
+  deinit { lentUnits.deallocate() }
+
+  /// Lends `count` aggregates as minor units (see `lentUnits`), copied from `units`.
+  func lendAggregates(_ units: UnsafePointer<Int64>, count: Int, currency: Currency?) {
+    if lentCapacity < count {
+      lentUnits.deallocate()
+      lentUnits = UnsafeMutablePointer<Int64>.allocate(capacity: count)
+      lentCapacity = count
+    }
+    lentUnits.update(from: units, count: count)
+    lentCurrency = currency
+    lentCount = count
+  }
+
+  /// Aggregate `slot` of the rule's context, lent or set.
+  @inline(__always)
+  func aggregate(_ slot: Int) -> Value {
+    if lentCount > 0 {
+      guard slot < lentCount else { return .missing }
+      let units = lentUnits[slot]
+      guard units > Int64.min + 1, let currency = lentCurrency else { return .missing }
+      return .money(Money(minorUnits: units, currency: currency))
+    }
+    return slot < aggregates.count ? aggregates[slot] : .missing
+  }
+
+  /// The aggregates of the rule's context as values, lent or set (for a trace).
+  var contextAggregates: [Value] {
+    lentCount > 0 ? (0..<lentCount).map(aggregate) : aggregates
   }
 
   func fail(_ failure: EvaluationFailure) {
@@ -151,11 +194,23 @@ final class Frame {
   /// the same array of names is given again, made once (and `CheckRun.noteUndetermined`
   /// finds it equal at once, by identity).
   func missingFields(_ kernel: CollectingKernel, _ program: ExprProgram) -> [String] {
-    // Mostly one node is missing: the list is emptied from the end (`empty`) and sorted
-    // only with two or more (`sort` costs some 40 instructions even on one).
+    _ = runCollecting(kernel)
+    return missingNames(kernel, program)
+  }
+
+  /// Runs a collecting kernel: its value, or the failure it met, as `run` gives them (when
+  /// `kernel.computes`), with the nodes it found missing in `missingNodes` (named by
+  /// `missingNames`).
+  func runCollecting(_ kernel: CollectingKernel) -> Result<Value, EvaluationFailure> {
+    // Mostly one node is missing: the list is emptied from the end (`empty`).
     missingNodes.empty()
-    failed = false
-    _ = kernel.run(self)
+    return run(kernel.run)
+  }
+
+  /// The names of what the collecting kernel that just ran (`runCollecting`) found
+  /// missing (see `missingFields`).
+  func missingNames(_ kernel: CollectingKernel, _ program: ExprProgram) -> [String] {
+    // Sorted only with two or more (`sort` costs some 40 instructions even on one).
     if missingNodes.count > 1 { missingNodes.sort() }
     let number = kernel.number
     if number >= lastMissing.count {
@@ -230,6 +285,10 @@ struct KernelBox {
 struct CollectingKernel {
   let run: Kernel
   let number: Int
+  /// Whether `run` computes the program's value (the kernel's value, with the missing
+  /// nodes noted on the way); false for a program that reaches nothing it could name,
+  /// whose collecting kernel answers missing without running it.
+  var computes = true
 }
 
 /// The memo table of one call site (see `Frame.memos`), which stops looking itself up
@@ -295,7 +354,7 @@ struct KernelCompiler {
       stack.append(contentsOf: program.nodes[index].children)
     }
     guard !collecting!.isDisjoint(with: reached) else {
-      return CollectingKernel(run: { _ in .missing }, number: collectingCount)
+      return CollectingKernel(run: { _ in .missing }, number: collectingCount, computes: false)
     }
     return CollectingKernel(run: node(program.root, program.nodes), number: collectingCount)
   }
@@ -417,7 +476,7 @@ struct KernelCompiler {
       defer { collecting = outer }
       return cached(self.node(children[0], nodes), slot: slot(for: structureKey(index, nodes)))
     case .aggregate(let slot):
-      return { frame in slot < frame.aggregates.count ? frame.aggregates[slot] : .missing }
+      return { frame in frame.aggregate(slot) }
     case .recordKind:
       return { frame in frame.kind }
     case .asOf:

@@ -239,6 +239,39 @@ func missingKeysAndMissingAmountsAreUndetermined(tracesObserved: Bool) throws {
   #expect(check(ruleSet, [filed]).findings.map(\.line) == [2])
 }
 
+@Test func aConditionUndeterminedBeforeIsDecidedAsAnyOther() throws {
+  // After an undetermined record, a rule's condition runs through its collecting kernel
+  // (see `evaluateGrouped`): the next record must still fire, be decided, or name what
+  // it misses, as it would have.
+  let ruleSet = try groupedRuleSet(
+    "group by person_key(name)\n  window cycle",
+    when: "max(aggregate) < sum(amount) or payment_method == \"cash\"")
+  func paid(_ method: String?, _ record: Record) -> Record {
+    var record = record
+    if let method { record[CanonicalSchema.id(named: "payment_method")!] = .string(method) }
+    return record
+  }
+  let run = check(
+    ruleSet,
+    [
+      paid(nil, gift("2024-01-05", "50.00", line: 2)),
+      paid("cash", gift("2024-02-05", "100.00", line: 3)),
+      paid(nil, gift("2024-03-05", "100.00", name: "DOE, JANE", line: 4)),
+      paid("check", gift("2024-03-06", "100.00", name: "DOE, JANE", line: 5)),
+      paid("cash", gift("2024-03-07", "100.00", name: "ROE, RICHARD", line: 6)),
+    ])
+  #expect(run.findings.map(\.line) == [3, 6])
+  #expect(run.tallies[0].undetermined == 3)
+  #expect(
+    run.undetermined.map(\.line) == [2, 4, 5]
+      && run.undetermined.map(\.missingFields)
+        == [
+          ["max(aggregate)", "payment_method"], ["max(aggregate)", "payment_method"],
+          ["max(aggregate)"],
+        ]
+  )
+}
+
 @Test func aNameWrittenOverLinesIsGivenOnOne() throws {
   // In a summary line and as a JSON key, the text of an expression written over two
   // lines is on one.

@@ -10,12 +10,17 @@ import Testing
 struct FrameTests {
   /// One part of a rule's context set, as the run sets it before a condition.
   enum Part: String, CaseIterable, CustomTestStringConvertible {
-    case aggregates, window, deadline
+    case aggregates, lentAggregates, window, deadline
     var testDescription: String { rawValue }
 
     func set(on frame: Frame) {
       switch self {
       case .aggregates: frame.aggregates.append(.money(Money(units: 5, currency: .usd)))
+      case .lentAggregates:
+        let units: [Int64] = [500, Int64.min + 1]
+        units.withUnsafeBufferPointer {
+          frame.lendAggregates($0.baseAddress!, count: 2, currency: .usd)
+        }
       case .window: frame.window = .string("G2024")
       case .deadline: frame.deadline = .date(CivilDate(year: 2024, month: 3, day: 1)!)
       }
@@ -23,7 +28,8 @@ struct FrameTests {
   }
 
   static func isEmpty(_ frame: Frame) -> Bool {
-    frame.aggregates.isEmpty && frame.window.isMissing && frame.deadline.isMissing
+    frame.aggregates.isEmpty && frame.lentCount == 0 && frame.aggregate(0).isMissing
+      && frame.window.isMissing && frame.deadline.isMissing
   }
 
   @Test(
