@@ -10,6 +10,21 @@ public struct FieldSpec: Sendable {
   public let type: ValueType
   public let kinds: Set<RecordKind>
   public let summary: String
+  /// A code that takes few values in a filing (a committee type, a form line, an
+  /// election designation), not a name, an amount or free text: the engine may remember
+  /// what a rule computes from such fields alone, keyed by their values (see
+  /// `ProjectionMemo` in ProbityEngine).
+  public let coded: Bool
+
+  init(
+    name: String, type: ValueType, kinds: Set<RecordKind>, coded: Bool = false, summary: String
+  ) {
+    self.name = name
+    self.type = type
+    self.kinds = kinds
+    self.summary = summary
+    self.coded = coded
+  }
 }
 
 /// A field's position in `CanonicalSchema.fields` and in `Record.values`.
@@ -32,12 +47,12 @@ public enum CanonicalSchema {
       name: "filer_name", type: .string, kinds: both,
       summary: "the filing committee's or regulated entity's name"),
     FieldSpec(
-      name: "committee_type", type: .string, kinds: both,
+      name: "committee_type", type: .string, kinds: both, coded: true,
       summary:
         "the filer's committee type (FEC: H, S, P candidate committees; Q, N PACs; X, Y parties; O super PAC)"
     ),
     FieldSpec(
-      name: "form_type", type: .string, kinds: both,
+      name: "form_type", type: .string, kinds: both, coded: true,
       summary: "the line or schedule the record came from (SA11AI, SB17, ...)"),
     FieldSpec(
       name: "transaction_id", type: .string, kinds: both,
@@ -46,7 +61,7 @@ public enum CanonicalSchema {
       name: "back_reference", type: .string, kinds: both,
       summary: "the transaction id this record points back to (refunds, redesignations, memos)"),
     FieldSpec(
-      name: "entity_type", type: .string, kinds: both,
+      name: "entity_type", type: .string, kinds: both, coded: true,
       summary: "who the other party is (FEC: IND, ORG, PAC, PTY, CCM, COM, CAN)"),
     FieldSpec(
       name: "name", type: .string, kinds: both,
@@ -85,17 +100,17 @@ public enum CanonicalSchema {
         "the aggregate the filer reported with it (FEC: cycle-to-date for candidate committees, calendar-year for PACs and parties)"
     ),
     FieldSpec(
-      name: "election_code", type: .string, kinds: both,
+      name: "election_code", type: .string, kinds: both, coded: true,
       summary: "election designation as filed (P2024, G2024, ...)"),
     FieldSpec(
       name: "election_other_description", type: .string, kinds: both,
       summary: "description of an 'O' (other) election designation"),
     FieldSpec(
-      name: "memo", type: .boolean, kinds: both,
+      name: "memo", type: .boolean, kinds: both, coded: true,
       summary: "true for a memo entry (not money received or spent)"),
     FieldSpec(name: "memo_text", type: .string, kinds: both, summary: "the memo text"),
     FieldSpec(
-      name: "payment_method", type: .string, kinds: both,
+      name: "payment_method", type: .string, kinds: both, coded: true,
       summary: "how the money moved (cash, check, card, ...), lower case as mapped"),
     FieldSpec(
       name: "purpose", type: .string, kinds: [.disbursement], summary: "purpose of a disbursement"),
@@ -103,7 +118,7 @@ public enum CanonicalSchema {
       name: "donor_committee_id", type: .string, kinds: [.receipt],
       summary: "the contributing committee's id, when a committee gave"),
     FieldSpec(
-      name: "donor_status", type: .string, kinds: [.receipt],
+      name: "donor_status", type: .string, kinds: [.receipt], coded: true,
       summary: "the donor's status as filed (UK: Individual, Company, Trade Union, ...)"),
     FieldSpec(
       name: "received_date", type: .date, kinds: [.receipt],
@@ -117,7 +132,7 @@ public enum CanonicalSchema {
         "the party section the record belongs to (UK: \"Central Party\" or an accounting unit's name)"
     ),
     FieldSpec(
-      name: "donation_action", type: .string, kinds: [.receipt],
+      name: "donation_action", type: .string, kinds: [.receipt], coded: true,
       summary:
         "what the recipient did with a donation it could not keep (UK: Returned, Forfeited, Deferred)"
     ),
@@ -126,15 +141,15 @@ public enum CanonicalSchema {
       summary: "the regulator's own id for the donor (UK: DonorId)"),
     // The report a record was filed on (FEC cover record, bulk files).
     FieldSpec(
-      name: "report_form", type: .string, kinds: both,
+      name: "report_form", type: .string, kinds: both, coded: true,
       summary:
         "the form of the report the record was filed on, without its N/A/T suffix (FEC: F3, F3X, F3P, ...)"
     ),
     FieldSpec(
-      name: "amendment", type: .boolean, kinds: both,
+      name: "amendment", type: .boolean, kinds: both, coded: true,
       summary: "true when the report amends an earlier one (FEC F3A, F3XA, ...; bulk AMNDT_IND A)"),
     FieldSpec(
-      name: "report_type", type: .string, kinds: both,
+      name: "report_type", type: .string, kinds: both, coded: true,
       summary: "the report's period code (FEC Q1, M6, YE, 12P, ...; UK reporting period)"),
     FieldSpec(
       name: "report_period_start", type: .date, kinds: both,
@@ -147,7 +162,7 @@ public enum CanonicalSchema {
       name: "donor_company_number", type: .string, kinds: [.receipt],
       summary: "the donor's company registration number as filed (UK)"),
     FieldSpec(
-      name: "donee_type", type: .string, kinds: [.receipt],
+      name: "donee_type", type: .string, kinds: [.receipt], coded: true,
       summary:
         "the kind of regulated donee (UK: MP - Member of Parliament, Members Association, ...)"),
     FieldSpec(

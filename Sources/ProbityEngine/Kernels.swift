@@ -399,7 +399,8 @@ struct KernelCompiler {
       for: "missing fields of \(structureKey(program)) naming \(names.joined(separator: "\u{0}"))")
   }
 
-  private mutating func slot(for key: String) -> Int {
+  /// The cache slot kept under `key` (a new one, the next, when there is none).
+  mutating func slot(for key: String) -> Int {
     if let slot = slots[key] { return slot }
     slots[key] = slotCount
     slotCount += 1
@@ -1045,6 +1046,9 @@ final class RulePlan {
   /// The `where`, for the memo of its kind of record (see `ProjectionMemo`).
   let filterPart: ProjectionMemo.Part?
   let condition: Kernel
+  /// The condition, for the memo of its kind of record, when it qualifies (see
+  /// `ProjectionMemo.ConditionPart`; never for a rule across records).
+  let conditionPart: ProjectionMemo.ConditionPart?
   /// For a rule across records.
   let keys: [KernelBox]
   /// The keys on the current record, appended in order until one is missing or fails:
@@ -1179,11 +1183,17 @@ final class RulePlan {
       }
     }
     filterMissingSlot = filterPart?.missingSlot
-    condition =
+    let conditionKey = "condition of \(rule.id) at \(rule.site.key)"
+    let condition =
       rule.grouping == nil
-      ? compiler.compile(
-        rule.condition, cachedAs: "condition of \(rule.id) at \(rule.site.key)", always: true)
+      ? compiler.compile(rule.condition, cachedAs: conditionKey, always: true)
       : compiler.compile(rule.condition)
+    self.condition = condition
+    conditionPart =
+      rule.grouping == nil
+      ? ProjectionMemo.ConditionPart(
+        rule.condition, kernel: condition, root: compiler.slot(for: conditionKey), &compiler)
+      : nil
     let grouping = rule.grouping
     keys = (grouping?.keys ?? []).map {
       KernelBox(compiler.compile($0, cachedAs: compiler.structureKey($0)))

@@ -27,7 +27,7 @@ struct ProjectionMemo {
   struct Part {
     let kernel: Kernel
     let slots: [Int]
-    let reads: [FieldID: Bool]
+    let reads: [FieldID: Read]
     /// The `where`'s own slot; and where the memo keeps, for a tuple on which it is
     /// undetermined, the fields its collecting kernel found missing (a `.list` of their
     /// names): they are a function of the same values.
@@ -49,25 +49,72 @@ struct ProjectionMemo {
       self.missingSlot = compiler.missingFieldsSlot(of: program)
       self.program = program
       self.collecting = collecting
-      var slots = [root]
-      var reads: [FieldID: Bool] = [:]
-      var stack = [(index: program.root, parent: Operation?.none)]
-      var seen = Set<Int>()
-      while let (index, parent) = stack.popLast() {
-        guard seen.insert(index).inserted else { continue }
-        let node = nodes[index]
-        switch node.op {
-        case .field(let field):
-          var presence = false
-          if case .call(.present)? = parent { presence = true }
-          if case .call(.isMissing)? = parent { presence = true }
-          reads[field] = (reads[field] ?? true) && presence
-        case .defined:
-          if let slot = compiler.cacheSlot(ofNode: index, nodes) { slots.append(slot) }
-        default: break
-        }
-        for child in node.children { stack.append((child, node.op)) }
+      (slots, reads) = ProjectionMemo.reads(of: program, root: root, &compiler)
+      self.kernel = kernel
+    }
+  }
+
+  /// How a memo's key holds a field: whether it is there (`present`, `missing`), whether
+  /// it is blank (`blank`, which answers on missing too), or its value. A field read in
+  /// several ways is held by the most telling.
+  enum Read: Int, Comparable {
+    case presence, blank, value
+    static func < (a: Read, b: Read) -> Bool { a.rawValue < b.rawValue }
+  }
+
+  /// The cache slots a program's value and its `define`s fill (`root` first), and how it
+  /// reads each field.
+  static func reads(of program: ExprProgram, root: Int, _ compiler: inout KernelCompiler)
+    -> (slots: [Int], reads: [FieldID: Read])
+  {
+    let nodes = program.nodes
+    var slots = [root]
+    var reads: [FieldID: Read] = [:]
+    var stack = [(index: program.root, parent: Operation?.none)]
+    var seen = Set<Int>()
+    while let (index, parent) = stack.popLast() {
+      guard seen.insert(index).inserted else { continue }
+      let node = nodes[index]
+      switch node.op {
+      case .field(let field):
+        let read: Read =
+          switch parent {
+          case .call(.present)?, .call(.isMissing)?: .presence
+          case .call(.blank)?: .blank
+          default: .value
+          }
+        reads[field] = max(reads[field] ?? read, read)
+      case .defined:
+        if let slot = compiler.cacheSlot(ofNode: index, nodes) { slots.append(slot) }
+      default: break
       }
+      for child in node.children { stack.append((child, node.op)) }
+    }
+    return (slots, reads)
+  }
+
+  /// The condition of a rule on single records, remembered with the `where` clauses of
+  /// its kind when it depends on the record alone and reads no field's value but coded
+  /// ones (`FieldSpec.coded`: a committee type, a form line, an election designation),
+  /// of which a filing holds few: its value (and those of the `define`s inside it) is
+  /// then handed to every later record with the same tuple, as the `where` clauses'
+  /// are, and the kernel that would compute it again reads it there. A condition reading
+  /// an amount or a name would make the memo meet a tuple on most records: it is left
+  /// out. Other fields it reads only for whether they are there or blank, which adds a
+  /// few values each.
+  struct ConditionPart {
+    let kernel: Kernel
+    let slots: [Int]
+    let reads: [FieldID: Read]
+
+    /// Nil when the condition does not qualify. `root`: the slot of the condition's value.
+    init?(
+      _ program: ExprProgram, kernel: @escaping Kernel, root: Int, _ compiler: inout KernelCompiler
+    ) {
+      guard program.nodes[program.root].recordOnly else { return nil }
+      let (slots, reads) = ProjectionMemo.reads(of: program, root: root, &compiler)
+      guard reads.allSatisfy({ $0.value < .value || CanonicalSchema.fields[$0.key].coded })
+      else { return nil }
       self.kernel = kernel
       self.slots = slots
       self.reads = reads
@@ -83,7 +130,9 @@ struct ProjectionMemo {
     for kind in RecordKind.allCases {
       let rules = ruleSet.ruleIndices(for: kind).filter { plans[$0].filterPart != nil }
       memos[index(of: kind)] = ProjectionMemo(
-        rules.map { plans[$0].filterPart! }, rules: rules, limit: limit)
+        rules.map { plans[$0].filterPart! }, rules: rules,
+        conditions: ruleSet.ruleIndices(for: kind).compactMap { plans[$0].conditionPart },
+        limit: limit)
     }
     return memos
   }
@@ -100,10 +149,12 @@ struct ProjectionMemo {
 
   /// The `where` clauses remembered, with their kernels, slots and collecting kernels.
   private let parts: [Part]
+  /// The conditions remembered (see `ConditionPart`).
+  private let conditions: [ConditionPart]
   private let slots: [Int]
-  /// The fields read, in field order, and whether only their presence counts.
+  /// The fields read, in field order, and how the key holds each.
   private let fields: [FieldID]
-  private let presenceOnly: [Bool]
+  private let reads: [Read]
   /// By part: the bit of its rule (0 past the 64th), as `PreparedRecord.notApplicable`
   /// and `Known` give it.
   private let ruleBits: [UInt64]
@@ -126,22 +177,30 @@ struct ProjectionMemo {
   var count: Int { tuples.count }
 
   /// `rules`: the index of each part's rule (without, no rule is told left out).
-  init(_ parts: [Part], rules: [Int]? = nil, limit: Int = ProjectionMemo.limit) {
+  init(
+    _ parts: [Part], rules: [Int]? = nil, conditions: [ConditionPart] = [],
+    limit: Int = ProjectionMemo.limit
+  ) {
     self.limit = limit
     ruleBits = (rules ?? parts.map { _ in PreparedRecord.settledRules }).map {
       $0 < PreparedRecord.settledRules ? 1 << $0 : 0
     }
     self.parts = parts
+    self.conditions = conditions
     var slots: [Int] = []
-    var reads: [FieldID: Bool] = [:]
+    var reads: [FieldID: Read] = [:]
     for part in parts {
       for slot in part.slots where !slots.contains(slot) { slots.append(slot) }
-      reads.merge(part.reads) { $0 && $1 }
+      reads.merge(part.reads) { max($0, $1) }
+    }
+    for condition in conditions {
+      for slot in condition.slots where !slots.contains(slot) { slots.append(slot) }
+      reads.merge(condition.reads) { max($0, $1) }
     }
     self.slots = slots
     fields = reads.keys.sorted()
-    presenceOnly = fields.map { reads[$0]! }
-    active = !parts.isEmpty
+    self.reads = fields.map { reads[$0]! }
+    active = !parts.isEmpty || !conditions.isEmpty
   }
 
   /// What the memo knows of a record's rules, as bits by rule index (see `ruleBits`):
@@ -159,7 +218,7 @@ struct ProjectionMemo {
   @discardableResult
   mutating func fill(_ frame: Frame) -> Known {
     guard active else { return Known() }
-    guard ProjectionMemo.encode(frame, fields, presenceOnly, into: &key) else { return Known() }
+    guard ProjectionMemo.encode(frame, fields, reads, into: &key) else { return Known() }
     let known = tuples.count
     let id = Int(tuples.id(bytes: &key))
     if id < known {
@@ -176,6 +235,7 @@ struct ProjectionMemo {
     }
     frame.base()
     for part in parts { _ = frame.run(part.kernel) }
+    for condition in conditions { _ = frame.run(condition.kernel) }
     var remembered = [Value?](repeating: nil, count: frame.cache.count)
     for slot in slots { remembered[slot] = frame.cache[slot] }
     var bits: UInt64 = 0
@@ -198,7 +258,7 @@ struct ProjectionMemo {
   /// The tuple of the record's values read, as bytes; false for a value that is never a
   /// field's (a list), which is then not remembered.
   private static func encode(
-    _ frame: Frame, _ fields: [FieldID], _ presenceOnly: [Bool], into key: inout KeyBytes
+    _ frame: Frame, _ fields: [FieldID], _ reads: [Read], into key: inout KeyBytes
   ) -> Bool {
     key.removeAll()
     // The values read where they are, through the buffer: read out of the frame's array,
@@ -207,20 +267,33 @@ struct ProjectionMemo {
     // in a release build: the fields are sorted, so the last is checked here.
     precondition((fields.last ?? -1) < frame.values.count, "a field beyond the record's values")
     return frame.values.withUnsafeBufferPointer { values in
-      encode(values, frame.unavailable, fields, presenceOnly, into: &key)
+      encode(values, frame.unavailable, fields, reads, into: &key)
     }
   }
 
   private static func encode(
     _ values: UnsafeBufferPointer<Value>, _ unavailableFields: FieldSet, _ fields: [FieldID],
-    _ presenceOnly: [Bool], into key: inout KeyBytes
+    _ reads: [Read], into key: inout KeyBytes
   ) -> Bool {
     for position in fields.indices {
       let field = fields[position]
       let unavailable: UInt8 = unavailableFields.contains(field) ? 8 : 0
-      if presenceOnly[position] {
+      switch reads[position] {
+      case .presence:
         key.append(unavailable | (values[field].isMissing ? 0 : 1))
         continue
+      case .blank:
+        // Missing, a blank text, another text, another value (`blank` answers true on
+        // missing and on any value not a text).
+        let blank: UInt8 =
+          switch values[field] {
+          case .missing: 0
+          case .string(let s): Semantics.isBlank(s) ? 1 : 2
+          default: 3
+          }
+        key.append(unavailable | blank)
+        continue
+      case .value: break
       }
       switch values[field] {
       case .missing: key.append(unavailable)

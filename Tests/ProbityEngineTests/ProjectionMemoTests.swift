@@ -257,4 +257,52 @@ struct ProjectionMemoTests {
     #expect(run.tallies.map { [$0.evaluated, $0.fired, $0.failed] } == [[4, 4, 2]])
     #expect(Self.compare(ruleSet, records) == 4)
   }
+
+  /// The condition of a rule on single records that reads only coded fields (and others
+  /// for whether they are there or blank) is remembered with the `where` clauses: by the
+  /// code's value and the other field's blankness, nothing more.
+  @Test("conditions on coded fields, by code and blankness")
+  func codedConditions() throws {
+    let ruleSet = try Self.compiled(
+      Self.ruleText(
+        nil,
+        when: "present(election_code) and starts_with(election_code, \"O\") "
+          + "and blank(election_other_description)"))
+    #expect(CheckRun(ruleSet: ruleSet).plans[0].conditionPart != nil)
+    let description = try Self.field("election_other_description")
+    var records: [Record] = []
+    let cases: [(String?, Value)] = [
+      ("O2024", .string("")), ("O2024", .string("  ")), ("O2024", .string("special")),
+      ("O2024", .string("runoff")), ("O2024", .missing), ("P2024", .string("")),
+      ("P2024", .string("special")), (nil, .string("")), ("O2024", .string("")),
+    ]
+    for (line, (code, text)) in cases.enumerated() {
+      var record = gift("2024-01-01", "150.00", election: code, line: line + 1)
+      record[description] = text
+      records.append(record)
+    }
+    let run = Self.unremembered(ruleSet, records)
+    // Fired: the blank descriptions of O2024 (empty, spaces, missing, empty again).
+    #expect(run.findings.map(\.line) == [1, 2, 5, 9])
+    // Tuples: O2024 with a blank, a missing and another description; P2024 with a blank
+    // and another; no code with a blank.
+    #expect(Self.compare(ruleSet, records) == 6)
+  }
+
+  /// A condition reading a field of many values (an amount, a name), or the deadline, is
+  /// not remembered: it would add a tuple on most records.
+  @Test(
+    "conditions on amounts, names or the deadline are not remembered",
+    arguments: [
+      ("amount > $100.00", [String]()), ("name == \"SMITH, JOHN\"", []),
+      ("payment_method == \"cash\" and amount > $100.00", []),
+      ("entity_type == \"IND\" and date > deadline", ["due within 10 days"]),
+    ])
+  func unrememberedConditions(_ condition: String, _ clauses: [String]) throws {
+    let ruleSet = try Self.compiled(Self.ruleText(nil, when: condition, clauses: clauses))
+    #expect(CheckRun(ruleSet: ruleSet).plans[0].conditionPart == nil)
+    let remembered = try Self.compiled(
+      Self.ruleText(nil, when: "payment_method == \"cash\" and entity_type == \"IND\""))
+    #expect(CheckRun(ruleSet: remembered).plans[0].conditionPart != nil)
+  }
 }
