@@ -700,6 +700,26 @@ struct KernelCompiler {
           return general(frame)
         }
       }
+    case .compare(let comparison) where comparison != .equal && comparison != .notEqual:
+      // A field's amount against a constant one (`amount > itemization_threshold`),
+      // either way round, decided on their minor units when the currencies agree; a
+      // missing value, another currency (a failure) or another type through the kernel.
+      let sides = [(children[0], children[1], false), (children[1], children[0], true)]
+      for (fieldNode, constantNode, constantFirst) in sides {
+        guard case .field(let field) = nodes[fieldNode].op,
+          case .money(let amount)? = constantValue(constantNode, nodes)
+        else { continue }
+        let general = unboxed(self.node(index, nodes))
+        let units = amount.minorUnits
+        let currency = amount.currency
+        return { frame in
+          if case .money(let m) = frame.values[field], m.currency == currency {
+            let order = m.minorUnits < units ? -1 : (m.minorUnits == units ? 0 : 1)
+            return comparison.holds(order: constantFirst ? -order : order) ? 1 : 0
+          }
+          return general(frame)
+        }
+      }
     case .member(let negated):
       if case .field(let field) = nodes[children[0]].op,
         let items = constantList(children[1], nodes)
