@@ -437,6 +437,9 @@ public struct CheckRun {
     let settled = counting ? prepared.notApplicable | known.leftOut : 0
     let settledNotFired = counting ? prepared.notFired : 0
     let admitted = counting ? prepared.admitted | known.admitted : 0
+    // The rules whose `where` the memo knows is missing on the record: named undetermined
+    // by what the memo kept, without evaluating the `where`.
+    let undeterminedWhere = counting ? prepared.undetermined | known.undetermined : 0
     // The settled rules of the record's kind counted together, in place: an element
     // changed through the array checked the array's uniqueness, for some fifteen rules a
     // record.
@@ -464,7 +467,12 @@ public struct CheckRun {
       // The `where` is known to admit the record (the preparer or the memo found it true).
       let whereHolds = index < PreparedRecord.settledRules && admitted & (1 << index) != 0
       lentPlans[index]._withUnsafeGuaranteedRef { plan in
-        if plan.grouped {
+        if index < PreparedRecord.settledRules, undeterminedWhere & (1 << index) != 0 {
+          let box = lentBaseBox
+          noteUndetermined(
+            index, record,
+            filterMissingFields(plan, record, { box._withUnsafeGuaranteedRef { $0.context } }))
+        } else if plan.grouped {
           evaluateGrouped(plan, index, record, ordinal: ordinal, admitted: whereHolds)
         } else if whereHolds {
           counted[index].evaluated += 1

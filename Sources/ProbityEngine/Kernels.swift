@@ -1262,6 +1262,9 @@ public struct PreparedRecord: Sendable {
   /// The rules across records whose `where` admitted the record (the run then places it
   /// without evaluating its `where` again).
   let admitted: UInt64
+  /// The rules whose `where` the memo of the record's kind knows is missing on it (the
+  /// run notes them undetermined without evaluating it; see `ProjectionMemo.Known`).
+  let undetermined: UInt64
 
   public init(_ record: Record) {
     self.record = record
@@ -1270,11 +1273,12 @@ public struct PreparedRecord: Sendable {
     notApplicable = 0
     notFired = 0
     admitted = 0
+    undetermined = 0
   }
 
   init(
     _ record: Record, cache: [Value?], remembered: [Value?]?, notApplicable: UInt64,
-    notFired: UInt64, admitted: UInt64
+    notFired: UInt64, admitted: UInt64, undetermined: UInt64
   ) {
     self.record = record
     self.cache = cache
@@ -1282,6 +1286,7 @@ public struct PreparedRecord: Sendable {
     self.notApplicable = notApplicable
     self.notFired = notFired
     self.admitted = admitted
+    self.undetermined = undetermined
   }
 
   /// Rules past this index have no bit: the run always evaluates them.
@@ -1310,6 +1315,9 @@ public final class RecordPreparer: @unchecked Sendable {
     /// The rules whose `where` the memo knows is true on the record: their steps do not
     /// evaluate it again (see `ProjectionMemo.Known`).
     var whereHolds: UInt64 = 0
+    /// The rules whose `where` the memo knows is missing on the record: their steps stop
+    /// at once (the run names what is missing).
+    var undetermined: UInt64 = 0
   }
 
   /// The work of one rule on a record. A closure calls the kernels it captured without
@@ -1444,8 +1452,8 @@ public final class RecordPreparer: @unchecked Sendable {
       // past the 64th set computes its own every time).
       let keySet: UInt64 = plan.keySet < 64 ? 1 << plan.keySet : 0
       return Step { frame, _, settled in
-        // Left out already, by the memo.
-        if settled.notApplicable & bit != 0 { return }
+        // Left out already, or undetermined, by the memo.
+        if (settled.notApplicable | settled.undetermined) & bit != 0 { return }
         frame.base()
         if settled.whereHolds & bit != 0 {
           settled.admitted |= bit
@@ -1464,7 +1472,7 @@ public final class RecordPreparer: @unchecked Sendable {
     let days = plan.deadlineDays
     let readsDeadline = plan.conditionReadsDeadline
     return Step { frame, record, settled in
-      if settled.notApplicable & bit != 0 { return }
+      if (settled.notApplicable | settled.undetermined) & bit != 0 { return }
       frame.base()
       let admitted: Bool
       if settled.whereHolds & bit != 0 {
@@ -1500,6 +1508,7 @@ public final class RecordPreparer: @unchecked Sendable {
       let known = memos[ProjectionMemo.index(of: record.kind)].fill(frame)
       settled.notApplicable = known.leftOut
       settled.whereHolds = known.admitted
+      settled.undetermined = known.undetermined
     }
     for step in stepsByKind[ProjectionMemo.index(of: record.kind)] {
       step.run(frame, record, &settled)
@@ -1508,6 +1517,7 @@ public final class RecordPreparer: @unchecked Sendable {
       record, cache: frame.cache,
       remembered: frame.remembered.isEmpty ? nil : frame.remembered,
       notApplicable: settled.notApplicable,
-      notFired: settled.notFired, admitted: settled.admitted)
+      notFired: settled.notFired, admitted: settled.admitted,
+      undetermined: settled.undetermined)
   }
 }

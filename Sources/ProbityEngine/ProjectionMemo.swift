@@ -163,6 +163,8 @@ struct ProjectionMemo {
   /// on it (as `ruleBits`).
   private var leftOut: [UInt64] = []
   private var admitting: [UInt64] = []
+  /// By tuple: the rules whose `where` is undetermined (missing) on it.
+  private var undetermining: [UInt64] = []
   /// By tuple: a cache of the frame's width holding the values remembered (nil: not
   /// computed, as the `where` stopped before it, or failed). It becomes the frame's
   /// `remembered` values, so a hit copies nothing but a reference.
@@ -210,6 +212,9 @@ struct ProjectionMemo {
   struct Known {
     var leftOut: UInt64 = 0
     var admitted: UInt64 = 0
+    /// Those whose `where` is missing on it: undetermined, with the fields the memo keeps
+    /// in the `where`'s `missingSlot` (see `CheckRun.filterMissingFields`).
+    var undetermined: UInt64 = 0
   }
 
   /// Gives the frame (the record just started, with no values computed ahead) the
@@ -223,13 +228,14 @@ struct ProjectionMemo {
     let id = Int(tuples.id(bytes: &key))
     if id < known {
       frame.remembered = values[id]
-      return Known(leftOut: leftOut[id], admitted: admitting[id])
+      return Known(leftOut: leftOut[id], admitted: admitting[id], undetermined: undetermining[id])
     }
     if tuples.count > limit {
       active = false
       values = []
       leftOut = []
       admitting = []
+      undetermining = []
       tuples = ValueInterner()
       return Known()
     }
@@ -240,19 +246,22 @@ struct ProjectionMemo {
     for slot in slots { remembered[slot] = frame.cache[slot] }
     var bits: UInt64 = 0
     var admittedBits: UInt64 = 0
+    var undeterminedBits: UInt64 = 0
     for (position, part) in parts.enumerated() {
       guard let value = frame.cache[part.root] else { continue }
       if case .boolean(let admits) = value {
         if admits { admittedBits |= ruleBits[position] } else { bits |= ruleBits[position] }
         continue
       }
+      undeterminedBits |= ruleBits[position]
       let names = frame.missingFields(part.collecting, part.program)
       remembered[part.missingSlot] = .list(names.map(Value.string))
     }
     values.append(remembered)
     leftOut.append(bits)
     admitting.append(admittedBits)
-    return Known(leftOut: bits, admitted: admittedBits)
+    undetermining.append(undeterminedBits)
+    return Known(leftOut: bits, admitted: admittedBits, undetermined: undeterminedBits)
   }
 
   /// The tuple of the record's values read, as bytes; false for a value that is never a
