@@ -284,6 +284,8 @@ struct AccumulatorStore {
 
   /// Lends the `count` accumulators from `first` to the frame as minor units (see
   /// `Frame.lentUnits`), when the store is compact; false (nothing lent) otherwise.
+  /// (Mutating though it only reads: called on a store inside the run's array of
+  /// tables, a non-mutating call copied the store, retaining its two arrays.)
   mutating func lend(from first: Int, count: Int, to frame: Frame) -> Bool {
     guard compact, first + count <= minor.count else { return false }
     // No aggregates: the frame, just reset (`Frame.base()`), has none.

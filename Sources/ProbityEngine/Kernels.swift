@@ -156,7 +156,8 @@ final class Frame {
       lentUnits = UnsafeMutablePointer<Int64>.allocate(capacity: count)
       lentCapacity = count
     }
-    lentUnits.update(from: units, count: count)
+    // `Int64` is trivial: initializing memory that holds values already is fine.
+    lentUnits.initialize(from: units, count: count)
     lentCurrency = currency
     lentCount = count
   }

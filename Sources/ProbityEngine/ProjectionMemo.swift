@@ -22,8 +22,9 @@ import ProbityLanguage
 /// `where` reading amounts or names) stops looking itself up for good.
 struct ProjectionMemo {
   /// What one `where` adds to the memo of its kind: its kernel, the cache slots it and
-  /// the `define`s inside it fill, and the fields it reads (true: only whether the field
-  /// is there, as `present(field)` and `missing(field)` read it).
+  /// the `define`s inside it fill, and the fields it reads, with how (`Read`: only
+  /// whether the field is there, as `present(field)` and `missing(field)` read it,
+  /// whether it is blank, or its value).
   struct Part {
     let kernel: Kernel
     let slots: [Int]

@@ -103,6 +103,7 @@ struct KernelDifferentialTests {
     var evaluator = Evaluator(ruleSet: ruleSet)
     var comparisons = 0
     var lent = 0
+    var markNone = false
 
     func same(
       _ kernel: Kernel, _ collecting: CollectingKernel?, _ program: ExprProgram, _ record: Record,
@@ -139,7 +140,13 @@ struct KernelDifferentialTests {
       if !context.aggregates.isEmpty {
         var store = AccumulatorStore(compact: true, count: context.aggregates.count)
         for (slot, value) in context.aggregates.enumerated() {
-          store[slot] = value.isMissing ? .missing : .value(value)
+          // A missing aggregate as either mark, by turns: missing, or none (never set).
+          if !value.isMissing {
+            store[slot] = .value(value)
+          } else {
+            markNone.toggle()
+            if !markNone { store[slot] = .missing }
+          }
         }
         frame.base()
         if store.lend(from: 0, count: context.aggregates.count, to: frame) {
