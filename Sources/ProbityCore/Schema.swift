@@ -251,6 +251,11 @@ public struct Record: Sendable {
   /// programming error (a field the run reads that `CheckRun.fieldsRead` does not name),
   /// stopped in debug builds, so that the tests catch it.
   public var leftOut = FieldSet()
+  /// The byte offset in its file of the first byte of the line the record starts on,
+  /// where the reader knows it (delimited text and .fec; -1 otherwise): a second pass
+  /// goes straight there (`LineSelection`) instead of reading the file again from the
+  /// start. Not part of the record's provenance: it names no place a person reads.
+  public var offset = -1
 
   public init(kind: RecordKind, provenance: Provenance, values: [Value]? = nil) {
     self.kind = kind
@@ -278,6 +283,29 @@ public struct Record: Sendable {
   public var transactionID: String? {
     if case .string(let id) = self["transaction_id"] { return id }
     return nil
+  }
+}
+
+/// The records a second pass over one file wants (`CheckRun.replaySelection`): the lines
+/// they start on and, where the first pass noted them, the byte offsets of those lines.
+/// With the offsets, a reader that can seek goes from one wanted line to the next
+/// without reading what lies between (a few thousand lines of a file of millions);
+/// without them it reads the file from its start, passing over the other lines.
+public struct LineSelection: Sendable, Equatable {
+  /// The lines the wanted records start on.
+  public var lines: Set<Int>
+  /// The byte offset of the first byte of each line of `lines`; empty when the offsets
+  /// of some are not known.
+  public var offsets: [Int: Int]
+
+  public init(lines: Set<Int>, offsets: [Int: Int] = [:]) {
+    self.lines = lines
+    self.offsets = lines.allSatisfy { offsets[$0] != nil } ? offsets : [:]
+  }
+
+  /// The wanted lines in order, each with its offset (nil when not known).
+  public var sorted: [(line: Int, offset: Int?)] {
+    lines.sorted().map { ($0, offsets[$0]) }
   }
 }
 

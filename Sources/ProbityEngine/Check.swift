@@ -482,7 +482,7 @@ public struct CheckRun {
         }
       }
     }
-    replayIndex?.append(record.provenance, groups: frame.groupIDs)
+    replayIndex?.append(record.provenance, offset: record.offset, groups: frame.groupIDs)
   }
 
   /// What was missing (named as `Trace.missingFields` names it) for a program whose value

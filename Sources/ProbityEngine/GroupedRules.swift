@@ -714,10 +714,11 @@ extension CheckRun {
   public var needsReplay: Bool { trailRequests.contains { !$0.isEmpty } }
 
   /// After `finish`, with `indexForReplay`: the lines, by file, of the records the
-  /// replay needs (those placed in a group that fired, for some rule); the reader may
-  /// give `replay` these and no others (whole lines, in input order). nil: give it every
-  /// record.
-  public mutating func replaySelection() -> [String: Set<Int>]? {
+  /// replay needs (those placed in a group that fired, for some rule), with the byte
+  /// offsets of those lines when the first pass knew them all (`Record.offset`); the
+  /// reader may give `replay` these and no others (whole lines, in input order). nil:
+  /// give it every record.
+  public mutating func replaySelection() -> [String: LineSelection]? {
     guard let replayIndex else { return nil }
     var wanted = [Set<Int32>](repeating: [], count: frame.groupIDs.count)
     for (index, requests) in trailRequests.enumerated() where !requests.isEmpty {

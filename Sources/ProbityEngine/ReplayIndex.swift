@@ -6,11 +6,12 @@ import ProbityCore
 /// those groups.
 ///
 /// One entry per record evaluated, in input order: the record's file (an index), its
-/// line, and for each set of `group by` keys of the pack the record's interned group
-/// values (-1 where it was not placed). That is a few bytes per record on disk and
-/// nothing per record in memory. After `finish`, `select` reads it back and keeps the
-/// records whose group values belong to a group that fired: their lines, for the reader
-/// to deliver, and their ordinals, for the replay to know them by.
+/// line, the byte offset of that line (`Record.offset`, two words), and for each set of
+/// `group by` keys of the pack the record's interned group values (-1 where it was not
+/// placed). That is a few bytes per record on disk and nothing per record in memory.
+/// After `finish`, `select` reads it back and keeps the records whose group values
+/// belong to a group that fired: their lines and offsets, for the reader to go straight
+/// to, and their ordinals, for the replay to know them by.
 final class ReplayIndex {
   private let file: UnsafeMutablePointer<FILE>
   private let path: String
@@ -53,7 +54,7 @@ final class ReplayIndex {
     self.path = filled
     // Gone from the directory at once; the open file lives until it is closed.
     unlink(path)
-    self.width = 2 + keySets
+    self.width = ReplayIndex.groupsStart + keySets
     buffer.reserveCapacity(width * 4096)
   }
 
@@ -68,10 +69,16 @@ final class ReplayIndex {
     return index
   }
 
-  /// Notes where a record fell.
-  func append(_ provenance: Provenance, groups: [Int32]) {
+  /// Where an entry's group values start: after the file, the line and the offset.
+  private static let groupsStart = 4
+
+  /// Notes where a record fell. `offset`: the byte offset of its line, or -1.
+  func append(_ provenance: Provenance, offset: Int, groups: [Int32]) {
     buffer.append(fileIndex(provenance.file))
     buffer.append(provenance.line <= Int(Int32.max) ? Int32(provenance.line) : -1)
+    let wide = Int64(offset)
+    buffer.append(Int32(truncatingIfNeeded: wide))
+    buffer.append(Int32(truncatingIfNeeded: wide >> 32))
     buffer.append(contentsOf: groups)
     if buffer.count >= width * 4096 { flush() }
   }
@@ -84,13 +91,24 @@ final class ReplayIndex {
   }
 
   /// Reads the entries back and keeps the records whose group values, for some set of
-  /// keys, are among `wanted` (by key set). Returns the lines to deliver, by file path;
-  /// nil when the index could not be written or read (then every record is replayed).
-  func select(wanted: [Set<Int32>]) -> [String: Set<Int>]? {
+  /// keys, are among `wanted` (by key set). Returns the lines to deliver, with their
+  /// offsets where every one is known, by file path; nil when the index could not be
+  /// written or read (then every record is replayed).
+  func select(wanted: [Set<Int32>]) -> [String: LineSelection]? {
     flush()
     guard !failed, fflush(file) == 0, fseek(file, 0, SEEK_SET) == 0 else { return nil }
     let paths = Dictionary(uniqueKeysWithValues: files.map { ($1, $0) })
     var lines: [String: Set<Int>] = [:]
+    var offsets: [String: [Int: Int]] = [:]
+    // The group values wanted as bits, by key set (the values are ids counted from 0):
+    // one test per entry and key set, where a `Set` hashed every value read back, a
+    // fifth of a second at the end of a 1 GB check.
+    let bits: [[UInt64]] = wanted.map { values in
+      guard let largest = values.max(), largest >= 0 else { return [] }
+      var words = [UInt64](repeating: 0, count: Int(largest) / 64 + 1)
+      for value in values where value >= 0 { words[Int(value) / 64] |= 1 << (UInt64(value) % 64) }
+      return words
+    }
     var chunk = [Int32](repeating: 0, count: width * 4096)
     var ordinal = 0
     var previous: (file: Int32, line: Int32, occurrence: Int32)?
@@ -110,8 +128,11 @@ final class ReplayIndex {
         previous = (file, line, occurrence)
         defer { ordinal += 1 }
         var needed = false
-        for set in wanted.indices where !wanted[set].isEmpty {
-          if wanted[set].contains(chunk[start + 2 + set]) {
+        for set in bits.indices {
+          let value = Int(chunk[start + ReplayIndex.groupsStart + set])
+          if value >= 0, value / 64 < bits[set].count,
+            bits[set][value / 64] & (1 << (UInt64(value) % 64)) != 0
+          {
             needed = true
             break
           }
@@ -120,6 +141,9 @@ final class ReplayIndex {
         // A line too large to note: replay everything.
         guard line >= 0, let path = paths[file] else { return nil }
         lines[path, default: []].insert(Int(line))
+        let offset =
+          Int64(UInt32(bitPattern: chunk[start + 2])) | Int64(chunk[start + 3]) << 32
+        if offset >= 0 { offsets[path, default: [:]][Int(line)] = Int(offset) }
         // The same file given twice repeats its positions: replay everything.
         if ordinals.updateValue(
           ordinal, forKey: Position(file: file, line: line, occurrence: occurrence)) != nil
@@ -130,7 +154,11 @@ final class ReplayIndex {
     }
     if ferror(file) != 0 { return nil }
     self.previous = nil
-    return lines
+    var selections: [String: LineSelection] = [:]
+    for (path, wanted) in lines {
+      selections[path] = LineSelection(lines: wanted, offsets: offsets[path] ?? [:])
+    }
+    return selections
   }
 
   /// The ordinal of a record of the second pass, or nil when the replay does not need

@@ -79,6 +79,8 @@ public struct CSVReader: Sendable {
 
   /// The size of each read from the file.
   public static let chunkSize = 64 * 1024
+  /// What is read after going straight to a wanted line (`read(lines:)` with offsets).
+  static let jumpReadSize = 8 * 1024
   /// The longest record accepted by default, in bytes: a longer one is almost surely a
   /// quote that is never closed, and is rejected rather than held in memory.
   public static let maxRecordBytes = ReaderLimits.defaultMaxRecordBytes
@@ -91,12 +93,14 @@ public struct CSVReader: Sendable {
 
   /// `lines`: nil, or the lines on which the records wanted start: the rows that start
   /// on other lines are passed over unparsed (their line breaks are still counted), and
-  /// reading stops after the last one wanted (see `FilingReader.read`).
+  /// reading stops after the last one wanted (see `FilingReader.read`). With the lines'
+  /// offsets, reading goes straight from one wanted line to the next: what lies between
+  /// is not read at all.
   ///
   /// `fields`: the fields the run reads (nil: all). Plain text cells of the others are
   /// passed over and their fields left missing (`FieldProjection`).
   public func read(
-    lines: Set<Int>? = nil, pool: RecordValuesPool? = nil, fields: FieldSet? = nil,
+    lines: LineSelection? = nil, pool: RecordValuesPool? = nil, fields: FieldSet? = nil,
     onRecord: (consuming Record) -> Void, onProblem: (Diagnostic) -> Void
   ) throws(FilingError) -> ReadStatistics {
     guard let file = fopen(path, "rb") else {
@@ -110,7 +114,12 @@ public struct CSVReader: Sendable {
     let seekable = fseeko(file, 0, SEEK_CUR) == 0
     let session = try CSVSession(
       path: path, mapping: mapping, limits: limits, seekable: seekable, fields: fields)
-    session.wanted = lines?.sorted()
+    if let lines {
+      let sorted = lines.sorted
+      session.wanted = sorted.map(\.line)
+      // Going to an offset needs a file that seeks, and the offsets of all the lines.
+      if seekable, !lines.offsets.isEmpty { session.wantedOffsets = sorted.map { $0.offset ?? -1 } }
+    }
     session.pool = pool
     do {
       try read(file, session, onRecord: onRecord, onProblem: onProblem)
@@ -127,11 +136,14 @@ public struct CSVReader: Sendable {
     let buffer = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: CSVReader.chunkSize)
     defer { buffer.deallocate() }
     var offset = 0  // of the next byte read from the file
+    // After going straight to a wanted line, a little is read: mostly the row wanted is
+    // all that is needed there (a longer row reads on as usual).
+    var toRead = buffer.count
     while true {
       // Fill the buffer (a short read only at the end of the file).
       var filled = 0
-      while filled < buffer.count {
-        let count = fread(buffer.baseAddress.map { $0 + filled }, 1, buffer.count - filled, file)
+      while filled < toRead {
+        let count = fread(buffer.baseAddress.map { $0 + filled }, 1, toRead - filled, file)
         if count == 0 { break }
         filled += count
       }
@@ -149,10 +161,12 @@ public struct CSVReader: Sendable {
       var resume = try session.consume(
         chunk, at: chunkOffset, onRecord: onRecord, onProblem: onProblem)
       if session.wantedAllRead { break }
-      if resume == nil && filled < buffer.count {
+      if resume == nil && filled < toRead {
         resume = try session.finish(onRecord: onRecord, onProblem: onProblem)
         if resume == nil { break }
       }
+      toRead = session.jumped ? CSVReader.jumpReadSize : buffer.count
+      session.jumped = false
       if let resume {
         guard fseeko(file, off_t(resume), SEEK_SET) == 0 else {
           throw failure(.readFailed, "cannot go back in the filing", line: session.line)
@@ -240,6 +254,11 @@ private final class CSVSession {
   /// The lines on which the rows wanted start, in order (nil: every row), the next one
   /// not yet reached, and whether all have been read.
   var wanted: [Int]?
+  /// The byte offset of each line of `wanted`, when known (nil: lines are passed over
+  /// one by one).
+  var wantedOffsets: [Int]?
+  /// Whether `consume` returned the offset of a wanted line to go to.
+  @exclusivity(unchecked) var jumped = false
   @exclusivity(unchecked) var nextWanted = 0
   @exclusivity(unchecked) var wantedAllRead = false
 
@@ -313,6 +332,18 @@ private final class CSVSession {
         if terminated { skippingToLineEnd = false }
       } else if passesOver() {
         if wantedAllRead { return nil }
+        if let target = jumpTarget(from: offset + start) {
+          // Straight to the next wanted line: in this chunk, or read from there.
+          line = wanted![nextWanted]
+          lastWasCR = false
+          lfOfCRLF = false
+          if target < offset + chunk.count {
+            start = target - offset
+            continue
+          }
+          jumped = true
+          return target
+        }
       } else if let resume = try feed(
         UnsafeBufferPointer(rebasing: chunk[start..<segmentEnd]), at: offset + start,
         terminated: terminated,
@@ -349,6 +380,14 @@ private final class CSVSession {
       return true
     }
     return wanted[nextWanted] > line
+  }
+
+  /// The offset of the next wanted line, when it is known and lies beyond `position`
+  /// (the start of the line about to be passed over), after `passesOver`.
+  func jumpTarget(from position: Int) -> Int? {
+    guard let wantedOffsets, nextWanted < wantedOffsets.count else { return nil }
+    let target = wantedOffsets[nextWanted]
+    return target > position ? target : nil
   }
 
   func feed(
@@ -520,7 +559,7 @@ private final class CSVSession {
       }
       return
     }
-    switch plan.assemble(&row.pointee, line: rowStart, pool: pool) {
+    switch plan.assemble(&row.pointee, line: rowStart, offset: rowStartOffset, pool: pool) {
     case .record(let record):
       statistics.recordsRead += 1
       onRecord(record)

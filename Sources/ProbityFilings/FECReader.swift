@@ -24,22 +24,41 @@ public struct FECReader: Sendable {
 
   /// `lines`: nil, or the lines of the records wanted: lines after the cover record that
   /// are not wanted are passed over (a text block is still followed, to know where it
-  /// ends), and reading stops after the last one wanted (see `FilingReader.read`).
+  /// ends), and reading stops after the last one wanted (see `FilingReader.read`). With
+  /// the lines' offsets, reading goes straight from one wanted line to the next.
   ///
   /// `fields`: the fields the run reads (nil: all). Plain text cells of the others are
   /// passed over and their fields left missing (`FieldProjection`).
   public func read(
-    lines: Set<Int>? = nil, pool: RecordValuesPool? = nil, fields: FieldSet? = nil,
+    lines: LineSelection? = nil, pool: RecordValuesPool? = nil, fields: FieldSet? = nil,
     onRecord: (consuming Record) -> Void, onProblem: (Diagnostic) -> Void
   ) throws(FilingError) -> ReadStatistics {
     let session = try FECSession(path: path, limits: limits)
-    session.wanted = lines
+    session.wanted = lines?.lines
     session.pool = pool
     session.fields = fields
-    let last = lines.map { $0.max() ?? 0 }
+    let last = lines.map { $0.lines.max() ?? 0 }
+    // The wanted lines with their offsets, when all are known and the file seeks.
+    let jumps: [(line: Int, offset: Int)] =
+      if let lines, !lines.offsets.isEmpty, session.lines.seekable {
+        lines.sorted.map { ($0.line, $0.offset!) }
+      } else { [] }
+    var nextJump = 0
     do {
       try session.readHeader()
-      while try session.lines.next() {
+      while true {
+        if !jumps.isEmpty && !session.coverPending {
+          // Straight to the next wanted line when lines lie before it.
+          let current = session.lines.lineNumber
+          while nextJump < jumps.count && jumps[nextJump].line <= current { nextJump += 1 }
+          if nextJump < jumps.count && jumps[nextJump].line > current + 1 {
+            try session.lines.jump(
+              to: jumps[nextJump].offset, lineNumber: jumps[nextJump].line)
+            // A wanted line is a record's: never inside a text block.
+            session.inText = false
+          }
+        }
+        guard try session.lines.next() else { break }
         if let last, session.lines.lineNumber > last && !session.coverPending { break }
         session.line(onRecord: onRecord, onProblem: onProblem)
       }
@@ -677,6 +696,7 @@ private final class FECSession {
       unavailable[layout.id] = record.unavailable
     }
     record.leftOut = leftOut
+    record.offset = lines.lineOffset
     onRecord(record)
   }
 

@@ -50,7 +50,9 @@ public enum FilingReader {
   ///   rows that start on other lines without making records of them (they still find
   ///   where rows start and end, so line numbers stay true); the XML reader reads all.
   ///   Either way some other records may come too: the caller keeps the ones it wants.
-  ///   The statistics then count only what was read.
+  ///   The statistics then count only what was read. With the lines' byte offsets
+  ///   (`LineSelection.offsets`, from the first pass's `Record.offset`), the delimited
+  ///   and .fec readers go straight to each wanted line of a file that seeks.
   ///
   /// - `pool`: arrays of values handed back by the caller once it is done with their
   ///   records, which the delimited and .fec readers fill again (`RecordValuesPool`).
@@ -67,7 +69,7 @@ public enum FilingReader {
   /// not fit) throws.
   public static func read(
     path: String, format: InputFormat?, mapping: Mapping?, limits: ReaderLimits = .default,
-    lines: Set<Int>? = nil, pool: RecordValuesPool? = nil, fields: FieldSet? = nil,
+    lines: LineSelection? = nil, pool: RecordValuesPool? = nil, fields: FieldSet? = nil,
     onRecord: (consuming Record) -> Void, onProblem: (Diagnostic) -> Void
   ) throws(FilingError) -> ReadStatistics {
     let chosen = try resolve(path: path, format: format, mapping: mapping)

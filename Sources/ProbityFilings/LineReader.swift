@@ -18,6 +18,10 @@ final class LineReader {
   private let chunk = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: CSVReader.chunkSize)
   @exclusivity(unchecked) private var chunkStart = 0
   @exclusivity(unchecked) private var chunkEnd = 0
+  /// The file offset of `chunk[0]`.
+  @exclusivity(unchecked) private var chunkOffset = 0
+  /// The file offset of the next byte to read into the chunk.
+  @exclusivity(unchecked) private var fileOffset = 0
   @exclusivity(unchecked) private var atEnd = false
   private var started = false
   /// The current line's bytes, without its terminator.
@@ -26,10 +30,14 @@ final class LineReader {
   @exclusivity(unchecked) private(set) var lineNumber = 0
   /// Whether the current line was cut at `maxLineBytes` (the rest is dropped).
   @exclusivity(unchecked) private(set) var truncated = false
+  /// The file offset of the current line's first byte (`Record.offset`).
+  @exclusivity(unchecked) private(set) var lineOffset = 0
 
   /// The longest line kept, in bytes; the rest of a longer line is dropped and the line
   /// marked `truncated`.
   let maxLineBytes: Int
+  /// Whether the file can seek (a regular file; not a pipe): `jump` needs it.
+  let seekable: Bool
 
   init(path: String, maxLineBytes: Int = ReaderLimits.defaultMaxRecordBytes) throws(FilingError) {
     self.path = path
@@ -42,6 +50,7 @@ final class LineReader {
           message: "cannot open the filing: \(String(cString: strerror(errno)))", file: path))
     }
     self.file = file
+    seekable = fseeko(file, 0, SEEK_CUR) == 0
     line.reserveCapacity(4096)
   }
 
@@ -61,6 +70,8 @@ final class LineReader {
     var sawAny = false
     let lf = UInt8(ascii: "\n")
     let cr = UInt8(ascii: "\r")
+    if chunkStart == chunkEnd && !atEnd { try fill() }
+    lineOffset = chunkOffset + chunkStart
     while true {
       if chunkStart == chunkEnd {
         if atEnd { break }
@@ -110,9 +121,41 @@ final class LineReader {
     )
   }
 
+  /// Goes to the line numbered `lineNumber` that starts at byte `offset` (as a first
+  /// pass found them, after the first line: how lines end is known by then); `next()`
+  /// then reads it.
+  func jump(to offset: Int, lineNumber: Int) throws(FilingError) {
+    self.lineNumber = lineNumber - 1
+    if offset >= chunkOffset + chunkStart && offset < chunkOffset + chunkEnd {
+      chunkStart = offset - chunkOffset  // already read
+      return
+    }
+    guard fseeko(file, off_t(offset), SEEK_SET) == 0 else {
+      throw FilingError(
+        Diagnostic(
+          id: FilingsCatalogue.readFailed.id,
+          message: "cannot go to byte \(offset) of the filing: \(String(cString: strerror(errno)))",
+          file: path, line: lineNumber))
+    }
+    fileOffset = offset
+    chunkOffset = offset
+    chunkStart = 0
+    chunkEnd = 0
+    atEnd = false
+    // Mostly the line wanted is all that is needed there (a longer one reads on).
+    nextRead = CSVReader.jumpReadSize
+  }
+
+  /// How much the next `fill` reads.
+  @exclusivity(unchecked) private var nextRead = CSVReader.chunkSize
+
   private func fill() throws(FilingError) {
-    let count = fread(chunk.baseAddress, 1, chunk.count, file)
-    if count < chunk.count {
+    let wanted = nextRead
+    nextRead = chunk.count
+    let count = fread(chunk.baseAddress, 1, wanted, file)
+    chunkOffset = fileOffset
+    fileOffset += count
+    if count < wanted {
       if ferror(file) != 0 {
         throw FilingError(
           Diagnostic(

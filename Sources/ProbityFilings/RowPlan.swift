@@ -418,14 +418,18 @@ final class RowPlan {
   /// lent in place (`inout`) and left as it is: a value read out of the reader's pointer
   /// for a call is copied, so passed by value the collector was copied (three buffers
   /// retained and released) for every row.
-  func assemble(_ row: inout RowCollector, line: Int, pool: RecordValuesPool? = nil)
+  /// `offset`: the byte offset of the row's first line (`Record.offset`).
+  func assemble(
+    _ row: inout RowCollector, line: Int, offset: Int = -1, pool: RecordValuesPool? = nil
+  )
     -> RowOutcome
   {
-    row.withArena { assemble(row, arena: $0, line: line, pool: pool) }
+    row.withArena { assemble(row, arena: $0, line: line, offset: offset, pool: pool) }
   }
 
   private func assemble(
-    _ row: RowCollector, arena: UnsafeBufferPointer<UInt8>, line: Int, pool: RecordValuesPool?
+    _ row: RowCollector, arena: UnsafeBufferPointer<UInt8>, line: Int, offset: Int,
+    pool: RecordValuesPool?
   ) -> RowOutcome {
     let count = row.fieldCount
     var diagnostics: [Diagnostic] = []
@@ -525,6 +529,7 @@ final class RowPlan {
     var record = Record(kind: kind, provenance: Provenance(file: path, line: line), values: values)
     record.unavailable = unavailable
     record.leftOut = leftOut
+    record.offset = offset
     return .record(record)
   }
 }

@@ -7,7 +7,9 @@ import ProbityFilings
 /// (nil: all), the arrays of values to fill again (see `RecordValuesPool`), where records
 /// and problems go.
 typealias FileRead =
-  @Sendable (String, Set<Int>?, RecordValuesPool, (consuming Record) -> Void, (Diagnostic) -> Void)
+  @Sendable (
+    String, LineSelection?, RecordValuesPool, (consuming Record) -> Void, (Diagnostic) -> Void
+  )
   throws(FilingError) -> ReadStatistics
 
 /// Reads files on several threads while one consumer takes their records in file order.
@@ -153,12 +155,12 @@ final class ParallelReader: @unchecked Sendable {
   let preparer: @Sendable () -> RecordPreparer?
   /// When set, only the records starting on these lines (by file) go to the consumer
   /// (the replay's selection, see `CheckRun.replaySelection`).
-  let lines: [String: Set<Int>]?
+  let lines: [String: LineSelection]?
 
   init(
     files: [String], threads: Int, capacity: Int = 4_096,
     preparer: @escaping @Sendable () -> RecordPreparer? = { nil },
-    lines: [String: Set<Int>]? = nil,
+    lines: [String: LineSelection]? = nil,
     read: @escaping FileRead
   ) {
     self.files = files
@@ -230,11 +232,11 @@ final class ParallelReader: @unchecked Sendable {
       var wanted: (file: String, lines: Set<Int>)?
       do {
         result.statistics = try read(
-          files[index], lines.map { $0[files[index]] ?? [] }, pool,
+          files[index], lines.map { $0[files[index]] ?? LineSelection(lines: []) }, pool,
           { record in
             if let lines {
               if wanted?.file != record.provenance.file {
-                wanted = (record.provenance.file, lines[record.provenance.file] ?? [])
+                wanted = (record.provenance.file, lines[record.provenance.file]?.lines ?? [])
               }
               guard wanted?.lines.contains(record.provenance.line) == true else { return }
             }

@@ -30,7 +30,10 @@ struct ReplayIndexTests {
       let selection = indexed.replaySelection()
       let lines = try #require(selection)
       for record in records
-      where lines[record.provenance.file]?.contains(record.provenance.line) == true {
+      where lines[record.provenance.file]?.lines.contains(record.provenance.line) == true {
+        // Each line's offset as the first pass noted it (none for records made here).
+        let offsets = lines[record.provenance.file]?.offsets ?? [:]
+        #expect(offsets[record.provenance.line] == (record.offset >= 0 ? record.offset : nil))
         indexed.replay(record)
         delivered += 1
       }
@@ -48,6 +51,7 @@ struct ReplayIndexTests {
     for file in ["Fixtures/us-federal/receipts.csv", "Fixtures/us-federal/aggregates.csv"] {
       records += try KernelDifferentialTests.records(KernelDifferentialTests.path(file))
     }
+    #expect(records.allSatisfy { $0.offset > 0 }, "read from files: every offset known")
     let delivered = try Self.compare(ruleSet, records)
     #expect(delivered > 0 && delivered < records.count)
   }
@@ -65,6 +69,24 @@ struct ReplayIndexTests {
       }
     }
     _ = try Self.compare(ruleSet, records)
+  }
+
+  @Test("offsets beyond 4 GiB come back whole, and a missing one means none are given")
+  func wideOffsets() throws {
+    let ruleSet = try groupedRuleSet(
+      "group by person_key(name), zip5(zip)\n  window election", when: "total > $3,300.00")
+    var records = (1...4).map { gift("2024-0\($0)-01", "1000.00", line: $0) }
+    for index in records.indices { records[index].offset = (index + 1) * 3_000_000_001 }
+    _ = try Self.compare(ruleSet, records)
+    // One record whose offset is not known: the reader must read from the start.
+    records[2].offset = -1
+    var indexed = CheckRun(ruleSet: ruleSet)
+    indexed.indexForReplay()
+    for record in records { indexed.evaluate(record) }
+    indexed.finish()
+    let selection = try #require(indexed.replaySelection()?.values.first)
+    #expect(selection.lines == [1, 2, 3, 4])
+    #expect(selection.offsets.isEmpty)
   }
 
   @Test("a file given twice repeats its lines: the index gives up and every record is replayed")

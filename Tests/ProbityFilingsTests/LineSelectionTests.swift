@@ -29,6 +29,12 @@ struct LineSelectionTests {
         + row(3, "C", "\r\n") + "\r\n" + row(4, "D", "\r\n") + row(5, "E", "")
     ),
     (
+      "rows longer than what is read after going to a wanted line",
+      header + "\n" + row(1, "A") + row(2, String(repeating: "B", count: 20_000)) + row(3, "C")
+        + row(4, "\"" + String(repeating: "D\n", count: 40_000) + "\"") + row(5, "E")
+        + row(6, String(repeating: "F", count: 9_000))
+    ),
+    (
       "lone CR",
       header + "\r" + (1...5).map { row($0, "N\($0)", "\r") }.joined()
     ),
@@ -51,35 +57,90 @@ struct LineSelectionTests {
   }
 
   /// Reads `path` whole, then with every line wanted, every third, every seventh, only
-  /// the last, only the second, and none: the records wanted are the full read's, and
-  /// fewer rows are read when lines are left out.
+  /// the last, only the second, and none, each without the lines' offsets and with them
+  /// (as the full read gave them, `Record.offset`): the records wanted are the full
+  /// read's, and fewer rows are read when lines are left out.
   static func compare(_ path: String) throws {
     var all: [Record] = []
     let full = try FilingReader.read(
       path: path, format: nil, mapping: nil, onRecord: { all.append($0) }, onProblem: { _ in })
     #expect(all.count >= 3, "\(path)")
+    try checkOffsets(path, all)
     let lines = all.map(\.provenance.line)
+    let offsets = Dictionary(all.map { ($0.provenance.line, $0.offset) }) { first, _ in first }
     let selections: [Set<Int>] =
       [1, 3, 7].map { every in Set(stride(from: 0, to: lines.count, by: every).map { lines[$0] }) }
       + [[lines[lines.count - 1]], [lines[1]], []]
     for wanted in selections {
-      var got: [Record] = []
-      let statistics = try FilingReader.read(
-        path: path, format: nil, mapping: nil, lines: wanted, onRecord: { got.append($0) },
-        onProblem: { _ in })
-      let expected = all.filter { wanted.contains($0.provenance.line) }
-      #expect(
-        describe(got.filter { wanted.contains($0.provenance.line) }) == describe(expected),
-        "\(path), \(wanted.count) lines")
-      if wanted.count < lines.count {
-        #expect(statistics.recordsRead < full.recordsRead, "\(path), \(wanted.count) lines")
+      for withOffsets in [false, true] {
+        let selection = LineSelection(
+          lines: wanted, offsets: withOffsets ? offsets.filter { wanted.contains($0.key) } : [:])
+        #expect(selection.offsets.isEmpty == (!withOffsets || wanted.isEmpty))
+        var got: [Record] = []
+        let statistics = try FilingReader.read(
+          path: path, format: nil, mapping: nil, lines: selection, onRecord: { got.append($0) },
+          onProblem: { _ in })
+        let expected = all.filter { wanted.contains($0.provenance.line) }
+        let what = "\(path), \(wanted.count) lines, offsets: \(withOffsets)"
+        #expect(
+          describe(got.filter { wanted.contains($0.provenance.line) }) == describe(expected),
+          "\(what)")
+        #expect(
+          got.filter { wanted.contains($0.provenance.line) }.map(\.offset)
+            == expected.map(\.offset), "\(what)")
+        if wanted.count < lines.count {
+          #expect(statistics.recordsRead < full.recordsRead, "\(what)")
+        }
       }
+    }
+  }
+
+  /// Each record's offset is where its first line starts: at the start of the file (or
+  /// after its byte order mark), or just after a line break.
+  static func checkOffsets(_ path: String, _ records: [Record]) throws {
+    let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
+    let start = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
+    for record in records {
+      let offset = record.offset
+      let where_ = "\(path):\(record.provenance.line): byte \(offset)"
+      #expect(offset >= start && offset < bytes.count, "\(where_)")
+      guard offset > start && offset < bytes.count else { continue }
+      #expect(
+        bytes[offset - 1] == UInt8(ascii: "\n") || bytes[offset - 1] == UInt8(ascii: "\r"),
+        "\(where_) does not start a line")
     }
   }
 
   @Test("awkward layouts", arguments: texts)
   func layouts(_ name: String, _ text: String) throws {
     try Self.compare(try temporaryFile(text))
+  }
+
+  /// The offsets are what the readers go by: an offset given for one line that is where
+  /// another starts delivers that other line's record, numbered as the line asked for.
+  /// (A reader that passed over the lines one by one would deliver the line asked for.)
+  @Test(
+    "the offsets are followed",
+    arguments: [
+      ("csv", header + "\n" + (1...6).map { row($0, "N\($0)") }.joined()),
+      ("fec", FECLineSelection.text),
+    ])
+  func followed(_ format: String, _ text: String) throws {
+    let path = try temporaryFile(text, suffix: "." + format)
+    var all: [Record] = []
+    _ = try FilingReader.read(
+      path: path, format: nil, mapping: nil, onRecord: { all.append($0) }, onProblem: { _ in })
+    try #require(all.count >= 5)
+    let asked = all[1].provenance.line
+    let elsewhere = all[4]
+    var got: [Record] = []
+    _ = try FilingReader.read(
+      path: path, format: nil, mapping: nil,
+      lines: LineSelection(lines: [asked], offsets: [asked: elsewhere.offset]),
+      onRecord: { got.append($0) }, onProblem: { _ in })
+    let first = try #require(got.first)
+    #expect(first.provenance.line == asked)
+    #expect(first["transaction_id"] == elsewhere["transaction_id"])
   }
 
   @Test(
@@ -95,4 +156,26 @@ struct LineSelectionTests {
   func real(_ file: String) throws {
     try Self.compare(sharedFile(file))
   }
+}
+
+/// A small .fec v8.3 filing: a header, a cover record and six receipts.
+enum FECLineSelection {
+  static let text: String = {
+    let fs = "\u{1C}"
+    var lines = [
+      ["HDR", "FEC", "8.3", "test", "1", "", ""],
+      [
+        "F3N", "C00999001", "Test for Congress", "1 Main St", "", "Dayton", "OH", "45402", "X",
+        "OH", "10", "Q2", "", "", "", "20240101", "20240930",
+      ],
+    ]
+    for id in 1...6 {
+      lines.append([
+        "SA11AI", "C00999001", "T\(id)", "", "", "IND", "", "DOE\(id)", "JANE", "", "", "",
+        "1 Main St", "", "Dayton", "OH", "45402", "P2024", "", "2024010\(id)", "\(id * 10).00", "",
+        "", "Acme", "Clerk",
+      ])
+    }
+    return lines.map { $0.joined(separator: fs) }.joined(separator: "\n") + "\n"
+  }()
 }
