@@ -37,10 +37,51 @@ struct ASCIIPersonKey {
     return code
   }
 
-  private static let prefixes = DonorIdentity.prefixes.map { code($0.utf8) }
-  private static let generational = DonorIdentity.generational.map { code($0.utf8) }
-  private static let honours = DonorIdentity.honours.map { code($0.utf8) }
-  private static let particles = DonorIdentity.particles.map { code($0.utf8) }
+  /// The lists a word is in, as bits.
+  private static let prefix: UInt8 = 1
+  private static let generational: UInt8 = 2
+  private static let honour: UInt8 = 4
+  private static let particle: UInt8 = 8
+
+  /// The words of the four lists by code, open addressing: each slot holds a word's code
+  /// shifted left 4 bits (a code has at most 60) and the bits of its lists; 0 is an
+  /// empty slot (a code is never 0). One probe or two per word, where searching the
+  /// lists one after another cost about a hundred comparisons per name.
+  private static let tableSize = 256
+  private static let table: [UInt64] = {
+    var table = [UInt64](repeating: 0, count: tableSize)
+    let lists: [(Set<String>, UInt8)] = [
+      (DonorIdentity.prefixes, prefix), (DonorIdentity.generational, generational),
+      (DonorIdentity.honours, honour), (DonorIdentity.particles, particle),
+    ]
+    for (list, bit) in lists {
+      for word in list {
+        let wordCode = code(word.utf8)
+        precondition(wordCode != long, "a listed word longer than \(longest) characters")
+        var index = slot(wordCode)
+        while table[index] != 0 && table[index] >> 4 != wordCode { index = (index + 1) % tableSize }
+        table[index] = wordCode << 4 | (table[index] & 0xF) | UInt64(bit)
+      }
+    }
+    return table
+  }()
+
+  private static func slot(_ code: UInt64) -> Int {
+    Int(truncatingIfNeeded: (code &* 0x9E37_79B9_7F4A_7C15) >> 56)  // tableSize = 2^8
+  }
+
+  /// The lists the word with this code is in, as bits (0: none).
+  static func classes(_ code: UInt64) -> UInt8 {
+    table.withUnsafeBufferPointer { table in
+      var index = slot(code)
+      while true {
+        let entry = table[index]
+        if entry == 0 { return 0 }
+        if entry >> 4 == code { return UInt8(truncatingIfNeeded: entry & 0xF) }
+        index = (index + 1) & (tableSize - 1)
+      }
+    }
+  }
 
   /// nil when the name has a byte that is not ASCII.
   init?(_ name: UnsafeBufferPointer<UInt8>) {
@@ -102,13 +143,13 @@ struct ASCIIPersonKey {
     func strip(_ lo: Int, _ hi: Int, keepFirst: Bool, base: Int) -> Int {
       var result = 0
       for word in lo..<hi {
-        let code = words[word].code
-        if generational.contains(code) {
+        let lists = classes(words[word].code)
+        if lists & generational != 0 {
           suffix = word
           continue
         }
-        if word > lo && honours.contains(code) { continue }
-        if result == 0 && prefixes.contains(code) && !(keepFirst && word == hi - 1) { continue }
+        if word > lo && lists & honour != 0 { continue }
+        if result == 0 && lists & prefix != 0 && !(keepFirst && word == hi - 1) { continue }
         kept[base + result] = word
         result += 1
       }
@@ -132,7 +173,7 @@ struct ASCIIPersonKey {
       let total = strip(0, count, keepFirst: false, base: 0)
       guard total > 0 else { return nil }
       var start = total - 1
-      while start > 1 && particles.contains(words[kept[start - 1]].code) { start -= 1 }
+      while start > 1 && classes(words[kept[start - 1]].code) & particle != 0 { start -= 1 }
       lastWords = start..<total
       if start > 0 { first = kept[0] }
     }
