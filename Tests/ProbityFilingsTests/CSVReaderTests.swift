@@ -503,6 +503,9 @@ struct CSVReaderTests {
       ("", "SMITH", "", "", "", "SMITH"),
       ("", "", "JOHN", "", "III", "JOHN III"),
       ("", "", "", "", "", ""),
+      ("", "MÜLLER-LÜDENSCHEIDT", "JOSÉ", "", "", "MÜLLER-LÜDENSCHEIDT, JOSÉ"),
+      ("", "", "JOHN", "Q", "", "JOHN Q"),
+      ("", "DOE", "", "", "SR", "DOE, SR"),
     ])
   func derivedName(
     organization: String, last: String, first: String, middle: String, suffix: String,
