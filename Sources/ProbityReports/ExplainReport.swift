@@ -220,7 +220,7 @@ extension ReportRenderer {
     }
     w.endArray()
     w.endObject()
-    return w.output + "\n"
+    return w.document()
   }
 
   static func write(_ lines: [ExplanationLine], to w: inout JSONWriter) {

@@ -408,6 +408,6 @@ public enum BaselineFile {
     }
     w.endArray()
     w.endObject()
-    return w.output + "\n"
+    return w.document()
   }
 }

@@ -1,26 +1,59 @@
 /// A small JSON writer that keeps keys in the order they are written, so the same
 /// report always gives the same bytes.
+///
+/// It writes UTF-8 bytes into one array: a large report (10 MB for 1 GB of filings) made
+/// of millions of small String concatenations cost several times more.
 struct JSONWriter {
-  private(set) var output = ""
+  private var bytes: [UInt8] = []
   private var needsComma: [Bool] = [false]
-  private let indentUnit = "  "
+  private var pendingKey = false
 
-  private var indent: String { String(repeating: indentUnit, count: needsComma.count - 1) }
+  init() { bytes.reserveCapacity(4096) }
+
+  /// The document so far.
+  var output: String { String(decoding: bytes, as: UTF8.self) }
+
+  /// The whole document with a final line break, built without a second copy of it.
+  consuming func document() -> String {
+    bytes.append(UInt8(ascii: "\n"))
+    return String(decoding: bytes, as: UTF8.self)
+  }
+
+  /// A line break and the indent of each depth up to 32; deeper ones are written a
+  /// space at a time.
+  private static let lineBreaks: [UInt8] = [UInt8(ascii: "\n")] + Array(repeating: 0x20, count: 64)
+
+  private mutating func newLine() {
+    let width = 2 * (needsComma.count - 1)
+    if width <= 64 {
+      JSONWriter.lineBreaks.withUnsafeBufferPointer {
+        bytes.append(contentsOf: UnsafeBufferPointer(rebasing: $0[0...width]))
+      }
+    } else {
+      bytes.append(UInt8(ascii: "\n"))
+      bytes.append(contentsOf: repeatElement(0x20, count: width))
+    }
+  }
 
   private mutating func separator() {
-    if needsComma[needsComma.count - 1] { output += "," }
-    if needsComma.count > 1 { output += "\n" + indent }
+    if needsComma[needsComma.count - 1] { bytes.append(UInt8(ascii: ",")) }
+    if needsComma.count > 1 { newLine() }
     needsComma[needsComma.count - 1] = true
+  }
+
+  private mutating func append(_ text: String) {
+    var text = text
+    text.withUTF8 { bytes.append(contentsOf: $0) }
   }
 
   mutating func key(_ name: String) {
     separator()
-    output += JSONWriter.quote(name) + ": "
+    JSONWriter.quote(name, into: &bytes)
+    bytes.append(UInt8(ascii: ":"))
+    bytes.append(0x20)
     needsComma[needsComma.count - 1] = false
     pendingKey = true
   }
-
-  private var pendingKey = false
 
   private mutating func beginValue() {
     if pendingKey {
@@ -33,49 +66,63 @@ struct JSONWriter {
 
   mutating func string(_ s: String?) {
     beginValue()
-    output += s.map(JSONWriter.quote) ?? "null"
+    if let s { JSONWriter.quote(s, into: &bytes) } else { append("null") }
   }
 
-  mutating func int(_ i: Int) {
+  mutating func int(_ i: Int) { int(Int64(i)) }
+
+  mutating func int(_ i: Int64) {
     beginValue()
-    output += String(i)
+    // The digits as `String(i)` gives them, without making the string.
+    if i < 0 { bytes.append(UInt8(ascii: "-")) }
+    var magnitude = i.magnitude
+    var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes: Int.min has 19 digits
+    withUnsafeMutableBytes(of: &digits) { buffer in
+      var start = buffer.count
+      repeat {
+        start -= 1
+        buffer[start] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+        magnitude /= 10
+      } while magnitude != 0
+      bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[start...]))
+    }
   }
 
   mutating func bool(_ b: Bool) {
     beginValue()
-    output += b ? "true" : "false"
+    append(b ? "true" : "false")
   }
 
   mutating func null() {
     beginValue()
-    output += "null"
+    append("null")
   }
 
   mutating func raw(_ text: String) {
     beginValue()
-    output += text
+    append(text)
   }
 
   mutating func beginObject() {
     beginValue()
-    output += "{"
+    bytes.append(UInt8(ascii: "{"))
     needsComma.append(false)
   }
 
   mutating func endObject() {
-    let hadItems = needsComma.removeLast()
-    output += hadItems ? "\n" + indent + "}" : "}"
+    if needsComma.removeLast() { newLine() }
+    bytes.append(UInt8(ascii: "}"))
   }
 
   mutating func beginArray() {
     beginValue()
-    output += "["
+    bytes.append(UInt8(ascii: "["))
     needsComma.append(false)
   }
 
   mutating func endArray() {
-    let hadItems = needsComma.removeLast()
-    output += hadItems ? "\n" + indent + "]" : "]"
+    if needsComma.removeLast() { newLine() }
+    bytes.append(UInt8(ascii: "]"))
   }
 
   mutating func field(_ name: String, _ value: String?) {
@@ -88,24 +135,77 @@ struct JSONWriter {
     int(value)
   }
 
+  /// `s` as a JSON string literal: `"` and `\` escaped, line feed, carriage return and
+  /// tab as `\n`, `\r` and `\t`, the other controls below U+0020 as `\u00XX` (lower-case
+  /// hex); everything else, DEL and non-ASCII text included, as it is.
   static func quote(_ s: String) -> String {
-    var out = "\""
-    for scalar in s.unicodeScalars {
-      switch scalar {
-      case "\"": out += "\\\""
-      case "\\": out += "\\\\"
-      case "\n": out += "\\n"
-      case "\r": out += "\\r"
-      case "\t": out += "\\t"
-      default:
-        if scalar.value < 0x20 {
-          let hex = String(scalar.value, radix: 16)
-          out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-        } else {
-          out.unicodeScalars.append(scalar)
+    var out: [UInt8] = []
+    quote(s, into: &out)
+    return String(decoding: out, as: UTF8.self)
+  }
+
+  /// Appends `quote(s)`'s UTF-8. Every character escaped is ASCII, and every byte of a
+  /// multi-byte UTF-8 sequence is 0x80 or over, so the bytes can be scanned alone, eight
+  /// at a time; the runs between escapes (most strings: the whole string) are copied
+  /// whole.
+  static func quote(_ s: String, into out: inout [UInt8]) {
+    out.append(UInt8(ascii: "\""))
+    var s = s
+    s.withUTF8 { utf8 in
+      var start = 0
+      var i = 0
+      func escapeIfNeeded(_ i: Int) {
+        let byte = utf8[i]
+        guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else {
+          return
+        }
+        out.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[start..<i]))
+        appendEscape(of: byte, to: &out)
+        start = i + 1
+      }
+      if let base = UnsafeRawPointer(utf8.baseAddress) {
+        while i + 8 <= utf8.count {
+          let word = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: i, as: UInt64.self))
+          if mayNeedEscape(word) {
+            for j in i..<i + 8 { escapeIfNeeded(j) }
+          }
+          i += 8
         }
       }
+      while i < utf8.count {
+        escapeIfNeeded(i)
+        i += 1
+      }
+      out.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[start...]))
     }
-    return out + "\""
+    out.append(UInt8(ascii: "\""))
+  }
+
+  /// Whether one of a word's eight bytes is below 0x20, `"` or `\`, with the bit hacks
+  /// of "determine if a word has a byte less than n" (true if any byte is, not which).
+  @inline(__always)
+  private static func mayNeedEscape(_ word: UInt64) -> Bool {
+    let low: UInt64 = 0x0101_0101_0101_0101
+    let high: UInt64 = 0x8080_8080_8080_8080
+    func hasZero(_ w: UInt64) -> Bool { (w &- low) & ~w & high != 0 }
+    return (word &- low &* 0x20) & ~word & high != 0
+      || hasZero(word ^ (low &* UInt64(UInt8(ascii: "\""))))
+      || hasZero(word ^ (low &* UInt64(UInt8(ascii: "\\"))))
+  }
+
+  private static func appendEscape(of byte: UInt8, to out: inout [UInt8]) {
+    out.append(UInt8(ascii: "\\"))
+    switch byte {
+    case UInt8(ascii: "\""), UInt8(ascii: "\\"): out.append(byte)
+    case UInt8(ascii: "\n"): out.append(UInt8(ascii: "n"))
+    case UInt8(ascii: "\r"): out.append(UInt8(ascii: "r"))
+    case UInt8(ascii: "\t"): out.append(UInt8(ascii: "t"))
+    default:
+      let hex: [UInt8] = Array("0123456789abcdef".utf8)
+      out.append(contentsOf: [
+        UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"), hex[Int(byte >> 4)],
+        hex[Int(byte & 0xF)],
+      ])
+    }
   }
 }

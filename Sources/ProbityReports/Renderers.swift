@@ -263,7 +263,7 @@ public enum ReportRenderer {
     w.endArray()
     w.endObject()
     w.endObject()
-    return w.output + "\n"
+    return w.document()
   }
 
   /// One finding as a JSON object (check and explain share it).
@@ -330,7 +330,7 @@ public enum ReportRenderer {
     switch value {
     case .missing: w.null()
     case .boolean(let b): w.bool(b)
-    case .integer(let i): w.raw(String(i))
+    case .integer(let i): w.int(i)
     case .string(let s): w.string(s)
     case .date(let d): w.string(d.description)
     case .money(let m):

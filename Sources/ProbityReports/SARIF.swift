@@ -86,7 +86,7 @@ public enum SARIFRenderer {
     w.endObject()
     w.endArray()
     w.endObject()
-    return w.output + "\n"
+    return w.document()
   }
 
   static func level(_ severity: FindingSeverity) -> String {
@@ -370,17 +370,27 @@ public enum SARIFRenderer {
     w.endObject()
   }
 
+  /// The bytes a path keeps as they are in a URI, by value. Made once: every result and
+  /// related location has a URI.
+  private static let uriAllowed: [Bool] = {
+    var allowed = [Bool](repeating: false, count: 256)
+    for byte in "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~/!$&'()*+,;=@"
+      .utf8
+    {
+      allowed[Int(byte)] = true
+    }
+    return allowed
+  }()
+
   /// A path as a URI reference: relative paths stay relative (percent-encoded), absolute
   /// ones become `file://` URIs.
   static func uri(_ path: String) -> String {
     var out = path.hasPrefix("/") ? "file://" : ""
-    let allowed = Set(
-      "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~/!$&'()*+,;=@".utf8)
     var firstSegment = !path.hasPrefix("/")
     for byte in path.utf8 {
       if byte == UInt8(ascii: "/") { firstSegment = false }
       // A colon in the first segment of a relative reference would read as a scheme.
-      if allowed.contains(byte) || (byte == UInt8(ascii: ":") && !firstSegment) {
+      if uriAllowed[Int(byte)] || (byte == UInt8(ascii: ":") && !firstSegment) {
         out.unicodeScalars.append(Unicode.Scalar(byte))
       } else {
         let hex = String(byte, radix: 16, uppercase: true)

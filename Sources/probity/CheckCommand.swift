@@ -121,8 +121,17 @@ struct CheckCommand: ParsableCommand {
       report, waivers: waivers, baseline: baseline, mapping: mapping,
       inputErrors: outcome.inputErrors)
     report.gate = gate
-    // Records of XML filings carry their element path (`Finding.locator`).
-    print(terminalSafe(ReportRenderer.render(report, as: format)), terminator: "")
-    try finish(report, gate: gate)
+    // Records of XML filings carry their element path (`Finding.locator`). SARIF's cap
+    // is noted on standard error too, so the document is kept with it: rendering it again
+    // for the note cost as much as the first time (a second on 1 GB, where it is capped).
+    let text: String
+    var sarifCap: SARIFRenderer.Cap?
+    if format == .sarif {
+      (text, sarifCap) = SARIFRenderer.render(report, gate: gate)
+    } else {
+      text = ReportRenderer.render(report, as: format)
+    }
+    print(terminalSafe(text), terminator: "")
+    try finish(report, gate: gate, sarifCap: sarifCap)
   }
 }

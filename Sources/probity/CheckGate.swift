@@ -139,8 +139,8 @@ extension CheckCommand {
   }
 
   /// Notes on standard error, then the exit code: 2 for unreadable input, 1 when the
-  /// gate fails, 0 otherwise.
-  func finish(_ report: CheckReport, gate: GateResult) throws {
+  /// gate fails, 0 otherwise. `sarifCap`: what the SARIF output left out, if anything.
+  func finish(_ report: CheckReport, gate: GateResult, sarifCap: SARIFRenderer.Cap?) throws {
     for (finding, review) in zip(report.findings, gate.reviews) {
       guard let waiver = review.waiver else { continue }
       if review.status == .waiverExpired {
@@ -159,7 +159,7 @@ extension CheckCommand {
         "\(waiver.file):\(waiver.line): note: the waiver of \(waiver.fingerprint)\(waiver.rule.map { " (\($0))" } ?? "") matches no finding; remove it when it is no longer needed"
       )
     }
-    if format == .sarif, let cap = SARIFRenderer.render(report, gate: gate).cap {
+    if let cap = sarifCap {
       printError(
         "warning: the SARIF output holds \(cap.reported) of \(cap.total) findings: \(cap.reason); the run's properties say so too"
       )

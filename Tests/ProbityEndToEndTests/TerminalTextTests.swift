@@ -1,0 +1,40 @@
+import Testing
+
+@testable import probity
+
+/// `terminalSafe` looks for controls in the UTF-8 bytes, eight at a time; it must find
+/// exactly the scalars it replaces.
+@Suite struct TerminalTextTests {
+  /// The scalars `terminalSafe` replaces, as it tested them one by one before.
+  static func referenceHasControl(_ text: String) -> Bool {
+    text.unicodeScalars.contains {
+      ($0.value < 0x20 && $0 != "\n" && $0 != "\t") || (0x7F...0x9F).contains($0.value)
+    }
+  }
+
+  /// Every scalar below U+0300 and some beyond, at each place of a word of eight bytes
+  /// and of the bytes after the last whole word, alone and among line breaks and tabs.
+  @Test func findsTheControlsTheScalarsHold() {
+    let scalars =
+      (0..<0x300).compactMap(Unicode.Scalar.init)
+      + ["\u{2028}", "\u{FEFF}", "\u{1F389}", "\u{10FFFF}"]
+    for scalar in scalars {
+      for before in 0..<17 {
+        for filler in ["a", "\n", "\t", "é"] {
+          let text = String(repeating: filler, count: before) + String(scalar) + "bc"
+          #expect(hasControl(text) == Self.referenceHasControl(text), "U+\(scalar.value)")
+        }
+        let last = String(repeating: "a", count: before) + String(scalar)
+        #expect(hasControl(last) == Self.referenceHasControl(last), "U+\(scalar.value)")
+      }
+    }
+  }
+
+  @Test func replacesControlsAndKeepsTheRest() {
+    #expect(terminalSafe("") == "")
+    #expect(terminalSafe("line\n\ttab, Zoë 東京 \u{A0}") == "line\n\ttab, Zoë 東京 \u{A0}")
+    #expect(
+      terminalSafe("RICHARD\u{1B}[2K\r\u{7F}\u{85}\u{9B}x")
+        == #"RICHARD\u{1B}[2K\u{D}\u{7F}\u{85}\u{9B}x"#)
+  }
+}

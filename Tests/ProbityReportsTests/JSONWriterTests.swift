@@ -1,0 +1,317 @@
+import Testing
+
+@testable import ProbityReports
+
+/// The JSON writer writes bytes, and `quote` copies whole the runs of a string that need
+/// no escape. The reports must stay byte for byte what the writer of Strings wrote, so
+/// its code is kept below as the reference.
+@Suite struct JSONWriterTests {
+  @Test func quotesAsTheReferenceDid() {
+    let cases: [(String, String)] = [
+      ("", #""""#),
+      ("US-EXCESS-001", #""US-EXCESS-001""#),
+      (
+        "plain ASCII text, longer than eight bytes", #""plain ASCII text, longer than eight bytes""#
+      ),
+      (#"say "hi""#, #""say \"hi\"""#),
+      (#"C:\path\"#, #""C:\\path\\""#),
+      ("a\nb\rc\td", #""a\nb\rc\td""#),
+      ("\r\n", #""\r\n""#),
+      (
+        "\u{0}\u{1}\u{8}\u{B}\u{C}\u{1B}[2K\u{1F}",
+        #""\u0000\u0001\u0008\u000b\u000c\u001b[2K\u001f""#
+      ),
+      // DEL, C1 controls and other non-ASCII text are written as they are.
+      ("\u{7F}\u{80}\u{85}\u{9B}\u{9F}\u{A0}", "\"\u{7F}\u{80}\u{85}\u{9B}\u{9F}\u{A0}\""),
+      ("Zoë Łukasz, 東京 🎉 e\u{301} \u{2028}", "\"Zoë Łukasz, 東京 🎉 e\u{301} \u{2028}\""),
+      ("東京\"🎉\\\u{1}é", #""東京\"🎉\\\u0001é""#),
+    ]
+    for (text, expected) in cases {
+      #expect(JSONWriter.quote(text) == expected)
+      #expect(JSONWriter.quote(text) == ReferenceJSONWriter.quote(text))
+    }
+  }
+
+  /// Every scalar below U+0300 and some beyond, at each place of a word of eight bytes
+  /// and of the bytes after the last whole word.
+  @Test func quotesEveryScalarAnywhereAsTheReferenceDid() {
+    let scalars =
+      (0..<0x300).compactMap(Unicode.Scalar.init)
+      + ["\u{2028}", "\u{FEFF}", "\u{FFFD}", "\u{1F389}", "\u{10FFFF}"]
+    for scalar in scalars {
+      for before in 0..<17 {
+        let text = String(repeating: "a", count: before) + String(scalar) + "bc"
+        #expect(JSONWriter.quote(text) == ReferenceJSONWriter.quote(text), "U+\(scalar.value)")
+      }
+    }
+  }
+
+  @Test func quotesRandomTextAsTheReferenceDid() {
+    let alphabet: [Unicode.Scalar] = [
+      "a", "Z", "0", " ", "\"", "\\", "/", "\n", "\r", "\t", "\u{0}", "\u{1B}", "\u{1F}",
+      "\u{7F}", "\u{85}", "é", "東", "🎉",
+    ]
+    var random = SplitMix(seed: 8)
+    for _ in 0..<2_000 {
+      var text = String.UnicodeScalarView()
+      for _ in 0..<random.next(below: 40) {
+        text.append(alphabet[random.next(below: alphabet.count)])
+      }
+      let string = String(text)
+      #expect(
+        JSONWriter.quote(string) == ReferenceJSONWriter.quote(string), "\(string.debugDescription)")
+    }
+  }
+
+  /// Documents of every shape, random ones included, against the reference writer: commas,
+  /// indents (deeper than the writer keeps ready), keys, numbers and literals.
+  @Test func writesDocumentsAsTheReferenceDid() {
+    var random = SplitMix(seed: 2024)
+    for _ in 0..<300 {
+      var writer = JSONWriter()
+      var reference = ReferenceJSONWriter()
+      // The open containers, true for an object (whose values need keys).
+      var open: [Bool] = []
+      func value(_ choice: Int) {
+        switch choice {
+        case 0:
+          let text = random.next(below: 4) == 0 ? nil : "v\"\(random.next(below: 100))\n"
+          writer.string(text)
+          reference.string(text)
+        case 1:
+          let numbers = [0, 1, -1, 9, 10, -10, 1_234_567_890, Int.max, Int.min]
+          let number = numbers[random.next(below: numbers.count)]
+          writer.int(number)
+          reference.int(number)
+        case 2:
+          let flag = random.next(below: 2) == 0
+          writer.bool(flag)
+          reference.bool(flag)
+        case 3:
+          writer.null()
+          reference.null()
+        case 4:
+          writer.raw("12.50")
+          reference.raw("12.50")
+        case 5:
+          writer.beginObject()
+          reference.beginObject()
+          open.append(true)
+        default:
+          writer.beginArray()
+          reference.beginArray()
+          open.append(false)
+        }
+      }
+      value(random.next(below: 2) + 5)
+      for _ in 0..<random.next(below: 400) {
+        let choice = random.next(below: 10)
+        if choice >= 7 && open.count > 1 || open.count > 40 {
+          if open.removeLast() {
+            writer.endObject()
+            reference.endObject()
+          } else {
+            writer.endArray()
+            reference.endArray()
+          }
+          continue
+        }
+        if open.last == true {
+          let name = "key \(random.next(below: 5))\t"
+          writer.key(name)
+          reference.key(name)
+        }
+        value(min(choice, 6))
+      }
+      while let object = open.popLast() {
+        if object {
+          writer.endObject()
+          reference.endObject()
+        } else {
+          writer.endArray()
+          reference.endArray()
+        }
+      }
+      #expect(writer.output == reference.output)
+      #expect(writer.document() == reference.output + "\n")
+    }
+  }
+
+  /// Deeper than the indents the writer keeps ready.
+  @Test func indentsDeepNestingAsTheReferenceDid() {
+    var writer = JSONWriter()
+    var reference = ReferenceJSONWriter()
+    for depth in 0..<40 {
+      if depth % 2 == 0 {
+        writer.beginArray()
+        reference.beginArray()
+        writer.int(depth)
+        reference.int(depth)
+      } else {
+        writer.beginObject()
+        reference.beginObject()
+        writer.field("depth", depth)
+        reference.key("depth")
+        reference.int(depth)
+        writer.key("next")
+        reference.key("next")
+      }
+    }
+    for depth in (0..<40).reversed() {
+      if depth % 2 == 0 {
+        writer.endArray()
+        reference.endArray()
+      } else {
+        writer.endObject()
+        reference.endObject()
+      }
+    }
+    #expect(writer.output == reference.output)
+  }
+
+  @Test func writesFieldsAndNestingAsTheReferenceDid() {
+    var writer = JSONWriter()
+    writer.beginObject()
+    writer.field("name", "Zoë \"Z\" Roe")
+    writer.field("none", nil)
+    writer.field("line", -42)
+    writer.key("empty")
+    writer.beginArray()
+    writer.endArray()
+    writer.key("nested")
+    writer.beginArray()
+    writer.beginObject()
+    writer.endObject()
+    writer.int(Int.min)
+    writer.endArray()
+    writer.endObject()
+    #expect(
+      writer.document() == """
+        {
+          "name": "Zoë \\"Z\\" Roe",
+          "none": null,
+          "line": -42,
+          "empty": [],
+          "nested": [
+            {},
+            -9223372036854775808
+          ]
+        }
+
+        """)
+  }
+}
+
+/// The JSON writer as it was before it wrote bytes: what the reports must stay.
+private struct ReferenceJSONWriter {
+  private(set) var output = ""
+  private var needsComma: [Bool] = [false]
+  private let indentUnit = "  "
+  private var pendingKey = false
+
+  private var indent: String { String(repeating: indentUnit, count: needsComma.count - 1) }
+
+  private mutating func separator() {
+    if needsComma[needsComma.count - 1] { output += "," }
+    if needsComma.count > 1 { output += "\n" + indent }
+    needsComma[needsComma.count - 1] = true
+  }
+
+  mutating func key(_ name: String) {
+    separator()
+    output += ReferenceJSONWriter.quote(name) + ": "
+    needsComma[needsComma.count - 1] = false
+    pendingKey = true
+  }
+
+  private mutating func beginValue() {
+    if pendingKey {
+      pendingKey = false
+      needsComma[needsComma.count - 1] = true
+    } else {
+      separator()
+    }
+  }
+
+  mutating func string(_ s: String?) {
+    beginValue()
+    output += s.map(ReferenceJSONWriter.quote) ?? "null"
+  }
+
+  mutating func int(_ i: Int) {
+    beginValue()
+    output += String(i)
+  }
+
+  mutating func bool(_ b: Bool) {
+    beginValue()
+    output += b ? "true" : "false"
+  }
+
+  mutating func null() {
+    beginValue()
+    output += "null"
+  }
+
+  mutating func raw(_ text: String) {
+    beginValue()
+    output += text
+  }
+
+  mutating func beginObject() {
+    beginValue()
+    output += "{"
+    needsComma.append(false)
+  }
+
+  mutating func endObject() {
+    let hadItems = needsComma.removeLast()
+    output += hadItems ? "\n" + indent + "}" : "}"
+  }
+
+  mutating func beginArray() {
+    beginValue()
+    output += "["
+    needsComma.append(false)
+  }
+
+  mutating func endArray() {
+    let hadItems = needsComma.removeLast()
+    output += hadItems ? "\n" + indent + "]" : "]"
+  }
+
+  static func quote(_ s: String) -> String {
+    var out = "\""
+    for scalar in s.unicodeScalars {
+      switch scalar {
+      case "\"": out += "\\\""
+      case "\\": out += "\\\\"
+      case "\n": out += "\\n"
+      case "\r": out += "\\r"
+      case "\t": out += "\\t"
+      default:
+        if scalar.value < 0x20 {
+          let hex = String(scalar.value, radix: 16)
+          out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+        } else {
+          out.unicodeScalars.append(scalar)
+        }
+      }
+    }
+    return out + "\""
+  }
+}
+
+/// A small seeded generator, so that a failure can be run again.
+private struct SplitMix {
+  var state: UInt64
+  init(seed: UInt64) { state = seed }
+
+  mutating func next(below bound: Int) -> Int {
+    state &+= 0x9E37_79B9_7F4A_7C15
+    var z = state
+    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+    return Int((z ^ (z >> 31)) % UInt64(bound))
+  }
+}
