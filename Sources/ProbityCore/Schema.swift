@@ -293,10 +293,10 @@ public struct Record: Sendable {
 /// without them it reads the file from its start, passing over the other lines.
 public struct LineSelection: Sendable, Equatable {
   /// The lines the wanted records start on.
-  public var lines: Set<Int>
+  public private(set) var lines: Set<Int>
   /// The byte offset of the first byte of each line of `lines`; empty when the offsets
   /// of some are not known.
-  public var offsets: [Int: Int]
+  public private(set) var offsets: [Int: Int]
 
   public init(lines: Set<Int>, offsets: [Int: Int] = [:]) {
     self.lines = lines

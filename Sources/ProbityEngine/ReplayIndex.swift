@@ -143,7 +143,11 @@ final class ReplayIndex {
         lines[path, default: []].insert(Int(line))
         let offset =
           Int64(UInt32(bitPattern: chunk[start + 2])) | Int64(chunk[start + 3]) << 32
-        if offset >= 0 { offsets[path, default: [:]][Int(line)] = Int(offset) }
+        // Every record of a line has its offset; the smallest, should they differ.
+        if offset >= 0 {
+          let noted = offsets[path]?[Int(line)] ?? Int(offset)
+          offsets[path, default: [:]][Int(line)] = min(noted, Int(offset))
+        }
         // The same file given twice repeats its positions: replay everything.
         if ordinals.updateValue(
           ordinal, forKey: Position(file: file, line: line, occurrence: occurrence)) != nil

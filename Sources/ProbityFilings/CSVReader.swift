@@ -157,6 +157,7 @@ public struct CSVReader: Sendable {
       if chunkOffset == 0 && chunk.starts(with: [0xEF, 0xBB, 0xBF]) {
         chunk = UnsafeBufferPointer(rebasing: chunk[3...])
         chunkOffset = 3
+        session.lineStartOffset = 3
       }
       var resume = try session.consume(
         chunk, at: chunkOffset, onRecord: onRecord, onProblem: onProblem)
@@ -249,6 +250,11 @@ private final class CSVSession {
   /// segment it started in.
   @exclusivity(unchecked) var rowStart = 1
   @exclusivity(unchecked) var rowStartOffset = 0
+  /// The file offset of the first byte of line `line`, and of the row's first line
+  /// (`Record.offset`: where a second pass goes; not `rowStartOffset`, which is mid-line
+  /// for a row after a lone CR that ends no line).
+  @exclusivity(unchecked) var lineStartOffset = 0
+  @exclusivity(unchecked) var rowLineOffset = 0
   /// After malformed quoting: bytes are dropped until the end of the physical line.
   @exclusivity(unchecked) var skippingToLineEnd = false
   /// The lines on which the rows wanted start, in order (nil: every row), the next one
@@ -318,10 +324,14 @@ private final class CSVSession {
         lastWasCR = false
         if chunk[start] == lf {
           line += 1
+          lineStartOffset = offset + start + 1
           lfOfCRLF = true
           if loneCREndsLines == nil { loneCREndsLines = false }
         } else {
-          if loneCREndsLines ?? true { line += 1 }
+          if loneCREndsLines ?? true {
+            line += 1
+            lineStartOffset = offset + start
+          }
           if loneCREndsLines == nil { loneCREndsLines = true }
         }
       }
@@ -335,6 +345,7 @@ private final class CSVSession {
         if let target = jumpTarget(from: offset + start) {
           // Straight to the next wanted line: in this chunk, or read from there.
           line = wanted![nextWanted]
+          lineStartOffset = target
           lastWasCR = false
           lfOfCRLF = false
           if target < offset + chunk.count {
@@ -358,6 +369,7 @@ private final class CSVSession {
           lfOfCRLF = false
         } else {
           line += 1
+          lineStartOffset = offset + segmentEnd
           if loneCREndsLines == nil { loneCREndsLines = false }
         }
       }
@@ -385,7 +397,10 @@ private final class CSVSession {
   /// The offset of the next wanted line, when it is known and lies beyond `position`
   /// (the start of the line about to be passed over), after `passesOver`.
   func jumpTarget(from position: Int) -> Int? {
-    guard let wantedOffsets, nextWanted < wantedOffsets.count else { return nil }
+    // Not before the first line ending is seen: it decides whether a lone CR ends a
+    // line, as it did on the first pass.
+    guard let wantedOffsets, nextWanted < wantedOffsets.count, loneCREndsLines != nil
+    else { return nil }
     let target = wantedOffsets[nextWanted]
     return target > position ? target : nil
   }
@@ -399,6 +414,7 @@ private final class CSVSession {
     if probity_csv_row_in_progress(parser) == 0 && row.pointee.fieldCount == 0 {
       rowStart = line
       rowStartOffset = offset
+      rowLineOffset = lineStartOffset
     }
     let parsed = csv_parse(
       parser, base, segment.count, fieldEnded, rowEnded, UnsafeMutableRawPointer(row))
@@ -506,6 +522,7 @@ private final class CSVSession {
       // Go back to the record's first line and drop it; the lines after it are read
       // again as the rows they probably are.
       line = rowStart
+      lineStartOffset = rowLineOffset
       lastWasCR = false
       lfOfCRLF = false
       skippingToLineEnd = true
@@ -559,7 +576,7 @@ private final class CSVSession {
       }
       return
     }
-    switch plan.assemble(&row.pointee, line: rowStart, offset: rowStartOffset, pool: pool) {
+    switch plan.assemble(&row.pointee, line: rowStart, offset: rowLineOffset, pool: pool) {
     case .record(let record):
       statistics.recordsRead += 1
       onRecord(record)
