@@ -239,6 +239,10 @@ public struct CheckRun {
   /// By rule across records: whether its condition was undetermined (missing) on the
   /// last record it was evaluated on (see `evaluateGrouped`).
   var conditionUndetermined: [Bool]
+  /// How many times a rule's condition ran as its collecting kernel at once because it
+  /// was undetermined on the rule's last record (see `evaluateGrouped`): read by the
+  /// tests, to know that path is taken.
+  var conditionsCollected = 0
   /// The rules (of the first 64) about each kind of record, as bits by rule index, by
   /// `ProjectionMemo.index(of:)`.
   let kindMasks: [UInt64]

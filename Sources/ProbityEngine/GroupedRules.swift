@@ -559,6 +559,7 @@ extension CheckRun {
     {
       result = frame.runCollecting(plan.conditionMissing)
       collected = true
+      conditionsCollected &+= 1
     } else {
       result = value(plan.condition, condition, record, { context })
     }

@@ -222,6 +222,28 @@ func missingKeysAndMissingAmountsAreUndetermined(tracesObserved: Bool) throws {
   #expect(
     run.undetermined.map(\.missingFields)
       == Array(repeating: ["max(aggregate)", "payment_method"], count: 2))
+  // The second record took the quick path (the condition was undetermined on the
+  // first): its collecting kernel computed the value and named what was missing.
+  #expect(run.conditionsCollected == 1)
+  // The second record (another donor's, its aggregate filed and below the sum) takes
+  // the quick path too, and is decided by it (it fires); the third, after a decided
+  // one, is computed by the kernel first, then named.
+  var decided = gift("2024-02-05", "100.00", name: "DOE, JANE", line: 3)
+  decided[CanonicalSchema.id(named: "aggregate")!] = usd("10.00")
+  decided[CanonicalSchema.id(named: "payment_method")!] = .string("check")
+  var mixed = CheckRun(ruleSet: ruleSet)
+  for record in [
+    gift("2024-01-05", "50.00", line: 2), decided, gift("2024-03-05", "10.00", line: 4),
+  ] {
+    mixed.evaluate(record)
+  }
+  #expect(mixed.conditionsCollected == 1)
+  mixed.finish()
+  #expect(mixed.tallies[0].undetermined == 2)
+  #expect(mixed.unsortedFindingCount == 1)
+  #expect(
+    mixed.undetermined.map(\.missingFields)
+      == Array(repeating: ["max(aggregate)", "payment_method"], count: 2))
   // A format with no aggregate column (FEC bulk rows): said so, as for a field.
   var bulk = gift("2024-01-05", "50.00", line: 2)
   bulk.unavailable = FieldSet([CanonicalSchema.id(named: "aggregate")!])
