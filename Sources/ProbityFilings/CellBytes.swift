@@ -106,8 +106,7 @@ extension CellParser {
 /// Cells of plain ASCII: bytes 0x01 to 0x7F, the same text in every `TextEncoding` and
 /// never an invalid byte. Most cells of most filings are; they are read from their bytes.
 enum PlainASCII {
-  static let highBits: UInt64 = 0x8080_8080_8080_8080
-  static let lowBits: UInt64 = 0x0101_0101_0101_0101
+  static let highBits = ByteWord.highBits
 
   /// Whether every byte is 0x01 to 0x7F: eight at a time.
   static func holds(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
@@ -118,7 +117,7 @@ enum PlainASCII {
     while index + 8 <= count {
       let word = raw.loadUnaligned(fromByteOffset: index, as: UInt64.self)
       // A byte over 0x7F, or a zero byte.
-      if word & highBits != 0 || (word &- lowBits) & ~word & highBits != 0 { return false }
+      if word & highBits != 0 || ByteWord.hasZero(word) { return false }
       index += 8
     }
     while index < count {
@@ -332,9 +331,7 @@ enum PlainASCII {
 enum ByteScan {
   /// Whether some byte of `word` is zero.
   @inline(__always)
-  static func hasZero(_ word: UInt64) -> Bool {
-    (word &- PlainASCII.lowBits) & ~word & PlainASCII.highBits != 0
-  }
+  static func hasZero(_ word: UInt64) -> Bool { ByteWord.hasZero(word) }
 
   /// The offset of the first CR or LF at or after `start`, or `bytes.count`.
   static func lineBreak(in bytes: UnsafeBufferPointer<UInt8>, from start: Int) -> Int {
@@ -360,7 +357,7 @@ enum ByteScan {
     var index = start
     if let base = bytes.baseAddress {
       let raw = UnsafeRawPointer(base)
-      let pattern = UInt64(byte) &* PlainASCII.lowBits
+      let pattern = UInt64(byte) &* ByteWord.lowBits
       while index + 8 <= count {
         if hasZero(raw.loadUnaligned(fromByteOffset: index, as: UInt64.self) ^ pattern) { break }
         index += 8

@@ -1,3 +1,5 @@
+import ProbityCore
+
 /// A small JSON writer that keeps keys in the order they are written, so the same
 /// report always gives the same bytes.
 ///
@@ -185,12 +187,8 @@ struct JSONWriter {
   /// of "determine if a word has a byte less than n" (true if any byte is, not which).
   @inline(__always)
   private static func mayNeedEscape(_ word: UInt64) -> Bool {
-    let low: UInt64 = 0x0101_0101_0101_0101
-    let high: UInt64 = 0x8080_8080_8080_8080
-    func hasZero(_ w: UInt64) -> Bool { (w &- low) & ~w & high != 0 }
-    return (word &- low &* 0x20) & ~word & high != 0
-      || hasZero(word ^ (low &* UInt64(UInt8(ascii: "\""))))
-      || hasZero(word ^ (low &* UInt64(UInt8(ascii: "\\"))))
+    ByteWord.hasLess(word, than: 0x20) || ByteWord.has(word, UInt8(ascii: "\""))
+      || ByteWord.has(word, UInt8(ascii: "\\"))
   }
 
   private static func appendEscape(of byte: UInt8, to out: inout [UInt8]) {

@@ -1,3 +1,5 @@
+import ProbityCore
+
 /// Text as Probity prints it for people: a filing's control characters are shown as
 /// `\u{1B}`, never sent to the terminal. Filings are written by others, and an escape
 /// sequence or a carriage return in a donor's name could recolour, move or erase what
@@ -54,24 +56,5 @@ func hasControl(_ text: String) -> Bool {
       i += 1
     }
     return false
-  }
-}
-
-/// Tests on the eight bytes of a word at once (bit hacks: "determine if a word has a
-/// byte less than n"); each says whether any byte matches, not which.
-private enum ByteWord {
-  static let lowBits: UInt64 = 0x0101_0101_0101_0101
-  static let highBits: UInt64 = 0x8080_8080_8080_8080
-
-  /// Whether a byte is below `bound` (at most 0x80).
-  @inline(__always)
-  static func hasLess(_ word: UInt64, than bound: UInt8) -> Bool {
-    (word &- lowBits &* UInt64(bound)) & ~word & highBits != 0
-  }
-
-  /// Whether a byte is `byte`.
-  @inline(__always)
-  static func has(_ word: UInt64, _ byte: UInt8) -> Bool {
-    hasLess(word ^ (lowBits &* UInt64(byte)), than: 1)
   }
 }
