@@ -137,6 +137,36 @@ import Testing
     }
   }
 
+  /// A document of several times the writer's 64 KiB buffer (a large report), with
+  /// text of every width of UTF-8: what was added to the document at each flush and what
+  /// is still in the buffer read back as one, mid-way and at the end.
+  @Test func writesLargeDocumentsAsTheReferenceDid() {
+    var writer = JSONWriter()
+    var reference = ReferenceJSONWriter()
+    writer.beginArray()
+    reference.beginArray()
+    for index in 0..<12_000 {
+      writer.beginObject()
+      reference.beginObject()
+      for (key, text) in [
+        ("name", "DOE\(index), JOSÉ"), ("note", "€\(index) 🗳 \u{1}"), ("n", "\(index)"),
+      ] {
+        writer.key(key)
+        reference.key(key)
+        writer.string(text)
+        reference.string(text)
+      }
+      writer.endObject()
+      reference.endObject()
+      if index == 6_000 { #expect(writer.output == reference.output) }
+    }
+    writer.endArray()
+    reference.endArray()
+    #expect(reference.output.utf8.count > 4 << 16)
+    #expect(writer.output == reference.output)
+    #expect(writer.document() == reference.output + "\n")
+  }
+
   /// Deeper than the indents the writer keeps ready.
   @Test func indentsDeepNestingAsTheReferenceDid() {
     var writer = JSONWriter()
