@@ -170,7 +170,9 @@ public struct CSVReader: Sendable {
       session.jumped = false
       if let resume {
         guard fseeko(file, off_t(resume), SEEK_SET) == 0 else {
-          throw failure(.readFailed, "cannot go back in the filing", line: session.line)
+          // Back to a malformed record's first line, or on to a line a second pass wants.
+          throw failure(
+            .readFailed, "cannot move to byte \(resume) of the filing", line: session.line)
         }
         offset = resume
       }
