@@ -37,11 +37,14 @@ let package = Package(
     ),
     // Not a library: one inline C function (a prefetch hint Swift cannot spell).
     .systemLibrary(name: "CPrefetch", path: "Sources/CPrefetch"),
+    // Only the tests use it: the folder they write scratch files in.
+    .target(name: "ProbityTestSupport"),
     .target(name: "ProbityCore"),
     .target(name: "ProbityLanguage", dependencies: ["ProbityCore"]),
     .target(name: "ProbityFilings", dependencies: ["ProbityCore", "CLibCSV", "CLibXML2"]),
     .target(name: "ProbityEngine", dependencies: ["ProbityCore", "ProbityLanguage", "CPrefetch"]),
-    .target(name: "ProbityReports", dependencies: ["ProbityCore", "ProbityLanguage", "ProbityEngine"]),
+    .target(
+      name: "ProbityReports", dependencies: ["ProbityCore", "ProbityLanguage", "ProbityEngine"]),
     .target(
       name: "ProbityFuzzHarness",
       dependencies: ["ProbityCore", "ProbityLanguage", "ProbityFilings", "ProbityEngine"]
@@ -55,7 +58,10 @@ let package = Package(
     ),
     .testTarget(name: "ProbityCoreTests", dependencies: ["ProbityCore"]),
     .testTarget(name: "ProbityLanguageTests", dependencies: ["ProbityCore", "ProbityLanguage"]),
-    .testTarget(name: "ProbityFilingsTests", dependencies: ["ProbityCore", "ProbityFilings"]),
+    .testTarget(
+      name: "ProbityFilingsTests",
+      dependencies: ["ProbityCore", "ProbityFilings", "ProbityTestSupport"]
+    ),
     .testTarget(
       name: "ProbityEngineTests",
       dependencies: ["ProbityCore", "ProbityLanguage", "ProbityFilings", "ProbityEngine"]
@@ -64,10 +70,16 @@ let package = Package(
       name: "ProbityReportsTests",
       dependencies: ["ProbityCore", "ProbityLanguage", "ProbityEngine", "ProbityReports"]
     ),
-    .testTarget(name: "ProbityEndToEndTests", dependencies: ["probity"], exclude: ["golden"]),
+    .testTarget(
+      name: "ProbityEndToEndTests", dependencies: ["probity", "ProbityTestSupport"],
+      exclude: ["golden"]
+    ),
     .testTarget(
       name: "ProbityHostileInputTests",
-      dependencies: ["ProbityCore", "ProbityLanguage", "ProbityFilings", "ProbityFuzzHarness"]
+      dependencies: [
+        "ProbityCore", "ProbityLanguage", "ProbityFilings", "ProbityFuzzHarness",
+        "ProbityTestSupport",
+      ]
     ),
   ],
   swiftLanguageModes: [.v6]

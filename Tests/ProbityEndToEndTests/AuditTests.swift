@@ -1,4 +1,5 @@
 import Foundation
+import ProbityTestSupport
 import Testing
 
 /// `probity audit`: folders, amendments, determinism across thread counts, the audit
@@ -8,7 +9,7 @@ import Testing
   static var sharedPresent: Bool { FileManager.default.fileExists(atPath: shared.path) }
 
   func temporaryDirectory(_ name: String) throws -> URL {
-    let url = FileManager.default.temporaryDirectory.appendingPathComponent(
+    let url = scratchFolder.appendingPathComponent(
       "probity-\(name)-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
     return url
@@ -246,7 +247,7 @@ func runTool(_ path: String, _ arguments: [String]) throws -> String {
   let process = Process()
   process.executableURL = URL(fileURLWithPath: path)
   process.arguments = arguments
-  let output = FileManager.default.temporaryDirectory.appendingPathComponent(
+  let output = scratchFolder.appendingPathComponent(
     "tool-\(UUID().uuidString)")
   FileManager.default.createFile(atPath: output.path, contents: nil)
   defer { try? FileManager.default.removeItem(at: output) }

@@ -1,4 +1,5 @@
 import Foundation
+import ProbityTestSupport
 import Testing
 
 /// The bad-input corpus (`Fixtures/bad/`): every row of `Fixtures/bad/EXPECTED.md` run
@@ -135,7 +136,7 @@ import Testing
 
   @Test(arguments: BadInputs.cases)
   func eachInputAsRecorded(_ testCase: Case) throws {
-    let scratch = FileManager.default.temporaryDirectory.appendingPathComponent(
+    let scratch = scratchFolder.appendingPathComponent(
       "probity-bad-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: scratch) }

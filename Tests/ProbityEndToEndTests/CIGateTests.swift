@@ -1,4 +1,5 @@
 import Foundation
+import ProbityTestSupport
 import Testing
 
 /// The CI gate end to end: SARIF validated against the SARIF 2.1.0 schema, JUnit and
@@ -24,7 +25,7 @@ func pythonExecutable() throws -> URL {
 
 /// A fresh folder for one test.
 func scratchFolder(_ name: String) throws -> URL {
-  let url = FileManager.default.temporaryDirectory.appendingPathComponent(
+  let url = scratchFolder.appendingPathComponent(
     "probity-\(name)-\(UUID().uuidString)")
   try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
   return url

@@ -1,4 +1,5 @@
 import Foundation
+import ProbityTestSupport
 import Testing
 
 /// The same audit gives the same bytes whatever the number of threads, the order the
@@ -44,7 +45,7 @@ import Testing
   /// A folder holding `filings/` with the files, written in the given order, under names
   /// that keep them apart.
   static func folder(writing files: [URL]) throws -> URL {
-    let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+    let folder = scratchFolder.appendingPathComponent(
       "probity-determinism-\(UUID().uuidString)")
     let inputs = folder.appendingPathComponent("filings")
     try FileManager.default.createDirectory(at: inputs, withIntermediateDirectories: true)
@@ -74,7 +75,7 @@ import Testing
   }
 
   @Test func theSameBytesWhateverTheThreadsAndTheOrder() throws {
-    let sources = FileManager.default.temporaryDirectory.appendingPathComponent(
+    let sources = scratchFolder.appendingPathComponent(
       "probity-determinism-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: sources, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: sources) }

@@ -1,4 +1,5 @@
 import Foundation
+import ProbityTestSupport
 import Testing
 
 /// End-to-end tests: run the built `probity` binary on the bundled fixtures and compare
@@ -52,7 +53,7 @@ func runExecutable(_ executable: URL, _ arguments: [String], in directory: URL =
   environment["COLUMNS"] = "100"
   process.environment = environment
   // Output goes to files, so a large output can never block the child on a full pipe.
-  let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+  let directory = scratchFolder.appendingPathComponent(
     "probity-e2e-\(UUID().uuidString)")
   try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
   defer { try? FileManager.default.removeItem(at: directory) }
@@ -228,7 +229,7 @@ func assertGolden(
 
   @Test func failLevelDecidesTheExitCode() throws {
     // Only warnings in this slice of the sample: exit 0 at the default level, 1 at warning.
-    let file = FileManager.default.temporaryDirectory.appendingPathComponent(
+    let file = scratchFolder.appendingPathComponent(
       "probity-warnings-\(getpid()).csv")
     let sample = try String(
       contentsOf: packageRoot.appendingPathComponent("Fixtures/us-federal/receipts.csv"),

@@ -1,4 +1,5 @@
 import Foundation
+import ProbityTestSupport
 import Testing
 
 /// `probity explain`: golden explanations of each kind of rule, built from traces.
@@ -58,7 +59,7 @@ import Testing
   /// record's summary shows the donor's address and employer under a rule that reads
   /// the amount alone.
   @Test func theRecordIsShownWholeWhateverThePackReads() throws {
-    let pack = FileManager.default.temporaryDirectory.appendingPathComponent(
+    let pack = scratchFolder.appendingPathComponent(
       "probity-explain-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: pack, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: pack) }

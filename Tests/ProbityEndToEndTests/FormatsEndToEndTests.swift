@@ -1,4 +1,5 @@
 import Foundation
+import ProbityTestSupport
 import Testing
 
 /// `probity check` on every input format: the reader is picked from the content or named
@@ -39,7 +40,7 @@ func findings(_ json: String) throws -> (findings: [[String: Any]], summary: [St
     #expect(xml.stdout.contains("1 undetermined (missing: max(aggregate) in 1)"), "\(xml.stdout)")
     // A table with no entry for the key is named by its text, and so is a function
     // giving missing on a value that is there; no empty list is ever printed.
-    let pack = FileManager.default.temporaryDirectory.appendingPathComponent(
+    let pack = scratchFolder.appendingPathComponent(
       "probity-no-entry-\(UUID().uuidString).probity")
     defer { try? FileManager.default.removeItem(at: pack) }
     try """
@@ -97,7 +98,8 @@ func findings(_ json: String) throws -> (findings: [[String: Any]], summary: [St
   }
 
   @Test func aFormatThatCannotBeToldExitsTwo() throws {
-    let path = FileManager.default.temporaryDirectory
+    let path =
+      scratchFolder
       .appendingPathComponent("probity-unknown-\(UUID().uuidString).txt")
     try "name,amount\nA,1\n".write(to: path, atomically: true, encoding: .utf8)
     let result = try runProbity(["check", "--rules", "Rules/us-federal", path.path])
@@ -116,7 +118,7 @@ func findings(_ json: String) throws -> (findings: [[String: Any]], summary: [St
   }
 
   @Test func anXXEFileIsRefusedAndLeaksNothing() throws {
-    let directory = FileManager.default.temporaryDirectory
+    let directory = scratchFolder
     let secret = "TOP-SECRET-\(UUID().uuidString)"
     let secretFile = directory.appendingPathComponent("probity-secret-\(UUID().uuidString)")
     try secret.write(to: secretFile, atomically: true, encoding: .utf8)
@@ -180,7 +182,8 @@ func findings(_ json: String) throws -> (findings: [[String: Any]], summary: [St
     .enabled(
       if: FileManager.default.isExecutableFile(atPath: "/usr/bin/python3"), "no python3 to unzip"))
   func wholeUKRegisterThroughTheUKPack() throws {
-    let directory = FileManager.default.temporaryDirectory
+    let directory =
+      scratchFolder
       .appendingPathComponent("probity-uk-\(UUID().uuidString)")
     defer { try? FileManager.default.removeItem(at: directory) }
     let unzip = Process()

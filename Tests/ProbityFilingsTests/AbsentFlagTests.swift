@@ -1,5 +1,6 @@
 import Foundation
 import ProbityCore
+import ProbityTestSupport
 import Testing
 
 @testable import ProbityFilings
@@ -23,7 +24,7 @@ import Testing
     """
   let (mapping, diagnostics) = Mapping.parse(SourceFile(path: "t.map", text: text))
   #expect(diagnostics.isEmpty)
-  let file = FileManager.default.temporaryDirectory.appendingPathComponent(
+  let file = scratchFolder.appendingPathComponent(
     "absent-flag-\(getpid()).csv")
   try "id,amount\nA,1.00\n".write(to: file, atomically: true, encoding: .utf8)
   defer { try? FileManager.default.removeItem(at: file) }

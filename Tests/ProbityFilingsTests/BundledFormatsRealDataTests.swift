@@ -1,5 +1,6 @@
 import Foundation
 import ProbityCore
+import ProbityTestSupport
 import Testing
 
 @testable import ProbityFilings
@@ -22,7 +23,8 @@ struct BundledFormatsRealDataTests {
     "the whole register, 2001 to 2026: every row a record, none rejected",
     .enabled(if: python3 != nil, "python3 is not installed: it unzips the register"))
   func wholeRegister() throws {
-    let directory = FileManager.default.temporaryDirectory
+    let directory =
+      scratchFolder
       .appendingPathComponent("probity-uk-\(UUID().uuidString)")
     defer { try? FileManager.default.removeItem(at: directory) }
     _ = try runPython(

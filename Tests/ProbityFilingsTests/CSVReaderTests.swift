@@ -1,5 +1,6 @@
 import Foundation
 import ProbityCore
+import ProbityTestSupport
 import Testing
 
 @testable import ProbityFilings
@@ -143,7 +144,7 @@ struct CSVReaderTests {
 
   @Test("from a pipe, which cannot go back, reading resumes after the line of the problem")
   func malformedFromAPipe() throws {
-    let path = FileManager.default.temporaryDirectory.appendingPathComponent(
+    let path = scratchFolder.appendingPathComponent(
       "probity-\(UUID().uuidString).fifo"
     ).path
     #expect(mkfifo(path, 0o600) == 0)
@@ -463,7 +464,7 @@ struct CSVReaderTests {
   @Test("a directory cannot be read")
   func directory() throws {
     let error = try #require(throws: FilingError.self) {
-      try read(path: FileManager.default.temporaryDirectory.path, mapping: mapping)
+      try read(path: scratchFolder.path, mapping: mapping)
     }
     #expect(["F0001", "F0002"].contains(error.diagnostic.id))
     #expect(error.diagnostic.message.contains("directory"))

@@ -1,5 +1,6 @@
 import Foundation
 import ProbityCore
+import ProbityTestSupport
 import Testing
 
 @testable import ProbityFilings
@@ -274,7 +275,8 @@ struct FECRealDataTests {
     let inputs = try FileManager.default.contentsOfDirectory(atPath: directory.path).sorted()
       .filter { $0.hasSuffix(".fec") || $0.hasSuffix(".zip") }
       .map { directory.appendingPathComponent($0).path }
-    let extractTo = FileManager.default.temporaryDirectory
+    let extractTo =
+      scratchFolder
       .appendingPathComponent("probity-fec-\(UUID().uuidString)").path
     let output = try runPython(
       [packageRoot.appendingPathComponent("Tests/scripts/fec_counts.py").path, extractTo] + inputs)

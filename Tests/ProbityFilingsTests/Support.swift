@@ -1,5 +1,6 @@
 import Foundation
 import ProbityCore
+import ProbityTestSupport
 import Testing
 
 @testable import ProbityFilings
@@ -19,10 +20,11 @@ func fixture(_ relative: String) -> String {
   packageRoot.appendingPathComponent("Fixtures").appendingPathComponent(relative).path
 }
 
-/// A fresh temporary file holding `bytes`; removed when the process ends is not needed:
-/// each test writes under its own unique name in the temporary directory.
+/// A fresh scratch file holding `bytes`, under its own unique name in the test process's
+/// scratch folder (removed when the process exits).
 func temporaryFile(_ bytes: [UInt8], suffix: String = ".csv") throws -> String {
-  let url = FileManager.default.temporaryDirectory
+  let url =
+    scratchFolder
     .appendingPathComponent("probity-filings-\(UUID().uuidString)\(suffix)")
   try Data(bytes).write(to: url)
   return url.path
@@ -112,7 +114,8 @@ func runPython(_ arguments: [String]) throws -> Data {
   let process = Process()
   process.executableURL = URL(fileURLWithPath: python3 ?? "/usr/bin/python3")
   process.arguments = arguments
-  let output = FileManager.default.temporaryDirectory
+  let output =
+    scratchFolder
     .appendingPathComponent("probity-python-\(UUID().uuidString).out")
   FileManager.default.createFile(atPath: output.path, contents: nil)
   defer { try? FileManager.default.removeItem(at: output) }

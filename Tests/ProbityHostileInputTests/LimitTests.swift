@@ -1,11 +1,12 @@
 import Foundation
 import ProbityCore
 import ProbityFilings
+import ProbityTestSupport
 import Testing
 
 /// A file holding `text` in a fresh temporary folder.
 func scratchFile(_ text: String, _ name: String = "filing.csv") throws -> String {
-  let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+  let folder = scratchFolder.appendingPathComponent(
     "probity-hostile-\(UUID().uuidString)")
   try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
   let url = folder.appendingPathComponent(name)
