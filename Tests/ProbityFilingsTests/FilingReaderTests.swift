@@ -32,6 +32,11 @@ struct FilingReaderTests {
         "C00401224|A|M9|P|201711039084161359|24T|IND|HEWLETT, MARY|DOWNINGTOWN|PA|19335|NOT EMPLOYED|NOT EMPLOYED|08242017|15|C00573261|SA11AI_89379681|1190206||EARMARKED|4121120171485507768\n",
         .fecBulk
       ),
+      // A stray CR in the first row's memo ends its first line early, not its row.
+      (
+        "C00401224|A|M9|P|201711039084161359|24T|IND|HEWLETT, MARY|DOWNINGTOWN|PA|19335|NOT EMPLOYED|NOT EMPLOYED|08242017|15|C00573261|SA11AI_89379681|1190206||IN-KIND\rPRINTING|4121120171485507768\r\n",
+        .fecBulk
+      ),
       ("", .csv),
     ] as [(String, InputFormat)])
   func detection(_ text: String, _ expected: InputFormat) throws {
@@ -40,7 +45,11 @@ struct FilingReaderTests {
 
   @Test(
     "a format that cannot be told is an error that asks for --input-format, never a guess",
-    arguments: ["name,amount\nA,1\n", "a|b|c\n", "just some text"])
+    arguments: [
+      "name,amount\nA,1\n", "a|b|c\n", "just some text",
+      // Cut at a CR, or not, it is never 21 fields.
+      "a|b\rc|d\n", "a|b|c|d|e|f|g|h|i|j\r|k|l|m|n|o|p|q|r|s|t|u|v\n",
+    ])
   func undetectable(_ text: String) throws {
     let path = try temporaryFile(text)
     do {
