@@ -68,7 +68,9 @@ let package = Package(
     ),
     .testTarget(
       name: "ProbityReportsTests",
-      dependencies: ["ProbityCore", "ProbityLanguage", "ProbityEngine", "ProbityReports"]
+      dependencies: [
+        "ProbityCore", "ProbityLanguage", "ProbityEngine", "ProbityReports", "ProbityTestSupport",
+      ]
     ),
     .testTarget(
       name: "ProbityEndToEndTests", dependencies: ["probity", "ProbityTestSupport"],

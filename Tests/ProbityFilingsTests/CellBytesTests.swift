@@ -1,4 +1,5 @@
 import ProbityCore
+import ProbityTestSupport
 import Testing
 
 @testable import ProbityFilings
@@ -134,18 +135,6 @@ struct CellBytesTests {
     }
   }
 
-  /// A small, fixed generator, so that a failure can be replayed.
-  struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-      state &+= 0x9E37_79B9_7F4A_7C15
-      var z = state
-      z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-      z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-      return z ^ (z >> 31)
-    }
-  }
-
   @Test("random cells from the characters of amounts, dates and flags")
   func randomCells() {
     let alphabet: [[UInt8]] =
@@ -153,7 +142,7 @@ struct CellBytesTests {
         "0", "1", "2", "3", "5", "9", "0", "1", "2", "-", "+", ".", ",", "$", "(", ")", " ", "\t",
         "\r", "\n", "/", "e", "x", "X", "y", "N", "T", "a",
       ].map { Array($0.utf8) } + [Array("£".utf8), Array("€".utf8), [0xA3], [0x80], [0x00]]
-    var generator = SplitMix(state: 20_240_714)
+    var generator = SeededGenerator(seed: 20_240_714)
     var failures: [String] = []
     for _ in 0..<3_000 {
       let length = Int.random(in: 0...12, using: &generator)
@@ -169,7 +158,7 @@ struct CellBytesTests {
 
   @Test("random well-formed amounts and dates, read from bytes, are the values of their text")
   func randomValues() {
-    var generator = SplitMix(state: 7)
+    var generator = SeededGenerator(seed: 7)
     var failures: [String] = []
     let parsers = CellBytesTests.parsers.filter {
       switch $0 {
@@ -272,7 +261,7 @@ struct CellBytesTests {
       // Two columns with parsers of their own: each slot must read with its column's.
       let other = Self.parsers[(number + 1) % Self.parsers.count]
       let cells = LastCells(parsers: [parser, other], rest: 100)
-      var generator = SplitMix(state: UInt64(number + 1))
+      var generator = SeededGenerator(seed: UInt64(number + 1))
       var previous = 0
       // Runs, then a stretch of cells that seldom repeat, then runs again.
       let judged = Int(LastCells.judgedOn)

@@ -1,3 +1,4 @@
+import ProbityTestSupport
 import Testing
 
 @testable import ProbityReports
@@ -51,7 +52,7 @@ import Testing
       "a", "Z", "0", " ", "\"", "\\", "/", "\n", "\r", "\t", "\u{0}", "\u{1B}", "\u{1F}",
       "\u{7F}", "\u{85}", "é", "東", "🎉",
     ]
-    var random = SplitMix(seed: 8)
+    var random = SeededGenerator(seed: 8)
     for _ in 0..<2_000 {
       var text = String.UnicodeScalarView()
       for _ in 0..<random.next(below: 40) {
@@ -66,7 +67,7 @@ import Testing
   /// Documents of every shape, random ones included, against the reference writer: commas,
   /// indents (deeper than the writer keeps ready), keys, numbers and literals.
   @Test func writesDocumentsAsTheReferenceDid() {
-    var random = SplitMix(seed: 2024)
+    var random = SeededGenerator(seed: 2024)
     for _ in 0..<300 {
       var writer = JSONWriter()
       var reference = ReferenceJSONWriter()
@@ -329,19 +330,5 @@ private struct ReferenceJSONWriter {
       }
     }
     return out + "\""
-  }
-}
-
-/// A small seeded generator, so that a failure can be run again.
-private struct SplitMix {
-  var state: UInt64
-  init(seed: UInt64) { state = seed }
-
-  mutating func next(below bound: Int) -> Int {
-    state &+= 0x9E37_79B9_7F4A_7C15
-    var z = state
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    return Int((z ^ (z >> 31)) % UInt64(bound))
   }
 }
