@@ -3,7 +3,8 @@ import ProbityTestSupport
 import Testing
 
 /// The same audit gives the same bytes whatever the number of threads, the order the
-/// files are named in, and the order they were written to their folder.
+/// files are named in, the order they were written to their folder, and whether records
+/// are prepared ahead on the readers' threads.
 @Suite(.serialized) struct Determinism {
   static let outputs = ["summary.txt", "findings.json", "findings.csv", "report.html"]
 
@@ -62,11 +63,15 @@ import Testing
     }
   }
 
-  func audit(in folder: URL, jobs: Int, out: String, _ inputs: [String]) throws -> [String] {
+  /// `prepare`: who computes what depends on a record alone (`PROBITY_PREPARE`: the
+  /// reader's thread always, never, or while the run is the slower, the default).
+  func audit(
+    in folder: URL, jobs: Int, out: String, _ inputs: [String], prepare: String = "adaptive"
+  ) throws -> [String] {
     let rules = packageRoot.appendingPathComponent("Rules/us-federal").path
     let result = try runExecutable(
       try probityBinary(), ["audit", "--rules", rules, "--jobs", "\(jobs)", "--out", out] + inputs,
-      in: folder)
+      in: folder, environment: ["PROBITY_PREPARE": prepare])
     #expect(result.status == 2, "a file stops half way: \(result.stderr.suffix(500))")
     return try Self.outputs.map {
       try String(
@@ -105,6 +110,14 @@ import Testing
       (
         "2 threads, the folder, and one file named twice",
         try audit(in: first, jobs: 2, out: "out-3", ["filings", Self.names(files)[0]])
+      ),
+      (
+        "every record prepared ahead on the readers' threads",
+        try audit(in: first, jobs: 2, out: "out-4", Self.names(files), prepare: "always")
+      ),
+      (
+        "no record prepared ahead, 1 thread",
+        try audit(in: second, jobs: 1, out: "out-5", Self.names(shuffled), prepare: "never")
       ),
     ]
     #expect(reference[1].contains("\"records_read\""))

@@ -41,16 +41,19 @@ func runProbity(_ arguments: [String]) throws -> RunResult {
   try runExecutable(try probityBinary(), arguments)
 }
 
-/// Runs a program from the package root (or `directory`) and collects its output.
-func runExecutable(_ executable: URL, _ arguments: [String], in directory: URL = packageRoot)
-  throws -> RunResult
-{
+/// Runs a program from the package root (or `directory`) and collects its output;
+/// `environment` adds to (or replaces in) the test process's own.
+func runExecutable(
+  _ executable: URL, _ arguments: [String], in directory: URL = packageRoot,
+  environment added: [String: String] = [:]
+) throws -> RunResult {
   let process = Process()
   process.executableURL = executable
   process.arguments = arguments
   process.currentDirectoryURL = directory
   var environment = ProcessInfo.processInfo.environment
   environment["COLUMNS"] = "100"
+  environment.merge(added) { _, new in new }
   process.environment = environment
   // Output goes to files, so a large output can never block the child on a full pipe.
   let directory = scratchFolder.appendingPathComponent(

@@ -58,6 +58,22 @@ struct PreparerTests {
       }
       #expect(summary(run) == expected, "prepared every \(every)")
     }
+    // With the memos of `where` clauses off, as a filing of more tuples than
+    // `ProjectionMemo.limit` turns them off (a national file): every `where` is then
+    // computed, by the preparer and by the run.
+    var unmemoized = CheckRun(ruleSet: ruleSet)
+    unmemoized.memos = []
+    let bare = unmemoized.makePreparer()
+    bare.memos = []
+    for (index, record) in records.enumerated() {
+      unmemoized.evaluate(index % 2 == 0 ? bare.prepare(record) : PreparedRecord(record))
+    }
+    unmemoized.finish()
+    if unmemoized.needsReplay {
+      for record in records { unmemoized.replay(bare.prepare(record)) }
+      unmemoized.finishReplay()
+    }
+    #expect(summary(unmemoized) == expected, "prepared every other, the memos off")
     // Prepared into caches given back: each record's cache is the one the record before
     // it was handed, emptied and filled again.
     var recycled = CheckRun(ruleSet: ruleSet)
