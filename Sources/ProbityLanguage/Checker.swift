@@ -182,6 +182,11 @@ public struct RulePackCompiler {
     var ownDefines: [[String: (expr: Expr, source: SourceFile)]] = []
     for (fileIndex, syntax) in syntaxes.enumerated() {
       var own: [String: (expr: Expr, source: SourceFile)] = [:]
+      // This file's defines found too large (C0027) where they stand (a define is
+      // checked there with its own file's defines). One built on such a define is too
+      // large for that reason alone: the chain is reported at its first define only (and
+      // at each rule that uses it), not once per define after it.
+      var tooLarge: Set<String> = []
       for decl in syntax.defines {
         if own[decl.name] != nil || scopes[fileIndex][decl.name] != nil
           || CanonicalSchema.id(named: decl.name) != nil
@@ -196,7 +201,18 @@ public struct RulePackCompiler {
           source: syntax.source, scope: scopes[fileIndex], kinds: [], constant: false)
         builder.defines = own
         _ = builder.compile(decl.value, parameters: parameters)
-        diagnostics.append(contentsOf: builder.diagnostics)
+        // C0027 is reported at the use of the define that made it too large
+        // (`ProgramBuilder`): at a use of one of `tooLarge`, it is a consequence.
+        let tooLargeID = LanguageMessage.expressionTooLarge.id
+        let consequence = { (diagnostic: Diagnostic) -> Bool in
+          guard diagnostic.id == tooLargeID, let range = diagnostic.range else { return false }
+          let bytes = syntax.source.bytes[range.start..<min(range.end, syntax.source.bytes.count)]
+          return tooLarge.contains(String(decoding: bytes, as: UTF8.self))
+        }
+        diagnostics.append(contentsOf: builder.diagnostics.filter { !consequence($0) })
+        if builder.diagnostics.contains(where: { $0.id == tooLargeID }) {
+          tooLarge.insert(decl.name)
+        }
         own[decl.name] = (decl.value, syntax.source)
       }
       ownDefines.append(own)
