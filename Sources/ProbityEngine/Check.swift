@@ -316,11 +316,10 @@ public struct CheckRun {
     for (index, plan) in plans.enumerated() where plan.grouped {
       plan.keySet = keySets[plan.keysText] ?? keySets.count
       keySets[plan.keysText] = plan.keySet
-      // Rules with the same keys and a window of the same kind taken on the record's
-      // date (or none, or a rolling one: not part of the key) number their groups alike.
-      let window =
-        plan.windowSlot.map { "window \($0)" }
-        ?? (plan.windowDate == nil || plan.isRolling ? "" : "rule \(index)")
+      // Rules with the same keys and a window of the same kind taken on the same date
+      // (the record's, or the same expression's: the same `windowSlot`), or none, or a
+      // rolling one (not part of the key), number their groups alike.
+      let window = plan.windowSlot.map { "window \($0)" } ?? ""
       let name = "\(plan.keySet) \(window)"
       plan.groupClass = classes[name] ?? classes.count
       classes[name] = plan.groupClass
@@ -366,7 +365,7 @@ public struct CheckRun {
     plans.removeAll()
     self.frame = Frame(
       slots: compiler.slotCount, keySets: keySets.count, classes: classes.count,
-      memos: compiler.memoCount)
+      memos: compiler.memoCount, windows: compiler.windowSlotCount)
     frame.asOf = asOf.map { .date($0) } ?? .missing
     lentFrame = Unmanaged.passUnretained(frame)
     self.trailRequests = Array(repeating: [:], count: ruleSet.rules.count)

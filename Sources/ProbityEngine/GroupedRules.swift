@@ -193,6 +193,16 @@ extension CheckRun {
     guard let kind = plan.windowKind else {
       return group(plan, GroupKey(values: valuesID, window: -1), window: .missing, date: nil)
     }
+    // A window taken on an expression that a rule before this one took on this record
+    // (the same expression: the same slot) is the same window. Its date is read only by
+    // rolling windows, which are not cached: it is not computed again. (With traces
+    // observed, every expression is evaluated, to be seen.)
+    if plan.windowDate != nil, let slot = plan.windowSlot, let cached = frame.windows[slot],
+      evaluator.traceObserver == nil
+    {
+      return group(
+        plan, GroupKey(values: valuesID, window: cached.id), window: cached.value, date: nil)
+    }
     var date: CivilDate?
     if let kernel = plan.windowDate {
       var on: ExprProgram { grouping.window!.on! }

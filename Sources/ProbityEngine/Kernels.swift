@@ -76,12 +76,15 @@ final class Frame {
   /// cached, and need not ask.
   @exclusivity(unchecked) var keySetsComputed: UInt64 = 0
 
-  init(slots: Int, keySets: Int, classes: Int, memos: Int) {
+  init(
+    slots: Int, keySets: Int, classes: Int, memos: Int,
+    windows: Int = RulePlan.cachedWindowKinds
+  ) {
     self.memos = Array(repeating: Memo(), count: memos)
     groupNumbers = Array(repeating: -1, count: classes)
     cache = Array(repeating: nil, count: slots)
     groupIDs = Array(repeating: -1, count: keySets)
-    windows = Array(repeating: nil, count: RulePlan.cachedWindowKinds)
+    self.windows = Array(repeating: nil, count: windows)
   }
 
   /// Starts a record: values cached for the previous one are dropped.
@@ -323,6 +326,20 @@ struct KernelCompiler {
   private var slots: [String: Int] = [:]
   /// Collecting kernels made so far (each is numbered: `CollectingKernel`).
   private var collectingCount = 0
+  /// The slots of `Frame.windows`: one per window kind taken on the record's date (the
+  /// first `RulePlan.cachedWindowKinds`), then one per kind and expression of the windows
+  /// taken `on` an expression (`windowSlot(for:)`).
+  private(set) var windowSlotCount = RulePlan.cachedWindowKinds
+  private var windowSlots: [String: Int] = [:]
+
+  /// The slot of the window named by `key` (its kind and its `on` expression's
+  /// structure): rules whose windows have the same key compute the same window.
+  mutating func windowSlot(for key: String) -> Int {
+    if let slot = windowSlots[key] { return slot }
+    windowSlots[key] = windowSlotCount
+    windowSlotCount += 1
+    return windowSlotCount - 1
+  }
 
   init(ruleSet: CompiledRuleSet) {
     self.ruleSet = ruleSet
@@ -655,6 +672,7 @@ struct KernelCompiler {
   /// either side is false, else missing if either is missing; `or` the dual), which
   /// `KernelDifferentialTests` holds to the tracing evaluator.
   private mutating func predicate(_ index: Int, _ nodes: [ExprNode]) -> Predicate {
+    if let datePart = datePartComparison(index, nodes) { return datePart }
     let node = nodes[index]
     let children = node.children
     switch node.op {
@@ -782,6 +800,36 @@ struct KernelCompiler {
       break
     }
     return unboxed(self.node(index, nodes))
+  }
+
+  /// The year or month of a date field against a constant integer (`month(date) >= 11`),
+  /// either way round, decided on the date's packed fields; a missing value or another
+  /// type through the kernel. Nil for any other node.
+  private mutating func datePartComparison(_ index: Int, _ nodes: [ExprNode]) -> Predicate? {
+    guard case .compare(let comparison) = nodes[index].op else { return nil }
+    let children = nodes[index].children
+    let sides = [(children[0], children[1], false), (children[1], children[0], true)]
+    for (callNode, constantNode, constantFirst) in sides {
+      let month: Bool
+      switch nodes[callNode].op {
+      case .call(.year): month = false
+      case .call(.month): month = true
+      default: continue
+      }
+      guard case .field(let field) = nodes[nodes[callNode].children[0]].op,
+        case .integer(let number)? = constantValue(constantNode, nodes)
+      else { continue }
+      let general = unboxed(self.node(index, nodes))
+      return { frame in
+        if case .date(let d) = frame.values[field] {
+          let value = Int64(month ? d.month : d.year)
+          let order = value < number ? -1 : (value == number ? 0 : 1)
+          return comparison.holds(order: constantFirst ? -order : order) ? 1 : 0
+        }
+        return general(frame)
+      }
+    }
+    return nil
   }
 
   /// The bytes of a prefix `hasPlainPrefix` can look for: ASCII without a carriage
@@ -1110,8 +1158,8 @@ final class RulePlan {
   /// twin of this one.
   var twin: Int?
   var hasFollowers = false
-  /// The window's slot in `Frame.windows`: nil for a window taken on an expression or a
-  /// rolling window (not cached), or no window.
+  /// The window's slot in `Frame.windows` (`KernelCompiler.windowSlot(for:)` for one
+  /// taken on an expression): nil for a rolling window (not cached), or no window.
   let windowSlot: Int?
   let windowKind: WindowDecl.Kind?
   let isRolling: Bool
@@ -1243,6 +1291,10 @@ final class RulePlan {
     case (.quarter?, nil): windowSlot = 1
     case (.cycle?, nil): windowSlot = 2
     case (.election?, nil): windowSlot = 3
+    case (let kind?, let on?) where !isRolling:
+      // Taken on an expression: shared by the rules whose window has the same kind and
+      // is taken on the same expression (the same date, so the same window).
+      windowSlot = compiler.windowSlot(for: "\(kind) on \(compiler.structureKey(on))")
     default: windowSlot = nil
     }
   }
@@ -1385,6 +1437,7 @@ public final class RecordPreparer: @unchecked Sendable {
     let keySets: Int
     let classes: Int
     let memos: Int
+    let windows: Int
     let asOf: Value
 
     init(ruleSet: CompiledRuleSet, plans: [RulePlan], frame: Frame) {
@@ -1394,6 +1447,7 @@ public final class RecordPreparer: @unchecked Sendable {
       keySets = frame.groupIDs.count
       classes = frame.groupNumbers.count
       memos = frame.memos.count
+      windows = frame.windows.count
       asOf = frame.asOf
     }
 
@@ -1401,7 +1455,8 @@ public final class RecordPreparer: @unchecked Sendable {
     /// slots, in the same order): closures shared by two threads would have their
     /// reference counts bounced between the cores.
     public func make() -> RecordPreparer {
-      let frame = Frame(slots: slots, keySets: keySets, classes: classes, memos: memos)
+      let frame = Frame(
+        slots: slots, keySets: keySets, classes: classes, memos: memos, windows: windows)
       frame.asOf = asOf
       return RecordPreparer(
         ruleSet: ruleSet, plans: RulePlan.recompiled(plans, ruleSet), frame: frame)

@@ -379,3 +379,64 @@ func undeterminedNamesItsDeepestCause(
   run.finish()
   #expect(!run.needsReplay)
 }
+
+/// Rules with windows of different kinds, or taken on different dates, side by side in
+/// one pack: each record's window is computed once per kind and date and lent to the
+/// rules with the same one (`Frame.windows`), never to another's.
+@Suite("Windows of several kinds in one pack")
+struct WindowsSideBySide {
+  static func rule(
+    _ id: String, _ window: String, when condition: String = "sum(amount) > $3,000.00"
+  ) -> String {
+    ruleText(
+      id,
+      """
+      group by person_key(name), zip5(zip)
+        window \(window)
+        when \(condition)
+      """)
+  }
+
+  static func fired(_ ruleSet: CompiledRuleSet, _ records: [Record]) -> [String] {
+    check(ruleSet, records).findings.map { "\($0.ruleID) \($0.line)" }
+  }
+
+  @Test("each rule groups by its own window, whatever the order of the rules")
+  func ownWindows() throws {
+    // Two gifts in the same year and cycle, in two quarters; shifted 280 days on, the
+    // first stays in the 2023-2024 cycle and the second is in the next.
+    let records = [gift("2024-03-15", "2000.00", line: 1), gift("2024-05-01", "2000.00", line: 2)]
+    let rules = [
+      ("YEAR", "calendar-year", true), ("QUARTER", "quarter", false),
+      ("SHIFTED", "cycle on add_days(date, 280)", false), ("CYCLE", "cycle", true),
+      ("CYCLE0", "cycle on add_days(date, 0)", true),
+      ("YEAR280", "calendar-year on add_days(date, 280)", false),
+    ]
+    for order in [rules, rules.reversed()] {
+      let ruleSet = try compiledPack(order.map { Self.rule($0.0, $0.1) }.joined(separator: "\n"))
+      let expected = order.filter(\.2).map { "\($0.0) 2" }
+      #expect(Set(Self.fired(ruleSet, records)) == Set(expected), "\(order.map(\.0))")
+    }
+  }
+
+  @Test("an undesignated gift's election window is not the cycle's")
+  func undesignatedElection() throws {
+    let records = [
+      gift("2024-03-15", "2000.00", election: nil, line: 1),
+      gift("2024-05-01", "2000.00", election: nil, line: 2),
+    ]
+    let pack =
+      Self.rule("CYCLE", "cycle") + "\n"
+      + ruleText(
+        "ELECTION",
+        """
+        group by person_key(name), zip5(zip)
+          window election
+          when sum(amount) > $3,000.00
+        """)
+    let findings = check(try compiledPack(pack), records).findings
+    #expect(findings.map(\.ruleID) == ["CYCLE", "ELECTION"])
+    let windows = findings.map { $0.group.first { $0.name == "window" }?.value }
+    #expect(windows == [.string("2023-2024"), .string("undesignated, cycle 2023-2024")])
+  }
+}

@@ -326,6 +326,26 @@ struct KernelDifferentialTests {
       when big > aggregate or aggregate <= big
       message "m"
     }
+    rule C8 {
+      title "t"
+      severity error
+      category excessive-contribution
+      citation "c"
+      applies receipt
+      when (month(date) >= 11 and 2024 == year(date)) or 3 > month(date)
+        or (year(date) != 2023 and month(date) <= 6) or month(date) == 7 or 2024 < year(date)
+      message "m"
+    }
+    rule C9 {
+      title "t"
+      severity error
+      category excessive-contribution
+      citation "c"
+      applies receipt
+      where name == "é" or "K" == employer or occupation != "É" or city in ["é", "Å"]
+      when name != "e\u{0301}" or employer == "\u{212A}"
+      message "m"
+    }
     """
 
   static func cornersRuleSet() throws -> CompiledRuleSet {
@@ -354,7 +374,7 @@ struct KernelDifferentialTests {
     let base = try #require(try Self.records(Self.path("Fixtures/us-federal/receipts.csv")).first)
     let texts = [
       "", " ", "\t\u{0B}\u{0C}\r\n", "\u{00A0}", "\u{2003}\u{3000}", "\u{0085}", "\u{200B}", "é",
-      " é ", "e\u{0301}", "日本", "cash", "IND",
+      " é ", "e\u{0301}", "日本", "cash", "IND", "K", "\u{212A}", "Å", "A\u{030A}", "\u{212B}",
     ]
     let textFields = [
       "name", "employer", "occupation", "street1", "city", "memo_text", "payment_method",
@@ -385,6 +405,16 @@ struct KernelDifferentialTests {
         }
       }
     }
+    // Dates in and out of the months and years a condition names (`month(date) >= 11`),
+    // missing, and not a date at all.
+    let dateField = CanonicalSchema.dateField
+    let dates: [Value] =
+      [
+        (2024, 11, 6), (2024, 12, 31), (2024, 1, 10), (2023, 6, 30), (2025, 7, 1), (2018, 11, 7),
+      ].compactMap { CivilDate(year: $0.0, month: $0.1, day: $0.2).map(Value.date) }
+      + [.missing, .string("2024-11-06")]
+    #expect(dates.count == 8)
+    for date in dates { add { $0[dateField] = date } }
     let unavailable = FieldSet(
       ["memo_text", "employer"].compactMap { CanonicalSchema.id(named: $0) })
     for text in ["", " ", "x"] {
