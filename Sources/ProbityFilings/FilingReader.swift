@@ -114,8 +114,7 @@ public enum FilingReader {
   /// - `<` (an XML prolog or root element): `xml`;
   /// - a header line naming `ECRef` and `RegulatedEntityName`: `uk-ec`; `EC reference`
   ///   and `Entity name`: `uk-pef`; `kind` and `transaction_id`: `csv`;
-  /// - a first line (or, when a stray CR ends it early, the row up to the first LF) of
-  ///   21 fields separated by `|`: `fec-bulk`;
+  /// - a first line of 21 fields separated by `|`: `fec-bulk`;
   /// - an empty file: `csv` (whose reader reports that the header is missing).
   ///
   /// Anything else is an error that asks for `--input-format`: a format is never guessed.
@@ -145,16 +144,6 @@ public enum FilingReader {
     if names.isSuperset(of: ["EC reference", "Entity name"]) { return .ukPEF }
     if names.isSuperset(of: ["kind", "transaction_id"]) { return .csv }
     if text.split(separator: "|", omittingEmptySubsequences: false).count == 21 {
-      return .fecBulk
-    }
-    // A stray CR in a cell (bulk files have memos with them) ends the first line above
-    // early: the row up to its LF may be the 21 fields.
-    let rowEnd = content.firstIndex(of: 0x0A) ?? content.endIndex
-    var row = content[content.startIndex..<rowEnd]
-    if row.last == 0x0D { row = row.dropLast() }
-    if rowEnd != lineEnd,
-      row.split(separator: UInt8(ascii: "|"), omittingEmptySubsequences: false).count == 21
-    {
       return .fecBulk
     }
     let shown = text.count > 60 ? String(text.prefix(60)) + "…" : text

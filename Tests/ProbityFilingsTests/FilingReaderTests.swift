@@ -32,11 +32,6 @@ struct FilingReaderTests {
         "C00401224|A|M9|P|201711039084161359|24T|IND|HEWLETT, MARY|DOWNINGTOWN|PA|19335|NOT EMPLOYED|NOT EMPLOYED|08242017|15|C00573261|SA11AI_89379681|1190206||EARMARKED|4121120171485507768\n",
         .fecBulk
       ),
-      // A stray CR in the first row's memo ends its first line early, not its row.
-      (
-        "C00401224|A|M9|P|201711039084161359|24T|IND|HEWLETT, MARY|DOWNINGTOWN|PA|19335|NOT EMPLOYED|NOT EMPLOYED|08242017|15|C00573261|SA11AI_89379681|1190206||IN-KIND\rPRINTING|4121120171485507768\r\n",
-        .fecBulk
-      ),
       ("", .csv),
     ] as [(String, InputFormat)])
   func detection(_ text: String, _ expected: InputFormat) throws {
@@ -49,6 +44,9 @@ struct FilingReaderTests {
       "name,amount\nA,1\n", "a|b|c\n", "just some text",
       // Cut at a CR, or not, it is never 21 fields.
       "a|b\rc|d\n", "a|b|c|d|e|f|g|h|i|j\r|k|l|m|n|o|p|q|r|s|t|u|v\n",
+      // A bulk row whose memo holds a CR: its first line is not 21 fields (and the reader
+      // would take the CR for the file's line ending: docs/formats.md, "Line numbers").
+      "C00401224|A|M9|P|201711039084161359|24T|IND|HEWLETT, MARY|DOWNINGTOWN|PA|19335|NOT EMPLOYED|NOT EMPLOYED|08242017|15|C00573261|SA11AI_89379681|1190206||IN-KIND\rPRINTING|4121120171485507768\n",
     ])
   func undetectable(_ text: String) throws {
     let path = try temporaryFile(text)
