@@ -14,5 +14,8 @@ public struct SeededGenerator: RandomNumberGenerator {
   }
 
   /// A number in `0..<bound` (by remainder: slightly uneven, and the same in every run).
-  public mutating func next(below bound: Int) -> Int { Int(next() % UInt64(bound)) }
+  public mutating func next(below bound: Int) -> Int {
+    precondition(bound > 0, "a bound of \(bound)")
+    return Int(next() % UInt64(bound))
+  }
 }

@@ -24,7 +24,7 @@ func pythonExecutable() throws -> URL {
 }
 
 /// A fresh folder for one test.
-func scratchFolder(_ name: String) throws -> URL {
+func scratchSubfolder(_ name: String) throws -> URL {
   let url = scratchFolder.appendingPathComponent(
     "probity-\(name)-\(UUID().uuidString)")
   try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
@@ -34,7 +34,7 @@ func scratchFolder(_ name: String) throws -> URL {
 /// Validates a SARIF document against the schema with python3's jsonschema; "" when
 /// valid, else the validator's message.
 func validateSARIF(_ document: String) throws -> String {
-  let folder = try scratchFolder("sarif")
+  let folder = try scratchSubfolder("sarif")
   defer { try? FileManager.default.removeItem(at: folder) }
   let file = folder.appendingPathComponent("out.sarif")
   try document.write(to: file, atomically: true, encoding: .utf8)
@@ -79,7 +79,7 @@ func amendedRow(_ row: String, _ id: String) -> String {
   /// Records without a transaction id are fingerprinted by their key fields, found by
   /// their place: two XML records on one line are told apart by their element path.
   @Test func recordsOnOneLineHaveFingerprintsOfTheirOwn() throws {
-    let folder = try scratchFolder("one-line")
+    let folder = try scratchSubfolder("one-line")
     defer { try? FileManager.default.removeItem(at: folder) }
     let mapping = """
       [file]
@@ -188,8 +188,8 @@ func amendedRow(_ row: String, _ id: String) -> String {
   @Test func fingerprintsSurviveReruns() throws {
     // The same filing in two folders (absolute paths), then amended: two rows put before
     // the rest shift every line, and one new violation is added.
-    let one = try scratchFolder("fp1")
-    let two = try scratchFolder("fp2")
+    let one = try scratchSubfolder("fp1")
+    let two = try scratchSubfolder("fp2")
     defer {
       try? FileManager.default.removeItem(at: one)
       try? FileManager.default.removeItem(at: two)
@@ -235,7 +235,7 @@ func amendedRow(_ row: String, _ id: String) -> String {
 
   @Test func sarifStaysUnderGitHubsTenMegabytes() throws {
     // 1,100 findings of about 10 KB each: over 10 MB, so the run is capped.
-    let folder = try scratchFolder("big")
+    let folder = try scratchSubfolder("big")
     defer { try? FileManager.default.removeItem(at: folder) }
     let filler = String(repeating: "x", count: 100)
     let holes = String(repeating: "{filler}", count: 100)
@@ -286,7 +286,7 @@ func amendedRow(_ row: String, _ id: String) -> String {
     #expect(result.stdout.components(separatedBy: "<testsuite ").count == 3)
     #expect(result.stdout.components(separatedBy: "<testcase ").count == 1 + 2 * 21)
     if jsonSchemaValidatorAvailable {
-      let folder = try scratchFolder("junit")
+      let folder = try scratchSubfolder("junit")
       defer { try? FileManager.default.removeItem(at: folder) }
       let file = folder.appendingPathComponent("out.xml")
       try result.stdout.write(to: file, atomically: true, encoding: .utf8)
@@ -310,7 +310,7 @@ func amendedRow(_ row: String, _ id: String) -> String {
   }
 
   @Test func githubAnnotationsStopAtTenPerLevel() throws {
-    let folder = try scratchFolder("gh")
+    let folder = try scratchSubfolder("gh")
     defer { try? FileManager.default.removeItem(at: folder) }
     let header = "kind,transaction_id,name,date,amount,payment_method,memo"
     let rows = (1...12).map { "receipt,T\($0),Donor \($0),2024-03-\(10 + $0),250.00,cash," }
@@ -336,7 +336,7 @@ func amendedRow(_ row: String, _ id: String) -> String {
     #expect(try status([receipts]) == 1)
     #expect(try status(["--fail-level", "info", receipts]) == 1)
     // Only warnings and infos in the PAC fixture's clean part: 0 at error, 1 at warning.
-    let folder = try scratchFolder("exit")
+    let folder = try scratchSubfolder("exit")
     defer { try? FileManager.default.removeItem(at: folder) }
     let lines = try String(
       contentsOf: packageRoot.appendingPathComponent(receipts), encoding: .utf8
@@ -361,7 +361,7 @@ func amendedRow(_ row: String, _ id: String) -> String {
   }
 
   @Test func waiversWaiveUntilTheyExpire() throws {
-    let folder = try scratchFolder("waivers")
+    let folder = try scratchSubfolder("waivers")
     defer { try? FileManager.default.removeItem(at: folder) }
     let receipts = "Fixtures/us-federal/receipts.csv"
     let json = try runProbity([
@@ -415,7 +415,7 @@ func amendedRow(_ row: String, _ id: String) -> String {
   }
 
   @Test func malformedGateFilesExitTwoWithTheirLine() throws {
-    let folder = try scratchFolder("malformed")
+    let folder = try scratchSubfolder("malformed")
     defer { try? FileManager.default.removeItem(at: folder) }
     let waivers = folder.appendingPathComponent("waivers.json")
     try
@@ -446,7 +446,7 @@ func amendedRow(_ row: String, _ id: String) -> String {
   }
 
   @Test func aBaselineGatesOnlyNewFindings() throws {
-    let folder = try scratchFolder("baseline")
+    let folder = try scratchSubfolder("baseline")
     defer { try? FileManager.default.removeItem(at: folder) }
     let filing = folder.appendingPathComponent("receipts.csv")
     let original = try String(

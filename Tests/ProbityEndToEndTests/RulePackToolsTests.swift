@@ -53,7 +53,7 @@ let sampleTest = """
   }
 
   @Test func failingCasesShowWhatDiffers() throws {
-    let folder = try scratchFolder("ruletest")
+    let folder = try scratchSubfolder("ruletest")
     defer { try? FileManager.default.removeItem(at: folder) }
     let file = folder.appendingPathComponent("sample.probity-test")
     try sampleTest.write(to: file, atomically: true, encoding: .utf8)
@@ -76,7 +76,7 @@ let sampleTest = """
   }
 
   @Test func brokenTestFilesExitTwo() throws {
-    let folder = try scratchFolder("ruletest-broken")
+    let folder = try scratchSubfolder("ruletest-broken")
     defer { try? FileManager.default.removeItem(at: folder) }
     let file = folder.appendingPathComponent("broken.probity-test")
     try "format cvs\nheader a,b\nreceipt,1\ncase unquoted\n".write(
@@ -93,7 +93,7 @@ let sampleTest = """
     // A pack without tests, and a broken pack.
     let noTests = try runProbity(["test", "Fixtures/rules-with-errors"])
     #expect(noTests.status == 2)
-    let pack = try scratchFolder("ruletest-pack")
+    let pack = try scratchSubfolder("ruletest-pack")
     defer { try? FileManager.default.removeItem(at: pack) }
     try "param a: money = $1.00\n".write(
       to: pack.appendingPathComponent("p.probity"), atomically: true, encoding: .utf8)
@@ -103,7 +103,7 @@ let sampleTest = """
   }
 
   @Test func fmtRewritesChecksAndRefuses() throws {
-    let folder = try scratchFolder("fmt")
+    let folder = try scratchSubfolder("fmt")
     defer { try? FileManager.default.removeItem(at: folder) }
     let file = folder.appendingPathComponent("rules.probity")
     try "param  a:money=$1.00 # dollars\nparam b: money = $2.00\n".write(

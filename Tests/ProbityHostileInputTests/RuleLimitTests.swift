@@ -10,8 +10,8 @@ func compile(_ text: String) -> (ruleSet: CompiledRuleSet?, diagnostics: [Diagno
 
 /// Runs `body` on a thread with the stack the command-line tool's main thread has
 /// (8 MiB): the deepest rules are compiled and evaluated there, and the test runner's own
-/// threads may have less. Under the address sanitizer (`scripts/asan` sets
-/// `ASAN_OPTIONS`) every frame is several times larger, so the thread gets four times as
+/// threads may have less. Under the address sanitizer (`scripts/asan`) every frame is
+/// several times larger, so the thread gets four times as
 /// much: the test then asks of the sanitized build what it asks of a plain one. (A release
 /// build compiles the deepest chain allowed, 500 levels, in 512 KiB.)
 func onToolSizedStack<T: Sendable>(_ body: @escaping @Sendable () -> T) -> T {
@@ -21,7 +21,11 @@ func onToolSizedStack<T: Sendable>(_ body: @escaping @Sendable () -> T) -> T {
     box.value = body()
     done.signal()
   }
-  let sanitized = ProcessInfo.processInfo.environment["ASAN_OPTIONS"] != nil
+  // The sanitizer's runtime linked into the program (its entry point is there), or its
+  // options set, as `scripts/asan` sets them.
+  let sanitized =
+    dlsym(dlopen(nil, RTLD_NOW), "__asan_init") != nil
+    || ProcessInfo.processInfo.environment["ASAN_OPTIONS"] != nil
   thread.stackSize = (sanitized ? 32 : 8) << 20
   thread.start()
   done.wait()
