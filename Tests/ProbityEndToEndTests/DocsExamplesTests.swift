@@ -115,4 +115,85 @@ struct DocsExamplesTests {
       #expect(checked > 0, "\(path): nothing checked")
     }
   }
+  /// The keys of docs/output.md's table of the JSON report, in the table's order, by
+  /// where they stand: "" (the document), "findings[]" and "summary".
+  static func tableKeys() throws -> [String: [String]] {
+    let text = try String(
+      contentsOf: packageRoot.appendingPathComponent("docs/output.md"), encoding: .utf8)
+    let start = try #require(text.range(of: "## `probity check --format json`"))
+    let end = try #require(text.range(of: "\n## ", range: start.upperBound..<text.endIndex))
+    var keys: [String: [String]] = [:]
+    for line in text[start.upperBound..<end.lowerBound].split(separator: "\n")
+    where line.hasPrefix("| `") {
+      // The first cell: one key, or several of one place (`findings[].rule`, `title`).
+      let cell = line.dropFirst(2).prefix { $0 != "|" }
+      var scope = ""
+      for (position, part) in cell.split(separator: "`").enumerated() where position % 2 == 0 {
+        var name = String(part)
+        if let dot = name.lastIndex(of: ".") {
+          scope = String(name[..<dot])
+          name = String(name[name.index(after: dot)...])
+        }
+        if name.hasSuffix("[]") { name.removeLast(2) }
+        keys[scope, default: []].append(name)
+        // A place first named by its keys (`summary.records_read`) is a key of the
+        // document there.
+        let root = String(scope.prefix { $0 != "." && $0 != "[" })
+        if !root.isEmpty, keys["", default: []].contains(root) == false {
+          keys["", default: []].append(root)
+        }
+      }
+    }
+    return keys
+  }
+
+  @Test("docs/output.md lists the JSON report's keys in the report's order")
+  func jsonKeyOrder() throws {
+    let result = try runProbity([
+      "check", "--rules", "Rules/us-federal", "--format", "json",
+      "Fixtures/us-federal/aggregates.csv",
+    ])
+    // The keys of an object, in the order written (JSONSerialization does not keep it).
+    func keys(of object: String) -> [String] {
+      var found: [String] = []
+      var depth = 0
+      var index = object.startIndex
+      var inString = false
+      var stringStart = index
+      while index < object.endIndex {
+        let c = object[index]
+        if inString {
+          if c == "\\" {
+            index = object.index(after: index)
+          } else if c == "\"" {
+            inString = false
+            let after = object[object.index(after: index)...].drop { $0 == " " }
+            if depth == 1 && after.first == ":" {
+              found.append(String(object[object.index(after: stringStart)..<index]))
+            }
+          }
+        } else if c == "\"" {
+          inString = true
+          stringStart = index
+        } else if c == "{" || c == "[" {
+          depth += 1
+        } else if c == "}" || c == "]" {
+          depth -= 1
+          if depth == 0 { break }
+        }
+        index = object.index(after: index)
+      }
+      return found
+    }
+    let document = result.stdout
+    let table = try Self.tableKeys()
+    #expect(keys(of: document) == table[""], "the document's keys")
+    let summary = try #require(document.range(of: "\"summary\": {"))
+    #expect(
+      Array(keys(of: "{" + document[summary.upperBound...]).prefix(table["summary"]?.count ?? 0))
+        == table["summary"], "the summary's keys")
+    let finding = try #require(document.range(of: "\"findings\": [\n"))
+    let first = document[finding.upperBound...].drop { $0 == " " }
+    #expect(keys(of: String(first)) == table["findings[]"], "a finding's keys")
+  }
 }
