@@ -60,6 +60,9 @@ public struct RulePackCompiler {
   private var scopes: [[String: Int]] = []
   /// For each file, the `define`s it can name.
   private var defineScopes: [[String: (expr: Expr, source: SourceFile)]] = []
+  /// Every define of the pack, by name, with the file it is written in (the first, for a
+  /// name written in two), for the hint of a name not visible where it is used.
+  private var definedIn: [String: (file: Int, path: String)] = [:]
   /// Parameter index → (file index, declaration), for parameters that checked.
   private var declarations: [(file: Int, decl: ParamDecl)] = []
 
@@ -181,6 +184,11 @@ public struct RulePackCompiler {
     // 2b. Defines: checked where they stand, visible like parameters.
     var ownDefines: [[String: (expr: Expr, source: SourceFile)]] = []
     for (fileIndex, syntax) in syntaxes.enumerated() {
+      for decl in syntax.defines where definedIn[decl.name] == nil {
+        definedIn[decl.name] = (fileIndex, syntax.source.path)
+      }
+    }
+    for (fileIndex, syntax) in syntaxes.enumerated() {
       var own: [String: (expr: Expr, source: SourceFile)] = [:]
       // This file's defines found too large (C0027) where they stand (a define is
       // checked there with its own file's defines). One built on such a define is too
@@ -200,6 +208,12 @@ public struct RulePackCompiler {
         var builder = ProgramBuilder(
           source: syntax.source, scope: scopes[fileIndex], kinds: [], constant: false)
         builder.defines = own
+        for (name, place) in definedIn where own[name] == nil && name != decl.name {
+          builder.definesElsewhere[name] =
+            place.file == fileIndex
+            ? "a define written later in this file: a define can use only those written before it"
+            : "a define of \(place.path): a define can use only those written before it in its own file"
+        }
         _ = builder.compile(decl.value, parameters: parameters)
         // C0027 is reported at the use of the define that made it too large
         // (`ProgramBuilder`): at a use of one of `tooLarge`, it is a consequence.
@@ -448,6 +462,9 @@ public struct RulePackCompiler {
       builder.aggregates = aggregates
       builder.lets = lets
       builder.defines = defineScopes[fileIndex]
+      for (name, place) in definedIn where defineScopes[fileIndex][name] == nil {
+        builder.definesElsewhere[name] = "a define of \(place.path): 'import' that file to use it"
+      }
       let typed = builder.compile(expr, parameters: parameters)
       diagnostics.append(contentsOf: builder.diagnostics)
       aggregates = builder.aggregates

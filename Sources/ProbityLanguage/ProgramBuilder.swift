@@ -30,6 +30,9 @@ struct ProgramBuilder {
   var lets: [String: Expr] = [:]
   /// The `define`s visible here: their expression and the file it is written in.
   var defines: [String: (expr: Expr, source: SourceFile)] = [:]
+  /// The pack's `define`s not visible here, by name, each with where it is written (for
+  /// the hint of an unknown name: "a define of limits.probity").
+  var definesElsewhere: [String: String] = [:]
   private var expanding: Set<String> = []
   /// How deep `check` is. Defines and lets are compiled in place, so a rule can compile
   /// to a tree deeper and larger than anything written in it (a define of a define of
@@ -321,6 +324,10 @@ struct ProgramBuilder {
       return Typed(node: emit(.field(field), [], spec.type, range), type: spec.type, currency: nil)
     }
     let candidates = CanonicalSchema.fields.map(\.name) + scope.keys.sorted()
+    if let elsewhere = definesElsewhere[name] {
+      error(.unknownField(name), range, hint: "'\(name)' is \(elsewhere)")
+      return poisoned(range)
+    }
     error(
       .unknownField(name), range,
       hint: NearNames.hint(for: name, among: candidates)

@@ -69,3 +69,47 @@ import Testing
   ])
   #expect(diagnostics.map(\.id) == ["C0008", "C0001"])
 }
+
+/// A define named where it cannot be seen is still unknown (C0001), and the hint says
+/// where it is written and why it cannot be seen, rather than "import the file" when the
+/// file is imported.
+@Test(
+  "a define not visible where it is named: the hint says where it is",
+  arguments: [
+    (
+      "define y = x + $1.00",
+      "'x' is a define of p/a.probity: a define can use only those written before it in its own file"
+    ),
+    (
+      "define p = q\ndefine q = amount",
+      "'q' is a define written later in this file: a define can use only those written before it"
+    ),
+  ])
+func defineNotVisible(_ text: String, _ hint: String) {
+  let (_, diagnostics) = RulePackCompiler.compile(sources: [
+    SourceFile(path: "p/a.probity", text: "define x = amount\n"),
+    SourceFile(path: "p/b.probity", text: "import \"a.probity\"\n" + text + "\n"),
+  ])
+  #expect(diagnostics.map(\.id) == ["C0001"])
+  #expect(diagnostics.first?.hint == hint)
+}
+
+@Test func aRuleNamingADefineOfAFileNotImported() {
+  let rule = """
+    rule R-1 {
+      title "t"
+      severity info
+      category data-quality
+      citation "c"
+      applies receipt
+      when x > $1.00
+      message "m"
+    }
+    """
+  let (_, diagnostics) = RulePackCompiler.compile(sources: [
+    SourceFile(path: "p/a.probity", text: "define x = amount\n"),
+    SourceFile(path: "p/b.probity", text: rule),
+  ])
+  #expect(diagnostics.map(\.id) == ["C0001"])
+  #expect(diagnostics.first?.hint == "'x' is a define of p/a.probity: 'import' that file to use it")
+}
