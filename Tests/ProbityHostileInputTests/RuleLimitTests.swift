@@ -131,4 +131,20 @@ func rule(_ condition: String, message: String = "x") -> String {
     // last: not once more for each of the fifty defines between.
     #expect(ids.filter { $0 == "C0027" }.count == 2, "\(ids)")
   }
+
+  @Test("two chains too deep: each said once, at its first define too deep, and once at the rule")
+  func twoDeepChains() {
+    func chain(_ letter: String) -> String {
+      "define \(letter)0 = amount\n"
+        + (0..<300).map { "define \(letter)\($0 + 1) = \(letter)\($0) + $1" }.joined(
+          separator: "\n")
+    }
+    let text = chain("a") + "\n" + chain("b") + "\n" + rule("a300 > $1 and b300 > $1")
+    let lines = onToolSizedStack {
+      compile(text).diagnostics.filter { $0.id == "C0027" }.compactMap(\.position?.line)
+    }
+    // The 250th define of each chain (lines 251 and 552), and the rule's condition.
+    #expect(lines.count == 3, "\(lines)")
+    #expect(lines.prefix(2) == [251, 552], "\(lines)")
+  }
 }
