@@ -208,12 +208,8 @@ public struct RulePackCompiler {
         var builder = ProgramBuilder(
           source: syntax.source, scope: scopes[fileIndex], kinds: [], constant: false)
         builder.defines = own
-        for (name, place) in definedIn where own[name] == nil && name != decl.name {
-          builder.definesElsewhere[name] =
-            place.file == fileIndex
-            ? "a define written later in this file: a define can use only those written before it"
-            : "a define of \(place.path): a define can use only those written before it in its own file"
-        }
+        builder.definePlaces = definedIn
+        builder.defining = (fileIndex, decl.name)
         _ = builder.compile(decl.value, parameters: parameters)
         // C0027 is reported at the use of the define that made it too large
         // (`ProgramBuilder`): at a use of one of `tooLarge`, it is a consequence.
@@ -462,9 +458,7 @@ public struct RulePackCompiler {
       builder.aggregates = aggregates
       builder.lets = lets
       builder.defines = defineScopes[fileIndex]
-      for (name, place) in definedIn where defineScopes[fileIndex][name] == nil {
-        builder.definesElsewhere[name] = "a define of \(place.path): 'import' that file to use it"
-      }
+      builder.definePlaces = definedIn
       let typed = builder.compile(expr, parameters: parameters)
       diagnostics.append(contentsOf: builder.diagnostics)
       aggregates = builder.aggregates

@@ -30,9 +30,11 @@ struct ProgramBuilder {
   var lets: [String: Expr] = [:]
   /// The `define`s visible here: their expression and the file it is written in.
   var defines: [String: (expr: Expr, source: SourceFile)] = [:]
-  /// The pack's `define`s not visible here, by name, each with where it is written (for
-  /// the hint of an unknown name: "a define of limits.probity").
-  var definesElsewhere: [String: String] = [:]
+  /// Every `define` of the pack, by name, with the file it is written in (its index and
+  /// path): for the hint of a name that is one but is not visible here.
+  var definePlaces: [String: (file: Int, path: String)] = [:]
+  /// What is compiled: the define `name` where it stands, in file `file`; nil for a rule.
+  var defining: (file: Int, name: String)?
   private var expanding: Set<String> = []
   /// How deep `check` is. Defines and lets are compiled in place, so a rule can compile
   /// to a tree deeper and larger than anything written in it (a define of a define of
@@ -324,8 +326,16 @@ struct ProgramBuilder {
       return Typed(node: emit(.field(field), [], spec.type, range), type: spec.type, currency: nil)
     }
     let candidates = CanonicalSchema.fields.map(\.name) + scope.keys.sorted()
-    if let elsewhere = definesElsewhere[name] {
-      error(.unknownField(name), range, hint: "'\(name)' is \(elsewhere)")
+    if let place = definePlaces[name], name != defining?.name {
+      let why =
+        switch defining {
+        case let defining? where defining.file == place.file:
+          "a define written later in this file: a define can use only those written before it"
+        case .some:
+          "a define of \(place.path): a define can use only those written before it in its own file"
+        case nil: "a define of \(place.path): 'import' that file to use it"
+        }
+      error(.unknownField(name), range, hint: "'\(name)' is \(why)")
       return poisoned(range)
     }
     error(
