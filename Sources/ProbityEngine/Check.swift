@@ -215,6 +215,15 @@ public struct CheckRun {
   public private(set) var recordsEvaluated = 0
   /// The latest `date` of any record evaluated.
   public private(set) var latestDate: CivilDate?
+  /// The last day the input's reports cover, by filer id (`report_period_end`, where the
+  /// records give it; noted only when a rule has a cure window). What happened after it
+  /// is not in the input: a cure window that closes later is open, not missed.
+  public private(set) var coverage: [String: CivilDate] = [:]
+  /// The filer and report end of the last record noted: a file's records (one filer,
+  /// one report) then cost a comparison each.
+  private var lastCoverage: (filer: String, end: CivilDate)?
+  /// Whether a rule has a cure window (`coverage` is noted).
+  private let notesCoverage: Bool
   /// Group states of the rules across records, by rule index: where each group's state
   /// is, the states in the order their groups were first seen, and their keys.
   var tables: [GroupTable]
@@ -291,6 +300,7 @@ public struct CheckRun {
   init(ruleSet: CompiledRuleSet, asOf: CivilDate?, sharingTwins: Bool) {
     self.ruleSet = ruleSet
     self.givenAsOf = asOf
+    self.notesCoverage = ruleSet.rules.contains { $0.grouping?.cureDays != nil }
     self.baseBox = ContextBox(EvaluationContext(asOf: asOf.map { .date($0) } ?? .missing))
     lentBaseBox = Unmanaged.passUnretained(baseBox)
     self.evaluator = Evaluator(ruleSet: ruleSet)
@@ -419,6 +429,7 @@ public struct CheckRun {
     {
       latestDate = date
     }
+    if notesCoverage { noteCoverage(record) }
     observing = false
     if let target, target.matches(record) {
       targetMatches += 1
@@ -732,6 +743,8 @@ public struct CheckRun {
 
 extension CanonicalSchema {
   static let dateField: FieldID = id(named: "date") ?? 0
+  static let filerField: FieldID = id(named: "filer_id") ?? 0
+  static let reportEndField: FieldID = id(named: "report_period_end") ?? 0
   static let electionCodeField: FieldID = id(named: "election_code") ?? 0
 }
 
@@ -741,10 +754,12 @@ extension CheckRun {
   /// name (`CompiledRuleSet.fieldsRead`), and those the run reads itself: the date (the
   /// latest date of a run, windows, deadlines), the transaction id (findings,
   /// `explain`'s target), the filer's id and name (findings), the election code where
-  /// a rule groups by election, and the name and postal code a pseudonym is made from
+  /// a rule groups by election, the end of a report's period where a rule has a cure
+  /// window (`coverage`), and the name and postal code a pseudonym is made from
   /// when personal data is withheld.
   public var fieldsRead: FieldSet {
     var names = ["date", "transaction_id", "filer_id", "filer_name"]
+    if notesCoverage { names.append("report_period_end") }
     if ruleSet.rules.contains(where: { $0.grouping?.window?.kind == .election }) {
       names.append("election_code")
     }
@@ -752,5 +767,27 @@ extension CheckRun {
     var fields = ruleSet.fieldsRead
     fields.formUnion(FieldSet(names.compactMap(CanonicalSchema.id(named:))))
     return fields
+  }
+}
+
+extension CheckRun {
+  /// Notes the last day `record`'s report covers, for its filer.
+  mutating func noteCoverage(_ record: Record) {
+    guard case .date(let end) = record[CanonicalSchema.reportEndField],
+      case .string(let filer) = record[CanonicalSchema.filerField]
+    else { return }
+    if let last = lastCoverage, last.end >= end, last.filer == filer { return }
+    let latest = max(coverage[filer] ?? end, end)
+    coverage[filer] = latest
+    lastCoverage = (filer, latest)
+  }
+
+  /// The date a cure window opened on `filer`'s record is judged at: the as-of date, or
+  /// the last day that filer's reports in the input cover, when the records say and it
+  /// is earlier (a refund after a quarterly report's end is in the next report).
+  public func judgementDate(filer: String?) -> CivilDate? {
+    guard let asOf else { return nil }
+    guard let filer, let end = coverage[filer] else { return asOf }
+    return min(asOf, end)
   }
 }

@@ -127,8 +127,16 @@ extension CheckRun {
             "cured: the record on line \(cure.line) (\(cure.date.map(\.description) ?? "no date")) brought the group back within the condition in time"
         } else if rule.grouping?.cureDays != nil {
           verdicts[index]?.status = .pending
+          // The crossing is this record's: its filer's reports say how far the input sees.
+          let filer: String? =
+            if case .string(let id) = targetRecord?[CanonicalSchema.filerField] { id } else { nil }
+          let judged = judgementDate(filer: filer)
+          let when =
+            judged == asOf
+            ? "at the as-of date \(asOf.map(\.description) ?? "")"
+            : "on \(judged.map(\.description) ?? ""), the last day the filer's reports in the input cover"
           verdicts[index]?.reason =
-            "not flagged: the condition holds, but the cure window is still open at the as-of date \(asOf.map(\.description) ?? "")"
+            "not flagged: the condition holds, but the cure window is still open \(when)"
         } else {
           verdicts[index]?.status = .notFired
           verdicts[index]?.reason =

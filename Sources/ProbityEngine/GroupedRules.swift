@@ -672,12 +672,12 @@ extension CheckRun {
 
   /// Decides the findings of rules across records, after the last record: a group whose
   /// condition still holds fires on the record that made it true; with a cure window,
-  /// only once the window has closed at the as-of date.
+  /// only once the window has closed at the as-of date, within what the filer's reports
+  /// in the input cover (`judgementDate`).
   public mutating func finish() {
     guard !finished else { return }
     finished = true
     for index in lastUndetermined.indices { flushUndetermined(index) }
-    let asOf = self.asOf
     for (index, plan) in plans.enumerated() where plan.grouped {
       // Groups in the order of their numbers (the order their class first saw them).
       let table = tables[index]
@@ -693,7 +693,9 @@ extension CheckRun {
           !plan.findsEveryCrossing
         {
           if plan.cureDays != nil {
-            if let deadline = crossing.deadline, let asOf, asOf > deadline {
+            if let deadline = crossing.deadline,
+              let judged = judgementDate(filer: crossing.finding.filerID), judged > deadline
+            {
               var finding = crossing.finding
               finding.remedyStatus = .uncured
               fired.append(finding)

@@ -155,6 +155,44 @@ let electionRule = """
   #expect(closed.findings.map(\.remedyStatus) == [.uncured])
 }
 
+/// A cure window is judged no later than the last day the filer's reports in the input
+/// cover (`report_period_end`): a refund after a report's end is in the next report.
+@Test func cureWindowsJudgedWithinWhatTheFilersReportsCover() throws {
+  let ruleSet = try groupedRuleSet(
+    electionRule + "\n  cure within 60 days", when: "total > limit[election_year(election_code)]")
+  func filed(_ record: Record, by filer: String, through end: String?) -> Record {
+    var record = record
+    record[CanonicalSchema.filerField] = .string(filer)
+    if let end { record[CanonicalSchema.reportEndField] = ProbityEngineTests.date(end) }
+    return record
+  }
+  let excess = gift("2024-03-20", "3500.00", line: 2)
+  // The window closes on 2024-05-19, after the report's end: open, whatever the as-of.
+  let alone = check(ruleSet, [filed(excess, by: "C1", through: "2024-03-31")], asOf: "2026-12-01")
+  #expect(alone.findings.isEmpty)
+  #expect(alone.tallies[0].pending == 1)
+  #expect(alone.judgementDate(filer: "C1")?.description == "2024-03-31")
+  #expect(alone.judgementDate(filer: "C2")?.description == "2026-12-01")
+  // The filer's next report in the input, without a refund: uncured.
+  let next = filed(
+    gift("2024-05-02", "10.00", name: "DOE, JANE", line: 3), by: "C1", through: "2024-06-30")
+  let both = check(
+    ruleSet, [filed(excess, by: "C1", through: "2024-03-31"), next], asOf: "2026-12-01")
+  #expect(both.findings.map(\.remedyStatus) == [.uncured])
+  // Another filer's later report says nothing of this one's.
+  let other = filed(
+    gift("2024-05-02", "10.00", name: "DOE, JANE", line: 3), by: "C2", through: "2024-06-30")
+  let apart = check(
+    ruleSet, [filed(excess, by: "C1", through: "2024-03-31"), other], asOf: "2026-12-01")
+  #expect(apart.findings.isEmpty)
+  // Without report ends, the as-of date alone decides, as before.
+  let undated = check(ruleSet, [filed(excess, by: "C1", through: nil)], asOf: "2026-12-01")
+  #expect(undated.findings.map(\.remedyStatus) == [.uncured])
+  // The as-of date still bounds it when it is the earlier.
+  let early = check(ruleSet, [filed(excess, by: "C1", through: "2024-06-30")], asOf: "2024-04-01")
+  #expect(early.findings.isEmpty)
+}
+
 @Test func windowsSplitGroups() throws {
   let gifts = [
     gift("2023-12-20", "2000.00", line: 2), gift("2024-01-10", "2000.00", line: 3),
