@@ -87,11 +87,12 @@ import duckdb, sys, json
 # to a House candidate), in SQL: US-EXCESS-001 (per-election limit), US-REMEDY-001 (the
 # same excess not cured 60 days on, at the as-of date: the latest record date),
 # US-AGG-001 (filed aggregate below the computed one) and US-BESTEFF-003 (itemized by
-# computed aggregate without employer or occupation), each with its running totals.
+# computed aggregate without employer or occupation), each with its running totals, per
+# recipient committee (filer_id) as the pack groups them.
 con = duckdb.connect()
 con.execute("""
   CREATE TEMP TABLE r AS
-  SELECT regexp_replace(upper(split_part(name, ',', 1)), '[^A-Z0-9]', '', 'g') || ' ' ||
+  SELECT filer_id, regexp_replace(upper(split_part(name, ',', 1)), '[^A-Z0-9]', '', 'g') || ' ' ||
          split_part(trim(regexp_replace(upper(split_part(name, ',', 2)), '[^A-Z0-9 ]', '', 'g')), ' ', 1) AS donor,
          substr(regexp_replace(zip, '[^0-9]', '', 'g'), 1, 5) AS zip5, election_code,
          CAST(date AS DATE) AS date, CAST(amount AS DECIMAL(18,2)) AS amount,
@@ -104,23 +105,23 @@ con.execute("""
 as_of = con.execute("SELECT max(date) FROM r").fetchone()[0]
 crossings = con.execute("""
   WITH running AS (
-    SELECT *, sum(amount) OVER (PARTITION BY donor, zip5, election_code ORDER BY n) AS total,
-           sum(amount) OVER (PARTITION BY donor, zip5, election_code) AS final
+    SELECT *, sum(amount) OVER (PARTITION BY filer_id, donor, zip5, election_code ORDER BY n) AS total,
+           sum(amount) OVER (PARTITION BY filer_id, donor, zip5, election_code) AS final
     FROM r WHERE election_code IS NOT NULL
   ), crossing AS (
-    SELECT donor, zip5, election_code, min(n) AS n FROM running
-    WHERE total > 3300 AND final > 3300 GROUP BY 1, 2, 3
+    SELECT filer_id, donor, zip5, election_code, min(n) AS n FROM running
+    WHERE total > 3300 AND final > 3300 GROUP BY 1, 2, 3, 4
   )
-  SELECT running.transaction_id, running.date FROM crossing JOIN running USING (donor, zip5, election_code, n)
+  SELECT running.transaction_id, running.date FROM crossing JOIN running USING (filer_id, donor, zip5, election_code, n)
 """).fetchall()
 cycle = con.execute("""
   WITH running AS (
-    SELECT *, sum(amount) OVER (PARTITION BY donor, zip5, (year(date) + year(date) % 2) ORDER BY n) AS total
+    SELECT *, sum(amount) OVER (PARTITION BY filer_id, donor, zip5, (year(date) + year(date) % 2) ORDER BY n) AS total
     FROM r
   ), groups AS (
     -- A missing filed aggregate leaves the group undetermined, as in the rule language.
-    SELECT donor, zip5, (year(date) + year(date) % 2) AS cycle
-    FROM r GROUP BY 1, 2, 3
+    SELECT filer_id, donor, zip5, (year(date) + year(date) % 2) AS cycle
+    FROM r GROUP BY 1, 2, 3, 4
     HAVING count(aggregate) = count(*) AND max(aggregate) < sum(amount)
   )
   SELECT (SELECT count(*) FROM running

@@ -108,7 +108,11 @@ public enum BundledMappings {
     filer_id = column #1                        # CMTE_ID
     amendment = column #2 as flag A false N T   # AMNDT_IND: new, amendment, termination
     report_type = column #3                     # RPT_TP
-    # #4 TRANSACTION_PGI (P, G, ... without a year), #5 IMAGE_NUM, #6 TRANSACTION_TP: not read
+    # #4 TRANSACTION_PGI (P, G, ... without a year), #5 IMAGE_NUM: not read
+    # TRANSACTION_TP (15 a contribution, 15E earmarked, 22Y a refund, 24T passed on by a
+    # conduit, 30-32 a national party's special accounts, ...): what the US pack's
+    # definitions read in place of a .fec schedule line.
+    form_type = column #6 optional
     entity_type = column #7                     # ENTITY_TP
     name = column #8                            # NAME, as "LAST, FIRST"
     city = column #9
