@@ -111,18 +111,10 @@ public final class ConditionCoverage: TraceObserver {
   }
 
   /// The `define`s a program uses, and the nodes inside them. A `define` is a value
-  /// shared by rules (and written in its own file, maybe another): it is one part where
-  /// it is used, its own parts are not the rule's. Its nodes carry the text of the file
-  /// it is written in, so a node whose children's text is not the program's own at their
-  /// ranges is the use of a `define` of another file.
-  static func shared(_ program: ExprProgram, source: SourceFile?) -> (
-    uses: Set<Int>, inside: Set<Int>
-  ) {
-    func isOwn(_ node: ExprNode) -> Bool {
-      guard let source, node.range.end <= source.bytes.count else { return false }
-      return String(decoding: source.bytes[node.range.start..<node.range.end], as: UTF8.self)
-        == node.text
-    }
+  /// shared by rules: it is one part where it is used, its own parts are not the rule's
+  /// (a run evaluates them once a record, for the first rule that needs them, wherever
+  /// the `define` is written: in the rule's own file or another).
+  static func shared(_ program: ExprProgram) -> (uses: Set<Int>, inside: Set<Int>) {
     var uses: Set<Int> = []
     var inside: Set<Int> = []
     // Parents follow their children in the array: walk down from the root.
@@ -130,7 +122,7 @@ public final class ConditionCoverage: TraceObserver {
       let node = program.nodes[index]
       if inside.contains(index) {
         inside.formUnion(node.children)
-      } else if node.children.contains(where: { !isOwn(program.nodes[$0]) }) {
+      } else if case .defined = node.op {
         uses.insert(index)
         inside.formUnion(node.children)
       }
@@ -147,7 +139,7 @@ public final class ConditionCoverage: TraceObserver {
       for (clause, program) in [("where", rule.filter), ("when", rule.condition)] {
         guard let program else { continue }
         let seen = outcomes[ConditionCoverage.key(program)]
-        let defines = ConditionCoverage.shared(program, source: files[program.file])
+        let defines = ConditionCoverage.shared(program)
         // Nodes of one source range (a `let` used twice) are one part.
         var merged: [SourceRange: (root: Bool, text: String, outcomes: Outcomes)] = [:]
         for (index, node) in program.nodes.enumerated()

@@ -111,6 +111,57 @@ import Testing
       ])
   }
 
+  /// A define in the rules' own file is one part where each rule uses it, as one of
+  /// another file is: its own parts are evaluated once a record, for the first rule that
+  /// needs them, and were shown under that rule alone, and as never evaluated in the
+  /// others (the UK pack's `donation`, before it moved to a file of its own).
+  @Test func aDefineOfTheRulesOwnFileIsOnePartInEveryRuleThatUsesIt() throws {
+    func rule(_ id: String, _ name: String) -> String {
+      """
+      rule \(id) {
+        title "t"
+        severity error
+        category cash-over-limit
+        citation "c"
+        applies receipt
+        when big and name == "\(name)"
+        message "m"
+      }
+      """
+    }
+    let text = "define big = amount > $100.00\n" + rule("D-1", "A") + "\n" + rule("D-2", "B")
+    let (ruleSet, diagnostics) = RulePackCompiler.compile(sources: [
+      SourceFile(path: "pack/rules.probity", text: text)
+    ])
+    #expect(diagnostics.isEmpty, "\(diagnostics.map { $0.rendered() })")
+    let rules = try #require(ruleSet)
+    let coverage = ConditionCoverage()
+    var run = CheckRun(ruleSet: rules)
+    run.observeTraces(coverage)
+    for (line, name, amount) in [(2, "A", "250.00"), (3, "B", "50.00"), (4, "B", "250.00")] {
+      let fields = receipt(["amount": usd(amount), "name": .string(name)])
+      run.evaluate(
+        Record(
+          kind: .receipt, provenance: Provenance(file: "test.csv", line: line),
+          values: fields.values))
+    }
+    run.finish()
+    let reports = coverage.report(for: rules)
+    #expect(
+      reports.map(outcomes) == [
+        [
+          "when 8:8 big and name == \"A\" → true false",
+          "when 8:8 big → true false",
+          "when 8:16 name == \"A\" → true false",
+        ],
+        [
+          "when 17:8 big and name == \"B\" → true false",
+          "when 17:8 big → true false",
+          "when 17:16 name == \"B\" → true false",
+        ],
+      ])
+  }
+
   @Test func aRuleNeverEvaluatedHasNoOutcomes() throws {
     let rules = try ruleSet(where: "not memo")
     let report = try #require(ConditionCoverage().report(for: rules).first)
