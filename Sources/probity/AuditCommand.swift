@@ -312,11 +312,20 @@ enum Amendments {
     return Int(name.prefix { $0.isNumber }) ?? -1
   }
 
+  /// The first record of a `.fec` file, with its cover's values: read from the file's
+  /// first lines alone (the reader stops after the last line asked for), or, when none
+  /// of them is a record (a filing opening with many text records), from the whole file.
   static func firstRecord(_ path: String) -> Record? {
-    var first: Record?
-    _ = try? FilingReader.read(
-      path: path, format: .fec, mapping: nil,
-      onRecord: { if first == nil { first = $0 } }, onProblem: { _ in })
-    return first
+    for lines in [LineSelection(lines: Set(1...firstLines)), nil] {
+      var first: Record?
+      _ = try? FilingReader.read(
+        path: path, format: .fec, mapping: nil, lines: lines,
+        onRecord: { if first == nil { first = $0 } }, onProblem: { _ in })
+      if let first { return first }
+    }
+    return nil
   }
+
+  /// How many lines `firstRecord` reads before it reads the whole file.
+  static let firstLines = 64
 }

@@ -110,6 +110,26 @@ import Testing
     #expect(fromAudit == fromCheck)
   }
 
+  /// A report's identity is read from its first lines, and from the whole file when none
+  /// of them is a record: an amendment opening with 80 text records still replaces.
+  @Test(.enabled(if: Audit.sharedPresent, "../shared/data is not beside the repository"))
+  func anAmendmentWhoseRecordsComeLateStillReplaces() throws {
+    let pile = try pile()
+    defer { try? FileManager.default.removeItem(at: pile) }
+    let amendment = pile.appendingPathComponent("1550126.fec")
+    var lines = try String(contentsOf: amendment, encoding: .utf8)
+      .split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+    let notes = (1...80).map { "TEXT\u{1C}C00772335\u{1C}NOTE\($0)\u{1C}\u{1C}F3A\u{1C}a note" }
+    lines.insert(contentsOf: notes, at: 2)
+    try lines.joined(separator: "\n").write(to: amendment, atomically: true, encoding: .utf8)
+    let out = try temporaryDirectory("audit-late")
+    defer { try? FileManager.default.removeItem(at: out) }
+    let result = try runProbity([
+      "audit", "--rules", "Rules/us-federal", "--out", out.path, pile.path,
+    ])
+    #expect(result.stdout.contains("1549000.fec: superseded: amended by \(pile.path)/1550126.fec"))
+  }
+
   @Test(.enabled(if: Audit.sharedPresent, "../shared/data is not beside the repository"))
   func amendmentsReplaceTheReportsTheyAmend() throws {
     let pile = try pile()
