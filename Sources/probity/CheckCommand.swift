@@ -108,6 +108,7 @@ struct CheckCommand: ParsableCommand {
       rules: rules, mapping: self.mapping, asOf: asOf, withholdPersonalData: withholdPersonalData)
     let waivers = try gateOptions.loadWaivers()
     let baseline = try gateOptions.loadBaseline()
+    warnOfAmendedReports()
     // Only the fields the run reads are decoded; the output is the same.
     let outcome = evaluate(
       run, files: files, format: inputFormat, mapping: mapping, limits: limitOptions.limits,
@@ -133,5 +134,23 @@ struct CheckCommand: ParsableCommand {
     }
     print(terminalSafe(text), terminator: "")
     try finish(report, gate: gate, sarifCap: sarifCap)
+  }
+}
+
+extension CheckCommand {
+  /// Warns when a `.fec` report and the amendment that replaces it are both given: the
+  /// records they share would be counted twice (a donor's gifts twice, an excess that is
+  /// none). `probity audit` leaves out what is amended; `check` checks what it is given.
+  func warnOfAmendedReports() {
+    guard files.count > 1, inputFormat == nil || inputFormat == .fec else { return }
+    let reports = files.filter {
+      inputFormat == .fec || (try? FilingReader.detectFormat(path: $0)) == .fec
+    }
+    guard reports.count > 1 else { return }
+    for (path, by) in Amendments.superseded(reports).sorted(by: { $0.key < $1.key }) {
+      printError(
+        "warning: \(path) is amended by \(by): both are checked, so what they both report is counted twice\n  = help: check the amendment alone, or use probity audit, which leaves out the reports amendments replace"
+      )
+    }
   }
 }

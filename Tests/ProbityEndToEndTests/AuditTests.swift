@@ -110,6 +110,23 @@ import Testing
     #expect(fromAudit == fromCheck)
   }
 
+  /// `check` checks what it is given, but says when a report and its amendment are both
+  /// given: what both report would be counted twice.
+  @Test(.enabled(if: Audit.sharedPresent, "../shared/data is not beside the repository"))
+  func checkWarnsOfAReportGivenWithItsAmendment() throws {
+    let pile = try pile()
+    defer { try? FileManager.default.removeItem(at: pile) }
+    let original = pile.appendingPathComponent("1549000.fec").path
+    let amendment = pile.appendingPathComponent("1550126.fec").path
+    let both = try runProbity(["check", "--rules", "Rules/us-federal", original, amendment])
+    #expect(
+      both.stderr.contains(
+        "warning: \(original) is amended by \(amendment): both are checked, so what they both report is counted twice"
+      ))
+    let alone = try runProbity(["check", "--rules", "Rules/us-federal", amendment])
+    #expect(!alone.stderr.contains("amended by"))
+  }
+
   /// A report's identity is read from its first lines, and from the whole file when none
   /// of them is a record: an amendment opening with 80 text records still replaces.
   @Test(.enabled(if: Audit.sharedPresent, "../shared/data is not beside the repository"))
