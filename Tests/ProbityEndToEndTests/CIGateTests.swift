@@ -171,7 +171,7 @@ func amendedRow(_ row: String, _ id: String) -> String {
     let run = (json?["runs"] as? [[String: Any]])?.first
     let rules =
       ((run?["tool"] as? [String: Any])?["driver"] as? [String: Any])?["rules"] as? [[String: Any]]
-    #expect(rules?.count == 20)
+    #expect(rules?.count == 21)
     let excess = try sarifResults(result.stdout).first {
       $0["ruleId"] as? String == "US-EXCESS-001"
     }
@@ -284,7 +284,7 @@ func amendedRow(_ row: String, _ id: String) -> String {
     #expect(result.status == 1)
     try assertGolden(result.stdout, "receipts.junit.xml")
     #expect(result.stdout.components(separatedBy: "<testsuite ").count == 3)
-    #expect(result.stdout.components(separatedBy: "<testcase ").count == 1 + 2 * 21)
+    #expect(result.stdout.components(separatedBy: "<testcase ").count == 1 + 2 * 22)
     if jsonSchemaValidatorAvailable {
       let folder = try scratchSubfolder("junit")
       defer { try? FileManager.default.removeItem(at: folder) }

@@ -33,10 +33,10 @@ import Testing
     ])
     let (found, _) = try findings(result.stdout)
     let seen = found.map { "\($0["rule"] ?? "") \($0["record"] ?? "")" }
-    #expect(seen == ["US-EXCESS-002 K4"], "\(result.stderr)")
+    #expect(seen == ["US-EXCESS-003 K4"], "\(result.stderr)")
     #expect(
       found.first?["message"] as? String
-        == "KIM, AVA gave $7,100.00 without designation in the 2025-2026 cycle, over $7,000.00, the limits of a primary and a general together"
+        == "KIM, AVA gave $7,100.00 without designation in the 2025-2026 cycle, over $7,000.00, the limits of a primary and a general together: an excess unless the candidate also ran in a runoff that cycle"
     )
   }
 }

@@ -277,7 +277,7 @@ func assertGolden(
         "7 US-EXCESS-001", "13 US-EXCESS-001", "13 US-REMEDY-001", "14 US-REMEDY-001",
         "17 US-AGG-001",
         "19 US-AGG-001", "19 US-BESTEFF-003", "20 US-NOTICE-001", "22 US-PAC-002",
-        "24 US-EXCESS-002", "26 US-CONTRACTOR-001", "26 US-PROHIB-001",
+        "24 US-EXCESS-003", "26 US-CONTRACTOR-001", "26 US-PROHIB-001",
       ])
     // Traps, no finding: a refund within 60 days (lines 2-4), memo rows (9), cycle-to-date
     // filed aggregates over the per-election limit (10-11); the three spellings give one
