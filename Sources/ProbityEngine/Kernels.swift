@@ -425,6 +425,17 @@ struct KernelCompiler {
     return slotCount - 1
   }
 
+  /// Whether a node is a field, a constant, or `??` of such: read at once, with no
+  /// work worth a slot of the record's cache.
+  static func readsAtOnce(_ index: Int, _ nodes: [ExprNode]) -> Bool {
+    let node = nodes[index]
+    switch node.op {
+    case .field, .constant: return true
+    case .coalesce: return node.children.allSatisfy { readsAtOnce($0, nodes) }
+    default: return false
+    }
+  }
+
   private func cached(_ inner: @escaping Kernel, slot: Int) -> Kernel {
     return { frame in
       if let value = frame.cache[slot] { return value }
@@ -493,6 +504,9 @@ struct KernelCompiler {
       let outer = collecting
       collecting = nil
       defer { collecting = outer }
+      // A field, a constant, or one standing in for a missing field (`filer_id ?? ...`,
+      // a key of every group of the US pack) costs less to read again than to keep.
+      if KernelCompiler.readsAtOnce(children[0], nodes) { return self.node(children[0], nodes) }
       return cached(self.node(children[0], nodes), slot: slot(for: structureKey(index, nodes)))
     case .aggregate(let slot):
       return { frame in frame.aggregate(slot) }
