@@ -222,6 +222,11 @@ public struct CheckRun {
   /// The filer and report end of the last record noted: a file's records (one filer,
   /// one report) then cost a comparison each.
   private var lastCoverage: (filer: String, end: CivilDate)?
+  /// Filers with a record that does not say what its report covers (a CSV beside their
+  /// .fec reports): for them the input's reach is not known, and the as-of date decides.
+  private(set) var uncovered: Set<String> = []
+  /// The filer of the last record noted without a report end.
+  private var lastUncovered: String?
   /// Whether a rule has a cure window (`coverage` is noted).
   private let notesCoverage: Bool
   /// Group states of the rules across records, by rule index: where each group's state
@@ -773,9 +778,14 @@ extension CheckRun {
 extension CheckRun {
   /// Notes the last day `record`'s report covers, for its filer.
   mutating func noteCoverage(_ record: Record) {
-    guard case .date(let end) = record[CanonicalSchema.reportEndField],
-      case .string(let filer) = record[CanonicalSchema.filerField]
-    else { return }
+    guard case .string(let filer) = record[CanonicalSchema.filerField] else { return }
+    guard case .date(let end) = record[CanonicalSchema.reportEndField] else {
+      if lastUncovered != filer {
+        uncovered.insert(filer)
+        lastUncovered = filer
+      }
+      return
+    }
     if let last = lastCoverage, last.end >= end, last.filer == filer { return }
     let latest = max(coverage[filer] ?? end, end)
     coverage[filer] = latest
@@ -783,11 +793,12 @@ extension CheckRun {
   }
 
   /// The date a cure window opened on `filer`'s record is judged at: the as-of date, or
-  /// the last day that filer's reports in the input cover, when the records say and it
-  /// is earlier (a refund after a quarterly report's end is in the next report).
+  /// the last day that filer's reports in the input cover, when every record of the
+  /// filer says and it is earlier (a refund after a quarterly report's end is in the next
+  /// report).
   public func judgementDate(filer: String?) -> CivilDate? {
     guard let asOf else { return nil }
-    guard let filer, let end = coverage[filer] else { return asOf }
+    guard let filer, let end = coverage[filer], !uncovered.contains(filer) else { return asOf }
     return min(asOf, end)
   }
 }

@@ -138,18 +138,27 @@ struct CheckCommand: ParsableCommand {
 }
 
 extension CheckCommand {
-  /// Warns when a `.fec` report and the amendment that replaces it are both given: the
-  /// records they share would be counted twice (a donor's gifts twice, an excess that is
-  /// none). `probity audit` leaves out what is amended; `check` checks what it is given.
+  /// Warns when a file is given twice, or a `.fec` report and the amendment (or later
+  /// copy) that replaces it are both given: the records they share would be counted
+  /// twice (a donor's gifts twice, an excess that is none). `probity audit` leaves out
+  /// what is amended; `check` checks what it is given.
   func warnOfAmendedReports() {
-    guard files.count > 1, inputFormat == nil || inputFormat == .fec else { return }
-    let reports = files.filter {
+    let help =
+      "check each report once: the amendment alone, or use probity audit, which leaves out the reports amendments replace"
+    var seen: Set<String> = []
+    for path in files where !seen.insert(path).inserted {
+      printError(
+        "warning: \(path) is given more than once: its records are counted each time\n  = help: \(help)"
+      )
+    }
+    guard seen.count > 1, inputFormat == nil || inputFormat == .fec else { return }
+    let reports = seen.sorted().filter {
       inputFormat == .fec || (try? FilingReader.detectFormat(path: $0)) == .fec
     }
     guard reports.count > 1 else { return }
     for (path, by) in Amendments.superseded(reports).sorted(by: { $0.key < $1.key }) {
       printError(
-        "warning: \(path) is amended by \(by): both are checked, so what they both report is counted twice\n  = help: check the amendment alone, or use probity audit, which leaves out the reports amendments replace"
+        "warning: \(path) is replaced by \(by), an amendment or a later copy of the same report: both are checked, so what they both report is counted twice\n  = help: \(help)"
       )
     }
   }

@@ -185,6 +185,13 @@ let electionRule = """
   let apart = check(
     ruleSet, [filed(excess, by: "C1", through: "2024-03-31"), other], asOf: "2026-12-01")
   #expect(apart.findings.isEmpty)
+  // A record of the filer that does not say what its report covers (a CSV beside a
+  // .fec report): how far the input reaches is not known, so the as-of date decides.
+  let late = filed(gift("2024-07-20", "3500.00", name: "ROE, AL", line: 4), by: "C1", through: nil)
+  let mixed = check(
+    ruleSet, [filed(excess, by: "C1", through: "2024-03-31"), late], asOf: "2026-12-01")
+  #expect(mixed.findings.map(\.line) == [2, 4])
+  #expect(mixed.findings.map(\.remedyStatus) == [.uncured, .uncured])
   // Without report ends, the as-of date alone decides, as before.
   let undated = check(ruleSet, [filed(excess, by: "C1", through: nil)], asOf: "2026-12-01")
   #expect(undated.findings.map(\.remedyStatus) == [.uncured])
