@@ -115,10 +115,8 @@ public enum CanonicalSchema {
     FieldSpec(
       name: "purpose", type: .string, kinds: [.disbursement], summary: "purpose of a disbursement"),
     FieldSpec(
-      name: "donor_committee_id", type: .string, kinds: both,
-      summary:
-        "the other committee's id: on a receipt, the committee that gave; on a disbursement, the committee paid (a refund's: the donor refunded)"
-    ),
+      name: "donor_committee_id", type: .string, kinds: [.receipt],
+      summary: "the contributing committee's id, when a committee gave"),
     FieldSpec(
       name: "donor_status", type: .string, kinds: [.receipt], coded: true,
       summary: "the donor's status as filed (UK: Individual, Company, Trade Union, ...)"),

@@ -222,11 +222,11 @@ public struct CheckRun {
   /// The filer and report end of the last record noted: a file's records (one filer,
   /// one report) then cost a comparison each.
   private var lastCoverage: (filer: String, end: CivilDate)?
-  /// Filers with a record that does not say what its report covers (a CSV beside their
-  /// .fec reports): for them the input's reach is not known, and the as-of date decides.
-  private(set) var uncovered: Set<String> = []
-  /// The filer of the last record noted without a report end.
-  private var lastUncovered: String?
+  /// The latest date of each filer's records that do not say what their report covers
+  /// (a CSV beside the filer's .fec reports): the input reaches at least that far.
+  private(set) var uncovered: [String: CivilDate] = [:]
+  /// The filer and latest date of the last record noted without a report end.
+  private var lastUncovered: (filer: String, date: CivilDate)?
   /// Whether a rule has a cure window (`coverage` is noted).
   private let notesCoverage: Bool
   /// Group states of the rules across records, by rule index: where each group's state
@@ -780,10 +780,11 @@ extension CheckRun {
   mutating func noteCoverage(_ record: Record) {
     guard case .string(let filer) = record[CanonicalSchema.filerField] else { return }
     guard case .date(let end) = record[CanonicalSchema.reportEndField] else {
-      if lastUncovered != filer {
-        uncovered.insert(filer)
-        lastUncovered = filer
-      }
+      guard case .date(let date) = record[CanonicalSchema.dateField] else { return }
+      if let last = lastUncovered, last.date >= date, last.filer == filer { return }
+      let latest = max(uncovered[filer] ?? date, date)
+      uncovered[filer] = latest
+      lastUncovered = (filer, latest)
       return
     }
     if let last = lastCoverage, last.end >= end, last.filer == filer { return }
@@ -793,12 +794,12 @@ extension CheckRun {
   }
 
   /// The date a cure window opened on `filer`'s record is judged at: the as-of date, or
-  /// the last day that filer's reports in the input cover, when every record of the
-  /// filer says and it is earlier (a refund after a quarterly report's end is in the next
-  /// report).
+  /// how far the input reaches for that filer when its records say and it is earlier:
+  /// the last day its reports cover (a refund after a quarterly report's end is in the
+  /// next report), or the date of a later record of the filer that gives no report end.
   public func judgementDate(filer: String?) -> CivilDate? {
     guard let asOf else { return nil }
-    guard let filer, let end = coverage[filer], !uncovered.contains(filer) else { return asOf }
-    return min(asOf, end)
+    guard let filer, let end = coverage[filer] else { return asOf }
+    return min(asOf, max(end, uncovered[filer] ?? end))
   }
 }

@@ -126,8 +126,6 @@ enum FECColumns {
     "election_code": .field("election_code", .text),
     "election_other_description": .field("election_other_description", .text),
     "donor_committee_fec_id": .field("donor_committee_id", .text),
-    // Schedule B's committee paid: for a refund of a committee's gift, the donor refunded.
-    "beneficiary_committee_fec_id": .field("donor_committee_id", .text),
     "memo_code": .field("memo", .memoFlag),
     "memo_text_description": .field("memo_text", .text),
     "expenditure_purpose_descrip": .field("purpose", .text),

@@ -145,12 +145,20 @@ extension CheckCommand {
   func warnOfAmendedReports() {
     let help =
       "check each report once: the amendment alone, or use probity audit, which leaves out the reports amendments replace"
-    var seen: Set<String> = []
-    for path in files where !seen.insert(path).inserted {
-      printError(
-        "warning: \(path) is given more than once: its records are counted each time\n  = help: \(help)"
-      )
+    // One file under two spellings (./a.fec and a.fec, a link) is one file.
+    var given: [String: String] = [:]
+    for path in files {
+      let key = URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path
+      if let first = given[key] {
+        let spelling = first == path ? "" : " (as \(first) too)"
+        printError(
+          "warning: \(path) is given more than once\(spelling): its records are counted each time\n  = help: give each file once"
+        )
+      } else {
+        given[key] = path
+      }
     }
+    let seen = Set(given.values)
     guard seen.count > 1, inputFormat == nil || inputFormat == .fec else { return }
     let reports = seen.sorted().filter {
       inputFormat == .fec || (try? FilingReader.detectFormat(path: $0)) == .fec

@@ -130,6 +130,14 @@ import Testing
       twice.stderr.contains(
         "warning: \(amendment) is given more than once: its records are counted each time"))
     #expect(!twice.stderr.contains("replaced by"))
+    // Two spellings of one file are one file.
+    let spelt = pile.appendingPathComponent(".").appendingPathComponent("1550126.fec").path
+    let twoWays = try runProbity(["check", "--rules", "Rules/us-federal", amendment, spelt])
+    #expect(
+      twoWays.stderr.contains(
+        "warning: \(spelt) is given more than once (as \(amendment) too): its records are counted each time"
+      ))
+    #expect(!twoWays.stderr.contains("replaced by"))
   }
 
   /// A report's identity is read from its first lines, and from the whole file when none

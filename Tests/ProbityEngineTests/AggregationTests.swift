@@ -186,12 +186,22 @@ let electionRule = """
     ruleSet, [filed(excess, by: "C1", through: "2024-03-31"), other], asOf: "2026-12-01")
   #expect(apart.findings.isEmpty)
   // A record of the filer that does not say what its report covers (a CSV beside a
-  // .fec report): how far the input reaches is not known, so the as-of date decides.
+  // .fec report): the input reaches at least to its date. Dated after both windows
+  // close (2024-05-19, 2024-09-18), both are judged; dated between, only the first.
   let late = filed(gift("2024-07-20", "3500.00", name: "ROE, AL", line: 4), by: "C1", through: nil)
+  let later = filed(
+    gift("2024-10-01", "10.00", name: "DOE, JANE", line: 5), by: "C1", through: nil)
   let mixed = check(
-    ruleSet, [filed(excess, by: "C1", through: "2024-03-31"), late], asOf: "2026-12-01")
+    ruleSet, [filed(excess, by: "C1", through: "2024-03-31"), late, later], asOf: "2026-12-01")
   #expect(mixed.findings.map(\.line) == [2, 4])
   #expect(mixed.findings.map(\.remedyStatus) == [.uncured, .uncured])
+  #expect(mixed.judgementDate(filer: "C1")?.description == "2024-10-01")
+  let between = filed(
+    gift("2024-06-01", "10.00", name: "DOE, JANE", line: 4), by: "C1", through: nil)
+  let partly = check(
+    ruleSet, [filed(excess, by: "C1", through: "2024-03-31"), between], asOf: "2026-12-01")
+  #expect(partly.findings.map(\.remedyStatus) == [.uncured])
+  #expect(partly.judgementDate(filer: "C1")?.description == "2024-06-01")
   // Without report ends, the as-of date alone decides, as before.
   let undated = check(ruleSet, [filed(excess, by: "C1", through: nil)], asOf: "2026-12-01")
   #expect(undated.findings.map(\.remedyStatus) == [.uncured])

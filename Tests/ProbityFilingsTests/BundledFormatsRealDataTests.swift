@@ -135,7 +135,6 @@ struct BundledFormatsRealDataTests {
     #expect(result.lines == Array(1...rows))
     // TRANSACTION_TP (column 6), as form_type: the US pack's contributions and refunds.
     let types = Dictionary(grouping: result.records) { $0["form_type"].stringValue ?? "" }
-    #expect(types.values.reduce(0) { $0 + $1.count } == rows)
     #expect(types["15"] != nil && types[""] == nil)
   }
 

@@ -375,14 +375,4 @@ struct FECRealDataTests {
     #expect(amended.records.first?["amendment"] == .boolean(true))
     #expect(amended.statistics.recordTypes["SC/10"] == 2)
   }
-
-  /// A refund to a committee names the committee it repays (Schedule B's beneficiary
-  /// committee): read as `donor_committee_id`, as a committee's gift names the giver.
-  @Test("a refund's committee: Biden's SB28C refunds to Lisa Blunt Rochester for Congress")
-  func refundsNameTheCommitteeRepaid() throws {
-    let biden = try readFEC(path: sharedFile("data/fec/1527862.fec"))
-    let refunds = biden.records.filter { $0["form_type"] == .string("SB28C") }
-    #expect(refunds.count == 2)
-    #expect(refunds.allSatisfy { $0["donor_committee_id"] == .string("C00590778") })
-  }
 }
