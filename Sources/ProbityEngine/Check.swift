@@ -217,7 +217,8 @@ public struct CheckRun {
   public private(set) var latestDate: CivilDate?
   /// The last day the input's reports cover, by filer id (`report_period_end`, where the
   /// records give it; noted only when a rule has a cure window). What happened after it
-  /// is not in the input: a cure window that closes later is open, not missed.
+  /// is not in the input: a cure window that closes later is open, not missed (see
+  /// `judgementDate`, which a filer's records without a report end extend).
   public private(set) var coverage: [String: CivilDate] = [:]
   /// The filer and report end of the last record noted: a file's records (one filer,
   /// one report) then cost a comparison each.

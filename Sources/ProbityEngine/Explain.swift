@@ -134,7 +134,7 @@ extension CheckRun {
           let when =
             judged == asOf
             ? "at the as-of date \(asOf.map(\.description) ?? "")"
-            : "on \(judged.map(\.description) ?? ""), the last day the filer's reports in the input cover"
+            : "on \(judged.map(\.description) ?? ""), as far as the filer's records in the input reach (the end of its reports)"
           verdicts[index]?.reason =
             "not flagged: the condition holds, but the cure window is still open \(when)"
         } else {

@@ -145,10 +145,12 @@ extension CheckCommand {
   func warnOfAmendedReports() {
     let help =
       "check each report once: the amendment alone, or use probity audit, which leaves out the reports amendments replace"
-    // One file under two spellings (./a.fec and a.fec, a link) is one file.
+    // One file under two spellings (./a.fec and a.fec, a link, a hard link) is one file:
+    // told by its device and inode, or by its path when it cannot be opened.
     var given: [String: String] = [:]
     for path in files {
-      let key = URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path
+      var status = stat()
+      let key = stat(path, &status) == 0 ? "\(status.st_dev):\(status.st_ino)" : "path:" + path
       if let first = given[key] {
         let spelling = first == path ? "" : " (as \(first) too)"
         printError(

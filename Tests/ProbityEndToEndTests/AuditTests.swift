@@ -138,6 +138,12 @@ import Testing
         "warning: \(spelt) is given more than once (as \(amendment) too): its records are counted each time"
       ))
     #expect(!twoWays.stderr.contains("replaced by"))
+    // A hard link is the same file too.
+    let linked = pile.appendingPathComponent("linked.fec").path
+    try FileManager.default.linkItem(atPath: amendment, toPath: linked)
+    let hard = try runProbity(["check", "--rules", "Rules/us-federal", amendment, linked])
+    #expect(
+      hard.stderr.contains("warning: \(linked) is given more than once (as \(amendment) too)"))
   }
 
   /// A report's identity is read from its first lines, and from the whole file when none
