@@ -219,15 +219,10 @@ public struct CheckRun {
   /// records give it; noted only when a rule has a cure window). What happened after it
   /// is not in the input: a cure window that closes later is open, not missed (see
   /// `judgementDate`, which a filer's records without a report end extend).
-  public private(set) var coverage: [String: CivilDate] = [:]
-  /// The filer and report end of the last record noted: a file's records (one filer,
-  /// one report) then cost a comparison each.
-  private var lastCoverage: (filer: String, end: CivilDate)?
+  public private(set) var coverage = LatestByFiler()
   /// The latest date of each filer's records that do not say what their report covers
   /// (a CSV beside the filer's .fec reports): the input reaches at least that far.
-  private(set) var uncovered: [String: CivilDate] = [:]
-  /// The filer and latest date of the last record noted without a report end.
-  private var lastUncovered: (filer: String, date: CivilDate)?
+  private(set) var uncovered = LatestByFiler()
   /// Whether a rule has a cure window (`coverage` is noted).
   private let notesCoverage: Bool
   /// Group states of the rules across records, by rule index: where each group's state
@@ -780,18 +775,11 @@ extension CheckRun {
   /// Notes the last day `record`'s report covers, for its filer.
   mutating func noteCoverage(_ record: Record) {
     guard case .string(let filer) = record[CanonicalSchema.filerField] else { return }
-    guard case .date(let end) = record[CanonicalSchema.reportEndField] else {
-      guard case .date(let date) = record[CanonicalSchema.dateField] else { return }
-      if let last = lastUncovered, last.date >= date, last.filer == filer { return }
-      let latest = max(uncovered[filer] ?? date, date)
-      uncovered[filer] = latest
-      lastUncovered = (filer, latest)
-      return
+    if case .date(let end) = record[CanonicalSchema.reportEndField] {
+      coverage.note(end, for: filer)
+    } else if case .date(let date) = record[CanonicalSchema.dateField] {
+      uncovered.note(date, for: filer)
     }
-    if let last = lastCoverage, last.end >= end, last.filer == filer { return }
-    let latest = max(coverage[filer] ?? end, end)
-    coverage[filer] = latest
-    lastCoverage = (filer, latest)
   }
 
   /// The date a cure window opened on `filer`'s record is judged at: the as-of date, or
@@ -803,4 +791,20 @@ extension CheckRun {
     guard let filer, let end = coverage[filer] else { return asOf }
     return min(asOf, max(end, uncovered[filer] ?? end))
   }
+}
+
+/// The latest of the dates noted for each filer. A run of one filer's records (a file's)
+/// costs a comparison each.
+public struct LatestByFiler: Sendable {
+  public private(set) var dates: [String: CivilDate] = [:]
+  private var last: (filer: String, date: CivilDate)?
+
+  mutating func note(_ date: CivilDate, for filer: String) {
+    if let last, last.date >= date, last.filer == filer { return }
+    let latest = max(dates[filer] ?? date, date)
+    dates[filer] = latest
+    last = (filer, latest)
+  }
+
+  public subscript(filer: String) -> CivilDate? { dates[filer] }
 }
