@@ -796,7 +796,7 @@ extension CheckRun {
 /// The latest of the dates noted for each filer. A run of one filer's records (a file's)
 /// costs a comparison each.
 public struct LatestByFiler: Sendable {
-  public private(set) var dates: [String: CivilDate] = [:]
+  private var dates: [String: CivilDate] = [:]
   private var last: (filer: String, date: CivilDate)?
 
   mutating func note(_ date: CivilDate, for filer: String) {

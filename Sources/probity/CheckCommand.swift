@@ -108,7 +108,7 @@ struct CheckCommand: ParsableCommand {
       rules: rules, mapping: self.mapping, asOf: asOf, withholdPersonalData: withholdPersonalData)
     let waivers = try gateOptions.loadWaivers()
     let baseline = try gateOptions.loadBaseline()
-    warnOfAmendedReports()
+    warnOfRepeatedReports()
     // Only the fields the run reads are decoded; the output is the same.
     let outcome = evaluate(
       run, files: files, format: inputFormat, mapping: mapping, limits: limitOptions.limits,
@@ -142,7 +142,7 @@ extension CheckCommand {
   /// copy) that replaces it are both given: the records they share would be counted
   /// twice (a donor's gifts twice, an excess that is none). `probity audit` leaves out
   /// what is amended; `check` checks what it is given.
-  func warnOfAmendedReports() {
+  func warnOfRepeatedReports() {
     let help =
       "check each report once: the amendment alone, or use probity audit, which leaves out the reports amendments replace"
     // One file under two spellings (./a.fec and a.fec, a link, a hard link) is one file:
