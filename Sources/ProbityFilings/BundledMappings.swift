@@ -96,6 +96,7 @@ public enum BundledMappings {
     name = fec-bulk
     currency = USD
     header = no
+    fields = 21
     delimiter = "|"
     quote = none
     encoding = latin-1

@@ -62,6 +62,8 @@ public struct FECReader: Sendable {
         if let last, session.lines.lineNumber > last && !session.coverPending { break }
         session.line(onRecord: onRecord, onProblem: onProblem)
       }
+      // Only a whole read can tell that lines are missing.
+      if lines == nil { try session.checkComplete() }
     } catch {
       throw error.after(session.statistics)
     }
@@ -309,6 +311,9 @@ private final class FECSession {
   @exclusivity(unchecked) var lastType: (formType: String, layout: FECLayout?)?
   /// Whether the next record is the first after the header (the cover record).
   @exclusivity(unchecked) var coverPending = true
+  /// The lines of each record type the `/* Header` block's `Schedule_Counts` declares
+  /// (versions 1 and 2), by upper-case type.
+  var declaredCounts: [String: Int] = [:]
   /// The lines of the records wanted, when not all are (see `FECReader.read`).
   var wanted: Set<Int>?
   @exclusivity(unchecked) var inText = false
@@ -355,6 +360,31 @@ private final class FECSession {
     template = cover.template()
   }
 
+  /// After the last line of a whole read: a filing whose header promised more lines
+  /// than it holds, or that ends before its cover record, was cut short (F0024). Its
+  /// records read are checked; the read is reported as failed, so the run cannot pass.
+  func checkComplete() throws(FilingError) {
+    if coverPending && counts.recordsRead == 0 && cover.formType == nil {
+      throw .make(
+        .fecCutShort,
+        "the filing ends after its header, without a cover record (F3, F3X, F3P, ...)",
+        path: path, line: lines.lineNumber,
+        hint: "the file looks cut short: get the whole filing")
+    }
+    let found = statistics.recordTypes
+    let short = declaredCounts.filter { type, declared in
+      declared > found.reduce(0) { $0 + ($1.key.uppercased() == type ? $1.value : 0) }
+    }
+    guard let (type, declared) = short.min(by: { $0.key < $1.key }) else { return }
+    let held = found.reduce(0) { $0 + ($1.key.uppercased() == type ? $1.value : 0) }
+    throw .make(
+      .fecCutShort,
+      "the header's Schedule_Counts declares \(declared) \(type) lines, the filing holds \(held)"
+        + (short.count > 1 ? " (and \(short.count - 1) more record types are short)" : ""),
+      path: path, line: lines.lineNumber,
+      hint: "the file looks cut short, or lines were lost: get the whole filing")
+  }
+
   /// `HDR`, `FEC`, version, ... (versions 3 and later).
   func readHDR() throws(FilingError) {
     let separatesWithFS = lines.line.contains(0x1C)
@@ -384,6 +414,7 @@ private final class FECSession {
   func readLegacyHeader() throws(FilingError) {
     let start = lines.lineNumber
     var values: [String: String] = [:]
+    var inScheduleCounts = false
     while true {
       guard try lines.next() else {
         throw .make(
@@ -393,8 +424,19 @@ private final class FECSession {
       }
       if lines.line.starts(with: Array("/*".utf8)) { break }
       let text = String(decoding: lines.line, as: UTF8.self)
+      if trimBlanks(text).lowercased().hasPrefix("schedule_counts") {
+        inScheduleCounts = true
+        continue
+      }
       guard let equals = text.firstIndex(of: "=") else { continue }
       let key = String(trimBlanks(text[..<equals])).lowercased()
+      // `SA11A1 = 00139`: how many lines of each schedule the filing holds.
+      if inScheduleCounts, let count = Int(trimBlanks(text[text.index(after: equals)...])),
+        count >= 0, !key.isEmpty, declaredCounts.count < 1_000
+      {
+        declaredCounts[key.uppercased(), default: 0] += count
+        continue
+      }
       // Only the keys read below are kept: a block of countless other keys holds nothing.
       guard FECSession.legacyHeaderKeys.contains(key), values[key] == nil else { continue }
       values[key] = String(trimBlanks(text[text.index(after: equals)...]))
@@ -632,6 +674,21 @@ private final class FECSession {
           ], onProblem: onProblem)
         return
       }
+    }
+    if lines.unterminated && row.fieldCount < plan.columnCount {
+      // A record may stop before its layout's last columns, but the file's last line
+      // that does so without a line break is how a file cut short ends: its last field
+      // may be cut too (an amount of 50.00 read as 5.0).
+      reject(
+        [
+          problem(
+            .wrongFieldCount,
+            "expected \(plan.columnCount) fields in a \(row.lossyString(0, .detect)) record of version \(version.asFiled), found \(row.fieldCount) on the file's last line, which ends without a line break",
+            hint:
+              "the file looks cut short: its last record may have lost fields or part of one; get the whole filing"
+          )
+        ], onProblem: onProblem)
+      return
     }
     var values = pool?.take() ?? [Value](repeating: .missing, count: template.count)
     for (field, value) in constants { values[field] = value }

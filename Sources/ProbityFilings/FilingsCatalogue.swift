@@ -57,6 +57,7 @@ public enum FilingsCatalogue: String, CaseIterable, Sendable {
   case lineTooLong = "F0021"
   case fieldTooLong = "F0022"
   case xmlTooDeep = "F0023"
+  case fecCutShort = "F0024"
 
   /// The id diagnostics carry.
   public var id: String { rawValue }
@@ -88,7 +89,7 @@ public enum FilingsCatalogue: String, CaseIterable, Sendable {
     case .unexpectedText: return "unexpected text after a value"
     case .missingCurrency: return "missing currency"
     case .unreadableMapping: return "mapping file cannot be read"
-    case .badFileValue: return "invalid format, encoding or quote in [file]"
+    case .badFileValue: return "invalid format, encoding, quote or field count in [file]"
     case .formatMismatch: return "a CSV construct in an XML mapping, or the reverse"
     case .badElementPath: return "invalid element path"
     case .cannotOpen: return "filing cannot be opened"
@@ -116,6 +117,8 @@ public enum FilingsCatalogue: String, CaseIterable, Sendable {
     case .lineTooLong: return "a record (a .fec line) longer than the limit (--max-record-bytes)"
     case .fieldTooLong: return "a field longer than the limit (--max-field-bytes)"
     case .xmlTooDeep: return "XML elements nested deeper than the limit (--max-xml-depth)"
+    case .fecCutShort:
+      return "a .fec filing with fewer lines than its header declares, or no cover record"
     }
   }
 }

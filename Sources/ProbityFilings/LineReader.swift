@@ -30,6 +30,9 @@ final class LineReader {
   @exclusivity(unchecked) private(set) var lineNumber = 0
   /// Whether the current line was cut at `maxLineBytes` (the rest is dropped).
   @exclusivity(unchecked) private(set) var truncated = false
+  /// Whether the current line is the file's last and ends without a line break (a file
+  /// cut short ends so; `FECReader` rejects such a line when it is short of its layout).
+  @exclusivity(unchecked) private(set) var unterminated = false
   /// The file offset of the current line's first byte (`Record.offset`).
   @exclusivity(unchecked) private(set) var lineOffset = 0
 
@@ -67,6 +70,7 @@ final class LineReader {
   func next() throws(FilingError) -> Bool {
     line.removeAll(keepingCapacity: true)
     truncated = false
+    unterminated = false
     var sawAny = false
     let lf = UInt8(ascii: "\n")
     let cr = UInt8(ascii: "\r")
@@ -110,6 +114,7 @@ final class LineReader {
     }
     guard sawAny else { return false }  // the last line had a terminator
     lineNumber += 1
+    unterminated = true
     return true
   }
 

@@ -28,6 +28,9 @@ public struct Mapping: Sendable {
   /// The quote character of a delimited file; nil when fields are never quoted
   /// (`quote = none`: a quote is then an ordinary character).
   public var quote: UInt8? = UInt8(ascii: "\"")
+  /// How many fields every row of a file without a header has (`[file] fields`); nil
+  /// when not given: a row then needs only the fields up to the highest required column.
+  public var fieldCount: Int? = nil
 
   /// How `field` is filled, or nil when the mapping leaves it missing.
   public func mapping(for field: FieldID) -> FieldMapping? {

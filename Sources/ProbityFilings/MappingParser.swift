@@ -88,9 +88,10 @@ struct MappingParser {
 
   static let fileKeys = [
     "name", "format", "currency", "header", "delimiter", "quote", "encoding", "date-format",
+    "fields",
   ]
   /// [file] keys that only a delimited-text mapping may give.
-  static let csvOnlyFileKeys: Set<String> = ["header", "delimiter", "quote", "encoding"]
+  static let csvOnlyFileKeys: Set<String> = ["header", "delimiter", "quote", "encoding", "fields"]
   static let kindKeys = ["column", "receipt", "disbursement", "skip", "constant"]
 
   struct ParsedParser {
@@ -144,6 +145,8 @@ struct MappingParser {
   /// nil inside: `quote = none`.
   var quote: UInt8??
   var encoding: TextEncoding?
+  /// `fields = N`: how many fields every row has (files without a header).
+  var fieldCount: (count: Int, range: SourceRange)?
 
   var kindColumn: (ColumnReference, SourceRange)?
   var kindConstant: RecordKind?
@@ -444,6 +447,15 @@ struct MappingParser {
         report(
           .invalidCurrency, "invalid currency code '\(value.text)'", value.range,
           hint: "use a three-letter ISO 4217 code such as USD, GBP, EUR or CAD")
+      }
+    case "fields":
+      if let count = Int(value.text), count > 0, count <= 10_000, value.kind == .word {
+        fieldCount = (count, value.range)
+      } else {
+        report(
+          .badFileValue,
+          "fields must be a whole number of fields from 1 to 10000, found '\(value.text)'",
+          value.range, hint: "for example fields = 21: every row has exactly 21 fields")
       }
     case "header":
       switch value.text.lowercased() {
@@ -766,6 +778,13 @@ struct MappingParser {
     let start = SourceRange(start: 0, end: 0)
     let header = hasHeader ?? true
     let dates = dateFormat ?? .isoDate
+    if let fieldCount, header {
+      report(
+        .badFileValue, "fields is for files without a header", fieldCount.range,
+        hint:
+          "with a header, every row must have as many fields as the header; add 'header = no' or remove 'fields'"
+      )
+    }
     // An invalid currency code is reported already.
     if currency == nil && keyRanges["file.currency"] == nil {
       report(
@@ -901,7 +920,7 @@ struct MappingParser {
       delimiter: delimiter ?? UInt8(ascii: ","), dateFormat: dates, kind: kindSource,
       fields: mapped,
       format: mappingFormat, encoding: encoding ?? .utf8,
-      quote: quote ?? UInt8(ascii: "\""))
+      quote: quote ?? UInt8(ascii: "\""), fieldCount: header ? nil : fieldCount?.count)
   }
 
   /// The [kind] of an XML mapping: value lists of absolute element paths.

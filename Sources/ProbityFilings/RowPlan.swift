@@ -234,6 +234,9 @@ final class RowPlan {
   let headerCount: Int?
   /// Without a header: the fewest fields a row needs to cover every required column.
   let minimumFieldCount: Int
+  /// Without a header: how many fields every row has, when the mapping says
+  /// (`[file] fields`).
+  let exactFieldCount: Int?
   let kind: Kind
   let columns: [Column]
   /// Every field missing, except constants.
@@ -374,6 +377,7 @@ final class RowPlan {
     }
 
     self.minimumFieldCount = minimum
+    self.exactFieldCount = header == nil ? mapping.fieldCount : nil
     self.columns = columns
     self.lastCells = LastCells(parsers: columns.map(\.parser))
     self.template = template
@@ -484,6 +488,15 @@ final class RowPlan {
           .wrongFieldCount, "expected \(headerCount) fields as in the header, found \(count)",
           line: line,
           hint: "a field with the delimiter or a line break in it must be quoted")
+      ])
+    }
+    if let exactFieldCount, count != exactFieldCount {
+      return .rejected([
+        problem(
+          .wrongFieldCount, "expected \(exactFieldCount) fields, found \(count)", line: line,
+          hint:
+            "every row of this format has \(exactFieldCount) fields; a row cut short or run together with the next is rejected, not guessed"
+        )
       ])
     }
     if count < minimumFieldCount {

@@ -138,6 +138,29 @@ struct BundledFormatsRealDataTests {
     #expect(types["15"] != nil && types[""] == nil)
   }
 
+  @Test("FEC bulk rows of more or fewer than 21 fields are rejected, not read by position")
+  func bulkFieldCount() throws {
+    // Row 6 run together with one more field; row 8 cut to 20 fields (its MEMO_CD, #19,
+    // would be lost: a memo entry read as a gift).
+    let data = try Data(
+      contentsOf: URL(fileURLWithPath: sharedFile("data/fec-bulk/insight_itcont_2017_sample.txt")))
+    var rows = data.split(separator: UInt8(ascii: "\n")).map { Array($0) }
+    rows[5] += Array("|extra".utf8)
+    let fields = rows[7].split(separator: UInt8(ascii: "|"), omittingEmptySubsequences: false)
+    rows[7] = Array(fields.prefix(20).joined(separator: [UInt8(ascii: "|")]))
+    let path = try temporaryFile(
+      Array(rows.map { $0 + [UInt8(ascii: "\n")] }.joined()), suffix: ".txt")
+    let result = try readFiling(path: path, format: .fecBulk)
+    #expect(result.problems.map(\.id) == ["F0007", "F0007"])
+    #expect(result.problemLines == [6, 8])
+    #expect(
+      result.problems.map(\.message) == [
+        "expected 21 fields, found 22", "expected 21 fields, found 20",
+      ])
+    #expect(result.statistics.recordsRead == 699)
+    #expect(result.statistics.recordsRejected == 2)
+  }
+
   @Test("a bulk row, field by field")
   func bulkRow() throws {
     let result = try readFiling(

@@ -312,6 +312,63 @@ struct FECRealDataTests {
     #expect(disbursements > 2_000)
   }
 
+  /// The first `count` bytes of a real filing, as a file of their own.
+  static func cut(_ name: String, bytes count: Int) throws -> String {
+    let data = try Data(contentsOf: URL(fileURLWithPath: sharedFile("data/fec/\(name)")))
+    return try temporaryFile(Array(data.prefix(count)), suffix: ".fec")
+  }
+
+  @Test("a filing cut inside a record: the short last line is rejected, not read as a whole record")
+  func cutInsideRecord() throws {
+    // 1544132.fec (version 8.3): line 10, an SA11AI of $50.00, cut in its amount.
+    let path = try FECRealDataTests.cut("1544132.fec", bytes: 2476)
+    let result = try readFEC(path: path)
+    #expect(result.problems.map(\.id) == ["F0007"])
+    #expect(result.problemLines == [10])
+    #expect(result.problems.first?.message.contains("ends without a line break") == true)
+    #expect(result.lines == Array(3...9))
+    #expect(result.statistics.recordsRejected == 1)
+    // The same line whole, with its break: read, and its amount is the filed one.
+    let whole = try readFEC(path: sharedFile("data/fec/1544132.fec"))
+    let line10 = try #require(whole.records.first { $0.provenance.line == 10 })
+    #expect(line10["amount"] == .money(Money(units: 50, currency: .usd)))
+  }
+
+  @Test("a filing cut after its header, before any cover record, is refused (F0024)")
+  func cutAfterHeader() throws {
+    let path = try FECRealDataTests.cut("1550126.fec", bytes: 40)
+    do {
+      _ = try readFEC(path: path)
+      Issue.record("read a filing of a header alone")
+    } catch {
+      #expect(error.diagnostic.id == "F0024")
+      #expect(error.diagnostic.message.contains("without a cover record"))
+    }
+  }
+
+  @Test("a version 2 filing with fewer lines than its Schedule_Counts declares is refused (F0024)")
+  func cutBelowScheduleCounts() throws {
+    // 13360.fec declares 139 SA11A1, 1 SA17, 8 SB23 and 3 SB29 lines (151): its first
+    // 100 lines hold 82 of the SA11A1 and none of the others.
+    let data = try Data(contentsOf: URL(fileURLWithPath: sharedFile("data/fec/13360.fec")))
+    let lines = data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
+    let first100 = lines.prefix(100).map { Array($0) + [UInt8(ascii: "\n")] }.joined()
+    let path = try temporaryFile(Array(first100), suffix: ".fec")
+    do {
+      _ = try readFEC(path: path)
+      Issue.record("read a filing short of its Schedule_Counts")
+    } catch {
+      #expect(error.diagnostic.id == "F0024")
+      #expect(
+        error.diagnostic.message
+          == "the header's Schedule_Counts declares 139 SA11A1 lines, the filing holds 82 (and 3 more record types are short)"
+      )
+      #expect(error.statistics.recordsRead == 82)
+    }
+    // The whole filing holds what it declares.
+    #expect(try readFEC(path: sharedFile("data/fec/13360.fec")).statistics.recordsRead == 151)
+  }
+
   @Test("the invalid version filing is refused with its version and line")
   func invalidVersion() throws {
     do {

@@ -243,8 +243,10 @@ struct LineSelectionTests {
       compared[suffix, default: 0] += 1
     }
     // Files of every kind were compared (a quote never closed, or a .fec file of few
-    // receipts, leaves a few out).
-    #expect(compared[".txt", default: 0] == 100, "\(compared)")
+    // receipts, leaves a few out; so does a bulk file of LF lines where rows end in a
+    // lone CR: two rows run together on one line of 41 fields, rejected, where they were
+    // once read as one row and the second lost).
+    #expect(compared[".txt", default: 0] >= 95, "\(compared)")
     #expect(compared[".fec", default: 0] >= 90, "\(compared)")
     #expect(compared[".csv", default: 0] >= 180, "\(compared)")
   }

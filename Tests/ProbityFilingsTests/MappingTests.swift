@@ -151,6 +151,15 @@ struct MappingTests {
         ExpectedDiagnostic("M0025", 5, 9, hint: "none"),
       ]),
     MappingCase(
+      label: "a field count that is no count, and one beside a header",
+      text:
+        "[file]\ncurrency = USD\nheader = no\nfields = 2x\n[kind]\nconstant = receipt\n",
+      expected: [ExpectedDiagnostic("M0025", 4, 10, hint: "fields = 21")]),
+    MappingCase(
+      label: "a field count beside a header",
+      text: "[file]\ncurrency = USD\nfields = 3\n[kind]\nconstant = receipt\n",
+      expected: [ExpectedDiagnostic("M0025", 3, 10, hint: "header = no")]),
+    MappingCase(
       label: "the quote is the delimiter",
       text:
         "[file]\ncurrency = USD\ndelimiter = \"|\"\nquote = \"|\"\n[kind]\nconstant = receipt\n",
