@@ -189,6 +189,9 @@ public struct CheckRun {
     }
   }
   var cures: [Int: CureNote] = [:]
+  /// The same, for a crossing on the watched record that a later record netted away (a
+  /// rule without a cure window).
+  var netted: [Int: CureNote] = [:]
   /// The names `filterMissingFields` made last from a list the memo remembered, by slot
   /// (an array: a dictionary hashed the slot on every record a `where` is undetermined
   /// on).

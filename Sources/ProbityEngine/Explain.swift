@@ -116,7 +116,7 @@ extension CheckRun {
       }) {
         verdicts[index]?.status = .firedOnAnotherRecord
         verdicts[index]?.reason =
-          "this record is part of a group whose finding is raised on line \(elsewhere.line)"
+          "this record is part of a group whose finding is raised on \(location(elsewhere.file, elsewhere.line))"
         verdicts[index]?.finding = elsewhere
       } else if verdict.crossedHere && verdict.status == .fired {
         // It crossed here, and no finding stands: netted, cured in time, or pending.
@@ -124,7 +124,7 @@ extension CheckRun {
         if let cure = cures[index] {
           verdicts[index]?.status = .cured
           verdicts[index]?.reason =
-            "cured: the record on line \(cure.line) (\(cure.date.map(\.description) ?? "no date")) brought the group back within the condition in time"
+            "cured: the record on \(location(cure.file, cure.line)) (\(cure.date.map(\.description) ?? "no date")) brought the group back within the condition in time"
         } else if rule.grouping?.cureDays != nil {
           verdicts[index]?.status = .pending
           // The crossing is this record's: its filer's reports say how far the input sees.
@@ -140,7 +140,9 @@ extension CheckRun {
         } else {
           verdicts[index]?.status = .notFired
           verdicts[index]?.reason =
-            "netted: a later record of the group brought it back within the condition"
+            netted[index].map {
+              "netted: the record on \(location($0.file, $0.line)) (\($0.date.map(\.description) ?? "no date")) brought the group back within the condition"
+            } ?? "netted: a later record of the group brought it back within the condition"
         }
       } else if verdict.status == .fired {
         verdicts[index]?.status = .notFired
@@ -149,10 +151,16 @@ extension CheckRun {
     }
     return verdicts.keys.sorted().compactMap { verdicts[$0] }
   }
+
+  /// "line 55" in the watched record's own file, "line 55 of FILE" in another.
+  private func location(_ file: String, _ line: Int) -> String {
+    file == targetRecord?.provenance.file ? "line \(line)" : "line \(line) of \(file)"
+  }
 }
 
 /// The cure of a crossing raised on the watched record: the record that cured it.
 struct CureNote: Sendable {
+  let file: String
   let line: Int
   let date: CivilDate?
 }

@@ -649,6 +649,10 @@ extension CheckRun {
       tables[index].crossings[number] = Crossing(finding: finding(), deadline: candidateDeadline)
     } else if !holds && held, let crossing {
       // Netted back within the condition: cured. With a cure window, in time or late.
+      if plan.cureDays == nil, crossing.finding.ordinal == targetOrdinal {
+        netted[index] = CureNote(
+          file: record.provenance.file, line: record.provenance.line, date: date)
+      }
       if plan.cureDays != nil {
         if let deadline = crossing.deadline, let date, date > deadline {
           let late = crossing
@@ -657,7 +661,8 @@ extension CheckRun {
         } else {
           counted[index].cured += 1
           if crossing.finding.ordinal == targetOrdinal {
-            cures[index] = CureNote(line: record.provenance.line, date: date)
+            cures[index] = CureNote(
+              file: record.provenance.file, line: record.provenance.line, date: date)
           }
         }
       }

@@ -133,6 +133,39 @@ import Testing
     #expect(again.stdout == result.stdout)
   }
 
+  /// A refund in another file than the gift it cures: the explanation names that file
+  /// (a line number alone pointed at an unrelated record of the gift's own file).
+  @Test func aCureInAnotherFileIsNamedWithItsFile() throws {
+    let lines = try String(contentsOfFile: "Fixtures/us-federal/aggregates.csv", encoding: .utf8)
+      .split(separator: "\n")
+    let header = lines[0]
+    let gifts = scratchFolder.appendingPathComponent("gifts-\(UUID().uuidString).csv").path
+    let refunds = scratchFolder.appendingPathComponent("refunds-\(UUID().uuidString).csv").path
+    // ALVAREZ: $3,000 and $500 for P2024 in one file, the $200 refund in the other.
+    try ([header, lines[1], lines[2]].joined(separator: "\n") + "\n")
+      .write(toFile: gifts, atomically: true, encoding: .utf8)
+    try ([header, lines[3]].joined(separator: "\n") + "\n")
+      .write(toFile: refunds, atomically: true, encoding: .utf8)
+    let result = try runProbity([
+      "explain", "--rules", "Rules/us-federal", "--record", "A.2", gifts, refunds,
+    ])
+    #expect(result.status == 0, "\(result.stderr)")
+    #expect(
+      result.stdout.contains(
+        "cured: the record on line 2 of \(refunds) (2024-03-01) brought the group back within the condition in time"
+      ), "\(result.stdout)")
+    #expect(
+      result.stdout.contains(
+        "netted: the record on line 2 of \(refunds) (2024-03-01) brought the group back within the condition"
+      ), "\(result.stdout)")
+    // In one file, the line alone.
+    let one = try runProbity([
+      "explain", "--rules", "Rules/us-federal", "--record", "A.2",
+      "Fixtures/us-federal/aggregates.csv",
+    ])
+    #expect(one.stdout.contains("cured: the record on line 4 (2024-03-01)"), "\(one.stdout)")
+  }
+
   @Test func unknownRecordExitsTwo() throws {
     let result = try runProbity([
       "explain", "--rules", "Rules/us-federal", "--record", "NO.SUCH",
