@@ -165,6 +165,11 @@ public enum ReportRenderer {
     w.beginArray()
     for input in report.inputs { w.string(input) }
     w.endArray()
+    // After the inputs, so that a reader sees first which of them could not be read.
+    w.key("input_errors")
+    w.beginArray()
+    for diagnostic in report.gate?.inputErrors ?? [] { write(diagnostic, to: &w) }
+    w.endArray()
     w.key("findings")
     w.beginArray()
     for finding in report.findings {
@@ -200,19 +205,7 @@ public enum ReportRenderer {
     w.endArray()
     w.key("rejected")
     w.beginArray()
-    for diagnostic in report.rejections {
-      w.beginObject()
-      w.field("id", diagnostic.id)
-      w.field("file", diagnostic.file)
-      if let line = diagnostic.position?.line {
-        w.field("line", line)
-      } else {
-        w.key("line")
-        w.null()
-      }
-      w.field("message", diagnostic.message)
-      w.endObject()
-    }
+    for diagnostic in report.rejections { write(diagnostic, to: &w) }
     w.endArray()
     w.key("summary")
     w.beginObject()
@@ -313,6 +306,22 @@ public enum ReportRenderer {
     w.field("deadline", finding.deadline?.description)
     w.field("remedy_status", finding.remedyStatus?.rawValue)
     if let review { GateResult.write(review, to: &w) }
+    w.endObject()
+  }
+
+  /// A reader's diagnostic as `{"id", "file", "line", "message"}` (`line` null when the
+  /// problem is not on a line): a rejected row, or an input that could not be read.
+  static func write(_ diagnostic: Diagnostic, to w: inout JSONWriter) {
+    w.beginObject()
+    w.field("id", diagnostic.id)
+    w.field("file", diagnostic.file)
+    if let line = diagnostic.position?.line {
+      w.field("line", line)
+    } else {
+      w.key("line")
+      w.null()
+    }
+    w.field("message", diagnostic.message)
     w.endObject()
   }
 

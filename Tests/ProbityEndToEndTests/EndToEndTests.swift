@@ -223,6 +223,31 @@ func assertGolden(
     #expect(result.stderr.contains("Fixtures/does-not-exist.csv"))
   }
 
+  /// The JSON document names each input that could not be read, with the reader's
+  /// diagnostic (as SARIF's notifications do), and not the inputs that were read.
+  @Test func checkJSONNamesTheInputThatCouldNotBeRead() throws {
+    let result = try runProbity([
+      "check", "--rules", "Rules/us-federal", "--format", "json",
+      "Fixtures/us-federal/receipts.csv", "Fixtures/bad/unknown-version.fec",
+    ])
+    #expect(result.status == 2)
+    let json = try #require(
+      try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+    let errors = try #require(json["input_errors"] as? [[String: Any]])
+    #expect(errors.count == 1)
+    let error = try #require(errors.first)
+    #expect(error["id"] as? String == "F0015")
+    #expect(error["file"] as? String == "Fixtures/bad/unknown-version.fec")
+    #expect(error["line"] as? Int == 1)
+    #expect((error["message"] as? String)?.hasPrefix("unsupported .fec version \"180.5\"") == true)
+    let gate = (json["summary"] as? [String: Any])?["gate"] as? [String: Any]
+    #expect(gate?["exit_code"] as? Int == 2)
+    // The keys keep their order: the new one after the inputs.
+    let keys = ["\"inputs\"", "\"input_errors\"", "\"findings\"", "\"rejected\"", "\"summary\""]
+    let places = keys.compactMap { result.stdout.range(of: $0)?.lowerBound }
+    #expect(places.count == keys.count && places == places.sorted())
+  }
+
   @Test func usageErrorExitsTwo() throws {
     let result = try runProbity([
       "check", "--rules", "Rules/us-federal", "--fail-level", "fatal", "x.csv",
