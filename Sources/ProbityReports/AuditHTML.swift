@@ -28,12 +28,15 @@ extension ReportRenderer {
       .controls { display: flex; gap: 8px; margin: 8px 0; flex-wrap: wrap; } .controls input { flex: 1; min-width: 200px; padding: 5px; }
       details pre { background: #fafafa; border: 1px solid #eee; padding: 8px; overflow-x: auto; font-size: 12px; }
       .num { text-align: right; font-variant-numeric: tabular-nums; }
+      .alert { border: 2px solid #b3261e; background: #fdecea; border-radius: 8px; padding: 10px 16px; margin: 12px 0; }
+      .alert strong { color: #b3261e; } .verdict { margin-top: 4px; font-weight: 600; }
       </style>
       </head>
       <body>
       <h1>\(escape(title))</h1>
-      <div class="meta">Rule pack <code>\(escape(check.rulePack))</code> · \(report.files.count) files · \(check.recordsRead) records read, \(check.recordsEvaluated) evaluated, \(check.recordsRejected) rejected\(check.asOf.map { " · judged as of \($0)" } ?? "")</div>
-      <div class="cards">
+      \(incompleteWarning(report))<div class="meta">Rule pack <code>\(escape(check.rulePack))</code> · \(report.files.count) files (\(report.fileCounts)) · \(check.recordsRead) records read, \(check.recordsEvaluated) evaluated, \(check.recordsRejected) rejected\(check.asOf.map { " · judged as of \($0)" } ?? "")</div>
+      \(check.gate.map { "<div class=\"verdict\" id=\"verdict\">\(escape($0.summaryLine(check)))</div>" } ?? "")
+      \(filesNotChecked(report))<div class="cards">
       <div class="card"><b id="count-total">\(check.findings.count)</b>findings</div>
       <div class="card error"><b>\(check.count(.error))</b>errors</div>
       <div class="card warning"><b>\(check.count(.warning))</b>warnings</div>
@@ -120,6 +123,42 @@ extension ReportRenderer {
 
       """
     return html
+  }
+
+  /// Under the title: a warning when some input could not be read (the counts and
+  /// findings below leave its records out).
+  static func incompleteWarning(_ report: AuditReport) -> String {
+    let unreadable = report.files.count { $0.status == .unreadable }
+    guard unreadable > 0 else { return "" }
+    let (these, their) = unreadable == 1 ? ("1 input", "Its") : ("\(unreadable) inputs", "Their")
+    return """
+      <div class="alert" id="incomplete" role="alert"><strong>Incomplete audit: \(these) could not be read</strong> \
+      (listed under Files not checked). \(their) records are not in the counts or findings below; the audit does not pass (exit 2).</div>
+
+      """
+  }
+
+  /// Near the top of the report: every file that was not checked, with why: unreadable
+  /// (the reader's error and where), skipped, superseded.
+  static func filesNotChecked(_ report: AuditReport) -> String {
+    let files = report.filesNotChecked
+    guard !files.isEmpty else { return "" }
+    let errors = report.check.gate?.inputErrors ?? []
+    var html = """
+      <h2>Files not checked</h2>
+      <table id="not-checked"><thead><tr><th>File</th><th>Status</th><th>Why</th></tr></thead><tbody>
+
+      """
+    for file in files {
+      var why = escape(file.note ?? "")
+      if file.status == .unreadable, let error = errors.first(where: { $0.file == file.path }) {
+        let line = error.position.map { " (line \($0.line))" } ?? ""
+        why = "error[\(escape(error.id))]\(line): \(escape(error.message))"
+      }
+      html +=
+        "<tr class=\"\(file.status.rawValue)\"><td>\(escape(file.path))</td><td\(file.status == .unreadable ? " class=\"sev-error\"" : "")>\(file.status.rawValue)</td><td>\(why)</td></tr>\n"
+    }
+    return html + "</tbody></table>\n"
   }
 
   /// A finding's full explanation as plain text (the same blocks as `probity check`).

@@ -36,6 +36,22 @@ public struct AuditReport: Sendable {
     self.files = files
   }
 
+  /// How many files ended in each status, as "12 checked, 1 skipped, 1 unreadable" (by
+  /// count, then status).
+  public var fileCounts: String {
+    AuditReport.tally(files.map(\.status.rawValue)).map { "\($0.count) \($0.key)" }
+      .joined(separator: ", ")
+  }
+
+  /// The files that were not checked: those that could not be read first, then those
+  /// skipped, then those superseded; each in path order.
+  public var filesNotChecked: [FileEntry] {
+    let rank: [FileEntry.Status: Int] = [.unreadable: 0, .skipped: 1, .superseded: 2]
+    return files.enumerated().filter { $0.element.status != .checked }
+      .sorted { (rank[$0.element.status]!, $0.offset) < (rank[$1.element.status]!, $1.offset) }
+      .map(\.element)
+  }
+
   /// (key, count) sorted by count, then key.
   static func tally(_ keys: [String]) -> [(key: String, count: Int)] {
     var counts: [String: Int] = [:]
@@ -65,9 +81,7 @@ extension ReportRenderer {
 
   public static func auditSummary(_ report: AuditReport) -> String {
     var out = ""
-    let counts = AuditReport.tally(report.files.map(\.status.rawValue))
-    out += "files: \(report.files.count) ("
-    out += counts.map { "\($0.count) \($0.key)" }.joined(separator: ", ") + ")\n"
+    out += "files: \(report.files.count) (\(report.fileCounts))\n"
     for file in report.files where file.status != .checked {
       out += "  \(file.path): \(file.status.rawValue)\(file.note.map { ": \($0)" } ?? "")\n"
     }

@@ -79,23 +79,17 @@ struct AuditCommand: ParsableCommand {
 
   func run() throws {
     var entries: [AuditReport.FileEntry] = []
-    var unusable = false
-    // Why each input that could not be read could not (for the SARIF's exit code).
-    var inputErrors: [Diagnostic] = []
-    // 1. The files, and their formats.
-    var filings: [(path: String, format: InputFormat)] = []
+    // 1. The files, and their formats (nil: told when it is read, which says why it
+    // cannot be). A file found in a folder is skipped when it is not a filing; one
+    // named on the command line, or one that cannot be opened, is read, and reported
+    // unreadable as `check` reports it.
+    var filings: [(path: String, format: InputFormat?)] = []
     for (path, explicit) in try collect(paths) {
       do {
         filings.append((path, try FilingReader.detectFormat(path: path)))
       } catch {
-        if explicit {
-          printError(error.diagnostic.rendered())
-          unusable = true
-          inputErrors.append(error.diagnostic)
-          entries.append(
-            .init(
-              path: path, format: nil, status: .unreadable, note: error.diagnostic.message,
-              records: 0))
+        if explicit || error.diagnostic.id != FilingsCatalogue.unknownFormat.id {
+          filings.append((path, nil))
         } else {
           entries.append(
             .init(
@@ -112,9 +106,9 @@ struct AuditCommand: ParsableCommand {
     }
     let checked = filings.filter { superseded[$0.path] == nil }
     // 3. Read on all cores, evaluate in file order.
-    var (run, _) = try prepareRun(
+    let (run, _) = try prepareRun(
       rules: rules, mapping: nil, asOf: asOf, withholdPersonalData: withholdPersonalData)
-    let formats = Dictionary(checked.map { ($0.path, $0.format) }, uniquingKeysWith: { a, _ in a })
+    let formats = checked.reduce(into: [String: InputFormat]()) { $0[$1.path] = $1.format }
     let threads = jobs ?? ProcessInfo.processInfo.activeProcessorCount
     let limits = limitOptions.limits
     // Only the fields the run reads are decoded; the output is the same.
@@ -127,61 +121,47 @@ struct AuditCommand: ParsableCommand {
     }
     let files = checked.map(\.path)
     var progress = Progress(files: files.count, bytes: checked.reduce(0) { $0 + fileSize($1.path) })
-    var rejections: [Diagnostic] = []
-    var rejectionCount = 0
-    var totals = ReadStatistics()
+    var outcome = EvaluationOutcome(run: run)
     // Each reader thread prepares its records (what depends on a record alone).
-    run.indexForReplay()
-    let preparer = run.preparerSource()
+    outcome.run.indexForReplay()
+    let preparer = outcome.run.preparerSource()
     let makePreparer: @Sendable () -> RecordPreparer? = { preparer.make() }
     ParallelReader(files: files, threads: threads, preparer: makePreparer, read: read).run(
       consume: { record in
-        run.evaluate(record)
-        progress.record(findings: run.unsortedFindingCount)
+        outcome.run.evaluate(record)
+        progress.record(findings: outcome.run.unsortedFindingCount)
       },
       finished: { index, result in
-        for problem in result.problems {
-          printError(problem.rendered())
-          if rejections.count < rejectionExamplesKept { rejections.append(problem) }
-        }
-        if result.problemCount > result.problems.count {
-          printError(
-            "\(files[index]): ... and \(result.problemCount - result.problems.count) more problems (all are counted)"
-          )
-        }
-        rejectionCount += result.problemCount
-        if let error = result.error {
-          printError(error.diagnostic.rendered())
-          unusable = true
-          inputErrors.append(error.diagnostic)
-        }
-        totals.recordsRead += result.statistics.recordsRead
-        totals.recordsRejected += result.statistics.recordsRejected
-        totals.rowsSkipped += result.statistics.rowsSkipped
+        outcome.take(result, of: files[index])
         entries.append(
           .init(
             path: files[index], format: formats[files[index]]?.rawValue,
             status: result.error == nil ? .checked : .unreadable,
             note: result.error?.diagnostic.message,
             records: result.statistics.recordsRead))
-        progress.file(bytes: result.bytes, findings: run.unsortedFindingCount)
+        progress.file(bytes: result.bytes, findings: outcome.run.unsortedFindingCount)
       })
     progress.done()
-    run.finish()
-    if run.needsReplay {
-      let lines = run.replaySelection()
+    outcome.run.finish()
+    if outcome.run.needsReplay {
+      let lines = outcome.run.replaySelection()
       ParallelReader(
         files: files, threads: threads, preparer: makePreparer, lines: lines, read: read
       ).run(
-        consume: { run.replay($0) }, finished: { _, _ in })
-      run.finishReplay()
+        consume: { outcome.run.replay($0) }, finished: { _, _ in })
+      outcome.run.finishReplay()
     }
-    // 4. The audit folder.
-    let check = CheckReport(
-      rulePack: rules, inputs: files, run: run, rejections: rejections,
-      rejectionDiagnostics: rejectionCount,
-      recordsRead: totals.recordsRead, recordsRejected: totals.recordsRejected,
-      rowsSkipped: totals.rowsSkipped)
+    // 4. The audit folder. The report and its gate are those `check` makes of the same
+    // files (without waivers or a baseline): findings.json and findings.sarif are the
+    // documents `check --format json` and `--format sarif` write, fingerprints of records
+    // without a transaction id by their key fields (read again: the run decoded only the
+    // fields it reads) and the inputs that could not be read included.
+    var check = outcome.report(rulePack: rules, inputs: files)
+    let gate = GateResult(
+      report: check, failLevel: failLevel,
+      recordKeys: findingRecordKeys(check, format: { formats[$0] }, mapping: nil, limits: limits),
+      inputErrors: outcome.inputErrors, toolVersion: Probity.version)
+    check.gate = gate
     let order = Dictionary(
       uniqueKeysWithValues: (entries.map(\.path)).enumerated().map { ($1, $0) })
     let audit = AuditReport(
@@ -193,16 +173,8 @@ struct AuditCommand: ParsableCommand {
     do {
       try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
       try write(summary, "summary.txt")
-      try write(ReportRenderer.json(check), "findings.json")
+      try write(ReportRenderer.render(check, as: .json), "findings.json")
       try write(ReportRenderer.findingsCSV(check), "findings.csv")
-      // As `check --format sarif` gives it: the fail level, the inputs that could not be
-      // read, fingerprints of records without a transaction id by their key fields (read
-      // again: the run decoded only the fields it reads).
-      let gate = GateResult(
-        report: check, failLevel: failLevel,
-        recordKeys: findingRecordKeys(
-          check, format: { formats[$0] }, mapping: nil, limits: limits),
-        inputErrors: inputErrors, toolVersion: Probity.version)
       try write(SARIFRenderer.render(check, gate: gate).text, "findings.sarif")
       try write(ReportRenderer.auditHTML(audit), "report.html")
     } catch {
@@ -213,9 +185,11 @@ struct AuditCommand: ParsableCommand {
     print(
       "\naudit folder: \(out)/ (summary.txt, findings.json, findings.csv, findings.sarif, report.html)"
     )
-    if unusable { throw Exit.unusable }
-    let failing = check.findings.contains { $0.severity >= failLevel }
-    if failing || check.recordsRejected > 0 || check.evaluationFailures > 0 { throw Exit.findings }
+    switch gate.exitCode(check) {
+    case 0: return
+    case 1: throw Exit.findings
+    default: throw Exit.unusable
+    }
   }
 
   func write(_ text: String, _ name: String) throws {

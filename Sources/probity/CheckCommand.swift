@@ -113,11 +113,7 @@ struct CheckCommand: ParsableCommand {
     let outcome = evaluate(
       run, files: files, format: inputFormat, mapping: mapping, limits: limitOptions.limits,
       fields: run.fieldsRead)
-    var report = CheckReport(
-      rulePack: rules, inputs: files, run: outcome.run, rejections: outcome.rejections,
-      rejectionDiagnostics: outcome.rejectionCount, recordsRead: outcome.read,
-      recordsRejected: outcome.rejected,
-      rowsSkipped: outcome.skipped)
+    var report = outcome.report(rulePack: rules, inputs: files)
     let gate = try makeGate(
       report, waivers: waivers, baseline: baseline, mapping: mapping,
       inputErrors: outcome.inputErrors)

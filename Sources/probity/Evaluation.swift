@@ -3,6 +3,7 @@ import Foundation
 import ProbityCore
 import ProbityEngine
 import ProbityFilings
+import ProbityReports
 
 /// What reading and evaluating the inputs gave: the run, and the reader's counts.
 struct EvaluationOutcome {
@@ -15,6 +16,41 @@ struct EvaluationOutcome {
   var unreadable = false
   /// Why each unreadable input could not be read.
   var inputErrors: [Diagnostic] = []
+}
+
+extension EvaluationOutcome {
+  /// Takes one file's read: prints its problems (the first `ParallelReader.problemsKept`,
+  /// then how many more there were) and why it could not be read, if so, on standard
+  /// error; keeps the first `rejectionExamplesKept` problems of the run; counts them all.
+  mutating func take(_ result: ParallelReader.FileResult, of file: String) {
+    for problem in result.problems {
+      printError(problem.rendered())
+      if rejections.count < rejectionExamplesKept { rejections.append(problem) }
+    }
+    if result.problemCount > result.problems.count {
+      printError(
+        "\(file): ... and \(result.problemCount - result.problems.count) more problems (all are counted)"
+      )
+    }
+    rejectionCount += result.problemCount
+    read += result.statistics.recordsRead
+    rejected += result.statistics.recordsRejected
+    skipped += result.statistics.rowsSkipped
+    if let error = result.error {
+      unreadable = true
+      inputErrors.append(error.diagnostic)
+      printError(error.diagnostic.rendered())
+    }
+  }
+
+  /// The report of the run over `inputs` (`check` and `audit` make it alike), without
+  /// its gate.
+  func report(rulePack: String, inputs: [String]) -> CheckReport {
+    CheckReport(
+      rulePack: rulePack, inputs: inputs, run: run, rejections: rejections,
+      rejectionDiagnostics: rejectionCount, recordsRead: read, recordsRejected: rejected,
+      rowsSkipped: skipped)
+  }
 }
 
 /// How many rejection diagnostics are kept for reports; all are counted and all are
@@ -44,28 +80,12 @@ func evaluate(
   let preparer = outcome.run.preparerSource()
   ParallelReader(files: files, threads: 1, preparer: { preparer.make() }, read: reader).run(
     consume: { outcome.run.evaluate($0) },
-    finished: { index, result in
-      for problem in result.problems {
-        printError(problem.rendered())
-        if outcome.rejections.count < rejectionExamplesKept { outcome.rejections.append(problem) }
-      }
-      if result.problemCount > result.problems.count {
-        printError(
-          "\(files[index]): ... and \(result.problemCount - result.problems.count) more problems (all are counted)"
-        )
-      }
-      outcome.rejectionCount += result.problemCount
-      outcome.read += result.statistics.recordsRead
-      outcome.rejected += result.statistics.recordsRejected
-      outcome.skipped += result.statistics.rowsSkipped
-      if let error = result.error {
-        outcome.unreadable = true
-        outcome.inputErrors.append(error.diagnostic)
-        printError(error.diagnostic.rendered())
-      }
-    })
+    finished: { index, result in outcome.take(result, of: files[index]) })
   outcome.run.finish()
-  if outcome.run.needsReplay && !outcome.unreadable {
+  // The trails are built when an input could not be read too (a file that stops half
+  // way gives the same records again): `probity audit` builds them, and its
+  // findings.json is this run's document.
+  if outcome.run.needsReplay {
     let lines = outcome.run.replaySelection()
     ParallelReader(
       files: files, threads: 1, preparer: { preparer.make() }, lines: lines, read: reader

@@ -70,6 +70,90 @@ import Testing
     }
   }
 
+  /// Audits `pile` into an audit folder of its own (the caller removes it), expecting
+  /// exit 2: some input could not be read.
+  func unreadableAudit(
+    of pile: URL, sourceLocation: SourceLocation = #_sourceLocation
+  ) throws -> (RunResult, URL) {
+    let out = try temporaryDirectory("audit-unreadable")
+    let audit = try runProbity([
+      "audit", "--rules", "Rules/us-federal", "--out", out.path, pile.path,
+    ])
+    #expect(audit.status == 2, "\(audit.stderr)", sourceLocation: sourceLocation)
+    return (audit, out)
+  }
+
+  /// A folder holding a filing that cannot be read: every output of the audit names it.
+  /// The HTML report says at its top that the audit is incomplete and lists the file
+  /// with the reader's error, and the file skipped with why; findings.json is the
+  /// document `check --format json` writes for the files the audit read (gate, input
+  /// errors, trails and all), byte for byte.
+  @Test func anUnreadableInputIsNamedInTheHTMLAndTheJSON() throws {
+    let pile = try temporaryDirectory("unreadable")
+    defer { try? FileManager.default.removeItem(at: pile) }
+    for name in ["us-federal/aggregates.csv", "bad/unknown-version.fec"] {
+      try FileManager.default.copyItem(
+        at: packageRoot.appendingPathComponent("Fixtures/\(name)"),
+        to: pile.appendingPathComponent(name.split(separator: "/").last.map(String.init)!))
+    }
+    try "not a filing\n".write(
+      to: pile.appendingPathComponent("README.txt"), atomically: true, encoding: .utf8)
+    let unreadable = pile.appendingPathComponent("unknown-version.fec").path
+    let (audit, out) = try unreadableAudit(of: pile)
+    defer { try? FileManager.default.removeItem(at: out) }
+    let html = try String(contentsOf: out.appendingPathComponent("report.html"), encoding: .utf8)
+    let top = try #require(html.components(separatedBy: "<div class=\"cards\">").first)
+    #expect(top.contains("Incomplete audit: 1 input could not be read"))
+    #expect(top.contains("3 files (1 checked, 1 skipped, 1 unreadable)"))
+    #expect(top.contains("(exit 2)"))
+    #expect(
+      top.contains(
+        "<tr class=\"unreadable\"><td>\(unreadable)</td><td class=\"sev-error\">unreadable</td><td>error[F0015] (line 1): unsupported .fec version"
+      ))
+    #expect(
+      top.contains(
+        "<td>\(pile.path)/README.txt</td><td>skipped</td><td>not a filing Probity reads</td>"))
+
+    let data = try Data(contentsOf: out.appendingPathComponent("findings.json"))
+    let json = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+    let errors = try #require(json["input_errors"] as? [[String: Any]])
+    #expect(errors.count == 1)
+    #expect(errors.first?["file"] as? String == unreadable)
+    #expect(errors.first?["id"] as? String == "F0015")
+    #expect(errors.first?["line"] as? Int == 1)
+    let summary = try #require(json["summary"] as? [String: Any])
+    #expect((summary["gate"] as? [String: Any])?["exit_code"] as? Int == 2)
+    let findings = try #require(json["findings"] as? [[String: Any]])
+    #expect(!findings.isEmpty)
+    #expect(findings.allSatisfy { $0["fingerprint"] is String && $0["gate"] is [String: Any] })
+    #expect(findings.contains { !(($0["trail"] as? [Any]) ?? []).isEmpty })
+
+    let inputs = try #require(json["inputs"] as? [String])
+    #expect(inputs == ["\(pile.path)/aggregates.csv", unreadable])
+    let check = try runProbity(
+      ["check", "--rules", "Rules/us-federal", "--format", "json"] + inputs)
+    #expect(check.status == 2)
+    #expect(check.stdout == String(decoding: data, as: UTF8.self))
+    #expect(audit.stdout.contains("\(unreadable): unreadable: unsupported .fec version"))
+  }
+
+  /// A file in a folder that cannot be opened is not "not a filing": it is unreadable,
+  /// and the audit says so and exits 2.
+  @Test(.enabled(if: getuid() != 0, "root opens any file"))
+  func aFileThatCannotBeOpenedIsUnreadableNotSkipped() throws {
+    let pile = try temporaryDirectory("closed")
+    defer { try? FileManager.default.removeItem(at: pile) }
+    let closed = pile.appendingPathComponent("closed.csv")
+    try FileManager.default.copyItem(
+      at: packageRoot.appendingPathComponent("Fixtures/us-federal/receipts.csv"), to: closed)
+    try FileManager.default.setAttributes([.posixPermissions: 0], ofItemAtPath: closed.path)
+    let (audit, out) = try unreadableAudit(of: pile)
+    defer { try? FileManager.default.removeItem(at: out) }
+    #expect(audit.stdout.contains("\(closed.path): unreadable: cannot open the filing"))
+    let html = try String(contentsOf: out.appendingPathComponent("report.html"), encoding: .utf8)
+    #expect(html.contains("error[F0001]"))
+  }
+
   /// The audit folder's SARIF fingerprints are those `check --format sarif` gives, for
   /// records without a transaction id too (fingerprinted by their key fields, read
   /// again): a waiver or baseline made from one holds for the other.
