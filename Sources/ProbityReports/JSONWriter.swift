@@ -152,8 +152,10 @@ struct JSONWriter {
   }
 
   /// `s` as a JSON string literal: `"` and `\` escaped, line feed, carriage return and
-  /// tab as `\n`, `\r` and `\t`, the other controls below U+0020 as `\u00XX` (lower-case
-  /// hex); everything else, DEL and non-ASCII text included, as it is.
+  /// tab as `\n`, `\r` and `\t`, the other controls below U+0020, DEL and the C1
+  /// controls (U+0080...U+009F) as `\u00XX` (lower-case hex); everything else, non-ASCII
+  /// text included, as it is. (DEL and C1 need no escape in JSON, but the text Probity
+  /// prints is made terminal-safe, which would write them as `\u{7F}`: not JSON.)
   static func quote(_ s: String) -> String {
     var out: [UInt8] = []
     quote(s, into: &out)
@@ -171,8 +173,19 @@ struct JSONWriter {
       var start = 0
       var i = 0
       func escapeIfNeeded(_ i: Int) {
+        // The second byte of a C1 control escaped with its first.
+        guard i >= start else { return }
         let byte = utf8[i]
-        guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else {
+        // U+0080...U+009F: 0xC2, then 0x80...0x9F, the scalar's value.
+        if byte == 0xC2, i + 1 < utf8.count, utf8[i + 1] <= 0x9F {
+          out.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[start..<i]))
+          appendEscape(of: utf8[i + 1], to: &out)
+          start = i + 2
+          return
+        }
+        guard
+          byte < 0x20 || byte == 0x7F || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\")
+        else {
           return
         }
         out.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[start..<i]))
@@ -197,12 +210,14 @@ struct JSONWriter {
     out.append(UInt8(ascii: "\""))
   }
 
-  /// Whether one of a word's eight bytes is below 0x20, `"` or `\`, with the bit hacks
-  /// of "determine if a word has a byte less than n" (true if any byte is, not which).
+  /// Whether one of a word's eight bytes is below 0x20, `"`, `\`, DEL or 0xC2 (the
+  /// first byte of a C1 control, and of U+00A0...U+00BF: "£"), with the bit hacks of
+  /// "determine if a word has a byte less than n" (true if any byte is, not which).
   @inline(__always)
   private static func mayNeedEscape(_ word: UInt64) -> Bool {
     ByteWord.hasLess(word, than: 0x20) || ByteWord.has(word, UInt8(ascii: "\""))
-      || ByteWord.has(word, UInt8(ascii: "\\"))
+      || ByteWord.has(word, UInt8(ascii: "\\")) || ByteWord.has(word, 0x7F)
+      || ByteWord.has(word, 0xC2)
   }
 
   private static func appendEscape(of byte: UInt8, to out: inout [UInt8]) {

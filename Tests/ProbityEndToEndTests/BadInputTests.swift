@@ -116,6 +116,26 @@ import Testing
     for file in files { #expect(named.contains(file), "\(file) has no row in EXPECTED.md") }
   }
 
+  /// DEL and the C1 controls in a filing: escaped by the JSON writer, so the report, made
+  /// terminal-safe as everything Probity prints, is still JSON (it once held `\u{7F}`).
+  @Test func reportsOfFilingsWithDELAndC1ControlsAreJSON() throws {
+    let path = scratchFolder.appendingPathComponent("del-c1-\(UUID().uuidString).csv").path
+    try
+      ("kind,transaction_id,date,amount,name,zip,payment_method\n"
+      + "receipt,T1,2024-03-01,250.00,\"ROE,\u{7F} RICH\u{85}ARD\u{9B}2K\",44308,cash\n")
+      .write(toFile: path, atomically: true, encoding: .utf8)
+    for format in ["json", "sarif"] {
+      let result = try runProbity([
+        "check", "--rules", "Rules/us-federal", "--format", format, path,
+      ])
+      #expect(result.status == 1, "\(result.stderr)")
+      let parsed = try? JSONSerialization.jsonObject(with: Data(result.stdout.utf8))
+      #expect(parsed != nil, "\(format) is not JSON: \(result.stdout.prefix(300))")
+      #expect(result.stdout.contains(#"ROE,\u007f RICH\u0085ARD\u009b2K"#), "\(format)")
+      #expect(!result.stdout.unicodeScalars.contains { (0x7F...0x9F).contains($0.value) })
+    }
+  }
+
   @Test func controlCharactersNeverReachTheTerminal() throws {
     for arguments in [
       ["check", "--rules", "Rules/us-federal", "Fixtures/bad/terminal-escapes.csv"],

@@ -5,7 +5,9 @@ import Testing
 
 /// The JSON writer writes bytes, and `quote` copies whole the runs of a string that need
 /// no escape. The reports must stay byte for byte what the writer of Strings wrote, so
-/// its code is kept below as the reference.
+/// its code is kept below as the reference (since escaping DEL and the C1 controls too:
+/// written as they were, the terminal-safe printing of a report made them `\u{7F}`,
+/// which is not JSON).
 @Suite struct JSONWriterTests {
   @Test func quotesAsTheReferenceDid() {
     let cases: [(String, String)] = [
@@ -22,8 +24,9 @@ import Testing
         "\u{0}\u{1}\u{8}\u{B}\u{C}\u{1B}[2K\u{1F}",
         #""\u0000\u0001\u0008\u000b\u000c\u001b[2K\u001f""#
       ),
-      // DEL, C1 controls and other non-ASCII text are written as they are.
-      ("\u{7F}\u{80}\u{85}\u{9B}\u{9F}\u{A0}", "\"\u{7F}\u{80}\u{85}\u{9B}\u{9F}\u{A0}\""),
+      // DEL and C1 controls escaped; other non-ASCII text (U+00A0 on) as it is.
+      ("\u{7F}\u{80}\u{85}\u{9B}\u{9F}\u{A0}", #""\u007f\u0080\u0085\u009b\u009f"# + "\u{A0}\""),
+      ("£5,000 \u{C2}\u{85}", "\"£5,000 \u{C2}\\u0085\""),
       ("Zoë Łukasz, 東京 🎉 e\u{301} \u{2028}", "\"Zoë Łukasz, 東京 🎉 e\u{301} \u{2028}\""),
       ("東京\"🎉\\\u{1}é", #""東京\"🎉\\\u0001é""#),
     ]
@@ -321,7 +324,7 @@ private struct ReferenceJSONWriter {
       case "\r": out += "\\r"
       case "\t": out += "\\t"
       default:
-        if scalar.value < 0x20 {
+        if scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value) {
           let hex = String(scalar.value, radix: 16)
           out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
         } else {
