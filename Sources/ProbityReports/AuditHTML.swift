@@ -34,7 +34,7 @@ extension ReportRenderer {
       </head>
       <body>
       <h1>\(escape(title))</h1>
-      \(incompleteWarning(report))<div class="meta">Rule pack <code>\(escape(check.rulePack))</code> · \(report.files.count) files (\(report.fileCounts)) · \(check.recordsRead) records read, \(check.recordsEvaluated) evaluated, \(check.recordsRejected) rejected\(check.asOf.map { " · judged as of \($0)" } ?? "")</div>
+      \(incompleteWarning(report))<div class="meta">Rule pack <code>\(escape(check.rulePack))</code> · \(report.files.count) \(report.files.count == 1 ? "file" : "files") (\(report.fileCounts)) · \(check.recordsRead) records read, \(check.recordsEvaluated) evaluated, \(check.recordsRejected) rejected\(check.asOf.map { " · judged as of \($0)" } ?? "")</div>
       \(check.gate.map { "<div class=\"verdict\" id=\"verdict\">\(escape($0.summaryLine(check)))</div>" } ?? "")
       \(filesNotChecked(report))<div class="cards">
       <div class="card"><b id="count-total">\(check.findings.count)</b>findings</div>
