@@ -93,6 +93,8 @@ extension ExprProgram {
   func names(ofMissing nodes: [Int]) -> [String] {
     var names: [String] = []
     for index in nodes {
+      // Under a `present`, `missing` or `blank` that answered: not a cause.
+      if let call = answeringCall[index], !nodes.contains(call) { continue }
       switch self.nodes[index].op {
       case .field, .defined, .aggregate: break
       case .lookup, .call: guard !reads(any: nodes, under: index) else { continue }

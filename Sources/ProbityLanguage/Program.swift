@@ -186,17 +186,34 @@ public struct ExprProgram: Sendable {
   /// table, or call a function, outside any `define`, in node order: where a trace looks
   /// for the missing values that left an outcome undetermined.
   public let readsOutsideDefines: [Int]
+  /// For each node under a `present`, `missing` or `blank` call (outside any `define`),
+  /// the nearest such call above it. Such a call answers for a missing value, so what is
+  /// under it is named missing only when the call itself gave missing (a field the format
+  /// does not have): in `missing(donation_action)`, a missing `donation_action` makes
+  /// nothing undetermined, and was once named as if it had.
+  public let answeringCall: [Int: Int]
 
   public init(nodes: [ExprNode], root: Int, file: String) {
     self.nodes = nodes
     self.root = root
     self.file = file
+    // Children come before their parents: from the last node down, a node's parents are
+    // seen before it.
     var insideDefine = Set<Int>()
+    var answering: [Int: Int] = [:]
     for index in nodes.indices.reversed() {
       let node = nodes[index]
       if case .defined = node.op { insideDefine.formUnion(node.children) }
       if insideDefine.contains(index) { insideDefine.formUnion(node.children) }
+      let call: Int?
+      if case .call(let builtin) = node.op, builtin.answersMissing {
+        call = index
+      } else {
+        call = answering[index]
+      }
+      if let call { for child in node.children { answering[child] = call } }
     }
+    answeringCall = answering.filter { !insideDefine.contains($0.key) }
     readsOutsideDefines = nodes.indices.filter { index in
       guard !insideDefine.contains(index) else { return false }
       switch nodes[index].op {

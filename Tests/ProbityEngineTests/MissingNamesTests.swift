@@ -40,6 +40,37 @@ struct MissingNamesTests {
     }
   }
 
+  /// A missing value that `present`, `missing` or `blank` answers for makes nothing
+  /// undetermined: it is not named (once, `missing(donation_action)` named
+  /// `donation_action` beside the field that was the cause). What `??` falls back from is
+  /// named with its default, as before.
+  @Test(
+    "what present, missing and blank answer for is not named missing",
+    arguments: [
+      ("employer == \"A\" and missing(occupation)", ["employer"]),
+      ("employer == \"A\" or present(upper(occupation))", ["employer"]),
+      ("blank(memo_text) and employer == \"A\"", ["employer"]),
+      ("missing(occupation) and (occupation ?? employer) == \"A\"", ["occupation", "employer"]),
+      ("employer == \"A\" or occupation == \"B\"", ["employer", "occupation"]),
+    ] as [(String, [String])])
+  func answeredForIsNotNamed(_ condition: String, _ expected: [String]) throws {
+    let set = try Self.ruleSet(when: condition)
+    let program = set.rules[0].condition
+    var compiler = KernelCompiler(ruleSet: set)
+    let collecting = compiler.compileCollecting(program)
+    let frame = Frame(
+      slots: compiler.slotCount, keySets: 1, classes: 1, memos: compiler.memoCount)
+    // No employer, occupation or memo text.
+    let record = gift("2024-03-01", "100.00", line: 2)
+    frame.start(record)
+    #expect((try? frame.runCollecting(collecting).get())?.isMissing == true)
+    #expect(frame.missingFields(collecting, program) == expected)
+    var evaluator = Evaluator(ruleSet: set)
+    let (value, trace) = evaluator.evaluate(program, on: record)
+    #expect((try? value.get())?.isMissing == true)
+    #expect(trace.missingFields == expected)
+  }
+
   @Test("names come in node order, whatever order the kernel found the nodes in")
   func nodeOrder() throws {
     let set = try Self.ruleSet(when: "employer == \"A\" or occupation == \"B\"")
