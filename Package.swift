@@ -4,6 +4,7 @@
 // Module layout (see docs/architecture.md):
 //   CLibCSV, CLibXML2  system-library wrappers; only ProbityFilings imports them
 //   CPrefetch          a header of one compiler builtin (cache prefetch) for ProbityEngine
+//   CMalloc            a header of one glibc setting (large blocks unmapped when freed) for probity
 //   ProbityCore        money, civil dates, values, the canonical record schema, diagnostics
 //   ProbityLanguage    rule language: lexer, parser, AST, checker, compiler -> CompiledRuleSet
 //   ProbityFilings     mappings and readers (CSV through libcsv) -> Records with provenance
@@ -37,6 +38,8 @@ let package = Package(
     ),
     // Not a library: one inline C function (a prefetch hint Swift cannot spell).
     .systemLibrary(name: "CPrefetch", path: "Sources/CPrefetch"),
+    // Not a library either: one inline C function (a glibc malloc setting, mallopt).
+    .systemLibrary(name: "CMalloc", path: "Sources/CMalloc"),
     // Only the tests use it: the folder they write scratch files in.
     .target(name: "ProbityTestSupport"),
     .target(name: "ProbityCore"),
@@ -53,7 +56,7 @@ let package = Package(
       name: "probity",
       dependencies: [
         "ProbityCore", "ProbityLanguage", "ProbityFilings", "ProbityEngine", "ProbityReports",
-        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        "CMalloc", .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
     .testTarget(name: "ProbityCoreTests", dependencies: ["ProbityCore"]),

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CMalloc
 import Foundation
 import ProbityCore
 import ProbityEngine
@@ -46,6 +47,8 @@ struct Probity: ParsableCommand {
 
   /// Runs the command; a usage error exits 2 (documented), not ArgumentParser's 64.
   static func main() {
+    // Before any large array is made (see the shim).
+    probity_keep_large_blocks_unmapped()
     do {
       var command = try parseAsRoot()
       try command.run()
