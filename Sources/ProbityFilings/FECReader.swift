@@ -314,6 +314,10 @@ private final class FECSession {
   /// The lines of each record type the `/* Header` block's `Schedule_Counts` declares
   /// (versions 1 and 2), by upper-case type.
   var declaredCounts: [String: Int] = [:]
+  /// The most fields a record of each layout had so far (by layout id; 0: none yet).
+  @exclusivity(unchecked) var widest = [Int](repeating: 0, count: FECLayoutTable.layouts.count)
+  /// The fields of the cover record and of its layout, when the file ended inside it.
+  var cutInCover: (found: Int, expected: Int)?
   /// The lines of the records wanted, when not all are (see `FECReader.read`).
   var wanted: Set<Int>?
   @exclusivity(unchecked) var inText = false
@@ -364,6 +368,13 @@ private final class FECSession {
   /// than it holds, or that ends before its cover record, was cut short (F0024). Its
   /// records read are checked; the read is reported as failed, so the run cannot pass.
   func checkComplete() throws(FilingError) {
+    if let cut = cutInCover {
+      throw .make(
+        .fecCutShort,
+        "the filing ends inside its cover record: \(cut.found) of its layout's \(cut.expected) fields, and no line break",
+        path: path, line: lines.lineNumber,
+        hint: "the file looks cut short: get the whole filing")
+    }
     if coverPending && counts.recordsRead == 0 && cover.formType == nil {
       throw .make(
         .fecCutShort,
@@ -431,10 +442,13 @@ private final class FECSession {
       guard let equals = text.firstIndex(of: "=") else { continue }
       let key = String(trimBlanks(text[..<equals])).lowercased()
       // `SA11A1 = 00139`: how many lines of each schedule the filing holds.
+      // (Capped: a count of 9223372036854775807, given twice, must not overflow.)
       if inScheduleCounts, let count = Int(trimBlanks(text[text.index(after: equals)...])),
         count >= 0, !key.isEmpty, declaredCounts.count < 1_000
       {
-        declaredCounts[key.uppercased(), default: 0] += count
+        let cap = 1_000_000_000
+        declaredCounts[key.uppercased()] = min(
+          cap, declaredCounts[key.uppercased(), default: 0] + min(count, cap))
         continue
       }
       // Only the keys read below are kept: a block of countless other keys holds nothing.
@@ -494,6 +508,9 @@ private final class FECSession {
     if let wanted, !coverPending, !wanted.contains(lines.lineNumber) { return }
     guard let version, let finder else { return }
     if lines.truncated {
+      // Counted by its type, as a malformed line is (the type is in the part kept), so
+      // that the header's Schedule_Counts still finds it.
+      counts.count(type: formTypeOfMalformed(bytes))
       reject(
         [
           problem(.lineTooLong, limits.recordMessage("a line"), hint: ReaderLimits.recordHint)
@@ -537,6 +554,16 @@ private final class FECSession {
       if let oversized = oversizedField(layout) {
         reject([oversized], onProblem: onProblem)
       } else if layout.role == .form {
+        // The file's last line, short of its layout and without a line break: the
+        // filing was cut inside its cover record (`checkComplete` stops the read). In
+        // versions 6 and later, whose cover records have all their columns but an F99's
+        // last (its text, given in a text block: 15 of 16 fields in the real filings);
+        // earlier versions' covers often stop early, and nothing tells.
+        if lines.unterminated, version.separatesWithFS, wanted == nil,
+          row.fieldCount < layout.columns.count - 1
+        {
+          cutInCover = (row.fieldCount, layout.columns.count)
+        }
         readCover(layout, formType: formType, onProblem: onProblem)
       } else {
         record(layout, version: version, onRecord: onRecord, onProblem: onProblem)
@@ -675,15 +702,21 @@ private final class FECSession {
         return
       }
     }
-    if lines.unterminated && row.fieldCount < plan.columnCount {
-      // A record may stop before its layout's last columns, but the file's last line
-      // that does so without a line break is how a file cut short ends: its last field
-      // may be cut too (an amount of 50.00 read as 5.0).
+    // A record may stop before its layout's last columns (a whole SB29 of version 2 has
+    // 31 of its layout's 34), but the file's last line that has fewer fields than a
+    // record of its type before it, and no line break, is how a file cut short ends: its
+    // last field may be cut too (an amount of 50.00 read as 5.0). With none of its type
+    // before, nothing tells (a miss). A read of chosen lines (`wanted`: the replay) reads
+    // only records the whole read took, and does not judge them again: it has not seen
+    // the records before them.
+    let widestBefore = widest[layout.id]
+    if row.fieldCount > widestBefore { widest[layout.id] = row.fieldCount }
+    if lines.unterminated, wanted == nil, row.fieldCount < widestBefore {
       reject(
         [
           problem(
             .wrongFieldCount,
-            "expected \(plan.columnCount) fields in a \(row.lossyString(0, .detect)) record of version \(version.asFiled), found \(row.fieldCount) on the file's last line, which ends without a line break",
+            "expected \(widestBefore) fields in a \(row.lossyString(0, .detect)) record of version \(version.asFiled), as in the records of its type before it, found \(row.fieldCount) on the file's last line, which ends without a line break",
             hint:
               "the file looks cut short: its last record may have lost fields or part of one; get the whole filing"
           )

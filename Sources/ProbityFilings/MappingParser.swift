@@ -778,7 +778,8 @@ struct MappingParser {
     let start = SourceRange(start: 0, end: 0)
     let header = hasHeader ?? true
     let dates = dateFormat ?? .isoDate
-    if let fieldCount, header {
+    // (In an XML mapping, `fields` is M0026 already.)
+    if let fieldCount, header, (format ?? .csv) == .csv {
       report(
         .badFileValue, "fields is for files without a header", fieldCount.range,
         hint:
@@ -911,6 +912,23 @@ struct MappingParser {
         mapped.append(
           FieldMapping(
             field: pending.field, source: .column(reference, parser: parser, optional: optional)))
+      }
+    }
+    if let fieldCount, !header, mappingFormat == .csv {
+      // Every row has `fields` fields: a column beyond them is never there.
+      var positions: [(Int, String)] = mapped.compactMap {
+        if case .column(.position(let p), _, _) = $0.source {
+          (p, CanonicalSchema.spec($0.field).name)
+        } else {
+          nil
+        }
+      }
+      if case .position(let p)? = kindColumn?.0 { positions.append((p, "the kind")) }
+      if let (position, what) = positions.max(by: { $0.0 < $1.0 }), position > fieldCount.count {
+        report(
+          .badFileValue,
+          "fields = \(fieldCount.count), but \(what) is read from column #\(position): a row of \(fieldCount.count) fields has no such column",
+          fieldCount.range, hint: "give the number of fields every row has, at least \(position)")
       }
     }
     guard let kindSource, let currency else { return nil }

@@ -369,6 +369,61 @@ struct FECRealDataTests {
     #expect(try readFEC(path: sharedFile("data/fec/13360.fec")).statistics.recordsRead == 151)
   }
 
+  @Test("a whole filing without a final line break is read whole, in every version")
+  func noFinalLineBreak() throws {
+    // 13360.fec (version 2): its last line, an SB29, has 31 of its layout's 34 fields, as
+    // every SB29 before it; 1544132.fec (version 8.3) ends in a whole SB record.
+    for name in ["13360.fec", "1544132.fec"] {
+      let data = try Data(contentsOf: URL(fileURLWithPath: sharedFile("data/fec/\(name)")))
+      #expect(data.last == UInt8(ascii: "\n"))
+      let path = try temporaryFile(Array(data.dropLast()), suffix: ".fec")
+      let whole = try readFEC(path: sharedFile("data/fec/\(name)"))
+      let cut = try readFEC(path: path)
+      #expect(cut.problems.isEmpty, "\(name): \(cut.problems.map { $0.rendered() })")
+      #expect(cut.statistics == whole.statistics, "\(name)")
+    }
+  }
+
+  @Test("a filing cut inside its cover record is refused (F0024)")
+  func cutInsideCover() throws {
+    // 1229017.fec's HDR line and the first 60 bytes of its F3N cover record.
+    let data = try Data(contentsOf: URL(fileURLWithPath: sharedFile("data/fec/1229017.fec")))
+    let hdrEnd = try #require(data.firstIndex(of: UInt8(ascii: "\n")))
+    let path = try temporaryFile(Array(data.prefix(hdrEnd + 1 + 60)), suffix: ".fec")
+    do {
+      _ = try readFEC(path: path)
+      Issue.record("read a filing cut inside its cover record")
+    } catch {
+      #expect(error.diagnostic.id == "F0024")
+      #expect(error.diagnostic.message.contains("ends inside its cover record"))
+    }
+  }
+
+  @Test(
+    "Schedule_Counts too large to add up is capped, never a crash; a line too long still counts")
+  func scheduleCountsEdges() throws {
+    let text = try String(contentsOfFile: sharedFile("data/fec/13360.fec"), encoding: .isoLatin1)
+    let huge = text.replacingOccurrences(
+      of: "Schedule_Counts:\n",
+      with: "Schedule_Counts:\nSA11A1 = 9223372036854775807\nSA11A1 = 9223372036854775807\n")
+    let hugePath = try temporaryFile(Array(huge.utf8), suffix: ".fec")
+    do {
+      _ = try readFEC(path: hugePath)
+      Issue.record("read a filing short of its Schedule_Counts")
+    } catch {
+      #expect(error.diagnostic.id == "F0024")
+      #expect(error.diagnostic.message.contains("declares 1000000000 SA11A1 lines"))
+    }
+    // Lines over the record limit are rejected, and counted by type all the same: no
+    // line is missing, so no F0024.
+    var result = ReadResult()
+    result.statistics = try FECReader(
+      path: sharedFile("data/fec/13360.fec"), limits: ReaderLimits(maxRecordBytes: 185)
+    ).read(onRecord: { result.records.append($0) }, onProblem: { result.problems.append($0) })
+    #expect(result.problems.map(\.id) == ["F0021", "F0021", "F0021"])
+    #expect(result.statistics.recordTypes["SA11A1"] == 139)
+  }
+
   @Test("the invalid version filing is refused with its version and line")
   func invalidVersion() throws {
     do {

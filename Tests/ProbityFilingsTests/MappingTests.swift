@@ -156,6 +156,16 @@ struct MappingTests {
         "[file]\ncurrency = USD\nheader = no\nfields = 2x\n[kind]\nconstant = receipt\n",
       expected: [ExpectedDiagnostic("M0025", 4, 10, hint: "fields = 21")]),
     MappingCase(
+      label: "a field count short of a mapped column",
+      text:
+        "[file]\ncurrency = USD\nheader = no\nfields = 3\n[kind]\nconstant = receipt\n[fields]\namount = column #5\n",
+      expected: [ExpectedDiagnostic("M0025", 4, 10, hint: "at least 5")]),
+    MappingCase(
+      label: "a field count in an XML mapping: M0026 alone",
+      text:
+        "[file]\nformat = xml\ncurrency = USD\nfields = 3\n[kind]\nreceipt = /filing/receipt\n",
+      expected: [ExpectedDiagnostic("M0026", 4, 1)]),
+    MappingCase(
       label: "a field count beside a header",
       text: "[file]\ncurrency = USD\nfields = 3\n[kind]\nconstant = receipt\n",
       expected: [ExpectedDiagnostic("M0025", 3, 10, hint: "header = no")]),
