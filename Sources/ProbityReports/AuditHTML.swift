@@ -133,7 +133,7 @@ extension ReportRenderer {
     let (these, their) = unreadable == 1 ? ("1 input", "Its") : ("\(unreadable) inputs", "Their")
     return """
       <div class="alert" id="incomplete" role="alert"><strong>Incomplete audit: \(these) could not be read</strong> \
-      (listed under Files not checked). \(their) records are not in the counts or findings below; the audit does not pass (exit 2).</div>
+      (listed under Files not checked). \(their) records read before the error are in the counts and findings below, any after it are not; the audit does not pass (exit 2).</div>
 
       """
   }

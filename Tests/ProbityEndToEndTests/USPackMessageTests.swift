@@ -45,12 +45,15 @@ import Testing
         "receipt,C00097485,Q,SA11AI,M1,IND,\"Martino, Paul\",28 East 6th Street,Jim Thorpe,PA,182291822,,,2001-08-01,29.63,348.70,",
         "receipt,C00999001,H,SA11AI,M2,IND,\"Civan, Raffi\",1 Oak St,Dayton,OH,45402,,,2024-05-01,250.00,250.00,P2024",
         "receipt,C00999001,H,SA11AI,M3,IND,\"Travis, Russell\",,Dayton,OH,45402,Dayton Clinic,Nurse,2024-05-01,250.00,,P2024",
+        // No amount: itemized by the filed aggregate, and the message still says why.
+        "receipt,C00999001,H,SA11AI,M4,IND,\"Doe, Jane\",1 Main St,Erie,PA,16501,,,2024-03-01,,300.00,P2024",
       ], format: "csv")
     #expect(
       found == [
         "US-BESTEFF-001 M1: Martino, Paul gave $29.63, and the filed aggregate of $348.70 is over the $200.00 itemization threshold, but the employer or occupation is blank (employer: missing; occupation: missing)",
         "US-BESTEFF-001 M2: Civan, Raffi gave $250.00 (filed aggregate: $250.00), over the $200.00 itemization threshold, but the employer or occupation is blank (employer: missing; occupation: missing)",
         "US-BESTEFF-002 M3: Travis, Russell gave $250.00, over the $200.00 itemization threshold, but the mailing address is incomplete",
+        "US-BESTEFF-001 M4: Doe, Jane gave an amount not given, and the filed aggregate of $300.00 is over the $200.00 itemization threshold, but the employer or occupation is blank (employer: missing; occupation: missing)",
       ])
   }
 
