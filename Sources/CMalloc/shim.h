@@ -8,8 +8,8 @@
 // when freed. glibc starts with that threshold but raises it each time such a block is
 // freed, up to 32 MiB, so that the large arrays a check grows (its tables of donors, the
 // bytes of their keys) and frees later land in the heap, where the freed ones are kept:
-// peak memory with 2 million donors then varied from 425 to 475 MiB from run to run.
-// Setting the threshold turns the raising off (mallopt(3)): 406-408 MiB in every run,
+// peak memory with 2 million donors then varied from 415 to 475 MiB from run to run.
+// Setting the threshold turns the raising off (mallopt(3)): 407-409 MiB in every run,
 // and no slower (docs/performance.md, "Twentieth round"). Elsewhere, nothing to do.
 static inline void probity_keep_large_blocks_unmapped(void) {
 #if defined(__GLIBC__)

@@ -312,6 +312,17 @@ struct FECRealDataTests {
     #expect(disbursements > 2_000)
   }
 
+  /// The read of `path` stops with F0024 (cut short), its message holding `text`.
+  static func expectCutShort(_ path: String, _ text: String) {
+    do {
+      _ = try readFEC(path: path)
+      Issue.record("read a filing cut short: \(path)")
+    } catch {
+      #expect(error.diagnostic.id == "F0024")
+      #expect(error.diagnostic.message.contains(text), "\(error.diagnostic.message)")
+    }
+  }
+
   /// The first `count` bytes of a real filing, as a file of their own.
   static func cut(_ name: String, bytes count: Int) throws -> String {
     let data = try Data(contentsOf: URL(fileURLWithPath: sharedFile("data/fec/\(name)")))
@@ -337,13 +348,7 @@ struct FECRealDataTests {
   @Test("a filing cut after its header, before any cover record, is refused (F0024)")
   func cutAfterHeader() throws {
     let path = try FECRealDataTests.cut("1550126.fec", bytes: 40)
-    do {
-      _ = try readFEC(path: path)
-      Issue.record("read a filing of a header alone")
-    } catch {
-      #expect(error.diagnostic.id == "F0024")
-      #expect(error.diagnostic.message.contains("without a cover record"))
-    }
+    Self.expectCutShort(path, "without a cover record")
   }
 
   @Test("a version 2 filing with fewer lines than its Schedule_Counts declares is refused (F0024)")
@@ -390,13 +395,7 @@ struct FECRealDataTests {
     let data = try Data(contentsOf: URL(fileURLWithPath: sharedFile("data/fec/1229017.fec")))
     let hdrEnd = try #require(data.firstIndex(of: UInt8(ascii: "\n")))
     let path = try temporaryFile(Array(data.prefix(hdrEnd + 1 + 60)), suffix: ".fec")
-    do {
-      _ = try readFEC(path: path)
-      Issue.record("read a filing cut inside its cover record")
-    } catch {
-      #expect(error.diagnostic.id == "F0024")
-      #expect(error.diagnostic.message.contains("ends inside its cover record"))
-    }
+    Self.expectCutShort(path, "ends inside its cover record")
   }
 
   @Test(
@@ -407,13 +406,7 @@ struct FECRealDataTests {
       of: "Schedule_Counts:\n",
       with: "Schedule_Counts:\nSA11A1 = 9223372036854775807\nSA11A1 = 9223372036854775807\n")
     let hugePath = try temporaryFile(Array(huge.utf8), suffix: ".fec")
-    do {
-      _ = try readFEC(path: hugePath)
-      Issue.record("read a filing short of its Schedule_Counts")
-    } catch {
-      #expect(error.diagnostic.id == "F0024")
-      #expect(error.diagnostic.message.contains("declares 1000000000 SA11A1 lines"))
-    }
+    Self.expectCutShort(hugePath, "declares 1000000000 SA11A1 lines")
     // Lines over the record limit are rejected, and counted by type all the same: no
     // line is missing, so no F0024.
     var result = ReadResult()
