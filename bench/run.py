@@ -84,7 +84,8 @@ print(sum(1 for v in totals.values() if v > 330000))
 DUCKDB_SQL = r'''
 import duckdb, sys, json
 # The pack's rules across records that apply to the synthetic filing (individuals giving
-# to a House candidate), in SQL: US-EXCESS-001 (per-election limit), US-REMEDY-001 (the
+# to a House candidate), in SQL: US-EXCESS-001 (per-election limit; gifts made before the
+# election's cycle also held to the limit then in force, $2,900), US-REMEDY-001 (the
 # same excess not cured 60 days on, at the as-of date: the latest record date),
 # US-AGG-001 (filed aggregate below the computed one) and US-BESTEFF-003 (itemized by
 # computed aggregate without employer or occupation), each with its running totals, per
@@ -105,12 +106,16 @@ con.execute("""
 as_of = con.execute("SELECT max(date) FROM r").fetchone()[0]
 crossings = con.execute("""
   WITH running AS (
-    SELECT *, sum(amount) OVER (PARTITION BY filer_id, donor, zip5, election_code ORDER BY n) AS total,
-           sum(amount) OVER (PARTITION BY filer_id, donor, zip5, election_code) AS final
-    FROM r WHERE election_code IS NOT NULL
+    SELECT *, sum(amount) OVER w AS total, sum(amount) OVER all_of AS final,
+           sum(early) OVER w AS early_total, sum(early) OVER all_of AS early_final
+    FROM (SELECT *, CASE WHEN year(date) + year(date) % 2 < try_cast(substr(election_code, 2) AS INTEGER)
+                         THEN amount ELSE 0 END AS early FROM r WHERE election_code IS NOT NULL)
+    WINDOW w AS (PARTITION BY filer_id, donor, zip5, election_code ORDER BY n),
+           all_of AS (PARTITION BY filer_id, donor, zip5, election_code)
   ), crossing AS (
     SELECT filer_id, donor, zip5, election_code, min(n) AS n FROM running
-    WHERE total > 3300 AND final > 3300 GROUP BY 1, 2, 3, 4
+    WHERE (total > 3300 OR early_total > 2900) AND (final > 3300 OR early_final > 2900)
+    GROUP BY 1, 2, 3, 4
   )
   SELECT running.transaction_id, running.date FROM crossing JOIN running USING (filer_id, donor, zip5, election_code, n)
 """).fetchall()
