@@ -31,7 +31,8 @@ final class LineReader {
   /// Whether the current line was cut at `maxLineBytes` (the rest is dropped).
   @exclusivity(unchecked) private(set) var truncated = false
   /// Whether the current line is the file's last and ends without a line break (a file
-  /// cut short ends so; `FECReader` rejects such a line when it is short of its layout).
+  /// cut short ends so: `FECReader` rejects such a line when it has fewer fields than a
+  /// record of its type before it, and stops at such a cover record short of its layout).
   @exclusivity(unchecked) private(set) var unterminated = false
   /// The file offset of the current line's first byte (`Record.offset`).
   @exclusivity(unchecked) private(set) var lineOffset = 0
