@@ -368,6 +368,13 @@ private final class FECSession {
   /// than it holds, or that ends before its cover record, was cut short (F0024). Its
   /// records read are checked; the read is reported as failed, so the run cannot pass.
   func checkComplete() throws(FilingError) {
+    if inText {
+      throw .make(
+        .fecCutShort,
+        "the filing ends inside a text block: a [BEGINTEXT] line has no [ENDTEXT] after it, and every line after it was passed over",
+        path: path, line: lines.lineNumber,
+        hint: "the file looks cut short, or a text block is never closed: get the whole filing")
+    }
     if let cut = cutInCover {
       throw .make(
         .fecCutShort,
@@ -390,7 +397,7 @@ private final class FECSession {
     let held = found.reduce(0) { $0 + ($1.key.uppercased() == type ? $1.value : 0) }
     throw .make(
       .fecCutShort,
-      "the header's Schedule_Counts declares \(declared) \(type) lines, the filing holds \(held)"
+      "the header's Schedule_Counts declares \(declared == FECSession.countCap ? "at least " : "")\(declared) \(type) lines, the filing holds \(held)"
         + (short.count > 1 ? " (and \(short.count - 1) more record types are short)" : ""),
       path: path, line: lines.lineNumber,
       hint: "the file looks cut short, or lines were lost: get the whole filing")
@@ -446,7 +453,7 @@ private final class FECSession {
       if inScheduleCounts, let count = Int(trimBlanks(text[text.index(after: equals)...])),
         count >= 0, !key.isEmpty, declaredCounts.count < 1_000
       {
-        let cap = 1_000_000_000
+        let cap = FECSession.countCap
         declaredCounts[key.uppercased()] = min(
           cap, declaredCounts[key.uppercased(), default: 0] + min(count, cap))
         continue
@@ -582,6 +589,8 @@ private final class FECSession {
 
   /// Record types are short (`SA11AI`, `F3XN`, `SC/10`); a longer first field is none.
   static let longestFormType = 32
+  /// The most lines of a record type a header's Schedule_Counts is taken to declare.
+  static let countCap = 1_000_000_000
 
   /// The record type in the first field of `row`, upper case (a type longer than any
   /// shortened), and its layout in this version, if it has one. Records of one type
@@ -704,19 +713,22 @@ private final class FECSession {
     }
     // A record may stop before its layout's last columns (a whole SB29 of version 2 has
     // 31 of its layout's 34), but the file's last line that has fewer fields than a
-    // record of its type before it, and no line break, is how a file cut short ends: its
-    // last field may be cut too (an amount of 50.00 read as 5.0). With none of its type
-    // before, nothing tells (a miss). A read of chosen lines (`wanted`: the replay) reads
-    // only records the whole read took, and does not judge them again: it has not seen
-    // the records before them.
+    // record of its layout before it, and no line break, is how a file cut short ends:
+    // its last field may be cut too (an amount of 50.00 read as 5.0). In versions 6 and
+    // later, whose records have all their layout's columns (every one in the real
+    // filings), the layout decides even for the first of its kind; in earlier ones,
+    // with none of its layout before, nothing tells (a miss). A read of chosen lines
+    // (`wanted`: the replay) reads only records the whole read took, and does not judge
+    // them again: it has not seen the records before them.
     let widestBefore = widest[layout.id]
     if row.fieldCount > widestBefore { widest[layout.id] = row.fieldCount }
-    if lines.unterminated, wanted == nil, row.fieldCount < widestBefore {
+    let expected = version.separatesWithFS ? max(widestBefore, plan.columnCount) : widestBefore
+    if lines.unterminated, wanted == nil, row.fieldCount < expected {
       reject(
         [
           problem(
             .wrongFieldCount,
-            "expected \(widestBefore) fields in a \(row.lossyString(0, .detect)) record of version \(version.asFiled), as in the records of its type before it, found \(row.fieldCount) on the file's last line, which ends without a line break",
+            "expected \(expected) fields in a \(row.lossyString(0, .detect)) record of version \(version.asFiled)\(expected == widestBefore ? ", as in the records of its layout before it" : ""), found \(row.fieldCount) on the file's last line, which ends without a line break",
             hint:
               "the file looks cut short: its last record may have lost fields or part of one; get the whole filing"
           )
@@ -878,8 +890,13 @@ private final class FECSession {
   /// The first field of a line whose quoting is malformed, for the count by type.
   func formTypeOfMalformed(_ bytes: [UInt8]) -> String {
     let end = bytes.firstIndex { $0 == UInt8(ascii: ",") || $0 == 0x1C } ?? bytes.endIndex
-    let text = String(decoding: bytes[..<end], as: UTF8.self)
-    return String(trimBlanks(text)).trimmingQuotes.uppercased()
+    // No record type is longer than `longestFormType`: a longer first field (a line of
+    // megabytes without a separator) is counted by its start, as `recordType` does, and
+    // never kept whole as a key of the counts.
+    let text = String(decoding: bytes[..<min(end, 4 * FECSession.longestFormType)], as: UTF8.self)
+    let type = String(trimBlanks(text)).trimmingQuotes.uppercased()
+    return type.utf8.count > FECSession.longestFormType
+      ? String(type.prefix(FECSession.longestFormType)) + "…" : type
   }
 
   /// `[BEGINTEXT]`, `[BEGIN TEXT]`, `[ENDTEXT]`, `[END TEXT]`, any case, blanks around.

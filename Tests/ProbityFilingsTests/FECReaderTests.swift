@@ -389,6 +389,48 @@ struct FECRealDataTests {
     }
   }
 
+  @Test("version 8: a record cut short, the first of its layout, is rejected by the layout")
+  func cutFirstOfItsLayout() throws {
+    // 1229017.fec (8.3): its HDR and cover lines, then its first SB line cut after 30
+    // bytes (an amount of $908.80 could be read as $9).
+    let data = try Data(contentsOf: URL(fileURLWithPath: sharedFile("data/fec/1229017.fec")))
+    let lines = data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
+    let firstSB = try #require(lines.firstIndex { $0.starts(with: Array("SB".utf8)) })
+    let kept = lines[0..<2].map { Array($0) + [UInt8(ascii: "\n")] }.joined()
+    let path = try temporaryFile(Array(kept) + Array(lines[firstSB].prefix(30)), suffix: ".fec")
+    let result = try readFEC(path: path)
+    #expect(result.problems.map(\.id) == ["F0007"])
+    #expect(result.records.isEmpty)
+    #expect(result.problems.first?.message.contains("on the file's last line") == true)
+  }
+
+  @Test("a text block never closed stops the read (F0024): the lines after it are not lost unseen")
+  func textBlockNeverClosed() throws {
+    // 1229017.fec with a [BEGINTEXT] line after its cover and no [ENDTEXT]: its 233
+    // records would all be passed over.
+    let data = try Data(contentsOf: URL(fileURLWithPath: sharedFile("data/fec/1229017.fec")))
+    let lines = data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
+    var opened = lines.map { Array($0) }
+    opened.insert(Array("[BEGINTEXT]".utf8), at: 2)
+    let path = try temporaryFile(
+      Array(opened.map { $0 + [UInt8(ascii: "\n")] }.joined().dropLast()), suffix: ".fec")
+    Self.expectCutShort(path, "ends inside a text block")
+  }
+
+  @Test("a line too long is counted by the start of its type, never kept whole")
+  func longLineTypeIsBounded() throws {
+    let header = "HDR\u{1C}FEC\u{1C}8.3\u{1C}x\u{1C}1\nF3XN\u{1C}C00000001\n"
+    let long = String(repeating: "Z", count: 5_000)
+    var result = ReadResult()
+    result.statistics = try FECReader(
+      path: try temporaryFile(header + long + "\n", suffix: ".fec"),
+      limits: ReaderLimits(maxRecordBytes: 1_000)
+    ).read(onRecord: { result.records.append($0) }, onProblem: { result.problems.append($0) })
+    #expect(result.problems.map(\.id) == ["F0021"])
+    #expect(result.statistics.recordTypes.keys.allSatisfy { $0.count <= 33 })
+    #expect(result.statistics.recordTypes[String(repeating: "Z", count: 32) + "…"] == 1)
+  }
+
   @Test("a filing cut inside its cover record is refused (F0024)")
   func cutInsideCover() throws {
     // 1229017.fec's HDR line and the first 60 bytes of its F3N cover record.
@@ -406,7 +448,7 @@ struct FECRealDataTests {
       of: "Schedule_Counts:\n",
       with: "Schedule_Counts:\nSA11A1 = 9223372036854775807\nSA11A1 = 9223372036854775807\n")
     let hugePath = try temporaryFile(Array(huge.utf8), suffix: ".fec")
-    Self.expectCutShort(hugePath, "declares 1000000000 SA11A1 lines")
+    Self.expectCutShort(hugePath, "declares at least 1000000000 SA11A1 lines")
     // Lines over the record limit are rejected, and counted by type all the same: no
     // line is missing, so no F0024.
     var result = ReadResult()
