@@ -778,14 +778,6 @@ struct MappingParser {
     let start = SourceRange(start: 0, end: 0)
     let header = hasHeader ?? true
     let dates = dateFormat ?? .isoDate
-    // (In an XML mapping, `fields` is M0026 already.)
-    if let fieldCount, header, (format ?? .csv) == .csv {
-      report(
-        .badFileValue, "fields is for files without a header", fieldCount.range,
-        hint:
-          "with a header, every row must have as many fields as the header; add 'header = no' or remove 'fields'"
-      )
-    }
     // An invalid currency code is reported already.
     if currency == nil && keyRanges["file.currency"] == nil {
       report(
@@ -914,7 +906,14 @@ struct MappingParser {
             field: pending.field, source: .column(reference, parser: parser, optional: optional)))
       }
     }
-    if let fieldCount, !header, mappingFormat == .csv {
+    // `fields`: for a file without a header (in an XML mapping, M0026 already).
+    if let fieldCount, header, mappingFormat == .csv {
+      report(
+        .badFileValue, "fields is for files without a header", fieldCount.range,
+        hint:
+          "with a header, every row must have as many fields as the header; add 'header = no' or remove 'fields'"
+      )
+    } else if let fieldCount, mappingFormat == .csv {
       // Every row has `fields` fields: a column beyond them is never there.
       var positions: [(Int, String)] = mapped.compactMap {
         if case .column(.position(let p), _, _) = $0.source {
