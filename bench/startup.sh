@@ -9,7 +9,7 @@
 #
 #   bench/startup.sh [--runs 20] [--rounds 3] [BINARY ...]
 #
-# With no binary: this checkout's .build/release/probity (swift build -c release).
+# With no binary: this checkout's .build/release/probity (swift build -c release --static-swift-stdlib).
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 RUNS=20
