@@ -44,7 +44,7 @@ public struct FECReader: Sendable {
         lines.sorted.map { ($0.line, $0.offset!) }
       } else { [] }
     var nextJump = 0
-    do {
+    do throws(FilingError) {
       try session.readHeader()
       while true {
         if !jumps.isEmpty && !session.coverPending {
@@ -61,6 +61,7 @@ public struct FECReader: Sendable {
         guard try session.lines.next() else { break }
         if let last, session.lines.lineNumber > last && !session.coverPending { break }
         session.line(onRecord: onRecord, onProblem: onProblem)
+        if let stop = session.stop { throw stop }
       }
       // Only a whole read can tell that lines are missing.
       if lines == nil { try session.checkComplete() }
@@ -321,6 +322,10 @@ private final class FECSession {
   /// The lines of the records wanted, when not all are (see `FECReader.read`).
   var wanted: Set<Int>?
   @exclusivity(unchecked) var inText = false
+  /// Set when a line stops the read (a second header, F0025): `FECReader.read` throws it.
+  var stop: FilingError?
+  /// The line the filing's header starts on.
+  var headerLine = 1
   @exclusivity(unchecked) var row = RowCollector()
   @exclusivity(unchecked) var plans: [Int: FECRecordPlan] = [:]
 
@@ -345,6 +350,7 @@ private final class FECSession {
           line: 1)
       }
     } while isBlank(lines.line)
+    headerLine = lines.lineNumber
     if lines.line.starts(with: Array("/*".utf8)) {
       try readLegacyHeader()
     } else {
@@ -543,6 +549,18 @@ private final class FECSession {
       countTypeRun()
       typeRun = (formType, 1)
     }
+    // A second header: the file holds another filing after this one (files joined), whose
+    // records would otherwise be read as this filing's, under its cover (its filer,
+    // committee type, report and amendment flag). The read stops; the records before
+    // are counted and checked.
+    if found.map({ $0.role == .header }) ?? true, FECSession.startsHeader(formType) {
+      stop = .make(
+        .fecSecondHeader,
+        "a second header (\(formType)) after the filing's own on line \(headerLine): the file holds more than one filing, and the records after it would be read under this filing's cover",
+        path: path, line: lines.lineNumber,
+        hint: "split the file into its filings and check each")
+      return
+    }
     let isCover = coverPending
     coverPending = false
     guard let layout = found else {
@@ -585,6 +603,14 @@ private final class FECSession {
     guard let run = typeRun else { return }
     counts.recordTypes[run.type, default: 0] += run.lines
     typeRun = nil
+  }
+
+  /// Whether a record type starts a filing's header: an HDR record (versions 3 and
+  /// later), or the `/* Header` line of a header block (versions 1 and 2).
+  static func startsHeader(_ formType: String) -> Bool {
+    if formType == "HDR" { return true }
+    guard formType.hasPrefix("/*") else { return false }
+    return trimBlanks(formType.dropFirst(2)) == "HEADER"
   }
 
   /// Record types are short (`SA11AI`, `F3XN`, `SC/10`); a longer first field is none.

@@ -58,6 +58,7 @@ public enum FilingsCatalogue: String, CaseIterable, Sendable {
   case fieldTooLong = "F0022"
   case xmlTooDeep = "F0023"
   case fecCutShort = "F0024"
+  case fecSecondHeader = "F0025"
 
   /// The id diagnostics carry.
   public var id: String { rawValue }
@@ -119,6 +120,8 @@ public enum FilingsCatalogue: String, CaseIterable, Sendable {
     case .xmlTooDeep: return "XML elements nested deeper than the limit (--max-xml-depth)"
     case .fecCutShort:
       return "a .fec filing with fewer lines than its header declares, or no cover record"
+    case .fecSecondHeader:
+      return "a .fec file with a second header: more than one filing in one file"
     }
   }
 }

@@ -417,6 +417,33 @@ struct FECRealDataTests {
     Self.expectCutShort(path, "ends inside a text block")
   }
 
+  @Test(
+    "two filings joined in one file stop the read at the second header (F0025), in every version"
+  )
+  func secondHeaderStops() throws {
+    // A second filing's records would otherwise take the first one's cover: its filer,
+    // committee type, report and amendment flag (1550548.fec, a PAC's F3XA, read as
+    // 1229017.fec's House committee, raised US-PROHIB-001 on its gifts).
+    for (first, second, lines, read) in [
+      ("1229017.fec", "1550548.fec", 235, 233), ("27789.fec", "27789.fec", 2839, 2837),
+      ("13360.fec", "13360.fec", 169, 151),
+    ] {
+      let one = try Data(contentsOf: URL(fileURLWithPath: sharedFile("data/fec/\(first)")))
+      let two = try Data(contentsOf: URL(fileURLWithPath: sharedFile("data/fec/\(second)")))
+      let path = try temporaryFile(Array(one) + Array(two), suffix: ".fec")
+      do {
+        _ = try readFEC(path: path)
+        Issue.record("read two filings joined as one: \(first) and \(second)")
+      } catch {
+        #expect(error.diagnostic.id == "F0025", "\(first)")
+        #expect(error.diagnostic.line == lines + 1, "\(first)")
+        #expect(error.diagnostic.message.contains("a second header"), "\(error.diagnostic.message)")
+        #expect(error.statistics.recordsRead == read, "\(first)")
+        #expect(error.statistics.recordsRejected == 0, "\(first)")
+      }
+    }
+  }
+
   @Test("a line too long is counted by the start of its type, never kept whole")
   func longLineTypeIsBounded() throws {
     let header = "HDR\u{1C}FEC\u{1C}8.3\u{1C}x\u{1C}1\nF3XN\u{1C}C00000001\n"
