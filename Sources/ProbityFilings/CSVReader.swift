@@ -421,10 +421,15 @@ private final class CSVSession {
     let parsed = csv_parse(
       parser, base, segment.count, fieldEnded, rowEnded, UnsafeMutableRawPointer(row))
     if parsed < segment.count {
+      // Without quoting, only a NUL byte stops the parser (its quote character is NUL).
+      if mapping.quote == nil {
+        return try rejectMalformed(
+          "a NUL byte in the row: a text filing cannot hold one",
+          hint: "the file may be damaged or not text: get a clean copy",
+          terminated: terminated, onProblem: onProblem)
+      }
       return try rejectMalformed(
-        mapping.quote == nil
-          ? "a NUL byte in the row: a text filing cannot hold one"
-          : "malformed quoting: a quoted field must end with a quote followed by the delimiter or the end of the line, and a quote inside a field must be doubled and the field quoted",
+        "malformed quoting: a quoted field must end with a quote followed by the delimiter or the end of the line, and a quote inside a field must be doubled and the field quoted",
         terminated: terminated, onProblem: onProblem)
     }
     let recordBytes = offset + segment.count - rowStartOffset

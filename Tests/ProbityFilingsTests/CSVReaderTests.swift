@@ -395,6 +395,8 @@ struct CSVReaderTests {
     #expect(result.records[1]["name"] == .string("\"O"))
     #expect(result.problems.map(\.id) == ["F0006"])
     #expect(result.problems.first?.message.contains("NUL byte") == true)
+    // The file has no quoting: a hint about quotes would send its reader astray.
+    #expect(result.problems.first?.hint?.contains("quote") != true)
     #expect(result.problemLines == [3])
   }
 
