@@ -9,7 +9,7 @@ import ProbityEngine
 /// expired waiver); its other findings are listed in `system-out`. A rule that could
 /// not be evaluated on a record of the filing is an `error`. Each suite also has a test
 /// case "records are readable", failing on rejected rows (an error when the filing
-/// could not be read at all).
+/// could not be read to its end, listing the rows rejected before too).
 public enum JUnitRenderer {
   public static func render(_ report: CheckReport, gate: GateResult) -> String {
     var suites: [String] = []
@@ -24,8 +24,10 @@ public enum JUnitRenderer {
       var reading = ""
       if let first = unreadable.first {
         errors += 1
+        // The records rejected before the read stopped are listed too.
+        let listed = unreadable.map { $0.rendered() } + rejected.map { $0.rendered() }
         reading +=
-          "      <error type=\"\(escape(first.id))\" message=\"\(escape(first.message))\">\(escape(unreadable.map { $0.rendered() }.joined(separator: "\n")))</error>\n"
+          "      <error type=\"\(escape(first.id))\" message=\"\(escape(first.message))\">\(escape(listed.joined(separator: "\n")))</error>\n"
       } else if !rejected.isEmpty {
         failures += 1
         reading +=

@@ -414,6 +414,24 @@ func amendedRow(_ row: String, _ id: String) -> String {
     #expect(try sarifResults(sarif.stdout).count { $0["suppressions"] != nil } == 3)
   }
 
+  @Test func junitListsTheRejectedRecordsOfAFilingThatStopped() throws {
+    // A rejected record (a receipt dated 20240230), then a second header that stops the
+    // read (F0025): "records are readable" is an error, and still lists the rejection.
+    let folder = try scratchSubfolder("junit-stopped")
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let bad = try String(
+      contentsOfFile: packageRoot.appendingPathComponent("Fixtures/bad/bad-date.fec").path,
+      encoding: .utf8)
+    let file = folder.appendingPathComponent("stopped.fec")
+    try (bad + bad.prefix { $0 != "\n" } + "\n").write(to: file, atomically: true, encoding: .utf8)
+    let result = try runProbity([
+      "check", "--rules", "Rules/us-federal", "--format", "junit", file.path,
+    ])
+    #expect(result.status == 2)
+    #expect(result.stdout.contains("error[F0025]"))
+    #expect(result.stdout.contains("stopped.fec:4: error[F0009]"), "\(result.stdout)")
+  }
+
   @Test func malformedGateFilesExitTwoWithTheirLine() throws {
     let folder = try scratchSubfolder("malformed")
     defer { try? FileManager.default.removeItem(at: folder) }
