@@ -704,20 +704,9 @@ public struct CheckRun {
     // and released, on every record a rule cannot decide.
     if lastUndetermined[index]?.continued(fields, record.unavailable) != true {
       flushUndetermined(index)
-      // An aggregate is not in the format when none of the fields it reads is.
-      let missing = fields.map { name in
-        let notInFormat: Bool
-        if let field = CanonicalSchema.id(named: name) {
-          notInFormat = record.unavailable.contains(field)
-        } else if let read = aggregateFields[name], !read.isEmpty {
-          notInFormat = read.allSatisfy { record.unavailable.contains($0) }
-        } else {
-          notInFormat = false
-        }
-        return notInFormat ? "\(name) (not in the format)" : name
-      }
       lastUndetermined[index] = UndeterminedRun(
-        fields: fields, unavailable: record.unavailable, missing: missing, pending: 1)
+        fields: fields, unavailable: record.unavailable, missing: described(fields, record),
+        pending: 1)
     }
     counted[index].undetermined += 1
     guard counted[index].undetermined <= CheckRun.examplesPerRule else { return }
@@ -725,6 +714,23 @@ public struct CheckRun {
       Undetermined(
         ruleID: ruleSet.rules[index].id, file: record.provenance.file, line: record.provenance.line,
         transactionID: record.transactionID, missingFields: lastUndetermined[index]!.missing))
+  }
+
+  /// The missing fields' names as the reports give them: a field the record's format
+  /// does not have at all is "(not in the format)", and so is an aggregate none of whose
+  /// fields it has.
+  func described(_ fields: [String], _ record: Record) -> [String] {
+    fields.map { name in
+      let notInFormat: Bool
+      if let field = CanonicalSchema.id(named: name) {
+        notInFormat = record.unavailable.contains(field)
+      } else if let read = aggregateFields[name], !read.isEmpty {
+        notInFormat = read.allSatisfy { record.unavailable.contains($0) }
+      } else {
+        notInFormat = false
+      }
+      return notInFormat ? "\(name) (not in the format)" : name
+    }
   }
 
   /// Adds the undetermined outcomes of a rule not yet counted by missing field to its

@@ -76,6 +76,8 @@ extension CheckRun {
     group: [(name: String, value: Value)] = [],
     groupKey: GroupKey? = nil, crossedHere: Bool = false
   ) {
+    // Named as `check` names them: a field the format lacks is no field the filer left out.
+    let missing = targetRecord.map { described(missing, $0) } ?? missing
     verdicts[index] = RuleVerdict(
       ruleIndex: index, status: status, reason: reason, filter: filter, condition: condition,
       missingFields: missing,

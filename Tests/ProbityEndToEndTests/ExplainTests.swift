@@ -170,6 +170,29 @@ import Testing
     #expect(one.stdout.contains("cured: the record on line 4 (2024-03-01)"), "\(one.stdout)")
   }
 
+  /// A field the input's format does not have at all (aggregates.csv has no
+  /// payment_method column; a .fec receipt has none either) is named as such, as
+  /// `check`'s summary names it: "missing" alone reads as a filer that left it out.
+  @Test func aFieldTheFormatLacksIsNamedSo() throws {
+    let text = try runProbity([
+      "explain", "--rules", "Rules/us-federal", "--record", "B.3",
+      "Fixtures/us-federal/aggregates.csv",
+    ])
+    #expect(text.status == 0, "\(text.stderr)")
+    #expect(
+      text.stdout.contains("   Missing:      payment_method (not in the format)\n"),
+      "\(text.stdout)")
+    let json = try runProbity([
+      "explain", "--rules", "Rules/us-federal", "--record", "B.3", "--format", "json",
+      "Fixtures/us-federal/aggregates.csv",
+    ])
+    let document =
+      try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any]
+    let rules = document?["rules"] as? [[String: Any]] ?? []
+    let cash = rules.first { $0["rule"] as? String == "US-CASH-001" }
+    #expect(cash?["missing_fields"] as? [String] == ["payment_method (not in the format)"])
+  }
+
   @Test func unknownRecordExitsTwo() throws {
     let result = try runProbity([
       "explain", "--rules", "Rules/us-federal", "--record", "NO.SUCH",
