@@ -66,6 +66,16 @@ public struct RuleVerdict: Sendable {
   public internal(set) var finding: Finding?
   var groupKey: GroupKey?
   var crossedHere = false
+  /// The crossing the group was over the condition from when this record came (a record
+  /// after the one that took it over): what its finding, netting or cure says of this one.
+  var within: CrossingNote?
+}
+
+/// The record on which a group's condition became true, before the watched record.
+struct CrossingNote: Sendable {
+  let ordinal: Int
+  let file: String
+  let line: Int
 }
 
 extension CheckRun {
@@ -74,14 +84,20 @@ extension CheckRun {
     _ index: Int, _ status: RuleVerdict.Status, _ reason: String, filter: [ExplanationLine] = [],
     condition: [ExplanationLine] = [], missing: [String] = [],
     group: [(name: String, value: Value)] = [],
-    groupKey: GroupKey? = nil, crossedHere: Bool = false
+    groupKey: GroupKey? = nil, crossedHere: Bool = false, within: CrossingNote? = nil
   ) {
     // Named as `check` names them: a field the format lacks is no field the filer left out.
     let missing = targetRecord.map { described(missing, $0) } ?? missing
     verdicts[index] = RuleVerdict(
       ruleIndex: index, status: status, reason: reason, filter: filter, condition: condition,
       missingFields: missing,
-      group: group, finding: nil, groupKey: groupKey, crossedHere: crossedHere)
+      group: group, finding: nil, groupKey: groupKey, crossedHere: crossedHere, within: within)
+  }
+
+  /// Whether a crossing is the watched record's own, or the one it came within: its
+  /// netting or cure is named in the explanation.
+  func watches(_ crossingOrdinal: Int, _ index: Int) -> Bool {
+    crossingOrdinal == targetOrdinal || verdicts[index]?.within?.ordinal == crossingOrdinal
   }
 
   /// The `where` of a rule on the watched record, explained.
@@ -129,16 +145,8 @@ extension CheckRun {
             "cured: the record on \(location(cure.file, cure.line)) (\(cure.date.map(\.description) ?? "no date")) brought the group back within the condition in time"
         } else if rule.grouping?.cureDays != nil {
           verdicts[index]?.status = .pending
-          // The crossing is this record's: its filer's reports say how far the input sees.
-          let filer: String? =
-            if case .string(let id) = targetRecord?[CanonicalSchema.filerField] { id } else { nil }
-          let judged = judgementDate(filer: filer)
-          let when =
-            judged == asOf
-            ? "at the as-of date \(asOf.map(\.description) ?? "")"
-            : "on \(judged.map(\.description) ?? ""), as far as the filer's records in the input reach (the end of its reports)"
           verdicts[index]?.reason =
-            "not flagged: the condition holds, but the cure window is still open \(when)"
+            "not flagged: the condition holds, but the cure window is still open \(openWindowNote())"
         } else {
           verdicts[index]?.status = .notFired
           verdicts[index]?.reason =
@@ -146,12 +154,43 @@ extension CheckRun {
               "netted: the record on \(location($0.file, $0.line)) (\($0.date.map(\.description) ?? "no date")) brought the group back within the condition"
             } ?? "netted: a later record of the group brought it back within the condition"
         }
+      } else if let within = verdict.within, verdict.status == .notFired {
+        // Over the condition since an earlier record, and no finding stands: that crossing
+        // was netted, cured in time, or waits on its cure window.
+        let went =
+          "the group went over the condition on \(location(within.file, within.line)), before this record"
+        let rule = ruleSet.rules[index]
+        if let cure = cures[index] {
+          verdicts[index]?.reason =
+            "cured: \(went), and the record on \(location(cure.file, cure.line)) (\(cure.date.map(\.description) ?? "no date")) brought it back within the condition in time"
+        } else if rule.grouping?.cureDays != nil {
+          verdicts[index]?.status = .pending
+          verdicts[index]?.reason =
+            "not flagged: \(went), and the cure window is still open \(openWindowNote())"
+        } else {
+          verdicts[index]?.reason =
+            netted[index].map {
+              "netted: \(went), and the record on \(location($0.file, $0.line)) (\($0.date.map(\.description) ?? "no date")) brought it back within the condition"
+            }
+            ?? "netted: \(went), and a later record of the group brought it back within the condition"
+        }
       } else if verdict.status == .fired {
         verdicts[index]?.status = .notFired
         verdicts[index]?.reason = "did not fire on this record"
       }
     }
     return verdicts.keys.sorted().compactMap { verdicts[$0] }
+  }
+
+  /// When an open cure window of the watched record's group is judged: the as-of date, or
+  /// how far its filer's reports reach (the group's filer is the record's).
+  private func openWindowNote() -> String {
+    let filer: String? =
+      if case .string(let id) = targetRecord?[CanonicalSchema.filerField] { id } else { nil }
+    let judged = judgementDate(filer: filer)
+    return judged == asOf
+      ? "at the as-of date \(asOf.map(\.description) ?? "")"
+      : "on \(judged.map(\.description) ?? ""), as far as the filer's records in the input reach (the end of its reports)"
   }
 
   /// "line 55" in the watched record's own file, "line 55 of FILE" in another.

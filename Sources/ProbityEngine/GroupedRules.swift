@@ -623,15 +623,21 @@ extension CheckRun {
       return
     }
     if observing {
-      let crossing = holds && (!held || plan.fires == .each)
+      let crossedHere = holds && (!held || plan.fires == .each)
+      // Over the condition since an earlier record: that record's crossing decides.
+      let within: CrossingNote? =
+        holds && held && plan.fires != .each
+        ? crossing.map {
+          CrossingNote(ordinal: $0.finding.ordinal, file: $0.finding.file, line: $0.finding.line)
+        } : nil
       observe(
-        index, crossing ? .fired : .notFired,
+        index, crossedHere ? .fired : .notFired,
         holds
           ? "the condition holds, as it did before this record"
           : "did not fire: the condition is false after this record",
         condition: explainedTrace(conditionTrace(), record),
         group: groupDescription(plan, record, window: window),
-        groupKey: key, crossedHere: crossing)
+        groupKey: key, crossedHere: crossedHere, within: within)
     }
     if plan.fires == .each {
       if holds {
@@ -649,7 +655,7 @@ extension CheckRun {
       tables[index].crossings[number] = Crossing(finding: finding(), deadline: candidateDeadline)
     } else if !holds && held, let crossing {
       // Netted back within the condition: cured. With a cure window, in time or late.
-      if plan.cureDays == nil, crossing.finding.ordinal == targetOrdinal {
+      if plan.cureDays == nil, watches(crossing.finding.ordinal, index) {
         netted[index] = CureNote(
           file: record.provenance.file, line: record.provenance.line, date: date)
       }
@@ -660,7 +666,7 @@ extension CheckRun {
           tables[index].lateCures[number, default: []].append(late)
         } else {
           counted[index].cured += 1
-          if crossing.finding.ordinal == targetOrdinal {
+          if watches(crossing.finding.ordinal, index) {
             cures[index] = CureNote(
               file: record.provenance.file, line: record.provenance.line, date: date)
           }

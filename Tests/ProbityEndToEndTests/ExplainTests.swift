@@ -193,6 +193,53 @@ import Testing
     #expect(cash?["missing_fields"] as? [String] == ["payment_method (not in the format)"])
   }
 
+  /// A record given after the gift that took the group over the limit: no finding
+  /// stands because a later record brought the group back within it (or the cure
+  /// window is open). The explanation says so and names both records, rather than "the
+  /// condition holds" under "did not fire" with nothing to reconcile the two.
+  @Test func aRecordAfterTheCrossingSaysWhyNoFindingStands() throws {
+    let header = try String(
+      contentsOfFile: "Fixtures/us-federal/aggregates.csv", encoding: .utf8
+    ).split(separator: "\n")[0]
+    let gift = "receipt,C00999001,H,SA11AI"
+    let donor = "IND,,\"ALVAREZ, MARIA\",1 Oak St,Dayton,OH,45402"
+    let rows = [
+      "\(gift),A.1,,\(donor),Dayton Clinic,Nurse,2024-01-10,3000.00,3000.00,P2024,,,",
+      "\(gift),A.2,,\(donor),Dayton Clinic,Nurse,2024-02-01,500.00,3500.00,P2024,,,",
+      "\(gift),A.3,,\(donor),Dayton Clinic,Nurse,2024-02-05,100.00,3600.00,P2024,,,",
+      "disbursement,C00999001,H,SB20A,A.R,A.2,\(donor),,,2024-03-01,300.00,,P2024,,refund,",
+    ]
+    let file = scratchFolder.appendingPathComponent("after-\(UUID().uuidString).csv").path
+    try ([String(header)] + rows).joined(separator: "\n").appending("\n")
+      .write(toFile: file, atomically: true, encoding: .utf8)
+    defer { try? FileManager.default.removeItem(atPath: file) }
+    let netted = try runProbity([
+      "explain", "--rules", "Rules/us-federal", "--record", "A.3", "--as-of", "2026-12-01", file,
+    ])
+    #expect(netted.status == 0, "\(netted.stderr)")
+    #expect(!netted.stdout.contains("the condition holds, as it did before this record"))
+    #expect(
+      netted.stdout.contains(
+        "netted: the group went over the condition on line 3, before this record, and the record on line 5 (2024-03-01) brought it back within the condition"
+      ), "\(netted.stdout)")
+    #expect(
+      netted.stdout.contains(
+        "cured: the group went over the condition on line 3, before this record, and the record on line 5 (2024-03-01) brought it back within the condition in time"
+      ), "\(netted.stdout)")
+    // Without the refund, at a date within the 60 days: the window is still open.
+    try ([String(header)] + rows.dropLast()).joined(separator: "\n").appending("\n")
+      .write(toFile: file, atomically: true, encoding: .utf8)
+    let open = try runProbity([
+      "explain", "--rules", "Rules/us-federal", "--record", "A.3", "--as-of", "2024-02-15", file,
+    ])
+    #expect(open.status == 0, "\(open.stderr)")
+    #expect(
+      open.stdout.contains(
+        "US-REMEDY-001, Excessive contribution not refunded, redesignated or reattributed within 60 days: not flagged yet: cure window open\n"
+          + "   Why:          not flagged: the group went over the condition on line 3, before this record, and the cure window is still open at the as-of date 2024-02-15"
+      ), "\(open.stdout)")
+  }
+
   @Test func unknownRecordExitsTwo() throws {
     let result = try runProbity([
       "explain", "--rules", "Rules/us-federal", "--record", "NO.SUCH",
