@@ -34,6 +34,30 @@ import Testing
       ])
   }
 
+  /// An excess refunded after its 60 days is a finding marked cured late: its remedy
+  /// must not tell the committee to refund an excess it has already refunded (it read
+  /// "refund the excess now" beside "passed, cured late").
+  @Test("US-REMEDY-001's remedy is true of an excess cured late")
+  func curedLateRemedy() throws {
+    let file = scratchFolder.appendingPathComponent("late-\(UUID().uuidString).csv")
+    try [
+      "kind,filer_id,committee_type,form_type,transaction_id,entity_type,name,street1,city,state,zip,employer,occupation,date,amount,aggregate,election_code",
+      "receipt,C00999001,H,SA11AI,F1,IND,\"FOSTER, SAM\",2 Main St,Lorain,OH,44052,Lorain Bank,Teller,2024-01-20,3500.00,3500.00,P2024",
+      "disbursement,C00999001,H,SB20A,FR,IND,\"FOSTER, SAM\",2 Main St,Lorain,OH,44052,,,2024-05-01,200.00,,P2024",
+    ].joined(separator: "\n").write(to: file, atomically: false, encoding: .utf8)
+    let result = try runProbity([
+      "check", "--rules", "Rules/us-federal", "--as-of", "2026-12-01", "--format", "json",
+      file.path,
+    ])
+    let remedies = try findings(result.stdout).findings.map {
+      "\($0["rule"] ?? "") \($0["remedy_status"] ?? ""): \($0["remedy"] ?? "")"
+    }
+    #expect(
+      remedies == [
+        "US-REMEDY-001 cured-late: refund any part of the excess not yet refunded, and amend the report; the 60-day window closed on 2024-03-20"
+      ])
+  }
+
   /// 27789.fec line 1408: $29.63 of a filed aggregate of $348.70 is itemized by the
   /// aggregate, not by the amount; a gift over $200 by itself says so, with the filed
   /// aggregate where there is one.
