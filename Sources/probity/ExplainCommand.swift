@@ -100,6 +100,20 @@ struct ExplainCommand: ParsableCommand {
       throw Exit.unusable
     }
     guard let target = outcome.run.targetRecord else {
+      // A line the reader rejected (its problem printed above) is no record: say so.
+      let selector = RecordSelector(record)
+      if let line = selector.line,
+        let rejection = outcome.rejections.first(where: { rejection in
+          rejection.line == line
+            && (selector.file.map { rejection.file == $0 || rejection.file.hasSuffix("/" + $0) }
+              ?? true)
+        })
+      {
+        printError(
+          "error: line \(line) of \(rejection.file) could not be read as a record (\(rejection.id), above): no rule judged it\n"
+            + "  = help: correct the row, or name another record")
+        throw Exit.unusable
+      }
       printError(
         "error: no record has the transaction id or line '\(record)' in \(files.joined(separator: ", "))\n"
           + "  = help: give a transaction id as filed, a line number, or FILE:LINE")

@@ -240,6 +240,20 @@ import Testing
       ), "\(open.stdout)")
   }
 
+  /// A line the reader rejected is named as such, not as a line with no record (which
+  /// sent the reader looking for a wrong line number).
+  @Test func aRejectedLineIsNamedAsRejected() throws {
+    let result = try runProbity([
+      "explain", "--rules", "Rules/us-federal", "--record", "3",
+      "Fixtures/us-federal/receipts-with-bad-rows.csv",
+    ])
+    #expect(result.status == 2)
+    #expect(
+      result.stderr.contains(
+        "error: line 3 of Fixtures/us-federal/receipts-with-bad-rows.csv could not be read as a record (F0009, above): no rule judged it"
+      ), "\(result.stderr)")
+  }
+
   @Test func unknownRecordExitsTwo() throws {
     let result = try runProbity([
       "explain", "--rules", "Rules/us-federal", "--record", "NO.SUCH",
