@@ -21,7 +21,8 @@ struct AuditCommand: ParsableCommand {
       Amendments: an amended FEC report (F3A, F3XA, ...) replaces the report it amends, \
       identified by filer, form and report period; the replaced filing is listed as \
       superseded and not counted. Among several amendments the one with the highest \
-      filing number (its file name) stands.
+      filing number (its file name) stands. A file holding a second filing after its own \
+      is never superseded: it is read, and its read stops there (F0025).
 
       Writes to the audit folder (--out): summary.txt, findings.json, findings.csv (for \
       spreadsheets), findings.sarif (for code-scanning tools) and report.html (one self-contained file: charts, top filers, a \
@@ -275,7 +276,12 @@ enum Amendments {
         )
       }
       guard let winner = ranked.last else { continue }
-      for member in ranked.dropLast() { result[member.path] = winner.path }
+      // A file that holds another filing after its own is read, not replaced: the read
+      // stops at the second header (F0025), which then shows; replaced, the filing joined
+      // to it would go unchecked without a word.
+      for member in ranked.dropLast() where !holdsAnotherFiling(member.path) {
+        result[member.path] = winner.path
+      }
     }
     return result
   }
@@ -298,6 +304,19 @@ enum Amendments {
       if let first { return first }
     }
     return nil
+  }
+
+  /// Whether a `.fec` file holds a second filing after its own: the reader, reading it
+  /// whole with no field decoded, stops at a second header (F0025).
+  static func holdsAnotherFiling(_ path: String) -> Bool {
+    do {
+      _ = try FilingReader.read(
+        path: path, format: .fec, mapping: nil, fields: FieldSet(), onRecord: { _ in },
+        onProblem: { _ in })
+      return false
+    } catch {
+      return error.diagnostic.id == FilingsCatalogue.fecSecondHeader.id
+    }
   }
 
   /// How many lines `firstRecord` reads before it reads the whole file.

@@ -250,6 +250,27 @@ import Testing
     #expect(result.stdout.contains("1549000.fec: superseded: amended by \(pile.path)/1550126.fec"))
   }
 
+  /// A report with another filing joined after it (two .fec files in one) is not replaced
+  /// by its amendment: replaced, the joined filing would go unchecked with exit 0. It is
+  /// read, and its read stops at the second header (F0025, exit 2).
+  @Test(.enabled(if: Audit.sharedPresent, "../shared/data is not beside the repository"))
+  func aReportWithAnotherFilingJoinedIsNotReplaced() throws {
+    let pile = try pile()
+    defer { try? FileManager.default.removeItem(at: pile) }
+    let original = pile.appendingPathComponent("1549000.fec")
+    var joined = try Data(contentsOf: original)
+    joined.append(try Data(contentsOf: Audit.shared.appendingPathComponent("fec/1229017.fec")))
+    try joined.write(to: original)
+    let out = try temporaryDirectory("audit-joined")
+    defer { try? FileManager.default.removeItem(at: out) }
+    let result = try runProbity([
+      "audit", "--rules", "Rules/us-federal", "--out", out.path, pile.path,
+    ])
+    #expect(result.status == 2, "\(result.stderr)")
+    #expect(!result.stdout.contains("1549000.fec: superseded"), "\(result.stdout)")
+    #expect(result.stderr.contains("F0025") || result.stdout.contains("F0025"))
+  }
+
   @Test(.enabled(if: Audit.sharedPresent, "../shared/data is not beside the repository"))
   func amendmentsReplaceTheReportsTheyAmend() throws {
     let pile = try pile()
