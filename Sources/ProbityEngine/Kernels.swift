@@ -769,6 +769,25 @@ struct KernelCompiler {
           }
         }
       }
+      // A field's text trimmed or its case changed, in a list of ASCII strings
+      // (`upper(trim(name)) in anonymous_names`), decided on the bytes when the text is
+      // ASCII; any other text, a missing value or another type through the kernel.
+      if let folded = FoldedText(children[0], nodes),
+        let items = constantList(children[1], nodes),
+        let patterns = FoldedText.asciiPatterns(items)
+      {
+        let found: UInt8 = negated ? 0 : 1
+        let general = unboxed(self.node(index, nodes))
+        let field = folded.field
+        return { frame in
+          if case .string(let text) = frame.values[field],
+            let answer = folded.isIn(text, patterns)
+          {
+            return answer ? found : 1 - found
+          }
+          return general(frame)
+        }
+      }
     case .call(.present), .call(.isMissing):
       if case .field(let field) = nodes[children[0]].op {
         var present: UInt8 = 0
@@ -1589,5 +1608,93 @@ public final class RecordPreparer: @unchecked Sendable {
       notApplicable: settled.notApplicable,
       notFired: settled.notFired, admitted: settled.admitted,
       undetermined: settled.undetermined)
+  }
+}
+
+/// A field's text through `trim`, `upper` and `lower` (`upper(trim(name))`), as bytes:
+/// for ASCII text, `trim` drops the white space at either end (space, tab to carriage
+/// return: `Character.isWhitespace` on ASCII, a CR LF pair included) and `upper` and
+/// `lower` change the case of ASCII letters alone, as `uppercased()` and `lowercased()`
+/// do; the two commute, and the outermost change of case is the one that shows.
+struct FoldedText {
+  let field: FieldID
+  let trims: Bool
+  /// The letters the outermost change of case changes, and by how much: a-z by -32
+  /// (`upper`), A-Z by +32 (`lower`); nil when the case is kept.
+  let letters: ClosedRange<UInt8>?
+  let shift: Int16
+
+  /// The text of `index`, a chain of one or more of `trim`, `upper`, `lower` over a field;
+  /// nil for any other expression.
+  init?(_ index: Int, _ nodes: [ExprNode]) {
+    var node = index
+    var trims = false
+    var letters: ClosedRange<UInt8>?
+    var shift: Int16 = 0
+    var calls = 0
+    while true {
+      switch nodes[node].op {
+      case .call(.trim): trims = true
+      case .call(.upper) where shift == 0:
+        letters = 0x61...0x7A
+        shift = -32
+      case .call(.lower) where shift == 0:
+        letters = 0x41...0x5A
+        shift = 32
+      case .call(.upper), .call(.lower): break  // Inside the outermost change of case.
+      case .field(let field):
+        guard calls > 0 else { return nil }
+        self.field = field
+        self.trims = trims
+        self.letters = letters
+        self.shift = shift
+        return
+      default: return nil
+      }
+      guard nodes[node].children.count == 1 else { return nil }
+      node = nodes[node].children[0]
+      calls += 1
+    }
+  }
+
+  /// The items' bytes, when every item is a string of ASCII (an ASCII text equals such a
+  /// string exactly when their bytes are equal; a string beyond ASCII may equal an ASCII
+  /// one in Unicode, as the Kelvin sign does K); nil otherwise.
+  static func asciiPatterns(_ items: [Value]) -> [[UInt8]]? {
+    var patterns: [[UInt8]] = []
+    for item in items {
+      guard case .string(let text) = item else { return nil }
+      let bytes = Array(text.utf8)
+      guard bytes.allSatisfy({ $0 < 0x80 }) else { return nil }
+      patterns.append(bytes)
+    }
+    return patterns
+  }
+
+  /// Whether the folded text is one of `patterns`; nil when the text is not all ASCII (or
+  /// has no contiguous bytes).
+  @inline(__always)
+  func isIn(_ text: String, _ patterns: [[UInt8]]) -> Bool? {
+    let answer = text.utf8.withContiguousStorageIfAvailable { bytes -> Bool? in
+      var start = 0
+      var end = bytes.count
+      for byte in bytes where byte >= 0x80 { return nil }
+      if trims {
+        func blank(_ byte: UInt8) -> Bool { byte == 0x20 || (0x09...0x0D).contains(byte) }
+        while start < end && blank(bytes[start]) { start += 1 }
+        while end > start && blank(bytes[end - 1]) { end -= 1 }
+      }
+      let count = end - start
+      search: for pattern in patterns where pattern.count == count {
+        for offset in 0..<count {
+          var byte = bytes[start + offset]
+          if let letters, letters.contains(byte) { byte = UInt8(Int16(byte) + shift) }
+          if byte != pattern[offset] { continue search }
+        }
+        return true
+      }
+      return false
+    }
+    return answer ?? nil
   }
 }

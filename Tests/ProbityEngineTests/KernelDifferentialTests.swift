@@ -346,6 +346,38 @@ struct KernelDifferentialTests {
       when name != "e\u{0301}" or employer == "\u{212A}"
       message "m"
     }
+    rule C10 {
+      title "t"
+      severity error
+      category excessive-contribution
+      citation "c"
+      applies receipt
+      # Texts trimmed and their case changed, in lists (decided on the bytes of ASCII),
+      # each alone under a `not`, so that each decides its rule's answer.
+      where not (upper(trim(name)) in ["ANONYMOUS", "N/A", ""])
+      when not (lower(employer) not in ["self"])
+      message "m"
+    }
+    rule C11 {
+      title "t"
+      severity error
+      category excessive-contribution
+      citation "c"
+      applies receipt
+      where not (trim(street1) not in ["MAIN ST", "Main St"])
+      when not (trim(upper(lower(occupation))) in ["CLERK", "RETIRED"])
+      message "m"
+    }
+    rule C12 {
+      title "t"
+      severity error
+      category excessive-contribution
+      citation "c"
+      applies receipt
+      where not (upper(trim(city)) in ["K", "\u{212A}"])
+      when not (lower(upper(payment_method)) in ["cash"]) or not (upper(entity_type) in [])
+      message "m"
+    }
     """
 
   static func cornersRuleSet() throws -> CompiledRuleSet {
@@ -375,6 +407,8 @@ struct KernelDifferentialTests {
     let texts = [
       "", " ", "\t\u{0B}\u{0C}\r\n", "\u{00A0}", "\u{2003}\u{3000}", "\u{0085}", "\u{200B}", "é",
       " é ", "e\u{0301}", "日本", "cash", "IND", "K", "\u{212A}", "Å", "A\u{030A}", "\u{212B}",
+      " anonymous ", "Anonymous\r\n", "\tN/a\u{0B}", "anonymous\u{0085}", "\u{00A0}ANONYMOUS",
+      " Self", "self ", "SELF", "retired\r", "CASH", "Cash", " k ", "Main St",
     ]
     let textFields = [
       "name", "employer", "occupation", "street1", "city", "memo_text", "payment_method",
