@@ -6,7 +6,7 @@ size at three donor ratios. Prints wall time, MB/s, records/s and peak RSS for e
 
     bench/growth.py [--sizes 10,50,250] [--ratios 0.05,0.2,0.8] [--keep DIR]
 
-Needs a release build (swift build -c release --static-swift-stdlib) and GNU time."""
+Needs a release build (swift build -c release --static-swift-stdlib --experimental-lto-mode=full) and GNU time."""
 import argparse, os, shutil, sys, tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))

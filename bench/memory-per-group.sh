@@ -5,14 +5,14 @@
 #
 #   bench/memory-per-group.sh [N1] [N2]      (default 50000 and 200000)
 #
-# Needs a release build (swift build -c release --static-swift-stdlib) and GNU time (Debian's `time` package).
+# Needs a release build (swift build -c release --static-swift-stdlib --experimental-lto-mode=full) and GNU time (Debian's `time` package).
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$ROOT"
 N1="${1:-50000}"
 N2="${2:-200000}"
 BIN="$ROOT/.build/release/probity"
-[ -x "$BIN" ] || swift build -c release --static-swift-stdlib --product probity >&2
+[ -x "$BIN" ] || swift build -c release --static-swift-stdlib --experimental-lto-mode=full --product probity >&2
 command -v /usr/bin/time >/dev/null || { echo "install GNU time: apt-get install -y time" >&2; exit 2; }
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT

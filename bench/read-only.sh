@@ -6,7 +6,7 @@
 #
 #   bench/read-only.sh [--mb 20] [--runs 3] [--keep DIR] [--file FILING ...] [BINARY ...]
 #
-# With no binary: this checkout's .build/release/probity (swift build -c release --static-swift-stdlib).
+# With no binary: this checkout's .build/release/probity (swift build -c release --static-swift-stdlib --experimental-lto-mode=full).
 # --file adds a filing of your own (any format probity tells from its content), e.g. the
 # UK register unzipped from ../shared/data/uk/ec_donations_all_2001_2026.zip.
 set -euo pipefail

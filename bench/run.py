@@ -8,7 +8,7 @@ Generates a canonical CSV filing of about --mb megabytes (one distinct donor per
 records by default, a few planted excessive contributions), runs each contender with
 GNU time, and prints wall time, MB/s, records/s and peak RSS for each. Checks that
 Probity and DuckDB find the same excessive contributions (US-EXCESS-001). Needs a
-release build (swift build -c release --static-swift-stdlib), gcc, libcsv-dev, python3 with duckdb (pip)."""
+release build (swift build -c release --static-swift-stdlib --experimental-lto-mode=full), gcc, libcsv-dev, python3 with duckdb (pip)."""
 import argparse, csv, json, os, random, subprocess, sys, tempfile, time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

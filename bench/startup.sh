@@ -9,7 +9,7 @@
 #
 #   bench/startup.sh [--runs 20] [--rounds 3] [BINARY ...]
 #
-# With no binary: this checkout's .build/release/probity (swift build -c release --static-swift-stdlib).
+# With no binary: this checkout's .build/release/probity (swift build -c release --static-swift-stdlib --experimental-lto-mode=full).
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 RUNS=20
