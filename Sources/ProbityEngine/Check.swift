@@ -327,7 +327,7 @@ public struct CheckRun {
     var plans = ruleSet.rules.map { RulePlan($0, &compiler) }
     var keySets: [String: Int] = [:]
     var classes: [String: Int] = [:]
-    for (index, plan) in plans.enumerated() where plan.grouped {
+    for plan in plans where plan.grouped {
       plan.keySet = keySets[plan.keysText] ?? keySets.count
       keySets[plan.keysText] = plan.keySet
       // Rules with the same keys and a window of the same kind taken on the same date
