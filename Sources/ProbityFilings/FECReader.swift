@@ -523,7 +523,10 @@ private final class FECSession {
     if lines.truncated {
       // Counted by its type, as a malformed line is (the type is in the part kept), so
       // that the header's Schedule_Counts still finds it.
-      counts.count(type: formTypeOfMalformed(bytes))
+      let formType = formTypeOfMalformed(bytes)
+      counts.count(type: formType)
+      // A second header too long to read still starts another filing.
+      if stopsAtSecondHeader(formType) { return }
       reject(
         [
           problem(.lineTooLong, limits.recordMessage("a line"), hint: ReaderLimits.recordHint)
@@ -532,7 +535,10 @@ private final class FECSession {
       return
     }
     guard split(bytes, fieldSeparator: version.separatesWithFS) else {
-      counts.count(type: formTypeOfMalformed(bytes))
+      let formType = formTypeOfMalformed(bytes)
+      counts.count(type: formType)
+      // A second header whose quoting is malformed still starts another filing.
+      if stopsAtSecondHeader(formType) { return }
       reject(
         [
           problem(
@@ -549,18 +555,8 @@ private final class FECSession {
       countTypeRun()
       typeRun = (formType, 1)
     }
-    // A second header: the file holds another filing after this one (files joined), whose
-    // records would otherwise be read as this filing's, under its cover (its filer,
-    // committee type, report and amendment flag). The read stops; the records before
-    // are counted and checked.
-    if found.map({ $0.role == .header }) ?? true, FECSession.startsHeader(formType) {
-      stop = .make(
-        .fecSecondHeader,
-        "a second header (\(formType)) after the filing's own on line \(headerLine): the file holds more than one filing, and the records after it would be read under this filing's cover",
-        path: path, line: lines.lineNumber,
-        hint: "split the file into its filings and check each")
-      return
-    }
+    // A second header: another filing joined after this one stops the read.
+    if found.map({ $0.role == .header }) ?? true, stopsAtSecondHeader(formType) { return }
     let isCover = coverPending
     coverPending = false
     guard let layout = found else {
@@ -603,6 +599,21 @@ private final class FECSession {
     guard let run = typeRun else { return }
     counts.recordTypes[run.type, default: 0] += run.lines
     typeRun = nil
+  }
+
+  /// Whether a line of record type `formType` is a second header, which stops the read
+  /// (`stop`, F0025): the file holds another filing after this one (files joined), whose
+  /// records would otherwise be read as this filing's, under its cover (its filer,
+  /// committee type, report and amendment flag). The records before are counted and
+  /// checked. A header line too long or with malformed quoting stops it too.
+  private func stopsAtSecondHeader(_ formType: String) -> Bool {
+    guard FECSession.startsHeader(formType) else { return false }
+    stop = .make(
+      .fecSecondHeader,
+      "a second header (\(formType)) after the filing's own on line \(headerLine): the file holds more than one filing, and the records after it would be read under this filing's cover",
+      path: path, line: lines.lineNumber,
+      hint: "split the file into its filings and check each")
+    return true
   }
 
   /// Whether a record type starts a filing's header: an HDR record (versions 3 and

@@ -260,6 +260,48 @@ struct FECReaderTests {
           recordsRead: 0, rowsSkipped: 3,
           recordTypes: ["HDR": 1, "F99": 1, "[BEGINTEXT]": 1, "TEXT": 1]))
   }
+
+  /// A second header that cannot be read (its quoting malformed, or its line too long)
+  /// still starts another filing: rejected as a row, its filing's records would be read
+  /// under the first one's cover, and an audit would supersede the file unseen.
+  @Test("a second header that cannot be read still stops the read (F0025)")
+  func unreadableSecondHeaderStops() throws {
+    let v3Header = #""HDR","FEC","3.00","x","1""# + "\n"
+    let v3Cover = #""F3XN","C00000001","Example PAC""# + "\n"
+    let v3Receipt =
+      #""SA11A1","C00000001","IND","SMITH^JOHN","5 Pine Rd","","Akron","OH","44308","","","Acme","Engineer","25.00","20240215","25.00","","","","","","","","","","","","","","","","","","SA.1","","","""#
+      + "\n"
+    let malformed =
+      v3Header + v3Cover + v3Receipt + #""HDR","FEC","3.00","x"y,"1""# + "\n"
+      + v3Cover.replacingOccurrences(of: "C00000001", with: "C00000002") + v3Receipt
+    let header = fecLine(["HDR", "FEC", "8.3", "x", "1"])
+    let cover = fecLine(["F3XN", "C00000001", "Example PAC"])
+    let long =
+      header + cover + fecLine(["HDR", "FEC", "8.3", String(repeating: "x", count: 2_000)])
+      + cover.replacingOccurrences(of: "C00000001", with: "C00000002")
+    for (text, line) in [(malformed, 4), (long, 3)] {
+      let path = try temporaryFile(text, suffix: ".fec")
+      do throws(FilingError) {
+        _ = try FECReader(path: path, limits: ReaderLimits(maxRecordBytes: 1_000)).read(
+          onRecord: { _ in }, onProblem: { _ in })
+        Issue.record("read on past a second header: \(text.prefix(200))")
+      } catch {
+        #expect(error.diagnostic.id == "F0025", "\(error.diagnostic.rendered())")
+        #expect(error.diagnostic.line == line)
+        #expect(error.statistics.recordsRejected == 0)
+      }
+    }
+  }
+
+  @Test("a header line inside a text block is text, not a second filing")
+  func headerInTextBlock() throws {
+    let text =
+      fecLine(["HDR", "FEC", "8.3", "x", "1"]) + fecLine(["F99", "C00000001", "Example PAC"])
+      + "[BEGINTEXT]\n" + fecLine(["HDR", "FEC", "8.3", "x", "1"]) + "/* Header\n[ENDTEXT]\n"
+    let result = try readFEC(text)
+    #expect(result.problems.isEmpty)
+    #expect(result.statistics.recordTypes["[BEGINTEXT]"] == 1)
+  }
 }
 
 /// The real filings in ../shared/data/fec, and every filing of 20180616.zip.
