@@ -21,8 +21,9 @@ struct AuditCommand: ParsableCommand {
       Amendments: an amended FEC report (F3A, F3XA, ...) replaces the report it amends, \
       identified by filer, form and report period; the replaced filing is listed as \
       superseded and not counted. Among several amendments the one with the highest \
-      filing number (its file name) stands. A file holding a second filing after its own \
-      is never superseded: it is read, and its read stops there (F0025).
+      filing number (its file name) stands. A replaced file that holds a second filing \
+      after its own (F0025) is reported unreadable: its records are not read, and the \
+      filing joined to it is not checked.
 
       Writes to the audit folder (--out): summary.txt, findings.json, findings.csv (for \
       spreadsheets), findings.sarif (for code-scanning tools) and report.html (one self-contained file: charts, top filers, a \
@@ -101,9 +102,24 @@ struct AuditCommand: ParsableCommand {
     }
     // 2. Amendments: which reports replace which.
     let superseded = Amendments.superseded(filings.filter { $0.format == .fec }.map(\.path))
+    // A replaced file that holds another filing after its own: none of its records is
+    // read (its report is replaced: read, it would be counted twice, beside its
+    // amendment), and it is unreadable (F0025, exit 2), as the filing joined to it cannot
+    // be checked under its cover.
+    var joined: [Diagnostic] = []
     for (path, by) in superseded.sorted(by: { $0.key < $1.key }) {
-      entries.append(
-        .init(path: path, format: "fec", status: .superseded, note: "amended by \(by)", records: 0))
+      if let stop = Amendments.anotherFiling(path) {
+        printError(stop.rendered())
+        joined.append(stop)
+        entries.append(
+          .init(
+            path: path, format: "fec", status: .unreadable,
+            note: "\(stop.message) (its own filing is amended by \(by), and not read)", records: 0))
+      } else {
+        entries.append(
+          .init(
+            path: path, format: "fec", status: .superseded, note: "amended by \(by)", records: 0))
+      }
     }
     let checked = filings.filter { superseded[$0.path] == nil }
     // 3. Read on all cores, evaluate in file order.
@@ -123,6 +139,8 @@ struct AuditCommand: ParsableCommand {
     let files = checked.map(\.path)
     var progress = Progress(files: files.count, bytes: checked.reduce(0) { $0 + fileSize($1.path) })
     var outcome = EvaluationOutcome(run: run)
+    outcome.inputErrors = joined
+    outcome.unreadable = !joined.isEmpty
     // Each reader thread prepares its records (what depends on a record alone).
     outcome.run.indexForReplay()
     let preparer = outcome.run.preparerSource()
@@ -276,12 +294,7 @@ enum Amendments {
         )
       }
       guard let winner = ranked.last else { continue }
-      // A file that holds another filing after its own is read, not replaced: the read
-      // stops at the second header (F0025), which then shows; replaced, the filing joined
-      // to it would go unchecked without a word.
-      for member in ranked.dropLast() where !holdsAnotherFiling(member.path) {
-        result[member.path] = winner.path
-      }
+      for member in ranked.dropLast() { result[member.path] = winner.path }
     }
     return result
   }
@@ -306,16 +319,16 @@ enum Amendments {
     return nil
   }
 
-  /// Whether a `.fec` file holds a second filing after its own: the reader, reading it
-  /// whole with no field decoded, stops at a second header (F0025).
-  static func holdsAnotherFiling(_ path: String) -> Bool {
+  /// Why a `.fec` file holds a second filing after its own, if it does: the reader,
+  /// reading it whole with no field decoded, stops at a second header (F0025).
+  static func anotherFiling(_ path: String) -> Diagnostic? {
     do {
       _ = try FilingReader.read(
         path: path, format: .fec, mapping: nil, fields: FieldSet(), onRecord: { _ in },
         onProblem: { _ in })
-      return false
+      return nil
     } catch {
-      return error.diagnostic.id == FilingsCatalogue.fecSecondHeader.id
+      return error.diagnostic.id == FilingsCatalogue.fecSecondHeader.id ? error.diagnostic : nil
     }
   }
 

@@ -250,13 +250,19 @@ import Testing
     #expect(result.stdout.contains("1549000.fec: superseded: amended by \(pile.path)/1550126.fec"))
   }
 
-  /// A report with another filing joined after it (two .fec files in one) is not replaced
-  /// by its amendment: replaced, the joined filing would go unchecked with exit 0. It is
-  /// read, and its read stops at the second header (F0025, exit 2).
+  /// A report with another filing joined after it (two .fec files in one) is not listed
+  /// as superseded by its amendment: the joined filing would go unchecked with exit 0. It
+  /// is unreadable (F0025, exit 2), and none of its records is read: read beside its
+  /// amendment, the report would be counted twice (US-AGG-001 raised on its donors).
   @Test(.enabled(if: Audit.sharedPresent, "../shared/data is not beside the repository"))
   func aReportWithAnotherFilingJoinedIsNotReplaced() throws {
     let pile = try pile()
     defer { try? FileManager.default.removeItem(at: pile) }
+    let alone = try temporaryDirectory("audit-alone")
+    defer { try? FileManager.default.removeItem(at: alone) }
+    let baseline = try runProbity([
+      "audit", "--rules", "Rules/us-federal", "--out", alone.path, pile.path,
+    ])
     let original = pile.appendingPathComponent("1549000.fec")
     var joined = try Data(contentsOf: original)
     joined.append(try Data(contentsOf: Audit.shared.appendingPathComponent("fec/1229017.fec")))
@@ -269,6 +275,12 @@ import Testing
     #expect(result.status == 2, "\(result.stderr)")
     #expect(!result.stdout.contains("1549000.fec: superseded"), "\(result.stdout)")
     #expect(result.stderr.contains("F0025") || result.stdout.contains("F0025"))
+    #expect(result.stdout.contains("1549000.fec: unreadable: a second header"), "\(result.stdout)")
+    // The report is not counted twice: the same records and findings as without the join.
+    func counts(_ text: String) -> [Substring] {
+      text.split(separator: "\n").filter { $0.hasPrefix("records:") || $0.hasPrefix("findings:") }
+    }
+    #expect(counts(result.stdout) == counts(baseline.stdout), "\(result.stdout)")
   }
 
   @Test(.enabled(if: Audit.sharedPresent, "../shared/data is not beside the repository"))
