@@ -409,6 +409,8 @@ struct KernelDifferentialTests {
       " é ", "e\u{0301}", "日本", "cash", "IND", "K", "\u{212A}", "Å", "A\u{030A}", "\u{212B}",
       " anonymous ", "Anonymous\r\n", "\tN/a\u{0B}", "anonymous\u{0085}", "\u{00A0}ANONYMOUS",
       " Self", "self ", "SELF", "retired\r", "CASH", "Cash", " k ", "Main St",
+      // ASCII controls that are not white space, and CR LF inside a text.
+      "\u{1C}anonymous\u{1F}", "\u{00}SELF", "self\u{7F}", "\r\nk\r\n", "Main\r\nSt",
     ]
     let textFields = [
       "name", "employer", "occupation", "street1", "city", "memo_text", "payment_method",
