@@ -151,7 +151,8 @@ def main():
                          "in turn, so the machine's drift falls on all alike), and keep each one's best")
     args = ap.parse_args()
     if not os.path.exists(PROBITY):
-        subprocess.run(["swift", "build", "-c", "release", "--product", "probity"], cwd=ROOT, check=True)
+        subprocess.run(["swift", "build", "-c", "release", "--static-swift-stdlib",
+                        "--experimental-lto-mode=full", "--product", "probity"], cwd=ROOT, check=True)
     work = args.keep or tempfile.mkdtemp(prefix="probity-bench-")
     os.makedirs(work, exist_ok=True)
     data = os.path.join(work, "filing.csv")
