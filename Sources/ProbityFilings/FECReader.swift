@@ -555,8 +555,15 @@ private final class FECSession {
       countTypeRun()
       typeRun = (formType, 1)
     }
-    // A second header: another filing joined after this one stops the read.
-    if found.map({ $0.role == .header }) ?? true, stopsAtSecondHeader(formType) { return }
+    // A second header: another filing joined after this one stops the read. Its first
+    // field is taken at either separator too: a filing of another version may use the
+    // other one (a version 3 filing joined to a version 8 one).
+    if found.map({ $0.role == .header }) ?? true,
+      stopsAtSecondHeader(formType)
+        || (found == nil && stopsAtSecondHeader(formTypeOfMalformed(bytes)))
+    {
+      return
+    }
     let isCover = coverPending
     coverPending = false
     guard let layout = found else {

@@ -293,6 +293,28 @@ struct FECReaderTests {
     }
   }
 
+  /// Filings of versions with different separators joined (3 with commas, 8 with FS):
+  /// the second header, split at the first filing's separator, is one field, an unknown
+  /// record type; its filing's lines rejected one by one, an audit superseded the file
+  /// with its joined filing unchecked.
+  @Test("a second header with the other separator still stops the read (F0025)")
+  func secondHeaderOfAnotherSeparatorStops() throws {
+    let v3 = #""HDR","FEC","3.00","x","1""# + "\n" + #""F3XN","C00000001","Example PAC""# + "\n"
+    let v8 =
+      fecLine(["HDR", "FEC", "8.3", "x", "1"]) + fecLine(["F3XN", "C00000002", "Second PAC"])
+    for (text, line) in [(v3 + v8, 3), (v8 + v3, 3)] {
+      let path = try temporaryFile(text, suffix: ".fec")
+      do throws(FilingError) {
+        _ = try readFEC(path: path)
+        Issue.record("read on past a second header: \(text)")
+      } catch {
+        #expect(error.diagnostic.id == "F0025", "\(error.diagnostic.rendered())")
+        #expect(error.diagnostic.line == line)
+        #expect(error.statistics.recordsRejected == 0)
+      }
+    }
+  }
+
   @Test("a header line inside a text block is text, not a second filing")
   func headerInTextBlock() throws {
     let text =
