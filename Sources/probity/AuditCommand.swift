@@ -107,8 +107,10 @@ struct AuditCommand: ParsableCommand {
     // amendment), and it is unreadable (F0025, exit 2), as the filing joined to it cannot
     // be checked under its cover.
     var joined: [Diagnostic] = []
-    for (path, by) in superseded.sorted(by: { $0.key < $1.key }) {
-      if let stop = Amendments.anotherFiling(path) {
+    let replaced = superseded.sorted(by: { $0.key < $1.key })
+    let stops = Amendments.anotherFilings(replaced.map(\.key))
+    for ((path, by), stop) in zip(replaced, stops) {
+      if let stop {
         printError(stop.rendered())
         joined.append(stop)
         entries.append(
@@ -317,6 +319,20 @@ enum Amendments {
       if let first { return first }
     }
     return nil
+  }
+
+  /// `anotherFiling` of each path, in their order, the files read on all cores (each is
+  /// read whole).
+  static func anotherFilings(_ paths: [String]) -> [Diagnostic?] {
+    let lock = NSLock()
+    nonisolated(unsafe) var found: [Int: Diagnostic] = [:]
+    DispatchQueue.concurrentPerform(iterations: paths.count) { index in
+      guard let stop = anotherFiling(paths[index]) else { return }
+      lock.lock()
+      found[index] = stop
+      lock.unlock()
+    }
+    return paths.indices.map { found[$0] }
   }
 
   /// Why a `.fec` file holds a second filing after its own, if it does: the reader,
