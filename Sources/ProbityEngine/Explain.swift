@@ -138,48 +138,50 @@ extension CheckRun {
         verdicts[index]?.finding = elsewhere
       } else if verdict.crossedHere && verdict.status == .fired {
         // It crossed here, and no finding stands: netted, cured in time, or pending.
-        let rule = ruleSet.rules[index]
-        if let cure = cures[index] {
-          verdicts[index]?.status = .cured
-          verdicts[index]?.reason =
-            "cured: the record on \(location(cure.file, cure.line)) (\(cure.date.map(\.description) ?? "no date")) brought the group back within the condition in time"
-        } else if rule.grouping?.cureDays != nil {
-          verdicts[index]?.status = .pending
-          verdicts[index]?.reason =
-            "not flagged: the condition holds, but the cure window is still open \(openWindowNote())"
-        } else {
-          verdicts[index]?.status = .notFired
-          verdicts[index]?.reason =
-            netted[index].map {
-              "netted: the record on \(location($0.file, $0.line)) (\($0.date.map(\.description) ?? "no date")) brought the group back within the condition"
-            } ?? "netted: a later record of the group brought it back within the condition"
-        }
+        let (status, reason) = noFinding(index, went: nil)
+        verdicts[index]?.status = status
+        verdicts[index]?.reason = reason
       } else if let within = verdict.within, verdict.status == .notFired {
         // Over the condition since an earlier record, and no finding stands: that crossing
         // was netted, cured in time, or waits on its cure window.
-        let went =
-          "the group went over the condition on \(location(within.file, within.line)), before this record"
-        let rule = ruleSet.rules[index]
-        if let cure = cures[index] {
-          verdicts[index]?.reason =
-            "cured: \(went), and the record on \(location(cure.file, cure.line)) (\(cure.date.map(\.description) ?? "no date")) brought it back within the condition in time"
-        } else if rule.grouping?.cureDays != nil {
-          verdicts[index]?.status = .pending
-          verdicts[index]?.reason =
-            "not flagged: \(went), and the cure window is still open \(openWindowNote())"
-        } else {
-          verdicts[index]?.reason =
-            netted[index].map {
-              "netted: \(went), and the record on \(location($0.file, $0.line)) (\($0.date.map(\.description) ?? "no date")) brought it back within the condition"
-            }
-            ?? "netted: \(went), and a later record of the group brought it back within the condition"
-        }
+        let (status, reason) = noFinding(
+          index,
+          went:
+            "the group went over the condition on \(location(within.file, within.line)), before this record"
+        )
+        verdicts[index]?.status = status
+        verdicts[index]?.reason = reason
       } else if verdict.status == .fired {
         verdicts[index]?.status = .notFired
         verdicts[index]?.reason = "did not fire on this record"
       }
     }
     return verdicts.keys.sorted().compactMap { verdicts[$0] }
+  }
+
+  /// Why no finding stands on a group that went over its condition: the record that
+  /// cured it in time or netted it, or its cure window still open. `went`: how it went
+  /// over before the watched record (nil: on the watched record, which is then the cured
+  /// one; a record after it did not fire).
+  private func noFinding(_ index: Int, went: String?) -> (RuleVerdict.Status, String) {
+    let back = went.map { "\($0), and the record on" } ?? "the record on"
+    let group = went == nil ? "the group" : "it"
+    if let cure = cures[index] {
+      return (
+        went == nil ? .cured : .notFired,
+        "cured: \(back) \(location(cure.file, cure.line)) (\(cure.date.map(\.description) ?? "no date")) brought \(group) back within the condition in time"
+      )
+    }
+    if ruleSet.rules[index].grouping?.cureDays != nil {
+      let over = went.map { "\($0), and" } ?? "the condition holds, but"
+      return (.pending, "not flagged: \(over) the cure window is still open \(openWindowNote())")
+    }
+    let reason =
+      netted[index].map {
+        "netted: \(back) \(location($0.file, $0.line)) (\($0.date.map(\.description) ?? "no date")) brought \(group) back within the condition"
+      }
+      ?? "netted: \(went.map { "\($0), and a later record" } ?? "a later record") of the group brought it back within the condition"
+    return (.notFired, reason)
   }
 
   /// When an open cure window of the watched record's group is judged: the as-of date, or
