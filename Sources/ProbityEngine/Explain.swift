@@ -96,8 +96,11 @@ extension CheckRun {
 
   /// Whether a crossing is the watched record's own, or the one it came within: its
   /// netting or cure is named in the explanation.
+  /// (A check watches no record: no dictionary is looked up on its netting records.)
   func watches(_ crossingOrdinal: Int, _ index: Int) -> Bool {
-    crossingOrdinal == targetOrdinal || verdicts[index]?.within?.ordinal == crossingOrdinal
+    guard let targetOrdinal else { return false }
+    return crossingOrdinal == targetOrdinal
+      || verdicts[index]?.within?.ordinal == crossingOrdinal
   }
 
   /// The `where` of a rule on the watched record, explained.
