@@ -8,7 +8,7 @@ is then not decoded). Rules are run two at a time (two cores).
 
 Needs valgrind and a release build (swift build -c release --static-swift-stdlib --experimental-lto-mode=full). Records are not prepared
 ahead (PROBITY_PREPARE=never), so the counts do not depend on the threads' timing; they
-still vary by a few million from run to run (docs/performance.md, ninth and twelfth
+still vary by a few million from run to run (docs/performance-history.md, ninth and twelfth
 rounds). So the whole pack is checked three times: every rule's cost is taken against
 the median, and the three's spread, printed, is the uncertainty of each cost.
 """
