@@ -18,6 +18,20 @@ public struct CivilDate: Hashable, Comparable, Sendable, BitwiseCopyable,
     packed = UInt32(year) << 9 | UInt32(month) << 5 | UInt32(day)
   }
 
+  /// The date as four bytes, ordered as the dates are and never 0: for tables that keep
+  /// a date per entry (0 and other values that are no date can mark what they need).
+  public var bits: UInt32 { packed }
+
+  /// The date of `bits`, or nil when they are no date's.
+  public init?(bits: UInt32) {
+    guard
+      let date = CivilDate(
+        year: Int(bits >> 9), month: Int(bits >> 5 & 0xF), day: Int(bits & 0x1F)),
+      date.packed == bits
+    else { return nil }
+    self = date
+  }
+
   public static func isLeapYear(_ year: Int) -> Bool {
     (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
   }

@@ -188,6 +188,9 @@ public struct CheckRun {
       return true
     }
   }
+  /// After `finish`, by rule index: the groups not judged, their records out of date
+  /// order (see `notJudged`).
+  var unjudged: [Int: [GroupKey: Disorder]] = [:]
   var cures: [Int: CureNote] = [:]
   /// The same, for a crossing on the watched record that a later record netted away (a
   /// rule without a cure window).
@@ -372,6 +375,7 @@ public struct CheckRun {
     self.classesByKeySet = Array(repeating: [], count: keySets.count)
     for (index, plan) in plans.enumerated() where plan.grouped {
       self.classes[plan.groupClass].rules.append(index)
+      if plan.judgesInOrder { self.classes[plan.groupClass].tracksOrder = true }
       if !classesByKeySet[plan.keySet].contains(plan.groupClass) {
         classesByKeySet[plan.keySet].append(plan.groupClass)
       }

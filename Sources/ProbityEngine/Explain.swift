@@ -120,6 +120,13 @@ extension CheckRun {
     var verdicts = self.verdicts
     guard let targetOrdinal else { return [] }
     for (index, verdict) in self.verdicts {
+      if let key = verdict.groupKey, let disorder = unjudged[index]?[key] {
+        // Its group was not judged: its records are not in date order.
+        verdicts[index]?.status = .failed
+        verdicts[index]?.reason = disorder.message
+        verdicts[index]?.finding = nil
+        continue
+      }
       if let finding = unsortedFindings.first(where: {
         $0.ruleIndex == index && $0.ordinal == targetOrdinal
       }) {

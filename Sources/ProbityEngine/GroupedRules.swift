@@ -41,6 +41,34 @@ struct GroupClass {
   private var table = NumberTable()
   /// The rules of the class, by index, for `CheckRun.prefetchRows`.
   var rules: [Int] = []
+  /// Whether a rule of the class judges its groups' records in their order (see
+  /// `RulePlan.judgesInOrder`): the class then notes, by group number, the latest date of
+  /// the group's records so far (`CivilDate.bits`; 0 for none yet, `outOfOrder` once a
+  /// record came dated before it), and for those groups, the first such record.
+  var tracksOrder = false
+  var latestDates: [UInt32] = []
+  var disorders: [Int32: Disorder] = [:]
+  static let outOfOrder = UInt32.max
+
+  /// Notes the date (`CivilDate.bits`) of a record placed in group `position`: the latest
+  /// date of the group's records before it when the record is dated before that (the
+  /// first time only: the group then stays out of order), else nil.
+  mutating func noteDate(_ bits: UInt32, at position: Int) -> UInt32? {
+    let known = latestDates.count
+    if position >= known {
+      latestDates.append(contentsOf: repeatElement(0, count: position + 1 - known))
+    }
+    return latestDates.withUnsafeMutableBufferPointer { dates in
+      let latest = dates[position]
+      if latest == GroupClass.outOfOrder { return nil }
+      if bits >= latest {
+        dates[position] = bits
+        return nil
+      }
+      dates[position] = GroupClass.outOfOrder
+      return latest
+    }
+  }
 
   mutating func number(_ key: GroupKey) -> Int32 {
     table.number(
@@ -52,6 +80,23 @@ struct GroupClass {
     table.prefetch(values: UInt32(bitPattern: values))
   }
 
+}
+
+/// A group whose records are not in date order in the input: the first record that came
+/// dated before an earlier record of the group.
+struct Disorder {
+  let key: GroupKey
+  let file: String
+  let line: Int
+  let transactionID: String?
+  let date: CivilDate
+  /// The latest date of the group's records before it.
+  let latest: CivilDate
+
+  /// Why a rule that judges the group's records in their order does not judge it.
+  var message: String {
+    "not judged: this record, dated \(date), comes after a record of its group dated \(latest); the rule's verdict depends on the order of the group's records by date, and they are not in date order in the input (sort the records by date, or give the files in date order)"
+  }
 }
 
 /// The groups of one rule across records, by group number (see `GroupClass`), in flat
@@ -74,6 +119,9 @@ struct GroupTable {
   func holds(_ number: Int) -> Bool { flags[number] & GroupTable.holdsFlag != 0 }
   var crossings: [Int32: Crossing] = [:]
   var lateCures: [Int32: [Crossing]] = [:]
+  /// How many crossings of each group were cured in time (a rule with a cure window): a
+  /// group found out of date order at the end is not judged, its cures not counted.
+  var curedCounts: [Int32: Int] = [:]
   var rolling: [Int32: [(day: Int, values: [Value])]] = [:]
 
   init(slots: Int, money: Bool) {
@@ -191,7 +239,8 @@ extension CheckRun {
       }
     }
     guard let kind = plan.windowKind else {
-      return group(plan, GroupKey(values: valuesID, window: -1), window: .missing, date: nil)
+      return group(
+        plan, GroupKey(values: valuesID, window: -1), window: .missing, date: nil, record)
     }
     // A window taken on an expression that a rule before this one took on this record
     // (the same expression: the same slot) is the same window. Its date is read only by
@@ -201,7 +250,8 @@ extension CheckRun {
       evaluator.traceObserver == nil
     {
       return group(
-        plan, GroupKey(values: valuesID, window: cached.id), window: cached.value, date: nil)
+        plan, GroupKey(values: valuesID, window: cached.id), window: cached.value, date: nil,
+        record)
     }
     var date: CivilDate?
     if let kernel = plan.windowDate {
@@ -219,7 +269,7 @@ extension CheckRun {
     if let slot = plan.windowSlot, let cached = frame.windows[slot] {
       return group(
         plan, GroupKey(values: valuesID, window: cached.id), window: cached.value,
-        date: date)
+        date: date, record)
     }
     // A window of a calendar period is named by its year (and quarter) alone: it is
     // made and interned once per period, not once per record.
@@ -252,7 +302,7 @@ extension CheckRun {
       if let slot = plan.windowSlot { frame.windows[slot] = known }
       return group(
         plan, GroupKey(values: valuesID, window: known.id), window: known.value,
-        date: date)
+        date: date, record)
     }
     let text: String
     switch kind {
@@ -278,21 +328,43 @@ extension CheckRun {
       knownWindows.addElection(text, (window, windowID))
     }
     return group(
-      plan, GroupKey(values: valuesID, window: windowID), window: window, date: date)
+      plan, GroupKey(values: valuesID, window: windowID), window: window, date: date, record)
   }
 
   /// The placement in a group, with its number in the rule's class (looked up once per
   /// record for the rules of a class).
-  private mutating func group(_ plan: RulePlan, _ key: GroupKey, window: Value, date: CivilDate?)
-    -> Placement
-  {
+  private mutating func group(
+    _ plan: RulePlan, _ key: GroupKey, window: Value, date: CivilDate?, _ record: Record
+  ) -> Placement {
     var number = frame.groupNumbers[plan.groupClass]
     if number < 0 {
       number = classes[plan.groupClass].number(key)
       frame.groupNumbers[plan.groupClass] = number
       prefetchRows(plan.groupClass, number)
+      // Once per record and class, in the first pass only (the replay sees the same
+      // records again, in the same order).
+      if classes[plan.groupClass].tracksOrder && !finished {
+        noteOrder(plan.groupClass, number, key, record)
+      }
     }
     return .group(key, number: number, window: window, date: date)
+  }
+
+  /// Notes the date of a record placed in group `number` of a class that tracks order
+  /// (see `GroupClass.tracksOrder`), and the group as out of date order when the record
+  /// is dated before an earlier record of it. A record without a date is not noted.
+  private mutating func noteOrder(
+    _ groupClass: Int, _ number: Int32, _ key: GroupKey, _ record: Record
+  ) {
+    guard case .date(let date) = record[CanonicalSchema.dateField] else { return }
+    // In place: the class is not copied out of the array, nor its dates out of it.
+    let before = classes.withUnsafeMutableBufferPointer {
+      $0[groupClass].noteDate(date.bits, at: Int(number))
+    }
+    guard let before, let latestDate = CivilDate(bits: before) else { return }
+    classes[groupClass].disorders[number] = Disorder(
+      key: key, file: record.provenance.file, line: record.provenance.line,
+      transactionID: record.transactionID, date: date, latest: latestDate)
   }
 
   /// Asks the processor to load the flags and accumulators of group `number` of every
@@ -666,6 +738,7 @@ extension CheckRun {
           tables[index].lateCures[number, default: []].append(late)
         } else {
           counted[index].cured += 1
+          tables[index].curedCounts[number, default: 0] += 1
           if watches(crossing.finding.ordinal, index) {
             cures[index] = CureNote(
               file: record.provenance.file, line: record.provenance.line, date: date)
@@ -693,8 +766,12 @@ extension CheckRun {
       // Groups in the order of their numbers (the order their class first saw them).
       let table = tables[index]
       let anyLateCure = !table.lateCures.isEmpty
+      // Groups whose records were not in date order, for a rule that judges them in their
+      // order: not judged (see `notJudged`).
+      let disorders = plan.judgesInOrder ? classes[plan.groupClass].disorders : [:]
       for number in table.flags.indices where table.placed(number) {
         let group = Int32(number)
+        if !disorders.isEmpty, disorders[group] != nil { continue }
         // Most groups never held their condition and were never cured late: nothing
         // to look up or to fire.
         let late = anyLateCure ? table.lateCures[group] : nil
@@ -720,6 +797,7 @@ extension CheckRun {
         counted[index].fired += fired.count
         unsortedFindings.append(contentsOf: fired)
       }
+      if !disorders.isEmpty { notJudged(index, disorders) }
       // Trails: every group with a finding, including findings fired on each record.
       var raised: [GroupKey: Set<Int>] = [:]
       for finding in unsortedFindings where finding.ruleIndex == index {
@@ -732,6 +810,48 @@ extension CheckRun {
       }
     }
     tables = zip(tables, plans).map { GroupTable(slots: $0.slots, money: $1.moneyAggregates) }
+  }
+
+  /// The groups of a rule that judges its groups' records in their order whose records
+  /// were not in date order in the input, and on which the rule concluded something in
+  /// input order (a crossing, cured or not, or a finding on a record): each is one
+  /// outcome that could not be evaluated, on the record that came out of order, and
+  /// nothing else. Judged in input order, a cure window would open on the wrong record,
+  /// and a deadline be missed that was kept (a false accusation); findings on each record
+  /// would read totals the donor had not reached by that record's date. Its cures in time
+  /// are not counted, and the findings it raised on each record are withdrawn. A group
+  /// that never went over the condition in input order stands as judged (in date order
+  /// it might have: a refund listed before the gifts it followed; missed, never accused).
+  private mutating func notJudged(_ index: Int, _ disorders: [Int32: Disorder]) {
+    let table = tables[index]
+    var withdrawn: Set<GroupKey> = []
+    for finding in unsortedFindings where finding.ruleIndex == index {
+      if let key = finding.groupKey { withdrawn.insert(key) }
+    }
+    // In group order: the same output whatever the dictionary's order.
+    for number in disorders.keys.sorted() {
+      guard Int(number) < table.flags.count, table.placed(Int(number)),
+        let disorder = disorders[number]
+      else { continue }
+      let crossed =
+        table.crossings[number] != nil || table.curedCounts[number] != nil
+        || table.lateCures[number] != nil
+      guard crossed || withdrawn.contains(disorder.key) else { continue }
+      unjudged[index, default: [:]][disorder.key] = disorder
+      counted[index].cured -= table.curedCounts[number] ?? 0
+      counted[index].failed += 1
+      guard counted[index].failed <= CheckRun.examplesPerRule else { continue }
+      problems.append(
+        EvaluationProblem(
+          ruleID: ruleSet.rules[index].id, file: disorder.file, line: disorder.line,
+          transactionID: disorder.transactionID, message: disorder.message))
+    }
+    let keys = Set(disorders.values.map(\.key))
+    let before = unsortedFindings.count
+    unsortedFindings.removeAll { finding in
+      finding.ruleIndex == index && finding.groupKey.map { keys.contains($0) } == true
+    }
+    counted[index].fired -= before - unsortedFindings.count
   }
 
   /// Whether `replay` must see the records again to build trails.

@@ -1201,6 +1201,11 @@ final class RulePlan {
   var findsEveryCrossing: Bool { isRolling && cureDays == nil }
   let fires: FireMode
   let cureDays: Int?
+  /// Whether the rule's verdicts depend on the order of a group's records: a cure window
+  /// opens on the record that crossed, a rule that fires on each record reads the
+  /// aggregates as they stand after it, a rolling window moves with the dates. Such a
+  /// rule judges a group only when its records come in date order (see `Disorder`).
+  var judgesInOrder: Bool { cureDays != nil || fires == .each || isRolling }
   /// Whether the condition reads `deadline` (else the run need not compute it for a
   /// record that makes no finding).
   let conditionReadsDeadline: Bool

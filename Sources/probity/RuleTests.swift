@@ -17,13 +17,19 @@ import ProbityLanguage
 ///       receipt,T2,...,check,250.00
 ///
 /// A row's `=> RULE-ID, RULE-ID` names the findings expected on that record; a row
-/// without one expects none. Every finding must be expected and every expectation met.
+/// without one expects none. `evaluation-error RULE-ID` among them expects that rule to
+/// be an evaluation error on the record instead (a group out of date order, say). Every
+/// finding and evaluation error must be expected and every expectation met.
 struct RuleTestFile {
   struct Row {
     let line: Int
     let text: String
     let expected: [String]
+    var expectedErrors: [String] = []
   }
+
+  /// The word before a rule id that expects an evaluation error of it, not a finding.
+  static let evaluationErrorWord = "evaluation-error"
 
   struct Case {
     let name: String
@@ -117,6 +123,7 @@ struct RuleTestFile {
         }
         let (record, expectation) = splitExpectation(String(trimmed))
         var expected: [String] = []
+        var expectedErrors: [String] = []
         if let expectation {
           let names = expectation.split { $0 == "," || $0 == " " || $0 == "\t" }.map(String.init)
           if names.isEmpty {
@@ -124,9 +131,25 @@ struct RuleTestFile {
               number, "'=>' names no rule",
               hint: "write '=> US-CASH-001', or leave '=>' out for none")
           }
-          expected = names == ["none"] ? [] : names
+          var position = 0
+          while position < names.count, names != ["none"] {
+            guard names[position] == RuleTestFile.evaluationErrorWord else {
+              expected.append(names[position])
+              position += 1
+              continue
+            }
+            guard position + 1 < names.count else {
+              problem(
+                number, "'\(RuleTestFile.evaluationErrorWord)' names no rule",
+                hint: "write '=> \(RuleTestFile.evaluationErrorWord) US-REMEDY-001'")
+              break
+            }
+            expectedErrors.append(names[position + 1])
+            position += 2
+          }
         }
-        current?.rows.append(Row(line: number, text: record, expected: expected))
+        current?.rows.append(
+          Row(line: number, text: record, expected: expected, expectedErrors: expectedErrors))
       }
     }
     if let current { file.cases.append(current) }
@@ -214,10 +237,27 @@ struct RuleTestRunner {
     }
     run.finish()
     result.tallies = run.tallies
+    // Evaluation errors, as multisets of (line, rule): those expected are consumed.
+    var expectedErrors: [String: Int] = [:]
+    for row in testCase.rows {
+      for rule in row.expectedErrors { expectedErrors["\(row.line) \(rule)", default: 0] += 1 }
+    }
     for problem in run.problems {
+      let key = "\(testLine(problem.line)) \(problem.ruleID)"
+      if let count = expectedErrors[key], count > 0 {
+        expectedErrors[key] = count - 1
+        continue
+      }
       result.problems.append(
         "line \(testLine(problem.line)): \(problem.ruleID) could not be evaluated: \(problem.message)"
       )
+    }
+    for row in testCase.rows {
+      for rule in row.expectedErrors where (expectedErrors["\(row.line) \(rule)"] ?? 0) > 0 {
+        expectedErrors["\(row.line) \(rule)"] = (expectedErrors["\(row.line) \(rule)"] ?? 1) - 1
+        result.problems.append(
+          "line \(row.line): expected \(rule) to be an evaluation error, which it was not")
+      }
     }
     // Compare as multisets of (line, rule).
     var expected: [String: Int] = [:]

@@ -210,6 +210,90 @@ let electionRule = """
   #expect(early.findings.isEmpty)
 }
 
+/// A rule whose verdict depends on the order of a group's records (a cure window opens on
+/// the record that crossed; a rule that fires on each record reads the totals as they
+/// stand after it) does not judge, in input order, a group whose records are not in date
+/// order and on which it concluded something: the group is one outcome that could not be
+/// evaluated, named on the record that came out of order.
+@Test func groupsOutOfDateOrderAreNotJudgedByRulesThatJudgeInOrder() throws {
+  let cure = try groupedRuleSet(
+    electionRule + "\n  cure within 60 days", when: "total > limit[election_year(election_code)]")
+  // By date: $2,000 on Jan 10, $2,000 on Jun 1 (over: the window opens, to Jul 31), a
+  // refund of $700 on Jul 15 (in time). With Jun 1's gift listed first, the window opened
+  // on Jan 10's, closed on Mar 10, and the refund was judged late: a false accusation.
+  let listed = [
+    gift("2024-06-01", "2000.00", line: 2), gift("2024-01-10", "2000.00", line: 3),
+    gift("2024-07-15", "700.00", kind: .disbursement, line: 4),
+  ]
+  let disordered = check(cure, listed, asOf: "2024-12-31")
+  #expect(disordered.findings.isEmpty)
+  #expect(disordered.tallies[0].failed == 1)
+  #expect(disordered.tallies[0].cured == 0)
+  #expect(disordered.problems.map(\.line) == [3])
+  #expect(
+    disordered.problems.first?.message.contains(
+      "dated 2024-01-10, comes after a record of its group dated 2024-06-01") == true)
+  // `probity explain` says the same of every record of the group.
+  for line in [2, 3, 4] {
+    let watched = check(cure, listed, asOf: "2024-12-31") { $0.target = RecordSelector("\(line)") }
+    let verdict = try #require(watched.finalVerdicts().first)
+    #expect(verdict.status == .failed)
+    #expect(verdict.reason.hasPrefix("not judged: this record, dated 2024-01-10"))
+  }
+  // In date order: cured in time, judged.
+  let ordered = check(
+    cure,
+    [
+      gift("2024-01-10", "2000.00", line: 2), gift("2024-06-01", "2000.00", line: 3),
+      gift("2024-07-15", "700.00", kind: .disbursement, line: 4),
+    ], asOf: "2024-12-31")
+  #expect(ordered.findings.isEmpty)
+  #expect(ordered.tallies[0].cured == 1)
+  #expect(ordered.tallies[0].failed == 0)
+  // Never refunded, out of order: not judged either (no finding, nothing pending).
+  let uncured = check(
+    cure, [gift("2024-06-01", "2000.00", line: 2), gift("2024-01-10", "2000.00", line: 3)],
+    asOf: "2024-12-31")
+  #expect(uncured.findings.isEmpty)
+  #expect(uncured.tallies[0].failed == 1)
+  #expect(uncured.tallies[0].pending == 0)
+  // Out of order, but never over the condition in input order: it stands as judged.
+  let under = check(
+    cure, [gift("2024-06-01", "1000.00", line: 2), gift("2024-01-10", "1000.00", line: 3)],
+    asOf: "2024-12-31")
+  #expect(under.tallies[0].failed == 0)
+  #expect(under.problems.isEmpty)
+  // Another donor's records out of order leave this donor's excess judged.
+  let others = check(
+    cure,
+    [
+      gift("2024-01-05", "3500.00", line: 2),
+      gift("2024-06-01", "3400.00", name: "DOE, JANE", line: 3),
+      gift("2024-05-01", "10.00", name: "DOE, JANE", line: 4),
+    ], asOf: "2024-12-31")
+  #expect(others.findings.map(\.line) == [2])
+  #expect(others.findings.map(\.remedyStatus) == [.uncured])
+  #expect(others.tallies[0].failed == 1)
+  #expect(others.problems.map(\.line) == [4])
+  // A rule that fires on each record: listed first, Mar 5's $150 made $250 with Jan 5's
+  // $100 only in input order; by date, the $250 was reached on Mar 5, not Jan 5.
+  let each = try groupedRuleSet(
+    "group by person_key(name)\n  window cycle", when: "total > $200.00 and blank(street1)",
+    fires: "fires on each")
+  let eachRun = check(
+    each, [gift("2024-03-05", "150.00", line: 2), gift("2024-01-05", "100.00", line: 3)])
+  #expect(eachRun.findings.isEmpty)
+  #expect(eachRun.tallies[0].fired == 0)
+  #expect(eachRun.tallies[0].failed == 1)
+  // A rule without either judges the group as before (its verdict is the totals').
+  let plain = try groupedRuleSet(
+    electionRule, when: "total > limit[election_year(election_code)]")
+  let plainRun = check(
+    plain, [gift("2024-06-01", "2000.00", line: 2), gift("2024-01-10", "2000.00", line: 3)])
+  #expect(plainRun.findings.map(\.line) == [3])
+  #expect(plainRun.tallies[0].failed == 0)
+}
+
 @Test func windowsSplitGroups() throws {
   let gifts = [
     gift("2023-12-20", "2000.00", line: 2), gift("2024-01-10", "2000.00", line: 3),
