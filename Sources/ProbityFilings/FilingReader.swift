@@ -72,6 +72,7 @@ public enum FilingReader {
     lines: LineSelection? = nil, pool: RecordValuesPool? = nil, fields: FieldSet? = nil,
     onRecord: (consuming Record) -> Void, onProblem: (Diagnostic) -> Void
   ) throws(FilingError) -> ReadStatistics {
+    try requireFile(path: path)
     let chosen = try resolve(path: path, format: format, mapping: mapping)
     switch chosen.format {
     case .fec:
@@ -119,6 +120,7 @@ public enum FilingReader {
   ///
   /// Anything else is an error that asks for `--input-format`: a format is never guessed.
   public static func detectFormat(path: String) throws(FilingError) -> InputFormat {
+    try requireFile(path: path)
     let head = try firstBytes(path: path, limit: 64 * 1024)
     var bytes = head[...]
     if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes = bytes.dropFirst(3) }
@@ -155,6 +157,30 @@ public enum FilingReader {
         "name it with --input-format "
         + InputFormat.allCases.map(\.rawValue).joined(separator: "|")
         + ", or give a mapping with --mapping")
+  }
+
+  /// Refuses a pipe, a FIFO, a socket or a device (`/dev/stdin` fed by `cat`, a process
+  /// substitution): Probity reads a filing more than once (its first bytes to tell its
+  /// format, its records, then again the records of the findings' trails), and such a
+  /// file gives its bytes only once: a second read would start where the first stopped
+  /// (records silently lost) or, for a FIFO, wait for a writer that never comes. Told
+  /// by `stat`, which does not open the file, so it cannot block. A path that cannot be
+  /// stat'ed, or a folder, is left to opening and reading it, which say why.
+  static func requireFile(path: String) throws(FilingError) {
+    var status = stat()
+    guard stat(path, &status) == 0 else { return }
+    let type = status.st_mode & S_IFMT
+    guard type != S_IFREG, type != S_IFDIR else { return }
+    let what =
+      switch type {
+      case S_IFIFO: "a pipe"
+      case S_IFSOCK: "a socket"
+      default: "a device"
+      }
+    throw .make(
+      .readFailed,
+      "cannot read the filing: it is \(what), not a regular file; Probity reads a filing more than once (to tell its format, and again for the trails of findings), and \(what) may give its content only once",
+      path: path, hint: "save it to a file first, and check the file")
   }
 
   /// Up to `limit` bytes from the start of a file.
