@@ -238,10 +238,14 @@ struct AuditCommand: ParsableCommand {
       while let item = enumerator?.nextObject() as? String {
         let full = root + "/" + item
         var nested: ObjCBool = false
-        if FileManager.default.fileExists(atPath: full, isDirectory: &nested), !nested.boolValue,
-          !item.split(separator: "/").contains(where: { $0.hasPrefix(".") })
-        {
-          found.append(full)
+        guard !item.split(separator: "/").contains(where: { $0.hasPrefix(".") }) else { continue }
+        if FileManager.default.fileExists(atPath: full, isDirectory: &nested) {
+          if !nested.boolValue { found.append(full) }
+        } else {
+          // A link that leads nowhere (its target gone, or a loop): a file that cannot
+          // be opened, so it is read, and reported unreadable, not left out unsaid.
+          var status = stat()
+          if lstat(full, &status) == 0 { found.append(full) }
         }
       }
       result.append(contentsOf: found.map { ($0, false) })

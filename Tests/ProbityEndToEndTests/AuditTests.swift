@@ -154,6 +154,27 @@ import Testing
     #expect(html.contains("error[F0001]"))
   }
 
+  /// A link in a folder that leads nowhere (its target gone, or a loop) is a file that
+  /// cannot be opened: unreadable, named, exit 2; it was left out unsaid, and the audit
+  /// of the folder passed.
+  @Test func aBrokenLinkInAFolderIsUnreadableNotLeftOut() throws {
+    let pile = try temporaryDirectory("links")
+    defer { try? FileManager.default.removeItem(at: pile) }
+    try FileManager.default.copyItem(
+      at: packageRoot.appendingPathComponent("Fixtures/us-federal/pac-receipts.csv"),
+      to: pile.appendingPathComponent("pac-receipts.csv"))
+    let gone = pile.appendingPathComponent("q2.fec").path
+    let loop = pile.appendingPathComponent("q3.fec").path
+    try FileManager.default.createSymbolicLink(
+      atPath: gone, withDestinationPath: "/nonexistent/mount/q2.fec")
+    try FileManager.default.createSymbolicLink(atPath: loop, withDestinationPath: "q3.fec")
+    let (audit, out) = try unreadableAudit(of: pile)
+    defer { try? FileManager.default.removeItem(at: out) }
+    #expect(audit.stdout.contains("files: 3 (2 unreadable, 1 checked)"))
+    #expect(audit.stdout.contains("\(gone): unreadable: cannot open the filing"))
+    #expect(audit.stdout.contains("\(loop): unreadable: cannot open the filing"))
+  }
+
   /// The audit folder's SARIF fingerprints are those `check --format sarif` gives, for
   /// records without a transaction id too (fingerprinted by their key fields, read
   /// again): a waiver or baseline made from one holds for the other.
