@@ -222,6 +222,12 @@ struct AuditCommand: ParsableCommand {
   /// line (an unreadable one is an error, an unrecognised one in a folder is skipped).
   func collect(_ paths: [String]) throws -> [(String, Bool)] {
     var result: [(String, Bool)] = []
+    // The audit folder, when it is in a folder searched: an earlier audit's output
+    // (report.html, findings.*) is no filing of the pile, and reading it would make
+    // every audit after the first fail (its HTML taken for XML). Told by its device and
+    // inode, whatever the spelling of --out.
+    var outStatus = stat()
+    let outKey = stat(out, &outStatus) == 0 ? [outStatus.st_dev, outStatus.st_ino] : nil
     for path in paths {
       var isDirectory: ObjCBool = false
       guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
@@ -240,7 +246,14 @@ struct AuditCommand: ParsableCommand {
         var nested: ObjCBool = false
         guard !item.split(separator: "/").contains(where: { $0.hasPrefix(".") }) else { continue }
         if FileManager.default.fileExists(atPath: full, isDirectory: &nested) {
-          if !nested.boolValue { found.append(full) }
+          if nested.boolValue {
+            var status = stat()
+            if let outKey, stat(full, &status) == 0, [status.st_dev, status.st_ino] == outKey {
+              enumerator?.skipDescendants()
+            }
+          } else {
+            found.append(full)
+          }
         } else {
           // A link that leads nowhere (its target gone, or a loop): a file that cannot
           // be opened, so it is read, and reported unreadable, not left out unsaid.

@@ -175,6 +175,28 @@ import Testing
     #expect(audit.stdout.contains("\(loop): unreadable: cannot open the filing"))
   }
 
+  /// The audit folder inside the folder audited (`probity audit .`, whose default
+  /// --out is ./audit-out) is not audited: the second run read the first one's
+  /// report.html as XML, called it unreadable and exited 2.
+  @Test func anAuditDoesNotReadItsOwnFolder() throws {
+    let pile = try temporaryDirectory("own-out")
+    defer { try? FileManager.default.removeItem(at: pile) }
+    try FileManager.default.copyItem(
+      at: packageRoot.appendingPathComponent("Fixtures/us-federal/receipts.csv"),
+      to: pile.appendingPathComponent("receipts.csv"))
+    let out = pile.appendingPathComponent("audit-out").path
+    var summaries: [String] = []
+    for _ in 1...2 {
+      let result = try runProbity([
+        "audit", "--rules", "Rules/us-federal", "--out", out, pile.path,
+      ])
+      #expect(result.status == 1, "\(result.stderr)")
+      #expect(result.stdout.contains("files: 1 (1 checked)"))
+      summaries.append(try String(contentsOfFile: out + "/summary.txt", encoding: .utf8))
+    }
+    #expect(summaries[0] == summaries[1])
+  }
+
   /// The audit folder's SARIF fingerprints are those `check --format sarif` gives, for
   /// records without a transaction id too (fingerprinted by their key fields, read
   /// again): a waiver or baseline made from one holds for the other.
