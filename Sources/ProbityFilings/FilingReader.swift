@@ -74,6 +74,9 @@ public enum FilingReader {
   ) throws(FilingError) -> ReadStatistics {
     try requireFile(path: path)
     let chosen = try resolve(path: path, format: format, mapping: mapping)
+    if chosen.format != .xml, let bom = try utf16Mark(path: path) {
+      throw utf16Error(path: path, mark: bom)
+    }
     switch chosen.format {
     case .fec:
       return try FECReader(path: path, limits: limits).read(
@@ -124,8 +127,20 @@ public enum FilingReader {
     let head = try firstBytes(path: path, limit: 64 * 1024)
     var bytes = head[...]
     if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes = bytes.dropFirst(3) }
-    if bytes.starts(with: [0xFE, 0xFF]) || bytes.starts(with: [0xFF, 0xFE]) {
-      return .xml  // UTF-16: only XML declares it; the XML reader refuses it clearly
+    if let bom = mark(of: bytes) {
+      // UTF-16: XML (a first character `<`) goes to the XML reader, which refuses it
+      // clearly (F0017); anything else is text Probity does not read, said so here.
+      let units = Array(bytes.dropFirst(2))
+      var index = 0
+      while index + 1 < units.count {
+        let low = bom == "UTF-16LE" ? units[index] : units[index + 1]
+        let high = bom == "UTF-16LE" ? units[index + 1] : units[index]
+        index += 2
+        if high == 0 && (low == 0x20 || low == 0x09 || low == 0x0A || low == 0x0D) { continue }
+        if high == 0 && low == UInt8(ascii: "<") { return .xml }
+        break
+      }
+      throw utf16Error(path: path, mark: bom)
     }
     let content = bytes.drop { $0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D }
     guard let first = content.first else { return .csv }
@@ -181,6 +196,28 @@ public enum FilingReader {
       .readFailed,
       "cannot read the filing: it is \(what), not a regular file; Probity reads a filing more than once (to tell its format, and again for the trails of findings), and \(what) may give its content only once",
       path: path, hint: "save it to a file first, and check the file")
+  }
+
+  /// "UTF-16LE" or "UTF-16BE" when `bytes` start with that byte order mark (a UTF-32LE
+  /// mark starts like UTF-16LE's).
+  static func mark(of bytes: ArraySlice<UInt8>) -> String? {
+    if bytes.starts(with: [0xFF, 0xFE]) { return "UTF-16LE" }
+    if bytes.starts(with: [0xFE, 0xFF]) { return "UTF-16BE" }
+    return nil
+  }
+
+  /// The UTF-16 byte order mark a file starts with, if any.
+  static func utf16Mark(path: String) throws(FilingError) -> String? {
+    mark(of: try firstBytes(path: path, limit: 2)[...])
+  }
+
+  /// A delimited or .fec file in UTF-16: read as UTF-8 it is a header of names like
+  /// "k\0i\0n\0d\0" (a missing column) or no format at all; said as what it is.
+  static func utf16Error(path: String, mark: String) -> FilingError {
+    .make(
+      .readFailed,
+      "cannot read the filing: it is in \(mark) (it starts with a \(mark) byte order mark), which Probity does not read",
+      path: path, line: 1, hint: "convert it to UTF-8 (iconv -f UTF-16 -t UTF-8 FILE)")
   }
 
   /// Up to `limit` bytes from the start of a file.

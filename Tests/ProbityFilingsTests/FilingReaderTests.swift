@@ -60,6 +60,36 @@ struct FilingReaderTests {
     }
   }
 
+  @Test(
+    "a delimited or .fec file in UTF-16 is said to be UTF-16, not taken for XML or a header of NULs",
+    arguments: [nil, InputFormat.csv, .fec, .fecBulk, .ukEC])
+  func utf16Text(_ format: InputFormat?) throws {
+    for bigEndian in [false, true] {
+      var bytes: [UInt8] = bigEndian ? [0xFE, 0xFF] : [0xFF, 0xFE]
+      for unit in "kind,transaction_id,date,amount\nreceipt,T1,2024-01-01,10.00\n".utf16 {
+        let pair = [UInt8(unit & 0xFF), UInt8(unit >> 8)]
+        bytes += bigEndian ? pair.reversed() : pair
+      }
+      let path = try temporaryFile(bytes)
+      do {
+        let result = try readFiling(path: path, format: format)
+        Issue.record("read UTF-16 as \(format?.rawValue ?? "detected"): \(result.statistics)")
+      } catch {
+        #expect(error.diagnostic.id == "F0002")
+        #expect(error.diagnostic.line == 1)
+        #expect(
+          error.diagnostic.message.contains(
+            "it is in UTF-16\(bigEndian ? "BE" : "LE") (it starts with a UTF-16\(bigEndian ? "BE" : "LE") byte order mark)"
+          ))
+        #expect(!error.diagnostic.message.contains("XML"))
+      }
+    }
+    // UTF-16 XML is still the XML reader's to refuse (F0017).
+    var xml: [UInt8] = [0xFF, 0xFE]
+    for unit in " <filing/>".utf16 { xml += [UInt8(unit & 0xFF), UInt8(unit >> 8)] }
+    #expect(try FilingReader.detectFormat(path: try temporaryFile(xml, suffix: ".xml")) == .xml)
+  }
+
   @Test("every bundled mapping parses clean")
   func bundled() {
     for (format, text) in BundledMappings.texts {
