@@ -16,4 +16,13 @@ static inline void probity_keep_large_blocks_unmapped(void) {
   mallopt(M_MMAP_THRESHOLD, 128 * 1024);
 #endif
 }
+
+#include <stdio.h>
+
+// Whether standard output could not be written (a full disk, a closed descriptor):
+// flushed, then its error flag read, which a failed write earlier in the run set too.
+// Here because Swift 6 refuses to name the C global `stdout`.
+static inline int probity_standard_output_failed(void) {
+  return fflush(stdout) != 0 || ferror(stdout) != 0;
+}
 #endif

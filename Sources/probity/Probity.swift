@@ -49,10 +49,20 @@ struct Probity: ParsableCommand {
   static func main() {
     // Before any large array is made (see the shim).
     probity_keep_large_blocks_unmapped()
+    var failure: (any Error)? = nil
     do {
       var command = try parseAsRoot()
       try command.run()
     } catch {
+      failure = error
+    }
+    // A report that could not be written (a full disk, a closed standard output) is
+    // lost: the run cannot pass, whatever it found.
+    if probity_standard_output_failed() != 0 {
+      printError("error: cannot write the output: \(String(cString: strerror(errno)))")
+      Foundation.exit(Exit.unusable.rawValue)
+    }
+    if let error = failure {
       if exitCode(for: error).rawValue == 64 {
         printError(fullMessage(for: error))
         Foundation.exit(Exit.unusable.rawValue)
