@@ -34,7 +34,8 @@ struct Probity: ParsableCommand {
         0  nothing at or above the fail level
         1  findings at or above the fail level, or records that could not be judged
            (rejected rows, rule evaluation errors)
-        2  usage error, unreadable input, or errors in the rules or the mapping
+        2  usage error, unreadable input, errors in the rules, the mapping, the
+           waivers or the baseline, or output that could not be written
       """,
     version: version,
     subcommands: [

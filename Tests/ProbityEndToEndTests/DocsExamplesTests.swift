@@ -65,6 +65,19 @@ struct DocsExamplesTests {
     Self.expectShown(shown, in: result.stdout, "README.md")
   }
 
+  @Test("probity --help gives every cause of exit 2 that docs/output.md gives")
+  func helpExitCodes() throws {
+    let help = try runProbity(["--help"]).stdout
+    let two = try #require(help.components(separatedBy: "\n  2  ").last)
+      .components(separatedBy: "\n\n").first?.split(whereSeparator: \.isWhitespace)
+      .joined(separator: " ")
+    for cause in [
+      "usage", "unreadable input", "rules", "mapping", "waivers", "baseline", "written",
+    ] {
+      #expect(two?.contains(cause) == true, "\(cause) missing from: \(two ?? "")")
+    }
+  }
+
   @Test("docs/output.md's text report is the tool's")
   func outputExample() throws {
     let shown = try Self.block(
