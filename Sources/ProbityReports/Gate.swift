@@ -383,6 +383,13 @@ public enum BaselineFile {
         problem("each finding of a baseline has a \"fingerprint\" string", item, hint: hint)
         continue
       }
+      guard fingerprint.count == 16, fingerprint.allSatisfy({ $0.isHexDigit && !$0.isUppercase })
+      else {
+        problem(
+          "\"\(fingerprint)\" is not a fingerprint", node,
+          hint: "a fingerprint is 16 lower-case hex digits, as --write-baseline writes it")
+        continue
+      }
       fingerprints.append(fingerprint)
     }
     return problems.isEmpty ? (fingerprints, []) : (nil, problems)

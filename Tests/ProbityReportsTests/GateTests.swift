@@ -289,6 +289,19 @@ func waiver(_ fingerprint: String, expires: String, rule: String? = nil) throws 
       "{\"probity_baseline\": 1, \"findings\": [{}]}", path: "b.json")
     #expect(bad.first?.rendered().hasPrefix("b.json:1:38: error[G0005]") == true)
   }
+
+  /// A fingerprint a baseline holds is one Probity writes (16 lower-case hex digits),
+  /// as for waivers (G0003): "3EAA0ED4BD1D83E6" or "zz" matched no finding, unsaid.
+  @Test(arguments: ["zz", "3EAA0ED4BD1D83E6", "3eaa0ed4bd1d83e", " 3eaa0ed4bd1d83e6", ""])
+  func aMalformedFingerprintIsAnError(_ fingerprint: String) {
+    let (fingerprints, diagnostics) = BaselineFile.parse(
+      "{\"probity_baseline\": 1, \"findings\": [{\"fingerprint\": \"\(fingerprint)\"}]}",
+      path: "b.json")
+    #expect(fingerprints == nil)
+    #expect(
+      diagnostics.first?.rendered().hasPrefix(
+        "b.json:1:54: error[G0005]: \"\(fingerprint)\" is not a fingerprint") == true)
+  }
 }
 
 @Suite struct CIFormatTests {
