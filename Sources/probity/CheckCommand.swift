@@ -101,6 +101,32 @@ struct CheckCommand: ParsableCommand {
   func validate() throws {
     if files.isEmpty { throw ValidationError("give at least one filing to check") }
     try validateAsOf(asOf)
+    try validateBaselineTarget()
+  }
+
+  /// `--write-baseline` must not name a file the run reads (a filing, the waivers, the
+  /// mapping) or a rule file: `--write-baseline filing.csv filing.csv` replaced the
+  /// filing with a baseline, and exited 0. Told by device and inode, whatever the
+  /// spelling. The baseline read with `--baseline` may be written again.
+  func validateBaselineTarget() throws {
+    guard let target = gateOptions.writeBaseline else { return }
+    func identity(_ path: String) -> String? {
+      var status = stat()
+      return stat(path, &status) == 0 ? "\(status.st_dev):\(status.st_ino)" : nil
+    }
+    guard let written = identity(target) else { return }
+    var read: [(path: String, what: String)] = files.map { ($0, "a filing this run checks") }
+    if let waivers = gateOptions.waivers { read.append((waivers, "the waivers file")) }
+    if let mapping { read.append((mapping, "the mapping")) }
+    read.append((rules, "the rule pack"))
+    for (path, what) in read where identity(path) == written {
+      throw ValidationError(
+        "--write-baseline \(target) is \(what) (\(path)): writing the baseline would replace it")
+    }
+    if target.hasSuffix(".probity") || target.hasSuffix(".probity-test") {
+      throw ValidationError(
+        "--write-baseline \(target) is a rule file: writing the baseline would replace it")
+    }
   }
 
   func run() throws {

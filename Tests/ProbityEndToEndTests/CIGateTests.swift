@@ -496,5 +496,40 @@ func amendedRow(_ row: String, _ id: String) -> String {
     }
     #expect(states.filter { $0.hasSuffix(" new") } == ["US-CASH-001 new"])
     #expect(states.count { $0.hasSuffix(" unchanged") } == 7)
+    // The baseline read may be written again.
+    let rewritten = try runProbity([
+      "check", "--rules", "Rules/us-federal", "--baseline", baseline.path, "--write-baseline",
+      baseline.path, filing.path,
+    ])
+    #expect(rewritten.status == 0)
+  }
+
+  /// --write-baseline naming a file the run reads (the filing, the waivers file, the
+  /// mapping, a rule file) is a usage error, and the file is left as it was: it was
+  /// replaced by the baseline, and the run exited 0.
+  @Test func aBaselineNeverReplacesWhatTheRunReads() throws {
+    let folder = try scratchSubfolder("baseline-target")
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let filing = folder.appendingPathComponent("receipts.csv")
+    try FileManager.default.copyItem(
+      at: packageRoot.appendingPathComponent("Fixtures/us-federal/receipts.csv"), to: filing)
+    let waivers = folder.appendingPathComponent("waivers.json")
+    try "{\"version\": 1, \"waivers\": []}\n".write(to: waivers, atomically: true, encoding: .utf8)
+    let pack = folder.appendingPathComponent("pack")
+    try FileManager.default.copyItem(
+      at: packageRoot.appendingPathComponent("Rules/us-federal"), to: pack)
+    let rule = pack.appendingPathComponent("receipts.probity")
+    for (target, spelling) in [
+      (filing, folder.path + "/./receipts.csv"), (waivers, waivers.path), (rule, rule.path),
+    ] {
+      let before = try Data(contentsOf: target)
+      let result = try runProbity([
+        "check", "--rules", pack.path, "--waivers", waivers.path, "--write-baseline", spelling,
+        filing.path,
+      ])
+      #expect(result.status == 2, "\(spelling)")
+      #expect(result.stderr.contains("--write-baseline \(spelling) is "))
+      #expect(try Data(contentsOf: target) == before, "\(spelling) was replaced")
+    }
   }
 }
