@@ -86,11 +86,28 @@ struct ExplainCommand: ParsableCommand {
     try validateAsOf(asOf)
   }
 
+  /// `FILE:LINE` with FILE spelt another way than on the command line (`./a.csv` for
+  /// `a.csv`, an absolute path, a link): the input it names, as given, told by device
+  /// and inode; records carry the path as given.
+  func inputSpelling(_ selector: RecordSelector) -> RecordSelector {
+    guard let file = selector.file, let line = selector.line, !files.contains(file) else {
+      return selector
+    }
+    func identity(_ path: String) -> String? {
+      var status = stat()
+      return stat(path, &status) == 0 ? "\(status.st_dev):\(status.st_ino)" : nil
+    }
+    guard let named = identity(file), let given = files.first(where: { identity($0) == named })
+    else { return selector }
+    return RecordSelector("\(given):\(line)")
+  }
+
   func run() throws {
     var (run, mapping) = try prepareRun(
       rules: rules, mapping: self.mapping, asOf: asOf, withholdPersonalData: withholdPersonalData)
     let policy = run.personalData
-    run.target = RecordSelector(record)
+    let selector = inputSpelling(RecordSelector(record))
+    run.target = selector
     // Every field is decoded: the record's summary shows fields the rules may not read.
     let outcome = evaluate(
       run, files: files, format: inputFormat, mapping: mapping, limits: limitOptions.limits,
@@ -101,7 +118,6 @@ struct ExplainCommand: ParsableCommand {
     }
     guard let target = outcome.run.targetRecord else {
       // A line the reader rejected (its problem printed above) is no record: say so.
-      let selector = RecordSelector(record)
       if let line = selector.line,
         let rejection = outcome.rejections.first(where: { rejection in
           rejection.line == line

@@ -58,6 +58,23 @@ import Testing
   /// `explain` reads every field of the filing, not only those the pack reads: the
   /// record's summary shows the donor's address and employer under a rule that reads
   /// the amount alone.
+  /// FILE:LINE names the input whatever its spelling (`./`, an absolute path): it was
+  /// "no record has ... line" (exit 2) unless spelt as on the command line.
+  @Test(arguments: [
+    "./Fixtures/us-federal/receipts.csv:4",
+    packageRoot.appendingPathComponent("Fixtures/us-federal/receipts.csv").path + ":4",
+  ])
+  func fileLineInAnotherSpelling(_ selector: String) throws {
+    let result = try runProbity([
+      "explain", "--rules", "Rules/us-federal", "--record", selector,
+      "Fixtures/us-federal/receipts.csv",
+    ])
+    #expect(result.status == 0, "\(result.stderr)")
+    #expect(
+      result.stdout.hasPrefix(
+        "Record Fixtures/us-federal/receipts.csv:4, transaction SA11AI.0003 (receipt)"))
+  }
+
   @Test func theRecordIsShownWholeWhateverThePackReads() throws {
     let pack = scratchFolder.appendingPathComponent(
       "probity-explain-\(UUID().uuidString)")
