@@ -100,6 +100,18 @@ struct AuditCommand: ParsableCommand {
         }
       }
     }
+    // Nothing to audit (an empty folder, or only files that are no filings): an audit
+    // that reads nothing cannot pass, and writes no report that says it did.
+    if filings.isEmpty {
+      let skipped = entries.count
+      printError(
+        "error: no filing found in \(paths.joined(separator: ", "))"
+          + (skipped == 0
+            ? ": no file"
+            : ": \(skipped) file\(skipped == 1 ? "" : "s"), none a filing Probity reads")
+          + "\n  = help: give the folders or files of the filings")
+      throw Exit.unusable
+    }
     // 2. Amendments: which reports replace which.
     let superseded = Amendments.superseded(filings.filter { $0.format == .fec }.map(\.path))
     // A replaced file that holds another filing after its own: none of its records is

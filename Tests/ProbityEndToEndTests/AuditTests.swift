@@ -197,6 +197,32 @@ import Testing
     #expect(summaries[0] == summaries[1])
   }
 
+  /// A folder with no filing in it (empty, or only a README) is nothing audited: exit 2
+  /// and no audit folder, as `check` needs a filing; it passed with "files: 0 ()".
+  @Test func aFolderWithoutFilingsIsAnError() throws {
+    let pile = try temporaryDirectory("no-filings")
+    let out = try temporaryDirectory("no-filings-out").appendingPathComponent("audit")
+    defer {
+      try? FileManager.default.removeItem(at: pile)
+      try? FileManager.default.removeItem(at: out.deletingLastPathComponent())
+    }
+    let empty = pile.appendingPathComponent("empty")
+    let readme = pile.appendingPathComponent("readme")
+    for folder in [empty, readme] {
+      try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    }
+    try "not a filing\n".write(
+      to: readme.appendingPathComponent("README.txt"), atomically: true, encoding: .utf8)
+    for (folder, why) in [(empty, "no file"), (readme, "1 file, none a filing Probity reads")] {
+      let result = try runProbity([
+        "audit", "--rules", "Rules/us-federal", "--out", out.path, folder.path,
+      ])
+      #expect(result.status == 2)
+      #expect(result.stderr.contains("error: no filing found in \(folder.path): \(why)"))
+      #expect(!FileManager.default.fileExists(atPath: out.path))
+    }
+  }
+
   /// The audit folder's SARIF fingerprints are those `check --format sarif` gives, for
   /// records without a transaction id too (fingerprinted by their key fields, read
   /// again): a waiver or baseline made from one holds for the other.
