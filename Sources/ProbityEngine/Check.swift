@@ -41,6 +41,10 @@ public struct Finding: Sendable {
   /// Position of the record in the input (for a stable order) and of the rule in the pack.
   let ordinal: Int
   let ruleIndex: Int
+  /// For a rule across records: the values of its `group by` keys, as computed (never
+  /// withheld), to match against records that could not be placed (see
+  /// `CheckRun.noteUnplacedNetting`).
+  var keyValues: [Value] = []
 }
 
 public enum RemedyStatus: String, Sendable {
@@ -188,9 +192,13 @@ public struct CheckRun {
       return true
     }
   }
-  /// After `finish`, by rule index: the groups not judged, their records out of date
-  /// order (see `notJudged`).
-  var unjudged: [Int: [GroupKey: Disorder]] = [:]
+  /// After `finish`, by rule index: the groups not judged, and why (see `notJudged` and
+  /// `withdrawUnplacedNetting`).
+  var unjudged: [Int: [GroupKey: String]] = [:]
+  /// By rule index: records its `where` admitted that would take from a sum (a refund)
+  /// but could not be placed in a group, by the values of the keys known before the
+  /// missing one (see `noteUnplacedNetting`).
+  var unplacedNetting: [[[Value]: UnplacedNetting]] = []
   var cures: [Int: CureNote] = [:]
   /// The same, for a crossing on the watched record that a later record netted away (a
   /// rule without a cure window).
@@ -387,6 +395,7 @@ public struct CheckRun {
     frame.asOf = asOf.map { .date($0) } ?? .missing
     lentFrame = Unmanaged.passUnretained(frame)
     self.trailRequests = Array(repeating: [:], count: ruleSet.rules.count)
+    self.unplacedNetting = Array(repeating: [:], count: ruleSet.rules.count)
   }
 
   /// The date open windows are judged at: `--as-of`, or else the latest record date.

@@ -120,10 +120,11 @@ extension CheckRun {
     var verdicts = self.verdicts
     guard let targetOrdinal else { return [] }
     for (index, verdict) in self.verdicts {
-      if let key = verdict.groupKey, let disorder = unjudged[index]?[key] {
-        // Its group was not judged: its records are not in date order.
+      if let key = verdict.groupKey, let why = unjudged[index]?[key] {
+        // Its group was not judged (its records out of date order, or a refund of it that
+        // could not be placed).
         verdicts[index]?.status = .failed
-        verdicts[index]?.reason = disorder.message
+        verdicts[index]?.reason = why
         verdicts[index]?.finding = nil
         continue
       }

@@ -99,6 +99,22 @@ struct Disorder {
   }
 }
 
+/// A record that would take from a group's sum (a refund) but could not be placed in a
+/// group: where it is, what it takes, and what it lacks.
+struct UnplacedNetting {
+  let file: String
+  let line: Int
+  let taken: Value
+  let missing: [String]
+
+  /// Why a finding on a group it may belong to does not stand.
+  func message(sameFile: Bool) -> String {
+    let place = sameFile ? "line \(line)" : "line \(line) of \(file)"
+    return
+      "not judged: \(place), which takes \(taken) from a total of this rule, may be this group's but could not be placed in a group (missing: \(missing.joined(separator: ", "))); whether it brought the group back within the condition cannot be told"
+  }
+}
+
 /// The groups of one rule across records, by group number (see `GroupClass`), in flat
 /// arrays: a group costs a few bytes and an accumulator per aggregate, whatever the
 /// number of its records. What few groups need more (a crossing, late cures, the records
@@ -169,7 +185,9 @@ enum Placement {
   /// is taken on (its day number is computed only for a rolling window, which needs it).
   case group(GroupKey, number: Int32, window: Value, date: CivilDate?)
   case notApplicable
-  case undetermined([String])
+  /// A value it needs is missing; `admitted`: the rule's `where` admits the record (a key
+  /// or the window's date is what is missing).
+  case undetermined([String], admitted: Bool)
   case failed(EvaluationFailure)
 
   /// The window of a group (missing for any other placement).
@@ -196,7 +214,7 @@ extension CheckRun {
       case .success(.boolean(true)): break
       case .success(.boolean(false)): return .notApplicable
       case .success:
-        return .undetermined(filterMissingFields(plan, record, { context }))
+        return .undetermined(filterMissingFields(plan, record, { context }), admitted: false)
       case .failure(let failure): return .failed(failure)
       }
     }
@@ -227,7 +245,8 @@ extension CheckRun {
       case .complete: break
       case .missing(let position):
         return .undetermined(
-          missingFields(plan.keysMissing[position], grouping.keys[position], record, { context }))
+          missingFields(plan.keysMissing[position], grouping.keys[position], record, { context }),
+          admitted: true)
       case .failed(let failure): return .failed(failure)
       }
       valuesID = groupValues.id(keyBuffer)
@@ -259,13 +278,14 @@ extension CheckRun {
       switch value(kernel, on, record, { context }) {
       case .success(.date(let d)): date = d
       case .success:
-        return .undetermined(missingFields(plan.windowDateMissing, on, record, { context }))
+        return .undetermined(
+          missingFields(plan.windowDateMissing, on, record, { context }), admitted: true)
       case .failure(let failure): return .failed(failure)
       }
     } else if case .date(let d) = record[CanonicalSchema.dateField] {
       date = d
     }
-    guard let date else { return .undetermined(["date"]) }
+    guard let date else { return .undetermined(["date"], admitted: true) }
     if let slot = plan.windowSlot, let cached = frame.windows[slot] {
       return group(
         plan, GroupKey(values: valuesID, window: cached.id), window: cached.value,
@@ -547,8 +567,9 @@ extension CheckRun {
             index, .notApplicable, "not applicable: the rule's 'where' leaves this record out",
             filter: filterExplanation(plan.rule, record))
         }
-      case .undetermined(let missing):
+      case .undetermined(let missing, let admitted):
         noteUndetermined(index, record, missing)
+        if admitted { noteUnplacedNetting(plan, index, record, missing) }
         if observing {
           observe(
             index, .undetermined,
@@ -668,10 +689,12 @@ extension CheckRun {
       evaluator.evaluate(condition, on: record, context: context).trace
     }
     func finding() -> Finding {
-      makeFinding(
+      var made = makeFinding(
         plan.rule, index, record, ordinal: ordinal, trace: conditionTrace(), context: context,
         group: groupDescription(plan, record, window: window), groupKey: key,
         deadline: candidateDeadline, status: nil)
+      made.keyValues = knownKeys(plan, record)
+      return made
     }
     let holds: Bool
     switch result {
@@ -798,6 +821,7 @@ extension CheckRun {
         unsortedFindings.append(contentsOf: fired)
       }
       if !disorders.isEmpty { notJudged(index, disorders) }
+      withdrawUnplacedNetting(index)
       // Trails: every group with a finding, including findings fired on each record.
       var raised: [GroupKey: Set<Int>] = [:]
       for finding in unsortedFindings where finding.ruleIndex == index {
@@ -837,7 +861,7 @@ extension CheckRun {
         table.crossings[number] != nil || table.curedCounts[number] != nil
         || table.lateCures[number] != nil
       guard crossed || withdrawn.contains(disorder.key) else { continue }
-      unjudged[index, default: [:]][disorder.key] = disorder
+      unjudged[index, default: [:]][disorder.key] = disorder.message
       counted[index].cured -= table.curedCounts[number] ?? 0
       counted[index].failed += 1
       guard counted[index].failed <= CheckRun.examplesPerRule else { continue }
@@ -852,6 +876,79 @@ extension CheckRun {
       finding.ruleIndex == index && finding.groupKey.map { keys.contains($0) } == true
     }
     counted[index].fired -= before - unsortedFindings.count
+  }
+
+  /// The values of a rule's `group by` keys on a record, as computed (never withheld), up
+  /// to the first that is missing.
+  mutating func knownKeys(_ plan: RulePlan, _ record: Record) -> [Value] {
+    guard let grouping = plan.rule.grouping else { return [] }
+    var known: [Value] = []
+    for key in grouping.keys {
+      guard
+        case .success(let value) = evaluator.evaluate(key, on: record, context: baseContext).result,
+        !value.isMissing
+      else { break }
+      known.append(value)
+    }
+    return known
+  }
+
+  /// A record the rule's `where` admits that cannot be placed in a group (a key, or the
+  /// date its window is taken on, is missing): when it would take from a sum (a refund,
+  /// a redesignation away), the groups it may belong to, those with the keys known before
+  /// the missing one, are noted, so that no finding stands on them (a refund without a
+  /// zip code would leave the excess it cured standing: a false accusation).
+  mutating func noteUnplacedNetting(
+    _ plan: RulePlan, _ index: Int, _ record: Record, _ missing: [String]
+  ) {
+    let functions = plan.aggregateFunctions
+    guard functions.contains(.sum), aggregateArguments(plan, record) == nil else { return }
+    var taken: Value?
+    for slot in functions.indices where functions[slot] == .sum && slot < argumentBuffer.count {
+      // What it takes, as a positive amount.
+      switch argumentBuffer[slot] {
+      case .money(let money) where money.minorUnits < 0:
+        taken = .money(Money(minorUnits: 0 &- money.minorUnits, currency: money.currency))
+      case .integer(let integer) where integer < 0: taken = .integer(0 &- integer)
+      default: continue
+      }
+      break
+    }
+    guard let taken else { return }
+    let known = knownKeys(plan, record)
+    guard unplacedNetting[index][known] == nil else { return }
+    unplacedNetting[index][known] = UnplacedNetting(
+      file: record.provenance.file, line: record.provenance.line, taken: taken,
+      missing: missing)
+  }
+
+  /// Withdraws the findings of a rule on groups a record that could not be placed may have
+  /// taken from (see `noteUnplacedNetting`): each becomes one outcome that could not be
+  /// evaluated, on the record it was raised on.
+  private mutating func withdrawUnplacedNetting(_ index: Int) {
+    let notes = unplacedNetting[index]
+    guard !notes.isEmpty else { return }
+    let lengths = Set(notes.keys.map(\.count)).sorted()
+    var kept: [Finding] = []
+    kept.reserveCapacity(unsortedFindings.count)
+    for finding in unsortedFindings {
+      guard finding.ruleIndex == index,
+        let note = lengths.lazy.compactMap({ notes[Array(finding.keyValues.prefix($0))] }).first
+      else {
+        kept.append(finding)
+        continue
+      }
+      let message = note.message(sameFile: note.file == finding.file)
+      if let key = finding.groupKey { unjudged[index, default: [:]][key] = message }
+      counted[index].fired -= 1
+      counted[index].failed += 1
+      guard counted[index].failed <= CheckRun.examplesPerRule else { continue }
+      problems.append(
+        EvaluationProblem(
+          ruleID: ruleSet.rules[index].id, file: finding.file, line: finding.line,
+          transactionID: finding.transactionID, message: message))
+    }
+    unsortedFindings = kept
   }
 
   /// Whether `replay` must see the records again to build trails.

@@ -125,6 +125,54 @@ let electionRule = """
   #expect(run.findings.isEmpty)
 }
 
+/// A refund the rule's `where` admits but that cannot be placed in a group (its zip code
+/// is missing) may be the group's: the excess it could have netted is not judged (an
+/// evaluation error on the record the finding was raised on), not left standing.
+@Test func aRefundThatCannotBePlacedLeavesTheGroupsItMayNetUnjudged() throws {
+  let ruleSet = try groupedRuleSet(
+    electionRule, when: "total > limit[election_year(election_code)]")
+  let cure = try groupedRuleSet(
+    electionRule + "\n  cure within 60 days", when: "total > limit[election_year(election_code)]")
+  var refund = gift("2024-02-05", "200.00", kind: .disbursement, line: 3)
+  refund[CanonicalSchema.id(named: "zip")!] = .missing
+  let records = [
+    gift("2024-01-05", "3500.00", line: 2), refund,
+    gift("2024-01-06", "3500.00", name: "DOE, JANE", line: 4),
+  ]
+  for rules in [ruleSet, cure] {
+    let run = check(rules, records, asOf: "2024-12-31")
+    // Jane Doe's excess stands; John Smith's is not judged.
+    #expect(run.findings.map(\.line) == [4])
+    #expect(run.tallies[0].fired == 1)
+    #expect(run.tallies[0].failed == 1)
+    #expect(run.tallies[0].undetermined == 1)
+    #expect(run.problems.map(\.line) == [2])
+    #expect(
+      run.problems.first?.message.hasPrefix(
+        "not judged: line 3, which takes $200.00 from a total of this rule, may be this group's but could not be placed in a group (missing: zip)"
+      ) == true)
+    let watched = check(rules, records, asOf: "2024-12-31") { $0.target = RecordSelector("2") }
+    #expect(watched.finalVerdicts().first?.status == .failed)
+  }
+  // A gift that cannot be placed takes nothing: the excess stands.
+  var unplacedGift = gift("2024-02-05", "200.00", line: 3)
+  unplacedGift[CanonicalSchema.id(named: "zip")!] = .missing
+  let gifts = check(ruleSet, [gift("2024-01-05", "3500.00", line: 2), unplacedGift])
+  #expect(gifts.findings.map(\.line) == [2])
+  #expect(gifts.problems.isEmpty)
+  // A refund of another donor, unplaced, leaves this one's excess standing.
+  var otherRefund = gift("2024-02-05", "200.00", name: "ROE, AL", kind: .disbursement, line: 3)
+  otherRefund[CanonicalSchema.id(named: "zip")!] = .missing
+  let other = check(ruleSet, [gift("2024-01-05", "3500.00", line: 2), otherRefund])
+  #expect(other.findings.map(\.line) == [2])
+  // A refund without a name may be anyone's: no excess of the rule stands.
+  var nameless = gift("2024-02-05", "200.00", kind: .disbursement, line: 3)
+  nameless[CanonicalSchema.id(named: "name")!] = .missing
+  let anyone = check(ruleSet, [gift("2024-01-05", "3500.00", line: 2), nameless])
+  #expect(anyone.findings.isEmpty)
+  #expect(anyone.tallies[0].failed == 1)
+}
+
 @Test func cureWindowsInTimeLateOpenAndClosed() throws {
   let ruleSet = try groupedRuleSet(
     electionRule + "\n  cure within 60 days", when: "total > limit[election_year(election_code)]")
