@@ -179,6 +179,13 @@ struct ProjectionMemo {
   /// How many tuples the memo remembers.
   var count: Int { tuples.count }
 
+  /// The fields whose values (not only whether they are there or blank) the memo's key
+  /// holds: if one takes a new value on most records (a name, an amount), the memo meets
+  /// a new tuple on most records, and gives up.
+  var fieldsReadByValue: [FieldID] {
+    zip(fields, reads).filter { $0.1 == .value }.map(\.0)
+  }
+
   /// `rules`: the index of each part's rule (without, no rule is told left out).
   init(
     _ parts: [Part], rules: [Int]? = nil, conditions: [ConditionPart] = [],
