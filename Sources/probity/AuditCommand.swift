@@ -77,6 +77,32 @@ struct AuditCommand: ParsableCommand {
     if paths.isEmpty { throw ValidationError("give at least one filing or folder") }
     try validateAsOf(asOf)
     if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
+    try AuditCommand.validateAuditFolder(out)
+  }
+
+  /// The files an audit writes in its folder (replacing those an earlier audit wrote).
+  static let outputs = [
+    "summary.txt", "findings.json", "findings.csv", "findings.sarif", "report.html",
+  ]
+
+  /// The audit folder must be new, empty, or one an earlier audit wrote (its files and
+  /// no other, `summary.txt` among them): an audit replaces its files, and a folder of
+  /// the user's own (`--out .`, or a folder of filings) may hold a `findings.csv` of
+  /// theirs, replaced without a word.
+  static func validateAuditFolder(_ out: String) throws {
+    var isFolder: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: out, isDirectory: &isFolder) else { return }
+    guard isFolder.boolValue else {
+      throw ValidationError("--out \(out) is a file: the audit folder must be a folder")
+    }
+    let names = ((try? FileManager.default.contentsOfDirectory(atPath: out)) ?? []).sorted()
+    let others = names.filter { !outputs.contains($0) }
+    guard names.isEmpty || (others.isEmpty && names.contains("summary.txt")) else {
+      let example = others.first ?? names[0]
+      throw ValidationError(
+        "the audit folder \(out) holds files an audit did not write ('\(example)'\(names.count > 1 ? ", and \(names.count - 1) more" : "")): give a new or empty folder, or one an earlier audit wrote (an audit replaces \(outputs.joined(separator: ", ")) in it)"
+      )
+    }
   }
 
   func run() throws {

@@ -197,6 +197,44 @@ import Testing
     #expect(summaries[0] == summaries[1])
   }
 
+  /// The audit folder must be new, empty or an earlier audit's: an audit replaces its
+  /// files, and `--out` naming a folder of the user's own (a folder of filings, one with
+  /// a findings.csv of theirs) replaced them without a word.
+  @Test func anAuditFolderOfOtherFilesIsRefused() throws {
+    let folder = try temporaryDirectory("out-others")
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let receipts = packageRoot.appendingPathComponent("Fixtures/us-federal/receipts.csv").path
+    let mine = folder.appendingPathComponent("findings.csv")
+    try "my own notes\n".write(to: mine, atomically: true, encoding: .utf8)
+    for extra in [nil, "q1.fec"] {
+      if let extra {
+        try FileManager.default.copyItem(
+          atPath: receipts, toPath: folder.appendingPathComponent(extra).path)
+      }
+      let result = try runProbity([
+        "audit", "--rules", "Rules/us-federal", "--out", folder.path, receipts,
+      ])
+      #expect(result.status == 2)
+      #expect(result.stderr.contains("holds files an audit did not write"), "\(result.stderr)")
+      #expect(try String(contentsOf: mine, encoding: .utf8) == "my own notes\n")
+    }
+    // A file is no folder.
+    let file = try runProbity([
+      "audit", "--rules", "Rules/us-federal", "--out", mine.path, receipts,
+    ])
+    #expect(file.status == 2)
+    #expect(file.stderr.contains("the audit folder must be a folder"))
+    // An empty folder, then the folder that audit wrote, are taken.
+    let fresh = folder.appendingPathComponent("fresh")
+    try FileManager.default.createDirectory(at: fresh, withIntermediateDirectories: true)
+    for _ in 1...2 {
+      let result = try runProbity([
+        "audit", "--rules", "Rules/us-federal", "--out", fresh.path, receipts,
+      ])
+      #expect(result.status == 1, "\(result.stderr)")
+    }
+  }
+
   /// A folder with no filing in it (empty, or only a README) is nothing audited: exit 2
   /// and no audit folder, as `check` needs a filing; it passed with "files: 0 ()".
   @Test func aFolderWithoutFilingsIsAnError() throws {
