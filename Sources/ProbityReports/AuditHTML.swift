@@ -36,7 +36,7 @@ extension ReportRenderer {
       <h1>\(escape(title))</h1>
       \(incompleteWarning(report))<div class="meta">Rule pack <code>\(escape(check.rulePack))</code> · \(report.files.count) \(report.files.count == 1 ? "file" : "files") (\(report.fileCounts)) · \(check.recordsRead) records read, \(check.recordsEvaluated) evaluated, \(check.recordsRejected) rejected\(check.asOf.map { " · judged as of \($0)" } ?? "")</div>
       \(check.gate.map { "<div class=\"verdict\" id=\"verdict\">\(escape($0.summaryLine(check)))</div>" } ?? "")
-      \(filesNotChecked(report))<div class="cards">
+      \(filesNotChecked(report))\(evaluationErrors(report))<div class="cards">
       <div class="card"><b id="count-total">\(check.findings.count)</b>findings</div>
       <div class="card error"><b>\(check.count(.error))</b>errors</div>
       <div class="card warning"><b>\(check.count(.warning))</b>warnings</div>
@@ -136,6 +136,30 @@ extension ReportRenderer {
       (listed under Files not checked). \(their) records read before the error are in the counts and findings below, any after it are not; the audit does not pass (exit 2).</div>
 
       """
+  }
+
+  /// Near the top of the report: the outcomes that could not be evaluated (they fail the
+  /// audit as a finding does), each with its rule, its record and why (at most
+  /// `CheckRun.examplesPerRule` of each rule's; the counts are exact).
+  static func evaluationErrors(_ report: AuditReport) -> String {
+    let problems = report.check.problems
+    guard report.evaluationErrors > 0 else { return "" }
+    let byRule = report.evaluationErrorsByRule.map { "\($0.key) \($0.count)" }
+      .joined(separator: ", ")
+    var html = """
+      <h2>Could not be evaluated</h2>
+      <p>\(report.evaluationErrors) \(report.evaluationErrors == 1 ? "outcome" : "outcomes") could not be evaluated (\(escape(byRule))): the audit fails (exit 1). At most \(CheckRun.examplesPerRule) per rule are listed.</p>
+      <table id="evaluation-errors"><thead><tr><th>Rule</th><th>Record</th><th>Why</th></tr></thead><tbody>
+
+      """
+    for problem in problems {
+      let record =
+        "\(problem.file):\(problem.line)" + (problem.transactionID.map { " \($0)" } ?? "")
+      html +=
+        "<tr><td>\(escape(problem.ruleID))</td><td>\(escape(record))</td><td>\(escape(problem.message))</td></tr>\n"
+    }
+    html += "</tbody></table>\n"
+    return html
   }
 
   /// Near the top of the report: every file that was not checked, with why: unreadable

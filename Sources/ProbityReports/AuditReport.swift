@@ -60,6 +60,13 @@ public struct AuditReport: Sendable {
   }
 
   public var byRule: [(key: String, count: Int)] { AuditReport.tally(check.findings.map(\.ruleID)) }
+  /// The outcomes that could not be evaluated (counted per rule; at most
+  /// `CheckRun.examplesPerRule` of each rule's are in `check.problems`), by rule.
+  public var evaluationErrorsByRule: [(key: String, count: Int)] {
+    check.rules.filter { $0.tally.failed > 0 }.map { ($0.id, $0.tally.failed) }
+      .sorted { ($1.count, $0.key) < ($0.count, $1.key) }
+  }
+  public var evaluationErrors: Int { check.rules.reduce(0) { $0 + $1.tally.failed } }
   public var byCategory: [(key: String, count: Int)] {
     AuditReport.tally(check.findings.map(\.category.rawValue))
   }
@@ -96,6 +103,10 @@ extension ReportRenderer {
     }
     out +=
       "findings: \(check.findings.count) (\(check.count(.error)) error, \(check.count(.warning)) warning, \(check.count(.info)) info)\n"
+    if report.evaluationErrors > 0 {
+      out +=
+        "evaluation errors: \(report.evaluationErrors) (could not be evaluated: the audit fails)\n"
+    }
     func section(_ title: String, _ rows: [(key: String, count: Int)], limit: Int = .max) {
       guard !rows.isEmpty else { return }
       out += "\nby \(title):\n"
@@ -108,6 +119,16 @@ extension ReportRenderer {
     section("rule", report.byRule)
     section("category", report.byCategory)
     section("filer", report.byFiler, limit: 20)
+    // What could not be evaluated fails the audit as a finding does: said here too, not
+    // only in findings.json and findings.sarif.
+    section("rule, could not be evaluated", report.evaluationErrorsByRule)
+    if !check.problems.isEmpty {
+      out += "\ncould not be evaluated (at most \(CheckRun.examplesPerRule) per rule):\n"
+      for problem in check.problems {
+        out +=
+          "  \(problem.file):\(problem.line): evaluation error[\(problem.ruleID)] \(problem.message)\n"
+      }
+    }
     return out
   }
 

@@ -261,6 +261,47 @@ import Testing
     }
   }
 
+  /// An audit reads its files in path order: a committee's second-quarter report named
+  /// before its first (an amendment filed later has a higher number) puts a donor's
+  /// gifts out of date order, and US-REMEDY-001 cannot judge the donor (an evaluation
+  /// error, exit 1). The summary (printed and summary.txt) and the HTML report say so,
+  /// with the record and why: they said "findings: 0" and nothing else, the run failing
+  /// without a word of why outside findings.json and findings.sarif.
+  @Test func evaluationErrorsAreInTheSummaryAndTheHTML() throws {
+    let pile = try temporaryDirectory("out-of-order")
+    let out = try temporaryDirectory("out-of-order-out")
+    defer {
+      try? FileManager.default.removeItem(at: pile)
+      try? FileManager.default.removeItem(at: out)
+    }
+    let header =
+      "kind,filer_id,committee_type,form_type,transaction_id,back_reference,entity_type,name,street1,city,state,zip,employer,occupation,date,amount,aggregate,election_code,report_period_end"
+    func receipt(_ id: String, _ date: String, _ end: String) -> String {
+      "receipt,C00587782,H,SA11AI,\(id),,IND,\"HILLMAN, TATNALL\",1 Elm St,Wilmington,DE,19801,Self,Investor,\(date),1500.00,,P2018,\(end)"
+    }
+    try [header, receipt("Q2.1", "2018-06-01", "2018-06-30"), ""].joined(separator: "\n").write(
+      to: pile.appendingPathComponent("1-q2.csv"), atomically: true, encoding: .utf8)
+    try [header, receipt("Q1.1", "2018-01-10", "2018-03-31"), ""].joined(separator: "\n").write(
+      to: pile.appendingPathComponent("2-q1.csv"), atomically: true, encoding: .utf8)
+    let result = try runProbity([
+      "audit", "--rules", "Rules/us-federal", "--out", out.path, "--as-of", "2026-12-01",
+      pile.path,
+    ])
+    #expect(result.status == 1, "\(result.stderr)")
+    let summary = try String(contentsOf: out.appendingPathComponent("summary.txt"), encoding: .utf8)
+    #expect(result.stdout.contains(summary))
+    #expect(summary.contains("evaluation errors: 1 (could not be evaluated: the audit fails)"))
+    #expect(summary.contains("by rule, could not be evaluated:\n  US-REMEDY-001  1"))
+    #expect(
+      summary.contains(
+        "2-q1.csv:2: evaluation error[US-REMEDY-001] not judged: this record, dated 2018-01-10"))
+    let html = try String(contentsOf: out.appendingPathComponent("report.html"), encoding: .utf8)
+    #expect(html.contains("<h2>Could not be evaluated</h2>"))
+    #expect(html.contains("<table id=\"evaluation-errors\">"))
+    #expect(html.contains("2-q1.csv:2 Q1.1"))
+    #expect(html.contains("not judged: this record, dated 2018-01-10"))
+  }
+
   /// The audit folder's SARIF fingerprints are those `check --format sarif` gives, for
   /// records without a transaction id too (fingerprinted by their key fields, read
   /// again): a waiver or baseline made from one holds for the other.
