@@ -194,7 +194,7 @@ public struct CheckRun {
   }
   /// After `finish`, by rule index: the groups not judged, and why (see `notJudged` and
   /// `withdrawUnplacedNetting`).
-  var unjudged: [Int: [GroupKey: String]] = [:]
+  var unjudged: [Int: [GroupKey: NotJudged]] = [:]
   /// By rule index: records its `where` admitted that would take from a sum (a refund)
   /// but could not be placed in a group, by the values of the keys known before the
   /// missing one (see `noteUnplacedNetting`).

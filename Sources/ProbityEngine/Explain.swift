@@ -121,10 +121,24 @@ extension CheckRun {
     guard let targetOrdinal else { return [] }
     for (index, verdict) in self.verdicts {
       if let key = verdict.groupKey, let why = unjudged[index]?[key] {
-        // Its group was not judged (its records out of date order, or a refund of it that
-        // could not be placed).
+        // Its group was not judged: its records are not in date order (said of the record
+        // out of order; on another record of the group, that one is named), or a refund
+        // that could not be placed may be the group's.
         verdicts[index]?.status = .failed
-        verdicts[index]?.reason = why
+        switch why {
+        case .unplacedNetting(let message):
+          verdicts[index]?.reason = message
+        case .outOfOrder(let disorder):
+          let outOfOrder =
+            targetRecord?.provenance.file == disorder.file
+            && targetRecord?.provenance.line == disorder.line
+          verdicts[index]?.reason =
+            outOfOrder
+            ? disorder.message
+            : disorder.message(
+              naming: "the record on \(location(disorder.file, disorder.line))"
+                + (disorder.transactionID.map { " (\($0))" } ?? ""))
+        }
         verdicts[index]?.finding = nil
         continue
       }

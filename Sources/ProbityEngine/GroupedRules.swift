@@ -93,10 +93,23 @@ struct Disorder {
   /// The latest date of the group's records before it.
   let latest: CivilDate
 
-  /// Why a rule that judges the group's records in their order does not judge it.
-  var message: String {
-    "not judged: this record, dated \(date), comes after a record of its group dated \(latest); the rule's verdict depends on the order of the group's records by date, and they are not in date order in the input (sort the records by date, or give the files in date order)"
+  /// Why a rule that judges the group's records in their order does not judge it, said
+  /// on the record out of order.
+  var message: String { message(naming: "this record") }
+
+  /// The same, said on another record of the group: `record` names the one out of order
+  /// ("the record on line 3").
+  func message(naming record: String) -> String {
+    "not judged: \(record), dated \(date), comes after a record of its group dated \(latest); the rule's verdict depends on the order of the group's records by date, and they are not in date order in the input (sort the records by date, or give the files in date order)"
   }
+}
+
+/// Why a group of a rule was not judged (`CheckRun.unjudged`).
+enum NotJudged {
+  /// Its records are not in date order, and the rule judges them in their order.
+  case outOfOrder(Disorder)
+  /// A refund that could not be placed in a group may be its: the message says so.
+  case unplacedNetting(String)
 }
 
 /// A record that would take from a group's sum (a refund) but could not be placed in a
@@ -861,7 +874,7 @@ extension CheckRun {
         table.crossings[number] != nil || table.curedCounts[number] != nil
         || table.lateCures[number] != nil
       guard crossed || withdrawn.contains(disorder.key) else { continue }
-      unjudged[index, default: [:]][disorder.key] = disorder.message
+      unjudged[index, default: [:]][disorder.key] = .outOfOrder(disorder)
       counted[index].cured -= table.curedCounts[number] ?? 0
       counted[index].failed += 1
       guard counted[index].failed <= CheckRun.examplesPerRule else { continue }
@@ -939,7 +952,9 @@ extension CheckRun {
         continue
       }
       let message = note.message(sameFile: note.file == finding.file)
-      if let key = finding.groupKey { unjudged[index, default: [:]][key] = message }
+      if let key = finding.groupKey {
+        unjudged[index, default: [:]][key] = .unplacedNetting(message)
+      }
       counted[index].fired -= 1
       counted[index].failed += 1
       guard counted[index].failed <= CheckRun.examplesPerRule else { continue }
