@@ -362,6 +362,11 @@ public struct CheckRun {
         leaders[signature] = index
       }
     }
+    // The rules that note the order of their groups' records: those whose verdicts
+    // depend on it, or, for a twin, its leader (which places the twin's records for it).
+    for plan in plans where plan.grouped && plan.judgesInOrder {
+      plans[plan.twin ?? plans.firstIndex { $0 === plan }!].tracksOrder = true
+    }
     self.plans = plans
     lentPlans = plans.map { Unmanaged.passUnretained($0) }
     self.memos = ProjectionMemo.byKind(ruleSet, plans)
@@ -383,7 +388,6 @@ public struct CheckRun {
     self.classesByKeySet = Array(repeating: [], count: keySets.count)
     for (index, plan) in plans.enumerated() where plan.grouped {
       self.classes[plan.groupClass].rules.append(index)
-      if plan.judgesInOrder { self.classes[plan.groupClass].tracksOrder = true }
       if !classesByKeySet[plan.keySet].contains(plan.groupClass) {
         classesByKeySet[plan.keySet].append(plan.groupClass)
       }

@@ -41,34 +41,6 @@ struct GroupClass {
   private var table = NumberTable()
   /// The rules of the class, by index, for `CheckRun.prefetchRows`.
   var rules: [Int] = []
-  /// Whether a rule of the class judges its groups' records in their order (see
-  /// `RulePlan.judgesInOrder`): the class then notes, by group number, the latest date of
-  /// the group's records so far (`CivilDate.bits`; 0 for none yet, `outOfOrder` once a
-  /// record came dated before it), and for those groups, the first such record.
-  var tracksOrder = false
-  var latestDates: [UInt32] = []
-  var disorders: [Int32: Disorder] = [:]
-  static let outOfOrder = UInt32.max
-
-  /// Notes the date (`CivilDate.bits`) of a record placed in group `position`: the latest
-  /// date of the group's records before it when the record is dated before that (the
-  /// first time only: the group then stays out of order), else nil.
-  mutating func noteDate(_ bits: UInt32, at position: Int) -> UInt32? {
-    let known = latestDates.count
-    if position >= known {
-      latestDates.append(contentsOf: repeatElement(0, count: position + 1 - known))
-    }
-    return latestDates.withUnsafeMutableBufferPointer { dates in
-      let latest = dates[position]
-      if latest == GroupClass.outOfOrder { return nil }
-      if bits >= latest {
-        dates[position] = bits
-        return nil
-      }
-      dates[position] = GroupClass.outOfOrder
-      return latest
-    }
-  }
 
   mutating func number(_ key: GroupKey) -> Int32 {
     table.number(
@@ -152,6 +124,35 @@ struct GroupTable {
   /// group found out of date order at the end is not judged, its cures not counted.
   var curedCounts: [Int32: Int] = [:]
   var rolling: [Int32: [(day: Int, values: [Value])]] = [:]
+  /// For a rule that judges its groups' records in their order, or leads a twin that does
+  /// (`RulePlan.tracksOrder`): by group number, the latest date of the group's records so
+  /// far (`CivilDate.bits`; 0 for none yet, `outOfOrder` once a record came dated before
+  /// it), and for the groups out of order, the first such record. The rule's own records
+  /// (those its `where` admits): a record another rule of the class places is no record
+  /// of its group.
+  var latestDates: [UInt32] = []
+  var disorders: [Int32: Disorder] = [:]
+  static let outOfOrder = UInt32.max
+
+  /// Notes the date (`CivilDate.bits`) of a record placed in group `position`: the latest
+  /// date of the group's records before it when the record is dated before that (the
+  /// first time only: the group then stays out of order), else nil.
+  mutating func noteDate(_ bits: UInt32, at position: Int) -> UInt32? {
+    let known = latestDates.count
+    if position >= known {
+      latestDates.append(contentsOf: repeatElement(0, count: position + 1 - known))
+    }
+    return latestDates.withUnsafeMutableBufferPointer { dates in
+      let latest = dates[position]
+      if latest == GroupTable.outOfOrder { return nil }
+      if bits >= latest {
+        dates[position] = bits
+        return nil
+      }
+      dates[position] = GroupTable.outOfOrder
+      return latest
+    }
+  }
 
   init(slots: Int, money: Bool) {
     self.slots = slots
@@ -272,7 +273,7 @@ extension CheckRun {
     }
     guard let kind = plan.windowKind else {
       return group(
-        plan, GroupKey(values: valuesID, window: -1), window: .missing, date: nil, record)
+        plan, GroupKey(values: valuesID, window: -1), window: .missing, date: nil)
     }
     // A window taken on an expression that a rule before this one took on this record
     // (the same expression: the same slot) is the same window. Its date is read only by
@@ -282,8 +283,7 @@ extension CheckRun {
       evaluator.traceObserver == nil
     {
       return group(
-        plan, GroupKey(values: valuesID, window: cached.id), window: cached.value, date: nil,
-        record)
+        plan, GroupKey(values: valuesID, window: cached.id), window: cached.value, date: nil)
     }
     var date: CivilDate?
     if let kernel = plan.windowDate {
@@ -302,7 +302,7 @@ extension CheckRun {
     if let slot = plan.windowSlot, let cached = frame.windows[slot] {
       return group(
         plan, GroupKey(values: valuesID, window: cached.id), window: cached.value,
-        date: date, record)
+        date: date)
     }
     // A window of a calendar period is named by its year (and quarter) alone: it is
     // made and interned once per period, not once per record.
@@ -335,7 +335,7 @@ extension CheckRun {
       if let slot = plan.windowSlot { frame.windows[slot] = known }
       return group(
         plan, GroupKey(values: valuesID, window: known.id), window: known.value,
-        date: date, record)
+        date: date)
     }
     let text: String
     switch kind {
@@ -361,41 +361,36 @@ extension CheckRun {
       knownWindows.addElection(text, (window, windowID))
     }
     return group(
-      plan, GroupKey(values: valuesID, window: windowID), window: window, date: date, record)
+      plan, GroupKey(values: valuesID, window: windowID), window: window, date: date)
   }
 
   /// The placement in a group, with its number in the rule's class (looked up once per
   /// record for the rules of a class).
-  private mutating func group(
-    _ plan: RulePlan, _ key: GroupKey, window: Value, date: CivilDate?, _ record: Record
-  ) -> Placement {
+  private mutating func group(_ plan: RulePlan, _ key: GroupKey, window: Value, date: CivilDate?)
+    -> Placement
+  {
     var number = frame.groupNumbers[plan.groupClass]
     if number < 0 {
       number = classes[plan.groupClass].number(key)
       frame.groupNumbers[plan.groupClass] = number
       prefetchRows(plan.groupClass, number)
-      // Once per record and class, in the first pass only (the replay sees the same
-      // records again, in the same order).
-      if classes[plan.groupClass].tracksOrder && !finished {
-        noteOrder(plan.groupClass, number, key, record)
-      }
     }
     return .group(key, number: number, window: window, date: date)
   }
 
-  /// Notes the date of a record placed in group `number` of a class that tracks order
-  /// (see `GroupClass.tracksOrder`), and the group as out of date order when the record
-  /// is dated before an earlier record of it. A record without a date is not noted.
-  private mutating func noteOrder(
-    _ groupClass: Int, _ number: Int32, _ key: GroupKey, _ record: Record
-  ) {
+  /// Notes the date of a record rule `index` placed in its group `number` (a rule that
+  /// tracks order: see `RulePlan.tracksOrder`), and the group as out of date order when
+  /// the record is dated before an earlier record of it. A record without a date is not
+  /// noted.
+  private mutating func noteOrder(_ index: Int, _ number: Int32, _ key: GroupKey, _ record: Record)
+  {
     guard case .date(let date) = record[CanonicalSchema.dateField] else { return }
-    // In place: the class is not copied out of the array, nor its dates out of it.
-    let before = classes.withUnsafeMutableBufferPointer {
-      $0[groupClass].noteDate(date.bits, at: Int(number))
+    // In place: the table is not copied out of the array, nor its dates out of it.
+    let before = tables.withUnsafeMutableBufferPointer {
+      $0[index].noteDate(date.bits, at: Int(number))
     }
     guard let before, let latestDate = CivilDate(bits: before) else { return }
-    classes[groupClass].disorders[number] = Disorder(
+    tables[index].disorders[number] = Disorder(
       key: key, file: record.provenance.file, line: record.provenance.line,
       transactionID: record.transactionID, date: date, latest: latestDate)
   }
@@ -596,6 +591,7 @@ extension CheckRun {
       return
     }
     counted[index].evaluated += 1
+    if plan.tracksOrder { noteOrder(index, number, key, record) }
     var window: Value { placement.window }
     tables[index].ensure(number)
     tables[index].flags[Int(number)] |= GroupTable.placedFlag
@@ -804,7 +800,8 @@ extension CheckRun {
       let anyLateCure = !table.lateCures.isEmpty
       // Groups whose records were not in date order, for a rule that judges them in their
       // order: not judged (see `notJudged`).
-      let disorders = plan.judgesInOrder ? classes[plan.groupClass].disorders : [:]
+      // (A twin's records are its leader's, which notes their order.)
+      let disorders = plan.judgesInOrder ? tables[plan.twin ?? index].disorders : [:]
       for number in table.flags.indices where table.placed(number) {
         let group = Int32(number)
         if !disorders.isEmpty, disorders[group] != nil { continue }

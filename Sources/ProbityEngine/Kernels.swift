@@ -1206,6 +1206,9 @@ final class RulePlan {
   /// aggregates as they stand after it, a rolling window moves with the dates. Such a
   /// rule judges a group only when its records come in date order (see `Disorder`).
   var judgesInOrder: Bool { cureDays != nil || fires == .each || isRolling }
+  /// Whether the run notes the order of the dates of the rule's groups' records: a rule
+  /// that judges in order, or the leader of a twin that does (see `CheckRun.init`).
+  var tracksOrder = false
   /// Whether the condition reads `deadline` (else the run need not compute it for a
   /// record that makes no finding).
   let conditionReadsDeadline: Bool

@@ -344,6 +344,58 @@ let electionRule = """
   #expect(plainRun.tallies[0].failed == 0)
 }
 
+/// Whether a group's records are in date order is a rule's own: a record its `where`
+/// leaves out, placed by another rule of the same keys and window (the same class of
+/// groups), is no record of its group. An organisation's gift of the donor's name, dated
+/// before the individual's last, left an individual's excess never refunded unjudged,
+/// with an evaluation error naming the organisation's gift as "a record of its group".
+@Test func aRecordAnotherRuleAdmitsDoesNotPutAGroupOutOfOrder() throws {
+  func rule(_ id: String, _ entity: String, _ clauses: String) -> String {
+    """
+    rule \(id) {
+      title "t"
+      severity error
+      category excessive-contribution
+      citation "c"
+      applies receipt, disbursement
+      where entity_type == "\(entity)"
+      group by person_key(name), zip5(zip)
+      window election
+      let total = sum(amount)
+      when total > $3,300.00
+      \(clauses)
+      message "{total}"
+    }
+    """
+  }
+  let text = [
+    rule("CURE", "IND", "cure within 60 days"), rule("ORG", "ORG", ""),
+  ].joined(separator: "\n")
+  let (compiled, diagnostics) = RulePackCompiler.compile(sources: [
+    SourceFile(path: "r.probity", text: text)
+  ])
+  #expect(diagnostics.isEmpty, "\(diagnostics.map { $0.rendered() })")
+  let ruleSet = try #require(compiled)
+  var organisation = gift("2024-03-01", "100.00", line: 4)
+  organisation[CanonicalSchema.id(named: "entity_type")!] = .string("ORG")
+  let records = [
+    gift("2024-01-10", "2000.00", line: 2), gift("2024-06-01", "2000.00", line: 3),
+    organisation,
+  ]
+  let run = check(ruleSet, records, asOf: "2024-12-31")
+  // The individual's gifts are in date order: over on Jun 1, never refunded.
+  #expect(run.findings.map(\.ruleID) == ["CURE"])
+  #expect(run.findings.map(\.line) == [3])
+  #expect(run.findings.map(\.remedyStatus) == [.uncured])
+  #expect(run.problems.isEmpty, "\(run.problems.map(\.message))")
+  #expect(run.tallies[0].failed == 0)
+  // A gift of the individual out of date order still puts the group out of order.
+  let both = check(
+    ruleSet, records + [gift("2024-02-01", "10.00", line: 5)], asOf: "2024-12-31")
+  #expect(both.findings.isEmpty)
+  #expect(both.problems.map(\.line) == [5])
+}
+
 @Test func windowsSplitGroups() throws {
   let gifts = [
     gift("2023-12-20", "2000.00", line: 2), gift("2024-01-10", "2000.00", line: 3),
