@@ -45,6 +45,9 @@ public struct Finding: Sendable {
   /// withheld), to match against records that could not be placed (see
   /// `CheckRun.noteUnplacedNetting`).
   var keyValues: [Value] = []
+  /// The group's window, to match the same records (missing for a rule without a window,
+  /// or with a rolling one).
+  var windowValue: Value = .missing
 }
 
 public enum RemedyStatus: String, Sendable {
@@ -197,8 +200,8 @@ public struct CheckRun {
   var unjudged: [Int: [GroupKey: NotJudged]] = [:]
   /// By rule index: records its `where` admitted that would take from a sum (a refund)
   /// but could not be placed in a group, by the values of the keys known before the
-  /// missing one (see `noteUnplacedNetting`).
-  var unplacedNetting: [[[Value]: UnplacedNetting]] = []
+  /// missing one, and by its window when that is known (see `noteUnplacedNetting`).
+  var unplacedNetting: [[UnplacedKey: UnplacedNetting]] = []
   var cures: [Int: CureNote] = [:]
   /// The same, for a crossing on the watched record that a later record netted away (a
   /// rule without a cure window).

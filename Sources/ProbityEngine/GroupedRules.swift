@@ -100,6 +100,14 @@ struct UnplacedNetting {
   }
 }
 
+/// The groups a record that could not be placed may belong to: the values of the keys
+/// known before the missing one, and its window (missing when not known: the date the
+/// window is taken on is what is missing, or the window is rolling).
+struct UnplacedKey: Hashable {
+  let keys: [Value]
+  let window: Value
+}
+
 /// The groups of one rule across records, by group number (see `GroupClass`), in flat
 /// arrays: a group costs a few bytes and an accumulator per aggregate, whatever the
 /// number of its records. What few groups need more (a crossing, late cures, the records
@@ -337,20 +345,7 @@ extension CheckRun {
         plan, GroupKey(values: valuesID, window: known.id), window: known.value,
         date: date)
     }
-    let text: String
-    switch kind {
-    case .calendarYear: text = String(date.year)
-    case .quarter: text = "\(date.year)-Q\((date.month - 1) / 3 + 1)"
-    case .cycle: text = CheckRun.cycleText(date)
-    case .election:
-      if case .string(let code) = record[CanonicalSchema.electionCodeField], !code.isEmpty {
-        text = code
-      } else {
-        text = "undesignated, cycle \(CheckRun.cycleText(date))"
-      }
-    case .rolling(let days):
-      text = "\(days) days to \(date)"
-    }
+    let text = CheckRun.windowText(kind, date, record)
     let window = Value.string(text)
     // A rolling window is not part of the key: the group is the donor's.
     let windowID = plan.isRolling ? -1 : CheckRun.intern(text, in: &windowIDs)
@@ -445,6 +440,22 @@ extension CheckRun {
     }
     if grouping.window != nil { description.append(("window", window)) }
     return description
+  }
+
+  /// The name of the window a record dated `date` falls in.
+  static func windowText(_ kind: WindowDecl.Kind, _ date: CivilDate, _ record: Record) -> String {
+    switch kind {
+    case .calendarYear: return String(date.year)
+    case .quarter: return "\(date.year)-Q\((date.month - 1) / 3 + 1)"
+    case .cycle: return CheckRun.cycleText(date)
+    case .election:
+      if case .string(let code) = record[CanonicalSchema.electionCodeField], !code.isEmpty {
+        return code
+      }
+      return "undesignated, cycle \(CheckRun.cycleText(date))"
+    case .rolling(let days):
+      return "\(days) days to \(date)"
+    }
   }
 
   static func cycleText(_ date: CivilDate) -> String {
@@ -703,6 +714,7 @@ extension CheckRun {
         group: groupDescription(plan, record, window: window), groupKey: key,
         deadline: candidateDeadline, status: nil)
       made.keyValues = knownKeys(plan, record)
+      if !plan.isRolling { made.windowValue = window }
       return made
     }
     let holds: Bool
@@ -903,6 +915,28 @@ extension CheckRun {
     return known
   }
 
+  /// The window of a record that could not be placed, when its date is known and the
+  /// window is part of the group's key (a period, a cycle, an election): it would only
+  /// have been that window's. Missing otherwise (any window).
+  mutating func knownWindow(_ plan: RulePlan, _ record: Record) -> Value {
+    guard let kind = plan.windowKind, !plan.isRolling, let grouping = plan.rule.grouping,
+      let window = grouping.window
+    else { return .missing }
+    let date: CivilDate
+    if let on = window.on {
+      guard
+        case .success(.date(let d)) = evaluator.evaluate(on, on: record, context: baseContext)
+          .result
+      else { return .missing }
+      date = d
+    } else if case .date(let d) = record[CanonicalSchema.dateField] {
+      date = d
+    } else {
+      return .missing
+    }
+    return .string(CheckRun.windowText(kind, date, record))
+  }
+
   /// A record the rule's `where` admits that cannot be placed in a group (a key, or the
   /// date its window is taken on, is missing): when it would take from a sum (a refund,
   /// a redesignation away), the groups it may belong to, those with the keys known before
@@ -925,7 +959,7 @@ extension CheckRun {
       break
     }
     guard let taken else { return }
-    let known = knownKeys(plan, record)
+    let known = UnplacedKey(keys: knownKeys(plan, record), window: knownWindow(plan, record))
     guard unplacedNetting[index][known] == nil else { return }
     unplacedNetting[index][known] = UnplacedNetting(
       file: record.provenance.file, line: record.provenance.line, taken: taken,
@@ -938,12 +972,17 @@ extension CheckRun {
   private mutating func withdrawUnplacedNetting(_ index: Int) {
     let notes = unplacedNetting[index]
     guard !notes.isEmpty else { return }
-    let lengths = Set(notes.keys.map(\.count)).sorted()
+    let lengths = Set(notes.keys.map(\.keys.count)).sorted()
     var kept: [Finding] = []
     kept.reserveCapacity(unsortedFindings.count)
     for finding in unsortedFindings {
       guard finding.ruleIndex == index,
-        let note = lengths.lazy.compactMap({ notes[Array(finding.keyValues.prefix($0))] }).first
+        let note = lengths.lazy.compactMap({ length -> UnplacedNetting? in
+          let keys = Array(finding.keyValues.prefix(length))
+          // One of the finding's window, or one whose window is not known.
+          return notes[UnplacedKey(keys: keys, window: finding.windowValue)]
+            ?? notes[UnplacedKey(keys: keys, window: .missing)]
+        }).first
       else {
         kept.append(finding)
         continue
