@@ -37,9 +37,9 @@ public struct Finding: Sendable {
   public let deadline: CivilDate?
   public internal(set) var remedyStatus: RemedyStatus?
   /// The group's key as the engine knows it (the shown `group` may be withheld).
-  let groupKey: GroupKey?
+  var groupKey: GroupKey?
   /// Position of the record in the input (for a stable order) and of the rule in the pack.
-  let ordinal: Int
+  var ordinal: Int
   let ruleIndex: Int
   /// For a rule across records: the values of its `group by` keys, as computed (never
   /// withheld), to match against records that could not be placed (see
@@ -198,6 +198,14 @@ public struct CheckRun {
   /// After `finish`, by rule index: the groups not judged, and why (see `notJudged` and
   /// `withdrawUnplacedNetting`).
   var unjudged: [Int: [GroupKey: NotJudged]] = [:]
+  /// By rule index: the groups not judged for being out of date order, to be judged again
+  /// in date order by the replay (see `rejudgeInDateOrder`); the records the replay gave
+  /// of them, by ordinal, and each group's ordinals; the verdicts of the watched record
+  /// they gave.
+  var rejudge: [Int: [GroupKey: Disorder]] = [:]
+  var rejudgeRecords: [Int: Record] = [:]
+  var rejudgeMembers: [Int: [GroupKey: [Int]]] = [:]
+  var rejudgedVerdicts: [Int: RuleVerdict] = [:]
   /// By rule index: records its `where` admitted that would take from a sum (a refund)
   /// but could not be placed in a group, by the values of the keys known before the
   /// missing one, and by its window when that is known (see `noteUnplacedNetting`).
@@ -231,15 +239,15 @@ public struct CheckRun {
   var counted: [RuleTally]
   public private(set) var recordsEvaluated = 0
   /// The latest `date` of any record evaluated.
-  public private(set) var latestDate: CivilDate?
+  public internal(set) var latestDate: CivilDate?
   /// The last day the input's reports cover, by filer id (`report_period_end`, where the
   /// records give it; noted only when a rule has a cure window). What happened after it
   /// is not in the input: a cure window that closes later is open, not missed (see
   /// `judgementDate`, which a filer's records without a report end extend).
-  public private(set) var coverage = LatestByFiler()
+  public internal(set) var coverage = LatestByFiler()
   /// The latest date of each filer's records that do not say what their report covers
   /// (a CSV beside the filer's .fec reports): the input reaches at least that far.
-  private(set) var uncovered = LatestByFiler()
+  var uncovered = LatestByFiler()
   /// Whether a rule has a cure window (`coverage` is noted).
   private let notesCoverage: Bool
   /// Group states of the rules across records, by rule index: where each group's state

@@ -120,6 +120,11 @@ extension CheckRun {
     var verdicts = self.verdicts
     guard let targetOrdinal else { return [] }
     for (index, verdict) in self.verdicts {
+      if let rejudged = rejudgedVerdicts[index] {
+        // Its group was judged again, in date order (see `rejudgeInDateOrder`).
+        verdicts[index] = rejudged
+        continue
+      }
       if let key = verdict.groupKey, let why = unjudged[index]?[key] {
         // Its group was not judged: its records are not in date order (said of the record
         // out of order; on another record of the group, that one is named), or a refund

@@ -884,6 +884,8 @@ extension CheckRun {
         || table.lateCures[number] != nil
       guard crossed || withdrawn.contains(disorder.key) else { continue }
       unjudged[index, default: [:]][disorder.key] = .outOfOrder(disorder)
+      // Judged again, in date order, by the replay; if none comes, this stands.
+      rejudge[index, default: [:]][disorder.key] = disorder
       counted[index].cured -= table.curedCounts[number] ?? 0
       counted[index].failed += 1
       guard counted[index].failed <= CheckRun.examplesPerRule else { continue }
@@ -1003,7 +1005,7 @@ extension CheckRun {
   }
 
   /// Whether `replay` must see the records again to build trails.
-  public var needsReplay: Bool { trailRequests.contains { !$0.isEmpty } }
+  public var needsReplay: Bool { trailRequests.contains { !$0.isEmpty } || !rejudge.isEmpty }
 
   /// After `finish`, with `indexForReplay`: the lines, by file, of the records the
   /// replay needs (those placed in a group that fired, for some rule), with the byte
@@ -1015,6 +1017,9 @@ extension CheckRun {
     var wanted = [Set<Int32>](repeating: [], count: frame.groupIDs.count)
     for (index, requests) in trailRequests.enumerated() where !requests.isEmpty {
       for key in requests.keys { wanted[plans[index].keySet].insert(key.values) }
+    }
+    for (index, groups) in rejudge {
+      for key in groups.keys { wanted[plans[index].keySet].insert(key.values) }
     }
     guard let lines = replayIndex.select(wanted: wanted) else {
       self.replayIndex = nil
@@ -1042,12 +1047,24 @@ extension CheckRun {
     }
     evaluator.startRecord()
     frame.start(record, prepared: prepared.cache, remembered: prepared.remembered)
-    for index in ruleSet.ruleIndices(for: record.kind) where !trailRequests[index].isEmpty {
+    for index in ruleSet.ruleIndices(for: record.kind)
+    where !trailRequests[index].isEmpty || rejudge[index] != nil {
       let plan = plans[index]
       guard let grouping = plan.rule.grouping,
-        case .group(let key, _, _, let windowDate) = place(plan, record),
-        var builder = trailRequests[index][key]
+        case .group(let key, _, _, let windowDate) = place(plan, record)
       else { continue }
+      if rejudge[index]?[key] != nil {
+        // A copy of its own: the reader fills the record's arrays again.
+        if rejudgeRecords[ordinal] == nil {
+          var kept = Record(
+            kind: record.kind, provenance: record.provenance, values: record.values.map { $0 })
+          kept.unavailable = record.unavailable
+          kept.leftOut = record.leftOut
+          rejudgeRecords[ordinal] = kept
+        }
+        rejudgeMembers[index, default: [:]][key, default: []].append(ordinal)
+      }
+      guard var builder = trailRequests[index][key] else { continue }
       let slot = grouping.aggregates.firstIndex { $0.function == .sum } ?? 0
       var amount: Value = .missing
       if slot < grouping.aggregates.count, let argument = grouping.aggregates[slot].argument,
@@ -1087,5 +1104,80 @@ extension CheckRun {
     trailRequests = Array(repeating: [:], count: ruleSet.rules.count)
     replayIndex = nil
     replaySelected = false
+    rejudgeInDateOrder()
+  }
+
+  /// Judges again, in date order, each group a rule did not judge for its records being
+  /// out of date order (see `notJudged`), from its records the replay gave: a run of the
+  /// same rules, as of the same date and within what the same filers' reports cover, over
+  /// the group's records sorted by date (records of one date, and a record without a
+  /// date after the one before it, in input order). Its outcome for the rule and group
+  /// (findings with their trails, cures in time, windows still open) replaces the
+  /// evaluation error `finish` left, which stands for a group whose records the replay
+  /// did not give.
+  mutating func rejudgeInDateOrder() {
+    guard !rejudge.isEmpty else { return }
+    var template = CheckRun(ruleSet: ruleSet, asOf: givenAsOf)
+    template.personalData = personalData
+    template.target = target
+    template.latestDate = latestDate
+    template.coverage = coverage
+    template.uncovered = uncovered
+    for index in rejudge.keys.sorted() {
+      let groups = rejudge[index] ?? [:]
+      for (key, disorder) in groups.sorted(by: {
+        ($0.key.values, $0.key.window) < ($1.key.values, $1.key.window)
+      }) {
+        let members = rejudgeMembers[index]?[key] ?? []
+        guard !members.isEmpty else { continue }
+        // Date order, input order within a date; an undated record keeps its place.
+        var latest: UInt32 = 0
+        var keyed: [(date: UInt32, ordinal: Int)] = []
+        for ordinal in members.sorted() {
+          if case .date(let date) = rejudgeRecords[ordinal]?[CanonicalSchema.dateField] {
+            latest = max(latest, date.bits)
+            keyed.append((date.bits, ordinal))
+          } else {
+            keyed.append((latest, ordinal))
+          }
+        }
+        let sorted = keyed.sorted { ($0.date, $0.ordinal) < ($1.date, $1.ordinal) }.map(\.ordinal)
+        var run = template
+        for ordinal in sorted { run.evaluate(rejudgeRecords[ordinal]!) }
+        run.finish()
+        if run.needsReplay {
+          for ordinal in sorted { run.replay(rejudgeRecords[ordinal]!) }
+          run.finishReplay()
+        }
+        // The rule's outcome on this group (its only group in the run).
+        counted[index].fired += run.counted[index].fired
+        counted[index].cured += run.counted[index].cured
+        counted[index].pending += run.counted[index].pending
+        for var finding in run.unsortedFindings where finding.ruleIndex == index {
+          finding.ordinal = sorted[finding.ordinal]
+          finding.groupKey = key
+          unsortedFindings.append(finding)
+        }
+        if run.targetOrdinal != nil,
+          var verdict = run.finalVerdicts().first(where: { $0.ruleIndex == index })
+        {
+          verdict.reason +=
+            " (its group's records, not in date order in the input, judged in date order)"
+          rejudgedVerdicts[index] = verdict
+        }
+        // The evaluation error `finish` left is withdrawn.
+        unjudged[index]?[key] = nil
+        counted[index].failed -= 1
+        if let position = problems.firstIndex(where: {
+          $0.ruleID == ruleSet.rules[index].id && $0.file == disorder.file
+            && $0.line == disorder.line && $0.message == disorder.message
+        }) {
+          problems.remove(at: position)
+        }
+      }
+    }
+    rejudge = [:]
+    rejudgeRecords = [:]
+    rejudgeMembers = [:]
   }
 }

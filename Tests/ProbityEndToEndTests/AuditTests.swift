@@ -274,15 +274,19 @@ import Testing
       try? FileManager.default.removeItem(at: pile)
       try? FileManager.default.removeItem(at: out)
     }
+    // An excess whose refund gives no zip code: the refund cannot be placed, and may be
+    // the one that cured it, so neither limit rule judges the gift (an evaluation error
+    // each, and the audit fails for them alone).
     let header =
       "kind,filer_id,committee_type,form_type,transaction_id,back_reference,entity_type,name,street1,city,state,zip,employer,occupation,date,amount,aggregate,election_code,report_period_end"
-    func receipt(_ id: String, _ date: String, _ end: String) -> String {
-      "receipt,C00587782,H,SA11AI,\(id),,IND,\"HILLMAN, TATNALL\",1 Elm St,Wilmington,DE,19801,Self,Investor,\(date),1500.00,,P2018,\(end)"
-    }
-    try [header, receipt("Q2.1", "2018-06-01", "2018-06-30"), ""].joined(separator: "\n").write(
-      to: pile.appendingPathComponent("1-q2.csv"), atomically: true, encoding: .utf8)
-    try [header, receipt("Q1.1", "2018-01-10", "2018-03-31"), ""].joined(separator: "\n").write(
-      to: pile.appendingPathComponent("2-q1.csv"), atomically: true, encoding: .utf8)
+    let rows = [
+      header,
+      "receipt,C00587782,H,SA11AI,Q1.1,,IND,\"HILLMAN, TATNALL\",1 Elm St,Wilmington,DE,19801,Self,Investor,2018-01-10,3000.00,3000.00,P2018,2018-03-31",
+      "disbursement,C00587782,H,SB20A,Q1.2,Q1.1,IND,\"HILLMAN, TATNALL\",1 Elm St,Wilmington,DE,,,,2018-02-01,300.00,,P2018,2018-03-31",
+      "",
+    ]
+    try rows.joined(separator: "\n").write(
+      to: pile.appendingPathComponent("1-q1.csv"), atomically: true, encoding: .utf8)
     let result = try runProbity([
       "audit", "--rules", "Rules/us-federal", "--out", out.path, "--as-of", "2026-12-01",
       pile.path,
@@ -290,16 +294,18 @@ import Testing
     #expect(result.status == 1, "\(result.stderr)")
     let summary = try String(contentsOf: out.appendingPathComponent("summary.txt"), encoding: .utf8)
     #expect(result.stdout.contains(summary))
-    #expect(summary.contains("evaluation errors: 1 (could not be evaluated: the audit fails)"))
-    #expect(summary.contains("by rule, could not be evaluated:\n  US-REMEDY-001  1"))
+    #expect(summary.contains("findings: 0 "))
+    #expect(summary.contains("evaluation errors: 2 (could not be evaluated: the audit fails)"))
+    #expect(
+      summary.contains("by rule, could not be evaluated:\n  US-EXCESS-001  1\n  US-REMEDY-001  1"))
     #expect(
       summary.contains(
-        "2-q1.csv:2: evaluation error[US-REMEDY-001] not judged: this record, dated 2018-01-10"))
+        "1-q1.csv:2: evaluation error[US-EXCESS-001] not judged: line 3, which takes $300.00"))
     let html = try String(contentsOf: out.appendingPathComponent("report.html"), encoding: .utf8)
     #expect(html.contains("<h2>Could not be evaluated</h2>"))
     #expect(html.contains("<table id=\"evaluation-errors\">"))
-    #expect(html.contains("2-q1.csv:2 Q1.1"))
-    #expect(html.contains("not judged: this record, dated 2018-01-10"))
+    #expect(html.contains("1-q1.csv:2 Q1.1"))
+    #expect(html.contains("not judged: line 3, which takes $300.00"))
   }
 
   /// The audit folder's SARIF fingerprints are those `check --format sarif` gives, for

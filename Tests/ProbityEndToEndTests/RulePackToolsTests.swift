@@ -81,46 +81,49 @@ let sampleTest = """
     let folder = try scratchSubfolder("ruletest-errors")
     defer { try? FileManager.default.removeItem(at: folder) }
     let file = folder.appendingPathComponent("order.probity-test")
-    let head = "receipt,C1,H,T1,IND,\"SMITH, JOHN\",1 Elm St,Akron,OH,44308,Self,Writer,"
-    let later = head + "2024-06-01,2000.00,2000.00,P2024,check"
-    let earlier =
-      head.replacingOccurrences(of: "T1", with: "T2") + "2024-01-10,2000.00,4000.00,P2024,check"
+    // A gift over the limit, and a refund to the donor without a zip code, which cannot
+    // be placed: the gift's limit rules are evaluation errors (the refund may have cured
+    // them). Without the refund, the gift's findings.
+    let over =
+      "receipt,C1,H,SA11AI,T1,IND,\"SMITH, JOHN\",1 Elm St,Akron,OH,44308,Self,Writer,2024-06-01,4000.00,4000.00,P2024,check"
+    let refund =
+      "disbursement,C1,H,SB20A,T2,IND,\"SMITH, JOHN\",1 Elm St,Akron,OH,,,,2024-06-10,700.00,,P2024,check"
     try """
     format csv
-    header kind,filer_id,committee_type,transaction_id,entity_type,name,street1,city,state,zip,employer,occupation,date,amount,aggregate,election_code,payment_method
+    header kind,filer_id,committee_type,form_type,transaction_id,entity_type,name,street1,city,state,zip,employer,occupation,date,amount,aggregate,election_code,payment_method
     as-of 2024-12-31
 
     case "met"
-      \(later)
-      \(earlier) => US-EXCESS-001, evaluation-error US-REMEDY-001
+      \(over) => evaluation-error US-EXCESS-001, evaluation-error US-REMEDY-001
+      \(refund)
 
     case "not expected"
-      \(later)
-      \(earlier) => US-EXCESS-001
+      \(over) => evaluation-error US-EXCESS-001
+      \(refund)
 
     case "expected and not met"
-      \(earlier) => evaluation-error US-REMEDY-001
-      \(later) => US-EXCESS-001, US-REMEDY-001
+      \(over) => evaluation-error US-EXCESS-001, evaluation-error US-REMEDY-001
 
     case "no rule after the word"
-      \(later) => evaluation-error
+      \(over) => evaluation-error
     """.write(to: file, atomically: true, encoding: .utf8)
     let broken = try runProbity(["test", "Rules/us-federal", file.path])
     #expect(broken.status == 2)
     #expect(
-      broken.stderr.contains("\(file.path):18: error[T0001]: 'evaluation-error' names no rule"))
+      broken.stderr.contains("\(file.path):17: error[T0001]: 'evaluation-error' names no rule"))
     // Without the last case: the others run.
     try String(contentsOf: file, encoding: .utf8).components(separatedBy: "\n").dropLast(2)
       .joined(separator: "\n").write(to: file, atomically: true, encoding: .utf8)
     let result = try runProbity(["test", "Rules/us-federal", file.path])
     #expect(result.status == 1)
     let out = result.stdout
-    #expect(out.contains("  ok   met (line 5)"))
+    #expect(out.contains("  ok   met (line 5)"), "\(out)")
     #expect(
       out.contains(
-        "line 11: US-REMEDY-001 could not be evaluated: not judged: this record, dated 2024-01-10"))
+        "line 10: US-REMEDY-001 could not be evaluated: not judged: line 3, which takes $700.00"))
     #expect(
-      out.contains("line 14: expected US-REMEDY-001 to be an evaluation error, which it was not"))
+      out.contains("line 14: expected US-EXCESS-001 to be an evaluation error, which it was not"))
+    #expect(out.contains("line 14: US-EXCESS-001 fired, not expected"))
     #expect(out.contains("cases: 1 passed, 2 failed"))
   }
 
