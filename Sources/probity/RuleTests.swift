@@ -18,8 +18,8 @@ import ProbityLanguage
 ///
 /// A row's `=> RULE-ID, RULE-ID` names the findings expected on that record; a row
 /// without one expects none. `evaluation-error RULE-ID` among them expects that rule to
-/// be an evaluation error on the record instead (an excess whose refund cannot be placed, say). Every
-/// finding and evaluation error must be expected and every expectation met.
+/// be an evaluation error on the record instead (an excess whose refund cannot be placed,
+/// say). Every finding and evaluation error must be expected and every expectation met.
 struct RuleTestFile {
   struct Row {
     let line: Int
