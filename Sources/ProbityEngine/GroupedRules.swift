@@ -1125,6 +1125,8 @@ extension CheckRun {
     template.uncovered = uncovered
     for index in rejudge.keys.sorted() {
       let groups = rejudge[index] ?? [:]
+      // The group of the record `explain` watches, when it is judged again.
+      var watchedKey: GroupKey?
       for (key, disorder) in groups.sorted(by: {
         ($0.key.values, $0.key.window) < ($1.key.values, $1.key.window)
       }) {
@@ -1164,6 +1166,7 @@ extension CheckRun {
           verdict.reason +=
             " (its group's records, not in date order in the input, judged in date order)"
           rejudgedVerdicts[index] = verdict
+          watchedKey = key
         }
         // The evaluation error `finish` left is withdrawn.
         unjudged[index]?[key] = nil
@@ -1174,6 +1177,14 @@ extension CheckRun {
         }) {
           problems.remove(at: position)
         }
+      }
+      // A refund that could not be placed is no record of the group in date order either:
+      // it may still be the one that brought it back within the condition, so no finding
+      // of the rule stands on a group it may belong to (see `withdrawUnplacedNetting`;
+      // the findings kept before are kept again).
+      withdrawUnplacedNetting(index)
+      if let watchedKey, unjudged[index]?[watchedKey] != nil {
+        rejudgedVerdicts[index] = nil
       }
     }
     rejudge = [:]

@@ -371,6 +371,34 @@ let electionRule = """
   #expect(plainRun.tallies[0].failed == 0)
 }
 
+/// A group judged again in date order, whose refund cannot be placed (no zip code): the
+/// refund may be the one that cured it in time, so no finding stands on it, and `explain`
+/// says why, as when the records come in date order.
+@Test func aGroupJudgedAgainKeepsToARefundThatCannotBePlaced() throws {
+  let cure = try groupedRuleSet(
+    electionRule + "\n  cure within 60 days", when: "total > limit[election_year(election_code)]")
+  var refund = gift("2024-07-15", "700.00", kind: .disbursement, line: 4)
+  refund[CanonicalSchema.id(named: "zip")!] = .missing
+  for listed in [
+    [gift("2024-06-01", "2000.00", line: 2), gift("2024-01-10", "2000.00", line: 3), refund],
+    [gift("2024-01-10", "2000.00", line: 2), gift("2024-06-01", "2000.00", line: 3), refund],
+  ] {
+    let run = check(cure, listed, asOf: "2024-12-31")
+    #expect(run.findings.isEmpty, "\(run.findings.map(\.message))")
+    #expect(run.tallies[0].fired == 0)
+    #expect(run.tallies[0].failed == 1)
+    #expect(run.problems.count == 1)
+    #expect(run.problems.first?.message.contains("could not be placed in a group") == true)
+    let gone = listed.first { $0[CanonicalSchema.dateField] == date("2024-06-01") }!
+    let watched = check(cure, listed, asOf: "2024-12-31") {
+      $0.target = RecordSelector("\(gone.provenance.line)")
+    }
+    let verdict = try #require(watched.finalVerdicts().first)
+    #expect(verdict.status == .failed, "\(verdict.reason)")
+    #expect(verdict.reason.contains("could not be placed in a group"), "\(verdict.reason)")
+  }
+}
+
 /// Whether a group's records are in date order is a rule's own: a record its `where`
 /// leaves out, placed by another rule of the same keys and window (the same class of
 /// groups), is no record of its group. An organisation's gift of the donor's name, dated
