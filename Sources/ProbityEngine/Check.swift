@@ -150,6 +150,11 @@ public struct CheckRun {
   public internal(set) var targetRecord: Record?
   /// How many records matched the selector (the first is explained).
   public internal(set) var targetMatches = 0
+  /// A run that judges a group again in date order (see `rejudgeInDateOrder`): the
+  /// position, among the records it evaluates, of the record `explain` watches, which
+  /// it watches instead of matching `target` (another record of the group may have the
+  /// same line, in another file, or the same transaction id).
+  var watchedPosition: Int?
   var verdicts: [Int: RuleVerdict] = [:]
   /// The rules compiled to kernels (the fast path), and what they run on.
   let plans: [RulePlan]
@@ -463,7 +468,9 @@ public struct CheckRun {
     }
     if notesCoverage { noteCoverage(record) }
     observing = false
-    if let target, target.matches(record) {
+    let watched =
+      if let watchedPosition { watchedPosition == ordinal } else { target?.matches(record) == true }
+    if watched {
       targetMatches += 1
       if targetOrdinal == nil {
         targetOrdinal = ordinal

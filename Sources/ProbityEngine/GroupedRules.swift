@@ -1119,7 +1119,6 @@ extension CheckRun {
     guard !rejudge.isEmpty else { return }
     var template = CheckRun(ruleSet: ruleSet, asOf: givenAsOf)
     template.personalData = personalData
-    template.target = target
     template.latestDate = latestDate
     template.coverage = coverage
     template.uncovered = uncovered
@@ -1145,6 +1144,13 @@ extension CheckRun {
         }
         let sorted = keyed.sorted { ($0.date, $0.ordinal) < ($1.date, $1.ordinal) }.map(\.ordinal)
         var run = template
+        if let targetOrdinal, let position = sorted.firstIndex(of: targetOrdinal) {
+          // The watched record itself, not the first of the group its selector matches
+          // (the same line of another file, the same transaction id); no other group's
+          // run watches a record.
+          run.target = target
+          run.watchedPosition = position
+        }
         for ordinal in sorted { run.evaluate(rejudgeRecords[ordinal]!) }
         run.finish()
         if run.needsReplay {

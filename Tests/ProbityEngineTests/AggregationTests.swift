@@ -371,6 +371,48 @@ let electionRule = """
   #expect(plainRun.tallies[0].failed == 0)
 }
 
+/// `probity explain` on a group judged again in date order says what became of the
+/// record it was asked about, not of another record its selector also matches: the
+/// same line of another file (a Q2 report given before Q1), which comes first by date.
+/// Nor does a group judged again that only holds such a record speak for the watched one.
+@Test func explainOnAGroupJudgedAgainWatchesTheRecordAskedAbout() throws {
+  let cure = try groupedRuleSet(
+    electionRule + "\n  cure within 60 days", when: "total > limit[election_year(election_code)]")
+  func moved(_ record: Record, to file: String) -> Record {
+    Record(
+      kind: record.kind, provenance: Provenance(file: file, line: record.provenance.line),
+      values: record.values)
+  }
+  // Q2's report (Jun 1: over the limit by date, refunded in time on Jul 15) given before
+  // Q1's (Jan 10), each gift on line 2 of its file.
+  let reports = [
+    moved(gift("2024-06-01", "2000.00", line: 2), to: "q2.csv"),
+    moved(gift("2024-01-10", "2000.00", line: 2), to: "q1.csv"),
+    moved(gift("2024-07-15", "700.00", kind: .disbursement, line: 2), to: "q3.csv"),
+  ]
+  for (selector, status) in [("2", RuleVerdict.Status.cured), ("q1.csv:2", .notFired)] {
+    let watched = check(cure, reports, asOf: "2024-12-31") { $0.target = RecordSelector(selector) }
+    #expect(watched.targetRecord?.provenance.file == (selector == "2" ? "q2.csv" : "q1.csv"))
+    let verdict = try #require(watched.finalVerdicts().first)
+    #expect(verdict.status == status, "\(selector): \(verdict.reason)")
+  }
+  // Another donor's excess, in date order and cured in time, on line 2 of the first file;
+  // line 2 of the second is a gift of a group judged again.
+  let others = [
+    moved(gift("2024-01-05", "3500.00", name: "DOE, JANE", line: 2), to: "a.csv"),
+    moved(
+      gift("2024-01-20", "300.00", name: "DOE, JANE", kind: .disbursement, line: 3), to: "a.csv"),
+    moved(gift("2024-06-01", "2000.00", line: 2), to: "b.csv"),
+    moved(gift("2024-01-10", "2000.00", line: 3), to: "b.csv"),
+  ]
+  let watched = check(cure, others, asOf: "2024-12-31") { $0.target = RecordSelector("2") }
+  #expect(watched.findings.map(\.file) == ["b.csv"])
+  #expect(watched.targetRecord?.provenance.file == "a.csv")
+  let verdict = try #require(watched.finalVerdicts().first)
+  #expect(verdict.status == .cured, "\(verdict.reason)")
+  #expect(!verdict.reason.contains("judged in date order"), "\(verdict.reason)")
+}
+
 /// A group judged again in date order, whose refund cannot be placed (no zip code): the
 /// refund may be the one that cured it in time, so no finding stands on it, and `explain`
 /// says why, as when the records come in date order.
