@@ -811,9 +811,11 @@ extension CheckRun {
       let table = tables[index]
       let anyLateCure = !table.lateCures.isEmpty
       // Groups whose records were not in date order, for a rule that judges them in their
-      // order: not judged (see `notJudged`).
-      // (A twin's records are its leader's, which notes their order.)
-      let disorders = plan.judgesInOrder ? tables[plan.twin ?? index].disorders : [:]
+      // order: not judged here (see `notJudged`). A twin's records are its leader's, which
+      // notes their order; the leader (US-EXCESS-001 for US-REMEDY-001) is judged again
+      // with it, so that the two agree on the record that went over and its deadline.
+      let disorders =
+        plan.judgesInOrder || plan.tracksOrder ? tables[plan.twin ?? index].disorders : [:]
       for number in table.flags.indices where table.placed(number) {
         let group = Int32(number)
         if !disorders.isEmpty, disorders[group] != nil { continue }
