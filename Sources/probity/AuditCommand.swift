@@ -44,7 +44,9 @@ struct AuditCommand: ParsableCommand {
 
   @Option(
     name: .long,
-    help: ArgumentHelp("The audit folder to write (created if needed).", valueName: "dir"))
+    help: ArgumentHelp(
+      "The audit folder to write: new, empty, or one an earlier audit wrote (created if needed).",
+      valueName: "dir"))
   var out: String = "audit-out"
 
   @Option(
