@@ -814,8 +814,7 @@ extension CheckRun {
       // order: not judged here (see `notJudged`). A twin's records are its leader's, which
       // notes their order; the leader (US-EXCESS-001 for US-REMEDY-001) is judged again
       // with it, so that the two agree on the record that went over and its deadline.
-      let disorders =
-        plan.judgesInOrder || plan.tracksOrder ? tables[plan.twin ?? index].disorders : [:]
+      let disorders = tables[plan.twin ?? index].disorders
       for number in table.flags.indices where table.placed(number) {
         let group = Int32(number)
         if !disorders.isEmpty, disorders[group] != nil { continue }

@@ -362,13 +362,26 @@ let electionRule = """
   #expect(eachRun.findings.map(\.line) == [2])
   #expect(eachRun.tallies[0].fired == 1)
   #expect(eachRun.tallies[0].failed == 0)
-  // A rule without either judges the group in input order (its verdict is the totals').
+  // A rule without either reaches the same verdict in any order (its totals'), but its
+  // finding is judged again too: raised on the gift that went over by date (Jun 1), with
+  // the deadline from it, not on Jan 10's gift listed after it.
   let plain = try groupedRuleSet(
     electionRule, when: "total > limit[election_year(election_code)]")
   let plainRun = check(
     plain, [gift("2024-06-01", "2000.00", line: 2), gift("2024-01-10", "2000.00", line: 3)])
-  #expect(plainRun.findings.map(\.line) == [3])
+  #expect(plainRun.findings.map(\.line) == [2])
+  #expect(plainRun.findings.first?.trail.map(\.line) == [3, 2])
+  #expect(plainRun.tallies[0].fired == 1)
   #expect(plainRun.tallies[0].failed == 0)
+  // Netted back within the condition by the end: no finding in either order.
+  let netted = check(
+    plain,
+    [
+      gift("2024-06-01", "2000.00", line: 2), gift("2024-01-10", "2000.00", line: 3),
+      gift("2024-03-01", "700.00", kind: .disbursement, line: 4),
+    ])
+  #expect(netted.findings.isEmpty)
+  #expect(netted.problems.isEmpty)
 }
 
 /// `probity explain` on a group judged again in date order says what became of the
