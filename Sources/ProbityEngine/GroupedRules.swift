@@ -843,8 +843,12 @@ extension CheckRun {
         counted[index].fired += fired.count
         unsortedFindings.append(contentsOf: fired)
       }
+      // The groups out of date order first left aside: their evaluation errors stand
+      // only until the replay judges them again, so they must not take the places of the
+      // errors listed for refunds that could not be placed (at most `examplesPerRule`).
+      let outOfOrder = Set(disorders.values.map(\.key))
+      withdrawUnplacedNetting(index, skipping: outOfOrder)
       if !disorders.isEmpty { notJudged(index, disorders) }
-      withdrawUnplacedNetting(index)
       // Trails: every group with a finding, including findings fired on each record.
       var raised: [GroupKey: Set<Int>] = [:]
       for finding in unsortedFindings where finding.ruleIndex == index {
@@ -972,7 +976,9 @@ extension CheckRun {
   /// Withdraws the findings of a rule on groups a record that could not be placed may have
   /// taken from (see `noteUnplacedNetting`): each becomes one outcome that could not be
   /// evaluated, on the record it was raised on.
-  private mutating func withdrawUnplacedNetting(_ index: Int) {
+  /// Findings of the groups in `skipping` (out of date order: `notJudged` leaves them
+  /// aside) are kept here.
+  private mutating func withdrawUnplacedNetting(_ index: Int, skipping: Set<GroupKey> = []) {
     let notes = unplacedNetting[index]
     guard !notes.isEmpty else { return }
     let lengths = Set(notes.keys.map(\.keys.count)).sorted()
@@ -980,6 +986,7 @@ extension CheckRun {
     kept.reserveCapacity(unsortedFindings.count)
     for finding in unsortedFindings {
       guard finding.ruleIndex == index,
+        skipping.isEmpty || finding.groupKey.map({ !skipping.contains($0) }) ?? true,
         let note = lengths.lazy.compactMap({ length -> UnplacedNetting? in
           let keys = Array(finding.keyValues.prefix(length))
           // One of the finding's window, or one whose window is not known.

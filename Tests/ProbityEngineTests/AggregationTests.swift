@@ -173,6 +173,32 @@ let electionRule = """
   #expect(anyone.tallies[0].failed == 1)
 }
 
+/// Groups judged again in date order take no place among the evaluation errors listed: a
+/// refund that could not be placed still has its error listed when more groups than
+/// `examplesPerRule` came out of date order (each an evaluation error until the replay
+/// judges it again).
+@Test func groupsJudgedAgainLeaveTheOtherEvaluationErrorsListed() throws {
+  let ruleSet = try groupedRuleSet(
+    electionRule, when: "total > limit[election_year(election_code)]")
+  var records: [Record] = []
+  var line = 2
+  for donor in 0...CheckRun.examplesPerRule {
+    let name = "DONOR\(donor), ANN"
+    records.append(gift("2024-06-01", "2000.00", name: name, line: line))
+    records.append(gift("2024-01-10", "2000.00", name: name, line: line + 1))
+    line += 2
+  }
+  records.append(gift("2024-01-05", "3500.00", line: line))
+  var refund = gift("2024-02-05", "200.00", kind: .disbursement, line: line + 1)
+  refund[CanonicalSchema.id(named: "zip")!] = .missing
+  records.append(refund)
+  let run = check(ruleSet, records)
+  #expect(run.findings.count == CheckRun.examplesPerRule + 1)
+  #expect(run.tallies[0].failed == 1)
+  #expect(run.problems.map(\.line) == [line])
+  #expect(run.problems.first?.message.hasPrefix("not judged: line \(line + 1)") == true)
+}
+
 @Test func cureWindowsInTimeLateOpenAndClosed() throws {
   let ruleSet = try groupedRuleSet(
     electionRule + "\n  cure within 60 days", when: "total > limit[election_year(election_code)]")
