@@ -378,13 +378,6 @@ public struct CheckRun {
         leaders[signature] = index
       }
     }
-    // Every rule across records notes the order of its groups' records (a twin's, its
-    // leader, which places the twin's records for it): a group out of date order that
-    // went over its condition is judged again in date order (see `rejudgeInDateOrder`),
-    // so that its finding is raised on the record that went over by date, with the
-    // deadline from that record's date, and a rule that judges in order (a cure window,
-    // `fires on each`) reaches the verdict the dates give.
-    for plan in plans where plan.grouped && plan.twin == nil { plan.tracksOrder = true }
     self.plans = plans
     lentPlans = plans.map { Unmanaged.passUnretained($0) }
     self.memos = ProjectionMemo.byKind(ruleSet, plans)

@@ -65,14 +65,14 @@ struct Disorder {
   /// The latest date of the group's records before it.
   let latest: CivilDate
 
-  /// Why a rule that judges the group's records in their order does not judge it, said
-  /// on the record out of order.
+  /// Why the group stands not judged when no second read judged it again in date order,
+  /// said on the record out of order.
   var message: String { message(naming: "this record") }
 
   /// The same, said on another record of the group: `record` names the one out of order
   /// ("the record on line 3").
   func message(naming record: String) -> String {
-    "not judged: \(record), dated \(date), comes after a record of its group dated \(latest); the rule's verdict depends on the order of the group's records by date, and they are not in date order in the input (sort the records by date, or give the files in date order)"
+    "not judged: \(record), dated \(date), comes after a record of its group dated \(latest); the group is judged in date order from a second read of the input, which was not made (sort the records by date, or give the files in date order)"
   }
 }
 

@@ -1201,14 +1201,14 @@ final class RulePlan {
   var findsEveryCrossing: Bool { isRolling && cureDays == nil }
   let fires: FireMode
   let cureDays: Int?
-  /// Whether the rule's verdicts depend on the order of a group's records: a cure window
-  /// opens on the record that crossed, a rule that fires on each record reads the
-  /// aggregates as they stand after it, a rolling window moves with the dates. Such a
-  /// rule judges a group only when its records come in date order (see `Disorder`).
-  var judgesInOrder: Bool { cureDays != nil || fires == .each || isRolling }
-  /// Whether the run notes the order of the dates of the rule's groups' records: a rule
-  /// that judges in order, or the leader of a twin that does (see `CheckRun.init`).
-  var tracksOrder = false
+  /// Whether the run notes the order of the dates of the rule's groups' records: every
+  /// rule across records but a twin, whose records its leader places for it. A group out
+  /// of date order that went over its condition is judged again in date order (see
+  /// `CheckRun.rejudgeInDateOrder`): its finding is then raised on the record that went
+  /// over by date, with the deadline from that record's date, and a rule that judges its
+  /// records in their order (a cure window, `fires on each`, a rolling window) reaches
+  /// the verdict the dates give.
+  var tracksOrder: Bool { grouped && twin == nil }
   /// Whether the condition reads `deadline` (else the run need not compute it for a
   /// record that makes no finding).
   let conditionReadsDeadline: Bool
