@@ -353,6 +353,12 @@ struct KernelCompiler {
     node(program.root, program.nodes)
   }
 
+  /// The kernel of one node of a program (a question a `ProjectionMemo` asks: see
+  /// `ProjectionMemo.Atom`).
+  mutating func compile(node index: Int, _ nodes: [ExprNode]) -> Kernel {
+    node(index, nodes)
+  }
+
   /// A kernel that also notes, in `Frame.missingNodes`, every node of
   /// `program.readsOutsideDefines` it evaluates and finds missing: what a trace's
   /// `missingFields` would name, without a trace. (Its value is never cached as a whole:

@@ -16,10 +16,13 @@ import ProbityLanguage
 ///
 /// What is remembered is exactly what the kernels computed, keyed by the exact values
 /// read (strings by their bytes, not by canonical equivalence; whether each field is
-/// available in the format), so the values are the same either way. A value whose
+/// available in the format), so the values are the same either way. A field that takes
+/// many values (an amount, a memo's text) and is only asked plain questions
+/// (`amount > $0.00`) is keyed by their answers instead (`Atom`). A value whose
 /// evaluation failed is not remembered: it is computed again where it is needed, and
 /// fails there, in its place. A memo that meets more distinct tuples than `limit` (a
-/// `where` reading amounts or names) stops looking itself up for good.
+/// `where` reading names, or amounts otherwise than by plain questions) stops looking
+/// itself up for good.
 struct ProjectionMemo {
   /// What one `where` adds to the memo of its kind: its kernel, the cache slots it and
   /// the `define`s inside it fill, and the fields it reads, with how (`Read`: only
@@ -29,6 +32,7 @@ struct ProjectionMemo {
     let kernel: Kernel
     let slots: [Int]
     let reads: [FieldID: Read]
+    let atoms: [Atom]
     /// The `where`'s own slot; and where the memo keeps, for a tuple on which it is
     /// undetermined, the fields its collecting kernel found missing (a `.list` of their
     /// names): they are a function of the same values.
@@ -50,7 +54,7 @@ struct ProjectionMemo {
       self.missingSlot = compiler.missingFieldsSlot(of: program)
       self.program = program
       self.collecting = collecting
-      (slots, reads) = ProjectionMemo.reads(of: program, root: root, &compiler)
+      (slots, reads, atoms) = ProjectionMemo.reads(of: program, root: root, &compiler)
       self.kernel = kernel
     }
   }
@@ -63,19 +67,27 @@ struct ProjectionMemo {
     static func < (a: Read, b: Read) -> Bool { a.rawValue < b.rawValue }
   }
 
-  /// The cache slots a program's value and its `define`s fill (`root` first), and how it
-  /// reads each field.
+  /// The cache slots a program's value and its `define`s fill (`root` first), how it
+  /// reads each field, and the outcomes it reads (`Atom`) in place of fields' values.
   static func reads(of program: ExprProgram, root: Int, _ compiler: inout KernelCompiler)
-    -> (slots: [Int], reads: [FieldID: Read])
+    -> (slots: [Int], reads: [FieldID: Read], atoms: [Atom])
   {
     let nodes = program.nodes
     var slots = [root]
     var reads: [FieldID: Read] = [:]
+    var atoms: [Atom] = []
     var stack = [(index: program.root, parent: Operation?.none)]
     var seen = Set<Int>()
     while let (index, parent) = stack.popLast() {
       guard seen.insert(index).inserted else { continue }
       let node = nodes[index]
+      if let atom = Atom(index, nodes, &compiler) {
+        if case .defined = node.op, let slot = compiler.cacheSlot(ofNode: index, nodes) {
+          slots.append(slot)
+        }
+        if !atoms.contains(where: { $0.key == atom.key }) { atoms.append(atom) }
+        continue
+      }
       switch node.op {
       case .field(let field):
         let read: Read =
@@ -91,7 +103,92 @@ struct ProjectionMemo {
       }
       for child in node.children { stack.append((child, node.op)) }
     }
-    return (slots, reads)
+    return (slots, reads, atoms)
+  }
+
+  /// A yes-or-no question about one field that takes many values, asked of the record
+  /// when its memo key is made: `amount > $0.00`, `contains(upper(memo_text), "EARMARK")`,
+  /// `filer_id in national_party_committees`. The key holds its answer (with whether the
+  /// field is missing, and whether the format has it) instead of the field's value: a
+  /// `where` that reads amounts only to ask whether they are positive then meets as few
+  /// tuples as one that does not read them (with the amounts themselves in the key, a
+  /// filing of varied amounts met a new tuple on most records, and past `limit` every
+  /// `where` was computed on every record).
+  ///
+  /// Why the answer is enough: the question is made of the field, constants,
+  /// parameters, and operations that give missing only on a missing operand (comparisons,
+  /// `in`, `and`, `or`, `not`, arithmetic, and the text functions `upper`, `lower`,
+  /// `trim`, `length`, `starts_with`, `ends_with`, `contains`, `abs`, `present`,
+  /// `missing`, `blank`), and holds no `define` but itself. So no value inside it is kept
+  /// (the memo keeps only `define`s and the `where`s), and what a collecting kernel
+  /// names missing inside it is a function of whether the field is missing (with the
+  /// field there, nothing inside is missing; without, the same nodes are, in the same
+  /// order). Everything the memo keeps of the `where` is then a function of the key. A
+  /// question whose kernel fails is keyed as failed: the `where` fails there too, and a
+  /// failed value is never remembered.
+  ///
+  /// Coded fields (`FieldSpec.coded`: committee types, entity types, form lines) take
+  /// few values and stay in the key by value: a question costs a kernel's run per record.
+  struct Atom {
+    /// The question's text: the same question asked by two `where` clauses is asked once.
+    /// (Its text tells it apart: a question holds no `let` name, and its `define`, if it is
+    /// one, is named by its name, which the pack gives one meaning. Numbering the
+    /// structures of all the questions' nodes cost some 9 million instructions a run.)
+    let key: String
+    let field: FieldID
+    let kernel: Kernel
+
+    init?(_ index: Int, _ nodes: [ExprNode], _ compiler: inout KernelCompiler) {
+      let node = nodes[index]
+      guard node.type == .boolean, node.recordOnly else { return nil }
+      // A `define` is asked through its expression (its kernel would cache its value).
+      var question = index
+      if case .defined = node.op { question = node.children[0] }
+      var field: FieldID?
+      var readsValue = false
+      guard
+        Atom.asks(
+          question, nodes, parent: nil, field: &field, readsValue: &readsValue),
+        let field, readsValue, !CanonicalSchema.fields[field].coded
+      else { return nil }
+      self.field = field
+      key = node.text
+      kernel = compiler.compile(node: question, nodes)
+    }
+
+    /// Whether the subtree at `index` is made of what a question may hold (see `Atom`),
+    /// reading no field but `field` (set by the first found); `readsValue`: whether it
+    /// reads that field's value, not only whether it is there or blank.
+    private static func asks(
+      _ index: Int, _ nodes: [ExprNode], parent: Operation?, field: inout FieldID?,
+      readsValue: inout Bool
+    ) -> Bool {
+      let node = nodes[index]
+      switch node.op {
+      case .constant, .parameter, .list: break
+      case .field(let read):
+        guard field == nil || field == read else { return false }
+        field = read
+        switch parent {
+        case .call(.present)?, .call(.isMissing)?, .call(.blank)?: break
+        default: readsValue = true
+        }
+      case .not, .negate, .and, .or, .compare, .member, .arithmetic, .inReferenceList: break
+      case .call(let builtin):
+        switch builtin {
+        case .upper, .lower, .trim, .length, .startsWith, .endsWith, .contains, .abs, .present,
+          .isMissing, .blank:
+          break
+        default: return false
+        }
+      default: return false
+      }
+      for child in node.children {
+        guard asks(child, nodes, parent: node.op, field: &field, readsValue: &readsValue)
+        else { return false }
+      }
+      return true
+    }
   }
 
   /// The condition of a rule on single records, remembered with the `where` clauses of
@@ -107,18 +204,24 @@ struct ProjectionMemo {
     let kernel: Kernel
     let slots: [Int]
     let reads: [FieldID: Read]
+    let atoms: [Atom]
 
     /// Nil when the condition does not qualify. `root`: the slot of the condition's value.
     init?(
       _ program: ExprProgram, kernel: @escaping Kernel, root: Int, _ compiler: inout KernelCompiler
     ) {
       guard program.nodes[program.root].recordOnly else { return nil }
-      let (slots, reads) = ProjectionMemo.reads(of: program, root: root, &compiler)
-      guard reads.allSatisfy({ $0.value < .value || CanonicalSchema.fields[$0.key].coded })
+      let (slots, reads, atoms) = ProjectionMemo.reads(of: program, root: root, &compiler)
+      // A question about an amount or a name (`Atom`) would be asked of every record of
+      // the kind when its key is made, where the condition is computed only on the records
+      // its `where` admits: such a condition is left out too.
+      guard atoms.isEmpty,
+        reads.allSatisfy({ $0.value < .value || CanonicalSchema.fields[$0.key].coded })
       else { return nil }
       self.kernel = kernel
       self.slots = slots
       self.reads = reads
+      self.atoms = atoms
     }
   }
 
@@ -156,6 +259,26 @@ struct ProjectionMemo {
   /// The fields read, in field order, and how the key holds each.
   private let fields: [FieldID]
   private let reads: [Read]
+  /// The questions whose answers the key holds, after the fields (see `Atom`), by the
+  /// field they ask about, with the answers to the last value asked about.
+  private var asked: [Asked]
+
+  /// The questions about one field, and the last value they were asked of with its
+  /// answers: a committee's id is the same on every row of a filing, a memo mostly
+  /// missing, and the answers are then not asked again. (Told the same by their bytes:
+  /// two strings equal by canonical equivalence may answer otherwise.)
+  struct Asked {
+    let field: FieldID
+    /// At most 8 (a field asked more is asked in several).
+    let atoms: [Atom]
+    let count: Int
+    var last: Value = .missing
+    var lastUnavailable = false
+    /// The answers to the last value, a byte each from the lowest; none yet while
+    /// `asked` is false.
+    var answers: UInt64 = 0
+    var asked = false
+  }
   /// By part: the bit of its rule (0 past the 64th), as `PreparedRecord.notApplicable`
   /// and `Known` give it.
   private let ruleBits: [UInt64]
@@ -186,6 +309,12 @@ struct ProjectionMemo {
     zip(fields, reads).filter { $0.1 == .value }.map(\.0)
   }
 
+  /// The fields whose values the key holds only through questions asked of them (see
+  /// `Atom`), by the questions' structures.
+  var questions: [(field: FieldID, key: String)] {
+    asked.flatMap { field in field.atoms.map { (field.field, $0.key) } }
+  }
+
   /// `rules`: the index of each part's rule (without, no rule is told left out).
   init(
     _ parts: [Part], rules: [Int]? = nil, conditions: [ConditionPart] = [],
@@ -199,15 +328,24 @@ struct ProjectionMemo {
     self.conditions = conditions
     var slots: [Int] = []
     var reads: [FieldID: Read] = [:]
-    for part in parts {
-      for slot in part.slots where !slots.contains(slot) { slots.append(slot) }
-      reads.merge(part.reads) { max($0, $1) }
-    }
-    for condition in conditions {
-      for slot in condition.slots where !slots.contains(slot) { slots.append(slot) }
-      reads.merge(condition.reads) { max($0, $1) }
+    var atoms: [Atom] = []
+    for (partSlots, partReads, partAtoms) in parts.map({ ($0.slots, $0.reads, $0.atoms) })
+      + conditions.map({ ($0.slots, $0.reads, $0.atoms) })
+    {
+      for slot in partSlots where !slots.contains(slot) { slots.append(slot) }
+      reads.merge(partReads) { max($0, $1) }
+      for atom in partAtoms where !atoms.contains(where: { $0.key == atom.key }) {
+        atoms.append(atom)
+      }
     }
     self.slots = slots
+    asked = Set(atoms.map(\.field)).sorted().flatMap { field in
+      let questions = atoms.filter { $0.field == field }
+      return stride(from: 0, to: questions.count, by: 8).map {
+        let atoms = Array(questions[$0..<min($0 + 8, questions.count)])
+        return Asked(field: field, atoms: atoms, count: atoms.count)
+      }
+    }
     fields = reads.keys.sorted()
     self.reads = fields.map { reads[$0]! }
     active = !parts.isEmpty || !conditions.isEmpty
@@ -231,7 +369,7 @@ struct ProjectionMemo {
   @discardableResult
   mutating func fill(_ frame: Frame) -> Known {
     guard active else { return Known() }
-    guard ProjectionMemo.encode(frame, fields, reads, into: &key) else { return Known() }
+    guard ProjectionMemo.encode(frame, fields, reads, &asked, into: &key) else { return Known() }
     let known = tuples.count
     let id = Int(tuples.id(bytes: &key))
     if id < known {
@@ -272,10 +410,12 @@ struct ProjectionMemo {
     return Known(leftOut: bits, admitted: admittedBits, undetermined: undeterminedBits)
   }
 
-  /// The tuple of the record's values read, as bytes; false for a value that is never a
-  /// field's (a list), which is then not remembered.
+  /// The tuple of the record's values read, and of the answers to the questions asked
+  /// of it (`atoms`), as bytes; false for a value that is never a field's (a list), which
+  /// is then not remembered.
   private static func encode(
-    _ frame: Frame, _ fields: [FieldID], _ reads: [Read], into key: inout KeyBytes
+    _ frame: Frame, _ fields: [FieldID], _ reads: [Read], _ asked: inout [Asked],
+    into key: inout KeyBytes
   ) -> Bool {
     key.removeAll()
     // The values read where they are, through the buffer: read out of the frame's array,
@@ -283,8 +423,96 @@ struct ProjectionMemo {
     // still copied: `withUTF8` needs it in a `var`.) The buffer does not check its bounds
     // in a release build: the fields are sorted, so the last is checked here.
     precondition((fields.last ?? -1) < frame.values.count, "a field beyond the record's values")
-    return frame.values.withUnsafeBufferPointer { values in
+    let encoded = frame.values.withUnsafeBufferPointer { values in
       encode(values, frame.unavailable, fields, reads, into: &key)
+    }
+    guard encoded, !asked.isEmpty else { return encoded }
+    // Through buffers: an element of an array written in place checked its uniqueness,
+    // and one read was copied (its value retained).
+    frame.values.withUnsafeBufferPointer { values in
+      asked.withUnsafeMutableBufferPointer { asked in
+        for position in asked.indices {
+          let field = asked[position].field
+          let unavailable = frame.unavailable.contains(field)
+          if !asked[position].asked || asked[position].lastUnavailable != unavailable
+            || !sameBytes(asked[position].last, values[field])
+          {
+            ask(&asked[position], frame, unavailable)
+          }
+          var answers = asked[position].answers
+          for _ in 0..<asked[position].count {
+            key.append(UInt8(truncatingIfNeeded: answers))
+            answers >>= 8
+          }
+        }
+      }
+    }
+    return true
+  }
+
+  /// Asks the questions of the field's value on the frame's record, and keeps the value
+  /// and the answers.
+  @inline(never)
+  private static func ask(_ asked: inout Asked, _ frame: Frame, _ unavailable: Bool) {
+    asked.last = frame.values[asked.field]
+    asked.lastUnavailable = unavailable
+    asked.answers = answers(asked.atoms, frame, asked.field)
+    asked.asked = true
+  }
+
+  /// Each question's answer, a byte each from the lowest: 0 no, 1 yes, 2 missing, 3
+  /// failed; 4 added if the field is missing, 8 if the format lacks it. The frame's
+  /// failure is left as it was.
+  private static func answers(_ atoms: [Atom], _ frame: Frame, _ field: FieldID) -> UInt64 {
+    // Only a failure flagged before is kept (copying the failure retained its texts).
+    let failed = frame.failed
+    let failure = failed ? frame.failure : nil
+    defer {
+      frame.failed = failed
+      if let failure { frame.failure = failure }
+    }
+    var base: UInt8 = frame.unavailable.contains(field) ? 8 : 0
+    if frame.values[field].isMissing { base |= 4 }
+    var answers: UInt64 = 0
+    for (position, atom) in atoms.enumerated() {
+      frame.failed = false
+      let value = atom.kernel(frame)
+      let answer: UInt8
+      if frame.failed {
+        answer = base | 3
+      } else if case .boolean(let yes) = value {
+        answer = base | (yes ? 1 : 0)
+      } else {
+        answer = base | 2
+      }
+      answers |= UInt64(answer) << (8 * position)
+    }
+    return answers
+  }
+
+  /// Whether two values are the same, strings byte for byte.
+  @inline(__always)
+  private static func sameBytes(_ a: Value, _ b: Value) -> Bool {
+    switch (a, b) {
+    case (.missing, .missing): return true
+    case (.boolean(let x), .boolean(let y)): return x == y
+    case (.integer(let x), .integer(let y)): return x == y
+    case (.money(let x), .money(let y)):
+      return x.minorUnits == y.minorUnits && x.currency == y.currency
+    case (.date(let x), .date(let y)): return x == y
+    case (.string(let x), .string(let y)):
+      // The same two words: the same bytes (a string of up to 15 bytes holds them in its
+      // words; a longer one points at its storage). A committee's id on every row is
+      // answered here.
+      typealias Words = (UInt64, UInt64)
+      if unsafeBitCast(x, to: Words.self) == unsafeBitCast(y, to: Words.self) { return true }
+      // Strings that differ (not equal even by canonical equivalence) differ in bytes.
+      guard x == y else { return false }
+      let same = x.utf8.withContiguousStorageIfAvailable { a in
+        y.utf8.withContiguousStorageIfAvailable { b in a.elementsEqual(b) }
+      }
+      return (same ?? nil) ?? x.utf8.elementsEqual(y.utf8)
+    default: return false
     }
   }
 

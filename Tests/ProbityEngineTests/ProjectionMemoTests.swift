@@ -258,27 +258,87 @@ struct ProjectionMemoTests {
     _ = Self.compare(ruleSet, records)
   }
 
-  /// A string is remembered by its bytes: "José" composed and decomposed are equal
-  /// strings in Swift (and in the language), but two tuples; the values are the same.
+  /// A coded field's string is remembered by its bytes: "José" composed and decomposed
+  /// are equal strings in Swift (and in the language), but two tuples; the values are the
+  /// same.
   @Test("strings by their bytes; a where that fails is not remembered")
   func exactValues() throws {
-    let ruleSet = try Self.rule("employer == \"José\" or amount * 100000000000000 > $1.00")
-    let employer = try Self.field("employer")
+    let ruleSet = try Self.rule("entity_type == \"José\" or amount * 100000000000000 > $1.00")
+    let entityType = try Self.field("entity_type")
     var records: [Record] = []
     for (line, name) in ["Jos\u{E9}", "Jose\u{301}", "Jos\u{E9}", "Ann"].enumerated() {
       var record = gift("2024-01-01", "150.00", line: line + 1)
-      record[employer] = .string(name)
+      record[entityType] = .string(name)
       records.append(record)
     }
     // Amounts whose product overflows (a failure), left to the run each time.
     for line in 5...6 {
       var record = gift("2024-01-01", "100000.00", line: line)
-      record[employer] = .string("Ann")
+      record[entityType] = .string("Ann")
       records.append(record)
     }
     let run = Self.unremembered(ruleSet, records)
     #expect(run.tallies.map { [$0.evaluated, $0.fired, $0.failed] } == [[4, 4, 2]])
+    // By entity type, and whether the amount's question was answered yes or failed.
     #expect(Self.compare(ruleSet, records) == 4)
+  }
+
+  /// A `where` that asks a question of a field of many values (an amount, a memo's text,
+  /// a committee's id) is remembered by the answer, not by the value (`Atom`): records of
+  /// a hundred amounts make as many tuples as answers. Missing values, fields the format
+  /// lacks and failures each make their own; the values, outcomes and missing fields are
+  /// the same as computed every time.
+  @Test(
+    "questions about amounts and texts, remembered by their answers",
+    arguments: [
+      // The filter, the fields asked about, the tuples met: an answer of each question
+      // to each value of the 100 amounts and three memos met (yes or no), and one for
+      // each record with a missing amount, a missing memo, or a memo the format lacks.
+      ("amount > $200.00", ["amount"], 3),
+      // `present(memo_text)` is no question (it reads no value): memo_text is kept by
+      // whether it is there; the amount is always positive.
+      (
+        "amount > $0.00 and present(memo_text) and contains(upper(memo_text), \"EARMARK\")",
+        ["amount", "memo_text"], 5
+      ),
+      (
+        "entity_type == \"IND\" and (amount > $200.00 or contains(lower(memo_text), \"x\"))",
+        ["amount", "memo_text"], 7
+      ),
+      ("abs(-amount) >= $300.00 and trim(memo_text) != \"\"", ["amount", "memo_text"], 7),
+      // Not questions: an amount's value through `??` (each of the 100 amounts, and the
+      // missing one, and the 350.00 of the last two); a person's key (the memo's three
+      // texts, by the amount's answer, and the three others).
+      ("(amount ?? $0.00) > $200.00", [], 102),
+      ("person_key(memo_text) == \"X\" or amount > $200.00", ["amount"], 9),
+    ])
+  func questions(_ filter: String, asked: [String], tuples: Int) throws {
+    let ruleSet = try Self.rule(filter)
+    let run = CheckRun(ruleSet: ruleSet)
+    let memo = run.memos[ProjectionMemo.index(of: .receipt)]
+    #expect(
+      Set(memo.questions.map { CanonicalSchema.fields[$0.field].name }) == Set(asked), "asked")
+    let amount = try Self.field("amount")
+    let memoText = try Self.field("memo_text")
+    var records: [Record] = []
+    for cents in stride(from: 100, through: 50_000, by: 500) {
+      var record = gift(
+        "2024-01-01", "\(cents / 100).\(cents % 100 / 10)0", line: records.count + 1)
+      record[memoText] = .string(["Earmarked for X", "a gift", " "][records.count % 3])
+      records.append(record)
+    }
+    var noAmount = gift("2024-01-02", "150.00", line: records.count + 1)
+    noAmount[amount] = .missing
+    records.append(noAmount)
+    var noMemo = gift("2024-01-02", "350.00", line: records.count + 1)
+    noMemo[memoText] = .missing
+    records.append(noMemo)
+    var unavailable = gift("2024-01-02", "350.00", line: records.count + 1)
+    unavailable[memoText] = .missing
+    unavailable.unavailable.insert(memoText)
+    records.append(unavailable)
+    #expect(records.count == 103)
+    #expect(Self.compare(ruleSet, records) == tuples)
   }
 
   /// The condition of a rule on single records that reads only coded fields (and others
