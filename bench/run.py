@@ -2,7 +2,7 @@
 """Probity's throughput, side by side with DuckDB, a Python csv baseline and a raw libcsv
 parse, on one synthetic filing, in one run; and .fec parse-and-check throughput.
 
-    bench/run.py [--mb 100] [--donors-per-record 0.2] [--keep DIR] [--runs N]
+    bench/run.py [--mb 100] [--donors-per-record 0.2] [--keep DIR] [--runs N] [--other BINARY]...
 
 Generates a canonical CSV filing of about --mb megabytes (one distinct donor per five
 records by default, a few planted excessive contributions), runs each contender with
@@ -32,13 +32,19 @@ def generate_csv(path, target_bytes, donors_per_record, seed=7):
         w.writerow(HEADER)
         while written < target_bytes:
             d = rng.randrange(donors)
-            # Most gifts are small; every 997th donor gives enough to cross the limit.
-            amount = rng.choice([25, 50, 100, 250, 500]) if d % 997 else 2000
+            # Most gifts are small, in round amounts or not (4 in 10 to the cent, as in real
+            # filings); every 997th donor gives enough to cross the limit.
+            if d % 997 == 0:
+                amount = "2000.00"
+            elif rng.random() < 0.4:
+                amount = f"{rng.randint(1, 499)}.{rng.randint(0, 99):02d}"
+            else:
+                amount = f"{rng.choice([25, 50, 100, 250, 500])}.00"
             election = "P2024" if rng.random() < 0.6 else "G2024"
             row = ["receipt", "C00999001", "H", "SA11AI", f"T{i}", "IND", f'"DONOR{d}, PAT Q"', f"{d} Main St",
                    "Dayton", "OH", f"{45000 + d % 900:05d}", "Acme Corp", "Clerk",
                    (first + datetime.timedelta(days=min(271, i * 272 // est_records))).isoformat(),
-                   f"{amount}.00", "", election, "", "check"]
+                   amount, "", election, "", "check"]
             line = ",".join(row) + "\r\n"
             f.write(line)
             written += len(line)
@@ -151,6 +157,9 @@ def main():
     ap.add_argument("--mb", type=float, default=100)
     ap.add_argument("--donors-per-record", type=float, default=0.2)
     ap.add_argument("--keep")
+    ap.add_argument("--other", action="append", default=[], metavar="BINARY",
+                    help="another probity binary (an earlier build) to run on the CSV beside the "
+                         "others, in the same rounds: its wall time and peak only")
     ap.add_argument("--runs", type=int, default=1,
                     help="run every contender this many times, in rounds (each round runs them all "
                          "in turn, so the machine's drift falls on all alike), and keep each one's best")
@@ -177,7 +186,7 @@ def main():
         ("Python csv (sum per donor)", [sys.executable, py, data]),
         ("raw libcsv parse", [counter, data]),
         ("Probity .fec v8.3 (full US pack)", [PROBITY, "check", "--rules", rules, "--format", "json", fec]),
-    ]
+    ] + [(f"other: {path}", [path, "check", "--rules", rules, "--format", "json", data]) for path in args.other]
     best = {}
     outputs = {}
     for _ in range(max(1, args.runs)):
@@ -198,6 +207,9 @@ def main():
     for name, wall, rss in runs:
         print(f"{name:34} {wall:8.2f} {size / 1e6 / wall:8.1f} {records / wall:11.0f} {rss:8.0f}")
     print(f"{'Probity .fec v8.3 (full US pack)':34} {fec_wall:8.2f} {fec_size / 1e6 / fec_wall:8.1f} {records / fec_wall:11.0f} {fec_rss:8.0f}")
+    for name, _ in contenders[5:]:
+        wall, rss = best[name]
+        print(f"{name:34} {wall:8.2f} {size / 1e6 / wall:8.1f} {records / wall:11.0f} {rss:8.0f}")
     probity_wall, duck_wall = runs[0][1], runs[1][1]
     print(f"Probity / DuckDB speed ratio: {duck_wall / probity_wall:.2f}; Probity / raw libcsv: {runs[3][1] / probity_wall:.2f}")
     agree = True
