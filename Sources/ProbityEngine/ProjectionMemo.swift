@@ -116,14 +116,15 @@ struct ProjectionMemo {
   /// `where` was computed on every record).
   ///
   /// Why the answer is enough: the question is made of the field, constants,
-  /// parameters, and operations that give missing only on a missing operand (comparisons,
-  /// `in`, `and`, `or`, `not`, arithmetic, and the text functions `upper`, `lower`,
-  /// `trim`, `length`, `starts_with`, `ends_with`, `contains`, `abs`, `present`,
-  /// `missing`, `blank`), and holds no `define` but itself. So no value inside it is kept
-  /// (the memo keeps only `define`s and the `where`s), and what a collecting kernel
+  /// parameters, and operations that never give missing on operands that are not
+  /// (comparisons, `in`, `and`, `or`, `not`, arithmetic, `??`, `if`, and the text functions
+  /// `upper`, `lower`, `trim`, `length`, `starts_with`, `ends_with`, `contains`, `abs`,
+  /// `present`, `missing`, `blank`: not `zip5`, `person_key`, a table by year, which give
+  /// missing on some values), and holds no `define` but itself. So no value inside it is
+  /// kept (the memo keeps only `define`s and the `where`s), and what a collecting kernel
   /// names missing inside it is a function of whether the field is missing (with the
-  /// field there, nothing inside is missing; without, the same nodes are, in the same
-  /// order). Everything the memo keeps of the `where` is then a function of the key. A
+  /// field there, nothing inside is missing; without, every value inside is the same on
+  /// every record, so the same nodes are missing, in the same order). Everything the memo keeps of the `where` is then a function of the key. A
   /// question whose kernel fails is keyed as failed: the `where` fails there too, and a
   /// failed value is never remembered.
   ///
@@ -173,7 +174,9 @@ struct ProjectionMemo {
         case .call(.present)?, .call(.isMissing)?, .call(.blank)?: break
         default: readsValue = true
         }
-      case .not, .negate, .and, .or, .compare, .member, .arithmetic, .inReferenceList: break
+      case .not, .negate, .and, .or, .compare, .member, .arithmetic, .inReferenceList,
+        .coalesce, .conditional:
+        break
       case .call(let builtin):
         switch builtin {
         case .upper, .lower, .trim, .length, .startsWith, .endsWith, .contains, .abs, .present,

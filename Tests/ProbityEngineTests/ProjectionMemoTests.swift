@@ -306,10 +306,22 @@ struct ProjectionMemoTests {
         ["amount", "memo_text"], 7
       ),
       ("abs(-amount) >= $300.00 and trim(memo_text) != \"\"", ["amount", "memo_text"], 7),
-      // Not questions: an amount's value through `??` (each of the 100 amounts, and the
-      // missing one, and the 350.00 of the last two); a person's key (the memo's three
-      // texts, by the amount's answer, and the three others).
-      ("(amount ?? $0.00) > $200.00", [], 102),
+      // `??` and `if` never give missing on values that are not.
+      ("(amount ?? $0.00) > $200.00", ["amount"], 3),
+      ("(if amount > $250.00 then amount - $250.00 else $0.00) > $100.00", ["amount"], 3),
+      // Yes ("Earmarked for X", " ", missing), no ("a gift"): and the memo missing, or
+      // not in the format.
+      ("upper(trim(memo_text ?? \"\")) not in [\"A GIFT\"]", ["memo_text"], 4),
+      // Two fields: the amount's question, and the memo's text by value (three, missing,
+      // not in the format).
+      (
+        "(if amount > $250.00 then upper(trim(memo_text ?? \"\")) else \"A GIFT\") in [\"A GIFT\"]",
+        ["amount"], 9
+      ),
+      // Not questions: an amount's value against another field's (each of the 100
+      // amounts, and the missing one, and the 350.00 of the last two); a person's key
+      // (the memo's three texts, by the amount's answer, and the three others).
+      ("amount > aggregate", [], 102),
       ("person_key(memo_text) == \"X\" or amount > $200.00", ["amount"], 9),
     ])
   func questions(_ filter: String, asked: [String], tuples: Int) throws {
