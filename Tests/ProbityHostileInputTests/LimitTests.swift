@@ -205,7 +205,8 @@ func row(_ id: String, name: String = "SMITH, JOHN") -> String {
       Self.fecHeader + Self.receipt("SA.1")
       + Self.receipt("SA.2", name: String(repeating: "x", count: 300))
       + Self.receipt("SA.3") + "SA11AI" + Self.fs + String(repeating: "y", count: 5000) + "\n"
-      + Self.receipt("SA.5")
+      // A line longer than the field limit, no field of it over: read.
+      + Self.receipt("SA.5", name: String(repeating: "z", count: 190))
     let result = try read(
       text, "filing.fec", limits: ReaderLimits(maxFieldBytes: 200, maxRecordBytes: 4096))
     #expect(result.ids == ["SA.1", "SA.3", "SA.5"])
