@@ -131,10 +131,14 @@ struct ProjectionMemo {
   /// Coded fields (`FieldSpec.coded`: committee types, entity types, form lines) take
   /// few values and stay in the key by value: a question costs a kernel's run per record.
   struct Atom {
-    /// The question's text: the same question asked by two `where` clauses is asked once.
-    /// (Its text tells it apart: a question holds no `let` name, and its `define`, if it is
-    /// one, is named by its name, which the pack gives one meaning. Numbering the
-    /// structures of all the questions' nodes cost some 9 million instructions a run.)
+    /// The question's text, with the parameters it names: the same question asked by two
+    /// `where` clauses is asked once. (A question holds no `let` and no `define` but
+    /// itself, so its text names nothing else that files of a pack may give two meanings:
+    /// `limit` may be a parameter of two files that do not import each other, and `big`
+    /// a `define` of both, `amount > $100.00` in one and `amount > $1,000.00` in the
+    /// other. A `define` is told by its expression's text, in its own file, and the
+    /// parameters it names, not by its name. Numbering the structures of all the
+    /// questions' nodes cost some 9 million instructions a run.)
     let key: String
     let field: FieldID
     let kernel: Kernel
@@ -147,26 +151,31 @@ struct ProjectionMemo {
       if case .defined = node.op { question = node.children[0] }
       var field: FieldID?
       var readsValue = false
+      var parameters: [Int] = []
       guard
         Atom.asks(
-          question, nodes, parent: nil, field: &field, readsValue: &readsValue),
+          question, nodes, parent: nil, field: &field, readsValue: &readsValue,
+          parameters: &parameters),
         let field, readsValue, !CanonicalSchema.fields[field].coded
       else { return nil }
       self.field = field
-      key = node.text
+      key = nodes[question].text + "\u{0}" + parameters.map(String.init).joined(separator: ",")
       kernel = compiler.compile(node: question, nodes)
     }
 
     /// Whether the subtree at `index` is made of what a question may hold (see `Atom`),
     /// reading no field but `field` (set by the first found); `readsValue`: whether it
-    /// reads that field's value, not only whether it is there or blank.
+    /// reads that field's value, not only whether it is there or blank; `parameters`: the
+    /// parameters and reference lists it names, by index, in node order.
     private static func asks(
       _ index: Int, _ nodes: [ExprNode], parent: Operation?, field: inout FieldID?,
-      readsValue: inout Bool
+      readsValue: inout Bool, parameters: inout [Int]
     ) -> Bool {
       let node = nodes[index]
       switch node.op {
-      case .constant, .parameter, .list: break
+      case .constant, .list: break
+      case .parameter(let parameter): parameters.append(parameter)
+      case .inReferenceList(let parameter, _): parameters.append(parameter)
       case .field(let read):
         guard field == nil || field == read else { return false }
         field = read
@@ -174,8 +183,7 @@ struct ProjectionMemo {
         case .call(.present)?, .call(.isMissing)?, .call(.blank)?: break
         default: readsValue = true
         }
-      case .not, .negate, .and, .or, .compare, .member, .arithmetic, .inReferenceList,
-        .coalesce, .conditional:
+      case .not, .negate, .and, .or, .compare, .member, .arithmetic, .coalesce, .conditional:
         break
       case .call(let builtin):
         switch builtin {
@@ -187,7 +195,10 @@ struct ProjectionMemo {
       default: return false
       }
       for child in node.children {
-        guard asks(child, nodes, parent: node.op, field: &field, readsValue: &readsValue)
+        guard
+          asks(
+            child, nodes, parent: node.op, field: &field, readsValue: &readsValue,
+            parameters: &parameters)
         else { return false }
       }
       return true

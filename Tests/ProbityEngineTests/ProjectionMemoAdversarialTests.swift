@@ -1,0 +1,179 @@
+import ProbityCore
+import ProbityLanguage
+import Testing
+
+@testable import ProbityEngine
+
+/// Adversarial `where` clauses against the memo's questions (`ProjectionMemo.Atom`): two
+/// records with the same key must get the same remembered values and missing fields.
+@Suite("Where clauses remembered: adversarial questions")
+struct ProjectionMemoAdversarialTests {
+  /// A pack of several files, compiled without errors.
+  static func pack(_ files: [(String, String)]) throws -> CompiledRuleSet {
+    let (compiled, diagnostics) = RulePackCompiler.compile(
+      sources: files.map { SourceFile(path: $0.0, text: $0.1) })
+    #expect(!diagnostics.hasErrors, "\(diagnostics.map { $0.rendered() })")
+    return try #require(compiled)
+  }
+
+  static func rule(_ id: String, _ filter: String, when condition: String = "amount > $0.00")
+    -> String
+  {
+    ProjectionMemoTests.ruleText(filter, when: condition).replacingOccurrences(
+      of: "rule R {", with: "rule \(id) {")
+  }
+
+  static func amounts(_ values: [String]) -> [Record] {
+    values.enumerated().map { gift("2024-01-01", $0.element, line: $0.offset + 1) }
+  }
+
+  /// The same text, two meanings: a parameter or a `define` of one name in two files
+  /// that do not import each other.
+  @Test(
+    "one text, two meanings in two files",
+    arguments: [
+      ("param limit: money = $100.00", "param limit: money = $1,000.00", "amount > limit"),
+      ("define big = amount > $100.00", "define big = amount > $1,000.00", "big"),
+      (
+        "define big = amount > $100.00", "define big = amount > $1,000.00",
+        "big and entity_type == \"IND\""
+      ),
+    ])
+  func oneTextTwoMeanings(_ a: String, _ b: String, _ filter: String) throws {
+    let ruleSet = try Self.pack([
+      ("a.probity", a + "\n" + Self.rule("A", filter)),
+      ("b.probity", b + "\n" + Self.rule("B", filter)),
+    ])
+    let records = Self.amounts(["50.00", "500.00", "5000.00", "500.00", "50.00", "5000.00"])
+    let run = ProjectionMemoTests.unremembered(ruleSet, records)
+    // A fires on 500 and 5000 (4), B on 5000 (2).
+    #expect(run.tallies.map(\.fired) == [4, 2])
+    _ = ProjectionMemoTests.compare(ruleSet, records)
+  }
+}
+
+extension ProjectionMemoAdversarialTests {
+  /// Records that vary what questions can tell apart and what they cannot: amounts
+  /// (zero, negative, of another currency, too large to multiply, missing), memo texts
+  /// (canonically equivalent spellings, long and short, blank, missing, lacking from the
+  /// format), employers and dates, in an order that revisits each value.
+  static func varied() throws -> [Record] {
+    let amount = try #require(CanonicalSchema.id(named: "amount"))
+    let memoText = try #require(CanonicalSchema.id(named: "memo_text"))
+    let employer = try #require(CanonicalSchema.id(named: "employer"))
+    let entityType = try #require(CanonicalSchema.id(named: "entity_type"))
+    let aggregation = try #require(CanonicalSchema.id(named: "aggregation"))
+    let long = "EARMARKED THROUGH A CONDUIT FOR THE CAMPAIGN"
+    let amounts: [Value] = [
+      usd("150.00"), usd("0.00"), usd("-5.00"), usd("250.00"), .missing,
+      .money(Money(minorUnits: 25_000, currency: .gbp)), usd("92233720368547.75"),
+      usd("1000.00"), usd("150.00"), .money(Money(minorUnits: 15_000, currency: .gbp)),
+      usd("0.01"), usd("250.00"),
+    ]
+    let texts: [Value?] = [
+      .string("Jos\u{E9}"), .string("Jose\u{301}"), .string("A"), .string("B"), .string(""),
+      .string("  "), .missing, nil, .string(long), .string(String(long.reversed().reversed())),
+      .string(long.lowercased()), .string("a"), .string("Jos\u{E9}"), .string("x"),
+    ]
+    var records: [Record] = []
+    for line in 1...(amounts.count * texts.count / 2) {
+      var record = gift(
+        "2024-0\(line % 9 + 1)-1\(line % 7)", "1.00", line: line)
+      record[amount] = amounts[line % amounts.count]
+      if let text = texts[(line * 5) % texts.count] {
+        record[memoText] = text
+      } else {
+        record.unavailable.insert(memoText)
+      }
+      record[employer] = line % 3 == 0 ? .string("Acme") : (line % 3 == 1 ? .missing : .string(""))
+      record[entityType] = .string(line % 4 == 0 ? "ORG" : "IND")
+      if line % 5 != 0 { record[aggregation] = .boolean(line % 2 == 0) }
+      records.append(record)
+    }
+    return records
+  }
+
+  /// Adversarial `where` clauses: each is remembered (through questions where it asks
+  /// them) and must give what it gives computed on every record.
+  @Test(
+    "adversarial where clauses, remembered as computed",
+    arguments: [
+      // Questions and their combinations.
+      "amount > $100.00",
+      "not (amount > $100.00)",
+      "not (amount > $100.00) or entity_type == \"ORG\"",
+      "amount * 100000 > $1.00",
+      "entity_type == \"IND\" and amount * 100000 > $1.00",
+      "entity_type == \"IND\" or amount * 100000 > $1.00",
+      "amount * 100000 > $1.00 or entity_type == \"IND\"",
+      "amount > £100.00",
+      "amount > $100.00 or amount > £100.00",
+      "-amount < $0.00 and abs(amount) > $0.00",
+      "amount + $1.00 > $1.00 and amount - $1.00 < $500.00",
+      "amount in [$150.00, $250.00]",
+      "amount not in [$150.00, $250.00]",
+      "amount == $0.00 or amount != $0.00",
+      // Texts.
+      "memo_text == \"Jos\u{E9}\"",
+      "memo_text == \"Jose\u{301}\"",
+      "upper(memo_text) == \"JOS\u{C9}\"",
+      "length(memo_text) > 1",
+      "length(memo_text) * 1000000000000000000 > 1",
+      "contains(upper(memo_text), \"EARMARK\")",
+      "starts_with(memo_text, \"E\") or ends_with(lower(memo_text), \"n\")",
+      "trim(memo_text) == \"\"",
+      "blank(memo_text) or memo_text == \"A\"",
+      "present(memo_text) and memo_text != \"B\"",
+      "missing(memo_text) or memo_text in [\"A\", \"a\"]",
+      "memo_text in [\"A\", \"a\"]",
+      "memo_text not in [\"A\", \"a\"]",
+      // Questions beside other reads of the same field.
+      "amount > $100.00 and (amount ?? $0.00) < $500.00",
+      "amount > $100.00 and present(amount)",
+      "(amount > $100.00) ?? true",
+      "(memo_text == \"A\") ?? (entity_type == \"ORG\")",
+      "if amount > $100.00 then memo_text == \"A\" else memo_text != \"B\"",
+      "if entity_type == \"IND\" then amount > $100.00 else contains(memo_text, \"A\")",
+      // Several fields, each asked.
+      "amount > $100.00 and memo_text == \"A\" or employer == \"Acme\"",
+      "(amount > $100.00 or memo_text == \"A\") and (blank(employer) or employer != \"Acme\")",
+      "amount > $100.00 and date > 2024-03-01",
+      "date >= 2024-05-01 and date < 2024-08-01",
+      "aggregation or amount > $100.00",
+      "not aggregation and amount > $100.00",
+      "aggregation == true",
+      // Missing inside a question with its field there.
+      "memo_text == missing or amount > $100.00",
+      "not (memo_text == missing) or memo_text == \"A\"",
+    ])
+  func adversarial(_ filter: String) throws {
+    let records = try Self.varied()
+    for condition in ["amount > $100.00", "entity_type == \"IND\"", "true"] {
+      let ruleSet = try ProjectionMemoTests.rule(filter, when: condition)
+      _ = ProjectionMemoTests.compare(ruleSet, records)
+    }
+  }
+
+  /// The same, with the question a `define` read by other rules by value.
+  @Test(
+    "adversarial defines, remembered as computed",
+    arguments: [
+      ("define big = amount > $100.00", "big", "big == true"),
+      ("define big = amount > $100.00", "big and entity_type == \"IND\"", "not big"),
+      ("define big = amount * 100000 > $1.00", "big or entity_type == \"IND\"", "big"),
+      ("define big = memo_text == \"A\"", "big ?? false", "(big ?? true) and amount > $1.00"),
+      (
+        "define big = (memo_text == \"A\" and contains(memo_text, missing)) or (memo_text != \"A\" and contains(lower(memo_text), missing))",
+        "big", "true"
+      ),
+    ])
+  func adversarialDefines(_ define: String, _ filter: String, _ condition: String) throws {
+    let records = try Self.varied()
+    let text =
+      define + "\n" + Self.rule("A", filter) + "\n"
+      + Self.rule("B", "entity_type == \"IND\" and " + filter, when: condition) + "\n"
+      + Self.rule("C", "entity_type == \"IND\"", when: condition)
+    let ruleSet = try Self.pack([("r.probity", text)])
+    _ = ProjectionMemoTests.compare(ruleSet, records)
+  }
+}
