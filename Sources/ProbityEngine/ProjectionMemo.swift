@@ -115,13 +115,14 @@ struct ProjectionMemo {
   /// filing of varied amounts met a new tuple on most records, and past `limit` every
   /// `where` was computed on every record).
   ///
-  /// Why the answer is enough: the question is made of the field, constants,
-  /// parameters, and operations that never give missing on operands that are not
-  /// (comparisons, `in`, `and`, `or`, `not`, arithmetic, `??`, `if`, and the text functions
-  /// `upper`, `lower`, `trim`, `length`, `starts_with`, `ends_with`, `contains`, `abs`,
-  /// `present`, `missing`, `blank`: not `zip5`, `person_key`, a table by year, which give
-  /// missing on some values), and holds no `define` but itself. So no value inside it is
-  /// kept (the memo keeps only `define`s and the `where`s), and what a collecting kernel
+  /// Why the answer is enough: the question is made of the field, constants and
+  /// parameters (none missing, and no reference list not loaded as one), and operations
+  /// that never give missing on operands that are not (comparisons, `in`, `and`, `or`,
+  /// `not`, arithmetic, `??`, `if`, and the text functions `upper`, `lower`, `trim`,
+  /// `length`, `starts_with`, `ends_with`, `contains`, `abs`, `present`, `missing`,
+  /// `blank`: not `zip5`, `person_key`, a table by year, which give missing on some
+  /// values), and holds no `define` but itself. So no value inside it is kept
+  /// (the memo keeps only `define`s and the `where`s), and what a collecting kernel
   /// names missing inside it is a function of whether the field is missing (with the
   /// field there, nothing inside is missing; without, every value inside is the same on
   /// every record, so the same nodes are missing, in the same order). Everything the memo keeps of the `where` is then a function of the key. A
@@ -155,7 +156,7 @@ struct ProjectionMemo {
       guard
         Atom.asks(
           question, nodes, parent: nil, field: &field, readsValue: &readsValue,
-          parameters: &parameters),
+          parameters: &parameters, compiler.ruleSet.parameters),
         let field, readsValue, !CanonicalSchema.fields[field].coded
       else { return nil }
       self.field = field
@@ -169,13 +170,24 @@ struct ProjectionMemo {
     /// parameters and reference lists it names, by index, in node order.
     private static func asks(
       _ index: Int, _ nodes: [ExprNode], parent: Operation?, field: inout FieldID?,
-      readsValue: inout Bool, parameters: inout [Int]
+      readsValue: inout Bool, parameters: inout [Int], _ values: [CompiledParameter]
     ) -> Bool {
       let node = nodes[index]
       switch node.op {
-      case .constant, .list: break
-      case .parameter(let parameter): parameters.append(parameter)
-      case .inReferenceList(let parameter, _): parameters.append(parameter)
+      // Nothing inside may be missing while the field is there (`missing`, a parameter of
+      // no value, a reference list not loaded as one): a call given it is missing, and
+      // which calls the collecting kernel names would follow the field's value, not the
+      // answer (`contains(memo_text, missing)` on one side of an `or`, `contains(lower(
+      // memo_text), missing)` on the other).
+      case .constant(let value):
+        guard !Atom.holdsMissing(value) else { return false }
+      case .list: break
+      case .parameter(let parameter):
+        guard !Atom.holdsMissing(values[parameter].lookup(.missing)) else { return false }
+        parameters.append(parameter)
+      case .inReferenceList(let parameter, _):
+        guard case .set = values[parameter].definition else { return false }
+        parameters.append(parameter)
       case .field(let read):
         guard field == nil || field == read else { return false }
         field = read
@@ -198,10 +210,19 @@ struct ProjectionMemo {
         guard
           asks(
             child, nodes, parent: node.op, field: &field, readsValue: &readsValue,
-            parameters: &parameters)
+            parameters: &parameters, values)
         else { return false }
       }
       return true
+    }
+
+    /// Whether a constant is missing or a list holding missing.
+    private static func holdsMissing(_ value: Value) -> Bool {
+      switch value {
+      case .missing: return true
+      case .list(let items): return items.contains(where: holdsMissing)
+      default: return false
+      }
     }
   }
 

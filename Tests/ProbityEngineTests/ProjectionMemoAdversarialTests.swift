@@ -176,4 +176,38 @@ extension ProjectionMemoAdversarialTests {
     let ruleSet = try Self.pack([("r.probity", text)])
     _ = ProjectionMemoTests.compare(ruleSet, records)
   }
+
+  /// A question that is missing while its field is there (a `missing` literal or a
+  /// parameter of no value inside it) names what it found missing by the path the field's
+  /// value took: two values with the same answer name different calls. Such a question is
+  /// no question (the field is keyed by value), and the names are those computed.
+  @Test(
+    "missing inside a question, its field there",
+    arguments: [
+      (
+        "",
+        "(memo_text == \"A\" and contains(memo_text, missing)) or (memo_text != \"A\" and contains(lower(memo_text), missing))"
+      ),
+      (
+        "param none: string = missing",
+        "(memo_text == \"A\" and contains(memo_text, none)) or (memo_text != \"A\" and contains(lower(memo_text), none))"
+      ),
+      (
+        "param none: string = missing",
+        "(upper(memo_text) == \"A\" and starts_with(memo_text, none)) or ends_with(trim(memo_text), none)"
+      ),
+      (
+        "param none: money = missing",
+        "(amount > $100.00 and abs(amount + none) > $0.00) or (amount <= $100.00 and abs(amount - none) > $0.00)"
+      ),
+      (
+        "",
+        "(amount > $100.00 and abs(amount) > missing) or (amount <= $100.00 and abs(-amount) > missing)"
+      ),
+    ])
+  func missingInside(_ prefix: String, _ filter: String) throws {
+    let records = try Self.varied()
+    let ruleSet = try Self.pack([("r.probity", prefix + "\n" + Self.rule("A", filter))])
+    _ = ProjectionMemoTests.compare(ruleSet, records)
+  }
 }
