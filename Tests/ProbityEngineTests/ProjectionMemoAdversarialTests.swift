@@ -210,4 +210,53 @@ extension ProjectionMemoAdversarialTests {
     let ruleSet = try Self.pack([("r.probity", prefix + "\n" + Self.rule("A", filter))])
     _ = ProjectionMemoTests.compare(ruleSet, records)
   }
+
+  /// The answers are kept against the last value asked about: a value that follows one
+  /// equal to it in Swift (canonically equivalent texts, the same text in other storage,
+  /// the same minor units of another currency, missing and lacking from the format) is
+  /// asked again when a question can tell them apart.
+  @Test(
+    "a value after one equal to it",
+    arguments: [
+      "starts_with(memo_text, \"Jose\")", "length(memo_text) == 5",
+      "contains(memo_text, \"\u{301}\")", "ends_with(memo_text, \"e\u{301}\")",
+      "upper(memo_text) == \"JOS\u{C9}\"", "memo_text == \"Jos\u{E9}\"",
+      "memo_text in [\"Jose\u{301}\"]", "blank(memo_text) or contains(memo_text, \"L\")",
+      "amount > $100.00", "amount > £100.00", "amount * 100000000000 > $1.00",
+    ])
+  func afterAnEqual(_ filter: String) throws {
+    let amount = try #require(CanonicalSchema.id(named: "amount"))
+    let memoText = try #require(CanonicalSchema.id(named: "memo_text"))
+    let long = String(repeating: "LONG TEXT ", count: 4)
+    let pairs: [(Value?, Value?, Value, Value)] = [
+      (.string("Jos\u{E9}"), .string("Jose\u{301}"), usd("150.00"), usd("150.00")),
+      (
+        .string("Jose\u{301}"), .string("Jos\u{E9}"), usd("150.00"),
+        .money(Money(minorUnits: 15_000, currency: .gbp))
+      ),
+      (
+        .string(long), .string(String(long.reversed().reversed())),
+        .money(Money(minorUnits: 15_000, currency: .gbp)), usd("150.00")
+      ),
+      (.missing, nil, usd("1.00"), .missing),
+      (nil, .missing, .missing, usd("1.00")),
+      (.string(""), .missing, usd("92233720368547.75"), usd("1.00")),
+    ]
+    var records: [Record] = []
+    for (a, b, x, y) in pairs {
+      for (text, money) in [(a, x), (b, y), (a, x), (b, y)] {
+        var record = gift("2024-01-01", "1.00", line: records.count + 1)
+        record[amount] = money
+        if let text { record[memoText] = text } else { record.unavailable.insert(memoText) }
+        records.append(record)
+      }
+    }
+    for condition in ["true", "amount > $100.00"] {
+      _ = ProjectionMemoTests.compare(
+        try ProjectionMemoTests.rule(filter, when: condition), records)
+      _ = ProjectionMemoTests.compare(
+        try ProjectionMemoTests.rule("entity_type == \"IND\" and (\(filter))", when: condition),
+        records)
+    }
+  }
 }
