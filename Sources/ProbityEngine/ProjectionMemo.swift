@@ -456,8 +456,11 @@ struct ProjectionMemo {
     // The values read where they are, through the buffer: read out of the frame's array,
     // each was copied (a string retained) and destroyed after. (A string written whole is
     // still copied: `withUTF8` needs it in a `var`.) The buffer does not check its bounds
-    // in a release build: the fields are sorted, so the last is checked here.
-    precondition((fields.last ?? -1) < frame.values.count, "a field beyond the record's values")
+    // in a release build: the fields, and the fields asked about, are sorted, so the last
+    // of each is checked here.
+    precondition(
+      max(fields.last ?? -1, asked.last?.field ?? -1) < frame.values.count,
+      "a field beyond the record's values")
     let encoded = frame.values.withUnsafeBufferPointer { values in
       encode(values, frame.unavailable, fields, reads, into: &key)
     }
