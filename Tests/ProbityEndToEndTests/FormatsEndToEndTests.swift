@@ -173,6 +173,54 @@ func findings(_ json: String) throws -> (findings: [[String: Any]], summary: [St
     }
   }
 
+  /// A register row whose DonationType is "Total value of donations not reported
+  /// individually" (a third party's or permitted participant's total of the donations
+  /// its statement of relevant donations need not list one by one, PPERA Sch 11 and Sch
+  /// 15: 109 rows in the whole register, 106 over £500) is no donation from one donor: it has no donor, no
+  /// donor status and no dates. No rule applies to it; it was undetermined on
+  /// UK-IMPERM-001 and -002 for want of a donor status no such row can have.
+  @Test func ukTotalsOfDonationsNotReportedIndividuallyAreNoDonation() throws {
+    let folder = try scratchSubfolder("uk-totals")
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let file = folder.appendingPathComponent("register.csv")
+    // Rows TV0036257 and TV0036263 of the whole register, as exported; then a party's
+    // cash donation, still judged.
+    let header =
+      "index,ECRef,RegulatedEntityName,RegulatedEntityType,Value,AcceptedDate,AccountingUnitName,"
+      + "DonorName,AccountingUnitsAsCentralParty,IsSponsorship,DonorStatus,RegulatedDoneeType,"
+      + "CompanyRegistrationNumber,Postcode,DonationType,NatureOfDonation,PurposeOfVisit,"
+      + "DonationAction,ReceivedDate,ReportedDate,IsReportedPrePoll,ReportingPeriodName,IsBequest,"
+      + "IsAggregation,RegulatedEntityId,AccountingUnitId,DonorId,CampaigningName,RegisterName,"
+      + "IsIrishSource"
+    let rows = [
+      "87001,TV0036257,British Declaration Of Independence [The],Third Party,\"£1,500.00\",,,,"
+        + "False,False,,,,,Total value of donations not reported individually,,,,,05/09/2001,"
+        + "False,UK Parliament general election 07/06/2001,False,False,911,,,,,",
+      "87007,TV0036263,Hope not Hate Ltd,Third Party,\"£15,750.00\",,,,False,False,,,,,"
+        + "Total value of donations not reported individually,,,,,27/07/2005,False,"
+        + "Combined election periods European 10/06/2004 and UK 05/05/2005,False,False,922,,,,,",
+      "1,C0000002,Example Party,Political Party,\"£1,000.00\",20/02/2025,Central Party,"
+        + "Ms Late Acceptance,False,False,Individual,,,AB1 2CD,Cash,,,,10/01/2025,30/04/2025,"
+        + "False,Q1 2025,False,False,9001,,608.0,,,False",
+    ]
+    try ([header] + rows).joined(separator: "\n").appending("\n").write(
+      to: file, atomically: true, encoding: .utf8)
+    let result = try runProbity([
+      "check", "--rules", "Rules/uk-ppera", "--format", "json", file.path,
+    ])
+    let (found, summary) = try findings(result.stdout)
+    #expect(summary["records_evaluated"] as? Int == 3, "\(result.stderr)")
+    #expect(found.map { "\($0["rule"] ?? "") \($0["record"] ?? "")" } == ["UK-DATE-001 C0000002"])
+    for rule in summary["rules"] as? [[String: Any]] ?? [] {
+      #expect(rule["undetermined"] as? Int == 0, "\(rule)")
+      #expect(rule["evaluation_errors"] as? Int == 0, "\(rule)")
+    }
+    let imperm = (summary["rules"] as? [[String: Any]] ?? []).first {
+      $0["rule"] as? String == "UK-IMPERM-001"
+    }
+    #expect(imperm?["not_applicable"] as? Int == 2, "\(String(describing: imperm))")
+  }
+
   /// The whole UK register through the UK pack: every row read, none rejected.
   @Test(
     .enabled(
