@@ -173,6 +173,11 @@ public enum CanonicalSchema {
     FieldSpec(
       name: "reported_date", type: .date, kinds: [.receipt],
       summary: "the date the recipient reported the donation to the regulator (UK: ReportedDate)"),
+    FieldSpec(
+      name: "sponsorship", type: .boolean, kinds: [.receipt],
+      summary:
+        "true when the donation is a sponsorship (UK: IsSponsorship; PPERA s.7): money or property given to meet the costs of an event, a publication or the like"
+    ),
   ]
 
   private static let byName: [String: FieldID] = {

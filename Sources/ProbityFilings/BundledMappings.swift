@@ -84,6 +84,7 @@ public enum BundledMappings {
     donee_type = column donee_type optional
     aggregation = column aggregation as boolean optional
     reported_date = column reported_date as date optional
+    sponsorship = column sponsorship as boolean optional
 
     """
 
@@ -172,7 +173,8 @@ public enum BundledMappings {
     memo_text = column NatureOfDonation optional
     donation_action = column DonationAction optional         # Returned, Forfeited, Deferred
     aggregation = column IsAggregation as boolean optional
-    # Not read: index, AccountingUnitsAsCentralParty, IsSponsorship, PurposeOfVisit,
+    sponsorship = column IsSponsorship as boolean optional
+    # Not read: index, AccountingUnitsAsCentralParty, PurposeOfVisit,
     # IsReportedPrePoll, IsBequest, AccountingUnitId, CampaigningName, RegisterName,
     # IsIrishSource.
 
@@ -259,6 +261,7 @@ public enum BundledMappings {
     donation_action = element donation-action optional
     accounting_unit = element accounting-unit optional
     aggregation = element @aggregation as boolean optional
+    sponsorship = element @sponsorship as boolean optional
     # The other party: the contributor of a receipt, the payee of a disbursement.
     entity_type = element party/@entity-type optional
     donor_id = element party/@id optional

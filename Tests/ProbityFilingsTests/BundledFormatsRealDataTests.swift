@@ -36,6 +36,7 @@ struct BundledFormatsRealDataTests {
     var zeros: [Int] = []
     var missingAccepted = 0
     var aggregations = 0
+    var sponsorships = 0
     var problems: [Diagnostic] = []
     var first: Record?
     var last: Record?
@@ -48,6 +49,7 @@ struct BundledFormatsRealDataTests {
         if pence == 0 { zeros.append(record.provenance.line) }
         if record["accepted_date"].isMissing { missingAccepted += 1 }
         if record["aggregation"] == .boolean(true) { aggregations += 1 }
+        if record["sponsorship"] == .boolean(true) { sponsorships += 1 }
         if first == nil { first = record }
         last = record
       }, onProblem: { problems.append($0) })
@@ -61,6 +63,8 @@ struct BundledFormatsRealDataTests {
     #expect(zeros == [19_529, 21_846, 87_022, 87_026, 87_619, 87_809])
     #expect(missingAccepted == 1_618)
     #expect(aggregations == 22_397)
+    // python3: IsSponsorship == "True" with csv.DictReader.
+    #expect(sponsorships == 885)
     #expect(first?.transactionID == "C0000001")
     #expect(first?["filer_name"] == .string("Charter 88"))
     #expect(first?["amount"] == .money(Money(units: 50_000, currency: .gbp)))
@@ -81,6 +85,7 @@ struct BundledFormatsRealDataTests {
     #expect(first["report_type"] == .string("Feb-25"))
     #expect(first["reported_date"] == CivilDate(year: 2025, month: 2, day: 4).map(Value.date))
     #expect(first["aggregation"] == .boolean(false))
+    #expect(first["sponsorship"] == .boolean(false))
 
     // The two " £-   " rows the plain money parser rejects (RealDataTests) are £0.00 here.
     let returned = try readFiling(
