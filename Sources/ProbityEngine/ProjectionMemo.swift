@@ -125,9 +125,10 @@ struct ProjectionMemo {
   /// (the memo keeps only `define`s and the `where`s), and what a collecting kernel
   /// names missing inside it is a function of whether the field is missing (with the
   /// field there, nothing inside is missing; without, every value inside is the same on
-  /// every record, so the same nodes are missing, in the same order). Everything the memo keeps of the `where` is then a function of the key. A
-  /// question whose kernel fails is keyed as failed: the `where` fails there too, and a
-  /// failed value is never remembered.
+  /// every record, so the same nodes are missing, in the same order). Everything the
+  /// memo keeps of the `where` is then a function of the key. A question whose kernel
+  /// fails is keyed as failed: the `where` fails there too, and a failed value is never
+  /// remembered.
   ///
   /// Coded fields (`FieldSpec.coded`: committee types, entity types, form lines) take
   /// few values and stay in the key by value: a question costs a kernel's run per record.
@@ -345,7 +346,7 @@ struct ProjectionMemo {
   }
 
   /// The fields whose values the key holds only through questions asked of them (see
-  /// `Atom`), by the questions' structures.
+  /// `Atom`), with each question's key.
   var questions: [(field: FieldID, key: String)] {
     asked.flatMap { field in field.atoms.map { (field.field, $0.key) } }
   }

@@ -1,4 +1,5 @@
 import ProbityCore
+import Synchronization
 
 /// The compiled form of a rule pack: immutable, shareable across threads, reusable for
 /// any number of filings. Produced by `RulePackCompiler`; evaluated by ProbityEngine.
@@ -333,10 +334,23 @@ public final class CompiledRegex: @unchecked Sendable {
   public let pattern: String
   let regex: Regex<AnyRegexOutput>
 
-  init(pattern: String) throws {
+  private init(pattern: String) throws {
     self.pattern = pattern
     self.regex = try Regex(pattern)
   }
+
+  /// The regular expression of `pattern`, compiled once per process: a `define` that
+  /// calls `matches` is compiled where it is declared and again where it is used, and
+  /// parsing the US pack's pattern of tribal names took some 7 million instructions
+  /// each time (a check of a small filing is some 115 million).
+  static func compiled(_ pattern: String) throws -> CompiledRegex {
+    if let known = cache.withLock({ $0[pattern] }) { return known }
+    let regex = try CompiledRegex(pattern: pattern)
+    cache.withLock { $0[pattern] = regex }
+    return regex
+  }
+
+  private static let cache = Mutex<[String: CompiledRegex]>([:])
 
   /// True when the pattern matches anywhere in `text` (anchor with ^ and $ for all of it).
   public func matches(_ text: String) -> Bool {

@@ -550,7 +550,7 @@ struct ProgramBuilder {
         return poisoned(range)
       }
       do {
-        builtin = .matches(try CompiledRegex(pattern: pattern))
+        builtin = .matches(try CompiledRegex.compiled(pattern))
       } catch {
         self.error(.invalidRegex("\(error)"), arguments[1].range)
         return poisoned(range)

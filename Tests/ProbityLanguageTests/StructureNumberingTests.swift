@@ -7,8 +7,8 @@ import Testing
 /// cached value of every node of one number, so two that collided would give one
 /// expression the other's value. Every operation, and constants that print alike.
 private let distinctOperations: [(String, Operation)] = {
-  let regexA = try! CompiledRegex(pattern: "^A")
-  let regexB = try! CompiledRegex(pattern: "^A\"")
+  let regexA = try! CompiledRegex.compiled("^A")
+  let regexB = try! CompiledRegex.compiled("^A\"")
   return [
     ("missing", .constant(.missing)),
     ("true", .constant(.boolean(true))),
