@@ -86,10 +86,13 @@ public struct GateResult: Sendable {
     var reviews: [FindingReview] = []
     var byFinding: [String: Int] = [:]
     for finding in report.findings {
+      // A record's key stands in for its transaction id, only where it has none.
       let fingerprint = Fingerprint.of(
         finding,
-        recordKey: recordKeys[
-          Fingerprint.place(file: finding.file, line: finding.line, locator: finding.locator)])
+        recordKey: finding.transactionID != nil
+          ? nil
+          : recordKeys[
+            Fingerprint.place(file: finding.file, line: finding.line, locator: finding.locator)])
       var status = FindingReview.Status.open
       var applied: Waiver?
       if let waiver = byFingerprint[fingerprint], waiver.rule.map({ $0 == finding.ruleID }) ?? true

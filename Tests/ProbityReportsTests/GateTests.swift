@@ -117,6 +117,70 @@ func waiver(_ fingerprint: String, expires: String, rule: String? = nil) throws 
     #expect(Fingerprint.pathPart("/x/y/b.csv") == "b.csv")
     #expect(Fingerprint.pathPart("b.csv") == "b.csv")
   }
+
+  /// The recipe as the docs give it, on characters: the path cut by `split` and
+  /// `hasPrefix`, the parts made as strings, then hashed.
+  static func referencePathPart(_ path: String) -> String {
+    if path.hasPrefix("/") { return path.split(separator: "/").last.map(String.init) ?? path }
+    var relative = Substring(path)
+    while relative.hasPrefix("./") { relative = relative.dropFirst(2) }
+    return String(relative)
+  }
+
+  @Test(
+    "paths cut on bytes as on characters",
+    arguments: [
+      "", "/", "//", "/x/y/", "/x//y//", "./", "././a", ".//a", "a/./b", "../a", ".a/b", "./.",
+      "/x/\u{E9}t\u{E9}.csv", "./\u{E9}/b", "/x/\u{301}/y", "/a/b\u{301}", "/x/y/\u{301}", "\u{1F600}/x",
+    ])
+  func pathPartAsCharacters(_ path: String) {
+    #expect(Fingerprint.pathPart(path) == Self.referencePathPart(path))
+  }
+
+  @Test func fingerprintIsTheRecipesOnFindingsWithGroups() throws {
+    let (ruleSet, diagnostics) = RulePackCompiler.compile(sources: [
+      SourceFile(
+        path: "g.probity",
+        text: """
+          rule T-GROUP-001 {
+            title "t"
+            severity error
+            category excessive-contribution
+            citation "c"
+            applies receipt
+            group by name, payment_method
+            window calendar-year
+            let total = sum(amount)
+            when total > $300.00
+            message "{total}"
+          }
+          """)
+    ])
+    #expect(diagnostics.isEmpty, "\(diagnostics.map { $0.rendered() })")
+    var run = CheckRun(ruleSet: try #require(ruleSet))
+    for record in [
+      cashGift(line: 2, id: "T1"), cashGift(line: 3, id: "T2"),
+      cashGift(file: "/tmp/x/receipts.csv", line: 4, id: nil, name: "DOE, JANE"),
+      cashGift(file: "/tmp/x/receipts.csv", line: 5, id: nil, name: "DOE, JANE"),
+    ] {
+      run.evaluate(record)
+    }
+    run.finish()
+    let findings = run.findings
+    #expect(findings.count == 2)
+    #expect(findings.allSatisfy { $0.group.count == 3 }, "\(findings.map(\.group))")
+    for finding in findings {
+      for key in [nil, "kind=receipt\u{1E}name=X"] as [String?] {
+        let record = finding.transactionID.map { "tid:" + $0 } ?? "key:" + (key ?? "")
+        let group = finding.group.map { "\($0.name)=\($0.value.description)" }
+          .joined(separator: "\u{1E}")
+        let expected = Fingerprint.compute([
+          Fingerprint.sarifKey, finding.ruleID, Self.referencePathPart(finding.file), record, group,
+        ])
+        #expect(Fingerprint.of(finding, recordKey: key) == expected)
+      }
+    }
+  }
 }
 
 @Suite struct GateTests {
