@@ -25,4 +25,11 @@ static inline void probity_keep_large_blocks_unmapped(void) {
 static inline int probity_standard_output_failed(void) {
   return fflush(stdout) != 0 || ferror(stdout) != 0;
 }
+
+// Writes bytes to standard output, through the stream `print` writes to (so what each
+// writes comes in order); a failure sets the stream's error flag, which
+// `probity_standard_output_failed` reads at the end.
+static inline void probity_write_standard_output(const void *bytes, size_t count) {
+  if (count > 0) fwrite(bytes, 1, count, stdout);
+}
 #endif

@@ -157,6 +157,20 @@ public enum ReportRenderer {
   public static func json(
     _ report: CheckReport, elementPath: (Finding) -> String? = { _ in nil }
   ) -> String {
+    jsonWriter(report, elementPath: elementPath).document()
+  }
+
+  /// The same document as UTF-8 bytes, not made into a `String` (which checks every byte
+  /// again): what `probity check --format json` writes.
+  public static func jsonBytes(
+    _ report: CheckReport, elementPath: (Finding) -> String? = { _ in nil }
+  ) -> [UInt8] {
+    jsonWriter(report, elementPath: elementPath).documentBytes()
+  }
+
+  static func jsonWriter(_ report: CheckReport, elementPath: (Finding) -> String?)
+    -> JSONWriter
+  {
     var w = JSONWriter()
     w.beginObject()
     w.field("schema_version", jsonSchemaVersion)
@@ -256,7 +270,7 @@ public enum ReportRenderer {
     w.endArray()
     w.endObject()
     w.endObject()
-    return w.document()
+    return w
   }
 
   /// One finding as a JSON object (check and explain share it).

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CMalloc
 import Foundation
 import ProbityCore
 import ProbityEngine
@@ -149,7 +150,17 @@ struct CheckCommand: ParsableCommand {
     // for the note cost as much as the first time (a second on 1 GB, where it is capped).
     let text: String
     var sarifCap: SARIFRenderer.Cap?
-    if format == .sarif {
+    if format == .json {
+      // Written as the bytes it is made of (a report of 48,622 findings is 110 MB), unless
+      // it holds a control a terminal would act on, which JSON's escapes leave none of.
+      let bytes = ReportRenderer.jsonBytes(report)
+      if !bytes.withUnsafeBufferPointer({ hasControl($0) }) {
+        bytes.withUnsafeBufferPointer { probity_write_standard_output($0.baseAddress, $0.count) }
+        try finish(report, gate: gate, sarifCap: nil)
+        return
+      }
+      text = String(decoding: bytes, as: UTF8.self)
+    } else if format == .sarif {
       (text, sarifCap) = SARIFRenderer.render(report, gate: gate)
     } else {
       text = ReportRenderer.render(report, as: format)

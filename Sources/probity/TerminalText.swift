@@ -32,29 +32,32 @@ private func isControl(_ scalar: Unicode.Scalar) -> Bool {
 /// time, one by one only when one of them may be a control (a line break will do).
 func hasControl(_ text: String) -> Bool {
   var text = text
-  return text.withUTF8 { utf8 in
-    func isControl(at i: Int) -> Bool {
-      let byte = utf8[i]
-      if byte < 0x20 { return byte != UInt8(ascii: "\n") && byte != UInt8(ascii: "\t") }
-      if byte == 0x7F { return true }
-      return byte == 0xC2 && i + 1 < utf8.count && utf8[i + 1] <= 0x9F
-    }
-    var i = 0
-    if let base = UnsafeRawPointer(utf8.baseAddress) {
-      while i + 8 <= utf8.count {
-        let word = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: i, as: UInt64.self))
-        if ByteWord.hasLess(word, than: 0x20) || ByteWord.has(word, 0x7F)
-          || ByteWord.has(word, 0xC2)
-        {
-          for j in i..<i + 8 where isControl(at: j) { return true }
-        }
-        i += 8
-      }
-    }
-    while i < utf8.count {
-      if isControl(at: i) { return true }
-      i += 1
-    }
-    return false
+  return text.withUTF8 { hasControl($0) }
+}
+
+/// The same, of UTF-8 bytes.
+func hasControl(_ utf8: UnsafeBufferPointer<UInt8>) -> Bool {
+  func isControl(at i: Int) -> Bool {
+    let byte = utf8[i]
+    if byte < 0x20 { return byte != UInt8(ascii: "\n") && byte != UInt8(ascii: "\t") }
+    if byte == 0x7F { return true }
+    return byte == 0xC2 && i + 1 < utf8.count && utf8[i + 1] <= 0x9F
   }
+  var i = 0
+  if let base = UnsafeRawPointer(utf8.baseAddress) {
+    while i + 8 <= utf8.count {
+      let word = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: i, as: UInt64.self))
+      if ByteWord.hasLess(word, than: 0x20) || ByteWord.has(word, 0x7F)
+        || ByteWord.has(word, 0xC2)
+      {
+        for j in i..<i + 8 where isControl(at: j) { return true }
+      }
+      i += 8
+    }
+  }
+  while i < utf8.count {
+    if isControl(at: i) { return true }
+    i += 1
+  }
+  return false
 }
