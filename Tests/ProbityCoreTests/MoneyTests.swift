@@ -174,3 +174,48 @@ func dateParsing(_ testCase: DateCase) {
   #expect(MemoryLayout<Value>.size <= 3 * MemoryLayout<Int>.size)
   #expect(MemoryLayout<Money>.size <= 2 * MemoryLayout<Int>.size)
 }
+
+/// The forms as they were written before they were made of bytes: grouped by characters
+/// and interpolated.
+private func referenceDescription(_ money: Money) -> String {
+  let magnitude = money.minorUnits.magnitude
+  let units = magnitude / 100
+  let cents = magnitude % 100
+  let digits = String(units)
+  var grouped = ""
+  for (offset, ch) in digits.enumerated() {
+    if offset > 0 && (digits.count - offset) % 3 == 0 { grouped.append(",") }
+    grouped.append(ch)
+  }
+  let centsText = cents < 10 ? "0\(cents)" : "\(cents)"
+  let sign = money.minorUnits < 0 ? "-" : ""
+  if let symbol = money.currency.symbol { return "\(sign)\(symbol)\(grouped).\(centsText)" }
+  return "\(sign)\(money.currency.code) \(grouped).\(centsText)"
+}
+
+private func referenceDecimal(_ money: Money) -> String {
+  let magnitude = money.minorUnits.magnitude
+  let cents = magnitude % 100
+  let centsText = cents < 10 ? "0\(cents)" : "\(cents)"
+  return "\(money.minorUnits < 0 ? "-" : "")\(magnitude / 100).\(centsText)"
+}
+
+@Test("amounts written as before, every currency, sign and number of digits")
+func moneyFormsAsBefore() throws {
+  var amounts: [Int64] = [
+    0, 1, 9, 10, 99, 100, 101, 999, 1000, Int64.max, Int64.min, Int64.min + 1,
+  ]
+  var power: Int64 = 1
+  for _ in 0..<18 {
+    power *= 10
+    amounts += [power - 1, power, power + 1, power * 3 + 45]
+  }
+  let other = try #require(Currency(code: "CHF"))
+  for minorUnits in amounts + amounts.map({ $0 == Int64.min ? 0 : -$0 }) {
+    for currency in [Currency.usd, .gbp, .eur, .cad, other] {
+      let money = Money(minorUnits: minorUnits, currency: currency)
+      #expect(money.description == referenceDescription(money))
+      #expect(money.decimalString == referenceDecimal(money))
+    }
+  }
+}
