@@ -248,8 +248,10 @@ public struct Record: Sendable {
   /// Indexed by `FieldID`; `.missing` where the filing has no value.
   public var values: [Value]
   /// Fields the filing's format does not have at all (no column, no element): on these
-  /// "blank" cannot be told from "not reported", so `blank`, `present`, `missing` and
-  /// `??` give missing rather than an answer (docs/language.md, "Missing values").
+  /// "blank" cannot be told from "not reported", so `blank`, `present` and `missing` give
+  /// missing rather than an answer; `??` still gives its default (docs/language.md,
+  /// "Missing values"). Such a field's value is missing: a memo's questions
+  /// (`ProjectionMemo.Atom`) take a field that is there for one its format has.
   public var unavailable = FieldSet()
   /// Fields the reader was told the run does not read (`FilingReader.read(fields:)`):
   /// their values may be missing or not. Reading one through a subscript is a
