@@ -468,11 +468,16 @@ struct ProjectionMemo {
     guard encoded, !asked.isEmpty else { return encoded }
     // Through buffers: an element of an array written in place checked its uniqueness,
     // and one read was copied (its value retained).
-    frame.values.withUnsafeBufferPointer { values in
+    return frame.values.withUnsafeBufferPointer { values in
       asked.withUnsafeMutableBufferPointer { asked in
         for position in asked.indices {
           let field = asked[position].field
           let unavailable = frame.unavailable.contains(field)
+          // A field the format lacks holds no value: the answers and the names of what is
+          // missing are those of a missing one. A record made otherwise (no reader makes
+          // it) is not remembered: `present` and `blank` would give missing there while
+          // other parts read the value.
+          if unavailable && !values[field].isMissing { return false }
           if !asked[position].asked || asked[position].lastUnavailable != unavailable
             || !sameBytes(asked[position].last, values[field])
           {
@@ -484,9 +489,9 @@ struct ProjectionMemo {
             answers >>= 8
           }
         }
+        return true
       }
     }
-    return true
   }
 
   /// Asks the questions of the field's value on the frame's record, and keeps the value

@@ -154,6 +154,25 @@ extension ProjectionMemoAdversarialTests {
     }
   }
 
+  /// A record whose field holds a value though the format is said to lack it (no reader
+  /// makes one, but a record can be made so): `present` and `blank` give missing there
+  /// while `==` reads the value, so the missing parts named would follow the value, not
+  /// the answer. Such a record is not remembered.
+  @Test("a value in a field the format lacks is not remembered")
+  func valueInAFieldTheFormatLacks() throws {
+    let memoText = try ProjectionMemoTests.field("memo_text")
+    var records: [Record] = []
+    for (line, text) in ["A", "B", "A", "B", "C"].enumerated() {
+      var record = gift("2024-01-01", "150.00", line: line + 1)
+      record[memoText] = .string(text)
+      record.unavailable.insert(memoText)
+      records.append(record)
+    }
+    let ruleSet = try ProjectionMemoTests.rule(
+      "(memo_text == \"A\" and present(memo_text)) or (memo_text != \"A\" and blank(memo_text))")
+    _ = ProjectionMemoTests.compare(ruleSet, records)
+  }
+
   /// The same, with the question a `define` read by other rules by value.
   @Test(
     "adversarial defines, remembered as computed",
