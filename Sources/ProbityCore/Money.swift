@@ -29,12 +29,20 @@ public struct Currency: Hashable, Sendable, BitwiseCopyable, CustomStringConvert
 
   /// The symbol written before amounts, when the currency has a common one.
   public var symbol: String? {
-    switch code {
-    case "USD": return "$"
-    case "GBP": return "£"
-    case "EUR": return "€"
-    default: return nil
-    }
+    // Told by the letters, not by the code made as a string (amounts are written by the
+    // hundred thousand).
+    if self == .usd { return "$" }
+    if self == .gbp { return "£" }
+    if self == .eur { return "€" }
+    return nil
+  }
+
+  /// The code's three letters, in order.
+  var codeBytes: (UInt8, UInt8, UInt8) {
+    (
+      UInt8(truncatingIfNeeded: letters), UInt8(truncatingIfNeeded: letters >> 8),
+      UInt8(truncatingIfNeeded: letters >> 16)
+    )
   }
 
   /// The currency a leading symbol stands for.
@@ -75,48 +83,70 @@ public struct Money: Hashable, Sendable, CustomStringConvertible {
 
   /// The amount written as a person writes it: `$3,300.00`, `-£50.25`, `CAD 1,750.00`.
   public var description: String {
-    // Written as bytes (a message or a report writes amounts by the hundred thousand: the
-    // digits grouped by characters, and interpolated, cost some 4,700 instructions each).
-    var bytes: [UInt8] = []
-    bytes.reserveCapacity(32)
-    if minorUnits < 0 { bytes.append(UInt8(ascii: "-")) }
-    if let symbol = currency.symbol {
-      bytes.append(contentsOf: symbol.utf8)
-    } else {
-      bytes.append(contentsOf: currency.code.utf8)
-      bytes.append(UInt8(ascii: " "))
-    }
-    appendDigits(to: &bytes, grouped: true)
-    return String(decoding: bytes, as: UTF8.self)
+    // Written as bytes into the string's own room (a message or a report writes amounts
+    // by the hundred thousand: the digits grouped by characters, and interpolated, cost
+    // some 4,700 instructions each).
+    String(unsafeUninitializedCapacity: 48) { write(into: $0, grouped: true) }
   }
 
   /// The plain decimal form used in machine-readable output: `3300.00`, `-50.25`.
   public var decimalString: String {
-    var bytes: [UInt8] = []
-    bytes.reserveCapacity(24)
-    if minorUnits < 0 { bytes.append(UInt8(ascii: "-")) }
-    appendDigits(to: &bytes, grouped: false)
-    return String(decoding: bytes, as: UTF8.self)
+    String(unsafeUninitializedCapacity: 32) { write(into: $0, grouped: false) }
   }
 
-  /// The magnitude's whole units (with a comma between each three digits when
-  /// `grouped`), a point, and its two digits of minor units.
-  private func appendDigits(to bytes: inout [UInt8], grouped: Bool) {
+  /// Writes the amount: `grouped`, as `description` gives it (a sign, the currency's
+  /// symbol or code, the whole units with a comma between each three digits), else as
+  /// `decimalString`. Returns the number of bytes (at most 36: a sign, a code and a space,
+  /// 19 digits and 6 commas, a point and two digits).
+  private func write(into buffer: UnsafeMutableBufferPointer<UInt8>, grouped: Bool) -> Int {
+    var count = 0
+    func put(_ byte: UInt8) {
+      buffer[count] = byte
+      count += 1
+    }
+    if minorUnits < 0 { put(UInt8(ascii: "-")) }
+    if grouped {
+      if currency == .usd {
+        put(UInt8(ascii: "$"))
+      } else if currency == .gbp {
+        put(0xC2)  // £
+        put(0xA3)
+      } else if currency == .eur {
+        put(0xE2)  // €
+        put(0x82)
+        put(0xAC)
+      } else {
+        let (a, b, c) = currency.codeBytes
+        put(a)
+        put(b)
+        put(c)
+        put(UInt8(ascii: " "))
+      }
+    }
     let magnitude = minorUnits.magnitude
     var units = magnitude / UInt64(Money.scale)
     let cents = magnitude % UInt64(Money.scale)
-    var digits: [UInt8] = []
-    repeat {
-      digits.append(UInt8(ascii: "0") + UInt8(units % 10))
-      units /= 10
-    } while units != 0
-    for position in (0..<digits.count).reversed() {
-      bytes.append(digits[position])
-      if grouped && position > 0 && position % 3 == 0 { bytes.append(UInt8(ascii: ",")) }
+    // The digits of the whole units, last first, in a word's room: at most 19.
+    var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)
+    let digitCount = withUnsafeMutableBytes(of: &digits) { room in
+      var n = 0
+      repeat {
+        room[n] = UInt8(ascii: "0") + UInt8(units % 10)
+        units /= 10
+        n += 1
+      } while units != 0
+      return n
     }
-    bytes.append(UInt8(ascii: "."))
-    bytes.append(UInt8(ascii: "0") + UInt8(cents / 10))
-    bytes.append(UInt8(ascii: "0") + UInt8(cents % 10))
+    withUnsafeBytes(of: &digits) { room in
+      for position in (0..<digitCount).reversed() {
+        put(room[position])
+        if grouped && position > 0 && position % 3 == 0 { put(UInt8(ascii: ",")) }
+      }
+    }
+    put(UInt8(ascii: "."))
+    put(UInt8(ascii: "0") + UInt8(cents / 10))
+    put(UInt8(ascii: "0") + UInt8(cents % 10))
+    return count
   }
 }
 
