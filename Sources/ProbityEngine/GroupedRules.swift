@@ -123,6 +123,11 @@ struct GroupTable {
   var flags: [UInt8] = []
   static let placedFlag: UInt8 = 1
   static let holdsFlag: UInt8 = 2
+  /// A record of the group took from one of its sums (a refund): in another order the
+  /// group may go over the condition where it did not (see `CheckRun.notJudged`).
+  static let tookFlag: UInt8 = 4
+
+  func took(_ number: Int) -> Bool { flags[number] & GroupTable.tookFlag != 0 }
 
   func placed(_ number: Int) -> Bool { flags[number] & GroupTable.placedFlag != 0 }
   func holds(_ number: Int) -> Bool { flags[number] & GroupTable.holdsFlag != 0 }
@@ -488,6 +493,20 @@ extension CheckRun {
     return nil
   }
 
+  /// Whether a record's arguments take from one of the rule's sums (a negative amount or
+  /// number: a refund).
+  static func takesFromSum(_ plan: RulePlan, _ arguments: [Value]) -> Bool {
+    let functions = plan.aggregateFunctions
+    for slot in functions.indices where functions[slot] == .sum && slot < arguments.count {
+      switch arguments[slot] {
+      case .money(let money) where money.minorUnits < 0: return true
+      case .integer(let integer) where integer < 0: return true
+      default: continue
+      }
+    }
+    return false
+  }
+
   /// Adds a record's arguments to a group's accumulators (`slots` of them from `base`);
   /// for a rolling window, keeps the record among the group's entries and folds again
   /// those still inside the window.
@@ -626,6 +645,9 @@ extension CheckRun {
           argumentBuffer, into: &tables[index].accumulators, at: first, rolling: &entries,
           date: windowDate, plan)
         if plan.isRolling { tables[index].rolling[number] = entries }
+        if plan.tracksOrder && CheckRun.takesFromSum(plan, argumentBuffer) {
+          tables[index].flags[Int(number)] |= GroupTable.tookFlag
+        }
       }
     }
     if let failure {
@@ -871,10 +893,13 @@ extension CheckRun {
   /// and a deadline be missed that was kept (a false accusation); findings on each record
   /// would read totals the donor had not reached by that record's date. Its cures in time
   /// are not counted, and the findings it raised on each record are withdrawn. A group
-  /// that never went over the condition in input order stands as judged (in date order
-  /// it might have: a refund listed before the gifts it followed; missed, never accused).
+  /// that never went over the condition in input order but took from a sum is judged
+  /// again too, quietly (`quietRejudge`: no evaluation error meanwhile); one that only
+  /// added to its sums stands as judged.
   private mutating func notJudged(_ index: Int, _ disorders: [Int32: Disorder]) {
     let table = tables[index]
+    // The group's sums are its leader's, for a twin (US-REMEDY-001's, US-EXCESS-001's).
+    let leader = plans[index].twin ?? index
     var withdrawn: Set<GroupKey> = []
     for finding in unsortedFindings where finding.ruleIndex == index {
       if let key = finding.groupKey { withdrawn.insert(key) }
@@ -887,7 +912,19 @@ extension CheckRun {
       let crossed =
         table.crossings[number] != nil || table.curedCounts[number] != nil
         || table.lateCures[number] != nil
-      guard crossed || withdrawn.contains(disorder.key) else { continue }
+      guard crossed || withdrawn.contains(disorder.key) else {
+        // Never over the condition in input order, but a record took from a sum (a refund
+        // listed before the gifts it followed): in date order the group may have gone
+        // over, and a cure come late. Judged again by the replay, standing as judged
+        // until then (and without one). A group that only added cannot go over in one
+        // order and not the other where its condition grows with its sums, as the packs'
+        // do; a group of a rule whose condition falls as a sum grows is not judged again.
+        if Int(number) < tables[leader].flags.count, tables[leader].took(Int(number)) {
+          rejudge[index, default: [:]][disorder.key] = disorder
+          quietRejudge[index, default: []].insert(disorder.key)
+        }
+        continue
+      }
       unjudged[index, default: [:]][disorder.key] = .outOfOrder(disorder)
       // Judged again, in date order, by the replay; if none comes, this stands.
       rejudge[index, default: [:]][disorder.key] = disorder
@@ -1182,8 +1219,10 @@ extension CheckRun {
           rejudgedVerdicts[index] = verdict
           watchedKey = key
         }
-        // The evaluation error `finish` left is withdrawn.
+        // The evaluation error `finish` left is withdrawn (a group judged again quietly
+        // had none).
         unjudged[index]?[key] = nil
+        guard quietRejudge[index]?.contains(key) != true else { continue }
         counted[index].failed -= 1
         if let position = problems.firstIndex(where: {
           $0.ruleID == ruleSet.rules[index].id && $0.file == disorder.file
@@ -1202,6 +1241,7 @@ extension CheckRun {
       }
     }
     rejudge = [:]
+    quietRejudge = [:]
     rejudgeRecords = [:]
     rejudgeMembers = [:]
   }

@@ -284,6 +284,44 @@ let electionRule = """
   #expect(early.findings.isEmpty)
 }
 
+/// A group out of date order that never went over in input order but took from its sum
+/// (a refund listed before the gifts it followed) is judged again in date order: there it
+/// went over, and the refund came after the 60 days (cured late). Until the replay, and
+/// without one, it stands as judged: no evaluation error, nothing raised. A group that only
+/// added is not judged again (no second read is needed for it).
+@Test func aRefundListedBeforeTheGiftsItFollowedIsJudgedInDateOrder() throws {
+  let cure = try groupedRuleSet(
+    electionRule + "\n  cure within 60 days", when: "total > limit[election_year(election_code)]")
+  // By date: $2,000 on Jan 10, $2,000 on Jun 1 (over: the window to Jul 31), a refund of
+  // $700 on Sep 15 (late). Listed refund first: -700, 1,300, 3,300, never over.
+  let listed = [
+    gift("2024-09-15", "700.00", kind: .disbursement, line: 2),
+    gift("2024-01-10", "2000.00", line: 3), gift("2024-06-01", "2000.00", line: 4),
+  ]
+  let judged = check(cure, listed, asOf: "2024-12-31")
+  #expect(judged.findings.map(\.line) == [4])
+  #expect(judged.findings.first?.remedyStatus == .curedLate)
+  #expect(judged.tallies[0].failed == 0)
+  #expect(judged.problems.isEmpty)
+  // Without the replay: as judged in input order, and no evaluation error.
+  var first = CheckRun(
+    ruleSet: cure, asOf: try? DateFormat.isoDate.parse(Substring("2024-12-31")).get())
+  for record in listed { first.evaluate(record) }
+  first.finish()
+  #expect(first.needsReplay)
+  #expect(first.findings.isEmpty)
+  #expect(first.tallies[0].failed == 0)
+  #expect(first.problems.isEmpty)
+  // Gifts alone out of date order, never over: nothing to judge again.
+  var added = CheckRun(
+    ruleSet: cure, asOf: try? DateFormat.isoDate.parse(Substring("2024-12-31")).get())
+  for record in [gift("2024-06-01", "1000.00", line: 2), gift("2024-01-10", "1000.00", line: 3)] {
+    added.evaluate(record)
+  }
+  added.finish()
+  #expect(!added.needsReplay)
+}
+
 /// A rule whose verdict depends on the order of a group's records (a cure window opens on
 /// the record that crossed; a rule that fires on each record reads the totals as they
 /// stand after it) judges a group whose records are not in date order, and on which it
