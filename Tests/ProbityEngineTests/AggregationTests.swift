@@ -68,6 +68,15 @@ func check(
   return run
 }
 
+/// The first pass alone (no replay, the second read), finished.
+func firstPass(_ ruleSet: CompiledRuleSet, _ records: [Record], asOf: String) -> CheckRun {
+  var run = CheckRun(
+    ruleSet: ruleSet, asOf: try? DateFormat.isoDate.parse(Substring(asOf)).get())
+  for record in records { run.evaluate(record) }
+  run.finish()
+  return run
+}
+
 let electionRule = """
   where not memo
     group by person_key(name), zip5(zip)
@@ -304,21 +313,15 @@ let electionRule = """
   #expect(judged.tallies[0].failed == 0)
   #expect(judged.problems.isEmpty)
   // Without the replay: as judged in input order, and no evaluation error.
-  var first = CheckRun(
-    ruleSet: cure, asOf: try? DateFormat.isoDate.parse(Substring("2024-12-31")).get())
-  for record in listed { first.evaluate(record) }
-  first.finish()
+  let first = firstPass(cure, listed, asOf: "2024-12-31")
   #expect(first.needsReplay)
   #expect(first.findings.isEmpty)
   #expect(first.tallies[0].failed == 0)
   #expect(first.problems.isEmpty)
   // Gifts alone out of date order, never over: nothing to judge again.
-  var added = CheckRun(
-    ruleSet: cure, asOf: try? DateFormat.isoDate.parse(Substring("2024-12-31")).get())
-  for record in [gift("2024-06-01", "1000.00", line: 2), gift("2024-01-10", "1000.00", line: 3)] {
-    added.evaluate(record)
-  }
-  added.finish()
+  let added = firstPass(
+    cure, [gift("2024-06-01", "1000.00", line: 2), gift("2024-01-10", "1000.00", line: 3)],
+    asOf: "2024-12-31")
   #expect(!added.needsReplay)
 }
 
@@ -354,10 +357,7 @@ let electionRule = """
         "(its group's records, not in date order in the input, judged in date order)"))
   }
   // Without the replay (the second read), the group stands not judged.
-  var first = CheckRun(
-    ruleSet: cure, asOf: try? DateFormat.isoDate.parse(Substring("2024-12-31")).get())
-  for record in listed { first.evaluate(record) }
-  first.finish()
+  let first = firstPass(cure, listed, asOf: "2024-12-31")
   #expect(first.needsReplay)
   #expect(first.findings.isEmpty)
   #expect(first.tallies[0].failed == 1)
