@@ -893,9 +893,9 @@ extension CheckRun {
   /// and a deadline be missed that was kept (a false accusation); findings on each record
   /// would read totals the donor had not reached by that record's date. Its cures in time
   /// are not counted, and the findings it raised on each record are withdrawn. A group
-  /// that never went over the condition in input order but took from a sum is judged
-  /// again too, quietly (`quietRejudge`: no evaluation error meanwhile); one that only
-  /// added to its sums stands as judged.
+  /// that never went over the condition in input order but took from a sum, or has a
+  /// rolling window, is judged again too, quietly (`quietRejudge`: no evaluation error
+  /// meanwhile); one that only added to its sums over a fixed window stands as judged.
   private mutating func notJudged(_ index: Int, _ disorders: [Int32: Disorder]) {
     let table = tables[index]
     // The group's sums are its leader's, for a twin (US-REMEDY-001's, US-EXCESS-001's).
@@ -919,7 +919,12 @@ extension CheckRun {
         // until then (and without one). A group that only added cannot go over in one
         // order and not the other where its condition grows with its sums, as the packs'
         // do; a group of a rule whose condition falls as a sum grows is not judged again.
-        if Int(number) < tables[leader].flags.count, tables[leader].took(Int(number)) {
+        // A rolling window is judged again whatever its records did: a record listed after
+        // a later one no longer sees the gifts that fell out of the later one's window, so
+        // gifts alone may go over by date and not in input order.
+        if plans[index].isRolling
+          || (Int(number) < tables[leader].flags.count && tables[leader].took(Int(number)))
+        {
           rejudge[index, default: [:]][disorder.key] = disorder
           quietRejudge[index, default: []].insert(disorder.key)
         }

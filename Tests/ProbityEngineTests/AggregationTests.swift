@@ -325,6 +325,35 @@ let electionRule = """
   #expect(!added.needsReplay)
 }
 
+/// A rolling window out of date order can go over by date though its records only added
+/// and it never went over in input order: a record listed after a later one no longer sees
+/// the gifts that fell out of the later one's window. Such a group is judged again in date
+/// order (quietly, as one that took from a sum), or a finding by date is missed.
+@Test func aRollingWindowOutOfDateOrderIsJudgedInDateOrder() throws {
+  let rolling = try groupedRuleSet(
+    "group by person_key(name)\n  window rolling 30 days", when: "total > $3,000.00",
+    fires: "fires on each")
+  // By date: $2,000 on Jan 1, $2,000 on Jan 20 (over: $4,000 in the 30 days), $2,000 on
+  // Mar 1 (alone in its 30 days). Listed Jan 1, Mar 1, Jan 20: Mar 1's gift drops Jan 1's,
+  // and Jan 20's sees neither: never over in input order.
+  let listed = [
+    gift("2024-01-01", "2000.00", line: 2), gift("2024-03-01", "2000.00", line: 3),
+    gift("2024-01-20", "2000.00", line: 4),
+  ]
+  let byDate = check(rolling, [listed[0], listed[2], listed[1]])
+  #expect(byDate.findings.map(\.line) == [4])
+  let judged = check(rolling, listed)
+  #expect(judged.findings.map(\.line) == [4])
+  #expect(judged.tallies[0].failed == 0)
+  #expect(judged.problems.isEmpty)
+  // Without the replay: as judged in input order, and no evaluation error.
+  let first = firstPass(rolling, listed, asOf: "2024-12-31")
+  #expect(first.needsReplay)
+  #expect(first.findings.isEmpty)
+  #expect(first.tallies[0].failed == 0)
+  #expect(first.problems.isEmpty)
+}
+
 /// A rule whose verdict depends on the order of a group's records (a cure window opens on
 /// the record that crossed; a rule that fires on each record reads the totals as they
 /// stand after it) judges a group whose records are not in date order, and on which it
