@@ -213,7 +213,7 @@ public struct CheckRun {
   var rejudgedVerdicts: [Int: RuleVerdict] = [:]
   /// By rule index: those of `rejudge` that stand as judged until the replay judges them
   /// again (no evaluation error): out of date order, they never went over the condition
-  /// in input order but took from a sum (see `notJudged`).
+  /// in input order but took from a sum or have a rolling window (see `notJudged`).
   var quietRejudge: [Int: Set<GroupKey>] = [:]
   /// By rule index: records its `where` admitted that would take from a sum (a refund)
   /// but could not be placed in a group, by the values of the keys known before the
