@@ -55,9 +55,20 @@ func runExecutable(
   environment["COLUMNS"] = "100"
   environment.merge(added) { _, new in new }
   process.environment = environment
-  // Output goes to files, so a large output can never block the child on a full pipe.
-  let directory = scratchFolder.appendingPathComponent(
-    "probity-e2e-\(UUID().uuidString)")
+  let (status, stdout, stderr) = try runCapturingOutput(process) { process in
+    process.waitUntilExit()
+    return process.terminationStatus
+  }
+  return RunResult(status: status ?? -1, stdout: stdout, stderr: stderr)
+}
+
+/// Runs a process set up by the caller with its standard output and error going to files
+/// (so a large output can never block the child on a full pipe), then `wait` (which waits
+/// for it, or gives up on it, and gives its status); returns the status and the output.
+func runCapturingOutput(_ process: Process, wait: (Process) throws -> Int32?) throws -> (
+  status: Int32?, stdout: String, stderr: String
+) {
+  let directory = scratchFolder.appendingPathComponent("probity-e2e-\(UUID().uuidString)")
   try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
   defer { try? FileManager.default.removeItem(at: directory) }
   let outURL = directory.appendingPathComponent("stdout")
@@ -69,12 +80,13 @@ func runExecutable(
   process.standardOutput = out
   process.standardError = err
   try process.run()
-  process.waitUntilExit()
+  let status = try wait(process)
   try out.close()
   try err.close()
-  return RunResult(
-    status: process.terminationStatus, stdout: try String(contentsOf: outURL, encoding: .utf8),
-    stderr: try String(contentsOf: errURL, encoding: .utf8))
+  return (
+    status, try String(contentsOf: outURL, encoding: .utf8),
+    try String(contentsOf: errURL, encoding: .utf8)
+  )
 }
 
 /// "line RULE" for each finding of a text report.

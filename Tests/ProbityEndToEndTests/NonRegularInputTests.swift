@@ -18,51 +18,33 @@ import Testing
   func run(_ arguments: [String], input: Data? = nil, seconds: Double = 60) throws -> (
     status: Int32?, stderr: String, stdout: String
   ) {
-    let directory = scratchFolder.appendingPathComponent("probity-nonreg-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(at: directory) }
     let process = Process()
     process.executableURL = try probityBinary()
     process.arguments = arguments
     process.currentDirectoryURL = packageRoot
-    let outURL = directory.appendingPathComponent("stdout")
-    let errURL = directory.appendingPathComponent("stderr")
-    FileManager.default.createFile(atPath: outURL.path, contents: nil)
-    FileManager.default.createFile(atPath: errURL.path, contents: nil)
-    let out = try FileHandle(forWritingTo: outURL)
-    let err = try FileHandle(forWritingTo: errURL)
-    process.standardOutput = out
-    process.standardError = err
     let stdin = Pipe()
     process.standardInput = stdin
-    try process.run()
-    if let input {
-      // Written from another thread: the child may read none of it (and its exit must
-      // not end this process with SIGPIPE).
-      signal(SIGPIPE, SIG_IGN)
-      let writer = stdin.fileHandleForWriting
-      Thread.detachNewThread {
-        try? writer.write(contentsOf: input)
-        try? writer.close()
+    let result = try runCapturingOutput(process) { process in
+      if let input {
+        // Written from another thread: the child may read none of it (and its exit must
+        // not end this process with SIGPIPE).
+        signal(SIGPIPE, SIG_IGN)
+        let writer = stdin.fileHandleForWriting
+        Thread.detachNewThread {
+          try? writer.write(contentsOf: input)
+          try? writer.close()
+        }
+      } else {
+        try stdin.fileHandleForWriting.close()
       }
-    } else {
-      try stdin.fileHandleForWriting.close()
-    }
-    let deadline = Date().addingTimeInterval(seconds)
-    while process.isRunning && Date() < deadline { usleep(20_000) }
-    var status: Int32? = nil
-    if process.isRunning {
+      let deadline = Date().addingTimeInterval(seconds)
+      while process.isRunning && Date() < deadline { usleep(20_000) }
+      guard process.isRunning else { return process.terminationStatus }
       kill(process.processIdentifier, SIGKILL)
       process.waitUntilExit()
-    } else {
-      status = process.terminationStatus
+      return nil
     }
-    try out.close()
-    try err.close()
-    return (
-      status, try String(contentsOf: errURL, encoding: .utf8),
-      try String(contentsOf: outURL, encoding: .utf8)
-    )
+    return (result.status, result.stderr, result.stdout)
   }
 
   /// FEC bulk rows whose first 65,536 bytes (what format detection reads) end on a line
