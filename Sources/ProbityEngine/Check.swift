@@ -178,6 +178,9 @@ public struct CheckRun {
   var memos: [ProjectionMemo]
   /// The missing fields last named for each rule (see `noteUndetermined`).
   var lastUndetermined: [UndeterminedRun?]
+  /// For each rule, the memo's list of missing fields its last undetermined `where` was
+  /// named from, when it was (see `continuedFromMemo`).
+  var undeterminedSources: [UndeterminedSource]
   /// The fields each aggregate of a condition reads, by the name an undetermined outcome
   /// gives it (`max(aggregate)`: `aggregate`), to say when none is in the format.
   let aggregateFields: [String: [FieldID]]
@@ -341,6 +344,7 @@ public struct CheckRun {
     self.evaluator = Evaluator(ruleSet: ruleSet)
     self.counted = Array(repeating: RuleTally(), count: ruleSet.rules.count)
     self.lastUndetermined = Array(repeating: nil, count: ruleSet.rules.count)
+    self.undeterminedSources = Array(repeating: UndeterminedSource(), count: ruleSet.rules.count)
     var aggregateFields: [String: [FieldID]] = [:]
     for rule in ruleSet.rules {
       guard let aggregates = rule.grouping?.aggregates else { continue }
@@ -433,7 +437,24 @@ public struct CheckRun {
 
   /// What makes preparers of records for this run, one per thread, when first needed.
   public func preparerSource() -> RecordPreparer.Source {
-    RecordPreparer.Source(ruleSet: ruleSet, plans: plans, frame: frame)
+    RecordPreparer.Source(
+      ruleSet: ruleSet, plans: plans, frame: frame, keySeed: groupValues.seed)
+  }
+
+  /// A record the run will evaluate a few records from now: the processor is asked to
+  /// load the slot of the interner of group values its keys will be looked up in, when
+  /// the preparer hashed them (`PreparedRecord.keyHash`). On a large filing the lookup
+  /// misses the cache (a slot among millions); asked ahead, the wait overlaps the
+  /// records before it. A hint only: nothing else changes.
+  /// `near`: the record comes sooner; the slot, asked for before, is read, and the
+  /// tuple it points to asked for.
+  public mutating func lookAhead(_ prepared: inout PreparedRecord, near: Bool) {
+    guard prepared.keyHashSet >= 0 else { return }
+    if near {
+      groupValues.prefetchTuple(hash: prepared.keyHash)
+    } else {
+      groupValues.prefetch(hash: prepared.keyHash)
+    }
   }
 
   public mutating func evaluate(_ record: Record) {
@@ -520,10 +541,12 @@ public struct CheckRun {
       let whereHolds = index < PreparedRecord.settledRules && admitted & (1 << index) != 0
       lentPlans[index]._withUnsafeGuaranteedRef { plan in
         if index < PreparedRecord.settledRules, undeterminedWhere & (1 << index) != 0 {
+          guard !continuedFromMemo(plan, index, record) else { return }
           let box = lentBaseBox
           noteUndetermined(
             index, record,
             filterMissingFields(plan, record, { box._withUnsafeGuaranteedRef { $0.context } }))
+          noteUndeterminedSource(plan, index, record)
         } else if plan.grouped {
           evaluateGrouped(plan, index, record, ordinal: ordinal, admitted: whereHolds)
         } else if whereHolds {
@@ -549,6 +572,49 @@ public struct CheckRun {
       return evaluator.evaluate(program(), on: record, context: context()).trace.missingFields
     }
     return frame.missingFields(kernel, program())
+  }
+
+  /// The list the memo gave for the missing fields of a rule's `where`, by identity, and
+  /// the list itself (kept, so that no other list is made where it was while the rule's
+  /// run of undetermined outcomes is named from it).
+  struct UndeterminedSource {
+    var list: [Value]? = nil
+    var identity: UnsafeRawPointer? = nil
+    var unavailable = FieldSet()
+  }
+
+  /// A rule whose `where` the memo knows is missing on the record, for the same list of
+  /// missing fields (by identity) as on the rule's last undetermined outcome, on a record
+  /// of the same format: counted in that run at once, past the examples a report lists.
+  /// (On the benchmark's filing US-CONTRACTOR-001 is undetermined on every record, for a
+  /// field the CSV does not have: naming it again, and comparing the names, copied the
+  /// lists, some 2% of the run.) False: not counted (`noteUndetermined` must).
+  mutating func continuedFromMemo(_ plan: RulePlan, _ index: Int, _ record: Record) -> Bool {
+    guard evaluator.traceObserver == nil, let slot = plan.filterMissingSlot,
+      counted[index].undetermined >= CheckRun.examplesPerRule,
+      let identity = undeterminedSources[index].identity,
+      undeterminedSources[index].unavailable == record.unavailable,
+      frame.rememberedListIdentity(slot) == identity,
+      lastUndetermined[index] != nil
+    else { return false }
+    lastUndetermined[index]!.pending += 1
+    counted[index].undetermined += 1
+    return true
+  }
+
+  /// After `noteUndetermined` named the missing fields of a rule's `where` from the list
+  /// the memo gave (`filterMissingFields`): that list, as what the rule's run of
+  /// undetermined outcomes is now named from; none when the names came another way.
+  mutating func noteUndeterminedSource(_ plan: RulePlan, _ index: Int, _ record: Record) {
+    var source = UndeterminedSource()
+    if evaluator.traceObserver == nil, let slot = plan.filterMissingSlot,
+      slot < frame.remembered.count, case .list(let list)? = frame.remembered[slot],
+      !list.isEmpty
+    {
+      source = UndeterminedSource(
+        list: list, identity: frame.rememberedListIdentity(slot), unavailable: record.unavailable)
+    }
+    undeterminedSources[index] = source
   }
 
   /// What was missing for a rule whose `where` was just found missing:
@@ -738,6 +804,9 @@ public struct CheckRun {
     // and released, on every record a rule cannot decide.
     if lastUndetermined[index]?.continued(fields, record.unavailable) != true {
       flushUndetermined(index)
+      if undeterminedSources[index].identity != nil {
+        undeterminedSources[index] = UndeterminedSource()
+      }
       lastUndetermined[index] = UndeterminedRun(
         fields: fields, unavailable: record.unavailable, missing: described(fields, record),
         pending: 1)

@@ -99,7 +99,32 @@ struct ValueInterner {
   /// Seeds the hash, differently in every run: a filing made to collide in a hash known
   /// in advance would slow the run to a crawl. Ids are given in input order, so the
   /// output does not depend on the seed.
-  private let seed: UInt64
+  let seed: UInt64
+
+  /// Asks the processor to load the table's slot for a tuple of this hash (see
+  /// `CheckRun.lookAhead`).
+  func prefetch(hash: UInt32) {
+    table.withUnsafeBufferPointer { slots in
+      probity_prefetch(slots.baseAddress! + (Int(hash) & (slots.count - 1)))
+    }
+  }
+
+  /// The same, a little later: the slot (asked for before, by `prefetch(hash:)`) is
+  /// read, and the tuple it points to is asked for when the slot's part of the hash is
+  /// this one's (the first slot alone: most lookups end there).
+  func prefetchTuple(hash: UInt32) {
+    let tag = UInt64(hash >> 8) << ValueInterner.offsetBits
+    table.withUnsafeBufferPointer { slots in
+      let entry = slots[Int(hash) & (slots.count - 1)]
+      guard entry != ValueInterner.empty, entry & ~ValueInterner.offsetMask == tag else {
+        return
+      }
+      let start = Int(entry & ValueInterner.offsetMask)
+      bytes.withUnsafeBufferPointer { stored in
+        if start < stored.count { probity_prefetch(stored.baseAddress! + start) }
+      }
+    }
+  }
 
   /// `seed`: for tests, which need a hash known in advance.
   init(seed: UInt64 = .random(in: .min ... .max)) {

@@ -60,6 +60,17 @@ final class Frame {
   /// The values of the `where` clauses (and the `define`s they read) remembered for
   /// records with the same values as this one (see `ProjectionMemo`; empty when none).
   @exclusivity(unchecked) var remembered: [Value?] = []
+
+  /// Where the elements of the list remembered in `slot` are (its identity), without
+  /// copying it; nil when the slot holds no list or an empty one.
+  func rememberedListIdentity(_ slot: Int) -> UnsafeRawPointer? {
+    remembered.withUnsafeBufferPointer { values in
+      guard slot < values.count, case .list(let list)? = values[slot], !list.isEmpty else {
+        return nil
+      }
+      return list.withUnsafeBufferPointer { UnsafeRawPointer($0.baseAddress) }
+    }
+  }
   /// Caches handed over with records and given back, to be filled again (see
   /// `RecordPreparer.recycle`).
   @exclusivity(unchecked) var spareCaches: [[Value?]] = []
@@ -75,6 +86,29 @@ final class Frame {
   /// computed for the current record: the next rule with the same keys finds them
   /// cached, and need not ask.
   @exclusivity(unchecked) var keySetsComputed: UInt64 = 0
+
+  /// A preparer's frame: the hash, as the run's interner of group values hashes it (its
+  /// seed), of the first set of `group by` keys computed on the current record, and that
+  /// set (-1: none). Handed over with the record, so that the run can ask for the
+  /// interner's slot before it gets to the record (`CheckRun.lookAhead`). nil seed: the
+  /// run's own frame, which does not hash ahead.
+  var keySeed: UInt64?
+  @exclusivity(unchecked) var keyHash: UInt32 = 0
+  @exclusivity(unchecked) var keyHashSet: Int32 = -1
+  @exclusivity(unchecked) private var hashValues: [Value] = []
+  @exclusivity(unchecked) private var hashBytes = KeyBytes()
+
+  /// Hashes the record's values of a set of keys (their kernels have just run, so their
+  /// values are cached), as `ValueInterner.id` would: see `keyHash`.
+  func hashKeys(_ collect: (Frame, inout [Value]) -> RulePlan.KeysOutcome, keySet: Int) {
+    guard let keySeed, keyHashSet < 0 else { return }
+    hashValues.removeAll(keepingCapacity: true)
+    guard case .complete = collect(self, &hashValues) else { return }
+    hashBytes.removeAll()
+    for value in hashValues { ValueInterner.encode(value, into: &hashBytes) }
+    keyHash = hashBytes.withUnsafeBytes { ValueInterner.hash($0, seed: keySeed) }
+    keyHashSet = Int32(keySet)
+  }
 
   init(
     slots: Int, keySets: Int, classes: Int, memos: Int,
@@ -127,6 +161,7 @@ final class Frame {
     self.prepared = prepared.flatMap { $0.count == cache.count ? $0 : nil } ?? []
     self.remembered = remembered.flatMap { $0.count == cache.count ? $0 : nil } ?? []
     keySetsComputed = 0
+    keyHashSet = -1
     // Through buffers: an element written through the array checked its uniqueness.
     groupIDs.withUnsafeMutableBufferPointer { $0.update(repeating: -1) }
     groupNumbers.withUnsafeMutableBufferPointer { $0.update(repeating: -1) }
@@ -1365,6 +1400,10 @@ public struct PreparedRecord: Sendable {
   /// The rules whose `where` the memo of the record's kind knows is missing on it (the
   /// run notes them undetermined without evaluating it; see `ProjectionMemo.Known`).
   let undetermined: UInt64
+  /// The hash of the record's values of one set of `group by` keys, and that set (-1:
+  /// none): see `Frame.keyHash`.
+  let keyHash: UInt32
+  let keyHashSet: Int32
 
   public init(_ record: Record) {
     self.record = record
@@ -1374,11 +1413,14 @@ public struct PreparedRecord: Sendable {
     notFired = 0
     admitted = 0
     undetermined = 0
+    keyHash = 0
+    keyHashSet = -1
   }
 
   init(
     _ record: Record, cache: [Value?], remembered: [Value?]?, notApplicable: UInt64,
-    notFired: UInt64, admitted: UInt64, undetermined: UInt64
+    notFired: UInt64, admitted: UInt64, undetermined: UInt64, keyHash: UInt32 = 0,
+    keyHashSet: Int32 = -1
   ) {
     self.record = record
     self.cache = cache
@@ -1387,6 +1429,8 @@ public struct PreparedRecord: Sendable {
     self.notFired = notFired
     self.admitted = admitted
     self.undetermined = undetermined
+    self.keyHash = keyHash
+    self.keyHashSet = keyHashSet
   }
 
   /// Rules past this index have no bit: the run always evaluates them.
@@ -1486,8 +1530,11 @@ public final class RecordPreparer: @unchecked Sendable {
     let memos: Int
     let windows: Int
     let asOf: Value
+    /// The seed of the run's interner of group values (see `Frame.keyHash`).
+    let keySeed: UInt64
 
-    init(ruleSet: CompiledRuleSet, plans: [RulePlan], frame: Frame) {
+    init(ruleSet: CompiledRuleSet, plans: [RulePlan], frame: Frame, keySeed: UInt64) {
+      self.keySeed = keySeed
       self.ruleSet = ruleSet
       self.plans = plans
       slots = frame.cache.count
@@ -1505,6 +1552,7 @@ public final class RecordPreparer: @unchecked Sendable {
       let frame = Frame(
         slots: slots, keySets: keySets, classes: classes, memos: memos, windows: windows)
       frame.asOf = asOf
+      frame.keySeed = keySeed
       return RecordPreparer(
         ruleSet: ruleSet, plans: RulePlan.recompiled(plans, ruleSet), frame: frame)
     }
@@ -1554,6 +1602,8 @@ public final class RecordPreparer: @unchecked Sendable {
       // The keys are computed once per record for every rule with the same ones (a rule
       // past the 64th set computes its own every time).
       let keySet: UInt64 = plan.keySet < 64 ? 1 << plan.keySet : 0
+      let keySetIndex = plan.keySet
+      let collectKeys = plan.collectKeys
       return Step { frame, _, settled in
         // Left out already, or undetermined, by the memo.
         if (settled.notApplicable | settled.undetermined) & bit != 0 { return }
@@ -1567,6 +1617,7 @@ public final class RecordPreparer: @unchecked Sendable {
         if keySet == 0 || frame.keySetsComputed & keySet == 0 {
           keys(frame)
           frame.keySetsComputed |= keySet
+          frame.hashKeys(collectKeys, keySet: keySetIndex)
         }
         arguments(frame)
       }
@@ -1621,7 +1672,8 @@ public final class RecordPreparer: @unchecked Sendable {
       remembered: frame.remembered.isEmpty ? nil : frame.remembered,
       notApplicable: settled.notApplicable,
       notFired: settled.notFired, admitted: settled.admitted,
-      undetermined: settled.undetermined)
+      undetermined: settled.undetermined, keyHash: frame.keyHash,
+      keyHashSet: frame.keyHashSet)
   }
 }
 

@@ -1,5 +1,6 @@
 import ProbityCore
 import ProbityLanguage
+import Synchronization
 
 /// The `where` clauses of a kind of record, remembered by the values they read.
 ///
@@ -437,7 +438,7 @@ struct ProjectionMemo {
       }
       undeterminedBits |= ruleBits[position]
       let names = frame.missingFields(part.collecting, part.program)
-      remembered[part.missingSlot] = .list(names.map(Value.string))
+      remembered[part.missingSlot] = ProjectionMemo.missingList(names)
     }
     values.append(remembered)
     leftOut.append(bits)
@@ -445,6 +446,20 @@ struct ProjectionMemo {
     undetermining.append(undeterminedBits)
     return Known(leftOut: bits, admitted: admittedBits, undetermined: undeterminedBits)
   }
+
+  /// The names of the fields a `where` found missing, as one list for the same names in
+  /// every memo of every thread: the run tells a rule's outcome undetermined for the same
+  /// reason as on its last record by the list's identity (`CheckRun.continuedFromMemo`).
+  /// Made only on a tuple's first record; a pack has few such lists.
+  static func missingList(_ names: [String]) -> Value {
+    missingLists.withLock { lists in
+      if let list = lists[names] { return list }
+      let list = Value.list(names.map(Value.string))
+      lists[names] = list
+      return list
+    }
+  }
+  private static let missingLists = Mutex<[[String]: Value]>([:])
 
   /// The tuple of the record's values read, and of the answers to the questions asked
   /// of it (`atoms`), as bytes; false for a value that is never a field's (a list), which

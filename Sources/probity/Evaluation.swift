@@ -79,7 +79,7 @@ func evaluate(
   outcome.run.indexForReplay()
   let preparer = outcome.run.preparerSource()
   ParallelReader(files: files, threads: 1, preparer: { preparer.make() }, read: reader).run(
-    consume: { outcome.run.evaluate($0) },
+    consume: { outcome.run.evaluate($0) }, lookAhead: { outcome.run.lookAhead(&$0, near: $1) },
     finished: { index, result in outcome.take(result, of: files[index]) })
   outcome.run.finish()
   // The trails are built when an input could not be read too (a file that stops half

@@ -149,6 +149,11 @@ final class ParallelReader: @unchecked Sendable {
   static let problemsKept = 1000
   /// Records handed from a reader to the consumer at a time.
   static let batchSize = 512
+  /// How many records ahead of the one consumed `lookAhead` is given: enough for a
+  /// load from memory to arrive (a record takes a microsecond or two), few enough that
+  /// what it loaded is still in the cache.
+  static let lookAheadDistance = 8
+  static let lookAheadNear = 4
 
   /// Makes, for each reader thread, what computes the values that depend on a record
   /// alone (see `RecordPreparer`), so that the consumer is left with less to do.
@@ -174,7 +179,15 @@ final class ParallelReader: @unchecked Sendable {
   /// Runs the readers and gives `consume` each file's records in file order, then
   /// `finished` each file's result. A record is lent `inout` so that it is not copied
   /// for the call; the consumers only read it.
-  func run(consume: (inout PreparedRecord) -> Void, finished: (Int, FileResult) -> Void) {
+  ///
+  /// `lookAhead` is given each record `lookAheadDistance` records before `consume` is
+  /// (within a batch), to ask the processor for what it will read (a hint only), and
+  /// again `lookAheadNear` records before (`near`), to ask for what that points to.
+  func run(
+    consume: (inout PreparedRecord) -> Void,
+    lookAhead: ((inout PreparedRecord, _ near: Bool) -> Void)? = nil,
+    finished: (Int, FileResult) -> Void
+  ) {
     for _ in 0..<threads {
       let thread = Thread { [self] in self.work() }
       thread.stackSize = 4 << 20
@@ -190,7 +203,20 @@ final class ParallelReader: @unchecked Sendable {
         // reader's thread had just written. The compiler cannot tell that `consume`
         // leaves the batch alone.)
         for batch in batches.indices {
-          for index in batches[batch].indices { consume(&batches[batch][index]) }
+          if let lookAhead {
+            let count = batches[batch].count
+            let far = ParallelReader.lookAheadDistance
+            let near = ParallelReader.lookAheadNear
+            for index in 0..<min(far, count) { lookAhead(&batches[batch][index], false) }
+            for index in 0..<min(near, count) { lookAhead(&batches[batch][index], true) }
+            for index in 0..<count {
+              if index + far < count { lookAhead(&batches[batch][index + far], false) }
+              if index + near < count { lookAhead(&batches[batch][index + near], true) }
+              consume(&batches[batch][index])
+            }
+          } else {
+            for index in batches[batch].indices { consume(&batches[batch][index]) }
+          }
         }
         if done { break }
         // Given up here, so that the reader holds the only reference to free them.

@@ -241,6 +241,36 @@ struct PreparerTests {
       #expect(cache.contains { $0 == .string(name.uppercased()) }, "record \(line)")
     }
   }
+
+  /// The preparer hashes the first set of keys it computes as the run's interner will
+  /// (its seed, its encoding), so that the run's look ahead asks for the slot the
+  /// lookup then reads; a record whose keys are incomplete carries no hash.
+  @Test("a prepared record's key hash is the run's interner's")
+  func keyHashAhead() throws {
+    let rule = ruleText("A", "group by person_key(name), zip5(zip)\n  when sum(amount) > $1.00")
+    var run = CheckRun(ruleSet: try compiledPack(rule))
+    let preparer = run.makePreparer()
+    let zip = try #require(CanonicalSchema.id(named: "zip"))
+    let person = try #require(DonorIdentity.personKey("SMITH, JOHN"))
+    for line in 1...3 {
+      let record = gift("2024-01-0\(line)", "10.00", zip: "4410\(line)", line: line)
+      let prepared = preparer.prepare(record)
+      #expect(prepared.keyHashSet == Int32(run.plans[0].keySet))
+      // The values the run interns for the record, encoded and hashed as it does.
+      let values = [Value.string(person), .string("4410\(line)")]
+      var bytes = KeyBytes()
+      for value in values { ValueInterner.encode(value, into: &bytes) }
+      let hash = bytes.withUnsafeBytes { ValueInterner.hash($0, seed: run.groupValues.seed) }
+      #expect(prepared.keyHash == hash, "record \(line)")
+      run.evaluate(preparer.prepare(record))
+    }
+    // No zip: the keys are incomplete, nothing is hashed.
+    var record = gift("2024-01-09", "10.00", line: 9)
+    record[zip] = .missing
+    #expect(preparer.prepare(record).keyHashSet == -1)
+    // The run's own frame never hashes ahead.
+    #expect(run.frame.keySeed == nil)
+  }
 }
 
 /// A name means what the scope of its use says: two files may each have their own

@@ -139,22 +139,12 @@ struct ProjectionMemoTests {
   @Test("the missing fields of an undetermined where, by tuple")
   func undeterminedWhere() throws {
     let ruleSet = try Self.rule("employer == \"Acme\" and occupation == \"Clerk\"")
-    let employer = try Self.field("employer")
-    let occupation = try Self.field("occupation")
-    var records: [Record] = []
-    let cells: [(Value, Value, Bool)] = [
-      (.string("Acme"), .missing, false), (.missing, .string("Clerk"), false),
-      (.missing, .missing, false), (.string("Acme"), .missing, false),
-      (.missing, .string("Clerk"), false), (.string("Acme"), .missing, true),
-      (.string("Acme"), .string("Clerk"), false),
-    ]
-    for (line, (who, what, unavailable)) in cells.enumerated() {
-      var record = gift("2024-01-01", "150.00", line: line + 1)
-      record[employer] = who
-      record[occupation] = what
-      if unavailable { record.unavailable.insert(occupation) }
-      records.append(record)
-    }
+    let records = try Self.reasons([
+      (.string("Acme"), .missing, false, 1), (.missing, .string("Clerk"), false, 1),
+      (.missing, .missing, false, 1), (.string("Acme"), .missing, false, 1),
+      (.missing, .string("Clerk"), false, 1), (.string("Acme"), .missing, true, 1),
+      (.string("Acme"), .string("Clerk"), false, 1),
+    ])
     let run = Self.unremembered(ruleSet, records)
     #expect(run.tallies.map { [$0.evaluated, $0.undetermined] } == [[1, 6]])
     #expect(
@@ -224,19 +214,11 @@ struct ProjectionMemoTests {
     _ = Self.compare(ruleSet, records)
   }
 
-  /// Undetermined outcomes for one reason, one after another, are counted by missing
-  /// field once the reason changes (`CheckRun.UndeterminedRun`): the counts are the same
-  /// read before the run finishes, after, and through the memo.
-  @Test("missing fields counted over runs of one reason")
-  func runsOfOneReason() throws {
-    let ruleSet = try Self.rule("employer == \"Acme\" and occupation == \"Clerk\"")
+  /// Records in runs of (employer, occupation, whether the format lacks the occupation,
+  /// how many).
+  static func reasons(_ runs: [(Value, Value, Bool, Int)]) throws -> [Record] {
     let employer = try Self.field("employer")
     let occupation = try Self.field("occupation")
-    let runs: [(Value, Value, Bool, Int)] = [
-      (.string("Acme"), .missing, false, 3), (.missing, .string("Clerk"), false, 2),
-      (.string("Acme"), .missing, false, 1), (.string("Acme"), .missing, true, 2),
-      (.string("Acme"), .string("Clerk"), false, 1),
-    ]
     var records: [Record] = []
     for (who, what, unavailable, count) in runs {
       for _ in 0..<count {
@@ -247,6 +229,21 @@ struct ProjectionMemoTests {
         records.append(record)
       }
     }
+    return records
+  }
+
+  /// Undetermined outcomes for one reason, one after another, are counted by missing
+  /// field once the reason changes (`CheckRun.UndeterminedRun`): the counts are the same
+  /// read before the run finishes, after, and through the memo.
+  @Test("missing fields counted over runs of one reason")
+  func runsOfOneReason() throws {
+    let ruleSet = try Self.rule("employer == \"Acme\" and occupation == \"Clerk\"")
+    let runs: [(Value, Value, Bool, Int)] = [
+      (.string("Acme"), .missing, false, 3), (.missing, .string("Clerk"), false, 2),
+      (.string("Acme"), .missing, false, 1), (.string("Acme"), .missing, true, 2),
+      (.string("Acme"), .string("Clerk"), false, 1),
+    ]
+    let records = try Self.reasons(runs)
     let expected = ["employer": 2, "occupation": 4, "occupation (not in the format)": 2]
     var run = CheckRun(ruleSet: ruleSet)
     for record in records { run.evaluate(record) }
@@ -254,6 +251,33 @@ struct ProjectionMemoTests {
     #expect(run.tallies[0].missingFieldCounts == expected, "before the run finishes")
     run.finish()
     #expect(run.tallies[0].missingFieldCounts == expected, "after")
+    #expect(Self.unremembered(ruleSet, records).tallies[0].missingFieldCounts == expected)
+    _ = Self.compare(ruleSet, records)
+  }
+
+  /// Past the examples a report lists, a run of one reason the memo gave is counted at
+  /// once, by the identity of the memo's list of missing fields
+  /// (`CheckRun.continuedFromMemo`): reasons that change, and a field the format lacks
+  /// on the same values, still start runs of their own.
+  @Test("missing fields counted over long runs of one reason, past the examples")
+  func longRunsOfOneReason() throws {
+    let ruleSet = try Self.rule("employer == \"Acme\" and occupation == \"Clerk\"")
+    // Each tuple seen once first, so that a run's first record is told from the memo too.
+    let runs: [(Value, Value, Bool, Int)] = [
+      (.string("Acme"), .missing, true, 1), (.missing, .string("Clerk"), false, 1),
+      (.string("Acme"), .missing, false, 25), (.missing, .string("Clerk"), false, 3),
+      (.string("Acme"), .missing, false, 30), (.string("Acme"), .missing, true, 22),
+      (.missing, .string("Clerk"), false, 21), (.string("Acme"), .string("Clerk"), false, 2),
+      (.missing, .string("Clerk"), false, 1),
+    ]
+    let records = try Self.reasons(runs)
+    let expected = ["employer": 26, "occupation": 55, "occupation (not in the format)": 23]
+    var run = CheckRun(ruleSet: ruleSet)
+    for record in records { run.evaluate(record) }
+    run.finish()
+    #expect(run.tallies[0].undetermined == 104)
+    #expect(run.tallies[0].missingFieldCounts == expected)
+    #expect(run.undetermined.count == CheckRun.examplesPerRule)
     #expect(Self.unremembered(ruleSet, records).tallies[0].missingFieldCounts == expected)
     _ = Self.compare(ruleSet, records)
   }
