@@ -395,7 +395,7 @@ extension CheckRun {
       transactionID: record.transactionID, date: date, latest: latestDate)
   }
 
-  /// Asks the processor to load the flags and accumulators of group `number` of every
+  /// Asks the processor to load the flags, accumulators and latest date of group `number` of every
   /// rule of the class, as soon as the record's group in the class is known. On a large
   /// filing each is a cache miss (the groups of a donor are far apart, in every rule's
   /// table); loaded one after another they kept the run waiting on memory once per
@@ -418,6 +418,14 @@ extension CheckRun {
       // loaded for the leader.
       let slots = tables[rule].slots
       if slots > 0 { tables[rule].accumulators.prefetch(number * slots) }
+      // The group's latest date, for a rule that notes the order of its records' dates:
+      // not asked for, its load was the one wait of `evaluateGrouped` (half its samples
+      // on the 100 MB filing, 3.6% of the run).
+      if number < tables[rule].latestDates.count {
+        tables[rule].latestDates.withUnsafeMutableBufferPointer {
+          probity_prefetch_for_write($0.baseAddress! + number)
+        }
+      }
     }
   }
 
