@@ -260,6 +260,17 @@ struct GroupStorageTests {
       #expect(text(known.election(code))?.utf8.elementsEqual(code.utf8) == true, "\(code)")
       #expect(known.election(code)?.id == Int32(100 + index), "\(code)")
     }
+    // A code too long to be held in a string's words, looked up as another string of the
+    // same bytes (other storage, so other words): found byte for byte.
+    var longCodes = KnownWindows()
+    let code = "P2024-RUNOFF-DISTRICT-7"
+    longCodes.addElection("G2024", window("G2024", 1))
+    longCodes.addElection(code, window(code, 2))
+    let again = String(decoding: Array(code.utf8), as: UTF8.self)
+    #expect(!KnownWindows.sameWords(code, again))
+    #expect(longCodes.election(again)?.id == 2)
+    #expect(longCodes.election(String(decoding: Array("G2024".utf8), as: UTF8.self))?.id == 1)
+    #expect(longCodes.election("P2024") == nil)
     // Past those kept in order, the second spelling is not found (it is made again):
     // never the other's window.
     let far = ["R\u{00C9}", "RE\u{0301}"]
