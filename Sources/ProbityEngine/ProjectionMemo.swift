@@ -454,12 +454,21 @@ struct ProjectionMemo {
   static func missingList(_ names: [String]) -> Value {
     missingLists.withLock { lists in
       if let list = lists[names] { return list }
+      // The names come from the pack (a `define` is named by its own name): a process
+      // that checks pack after pack (a fuzzer's target, the tests) lets go of those it
+      // held once there are this many. A list given before stays whole where it is; the
+      // same names are then given another list, which only tells a rule's outcomes
+      // apart where they could have been counted at once (`continuedFromMemo`).
+      if lists.count >= missingListsLimit { lists.removeAll() }
       let list = Value.list(names.map(Value.string))
       lists[names] = list
       return list
     }
   }
   private static let missingLists = Mutex<[[String]: Value]>([:])
+  /// How many lists `missingList` holds (tests), and at most.
+  static var missingListsHeld: Int { missingLists.withLock { $0.count } }
+  static let missingListsLimit = 1024
 
   /// The tuple of the record's values read, and of the answers to the questions asked
   /// of it (`atoms`), as bytes; false for a value that is never a field's (a list), which

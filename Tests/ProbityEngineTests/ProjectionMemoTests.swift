@@ -282,6 +282,48 @@ struct ProjectionMemoTests {
     _ = Self.compare(ruleSet, records)
   }
 
+  /// The lists of missing fields shared by every memo are held for the process, which
+  /// may check pack after pack (a fuzzer's target, the tests): a pack's names (a
+  /// `define` is named by its own name) must not be held past a bound. The lists still
+  /// given for the same names once past it are one list, and the counts are unchanged.
+  @Test("the shared lists of missing fields are bounded")
+  func missingListsBounded() throws {
+    let tag = UInt64.random(in: 0 ... .max)
+    // Packs one after another, each with a `define` of its own name the `where` reads.
+    for pack in 0..<3 {
+      let name = "held_\(tag)_\(pack)"
+      let (compiled, diagnostics) = RulePackCompiler.compile(sources: [
+        SourceFile(
+          path: "r.probity",
+          text: "define \(name) = employer\n"
+            + Self.ruleText("\(name) == \"Acme\"", when: "amount > $1.00"))
+      ])
+      #expect(!diagnostics.hasErrors, "\(diagnostics.map { $0.rendered() })")
+      let ruleSet = try #require(compiled)
+      let records = try Self.reasons([(.missing, .string("Clerk"), false, 3)])
+      var run = CheckRun(ruleSet: ruleSet)
+      for record in records { run.evaluate(record) }
+      run.finish()
+      #expect(run.tallies[0].undetermined == 3)
+      #expect(run.tallies[0].missingFieldCounts == [name: 3])
+    }
+    for index in 0...ProjectionMemo.missingListsLimit {
+      let names = ["held_\(tag)_\(index)", "employer"]
+      #expect(ProjectionMemo.missingList(names) == .list(names.map(Value.string)))
+      #expect(ProjectionMemo.missingListsHeld <= ProjectionMemo.missingListsLimit)
+    }
+    let names = ["held_\(tag)", "again"]
+    guard case .list(let first) = ProjectionMemo.missingList(names),
+      case .list(let second) = ProjectionMemo.missingList(names)
+    else {
+      Issue.record("not lists")
+      return
+    }
+    #expect(
+      first.withUnsafeBufferPointer { $0.baseAddress }
+        == second.withUnsafeBufferPointer { $0.baseAddress })
+  }
+
   /// A coded field's string is remembered by its bytes: "José" composed and decomposed
   /// are equal strings in Swift (and in the language), but two tuples; the values are the
   /// same.
