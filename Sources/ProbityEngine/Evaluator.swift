@@ -13,35 +13,18 @@ public struct Trace: Sendable {
   public var inputs: [(name: String, value: Value)] {
     var seen: Set<String> = []
     var result: [(name: String, value: Value, start: Int)] = []
-    // A `let` or `define` name stands for the expression it names: show the name, not
-    // the parts (children come before their parents, so walk down from the end).
-    var hidden: Set<Int> = []
-    for index in program.nodes.indices.reversed() {
-      let node = program.nodes[index]
-      switch node.op {
-      case .named, .defined: hidden.formUnion(node.children)
-      default: break
-      }
-      if hidden.contains(index) { hidden.formUnion(node.children) }
-    }
-    for (index, node) in program.nodes.enumerated() where !hidden.contains(index) {
-      guard let value = values[index] else { continue }
+    // The nodes and their names, made with the program (`ExprProgram.inputNames`).
+    for input in program.inputNames {
+      guard let value = values[input.node] else { continue }
       let name: String
-      switch node.op {
-      case .named(let letName), .defined(let letName):
-        name = letName
-      case .field(let field):
-        name = CanonicalSchema.spec(field).name
-      case .parameter, .aggregate, .asOf, .windowKey, .deadline, .recordKind:
-        name = node.oneLineText
-      case .lookup:
-        guard let keyIndex = node.children.first, let key = values[keyIndex] else { continue }
-        let base = String(node.oneLineText.prefix { $0 != "[" }).trimmingWhitespace()
-        name = "\(base)[\(key.plainText)]"
-      default:
-        continue
+      if input.lookup {
+        guard let keyIndex = program.nodes[input.node].children.first, let key = values[keyIndex]
+        else { continue }
+        name = "\(input.name)[\(key.plainText)]"
+      } else {
+        name = input.name
       }
-      if seen.insert(name).inserted { result.append((name, value, node.range.start)) }
+      if seen.insert(name).inserted { result.append((name, value, input.start)) }
     }
     return result.sorted { $0.start < $1.start }.map { ($0.name, $0.value) }
   }

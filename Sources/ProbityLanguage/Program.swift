@@ -193,11 +193,58 @@ public struct ExprProgram: Sendable {
   /// does not have): in `missing(donation_action)`, a missing `donation_action` makes
   /// nothing undetermined, and was once named as if it had.
   public let answeringCall: [Int: Int]
+  /// The nodes a trace shows as its inputs (`Trace.inputs`), in node order, each with the
+  /// name it is shown by, made once with the program: a finding's trace named them anew
+  /// (each parameter's and aggregate's text formatted again), some 21,000 instructions a
+  /// finding.
+  public let inputNames: [InputName]
+
+  /// A node a trace shows as an input: a `let` or `define` by its name (not its parts),
+  /// a field by its name, a parameter, an aggregate, the as-of date, a window, a deadline
+  /// or the record's kind by its text; a table lookup by the table's name and the key
+  /// its value had (`base[key]`: `lookup`).
+  public struct InputName: Sendable {
+    public let node: Int
+    public let name: String
+    public let lookup: Bool
+    public let start: Int
+  }
 
   public init(nodes: [ExprNode], root: Int, file: String) {
     self.nodes = nodes
     self.root = root
     self.file = file
+    // A `let` or `define` name stands for the expression it names: its parts are not
+    // inputs (children come before their parents, so walk down from the end).
+    var hidden = [Bool](repeating: false, count: nodes.count)
+    for index in nodes.indices.reversed() {
+      let node = nodes[index]
+      switch node.op {
+      case .named, .defined: for child in node.children { hidden[child] = true }
+      default: break
+      }
+      if hidden[index] { for child in node.children { hidden[child] = true } }
+    }
+    var inputNames: [InputName] = []
+    for (index, node) in nodes.enumerated() where !hidden[index] {
+      let name: String
+      var lookup = false
+      switch node.op {
+      case .named(let letName), .defined(let letName):
+        name = letName
+      case .field(let field):
+        name = CanonicalSchema.spec(field).name
+      case .parameter, .aggregate, .asOf, .windowKey, .deadline, .recordKind:
+        name = node.oneLineText
+      case .lookup:
+        name = String(node.oneLineText.prefix { $0 != "[" }).trimmingWhitespace()
+        lookup = true
+      default:
+        continue
+      }
+      inputNames.append(InputName(node: index, name: name, lookup: lookup, start: node.range.start))
+    }
+    self.inputNames = inputNames
     // Children come before their parents: from the last node down, a node's parents are
     // seen before it.
     var insideDefine = Set<Int>()
