@@ -327,11 +327,20 @@ public struct Evaluator {
       switch part {
       case .text(let text): out += text
       case .hole(let program):
+        // A trace only where personal data is withheld (what the hole shows is then read
+        // from the redacted trace): a trace for every hole of every finding's message and
+        // remedy was most of their cost. (`value` still gives an observer its trace.)
+        guard let policy else {
+          switch value(program, on: record, context: context) {
+          case .success(let value): out += value.plainText
+          case .failure(let failure): out += "(\(failure.message))"
+          }
+          continue
+        }
         let (result, trace) = evaluate(program, on: record, context: context)
         switch result {
         case .success(let value):
-          let shown =
-            policy.map { trace.redacted($0, record: record).values[program.root] ?? value } ?? value
+          let shown = trace.redacted(policy, record: record).values[program.root] ?? value
           out += shown.plainText
         case .failure(let failure): out += "(\(failure.message))"
         }
