@@ -484,8 +484,8 @@ struct KnownWindows {
     // to 15 bytes holds them in its words), which finds the code of nearly every record
     // without a call to compare bytes for each code before it; the codes kept differ
     // byte for byte, so no other could be found first.
-    for entry in codes where KnownWindows.sameWords(entry.code, code) { return entry.window }
-    for entry in codes where KnownWindows.sameBytes(entry.code, code) { return entry.window }
+    for entry in codes where TextBytes.sameWords(entry.code, code) { return entry.window }
+    for entry in codes where TextBytes.same(entry.code, code) { return entry.window }
     return farCodes.isEmpty ? nil : KnownWindows.byBytes(code, in: farCodes)
   }
 
@@ -504,23 +504,31 @@ struct KnownWindows {
   /// byte for byte (a dictionary of `String`s finds a text equal to another in Unicode,
   /// written otherwise).
   private static func byBytes(_ code: String, in table: [String: Window]) -> Window? {
-    guard let index = table.index(forKey: code), sameBytes(table[index].key, code)
+    guard let index = table.index(forKey: code), TextBytes.same(table[index].key, code)
     else { return nil }
     return table[index].value
   }
 
-  /// Whether two texts are written with the same bytes, compared where they lie (the
-  /// generic `elementsEqual` of two UTF-8 views cost some 250 instructions for five
-  /// bytes).
-  /// Whether two strings are the same two words (then the same bytes; strings of the
-  /// same bytes may be other words).
+}
+
+/// Texts compared byte for byte (Swift's `==` compares by canonical equivalence: "é"
+/// composed and decomposed are equal strings, but other bytes), as a window's code and a
+/// remembered value are.
+enum TextBytes {
+  /// Whether two strings are the same two words: then the same bytes (a string of up to
+  /// 15 bytes holds them in its words; a longer one points at its storage). Strings of
+  /// the same bytes may be other words.
   @inline(__always)
   static func sameWords(_ a: String, _ b: String) -> Bool {
     typealias Words = (UInt64, UInt64)
     return unsafeBitCast(a, to: Words.self) == unsafeBitCast(b, to: Words.self)
   }
 
-  static func sameBytes(_ a: String, _ b: String) -> Bool {
+  /// Whether two texts are written with the same bytes, compared where they lie (the
+  /// generic `elementsEqual` of two UTF-8 views cost some 250 instructions for five
+  /// bytes).
+  static func same(_ a: String, _ b: String) -> Bool {
+    if sameWords(a, b) { return true }
     let compared = a.utf8.withContiguousStorageIfAvailable { x in
       b.utf8.withContiguousStorageIfAvailable { y in
         x.count == y.count && (x.isEmpty || memcmp(x.baseAddress!, y.baseAddress!, x.count) == 0)

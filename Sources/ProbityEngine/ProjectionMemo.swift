@@ -569,17 +569,8 @@ struct ProjectionMemo {
       return x.minorUnits == y.minorUnits && x.currency == y.currency
     case (.date(let x), .date(let y)): return x == y
     case (.string(let x), .string(let y)):
-      // The same two words: the same bytes (a string of up to 15 bytes holds them in its
-      // words; a longer one points at its storage). A committee's id on every row is
-      // answered here.
-      typealias Words = (UInt64, UInt64)
-      if unsafeBitCast(x, to: Words.self) == unsafeBitCast(y, to: Words.self) { return true }
-      // Strings that differ (not equal even by canonical equivalence) differ in bytes.
-      guard x == y else { return false }
-      let same = x.utf8.withContiguousStorageIfAvailable { a in
-        y.utf8.withContiguousStorageIfAvailable { b in a.elementsEqual(b) }
-      }
-      return (same ?? nil) ?? x.utf8.elementsEqual(y.utf8)
+      // A committee's id on every row is answered by its words alike.
+      return TextBytes.same(x, y)
     default: return false
     }
   }

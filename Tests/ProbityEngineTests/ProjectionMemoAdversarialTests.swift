@@ -147,10 +147,18 @@ extension ProjectionMemoAdversarialTests {
       "not (memo_text == missing) or memo_text == \"A\"",
     ])
   func adversarial(_ filter: String) throws {
+    try Self.heldToTheRun([filter])
+  }
+
+  /// Each `where`, under conditions of each kind, held to the run without a memo on the
+  /// varied records.
+  static func heldToTheRun(_ wheres: [String]) throws {
     let records = try Self.varied()
     for condition in ["amount > $100.00", "entity_type == \"IND\"", "true"] {
-      let ruleSet = try ProjectionMemoTests.rule(filter, when: condition)
-      _ = ProjectionMemoTests.compare(ruleSet, records)
+      for filter in wheres {
+        _ = ProjectionMemoTests.compare(
+          try ProjectionMemoTests.rule(filter, when: condition), records)
+      }
     }
   }
 
@@ -339,16 +347,10 @@ extension ProjectionMemoAdversarialTests {
       "(date ?? 2024-01-01) >= 2024-05-01 and (sponsorship ?? false) == false",
     ])
   func coalesceAndConditional(_ filter: String) throws {
-    let records = try Self.varied()
-    for condition in ["amount > $100.00", "entity_type == \"IND\"", "true"] {
-      for where_ in [
-        filter, "aggregation and (\(filter))", "(\(filter)) or aggregation",
-        "(\(filter)) and (aggregation ?? true) and employer != \"Acme\"",
-      ] {
-        _ = ProjectionMemoTests.compare(
-          try ProjectionMemoTests.rule(where_, when: condition), records)
-      }
-    }
+    try Self.heldToTheRun([
+      filter, "aggregation and (\(filter))", "(\(filter)) or aggregation",
+      "(\(filter)) and (aggregation ?? true) and employer != \"Acme\"",
+    ])
   }
 }
 
