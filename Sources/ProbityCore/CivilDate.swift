@@ -75,11 +75,23 @@ public struct CivilDate: Hashable, Comparable, Sendable, BitwiseCopyable,
 
   /// ISO 8601: `2024-07-14`.
   public var description: String {
-    func pad(_ n: Int, _ width: Int) -> String {
-      let s = String(n)
-      return String(repeating: "0", count: max(0, width - s.count)) + s
+    // Ten bytes written in place (a year is of 1 to 9999: four digits, padded), without
+    // an interpolation's strings: reports write a date or more per finding.
+    String(unsafeUninitializedCapacity: 10) { buffer in
+      func put(_ value: Int, _ width: Int, at start: Int) {
+        var rest = value
+        for offset in (0..<width).reversed() {
+          buffer[start + offset] = UInt8(ascii: "0") + UInt8(rest % 10)
+          rest /= 10
+        }
+      }
+      put(year, 4, at: 0)
+      buffer[4] = UInt8(ascii: "-")
+      put(month, 2, at: 5)
+      buffer[7] = UInt8(ascii: "-")
+      put(day, 2, at: 8)
+      return 10
     }
-    return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))"
   }
 }
 

@@ -288,9 +288,12 @@ public struct Record: Sendable {
 
   /// The transaction id, when the format has one.
   public var transactionID: String? {
-    if case .string(let id) = self["transaction_id"] { return id }
+    if let field = Record.transactionIDField, case .string(let id) = self[field] { return id }
     return nil
   }
+
+  /// The field `transactionID` reads, looked up by name once, not for every finding.
+  static let transactionIDField = CanonicalSchema.id(named: "transaction_id")
 }
 
 /// The records a second pass over one file wants (`CheckRun.replaySelection`): the lines

@@ -784,7 +784,8 @@ public struct CheckRun {
       file: record.provenance.file, line: record.provenance.line,
       locator: record.provenance.locator,
       transactionID: record.transactionID,
-      filerID: record["filer_id"].stringValue, filerName: record["filer_name"].stringValue,
+      filerID: record[CanonicalSchema.filerField].stringValue,
+      filerName: CanonicalSchema.filerNameField.flatMap { record[$0].stringValue },
       kind: record.kind,
       message: evaluator.render(rule.message, on: record, context: context, withholding: policy),
       remedy: rule.remedy.map {
@@ -857,6 +858,7 @@ public struct CheckRun {
 extension CanonicalSchema {
   static let dateField: FieldID = id(named: "date") ?? 0
   static let filerField: FieldID = id(named: "filer_id") ?? 0
+  static let filerNameField: FieldID? = id(named: "filer_name")
   static let reportEndField: FieldID = id(named: "report_period_end") ?? 0
   static let electionCodeField: FieldID = id(named: "election_code") ?? 0
 }

@@ -881,9 +881,13 @@ extension CheckRun {
       if !disorders.isEmpty { notJudged(index, disorders) }
       // Trails: every group with a finding, including findings fired on each record.
       var raised: [GroupKey: Set<Int>] = [:]
-      for finding in unsortedFindings where finding.ruleIndex == index {
-        guard let key = finding.groupKey else { continue }
-        raised[key, default: []].insert(finding.ordinal)
+      // Read in place: a finding taken out by `for in` was copied (its texts and arrays
+      // retained and released), every finding once for every rule across records.
+      unsortedFindings.withUnsafeBufferPointer { findings in
+        for position in findings.indices where findings[position].ruleIndex == index {
+          guard let key = findings[position].groupKey else { continue }
+          raised[key, default: []].insert(findings[position].ordinal)
+        }
       }
       for (key, ordinals) in raised {
         trailRequests[index][key] = TrailBuilder(

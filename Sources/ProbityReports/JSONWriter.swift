@@ -11,15 +11,24 @@ import ProbityCore
 struct JSONWriter {
   /// What was written before `bytes`.
   private var written: [UInt8] = []
-  private var bytes: [UInt8] = []
-  private var needsComma: [Bool] = [false]
+  /// Written through a pointer (`GrowingBytes`): an array checked its uniqueness and
+  /// capacity at every key, comma and line break (a finding has some forty keys). Writers
+  /// are local variables passed `inout`, never copied while written.
+  private var bytes = GrowingBytes(capacity: JSONWriter.flushAt + 4096)
+  /// Whether the object or array being written needs a comma before its next member, and
+  /// the same of each one it is inside (outermost first): a plain variable for the one
+  /// read and written at every member.
+  private var needsComma = false
+  private var outerNeedsComma: [Bool] = []
   private var pendingKey = false
   private static let flushAt = 1 << 16
 
-  init() { bytes.reserveCapacity(JSONWriter.flushAt + 4096) }
+  init() {}
 
   /// The document so far.
-  var output: String { String(decoding: written + bytes, as: UTF8.self) }
+  var output: String {
+    bytes.withUnsafeBufferPointer { String(decoding: written + $0, as: UTF8.self) }
+  }
 
   /// The whole document with a final line break.
   consuming func document() -> String {
@@ -35,8 +44,8 @@ struct JSONWriter {
 
   /// Adds the buffer to the document.
   private mutating func flush() {
-    written.append(contentsOf: bytes)
-    bytes.removeAll(keepingCapacity: true)
+    bytes.withUnsafeBufferPointer { written.append(contentsOf: $0) }
+    bytes.removeAll()
   }
 
   /// A line break and the indent of each depth up to 32; deeper ones are written a
@@ -44,27 +53,26 @@ struct JSONWriter {
   private static let lineBreaks: [UInt8] = [UInt8(ascii: "\n")] + Array(repeating: 0x20, count: 64)
 
   private mutating func newLine() {
-    let width = 2 * (needsComma.count - 1)
+    let width = 2 * outerNeedsComma.count
     if width <= 64 {
       JSONWriter.lineBreaks.withUnsafeBufferPointer {
-        bytes.append(contentsOf: UnsafeBufferPointer(rebasing: $0[0...width]))
+        bytes.append(UnsafeBufferPointer(rebasing: $0[0...width]))
       }
     } else {
       bytes.append(UInt8(ascii: "\n"))
-      bytes.append(contentsOf: repeatElement(0x20, count: width))
+      for _ in 0..<width { bytes.append(0x20) }
     }
   }
 
   private mutating func separator() {
     if bytes.count >= JSONWriter.flushAt { flush() }
-    if needsComma[needsComma.count - 1] { bytes.append(UInt8(ascii: ",")) }
-    if needsComma.count > 1 { newLine() }
-    needsComma[needsComma.count - 1] = true
+    if needsComma { bytes.append(UInt8(ascii: ",")) }
+    if !outerNeedsComma.isEmpty { newLine() }
+    needsComma = true
   }
 
-  private mutating func append(_ text: String) {
-    var text = text
-    text.withUTF8 { bytes.append(contentsOf: $0) }
+  private mutating func append(_ text: StaticString) {
+    text.withUTF8Buffer { bytes.append($0) }
   }
 
   mutating func key(_ name: String) {
@@ -72,14 +80,14 @@ struct JSONWriter {
     JSONWriter.quote(name, into: &bytes)
     bytes.append(UInt8(ascii: ":"))
     bytes.append(0x20)
-    needsComma[needsComma.count - 1] = false
+    needsComma = false
     pendingKey = true
   }
 
   private mutating func beginValue() {
     if pendingKey {
       pendingKey = false
-      needsComma[needsComma.count - 1] = true
+      needsComma = true
     } else {
       separator()
     }
@@ -105,7 +113,8 @@ struct JSONWriter {
         buffer[start] = UInt8(ascii: "0") + UInt8(magnitude % 10)
         magnitude /= 10
       } while magnitude != 0
-      bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[start...]))
+      bytes.append(
+        UnsafeRawBufferPointer(rebasing: buffer[start...]).assumingMemoryBound(to: UInt8.self))
     }
   }
 
@@ -121,28 +130,35 @@ struct JSONWriter {
 
   mutating func raw(_ text: String) {
     beginValue()
-    append(text)
+    var text = text
+    text.withUTF8 { bytes.append($0) }
   }
 
   mutating func beginObject() {
     beginValue()
     bytes.append(UInt8(ascii: "{"))
-    needsComma.append(false)
+    outerNeedsComma.append(needsComma)
+    needsComma = false
   }
 
   mutating func endObject() {
-    if needsComma.removeLast() { newLine() }
+    let members = needsComma
+    needsComma = outerNeedsComma.removeLast()
+    if members { newLine() }
     bytes.append(UInt8(ascii: "}"))
   }
 
   mutating func beginArray() {
     beginValue()
     bytes.append(UInt8(ascii: "["))
-    needsComma.append(false)
+    outerNeedsComma.append(needsComma)
+    needsComma = false
   }
 
   mutating func endArray() {
-    if needsComma.removeLast() { newLine() }
+    let members = needsComma
+    needsComma = outerNeedsComma.removeLast()
+    if members { newLine() }
     bytes.append(UInt8(ascii: "]"))
   }
 
@@ -162,16 +178,16 @@ struct JSONWriter {
   /// text included, as it is. (DEL and C1 need no escape in JSON, but the text Probity
   /// prints is made terminal-safe, which would write them as `\u{7F}`: not JSON.)
   static func quote(_ s: String) -> String {
-    var out: [UInt8] = []
+    var out = GrowingBytes(capacity: 64)
     quote(s, into: &out)
-    return String(decoding: out, as: UTF8.self)
+    return out.withUnsafeBufferPointer { String(decoding: $0, as: UTF8.self) }
   }
 
   /// Appends `quote(s)`'s UTF-8. Every character escaped is ASCII, and every byte of a
   /// multi-byte UTF-8 sequence is 0x80 or over, so the bytes can be scanned alone, eight
   /// at a time; the runs between escapes (most strings: the whole string) are copied
   /// whole.
-  static func quote(_ s: String, into out: inout [UInt8]) {
+  static func quote(_ s: String, into out: inout GrowingBytes) {
     out.append(UInt8(ascii: "\""))
     var s = s
     s.withUTF8 { utf8 in
@@ -183,7 +199,7 @@ struct JSONWriter {
         let byte = utf8[i]
         // U+0080...U+009F: 0xC2, then 0x80...0x9F, the scalar's value.
         if byte == 0xC2, i + 1 < utf8.count, utf8[i + 1] <= 0x9F {
-          out.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[start..<i]))
+          out.append(UnsafeBufferPointer(rebasing: utf8[start..<i]))
           appendEscape(of: utf8[i + 1], to: &out)
           start = i + 2
           return
@@ -193,7 +209,7 @@ struct JSONWriter {
         else {
           return
         }
-        out.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[start..<i]))
+        out.append(UnsafeBufferPointer(rebasing: utf8[start..<i]))
         appendEscape(of: byte, to: &out)
         start = i + 1
       }
@@ -210,7 +226,7 @@ struct JSONWriter {
         escapeIfNeeded(i)
         i += 1
       }
-      out.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[start...]))
+      out.append(UnsafeBufferPointer(rebasing: utf8[start...]))
     }
     out.append(UInt8(ascii: "\""))
   }
@@ -225,7 +241,7 @@ struct JSONWriter {
       || ByteWord.has(word, 0xC2)
   }
 
-  private static func appendEscape(of byte: UInt8, to out: inout [UInt8]) {
+  private static func appendEscape(of byte: UInt8, to out: inout GrowingBytes) {
     out.append(UInt8(ascii: "\\"))
     switch byte {
     case UInt8(ascii: "\""), UInt8(ascii: "\\"): out.append(byte)
@@ -233,11 +249,12 @@ struct JSONWriter {
     case UInt8(ascii: "\r"): out.append(UInt8(ascii: "r"))
     case UInt8(ascii: "\t"): out.append(UInt8(ascii: "t"))
     default:
-      let hex: [UInt8] = Array("0123456789abcdef".utf8)
-      out.append(contentsOf: [
-        UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"), hex[Int(byte >> 4)],
-        hex[Int(byte & 0xF)],
-      ])
+      func hex(_ digit: UInt8) -> UInt8 { digit < 10 ? 0x30 + digit : 0x61 + digit - 10 }
+      out.append(UInt8(ascii: "u"))
+      out.append(UInt8(ascii: "0"))
+      out.append(UInt8(ascii: "0"))
+      out.append(hex(byte >> 4))
+      out.append(hex(byte & 0xF))
     }
   }
 }

@@ -29,7 +29,8 @@ private func isControl(_ scalar: Unicode.Scalar) -> Bool {
 /// whole report of a check passes through here (10 MB of JSON for 1 GB of filings), and
 /// decoding every scalar to look at it cost several times more. C0 controls and DEL are
 /// single bytes; U+0080...U+009F are 0xC2 then 0x80...0x9F. Eight bytes are looked at a
-/// time, one by one only when one of them may be a control (a line break will do).
+/// time, one by one only when one of them may be a control (or is 0xC2, which starts a
+/// C1 control, and "£").
 func hasControl(_ text: String) -> Bool {
   var text = text
   return text.withUTF8 { hasControl($0) }
@@ -47,9 +48,12 @@ func hasControl(_ utf8: UnsafeBufferPointer<UInt8>) -> Bool {
   if let base = UnsafeRawPointer(utf8.baseAddress) {
     while i + 8 <= utf8.count {
       let word = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: i, as: UInt64.self))
-      if ByteWord.hasLess(word, than: 0x20) || ByteWord.has(word, 0x7F)
-        || ByteWord.has(word, 0xC2)
-      {
+      // Exact masks: a line break or a tab (a pretty-printed report has one every few
+      // words) does not send the word byte by byte.
+      let controls =
+        ByteWord.lessMask(word, than: 0x20) & ~ByteWord.equalMask(word, UInt8(ascii: "\n"))
+        & ~ByteWord.equalMask(word, UInt8(ascii: "\t"))
+      if controls | ByteWord.equalMask(word, 0x7F) | ByteWord.equalMask(word, 0xC2) != 0 {
         for j in i..<i + 8 where isControl(at: j) { return true }
       }
       i += 8
