@@ -113,8 +113,7 @@ struct JSONWriter {
         buffer[start] = UInt8(ascii: "0") + UInt8(magnitude % 10)
         magnitude /= 10
       } while magnitude != 0
-      bytes.append(
-        UnsafeRawBufferPointer(rebasing: buffer[start...]).assumingMemoryBound(to: UInt8.self))
+      for digit in buffer[start...] { bytes.append(digit) }
     }
   }
 
