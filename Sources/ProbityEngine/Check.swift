@@ -730,10 +730,10 @@ public struct CheckRun {
     case .success(.boolean(true)):
       counted[index].fired += 1
       let trace = evaluator.evaluate(condition, on: record, context: context).trace
-      unsortedFindings.append(
-        makeFinding(
-          plan.rule, index, record, ordinal: ordinal, trace: trace, context: context, group: [],
-          deadline: deadline, status: nil))
+      let made = makeFinding(
+        plan.rule, index, record, ordinal: ordinal, trace: trace, context: context, group: [],
+        deadline: deadline, status: nil)
+      unsortedFindings.append(made)
       if observing {
         observe(
           index, .fired, "fired: the condition holds on this record",
@@ -769,13 +769,15 @@ public struct CheckRun {
     return date.adding(days: days)
   }
 
-  func makeFinding(
+  /// A finding of `rule` on `record`. Mutating: the message and remedy are rendered by
+  /// the run's own evaluator (a copy of it, made to render, copied its scratch space on
+  /// the first value it wrote, for every finding).
+  mutating func makeFinding(
     _ rule: CompiledRule, _ index: Int, _ record: Record, ordinal: Int, trace: Trace,
     context: EvaluationContext,
     group: [(name: String, value: Value)], groupKey: GroupKey? = nil, deadline: CivilDate?,
     status: RemedyStatus?
   ) -> Finding {
-    var evaluator = self.evaluator
     let policy = personalData
     let shown = policy.map { trace.redacted($0, record: record) } ?? trace
     return Finding(

@@ -147,6 +147,8 @@ public struct Evaluator {
   /// may each have a `define` of one name.
   private var structures = StructureNumbering()
   private var cachedFor: Provenance?
+  /// The bytes of the message being rendered (`render`).
+  private var rendered: [UInt8] = []
   /// Sees every trace, when set (`probity test` measures condition coverage with it).
   var traceObserver: TraceObserver?
 
@@ -322,18 +324,35 @@ public struct Evaluator {
     context: EvaluationContext = EvaluationContext(),
     withholding policy: PersonalDataPolicy? = nil
   ) -> String {
-    var out = ""
+    // The text is gathered as bytes in a buffer kept from one message to the next, and
+    // made a String once: appended to a String, each part cost some 350 instructions.
+    rendered.removeAll(keepingCapacity: true)
+    func append(_ text: String) {
+      var text = text
+      text.withUTF8 { rendered.append(contentsOf: $0) }
+    }
+    // Without a trace (nothing withheld, no observer), each hole is evaluated in the
+    // context set once for the whole message (`value` set it for each hole).
+    let plain = policy == nil && traceObserver == nil
+    if plain {
+      self.context = context
+      tracing = false
+    }
     for part in template.parts {
       switch part {
-      case .text(let text): out += text
+      case .text(let text): append(text)
       case .hole(let program):
         // A trace only where personal data is withheld (what the hole shows is then read
         // from the redacted trace): a trace for every hole of every finding's message and
         // remedy was most of their cost. (`value` still gives an observer its trace.)
         guard let policy else {
-          switch value(program, on: record, context: context) {
-          case .success(let value): out += value.plainText
-          case .failure(let failure): out += "(\(failure.message))"
+          let result =
+            plain
+            ? evaluate(program.root, program.nodes, record)
+            : value(program, on: record, context: context)
+          switch result {
+          case .success(let value): append(value.plainText)
+          case .failure(let failure): append("(\(failure.message))")
           }
           continue
         }
@@ -341,12 +360,12 @@ public struct Evaluator {
         switch result {
         case .success(let value):
           let shown = trace.redacted(policy, record: record).values[program.root] ?? value
-          out += shown.plainText
-        case .failure(let failure): out += "(\(failure.message))"
+          append(shown.plainText)
+        case .failure(let failure): append("(\(failure.message))")
         }
       }
     }
-    return out
+    return String(decoding: rendered, as: UTF8.self)
   }
 }
 

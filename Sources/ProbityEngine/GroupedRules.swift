@@ -442,17 +442,43 @@ extension CheckRun {
   mutating func groupDescription(_ plan: RulePlan, _ record: Record, window: Value) -> [(
     name: String, value: Value
   )] {
-    guard let grouping = plan.rule.grouping else { return [] }
-    var description: [(name: String, value: Value)] = []
+    groupKeys(plan, record, window: window).shown
+  }
+
+  /// The group of a record, evaluated once for both uses: `shown`, as a finding shows it
+  /// (`groupDescription`), and `known`, the keys' values as computed (`knownKeys`). Each
+  /// key is evaluated with a trace only where personal data is withheld (what is shown is
+  /// then read from the redacted trace).
+  mutating func groupKeys(_ plan: RulePlan, _ record: Record, window: Value) -> (
+    shown: [(name: String, value: Value)], known: [Value]
+  ) {
+    guard let grouping = plan.rule.grouping else { return ([], []) }
+    var shown: [(name: String, value: Value)] = []
+    var known: [Value] = []
+    shown.reserveCapacity(grouping.keys.count + 1)
+    known.reserveCapacity(grouping.keys.count)
+    var knownSoFar = true
     for key in grouping.keys {
-      let (result, trace) = evaluator.evaluate(key, on: record, context: baseContext)
-      guard case .success(let value) = result else { continue }
-      let shown =
-        personalData.map { trace.redacted($0, record: record).values[key.root] ?? value } ?? value
-      description.append((key.nodes[key.root].oneLineText, shown))
+      let result: Result<Value, EvaluationFailure>
+      var redacted: Value? = nil
+      if let policy = personalData {
+        let (computed, trace) = evaluator.evaluate(key, on: record, context: baseContext)
+        result = computed
+        if case .success = computed {
+          redacted = trace.redacted(policy, record: record).values[key.root]
+        }
+      } else {
+        result = evaluator.value(key, on: record, context: baseContext)
+      }
+      guard case .success(let value) = result else {
+        knownSoFar = false
+        continue
+      }
+      if knownSoFar && !value.isMissing { known.append(value) } else { knownSoFar = false }
+      shown.append((key.nodes[key.root].oneLineText, redacted ?? value))
     }
-    if grouping.window != nil { description.append(("window", window)) }
-    return description
+    if grouping.window != nil { shown.append(("window", window)) }
+    return (shown, known)
   }
 
   /// The name of the window a record dated `date` falls in.
@@ -738,12 +764,15 @@ extension CheckRun {
     func conditionTrace() -> Trace {
       evaluator.evaluate(condition, on: record, context: context).trace
     }
+    // Its inputs made first: a non-mutating method called with arguments that mutate the
+    // run (evaluating the group's keys) was called on a copy of the whole run.
     func finding() -> Finding {
+      let trace = conditionTrace()
+      let group = groupKeys(plan, record, window: window)
       var made = makeFinding(
-        plan.rule, index, record, ordinal: ordinal, trace: conditionTrace(), context: context,
-        group: groupDescription(plan, record, window: window), groupKey: key,
-        deadline: candidateDeadline, status: nil)
-      made.keyValues = knownKeys(plan, record)
+        plan.rule, index, record, ordinal: ordinal, trace: trace, context: context,
+        group: group.shown, groupKey: key, deadline: candidateDeadline, status: nil)
+      made.keyValues = group.known
       if !plan.isRolling { made.windowValue = window }
       return made
     }
@@ -788,7 +817,8 @@ extension CheckRun {
     if plan.fires == .each {
       if holds {
         counted[index].fired += 1
-        unsortedFindings.append(finding())
+        let made = finding()
+        unsortedFindings.append(made)
       }
       return
     }
@@ -796,9 +826,11 @@ extension CheckRun {
       // A rolling window moves on: a later record does not undo an earlier excess, so
       // every crossing is a finding.
       counted[index].fired += 1
-      unsortedFindings.append(finding())
+      let made = finding()
+      unsortedFindings.append(made)
     } else if holds && !held {
-      tables[index].crossings[number] = Crossing(finding: finding(), deadline: candidateDeadline)
+      let made = finding()
+      tables[index].crossings[number] = Crossing(finding: made, deadline: candidateDeadline)
     } else if !holds && held, let crossing {
       // Netted back within the condition: cured. With a cure window, in time or late.
       if plan.cureDays == nil, watches(crossing.finding.ordinal, index) {
@@ -967,8 +999,7 @@ extension CheckRun {
     guard let grouping = plan.rule.grouping else { return [] }
     var known: [Value] = []
     for key in grouping.keys {
-      guard
-        case .success(let value) = evaluator.evaluate(key, on: record, context: baseContext).result,
+      guard case .success(let value) = evaluator.value(key, on: record, context: baseContext),
         !value.isMissing
       else { break }
       known.append(value)

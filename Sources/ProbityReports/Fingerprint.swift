@@ -78,6 +78,11 @@ public enum Fingerprint {
   /// The fingerprint of a finding. `recordKey` is the finding's record's key
   /// (`recordKey(of:)`), needed only when the record has no transaction id.
   public static func of(_ finding: Finding, recordKey: String? = nil) -> String {
+    of(finding, pathPart: pathPart(finding.file), recordKey: recordKey)
+  }
+
+  /// `of(finding, recordKey:)`, with the path's part (`pathPart(finding.file)`) given.
+  static func of(_ finding: Finding, pathPart: String, recordKey: String?) -> String {
     // The parts hashed as they are made, with no string of each (the same bytes as
     // `compute` of them: some 40,000 instructions a finding, 10% of a check of the whole
     // UK register, went to making and joining them).
@@ -86,7 +91,7 @@ public enum Fingerprint {
     hash.end()
     hash.add(finding.ruleID)
     hash.end()
-    hash.add(pathPart(finding.file))
+    hash.add(pathPart)
     hash.end()
     if let id = finding.transactionID {
       hash.add("tid:")
@@ -100,7 +105,14 @@ public enum Fingerprint {
       if position > 0 { hash.add(byte: 0x1E) }
       hash.add(part.name)
       hash.add(byte: UInt8(ascii: "="))
-      hash.add(part.value.description)
+      // A string value's description is its text in quotes: hashed without being made.
+      if case .string(let text) = part.value {
+        hash.add(byte: UInt8(ascii: "\""))
+        hash.add(text)
+        hash.add(byte: UInt8(ascii: "\""))
+      } else {
+        hash.add(part.value.description)
+      }
     }
     hash.end()
     return hash.hex
@@ -135,12 +147,13 @@ public enum Fingerprint {
 
     /// 16 lower-case hex digits.
     var hex: String {
-      let digits = Array("0123456789abcdef".utf8)
-      var bytes = [UInt8](repeating: 0, count: 16)
-      for position in 0..<16 {
-        bytes[position] = digits[Int((value >> UInt64(60 - 4 * position)) & 0xF)]
+      String(unsafeUninitializedCapacity: 16) { bytes in
+        for position in 0..<16 {
+          let digit = UInt8((value >> UInt64(60 - 4 * position)) & 0xF)
+          bytes[position] = digit < 10 ? UInt8(ascii: "0") + digit : UInt8(ascii: "a") + digit - 10
+        }
+        return 16
       }
-      return String(decoding: bytes, as: UTF8.self)
     }
   }
 }

@@ -58,7 +58,8 @@ public struct GateResult: Sendable {
   public let inputErrors: [Diagnostic]
   /// The version of Probity, for SARIF's tool.driver.
   public let toolVersion: String
-  private let byFinding: [String: Int]
+  /// Where each finding of the report is (its rule, file and line), for `review(of:)`.
+  private let places: [FindingPlace]
 
   /// Reviews every finding of `report`. `recordKeys` gives the key
   /// (`Fingerprint.recordKey`) of each record without a transaction id that a finding is
@@ -84,11 +85,21 @@ public struct GateResult: Sendable {
     for fingerprint in baseline ?? [] { remaining[fingerprint, default: 0] += 1 }
     var used: Set<String> = []
     var reviews: [FindingReview] = []
-    var byFinding: [String: Int] = [:]
+    var places: [FindingPlace] = []
+    reviews.reserveCapacity(report.findings.count)
+    places.reserveCapacity(report.findings.count)
+    // The path's part of the fingerprint, found once for the findings of one file (they
+    // are in order of file).
+    var lastFile: String?
+    var lastPathPart = ""
     for finding in report.findings {
+      if finding.file != lastFile {
+        lastFile = finding.file
+        lastPathPart = Fingerprint.pathPart(finding.file)
+      }
       // A record's key stands in for its transaction id, only where it has none.
       let fingerprint = Fingerprint.of(
-        finding,
+        finding, pathPart: lastPathPart,
         recordKey: finding.transactionID != nil
           ? nil
           : recordKeys[
@@ -116,25 +127,30 @@ public struct GateResult: Sendable {
       case .waived: counts = false
       case .open, .waiverUnjudged: counts = finding.severity >= failLevel && !inBaseline
       }
-      let key = GateResult.key(finding)
-      if byFinding[key] == nil { byFinding[key] = reviews.count }
+      places.append(FindingPlace(ruleID: finding.ruleID, file: finding.file, line: finding.line))
       reviews.append(
         FindingReview(
           fingerprint: fingerprint, status: status, waiver: applied, inBaseline: inBaseline,
           counts: counts))
     }
     self.reviews = reviews
-    self.byFinding = byFinding
+    self.places = places
     self.unusedWaivers = (waivers ?? []).filter { !used.contains($0.fingerprint) }
   }
 
-  private static func key(_ finding: Finding) -> String {
-    "\(finding.ruleID)\u{1F}\(finding.file)\u{1F}\(finding.line)"
+  /// A finding's rule, file and line: what `review(of:)` finds it by.
+  private struct FindingPlace: Equatable, Sendable {
+    let ruleID: String
+    let file: String
+    let line: Int
   }
 
-  /// The review of a finding of the report.
+  /// The review of a finding of the report: the first of its rule, file and line. A
+  /// search through them all; the renderers, which go through every finding, take
+  /// `reviews` in order instead (one per finding, in the report's order).
   public func review(of finding: Finding) -> FindingReview? {
-    byFinding[GateResult.key(finding)].map { reviews[$0] }
+    let place = FindingPlace(ruleID: finding.ruleID, file: finding.file, line: finding.line)
+    return places.firstIndex(of: place).map { reviews[$0] }
   }
 
   /// Findings that make the run exit 1.
@@ -176,7 +192,11 @@ public struct GateResult: Sendable {
 
   /// The lines the text report adds under a finding: its waiver or baseline state.
   public func textLines(for finding: Finding) -> String {
-    guard let review = review(of: finding) else { return "" }
+    review(of: finding).map(textLines(for:)) ?? ""
+  }
+
+  /// The lines the text report adds under a finding of this review.
+  public func textLines(for review: FindingReview) -> String {
     var out = ""
     if let waiver = review.waiver {
       let state: String

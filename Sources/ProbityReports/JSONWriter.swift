@@ -75,9 +75,29 @@ struct JSONWriter {
     text.withUTF8Buffer { bytes.append($0) }
   }
 
-  mutating func key(_ name: String) {
+  /// A key written in the source: its bytes copied as they are, between quotes (a key
+  /// quoted like any text, scanned for escapes, cost some 250 instructions; a finding
+  /// has some forty keys). It must need no escape, as every name of the formats does.
+  mutating func key(_ name: StaticString) {
+    separator()
+    bytes.append(UInt8(ascii: "\""))
+    name.withUTF8Buffer { utf8 in
+      assert(!utf8.contains(where: JSONWriter.mayEscape), "a key that needs an escape")
+      bytes.append(utf8)
+    }
+    bytes.append(UInt8(ascii: "\""))
+    endKey()
+  }
+
+  /// A key made at run time (a field's name, a rule's id): quoted like any text.
+  mutating func key(text name: String) {
     separator()
     JSONWriter.quote(name, into: &bytes)
+    endKey()
+  }
+
+  /// After a key's closing quote.
+  private mutating func endKey() {
     bytes.append(UInt8(ascii: ":"))
     bytes.append(0x20)
     needsComma = false
@@ -127,12 +147,6 @@ struct JSONWriter {
     append("null")
   }
 
-  mutating func raw(_ text: String) {
-    beginValue()
-    var text = text
-    text.withUTF8 { bytes.append($0) }
-  }
-
   mutating func beginObject() {
     beginValue()
     bytes.append(UInt8(ascii: "{"))
@@ -161,13 +175,23 @@ struct JSONWriter {
     bytes.append(UInt8(ascii: "]"))
   }
 
-  mutating func field(_ name: String, _ value: String?) {
+  mutating func field(_ name: StaticString, _ value: String?) {
     key(name)
     string(value)
   }
 
-  mutating func field(_ name: String, _ value: Int) {
+  mutating func field(_ name: StaticString, _ value: Int) {
     key(name)
+    int(value)
+  }
+
+  mutating func field(text name: String, _ value: String?) {
+    key(text: name)
+    string(value)
+  }
+
+  mutating func field(text name: String, _ value: Int) {
+    key(text: name)
     int(value)
   }
 
@@ -185,49 +209,62 @@ struct JSONWriter {
   /// Appends `quote(s)`'s UTF-8. Every character escaped is ASCII, and every byte of a
   /// multi-byte UTF-8 sequence is 0x80 or over, so the bytes can be scanned alone, eight
   /// at a time; the runs between escapes (most strings: the whole string) are copied
-  /// whole.
+  /// whole. Only a word that may hold a byte to escape is looked at byte by byte, and a
+  /// string's last bytes (all of a short one: most keys) by one test each.
   static func quote(_ s: String, into out: inout GrowingBytes) {
     out.append(UInt8(ascii: "\""))
     var s = s
     s.withUTF8 { utf8 in
+      let count = utf8.count
       var start = 0
       var i = 0
-      func escapeIfNeeded(_ i: Int) {
-        // The second byte of a C1 control escaped with its first.
-        guard i >= start else { return }
+      // Looks at the byte at `i` and moves past it (past the pair, for a C1 control).
+      @inline(__always) func step() {
         let byte = utf8[i]
-        // U+0080...U+009F: 0xC2, then 0x80...0x9F, the scalar's value.
-        if byte == 0xC2, i + 1 < utf8.count, utf8[i + 1] <= 0x9F {
+        guard mayEscape(byte) else {
+          i += 1
+          return
+        }
+        if byte == 0xC2 {
+          // U+0080...U+009F: 0xC2, then 0x80...0x9F, the scalar's value; any other
+          // character that starts 0xC2 (U+00A0...U+00BF: "£") is copied.
+          guard i + 1 < count, utf8[i + 1] <= 0x9F else {
+            i += 1
+            return
+          }
           out.append(UnsafeBufferPointer(rebasing: utf8[start..<i]))
           appendEscape(of: utf8[i + 1], to: &out)
-          start = i + 2
-          return
+          i += 2
+        } else {
+          out.append(UnsafeBufferPointer(rebasing: utf8[start..<i]))
+          appendEscape(of: byte, to: &out)
+          i += 1
         }
-        guard
-          byte < 0x20 || byte == 0x7F || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\")
-        else {
-          return
-        }
-        out.append(UnsafeBufferPointer(rebasing: utf8[start..<i]))
-        appendEscape(of: byte, to: &out)
-        start = i + 1
+        start = i
       }
       if let base = UnsafeRawPointer(utf8.baseAddress) {
-        while i + 8 <= utf8.count {
+        while i + 8 <= count {
           let word = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: i, as: UInt64.self))
-          if mayNeedEscape(word) {
-            for j in i..<i + 8 { escapeIfNeeded(j) }
+          guard mayNeedEscape(word) else {
+            i += 8
+            continue
           }
-          i += 8
+          let end = i + 8
+          while i < end { step() }
         }
       }
-      while i < utf8.count {
-        escapeIfNeeded(i)
-        i += 1
-      }
+      while i < count { step() }
       out.append(UnsafeBufferPointer(rebasing: utf8[start...]))
     }
     out.append(UInt8(ascii: "\""))
+  }
+
+  /// Whether `byte` may need an escape: below 0x20, `"`, `\`, DEL, or 0xC2 (the first
+  /// byte of a C1 control, and of other characters).
+  @inline(__always)
+  static func mayEscape(_ byte: UInt8) -> Bool {
+    byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte == 0x7F
+      || byte == 0xC2
   }
 
   /// Whether one of a word's eight bytes is below 0x20, `"`, `\`, DEL or 0xC2 (the

@@ -43,7 +43,7 @@ public enum ReportRenderer {
   ///       remedy:   return the amount over $100.00 to the contributor
   public static func text(_ report: CheckReport) -> String {
     var out = ""
-    for finding in report.findings {
+    for (index, finding) in report.findings.enumerated() {
       out +=
         "\(finding.file):\(finding.line): \(finding.severity.rawValue)[\(finding.ruleID)] \(finding.message)\n"
       out += "  rule:     \(finding.title) (\(finding.category.rawValue))\n"
@@ -72,7 +72,8 @@ public enum ReportRenderer {
         out += "  deadline: \(deadline) (\(status))\n"
       }
       if let remedy = finding.remedy { out += "  remedy:   \(remedy)\n" }
-      if let gate = report.gate { out += gate.textLines(for: finding) }
+      // The gate's reviews are one per finding, in the report's order.
+      if let gate = report.gate { out += gate.textLines(for: gate.reviews[index]) }
       out += "\n"
     }
     out +=
@@ -192,7 +193,7 @@ public enum ReportRenderer {
     report.findings.withUnsafeBufferPointer { findings in
       for index in findings.indices {
         write(
-          findings[index], review: gate?.review(of: findings[index]), elementPath: elementPath,
+          findings[index], review: gate?.reviews[index], elementPath: elementPath,
           to: &w)
       }
     }
@@ -242,12 +243,12 @@ public enum ReportRenderer {
     w.beginObject()
     w.field("total", report.findings.count)
     for severity in [FindingSeverity.error, .warning, .info] {
-      w.field(severity.rawValue, report.count(severity))
+      w.field(text: severity.rawValue, report.count(severity))
     }
     w.endObject()
     w.key("findings_per_rule")
     w.beginObject()
-    for rule in report.rules { w.field(rule.id, rule.tally.fired) }
+    for rule in report.rules { w.field(text: rule.id, rule.tally.fired) }
     w.endObject()
     if let gate = report.gate { gate.writeSummary(report, to: &w) }
     w.key("rules")
@@ -269,7 +270,7 @@ public enum ReportRenderer {
       w.key("missing_fields")
       w.beginObject()
       for (field, count) in rule.tally.missingFieldCounts.sorted(by: { $0.key < $1.key }) {
-        w.field(field, count)
+        w.field(text: field, count)
       }
       w.endObject()
       w.endObject()
@@ -350,7 +351,7 @@ public enum ReportRenderer {
   static func write(_ pairs: [(name: String, value: Value)], to w: inout JSONWriter) {
     w.beginObject()
     for (name, value) in pairs {
-      w.key(name)
+      w.key(text: name)
       write(value, to: &w)
     }
     w.endObject()

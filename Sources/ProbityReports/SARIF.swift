@@ -278,7 +278,7 @@ public enum SARIFRenderer {
     w.endArray()
     w.key("partialFingerprints")
     w.beginObject()
-    w.field(Fingerprint.sarifKey, review.fingerprint)
+    w.field(text: Fingerprint.sarifKey, review.fingerprint)
     w.endObject()
     if !finding.trail.isEmpty {
       w.key("relatedLocations")

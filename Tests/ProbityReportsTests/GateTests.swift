@@ -1,3 +1,4 @@
+import Foundation
 import ProbityCore
 import ProbityEngine
 import ProbityLanguage
@@ -131,7 +132,8 @@ func waiver(_ fingerprint: String, expires: String, rule: String? = nil) throws 
     "paths cut on bytes as on characters",
     arguments: [
       "", "/", "//", "/x/y/", "/x//y//", "./", "././a", ".//a", "a/./b", "../a", ".a/b", "./.",
-      "/x/\u{E9}t\u{E9}.csv", "./\u{E9}/b", "/x/\u{301}/y", "/a/b\u{301}", "/x/y/\u{301}", "\u{1F600}/x",
+      "/x/\u{E9}t\u{E9}.csv", "./\u{E9}/b", "/x/\u{301}/y", "/a/b\u{301}", "/x/y/\u{301}",
+      "\u{1F600}/x",
     ])
   func pathPartAsCharacters(_ path: String) {
     #expect(Fingerprint.pathPart(path) == Self.referencePathPart(path))
@@ -242,6 +244,37 @@ func waiver(_ fingerprint: String, expires: String, rule: String? = nil) throws 
       baselinePath: "base.json", toolVersion: "test")
     #expect(gate.reviews.filter(\.inBaseline).count == 1)
     #expect(gate.failing == 2, "the repeat and T2 are new")
+  }
+
+  @Test func eachFindingOfOneLineShowsItsOwnReview() throws {
+    // Two records on one line (as XML's may be), each making a finding of one rule: the
+    // baseline lists the second only. The reports show each finding with its own review,
+    // not both with the first's (as when reviews were found by rule, file and line).
+    var report = try checkReport([cashGift(line: 2, id: "T1"), cashGift(line: 2, id: "T2")])
+    let cash = report.findings.filter { $0.ruleID == "T-CASH-001" }
+    try #require(cash.count == 2)
+    let gate = GateResult(
+      report: report, failLevel: .error, baseline: [Fingerprint.of(cash[1])],
+      baselinePath: "base.json", toolVersion: "test")
+    report.gate = gate
+    let reviewed = zip(report.findings, gate.reviews).filter { $0.0.ruleID == "T-CASH-001" }
+    #expect(reviewed.map(\.0.transactionID) == ["T1", "T2"])
+    #expect(reviewed.map(\.1.inBaseline) == [false, true])
+    let json = ReportRenderer.render(report, as: .json)
+    let document = try #require(
+      try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
+    let findings = try #require(document["findings"] as? [[String: Any]])
+    let inBaseline = findings.filter { $0["rule"] as? String == "T-CASH-001" }.map {
+      ($0["record"] as? String, ($0["gate"] as? [String: Any])?["in_baseline"] as? Bool)
+    }
+    #expect(inBaseline.map(\.0) == ["T1", "T2"])
+    #expect(inBaseline.map(\.1) == [false, true])
+    let text = ReportRenderer.render(report, as: .text)
+    let cashBlocks = text.components(separatedBy: "\n\n").filter {
+      $0.hasPrefix("filings/receipts.csv:2: error[T-CASH-001]")
+    }
+    #expect(cashBlocks.count == 2)
+    #expect(cashBlocks.map { $0.contains("baseline: in base.json") } == [false, true])
   }
 
   @Test func failLevelDecidesWhatCounts() throws {
