@@ -11,8 +11,14 @@ public struct Trace: Sendable {
   /// `deadline`, `kind`) the expression read, with their values, in source order and
   /// without repeats. A table parameter shows the entry it used: `limit[2024]`.
   public var inputs: [(name: String, value: Value)] {
-    var seen: Set<String> = []
-    var result: [(name: String, value: Value, start: Int)] = []
+    // A condition reads a few inputs: repeats are found by looking through those kept
+    // (a set of names, and a sorted copy, cost some 6,000 instructions a finding), and
+    // the inputs are sorted only when they are not already in source order.
+    var result: [(name: String, value: Value)] = []
+    var starts: [Int] = []
+    result.reserveCapacity(program.inputNames.count)
+    starts.reserveCapacity(program.inputNames.count)
+    var inOrder = true
     // The nodes and their names, made with the program (`ExprProgram.inputNames`).
     for input in program.inputNames {
       guard let value = values[input.node] else { continue }
@@ -24,9 +30,14 @@ public struct Trace: Sendable {
       } else {
         name = input.name
       }
-      if seen.insert(name).inserted { result.append((name, value, input.start)) }
+      guard !result.contains(where: { $0.name == name }) else { continue }
+      if let last = starts.last, input.start < last { inOrder = false }
+      result.append((name, value))
+      starts.append(input.start)
     }
-    return result.sorted { $0.start < $1.start }.map { ($0.name, $0.value) }
+    if inOrder { return result }
+    // Stable, as the sort of the inputs with their starts was.
+    return starts.indices.sorted { (starts[$0], $0) < (starts[$1], $1) }.map { result[$0] }
   }
 
   /// The trace with every text value computed from personal fields (names, addresses)
