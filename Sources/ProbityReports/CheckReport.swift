@@ -30,7 +30,9 @@ public struct CheckReport: Sendable {
   /// The date open windows were judged at, and whether `--as-of` gave it.
   public var asOf: CivilDate?
   public var asOfGiven: Bool
-  /// What the CI gate made of the findings (fingerprints, waivers, baseline), when set.
+  /// What the CI gate made of the findings (fingerprints, waivers, baseline), when set:
+  /// made from this report, after its findings are final (its reviews are one per
+  /// finding, in order; the renderers read them so).
   public var gate: GateResult?
 
   public init(

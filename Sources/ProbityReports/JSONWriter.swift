@@ -5,12 +5,18 @@ import ProbityCore
 ///
 /// It writes UTF-8 bytes into a small buffer, added to the document 64 KiB at a time: a
 /// large report (10 MB for 1 GB of filings) made of millions of small String
-/// concatenations cost several times more. The document is bytes (`documentBytes`), or a
+/// concatenations cost several times more. The document is a list of those pieces
+/// (`documentChunks`, written out one after the other), bytes (`documentBytes`), or a
 /// String made of them once (`document`): each 64 KiB made into a String was checked to be
 /// UTF-8 (7% of a check of the whole UK register, whose report is 110 MB).
+///
+/// The members of one array or object may be written in parts, on other threads: each
+/// part by a `continuation()` of the writer, added in order by `append(members:)`. The
+/// bytes are those of writing them all in turn.
 struct JSONWriter {
-  /// What was written before `bytes`.
-  private var written: [UInt8] = []
+  /// What was written before `bytes`, in pieces of about 64 KiB (kept as pieces: one
+  /// array grown to the whole report was copied each time it doubled).
+  private var chunks: [[UInt8]] = []
   /// Written through a pointer (`GrowingBytes`): an array checked its uniqueness and
   /// capacity at every key, comma and line break (a finding has some forty keys). Writers
   /// are local variables passed `inout`, never copied while written.
@@ -27,7 +33,9 @@ struct JSONWriter {
 
   /// The document so far.
   var output: String {
-    bytes.withUnsafeBufferPointer { String(decoding: written + $0, as: UTF8.self) }
+    var all = Array(chunks.joined())
+    bytes.withUnsafeBufferPointer { all.append(contentsOf: $0) }
+    return String(decoding: all, as: UTF8.self)
   }
 
   /// The whole document with a final line break.
@@ -37,15 +45,49 @@ struct JSONWriter {
 
   /// The whole document with a final line break, as UTF-8.
   consuming func documentBytes() -> [UInt8] {
+    let chunks = documentChunks()
+    if chunks.count == 1 { return chunks[0] }
+    var all: [UInt8] = []
+    all.reserveCapacity(chunks.reduce(0) { $0 + $1.count })
+    for chunk in chunks { all.append(contentsOf: chunk) }
+    return all
+  }
+
+  /// The whole document with a final line break, as UTF-8 in pieces, in order.
+  consuming func documentChunks() -> [[UInt8]] {
     bytes.append(UInt8(ascii: "\n"))
     flush()
-    return written
+    return chunks
   }
 
   /// Adds the buffer to the document.
   private mutating func flush() {
-    bytes.withUnsafeBufferPointer { written.append(contentsOf: $0) }
+    guard bytes.count > 0 else { return }
+    chunks.append(bytes.withUnsafeBufferPointer { Array($0) })
     bytes.removeAll()
+  }
+
+  /// A writer of more members of the array or object this one is writing (with no key
+  /// pending), at its depth: what it writes is added after this writer's members by
+  /// `append(members:)`. Made to write a part of the members on another thread.
+  func continuation() -> JSONWriter {
+    precondition(!pendingKey && !outerNeedsComma.isEmpty, "a continuation outside a container")
+    var part = JSONWriter()
+    // Only the depth is read (the indent); the part ends at the depth it began.
+    part.outerNeedsComma = outerNeedsComma
+    return part
+  }
+
+  /// Adds the members a `continuation()` of this writer wrote, after this one's own, as
+  /// if it had written them: a comma between the two, when both have members.
+  mutating func append(members part: consuming JSONWriter) {
+    precondition(part.outerNeedsComma.count == outerNeedsComma.count, "a part left unclosed")
+    guard part.needsComma else { return }
+    if needsComma { bytes.append(UInt8(ascii: ",")) }
+    needsComma = true
+    flush()
+    part.flush()
+    chunks.append(contentsOf: part.chunks)
   }
 
   /// A line break and the indent of each depth up to 32; deeper ones are written a

@@ -177,6 +177,68 @@ import Testing
     #expect(writer.document() == reference.output + "\n")
   }
 
+  /// Members written in parts (as the report's findings are, on several threads), each
+  /// by a continuation of the writer, then added in order: the same bytes as written in
+  /// turn, with parts empty, first, last and larger than the writer's buffer, after the
+  /// writer's own members or none, in an array and in an object.
+  @Test(arguments: [
+    [0, 3, 0, 2], [5], [0, 0], [1, 1, 1], [0, 4_000, 3_000], [3_000, 0, 1],
+  ])
+  func membersWrittenInPartsAreWrittenAsInTurn(_ sizes: [Int]) {
+    for (ownFirst, inObject) in [(0, false), (2, false), (0, true), (2, true)] {
+      var writer = JSONWriter()
+      var reference = ReferenceJSONWriter()
+      writer.beginObject()
+      reference.beginObject()
+      writer.key("outer")
+      reference.key("outer")
+      if inObject {
+        writer.beginObject()
+        reference.beginObject()
+      } else {
+        writer.beginArray()
+        reference.beginArray()
+      }
+      var number = 0
+      func member(_ w: inout JSONWriter) {
+        if inObject { w.key(text: "m\(number)") }
+        w.beginObject()
+        w.field("n", number)
+        w.field("text", "é\(number)\u{1}")
+        w.endObject()
+        if inObject { reference.key("m\(number)") }
+        reference.beginObject()
+        reference.key("n")
+        reference.int(number)
+        reference.key("text")
+        reference.string("é\(number)\u{1}")
+        reference.endObject()
+        number += 1
+      }
+      for _ in 0..<ownFirst { member(&writer) }
+      var parts: [JSONWriter] = []
+      for size in sizes {
+        var part = writer.continuation()
+        for _ in 0..<size { member(&part) }
+        parts.append(part)
+      }
+      for part in parts { writer.append(members: part) }
+      member(&writer)  // one more of the writer's own, after the parts
+      if inObject {
+        writer.endObject()
+        reference.endObject()
+      } else {
+        writer.endArray()
+        reference.endArray()
+      }
+      writer.endObject()
+      reference.endObject()
+      let expected = reference.output + "\n"
+      #expect(writer.output + "\n" == expected, "\(sizes) \(ownFirst) \(inObject)")
+      #expect(writer.documentChunks().flatMap { $0 } == Array(expected.utf8))
+    }
+  }
+
   /// Deeper than the indents the writer keeps ready.
   @Test func indentsDeepNestingAsTheReferenceDid() {
     var writer = JSONWriter()
