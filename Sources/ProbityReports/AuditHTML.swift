@@ -1,3 +1,4 @@
+import Dispatch
 import ProbityCore
 import ProbityEngine
 
@@ -71,18 +72,7 @@ extension ReportRenderer {
       </tr></thead><tbody>
 
       """
-    for finding in check.findings {
-      let location =
-        "\(finding.file):\(finding.line)" + (finding.transactionID.map { " \($0)" } ?? "")
-      let filer = [finding.filerID, finding.filerName].compactMap { $0 }.joined(separator: " ")
-      html +=
-        "<tr class=\"finding\" data-severity=\"\(finding.severity.rawValue)\" data-category=\"\(finding.category.rawValue)\">"
-      html += "<td class=\"sev-\(finding.severity.rawValue)\">\(finding.severity.rawValue)</td>"
-      html += "<td>\(escape(finding.ruleID))</td><td>\(escape(finding.category.rawValue))</td>"
-      html += "<td>\(escape(filer))</td><td>\(escape(location))</td>"
-      html +=
-        "<td><details><summary>\(escape(finding.message))</summary><pre>\(escape(explanationText(finding)))</pre></details></td></tr>\n"
-    }
+    html += findingRows(check.findings)
     html += """
       </tbody></table>
       <script>
@@ -122,6 +112,37 @@ extension ReportRenderer {
       </html>
 
       """
+    return html
+  }
+
+  /// The rows of the table of findings: from `findingsWrittenInParts` findings, in
+  /// parts made at once on all the cores, joined in order (the same text).
+  static func findingRows(_ findings: [Finding]) -> String {
+    @Sendable func rows(_ range: Range<Int>) -> String {
+      var html = ""
+      findings.forEachInPlace(in: range) { finding, _ in html += findingRow(finding) }
+      return html
+    }
+    guard findings.count >= findingsWrittenInParts else { return rows(findings.indices) }
+    let parts = inParts(findings.count, rows)
+    var html = ""
+    html.reserveCapacity(parts.reduce(0) { $0 + $1.utf8.count })
+    for part in parts { html += part }
+    return html
+  }
+
+  /// A finding's row of the table of findings.
+  static func findingRow(_ finding: borrowing Finding) -> String {
+    let location =
+      "\(finding.file):\(finding.line)" + (finding.transactionID.map { " \($0)" } ?? "")
+    let filer = [finding.filerID, finding.filerName].compactMap { $0 }.joined(separator: " ")
+    var html =
+      "<tr class=\"finding\" data-severity=\"\(finding.severity.rawValue)\" data-category=\"\(finding.category.rawValue)\">"
+    html += "<td class=\"sev-\(finding.severity.rawValue)\">\(finding.severity.rawValue)</td>"
+    html += "<td>\(escape(finding.ruleID))</td><td>\(escape(finding.category.rawValue))</td>"
+    html += "<td>\(escape(filer))</td><td>\(escape(location))</td>"
+    html +=
+      "<td><details><summary>\(escape(finding.message))</summary><pre>\(escape(explanationText(finding)))</pre></details></td></tr>\n"
     return html
   }
 
@@ -186,7 +207,7 @@ extension ReportRenderer {
   }
 
   /// A finding's full explanation as plain text (the same blocks as `probity check`).
-  static func explanationText(_ finding: Finding) -> String {
+  static func explanationText(_ finding: borrowing Finding) -> String {
     var out = "\(finding.title) (\(finding.category.rawValue), \(finding.severity.rawValue))\n"
     out += "Regulation: \(finding.citation)\n"
     out += "Record:     \(finding.file):\(finding.line) \(finding.transactionID ?? "")\n"
@@ -230,18 +251,17 @@ extension ReportRenderer {
   }
 
   static func escape(_ text: String) -> String {
-    var out = ""
-    out.reserveCapacity(text.count)
-    for character in text {
-      switch character {
-      case "&": out += "&amp;"
-      case "<": out += "&lt;"
-      case ">": out += "&gt;"
-      case "\"": out += "&quot;"
-      case "'": out += "&#39;"
-      default: out.append(character)
+    // By byte, not by character: a quote followed by a combining accent is one
+    // character, which was left as it was, and ended an attribute for the browser.
+    Escaping.replacingASCII(text) { byte in
+      switch byte {
+      case UInt8(ascii: "&"): "&amp;"
+      case UInt8(ascii: "<"): "&lt;"
+      case UInt8(ascii: ">"): "&gt;"
+      case UInt8(ascii: "\""): "&quot;"
+      case UInt8(ascii: "'"): "&#39;"
+      default: nil
       }
     }
-    return out
   }
 }

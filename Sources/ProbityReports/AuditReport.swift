@@ -59,7 +59,9 @@ public struct AuditReport: Sendable {
     return counts.map { ($0.key, $0.value) }.sorted { ($1.count, $0.key) < ($0.count, $1.key) }
   }
 
-  public var byRule: [(key: String, count: Int)] { AuditReport.tally(check.findings.map(\.ruleID)) }
+  public var byRule: [(key: String, count: Int)] {
+    AuditReport.tally(keys { $0.ruleID })
+  }
   /// The outcomes that could not be evaluated (counted per rule; at most
   /// `CheckRun.examplesPerRule` of each rule's are in `check.problems`), by rule.
   public var evaluationErrorsByRule: [(key: String, count: Int)] {
@@ -68,14 +70,23 @@ public struct AuditReport: Sendable {
   }
   public var evaluationErrors: Int { check.rules.reduce(0) { $0 + $1.tally.failed } }
   public var byCategory: [(key: String, count: Int)] {
-    AuditReport.tally(check.findings.map(\.category.rawValue))
+    AuditReport.tally(keys { $0.category.rawValue })
   }
   public var byFiler: [(key: String, count: Int)] {
     AuditReport.tally(
-      check.findings.map { finding in
+      keys { finding in
         [finding.filerID, finding.filerName].compactMap { $0 }.joined(separator: " ").nonEmpty
           ?? "(filer not given)"
       })
+  }
+
+  /// A key of each finding, read from the findings where they are (mapped, each was
+  /// copied: its texts and arrays retained and released).
+  private func keys(_ key: (borrowing Finding) -> String) -> [String] {
+    var keys: [String] = []
+    keys.reserveCapacity(check.findings.count)
+    check.findings.forEachInPlace { finding, _ in keys.append(key(finding)) }
+    return keys
   }
 }
 
@@ -142,29 +153,39 @@ extension ReportRenderer {
       "message", "remedy", "deadline", "remedy_status", "values",
     ]
     var out = header.joined(separator: ",") + "\r\n"
-    for finding in report.findings {
-      let row: [String] = [
-        finding.ruleID, finding.severity.rawValue, finding.category.rawValue, finding.title,
-        finding.citation,
-        finding.file, String(finding.line), finding.transactionID ?? "", finding.filerID ?? "",
-        finding.filerName ?? "",
-        finding.kind.rawValue, finding.message, finding.remedy ?? "",
-        finding.deadline?.description ?? "",
-        finding.remedyStatus?.rawValue ?? "",
-        finding.values.map { "\($0.name) = \($0.value)" }.joined(separator: "; "),
-      ]
-      out += row.map(csvField).joined(separator: ",") + "\r\n"
-    }
+    report.findings.forEachInPlace { finding, _ in out += csvRow(finding) }
     return out
   }
 
+  /// A finding's row of findings.csv, with its line break.
+  static func csvRow(_ finding: borrowing Finding) -> String {
+    let row: [String] = [
+      finding.ruleID, finding.severity.rawValue, finding.category.rawValue, finding.title,
+      finding.citation,
+      finding.file, String(finding.line), finding.transactionID ?? "", finding.filerID ?? "",
+      finding.filerName ?? "",
+      finding.kind.rawValue, finding.message, finding.remedy ?? "",
+      finding.deadline?.description ?? "",
+      finding.remedyStatus?.rawValue ?? "",
+      finding.values.map { "\($0.name) = \($0.value)" }.joined(separator: "; "),
+    ]
+    return row.map(csvField).joined(separator: ",") + "\r\n"
+  }
+
   static func csvField(_ text: String) -> String {
+    // Read by byte, not by character: "\r\n" is one character, equal to neither "\r"
+    // nor "\n", so a text whose only line break was one was left unquoted (and broke the
+    // row in two); and "=" followed by a combining accent is a character other than "=".
     // A leading =, +, - or @ would be a formula in a spreadsheet: quote it as text.
-    let risky = text.first.map { "=+-@".contains($0) } ?? false
-    guard risky || text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" })
+    let risky = text.utf8.first.map { "=+-@".utf8.contains($0) } ?? false
+    guard
+      risky
+        || text.utf8.contains(where: {
+          $0 == UInt8(ascii: ",") || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\n")
+            || $0 == UInt8(ascii: "\r")
+        })
     else { return text }
-    let escaped = text.split(separator: "\"", omittingEmptySubsequences: false).joined(
-      separator: "\"\"")
+    let escaped = Escaping.replacingASCII(text) { $0 == UInt8(ascii: "\"") ? "\"\"" : nil }
     return "\"" + (risky ? "'" : "") + escaped + "\""
   }
 }

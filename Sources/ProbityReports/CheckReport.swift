@@ -63,7 +63,12 @@ public struct CheckReport: Sendable {
 
   /// How many findings there are at each severity.
   public func count(_ severity: FindingSeverity) -> Int {
-    findings.count { $0.severity == severity }
+    // Read in place (counted by a closure, each finding was copied).
+    findings.withUnsafeBufferPointer { findings in
+      var count = 0
+      for index in findings.indices where findings[index].severity == severity { count += 1 }
+      return count
+    }
   }
 
   public var evaluationFailures: Int { rules.reduce(0) { $0 + $1.tally.failed } }

@@ -155,7 +155,7 @@ extension ReportRenderer {
     }
   }
 
-  static func deadlineNote(_ finding: Finding) -> String {
+  static func deadlineNote(_ finding: borrowing Finding) -> String {
     switch finding.remedyStatus {
     case .uncured: return " (passed, not cured)"
     case .curedLate: return " (passed, cured late)"
@@ -167,7 +167,7 @@ extension ReportRenderer {
 
   /// The same structure as the text, documented in docs/output.md.
   public static func explainJSON(
-    _ report: ExplainReport, elementPath: (Finding) -> String? = { _ in nil }
+    _ report: ExplainReport
   )
     -> String
   {
@@ -212,7 +212,7 @@ extension ReportRenderer {
       if verdict.group.isEmpty { w.null() } else { write(verdict.group, to: &w) }
       w.key("finding")
       if let finding = verdict.finding {
-        write(finding, elementPath: elementPath, to: &w)
+        write(finding, to: &w)
       } else {
         w.null()
       }

@@ -92,7 +92,7 @@ public struct GateResult: Sendable {
     // are in order of file).
     var lastFile: String?
     var lastPathPart = ""
-    for finding in report.findings {
+    func review(_ finding: borrowing Finding) {
       if finding.file != lastFile {
         lastFile = finding.file
         lastPathPart = Fingerprint.pathPart(finding.file)
@@ -133,6 +133,7 @@ public struct GateResult: Sendable {
           fingerprint: fingerprint, status: status, waiver: applied, inBaseline: inBaseline,
           counts: counts))
     }
+    report.findings.forEachInPlace { finding, _ in review(finding) }
     self.reviews = reviews
     self.places = places
     self.unusedWaivers = (waivers ?? []).filter { !used.contains($0.fingerprint) }

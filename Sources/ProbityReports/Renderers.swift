@@ -14,15 +14,14 @@ public enum ReportFormat: String, CaseIterable, Sendable {
 public enum ReportRenderer {
   public static let jsonSchemaVersion = 1
 
-  /// `elementPath` gives the XML element path of a finding's record (JSON `"path"`),
-  /// nil for line-based formats.
+  /// The report in `format`. (A finding of an XML filing carries its record's element
+  /// path, `Finding.locator`: JSON's `"path"`.)
   public static func render(
-    _ report: CheckReport, as format: ReportFormat,
-    elementPath: @Sendable (Finding) -> String? = { _ in nil }
+    _ report: CheckReport, as format: ReportFormat
   ) -> String {
     switch format {
     case .text: return text(report)
-    case .json: return json(report, elementPath: elementPath)
+    case .json: return json(report)
     case .sarif, .junit, .github:
       let gate = report.gate ?? GateResult(report: report, failLevel: .error, toolVersion: "")
       switch format {
@@ -160,25 +159,25 @@ public enum ReportRenderer {
 
   /// The JSON document described in docs/output.md.
   public static func json(
-    _ report: CheckReport, elementPath: @Sendable (Finding) -> String? = { _ in nil }
+    _ report: CheckReport
   ) -> String {
-    jsonWriter(report, elementPath: elementPath).document()
+    jsonWriter(report).document()
   }
 
   /// The same document as UTF-8 bytes, not made into a `String` (which checks every byte
   /// again): what `probity check --format json` writes.
   public static func jsonBytes(
-    _ report: CheckReport, elementPath: @Sendable (Finding) -> String? = { _ in nil }
+    _ report: CheckReport
   ) -> [UInt8] {
-    jsonWriter(report, elementPath: elementPath).documentBytes()
+    jsonWriter(report).documentBytes()
   }
 
   /// The same bytes in pieces, in order (not joined: the whole UK register's report is
   /// 110 MB): what `probity check --format json` writes.
   public static func jsonChunks(
-    _ report: CheckReport, elementPath: @Sendable (Finding) -> String? = { _ in nil }
+    _ report: CheckReport
   ) -> [[UInt8]] {
-    jsonWriter(report, elementPath: elementPath).documentChunks()
+    jsonWriter(report).documentChunks()
   }
 
   /// Findings from which the JSON report writes them in parts, on all the cores: a
@@ -190,7 +189,7 @@ public enum ReportRenderer {
   /// The findings, in the array `w` has begun: in parts written at once when there are
   /// many (the same bytes, in the same order).
   static func writeFindings(
-    _ report: CheckReport, elementPath: @Sendable (Finding) -> String?, to w: inout JSONWriter
+    _ report: CheckReport, to w: inout JSONWriter
   ) {
     let gate = report.gate
     // The gate's reviews are one per finding, in the report's order (it is made from the
@@ -198,38 +197,41 @@ public enum ReportRenderer {
     precondition(
       gate.map { $0.reviews.count == report.findings.count } ?? true,
       "a gate made from another report")
-    // Read in place: a finding taken out by `for in` was copied, each of its texts and
-    // arrays retained and released, for every finding of a report.
-    report.findings.withUnsafeBufferPointer { findings in
-      guard findings.count >= findingsWrittenInParts else {
-        for index in findings.indices {
-          write(findings[index], review: gate?.reviews[index], elementPath: elementPath, to: &w)
-        }
-        return
+    let findings = report.findings
+    guard findings.count >= findingsWrittenInParts else {
+      findings.forEachInPlace { finding, index in
+        write(finding, review: gate?.reviews[index], to: &w)
       }
-      let size = (findings.count + findingParts - 1) / findingParts
-      // Read, never written, by the parts' threads; each part is written into its own
-      // writer, kept at its own place of `parts`.
-      nonisolated(unsafe) let start = w.continuation()
-      nonisolated(unsafe) let findings = findings
-      var parts = [JSONWriter](repeating: start, count: findingParts)
-      parts.withUnsafeMutableBufferPointer { parts in
-        nonisolated(unsafe) let parts = parts
-        DispatchQueue.concurrentPerform(iterations: findingParts) { part in
-          var writer = start.continuation()
-          for index in part * size..<min(findings.count, (part + 1) * size) {
-            write(
-              findings[index], review: gate?.reviews[index], elementPath: elementPath,
-              to: &writer)
-          }
-          parts[part] = writer
-        }
-      }
-      for part in parts { w.append(members: part) }
+      return
     }
+    // Read, never written, by the parts' threads.
+    nonisolated(unsafe) let start = w.continuation()
+    let parts = inParts(findings.count) { range in
+      var writer = start.continuation()
+      findings.forEachInPlace(in: range) { finding, index in
+        write(finding, review: gate?.reviews[index], to: &writer)
+      }
+      return writer
+    }
+    for part in parts { w.append(members: part) }
   }
 
-  static func jsonWriter(_ report: CheckReport, elementPath: @Sendable (Finding) -> String?)
+  /// What `make` gives for each of `findingParts` consecutive parts of `0..<count`, made
+  /// at once on all the cores, in order.
+  static func inParts<Part>(_ count: Int, _ make: @Sendable (Range<Int>) -> Part) -> [Part] {
+    let size = (count + findingParts - 1) / findingParts
+    var parts = [Part?](repeating: nil, count: findingParts)
+    parts.withUnsafeMutableBufferPointer { parts in
+      // Each part made into its own place, by one thread.
+      nonisolated(unsafe) let parts = parts
+      DispatchQueue.concurrentPerform(iterations: findingParts) { part in
+        parts[part] = make(min(count, part * size)..<min(count, (part + 1) * size))
+      }
+    }
+    return parts.map { $0! }
+  }
+
+  static func jsonWriter(_ report: CheckReport)
     -> JSONWriter
   {
     var w = JSONWriter()
@@ -247,7 +249,7 @@ public enum ReportRenderer {
     w.endArray()
     w.key("findings")
     w.beginArray()
-    writeFindings(report, elementPath: elementPath, to: &w)
+    writeFindings(report, to: &w)
     w.endArray()
     w.key("undetermined")
     w.beginArray()
@@ -336,7 +338,7 @@ public enum ReportRenderer {
   /// `review`: what the gate made of it (`probity check`), written as its fingerprint
   /// and a "gate" object.
   static func write(
-    _ finding: Finding, review: FindingReview? = nil, elementPath: (Finding) -> String?,
+    _ finding: borrowing Finding, review: FindingReview? = nil,
     to w: inout JSONWriter
   ) {
     w.beginObject()
@@ -347,7 +349,7 @@ public enum ReportRenderer {
     w.field("citation", finding.citation)
     w.field("file", finding.file)
     w.field("line", finding.line)
-    w.field("path", elementPath(finding) ?? finding.locator)
+    w.field("path", finding.locator)
     w.field("record", finding.transactionID)
     if let review { w.field("fingerprint", review.fingerprint) }
     w.field("kind", finding.kind.rawValue)

@@ -34,11 +34,13 @@ public enum SARIFRenderer {
     let total = report.findings.count
     // When a cap applies, the findings that count toward the gate go first, then by
     // severity, then in input order; the results keep input order.
+    // The severities read once (the findings taken out to compare them were copied, two
+    // at each comparison).
+    let severities = report.findings.map(\.severity)
     let priority = report.findings.indices.sorted { a, b in
-      let (fa, fb) = (report.findings[a], report.findings[b])
       let (ca, cb) = (gate.reviews[a].counts, gate.reviews[b].counts)
       if ca != cb { return ca }
-      if fa.severity != fb.severity { return fa.severity > fb.severity }
+      if severities[a] != severities[b] { return severities[a] > severities[b] }
       return a < b
     }
     var keep = min(total, maximumResults)
@@ -77,7 +79,8 @@ public enum SARIFRenderer {
     w.beginArray()
     let ruleIndex = Dictionary(
       report.rules.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { first, _ in first })
-    for (index, finding) in report.findings.enumerated() where included.contains(index) {
+    report.findings.forEachInPlace { finding, index in
+      guard included.contains(index) else { return }
       writeResult(
         finding, gate.reviews[index], ruleIndex: ruleIndex[finding.ruleID], gate: gate, to: &w)
     }
@@ -263,7 +266,7 @@ public enum SARIFRenderer {
   }
 
   private static func writeResult(
-    _ finding: Finding, _ review: FindingReview, ruleIndex: Int?, gate: GateResult,
+    _ finding: borrowing Finding, _ review: FindingReview, ruleIndex: Int?, gate: GateResult,
     to w: inout JSONWriter
   ) {
     w.beginObject()

@@ -141,8 +141,10 @@ extension CheckCommand {
   /// Notes on standard error, then the exit code: 2 for unreadable input, 1 when the
   /// gate fails, 0 otherwise. `sarifCap`: what the SARIF output left out, if anything.
   func finish(_ report: CheckReport, gate: GateResult, sarifCap: SARIFRenderer.Cap?) throws {
-    for (finding, review) in zip(report.findings, gate.reviews) {
+    // The findings with a waiver only (zipped with the reviews, every finding was copied).
+    for (index, review) in gate.reviews.enumerated() {
       guard let waiver = review.waiver else { continue }
+      let finding = report.findings[index]
       if review.status == .waiverExpired {
         printError(
           "\(waiver.file):\(waiver.line): error: the waiver of \(finding.ruleID) at \(finding.file):\(finding.line) expired on \(waiver.expires) (as of \(report.asOf?.description ?? "-")): the finding fails the run again\n  = help: review the finding; renew the waiver with a new expiry date, or fix the filing"

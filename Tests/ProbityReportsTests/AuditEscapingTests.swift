@@ -1,0 +1,42 @@
+import Testing
+
+@testable import ProbityReports
+
+/// The audit folder's HTML and CSV hold text from filings, written by others: each of
+/// their special characters is escaped wherever it stands, by byte (a character may be a
+/// special one followed by a combining accent, or "\r\n", which is one character).
+@Suite struct AuditEscapingTests {
+  @Test(arguments: [
+    ("plain text", "plain text"),
+    ("", ""),
+    ("O'Neil <&> \"Co\"", "O&#39;Neil &lt;&amp;&gt; &quot;Co&quot;"),
+    // A quote followed by a combining accent is one character: escaped all the same (left
+    // as it was, it ended an attribute).
+    ("x\"\u{301} onmouseover=alert(1)", "x&quot;\u{301} onmouseover=alert(1)"),
+    ("<\u{338}script>", "&lt;\u{338}script&gt;"),
+    ("Zoë Łukasz, 東京 🎉 £5,000", "Zoë Łukasz, 東京 🎉 £5,000"),
+  ])
+  func htmlEscapesEverySpecialByte(_ text: String, _ expected: String) {
+    #expect(ReportRenderer.escape(text) == expected)
+  }
+
+  @Test(arguments: [
+    ("plain", "plain"),
+    ("", ""),
+    ("a,b", "\"a,b\""),
+    ("say \"hi\"", "\"say \"\"hi\"\"\""),
+    ("two\nlines", "\"two\nlines\""),
+    // "\r\n" is one character, neither "\r" nor "\n": a text whose only line break was one
+    // was left unquoted, and broke the row in two.
+    ("two\r\nlines", "\"two\r\nlines\""),
+    ("=SUM(A1)", "\"'=SUM(A1)\""),
+    ("-5", "\"'-5\""),
+    // "=" followed by a combining accent is one character, still read as a formula.
+    ("=\u{301}1+1", "\"'=\u{301}1+1\""),
+    ("Zoë, \"東京\"", "\"Zoë, \"\"東京\"\"\""),
+    ("\u{301}", "\u{301}"),
+  ])
+  func csvQuotesEveryFieldThatNeedsIt(_ text: String, _ expected: String) {
+    #expect(ReportRenderer.csvField(text) == expected)
+  }
+}
