@@ -1,8 +1,6 @@
-/// Text with some Unicode scalars replaced: the escaping of the CI formats (XML for
-/// JUnit, workflow commands for GitHub).
+/// Text with some characters replaced: the escaping of the CI formats (XML for JUnit,
+/// workflow commands for GitHub) and of the audit's HTML and CSV.
 enum Escaping {
-  /// `text` with each scalar for which `replacement` gives a string replaced by it
-  /// (an empty string drops the scalar).
   /// `text` with each ASCII byte for which `replacement` gives a text replaced by it.
   /// Every byte of a multi-byte UTF-8 sequence is 0x80 or over, so the bytes are looked
   /// at alone: a byte is replaced whatever follows it (a quote followed by a combining
@@ -29,6 +27,8 @@ enum Escaping {
     return replaced.map { String(decoding: $0, as: UTF8.self) } ?? text
   }
 
+  /// `text` with each scalar for which `replacement` gives a string replaced by it
+  /// (an empty string drops the scalar).
   static func replacing(_ text: String, _ replacement: (Unicode.Scalar) -> String?) -> String {
     var out = ""
     out.reserveCapacity(text.utf8.count)

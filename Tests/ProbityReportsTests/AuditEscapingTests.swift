@@ -14,6 +14,9 @@ import Testing
     // as it was, it ended an attribute).
     ("x\"\u{301} onmouseover=alert(1)", "x&quot;\u{301} onmouseover=alert(1)"),
     ("<\u{338}script>", "&lt;\u{338}script&gt;"),
+    // Joined to a character before it (U+0600 is a Prepend) or to a joiner after it.
+    ("\u{600}<b>", "\u{600}&lt;b&gt;"),
+    ("'\u{200D}x", "&#39;\u{200D}x"),
     ("Zoë Łukasz, 東京 🎉 £5,000", "Zoë Łukasz, 東京 🎉 £5,000"),
   ])
   func htmlEscapesEverySpecialByte(_ text: String, _ expected: String) {
@@ -34,6 +37,9 @@ import Testing
     // "=" followed by a combining accent is one character, still read as a formula.
     ("=\u{301}1+1", "\"'=\u{301}1+1\""),
     ("Zoë, \"東京\"", "\"Zoë, \"\"東京\"\"\""),
+    // A quote joined to a variation selector, in a cell quoted for its comma: doubled.
+    ("a,\"\u{FE0F}b", "\"a,\"\"\u{FE0F}b\""),
+    ("+\u{301}1", "\"'+\u{301}1\""),
     ("\u{301}", "\u{301}"),
   ])
   func csvQuotesEveryFieldThatNeedsIt(_ text: String, _ expected: String) {
