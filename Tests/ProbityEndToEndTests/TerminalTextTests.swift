@@ -30,6 +30,39 @@ import Testing
     }
   }
 
+  /// `terminalSafe` as it was, scalar by scalar: the reference.
+  static func referenceTerminalSafe(_ text: String) -> String {
+    guard referenceHasControl(text) else { return text }
+    var safe = String.UnicodeScalarView()
+    for scalar in text.unicodeScalars {
+      if (scalar.value < 0x20 && scalar != "\n" && scalar != "\t")
+        || (0x7F...0x9F).contains(scalar.value)
+      {
+        safe.append(
+          contentsOf: "\\u{\(String(scalar.value, radix: 16, uppercase: true))}".unicodeScalars)
+      } else {
+        safe.append(scalar)
+      }
+    }
+    return String(safe)
+  }
+
+  /// Every scalar below U+0300 and some beyond, among text, line breaks and other
+  /// controls, at every place: replaced as the reference did.
+  @Test func replacesAsTheReferenceDid() {
+    let scalars =
+      (0..<0x300).compactMap(Unicode.Scalar.init)
+      + ["\u{2028}", "\u{FEFF}", "\u{1F389}", "\u{10FFFF}"]
+    for scalar in scalars {
+      for text in [
+        String(scalar), "a" + String(scalar), String(scalar) + "é\u{1B}", "\u{85}\(scalar)\r\n",
+        "£" + String(scalar) + "\u{C2}",
+      ] {
+        #expect(terminalSafe(text) == Self.referenceTerminalSafe(text), "U+\(scalar.value)")
+      }
+    }
+  }
+
   @Test func replacesControlsAndKeepsTheRest() {
     #expect(terminalSafe("") == "")
     #expect(terminalSafe("line\n\ttab, Zoë 東京 \u{A0}") == "line\n\ttab, Zoë 東京 \u{A0}")

@@ -45,4 +45,36 @@ import Testing
   func csvQuotesEveryFieldThatNeedsIt(_ text: String, _ expected: String) {
     #expect(ReportRenderer.csvField(text) == expected)
   }
+
+  /// JUnit's escape, read from the bytes, against its reference scalar by scalar: every
+  /// scalar below U+0300 and those about U+FFFE, among specials and other text.
+  @Test func junitEscapesAsTheScalarReferenceDid() {
+    func reference(_ text: String) -> String {
+      Escaping.replacing(text) { scalar in
+        switch scalar {
+        case "&": return "&amp;"
+        case "<": return "&lt;"
+        case ">": return "&gt;"
+        case "\"": return "&quot;"
+        case "'": return "&apos;"
+        case "\r": return "&#13;"
+        case "\n", "\t": return nil
+        default:
+          let v = scalar.value
+          return v < 0x20 || v == 0xFFFE || v == 0xFFFF ? "" : nil
+        }
+      }
+    }
+    let scalars =
+      (0..<0x300).compactMap(Unicode.Scalar.init)
+      + ["\u{FFFD}", "\u{FFFE}", "\u{FFFF}", "\u{EFBF}", "\u{FEFF}", "\u{1F389}", "\u{10FFFF}"]
+    for scalar in scalars {
+      for text in [
+        String(scalar), "a\(scalar)b", "\(scalar)\u{FFFF}&", "<\(scalar)\r\n'",
+        "é\u{301}\(scalar)\u{FFFE}",
+      ] {
+        #expect(JUnitRenderer.escape(text) == reference(text), "U+\(scalar.value)")
+      }
+    }
+  }
 }
