@@ -204,6 +204,20 @@ struct TrailBuilder {
   var entries: [TrailEntry] = []
   /// Ordinals of the records its findings are raised on.
   let raisedOn: Set<Int>
+
+  /// Adds a record of the group: its aggregates' `arguments` to the running sums (nil:
+  /// they could not be computed), then its entry, made of the running value of `slot`.
+  mutating func add(
+    arguments: [Value]?, date: CivilDate?, plan: RulePlan, slot: Int,
+    entry: (_ running: Value, _ raisedOn: Set<Int>) -> TrailEntry
+  ) {
+    if let arguments {
+      _ = CheckRun.accumulate(
+        arguments, into: &state.accumulators, at: 0, rolling: &state.rolling, date: date, plan)
+    }
+    let running = slot < state.accumulators.count ? state.accumulators[slot].value : .missing
+    entries.append(entry(running, raisedOn))
+  }
 }
 
 /// Where a record falls for a rule across records.
@@ -1157,41 +1171,39 @@ extension CheckRun {
         }
         rejudgeMembers[index, default: [:]][key, default: []].append(ordinal)
       }
-      guard var builder = trailRequests[index][key] else { continue }
+      guard let position = trailRequests[index].index(forKey: key) else { continue }
       let slot = grouping.aggregates.firstIndex { $0.function == .sum } ?? 0
       var amount: Value = .missing
       if slot < grouping.aggregates.count, let argument = grouping.aggregates[slot].argument,
-        case .success(let value) = evaluator.evaluate(argument, on: record, context: baseContext)
-          .result
+        case .success(let value) = evaluator.value(argument, on: record, context: baseContext)
       {
         amount = value
       }
-      if aggregateArguments(plan, record) == nil {
-        _ = CheckRun.accumulate(
-          argumentBuffer, into: &builder.state.accumulators, at: 0, rolling: &builder.state.rolling,
-          date: windowDate,
-          plan)
-      }
+      let arguments = aggregateArguments(plan, record) == nil ? argumentBuffer : nil
       let date: CivilDate? =
         if case .date(let d) = record[CanonicalSchema.dateField] { d } else { nil }
-      builder.entries.append(
+      // Changed where it is: taken out of the dictionary and put back, its entries and
+      // sums had two owners, and were copied at every record of the group.
+      trailRequests[index].values[position].add(
+        arguments: arguments, date: windowDate, plan: plan, slot: slot
+      ) { running, raisedOn in
         TrailEntry(
           file: record.provenance.file, line: record.provenance.line,
           transactionID: record.transactionID,
-          date: date, amount: amount,
-          running: slot < builder.state.accumulators.count
-            ? builder.state.accumulators[slot].value : .missing,
-          raisedHere: builder.raisedOn.contains(ordinal)))
-      trailRequests[index][key] = builder
+          date: date, amount: amount, running: running,
+          raisedHere: raisedOn.contains(ordinal))
+      }
     }
   }
 
   /// Attaches the trails the replay built to their findings.
   public mutating func finishReplay() {
-    for (position, finding) in unsortedFindings.enumerated() {
-      guard let key = finding.groupKey else { continue }
-      if let builder = trailRequests[finding.ruleIndex][key] {
-        unsortedFindings[position].trail = builder.entries
+    // By position, the two fields read where they are (enumerated, each finding was
+    // copied).
+    for position in unsortedFindings.indices {
+      guard let key = unsortedFindings[position].groupKey else { continue }
+      if let entries = trailRequests[unsortedFindings[position].ruleIndex][key]?.entries {
+        unsortedFindings[position].trail = entries
       }
     }
     trailRequests = Array(repeating: [:], count: ruleSet.rules.count)
