@@ -166,11 +166,7 @@ extension ReportRenderer {
   // MARK: Explain, as JSON
 
   /// The same structure as the text, documented in docs/output.md.
-  public static func explainJSON(
-    _ report: ExplainReport
-  )
-    -> String
-  {
+  public static func explainJSON(_ report: ExplainReport) -> String {
     var w = JSONWriter()
     w.beginObject()
     w.field("schema_version", jsonSchemaVersion)

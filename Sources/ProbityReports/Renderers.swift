@@ -188,9 +188,7 @@ public enum ReportRenderer {
 
   /// The findings, in the array `w` has begun: in parts written at once when there are
   /// many (the same bytes, in the same order).
-  static func writeFindings(
-    _ report: CheckReport, to w: inout JSONWriter
-  ) {
+  static func writeFindings(_ report: CheckReport, to w: inout JSONWriter) {
     let gate = report.gate
     // The gate's reviews are one per finding, in the report's order (it is made from the
     // report it is set on).
@@ -231,9 +229,7 @@ public enum ReportRenderer {
     return parts.map { $0! }
   }
 
-  static func jsonWriter(_ report: CheckReport)
-    -> JSONWriter
-  {
+  static func jsonWriter(_ report: CheckReport) -> JSONWriter {
     var w = JSONWriter()
     w.beginObject()
     w.field("schema_version", jsonSchemaVersion)
@@ -338,8 +334,7 @@ public enum ReportRenderer {
   /// `review`: what the gate made of it (`probity check`), written as its fingerprint
   /// and a "gate" object.
   static func write(
-    _ finding: borrowing Finding, review: FindingReview? = nil,
-    to w: inout JSONWriter
+    _ finding: borrowing Finding, review: FindingReview? = nil, to w: inout JSONWriter
   ) {
     w.beginObject()
     w.field("rule", finding.ruleID)
