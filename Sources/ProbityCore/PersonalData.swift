@@ -18,6 +18,10 @@ public struct PersonalDataPolicy: Sendable {
     "name", "organization_name", "last_name", "first_name", "middle_name", "prefix", "suffix",
   ]
   public static let addressFields: Set<String> = ["street1", "street2", "city", "zip", "employer"]
+  /// The same fields as numbers of the canonical schema, told apart without hashing names.
+  public static let nameFieldIDs = FieldSet(nameFields.compactMap { CanonicalSchema.id(named: $0) })
+  public static let addressFieldIDs = FieldSet(
+    addressFields.compactMap { CanonicalSchema.id(named: $0) })
 
   public static func isPersonal(_ field: String) -> Bool {
     nameFields.contains(field) || addressFields.contains(field)

@@ -47,19 +47,27 @@ public struct Trace: Sendable {
     var readsNames = [Bool](repeating: false, count: program.nodes.count)
     var readsAddress = [Bool](repeating: false, count: program.nodes.count)
     var redacted = values
+    // The record's pseudonym, made once for all the nodes that read names (a digest each).
+    var pseudonym: Value?
+    var withheld: Value?
     // Children come before their parents in the node array.
     for (index, node) in program.nodes.enumerated() {
       if case .field(let field) = node.op {
-        let name = CanonicalSchema.spec(field).name
-        readsNames[index] = PersonalDataPolicy.nameFields.contains(name)
-        readsAddress[index] = PersonalDataPolicy.addressFields.contains(name)
+        readsNames[index] = PersonalDataPolicy.nameFieldIDs.contains(field)
+        readsAddress[index] = PersonalDataPolicy.addressFieldIDs.contains(field)
       }
       for child in node.children where child < index {
         readsNames[index] = readsNames[index] || readsNames[child]
         readsAddress[index] = readsAddress[index] || readsAddress[child]
       }
       if case .string = values[index], readsNames[index] || readsAddress[index] {
-        redacted[index] = policy.replacement(readingNames: readsNames[index], record: record)
+        if readsNames[index] {
+          if pseudonym == nil { pseudonym = policy.replacement(readingNames: true, record: record) }
+          redacted[index] = pseudonym
+        } else {
+          if withheld == nil { withheld = policy.replacement(readingNames: false, record: record) }
+          redacted[index] = withheld
+        }
       }
     }
     return Trace(program: program, values: redacted)
