@@ -796,7 +796,7 @@ public struct CheckRun {
     status: RemedyStatus?
   ) -> Finding {
     let policy = personalData
-    let shown = policy.map { trace.redacted($0, record: record) } ?? trace
+    let shown = policy.map { evaluator.redacted(trace, $0, record: record) } ?? trace
     return Finding(
       ruleID: rule.id, title: rule.title, severity: rule.severity, category: rule.category,
       citation: rule.citation,

@@ -44,11 +44,17 @@ public struct Trace: Sendable {
   /// replaced: names by the donor's pseudonym, addresses by "[withheld]". Booleans and
   /// amounts are kept: they say what the rule found without saying who.
   public func redacted(_ policy: PersonalDataPolicy, record: Record) -> Trace {
+    var pseudonym: Value?
+    return redacted(policy, record: record, pseudonym: &pseudonym)
+  }
+
+  /// The same, with the record's pseudonym made already, or made here (a digest) and
+  /// given back for the record's other traces.
+  func redacted(_ policy: PersonalDataPolicy, record: Record, pseudonym: inout Value?) -> Trace {
     var readsNames = [Bool](repeating: false, count: program.nodes.count)
     var readsAddress = [Bool](repeating: false, count: program.nodes.count)
     var redacted = values
     // The record's pseudonym, made once for all the nodes that read names (a digest each).
-    var pseudonym: Value?
     var withheld: Value?
     // Children come before their parents in the node array.
     for (index, node) in program.nodes.enumerated() {
@@ -168,6 +174,9 @@ public struct Evaluator {
   private var cachedFor: Provenance?
   /// The bytes of the message being rendered (`render`).
   private var rendered: [UInt8] = []
+  /// The pseudonym of the record being evaluated, when personal data is withheld: made
+  /// once for its traces (`redacted`), forgotten at the next record.
+  private var pseudonym: (of: Provenance, value: Value)?
   /// Sees every trace, when set (`probity test` measures condition coverage with it).
   var traceObserver: TraceObserver?
 
@@ -180,6 +189,16 @@ public struct Evaluator {
   public mutating func startRecord() {
     if !defineCache.isEmpty { defineCache.removeAll(keepingCapacity: true) }
     cachedFor = nil
+    pseudonym = nil
+  }
+
+  /// `trace.redacted(policy, record:)`, the record's pseudonym made once for all its
+  /// traces (a finding's condition, message, remedy and group keys each have one).
+  mutating func redacted(_ trace: Trace, _ policy: PersonalDataPolicy, record: Record) -> Trace {
+    var made = pseudonym.flatMap { $0.of == record.provenance ? $0.value : nil }
+    let shown = trace.redacted(policy, record: record, pseudonym: &made)
+    if let made { pseudonym = (record.provenance, made) }
+    return shown
   }
 
   /// The value of `program` on `record`, without a trace: the fast path. Evaluation is
@@ -378,7 +397,7 @@ public struct Evaluator {
         let (result, trace) = evaluate(program, on: record, context: context)
         switch result {
         case .success(let value):
-          let shown = trace.redacted(policy, record: record).values[program.root] ?? value
+          let shown = redacted(trace, policy, record: record).values[program.root] ?? value
           append(shown.plainText)
         case .failure(let failure): append("(\(failure.message))")
         }

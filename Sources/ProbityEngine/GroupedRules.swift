@@ -479,7 +479,7 @@ extension CheckRun {
         let (computed, trace) = evaluator.evaluate(key, on: record, context: baseContext)
         result = computed
         if case .success = computed {
-          redacted = trace.redacted(policy, record: record).values[key.root]
+          redacted = evaluator.redacted(trace, policy, record: record).values[key.root]
         }
       } else {
         result = evaluator.value(key, on: record, context: baseContext)

@@ -277,6 +277,27 @@ func waiver(_ fingerprint: String, expires: String, rule: String? = nil) throws 
     #expect(cashBlocks.map { $0.contains("baseline: in base.json") } == [false, true])
   }
 
+  @Test func eachRecordHasItsOwnPseudonymEvenOnOneLine() throws {
+    // The run makes a record's pseudonym once for all its traces; two records of one
+    // place (made by hand, or two records on one line) must not share it.
+    let policy = PersonalDataPolicy(secret: "s")
+    var run = CheckRun(ruleSet: try compiledGatePack())
+    run.personalData = policy
+    let records = [
+      cashGift(line: 2, id: "T1", name: "SMITH, JOHN"),
+      cashGift(line: 2, id: "T2", name: "DOE, JANE"),
+    ]
+    for record in records { run.evaluate(record) }
+    run.finish()
+    let cash = run.findings.filter { $0.ruleID == "T-CASH-001" }
+    try #require(cash.count == 2)
+    for (finding, record) in zip(cash, records) {
+      #expect(
+        finding.message.hasPrefix(policy.pseudonym(for: record) + " gave"), "\(finding.message)")
+    }
+    #expect(policy.pseudonym(for: records[0]) != policy.pseudonym(for: records[1]))
+  }
+
   @Test func failLevelDecidesWhatCounts() throws {
     let report = try checkReport([cashGift(line: 2, id: "T1", amount: "50.00")])
     #expect(GateResult(report: report, failLevel: .error, toolVersion: "t").failing == 0)
