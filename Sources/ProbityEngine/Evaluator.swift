@@ -54,7 +54,8 @@ public struct Trace: Sendable {
     var readsNames = [Bool](repeating: false, count: program.nodes.count)
     var readsAddress = [Bool](repeating: false, count: program.nodes.count)
     var redacted = values
-    // The record's pseudonym, made once for all the nodes that read names (a digest each).
+    // The pseudonym (in `pseudonym`) and the withheld address, each made once for all
+    // the nodes that read them (a pseudonym is a digest).
     var withheld: Value?
     // Children come before their parents in the node array.
     for (index, node) in program.nodes.enumerated() {
