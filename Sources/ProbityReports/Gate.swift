@@ -58,8 +58,6 @@ public struct GateResult: Sendable {
   public let inputErrors: [Diagnostic]
   /// The version of Probity, for SARIF's tool.driver.
   public let toolVersion: String
-  /// Where each finding of the report is (its rule, file and line), for `review(of:)`.
-  private let places: [FindingPlace]
 
   /// Reviews every finding of `report`. `recordKeys` gives the key
   /// (`Fingerprint.recordKey`) of each record without a transaction id that a finding is
@@ -85,9 +83,7 @@ public struct GateResult: Sendable {
     for fingerprint in baseline ?? [] { remaining[fingerprint, default: 0] += 1 }
     var used: Set<String> = []
     var reviews: [FindingReview] = []
-    var places: [FindingPlace] = []
     reviews.reserveCapacity(report.findings.count)
-    places.reserveCapacity(report.findings.count)
     // The path's part of the fingerprint, found once for the findings of one file (they
     // are in order of file).
     var lastFile: String?
@@ -127,7 +123,6 @@ public struct GateResult: Sendable {
       case .waived: counts = false
       case .open, .waiverUnjudged: counts = finding.severity >= failLevel && !inBaseline
       }
-      places.append(FindingPlace(ruleID: finding.ruleID, file: finding.file, line: finding.line))
       reviews.append(
         FindingReview(
           fingerprint: fingerprint, status: status, waiver: applied, inBaseline: inBaseline,
@@ -135,23 +130,17 @@ public struct GateResult: Sendable {
     }
     report.findings.forEachInPlace { finding, _ in review(finding) }
     self.reviews = reviews
-    self.places = places
     self.unusedWaivers = (waivers ?? []).filter { !used.contains($0.fingerprint) }
   }
 
-  /// A finding's rule, file and line: what `review(of:)` finds it by.
-  private struct FindingPlace: Equatable, Sendable {
-    let ruleID: String
-    let file: String
-    let line: Int
-  }
-
-  /// The review of a finding of the report: the first of its rule, file and line. A
-  /// search through them all; the renderers, which go through every finding, take
-  /// `reviews` in order instead (one per finding, in the report's order).
-  public func review(of finding: Finding) -> FindingReview? {
-    let place = FindingPlace(ruleID: finding.ruleID, file: finding.file, line: finding.line)
-    return places.firstIndex(of: place).map { reviews[$0] }
+  /// The review of a finding of `report` (the report the gate was made from): that of
+  /// the first finding of its rule, file and line. A search through them all; the
+  /// renderers, which go through every finding, take `reviews` in order instead (one per
+  /// finding, in the report's order).
+  public func review(of finding: Finding, in report: CheckReport) -> FindingReview? {
+    report.findings.firstIndex {
+      $0.ruleID == finding.ruleID && $0.file == finding.file && $0.line == finding.line
+    }.map { reviews[$0] }
   }
 
   /// Findings that make the run exit 1.
@@ -191,12 +180,8 @@ public struct GateResult: Sendable {
       "gate: \(failing) finding\(failing == 1 ? "" : "s") count at fail level \(failLevel.rawValue)\(detail); the run \(verdict)"
   }
 
-  /// The lines the text report adds under a finding: its waiver or baseline state.
-  public func textLines(for finding: Finding) -> String {
-    review(of: finding).map(textLines(for:)) ?? ""
-  }
-
-  /// The lines the text report adds under a finding of this review.
+  /// The lines the text report adds under a finding of this review: its waiver or
+  /// baseline state.
   public func textLines(for review: FindingReview) -> String {
     var out = ""
     if let waiver = review.waiver {
