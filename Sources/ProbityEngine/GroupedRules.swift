@@ -136,7 +136,7 @@ struct GroupTable {
   /// How many crossings of each group were cured in time (a rule with a cure window): a
   /// group found out of date order at the end is not judged, its cures not counted.
   var curedCounts: [Int32: Int] = [:]
-  var rolling: [Int32: [(day: Int, values: [Value])]] = [:]
+  var rolling: [Int32: RollingWindow] = [:]
   /// For a rule that judges its groups' records in their order, or leads a twin that does
   /// (`RulePlan.tracksOrder`): by group number, the latest date of the group's records so
   /// far (`CivilDate.bits`; 0 for none yet, `outOfOrder` once a record came dated before
@@ -191,10 +191,134 @@ struct GroupTable {
 /// The aggregates of one group being rebuilt by the replay.
 struct GroupState {
   var accumulators: AccumulatorStore
-  var rolling: [(day: Int, values: [Value])] = []
+  var rolling = RollingWindow()
 
   init(slots: Int) {
     accumulators = AccumulatorStore(compact: false, count: slots)
+  }
+}
+
+/// The records of one group inside its rolling window (`window rolling N days`): each
+/// record's day number and the values it gives the aggregates, in the order they came.
+/// Only the entries from `start` on are still kept (`active`); those before it are let go
+/// of in bulk, now and then.
+///
+/// A record dated on or after every record of its group before it (records in date
+/// order, the usual case) does not fold the whole window again: the records it pushes
+/// out of the window are taken out of the aggregates (a sum or a count less their values;
+/// a minimum or a maximum stays as it is when the record leaving was not it), and the
+/// record is added. That is exact only while the aggregates are the fold of the active
+/// entries, in their order, which is date order, and while no sum of their amounts can
+/// overflow whatever their order (`exact`, see `mostExact`). Anything else (a record out
+/// of date order, a missing value or the minimum leaving, a failure, a huge amount) folds
+/// the window again, as every record did before the twenty-seventh round: there the
+/// cost of a record grows with the records inside its window, so one donor's 20,000
+/// gifts in a year cost the square of that.
+struct RollingWindow {
+  private(set) var entries: [(day: Int, values: [Value])] = []
+  private var start = 0
+  /// The latest day of the group's records: never let go of (a record is inside its own
+  /// window), so the latest of the entries kept too.
+  private(set) var latest = Int.min
+  /// The aggregates hold the fold of the active entries, which are in date order and
+  /// small (`isSmall`), and fewer than `mostExact`.
+  var exact = false
+
+  /// Fewer than 2^22 entries of less than 2^40 (some 11 billion dollars in cents) each:
+  /// no sum of some of them, in any order, reaches 2^62, so taking one out of a sum gives
+  /// the sum the fold would give.
+  static let mostExact = 1 << 22
+  private static let largest: Int64 = 1 << 40
+
+  var count: Int { entries.count - start }
+  var isEmpty: Bool { start == entries.count }
+  var active: ArraySlice<(day: Int, values: [Value])> { entries[start...] }
+
+  mutating func append(day: Int, _ values: [Value]) {
+    entries.append((day, values))
+    latest = max(latest, day)
+  }
+
+  /// Lets go of every entry dated on or before `cutoff`, wherever it stands.
+  mutating func forget(through cutoff: Int) {
+    if start > 0 {
+      entries.removeFirst(start)
+      start = 0
+    }
+    entries.removeAll { $0.day <= cutoff }
+  }
+
+  /// Takes the entries dated on or before `cutoff` (the first ones: the active entries
+  /// are in date order while `exact`) out of the aggregates (`functions.count` of them
+  /// from `base`), and lets go of them. False when one cannot be taken out exactly: the
+  /// aggregates are then to be folded again (some may have changed).
+  mutating func takeOut(
+    through cutoff: Int, from accumulators: inout AccumulatorStore, at base: Int,
+    _ functions: [AggregateFunction]
+  ) -> Bool {
+    while start < entries.count && entries[start].day <= cutoff {
+      for slot in functions.indices {
+        guard
+          let left = RollingWindow.without(
+            entries[start].values[slot], accumulators[base + slot], functions[slot])
+        else { return false }
+        accumulators[base + slot] = left
+      }
+      start += 1
+    }
+    if start >= 64 && start * 2 >= entries.count {
+      entries.removeFirst(start)
+      start = 0
+    }
+    return true
+  }
+
+  /// An aggregate without one of the values folded into it; nil when that cannot be told
+  /// from the two (a missing value leaving, which may or may not have been the only one;
+  /// the minimum or maximum leaving; kinds of value a sum is not taken out of).
+  static func without(_ value: Value, _ accumulator: Accumulator, _ function: AggregateFunction)
+    -> Accumulator?
+  {
+    if value.isMissing { return nil }
+    guard case .value(let held) = accumulator else {
+      // Missing: a missing value still inside the window poisons the aggregate.
+      if case .missing = accumulator { return .missing }
+      return nil
+    }
+    switch (function, held, value) {
+    case (.sum, .money(let sum), .money(let leaving)) where sum.currency == leaving.currency:
+      return .value(
+        .money(Money(minorUnits: sum.minorUnits - leaving.minorUnits, currency: sum.currency)))
+    case (.sum, .integer(let sum), .integer(let leaving)),
+      (.count, .integer(let sum), .integer(let leaving)):
+      return .value(.integer(sum - leaving))
+    case (.min, .money(let least), .money(let leaving)) where least.currency == leaving.currency:
+      return leaving.minorUnits > least.minorUnits ? accumulator : nil
+    case (.max, .money(let most), .money(let leaving)) where most.currency == leaving.currency:
+      return leaving.minorUnits < most.minorUnits ? accumulator : nil
+    case (.min, .integer(let least), .integer(let leaving)):
+      return leaving > least ? accumulator : nil
+    case (.max, .integer(let most), .integer(let leaving)):
+      return leaving < most ? accumulator : nil
+    case (.min, .date(let least), .date(let leaving)):
+      return leaving > least ? accumulator : nil
+    case (.max, .date(let most), .date(let leaving)):
+      return leaving < most ? accumulator : nil
+    default:
+      return nil
+    }
+  }
+
+  /// Whether no amount or number among `values` is too large for `exact`.
+  static func isSmall(_ values: [Value]) -> Bool {
+    for value in values {
+      switch value {
+      case .money(let money) where money.minorUnits.magnitude >= largest.magnitude: return false
+      case .integer(let integer) where integer.magnitude >= largest.magnitude: return false
+      default: continue
+      }
+    }
+    return true
   }
 }
 
@@ -556,25 +680,50 @@ extension CheckRun {
   }
 
   /// Adds a record's arguments to a group's accumulators (`slots` of them from `base`);
-  /// for a rolling window, keeps the record among the group's entries and folds again
-  /// those still inside the window.
+  /// for a rolling window, keeps the record among the group's entries, lets go of those
+  /// the window has left, and folds again those inside it (records in date order take
+  /// the leavers out of the aggregates instead: see `RollingWindow`). `incremental`:
+  /// false always folds again (the tests compare the two).
   static func accumulate(
     _ arguments: [Value], into accumulators: inout AccumulatorStore, at base: Int,
-    rolling entries: inout [(day: Int, values: [Value])], date: CivilDate?, _ plan: RulePlan
+    rolling window: inout RollingWindow, date: CivilDate?, _ plan: RulePlan,
+    incremental: Bool = true
   ) -> EvaluationFailure? {
     let functions = plan.aggregateFunctions
     guard case .rolling(let days)? = plan.windowKind, let day = date?.dayNumber else {
       return fold(arguments, into: &accumulators, at: base, functions)
     }
-    entries.append((day, arguments))
-    let latest = entries.map(\.day).max() ?? day
-    entries.removeAll { $0.day <= latest - days }
+    var appended = false
+    if incremental && window.exact && day >= window.latest
+      && window.takeOut(through: day - days, from: &accumulators, at: base, functions)
+    {
+      if window.isEmpty {
+        for slot in 0..<functions.count { accumulators[base + slot] = .empty }
+      }
+      window.append(day: day, arguments)
+      if fold(arguments, into: &accumulators, at: base, functions) == nil {
+        window.exact = RollingWindow.isSmall(arguments) && window.count < RollingWindow.mostExact
+        return nil
+      }
+      // Folded again below: the same failure, and the same aggregates after it, as ever.
+      appended = true
+    }
+    if !appended { window.append(day: day, arguments) }
+    window.forget(through: window.latest - days)
     for slot in 0..<functions.count { accumulators[base + slot] = .empty }
-    for entry in entries where entry.day <= day && entry.day > day - days {
+    var inOrder = day == window.latest
+    var previous = Int.min
+    for entry in window.active {
+      inOrder = inOrder && entry.day >= previous && RollingWindow.isSmall(entry.values)
+      previous = entry.day
+      guard entry.day <= day && entry.day > day - days else { continue }
       if let failure = fold(entry.values, into: &accumulators, at: base, functions) {
+        window.exact = false
         return failure
       }
     }
+    // In date order, the accumulators now hold the fold of every entry, in their order.
+    window.exact = inOrder && window.count < RollingWindow.mostExact
     return nil
   }
 
@@ -687,12 +836,13 @@ extension CheckRun {
     } else {
       failure = aggregateArguments(plan, record)
       if failure == nil {
-        var entries =
-          plan.isRolling ? tables[index].rolling.removeValue(forKey: number) ?? [] : []
+        var window =
+          plan.isRolling
+          ? tables[index].rolling.removeValue(forKey: number) ?? RollingWindow() : RollingWindow()
         failure = CheckRun.accumulate(
-          argumentBuffer, into: &tables[index].accumulators, at: first, rolling: &entries,
+          argumentBuffer, into: &tables[index].accumulators, at: first, rolling: &window,
           date: windowDate, plan)
-        if plan.isRolling { tables[index].rolling[number] = entries }
+        if plan.isRolling { tables[index].rolling[number] = window }
         if plan.tracksOrder && CheckRun.takesFromSum(plan, argumentBuffer) {
           tables[index].flags[Int(number)] |= GroupTable.tookFlag
         }
