@@ -59,6 +59,34 @@ struct FECReaderTests {
     }
   }
 
+  /// The patterns are matched once per form type in the process, whatever the filing
+  /// or thread: every version's finder, made anew, finds the layout the tables give,
+  /// each pattern tried in order (the first that matches and that the version has).
+  @Test func layoutsAreSharedByEveryFilingsFinder() throws {
+    let formTypes = [
+      "HDR", "SA11AI", "sa17", "SB23", "SA3L", "F3XN", "F3A", "SC/10", "TEXT", "ZZ9",
+    ]
+    for key in FECLayoutTable.versions {
+      let version = try #require(FECVersion(key))
+      for formType in formTypes {
+        // What the tables say, pattern by pattern, without any cache.
+        var expected: (index: Int, role: FECRole)?
+        for entry in FECLayoutTable.forms {
+          let regex = try Regex(entry.pattern).ignoresCase()
+          guard formType.lowercased().contains(regex), entry.layouts[version.index] >= 0 else {
+            continue
+          }
+          expected = (entry.layouts[version.index], FECLayoutFinder.role(of: entry.pattern))
+          break
+        }
+        let first = FECLayoutFinder(version: version).layout(for: formType)
+        let again = FECLayoutFinder(version: version).layout(for: formType)
+        #expect(first?.id == expected?.index && first?.role == expected?.role, "\(key) \(formType)")
+        #expect(again?.id == first?.id && again?.columns == first?.columns)
+      }
+    }
+  }
+
   @Test("an unknown version is a clear error, never a guess")
   func unknownVersion() throws {
     let text = fecLine(["HDR", "FEC", "180.5", "X", "1"]) + fecLine(["SA11AI", "C00000001", "T1"])
