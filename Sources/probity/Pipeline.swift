@@ -15,8 +15,12 @@ typealias FileRead =
 /// Reads files on several threads while one consumer takes their records in file order.
 ///
 /// Files are handed to readers in order, each into its own bounded queue, so the file
-/// the consumer needs next is always being read (no deadlock) and memory holds at most
-/// `capacity` records per reader. The consumer sees every file's records, then its
+/// the consumer needs next is always being read (no deadlock), and a reader starts a
+/// file only when it is fewer than `filesAhead` files after the one the consumer is
+/// taking: memory holds at most `capacity` records of each of those files. (Without that
+/// bound, readers of small files never waited: each file's records fit in its queue, so
+/// they read ahead of the consumer as far as they could, and a pile of thousands of small
+/// filings was held in memory whole once reading them got fast.) The consumer sees every file's records, then its
 /// problems and counts, in the same order whatever the number of threads: the output
 /// does not depend on it.
 final class ParallelReader: @unchecked Sendable {
@@ -135,6 +139,12 @@ final class ParallelReader: @unchecked Sendable {
   private let queues: [Queue]
   private let next = NSLock()
   private var nextFile = 0
+  /// The file the consumer is taking records from, and the readers waiting for it to
+  /// move on.
+  private let consumed = NSCondition()
+  private var consumerFile = 0
+  /// How many files, from the one the consumer is taking, may be read at once.
+  let filesAhead: Int
 
   /// Who computes what depends on a record alone: adaptive (the reader's thread while
   /// the consumer is the slower), or, for measuring one side at a time with instruction
@@ -174,7 +184,12 @@ final class ParallelReader: @unchecked Sendable {
     self.preparer = preparer
     self.lines = lines
     self.queues = files.map { _ in Queue(capacity: capacity) }
+    filesAhead = 2 * self.threads
   }
+
+  /// The highest number of files, counted from the one the consumer was taking, that were
+  /// read at once (for the tests).
+  private(set) var mostAhead = 0
 
   /// Runs the readers and gives `consume` each file's records in file order, then
   /// `finished` each file's result. A record is lent `inout` so that it is not copied
@@ -223,6 +238,10 @@ final class ParallelReader: @unchecked Sendable {
         queue.giveBack(consume batches)
       }
       finished(index, queue.result)
+      consumed.lock()
+      consumerFile = index + 1
+      consumed.broadcast()
+      consumed.unlock()
     }
   }
 
@@ -243,6 +262,12 @@ final class ParallelReader: @unchecked Sendable {
       nextFile += 1
       next.unlock()
       guard index < files.count else { return }
+      // The file the consumer is taking is always started (it is before this one), so
+      // this wait ends.
+      consumed.lock()
+      while index >= consumerFile + filesAhead { consumed.wait() }
+      mostAhead = max(mostAhead, index - consumerFile + 1)
+      consumed.unlock()
       let queue = queues[index]
       var result = FileResult()
       result.bytes =

@@ -145,4 +145,30 @@ struct ReaderQueueTests {
     #expect(lines == Array(1...records))
     #expect(count.made == (ParallelReader.preparation == .always ? 1 : 0))
   }
+
+  /// Readers of small files (each fits in its queue, so a reader never waits on it) read
+  /// no further ahead of the consumer than `filesAhead` files: a pile of thousands of
+  /// small filings is not held in memory whole. The consumer here is slow, so readers
+  /// would run ahead of it to the last file.
+  @Test func readersOfSmallFilesStayAFewFilesAheadOfTheConsumer() {
+    let files = (0..<200).map { "small-\($0).csv" }
+    let read: FileRead = { path, _, _, onRecord, _ throws(FilingError) in
+      for line in 1...3 {
+        onRecord(Record(kind: .receipt, provenance: Provenance(file: path, line: line)))
+      }
+      return ReadStatistics()
+    }
+    let reader = ParallelReader(files: files, threads: 2, read: read)
+    var seen: [String] = []
+    reader.run(
+      consume: { prepared in
+        if seen.last != prepared.record.provenance.file {
+          seen.append(prepared.record.provenance.file)
+          usleep(200)
+        }
+      }, finished: { _, _ in })
+    #expect(seen == files)
+    #expect(reader.filesAhead == 4)
+    #expect(reader.mostAhead <= reader.filesAhead && reader.mostAhead >= 2)
+  }
 }
