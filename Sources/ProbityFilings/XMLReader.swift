@@ -292,6 +292,7 @@ private final class XMLSession {
   struct RecordState {
     let kind: RecordKind
     let depth: Int
+    /// The UTF-8 length of the record element's path (its fields' keys follow it).
     let prefixLength: Int
     let line: Int
     let locator: String
@@ -462,7 +463,7 @@ private final class XMLSession {
       case .record(let kind):
         let consumed = Int(xmlTextReaderByteConsumed(reader))
         record = RecordState(
-          kind: kind, depth: depth, prefixLength: full.count, line: nodeLine,
+          kind: kind, depth: depth, prefixLength: full.utf8.count, line: nodeLine,
           locator: locator[locator.count - 1], elementName: name,
           startOffset: consumed >= 0 ? consumed : nil,
           raw: Array(repeating: nil, count: fields.count))
@@ -473,7 +474,9 @@ private final class XMLSession {
     if full == XMLSession.unmatched {
       key = full
     } else if let record {
-      key = depth == record.depth ? "" : String(full.dropFirst(record.prefixLength + 1))
+      key =
+        depth == record.depth
+        ? "" : String(Substring(full.utf8.dropFirst(record.prefixLength + 1)))
     } else {
       key = full
     }
@@ -524,6 +527,21 @@ private final class XMLSession {
     siblings.removeLast()
   }
 
+  /// A cell's text (UTF-8, as libxml2 gives every document whatever its encoding) read
+  /// from its bytes where it has a common shape, else parsed as text: the same values and
+  /// messages either way (`CellParser.read`), the bytes' way without a `String` per step.
+  static func parse(_ text: String, _ parser: CellParser, currency: Currency) -> Result<
+    Value, CellProblem
+  > {
+    var text = text
+    let read = text.withUTF8 { parser.read($0, encoding: .utf8, currency: currency) }
+    switch read {
+    case .value(let value): return .success(value)
+    case .problem(let problem): return .failure(problem)
+    case .invalidText: return parser.parse(text, currency: currency)
+    }
+  }
+
   func assemble(
     _ state: RecordState, onRecord: (consuming Record) -> Void, onProblem: (Diagnostic) -> Void
   ) {
@@ -540,7 +558,7 @@ private final class XMLSession {
           hint: ReaderLimits.recordHint))
       return
     }
-    for index in Set(state.repeated).sorted() {
+    for index in state.repeated.isEmpty ? [] : Set(state.repeated).sorted() {
       diagnostics.append(
         problem(
           .xmlRepeatedElement,
@@ -548,13 +566,11 @@ private final class XMLSession {
           line: state.line))
     }
     for (index, field) in fields.enumerated() {
-      let value: RawValue?
-      var place = "\(field.path)"
-      if field.path.absolute {
-        value = context[index]?.value
-        if let line = context[index]?.line { place += " (line \(line))" }
-      } else {
-        value = state.raw[index]
+      let value = field.path.absolute ? context[index]?.value : state.raw[index]
+      // Written only for a problem: the path's text costs more than reading most cells.
+      var place: String {
+        guard field.path.absolute, let line = context[index]?.line else { return "\(field.path)" }
+        return "\(field.path) (line \(line))"
       }
       if case .oversized(let bytes) = value {
         diagnostics.append(
@@ -578,7 +594,7 @@ private final class XMLSession {
         }
         continue
       }
-      switch field.parser.parse(raw, currency: currency) {
+      switch XMLSession.parse(raw, field.parser, currency: currency) {
       case .success(let value): values[field.field] = value
       case .failure(let cellProblem):
         diagnostics.append(
