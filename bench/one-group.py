@@ -65,7 +65,7 @@ def main():
     work = args.keep or tempfile.mkdtemp(prefix="probity-one-group-")
     os.makedirs(work, exist_ok=True)
     rules = os.path.join(ROOT, "Rules/us-federal")
-    if args.rolling:
+    if args.rolling is not None:
         rules = os.path.join(work, f"rolling-{args.rolling}.probity")
         with open(rules, "w") as out:
             out.write(ROLLING_PACK.format(days=args.rolling))

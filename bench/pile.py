@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """A regulator's pile of small filings: the cost of a file, not of a byte. The FEC's
 electronic filings of one day (../shared/data/fec/20180616.zip: 52 filings, 629 KB,
-most of a few kilobytes) copied --copies times, each copy of a filing with its
-committee's id changed (C + the copy's number + the rest of the id), so that the copies
-are the filings of other committees, not amendments of one another. Runs, for each
+most of a few kilobytes) copied --copies times (at most 100), each copy of a filing
+with its filer's id changed (its letter, the copy's number in two digits, the rest of
+the id), so that the copies are the filings of other committees and candidates, not
+amendments of one another. Runs, for each
 binary side by side, `probity audit` on the folder and `probity check` on the files
 given one by one (as a shell's `*.fec` gives them), with the full US pack, and prints
 wall time, files/s, MB/s and peak RSS.
@@ -42,8 +43,9 @@ def make(folder, copies):
     for copy in range(copies):
         for name, data in filings:
             filer = committee(data)
-            if filer and len(filer) == 9 and filer.startswith(b"C"):
-                other = b"C" + b"%02d" % (copy % 100) + filer[3:]
+            # A committee's id (C...) or a candidate's (H..., S..., P...: form 2).
+            if filer and len(filer) == 9 and filer[:1] in (b"C", b"H", b"S", b"P"):
+                other = filer[:1] + b"%02d" % copy + filer[3:]
                 data = data.replace(filer, other)
             stem = os.path.splitext(os.path.basename(name))[0]
             with open(os.path.join(folder, f"{stem}-{copy:04d}.fec"), "wb") as out:
@@ -58,6 +60,8 @@ def main():
     ap.add_argument("--other", action="append", default=[])
     ap.add_argument("--keep")
     args = ap.parse_args()
+    if not 1 <= args.copies <= 100:
+        ap.error("--copies must be 1 to 100 (a copy's number is two digits of the filer's id)")
     work = args.keep or tempfile.mkdtemp(prefix="probity-pile-")
     folder = os.path.join(work, f"pile-{args.copies}")
     if not os.path.isdir(folder):

@@ -75,6 +75,10 @@ def timed(cmd, stdout_path=None):
         start = time.perf_counter()
         out = subprocess.run(full, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         wall = time.perf_counter() - start
+        # Probity exits 1 for findings; anything else is a failed run, whose time means
+        # nothing (a pack that does not compile, a broken binary).
+        if out.returncode not in (0, 1):
+            print(f"warning: {' '.join(cmd[:3])} ... exited {out.returncode}", file=sys.stderr)
         rss = 0
         for line in open(tf.name):
             if "Maximum resident set size" in line:

@@ -691,6 +691,9 @@ extension CheckRun {
   ) -> EvaluationFailure? {
     let functions = plan.aggregateFunctions
     guard case .rolling(let days)? = plan.windowKind, let day = date?.dayNumber else {
+      // (A rolling window's record without a date is not placed in a group; were it
+      // folded here, the aggregates would no longer be the fold of the window's entries.)
+      if plan.isRolling { window.exact = false }
       return fold(arguments, into: &accumulators, at: base, functions)
     }
     var appended = false

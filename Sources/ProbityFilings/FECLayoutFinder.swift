@@ -108,6 +108,9 @@ final class FECLayoutFinder {
 /// most of an audit's time (5,200 filings: 19 s, 59% of it parsing patterns).
 final class FECForms: Sendable {
   static let shared = FECForms()
+  /// Form types whose patterns are remembered (the tables know some 300; the rest of a
+  /// run's are matched each time a filing's finder asks).
+  static let mostRemembered = 4_096
 
   private struct State {
     /// Compiled on first use, in the tables' order.
@@ -138,7 +141,8 @@ final class FECForms: Sendable {
           guard let regex = state.patterns[index] else { return false }
           return lowered.contains(regex)
         }
-        state.matches[lowered] = matching
+        // Form types are few; a filing of junk ones is not kept for the rest of the run.
+        if state.matches.count < FECForms.mostRemembered { state.matches[lowered] = matching }
       }
       for pattern in matching {
         let entry = FECLayoutTable.forms[pattern]
