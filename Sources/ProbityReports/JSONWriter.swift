@@ -60,6 +60,14 @@ struct JSONWriter {
     return chunks
   }
 
+  /// The pieces of the document written so far but for the last one being filled, taken
+  /// out of the writer (to be written out before the rest is made).
+  mutating func takeChunks() -> [[UInt8]] {
+    var taken: [[UInt8]] = []
+    swap(&taken, &chunks)
+    return taken
+  }
+
   /// Adds the buffer to the document.
   private mutating func flush() {
     guard bytes.count > 0 else { return }

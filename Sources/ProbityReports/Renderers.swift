@@ -173,11 +173,27 @@ public enum ReportRenderer {
   }
 
   /// The same bytes in pieces, in order (not joined: the whole UK register's report is
-  /// 110 MB): what `probity check --format json` writes.
+  /// 110 MB).
   public static func jsonChunks(
     _ report: CheckReport
   ) -> [[UInt8]] {
     jsonWriter(report).documentChunks()
+  }
+
+  /// The same bytes given to `emit` in pieces, in order, as they are made: what `probity
+  /// check --format json` writes. Memory holds the text of at most a wave of findings
+  /// (`findingsPerWave`), not the whole report (174,000 findings are a 202 MB report).
+  public static func writeJSON(_ report: CheckReport, to emit: ([UInt8]) -> Void) {
+    writeJSON(report, perWave: findingsPerWave, to: emit)
+  }
+
+  /// `writeJSON` with waves of `perWave` findings (for the tests).
+  static func writeJSON(_ report: CheckReport, perWave: Int, to emit: ([UInt8]) -> Void) {
+    withoutActuallyEscaping(emit) { emit in
+      for chunk in jsonWriter(report, perWave: perWave, emit: emit).documentChunks() {
+        emit(chunk)
+      }
+    }
   }
 
   /// Findings from which the JSON report writes them in parts, on all the cores: a
@@ -185,10 +201,17 @@ public enum ReportRenderer {
   /// 110 MB report), and the run's other threads are done by then.
   static let findingsWrittenInParts = 2_000
   static let findingParts = 8
+  /// Findings written in parts at a time, in waves: a wave's text is handed out (when
+  /// there is where to) before the next is made.
+  static let findingsPerWave = 16_000
 
   /// The findings, in the array `w` has begun: in parts written at once when there are
-  /// many (the same bytes, in the same order).
-  static func writeFindings(_ report: CheckReport, to w: inout JSONWriter) {
+  /// many (the same bytes, in the same order), a wave of parts at a time; with `emit`,
+  /// what each wave completes is handed to it (and taken out of `w`).
+  static func writeFindings(
+    _ report: CheckReport, to w: inout JSONWriter, perWave: Int = findingsPerWave,
+    emit: (([UInt8]) -> Void)? = nil
+  ) {
     let gate = report.gate
     // The gate's reviews are one per finding, in the report's order (it is made from the
     // report it is set on).
@@ -204,32 +227,50 @@ public enum ReportRenderer {
     }
     // Read, never written, by the parts' threads.
     nonisolated(unsafe) let start = w.continuation()
-    let parts = inParts(findings.count) { range in
-      var writer = start.continuation()
-      findings.forEachInPlace(in: range) { finding, index in
-        write(finding, review: gate?.reviews[index], to: &writer)
+    for wave in stride(from: 0, to: findings.count, by: perWave) {
+      let range = wave..<min(findings.count, wave + perWave)
+      let parts = inParts(range) { range in
+        var writer = start.continuation()
+        findings.forEachInPlace(in: range) { finding, index in
+          write(finding, review: gate?.reviews[index], to: &writer)
+        }
+        return writer
       }
-      return writer
+      for part in parts { w.append(members: part) }
+      if let emit {
+        for chunk in w.takeChunks() { emit(chunk) }
+      }
     }
-    for part in parts { w.append(members: part) }
   }
 
   /// What `make` gives for each of `findingParts` consecutive parts of `0..<count`, made
   /// at once on all the cores, in order.
   static func inParts<Part>(_ count: Int, _ make: @Sendable (Range<Int>) -> Part) -> [Part] {
-    let size = (count + findingParts - 1) / findingParts
+    inParts(0..<count, make)
+  }
+
+  /// What `make` gives for each of `findingParts` consecutive parts of `range`, made at
+  /// once on all the cores, in order.
+  static func inParts<Part>(_ range: Range<Int>, _ make: @Sendable (Range<Int>) -> Part)
+    -> [Part]
+  {
+    let size = (range.count + findingParts - 1) / findingParts
+    let lower = range.lowerBound
     var parts = [Part?](repeating: nil, count: findingParts)
     parts.withUnsafeMutableBufferPointer { parts in
       // Each part made into its own place, by one thread.
       nonisolated(unsafe) let parts = parts
       DispatchQueue.concurrentPerform(iterations: findingParts) { part in
-        parts[part] = make(min(count, part * size)..<min(count, (part + 1) * size))
+        let start = min(range.upperBound, lower + part * size)
+        parts[part] = make(start..<min(range.upperBound, lower + (part + 1) * size))
       }
     }
     return parts.map { $0! }
   }
 
-  static func jsonWriter(_ report: CheckReport) -> JSONWriter {
+  static func jsonWriter(
+    _ report: CheckReport, perWave: Int = findingsPerWave, emit: (([UInt8]) -> Void)? = nil
+  ) -> JSONWriter {
     var w = JSONWriter()
     w.beginObject()
     w.field("schema_version", jsonSchemaVersion)
@@ -245,7 +286,7 @@ public enum ReportRenderer {
     w.endArray()
     w.key("findings")
     w.beginArray()
-    writeFindings(report, to: &w)
+    writeFindings(report, to: &w, perWave: perWave, emit: emit)
     w.endArray()
     w.key("undetermined")
     w.beginArray()

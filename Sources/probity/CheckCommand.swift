@@ -156,8 +156,9 @@ struct CheckCommand: ParsableCommand {
       // its strings (C0, DEL and C1: `JSONWriter.quote`), and writes nothing else but
       // its own punctuation, digits, keys of its own and line breaks. (Checked in debug
       // builds, which the tests run; scanned in every run, the 110 MB cost 5% of it.)
-      // Written in the pieces it was made in, not joined into one array first.
-      for chunk in ReportRenderer.jsonChunks(report) {
+      // Written in the pieces it is made in, as they are made (a wave of findings at a
+      // time), not joined into one array first nor kept whole.
+      ReportRenderer.writeJSON(report) { chunk in
         assert(!chunk.withUnsafeBufferPointer({ hasControl($0) }), "a control in the JSON report")
         chunk.withUnsafeBufferPointer { probity_write_standard_output($0.baseAddress, $0.count) }
       }

@@ -485,3 +485,26 @@ func waiver(_ fingerprint: String, expires: String, rule: String? = nil) throws 
     #expect(xml.contains("<system-out>"), "the info finding is listed, not failed")
   }
 }
+
+/// `probity check --format json` writes the report as it is made, a wave of findings at a
+/// time: the same bytes as the report made whole, handed out in several pieces before
+/// the end (a report of 174,000 findings was 202 MB kept whole).
+@Test func theJSONReportIsWrittenAsItIsMadeTheSameBytes() throws {
+  // Over the count written in parts, in waves of 500 (16,000 in a run).
+  let count = ReportRenderer.findingsWrittenInParts + 100
+  let records = (0..<count / 2).map {
+    cashGift(line: $0 + 2, id: "T\($0)", name: "DONOR, N\($0)")
+  }
+  var report = try checkReport(records)
+  report.gate = GateResult(report: report, failLevel: .error, toolVersion: "test")
+  #expect(report.findings.count >= count)
+  var pieces: [[UInt8]] = []
+  ReportRenderer.writeJSON(report, perWave: 500) { pieces.append($0) }
+  #expect(Array(pieces.joined()) == ReportRenderer.jsonBytes(report))
+  // Each wave's text is handed out as it is made: the writer keeps none of it.
+  var writer = JSONWriter()
+  writer.beginArray()
+  var emitted = 0
+  ReportRenderer.writeFindings(report, to: &writer, perWave: 500) { emitted += $0.count }
+  #expect(emitted > 0 && writer.takeChunks().isEmpty)
+}

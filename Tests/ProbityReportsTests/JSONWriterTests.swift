@@ -239,6 +239,25 @@ import Testing
     }
   }
 
+  /// Pieces taken out of the writer as it writes (written out before the rest is made)
+  /// and the pieces of the document at the end: together, the document.
+  @Test func piecesTakenOnTheWayAndAtTheEndMakeTheDocument() {
+    var writer = JSONWriter()
+    var reference = ReferenceJSONWriter()
+    writer.beginArray()
+    reference.beginArray()
+    var taken: [UInt8] = []
+    for number in 0..<20_000 {
+      writer.string("member \(number)")
+      reference.string("member \(number)")
+      if number % 3_000 == 0 { taken += writer.takeChunks().joined() }
+    }
+    writer.endArray()
+    reference.endArray()
+    #expect(!taken.isEmpty)
+    #expect(taken + writer.documentChunks().joined() == Array((reference.output + "\n").utf8))
+  }
+
   /// Deeper than the indents the writer keeps ready.
   @Test func indentsDeepNestingAsTheReferenceDid() {
     var writer = JSONWriter()
