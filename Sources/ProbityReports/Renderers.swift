@@ -42,11 +42,32 @@ public enum ReportRenderer {
   ///       values:   payment_method = "cash", amount = $250.00, cash_limit = $100.00
   ///       remedy:   return the amount over $100.00 to the contributor
   public static func text(_ report: CheckReport) -> String {
+    var all = ""
+    writeText(report) { all += $0 }
+    return all
+  }
+
+  /// Findings of the text report handed out at a time by `writeText`.
+  static let textFindingsPerPiece = 4_096
+
+  /// The text report given to `emit` in pieces, in order, as it is made (a few thousand
+  /// findings at a time, then the summary): what `probity check` writes. Memory holds a
+  /// piece's text, not the whole report's. Each piece ends at a line's end.
+  public static func writeText(_ report: CheckReport, to emit: (String) -> Void) {
+    writeText(report, perPiece: textFindingsPerPiece, to: emit)
+  }
+
+  /// `writeText` with pieces of `perPiece` findings (for the tests).
+  static func writeText(_ report: CheckReport, perPiece: Int, to emit: (String) -> Void) {
     var out = ""
     precondition(
       report.gate.map { $0.reviews.count == report.findings.count } ?? true,
       "a gate made from another report")
     for (index, finding) in report.findings.enumerated() {
+      if index > 0 && index % perPiece == 0 {
+        emit(out)
+        out = ""
+      }
       out +=
         "\(finding.file):\(finding.line): \(finding.severity.rawValue)[\(finding.ruleID)] \(finding.message)\n"
       out += "  rule:     \(finding.title) (\(finding.category.rawValue))\n"
@@ -119,7 +140,7 @@ public enum ReportRenderer {
       out +=
         "\(problem.file):\(problem.line): evaluation error[\(problem.ruleID)] \(problem.message)\n"
     }
-    return out
+    emit(out)
   }
 
   /// The trail as a small table; an arrow marks the record the finding is raised on.

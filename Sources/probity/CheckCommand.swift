@@ -164,6 +164,12 @@ struct CheckCommand: ParsableCommand {
       }
       try finish(report, gate: gate, sarifCap: nil)
       return
+    } else if format == .text {
+      // Written as it is made, a few thousand findings at a time (each piece ends at a
+      // line's end, so made safe for a terminal piece by piece as whole).
+      ReportRenderer.writeText(report) { print(terminalSafe($0), terminator: "") }
+      try finish(report, gate: gate, sarifCap: nil)
+      return
     } else if format == .sarif {
       (text, sarifCap) = SARIFRenderer.render(report, gate: gate)
     } else {

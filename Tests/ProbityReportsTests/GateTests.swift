@@ -508,3 +508,18 @@ func waiver(_ fingerprint: String, expires: String, rule: String? = nil) throws 
   ReportRenderer.writeFindings(report, to: &writer, perWave: 500) { emitted += $0.count }
   #expect(emitted > 0 && writer.takeChunks().isEmpty)
 }
+
+/// `probity check` writes its text report as it is made, some findings at a time: the
+/// same text as the report made whole, in pieces that each end at a line's end (each is
+/// made safe for a terminal on its own).
+@Test func theTextReportIsWrittenAsItIsMadeTheSameText() throws {
+  let records = (0..<150).map { cashGift(line: $0 + 2, id: "T\($0)", name: "DONOR, N\($0)") }
+  var report = try checkReport(records)
+  report.gate = GateResult(report: report, failLevel: .error, toolVersion: "test")
+  #expect(report.findings.count >= 250)
+  var pieces: [String] = []
+  ReportRenderer.writeText(report, perPiece: 100) { pieces.append($0) }
+  #expect(pieces.joined() == ReportRenderer.text(report))
+  #expect(pieces.count == (report.findings.count + 99) / 100)
+  #expect(pieces.allSatisfy { $0.hasSuffix("\n") })
+}
