@@ -42,6 +42,20 @@ extension CellParser {
     }
   }
 
+  /// A cell's text known to be UTF-8 (as libxml2 gives every XML document, whatever its
+  /// encoding) read from its bytes where it has a common shape, else parsed as text:
+  /// the same values and messages as `parse(_:currency:)`, without a `String` made at
+  /// each step.
+  func parse(utf8 text: String, currency: Currency) -> Result<Value, CellProblem> {
+    var text = text
+    switch text.withUTF8({ read($0, encoding: .utf8, currency: currency) }) {
+    case .value(let value): return .success(value)
+    case .problem(let problem): return .failure(problem)
+    // A NUL (which libxml2 never gives): the text's way.
+    case .invalidText: return parse(text, currency: currency)
+    }
+  }
+
   /// A money cell of plain ASCII but for the symbol of `currency` (`£`, `€`) as
   /// `encoding` writes it, where `MoneyParser` takes a symbol: its amount, or nil when
   /// the cell must be read as text.

@@ -527,21 +527,6 @@ private final class XMLSession {
     siblings.removeLast()
   }
 
-  /// A cell's text (UTF-8, as libxml2 gives every document whatever its encoding) read
-  /// from its bytes where it has a common shape, else parsed as text: the same values and
-  /// messages either way (`CellParser.read`), the bytes' way without a `String` per step.
-  static func parse(_ text: String, _ parser: CellParser, currency: Currency) -> Result<
-    Value, CellProblem
-  > {
-    var text = text
-    let read = text.withUTF8 { parser.read($0, encoding: .utf8, currency: currency) }
-    switch read {
-    case .value(let value): return .success(value)
-    case .problem(let problem): return .failure(problem)
-    case .invalidText: return parser.parse(text, currency: currency)
-    }
-  }
-
   func assemble(
     _ state: RecordState, onRecord: (consuming Record) -> Void, onProblem: (Diagnostic) -> Void
   ) {
@@ -594,7 +579,7 @@ private final class XMLSession {
         }
         continue
       }
-      switch XMLSession.parse(raw, field.parser, currency: currency) {
+      switch field.parser.parse(utf8: raw, currency: currency) {
       case .success(let value): values[field.field] = value
       case .failure(let cellProblem):
         diagnostics.append(

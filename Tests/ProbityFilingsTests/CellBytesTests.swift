@@ -156,6 +156,39 @@ struct CellBytesTests {
     #expect(failures.isEmpty, "\(failures.joined(separator: "\n"))")
   }
 
+  /// The XML reader's way (`parse(utf8:currency:)`, libxml2's text being UTF-8 without
+  /// NUL) against the text's, on random text with the characters that trip text up:
+  /// symbols, a non-breaking space, a combining mark, a prepended mark, a joiner, a byte
+  /// order mark, other digits, an emoji, CRLF.
+  @Test("random UTF-8 text: the XML reader's way gives what parsing the text gives")
+  func randomUTF8Text() {
+    let alphabet: [String] = [
+      "0", "1", "5", "9", "-", "+", ".", ",", "$", "(", ")", " ", "\t", "\r", "\n", "/", "x",
+      "X", "y", "N", "T", "a", "£", "€", "\u{A0}", "\u{301}", "\u{600}", "\u{200D}", "é", "İ",
+      "١", "😀", "\u{FEFF}", "\r\n",
+    ]
+    var generator = SeededGenerator(seed: 99)
+    var failures: [String] = []
+    for _ in 0..<1_000 {
+      let length = Int.random(in: 0...10, using: &generator)
+      var text = ""
+      for _ in 0..<length { text += alphabet.randomElement(using: &generator)! }
+      for parser in CellBytesTests.parsers {
+        for currency in CellBytesTests.currencies {
+          let expected = "\(parser.parse(text, currency: currency))"
+          let found = "\(parser.parse(utf8: text, currency: currency))"
+          if found != expected {
+            failures.append(
+              "\(Array(text.unicodeScalars)) as \(parser) in \(currency): \(found), text gave \(expected)"
+            )
+          }
+        }
+      }
+      if failures.count >= 5 { break }
+    }
+    #expect(failures.isEmpty, "\(failures.joined(separator: "\n"))")
+  }
+
   @Test("random well-formed amounts and dates, read from bytes, are the values of their text")
   func randomValues() {
     var generator = SeededGenerator(seed: 7)

@@ -511,7 +511,8 @@ func waiver(_ fingerprint: String, expires: String, rule: String? = nil) throws 
 
 /// `probity check` writes its text report as it is made, some findings at a time: the
 /// same text as the report made whole, in pieces that each end at a line's end (each is
-/// made safe for a terminal on its own).
+/// made safe for a terminal on its own). (The text itself is held to what it was by the
+/// end-to-end golden files.)
 @Test func theTextReportIsWrittenAsItIsMadeTheSameText() throws {
   let records = (0..<150).map { cashGift(line: $0 + 2, id: "T\($0)", name: "DONOR, N\($0)") }
   var report = try checkReport(records)
