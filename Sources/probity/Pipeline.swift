@@ -271,7 +271,7 @@ final class ParallelReader: @unchecked Sendable {
       let queue = queues[index]
       var result = FileResult()
       result.bytes =
-        (try? FileManager.default.attributesOfItem(atPath: files[index])[.size] as? Int) ?? 0
+        fileSize(files[index])
       var batch: [PreparedRecord] = []
       batch.reserveCapacity(ParallelReader.batchSize)
       // The reader prepares records while the consumer is the slower (it never has to
