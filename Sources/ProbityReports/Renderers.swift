@@ -193,14 +193,6 @@ public enum ReportRenderer {
     jsonWriter(report).documentBytes()
   }
 
-  /// The same bytes in pieces, in order (not joined: the whole UK register's report is
-  /// 110 MB).
-  public static func jsonChunks(
-    _ report: CheckReport
-  ) -> [[UInt8]] {
-    jsonWriter(report).documentChunks()
-  }
-
   /// The same bytes given to `emit` in pieces, in order, as they are made: what `probity
   /// check --format json` writes. Memory holds the text of at most a wave of findings
   /// (`findingsPerWave`), not the whole report (174,000 findings are a 202 MB report).

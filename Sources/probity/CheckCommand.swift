@@ -165,8 +165,9 @@ struct CheckCommand: ParsableCommand {
       try finish(report, gate: gate, sarifCap: nil)
       return
     } else if format == .text {
-      // Written as it is made, a few thousand findings at a time (each piece ends at a
-      // line's end, so made safe for a terminal piece by piece as whole).
+      // Written as it is made, a few thousand findings at a time. Each piece ends at a
+      // line's end and `terminalSafe` works byte by byte, so the pieces made safe one by
+      // one are the whole report made safe.
       ReportRenderer.writeText(report) { print(terminalSafe($0), terminator: "") }
       try finish(report, gate: gate, sarifCap: nil)
       return
