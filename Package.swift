@@ -50,7 +50,9 @@ let package = Package(
       name: "ProbityReports", dependencies: ["ProbityCore", "ProbityLanguage", "ProbityEngine"]),
     .target(
       name: "ProbityFuzzHarness",
-      dependencies: ["ProbityCore", "ProbityLanguage", "ProbityFilings", "ProbityEngine"]
+      dependencies: [
+        "ProbityCore", "ProbityLanguage", "ProbityFilings", "ProbityEngine", "ProbityTestSupport",
+      ]
     ),
     .executableTarget(
       name: "probity",
@@ -67,7 +69,9 @@ let package = Package(
     ),
     .testTarget(
       name: "ProbityEngineTests",
-      dependencies: ["ProbityCore", "ProbityLanguage", "ProbityFilings", "ProbityEngine"]
+      dependencies: [
+        "ProbityCore", "ProbityLanguage", "ProbityFilings", "ProbityEngine", "ProbityTestSupport",
+      ]
     ),
     .testTarget(
       name: "ProbityReportsTests",

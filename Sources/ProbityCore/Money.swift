@@ -18,6 +18,16 @@ public struct Currency: Hashable, Sendable, BitwiseCopyable, CustomStringConvert
     letters = UInt32(bytes[0]) | UInt32(bytes[1]) << 8 | UInt32(bytes[2]) << 16
   }
 
+  /// The letters as one number (see `init?(bits:)`), to store a currency compactly.
+  public var bits: UInt32 { letters }
+
+  /// The currency of `bits`, or nil when they are not three uppercase ASCII letters.
+  public init?(bits: UInt32) {
+    let bytes = [0, 8, 16].map { UInt8(truncatingIfNeeded: bits >> $0) }
+    guard bits >> 24 == 0, bytes.allSatisfy({ (0x41...0x5A).contains($0) }) else { return nil }
+    self.init(uppercase: bytes)
+  }
+
   public var code: String {
     // Three bytes written in place (made through an array of them, a code cost some 600
     // instructions: the JSON report writes one with every amount).

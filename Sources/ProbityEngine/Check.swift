@@ -50,23 +50,6 @@ public struct Finding: Sendable {
   var windowValue: Value = .missing
 }
 
-extension Array where Element == Finding {
-  /// Calls `body` with each finding of `range` (all, by default) and its index, lent
-  /// from where it is. A finding taken out of the array by `for in` or `map` is copied,
-  /// its dozen texts and arrays retained, then released: where `body` reads fields of
-  /// the finding, none is copied. (Where it passes the whole finding on to a function
-  /// that is not inlined, Swift still copies it, `borrowing` or not: measured.)
-  public func forEachInPlace(
-    in range: Range<Int>? = nil, _ body: (borrowing Finding, Int) throws -> Void
-  ) rethrows {
-    try withUnsafeBufferPointer { buffer in
-      guard let base = buffer.baseAddress else { return }
-      // A pointer's subscript lends the element in place.
-      for index in range ?? buffer.indices { try body(base[index], index) }
-    }
-  }
-}
-
 public enum RemedyStatus: String, Sendable {
   /// The condition still held when the cure window closed.
   case uncured
@@ -249,7 +232,7 @@ public struct CheckRun {
   var rememberedNames: [(list: [Value], names: [String])?] = []
   var observing = false
   var evaluator: Evaluator
-  var unsortedFindings: [Finding] = []
+  var unsortedFindings = FindingStore()
   public internal(set) var undetermined: [Undetermined] = []
   public internal(set) var problems: [EvaluationProblem] = []
   /// Per rule, in pack order: how its outcomes were counted, so far.
@@ -445,9 +428,7 @@ public struct CheckRun {
   public var unsortedFindingCount: Int { unsortedFindings.count }
 
   /// The findings, in input order then pack order.
-  public var findings: [Finding] {
-    unsortedFindings.sorted { ($0.ordinal, $0.ruleIndex) < ($1.ordinal, $1.ruleIndex) }
-  }
+  public var findings: Findings { Findings(unsortedFindings.sortedByOrder()) }
 
   /// A preparer of records for this run, for another thread (see `RecordPreparer`).
   public func makePreparer() -> RecordPreparer { preparerSource().make() }

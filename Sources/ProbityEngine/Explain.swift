@@ -147,9 +147,12 @@ extension CheckRun {
         verdicts[index]?.finding = nil
         continue
       }
-      if let finding = unsortedFindings.first(where: {
-        $0.ruleIndex == index && $0.ordinal == targetOrdinal
-      }) {
+      if let finding = unsortedFindings.first(
+        rule: index,
+        where: { ordinal, _ in
+          ordinal == targetOrdinal
+        })
+      {
         verdicts[index]?.status = .fired
         verdicts[index]?.reason =
           finding.remedyStatus == .curedLate
@@ -159,9 +162,12 @@ extension CheckRun {
         continue
       }
       guard let key = verdict.groupKey else { continue }
-      if let elsewhere = unsortedFindings.first(where: {
-        $0.ruleIndex == index && $0.groupKey == key
-      }) {
+      if let elsewhere = unsortedFindings.first(
+        rule: index,
+        where: { _, groupKey in
+          groupKey == key
+        })
+      {
         verdicts[index]?.status = .firedOnAnotherRecord
         verdicts[index]?.reason =
           "this record is part of a group whose finding is raised on \(location(elsewhere.file, elsewhere.line))"

@@ -1080,13 +1080,11 @@ extension CheckRun {
       if !disorders.isEmpty { notJudged(index, disorders) }
       // Trails: every group with a finding, including findings fired on each record.
       var raised: [GroupKey: Set<Int>] = [:]
-      // Read in place: a finding taken out by `for in` was copied (its texts and arrays
-      // retained and released), every finding once for every rule across records.
-      unsortedFindings.withUnsafeBufferPointer { findings in
-        for position in findings.indices where findings[position].ruleIndex == index {
-          guard let key = findings[position].groupKey else { continue }
-          raised[key, default: []].insert(findings[position].ordinal)
-        }
+      // Read from the store's entries, without decoding a finding.
+      for position in unsortedFindings.indices
+      where unsortedFindings.ruleIndex(at: position) == index {
+        guard let key = unsortedFindings.groupKey(at: position) else { continue }
+        raised[key, default: []].insert(unsortedFindings.ordinal(at: position))
       }
       for (key, ordinals) in raised {
         trailRequests[index][key] = TrailBuilder(
@@ -1112,8 +1110,9 @@ extension CheckRun {
     // The group's sums are its leader's, for a twin (US-REMEDY-001's, US-EXCESS-001's).
     let leader = plans[index].twin ?? index
     var withdrawn: Set<GroupKey> = []
-    for finding in unsortedFindings where finding.ruleIndex == index {
-      if let key = finding.groupKey { withdrawn.insert(key) }
+    for position in unsortedFindings.indices where unsortedFindings.ruleIndex(at: position) == index
+    {
+      if let key = unsortedFindings.groupKey(at: position) { withdrawn.insert(key) }
     }
     // In group order: the same output whatever the dictionary's order.
     for number in disorders.keys.sorted() {
@@ -1154,8 +1153,8 @@ extension CheckRun {
     }
     let keys = Set(disorders.values.map(\.key))
     let before = unsortedFindings.count
-    unsortedFindings.removeAll { finding in
-      finding.ruleIndex == index && finding.groupKey.map { keys.contains($0) } == true
+    unsortedFindings.removeAll { ruleIndex, groupKey in
+      ruleIndex == index && groupKey.map { keys.contains($0) } == true
     }
     counted[index].fired -= before - unsortedFindings.count
   }
@@ -1234,21 +1233,22 @@ extension CheckRun {
     let notes = unplacedNetting[index]
     guard !notes.isEmpty else { return }
     let lengths = Set(notes.keys.map(\.keys.count)).sorted()
-    var kept: [Finding] = []
-    kept.reserveCapacity(unsortedFindings.count)
-    for finding in unsortedFindings {
-      guard finding.ruleIndex == index,
-        skipping.isEmpty || finding.groupKey.map({ !skipping.contains($0) }) ?? true,
+    var withdrawn: Set<Int> = []
+    for position in unsortedFindings.indices {
+      guard unsortedFindings.ruleIndex(at: position) == index,
+        skipping.isEmpty
+          || unsortedFindings.groupKey(at: position).map({ !skipping.contains($0) }) ?? true
+      else { continue }
+      let finding = unsortedFindings[position]
+      guard
         let note = lengths.lazy.compactMap({ length -> UnplacedNetting? in
           let keys = Array(finding.keyValues.prefix(length))
           // One of the finding's window, or one whose window is not known.
           return notes[UnplacedKey(keys: keys, window: finding.windowValue)]
             ?? notes[UnplacedKey(keys: keys, window: .missing)]
         }).first
-      else {
-        kept.append(finding)
-        continue
-      }
+      else { continue }
+      withdrawn.insert(position)
       let message = note.message(sameFile: note.file == finding.file)
       if let key = finding.groupKey {
         unjudged[index, default: [:]][key] = .unplacedNetting(message)
@@ -1261,7 +1261,7 @@ extension CheckRun {
           ruleID: ruleSet.rules[index].id, file: finding.file, line: finding.line,
           transactionID: finding.transactionID, message: message))
     }
-    unsortedFindings = kept
+    unsortedFindings.remove(at: withdrawn)
   }
 
   /// Whether `replay` must see the records again to build trails.
@@ -1351,12 +1351,12 @@ extension CheckRun {
 
   /// Attaches the trails the replay built to their findings.
   public mutating func finishReplay() {
-    // By position, the two fields read where they are (enumerated, each finding was
-    // copied).
+    // By position, the rule and group read from the store's entries, the trail stored
+    // apart from its finding (which is not decoded).
     for position in unsortedFindings.indices {
-      guard let key = unsortedFindings[position].groupKey else { continue }
-      if let entries = trailRequests[unsortedFindings[position].ruleIndex][key]?.entries {
-        unsortedFindings[position].trail = entries
+      guard let key = unsortedFindings.groupKey(at: position) else { continue }
+      if let entries = trailRequests[unsortedFindings.ruleIndex(at: position)][key]?.entries {
+        unsortedFindings.setTrail(at: position, entries)
       }
     }
     trailRequests = Array(repeating: [:], count: ruleSet.rules.count)
@@ -1419,7 +1419,9 @@ extension CheckRun {
         counted[index].fired += run.counted[index].fired
         counted[index].cured += run.counted[index].cured
         counted[index].pending += run.counted[index].pending
-        for var finding in run.unsortedFindings where finding.ruleIndex == index {
+        for position in run.unsortedFindings.indices
+        where run.unsortedFindings.ruleIndex(at: position) == index {
+          var finding = run.unsortedFindings[position]
           finding.ordinal = sorted[finding.ordinal]
           finding.groupKey = key
           unsortedFindings.append(finding)

@@ -117,7 +117,7 @@ extension ReportRenderer {
 
   /// The rows of the table of findings: from `findingsWrittenInParts` findings, in
   /// parts made at once on all the cores, joined in order (the same text).
-  static func findingRows(_ findings: [Finding]) -> String {
+  static func findingRows(_ findings: Findings) -> String {
     @Sendable func rows(_ range: Range<Int>) -> String {
       var html = ""
       findings.forEachInPlace(in: range) { finding, _ in html += findingRow(finding) }

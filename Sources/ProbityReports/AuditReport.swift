@@ -147,15 +147,31 @@ extension ReportRenderer {
 
   /// One row per finding, for spreadsheets: RFC 4180 quoting, a header line.
   public static func findingsCSV(_ report: CheckReport) -> String {
+    var out = ""
+    writeFindingsCSV(report) { out += $0 }
+    return out
+  }
+
+  /// The same text given to `emit` in pieces, in order, as it is made (a piece every
+  /// `csvRowsPerPiece` findings): what `probity audit` writes to findings.csv.
+  public static func writeFindingsCSV(_ report: CheckReport, to emit: (String) -> Void) {
     let header = [
       "rule", "severity", "category", "title", "citation", "file", "line", "record", "filer_id",
       "filer_name", "kind",
       "message", "remedy", "deadline", "remedy_status", "values",
     ]
     var out = header.joined(separator: ",") + "\r\n"
-    report.findings.forEachInPlace { finding, _ in out += csvRow(finding) }
-    return out
+    report.findings.forEachInPlace { finding, index in
+      out += csvRow(finding)
+      if (index + 1) % csvRowsPerPiece == 0 {
+        emit(out)
+        out = ""
+      }
+    }
+    emit(out)
   }
+
+  static let csvRowsPerPiece = 4_096
 
   /// A finding's row of findings.csv, with its line break.
   static func csvRow(_ finding: borrowing Finding) -> String {

@@ -15,7 +15,7 @@ public struct CheckReport: Sendable {
 
   public var rulePack: String
   public var inputs: [String]
-  public var findings: [Finding]
+  public var findings: Findings
   public var undetermined: [Undetermined]
   public var problems: [EvaluationProblem]
   /// Problems with records that were rejected, as the readers reported them (the first
@@ -63,12 +63,10 @@ public struct CheckReport: Sendable {
 
   /// How many findings there are at each severity.
   public func count(_ severity: FindingSeverity) -> Int {
-    // Read in place (counted by a closure, each finding was copied).
-    findings.withUnsafeBufferPointer { findings in
-      var count = 0
-      for index in findings.indices where findings[index].severity == severity { count += 1 }
-      return count
-    }
+    // Read from the findings' entries, none decoded.
+    var count = 0
+    for index in findings.indices where findings.severity(at: index) == severity { count += 1 }
+    return count
   }
 
   public var evaluationFailures: Int { rules.reduce(0) { $0 + $1.tally.failed } }

@@ -83,6 +83,11 @@ public enum Fingerprint {
 
   /// `of(finding, recordKey:)`, with the path's part (`pathPart(finding.file)`) given.
   static func of(_ finding: Finding, pathPart: String, recordKey: String?) -> String {
+    hex(hash(finding, pathPart: pathPart, recordKey: recordKey))
+  }
+
+  /// The number `of(finding, pathPart:, recordKey:)` writes in hex.
+  static func hash(_ finding: borrowing Finding, pathPart: String, recordKey: String?) -> UInt64 {
     // The parts hashed as they are made, with no string of each (the same bytes as
     // `compute` of them: some 40,000 instructions a finding, 10% of a check of the whole
     // UK register, went to making and joining them).
@@ -115,7 +120,7 @@ public enum Fingerprint {
       }
     }
     hash.end()
-    return hash.hex
+    return hash.value
   }
 
   /// FNV-1a 64 of the parts, each followed by 0x1F, as 16 hex digits.
@@ -146,14 +151,17 @@ public enum Fingerprint {
     mutating func end() { add(byte: 0x1F) }
 
     /// 16 lower-case hex digits.
-    var hex: String {
-      String(unsafeUninitializedCapacity: 16) { bytes in
-        for position in 0..<16 {
-          let digit = UInt8((value >> UInt64(60 - 4 * position)) & 0xF)
-          bytes[position] = digit < 10 ? UInt8(ascii: "0") + digit : UInt8(ascii: "a") + digit - 10
-        }
-        return 16
+    var hex: String { Fingerprint.hex(value) }
+  }
+
+  /// A fingerprint's number as 16 lower-case hex digits.
+  static func hex(_ value: UInt64) -> String {
+    String(unsafeUninitializedCapacity: 16) { bytes in
+      for position in 0..<16 {
+        let digit = UInt8((value >> UInt64(60 - 4 * position)) & 0xF)
+        bytes[position] = digit < 10 ? UInt8(ascii: "0") + digit : UInt8(ascii: "a") + digit - 10
       }
+      return 16
     }
   }
 }

@@ -31,13 +31,24 @@ public struct FindingReview: Sendable {
     case waiverUnjudged
   }
 
-  public let fingerprint: String
+  /// The fingerprint as its number (16 hex digits are one allocation each: a review is
+  /// kept for every finding).
+  let hash: UInt64
+  public var fingerprint: String { Fingerprint.hex(hash) }
   public let status: Status
-  public let waiver: Waiver?
+  /// The waiver applied, shared by the findings it covers.
+  let applied: WaiverBox?
+  public var waiver: Waiver? { applied?.waiver }
   /// Whether the baseline holds it (only with `--baseline`).
   public let inBaseline: Bool
   /// Whether it makes the run exit 1.
   public let counts: Bool
+}
+
+/// A waiver held by reference, by the reviews of the findings it covers.
+final class WaiverBox: Sendable {
+  let waiver: Waiver
+  init(_ waiver: Waiver) { self.waiver = waiver }
 }
 
 /// The gate of a `probity check` run: fingerprints, waivers, baseline and fail level
@@ -75,9 +86,9 @@ public struct GateResult: Sendable {
     self.inputErrors = inputErrors
     self.toolVersion = toolVersion
     self.baselineCount = baseline?.count ?? 0
-    var byFingerprint: [String: Waiver] = [:]
+    var byFingerprint: [String: WaiverBox] = [:]
     for waiver in waivers ?? [] where byFingerprint[waiver.fingerprint] == nil {
-      byFingerprint[waiver.fingerprint] = waiver
+      byFingerprint[waiver.fingerprint] = WaiverBox(waiver)
     }
     var remaining: [String: Int] = [:]
     for fingerprint in baseline ?? [] { remaining[fingerprint, default: 0] += 1 }
@@ -94,18 +105,20 @@ public struct GateResult: Sendable {
         lastPathPart = Fingerprint.pathPart(finding.file)
       }
       // A record's key stands in for its transaction id, only where it has none.
-      let fingerprint = Fingerprint.of(
+      let hash = Fingerprint.hash(
         finding, pathPart: lastPathPart,
         recordKey: finding.transactionID != nil
           ? nil
           : recordKeys[
             Fingerprint.place(file: finding.file, line: finding.line, locator: finding.locator)])
+      let fingerprint = Fingerprint.hex(hash)
       var status = FindingReview.Status.open
-      var applied: Waiver?
-      if let waiver = byFingerprint[fingerprint], waiver.rule.map({ $0 == finding.ruleID }) ?? true
+      var applied: WaiverBox?
+      if let box = byFingerprint[fingerprint], box.waiver.rule.map({ $0 == finding.ruleID }) ?? true
       {
+        let waiver = box.waiver
         used.insert(fingerprint)
-        applied = waiver
+        applied = box
         if let asOf = report.asOf {
           status = asOf > waiver.expires ? .waiverExpired : .waived
         } else {
@@ -125,10 +138,10 @@ public struct GateResult: Sendable {
       }
       reviews.append(
         FindingReview(
-          fingerprint: fingerprint, status: status, waiver: applied, inBaseline: inBaseline,
-          counts: counts))
+          hash: hash, status: status, applied: applied, inBaseline: inBaseline, counts: counts))
     }
-    report.findings.forEachInPlace { finding, _ in review(finding) }
+    // What identifies each finding is all a review reads (its texts are not decoded).
+    for index in report.findings.indices { review(report.findings.identity(at: index)) }
     self.reviews = reviews
     self.unusedWaivers = (waivers ?? []).filter { !used.contains($0.fingerprint) }
   }

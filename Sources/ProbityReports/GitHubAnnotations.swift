@@ -20,74 +20,97 @@ public enum GitHubAnnotations {
       let message: String
       let counts: Bool
     }
-    var annotations: [Annotation] = []
-    for diagnostic in gate.inputErrors {
-      annotations.append(
-        Annotation(
-          level: "error", file: diagnostic.file, line: diagnostic.position?.line,
-          title: "\(diagnostic.id) unreadable input", message: diagnostic.message, counts: true))
+    // Per level, the first `perLevel` that count and the first that do not, in order, and
+    // how many there are in all: what is shown is the first `perLevel` of the counting
+    // ones then the others. (Every finding's annotation kept to pick from took memory
+    // growing with the findings, some 200 MB for 145,000.)
+    var kept: [String: (counting: [Annotation], other: [Annotation], total: Int)] = [:]
+    func wanted(_ level: String, counts: Bool) -> Bool {
+      let sofar = kept[level] ?? ([], [], 0)
+      return (counts ? sofar.counting.count : sofar.other.count) < perLevel
     }
-    for diagnostic in report.rejections {
-      annotations.append(
-        Annotation(
-          level: "error", file: diagnostic.file, line: diagnostic.position?.line,
-          title: "\(diagnostic.id) rejected record", message: diagnostic.message, counts: true))
-    }
-    for problem in report.problems {
-      annotations.append(
-        Annotation(
-          level: "error", file: problem.file, line: problem.line,
-          title: "\(problem.ruleID) could not be evaluated", message: problem.message, counts: true)
-      )
-    }
-    for (finding, review) in zip(report.findings, gate.reviews) {
-      var level: String
-      switch finding.severity {
-      case .error: level = "error"
-      case .warning: level = "warning"
-      case .info: level = "notice"
+    func add(_ level: String, counts: Bool, _ annotation: @autoclosure () -> Annotation) {
+      let keep = wanted(level, counts: counts)
+      kept[level, default: ([], [], 0)].total += 1
+      guard keep else { return }
+      if counts {
+        kept[level]!.counting.append(annotation())
+      } else {
+        kept[level]!.other.append(annotation())
       }
+    }
+    func append(_ annotation: Annotation) {
+      add(annotation.level, counts: annotation.counts, annotation)
+    }
+    /// A finding's annotation at `level`.
+    func annotation(_ finding: Finding, _ review: FindingReview, _ level: String) -> Annotation {
       var message = finding.message
       if let remedy = finding.remedy { message += "\nRemedy: \(remedy)" }
       message += "\nCitation: \(finding.citation)\nFingerprint: \(review.fingerprint)"
       var title = "\(finding.ruleID) \(finding.title)"
       switch review.status {
       case .waived:
-        level = "notice"
         title += " (waived)"
         if let waiver = review.waiver {
           message += "\nWaived by \(waiver.reviewer) until \(waiver.expires): \(waiver.reason)"
         }
       case .waiverExpired:
-        level = "error"
         title += " (waiver expired)"
         if let waiver = review.waiver {
           message +=
             "\nThe waiver of \(waiver.reviewer) expired on \(waiver.expires): review it again"
         }
       case .open, .waiverUnjudged:
-        if review.inBaseline {
-          level = "notice"
-          title += " (in the baseline)"
-        }
+        if review.inBaseline { title += " (in the baseline)" }
       }
-      annotations.append(
+      return Annotation(
+        level: level, file: finding.file, line: finding.line, title: title, message: message,
+        counts: review.counts)
+    }
+    for diagnostic in gate.inputErrors {
+      append(
         Annotation(
-          level: level, file: finding.file, line: finding.line, title: title, message: message,
-          counts: review.counts))
+          level: "error", file: diagnostic.file, line: diagnostic.position?.line,
+          title: "\(diagnostic.id) unreadable input", message: diagnostic.message, counts: true))
+    }
+    for diagnostic in report.rejections {
+      append(
+        Annotation(
+          level: "error", file: diagnostic.file, line: diagnostic.position?.line,
+          title: "\(diagnostic.id) rejected record", message: diagnostic.message, counts: true))
+    }
+    for problem in report.problems {
+      append(
+        Annotation(
+          level: "error", file: problem.file, line: problem.line,
+          title: "\(problem.ruleID) could not be evaluated", message: problem.message, counts: true)
+      )
+    }
+    for (index, review) in gate.reviews.enumerated() {
+      // The level first, from the entry and the review: most findings are not shown,
+      // and are counted without being decoded.
+      let level: String
+      switch (review.status, report.findings.severity(at: index)) {
+      case (.waived, _): level = "notice"
+      case (.waiverExpired, _): level = "error"
+      case (_, _) where review.inBaseline: level = "notice"
+      case (_, .error): level = "error"
+      case (_, .warning): level = "warning"
+      case (_, .info): level = "notice"
+      }
+      add(level, counts: review.counts, annotation(report.findings[index], review, level))
     }
     var out = ""
     var omitted: [String: Int] = [:]
     for level in ["error", "warning", "notice"] {
-      let ofLevel = annotations.filter { $0.level == level }
-      let shown = ofLevel.filter(\.counts) + ofLevel.filter { !$0.counts }
-      for annotation in shown.prefix(perLevel) {
+      let ofLevel = kept[level] ?? ([], [], 0)
+      for annotation in (ofLevel.counting + ofLevel.other).prefix(perLevel) {
         var properties = "file=\(escapeProperty(annotation.file))"
         if let line = annotation.line { properties += ",line=\(line)" }
         properties += ",title=\(escapeProperty(annotation.title))"
         out += "::\(level) \(properties)::\(escapeData(annotation.message))\n"
       }
-      if shown.count > perLevel { omitted[level] = shown.count - perLevel }
+      if ofLevel.total > perLevel { omitted[level] = ofLevel.total - perLevel }
     }
     out +=
       "probity: \(report.recordsRead) records read, \(report.recordsEvaluated) evaluated, \(report.recordsRejected) rejected; \(report.findings.count) findings (\(report.count(.error)) error, \(report.count(.warning)) warning, \(report.count(.info)) info)\n"

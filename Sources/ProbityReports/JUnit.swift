@@ -12,10 +12,115 @@ import ProbityEngine
 /// could not be read to its end, listing the rows rejected before too).
 public enum JUnitRenderer {
   public static func render(_ report: CheckReport, gate: GateResult) -> String {
-    var suites: [String] = []
-    var totals = (tests: 0, failures: 0, errors: 0)
-    for file in report.inputs {
-      var cases: [String] = []
+    var out = ""
+    write(report, gate: gate) { out += $0 }
+    return out
+  }
+
+  /// One filing's test cases, as planned before any is written: the counts of failures
+  /// and errors come first in the document, the cases after.
+  struct Suite {
+    struct RuleCase {
+      let rule: CheckReport.RuleSummary
+      let problems: [EvaluationProblem]
+      /// Positions of the findings that count toward the gate, and of the others.
+      let counting: [Int]
+      let others: [Int]
+    }
+    let file: String
+    /// The body of "records are readable" (a few examples at most).
+    let reading: String
+    let rules: [RuleCase]
+    let failures: Int
+    let errors: Int
+  }
+
+  /// The same document given to `emit` in pieces, in order, as it is made (at most about
+  /// `pieceBytes` held at once besides the findings' positions): what `probity check
+  /// --format junit` writes. A rule's findings are decoded and described one by one.
+  public static func write(_ report: CheckReport, gate: GateResult, to emit: (String) -> Void) {
+    write(report, gate: gate, pieceBytes: pieceBytes, to: emit)
+  }
+
+  /// `write` in pieces of about `pieceBytes` (for the tests).
+  static func write(
+    _ report: CheckReport, gate: GateResult, pieceBytes: Int, to emit: (String) -> Void
+  ) {
+    let suites = plan(report, gate: gate)
+    var out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+    out +=
+      "<testsuites name=\"probity\" tests=\"\(suites.reduce(0) { $0 + 1 + $1.rules.count })\" failures=\"\(suites.reduce(0) { $0 + $1.failures })\" errors=\"\(suites.reduce(0) { $0 + $1.errors })\" skipped=\"0\" time=\"0\">\n"
+    func flush(_ force: Bool = false) {
+      guard force || out.utf8.count >= pieceBytes else { return }
+      emit(out)
+      out = ""
+    }
+    // Each finding escaped description by description (the escape works on each
+    // character alone: the same text as the descriptions joined, then escaped).
+    func details(_ positions: [Int]) {
+      for (number, position) in positions.enumerated() {
+        if number > 0 { out += "\n\n" }
+        out += escape(describe(report.findings[position], gate.reviews[position]))
+        flush()
+      }
+    }
+    for suite in suites {
+      out +=
+        "  <testsuite name=\"\(escape(suite.file))\" tests=\"\(1 + suite.rules.count)\" failures=\"\(suite.failures)\" errors=\"\(suite.errors)\" skipped=\"0\" time=\"0\">\n"
+        + "    <properties>\n"
+        + "      <property name=\"rule_pack\" value=\"\(escape(report.rulePack))\"/>\n"
+        + "      <property name=\"fail_level\" value=\"\(gate.failLevel.rawValue)\"/>\n"
+        + "      <property name=\"as_of\" value=\"\(report.asOf?.description ?? "")\"/>\n"
+        + "    </properties>\n"
+      out += testcase(suite.file, "records are readable", body: suite.reading)
+      for ruleCase in suite.rules {
+        let rule = ruleCase.rule
+        let (problems, counting, others) = (ruleCase.problems, ruleCase.counting, ruleCase.others)
+        let open = testcaseOpening(suite.file, "\(rule.id): \(rule.title)")
+        guard !problems.isEmpty || !counting.isEmpty || !others.isEmpty else {
+          out += open + "/>\n"
+          continue
+        }
+        out += open + ">\n"
+        if !problems.isEmpty {
+          let detail = problems.map { "\($0.file):\($0.line): \($0.message)" }.joined(
+            separator: "\n")
+          out +=
+            "      <error type=\"evaluation-error\" message=\"\(problems.count) record\(problems.count == 1 ? "" : "s") could not be evaluated\">\(escape(detail))</error>\n"
+        } else if !counting.isEmpty {
+          let message =
+            "\(counting.count) finding\(counting.count == 1 ? "" : "s") at fail level \(gate.failLevel.rawValue) (\(rule.citation))"
+          out +=
+            "      <failure type=\"\(rule.severity.rawValue)\" message=\"\(escape(message))\">"
+          details(counting)
+          out += "</failure>\n"
+        }
+        if !others.isEmpty {
+          out += "      <system-out>"
+          details(others)
+          out += "</system-out>\n"
+        }
+        out += "    </testcase>\n"
+        flush()
+      }
+      out += "  </testsuite>\n"
+    }
+    out += "</testsuites>\n"
+    flush(true)
+  }
+
+  /// Bytes of the document written out at a time.
+  static let pieceBytes = 1 << 20
+
+  /// Each filing's cases, with their counts: the findings' positions by file and rule,
+  /// found in one pass from the start of each finding's bytes (none decoded).
+  static func plan(_ report: CheckReport, gate: GateResult) -> [Suite] {
+    var positions: [String: [String: [Int]]] = [:]
+    for position in report.findings.indices {
+      let (ruleID, file) = report.findings.ruleAndFile(at: position)
+      positions[file, default: [:]][ruleID, default: []].append(position)
+    }
+    return report.inputs.map { file in
       var failures = 0
       var errors = 0
       // Reading the filing.
@@ -33,57 +138,33 @@ public enum JUnitRenderer {
         reading +=
           "      <failure type=\"rejected\" message=\"\(rejected.count) rejected record\(rejected.count == 1 ? "" : "s")\">\(escape(rejected.map { $0.rendered() }.joined(separator: "\n")))</failure>\n"
       }
-      cases.append(testcase(file, "records are readable", body: reading))
-      let findings = zip(report.findings, gate.reviews).filter { $0.0.file == file }
-      for rule in report.rules {
-        let mine = findings.filter { $0.0.ruleID == rule.id }
-        let counting = mine.filter { $0.1.counts }
-        let problems = report.problems.filter { $0.ruleID == rule.id && $0.file == file }
-        var body = ""
-        if !problems.isEmpty {
+      let byRule = positions[file] ?? [:]
+      let rules = report.rules.map { rule in
+        let mine = byRule[rule.id] ?? []
+        let ruleCase = Suite.RuleCase(
+          rule: rule, problems: report.problems.filter { $0.ruleID == rule.id && $0.file == file },
+          counting: mine.filter { gate.reviews[$0].counts },
+          others: mine.filter { !gate.reviews[$0].counts })
+        if !ruleCase.problems.isEmpty {
           errors += 1
-          let detail = problems.map { "\($0.file):\($0.line): \($0.message)" }.joined(
-            separator: "\n")
-          body +=
-            "      <error type=\"evaluation-error\" message=\"\(problems.count) record\(problems.count == 1 ? "" : "s") could not be evaluated\">\(escape(detail))</error>\n"
-        } else if !counting.isEmpty {
+        } else if !ruleCase.counting.isEmpty {
           failures += 1
-          let detail = counting.map { describe($0.0, $0.1) }.joined(separator: "\n\n")
-          let message =
-            "\(counting.count) finding\(counting.count == 1 ? "" : "s") at fail level \(gate.failLevel.rawValue) (\(rule.citation))"
-          body +=
-            "      <failure type=\"\(rule.severity.rawValue)\" message=\"\(escape(message))\">\(escape(detail))</failure>\n"
         }
-        let others = mine.filter { !$0.1.counts }
-        if !others.isEmpty {
-          let detail = others.map { describe($0.0, $0.1) }.joined(separator: "\n\n")
-          body += "      <system-out>\(escape(detail))</system-out>\n"
-        }
-        cases.append(testcase(file, "\(rule.id): \(rule.title)", body: body))
+        return ruleCase
       }
-      totals.tests += cases.count
-      totals.failures += failures
-      totals.errors += errors
-      suites.append(
-        "  <testsuite name=\"\(escape(file))\" tests=\"\(cases.count)\" failures=\"\(failures)\" errors=\"\(errors)\" skipped=\"0\" time=\"0\">\n"
-          + "    <properties>\n"
-          + "      <property name=\"rule_pack\" value=\"\(escape(report.rulePack))\"/>\n"
-          + "      <property name=\"fail_level\" value=\"\(gate.failLevel.rawValue)\"/>\n"
-          + "      <property name=\"as_of\" value=\"\(report.asOf?.description ?? "")\"/>\n"
-          + "    </properties>\n"
-          + cases.joined()
-          + "  </testsuite>\n")
+      return Suite(file: file, reading: reading, rules: rules, failures: failures, errors: errors)
     }
-    return "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-      + "<testsuites name=\"probity\" tests=\"\(totals.tests)\" failures=\"\(totals.failures)\" errors=\"\(totals.errors)\" skipped=\"0\" time=\"0\">\n"
-      + suites.joined()
-      + "</testsuites>\n"
   }
 
   /// A `testcase` element; self-closing when it passed with nothing to say.
   static func testcase(_ file: String, _ name: String, body: String) -> String {
-    let open = "    <testcase classname=\"\(escape(file))\" name=\"\(escape(name))\" time=\"0\""
+    let open = testcaseOpening(file, name)
     return body.isEmpty ? open + "/>\n" : open + ">\n" + body + "    </testcase>\n"
+  }
+
+  /// A `testcase` element's opening, to its last attribute.
+  static func testcaseOpening(_ file: String, _ name: String) -> String {
+    "    <testcase classname=\"\(escape(file))\" name=\"\(escape(name))\" time=\"0\""
   }
 
   /// A finding as the body of a failure: the text report's lines.

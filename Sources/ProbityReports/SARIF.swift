@@ -34,9 +34,8 @@ public enum SARIFRenderer {
     let total = report.findings.count
     // When a cap applies, the findings that count toward the gate go first, then by
     // severity, then in input order; the results keep input order.
-    // The severities read once (the findings taken out to compare them were copied, two
-    // at each comparison).
-    let severities = report.findings.map(\.severity)
+    // The severities read once, from the findings' entries (none decoded).
+    let severities = report.findings.indices.map(report.findings.severity(at:))
     let priority = report.findings.indices.sorted { a, b in
       let (ca, cb) = (gate.reviews[a].counts, gate.reviews[b].counts)
       if ca != cb { return ca }
@@ -79,8 +78,9 @@ public enum SARIFRenderer {
     w.beginArray()
     let ruleIndex = Dictionary(
       report.rules.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { first, _ in first })
-    report.findings.forEachInPlace { finding, index in
-      guard included.contains(index) else { return }
+    // In input order, each included finding decoded (those left out by a cap are not).
+    for index in included.sorted() {
+      let finding = report.findings[index]
       writeResult(
         finding, gate.reviews[index], ruleIndex: ruleIndex[finding.ruleID], gate: gate, to: &w)
     }

@@ -87,6 +87,16 @@ struct AuditCommand: ParsableCommand {
     "summary.txt", "findings.json", "findings.csv", "findings.sarif", "report.html",
   ]
 
+  /// Whether `name` is that of a document an audit was writing when it was stopped
+  /// (`writeInPieces`): its own, removed by the next audit of the folder.
+  static func isLeftover(_ name: String) -> Bool {
+    outputs.contains { output in
+      let process = name.dropFirst(output.count + ".partial-".count)
+      return name.hasPrefix(output + ".partial-") && !process.isEmpty
+        && process.allSatisfy { ("0"..."9").contains($0) }
+    }
+  }
+
   /// The audit folder must be new, empty, or one an earlier audit wrote (its files and
   /// no other, `summary.txt` among them): an audit replaces its files, and a folder of
   /// the user's own (`--out .`, or a folder of filings) may hold a `findings.csv` of
@@ -98,7 +108,7 @@ struct AuditCommand: ParsableCommand {
       throw ValidationError("--out \(out) is a file: the audit folder must be a folder")
     }
     let names = ((try? FileManager.default.contentsOfDirectory(atPath: out)) ?? []).sorted()
-    let others = names.filter { !outputs.contains($0) }
+    let others = names.filter { !outputs.contains($0) && !isLeftover($0) }
     guard names.isEmpty || (others.isEmpty && names.contains("summary.txt")) else {
       let example = others.first ?? names[0]
       throw ValidationError(
@@ -240,16 +250,18 @@ struct AuditCommand: ParsableCommand {
     let documents: [(name: String, write: @Sendable (String) throws -> Void)] = [
       (
         "findings.json",
-        {
-          try Data(ReportRenderer.jsonBytes(report)).write(
-            to: URL(fileURLWithPath: $0), options: .atomic)
+        { path in
+          try writeInPieces(to: path) { write in
+            ReportRenderer.writeJSON(report) { chunk in write(chunk) }
+          }
         }
       ),
       (
         "findings.csv",
         {
-          try ReportRenderer.findingsCSV(report).write(
-            toFile: $0, atomically: true, encoding: .utf8)
+          try writeInPieces(to: $0) { write in
+            ReportRenderer.writeFindingsCSV(report) { piece in write(Array(piece.utf8)) }
+          }
         }
       ),
       (
@@ -266,6 +278,10 @@ struct AuditCommand: ParsableCommand {
     ]
     do {
       try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+      for name in (try? FileManager.default.contentsOfDirectory(atPath: out)) ?? []
+      where Self.isLeftover(name) {
+        try? FileManager.default.removeItem(atPath: out + "/" + name)
+      }
       try write(summary, "summary.txt")
       var failures = [(any Error)?](repeating: nil, count: documents.count)
       failures.withUnsafeMutableBufferPointer { failures in
@@ -453,4 +469,34 @@ enum Amendments {
 
   /// How many lines `firstRecord` reads before it reads the whole file.
   static let firstLines = 64
+}
+
+/// Writes a document made in pieces to `path` as they are made, through a file beside it
+/// renamed over it at the end (as `write(toFile:atomically:)` does): the document is
+/// never held whole, and a run that fails midway leaves the old file, not half a new one.
+func writeInPieces(to path: String, _ make: ((borrowing [UInt8]) -> Void) -> Void) throws {
+  let temporary = path + ".partial-\(getpid())"
+  guard let file = fopen(temporary, "wb") else { throw WriteError(path: path, code: errno) }
+  var failure: Int32?
+  make { bytes in
+    guard failure == nil else { return }
+    bytes.withUnsafeBufferPointer { buffer in
+      if !buffer.isEmpty, fwrite(buffer.baseAddress, 1, buffer.count, file) != buffer.count {
+        failure = errno
+      }
+    }
+  }
+  if fclose(file) != 0, failure == nil { failure = errno }
+  if failure == nil, rename(temporary, path) != 0 { failure = errno }
+  if let failure {
+    unlink(temporary)
+    throw WriteError(path: path, code: failure)
+  }
+}
+
+/// A document that could not be written: its path and the system's reason.
+struct WriteError: LocalizedError {
+  let path: String
+  let code: Int32
+  var errorDescription: String? { "\(path): \(String(cString: strerror(code)))" }
 }

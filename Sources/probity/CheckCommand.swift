@@ -171,6 +171,13 @@ struct CheckCommand: ParsableCommand {
       ReportRenderer.writeText(report) { print(terminalSafe($0), terminator: "") }
       try finish(report, gate: gate, sarifCap: nil)
       return
+    } else if format == .junit {
+      // Written as it is made too, a megabyte or so at a time. Each piece is whole
+      // characters and `terminalSafe` replaces each control on its own, so the pieces
+      // made safe one by one are the whole made safe.
+      JUnitRenderer.write(report, gate: gate) { print(terminalSafe($0), terminator: "") }
+      try finish(report, gate: gate, sarifCap: nil)
+      return
     } else if format == .sarif {
       (text, sarifCap) = SARIFRenderer.render(report, gate: gate)
     } else {

@@ -81,12 +81,18 @@ func findingRecordKeys(
   _ report: CheckReport, format: (String) -> InputFormat?, mapping: Mapping?,
   limits: ReaderLimits
 ) -> [String: String] {
-  let keyed = report.findings.filter { $0.transactionID == nil }
-  guard !keyed.isEmpty else { return [:] }
-  let needed = Set(
-    keyed.map { Fingerprint.place(file: $0.file, line: $0.line, locator: $0.locator) })
+  // One pass, keeping the places and files alone (the findings are decoded as read).
+  var needed: Set<String> = []
+  var files: Set<String> = []
+  report.findings.forEachInPlace { finding, _ in
+    guard finding.transactionID == nil else { return }
+    needed.insert(
+      Fingerprint.place(file: finding.file, line: finding.line, locator: finding.locator))
+    files.insert(finding.file)
+  }
+  guard !needed.isEmpty else { return [:] }
   var keys: [String: String] = [:]
-  for file in Set(keyed.map(\.file)).sorted() {
+  for file in files.sorted() {
     _ = try? FilingReader.read(
       path: file, format: format(file), mapping: mapping, limits: limits,
       onRecord: { record in

@@ -2,6 +2,8 @@ import Foundation
 import ProbityTestSupport
 import Testing
 
+@testable import probity
+
 /// `probity audit`: folders, amendments, determinism across thread counts, the audit
 /// folder, and the HTML report in a real headless browser.
 @Suite(.serialized) struct Audit {
@@ -233,6 +235,27 @@ import Testing
       ])
       #expect(result.status == 1, "\(result.stderr)")
     }
+    // An audit's document left half written by an audit that was stopped is the
+    // audit's own: taken, and removed; a name like it that is not is refused.
+    let written = try String(contentsOfFile: fresh.path + "/findings.json", encoding: .utf8)
+    let leftover = fresh.path + "/findings.json.partial-4242"
+    try "{\"half".write(toFile: leftover, atomically: false, encoding: .utf8)
+    let again = try runProbity([
+      "audit", "--rules", "Rules/us-federal", "--out", fresh.path, receipts,
+    ])
+    #expect(again.status == 1, "\(again.stderr)")
+    #expect(!FileManager.default.fileExists(atPath: leftover))
+    #expect(try String(contentsOfFile: fresh.path + "/findings.json", encoding: .utf8) == written)
+    #expect(
+      try FileManager.default.contentsOfDirectory(atPath: fresh.path).sorted()
+        == AuditCommand.outputs.sorted())
+    try "x".write(
+      toFile: fresh.path + "/findings.json.partial-x", atomically: false, encoding: .utf8)
+    let refused = try runProbity([
+      "audit", "--rules", "Rules/us-federal", "--out", fresh.path, receipts,
+    ])
+    #expect(refused.status == 2)
+    #expect(refused.stderr.contains("holds files an audit did not write"), "\(refused.stderr)")
   }
 
   /// A folder with no filing in it (empty, or only a README) is nothing audited: exit 2

@@ -486,6 +486,23 @@ func waiver(_ fingerprint: String, expires: String, rule: String? = nil) throws 
   }
 }
 
+/// `probity check --format junit` writes the document as it is made, in pieces of about a
+/// megabyte, each finding's description added as it is decoded: many pieces, none much
+/// over the size asked, the same document.
+@Test func theJUnitReportIsWrittenAsItIsMade() throws {
+  let records = (0..<300).map { cashGift(line: $0 + 2, id: "T\($0)", name: "DONOR, N\($0)") }
+  let report = try checkReport(records)
+  let gate = GateResult(report: report, failLevel: .error, toolVersion: "test")
+  var pieces: [String] = []
+  JUnitRenderer.write(report, gate: gate, pieceBytes: 4_000) { pieces.append($0) }
+  let whole = JUnitRenderer.render(report, gate: gate)
+  #expect(pieces.joined() == whole)
+  #expect(whole.utf8.count > 40_000)
+  #expect(pieces.count >= whole.utf8.count / 5_000)
+  #expect(pieces.allSatisfy { $0.utf8.count < 6_000 }, "\(pieces.map(\.utf8.count).max() ?? 0)")
+  #expect(whole.hasPrefix("<?xml") && whole.hasSuffix("</testsuites>\n"))
+}
+
 /// `probity check --format json` writes the report as it is made, a wave of findings at a
 /// time: the same bytes as the report made whole, handed out in several pieces before
 /// the end (a report of 174,000 findings was 202 MB kept whole).
