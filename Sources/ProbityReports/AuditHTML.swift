@@ -7,6 +7,24 @@ extension ReportRenderer {
   /// category, the top filers, and a sortable, filterable table of findings, each with
   /// its full explanation.
   public static func auditHTML(_ report: AuditReport, title: String = "Probity audit") -> String {
+    var html = ""
+    writeAuditHTML(report, title: title) { html += $0 }
+    return html
+  }
+
+  /// The same page given to `emit` in pieces, in order, as it is made (the table of
+  /// findings a wave of `findingsPerWave` rows at a time): what `probity audit` writes
+  /// to report.html.
+  public static func writeAuditHTML(
+    _ report: AuditReport, title: String = "Probity audit", to emit: (String) -> Void
+  ) {
+    writeAuditHTML(report, title: title, perWave: findingsPerWave, to: emit)
+  }
+
+  /// `writeAuditHTML` with waves of `perWave` rows (for the tests).
+  static func writeAuditHTML(
+    _ report: AuditReport, title: String, perWave: Int, to emit: (String) -> Void
+  ) {
     let check = report.check
     var html = """
       <!DOCTYPE html>
@@ -72,7 +90,11 @@ extension ReportRenderer {
       </tr></thead><tbody>
 
       """
-    html += findingRows(check.findings)
+    emit(html)
+    html = ""
+    for wave in stride(from: 0, to: check.findings.count, by: perWave) {
+      emit(findingRows(check.findings, wave..<min(check.findings.count, wave + perWave)))
+    }
     html += """
       </tbody></table>
       <script>
@@ -112,19 +134,19 @@ extension ReportRenderer {
       </html>
 
       """
-    return html
+    emit(html)
   }
 
-  /// The rows of the table of findings: from `findingsWrittenInParts` findings, in
-  /// parts made at once on all the cores, joined in order (the same text).
-  static func findingRows(_ findings: Findings) -> String {
+  /// The rows of the table of findings of `range`: from `findingsWrittenInParts`
+  /// findings, in parts made at once on all the cores, joined in order (the same text).
+  static func findingRows(_ findings: Findings, _ range: Range<Int>) -> String {
     @Sendable func rows(_ range: Range<Int>) -> String {
       var html = ""
       findings.forEachInPlace(in: range) { finding, _ in html += findingRow(finding) }
       return html
     }
-    guard findings.count >= findingsWrittenInParts else { return rows(findings.indices) }
-    let parts = inParts(findings.count, rows)
+    guard range.count >= findingsWrittenInParts else { return rows(range) }
+    let parts = inParts(range, rows)
     var html = ""
     html.reserveCapacity(parts.reduce(0) { $0 + $1.utf8.count })
     for part in parts { html += part }

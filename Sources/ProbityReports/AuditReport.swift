@@ -56,11 +56,16 @@ public struct AuditReport: Sendable {
   static func tally(_ keys: [String]) -> [(key: String, count: Int)] {
     var counts: [String: Int] = [:]
     for key in keys { counts[key, default: 0] += 1 }
-    return counts.map { ($0.key, $0.value) }.sorted { ($1.count, $0.key) < ($0.count, $1.key) }
+    return ranked(counts)
+  }
+
+  /// Counts by key, sorted by count, then key.
+  static func ranked(_ counts: [String: Int]) -> [(key: String, count: Int)] {
+    counts.map { ($0.key, $0.value) }.sorted { ($1.count, $0.key) < ($0.count, $1.key) }
   }
 
   public var byRule: [(key: String, count: Int)] {
-    AuditReport.tally(keys { $0.ruleID })
+    tally { $0.ruleID }
   }
   /// The outcomes that could not be evaluated (counted per rule; at most
   /// `CheckRun.examplesPerRule` of each rule's are in `check.problems`), by rule.
@@ -70,23 +75,23 @@ public struct AuditReport: Sendable {
   }
   public var evaluationErrors: Int { check.rules.reduce(0) { $0 + $1.tally.failed } }
   public var byCategory: [(key: String, count: Int)] {
-    AuditReport.tally(keys { $0.category.rawValue })
+    tally { $0.category.rawValue }
   }
   public var byFiler: [(key: String, count: Int)] {
-    AuditReport.tally(
-      keys { finding in
-        [finding.filerID, finding.filerName].compactMap { $0 }.joined(separator: " ").nonEmpty
-          ?? "(filer not given)"
-      })
+    tally { finding in
+      [finding.filerID, finding.filerName].compactMap { $0 }.joined(separator: " ").nonEmpty
+        ?? "(filer not given)"
+    }
   }
 
-  /// A key of each finding, read from the findings where they are (mapped, each was
-  /// copied: its texts and arrays retained and released).
-  private func keys(_ key: (borrowing Finding) -> String) -> [String] {
-    var keys: [String] = []
-    keys.reserveCapacity(check.findings.count)
-    check.findings.forEachInPlace { finding, _ in keys.append(key(finding)) }
-    return keys
+  /// The findings counted by a key of each (of what identifies it: its rule and record,
+  /// read without decoding its texts), most first, then by key.
+  private func tally(_ key: (borrowing Finding) -> String) -> [(key: String, count: Int)] {
+    var counts: [String: Int] = [:]
+    for index in check.findings.indices {
+      counts[key(check.findings.identity(at: index)), default: 0] += 1
+    }
+    return AuditReport.ranked(counts)
   }
 }
 

@@ -256,12 +256,6 @@ public enum ReportRenderer {
     }
   }
 
-  /// What `make` gives for each of `findingParts` consecutive parts of `0..<count`, made
-  /// at once on all the cores, in order.
-  static func inParts<Part>(_ count: Int, _ make: @Sendable (Range<Int>) -> Part) -> [Part] {
-    inParts(0..<count, make)
-  }
-
   /// What `make` gives for each of `findingParts` consecutive parts of `range`, made at
   /// once on all the cores, in order.
   static func inParts<Part>(_ range: Range<Int>, _ make: @Sendable (Range<Int>) -> Part)

@@ -273,7 +273,11 @@ struct AuditCommand: ParsableCommand {
       ),
       (
         "report.html",
-        { try ReportRenderer.auditHTML(audit).write(toFile: $0, atomically: true, encoding: .utf8) }
+        { path in
+          try writeInPieces(to: path) { write in
+            ReportRenderer.writeAuditHTML(audit) { piece in write(Array(piece.utf8)) }
+          }
+        }
       ),
     ]
     do {

@@ -503,6 +503,35 @@ func waiver(_ fingerprint: String, expires: String, rule: String? = nil) throws 
   #expect(whole.hasPrefix("<?xml") && whole.hasSuffix("</testsuites>\n"))
 }
 
+/// `probity audit` writes report.html as it is made, the table of findings a wave of rows
+/// at a time, each wave in parts on all the cores: the same page whatever the waves.
+@Test func theAuditPageIsWrittenAsItIsMade() throws {
+  let count = ReportRenderer.findingsWrittenInParts + 100
+  let records = (0..<count / 2).map {
+    cashGift(line: $0 + 2, id: "T\($0)", name: "DONOR, N\($0)")
+  }
+  var check = try checkReport(records)
+  check.gate = GateResult(report: check, failLevel: .error, toolVersion: "test")
+  let audit = AuditReport(
+    check: check,
+    files: [
+      .init(
+        path: "filings/receipts.csv", format: "csv", status: .checked, note: nil, records: count / 2
+      )
+    ])
+  let whole = ReportRenderer.auditHTML(audit)
+  for perWave in [1, 7, 2_050] {
+    var pieces: [String] = []
+    ReportRenderer.writeAuditHTML(audit, title: "Probity audit", perWave: perWave) {
+      pieces.append($0)
+    }
+    #expect(pieces.joined() == whole, "waves of \(perWave)")
+    #expect(pieces.count == 2 + (check.findings.count + perWave - 1) / perWave)
+  }
+  #expect(whole.components(separatedBy: "<tr class=\"finding\"").count == check.findings.count + 1)
+  #expect(whole.hasSuffix("</html>\n"))
+}
+
 /// `probity check --format json` writes the report as it is made, a wave of findings at a
 /// time: the same bytes as the report made whole, handed out in several pieces before
 /// the end (a report of 174,000 findings was 202 MB kept whole).
