@@ -503,15 +503,19 @@ func waiver(_ fingerprint: String, expires: String, rule: String? = nil) throws 
   #expect(whole.hasPrefix("<?xml") && whole.hasSuffix("</testsuites>\n"))
 }
 
+/// A report of `gifts` cash gifts from as many donors (two findings each), with its gate.
+private func gatedReport(gifts: Int) throws -> CheckReport {
+  let records = (0..<gifts).map { cashGift(line: $0 + 2, id: "T\($0)", name: "DONOR, N\($0)") }
+  var report = try checkReport(records)
+  report.gate = GateResult(report: report, failLevel: .error, toolVersion: "test")
+  return report
+}
+
 /// `probity audit` writes report.html as it is made, the table of findings a wave of rows
 /// at a time, each wave in parts on all the cores: the same page whatever the waves.
 @Test func theAuditPageIsWrittenAsItIsMade() throws {
   let count = ReportRenderer.findingsWrittenInParts + 100
-  let records = (0..<count / 2).map {
-    cashGift(line: $0 + 2, id: "T\($0)", name: "DONOR, N\($0)")
-  }
-  var check = try checkReport(records)
-  check.gate = GateResult(report: check, failLevel: .error, toolVersion: "test")
+  let check = try gatedReport(gifts: count / 2)
   let audit = AuditReport(
     check: check,
     files: [
@@ -538,11 +542,7 @@ func waiver(_ fingerprint: String, expires: String, rule: String? = nil) throws 
 @Test func theJSONReportIsWrittenAsItIsMadeTheSameBytes() throws {
   // Over the count written in parts, in waves of 500 (16,000 in a run).
   let count = ReportRenderer.findingsWrittenInParts + 100
-  let records = (0..<count / 2).map {
-    cashGift(line: $0 + 2, id: "T\($0)", name: "DONOR, N\($0)")
-  }
-  var report = try checkReport(records)
-  report.gate = GateResult(report: report, failLevel: .error, toolVersion: "test")
+  let report = try gatedReport(gifts: count / 2)
   #expect(report.findings.count >= count)
   var pieces: [[UInt8]] = []
   ReportRenderer.writeJSON(report, perWave: 500) { pieces.append($0) }
