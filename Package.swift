@@ -50,9 +50,7 @@ let package = Package(
       name: "ProbityReports", dependencies: ["ProbityCore", "ProbityLanguage", "ProbityEngine"]),
     .target(
       name: "ProbityFuzzHarness",
-      dependencies: [
-        "ProbityCore", "ProbityLanguage", "ProbityFilings", "ProbityEngine", "ProbityTestSupport",
-      ]
+      dependencies: ["ProbityCore", "ProbityLanguage", "ProbityFilings", "ProbityEngine"]
     ),
     .executableTarget(
       name: "probity",

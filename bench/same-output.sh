@@ -4,7 +4,9 @@
 # with the bundled rule packs, a pack that reads few fields (Fixtures/narrow-pack, in
 # JSON, SARIF, and with personal data withheld), and with a "dump" pack whose rules fire on every record and
 # print every field of it (so every value read, and every rejection, is in the output),
-# and compares standard output, standard error and the exit code byte for byte.
+# and compares standard output, standard error and the exit code byte for byte (JUnit and
+# GitHub annotations with the US pack too, and an audit of all the inputs with each pack,
+# its five documents compared).
 #
 #   bench/same-output.sh OLD_BINARY NEW_BINARY
 #
@@ -131,6 +133,23 @@ while read -r input; do
     compare "$(basename "$input") narrow $format" check --rules "$ROOT/Fixtures/narrow-pack" --format "$format" "$input"
   done
   compare "$(basename "$input") narrow withheld" check --rules "$ROOT/Fixtures/narrow-pack" --format json --withhold-personal-data "$input"
+  for format in junit github; do
+    compare "$(basename "$input") us-federal $format" check --rules "$ROOT/Rules/us-federal" --format "$format" "$input"
+  done
 done < <(find -L "$WORK/inputs" -type f | sort)
+# An audit of them all, with each pack: its five documents, its output and exit code.
+for pack in "$ROOT/Rules/us-federal" "$ROOT/Rules/uk-ppera"; do
+  rm -rf "$WORK/audit-old" "$WORK/audit-new"
+  "$OLD" audit --rules "$pack" --out "$WORK/audit-old" "$WORK/inputs" >"$WORK/old.out" 2>"$WORK/old.err"; old_rc=$?
+  "$NEW" audit --rules "$pack" --out "$WORK/audit-new" "$WORK/inputs" >"$WORK/new.out" 2>"$WORK/new.err"; new_rc=$?
+  sed -i "s#$WORK/audit-old#AUDIT#g" "$WORK/old.out"; sed -i "s#$WORK/audit-new#AUDIT#g" "$WORK/new.out"
+  if [ $old_rc != $new_rc ] || ! cmp -s "$WORK/old.out" "$WORK/new.out" || ! cmp -s "$WORK/old.err" "$WORK/new.err" \
+    || ! diff -r "$WORK/audit-old" "$WORK/audit-new" >/dev/null; then
+    echo "DIFFERENT: audit $(basename "$pack") (exit $old_rc vs $new_rc)"
+    diff -r "$WORK/audit-old" "$WORK/audit-new" | head -10
+    status=1
+  fi
+  compared=$((compared + 1))
+done
 echo "$compared runs compared"
 exit $status

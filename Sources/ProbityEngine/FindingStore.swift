@@ -51,7 +51,22 @@ public struct FindingStore: Sendable {
 
   /// Texts findings share, by number.
   var names: [String] = []
-  var numbers: [String: UInt32] = [:]
+  var numbers: [NameKey: UInt32] = [:]
+
+  /// A shared text as a key by its bytes. Swift compares and hashes `String`s by
+  /// canonical equivalence: keyed by them, a file `café.csv` spelled with a combining
+  /// accent and one spelled without were one name, and every finding came back with the
+  /// spelling seen first (and the two files' findings with the same fingerprints).
+  struct NameKey: Hashable, Sendable {
+    let text: String
+
+    static func == (a: NameKey, b: NameKey) -> Bool { a.text.utf8.elementsEqual(b.text.utf8) }
+
+    func hash(into hasher: inout Hasher) {
+      var text = text
+      text.withUTF8 { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
+    }
+  }
 
   public init() {}
 
@@ -180,7 +195,10 @@ public struct FindingStore: Sendable {
     // The records of a trail are mostly of one file: its number looked up once.
     var file: (name: String, number: UInt32)?
     for entry in trail {
-      if file?.name != entry.file { file = (entry.file, number(of: entry.file)) }
+      // Told apart by bytes, as the table does (see `NameKey`).
+      if file.map({ !$0.name.utf8.elementsEqual(entry.file.utf8) }) ?? true {
+        file = (entry.file, number(of: entry.file))
+      }
       out.unsigned(UInt64(file!.number))
       out.integer(entry.line)
       out.optionalText(entry.transactionID)
@@ -211,10 +229,11 @@ public struct FindingStore: Sendable {
 
   /// The number of a shared text, given one when first seen.
   mutating func number(of name: String) -> UInt32 {
-    if let number = numbers[name] { return number }
+    let key = NameKey(text: name)
+    if let number = numbers[key] { return number }
     let number = UInt32(names.count)
     names.append(name)
-    numbers[name] = number
+    numbers[key] = number
     return number
   }
 

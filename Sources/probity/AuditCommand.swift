@@ -87,13 +87,38 @@ struct AuditCommand: ParsableCommand {
     "summary.txt", "findings.json", "findings.csv", "findings.sarif", "report.html",
   ]
 
-  /// Whether `name` is that of a document an audit was writing when it was stopped
-  /// (`writeInPieces`): its own, removed by the next audit of the folder.
-  static func isLeftover(_ name: String) -> Bool {
-    outputs.contains { output in
-      let process = name.dropFirst(output.count + ".partial-".count)
-      return name.hasPrefix(output + ".partial-") && !process.isEmpty
-        && process.allSatisfy { ("0"..."9").contains($0) }
+  /// The documents written as they are made (`writeInPieces`), through a file beside
+  /// each named `NAME.partial-PID`.
+  static let writtenInPieces = ["findings.json", "findings.csv", "report.html"]
+
+  /// The process whose document `name` is, when `name` is that of a document an audit
+  /// was writing (`writeInPieces`): `findings.json.partial-` and digits (ASCII).
+  static func leftoverWriter(_ name: String) -> pid_t? {
+    for output in writtenInPieces where name.hasPrefix(output + ".partial-") {
+      let digits = name.utf8.dropFirst(output.utf8.count + ".partial-".utf8.count)
+      guard !digits.isEmpty, digits.count <= 9,
+        digits.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) })
+      else { return nil }
+      return pid_t(String(decoding: digits, as: UTF8.self))
+    }
+    return nil
+  }
+
+  /// Whether `name` is that of a document an audit was writing: the audit's own.
+  static func isLeftover(_ name: String) -> Bool { leftoverWriter(name) != nil }
+
+  /// Removes from the audit folder what audits that were stopped left half written: each
+  /// a file (never a folder or a link), whose writer is no longer running (another
+  /// audit of the folder may be writing its own).
+  static func removeLeftovers(_ out: String) {
+    for name in (try? FileManager.default.contentsOfDirectory(atPath: out)) ?? [] {
+      guard let writer = leftoverWriter(name), writer != getpid(),
+        kill(writer, 0) != 0, errno == ESRCH
+      else { continue }
+      var status = stat()
+      let path = out + "/" + name
+      guard lstat(path, &status) == 0, status.st_mode & S_IFMT == S_IFREG else { continue }
+      unlink(path)
     }
   }
 
@@ -282,10 +307,7 @@ struct AuditCommand: ParsableCommand {
     ]
     do {
       try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
-      for name in (try? FileManager.default.contentsOfDirectory(atPath: out)) ?? []
-      where Self.isLeftover(name) {
-        try? FileManager.default.removeItem(atPath: out + "/" + name)
-      }
+      Self.removeLeftovers(out)
       try write(summary, "summary.txt")
       var failures = [(any Error)?](repeating: nil, count: documents.count)
       failures.withUnsafeMutableBufferPointer { failures in

@@ -235,27 +235,44 @@ import Testing
       ])
       #expect(result.status == 1, "\(result.stderr)")
     }
-    // An audit's document left half written by an audit that was stopped is the
-    // audit's own: taken, and removed; a name like it that is not is refused.
+    // A document left half written by an audit that was stopped (its process gone) is
+    // the audit's own: taken, and removed. One whose writer still runs (another audit
+    // of the folder), or that is a folder, is taken and left; a name like it that is
+    // not one an audit writes is refused.
     let written = try String(contentsOfFile: fresh.path + "/findings.json", encoding: .utf8)
-    let leftover = fresh.path + "/findings.json.partial-4242"
+    let leftover = fresh.path + "/findings.json.partial-999999999"
     try "{\"half".write(toFile: leftover, atomically: false, encoding: .utf8)
+    let running = fresh.path + "/findings.csv.partial-\(getpid())"
+    try "rule,".write(toFile: running, atomically: false, encoding: .utf8)
+    let folderLike = fresh.path + "/report.html.partial-999999998"
+    try FileManager.default.createDirectory(atPath: folderLike, withIntermediateDirectories: false)
+    try "notes".write(toFile: folderLike + "/notes.txt", atomically: false, encoding: .utf8)
     let again = try runProbity([
       "audit", "--rules", "Rules/us-federal", "--out", fresh.path, receipts,
     ])
     #expect(again.status == 1, "\(again.stderr)")
     #expect(!FileManager.default.fileExists(atPath: leftover))
+    #expect(FileManager.default.fileExists(atPath: running))
+    #expect(FileManager.default.fileExists(atPath: folderLike + "/notes.txt"))
     #expect(try String(contentsOfFile: fresh.path + "/findings.json", encoding: .utf8) == written)
     #expect(
       try FileManager.default.contentsOfDirectory(atPath: fresh.path).sorted()
-        == AuditCommand.outputs.sorted())
-    try "x".write(
-      toFile: fresh.path + "/findings.json.partial-x", atomically: false, encoding: .utf8)
-    let refused = try runProbity([
-      "audit", "--rules", "Rules/us-federal", "--out", fresh.path, receipts,
-    ])
-    #expect(refused.status == 2)
-    #expect(refused.stderr.contains("holds files an audit did not write"), "\(refused.stderr)")
+        == (AuditCommand.outputs + [running, folderLike].map { ($0 as NSString).lastPathComponent })
+        .sorted())
+    try FileManager.default.removeItem(atPath: running)
+    try FileManager.default.removeItem(atPath: folderLike)
+    for name in [
+      "findings.json.partial-x", "summary.txt.partial-12", "findings.csv.partial-1\u{301}",
+    ] {
+      let path = fresh.path + "/" + name
+      try "x".write(toFile: path, atomically: false, encoding: .utf8)
+      let refused = try runProbity([
+        "audit", "--rules", "Rules/us-federal", "--out", fresh.path, receipts,
+      ])
+      #expect(refused.status == 2, "\(name)")
+      #expect(refused.stderr.contains("holds files an audit did not write"), "\(refused.stderr)")
+      try FileManager.default.removeItem(atPath: path)
+    }
   }
 
   /// A folder with no filing in it (empty, or only a README) is nothing audited: exit 2
