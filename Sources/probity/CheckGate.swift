@@ -81,11 +81,13 @@ func findingRecordKeys(
   _ report: CheckReport, format: (String) -> InputFormat?, mapping: Mapping?,
   limits: ReaderLimits
 ) -> [String: String] {
-  // One pass, keeping the places and files alone (the findings are decoded as read).
+  // One pass, keeping the places and files alone (what identifies each finding is read,
+  // its texts are not decoded).
   var needed: Set<String> = []
   var files: Set<String> = []
-  report.findings.forEachInPlace { finding, _ in
-    guard finding.transactionID == nil else { return }
+  for index in report.findings.indices {
+    let finding = report.findings.identity(at: index)
+    guard finding.transactionID == nil else { continue }
     needed.insert(
       Fingerprint.place(file: finding.file, line: finding.line, locator: finding.locator))
     files.insert(finding.file)
