@@ -270,6 +270,34 @@ private struct XMLSession {
   var open: [String] = []
   var locator: [String] = []
   var siblings: [[String: Int]] = [[:]]
+  /// The node of each open element in `nodes` (-1: none, past `maxNodes`).
+  var openNodes: [Int32] = []
+
+  /// What an element's start works out from its parent's path and its name, kept for
+  /// each path met (at most `maxNodes`) and found again by the parent's node and the
+  /// name as libxml2 interns it (one pointer per distinct name in a document): the same
+  /// results without the name made a `String`, the path built, and three tables looked
+  /// up by text at every element.
+  struct Node {
+    /// The name's bytes as met (compared on every hit, with the pointer).
+    let nameBytes: [CChar]
+    let name: String
+    let full: String
+    let inAncestry: Bool
+    let kind: KindDecision?
+    /// The fields this element gives, and the record they were found for (the UTF-8
+    /// length of the open record's path and its depth; -1 outside records).
+    var keyedFor: (prefix: Int, depth: Int) = (Int.min, Int.min)
+    var attributes: [(name: String, index: Int)]?
+    var texts: [Int]?
+  }
+  struct NodeKey: Hashable {
+    let parent: Int32
+    let name: UInt
+  }
+  var nodes: [Node] = []
+  var children: [NodeKey: Int32] = [:]
+  static let maxNodes = 4_096
 
   /// The record being read.
   var record: RecordState?
@@ -399,8 +427,7 @@ private struct XMLSession {
     switch xmlTextReaderNodeType(reader) {
     case Int32(XML_READER_TYPE_ELEMENT.rawValue):
       guard open.count < limits.maxXMLDepth else { throw tooDeep(line: nodeLine) }
-      let name = xmlTextReaderConstLocalName(reader).map { String(cString: $0) } ?? ""
-      start(name, onRecord: onRecord, onProblem: onProblem)
+      start(xmlTextReaderConstLocalName(reader), onRecord: onRecord, onProblem: onProblem)
       if xmlTextReaderIsEmptyElement(reader) == 1 {
         end(onRecord: onRecord, onProblem: onProblem)
       }
@@ -439,14 +466,62 @@ private struct XMLSession {
     }
   }
 
-  mutating func start(_ name: String, onRecord: (consuming Record) -> Void, onProblem: (Diagnostic) -> Void)
-  {
-    let parent = open.last ?? ""
-    var full = XMLSession.unmatched
-    if parent != XMLSession.unmatched, parent.utf8.count + 1 + name.utf8.count <= longestPath {
-      full = parent + "/" + name
+  /// The node of an element named `pointer` (libxml2's interned name) under the open
+  /// element, made when first met: -1 when there is none (past `maxNodes`, or under an
+  /// element that has none).
+  mutating func node(named pointer: UnsafePointer<xmlChar>?) -> Int32 {
+    let parent = openNodes.last ?? Int32.max
+    guard parent >= 0, let pointer else { return -1 }
+    let key = NodeKey(parent: parent, name: UInt(bitPattern: pointer))
+    if let found = children[key] {
+      // The pointer is the name's in libxml2's dictionary; its bytes are compared too.
+      let same = nodes[Int(found)].nameBytes.withUnsafeBufferPointer {
+        strcmp($0.baseAddress!, UnsafeRawPointer(pointer).assumingMemoryBound(to: CChar.self)) == 0
+      }
+      if same { return found }
     }
-    if recordAncestry.contains(full) {
+    guard nodes.count < XMLSession.maxNodes else { return -1 }
+    let name = String(cString: pointer)
+    let full = path(of: name)
+    let bytes = UnsafeRawPointer(pointer).assumingMemoryBound(to: CChar.self)
+    nodes.append(
+      Node(
+        nameBytes: Array(UnsafeBufferPointer(start: bytes, count: strlen(bytes) + 1)), name: name,
+        full: full,
+        inAncestry: recordAncestry.contains(full), kind: kinds[full]))
+    children[key] = Int32(nodes.count - 1)
+    return Int32(nodes.count - 1)
+  }
+
+  /// The path of an element named `name` under the open element (or `unmatched`).
+  func path(of name: String) -> String {
+    let parent = open.last ?? ""
+    if parent != XMLSession.unmatched, parent.utf8.count + 1 + name.utf8.count <= longestPath {
+      return parent + "/" + name
+    }
+    return XMLSession.unmatched
+  }
+
+  mutating func start(
+    _ pointer: UnsafePointer<xmlChar>?, onRecord: (consuming Record) -> Void,
+    onProblem: (Diagnostic) -> Void
+  ) {
+    let number = node(named: pointer)
+    let name: String
+    let full: String
+    let inAncestry: Bool
+    let kind: KindDecision?
+    if number >= 0 {
+      let node = nodes[Int(number)]
+      (name, full, inAncestry, kind) = (node.name, node.full, node.inAncestry, node.kind)
+    } else {
+      name = pointer.map { String(cString: $0) } ?? ""
+      full = path(of: name)
+      inAncestry = recordAncestry.contains(full)
+      kind = kinds[full]
+    }
+    openNodes.append(number)
+    if inAncestry {
       let position = (siblings[siblings.count - 1][name] ?? 0) + 1
       siblings[siblings.count - 1][name] = position
       locator.append(
@@ -458,7 +533,7 @@ private struct XMLSession {
     open.append(full)
     let depth = open.count
 
-    if record == nil, let decision = kinds[full] {
+    if record == nil, let decision = kind {
       switch decision {
       case .skip:
         statistics.rowsSkipped += 1
@@ -471,20 +546,34 @@ private struct XMLSession {
           raw: Array(repeating: nil, count: fields.count))
       }
     }
-    // The element's key among the fields: relative inside a record, absolute outside.
-    let key: String
-    if full == XMLSession.unmatched {
-      key = full
-    } else if let record {
-      key =
-        depth == record.depth
-        ? "" : String(Substring(full.utf8.dropFirst(record.prefixLength + 1)))
-    } else {
-      key = full
-    }
     if record?.tooLong == true { return }
-    if let attributes = attributeFields[key] { readAttributes(attributes) }
-    for index in textFields[key] ?? [] { captures.append(Capture(index: index, depth: depth)) }
+    // The fields the element gives: found by its key, relative inside a record, absolute
+    // outside; kept with its node for the record it was found in.
+    let attributes: [(name: String, index: Int)]?
+    let texts: [Int]?
+    let context = record.map { (prefix: $0.prefixLength, depth: $0.depth) } ?? (-1, -1)
+    if number >= 0, nodes[Int(number)].keyedFor == context {
+      (attributes, texts) = (nodes[Int(number)].attributes, nodes[Int(number)].texts)
+    } else {
+      let key: String
+      if full == XMLSession.unmatched {
+        key = full
+      } else if let record {
+        key =
+          depth == record.depth
+          ? "" : String(Substring(full.utf8.dropFirst(record.prefixLength + 1)))
+      } else {
+        key = full
+      }
+      (attributes, texts) = (attributeFields[key], textFields[key])
+      if number >= 0 {
+        nodes[Int(number)].keyedFor = context
+        nodes[Int(number)].attributes = attributes
+        nodes[Int(number)].texts = texts
+      }
+    }
+    if let attributes { readAttributes(attributes) }
+    for index in texts ?? [] { captures.append(Capture(index: index, depth: depth)) }
   }
 
   mutating func readAttributes(_ wanted: [(name: String, index: Int)]) {
@@ -525,6 +614,7 @@ private struct XMLSession {
       assemble(record, onRecord: onRecord, onProblem: onProblem)
     }
     open.removeLast()
+    openNodes.removeLast()
     locator.removeLast()
     siblings.removeLast()
   }

@@ -92,6 +92,37 @@ struct XMLReaderTests {
     #expect(disbursement["amount"] == .money(Money(units: 1250, currency: .usd)))
   }
 
+  /// Each element path met is remembered, with what its start works out (at most 4,096
+  /// paths): a document with more (thousands of element names, junk or hostile) reads
+  /// past them as before, the same records at the same lines.
+  @Test("more element paths than the reader remembers: the same records")
+  func manyElementPaths() throws {
+    let text = try String(contentsOfFile: fixture("xml/receipts.xml"), encoding: .utf8)
+    let junk = (0..<5_000).map {
+      "<junk-\($0) a=\"1\"><inner-\($0 % 7)>x</inner-\($0 % 7)></junk-\($0)>"
+    }
+    .joined()
+    // On the report's line, so that every record keeps its line.
+    let marker = "period-end=\"2024-06-30\"/>"
+    #expect(text.contains(marker))
+    let plain = try readXML(text)
+    let crowded = try readXML(text.replacingOccurrences(of: marker, with: marker + junk))
+    #expect(plain.records.count == 6 && crowded.records.count == 6)
+    #expect(crowded.problems.map { $0.rendered() } == plain.problems.map { $0.rendered() })
+    #expect(crowded.statistics == plain.statistics)
+    for (a, b) in zip(plain.records, crowded.records) {
+      #expect(a.provenance.line == b.provenance.line && a.kind == b.kind)
+      #expect(a.provenance.locator == b.provenance.locator)
+      for field in 0..<CanonicalSchema.count {
+        #expect(a[field] == b[field], "\(CanonicalSchema.spec(field).name)")
+      }
+    }
+    // A receipt after the paths run out is read too, its fields from the same elements.
+    let late = text.replacingOccurrences(
+      of: marker, with: marker + junk + junk.replacingOccurrences(of: "junk-", with: "more-"))
+    #expect(try readXML(late).records.map(\.transactionID) == plain.records.map(\.transactionID))
+  }
+
   @Test("records that cannot be read are rejected at their line; the others are read")
   func badRecords() throws {
     let result = try readXML(path: fixture("xml/bad-records.xml"))
