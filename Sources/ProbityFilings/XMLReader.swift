@@ -274,13 +274,14 @@ private struct XMLSession {
   var openNodes: [Int32] = []
 
   /// What an element's start works out from its parent's path and its name, kept for
-  /// each path met (at most `maxNodes`) and found again by the parent's node and the
+  /// each path met that the mapping can match (at most `maxNodes`: a document with more
+  /// paths than that, junk or hostile, has the others worked out at each element, as
+  /// before) and found again by the parent's node and the
   /// name as libxml2 interns it (one pointer per distinct name in a document): the same
   /// results without the name made a `String`, the path built, and three tables looked
   /// up by text at every element.
   struct Node {
-    /// The name's bytes as met (compared on every hit, with the pointer).
-    let nameBytes: [CChar]
+    /// The name (its bytes compared with the name met on every hit, with the pointer).
     let name: String
     let full: String
     let inAncestry: Bool
@@ -467,28 +468,30 @@ private struct XMLSession {
   }
 
   /// The node of an element named `pointer` (libxml2's interned name) under the open
-  /// element, made when first met: -1 when there is none (past `maxNodes`, or under an
-  /// element that has none).
+  /// element, made when first met: -1 when there is none (past `maxNodes`, past the
+  /// longest path the mapping can match, or under an element that has none).
   mutating func node(named pointer: UnsafePointer<xmlChar>?) -> Int32 {
     let parent = openNodes.last ?? Int32.max
     guard parent >= 0, let pointer else { return -1 }
     let key = NodeKey(parent: parent, name: UInt(bitPattern: pointer))
+    let bytes = UnsafeBufferPointer(
+      start: UnsafeRawPointer(pointer).assumingMemoryBound(to: UInt8.self),
+      count: strlen(UnsafeRawPointer(pointer).assumingMemoryBound(to: CChar.self)))
     if let found = children[key] {
       // The pointer is the name's in libxml2's dictionary; its bytes are compared too.
-      let same = nodes[Int(found)].nameBytes.withUnsafeBufferPointer {
-        strcmp($0.baseAddress!, UnsafeRawPointer(pointer).assumingMemoryBound(to: CChar.self)) == 0
-      }
-      if same { return found }
+      if nodes[Int(found)].name.utf8.elementsEqual(bytes) { return found }
     }
-    guard nodes.count < XMLSession.maxNodes else { return -1 }
-    let name = String(cString: pointer)
+    // An element past the longest path the mapping can match gets no node, nor do its
+    // children: they give nothing, and a document of long names under many parents
+    // would have the table hold them all.
+    let parentPath = open.last ?? ""
+    guard nodes.count < XMLSession.maxNodes, parentPath != XMLSession.unmatched,
+      parentPath.utf8.count + 1 + bytes.count <= longestPath
+    else { return -1 }
+    let name = String(decoding: bytes, as: UTF8.self)
     let full = path(of: name)
-    let bytes = UnsafeRawPointer(pointer).assumingMemoryBound(to: CChar.self)
     nodes.append(
-      Node(
-        nameBytes: Array(UnsafeBufferPointer(start: bytes, count: strlen(bytes) + 1)), name: name,
-        full: full,
-        inAncestry: recordAncestry.contains(full), kind: kinds[full]))
+      Node(name: name, full: full, inAncestry: recordAncestry.contains(full), kind: kinds[full]))
     children[key] = Int32(nodes.count - 1)
     return Int32(nodes.count - 1)
   }
@@ -512,8 +515,10 @@ private struct XMLSession {
     let inAncestry: Bool
     let kind: KindDecision?
     if number >= 0 {
-      let node = nodes[Int(number)]
-      (name, full, inAncestry, kind) = (node.name, node.full, node.inAncestry, node.kind)
+      // Field by field (the node copied whole retained all it holds).
+      let index = Int(number)
+      (name, full) = (nodes[index].name, nodes[index].full)
+      (inAncestry, kind) = (nodes[index].inAncestry, nodes[index].kind)
     } else {
       name = pointer.map { String(cString: $0) } ?? ""
       full = path(of: name)
