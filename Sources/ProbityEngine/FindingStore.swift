@@ -17,9 +17,7 @@ import ProbityCore
 /// The engine reads the three things it sorts and groups findings by (the record's
 /// position, the rule's, the group's key) from a small entry per finding, without
 /// decoding. A trail, attached after its finding is made (by the second read), is placed
-/// apart and found from the entry; a finding changed in place (its position in a group
-/// judged again) is encoded again at the end of the last chunk, its old bytes left
-/// unused.
+/// apart and found from the entry (a trail replaced leaves its old bytes unused).
 public struct FindingStore: Sendable {
   struct Entry: Sendable {
     var ordinal: Int
@@ -79,10 +77,7 @@ public struct FindingStore: Sendable {
   func groupKey(at position: Int) -> GroupKey? { entries[position].groupKey }
 
   /// The finding at `position`, decoded.
-  subscript(position: Int) -> Finding {
-    get { decode(entries[position]) }
-    set { entries[position] = encode(newValue) }
-  }
+  subscript(position: Int) -> Finding { decode(entries[position]) }
 
   mutating func append(_ finding: Finding) {
     entries.append(encode(finding))

@@ -193,23 +193,27 @@ import Testing
     #expect(store.chunks.count > 1)
   }
 
-  @Test func aFindingChangedInPlaceIsTheChangedOne() {
+  @Test func trailsGoWithTheirFindings() {
     var maker = Maker(random: SeededGenerator(seed: 7))
     var made = (0..<200).map { maker.finding(ordinal: $0) }
     var store = FindingStore()
     store.append(contentsOf: made)
+    // A finding taken out, changed and added to another store (as a group judged again in
+    // date order is): the trail it carries goes with it.
+    var copies = FindingStore()
+    var copied: [Finding] = []
     for position in stride(from: 0, to: made.count, by: 3) {
       var finding = store[position]
       finding.trail = [
         TrailEntry(
           file: "c.csv", line: position, transactionID: "T\(position)", date: nil,
-          amount: .integer(1),
-          running: .integer(2), raisedHere: true)
+          amount: .integer(1), running: .integer(2), raisedHere: true)
       ]
       finding.ordinal += 1_000
-      store[position] = finding
-      made[position] = finding
+      copies.append(finding)
+      copied.append(finding)
     }
+    for (position, finding) in copied.enumerated() { Self.expectSame(copies[position], finding) }
     // A trail attached apart (as the second read does), replaced, and taken away.
     for position in stride(from: 0, to: made.count, by: 5) {
       let trail = (0..<(position % 4)).map { number in
