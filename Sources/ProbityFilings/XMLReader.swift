@@ -258,6 +258,13 @@ private struct XMLSession {
   /// The paths of record elements and of the elements around them: only these are
   /// numbered among their siblings (for locators).
   let recordAncestry: Set<String>
+  /// Every path where an element can give something: record and skipped elements and the
+  /// elements around them, absolute fields' elements and those around them, and each
+  /// relative field's under each record element. An element at any other path gives
+  /// nothing, nor do its descendants (their paths lie under it): it is kept as
+  /// `XMLSession.unmatched`, as an element too deep is, and its descendants are passed
+  /// over without working out their paths.
+  let matchable: Set<String>
   /// The longest element path any key of the mapping can match. An open element's path
   /// longer than this is kept as `XMLSession.unmatched` (as are its descendants'), so
   /// memory does not grow with the depth times the length of element names.
@@ -270,7 +277,7 @@ private struct XMLSession {
   var open: [String] = []
   var locator: [String] = []
   var siblings: [[String: Int]] = [[:]]
-  /// The node of each open element in `nodes` (-1: none, past `maxNodes`).
+  /// The node of each open element in `nodes` (-1: none, past `maxNodes`; `passedOver`).
   var openNodes: [Int32] = []
 
   /// What an element's start works out from its parent's path and its name, kept for
@@ -299,6 +306,8 @@ private struct XMLSession {
   var nodes: [Node] = []
   var children: [NodeKey: Int32] = [:]
   static let maxNodes = 4_096
+  /// The node of an element at a path the mapping cannot match, and of its descendants.
+  static let passedOver: Int32 = -2
 
   /// The record being read.
   var record: RecordState?
@@ -386,6 +395,21 @@ private struct XMLSession {
     }
     recordAncestry = ancestry
     let keys = Array(text.keys) + Array(attributes.keys)
+    var matchable = ancestry
+    func insertWithAncestors(_ path: String) {
+      var prefix = ""
+      for step in path.split(separator: "/") {
+        prefix += "/" + step
+        matchable.insert(prefix)
+      }
+    }
+    for key in keys where key.hasPrefix("/") { insertWithAncestors(key) }
+    for kindPath in kindTable.keys {
+      for key in keys where !key.hasPrefix("/") && !key.isEmpty {
+        insertWithAncestors(kindPath + "/" + key)
+      }
+    }
+    self.matchable = matchable
     let longestKind = kindTable.keys.map(\.utf8.count).max() ?? 0
     let longestRelative = keys.filter { !$0.hasPrefix("/") }.map(\.utf8.count).max() ?? 0
     let longestAbsolute = keys.filter { $0.hasPrefix("/") }.map(\.utf8.count).max() ?? 0
@@ -472,6 +496,7 @@ private struct XMLSession {
   /// longest path the mapping can match, or under an element that has none).
   mutating func node(named pointer: UnsafePointer<xmlChar>?) -> Int32 {
     let parent = openNodes.last ?? Int32.max
+    if parent == XMLSession.passedOver { return XMLSession.passedOver }
     guard parent >= 0, let pointer else { return -1 }
     let key = NodeKey(parent: parent, name: UInt(bitPattern: pointer))
     let bytes = UnsafeBufferPointer(
@@ -481,15 +506,19 @@ private struct XMLSession {
       // The pointer is the name's in libxml2's dictionary; its bytes are compared too.
       if nodes[Int(found)].name.utf8.elementsEqual(bytes) { return found }
     }
-    // An element past the longest path the mapping can match gets no node, nor do its
-    // children: they give nothing, and a document of long names under many parents
-    // would have the table hold them all.
+    // An element past the longest path the mapping can match, or at a path it cannot
+    // match, gets no node, and its descendants are passed over: they give nothing (and a
+    // document of long names under many parents would have the table hold them all).
     let parentPath = open.last ?? ""
-    guard nodes.count < XMLSession.maxNodes, parentPath != XMLSession.unmatched,
+    guard parentPath != XMLSession.unmatched,
       parentPath.utf8.count + 1 + bytes.count <= longestPath
-    else { return -1 }
+    else { return XMLSession.passedOver }
     let name = String(decoding: bytes, as: UTF8.self)
     let full = path(of: name)
+    guard full != XMLSession.unmatched, matchable.contains(full) else {
+      return XMLSession.passedOver
+    }
+    guard nodes.count < XMLSession.maxNodes else { return -1 }
     nodes.append(
       Node(name: name, full: full, inAncestry: recordAncestry.contains(full), kind: kinds[full]))
     children[key] = Int32(nodes.count - 1)
@@ -514,7 +543,10 @@ private struct XMLSession {
     let full: String
     let inAncestry: Bool
     let kind: KindDecision?
-    if number >= 0 {
+    if number == XMLSession.passedOver {
+      // At a path the mapping cannot match (the name is needed only where it can).
+      (name, full, inAncestry, kind) = ("", XMLSession.unmatched, false, nil)
+    } else if number >= 0 {
       // Field by field (the node copied whole retained all it holds).
       let index = Int(number)
       (name, full) = (nodes[index].name, nodes[index].full)
