@@ -92,10 +92,11 @@ struct XMLReaderTests {
     #expect(disbursement["amount"] == .money(Money(units: 1250, currency: .usd)))
   }
 
-  /// Each element path met is remembered, with what its start works out (at most 4,096
-  /// paths): a document with more (thousands of element names, junk or hostile) reads
-  /// past them as before, the same records at the same lines.
-  @Test("more element paths than the reader remembers: the same records")
+  /// Each element path the mapping can match is remembered, with what its start works
+  /// out; an element at any other path, and all under it, is passed over. A document
+  /// with thousands of other element names (junk or hostile), before and among its
+  /// records, gives the same records at the same lines.
+  @Test("thousands of element paths the mapping cannot match: the same records")
   func manyElementPaths() throws {
     let text = try String(contentsOfFile: fixture("xml/receipts.xml"), encoding: .utf8)
     let junk = (0..<5_000).map {
@@ -117,7 +118,7 @@ struct XMLReaderTests {
         #expect(a[field] == b[field], "\(CanonicalSchema.spec(field).name)")
       }
     }
-    // A receipt after the paths run out is read too, its fields from the same elements.
+    // Twice as many, under other names: the same records.
     let late = text.replacingOccurrences(
       of: marker, with: marker + junk + junk.replacingOccurrences(of: "junk-", with: "more-"))
     #expect(try readXML(late).records.map(\.transactionID) == plain.records.map(\.transactionID))
