@@ -69,7 +69,6 @@ public struct FindingStore: Sendable {
   public init() {}
 
   public var count: Int { entries.count }
-  public var isEmpty: Bool { entries.isEmpty }
   public var indices: Range<Int> { entries.indices }
 
   func ordinal(at position: Int) -> Int { entries[position].ordinal }

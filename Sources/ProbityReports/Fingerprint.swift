@@ -78,15 +78,11 @@ public enum Fingerprint {
   /// The fingerprint of a finding. `recordKey` is the finding's record's key
   /// (`recordKey(of:)`), needed only when the record has no transaction id.
   public static func of(_ finding: Finding, recordKey: String? = nil) -> String {
-    of(finding, pathPart: pathPart(finding.file), recordKey: recordKey)
+    hex(hash(finding, pathPart: pathPart(finding.file), recordKey: recordKey))
   }
 
-  /// `of(finding, recordKey:)`, with the path's part (`pathPart(finding.file)`) given.
-  static func of(_ finding: Finding, pathPart: String, recordKey: String?) -> String {
-    hex(hash(finding, pathPart: pathPart, recordKey: recordKey))
-  }
-
-  /// The number `of(finding, pathPart:, recordKey:)` writes in hex.
+  /// The number `of(finding, recordKey:)` writes in hex, with the path's part
+  /// (`pathPart(finding.file)`) given (the gate finds it once for a file's findings).
   static func hash(_ finding: borrowing Finding, pathPart: String, recordKey: String?) -> UInt64 {
     // The parts hashed as they are made, with no string of each (the same bytes as
     // `compute` of them: some 40,000 instructions a finding, 10% of a check of the whole
