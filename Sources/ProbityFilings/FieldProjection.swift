@@ -11,6 +11,11 @@ import ProbityCore
 /// fields wanted; only the values of fields no one reads may be left missing (a `name`
 /// no one reads is not derived from its parts either). The fields left out are named on
 /// each record (`Record.leftOut`), and reading one is stopped in debug builds.
+///
+/// The XML reader passes over the text of such a field whatever its bytes: libxml2 has
+/// checked the encoding of the whole document, so any text it gives is a valid string.
+/// It keeps the text's length (an element over the field limit still rejects its record)
+/// and that the element is there (required, or given twice).
 enum FieldProjection {
   /// `wanted`, with the fields the readers make wanted fields from: a wanted `name` is
   /// derived from the organisation and name parts when the filing has none, and a .fec

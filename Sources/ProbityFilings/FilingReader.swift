@@ -46,22 +46,25 @@ public enum FilingReader {
   /// - `limits`: the longest field and record, the deepest XML (`ReaderLimits`).
   ///
   /// - `lines`: nil, or the lines on which the records wanted start (a second pass that
-  ///   needs a few records again). The delimited and .fec readers then pass over the
-  ///   rows that start on other lines without making records of them (they still find
-  ///   where rows start and end, so line numbers stay true); the XML reader reads all.
-  ///   Either way some other records may come too: the caller keeps the ones it wants.
-  ///   The statistics then count only what was read. With the lines' byte offsets
+  ///   needs a few records again). The readers then pass over the rows (and record
+  ///   elements) that start on other lines without making records of them (they still
+  ///   find where rows start and end, so line numbers stay true), and stop after the
+  ///   last line wanted. Some other records may come too: the caller keeps the ones it
+  ///   wants. The statistics then count only what was read. With the lines' byte offsets
   ///   (`LineSelection.offsets`, from the first pass's `Record.offset`), the delimited
-  ///   and .fec readers go straight to each wanted line of a file that seeks.
+  ///   and .fec readers go straight to each wanted line of a file that seeks; the XML
+  ///   reader parses all that comes before (an element's meaning depends on what
+  ///   encloses it).
   ///
   /// - `pool`: arrays of values handed back by the caller once it is done with their
-  ///   records, which the delimited and .fec readers fill again (`RecordValuesPool`).
+  ///   records, which the readers fill again (`RecordValuesPool`).
   ///
   /// - `fields`: nil, or the fields the caller reads of a record
   ///   (`CheckRun.fieldsRead`). The delimited and .fec readers then pass over the plain
   ///   ASCII text cells of the other fields, which are left missing; every other cell is
   ///   read and checked as before, so the same rows are accepted and rejected, with the
-  ///   same messages (`FieldProjection`). The XML reader reads every field.
+  ///   same messages (`FieldProjection`). The XML reader passes over the text of every
+  ///   text field not read (libxml2 has checked the encoding of all of it).
   ///
   /// Records go to `onRecord` in file order, given over (`consuming`: kept by the
   /// caller, a record is moved, not copied with its arrays retained), problems with rows
@@ -83,7 +86,8 @@ public enum FilingReader {
         lines: lines, pool: pool, fields: fields, onRecord: onRecord, onProblem: onProblem)
     case .xml:
       return try XMLReader(path: path, mapping: chosen.mapping ?? .probityXML, limits: limits)
-        .read(onRecord: onRecord, onProblem: onProblem)
+        .read(
+          lines: lines, pool: pool, fields: fields, onRecord: onRecord, onProblem: onProblem)
     case .csv, .fecBulk, .ukEC, .ukPEF:
       return try CSVReader(path: path, mapping: chosen.mapping ?? .canonical, limits: limits)
         .read(

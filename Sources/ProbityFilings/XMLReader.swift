@@ -39,17 +39,32 @@ public struct XMLReader: Sendable {
     XML_PARSE_NONET.rawValue | XML_PARSE_NOERROR.rawValue | XML_PARSE_NOWARNING.rawValue
       | XML_PARSE_BIG_LINES.rawValue)
 
-  public func read(onRecord: (consuming Record) -> Void, onProblem: (Diagnostic) -> Void)
-    throws(FilingError)
-    -> ReadStatistics
-  {
-    try read(checkProlog: true, onRecord: onRecord, onProblem: onProblem)
+  /// Reads the filing. `lines`, `pool` and `fields` are those of `FilingReader.read`:
+  /// - `lines`: the record elements that start on other lines are read past without
+  ///   their fields being kept or a record made, and reading stops at the first record
+  ///   element past the last line wanted (there is no going straight to a line: what
+  ///   encloses it, its namespaces, must be parsed);
+  /// - `pool`: the arrays records' values are made in;
+  /// - `fields`: the text of a text field the run does not read is not kept, only its
+  ///   length (an element too long still rejects its record) and that it is there (a
+  ///   required element still is required); every other field is read as before.
+  ///   libxml2 has checked the encoding of all of the document's text, so any such text
+  ///   is a valid string and passing over it cannot change what is accepted.
+  public func read(
+    lines: LineSelection? = nil, pool: RecordValuesPool? = nil, fields: FieldSet? = nil,
+    onRecord: (consuming Record) -> Void, onProblem: (Diagnostic) -> Void
+  ) throws(FilingError) -> ReadStatistics {
+    try read(
+      checkProlog: true, lines: lines, pool: pool, fields: fields, onRecord: onRecord,
+      onProblem: onProblem)
   }
 
   /// `checkProlog: false` skips the prolog scan, so tests can show that the check of the
   /// parsed DOCTYPE refuses entity declarations on its own.
   func read(
-    checkProlog: Bool, onRecord: (consuming Record) -> Void, onProblem: (Diagnostic) -> Void
+    checkProlog: Bool, lines: LineSelection? = nil, pool: RecordValuesPool? = nil,
+    fields: FieldSet? = nil, onRecord: (consuming Record) -> Void,
+    onProblem: (Diagnostic) -> Void
   ) throws(FilingError) -> ReadStatistics {
     guard case .elements(let kinds) = mapping.kind else {
       throw .make(
@@ -75,7 +90,8 @@ public struct XMLReader: Sendable {
     }
     defer { xmlFreeTextReader(reader) }
     var session = XMLSession(
-      path: path, mapping: mapping, kinds: kinds, limits: limits, reader: reader)
+      path: path, mapping: mapping, kinds: kinds, limits: limits, reader: reader,
+      lines: lines?.lines, pool: pool, fields: fields)
     do {
       try readNodes(reader, &session, onRecord: onRecord, onProblem: onProblem)
     } catch {
@@ -89,7 +105,7 @@ public struct XMLReader: Sendable {
     onProblem: (Diagnostic) -> Void
   ) throws(FilingError) {
     try XMLErrors.collect(from: reader) { (errors) throws(FilingError) in
-      while true {
+      while !session.done {
         let status = xmlTextReaderRead(reader)
         if status == 0 { break }
         guard status == 1 else {
@@ -232,12 +248,46 @@ private struct XMLField {
   let parser: CellParser
   let optional: Bool
   let path: ElementPath
+  /// `path.absolute`: a field outside the records (the filer, the report).
+  let absolute: Bool
+  /// The value of an absent optional element, an empty cell's: missing, or false for a
+  /// flag.
+  let absent: Value?
+  /// A text field the run does not read (`FieldProjection.passesOver`): its text is not
+  /// kept, only its length and that it is there.
+  let passedOver: Bool
+}
+
+/// An attribute a field reads, by its name: the bytes, compared first, and the text,
+/// compared when the bytes differ and are not ASCII (a `String`'s equality, which holds
+/// between canonically equivalent names, as the reader has always matched them).
+private struct AttributeName {
+  let text: String
+  let bytes: [UInt8]
+
+  init(_ text: String) {
+    self.text = text
+    self.bytes = Array(text.utf8)
+  }
+
+  func matches(_ name: UnsafeBufferPointer<UInt8>) -> Bool {
+    if bytes.elementsEqual(name) { return true }
+    guard !PlainASCII.holds(name) || !bytes.withUnsafeBufferPointer(PlainASCII.holds) else {
+      return false
+    }
+    return String(decoding: name, as: UTF8.self) == text
+  }
 }
 
 /// The state of one read: the open elements, the record being read, the values seen
 /// outside records. A struct, changed in place through one `inout`: as a class, each
 /// access to its state was checked for exclusivity as the program ran (some 8% of
 /// reading an XML filing, a fifth of it in all with the reference counts).
+///
+/// Text is kept as bytes from libxml2's buffers to the cell's value: a field's text in a
+/// buffer of its own while its element is open (the buffers used again, element after
+/// element), then in one array of bytes for the record (`recordBytes`, emptied for each
+/// record), read from there (`CellParser.read`) as the delimited reader reads its cells.
 private struct XMLSession {
   let path: String
   let currency: Currency
@@ -252,9 +302,20 @@ private struct XMLSession {
   /// for record fields, absolute for the others.
   let textFields: [String: [Int]]
   /// Fields read from attributes, by the element's path, with the attribute's name.
-  let attributeFields: [String: [(name: String, index: Int)]]
-  /// Every field missing, except constants.
-  let template: [Value]
+  let attributeFields: [String: [(name: AttributeName, index: Int)]]
+  /// The mapping's constants, by field.
+  let constants: [(field: FieldID, value: Value)]
+  /// The fields the run does not read (`FilingReader.read(fields:)`), and whether `name`
+  /// is derived from its parts.
+  let leftOut: FieldSet
+  let derivesName: Bool
+  /// Where records' arrays of values come from (a new one each without).
+  let pool: RecordValuesPool?
+  /// The lines on which the records wanted start (nil: all), and the last of them.
+  let wantedLines: Set<Int>?
+  let lastWantedLine: Int
+  /// Set at the first record element past `lastWantedLine`: the read stops.
+  var done = false
   /// The paths of record elements and of the elements around them: only these are
   /// numbered among their siblings (for locators).
   let recordAncestry: Set<String>
@@ -271,14 +332,29 @@ private struct XMLSession {
   let longestPath: Int
   static let unmatched = "\u{0}"
 
-  /// The paths of the open elements, outermost first (or `unmatched`), their locators
-  /// (empty for elements that are no record and hold none), and how many children of each
-  /// name each has had (for `/filing/receipt[3]`).
-  var open: [String] = []
-  var locator: [String] = []
-  var siblings: [[String: Int]] = [[:]]
-  /// The node of each open element in `nodes` (-1: none, past `maxNodes`; `passedOver`).
-  var openNodes: [Int32] = []
+  /// The open elements, outermost first.
+  var open: [OpenElement] = []
+  /// How many children of each name the document has had (its root element's count).
+  var rootCounts: [ChildCount] = []
+
+  /// An open element: its node, its path when it has none, its locator, and how many of
+  /// its children of each name it has met (for `/filing/receipt[3]`).
+  struct OpenElement {
+    /// Its node in `nodes` (-1: none, past `maxNodes`; `passedOver`).
+    let node: Int32
+    /// Its path when its node is -1 (else its node's, and this is empty).
+    let path: String
+    /// Its locator: empty for elements that are no record and hold none.
+    let locator: String
+    /// Only for the children in the record ancestry (the only ones numbered).
+    var counts: [ChildCount] = []
+  }
+
+  /// How many children of one name an element has had (names equal as `String`s).
+  struct ChildCount {
+    let name: String
+    var count: Int
+  }
 
   /// What an element's start works out from its parent's path and its name, kept for
   /// each path met that the mapping can match (at most `maxNodes`: a document with more
@@ -290,42 +366,56 @@ private struct XMLSession {
   struct Node {
     /// The name (its bytes compared with the name met on every hit, with the pointer).
     let name: String
+    let nameBytes: [UInt8]
     let full: String
     let inAncestry: Bool
     let kind: KindDecision?
     /// The fields this element gives, and the record they were found for (the UTF-8
     /// length of the open record's path and its depth; -1 outside records).
     var keyedFor: (prefix: Int, depth: Int) = (Int.min, Int.min)
-    var attributes: [(name: String, index: Int)]?
+    var attributes: [(name: AttributeName, index: Int)]?
     var texts: [Int]?
-  }
-  struct NodeKey: Hashable {
-    let parent: Int32
-    let name: UInt
+    /// Its children's nodes, by libxml2's pointer to their name (a handful: only paths
+    /// the mapping can match have nodes).
+    var children: [(name: UnsafePointer<xmlChar>, node: Int32)] = []
   }
   var nodes: [Node] = []
-  var children: [NodeKey: Int32] = [:]
+  /// The root element's nodes, as `Node.children`.
+  var rootChildren: [(name: UnsafePointer<xmlChar>, node: Int32)] = []
   static let maxNodes = 4_096
   /// The node of an element at a path the mapping cannot match, and of its descendants.
   static let passedOver: Int32 = -2
 
   /// The record being read.
   var record: RecordState?
-  /// Raw values seen outside records, by field index, with their line.
-  var context: [Int: (value: RawValue, line: Int)] = [:]
+  /// The record's raw values, by field index (nil: its element not met), with the fields
+  /// met more than once, and the bytes of their texts (`RawValue.text`): kept from record
+  /// to record, emptied at each record's start.
+  var raw: [RawValue?]
+  var repeated: [Int] = []
+  var recordBytes: [UInt8] = []
+  /// Raw values seen outside records, by field index (nil: not met), with their text and
+  /// line.
+  var context: [(value: RawValue, bytes: [UInt8], line: Int)?]
   /// Text being collected for fields, with the depth of the element it belongs to.
   var captures: [Capture] = []
+  /// Buffers of captures that ended, emptied, to collect text again.
+  var spareBuffers: [[UInt8]] = []
 
-  /// A field's value as read: its text, or only its length when over the field limit.
+  /// A field's value as read: where its text is, only its length when over the field
+  /// limit, or only that it is there (a field passed over).
   enum RawValue {
-    case text(String)
+    /// `start` and `count` in the record's bytes (or a context value's own).
+    case text(start: Int, count: Int)
     case oversized(bytes: Int)
+    case passedOver
   }
 
   struct Capture {
     let index: Int
     let depth: Int
-    var text = ""
+    let passedOver: Bool
+    var buffer: [UInt8]
     var bytes = 0
   }
 
@@ -340,47 +430,65 @@ private struct XMLSession {
     /// Where the record element starts in the file (`xmlTextReaderByteConsumed`), or nil
     /// when libxml2 cannot tell.
     let startOffset: Int?
-    var raw: [RawValue?]
-    var repeated: [Int] = []
     /// Set when the element runs past the record limit: its text is no longer kept.
     var tooLong = false
+    /// A record the read was not asked for (`lines`): read past, nothing of it kept.
+    var ignored = false
   }
 
   init(
     path: String, mapping: Mapping, kinds: ElementKinds, limits: ReaderLimits,
-    reader: xmlTextReaderPtr
+    reader: xmlTextReaderPtr, lines: Set<Int>? = nil, pool: RecordValuesPool? = nil,
+    fields wantedFields: FieldSet? = nil
   ) {
     self.path = path
     self.currency = mapping.currency
     self.limits = limits
     self.reader = reader
+    self.pool = pool
+    self.wantedLines = lines
+    self.lastWantedLine = lines.map { $0.max() ?? 0 } ?? Int.max
     var kindTable: [String: KindDecision] = [:]
     for entry in kinds.entries where kindTable[entry.path.description] == nil {
       kindTable[entry.path.description] = entry.decision
     }
     self.kinds = kindTable
+    let wanted = wantedFields.map(FieldProjection.closed)
     var fields: [XMLField] = []
     var template = [Value](repeating: .missing, count: CanonicalSchema.count)
     for fieldMapping in mapping.fields {
       switch fieldMapping.source {
       case .constant(let value): template[fieldMapping.field] = value
       case .element(let elementPath, let parser, let optional):
+        let absent: Value? =
+          if case .success(let value) = parser.parse("", currency: mapping.currency) {
+            value
+          } else { nil }
         fields.append(
-          XMLField(field: fieldMapping.field, parser: parser, optional: optional, path: elementPath)
-        )
+          XMLField(
+            field: fieldMapping.field, parser: parser, optional: optional, path: elementPath,
+            absolute: elementPath.absolute, absent: absent,
+            passedOver: FieldProjection.passesOver(fieldMapping.field, parser, wanted: wanted)))
       case .column: break  // not in an XML mapping (the mapping parser refuses it)
       }
     }
     self.fields = fields
-    self.template = template
+    self.raw = Array(repeating: nil, count: fields.count)
+    self.context = Array(repeating: nil, count: fields.count)
+    self.constants = template.indices.filter { !template[$0].isMissing }.map {
+      ($0, template[$0])
+    }
+    let leftOut = FieldProjection.leftOut(wantedFields)
+    self.leftOut = leftOut
+    self.derivesName = FieldProjection.derivesName(leftOut: leftOut)
     var text: [String: [Int]] = [:]
-    var attributes: [String: [(name: String, index: Int)]] = [:]
+    var attributes: [String: [(name: AttributeName, index: Int)]] = [:]
     for (index, field) in fields.enumerated() {
       let element = ElementPath(
         absolute: field.path.absolute, steps: field.path.steps, attribute: nil
       ).description
       if let attribute = field.path.attribute {
-        attributes[element, default: []].append((attribute, index))
+        attributes[element, default: []].append((AttributeName(attribute), index))
       } else {
         text[element, default: []].append(index)
       }
@@ -440,6 +548,13 @@ private struct XMLSession {
     return Int(xmlGetLineNo(node))
   }
 
+  /// The bytes of a string libxml2 gives (NUL-terminated, UTF-8).
+  static func bytes(_ pointer: UnsafePointer<xmlChar>) -> UnsafeBufferPointer<UInt8> {
+    UnsafeBufferPointer(
+      start: UnsafeRawPointer(pointer).assumingMemoryBound(to: UInt8.self),
+      count: strlen(UnsafeRawPointer(pointer).assumingMemoryBound(to: CChar.self)))
+  }
+
   mutating func node(onRecord: (consuming Record) -> Void, onProblem: (Diagnostic) -> Void)
     throws(FilingError)
   {
@@ -447,13 +562,13 @@ private struct XMLSession {
       Int(xmlTextReaderByteConsumed(reader)) - start > limits.maxRecordBytes
     {
       record?.tooLong = true
-      captures.removeAll { !fields[$0.index].path.absolute }
+      captures.removeAll { !fields[$0.index].absolute }
     }
     switch xmlTextReaderNodeType(reader) {
     case Int32(XML_READER_TYPE_ELEMENT.rawValue):
       guard open.count < limits.maxXMLDepth else { throw tooDeep(line: nodeLine) }
       start(xmlTextReaderConstLocalName(reader), onRecord: onRecord, onProblem: onProblem)
-      if xmlTextReaderIsEmptyElement(reader) == 1 {
+      if !done, xmlTextReaderIsEmptyElement(reader) == 1 {
         end(onRecord: onRecord, onProblem: onProblem)
       }
     case Int32(XML_READER_TYPE_END_ELEMENT.rawValue):
@@ -462,14 +577,15 @@ private struct XMLSession {
       Int32(XML_READER_TYPE_SIGNIFICANT_WHITESPACE.rawValue),
       Int32(XML_READER_TYPE_WHITESPACE.rawValue):
       guard !captures.isEmpty, let value = xmlTextReaderConstValue(reader) else { return }
-      let bytes = strlen(value)
-      let text = String(cString: value)
+      let text = XMLSession.bytes(value)
       for index in captures.indices {
-        captures[index].bytes += bytes
+        captures[index].bytes += text.count
+        if captures[index].passedOver { continue }
         if captures[index].bytes <= limits.maxFieldBytes {
-          captures[index].text += text
+          captures[index].buffer.append(contentsOf: text)
         } else {
-          captures[index].text = ""  // over the limit: only its length is kept
+          // Over the limit: only its length is kept.
+          captures[index].buffer.removeAll(keepingCapacity: true)
         }
       }
     case Int32(XML_READER_TYPE_DOCUMENT_TYPE.rawValue):
@@ -495,21 +611,25 @@ private struct XMLSession {
   /// element, made when first met: -1 when there is none (past `maxNodes`, past the
   /// longest path the mapping can match, or under an element that has none).
   mutating func node(named pointer: UnsafePointer<xmlChar>?) -> Int32 {
-    let parent = openNodes.last ?? Int32.max
+    let parent = open.last?.node ?? Int32.max
     if parent == XMLSession.passedOver { return XMLSession.passedOver }
     guard parent >= 0, let pointer else { return -1 }
-    let key = NodeKey(parent: parent, name: UInt(bitPattern: pointer))
-    let bytes = UnsafeBufferPointer(
-      start: UnsafeRawPointer(pointer).assumingMemoryBound(to: UInt8.self),
-      count: strlen(UnsafeRawPointer(pointer).assumingMemoryBound(to: CChar.self)))
-    if let found = children[key] {
+    let bytes = XMLSession.bytes(pointer)
+    let known = parent == Int32.max ? rootChildren : nodes[Int(parent)].children
+    for child in known where child.name == pointer {
       // The pointer is the name's in libxml2's dictionary; its bytes are compared too.
-      if nodes[Int(found)].name.utf8.elementsEqual(bytes) { return found }
+      let found = child.node
+      let name = nodes[Int(found)].nameBytes
+      if name.count == bytes.count,
+        name.withUnsafeBufferPointer({ $0.elementsEqual(bytes) })
+      {
+        return found
+      }
     }
     // An element past the longest path the mapping can match, or at a path it cannot
     // match, gets no node, and its descendants are passed over: they give nothing (and a
     // document of long names under many parents would have the table hold them all).
-    let parentPath = open.last ?? ""
+    let parentPath = openPath
     guard parentPath != XMLSession.unmatched,
       parentPath.utf8.count + 1 + bytes.count <= longestPath
     else { return XMLSession.passedOver }
@@ -520,14 +640,31 @@ private struct XMLSession {
     }
     guard nodes.count < XMLSession.maxNodes else { return -1 }
     nodes.append(
-      Node(name: name, full: full, inAncestry: recordAncestry.contains(full), kind: kinds[full]))
-    children[key] = Int32(nodes.count - 1)
-    return Int32(nodes.count - 1)
+      Node(
+        name: name, nameBytes: Array(bytes), full: full,
+        inAncestry: recordAncestry.contains(full), kind: kinds[full]))
+    let number = Int32(nodes.count - 1)
+    // A name met again under a pointer of its own (libxml2 without its dictionary)
+    // replaces the entry of the pointer (which may now be another name's).
+    if parent == Int32.max {
+      rootChildren.removeAll { $0.name == pointer }
+      rootChildren.append((pointer, number))
+    } else {
+      nodes[Int(parent)].children.removeAll { $0.name == pointer }
+      nodes[Int(parent)].children.append((pointer, number))
+    }
+    return number
+  }
+
+  /// The path of the open element (or `unmatched`), "" outside the root element.
+  var openPath: String {
+    guard let last = open.last else { return "" }
+    return last.node >= 0 ? nodes[Int(last.node)].full : last.path
   }
 
   /// The path of an element named `name` under the open element (or `unmatched`).
   func path(of name: String) -> String {
-    let parent = open.last ?? ""
+    let parent = openPath
     if parent != XMLSession.unmatched, parent.utf8.count + 1 + name.utf8.count <= longestPath {
       return parent + "/" + name
     }
@@ -539,59 +676,77 @@ private struct XMLSession {
     onProblem: (Diagnostic) -> Void
   ) {
     let number = node(named: pointer)
-    let name: String
-    let full: String
+    let hasNode = number >= 0
+    let index = Int(number)
+    // The name and path of an element without a node, worked out here; an element with
+    // one reads them from its node, and only where they are needed.
+    var ownName = ""
+    var ownPath = XMLSession.unmatched
     let inAncestry: Bool
     let kind: KindDecision?
     if number == XMLSession.passedOver {
       // At a path the mapping cannot match (the name is needed only where it can).
-      (name, full, inAncestry, kind) = ("", XMLSession.unmatched, false, nil)
-    } else if number >= 0 {
-      // Field by field (the node copied whole retained all it holds).
-      let index = Int(number)
-      (name, full) = (nodes[index].name, nodes[index].full)
+      (inAncestry, kind) = (false, nil)
+    } else if hasNode {
       (inAncestry, kind) = (nodes[index].inAncestry, nodes[index].kind)
     } else {
-      name = pointer.map { String(cString: $0) } ?? ""
-      full = path(of: name)
-      inAncestry = recordAncestry.contains(full)
-      kind = kinds[full]
+      ownName = pointer.map { String(cString: $0) } ?? ""
+      ownPath = path(of: ownName)
+      inAncestry = recordAncestry.contains(ownPath)
+      kind = kinds[ownPath]
     }
-    openNodes.append(number)
+    var locator = ""
     if inAncestry {
-      let position = (siblings[siblings.count - 1][name] ?? 0) + 1
-      siblings[siblings.count - 1][name] = position
-      locator.append(
-        locator.isEmpty ? "/" + name : "\(locator[locator.count - 1])/\(name)[\(position)]")
-    } else {
-      locator.append("")
+      let name = hasNode ? nodes[index].name : ownName
+      if open.isEmpty {
+        _ = XMLSession.count(name, in: &rootCounts)
+        locator = "/" + name
+      } else {
+        let position = XMLSession.count(name, in: &open[open.count - 1].counts)
+        locator = open[open.count - 1].locator
+        locator += "/"
+        locator += name
+        locator += "["
+        locator += String(position)
+        locator += "]"
+      }
     }
-    siblings.append([:])
-    open.append(full)
+    open.append(OpenElement(node: number, path: hasNode ? "" : ownPath, locator: locator))
     let depth = open.count
 
     if record == nil, let decision = kind {
       switch decision {
       case .skip:
-        statistics.rowsSkipped += 1
+        if wantedLines == nil { statistics.rowsSkipped += 1 }
       case .record(let kind):
+        let line = nodeLine
+        if line > lastWantedLine {
+          // Past the last record wanted: nothing after it is.
+          done = true
+          return
+        }
         let consumed = Int(xmlTextReaderByteConsumed(reader))
         record = RecordState(
-          kind: kind, depth: depth, prefixLength: full.utf8.count, line: nodeLine,
-          locator: locator[locator.count - 1], elementName: name,
+          kind: kind, depth: depth,
+          prefixLength: hasNode ? nodes[index].full.utf8.count : ownPath.utf8.count, line: line,
+          locator: locator, elementName: hasNode ? nodes[index].name : ownName,
           startOffset: consumed >= 0 ? consumed : nil,
-          raw: Array(repeating: nil, count: fields.count))
+          ignored: wantedLines.map { !$0.contains(line) } ?? false)
+        for index in raw.indices { raw[index] = nil }
+        repeated.removeAll(keepingCapacity: true)
+        recordBytes.removeAll(keepingCapacity: true)
       }
     }
-    if record?.tooLong == true { return }
+    if let record, record.tooLong || record.ignored { return }
     // The fields the element gives: found by its key, relative inside a record, absolute
     // outside; kept with its node for the record it was found in.
-    let attributes: [(name: String, index: Int)]?
+    let attributes: [(name: AttributeName, index: Int)]?
     let texts: [Int]?
     let context = record.map { (prefix: $0.prefixLength, depth: $0.depth) } ?? (-1, -1)
-    if number >= 0, nodes[Int(number)].keyedFor == context {
-      (attributes, texts) = (nodes[Int(number)].attributes, nodes[Int(number)].texts)
+    if hasNode, nodes[index].keyedFor == context {
+      (attributes, texts) = (nodes[index].attributes, nodes[index].texts)
     } else {
+      let full = hasNode ? nodes[index].full : ownPath
       let key: String
       if full == XMLSession.unmatched {
         key = full
@@ -603,67 +758,97 @@ private struct XMLSession {
         key = full
       }
       (attributes, texts) = (attributeFields[key], textFields[key])
-      if number >= 0 {
-        nodes[Int(number)].keyedFor = context
-        nodes[Int(number)].attributes = attributes
-        nodes[Int(number)].texts = texts
+      if hasNode {
+        nodes[index].keyedFor = context
+        nodes[index].attributes = attributes
+        nodes[index].texts = texts
       }
     }
     if let attributes { readAttributes(attributes) }
-    for index in texts ?? [] { captures.append(Capture(index: index, depth: depth)) }
+    for index in texts ?? [] {
+      captures.append(
+        Capture(
+          index: index, depth: depth, passedOver: fields[index].passedOver,
+          buffer: spareBuffers.popLast() ?? []))
+    }
   }
 
-  mutating func readAttributes(_ wanted: [(name: String, index: Int)]) {
+  /// Counts a child named `name` among `counts`: its position among its siblings of that
+  /// name, from 1.
+  static func count(_ name: String, in counts: inout [ChildCount]) -> Int {
+    for index in counts.indices where counts[index].name == name {
+      counts[index].count += 1
+      return counts[index].count
+    }
+    counts.append(ChildCount(name: name, count: 1))
+    return 1
+  }
+
+  mutating func readAttributes(_ wanted: [(name: AttributeName, index: Int)]) {
     guard xmlTextReaderMoveToFirstAttribute(reader) == 1 else { return }
     repeat {
-      let name = xmlTextReaderConstLocalName(reader).map { String(cString: $0) } ?? ""
-      for attribute in wanted where attribute.name == name {
+      let name =
+        xmlTextReaderConstLocalName(reader).map(XMLSession.bytes) ?? .init(start: nil, count: 0)
+      for attribute in wanted where attribute.name.matches(name) {
         guard let value = xmlTextReaderConstValue(reader) else { continue }
-        let bytes = strlen(value)
-        store(
-          attribute.index,
-          bytes > limits.maxFieldBytes ? .oversized(bytes: bytes) : .text(String(cString: value)))
+        let text = XMLSession.bytes(value)
+        if text.count > limits.maxFieldBytes {
+          store(attribute.index, .oversized(bytes: text.count), text)
+        } else if fields[attribute.index].passedOver {
+          store(attribute.index, .passedOver, text)
+        } else {
+          store(attribute.index, .text(start: 0, count: text.count), text)
+        }
       }
     } while xmlTextReaderMoveToNextAttribute(reader) == 1
     xmlTextReaderMoveToElement(reader)
   }
 
-  /// A value for field `index`: into the record, or into the context outside records.
-  mutating func store(_ index: Int, _ value: RawValue) {
-    if fields[index].path.absolute {
-      context[index] = (value, nodeLine)
-    } else if record != nil {
-      if record?.raw[index] != nil { record?.repeated.append(index) }
-      record?.raw[index] = value
+  /// A value for field `index`, `text` its bytes when it is `.text`: into the record, or
+  /// into the context outside records.
+  mutating func store(_ index: Int, _ value: RawValue, _ text: UnsafeBufferPointer<UInt8>) {
+    if fields[index].absolute {
+      if case .text = value {
+        context[index] = (value, Array(text), nodeLine)
+      } else {
+        context[index] = (value, [], nodeLine)
+      }
+    } else if let record, !record.ignored {
+      if raw[index] != nil { repeated.append(index) }
+      if case .text = value {
+        raw[index] = .text(start: recordBytes.count, count: text.count)
+        recordBytes.append(contentsOf: text)
+      } else {
+        raw[index] = value
+      }
     }
   }
 
   mutating func end(onRecord: (consuming Record) -> Void, onProblem: (Diagnostic) -> Void) {
     let depth = open.count
-    while let last = captures.last, last.depth == depth {
-      captures.removeLast()
-      store(
-        last.index,
-        last.bytes > limits.maxFieldBytes ? .oversized(bytes: last.bytes) : .text(last.text))
+    while let last = captures.last?.depth, last == depth {
+      var capture = captures.removeLast()
+      let value: RawValue =
+        capture.bytes > limits.maxFieldBytes
+        ? .oversized(bytes: capture.bytes)
+        : capture.passedOver ? .passedOver : .text(start: 0, count: capture.bytes)
+      capture.buffer.withUnsafeBufferPointer { store(capture.index, value, $0) }
+      capture.buffer.removeAll(keepingCapacity: true)
+      spareBuffers.append(capture.buffer)
     }
     if let record, record.depth == depth {
       self.record = nil
-      assemble(record, onRecord: onRecord, onProblem: onProblem)
+      if !record.ignored { assemble(record, onRecord: onRecord, onProblem: onProblem) }
     }
     open.removeLast()
-    openNodes.removeLast()
-    locator.removeLast()
-    siblings.removeLast()
   }
 
   mutating func assemble(
     _ state: RecordState, onRecord: (consuming Record) -> Void, onProblem: (Diagnostic) -> Void
   ) {
     statistics.recordsRead += 1
-    var values = template
     var diagnostics: [Diagnostic] = []
-    let fields = self.fields
-    let fieldName = { (index: Int) in CanonicalSchema.spec(fields[index].field).name }
+    let fieldName = { [fields] (index: Int) in CanonicalSchema.spec(fields[index].field).name }
     if state.tooLong {
       statistics.recordsRejected += 1
       onProblem(
@@ -673,48 +858,70 @@ private struct XMLSession {
           hint: ReaderLimits.recordHint))
       return
     }
-    for index in state.repeated.isEmpty ? [] : Set(state.repeated).sorted() {
+    for index in repeated.isEmpty ? [] : Set(repeated).sorted() {
       diagnostics.append(
         problem(
           .xmlRepeatedElement,
           "<\(state.elementName)> has \(fields[index].path) more than once (\(fieldName(index)) takes one value)",
           line: state.line))
     }
-    for (index, field) in fields.enumerated() {
-      let value = field.path.absolute ? context[index]?.value : state.raw[index]
+    var values = pool?.take() ?? [Value](repeating: .missing, count: CanonicalSchema.count)
+    for (field, value) in constants { values[field] = value }
+    for index in fields.indices {
+      let absolute = fields[index].absolute
+      let value = absolute ? context[index]?.value : raw[index]
       // Written only for a problem: the path's text costs more than reading most cells.
       var place: String {
-        guard field.path.absolute, let line = context[index]?.line else { return "\(field.path)" }
-        return "\(field.path) (line \(line))"
+        guard absolute, let line = context[index]?.line else { return "\(fields[index].path)" }
+        return "\(fields[index].path) (line \(line))"
       }
-      if case .oversized(let bytes) = value {
+      switch value {
+      case .oversized(let bytes):
         diagnostics.append(
           problem(
             .fieldTooLong, limits.fieldMessage("\(place) (\(fieldName(index)))", bytes: bytes),
             line: state.line, hint: ReaderLimits.fieldHint))
-        continue
-      }
-      guard case .text(let raw) = value else {
-        if field.optional {
+      case nil:
+        if fields[index].optional {
           // An absent element is an empty cell: missing, or false for a flag.
-          if case .success(let value) = field.parser.parse("", currency: currency) {
-            values[field.field] = value
-          }
+          if let absent = fields[index].absent { values[fields[index].field] = absent }
         } else {
           diagnostics.append(
             problem(
               .xmlMissingElement,
-              "<\(state.elementName)> has no \(field.path) (\(fieldName(index)))", line: state.line,
+              "<\(state.elementName)> has no \(fields[index].path) (\(fieldName(index)))",
+              line: state.line,
               hint: "the mapping requires it; mark it optional there if it may be absent"))
         }
-        continue
-      }
-      switch field.parser.parse(utf8: raw, currency: currency) {
-      case .success(let value): values[field.field] = value
-      case .failure(let cellProblem):
-        diagnostics.append(
-          problem(
-            .badCell, "\(place) (\(fieldName(index))): \(cellProblem.message)", line: state.line))
+      case .passedOver:
+        break
+      case .text(let start, let count):
+        let parser = fields[index].parser
+        let reading = { (bytes: UnsafeBufferPointer<UInt8>) -> CellReading in
+          let cell = UnsafeBufferPointer(rebasing: bytes[start..<(start + count)])
+          switch parser.read(cell, encoding: .utf8, currency: currency) {
+          // A NUL (which libxml2 never gives): the text's way.
+          case .invalidText:
+            switch parser.parse(String(decoding: cell, as: UTF8.self), currency: currency) {
+            case .success(let value): return .value(value)
+            case .failure(let problem): return .problem(problem)
+            }
+          case let reading: return reading
+          }
+        }
+        let result =
+          absolute
+          ? (context[index]?.bytes ?? []).withUnsafeBufferPointer(reading)
+          : recordBytes.withUnsafeBufferPointer(reading)
+        switch result {
+        case .value(let value): values[fields[index].field] = value
+        case .problem(let cellProblem):
+          diagnostics.append(
+            problem(
+              .badCell, "\(place) (\(fieldName(index))): \(cellProblem.message)",
+              line: state.line))
+        case .invalidText: break  // not given (see above)
+        }
       }
     }
     guard diagnostics.isEmpty else {
@@ -722,11 +929,12 @@ private struct XMLSession {
       for diagnostic in diagnostics { onProblem(diagnostic) }
       return
     }
-    NameParts.canonical?.derive(&values)
-    onRecord(
-      Record(
-        kind: state.kind,
-        provenance: Provenance(file: path, line: state.line, locator: state.locator),
-        values: values))
+    if derivesName { NameParts.canonical?.derive(&values) }
+    var record = Record(
+      kind: state.kind,
+      provenance: Provenance(file: path, line: state.line, locator: state.locator),
+      values: values)
+    record.leftOut = leftOut
+    onRecord(record)
   }
 }
