@@ -1,5 +1,11 @@
 import ProbityCore
 
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
 /// The findings of a run, held as bytes until the report is written.
 ///
 /// A run keeps every finding until its report is written: the report lists them in input
@@ -58,7 +64,14 @@ public struct FindingStore: Sendable {
   struct NameKey: Hashable, Sendable {
     let text: String
 
-    static func == (a: NameKey, b: NameKey) -> Bool { a.text.utf8.elementsEqual(b.text.utf8) }
+    static func == (a: NameKey, b: NameKey) -> Bool {
+      var (a, b) = (a.text, b.text)
+      return a.withUTF8 { a in
+        b.withUTF8 { b in
+          a.count == b.count && (a.isEmpty || memcmp(a.baseAddress!, b.baseAddress!, a.count) == 0)
+        }
+      }
+    }
 
     func hash(into hasher: inout Hasher) {
       var text = text

@@ -59,46 +59,32 @@ public enum ReportRenderer {
 
   /// `writeText` with pieces of `perPiece` findings (for the tests).
   static func writeText(_ report: CheckReport, perPiece: Int, to emit: (String) -> Void) {
-    var out = ""
     precondition(
       report.gate.map { $0.reviews.count == report.findings.count } ?? true,
       "a gate made from another report")
-    for (index, finding) in report.findings.enumerated() {
-      if index > 0 && index % perPiece == 0 {
-        emit(out)
+    let findings = report.findings
+    let gate = report.gate
+    // Each piece's findings made on all the cores once there are enough of them (a
+    // finding's text depends on it and its review alone), then handed out in order; the
+    // last piece goes out with the summary.
+    var out = ""
+    for start in stride(from: 0, to: findings.count, by: perPiece) {
+      if start > 0 { emit(out) }
+      let range = start..<min(findings.count, start + perPiece)
+      guard range.count >= findingsWrittenInParts else {
         out = ""
-      }
-      out +=
-        "\(finding.file):\(finding.line): \(finding.severity.rawValue)[\(finding.ruleID)] \(finding.message)\n"
-      out += "  rule:     \(finding.title) (\(finding.category.rawValue))\n"
-      out += "  citation: \(finding.citation)\n"
-      out +=
-        "  record:   \(finding.kind.rawValue) \(finding.transactionID ?? "(no transaction id)")\n"
-      let values = finding.values.map { "\($0.name) = \($0.value)" }.joined(separator: ", ")
-      out += "  values:   \(values)\n"
-      let because = Explainer.text(finding.explanation, indent: "            ")
-      if let first = because.first {
-        out += "  because:  " + first.dropFirst(12) + "\n"
-        for line in because.dropFirst() { out += line + "\n" }
-      }
-      if !finding.group.isEmpty {
-        out +=
-          "  group:    \(finding.group.map { "\($0.name) = \($0.value)" }.joined(separator: ", "))\n"
-      }
-      if !finding.trail.isEmpty { out += trailText(finding.trail) }
-      if let deadline = finding.deadline {
-        let status: String
-        switch finding.remedyStatus {
-        case .uncured: status = "passed, not cured"
-        case .curedLate: status = "passed, cured late"
-        case nil: status = "the remedy is due by then"
+        findings.forEachInPlace(in: range) { finding, index in
+          appendText(finding, review: gate?.reviews[index], gate: gate, to: &out)
         }
-        out += "  deadline: \(deadline) (\(status))\n"
+        continue
       }
-      if let remedy = finding.remedy { out += "  remedy:   \(remedy)\n" }
-      // The gate's reviews are one per finding, in the report's order.
-      if let gate = report.gate { out += gate.textLines(for: gate.reviews[index]) }
-      out += "\n"
+      out = inParts(range) { part in
+        var text = ""
+        findings.forEachInPlace(in: part) { finding, index in
+          appendText(finding, review: gate?.reviews[index], gate: gate, to: &text)
+        }
+        return text
+      }.joined()
     }
     out +=
       "summary: \(report.recordsRead) records read, \(report.recordsEvaluated) evaluated, \(report.recordsRejected) rejected"
@@ -143,10 +129,53 @@ public enum ReportRenderer {
     emit(out)
   }
 
+  /// One finding of the text report, with the gate's review of it.
+  static func appendText(
+    _ finding: borrowing Finding, review: FindingReview?, gate: GateResult?, to out: inout String
+  ) {
+    out +=
+      "\(finding.file):\(finding.line): \(finding.severity.rawValue)[\(finding.ruleID)] \(finding.message)\n"
+    out += "  rule:     \(finding.title) (\(finding.category.rawValue))\n"
+    out += "  citation: \(finding.citation)\n"
+    out +=
+      "  record:   \(finding.kind.rawValue) \(finding.transactionID ?? "(no transaction id)")\n"
+    let values = finding.values.map { "\($0.name) = \($0.value)" }.joined(separator: ", ")
+    out += "  values:   \(values)\n"
+    let because = Explainer.text(finding.explanation, indent: "            ")
+    if let first = because.first {
+      out += "  because:  " + first.dropFirst(12) + "\n"
+      for line in because.dropFirst() { out += line + "\n" }
+    }
+    if !finding.group.isEmpty {
+      out +=
+        "  group:    \(finding.group.map { "\($0.name) = \($0.value)" }.joined(separator: ", "))\n"
+    }
+    if !finding.trail.isEmpty { appendTrail(finding.trail, to: &out) }
+    if let deadline = finding.deadline {
+      let status: String
+      switch finding.remedyStatus {
+      case .uncured: status = "passed, not cured"
+      case .curedLate: status = "passed, cured late"
+      case nil: status = "the remedy is due by then"
+      }
+      out += "  deadline: \(deadline) (\(status))\n"
+    }
+    if let remedy = finding.remedy { out += "  remedy:   \(remedy)\n" }
+    if let gate, let review { out += gate.textLines(for: review) }
+    out += "\n"
+  }
+
   /// The trail as a small table; an arrow marks the record the finding is raised on.
   /// The trail as a table; `indent` starts each row (the check output puts a label
   /// before the header instead).
   static func trailText(_ trail: [TrailEntry], indent: String? = nil) -> String {
+    var out = ""
+    appendTrail(trail, indent: indent, to: &out)
+    return out
+  }
+
+  /// `trailText`, appended to `out`.
+  static func appendTrail(_ trail: [TrailEntry], indent: String? = nil, to out: inout String) {
     let rows = trail.map { entry in
       [
         entry.date?.description ?? "-", entry.amount.plainText, entry.running.plainText,
@@ -154,26 +183,49 @@ public enum ReportRenderer {
       ]
     }
     let header = ["date", "amount", "running", "record"]
-    var widths = header.map(\.count)
-    for row in rows {
-      for (column, cell) in row.enumerated() { widths[column] = max(widths[column], cell.count) }
+    let headerWidths = header.map(displayWidth)
+    let rowWidths = rows.map { $0.map(displayWidth) }
+    var widths = headerWidths
+    for row in rowWidths {
+      for (column, width) in row.enumerated() { widths[column] = max(widths[column], width) }
     }
-    func line(_ cells: [String], marker: String) -> String {
-      var text = marker
-      for (column, cell) in cells.enumerated() {
-        let pad = String(repeating: " ", count: widths[column] - cell.count)
+    func line(_ cells: [String], _ cellWidths: [Int], marker: String) {
+      out += marker
+      for column in cells.indices {
+        let pad = widths[column] - cellWidths[column]
         // Amounts are right-aligned, the rest left-aligned.
-        text +=
-          column == 1 || column == 2 ? pad + cell : cell + (column == cells.count - 1 ? "" : pad)
-        if column < cells.count - 1 { text += "  " }
+        if column == 1 || column == 2 {
+          appendSpaces(pad, to: &out)
+          out += cells[column]
+        } else {
+          out += cells[column]
+          if column != cells.count - 1 { appendSpaces(pad, to: &out) }
+        }
+        if column < cells.count - 1 { out += "  " }
       }
-      return text + "\n"
+      out += "\n"
     }
-    var out = (indent ?? "  trail:    ") + line(header, marker: "  ")
-    for (entry, row) in zip(trail, rows) {
-      out += (indent ?? "            ") + line(row, marker: entry.raisedHere ? "→ " : "  ")
+    out += indent ?? "  trail:    "
+    line(header, headerWidths, marker: "  ")
+    for (index, entry) in trail.enumerated() {
+      out += indent ?? "            "
+      line(rows[index], rowWidths[index], marker: entry.raisedHere ? "→ " : "  ")
     }
-    return out
+  }
+
+  /// The width of a cell as the trail table counts it: its characters (a plain ASCII
+  /// cell without a carriage return has one per byte).
+  static func displayWidth(_ text: String) -> Int {
+    for byte in text.utf8 where byte >= 0x80 || byte == 0x0D { return text.count }
+    return text.utf8.count
+  }
+
+  /// Strings of 0 to 63 spaces, for padding without making one each time.
+  static let spaces: [String] = (0..<64).map { String(repeating: " ", count: $0) }
+
+  static func appendSpaces(_ count: Int, to out: inout String) {
+    guard count > 0 else { return }
+    out += count < spaces.count ? spaces[count] : String(repeating: " ", count: count)
   }
 
   // MARK: JSON

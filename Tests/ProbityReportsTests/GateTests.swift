@@ -1,9 +1,9 @@
 import Foundation
 import ProbityCore
-import ProbityEngine
 import ProbityLanguage
 import Testing
 
+@testable import ProbityEngine
 @testable import ProbityReports
 
 /// A small pack: an error rule with a message full of characters CI formats escape, and
@@ -553,6 +553,79 @@ private func gatedReport(gifts: Int) throws -> CheckReport {
   var emitted = 0
   ReportRenderer.writeFindings(report, to: &writer, perWave: 500) { emitted += $0.count }
   #expect(emitted > 0 && writer.takeChunks().isEmpty)
+}
+
+/// With enough findings in a piece, the text report's findings are made on all the cores,
+/// in parts, and put back in order: the same text as made one finding at a time.
+@Test func theTextReportMadeInPartsIsTheSameText() throws {
+  let count = ReportRenderer.findingsWrittenInParts + 100
+  let report = try gatedReport(gifts: count / 2)
+  #expect(report.findings.count >= count)
+  var inParts: [String] = []
+  ReportRenderer.writeText(report, perPiece: ReportRenderer.textFindingsPerPiece) {
+    inParts.append($0)
+  }
+  var oneByOne: [String] = []
+  ReportRenderer.writeText(report, perPiece: 1) { oneByOne.append($0) }
+  #expect(inParts.count == 1 && oneByOne.count == report.findings.count)
+  #expect(inParts.joined() == oneByOne.joined())
+  #expect(inParts.joined().components(separatedBy: "\n  rule:     ").count == count / 2 * 2 + 1)
+}
+
+/// The trail table, its columns as wide as their widest cell counted in characters
+/// (non-ASCII names, a CR LF, cells wider than the padding kept ready): as the table was
+/// made before it was made faster (the reference below).
+@Test func theTrailTableCountsCharacters() {
+  func reference(_ trail: [TrailEntry], indent: String?) -> String {
+    let rows = trail.map { entry in
+      [
+        entry.date?.description ?? "-", entry.amount.plainText, entry.running.plainText,
+        "\(entry.file):\(entry.line)" + (entry.transactionID.map { " \($0)" } ?? ""),
+      ]
+    }
+    let header = ["date", "amount", "running", "record"]
+    var widths = header.map(\.count)
+    for row in rows {
+      for (column, cell) in row.enumerated() { widths[column] = max(widths[column], cell.count) }
+    }
+    func line(_ cells: [String], marker: String) -> String {
+      var text = marker
+      for (column, cell) in cells.enumerated() {
+        let pad = String(repeating: " ", count: widths[column] - cell.count)
+        text +=
+          column == 1 || column == 2 ? pad + cell : cell + (column == cells.count - 1 ? "" : pad)
+        if column < cells.count - 1 { text += "  " }
+      }
+      return text + "\n"
+    }
+    var out = (indent ?? "  trail:    ") + line(header, marker: "  ")
+    for (entry, row) in zip(trail, rows) {
+      out += (indent ?? "            ") + line(row, marker: entry.raisedHere ? "→ " : "  ")
+    }
+    return out
+  }
+  func money(_ minor: Int64) -> Value { .money(Money(minorUnits: minor, currency: .usd)) }
+  let files = [
+    "a.csv", "données/caf\u{E9}.csv", "cafe\u{301}.csv", String(repeating: "long/", count: 30),
+  ]
+  let ids: [String?] = [nil, "T1", "Zo\u{EB}", "A\r\nB", String(repeating: "x", count: 90)]
+  var trail: [TrailEntry] = []
+  for index in 0..<20 {
+    trail.append(
+      TrailEntry(
+        file: files[index % files.count], line: index * 37, transactionID: ids[index % ids.count],
+        date: index % 3 == 0 ? nil : CivilDate(year: 2024, month: 1, day: index % 28 + 1),
+        amount: index % 4 == 0 ? .missing : money(Int64(index) * 1_234_567),
+        running: money(Int64(index) * 99_999_999), raisedHere: index == 7))
+  }
+  for length in [1, 2, 5, 20] {
+    for indent in [nil, "  ", "     "] {
+      let part = Array(trail.prefix(length))
+      #expect(
+        ReportRenderer.trailText(part, indent: indent) == reference(part, indent: indent),
+        "\(length) entries, indent \(indent ?? "nil")")
+    }
+  }
 }
 
 /// `probity check` writes its text report as it is made, some findings at a time: the
