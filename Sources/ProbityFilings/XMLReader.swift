@@ -305,6 +305,9 @@ private struct XMLSession {
   let attributeFields: [String: [(name: AttributeName, index: Int)]]
   /// The mapping's constants, by field.
   let constants: [(field: FieldID, value: Value)]
+  /// The fields the mapping gives no element, attribute or constant for (and cannot
+  /// derive): on these "blank" cannot be told from "not reported" (`Record.unavailable`).
+  let unavailable: FieldSet
   /// The fields the run does not read (`FilingReader.read(fields:)`), and whether `name`
   /// is derived from its parts.
   let leftOut: FieldSet
@@ -478,6 +481,10 @@ private struct XMLSession {
     self.constants = template.indices.filter { !template[$0].isMissing }.map {
       ($0, template[$0])
     }
+    var available = FieldSet(fields.map(\.field))
+    for (field, value) in template.enumerated() where !value.isMissing { available.insert(field) }
+    NameParts.canonical?.markDerived(&available)
+    self.unavailable = available.complement
     let leftOut = FieldProjection.leftOut(wantedFields)
     self.leftOut = leftOut
     self.derivesName = FieldProjection.derivesName(leftOut: leftOut)
@@ -934,6 +941,7 @@ private struct XMLSession {
       kind: state.kind,
       provenance: Provenance(file: path, line: state.line, locator: state.locator),
       values: values)
+    record.unavailable = unavailable
     record.leftOut = leftOut
     onRecord(record)
   }

@@ -78,6 +78,70 @@ func findings(_ json: String) throws -> (findings: [[String: Any]], summary: [St
     #expect(!csv.stdout.contains("(missing: )"), "\(csv.stdout)")
   }
 
+  /// A field an XML mapping of one's own does not map is not in the format: "blank"
+  /// there is no answer, so a rule over it is undetermined on every record rather than
+  /// accusing each one (it fired on all of them until the XML reader said so).
+  @Test func aFieldAnXMLMappingDoesNotMapIsNotInTheFormat() throws {
+    let folder = scratchFolder.appendingPathComponent("probity-unmapped-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let mapping = folder.appendingPathComponent("gifts.map")
+    try """
+    [file]
+    format = xml
+    currency = USD
+    date-format = yyyy-mm-dd
+    [kind]
+    receipt = /export/gift
+    [fields]
+    transaction_id = element @id
+    amount = element amount
+    date = element date
+    name = element donor optional
+    occupation = element occupation optional
+    """.write(to: mapping, atomically: true, encoding: .utf8)
+    let filing = folder.appendingPathComponent("gifts.xml")
+    try """
+    <export>
+      <gift id="G1"><amount>250.00</amount><date>2024-03-01</date><donor>A Person</donor></gift>
+      <gift id="G2"><amount>300.00</amount><date>2024-03-02</date><donor>B Person</donor></gift>
+    </export>
+    """.write(to: filing, atomically: true, encoding: .utf8)
+    let pack = folder.appendingPathComponent("pack.probity")
+    try """
+    rule EMP-001 {
+      title "Itemized gift without employer"
+      severity warning
+      category missing-donor-information
+      citation "none"
+      applies receipt
+      when amount > $200.00 and blank(employer)
+      message "{transaction_id}"
+    }
+
+    rule OCC-001 {
+      title "Itemized gift without occupation"
+      severity warning
+      category missing-donor-information
+      citation "none"
+      applies receipt
+      when amount > $200.00 and blank(occupation)
+      message "{transaction_id}"
+    }
+    """.write(to: pack, atomically: true, encoding: .utf8)
+    let result = try runProbity([
+      "check", "--rules", pack.path, "--mapping", mapping.path, "--as-of", "2024-12-31",
+      filing.path,
+    ])
+    #expect(
+      result.stdout.contains(
+        "EMP-001  0 fired, 2 evaluated, 2 undetermined (missing: employer (not in the format) in 2)"
+      ), "\(result.stdout)")
+    // A mapped optional element that is absent is a blank cell: that finding stands.
+    #expect(result.stdout.contains("OCC-001  2 fired, 2 evaluated"), "\(result.stdout)")
+    #expect(result.status == 0, "\(result.stderr)")
+  }
+
   @Test func csvFindingsHaveNoPath() throws {
     let result = try runProbity([
       "check", "--rules", "Rules/us-federal", "--format", "json",

@@ -209,6 +209,21 @@ struct XMLReaderTests {
     #expect(result.records[0]["committee_type"] == .string("Political Party"))
     #expect(result.records[0]["donor_status"] == .string("Individual"))
     #expect(result.records[1]["donor_status"] == .missing)
+    // What the mapping does not map is not in the format: "blank" there is not an answer
+    // (docs/language.md, "Missing values", rule 4). An optional element that is absent is
+    // a blank cell; a constant and a derived name are there.
+    let field = { (name: String) in CanonicalSchema.id(named: name)! }
+    for record in result.records {
+      for name in ["employer", "street1", "zip", "organization_name", "aggregate"] {
+        #expect(record.unavailable.contains(field(name)), "\(name)")
+      }
+      for name in ["donor_status", "committee_type", "filer_name", "amount", "name"] {
+        #expect(!record.unavailable.contains(field(name)), "\(name)")
+      }
+    }
+    // The bundled mapping maps every field.
+    let bundled = try readXML(path: fixture("xml/receipts.xml"))
+    #expect(bundled.records.allSatisfy { $0.unavailable == FieldSet() })
   }
 
   @Test("line numbers past 65535 are exact")
