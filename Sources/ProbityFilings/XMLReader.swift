@@ -386,6 +386,8 @@ private struct XMLSession {
   /// The root element's nodes, as `Node.children`.
   var rootChildren: [(name: UnsafePointer<xmlChar>, node: Int32)] = []
   static let maxNodes = 4_096
+  /// The lines `xmlGetLineNo` gives exactly, and so in document order: those below 65535.
+  static let exactLines = 65_535
   /// The node of an element at a path the mapping cannot match, and of its descendants.
   static let passedOver: Int32 = -2
 
@@ -727,8 +729,10 @@ private struct XMLSession {
         if wantedLines == nil { statistics.rowsSkipped += 1 }
       case .record(let kind):
         let line = nodeLine
-        if line > lastWantedLine {
-          // Past the last record wanted: nothing after it is.
+        if line > lastWantedLine, lastWantedLine < XMLSession.exactLines {
+          // Past the last record wanted: nothing after it is. (Past line 65,535 libxml2's
+          // reader may give an element the line 65535 while a later one has its own:
+          // lines are in order only below it.)
           done = true
           return
         }
@@ -821,7 +825,14 @@ private struct XMLSession {
         context[index] = (value, [], nodeLine)
       }
     } else if let record, !record.ignored {
-      if raw[index] != nil { repeated.append(index) }
+      if let previous = raw[index] {
+        repeated.append(index)
+        // Given again (the record is rejected for it, with what is wrong with the last
+        // value): the text before, when it is the last kept, is let go.
+        if case .text(let start, let count) = previous, start + count == recordBytes.count {
+          recordBytes.removeSubrange(start...)
+        }
+      }
       if case .text = value {
         raw[index] = .text(start: recordBytes.count, count: text.count)
         recordBytes.append(contentsOf: text)
