@@ -8,19 +8,23 @@ import ProbityCore
 #endif
 
 /// Reads an XML filing through an XML mapping (docs/formats.md, "XML filings") with
-/// libxml2's streaming `xmlTextReader`: memory holds the open elements and the record
-/// being read, never the document.
+/// libxml2's push parser and SAX2 callbacks: no tree is built, memory holds the open
+/// elements and the record being read, never the document, and each element has its
+/// exact line (libxml2's tree reader kept lines in 16 bits, and past line 65,535 gave
+/// some elements a wrong one). The tree reader cost about three times as much.
 ///
 /// Safe by construction: libxml2 gets `XML_PARSE_NONET` and neither `XML_PARSE_NOENT`
 /// (entity substitution) nor `XML_PARSE_DTDLOAD` (external DTDs); and before libxml2
 /// sees the file, its prolog is scanned and a DOCTYPE that declares entities is refused,
 /// so no entity is ever defined, expanded or fetched (no billion laughs, no XXE). An
-/// entity reference that reaches the reader anyway is refused too.
+/// entity declaration or reference that reaches the parser anyway stops the read (the
+/// callbacks have no `getEntity`, so none could be looked up).
 ///
 /// Every element at a `[kind]` path is a record (or a skipped row). Its fields come from
 /// elements and attributes at paths relative to it; absolute paths give values outside
 /// the records (the filer, the report), the latest seen before each record ends. A
-/// record carries the line of its start tag and its element path (`/filing/receipt[3]`).
+/// record carries the line its start tag ends on and its element path
+/// (`/filing/receipt[3]`).
 public struct XMLReader: Sendable {
   public let path: String
   public let mapping: Mapping
@@ -85,50 +89,195 @@ public struct XMLReader: Sendable {
           path: path)
       }
     }
-    guard let reader = xmlReaderForFd(fd, path, nil, XMLReader.parserOptions) else {
-      throw .make(.xmlMalformed, "cannot start the XML parser", path: path)
+    let session = XMLSession(
+      path: path, mapping: mapping, kinds: kinds, limits: limits, lines: lines?.lines,
+      pool: pool, fields: fields)
+    return try withoutActuallyEscaping(onRecord) { onRecord throws(FilingError) in
+      try withoutActuallyEscaping(onProblem) { onProblem throws(FilingError) in
+        try parse(fd, session: session, onRecord: onRecord, onProblem: onProblem)
+      }
     }
-    defer { xmlFreeTextReader(reader) }
-    var session = XMLSession(
-      path: path, mapping: mapping, kinds: kinds, limits: limits, reader: reader,
-      lines: lines?.lines, pool: pool, fields: fields)
-    do {
-      try readNodes(reader, &session, onRecord: onRecord, onProblem: onProblem)
-    } catch {
-      throw error.after(session.statistics)
-    }
-    return session.statistics
   }
 
-  private func readNodes(
-    _ reader: xmlTextReaderPtr, _ session: inout XMLSession, onRecord: (consuming Record) -> Void,
-    onProblem: (Diagnostic) -> Void
-  ) throws(FilingError) {
-    try XMLErrors.collect(from: reader) { (errors) throws(FilingError) in
-      while !session.done {
-        let status = xmlTextReaderRead(reader)
-        if status == 0 { break }
-        guard status == 1 else {
-          let error = errors.pointee.first
-          let line = error?.line ?? Int(xmlTextReaderGetParserLineNumber(reader))
-          if let error, XMLErrors.entityCodes.contains(error.code) {
-            throw .make(
-              .xmlUnsafe, "the document uses entities, which Probity refuses: \(error.message)",
-              path: path, line: line,
-              hint: "Probity never defines, expands or fetches XML entities")
-          }
-          if let error, error.message.hasPrefix("Excessive depth in document") {
-            // libxml2's own limit, met before the reader saw the element.
-            throw session.tooDeep(line: line)
-          }
-          throw .make(
-            .xmlMalformed,
-            "the XML is not well-formed: \(error?.message ?? errors.pointee.genericMessage ?? "the parser stopped")",
-            path: path,
-            line: line, hint: "the records the parser reached before this point were read")
-        }
-        try session.node(onRecord: onRecord, onProblem: onProblem)
+  /// Feeds the file to libxml2's push parser, whose callbacks (`XMLReader.makeHandler`) drive
+  /// the session: no tree is built, and each element has its exact line.
+  private func parse(
+    _ fd: Int32, session: XMLSession, onRecord: @escaping (consuming Record) -> Void,
+    onProblem: @escaping (Diagnostic) -> Void
+  ) throws(FilingError) -> ReadStatistics {
+    let generic = UnsafeMutablePointer<probity_xml_generic_errors>.allocate(capacity: 1)
+    generic.initialize(to: probity_xml_generic_errors())
+    let read = UnsafeMutablePointer<SAXRead>.allocate(capacity: 1)
+    read.initialize(
+      to: SAXRead(
+        session: session, errors: XMLErrors(generic: generic), onRecord: onRecord,
+        onProblem: onProblem))
+    defer {
+      probity_xml_stop_collecting_generic_errors()
+      read.deinitialize(count: 1)
+      read.deallocate()
+      generic.deinitialize(count: 1)
+      generic.deallocate()
+    }
+    var buffer = [UInt8](repeating: 0, count: 256 * 1024)
+    func readFailed() -> FilingError {
+      FilingError.make(
+        .readFailed, "cannot read the filing: \(String(cString: strerror(errno)))", path: path
+      ).after(read.pointee.session.statistics)
+    }
+    // The first bytes go to the parser's making, which tells the encoding from them.
+    let first = buffer.withUnsafeMutableBytes { readFile(fd, $0.baseAddress, 4) }
+    guard first >= 0 else { throw readFailed() }
+    var handler = XMLReader.makeHandler()
+    guard
+      let parser = buffer.withUnsafeBytes({
+        xmlCreatePushParserCtxt(
+          &handler, read, $0.baseAddress?.assumingMemoryBound(to: CChar.self), Int32(first), path)
+      })
+    else {
+      throw .make(.xmlMalformed, "cannot start the XML parser", path: path)
+    }
+    defer { xmlFreeParserCtxt(parser) }
+    xmlCtxtUseOptions(parser, XMLReader.parserOptions)
+    read.pointee.session.parser = parser
+    probity_xml_collect_generic_errors(generic)
+    while true {
+      let count = buffer.withUnsafeMutableBytes { readFile(fd, $0.baseAddress, $0.count) }
+      guard count >= 0 else { throw readFailed() }
+      let status = buffer.withUnsafeBytes {
+        xmlParseChunk(
+          parser, $0.baseAddress?.assumingMemoryBound(to: CChar.self), Int32(count),
+          count == 0 ? 1 : 0)
       }
+      if let failure = read.pointee.failure { throw failure.after(read.pointee.session.statistics) }
+      if read.pointee.session.done { break }
+      if status != 0 || parser.pointee.wellFormed == 0 {
+        throw stopped(parser, read.pointee.errors, read.pointee.session)
+          .after(read.pointee.session.statistics)
+      }
+      if count == 0 { break }
+    }
+    return read.pointee.session.statistics
+  }
+
+  /// What stopped libxml2: an entity, its own nesting limit, or XML that is not
+  /// well-formed, with its line.
+  private func stopped(_ parser: xmlParserCtxtPtr, _ errors: XMLErrors, _ session: XMLSession)
+    -> FilingError
+  {
+    let error = errors.first
+    let line = error?.line ?? session.nodeLine
+    if let error, XMLErrors.entityCodes.contains(error.code) {
+      return .make(
+        .xmlUnsafe, "the document uses entities, which Probity refuses: \(error.message)",
+        path: path, line: line,
+        hint: "Probity never defines, expands or fetches XML entities")
+    }
+    if let error, error.message.hasPrefix("Excessive depth in document") {
+      // libxml2's own limit, met before the session saw the element.
+      return session.tooDeep(line: line)
+    }
+    return .make(
+      .xmlMalformed,
+      "the XML is not well-formed: \(error?.message ?? errors.genericMessage ?? "the parser stopped")",
+      path: path,
+      line: line, hint: "the records the parser reached before this point were read")
+  }
+
+  /// libxml2's SAX callbacks: each finds the read through its context pointer and hands
+  /// the event to the session; a problem that stops the read is kept and the parser
+  /// stopped. Comments, processing instructions and the DOCTYPE's other declarations go
+  /// to no callback. An entity declared or referred to stops the read: no entity is ever
+  /// defined, expanded or fetched (there is no `getEntity`, so none could be).
+  static func makeHandler() -> xmlSAXHandler {
+    var handler = xmlSAXHandler()
+    handler.initialized = UInt32(XML_SAX2_MAGIC)
+    handler.startElementNs = { context, name, _, _, _, _, count, defaulted, attributes in
+      SAXRead.of(context).event { session, onRecord, onProblem throws(FilingError) in
+        // The attributes a DTD gives by default come last; like libxml2's tree builder
+        // without XML_PARSE_DTDATTR, the read leaves them out (a filing says what it says).
+        try session.startElement(
+          name, attributes: attributes, count: Int(count) - Int(defaulted), onRecord: onRecord,
+          onProblem: onProblem)
+      }
+    }
+    handler.endElementNs = { context, _, _, _ in
+      SAXRead.of(context).event { session, onRecord, onProblem in
+        session.endElement(onRecord: onRecord, onProblem: onProblem)
+      }
+    }
+    let text: charactersSAXFunc = { context, characters, count in
+      guard let characters, count > 0 else { return }
+      SAXRead.of(context).event { session, _, _ in
+        session.text(UnsafeBufferPointer(start: characters, count: Int(count)))
+      }
+    }
+    handler.characters = text
+    // The same function: whitespace is text like any other (libxml2 tells the two apart
+    // only when they differ).
+    handler.ignorableWhitespace = text
+    handler.cdataBlock = text
+    handler.entityDecl = { context, _, _, _, _, _ in
+      SAXRead.of(context).event { session, _, _ throws(FilingError) in
+        throw .make(
+          .xmlUnsafe, "the document declares entities in its DOCTYPE, which Probity refuses",
+          path: session.path, line: session.nodeLine,
+          hint: "Probity never defines, expands or fetches XML entities")
+      }
+    }
+    handler.reference = { context, _ in
+      SAXRead.of(context).event { session, _, _ throws(FilingError) in
+        throw .make(
+          .xmlUnsafe, "the document refers to an entity, which Probity refuses",
+          path: session.path, line: session.nodeLine,
+          hint: "Probity never defines, expands or fetches XML entities")
+      }
+    }
+    handler.serror = { context, error in
+      guard let context else { return }
+      SAXRead.of(context).pointee.errors.record(error)
+    }
+    return handler
+  }
+}
+
+/// `read(2)` (the reader's own `read` hides the C function's name).
+private func readFile(_ fd: Int32, _ buffer: UnsafeMutableRawPointer?, _ count: Int) -> Int {
+  read(fd, buffer, count)
+}
+
+/// One read, as libxml2's callbacks reach it (their context pointer points here).
+private struct SAXRead {
+  var session: XMLSession
+  var errors: XMLErrors
+  let onRecord: (consuming Record) -> Void
+  let onProblem: (Diagnostic) -> Void
+  /// What stopped the read from a callback (the parser is stopped with it).
+  var failure: FilingError?
+
+  static func of(_ context: UnsafeMutableRawPointer?) -> UnsafeMutablePointer<SAXRead> {
+    context!.assumingMemoryBound(to: SAXRead.self)
+  }
+}
+
+extension UnsafeMutablePointer where Pointee == SAXRead {
+  /// Runs a callback's work, unless the read has already stopped; a problem it throws
+  /// stops the parser. After `done` (past the last line wanted), nothing more is done.
+  func event(
+    _ body:
+      (inout XMLSession, _ onRecord: (consuming Record) -> Void, _ onProblem: (Diagnostic) -> Void)
+      throws(FilingError) -> Void
+  ) {
+    guard pointee.failure == nil, !pointee.session.done else { return }
+    // Read apart from the session, which the body changes.
+    let (onRecord, onProblem) = (pointee.onRecord, pointee.onProblem)
+    do {
+      try body(&pointee.session, onRecord, onProblem)
+    } catch {
+      pointee.failure = error
+    }
+    if pointee.failure != nil || pointee.session.done, let parser = pointee.session.parser {
+      xmlStopParser(parser)
     }
   }
 }
@@ -292,7 +441,8 @@ private struct XMLSession {
   let path: String
   let currency: Currency
   let limits: ReaderLimits
-  let reader: xmlTextReaderPtr
+  /// The parser feeding the session (set once it is made).
+  var parser: xmlParserCtxtPtr?
   var statistics = ReadStatistics()
 
   let fields: [XMLField]
@@ -386,8 +536,6 @@ private struct XMLSession {
   /// The root element's nodes, as `Node.children`.
   var rootChildren: [(name: UnsafePointer<xmlChar>, node: Int32)] = []
   static let maxNodes = 4_096
-  /// The lines `xmlGetLineNo` gives exactly, and so in document order: those below 65535.
-  static let exactLines = 65_535
   /// The node of an element at a path the mapping cannot match, and of its descendants.
   static let passedOver: Int32 = -2
 
@@ -432,8 +580,8 @@ private struct XMLSession {
     let line: Int
     let locator: String
     let elementName: String
-    /// Where the record element starts in the file (`xmlTextReaderByteConsumed`), or nil
-    /// when libxml2 cannot tell.
+    /// Where the record element's content starts in the file (`xmlByteConsumed` after its
+    /// start tag), or nil when libxml2 cannot tell.
     let startOffset: Int?
     /// Set when the element runs past the record limit: its text is no longer kept.
     var tooLong = false
@@ -443,13 +591,12 @@ private struct XMLSession {
 
   init(
     path: String, mapping: Mapping, kinds: ElementKinds, limits: ReaderLimits,
-    reader: xmlTextReaderPtr, lines: Set<Int>? = nil, pool: RecordValuesPool? = nil,
+    lines: Set<Int>? = nil, pool: RecordValuesPool? = nil,
     fields wantedFields: FieldSet? = nil
   ) {
     self.path = path
     self.currency = mapping.currency
     self.limits = limits
-    self.reader = reader
     self.pool = pool
     self.wantedLines = lines
     self.lastWantedLine = lines.map { $0.max() ?? 0 } ?? Int.max
@@ -549,13 +696,15 @@ private struct XMLSession {
     Diagnostic(id: entry.id, message: message, file: path, line: line, hint: hint)
   }
 
-  /// The line of the current node's start tag.
+  /// The parser's line: in an element's start callback, the line its start tag ends on
+  /// (as libxml2 numbers an element's line), exact at any length of file.
   var nodeLine: Int {
-    guard let node = xmlTextReaderCurrentNode(reader) else {
-      return Int(xmlTextReaderGetParserLineNumber(reader))
-    }
-    return Int(xmlGetLineNo(node))
+    guard let input = parser?.pointee.input else { return 1 }
+    return Int(input.pointee.line)
   }
+
+  /// Bytes of the file the parser has read past.
+  var consumed: Int { parser.map { Int(xmlByteConsumed($0)) } ?? -1 }
 
   /// The bytes of a string libxml2 gives (NUL-terminated, UTF-8).
   static func bytes(_ pointer: UnsafePointer<xmlChar>) -> UnsafeBufferPointer<UInt8> {
@@ -564,55 +713,47 @@ private struct XMLSession {
       count: strlen(UnsafeRawPointer(pointer).assumingMemoryBound(to: CChar.self)))
   }
 
-  mutating func node(onRecord: (consuming Record) -> Void, onProblem: (Diagnostic) -> Void)
-    throws(FilingError)
-  {
+  /// Before each event: a record running past the record limit keeps no more text.
+  mutating func checkRecordSize() {
     if let start = record?.startOffset, record?.tooLong == false,
-      Int(xmlTextReaderByteConsumed(reader)) - start > limits.maxRecordBytes
+      consumed - start > limits.maxRecordBytes
     {
       record?.tooLong = true
       captures.removeAll { !fields[$0.index].absolute }
     }
-    switch xmlTextReaderNodeType(reader) {
-    case Int32(XML_READER_TYPE_ELEMENT.rawValue):
-      guard open.count < limits.maxXMLDepth else { throw tooDeep(line: nodeLine) }
-      start(xmlTextReaderConstLocalName(reader), onRecord: onRecord, onProblem: onProblem)
-      if !done, xmlTextReaderIsEmptyElement(reader) == 1 {
-        end(onRecord: onRecord, onProblem: onProblem)
+  }
+
+  /// An element starts: `attributes` as libxml2's SAX2 gives them, five pointers each
+  /// (local name, prefix, namespace, the value's start and end).
+  mutating func startElement(
+    _ name: UnsafePointer<xmlChar>?, attributes: UnsafeMutablePointer<UnsafePointer<xmlChar>?>?,
+    count: Int, onRecord: (consuming Record) -> Void, onProblem: (Diagnostic) -> Void
+  ) throws(FilingError) {
+    checkRecordSize()
+    guard open.count < limits.maxXMLDepth else { throw tooDeep(line: nodeLine) }
+    start(name, attributes: attributes, count: count, onRecord: onRecord, onProblem: onProblem)
+  }
+
+  mutating func endElement(
+    onRecord: (consuming Record) -> Void, onProblem: (Diagnostic) -> Void
+  ) {
+    checkRecordSize()
+    end(onRecord: onRecord, onProblem: onProblem)
+  }
+
+  /// Text, CDATA or whitespace: to every field collecting text.
+  mutating func text(_ text: UnsafeBufferPointer<UInt8>) {
+    checkRecordSize()
+    guard !captures.isEmpty else { return }
+    for index in captures.indices {
+      captures[index].bytes += text.count
+      if captures[index].passedOver { continue }
+      if captures[index].bytes <= limits.maxFieldBytes {
+        captures[index].buffer.append(contentsOf: text)
+      } else {
+        // Over the limit: only its length is kept.
+        captures[index].buffer.removeAll(keepingCapacity: true)
       }
-    case Int32(XML_READER_TYPE_END_ELEMENT.rawValue):
-      end(onRecord: onRecord, onProblem: onProblem)
-    case Int32(XML_READER_TYPE_TEXT.rawValue), Int32(XML_READER_TYPE_CDATA.rawValue),
-      Int32(XML_READER_TYPE_SIGNIFICANT_WHITESPACE.rawValue),
-      Int32(XML_READER_TYPE_WHITESPACE.rawValue):
-      guard !captures.isEmpty, let value = xmlTextReaderConstValue(reader) else { return }
-      let text = XMLSession.bytes(value)
-      for index in captures.indices {
-        captures[index].bytes += text.count
-        if captures[index].passedOver { continue }
-        if captures[index].bytes <= limits.maxFieldBytes {
-          captures[index].buffer.append(contentsOf: text)
-        } else {
-          // Over the limit: only its length is kept.
-          captures[index].buffer.removeAll(keepingCapacity: true)
-        }
-      }
-    case Int32(XML_READER_TYPE_DOCUMENT_TYPE.rawValue):
-      // Also checked here, after libxml2 parsed the DOCTYPE, whatever the prolog scan saw.
-      if let document = xmlTextReaderCurrentDoc(reader), let subset = document.pointee.intSubset,
-        subset.pointee.entities != nil || subset.pointee.pentities != nil
-      {
-        throw .make(
-          .xmlUnsafe, "the document declares entities in its DOCTYPE, which Probity refuses",
-          path: path, line: nodeLine,
-          hint: "Probity never defines, expands or fetches XML entities")
-      }
-    case Int32(XML_READER_TYPE_ENTITY_REFERENCE.rawValue), Int32(XML_READER_TYPE_ENTITY.rawValue):
-      throw .make(
-        .xmlUnsafe, "the document refers to an entity, which Probity refuses", path: path,
-        line: nodeLine, hint: "Probity never defines, expands or fetches XML entities")
-    default:
-      break
     }
   }
 
@@ -681,8 +822,9 @@ private struct XMLSession {
   }
 
   mutating func start(
-    _ pointer: UnsafePointer<xmlChar>?, onRecord: (consuming Record) -> Void,
-    onProblem: (Diagnostic) -> Void
+    _ pointer: UnsafePointer<xmlChar>?,
+    attributes givenAttributes: UnsafeMutablePointer<UnsafePointer<xmlChar>?>?, count: Int,
+    onRecord: (consuming Record) -> Void, onProblem: (Diagnostic) -> Void
   ) {
     let number = node(named: pointer)
     let hasNode = number >= 0
@@ -729,14 +871,14 @@ private struct XMLSession {
         if wantedLines == nil { statistics.rowsSkipped += 1 }
       case .record(let kind):
         let line = nodeLine
-        if line > lastWantedLine, lastWantedLine < XMLSession.exactLines {
-          // Past the last record wanted: nothing after it is. (Past line 65,535 libxml2's
-          // reader may give an element the line 65535 while a later one has its own:
-          // lines are in order only below it.)
+        if line > lastWantedLine {
+          // Past the last record wanted: nothing after it is (the parser's lines only
+          // grow; libxml2's tree reader gave some elements past line 65,535 the line
+          // 65535, out of order, and this stop lost records it had not reached).
           done = true
           return
         }
-        let consumed = Int(xmlTextReaderByteConsumed(reader))
+        let consumed = self.consumed
         record = RecordState(
           kind: kind, depth: depth,
           prefixLength: hasNode ? nodes[index].full.utf8.count : ownPath.utf8.count, line: line,
@@ -775,7 +917,7 @@ private struct XMLSession {
         nodes[index].texts = texts
       }
     }
-    if let attributes { readAttributes(attributes) }
+    if let attributes { readAttributes(attributes, from: givenAttributes, count: count) }
     for index in texts ?? [] {
       captures.append(
         Capture(
@@ -795,24 +937,56 @@ private struct XMLSession {
     return 1
   }
 
-  mutating func readAttributes(_ wanted: [(name: AttributeName, index: Int)]) {
-    guard xmlTextReaderMoveToFirstAttribute(reader) == 1 else { return }
-    repeat {
-      let name =
-        xmlTextReaderConstLocalName(reader).map(XMLSession.bytes) ?? .init(start: nil, count: 0)
-      for attribute in wanted where attribute.name.matches(name) {
-        guard let value = xmlTextReaderConstValue(reader) else { continue }
-        let text = XMLSession.bytes(value)
-        if text.count > limits.maxFieldBytes {
-          store(attribute.index, .oversized(bytes: text.count), text)
-        } else if fields[attribute.index].passedOver {
-          store(attribute.index, .passedOver, text)
-        } else {
-          store(attribute.index, .text(start: 0, count: text.count), text)
+  mutating func readAttributes(
+    _ wanted: [(name: AttributeName, index: Int)],
+    from attributes: UnsafeMutablePointer<UnsafePointer<xmlChar>?>?, count: Int
+  ) {
+    guard let attributes else { return }
+    for number in 0..<count {
+      guard let name = attributes[number * 5], let start = attributes[number * 5 + 3],
+        let end = attributes[number * 5 + 4]
+      else { continue }
+      let nameBytes = XMLSession.bytes(name)
+      for attribute in wanted where attribute.name.matches(nameBytes) {
+        XMLSession.withAttributeValue(UnsafeBufferPointer(start: start, count: end - start)) {
+          text in
+          if text.count > limits.maxFieldBytes {
+            store(attribute.index, .oversized(bytes: text.count), text)
+          } else if fields[attribute.index].passedOver {
+            store(attribute.index, .passedOver, text)
+          } else {
+            store(attribute.index, .text(start: 0, count: text.count), text)
+          }
         }
       }
-    } while xmlTextReaderMoveToNextAttribute(reader) == 1
-    xmlTextReaderMoveToElement(reader)
+    }
+  }
+
+  /// An attribute's value as SAX2 gives it, with the `&` written `&#38;` made `&` again:
+  /// without entity substitution, libxml2 keeps every `&` of a value (from `&amp;` or
+  /// `&#38;`) as `&#38;` for its tree builder to turn back, and gives every other
+  /// character reference and predefined entity decoded (an entity of the document's own
+  /// is refused before).
+  static func withAttributeValue<T>(
+    _ raw: UnsafeBufferPointer<UInt8>, _ body: (UnsafeBufferPointer<UInt8>) -> T
+  ) -> T {
+    guard raw.contains(UInt8(ascii: "&")) else { return body(raw) }
+    let escaped = Array("&#38;".utf8)
+    var value: [UInt8] = []
+    value.reserveCapacity(raw.count)
+    var index = 0
+    while index < raw.count {
+      if raw[index] == UInt8(ascii: "&"), raw.count - index >= escaped.count,
+        raw[index..<(index + escaped.count)].elementsEqual(escaped)
+      {
+        value.append(UInt8(ascii: "&"))
+        index += escaped.count
+      } else {
+        value.append(raw[index])
+        index += 1
+      }
+    }
+    return value.withUnsafeBufferPointer(body)
   }
 
   /// A value for field `index`, `text` its bytes when it is `.text`: into the record, or

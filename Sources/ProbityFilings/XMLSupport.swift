@@ -132,13 +132,19 @@ struct XMLErrors {
 
 /// libxml2's structured error callback; `context` points to the read's `XMLErrors`.
 func xmlErrorReported(_ context: UnsafeMutableRawPointer?, _ error: xmlErrorPtr?) {
-  guard let errors = context?.assumingMemoryBound(to: XMLErrors.self), let error,
-    error.pointee.level.rawValue >= XML_ERR_ERROR.rawValue, errors.pointee.all.count < 20
-  else { return }
-  var message = error.pointee.message.map { String(cString: $0) } ?? "unknown error"
-  while message.last == "\n" || message.last == " " { message.removeLast() }
-  errors.pointee.all.append(
-    XMLErrors.Entry(message: message, line: Int(error.pointee.line), code: error.pointee.code))
+  context?.assumingMemoryBound(to: XMLErrors.self).pointee.record(error)
+}
+
+extension XMLErrors {
+  /// Keeps an error (not a warning), up to 20.
+  mutating func record(_ error: xmlErrorPtr?) {
+    guard let error, error.pointee.level.rawValue >= XML_ERR_ERROR.rawValue, all.count < 20
+    else { return }
+    var message = error.pointee.message.map { String(cString: $0) } ?? "unknown error"
+    while message.last == "\n" || message.last == " " { message.removeLast() }
+    all.append(
+      XMLErrors.Entry(message: message, line: Int(error.pointee.line), code: error.pointee.code))
+  }
 }
 
 extension String {

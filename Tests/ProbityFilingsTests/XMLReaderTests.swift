@@ -164,6 +164,22 @@ struct XMLReaderTests {
         "/filing/receipt[1]", "/filing/disbursement[1]", "/filing/receipt[2]",
       ])
     #expect(result.lines == [2, 3, 4])
+    // A prefix never declared is still no part of the path: the element is read (the tree
+    // reader named it `x:receipt`, and such records were passed over unsaid).
+    let undeclared = try readXML(
+      """
+      <filing><x:receipt id="a"><x:date>2024-01-01</x:date><x:amount>1</x:amount></x:receipt>
+      <receipt id="b"><date>2024-01-01</date><amount>2</amount></receipt></filing>
+      """)
+    #expect(undeclared.records.map(\.transactionID) == ["a", "b"])
+    // Attributes a DTD gives by default are not the filing's: left out, as before.
+    let defaulted = try readXML(
+      """
+      <?xml version="1.0"?>
+      <!DOCTYPE filing [ <!ATTLIST receipt memo CDATA "true"> ]>
+      <filing><receipt id="a"><date>2024-01-01</date><amount>1</amount></receipt></filing>
+      """)
+    #expect(defaulted.records.first?["memo"] == .boolean(false))
   }
 
   @Test("a mapping of one's own: nested records, skipped elements, GBP, constants")
@@ -234,6 +250,18 @@ struct XMLReaderTests {
       + "<receipt id=\"x\"><date>2024-01-01</date><amount>1</amount></receipt>\n</filing>\n"
     let result = try readXML(text)
     #expect(result.lines == [70_003])
+    // Records over several lines, their first child on the next line, one after another
+    // past the limit: libxml2's tree reader gave some of them 65535, others the line after
+    // their start tag. Each has the line its start tag is on.
+    var records = ""
+    for index in 0..<40 {
+      records +=
+        "<receipt id=\"r\(index)\">\n  <date>2024-01-01</date>\n  <amount>1</amount>\n</receipt>\n"
+    }
+    let spread = try readXML(
+      "<?xml version=\"1.0\"?>\n<filing>\n" + String(repeating: "\n", count: 65_530) + records
+        + "</filing>\n")
+    #expect(spread.lines == (0..<40).map { 65_533 + 4 * $0 })
   }
 
   @Test(

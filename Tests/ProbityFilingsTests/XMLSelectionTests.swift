@@ -99,11 +99,11 @@ struct XMLSelectionTests {
     #expect(try Self.read(path, lines: []).records.isEmpty)
   }
 
-  /// Past line 65,535 libxml2's reader may give a record the line 65535 while an earlier
-  /// one has its own line (here R2 on 65544, then R3 on "65535"): the read must not stop
-  /// at R2 when R3 is wanted (it did, and the trail lost the record its finding is raised
-  /// on; a review found it).
-  @Test("past line 65,535, lines are not in order: the read does not stop early")
+  /// Past line 65,535 libxml2's tree reader gave a record the line 65535 while an earlier
+  /// one had its own (here R2 on 65544, then R3 on "65535"), and the read, stopping past
+  /// the last line wanted, lost R3 (a trail lost the record its finding is raised on; a
+  /// review found it). Each record now has its exact line, in order.
+  @Test("past line 65,535: exact lines, and the read stops after the last one wanted")
   func linesPastTheLimit() throws {
     func receipt(_ id: Int, _ zip: String) -> String {
       "<receipt id=\"R\(id)\"><date>2024-04-01</date><amount>150.00</amount><party><address>"
@@ -117,6 +117,7 @@ struct XMLSelectionTests {
     let path = try temporaryFile(text, suffix: ".xml")
     let all = try Self.read(path)
     #expect(all.records.map(\.transactionID) == ["R1", "R2", "R3"])
+    #expect(all.lines == [3, 65_544, 65_545])
     let wanted: Set<Int> = [all.records[0].provenance.line, all.records[2].provenance.line]
     let some = try Self.read(path, lines: wanted)
     #expect(some.records.map(\.transactionID).contains("R3"), "\(all.lines)")
