@@ -184,6 +184,15 @@ public struct XMLReader: Sendable {
       line: line, hint: "the records the parser reached before this point were read")
   }
 
+  /// Stops the read: `what`, which Probity refuses.
+  static func refuseEntity(_ context: UnsafeMutableRawPointer?, _ what: String) {
+    SAXRead.of(context).event { session, _, _ throws(FilingError) in
+      throw .make(
+        .xmlUnsafe, "\(what), which Probity refuses", path: session.path, line: session.nodeLine,
+        hint: "Probity never defines, expands or fetches XML entities")
+    }
+  }
+
   /// libxml2's SAX callbacks: each finds the read through its context pointer and hands
   /// the event to the session; a problem that stops the read is kept and the parser
   /// stopped. Comments, processing instructions and the DOCTYPE's other declarations go
@@ -218,20 +227,10 @@ public struct XMLReader: Sendable {
     handler.ignorableWhitespace = text
     handler.cdataBlock = text
     handler.entityDecl = { context, _, _, _, _, _ in
-      SAXRead.of(context).event { session, _, _ throws(FilingError) in
-        throw .make(
-          .xmlUnsafe, "the document declares entities in its DOCTYPE, which Probity refuses",
-          path: session.path, line: session.nodeLine,
-          hint: "Probity never defines, expands or fetches XML entities")
-      }
+      XMLReader.refuseEntity(context, "the document declares entities in its DOCTYPE")
     }
     handler.reference = { context, _ in
-      SAXRead.of(context).event { session, _, _ throws(FilingError) in
-        throw .make(
-          .xmlUnsafe, "the document refers to an entity, which Probity refuses",
-          path: session.path, line: session.nodeLine,
-          hint: "Probity never defines, expands or fetches XML entities")
-      }
+      XMLReader.refuseEntity(context, "the document refers to an entity")
     }
     handler.serror = { context, error in
       guard let context else { return }
