@@ -780,7 +780,7 @@ private struct XMLSession {
     // document of long names under many parents would have the table hold them all).
     let parentPath = openPath
     guard parentPath != XMLSession.unmatched,
-      parentPath.utf8.count + 1 + bytes.count <= longestPath
+      fits(parentPath, name: bytes.count, ascii: PlainASCII.holds(bytes))
     else { return XMLSession.passedOver }
     let name = String(decoding: bytes, as: UTF8.self)
     let full = path(of: name)
@@ -814,10 +814,24 @@ private struct XMLSession {
   /// The path of an element named `name` under the open element (or `unmatched`).
   func path(of name: String) -> String {
     let parent = openPath
-    if parent != XMLSession.unmatched, parent.utf8.count + 1 + name.utf8.count <= longestPath {
+    if parent != XMLSession.unmatched,
+      fits(parent, name: name.utf8.count, ascii: name.utf8.allSatisfy { $0 < 0x80 })
+    {
       return parent + "/" + name
     }
     return XMLSession.unmatched
+  }
+
+  /// Whether the path of a child named with `name` bytes under `parent` can be one the
+  /// mapping matches: at most `longestPath` bytes long, or four times that when a name in
+  /// it is not ASCII (paths are compared as text, so a name may match a key of the
+  /// mapping in other bytes: decomposed where the key is composed, the Kelvin sign for a
+  /// K; such a name takes up to some three times the bytes).
+  func fits(_ parent: String, name: Int, ascii: Bool) -> Bool {
+    let length = parent.utf8.count + 1 + name
+    if length <= longestPath { return true }
+    guard !ascii || !parent.utf8.allSatisfy({ $0 < 0x80 }) else { return false }
+    return length <= 4 * longestPath
   }
 
   mutating func start(

@@ -242,6 +242,32 @@ struct XMLReaderTests {
     #expect(bundled.records.allSatisfy { $0.unavailable == FieldSet() })
   }
 
+  /// Paths are compared as text: an element named in decomposed letters matches a key
+  /// of the mapping written composed, even where its bytes are longer than the longest
+  /// path the mapping can match (they were passed over as too long; a review found it).
+  @Test("a name matches a key of the mapping equal to it as text, whatever its bytes")
+  func canonicallyEqualNames() throws {
+    let mapping = try cleanMapping(
+      """
+      [file]
+      format = xml
+      currency = USD
+      date-format = yyyy-mm-dd
+      [kind]
+      receipt = /r/x
+      [fields]
+      transaction_id = element @id
+      date = element date
+      amount = element d\u{E9}j\u{E0}
+      """)
+    for name in ["d\u{E9}j\u{E0}", "de\u{301}ja\u{300}"] {
+      let result = try readXML(
+        "<r><x id=\"a\"><date>2024-01-01</date><\(name)>7.00</\(name)></x></r>", mapping: mapping)
+      #expect(result.problems.isEmpty, "\(result.problems.map { $0.rendered() })")
+      #expect(result.records.first?["amount"] == .money(Money(units: 7, currency: .usd)))
+    }
+  }
+
   @Test("line numbers past 65535 are exact")
   func bigLines() throws {
     let padding = String(repeating: "<!-- padding -->\n", count: 70_000)
