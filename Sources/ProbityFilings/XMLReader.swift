@@ -63,8 +63,8 @@ public struct XMLReader: Sendable {
       onProblem: onProblem)
   }
 
-  /// `checkProlog: false` skips the prolog scan, so tests can show that the check of the
-  /// parsed DOCTYPE refuses entity declarations on its own.
+  /// `checkProlog: false` skips the prolog scan, so tests can show that the parser's
+  /// callbacks refuse entity declarations on their own.
   func read(
     checkProlog: Bool, lines: LineSelection? = nil, pool: RecordValuesPool? = nil,
     fields: FieldSet? = nil, onRecord: (consuming Record) -> Void,
@@ -139,6 +139,8 @@ public struct XMLReader: Sendable {
     }
     defer { xmlFreeParserCtxt(parser) }
     xmlCtxtUseOptions(parser, XMLReader.parserOptions)
+    // For the error callback, which finds the read from the parser (see `makeHandler`).
+    parser.pointee._private = UnsafeMutableRawPointer(read)
     read.pointee.session.parser = parser
     probity_xml_collect_generic_errors(generic)
     while true {
@@ -152,7 +154,7 @@ public struct XMLReader: Sendable {
       if let failure = read.pointee.failure { throw failure.after(read.pointee.session.statistics) }
       if read.pointee.session.done { break }
       if status != 0 || parser.pointee.wellFormed == 0 {
-        throw stopped(parser, read.pointee.errors, read.pointee.session)
+        throw stopped(read.pointee.errors, read.pointee.session)
           .after(read.pointee.session.statistics)
       }
       if count == 0 { break }
@@ -162,9 +164,7 @@ public struct XMLReader: Sendable {
 
   /// What stopped libxml2: an entity, its own nesting limit, or XML that is not
   /// well-formed, with its line.
-  private func stopped(_ parser: xmlParserCtxtPtr, _ errors: XMLErrors, _ session: XMLSession)
-    -> FilingError
-  {
+  private func stopped(_ errors: XMLErrors, _ session: XMLSession) -> FilingError {
     let error = errors.first
     let line = error?.line ?? session.nodeLine
     if let error, XMLErrors.entityCodes.contains(error.code) {
@@ -233,8 +233,12 @@ public struct XMLReader: Sendable {
       XMLReader.refuseEntity(context, "the document refers to an entity")
     }
     handler.serror = { context, error in
-      guard let context else { return }
-      SAXRead.of(context).pointee.errors.record(error)
+      // The read, found from the parser the error names: libxml2 gives the parser's own
+      // errors the callbacks' context (the read), but its validity errors the validation
+      // context's data, which is the parser itself.
+      let parser = error?.pointee.ctxt?.assumingMemoryBound(to: xmlParserCtxt.self)
+      guard let read = parser?.pointee._private ?? context else { return }
+      SAXRead.of(read).pointee.errors.record(error)
     }
     return handler
   }
