@@ -165,7 +165,9 @@ public struct XMLReader: Sendable {
   /// What stopped libxml2: an entity, its own nesting limit, or XML that is not
   /// well-formed, with its line.
   private func stopped(_ errors: XMLErrors, _ session: XMLSession) -> FilingError {
-    let error = errors.first
+    // The error that stopped the parser, not one it went on after (a namespace prefix
+    // never declared, reported and passed over).
+    let error = errors.all.first { $0.fatal } ?? errors.first
     let line = error?.line ?? session.nodeLine
     if let error, XMLErrors.entityCodes.contains(error.code) {
       return .make(
@@ -227,6 +229,9 @@ public struct XMLReader: Sendable {
     handler.ignorableWhitespace = text
     handler.cdataBlock = text
     handler.entityDecl = { context, _, _, _, _, _ in
+      XMLReader.refuseEntity(context, "the document declares entities in its DOCTYPE")
+    }
+    handler.unparsedEntityDecl = { context, _, _, _, _ in
       XMLReader.refuseEntity(context, "the document declares entities in its DOCTYPE")
     }
     handler.reference = { context, _ in
@@ -321,9 +326,10 @@ struct XMLPrologCheck {
       if first {
         first = false
         let head = Array(buffer[0..<min(count, 4)])
-        if head.starts(with: [0xFE, 0xFF]) || head.starts(with: [0xFF, 0xFE])
-          || head.starts(with: [0, 0x3C]) || head.starts(with: [0x3C, 0])
-        {
+        // A byte order mark of UTF-16 or UTF-32, or a NUL among the first four bytes
+        // (never in an XML document in UTF-8 or a one-byte encoding: UTF-16 or UTF-32
+        // without a mark, whose prolog this scan could not read).
+        if head.starts(with: [0xFE, 0xFF]) || head.starts(with: [0xFF, 0xFE]) || head.contains(0) {
           throw .make(
             .xmlMalformed, "the XML is in UTF-16 or UTF-32, which Probity does not read",
             path: path, line: 1, hint: "convert it to UTF-8")
@@ -709,6 +715,21 @@ private struct XMLSession {
   /// Bytes of the file the parser has read past.
   var consumed: Int { parser.map { Int(xmlByteConsumed($0)) } ?? -1 }
 
+  /// In an element's start callback, the offset just past its start tag: the parser is
+  /// still on the tag's `>`, or on the `/` of `/>` (so an empty element's content is 0
+  /// bytes, and a record of exactly the limit is within it).
+  var pastStartTag: Int {
+    let offset = consumed
+    guard offset >= 0, let input = parser?.pointee.input, let cursor = input.pointee.cur,
+      let end = input.pointee.end, cursor < end
+    else { return offset }
+    switch cursor.pointee {
+    case UInt8(ascii: ">"): return offset + 1
+    case UInt8(ascii: "/"): return offset + 2
+    default: return offset
+    }
+  }
+
   /// The bytes of a string libxml2 gives (NUL-terminated, UTF-8).
   static func bytes(_ pointer: UnsafePointer<xmlChar>) -> UnsafeBufferPointer<UInt8> {
     UnsafeBufferPointer(
@@ -895,7 +916,7 @@ private struct XMLSession {
           done = true
           return
         }
-        let consumed = self.consumed
+        let consumed = pastStartTag
         record = RecordState(
           kind: kind, depth: depth,
           prefixLength: hasNode ? nodes[index].full.utf8.count : ownPath.utf8.count, line: line,

@@ -84,6 +84,8 @@ struct XMLErrors {
     let message: String
     let line: Int
     let code: Int32
+    /// An error the parser stops at (not one it goes on after).
+    var fatal = false
   }
 
   var all: [Entry] = []
@@ -143,7 +145,9 @@ extension XMLErrors {
     var message = error.pointee.message.map { String(cString: $0) } ?? "unknown error"
     while message.last == "\n" || message.last == " " { message.removeLast() }
     all.append(
-      XMLErrors.Entry(message: message, line: Int(error.pointee.line), code: error.pointee.code))
+      XMLErrors.Entry(
+        message: message, line: Int(error.pointee.line), code: error.pointee.code,
+        fatal: error.pointee.level == XML_ERR_FATAL))
   }
 }
 

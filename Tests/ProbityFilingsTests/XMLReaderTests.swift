@@ -326,18 +326,84 @@ struct XMLReaderTests {
     #expect(records == recordsBefore)
   }
 
-  @Test("UTF-16 is refused clearly")
+  @Test("UTF-16 is refused clearly, and UTF-32 without a byte order mark too")
   func utf16() throws {
-    var bytes: [UInt8] = [0xFF, 0xFE]
-    for unit in "<filing/>".utf16 { bytes += [UInt8(unit & 0xFF), UInt8(unit >> 8)] }
-    let path = try temporaryFile(bytes, suffix: ".xml")
-    do {
-      _ = try readXML(path: path)
-      Issue.record("read UTF-16")
-    } catch {
-      #expect(error.diagnostic.id == "F0017")
-      #expect(error.diagnostic.message.contains("UTF-16"))
+    var utf16: [UInt8] = [0xFF, 0xFE]
+    for unit in "<filing/>".utf16 { utf16 += [UInt8(unit & 0xFF), UInt8(unit >> 8)] }
+    var utf32BE: [UInt8] = []
+    for scalar in "<filing/>".unicodeScalars {
+      utf32BE += [0, 0, UInt8(scalar.value >> 8), UInt8(scalar.value & 0xFF)]
     }
+    for bytes in [utf16, utf32BE] {
+      let path = try temporaryFile(bytes, suffix: ".xml")
+      do {
+        _ = try readXML(path: path)
+        Issue.record("read UTF-16 or UTF-32")
+      } catch {
+        #expect(error.diagnostic.id == "F0017")
+        #expect(error.diagnostic.message.contains("UTF-16"))
+      }
+    }
+  }
+
+  /// `--max-record-bytes` holds an XML record's content, from the end of its start tag
+  /// to the end of its end tag: a record of exactly the limit is within it (the parser is
+  /// still on the start tag's `>` or `/>` when it reports the element; a review found
+  /// records of exactly the limit refused).
+  @Test("a record of exactly the record limit is read; one byte more is not")
+  func recordLimitExactly() throws {
+    let text = """
+      <f>
+      <receipt id="1"/>
+      <receipt id="2"></receipt>
+      <receipt id="3">x</receipt>
+      <receipt id="4"><date>2024-01-01</date><amount>1.00</amount></receipt>
+      </f>
+      """
+    let path = try temporaryFile(text, suffix: ".xml")
+    var lines: [Int] = []
+    var problems: [Int] = []
+    let mapping = try cleanMapping(
+      """
+      [file]
+      format = xml
+      currency = USD
+      date-format = yyyy-mm-dd
+      [kind]
+      receipt = /f/receipt
+      [fields]
+      transaction_id = element @id
+      date = element date optional
+      amount = element amount optional
+      """)
+    // "</receipt>" is 10 bytes; record 3's content is 11, record 4's 57.
+    _ = try XMLReader(path: path, mapping: mapping, limits: ReaderLimits(maxRecordBytes: 10))
+      .read(
+        onRecord: { lines.append($0.provenance.line) },
+        onProblem: { problems.append($0.line ?? 0) })
+    #expect(lines == [2, 3])
+    #expect(problems == [4, 5])
+    lines = []
+    problems = []
+    _ = try XMLReader(path: path, mapping: mapping, limits: ReaderLimits(maxRecordBytes: 57))
+      .read(
+        onRecord: { lines.append($0.provenance.line) },
+        onProblem: { problems.append($0.line ?? 0) })
+    #expect(lines == [2, 3, 4, 5])
+  }
+
+  /// The error a read stops at is the one that stopped the parser, not one it went on
+  /// after (a namespace prefix never declared is reported and passed over).
+  @Test("the error that stopped the parser is the one told")
+  func theStoppingError() throws {
+    let mismatch = try xmlError(
+      "<filing>\n<receipt q:x=\"1\" id=\"a\"><date>2024-01-01</date><amount>1</amount></receipt>\n<receipt></bad>\n</filing>"
+    )
+    #expect(mismatch?.id == "F0017")
+    #expect(mismatch?.line == 3, "\(mismatch?.rendered() ?? "")")
+    #expect(mismatch?.message.contains("mismatch") == true, "\(mismatch?.rendered() ?? "")")
+    let entity = try xmlError("<filing>\n<q:junk/>\n<receipt id=\"&xxe;\"/>\n</filing>")
+    #expect(entity?.id == "F0018", "\(entity?.rendered() ?? "")")
   }
 }
 
@@ -419,6 +485,25 @@ struct XMLSafetyTests {
     let diagnostic = try xmlError(text)
     #expect(diagnostic?.id == "F0018", "\(diagnostic?.rendered() ?? "read")")
     #expect(diagnostic?.rendered().contains("root:") == false)
+  }
+
+  /// Past the prolog scan (here skipped; a `<` in a literal, an encoding it cannot read),
+  /// the parser's callbacks refuse every entity declaration: general, parameter, and
+  /// unparsed (NDATA, which libxml2 reports through a callback of its own, which a review
+  /// found left empty).
+  @Test(
+    "every kind of entity declaration is refused by the parser's callbacks alone",
+    arguments: [
+      "<!DOCTYPE filing [<!ENTITY x \"y\">]>",
+      "<!DOCTYPE filing [<!ENTITY % p \"z\">]>",
+      "<!DOCTYPE filing [<!NOTATION n SYSTEM \"n\"><!ENTITY u SYSTEM \"file:///etc/passwd\" NDATA n>]>",
+      "<!DOCTYPE filing [<!ENTITY amp \"&#38;#38;\">]>",
+    ])
+  func declarationsPastTheScan(_ doctype: String) throws {
+    let diagnostic = try xmlError(
+      "<?xml version=\"1.0\"?>\(doctype)<filing><receipt id=\"x\"><date>2024-01-01</date><amount>1</amount></receipt></filing>",
+      checkProlog: false)
+    #expect(diagnostic?.id == "F0018", "\(diagnostic?.rendered() ?? "read")")
   }
 
   @Test("a DOCTYPE without entities, or naming an external DTD, is read; the DTD is never fetched")
