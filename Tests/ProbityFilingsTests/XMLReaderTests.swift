@@ -31,6 +31,14 @@ func xmlError(_ text: String, checkProlog: Bool = true) throws -> Diagnostic? {
   }
 }
 
+/// An XML mapping of one's own in dollars with ISO dates: receipts at `receipt`, and
+/// `fields` (lines of `[fields]`).
+func usdXMLMapping(receipt: String, fields: String) throws -> Mapping {
+  try cleanMapping(
+    "[file]\nformat = xml\ncurrency = USD\ndate-format = yyyy-mm-dd\n[kind]\nreceipt = \(receipt)\n[fields]\n"
+      + fields)
+}
+
 @Suite("XML reader")
 struct XMLReaderTests {
   @Test("the bundled mapping of the Probity XML format parses clean")
@@ -247,19 +255,13 @@ struct XMLReaderTests {
   /// path the mapping can match (they were passed over as too long; a review found it).
   @Test("a name matches a key of the mapping equal to it as text, whatever its bytes")
   func canonicallyEqualNames() throws {
-    let mapping = try cleanMapping(
-      """
-      [file]
-      format = xml
-      currency = USD
-      date-format = yyyy-mm-dd
-      [kind]
-      receipt = /r/x
-      [fields]
-      transaction_id = element @id
-      date = element date
-      amount = element d\u{E9}j\u{E0}
-      """)
+    let mapping = try usdXMLMapping(
+      receipt: "/r/x",
+      fields: """
+        transaction_id = element @id
+        date = element date
+        amount = element d\u{E9}j\u{E0}
+        """)
     for name in ["d\u{E9}j\u{E0}", "de\u{301}ja\u{300}"] {
       let result = try readXML(
         "<r><x id=\"a\"><date>2024-01-01</date><\(name)>7.00</\(name)></x></r>", mapping: mapping)
@@ -363,19 +365,13 @@ struct XMLReaderTests {
     let path = try temporaryFile(text, suffix: ".xml")
     var lines: [Int] = []
     var problems: [Int] = []
-    let mapping = try cleanMapping(
-      """
-      [file]
-      format = xml
-      currency = USD
-      date-format = yyyy-mm-dd
-      [kind]
-      receipt = /f/receipt
-      [fields]
-      transaction_id = element @id
-      date = element date optional
-      amount = element amount optional
-      """)
+    let mapping = try usdXMLMapping(
+      receipt: "/f/receipt",
+      fields: """
+        transaction_id = element @id
+        date = element date optional
+        amount = element amount optional
+        """)
     // "</receipt>" is 10 bytes; record 3's content is 11, record 4's 57.
     _ = try XMLReader(path: path, mapping: mapping, limits: ReaderLimits(maxRecordBytes: 10))
       .read(
