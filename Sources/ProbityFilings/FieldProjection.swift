@@ -53,3 +53,26 @@ enum FieldProjection {
     return true
   }
 }
+
+/// What every record read through one mapping shares: the constants it sets, the fields
+/// it cannot give (`Record.unavailable`: neither mapped, nor a constant, nor derived),
+/// and the fields the run does not read (`Record.leftOut`), with whether `name` is
+/// derived from its parts. The delimited and XML readers make theirs alike.
+struct MappedFields {
+  let constants: [(field: FieldID, value: Value)]
+  let unavailable: FieldSet
+  let leftOut: FieldSet
+  let derivesName: Bool
+
+  /// `template`: every field missing but the constants; `mapped`: the fields a column or
+  /// an element gives; `wanted`: the fields the run reads (nil: all).
+  init(template: [Value], mapped: some Sequence<FieldID>, wanted: FieldSet?) {
+    constants = template.indices.filter { !template[$0].isMissing }.map { ($0, template[$0]) }
+    var available = FieldSet(mapped)
+    for (field, value) in template.enumerated() where !value.isMissing { available.insert(field) }
+    NameParts.canonical?.markDerived(&available)
+    unavailable = available.complement
+    leftOut = FieldProjection.leftOut(wanted)
+    derivesName = FieldProjection.derivesName(leftOut: leftOut)
+  }
+}

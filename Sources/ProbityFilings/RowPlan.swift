@@ -381,14 +381,9 @@ final class RowPlan {
     self.columns = columns
     self.lastCells = LastCells(parsers: columns.map(\.parser))
     self.template = template
-    self.constants = template.indices.filter { !template[$0].isMissing }.map { ($0, template[$0]) }
-    var available = FieldSet(columns.map(\.field))
-    for (field, value) in template.enumerated() where !value.isMissing { available.insert(field) }
-    NameParts.canonical?.markDerived(&available)
-    self.unavailable = available.complement
-    let leftOut = FieldProjection.leftOut(fields)
-    self.leftOut = leftOut
-    self.derivesName = FieldProjection.derivesName(leftOut: leftOut)
+    let shared = MappedFields(template: template, mapped: columns.map(\.field), wanted: fields)
+    (self.constants, self.unavailable) = (shared.constants, shared.unavailable)
+    (self.leftOut, self.derivesName) = (shared.leftOut, shared.derivesName)
   }
 
   func problem(_ entry: FilingsCatalogue, _ message: String, line: Int, hint: String? = nil)

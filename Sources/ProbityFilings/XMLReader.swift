@@ -636,16 +636,9 @@ private struct XMLSession {
     self.fields = fields
     self.raw = Array(repeating: nil, count: fields.count)
     self.context = Array(repeating: nil, count: fields.count)
-    self.constants = template.indices.filter { !template[$0].isMissing }.map {
-      ($0, template[$0])
-    }
-    var available = FieldSet(fields.map(\.field))
-    for (field, value) in template.enumerated() where !value.isMissing { available.insert(field) }
-    NameParts.canonical?.markDerived(&available)
-    self.unavailable = available.complement
-    let leftOut = FieldProjection.leftOut(wantedFields)
-    self.leftOut = leftOut
-    self.derivesName = FieldProjection.derivesName(leftOut: leftOut)
+    let shared = MappedFields(template: template, mapped: fields.map(\.field), wanted: wantedFields)
+    (self.constants, self.unavailable) = (shared.constants, shared.unavailable)
+    (self.leftOut, self.derivesName) = (shared.leftOut, shared.derivesName)
     var text: [String: [Int]] = [:]
     var attributes: [String: [(name: AttributeName, index: Int)]] = [:]
     for (index, field) in fields.enumerated() {
