@@ -1,3 +1,5 @@
+import Synchronization
+
 /// What a record is: money in, or money out.
 public enum RecordKind: String, CaseIterable, Hashable, Sendable {
   case receipt
@@ -196,7 +198,14 @@ public enum CanonicalSchema {
 /// Where a record came from: enough to find it again and to cite it.
 public struct Provenance: Hashable, Sendable {
   /// The path of the filing as given on the command line.
-  public let file: String
+  public var file: String { filing.path }
+  /// The filing's path.
+  public var filing: FilingPath { reference.takeUnretainedValue() }
+  /// The filing's path by its identity, read without counting a reference to it (as
+  /// `filing` is): one path, one identity.
+  public var filingIdentity: UnsafeMutableRawPointer { reference.toOpaque() }
+  /// Held without a reference count (`FilingPath`).
+  private let reference: Unmanaged<FilingPath>
   /// The physical line (1-based) on which the record starts.
   public let line: Int
   /// Where in the file's structure the record is, for formats with a structure: the
@@ -204,10 +213,53 @@ public struct Provenance: Hashable, Sendable {
   public let locator: String?
 
   public init(file: String, line: Int, locator: String? = nil) {
-    self.file = file
+    self.init(filing: FilingPath.named(file), line: line, locator: locator)
+  }
+
+  /// A record's provenance in a file whose path a reader looked up once.
+  public init(filing: FilingPath, line: Int, locator: String? = nil) {
+    self.reference = Unmanaged.passUnretained(filing)
     self.line = line
     self.locator = locator
   }
+
+  // By the path's identity: there is one `FilingPath` a path.
+  public static func == (a: Provenance, b: Provenance) -> Bool {
+    a.line == b.line && a.filingIdentity == b.filingIdentity && a.locator == b.locator
+  }
+
+  public func hash(into hasher: inout Hasher) {
+    hasher.combine(filingIdentity)
+    hasher.combine(line)
+    hasher.combine(locator)
+  }
+}
+
+/// The path of a filing, one object a path for the process's life (`named`), which a
+/// record's provenance holds without counting references to it (`Unmanaged`, safe
+/// because none is ever let go).
+///
+/// A record is made on the reader's thread and let go on the run's: a path held as a
+/// `String` (one of more than 15 bytes is a counted object shared by every record of
+/// the file) was counted up on one core and down on the other at every record, and the
+/// count's cache line went back and forth between them. A process keeps every path it
+/// read records from: a few dozen bytes each, for as many files as it reads.
+public final class FilingPath: Sendable {
+  public let path: String
+
+  private init(_ path: String) { self.path = path }
+
+  /// The one `FilingPath` of `path`.
+  public static func named(_ path: String) -> FilingPath {
+    known.withLock { paths in
+      if let filing = paths[path] { return filing }
+      let filing = FilingPath(path)
+      paths[path] = filing
+      return filing
+    }
+  }
+
+  private static let known = Mutex<[String: FilingPath]>([:])
 }
 
 /// A set of fields, as bits (the schema has fewer than 128 fields).

@@ -20,7 +20,9 @@ final class ReplayIndex {
   // access at run time (each check cost a call and a thread-local lookup).
   @exclusivity(unchecked) private var buffer: [Int32] = []
   @exclusivity(unchecked) private var files: [String: Int32] = [:]
-  @exclusivity(unchecked) private var lastFile: (path: String, index: Int32)?
+  /// The file of the last record appended, by its `FilingPath`'s identity (comparing
+  /// it reads no path).
+  @exclusivity(unchecked) private var lastFile: (filing: UnsafeMutableRawPointer, index: Int32)?
   private(set) var failed = false
 
   /// A record of the second pass: its file, line, and which of the records starting on
@@ -60,12 +62,13 @@ final class ReplayIndex {
 
   deinit { fclose(file) }
 
-  private func fileIndex(_ path: String) -> Int32 {
-    if let lastFile, lastFile.path == path { return lastFile.index }
+  private func fileIndex(_ provenance: Provenance) -> Int32 {
+    if let lastFile, lastFile.filing == provenance.filingIdentity { return lastFile.index }
+    let path = provenance.file
     let next = Int32(files.count)
     let index = files[path] ?? next
     if index == next { files[path] = next }
-    lastFile = (path, index)
+    lastFile = (provenance.filingIdentity, index)
     return index
   }
 
@@ -74,7 +77,7 @@ final class ReplayIndex {
 
   /// Notes where a record fell. `offset`: the byte offset of its line, or -1.
   func append(_ provenance: Provenance, offset: Int, groups: [Int32]) {
-    buffer.append(fileIndex(provenance.file))
+    buffer.append(fileIndex(provenance))
     buffer.append(provenance.line <= Int(Int32.max) ? Int32(provenance.line) : -1)
     let wide = Int64(offset)
     buffer.append(Int32(truncatingIfNeeded: wide))

@@ -277,6 +277,8 @@ private final class FECSession {
   var leftOut = FieldSet()
   var derivesName = true
   let path: String
+  /// `path`, looked up once for the provenance of every record.
+  let filing: FilingPath
   let limits: ReaderLimits
   let lines: LineReader
   /// What was read so far, all counted.
@@ -331,6 +333,7 @@ private final class FECSession {
 
   init(path: String, limits: ReaderLimits) throws(FilingError) {
     self.path = path
+    self.filing = FilingPath.named(path)
     self.limits = limits
     lines = try LineReader(path: path, maxLineBytes: limits.maxRecordBytes)
   }
@@ -837,7 +840,7 @@ private final class FECSession {
     if derivesName { NameParts.canonical?.derive(&values) }
     counts.recordsRead += 1
     var record = Record(
-      kind: kind, provenance: Provenance(file: path, line: lines.lineNumber), values: values)
+      kind: kind, provenance: Provenance(filing: filing, line: lines.lineNumber), values: values)
     if let known = unavailable[layout.id] {
       record.unavailable = known
     } else {

@@ -228,6 +228,8 @@ final class RowPlan {
   }
 
   let path: String
+  /// `path`, looked up once for the provenance of every record.
+  let filing: FilingPath
   let currency: Currency
   let encoding: TextEncoding
   /// The header's field count; nil without a header.
@@ -263,6 +265,7 @@ final class RowPlan {
   ) throws(FilingError) {
     let wanted = fields.map(FieldProjection.closed)
     self.path = path
+    self.filing = FilingPath.named(path)
     self.currency = mapping.currency
     self.encoding = mapping.encoding
     self.headerCount = header?.count
@@ -534,7 +537,8 @@ final class RowPlan {
     }
     if !diagnostics.isEmpty { return .rejected(diagnostics) }
     if derivesName { NameParts.canonical?.derive(&values) }
-    var record = Record(kind: kind, provenance: Provenance(file: path, line: line), values: values)
+    var record = Record(
+      kind: kind, provenance: Provenance(filing: filing, line: line), values: values)
     record.unavailable = unavailable
     record.leftOut = leftOut
     record.offset = offset

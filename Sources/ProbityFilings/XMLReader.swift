@@ -448,6 +448,8 @@ private struct AttributeName {
 /// record), read from there (`CellParser.read`) as the delimited reader reads its cells.
 private struct XMLSession {
   let path: String
+  /// `path`, looked up once for the provenance of every record.
+  let filing: FilingPath
   let currency: Currency
   let limits: ReaderLimits
   /// The parser feeding the session (set once it is made).
@@ -604,6 +606,7 @@ private struct XMLSession {
     fields wantedFields: FieldSet? = nil
   ) {
     self.path = path
+    self.filing = FilingPath.named(path)
     self.currency = mapping.currency
     self.limits = limits
     self.pool = pool
@@ -1163,7 +1166,7 @@ private struct XMLSession {
     if derivesName { NameParts.canonical?.derive(&values) }
     var record = Record(
       kind: state.kind,
-      provenance: Provenance(file: path, line: state.line, locator: state.locator),
+      provenance: Provenance(filing: filing, line: state.line, locator: state.locator),
       values: values)
     record.unavailable = unavailable
     record.leftOut = leftOut
