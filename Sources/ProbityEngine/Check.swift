@@ -472,7 +472,9 @@ public struct CheckRun {
     let ordinal = recordsEvaluated
     recordsEvaluated += 1
     evaluator.startRecord()
-    frame.start(record, prepared: prepared.cache, remembered: prepared.remembered)
+    frame.start(
+      record, prepared: prepared.cacheValues, remembered: prepared.rememberedValues)
+    defer { frame.endBorrowing() }
     // The rules whose `where` the memo knows is false on the record, and those it knows
     // it is true on.
     var known = ProjectionMemo.Known()

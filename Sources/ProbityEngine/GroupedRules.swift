@@ -1306,7 +1306,9 @@ extension CheckRun {
       replayOrdinal += 1
     }
     evaluator.startRecord()
-    frame.start(record, prepared: prepared.cache, remembered: prepared.remembered)
+    frame.start(
+      record, prepared: prepared.cacheValues, remembered: prepared.rememberedValues)
+    defer { frame.endBorrowing() }
     for index in ruleSet.ruleIndices(for: record.kind)
     where !trailRequests[index].isEmpty || rejudge[index] != nil {
       let plan = plans[index]

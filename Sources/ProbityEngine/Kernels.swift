@@ -56,20 +56,39 @@ final class Frame {
   /// Values of `define`s, `where` clauses and group keys on the current record.
   @exclusivity(unchecked) var cache: [Value?]
   /// The same, computed ahead by a `RecordPreparer` (empty when none).
-  @exclusivity(unchecked) var prepared: [Value?] = []
+  ///
+  /// Borrowed, like `remembered`, from an array that outlives the record's evaluation
+  /// (the `PreparedRecord` being evaluated, a memo's tuples), until the next `start`:
+  /// not held. A record prepared on the reader's thread is made and freed there; held
+  /// here, its arrays' reference counts were also changed on the run's thread, and a
+  /// memo's arrays, shared by every record of a tuple, had their counts' cache line
+  /// moved between the cores at every record.
+  @exclusivity(unchecked) var prepared = Frame.noValues
   /// The values of the `where` clauses (and the `define`s they read) remembered for
   /// records with the same values as this one (see `ProjectionMemo`; empty when none).
-  @exclusivity(unchecked) var remembered: [Value?] = []
+  @exclusivity(unchecked) var remembered = Frame.noValues
+  static var noValues: UnsafeBufferPointer<Value?> { UnsafeBufferPointer(start: nil, count: 0) }
+
+  /// Lets go of what the frame borrowed for the record (`prepared`, `remembered`): the
+  /// arrays may be freed once the record is evaluated.
+  func endBorrowing() {
+    prepared = Frame.noValues
+    remembered = Frame.noValues
+  }
+
+  /// The elements of `values`, borrowed (see `prepared`): the caller keeps the array,
+  /// unchanged, for as long as the frame reads them.
+  static func borrow(_ values: [Value?], count: Int) -> UnsafeBufferPointer<Value?> {
+    values.count == count ? values.withUnsafeBufferPointer { $0 } : noValues
+  }
 
   /// Where the elements of the list remembered in `slot` are (its identity), without
   /// copying it; nil when the slot holds no list or an empty one.
   func rememberedListIdentity(_ slot: Int) -> UnsafeRawPointer? {
-    remembered.withUnsafeBufferPointer { values in
-      guard slot < values.count, case .list(let list)? = values[slot], !list.isEmpty else {
-        return nil
-      }
-      return list.withUnsafeBufferPointer { UnsafeRawPointer($0.baseAddress) }
+    guard slot < remembered.count, case .list(let list)? = remembered[slot], !list.isEmpty else {
+      return nil
     }
+    return list.withUnsafeBufferPointer { UnsafeRawPointer($0.baseAddress) }
   }
   /// Caches handed over with records and given back, to be filled again (see
   /// `RecordPreparer.recycle`).
@@ -123,17 +142,18 @@ final class Frame {
 
   /// Starts a record: values cached for the previous one are dropped.
   ///
-  /// `prepared`: the values a `RecordPreparer` computed for the record, read (never
-  /// written: the array is shared) where the frame's own cache has none. `handOver`: the
-  /// cache is about to be handed over with the record (a preparer): a fresh one is made
-  /// rather than the old one emptied, which would copy it. `remembered`: the values a
-  /// `ProjectionMemo` gave the record ahead, read like `prepared`.
+  /// `prepared`: the values a `RecordPreparer` computed for the record, borrowed from the
+  /// `PreparedRecord` until the record is evaluated (`endBorrowing`), read where the
+  /// frame's own cache has none. `handOver`: the cache is about to be handed over with
+  /// the record (a preparer): a fresh one is made rather than the old one emptied, which
+  /// would copy it. `remembered`: the values a `ProjectionMemo` gave the record ahead,
+  /// borrowed and read like `prepared`.
   ///
   /// With `handOver`, a cache of `spareCaches` (handed over before and given back) is
   /// emptied and filled again rather than a new one made.
   func start(
-    _ record: Record, prepared: [Value?]? = nil, remembered: [Value?]? = nil,
-    handOver: Bool = false
+    _ record: Record, prepared: UnsafeBufferPointer<Value?> = Frame.noValues,
+    remembered: UnsafeBufferPointer<Value?> = Frame.noValues, handOver: Bool = false
   ) {
     values = record.values
     unavailable = record.unavailable
@@ -158,8 +178,8 @@ final class Frame {
         for slot in slots.indices where slots[slot] != nil { slots[slot] = nil }
       }
     }
-    self.prepared = prepared.flatMap { $0.count == cache.count ? $0 : nil } ?? []
-    self.remembered = remembered.flatMap { $0.count == cache.count ? $0 : nil } ?? []
+    self.prepared = prepared.count == cache.count ? prepared : Frame.noValues
+    self.remembered = remembered.count == cache.count ? remembered : Frame.noValues
     keySetsComputed = 0
     keyHashSet = -1
     // Through buffers: an element written through the array checked its uniqueness.
@@ -1384,11 +1404,19 @@ final class RulePlan {
 
 /// A record, with the values that depend on it alone computed ahead (see
 /// `RecordPreparer`).
-public struct PreparedRecord: Sendable {
+///
+/// Sendable though it holds pointers: `cacheValues` and `rememberedValues` are the
+/// elements of arrays it holds itself and that no one changes while it lives.
+public struct PreparedRecord: @unchecked Sendable {
   public let record: Record
   let cache: [Value?]?
   /// The values a `ProjectionMemo` gave the record (see `Frame.remembered`).
   let remembered: [Value?]?
+  /// The elements of `cache` and `remembered` (empty for none), which the run borrows
+  /// (`Frame.prepared`) through these pointers alone: reading the arrays, even to lend
+  /// them, counted a reference to them on the run's thread.
+  let cacheValues: UnsafeBufferPointer<Value?>
+  let rememberedValues: UnsafeBufferPointer<Value?>
   /// The rules (of the first 64) whose outcome on the record the preparer settled, as
   /// bits by rule index: left out by their `where`, or on single records, evaluated and
   /// not fired. The run only counts these (see `CheckRun.evaluate`).
@@ -1409,6 +1437,8 @@ public struct PreparedRecord: Sendable {
     self.record = record
     self.cache = nil
     self.remembered = nil
+    cacheValues = Frame.noValues
+    rememberedValues = Frame.noValues
     notApplicable = 0
     notFired = 0
     admitted = 0
@@ -1425,6 +1455,8 @@ public struct PreparedRecord: Sendable {
     self.record = record
     self.cache = cache
     self.remembered = remembered
+    cacheValues = cache.withUnsafeBufferPointer { $0 }
+    rememberedValues = remembered?.withUnsafeBufferPointer { $0 } ?? Frame.noValues
     self.notApplicable = notApplicable
     self.notFired = notFired
     self.admitted = admitted
@@ -1658,8 +1690,9 @@ public final class RecordPreparer: @unchecked Sendable {
   public func prepare(_ record: consuming Record) -> PreparedRecord {
     frame.start(record, handOver: true)
     var settled = Settled()
+    var known = ProjectionMemo.Known()
     if !memos.isEmpty {
-      let known = memos[ProjectionMemo.index(of: record.kind)].fill(frame)
+      known = memos[ProjectionMemo.index(of: record.kind)].fill(frame)
       settled.notApplicable = known.leftOut
       settled.whereHolds = known.admitted
       settled.undetermined = known.undetermined
@@ -1669,7 +1702,8 @@ public final class RecordPreparer: @unchecked Sendable {
     }
     return PreparedRecord(
       record, cache: frame.cache,
-      remembered: frame.remembered.isEmpty ? nil : frame.remembered,
+      remembered: known.tuple >= 0
+        ? memos[ProjectionMemo.index(of: record.kind)].values(known.tuple) : nil,
       notApplicable: settled.notApplicable,
       notFired: settled.notFired, admitted: settled.admitted,
       undetermined: settled.undetermined, keyHash: frame.keyHash,

@@ -398,7 +398,12 @@ struct ProjectionMemo {
     /// Those whose `where` is missing on it: undetermined, with the fields the memo keeps
     /// in the `where`'s `missingSlot` (see `CheckRun.filterMissingFields`).
     var undetermined: UInt64 = 0
+    /// The record's tuple, when the frame was given its values (`values(_:)`); -1 when not.
+    var tuple = -1
   }
+
+  /// The values remembered for a tuple (`Known.tuple`), which a `PreparedRecord` holds.
+  func values(_ tuple: Int) -> [Value?] { values[tuple] }
 
   /// Gives the frame (the record just started, with no values computed ahead) the
   /// values remembered for the record's tuple, computing and remembering them on its
@@ -410,8 +415,9 @@ struct ProjectionMemo {
     let known = tuples.count
     let id = Int(tuples.id(bytes: &key))
     if id < known {
-      frame.remembered = values[id]
-      return Known(leftOut: leftOut[id], admitted: admitting[id], undetermined: undetermining[id])
+      frame.remembered = Frame.borrow(values[id], count: frame.cache.count)
+      return Known(
+        leftOut: leftOut[id], admitted: admitting[id], undetermined: undetermining[id], tuple: id)
     }
     if tuples.count > limit {
       active = false

@@ -189,6 +189,36 @@ struct PreparerTests {
     Self.compare(ruleSet, records)
   }
 
+  /// The run reads a prepared record's cache, and the values a memo remembered for its
+  /// tuple, while it evaluates the record, and holds neither after (`Frame.prepared`):
+  /// a cache given back is filled again in place, and a memo's arrays are counted only
+  /// on the thread that prepares.
+  @Test("the run holds nothing of a prepared record once it is evaluated")
+  func runLetsGo() throws {
+    let ruleSet = try compiledPack(
+      ruleText(
+        "A",
+        "where entity_type == \"IND\"\n  group by person_key(name), zip5(zip)\n"
+          + "  when sum(amount) > $1,000,000.00"))
+    var run = CheckRun(ruleSet: ruleSet)
+    let preparer = run.makePreparer()
+    // The memo's tuple is made on the first record and remembered for the second.
+    for line in 1...2 {
+      var address: UnsafeRawPointer?
+      do {
+        let prepared = preparer.prepare(gift("2024-01-01", "10.00", line: line))
+        #expect((prepared.remembered != nil) == (line == 2), "record \(line)")
+        run.evaluate(prepared)
+        #expect(run.frame.prepared.isEmpty && run.frame.remembered.isEmpty, "record \(line)")
+        address = prepared.cache?.withUnsafeBufferPointer { UnsafeRawPointer($0.baseAddress) }
+        preparer.recycle(prepared)
+      }
+      let next = preparer.prepare(gift("2024-01-02", "20.00", line: line + 10))
+      let reused = next.cache?.withUnsafeBufferPointer { UnsafeRawPointer($0.baseAddress) }
+      #expect(address != nil && reused == address, "record \(line): filled again in place")
+    }
+  }
+
   /// The preparer keeps the steps of each kind of record apart: a record is prepared
   /// with the rules about its kind, and only those.
   @Test("a record is prepared with the rules of its own kind")
@@ -233,9 +263,12 @@ struct PreparerTests {
       let frame = Frame(
         slots: cache.count, keySets: run.frame.groupIDs.count,
         classes: run.frame.groupNumbers.count, memos: run.frame.memos.count)
-      frame.start(record, prepared: cache)
-      for plan in run.plans {
-        for key in plan.keys { _ = frame.run(key.run) }
+      cache.withUnsafeBufferPointer { cached in
+        frame.start(record, prepared: cached)
+        for plan in run.plans {
+          for key in plan.keys { _ = frame.run(key.run) }
+        }
+        frame.endBorrowing()
       }
       #expect(frame.cache.allSatisfy { $0 == nil }, "record \(line)")
       #expect(cache.contains { $0 == .string(name.uppercased()) }, "record \(line)")
