@@ -20,7 +20,10 @@ import ProbityLanguage
 /// for every record and only ever used by one thread at a time: its hot fields skip the
 /// run-time exclusivity checks.
 final class Frame {
-  @exclusivity(unchecked) var values: [Value] = []
+  /// The record's values, borrowed like `prepared` (the record outlives its evaluation,
+  /// until `endBorrowing`): read through a pointer, a field is one load, and the record's
+  /// array, made and filled again on the reader's thread, is not counted on the run's.
+  @exclusivity(unchecked) var values = UnsafeBufferPointer<Value>(start: nil, count: 0)
   @exclusivity(unchecked) var unavailable = FieldSet()
   @exclusivity(unchecked) var kind: Value = .missing
   /// A rule's context: its aggregates, window and deadline (see `base()`).
@@ -69,9 +72,10 @@ final class Frame {
   @exclusivity(unchecked) var remembered = Frame.noValues
   static var noValues: UnsafeBufferPointer<Value?> { UnsafeBufferPointer(start: nil, count: 0) }
 
-  /// Lets go of what the frame borrowed for the record (`prepared`, `remembered`): the
-  /// arrays may be freed once the record is evaluated.
+  /// Lets go of what the frame borrowed for the record (`values`, `prepared`,
+  /// `remembered`): the arrays may be freed once the record is evaluated.
   func endBorrowing() {
+    values = UnsafeBufferPointer(start: nil, count: 0)
     prepared = Frame.noValues
     remembered = Frame.noValues
   }
@@ -155,7 +159,10 @@ final class Frame {
     _ record: Record, prepared: UnsafeBufferPointer<Value?> = Frame.noValues,
     remembered: UnsafeBufferPointer<Value?> = Frame.noValues, handOver: Bool = false
   ) {
-    values = record.values
+    // Read through the pointer unchecked (a release build does not check its bounds):
+    // every field is within.
+    precondition(record.values.count == CanonicalSchema.count, "a record of another schema")
+    values = record.values.withUnsafeBufferPointer { $0 }
     unavailable = record.unavailable
     kind = .string(record.kind.rawValue)
     if handOver {
@@ -1689,6 +1696,8 @@ public final class RecordPreparer: @unchecked Sendable {
   /// The record is given over: kept in the `PreparedRecord`, moved, not copied.
   public func prepare(_ record: consuming Record) -> PreparedRecord {
     frame.start(record, handOver: true)
+    // The record is handed over with the cache: the frame keeps nothing of it.
+    defer { frame.endBorrowing() }
     var settled = Settled()
     var known = ProjectionMemo.Known()
     if !memos.isEmpty {

@@ -492,35 +492,32 @@ struct ProjectionMemo {
     precondition(
       max(fields.last ?? -1, asked.last?.field ?? -1) < frame.values.count,
       "a field beyond the record's values")
-    let encoded = frame.values.withUnsafeBufferPointer { values in
-      encode(values, frame.unavailable, fields, reads, into: &key)
-    }
+    let values = frame.values
+    let encoded = encode(values, frame.unavailable, fields, reads, into: &key)
     guard encoded, !asked.isEmpty else { return encoded }
     // Through buffers: an element of an array written in place checked its uniqueness,
     // and one read was copied (its value retained).
-    return frame.values.withUnsafeBufferPointer { values in
-      asked.withUnsafeMutableBufferPointer { asked in
-        for position in asked.indices {
-          let field = asked[position].field
-          let unavailable = frame.unavailable.contains(field)
-          // A field the format lacks holds no value: the answers and the names of what is
-          // missing are those of a missing one. A record made otherwise (no reader makes
-          // it) is not remembered: `present` and `blank` would give missing there while
-          // other parts read the value.
-          if unavailable && !values[field].isMissing { return false }
-          if !asked[position].asked || asked[position].lastUnavailable != unavailable
-            || !sameBytes(asked[position].last, values[field])
-          {
-            ask(&asked[position], frame, unavailable)
-          }
-          var answers = asked[position].answers
-          for _ in 0..<asked[position].count {
-            key.append(UInt8(truncatingIfNeeded: answers))
-            answers >>= 8
-          }
+    return asked.withUnsafeMutableBufferPointer { asked in
+      for position in asked.indices {
+        let field = asked[position].field
+        let unavailable = frame.unavailable.contains(field)
+        // A field the format lacks holds no value: the answers and the names of what is
+        // missing are those of a missing one. A record made otherwise (no reader makes
+        // it) is not remembered: `present` and `blank` would give missing there while
+        // other parts read the value.
+        if unavailable && !values[field].isMissing { return false }
+        if !asked[position].asked || asked[position].lastUnavailable != unavailable
+          || !sameBytes(asked[position].last, values[field])
+        {
+          ask(&asked[position], frame, unavailable)
         }
-        return true
+        var answers = asked[position].answers
+        for _ in 0..<asked[position].count {
+          key.append(UInt8(truncatingIfNeeded: answers))
+          answers >>= 8
+        }
       }
+      return true
     }
   }
 

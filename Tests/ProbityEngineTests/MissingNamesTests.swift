@@ -30,13 +30,16 @@ struct MissingNamesTests {
     let frame = Frame(
       slots: max(one.slotCount, two.slotCount), keySets: 1, classes: 1,
       memos: max(one.memoCount, two.memoCount))
-    // A record without employer or occupation.
-    frame.start(gift("2024-03-01", "100.00", line: 2))
-    for round in 0..<2 {
-      #expect(
-        frame.missingFields(a, first.rules[0].condition) == ["employer"], "round \(round)")
-      #expect(
-        frame.missingFields(b, second.rules[0].condition) == ["occupation"], "round \(round)")
+    // A record without employer or occupation, which the frame borrows.
+    let record = gift("2024-03-01", "100.00", line: 2)
+    withExtendedLifetime(record) {
+      frame.start(record)
+      for round in 0..<2 {
+        #expect(
+          frame.missingFields(a, first.rules[0].condition) == ["employer"], "round \(round)")
+        #expect(
+          frame.missingFields(b, second.rules[0].condition) == ["occupation"], "round \(round)")
+      }
     }
   }
 
@@ -62,9 +65,11 @@ struct MissingNamesTests {
       slots: compiler.slotCount, keySets: 1, classes: 1, memos: compiler.memoCount)
     // No employer, occupation or memo text.
     let record = gift("2024-03-01", "100.00", line: 2)
-    frame.start(record)
-    #expect((try? frame.runCollecting(collecting).get())?.isMissing == true)
-    #expect(frame.missingFields(collecting, program) == expected)
+    withExtendedLifetime(record) {
+      frame.start(record)
+      #expect((try? frame.runCollecting(collecting).get())?.isMissing == true)
+      #expect(frame.missingFields(collecting, program) == expected)
+    }
     var evaluator = Evaluator(ruleSet: set)
     let (value, trace) = evaluator.evaluate(program, on: record)
     #expect((try? value.get())?.isMissing == true)
@@ -97,7 +102,10 @@ struct MissingNamesTests {
         return .missing
       }, number: 0)
     let frame = Frame(slots: 1, keySets: 1, classes: 1, memos: 0)
-    frame.start(gift("2024-03-01", "100.00", line: 2))
-    #expect(frame.missingFields(kernel, program) == ["employer", "occupation"])
+    let record = gift("2024-03-01", "100.00", line: 2)
+    withExtendedLifetime(record) {
+      frame.start(record)
+      #expect(frame.missingFields(kernel, program) == ["employer", "occupation"])
+    }
   }
 }
