@@ -166,8 +166,8 @@ public enum ReportRenderer {
   }
 
   /// The trail as a small table; an arrow marks the record the finding is raised on.
-  /// The trail as a table; `indent` starts each row (the check output puts a label
-  /// before the header instead).
+  /// `indent` starts each row (the check output puts a label before the header
+  /// instead).
   static func trailText(_ trail: [TrailEntry], indent: String? = nil) -> String {
     var out = ""
     appendTrail(trail, indent: indent, to: &out)
