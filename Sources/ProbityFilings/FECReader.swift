@@ -135,8 +135,9 @@ enum FECColumns {
   ]
 }
 
-/// How the columns of one schedule A or B layout become a record.
-struct FECRecordPlan {
+/// How the columns of one schedule A or B layout become a record. A class: looked up
+/// for every record, a struct was copied out of the table (its arrays retained).
+final class FECRecordPlan {
   struct Column {
     let index: Int
     let field: FieldID
@@ -745,7 +746,16 @@ private final class FECSession {
       plans[layout.id] = plan
       unavailable[layout.id] = nil
     }
-    let row = self.row
+    // Lent in place: read out of the session, the collector was copied (its three
+    // buffers retained and released) for every record.
+    assemble(&row, layout, plan, kind: kind, version: version, onRecord, onProblem)
+  }
+
+  private func assemble(
+    _ row: inout RowCollector, _ layout: FECLayout, _ plan: FECRecordPlan, kind: RecordKind,
+    version: FECVersion, _ onRecord: (consuming Record) -> Void,
+    _ onProblem: (Diagnostic) -> Void
+  ) {
     if row.fieldCount > plan.columnCount {
       let extra = (plan.columnCount..<row.fieldCount).contains {
         !trimBlanks(row.lossyString($0, .detect)).isEmpty
