@@ -57,14 +57,22 @@ enum FECRole: Sendable, Equatable {
   case other
 }
 
-/// The column layout of one record type in one version.
-struct FECLayout: Sendable {
+/// The column layout of one record type in one version. A class: handed on with every
+/// line of its type, a struct was copied (its array and dictionary retained).
+final class FECLayout: Sendable {
   /// The layout's index in `FECLayoutTable.layouts`.
   let id: Int
   let role: FECRole
   let columns: [String]
   /// Each column's position by name (the first, when a name repeats).
   let positions: [String: Int]
+
+  init(id: Int, role: FECRole, columns: [String], positions: [String: Int]) {
+    self.id = id
+    self.role = role
+    self.columns = columns
+    self.positions = positions
+  }
 
   func position(_ name: String) -> Int? { positions[name] }
 }
