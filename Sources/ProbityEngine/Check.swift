@@ -624,7 +624,7 @@ public struct CheckRun {
     _ plan: RulePlan, _ record: Record, _ context: () -> EvaluationContext
   ) -> [String] {
     if evaluator.traceObserver == nil, let slot = plan.filterMissingSlot,
-      !frame.remembered.isEmpty, case .list(let names)? = frame.remembered[slot]
+      slot < frame.remembered.count, case .list(let names)? = frame.remembered[slot]
     {
       // The memo gives the same list for every record of its tuple: its names are made
       // once (and then found equal at once, by identity, in `noteUndetermined`).
