@@ -61,8 +61,8 @@ final class Frame {
   /// The same, computed ahead by a `RecordPreparer` (empty when none).
   ///
   /// Borrowed, like `remembered`, from an array that outlives the record's evaluation
-  /// (the `PreparedRecord` being evaluated, a memo's tuples), until the next `start`:
-  /// not held. A record prepared on the reader's thread is made and freed there; held
+  /// (the `PreparedRecord` being evaluated, a memo's tuples), until `endBorrowing`: not
+  /// held. A record prepared on the reader's thread is made and freed there; held
   /// here, its arrays' reference counts were also changed on the run's thread, and a
   /// memo's arrays, shared by every record of a tuple, had their counts' cache line
   /// moved between the cores at every record.
