@@ -9,7 +9,9 @@ struct ProvenanceTests {
   @Test("one FilingPath a path, the path as given")
   func onePerPath() {
     let path = "filings/a-name-longer-than-fifteen-bytes.csv"
-    #expect(FilingPath.named(path) === FilingPath.named(String(decoding: Array(path.utf8), as: UTF8.self)))
+    #expect(
+      FilingPath.named(path) === FilingPath.named(String(decoding: Array(path.utf8), as: UTF8.self))
+    )
     #expect(FilingPath.named(path) !== FilingPath.named("./" + path))
     #expect(FilingPath.named(path).path == path)
   }

@@ -209,7 +209,9 @@ struct PreparerTests {
         let prepared = preparer.prepare(gift("2024-01-01", "10.00", line: line))
         #expect((prepared.remembered != nil) == (line == 2), "record \(line)")
         run.evaluate(prepared)
-        #expect(run.frame.prepared.isEmpty && run.frame.remembered.isEmpty, "record \(line)")
+        #expect(
+          run.frame.values.isEmpty && run.frame.prepared.isEmpty && run.frame.remembered.isEmpty,
+          "record \(line)")
         address = prepared.cache?.withUnsafeBufferPointer { UnsafeRawPointer($0.baseAddress) }
         preparer.recycle(prepared)
       }
