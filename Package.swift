@@ -5,6 +5,7 @@
 //   CLibCSV, CLibXML2  system-library wrappers; only ProbityFilings imports them
 //   CPrefetch          a header of one compiler builtin (cache prefetch) for ProbityEngine
 //   CMalloc            a header of one glibc setting (large blocks unmapped when freed) for probity
+//   CHugePages         a header of one kernel hint (huge pages for large tables) for ProbityEngine
 //   ProbityCore        money, civil dates, values, the canonical record schema, diagnostics
 //   ProbityLanguage    rule language: lexer, parser, AST, checker, compiler -> CompiledRuleSet
 //   ProbityFilings     mappings and readers (CSV through libcsv) -> Records with provenance
@@ -40,12 +41,16 @@ let package = Package(
     .systemLibrary(name: "CPrefetch", path: "Sources/CPrefetch"),
     // Not a library either: one inline C function (a glibc malloc setting, mallopt).
     .systemLibrary(name: "CMalloc", path: "Sources/CMalloc"),
+    // And one more: a hint to the kernel (madvise) for the engine's large tables.
+    .systemLibrary(name: "CHugePages", path: "Sources/CHugePages"),
     // Only the tests use it: the folder they write scratch files in.
     .target(name: "ProbityTestSupport"),
     .target(name: "ProbityCore"),
     .target(name: "ProbityLanguage", dependencies: ["ProbityCore"]),
     .target(name: "ProbityFilings", dependencies: ["ProbityCore", "CLibCSV", "CLibXML2"]),
-    .target(name: "ProbityEngine", dependencies: ["ProbityCore", "ProbityLanguage", "CPrefetch"]),
+    .target(
+      name: "ProbityEngine",
+      dependencies: ["ProbityCore", "ProbityLanguage", "CPrefetch", "CHugePages"]),
     .target(
       name: "ProbityReports", dependencies: ["ProbityCore", "ProbityLanguage", "ProbityEngine"]),
     .target(

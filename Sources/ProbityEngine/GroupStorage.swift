@@ -1,3 +1,4 @@
+import CHugePages
 import CPrefetch
 import Foundation
 import ProbityCore
@@ -24,6 +25,7 @@ struct ValueInterner {
   private static let offsetMask: UInt64 = (1 << offsetBits) - 1
   private static let header = 8
   private var scratch = KeyBytes()
+  private var bytesAdvice = HugePageAdvice()
 
   private(set) var count = 0
 
@@ -70,6 +72,7 @@ struct ValueInterner {
     withUnsafeBytes(of: UInt32(bitPattern: id).littleEndian) { bytes.append(contentsOf: $0) }
     withUnsafeBytes(of: UInt32(scratch.count).littleEndian) { bytes.append(contentsOf: $0) }
     scratch.withUnsafeBytes { bytes.append(contentsOf: $0) }
+    bytesAdvice.note(&bytes)
     precondition(UInt64(bytes.count) <= ValueInterner.offsetMask, "too many group keys")
     table[slot] = tag | UInt64(start)
     if count * 2 > table.count { grow() }
@@ -157,6 +160,7 @@ struct ValueInterner {
 
   private mutating func grow() {
     table = [UInt64](repeating: ValueInterner.empty, count: table.count * 2)
+    HugePageAdvice.advise(&table)
     let mask = table.count - 1
     // The entries keep only part of each hash: the tuples are hashed again, read in the
     // order they were stored (one pass through memory, not a jump per tuple).
@@ -238,6 +242,7 @@ struct AccumulatorStore {
   private var currency: Currency?
   private static let empty = Int64.min
   private static let missing = Int64.min + 1
+  private var advice = HugePageAdvice()
 
   /// `compact`: whether every value will be money (the store turns generic if not).
   init(compact: Bool, count: Int = 0) {
@@ -256,6 +261,7 @@ struct AccumulatorStore {
     } else {
       generic.append(contentsOf: repeatElement(.empty, count: count))
     }
+    if compact { advice.note(&minor) } else { advice.note(&generic) }
   }
 
   subscript(index: Int) -> Accumulator {
@@ -404,6 +410,7 @@ struct NumberTable {
   private mutating func grow() {
     let old = slots
     slots = [(key: UInt64, number: Int32)](repeating: (0, -1), count: old.count * 2)
+    HugePageAdvice.advise(&slots)
     shift -= 1
     let mask = slots.count - 1
     for entry in old where entry.number >= 0 {
@@ -535,5 +542,34 @@ enum TextBytes {
       }
     }
     return (compared ?? nil) ?? a.utf8.elementsEqual(b.utf8)
+  }
+}
+
+/// Huge pages for the memory of a large table read and written at random (see
+/// `probity_advise_huge_pages`): the tables of groups, whose lines a record touches
+/// scattered over hundreds of MiB on a national filing, each access also a miss of the
+/// processor's page translations with 4 KiB pages. Tables under `threshold` are left
+/// alone (no system call on a small filing). A hint: no value changes.
+struct HugePageAdvice {
+  /// The bytes of room of the table when last noted.
+  private var noted = 0
+  static let threshold = 4 << 20
+
+  /// Advises a table that has grown into a new allocation since the last call: a table
+  /// grown by appending (once per doubling of its room, not per append).
+  mutating func note<Element>(_ array: inout [Element]) {
+    let room = array.capacity * MemoryLayout<Element>.stride
+    guard room != noted else { return }
+    noted = room
+    HugePageAdvice.advise(&array)
+  }
+
+  /// Advises a table just made (a table of slots doubled).
+  static func advise<Element>(_ array: inout [Element]) {
+    let room = array.capacity * MemoryLayout<Element>.stride
+    guard room >= threshold else { return }
+    array.withUnsafeMutableBytes {
+      probity_advise_huge_pages($0.baseAddress, $0.count, room)
+    }
   }
 }

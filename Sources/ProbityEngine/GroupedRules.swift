@@ -144,6 +144,9 @@ struct GroupTable {
   /// (those its `where` admits): a record another rule of the class places is no record
   /// of its group.
   var latestDates: [UInt32] = []
+  /// Huge pages for `flags` and `latestDates` once they are large.
+  private var flagsAdvice = HugePageAdvice()
+  private var datesAdvice = HugePageAdvice()
   var disorders: [Int32: Disorder] = [:]
   static let outOfOrder = UInt32.max
 
@@ -154,6 +157,7 @@ struct GroupTable {
     let known = latestDates.count
     if position >= known {
       latestDates.append(contentsOf: repeatElement(0, count: position + 1 - known))
+      datesAdvice.note(&latestDates)
     }
     return latestDates.withUnsafeMutableBufferPointer { dates in
       let latest = dates[position]
@@ -184,6 +188,7 @@ struct GroupTable {
     } else {
       flags.append(contentsOf: repeatElement(0, count: more))
     }
+    flagsAdvice.note(&flags)
     accumulators.append(more * slots)
   }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import ProbityCore
 import Testing
 
@@ -290,5 +291,46 @@ struct GroupStorageTests {
     let long = String(repeating: "DONOR ", count: 10)
     #expect(TextBytes.same(long, String(repeating: "DONOR ", count: 10)))
     #expect(!TextBytes.same(long, long + " "))
+  }
+
+  @Test(
+    "a large table grown by appending keeps its values and, where the kernel has them, lies on huge pages"
+  )
+  func hugePages() throws {
+    var advice = HugePageAdvice()
+    var table: [Int64] = []
+    // 16 MB: past the threshold, through several doublings of the table's room.
+    for number in 0..<2_000_000 {
+      table.append(Int64(number))
+      advice.note(&table)
+    }
+    #expect(table.indices.allSatisfy { table[$0] == Int64($0) })
+    // Linux with transparent huge pages on request (the default of Debian's kernel):
+    // the middle of the table is in a mapping with huge pages. Elsewhere, nothing to see.
+    guard
+      let mode = try? String(
+        contentsOfFile: "/sys/kernel/mm/transparent_hugepage/enabled", encoding: .utf8),
+      mode.contains("[madvise]")
+    else { return }
+    let middle = table.withUnsafeBytes { UInt(bitPattern: $0.baseAddress! + $0.count / 2) }
+    #expect(try hugeKilobytes(around: middle) > 0)
+  }
+
+  /// The `AnonHugePages` of the mapping of this process that holds `address`.
+  private func hugeKilobytes(around address: UInt) throws -> Int {
+    // Read to its end: the kernel gives the file's size as 0, which `String(contentsOfFile:)` believes.
+    let file = try #require(FileHandle(forReadingAtPath: "/proc/self/smaps"))
+    let maps = String(decoding: try file.readToEnd() ?? Data(), as: UTF8.self)
+    var inside = false
+    for line in maps.split(separator: "\n") {
+      let fields = line.split(separator: " ", omittingEmptySubsequences: true)
+      if let range = fields.first, range.contains("-"), !range.hasSuffix(":") {
+        let ends = range.split(separator: "-").compactMap { UInt($0, radix: 16) }
+        inside = ends.count == 2 && ends[0] <= address && address < ends[1]
+      } else if inside, fields.first == "AnonHugePages:", fields.count > 1 {
+        return Int(fields[1]) ?? 0
+      }
+    }
+    return 0
   }
 }
