@@ -156,6 +156,19 @@ print(json.dumps({
 }))
 '''
 
+def huge_pages():
+    """The kernel's setting for transparent huge pages, which Probity asks for under its
+    tables of groups (docs/performance.md, "Memory per donor"): with "never" it cannot
+    have them, with "always" every process has them unasked."""
+    try:
+        with open("/sys/kernel/mm/transparent_hugepage/enabled") as f:
+            text = f.read()
+        chosen = text[text.index("[") + 1:text.index("]")]
+        return f"transparent huge pages: {chosen}"
+    except (OSError, ValueError):
+        return "transparent huge pages: not known (no /sys/kernel/mm/transparent_hugepage)"
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--mb", type=float, default=100)
@@ -207,6 +220,7 @@ def main():
     fec_wall, fec_rss = best["Probity .fec v8.3 (full US pack)"]
     print(f"input: {size / 1e6:.1f} MB CSV, {records} records, {donors} donors; .fec {fec_size / 1e6:.1f} MB"
           + (f"; best of {args.runs} runs each" if args.runs > 1 else ""))
+    print(f"machine: {os.cpu_count()} cores; {huge_pages()}")
     print(f"{'contender':34} {'wall s':>8} {'MB/s':>8} {'records/s':>11} {'peak MB':>8}")
     for name, wall, rss in runs:
         print(f"{name:34} {wall:8.2f} {size / 1e6 / wall:8.1f} {records / wall:11.0f} {rss:8.0f}")
