@@ -117,56 +117,57 @@ struct GroupTable {
   let slots: Int
   /// `slots` accumulators per group number.
   var accumulators: AccumulatorStore
-  /// By group number, `placedFlag` (the rule has a group of that number: the class may
-  /// have more groups) and `holdsFlag` (its condition holds), in one byte: one array,
-  /// so one cache line, to read and write per record.
-  var flags: [UInt8] = []
-  static let placedFlag: UInt8 = 1
-  static let holdsFlag: UInt8 = 2
+  /// By group number, in one word: `placedFlag` (the rule has a group of that number:
+  /// the class may have more groups), `holdsFlag` (its condition holds) and `tookFlag`
+  /// in the low bits, and above them (`dateShift`), for a rule that judges its groups'
+  /// records in their order or leads a twin that does (`RulePlan.tracksOrder`), the
+  /// latest date of the group's records so far (`CivilDate.bits`, under 2^23; 0 for none
+  /// yet, `outOfOrder` once a record came dated before it). One array, so one cache line
+  /// to read and write per record and rule: with the dates in an array of their own, a
+  /// rule that tracks order touched two lines at random per record on a national filing.
+  /// The rule's own records (those its `where` admits) only: a record another rule of
+  /// the class places is no record of its group.
+  var rows: [UInt32] = []
+  static let placedFlag: UInt32 = 1
+  static let holdsFlag: UInt32 = 2
   /// A record of the group took from one of its sums (a refund): in another order the
   /// group may go over the condition where it did not (see `CheckRun.notJudged`).
-  static let tookFlag: UInt8 = 4
+  static let tookFlag: UInt32 = 4
+  static let dateShift: UInt32 = 3
+  static let flagsMask: UInt32 = (1 << dateShift) - 1
+  /// The date part of a group out of date order: no date's bits.
+  static let outOfOrder: UInt32 = UInt32.max >> dateShift
 
-  func took(_ number: Int) -> Bool { flags[number] & GroupTable.tookFlag != 0 }
+  func took(_ number: Int) -> Bool { rows[number] & GroupTable.tookFlag != 0 }
 
-  func placed(_ number: Int) -> Bool { flags[number] & GroupTable.placedFlag != 0 }
-  func holds(_ number: Int) -> Bool { flags[number] & GroupTable.holdsFlag != 0 }
+  func placed(_ number: Int) -> Bool { rows[number] & GroupTable.placedFlag != 0 }
+  func holds(_ number: Int) -> Bool { rows[number] & GroupTable.holdsFlag != 0 }
   var crossings: [Int32: Crossing] = [:]
   var lateCures: [Int32: [Crossing]] = [:]
   /// How many crossings of each group were cured in time (a rule with a cure window): a
   /// group found out of date order at the end is not judged, its cures not counted.
   var curedCounts: [Int32: Int] = [:]
   var rolling: [Int32: RollingWindow] = [:]
-  /// For a rule that judges its groups' records in their order, or leads a twin that does
-  /// (`RulePlan.tracksOrder`): by group number, the latest date of the group's records so
-  /// far (`CivilDate.bits`; 0 for none yet, `outOfOrder` once a record came dated before
-  /// it), and for the groups out of order, the first such record. The rule's own records
-  /// (those its `where` admits): a record another rule of the class places is no record
-  /// of its group.
-  var latestDates: [UInt32] = []
-  /// Huge pages for `flags` and `latestDates` once they are large.
-  private var flagsAdvice = HugePageAdvice()
-  private var datesAdvice = HugePageAdvice()
+  /// The groups out of date order: the first record of each dated before an earlier one.
   var disorders: [Int32: Disorder] = [:]
-  static let outOfOrder = UInt32.max
+  /// Huge pages for `rows` once it is large.
+  private var rowsAdvice = HugePageAdvice()
 
-  /// Notes the date (`CivilDate.bits`) of a record placed in group `position`: the latest
-  /// date of the group's records before it when the record is dated before that (the
-  /// first time only: the group then stays out of order), else nil.
+  /// Notes the date (`CivilDate.bits`) of a record placed in group `position` (made:
+  /// `ensure`): the latest date of the group's records before it when the record is
+  /// dated before that (the first time only: the group then stays out of order), else
+  /// nil.
   mutating func noteDate(_ bits: UInt32, at position: Int) -> UInt32? {
-    let known = latestDates.count
-    if position >= known {
-      latestDates.append(contentsOf: repeatElement(0, count: position + 1 - known))
-      datesAdvice.note(&latestDates)
-    }
-    return latestDates.withUnsafeMutableBufferPointer { dates in
-      let latest = dates[position]
+    rows.withUnsafeMutableBufferPointer { rows in
+      let row = rows[position]
+      let latest = row >> GroupTable.dateShift
       if latest == GroupTable.outOfOrder { return nil }
+      let flags = row & GroupTable.flagsMask
       if bits >= latest {
-        dates[position] = bits
+        rows[position] = bits << GroupTable.dateShift | flags
         return nil
       }
-      dates[position] = GroupTable.outOfOrder
+      rows[position] = GroupTable.outOfOrder << GroupTable.dateShift | flags
       return latest
     }
   }
@@ -179,16 +180,16 @@ struct GroupTable {
   /// Makes room for group `number`.
   mutating func ensure(_ number: Int32) {
     let count = Int(number) + 1
-    guard flags.count < count else { return }
-    let more = count - flags.count
+    guard rows.count < count else { return }
+    let more = count - rows.count
     // Mostly one new group (a donor not seen before), appended element by element:
     // appending a repeated element goes through the general path, which cost more.
     if more == 1 {
-      flags.append(0)
+      rows.append(0)
     } else {
-      flags.append(contentsOf: repeatElement(0, count: more))
+      rows.append(contentsOf: repeatElement(0, count: more))
     }
-    flagsAdvice.note(&flags)
+    rowsAdvice.note(&rows)
     accumulators.append(more * slots)
   }
 }
@@ -538,8 +539,9 @@ extension CheckRun {
       transactionID: record.transactionID, date: date, latest: latestDate)
   }
 
-  /// Asks the processor to load the flags, accumulators and latest date of group `number` of every
-  /// rule of the class, as soon as the record's group in the class is known. On a large
+  /// Asks the processor to load the row (flags, latest date) and accumulators of group
+  /// `number` of every rule of the class, as soon as the record's group in the class is
+  /// known. On a large
   /// filing each is a cache miss (the groups of a donor are far apart, in every rule's
   /// table); loaded one after another they kept the run waiting on memory once per
   /// rule, loaded together their waits overlap. A hint only: nothing changes if the
@@ -552,8 +554,8 @@ extension CheckRun {
     // on every call, never to keep.
     for position in classes[groupClass].rules.indices {
       let rule = classes[groupClass].rules[position]
-      if number < tables[rule].flags.count {
-        tables[rule].flags.withUnsafeMutableBufferPointer {
+      if number < tables[rule].rows.count {
+        tables[rule].rows.withUnsafeMutableBufferPointer {
           probity_prefetch_for_write($0.baseAddress! + number)
         }
       }
@@ -561,14 +563,6 @@ extension CheckRun {
       // loaded for the leader.
       let slots = tables[rule].slots
       if slots > 0 { tables[rule].accumulators.prefetch(number * slots) }
-      // The group's latest date, for a rule that notes the order of its records' dates:
-      // not asked for, its load was the one wait of `evaluateGrouped` (half its samples
-      // on the 100 MB filing, 3.6% of the run).
-      if number < tables[rule].latestDates.count {
-        tables[rule].latestDates.withUnsafeMutableBufferPointer {
-          probity_prefetch_for_write($0.baseAddress! + number)
-        }
-      }
     }
   }
 
@@ -788,11 +782,11 @@ extension CheckRun {
       twinVerdicts[leader].holds < 2
     {
       let number = twinVerdicts[leader].number
-      let held = Int(number) < tables[index].flags.count && tables[index].holds(Int(number))
+      let held = Int(number) < tables[index].rows.count && tables[index].holds(Int(number))
       if held == (twinVerdicts[leader].holds == 1) {
         counted[index].evaluated += 1
         tables[index].ensure(number)
-        tables[index].flags[Int(number)] |= GroupTable.placedFlag
+        tables[index].rows[Int(number)] |= GroupTable.placedFlag
         return
       }
     }
@@ -826,10 +820,10 @@ extension CheckRun {
       return
     }
     counted[index].evaluated += 1
-    if plan.tracksOrder { noteOrder(index, number, key, record) }
     var window: Value { placement.window }
     tables[index].ensure(number)
-    tables[index].flags[Int(number)] |= GroupTable.placedFlag
+    if plan.tracksOrder { noteOrder(index, number, key, record) }
+    tables[index].rows[Int(number)] |= GroupTable.placedFlag
     let slots = plan.aggregateFunctions.count
     let first = Int(number) * slots
     // A twin's accumulators are its leader's, which evaluated this record just before.
@@ -852,7 +846,7 @@ extension CheckRun {
           date: windowDate, plan)
         if plan.isRolling { tables[index].rolling[number] = window }
         if plan.tracksOrder && CheckRun.takesFromSum(plan, argumentBuffer) {
-          tables[index].flags[Int(number)] |= GroupTable.tookFlag
+          tables[index].rows[Int(number)] |= GroupTable.tookFlag
         }
       }
     }
@@ -1026,9 +1020,9 @@ extension CheckRun {
       tables[index].crossings[number] = nil
     }
     if holds {
-      tables[index].flags[Int(number)] |= GroupTable.holdsFlag
+      tables[index].rows[Int(number)] |= GroupTable.holdsFlag
     } else {
-      tables[index].flags[Int(number)] &= ~GroupTable.holdsFlag
+      tables[index].rows[Int(number)] &= ~GroupTable.holdsFlag
     }
   }
 
@@ -1049,7 +1043,7 @@ extension CheckRun {
       // notes their order; the leader (US-EXCESS-001 for US-REMEDY-001) is judged again
       // with it, so that the two agree on the record that went over and its deadline.
       let disorders = tables[plan.twin ?? index].disorders
-      for number in table.flags.indices where table.placed(number) {
+      for number in table.rows.indices where table.placed(number) {
         let group = Int32(number)
         if !disorders.isEmpty, disorders[group] != nil { continue }
         // Most groups never held their condition and were never cured late: nothing
@@ -1121,7 +1115,7 @@ extension CheckRun {
     }
     // In group order: the same output whatever the dictionary's order.
     for number in disorders.keys.sorted() {
-      guard Int(number) < table.flags.count, table.placed(Int(number)),
+      guard Int(number) < table.rows.count, table.placed(Int(number)),
         let disorder = disorders[number]
       else { continue }
       let crossed =
@@ -1138,7 +1132,7 @@ extension CheckRun {
         // a later one no longer sees the gifts that fell out of the later one's window, so
         // gifts alone may go over by date and not in input order.
         if plans[index].isRolling
-          || (Int(number) < tables[leader].flags.count && tables[leader].took(Int(number)))
+          || (Int(number) < tables[leader].rows.count && tables[leader].took(Int(number)))
         {
           rejudge[index, default: [:]][disorder.key] = disorder
           quietRejudge[index, default: []].insert(disorder.key)

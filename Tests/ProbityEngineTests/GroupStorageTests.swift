@@ -293,6 +293,34 @@ struct GroupStorageTests {
     #expect(!TextBytes.same(long, long + " "))
   }
 
+  @Test("a group's flags and latest date share one word, neither disturbing the other")
+  func flagsAndDates() throws {
+    var table = GroupTable(slots: 1, money: true)
+    table.ensure(2)
+    #expect(table.rows.count == 3 && !table.placed(0) && !table.placed(2))
+    let day = { (year: Int, month: Int, day: Int) in
+      CivilDate(year: year, month: month, day: day)!.bits
+    }
+    table.rows[1] |= GroupTable.placedFlag | GroupTable.holdsFlag
+    // In date order, or on the same day: nothing to say; the flags stay.
+    #expect(table.noteDate(day(2024, 3, 1), at: 1) == nil)
+    #expect(table.noteDate(day(2024, 3, 1), at: 1) == nil)
+    #expect(table.noteDate(day(9999, 12, 31), at: 2) == nil)
+    #expect(table.placed(1) && table.holds(1) && !table.took(1))
+    table.rows[1] |= GroupTable.tookFlag
+    table.rows[1] &= ~GroupTable.holdsFlag
+    #expect(table.noteDate(day(2024, 5, 1), at: 1) == nil)
+    // Dated before: the latest date before it, once; then the group stays out of order.
+    #expect(table.noteDate(day(2024, 4, 30), at: 1) == day(2024, 5, 1))
+    #expect(table.noteDate(day(2024, 1, 1), at: 1) == nil)
+    #expect(table.noteDate(day(2025, 1, 1), at: 1) == nil)
+    #expect(table.placed(1) && !table.holds(1) && table.took(1))
+    // The last date there is is a date, not the mark of a group out of order.
+    #expect(table.noteDate(day(1, 1, 1), at: 2) == day(9999, 12, 31))
+    #expect(!table.placed(2) && !table.placed(0))
+    #expect(table.noteDate(day(1, 1, 1), at: 0) == nil)
+  }
+
   @Test(
     "a large table grown by appending keeps its values and, where the kernel has them, lies on huge pages"
   )
