@@ -4,14 +4,18 @@
 #include <stdint.h>
 #if defined(__linux__)
 #include <sys/mman.h>
+// Linux 6.1's; older headers lack it (an older kernel answers it with an error).
+#ifndef MADV_COLLAPSE
+#define MADV_COLLAPSE 25
+#endif
 #endif
 
 // A hint to the kernel: back the memory of a large table with huge pages (2 MiB) rather
 // than 4 KiB ones. ProbityEngine's tables of groups (the interner, the group numbers,
-// each rule's flags, dates and accumulators) are read and written at random, a line or
-// two per record, over hundreds of MiB on a national filing: with 4 KiB pages nearly
-// every such access also misses the processor's table of page translations (the TLB),
-// and waits for a walk of the page tables. Debian's kernel gives huge pages only where
+// each rule's rows of flags and dates and its accumulators) are read and written at
+// random, a line or two per record, over hundreds of MiB on a national filing: with
+// 4 KiB pages nearly every such access also misses the processor's table of page
+// translations (the TLB), and waits for a walk of the page tables. Debian's kernel gives huge pages only where
 // asked (transparent_hugepage "madvise").
 //
 // `base` is the table's memory, `capacity` its bytes, the first `used` of them written.
@@ -30,9 +34,6 @@ static inline void probity_advise_huge_pages(void *base, size_t used, size_t cap
   (void)madvise((void *)start, end - start, MADV_HUGEPAGE);
   uintptr_t written = ((uintptr_t)base + used) & ~(huge - 1);
   if (written <= start) return;
-#ifndef MADV_COLLAPSE
-#define MADV_COLLAPSE 25
-#endif
   (void)madvise((void *)start, written - start, MADV_COLLAPSE);
 #endif
 }

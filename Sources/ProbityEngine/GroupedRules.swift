@@ -541,11 +541,11 @@ extension CheckRun {
 
   /// Asks the processor to load the row (flags, latest date) and accumulators of group
   /// `number` of every rule of the class, as soon as the record's group in the class is
-  /// known. On a large
-  /// filing each is a cache miss (the groups of a donor are far apart, in every rule's
-  /// table); loaded one after another they kept the run waiting on memory once per
-  /// rule, loaded together their waits overlap. A hint only: nothing changes if the
-  /// processor ignores it, and rows not made yet (a new group) are skipped.
+  /// known. On a large filing each is a cache miss (the groups of a donor are far apart,
+  /// in every rule's table); loaded one after another they kept the run waiting on
+  /// memory once per rule, loaded together their waits overlap. A hint only: nothing
+  /// changes if the processor ignores it, and rows not made yet (a new group) are
+  /// skipped.
   private mutating func prefetchRows(_ groupClass: Int, _ number: Int32) {
     let number = Int(number)
     // In place, through mutable buffers: reading the arrays out of `self` would retain
