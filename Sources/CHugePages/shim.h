@@ -23,8 +23,11 @@
 // others). MADV_HUGEPAGE makes the pages not yet touched come as huge pages; MADV_COLLAPSE
 // (Linux 6.1 and later; an error, ignored, before) turns the written ones into huge pages
 // now, copying them, rather than when the kernel's background scan gets there (minutes).
-// Nothing else happens: no value changes, and an error (an older kernel, no huge page
-// free) leaves the pages as they were. Elsewhere than Linux, nothing to do.
+// MADV_COLLAPSE copies what it turns and may compact memory to find huge pages: once per
+// doubling of a table. Nothing else happens: no value changes, and an error (an older
+// kernel, no huge page free) leaves the pages as they were. MADV_COLLAPSE would give
+// huge pages even where the administrator set "never": the caller asks only where the
+// setting is not "never". Elsewhere than Linux, nothing to do.
 static inline void probity_advise_huge_pages(void *base, size_t used, size_t capacity) {
 #if defined(__linux__) && defined(MADV_HUGEPAGE)
   const uintptr_t huge = (uintptr_t)2 << 20;
@@ -35,6 +38,10 @@ static inline void probity_advise_huge_pages(void *base, size_t used, size_t cap
   uintptr_t written = ((uintptr_t)base + used) & ~(huge - 1);
   if (written <= start) return;
   (void)madvise((void *)start, written - start, MADV_COLLAPSE);
+#else
+  (void)base;
+  (void)used;
+  (void)capacity;
 #endif
 }
 #endif

@@ -555,6 +555,19 @@ struct HugePageAdvice {
   private var noted = 0
   static let threshold = 4 << 20
 
+  /// Whether to ask at all: not where the administrator turned huge pages off
+  /// (`never` in /sys/kernel/mm/transparent_hugepage/enabled), which `MADV_COLLAPSE`
+  /// would override. Read once, at the first large table.
+  static let allowed: Bool = {
+    guard let file = fopen("/sys/kernel/mm/transparent_hugepage/enabled", "r") else {
+      return true  // No such setting (another system): the hint does nothing there.
+    }
+    defer { fclose(file) }
+    var line = [CChar](repeating: 0, count: 128)
+    guard fgets(&line, Int32(line.count), file) != nil else { return true }
+    return !line.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }.contains("[never]")
+  }()
+
   /// Advises a table that has grown into a new allocation since the last call: a table
   /// grown by appending (once per doubling of its room, not per append).
   mutating func note<Element>(_ array: inout [Element]) {
@@ -567,7 +580,7 @@ struct HugePageAdvice {
   /// Advises a table just made (a table of slots doubled).
   static func advise<Element>(_ array: inout [Element]) {
     let room = array.capacity * MemoryLayout<Element>.stride
-    guard room >= threshold else { return }
+    guard room >= threshold, allowed else { return }
     array.withUnsafeMutableBytes {
       probity_advise_huge_pages($0.baseAddress, $0.count, room)
     }

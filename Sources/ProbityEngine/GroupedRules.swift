@@ -119,8 +119,8 @@ struct GroupTable {
   var accumulators: AccumulatorStore
   /// By group number, in one word: `placedFlag` (the rule has a group of that number:
   /// the class may have more groups), `holdsFlag` (its condition holds) and `tookFlag`
-  /// in the low bits, and above them (`dateShift`), for a rule that judges its groups'
-  /// records in their order or leads a twin that does (`RulePlan.tracksOrder`), the
+  /// in the low bits, and above them (`dateShift`), for a rule that notes its groups'
+  /// date order (`RulePlan.tracksOrder`: every rule across records but a twin), the
   /// latest date of the group's records so far (`CivilDate.bits`, under 2^23; 0 for none
   /// yet, `outOfOrder` once a record came dated before it). One array, so one cache line
   /// to read and write per record and rule: with the dates in an array of their own, a
@@ -158,7 +158,8 @@ struct GroupTable {
   /// dated before that (the first time only: the group then stays out of order), else
   /// nil.
   mutating func noteDate(_ bits: UInt32, at position: Int) -> UInt32? {
-    rows.withUnsafeMutableBufferPointer { rows in
+    precondition(position < rows.count, "a date noted for a group not made")
+    return rows.withUnsafeMutableBufferPointer { rows in
       let row = rows[position]
       let latest = row >> GroupTable.dateShift
       if latest == GroupTable.outOfOrder { return nil }
