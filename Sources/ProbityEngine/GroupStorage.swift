@@ -25,7 +25,6 @@ struct ValueInterner {
   private static let offsetMask: UInt64 = (1 << offsetBits) - 1
   private static let header = 8
   private var scratch = KeyBytes()
-  private var bytesAdvice = HugePageAdvice()
 
   private(set) var count = 0
 
@@ -69,10 +68,10 @@ struct ValueInterner {
     let id = Int32(count)
     count += 1
     let start = bytes.count
+    HugePageAdvice.reserve(&bytes, adding: ValueInterner.header + scratch.count)
     withUnsafeBytes(of: UInt32(bitPattern: id).littleEndian) { bytes.append(contentsOf: $0) }
     withUnsafeBytes(of: UInt32(scratch.count).littleEndian) { bytes.append(contentsOf: $0) }
     scratch.withUnsafeBytes { bytes.append(contentsOf: $0) }
-    bytesAdvice.note(&bytes)
     precondition(UInt64(bytes.count) <= ValueInterner.offsetMask, "too many group keys")
     table[slot] = tag | UInt64(start)
     if count * 2 > table.count { grow() }
@@ -159,8 +158,7 @@ struct ValueInterner {
   }
 
   private mutating func grow() {
-    table = [UInt64](repeating: ValueInterner.empty, count: table.count * 2)
-    HugePageAdvice.advise(&table)
+    table = HugePageAdvice.filled(ValueInterner.empty, count: table.count * 2)
     let mask = table.count - 1
     // The entries keep only part of each hash: the tuples are hashed again, read in the
     // order they were stored (one pass through memory, not a jump per tuple).
@@ -242,7 +240,6 @@ struct AccumulatorStore {
   private var currency: Currency?
   private static let empty = Int64.min
   private static let missing = Int64.min + 1
-  private var advice = HugePageAdvice()
 
   /// `compact`: whether every value will be money (the store turns generic if not).
   init(compact: Bool, count: Int = 0) {
@@ -253,6 +250,11 @@ struct AccumulatorStore {
   var count: Int { compact ? minor.count : generic.count }
 
   mutating func append(_ count: Int) {
+    if compact {
+      HugePageAdvice.reserve(&minor, adding: count)
+    } else {
+      HugePageAdvice.reserve(&generic, adding: count)
+    }
     if compact && count <= 4 {
       // A new group's few accumulators (see `GroupTable.ensure`).
       for _ in 0..<count { minor.append(AccumulatorStore.empty) }
@@ -261,7 +263,6 @@ struct AccumulatorStore {
     } else {
       generic.append(contentsOf: repeatElement(.empty, count: count))
     }
-    if compact { advice.note(&minor) } else { advice.note(&generic) }
   }
 
   subscript(index: Int) -> Accumulator {
@@ -409,8 +410,7 @@ struct NumberTable {
 
   private mutating func grow() {
     let old = slots
-    slots = [(key: UInt64, number: Int32)](repeating: (0, -1), count: old.count * 2)
-    HugePageAdvice.advise(&slots)
+    slots = HugePageAdvice.filled((key: 0, number: -1), count: old.count * 2)
     shift -= 1
     let mask = slots.count - 1
     for entry in old where entry.number >= 0 {
@@ -550,14 +550,17 @@ enum TextBytes {
 /// scattered over hundreds of MiB on a national filing, each access also a miss of the
 /// processor's page translations with 4 KiB pages. Tables under `threshold` are left
 /// alone (no system call on a small filing). A hint: no value changes.
-struct HugePageAdvice {
-  /// The bytes of room of the table when last noted.
-  private var noted = 0
+///
+/// The kernel is asked before anything is written into a table's new room: its pages
+/// then come as huge pages when first written (the copy of the old contents, the
+/// appends), where asked afterwards they came as 4 KiB pages that `MADV_COLLAPSE`
+/// copied again into huge ones (the thirty-first round's way: some 1.5% of a 1 GB run).
+enum HugePageAdvice {
   static let threshold = 4 << 20
 
   /// Whether to ask at all: not where the administrator turned huge pages off
-  /// (`never` in /sys/kernel/mm/transparent_hugepage/enabled), which `MADV_COLLAPSE`
-  /// would override. Read once, at the first large table.
+  /// (`never` in /sys/kernel/mm/transparent_hugepage/enabled). Read once, at the first
+  /// large table.
   static let allowed: Bool = {
     guard let file = fopen("/sys/kernel/mm/transparent_hugepage/enabled", "r") else {
       return true  // No such setting (another system): the hint does nothing there.
@@ -568,21 +571,40 @@ struct HugePageAdvice {
     return !line.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }.contains("[never]")
   }()
 
-  /// Advises a table that has grown into a new allocation since the last call: a table
-  /// grown by appending (once per doubling of its room, not per append).
-  mutating func note<Element>(_ array: inout [Element]) {
-    let room = array.capacity * MemoryLayout<Element>.stride
-    guard room != noted else { return }
-    noted = room
-    HugePageAdvice.advise(&array)
+  /// Whether a room of `count` elements is large enough to ask for.
+  private static func asks<Element>(_ count: Int, of _: Element.Type) -> Bool {
+    count * MemoryLayout<Element>.stride >= threshold && allowed
   }
 
-  /// Advises a table just made (a table of slots doubled).
-  static func advise<Element>(_ array: inout [Element]) {
-    let room = array.capacity * MemoryLayout<Element>.stride
-    guard room >= threshold, allowed else { return }
-    array.withUnsafeMutableBytes {
-      probity_advise_huge_pages($0.baseAddress, $0.count, room)
+  /// A table of `count` copies of `value` (a table of slots, doubled), its memory
+  /// advised before it is filled.
+  static func filled<Element>(_ value: Element, count: Int) -> [Element] {
+    guard asks(count, of: Element.self) else { return Array(repeating: value, count: count) }
+    return Array(unsafeUninitializedCapacity: count) { buffer, initialized in
+      probity_advise_huge_pages(buffer.baseAddress, count * MemoryLayout<Element>.stride)
+      buffer.baseAddress!.initialize(repeating: value, count: count)
+      initialized = count
+    }
+  }
+
+  /// Makes room for `more` elements after those of `array` (a table grown by appending),
+  /// as appending would (doubling the room), but with the new room advised before the
+  /// elements are copied into it. Rooms under `threshold` are left to the appends.
+  static func reserve<Element>(_ array: inout [Element], adding more: Int) {
+    let needed = array.count + more
+    guard needed > array.capacity else { return }
+    let room = Swift.max(needed, array.capacity * 2)
+    guard asks(room, of: Element.self) else { return }
+    let old = array
+    array = []  // The old room's only reference is `old`: freed once copied.
+    array = Array(unsafeUninitializedCapacity: room) { buffer, initialized in
+      probity_advise_huge_pages(buffer.baseAddress, room * MemoryLayout<Element>.stride)
+      old.withUnsafeBufferPointer {
+        if let start = $0.baseAddress {
+          buffer.baseAddress!.initialize(from: start, count: $0.count)
+        }
+      }
+      initialized = old.count
     }
   }
 }

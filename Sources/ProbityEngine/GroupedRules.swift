@@ -150,8 +150,6 @@ struct GroupTable {
   var rolling: [Int32: RollingWindow] = [:]
   /// The groups out of date order: the first record of each dated before an earlier one.
   var disorders: [Int32: Disorder] = [:]
-  /// Huge pages for `rows` once it is large.
-  private var rowsAdvice = HugePageAdvice()
 
   /// Notes the date (`CivilDate.bits`) of a record placed in group `position` (made:
   /// `ensure`): the latest date of the group's records before it when the record is
@@ -183,6 +181,7 @@ struct GroupTable {
     let count = Int(number) + 1
     guard rows.count < count else { return }
     let more = count - rows.count
+    HugePageAdvice.reserve(&rows, adding: more)
     // Mostly one new group (a donor not seen before), appended element by element:
     // appending a repeated element goes through the general path, which cost more.
     if more == 1 {
@@ -190,7 +189,6 @@ struct GroupTable {
     } else {
       rows.append(contentsOf: repeatElement(0, count: more))
     }
-    rowsAdvice.note(&rows)
     accumulators.append(more * slots)
   }
 }

@@ -322,19 +322,27 @@ struct GroupStorageTests {
   }
 
   @Test(
-    "a large table grown by appending keeps its values, and the kernel is asked for huge pages under it"
+    "a large table grown by appending, or made at once, keeps its values, and the kernel is asked for huge pages under it before it is written"
   )
   func hugePages() throws {
-    var advice = HugePageAdvice()
     var table: [Int64] = []
     // 16 MB: past the threshold, through several doublings of the table's room.
     for number in 0..<2_000_000 {
+      HugePageAdvice.reserve(&table, adding: 1)
       table.append(Int64(number))
-      advice.note(&table)
     }
     #expect(table.indices.allSatisfy { table[$0] == Int64($0) })
+    // Room is made as appending makes it: doubled, not one element at a time.
+    #expect(table.capacity < 2 * 2_000_000 + 1024)
+    var several: [Int64] = [7]
+    HugePageAdvice.reserve(&several, adding: 1_000_000)
+    #expect(several == [7] && several.capacity >= 1_000_001)
+    let made = HugePageAdvice.filled(UInt64.max, count: 1 << 21)
+    #expect(made.count == 1 << 21 && made.allSatisfy { $0 == UInt64.max })
+    // Small: as Swift makes it.
+    #expect(HugePageAdvice.filled(Int32(-1), count: 3) == [-1, -1, -1])
     // Linux with transparent huge pages on request (the default of Debian's kernel):
-    // the middle of the table is in a mapping the kernel was asked to back with huge
+    // the middle of each table is in a mapping the kernel was asked to back with huge
     // pages (`hg` among its flags; whether it had a huge page free at that moment is
     // its own affair). Elsewhere, nothing to see.
     guard
@@ -342,9 +350,13 @@ struct GroupStorageTests {
         contentsOfFile: "/sys/kernel/mm/transparent_hugepage/enabled", encoding: .utf8),
       mode.contains("[madvise]")
     else { return }
-    let middle = table.withUnsafeBytes { UInt(bitPattern: $0.baseAddress! + $0.count / 2) }
-    let flags = try mappingFlags(around: middle)
-    #expect(flags.contains("hg"), "the mapping's flags: \(flags)")
+    for middle in [
+      table.withUnsafeBytes { UInt(bitPattern: $0.baseAddress! + $0.count / 2) },
+      made.withUnsafeBytes { UInt(bitPattern: $0.baseAddress! + $0.count / 2) },
+    ] {
+      let flags = try mappingFlags(around: middle)
+      #expect(flags.contains("hg"), "the mapping's flags: \(flags)")
+    }
   }
 
   /// The `VmFlags` of the mapping of this process that holds `address`.
