@@ -59,6 +59,7 @@ public enum FilingsCatalogue: String, CaseIterable, Sendable {
   case xmlTooDeep = "F0023"
   case fecCutShort = "F0024"
   case fecSecondHeader = "F0025"
+  case xmlTooManyAttributes = "F0026"
 
   /// The id diagnostics carry.
   public var id: String { rawValue }
@@ -122,6 +123,8 @@ public enum FilingsCatalogue: String, CaseIterable, Sendable {
       return "a .fec filing with fewer lines than its header declares, or no cover record"
     case .fecSecondHeader:
       return "a .fec file with a second header: more than one filing in one file"
+    case .xmlTooManyAttributes:
+      return "an XML element with more attributes than Probity reads (10,000)"
     }
   }
 }

@@ -24,6 +24,12 @@ public struct ReaderLimits: Sendable, Equatable {
   /// libxml2 refuses documents nested deeper than this itself: Probity never gives it
   /// `XML_PARSE_HUGE`, the option that would lift it.
   public static let xmlDepthCeiling = 256
+  /// The most attributes one XML element may have: libxml2 (2.9, Debian 12's) compares
+  /// each attribute of an element with every one before it, so that an element of
+  /// 200,000 attributes (2.3 MB) took 8 seconds, and one of ten times as many would take
+  /// minutes. Filings have a few an element. Checked before libxml2 sees the bytes
+  /// (`XMLAttributeGuard`).
+  public static let xmlAttributesCeiling = 10_000
 
   public static let `default` = ReaderLimits()
 

@@ -125,9 +125,24 @@ public struct XMLReader: Sendable {
         .readFailed, "cannot read the filing: \(String(cString: strerror(errno)))", path: path
       ).after(read.pointee.session.statistics)
     }
+    var attributeGuard = XMLAttributeGuard()
+    func tooManyAttributes(_ line: Int) -> FilingError {
+      FilingError.make(
+        .xmlTooManyAttributes,
+        "an element with more than \(attributeGuard.limit) attributes, more than Probity reads",
+        path: path, line: line,
+        hint:
+          "the records before this point were read; libxml2's time grows with the square of an element's attributes, and filings have a few an element"
+      ).after(read.pointee.session.statistics)
+    }
     // The first bytes go to the parser's making, which tells the encoding from them.
     let first = buffer.withUnsafeMutableBytes { readFile(fd, $0.baseAddress, 4) }
     guard first >= 0 else { throw readFailed() }
+    if let over = buffer.withUnsafeBytes({
+      attributeGuard.scan(UnsafeRawBufferPointer(rebasing: $0[0..<first]))
+    }) {
+      throw tooManyAttributes(XMLAttributeGuard.line(at: over.inDocument, of: fd))
+    }
     var handler = XMLReader.makeHandler()
     guard
       let parser = buffer.withUnsafeBytes({
@@ -146,6 +161,20 @@ public struct XMLReader: Sendable {
     while true {
       let count = buffer.withUnsafeMutableBytes { readFile(fd, $0.baseAddress, $0.count) }
       guard count >= 0 else { throw readFailed() }
+      if let over = buffer.withUnsafeBytes({
+        attributeGuard.scan(UnsafeRawBufferPointer(rebasing: $0[0..<count]))
+      }) {
+        // The parser is given the bytes before the tag (the records that end there are
+        // read), not the tag.
+        _ = buffer.withUnsafeBytes {
+          xmlParseChunk(
+            parser, $0.baseAddress?.assumingMemoryBound(to: CChar.self), Int32(over.offset), 0)
+        }
+        if let failure = read.pointee.failure {
+          throw failure.after(read.pointee.session.statistics)
+        }
+        throw tooManyAttributes(XMLAttributeGuard.line(at: over.inDocument, of: fd))
+      }
       let status = buffer.withUnsafeBytes {
         xmlParseChunk(
           parser, $0.baseAddress?.assumingMemoryBound(to: CChar.self), Int32(count),
@@ -395,6 +424,185 @@ struct XMLPrologCheck {
       window.removeFirst(index)
       if atEnd { return }
     }
+  }
+}
+
+// MARK: - The attribute guard
+
+/// Counts the attributes of each element's start tag in the bytes about to go to
+/// libxml2, and stops the read at one with more than `ReaderLimits.xmlAttributesCeiling`
+/// (see there: libxml2's time grows with the square of their number). Fed the document
+/// chunk by chunk, as the parser is; keeps its state between chunks.
+///
+/// A scan of bytes (the document is in UTF-8 or a one-byte encoding: `XMLPrologCheck`
+/// refuses the others): an attribute is a quoted value inside a start tag; comments,
+/// CDATA sections, processing instructions and declarations (a DOCTYPE, its internal
+/// subset) are passed over, so that quotes or `<` inside them count nothing. Whatever
+/// it misreads in a document libxml2 then refuses as malformed, it counts at most the
+/// quotes between one `<` and the next `>`.
+struct XMLAttributeGuard {
+  private enum State {
+    case text, afterOpen, afterBang, afterBangDash, tag, quoted, comment, cdata, instruction
+    case declaration
+  }
+  private var state = State.text
+  private var quote: UInt8 = 0
+  /// The last two bytes seen (the end of `-->`, `]]>`, `?>`).
+  private var last: UInt8 = 0
+  private var beforeLast: UInt8 = 0
+  /// `[` less `]` in a declaration (a DOCTYPE's internal subset).
+  private var brackets = 0
+  private var attributes = 0
+  /// Where the current tag starts in the document, and the bytes scanned before the
+  /// current chunk.
+  private var tagStart = 0
+  private var scanned = 0
+  let limit: Int
+
+  init(limit: Int = ReaderLimits.xmlAttributesCeiling) { self.limit = limit }
+
+  /// Scans the next bytes of the document: where the start tag past the limit starts,
+  /// in these bytes (0 when it started before them) and in the document, or nil.
+  mutating func scan(_ bytes: UnsafeRawBufferPointer) -> (offset: Int, inDocument: Int)? {
+    guard let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return nil }
+    let count = bytes.count
+    defer { scanned += count }
+    let lt = UInt8(ascii: "<")
+    let gt = UInt8(ascii: ">")
+    let double = UInt8(ascii: "\"")
+    let single = UInt8(ascii: "'")
+    // The state in locals through the loop, written back at the end.
+    var state = self.state
+    var attributes = self.attributes
+    var quote = self.quote
+    var tagStart = self.tagStart
+    defer {
+      self.state = state
+      self.attributes = attributes
+      self.quote = quote
+      self.tagStart = tagStart
+    }
+    var index = 0
+    while index < count {
+      // The common states (text, a tag, an attribute's value), each passing over its
+      // bytes in a loop of its own: `memchr` where one byte ends them.
+      switch state {
+      case .text:
+        guard let found = memchr(base + index, Int32(lt), count - index) else { return nil }
+        index = base.distance(to: found.assumingMemoryBound(to: UInt8.self))
+        tagStart = scanned + index
+        index += 1
+        // Most tags are an element's: told from the next byte when it is here.
+        if index < count, base[index] != UInt8(ascii: "!"), base[index] != UInt8(ascii: "?") {
+          state = .tag
+          attributes = 0
+        } else {
+          state = .afterOpen
+          last = lt
+        }
+        continue
+      case .quoted:
+        guard let found = memchr(base + index, Int32(quote), count - index) else { return nil }
+        index = base.distance(to: found.assumingMemoryBound(to: UInt8.self)) + 1
+        state = .tag
+        continue
+      case .tag:
+        while index < count {
+          let byte = base[index]
+          index += 1
+          if byte == gt {
+            state = .text
+            break
+          }
+          if byte == double || byte == single {
+            quote = byte
+            state = .quoted
+            attributes += 1
+            if attributes > limit {
+              return (max(0, tagStart - scanned), tagStart)
+            }
+            break
+          }
+        }
+        continue
+      default: break
+      }
+      // The rarer states (comments, CDATA, declarations), a byte at a time.
+      let byte = base[index]
+      index += 1
+      switch state {
+      case .afterOpen:
+        switch byte {
+        case UInt8(ascii: "!"): state = .afterBang
+        case UInt8(ascii: "?"): state = .instruction
+        case gt: state = .text
+        default:
+          state = .tag
+          attributes = 0
+          if byte == double || byte == single {
+            quote = byte
+            state = .quoted
+            attributes = 1
+          }
+        }
+      case .afterBang:
+        switch byte {
+        case UInt8(ascii: "-"): state = .afterBangDash
+        case UInt8(ascii: "["): state = .cdata
+        case gt: state = .text
+        default:
+          state = .declaration
+          brackets = 0
+        }
+      case .afterBangDash:
+        if byte == UInt8(ascii: "-") {
+          state = .comment
+        } else {
+          state = byte == gt ? .text : .declaration
+          brackets = 0
+        }
+      case .comment:
+        if byte == gt && last == UInt8(ascii: "-") && beforeLast == UInt8(ascii: "-") {
+          state = .text
+        }
+      case .cdata:
+        if byte == gt && last == UInt8(ascii: "]") && beforeLast == UInt8(ascii: "]") {
+          state = .text
+        }
+      case .instruction:
+        if byte == gt && last == UInt8(ascii: "?") { state = .text }
+      case .declaration:
+        if byte == UInt8(ascii: "[") {
+          brackets += 1
+        } else if byte == UInt8(ascii: "]") {
+          brackets -= 1
+        } else if byte == gt && brackets <= 0 {
+          state = .text
+        }
+      case .text, .tag, .quoted: break
+      }
+      beforeLast = last
+      last = byte
+    }
+    return nil
+  }
+
+  /// The line of the byte at `offset` of the file open at `fd` (read again: found only
+  /// when a tag is refused, so that the scan need not count lines).
+  static func line(at offset: Int, of fd: Int32) -> Int {
+    var line = 1
+    var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+    var position = 0
+    while position < offset {
+      let wanted = min(buffer.count, offset - position)
+      let count = buffer.withUnsafeMutableBytes {
+        pread(fd, $0.baseAddress, wanted, off_t(position))
+      }
+      guard count > 0 else { break }
+      line += buffer[0..<count].reduce(0) { $0 + ($1 == UInt8(ascii: "\n") ? 1 : 0) }
+      position += count
+    }
+    return line
   }
 }
 
