@@ -16,7 +16,10 @@
 //
 // `base` is a table's new room, `capacity` its bytes, nothing written in it yet: the
 // caller asks before it copies or writes anything there, so that the pages come as huge
-// pages when first written (a room just allocated is untouched memory). Only whole 2 MiB
+// pages when first written. (A large room is a fresh mapping, untouched, in the
+// `probity` tool, whose CMalloc fixes glibc's mmap threshold; elsewhere glibc may give
+// it from its heap, whose pages already written stay small until the kernel's background
+// scan gets there.) Only whole 2 MiB
 // pages inside the room are advised (the memory around it belongs to others). The
 // thirty-first round asked after writing, and turned the written pages into huge ones
 // with MADV_COLLAPSE, which copied them again. Nothing else happens: no value changes,

@@ -165,13 +165,19 @@ public struct XMLReader: Sendable {
         attributeGuard.scan(UnsafeRawBufferPointer(rebasing: $0[0..<count]))
       }) {
         // The parser is given the bytes before the tag (the records that end there are
-        // read), not the tag.
-        _ = buffer.withUnsafeBytes {
+        // read), not the tag; what stops it there (malformed XML before the tag, the
+        // records wanted all read) is said first, as it would have been without the tag.
+        let status = buffer.withUnsafeBytes {
           xmlParseChunk(
             parser, $0.baseAddress?.assumingMemoryBound(to: CChar.self), Int32(over.offset), 0)
         }
         if let failure = read.pointee.failure {
           throw failure.after(read.pointee.session.statistics)
+        }
+        if read.pointee.session.done { break }
+        if status != 0 || parser.pointee.wellFormed == 0 {
+          throw stopped(read.pointee.errors, read.pointee.session)
+            .after(read.pointee.session.statistics)
         }
         throw tooManyAttributes(XMLAttributeGuard.line(at: over.inDocument, of: fd))
       }
@@ -339,6 +345,49 @@ struct XMLPrologCheck {
     )
   }
 
+  /// The encoding the XML declaration at the start of `bytes` names (after a UTF-8 byte
+  /// order mark), or nil when there is none.
+  static func declaredEncoding(_ bytes: ArraySlice<UInt8>) -> String? {
+    var text = Array(bytes)
+    if text.starts(with: [0xEF, 0xBB, 0xBF]) { text.removeFirst(3) }
+    guard text.starts(with: Array("<?xml".utf8)) else { return nil }
+    // The declaration, to its `?>`.
+    var end = 5
+    while end + 1 < text.count,
+      !(text[end] == UInt8(ascii: "?") && text[end + 1] == UInt8(ascii: ">"))
+    {
+      end += 1
+    }
+    let declaration = Array(text[0..<end])
+    let name = Array("encoding".utf8)
+    guard
+      let at = declaration.indices.first(where: {
+        declaration[$0...].starts(with: name)
+      })
+    else { return nil }
+    func isBlank(_ byte: UInt8) -> Bool {
+      byte == 0x20 || byte == 0x09 || byte == 0x0D || byte == 0x0A
+    }
+    var rest = declaration[(at + name.count)...].drop(while: isBlank)
+    guard rest.first == UInt8(ascii: "=") else { return nil }
+    rest = rest.dropFirst().drop(while: isBlank)
+    guard let quote = rest.first, quote == UInt8(ascii: "\"") || quote == UInt8(ascii: "'") else {
+      return nil
+    }
+    return String(decoding: rest.dropFirst().prefix { $0 != quote }, as: UTF8.self)
+  }
+
+  /// Whether an encoding is one whose bytes below 0x80 are ASCII (UTF-8, ASCII, the
+  /// ISO-8859 and Windows-125x families), which the checks before libxml2 read as bytes
+  /// (`XMLAttributeGuard` looks for `<`, `>` and quotes): another (EBCDIC, UTF-7) would
+  /// hide them.
+  static func readsAsASCII(_ encoding: String) -> Bool {
+    let name = encoding.uppercased()
+    if ["UTF-8", "UTF8", "US-ASCII", "ASCII"].contains(name) { return true }
+    return ["ISO-8859-", "ISO8859-", "ISO_8859-", "ISO-LATIN-", "LATIN", "WINDOWS-125", "CP125"]
+      .contains { name.hasPrefix($0) }
+  }
+
   func run() throws(FilingError) {
     var buffer = [UInt8](repeating: 0, count: 64 * 1024)
     var window: [UInt8] = []  // the bytes not yet decided on
@@ -362,6 +411,21 @@ struct XMLPrologCheck {
           throw .make(
             .xmlMalformed, "the XML is in UTF-16 or UTF-32, which Probity does not read",
             path: path, line: 1, hint: "convert it to UTF-8")
+        }
+        // `<?xm` in EBCDIC.
+        if head.starts(with: [0x4C, 0x6F, 0xA7, 0x94]) {
+          throw .make(
+            .xmlMalformed, "the XML is in EBCDIC, which Probity does not read", path: path,
+            line: 1, hint: "convert it to UTF-8")
+        }
+        if let declared = XMLPrologCheck.declaredEncoding(buffer[0..<count]),
+          !XMLPrologCheck.readsAsASCII(declared)
+        {
+          throw .make(
+            .xmlMalformed, "the XML declares the encoding \(declared), which Probity does not read",
+            path: path, line: 1,
+            hint:
+              "convert it to UTF-8; Probity reads XML in UTF-8, ASCII, ISO-8859 and Windows-125x")
         }
       }
       window += buffer[0..<count]
@@ -443,7 +507,9 @@ struct XMLPrologCheck {
 struct XMLAttributeGuard {
   private enum State {
     case text, afterOpen, afterBang, afterBangDash, tag, quoted, comment, cdata, instruction
-    case declaration
+    /// A declaration (a DOCTYPE), its quoted literals, and, inside its internal subset,
+    /// markup just opened (`<`, `<!`, `<!-`).
+    case declaration, declarationQuoted, subsetOpen, subsetBang, subsetBangDash
   }
   private var state = State.text
   private var quote: UInt8 = 0
@@ -452,6 +518,9 @@ struct XMLAttributeGuard {
   private var beforeLast: UInt8 = 0
   /// `[` less `]` in a declaration (a DOCTYPE's internal subset).
   private var brackets = 0
+  /// Where a comment or a processing instruction goes back to when it ends: the text, or
+  /// the declaration whose internal subset holds it.
+  private var resume = State.text
   private var attributes = 0
   /// Where the current tag starts in the document, and the bytes scanned before the
   /// current chunk.
@@ -476,11 +545,22 @@ struct XMLAttributeGuard {
     var attributes = self.attributes
     var quote = self.quote
     var tagStart = self.tagStart
+    var resume = self.resume
     defer {
       self.state = state
       self.attributes = attributes
       self.quote = quote
       self.tagStart = tagStart
+      self.resume = resume
+    }
+    /// Enters a comment, CDATA section or processing instruction, going back to `back`
+    /// when it ends; the bytes that opened it are not part of its end (`<!-->` is no
+    /// comment's end).
+    var opened = false
+    func enter(_ next: State, from back: State) {
+      state = next
+      resume = back
+      opened = true
     }
     var index = 0
     while index < count {
@@ -534,7 +614,7 @@ struct XMLAttributeGuard {
       case .afterOpen:
         switch byte {
         case UInt8(ascii: "!"): state = .afterBang
-        case UInt8(ascii: "?"): state = .instruction
+        case UInt8(ascii: "?"): enter(.instruction, from: .text)
         case gt: state = .text
         default:
           state = .tag
@@ -548,7 +628,7 @@ struct XMLAttributeGuard {
       case .afterBang:
         switch byte {
         case UInt8(ascii: "-"): state = .afterBangDash
-        case UInt8(ascii: "["): state = .cdata
+        case UInt8(ascii: "["): enter(.cdata, from: .text)
         case gt: state = .text
         default:
           state = .declaration
@@ -556,39 +636,68 @@ struct XMLAttributeGuard {
         }
       case .afterBangDash:
         if byte == UInt8(ascii: "-") {
-          state = .comment
+          enter(.comment, from: .text)
         } else {
           state = byte == gt ? .text : .declaration
           brackets = 0
         }
       case .comment:
         if byte == gt && last == UInt8(ascii: "-") && beforeLast == UInt8(ascii: "-") {
-          state = .text
+          state = resume
         }
       case .cdata:
         if byte == gt && last == UInt8(ascii: "]") && beforeLast == UInt8(ascii: "]") {
           state = .text
         }
       case .instruction:
-        if byte == gt && last == UInt8(ascii: "?") { state = .text }
+        if byte == gt && last == UInt8(ascii: "?") { state = resume }
       case .declaration:
-        if byte == UInt8(ascii: "[") {
+        if byte == double || byte == single {
+          quote = byte
+          state = .declarationQuoted
+        } else if byte == UInt8(ascii: "[") {
           brackets += 1
         } else if byte == UInt8(ascii: "]") {
           brackets -= 1
+        } else if byte == lt && brackets > 0 {
+          state = .subsetOpen
         } else if byte == gt && brackets <= 0 {
           state = .text
         }
+      case .declarationQuoted:
+        if byte == quote { state = .declaration }
+      case .subsetOpen:
+        switch byte {
+        case UInt8(ascii: "!"): state = .subsetBang
+        case UInt8(ascii: "?"): enter(.instruction, from: .declaration)
+        default: state = .declaration
+        }
+      case .subsetBang:
+        state = byte == UInt8(ascii: "-") ? .subsetBangDash : .declaration
+      case .subsetBangDash:
+        if byte == UInt8(ascii: "-") {
+          enter(.comment, from: .declaration)
+        } else {
+          state = .declaration
+        }
       case .text, .tag, .quoted: break
       }
-      beforeLast = last
-      last = byte
+      if opened {
+        opened = false
+        beforeLast = 0
+        last = 0
+      } else {
+        beforeLast = last
+        last = byte
+      }
     }
     return nil
   }
 
   /// The line of the byte at `offset` of the file open at `fd` (read again: found only
   /// when a tag is refused, so that the scan need not count lines).
+  /// Lines are counted as libxml2 counts them, which gives the reader's other lines (a
+  /// record's, a malformed document's): by LF (so CR LF too; a CR alone ends none).
   static func line(at offset: Int, of fd: Int32) -> Int {
     var line = 1
     var buffer = [UInt8](repeating: 0, count: 64 * 1024)

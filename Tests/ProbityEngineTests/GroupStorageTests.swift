@@ -322,7 +322,7 @@ struct GroupStorageTests {
   }
 
   @Test(
-    "a large table grown by appending, or made at once, keeps its values, and the kernel is asked for huge pages under it before it is written"
+    "a large table grown by appending, or made at once, keeps its values, and the kernel is asked for huge pages under it"
   )
   func hugePages() throws {
     var table: [Int64] = []
