@@ -501,9 +501,11 @@ struct XMLPrologCheck {
 /// A scan of bytes (the document is in UTF-8 or a one-byte encoding: `XMLPrologCheck`
 /// refuses the others): an attribute is a quoted value inside a start tag; comments,
 /// CDATA sections, processing instructions and declarations (a DOCTYPE, its internal
-/// subset) are passed over, so that quotes or `<` inside them count nothing. Whatever
-/// it misreads in a document libxml2 then refuses as malformed, it counts at most the
-/// quotes between one `<` and the next `>`.
+/// subset, with its quoted literals, comments and instructions) are passed over, so that
+/// quotes, brackets or `<` inside them count nothing. It reads a well-formed document
+/// as libxml2 does; a malformed one (a quote left open, a tag never closed) libxml2
+/// refuses where it goes wrong, and when the guard would refuse an element after that
+/// place, the read reports the malformed XML (F0017), not the element.
 struct XMLAttributeGuard {
   private enum State {
     case text, afterOpen, afterBang, afterBangDash, tag, quoted, comment, cdata, instruction
