@@ -93,6 +93,12 @@ import Testing
         ("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<filing xmlns=\"urn:probity:filing:1\" version=\"1\">\n"
           + String(repeating: "<a>", count: 100_000) + String(repeating: "</a>", count: 100_000)
           + "\n</filing>\n").utf8)
+    case "attributes-200000.xml":
+      data = Data(
+        ("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<filing xmlns=\"urn:probity:filing:1\" version=\"1\">\n"
+          + "  <receipt id=\"R1\"><date>2024-03-15</date><amount>25.00</amount></receipt>\n  <note "
+          + (0..<200_000).map { "a\($0)=\"\($0)\"" }.joined(separator: " ") + "/>\n</filing>\n")
+          .utf8)
     case "nested-parens-10000.probity":
       data = rule(
         String(repeating: "(", count: 10_000) + "amount > $1"
