@@ -18,13 +18,12 @@
 // caller asks before it copies or writes anything there, so that the pages come as huge
 // pages when first written. (A large room is a fresh mapping, untouched, in the
 // `probity` tool, whose CMalloc fixes glibc's mmap threshold; elsewhere glibc may give
-// it from its heap, whose pages already written stay small until the kernel's background
-// scan gets there.) Only whole 2 MiB
-// pages inside the room are advised (the memory around it belongs to others). The
-// thirty-first round asked after writing, and turned the written pages into huge ones
-// with MADV_COLLAPSE, which copied them again. Nothing else happens: no value changes,
-// and an error (no huge page free) leaves the pages as they were. Elsewhere than Linux,
-// nothing to do.
+// it from its heap, whose pages already written stay small until the kernel's
+// background scan gets there.) Only whole 2 MiB pages inside the room are advised (the
+// memory around it belongs to others). The thirty-first round asked after writing, and
+// turned the written pages into huge ones with MADV_COLLAPSE, which copied them again.
+// Nothing else happens: no value changes, and an error (no huge page free) leaves the
+// pages as they were. Elsewhere than Linux, nothing to do.
 static inline void probity_advise_huge_pages(void *base, size_t capacity) {
 #if defined(__linux__) && defined(MADV_HUGEPAGE)
   const uintptr_t huge = (uintptr_t)2 << 20;
