@@ -1,3 +1,4 @@
+import CPrefetch
 import ProbityCore
 import ProbityLanguage
 
@@ -1474,6 +1475,19 @@ public struct PreparedRecord: @unchecked Sendable {
 
   /// Rules past this index have no bit: the run always evaluates them.
   static let settledRules = 64
+
+  /// Asks the processor to load a prepared record's first line and the line of its
+  /// `keyHashSet`, the first the run's look ahead reads (`CheckRun.lookAhead`): written
+  /// in a batch on the reader's core, each was a wait for a line to come across (half
+  /// the look ahead's samples). A hint only.
+  public static func prefetch(_ prepared: inout PreparedRecord) {
+    withUnsafeMutablePointer(to: &prepared) {
+      probity_prefetch($0)
+      if let offset = MemoryLayout<PreparedRecord>.offset(of: \.keyHashSet) {
+        probity_prefetch(UnsafeRawPointer($0) + offset)
+      }
+    }
+  }
 }
 
 /// Computes what depends on one record alone, ahead of the run, on another thread: the

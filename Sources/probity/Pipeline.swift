@@ -225,6 +225,10 @@ final class ParallelReader: @unchecked Sendable {
             for index in 0..<min(far, count) { lookAhead(&batches[batch][index], false) }
             for index in 0..<min(near, count) { lookAhead(&batches[batch][index], true) }
             for index in 0..<count {
+              // The record the look ahead comes to next, asked for ahead of it.
+              if index + 2 * far < count {
+                PreparedRecord.prefetch(&batches[batch][index + 2 * far])
+              }
               if index + far < count { lookAhead(&batches[batch][index + far], false) }
               if index + near < count { lookAhead(&batches[batch][index + near], true) }
               consume(&batches[batch][index])
