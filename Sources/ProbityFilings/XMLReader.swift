@@ -580,7 +580,6 @@ struct XMLAttributeGuard {
           attributes = 0
         } else {
           state = .afterOpen
-          last = lt
         }
         continue
       case .quoted:
@@ -619,13 +618,11 @@ struct XMLAttributeGuard {
         case UInt8(ascii: "?"): enter(.instruction, from: .text)
         case gt: state = .text
         default:
+          // An element's tag, begun at the chunk's end: the tag's loop reads this byte.
           state = .tag
           attributes = 0
-          if byte == double || byte == single {
-            quote = byte
-            state = .quoted
-            attributes = 1
-          }
+          index -= 1
+          continue
         }
       case .afterBang:
         switch byte {
@@ -697,9 +694,9 @@ struct XMLAttributeGuard {
   }
 
   /// The line of the byte at `offset` of the file open at `fd` (read again: found only
-  /// when a tag is refused, so that the scan need not count lines).
-  /// Lines are counted as libxml2 counts them, which gives the reader's other lines (a
-  /// record's, a malformed document's): by LF (so CR LF too; a CR alone ends none).
+  /// when a tag is refused, so that the scan need not count lines), counted as libxml2
+  /// counts the reader's other lines (a record's, a malformed document's): by LF, so CR
+  /// LF too, and a CR alone ends none.
   static func line(at offset: Int, of fd: Int32) -> Int {
     var line = 1
     var buffer = [UInt8](repeating: 0, count: 64 * 1024)
