@@ -14,17 +14,17 @@ extension ReportRenderer {
 
   /// The same page given to `emit` in pieces, in order, as it is made (the table of
   /// findings a wave of `findingsPerWave` rows at a time): what `probity audit` writes
-  /// to report.html.
+  /// to report.html. An error `emit` throws (a write that failed) stops the writing.
   public static func writeAuditHTML(
-    _ report: AuditReport, title: String = "Probity audit", to emit: (String) -> Void
-  ) {
-    writeAuditHTML(report, title: title, perWave: findingsPerWave, to: emit)
+    _ report: AuditReport, title: String = "Probity audit", to emit: (String) throws -> Void
+  ) rethrows {
+    try writeAuditHTML(report, title: title, perWave: findingsPerWave, to: emit)
   }
 
   /// `writeAuditHTML` with waves of `perWave` rows (for the tests).
   static func writeAuditHTML(
-    _ report: AuditReport, title: String, perWave: Int, to emit: (String) -> Void
-  ) {
+    _ report: AuditReport, title: String, perWave: Int, to emit: (String) throws -> Void
+  ) rethrows {
     let check = report.check
     var html = """
       <!DOCTYPE html>
@@ -90,10 +90,10 @@ extension ReportRenderer {
       </tr></thead><tbody>
 
       """
-    emit(html)
+    try emit(html)
     html = ""
     for wave in stride(from: 0, to: check.findings.count, by: perWave) {
-      emit(findingRows(check.findings, wave..<min(check.findings.count, wave + perWave)))
+      try emit(findingRows(check.findings, wave..<min(check.findings.count, wave + perWave)))
     }
     html += """
       </tbody></table>
@@ -134,7 +134,7 @@ extension ReportRenderer {
       </html>
 
       """
-    emit(html)
+    try emit(html)
   }
 
   /// The rows of the table of findings of `range`: from `findingsWrittenInParts`

@@ -158,22 +158,25 @@ extension ReportRenderer {
   }
 
   /// The same text given to `emit` in pieces, in order, as it is made (a piece every
-  /// `csvRowsPerPiece` findings): what `probity audit` writes to findings.csv.
-  public static func writeFindingsCSV(_ report: CheckReport, to emit: (String) -> Void) {
+  /// `csvRowsPerPiece` findings): what `probity audit` writes to findings.csv. An error
+  /// `emit` throws (a write that failed) stops the writing.
+  public static func writeFindingsCSV(_ report: CheckReport, to emit: (String) throws -> Void)
+    rethrows
+  {
     let header = [
       "rule", "severity", "category", "title", "citation", "file", "line", "record", "filer_id",
       "filer_name", "kind",
       "message", "remedy", "deadline", "remedy_status", "values",
     ]
     var out = header.joined(separator: ",") + "\r\n"
-    report.findings.forEachInPlace { finding, index in
+    try report.findings.forEachInPlace { finding, index in
       out += csvRow(finding)
       if (index + 1) % csvRowsPerPiece == 0 {
-        emit(out)
+        try emit(out)
         out = ""
       }
     }
-    emit(out)
+    try emit(out)
   }
 
   static let csvRowsPerPiece = 4_096

@@ -234,7 +234,7 @@ public enum ReportRenderer {
   public static func json(
     _ report: CheckReport
   ) -> String {
-    jsonWriter(report).document()
+    jsonWriter(report) { _ in }.document()
   }
 
   /// The same document as UTF-8 bytes, not made into a `String` (which checks every byte
@@ -242,23 +242,28 @@ public enum ReportRenderer {
   public static func jsonBytes(
     _ report: CheckReport
   ) -> [UInt8] {
-    jsonWriter(report).documentBytes()
+    jsonWriter(report) { _ in }.documentBytes()
   }
 
   /// The same bytes given to `emit` in pieces, in order, as they are made: what `probity
   /// check --format json` writes. Memory holds the text of at most a wave of findings
   /// (`findingsPerWave`), not the whole report (174,000 findings are a 202 MB report).
-  public static func writeJSON(_ report: CheckReport, to emit: ([UInt8]) -> Void) {
-    writeJSON(report, perWave: findingsPerWave, to: emit)
+  /// An error `emit` throws (a write that failed) stops the writing: nothing more is
+  /// made.
+  public static func writeJSON(_ report: CheckReport, to emit: ([UInt8]) throws -> Void)
+    rethrows
+  {
+    try writeJSON(report, perWave: findingsPerWave, to: emit)
   }
 
   /// `writeJSON` with waves of `perWave` findings (for the tests).
-  static func writeJSON(_ report: CheckReport, perWave: Int, to emit: ([UInt8]) -> Void) {
-    withoutActuallyEscaping(emit) { emit in
-      for chunk in jsonWriter(report, perWave: perWave, emit: emit).documentChunks() {
-        emit(chunk)
-      }
+  static func writeJSON(_ report: CheckReport, perWave: Int, to emit: ([UInt8]) throws -> Void)
+    rethrows
+  {
+    let writer = try jsonWriter(report, perWave: perWave) { writer in
+      for chunk in writer.takeChunks() { try emit(chunk) }
     }
+    for chunk in writer.documentChunks() { try emit(chunk) }
   }
 
   /// Findings from which the JSON report writes them in parts, on all the cores: a
@@ -271,12 +276,13 @@ public enum ReportRenderer {
   static let findingsPerWave = 16_000
 
   /// The findings, in the array `w` has begun: in parts written at once when there are
-  /// many (the same bytes, in the same order), a wave of parts at a time; with `emit`,
-  /// what each wave completes is handed to it (and taken out of `w`).
+  /// many (the same bytes, in the same order), a wave of parts at a time; `afterWave` is
+  /// given `w` after each wave (to take out and write what it holds). An error it throws
+  /// stops the writing.
   static func writeFindings(
     _ report: CheckReport, to w: inout JSONWriter, perWave: Int = findingsPerWave,
-    emit: (([UInt8]) -> Void)? = nil
-  ) {
+    afterWave: (inout JSONWriter) throws -> Void
+  ) rethrows {
     let gate = report.gate
     // The gate's reviews are one per finding, in the report's order (it is made from the
     // report it is set on).
@@ -302,9 +308,7 @@ public enum ReportRenderer {
         return writer
       }
       for part in parts { w.append(members: part) }
-      if let emit {
-        for chunk in w.takeChunks() { emit(chunk) }
-      }
+      try afterWave(&w)
     }
   }
 
@@ -328,8 +332,9 @@ public enum ReportRenderer {
   }
 
   static func jsonWriter(
-    _ report: CheckReport, perWave: Int = findingsPerWave, emit: (([UInt8]) -> Void)? = nil
-  ) -> JSONWriter {
+    _ report: CheckReport, perWave: Int = findingsPerWave,
+    afterWave: (inout JSONWriter) throws -> Void
+  ) rethrows -> JSONWriter {
     var w = JSONWriter()
     w.beginObject()
     w.field("schema_version", jsonSchemaVersion)
@@ -345,7 +350,7 @@ public enum ReportRenderer {
     w.endArray()
     w.key("findings")
     w.beginArray()
-    writeFindings(report, to: &w, perWave: perWave, emit: emit)
+    try writeFindings(report, to: &w, perWave: perWave, afterWave: afterWave)
     w.endArray()
     w.key("undetermined")
     w.beginArray()

@@ -277,7 +277,7 @@ struct AuditCommand: ParsableCommand {
         "findings.json",
         { path in
           try writeInPieces(to: path) { write in
-            ReportRenderer.writeJSON(report) { chunk in write(chunk) }
+            try ReportRenderer.writeJSON(report) { chunk in try write(chunk) }
           }
         }
       ),
@@ -285,7 +285,7 @@ struct AuditCommand: ParsableCommand {
         "findings.csv",
         {
           try writeInPieces(to: $0) { write in
-            ReportRenderer.writeFindingsCSV(report) { piece in write(Array(piece.utf8)) }
+            try ReportRenderer.writeFindingsCSV(report) { piece in try write(Array(piece.utf8)) }
           }
         }
       ),
@@ -300,7 +300,7 @@ struct AuditCommand: ParsableCommand {
         "report.html",
         { path in
           try writeInPieces(to: path) { write in
-            ReportRenderer.writeAuditHTML(audit) { piece in write(Array(piece.utf8)) }
+            try ReportRenderer.writeAuditHTML(audit) { piece in try write(Array(piece.utf8)) }
           }
         }
       ),
@@ -500,19 +500,34 @@ enum Amendments {
 /// Writes a document made in pieces to `path` as they are made, through a file beside it
 /// renamed over it at the end (as `write(toFile:atomically:)` does): the document is
 /// never held whole, and a run that fails midway leaves the old file, not half a new one.
-func writeInPieces(to path: String, _ make: ((borrowing [UInt8]) -> Void) -> Void) throws {
+/// The first write that fails throws out of `make`'s `write`, so that the document's
+/// maker stops there (a full disk is not given the rest of a 100 MB report to refuse).
+func writeInPieces(
+  to path: String, _ make: ((borrowing [UInt8]) throws -> Void) throws -> Void
+) throws {
   let temporary = path + ".partial-\(getpid())"
   guard let file = fopen(temporary, "wb") else { throw WriteError(path: path, code: errno) }
   var failure: Int32?
-  make { bytes in
-    guard failure == nil else { return }
-    bytes.withUnsafeBufferPointer { buffer in
-      if !buffer.isEmpty, fwrite(buffer.baseAddress, 1, buffer.count, file) != buffer.count {
-        failure = errno
+  var otherError: (any Error)?
+  do {
+    try make { bytes in
+      try bytes.withUnsafeBufferPointer { buffer in
+        if !buffer.isEmpty, fwrite(buffer.baseAddress, 1, buffer.count, file) != buffer.count {
+          failure = errno
+          throw WriteError(path: path, code: errno)
+        }
       }
     }
+  } catch  where failure != nil {
+    // The write's own failure: reported below, with the file closed and removed.
+  } catch {
+    otherError = error
   }
   if fclose(file) != 0, failure == nil { failure = errno }
+  if let otherError {
+    unlink(temporary)
+    throw otherError
+  }
   if failure == nil, rename(temporary, path) != 0 { failure = errno }
   if let failure {
     unlink(temporary)

@@ -43,6 +43,40 @@ import Testing
     return pile
   }
 
+  /// A document that cannot be written whole (a full disk: its file beside the old one
+  /// is a link to /dev/full) leaves the old document as it was, no file beside it, and
+  /// an error naming the path and the system's reason; its maker is stopped at the
+  /// first piece that failed, not given the rest to write.
+  @Test(.enabled(if: FileManager.default.fileExists(atPath: "/dev/full"), "no /dev/full"))
+  func aFullDiskStopsTheDocumentAndKeepsTheOld() throws {
+    let folder = try temporaryDirectory("full")
+    let path = folder.path + "/findings.json"
+    try "old".write(toFile: path, atomically: false, encoding: .utf8)
+    let beside = path + ".partial-\(getpid())"
+    try FileManager.default.createSymbolicLink(atPath: beside, withDestinationPath: "/dev/full")
+    // Pieces larger than stdio's buffer, written through at once.
+    let piece = [UInt8](repeating: UInt8(ascii: "x"), count: 1 << 16)
+    var made = 0
+    #expect {
+      try writeInPieces(to: path) { write in
+        for _ in 0..<10 {
+          made += 1
+          try write(piece)
+        }
+      }
+    } throws: { error in
+      (error as? WriteError)?.code == ENOSPC
+        && error.localizedDescription.hasPrefix(path + ": ")
+    }
+    #expect(made == 1)
+    #expect(try String(contentsOfFile: path, encoding: .utf8) == "old")
+    #expect((try? FileManager.default.destinationOfSymbolicLink(atPath: beside)) == nil)
+    // A write that works replaces the old document.
+    try writeInPieces(to: path) { write in try write(Array("new".utf8)) }
+    #expect(try String(contentsOfFile: path, encoding: .utf8) == "new")
+    #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path) == ["findings.json"])
+  }
+
   /// The audit folder's SARIF says what the audit's exit says: its fail level, and the
   /// inputs that could not be read (exit 2, the run not successful).
   @Test func sarifExitIsTheAudits() throws {

@@ -551,8 +551,48 @@ private func gatedReport(gifts: Int) throws -> CheckReport {
   var writer = JSONWriter()
   writer.beginArray()
   var emitted = 0
-  ReportRenderer.writeFindings(report, to: &writer, perWave: 500) { emitted += $0.count }
+  ReportRenderer.writeFindings(report, to: &writer, perWave: 500) { writer in
+    emitted += writer.takeChunks().count
+  }
   #expect(emitted > 0 && writer.takeChunks().isEmpty)
+}
+
+/// A piece that cannot be written (a full disk) stops the writing of every streamed
+/// document: the error comes out of the renderer, and nothing more is made after it.
+@Test func aFailedPieceStopsTheDocument() throws {
+  struct Full: Error {}
+  // Over two pieces of the CSV's rows (the most findings a piece holds of the three).
+  let count = 2 * ReportRenderer.csvRowsPerPiece + 100
+  let report = try gatedReport(gifts: count / 2)
+  let audit = AuditReport(
+    check: report,
+    files: [
+      .init(path: "receipts.csv", format: "csv", status: .checked, note: nil, records: count / 2)
+    ])
+  // Each renderer hands out several pieces when none fails; the second one fails.
+  let renderers: [(String, (_ emit: () throws -> Void) throws -> Void)] = [
+    ("json", { emit in try ReportRenderer.writeJSON(report, perWave: 500) { _ in try emit() } }),
+    ("csv", { emit in try ReportRenderer.writeFindingsCSV(report) { _ in try emit() } }),
+    (
+      "html",
+      { emit in
+        try ReportRenderer.writeAuditHTML(audit, title: "t", perWave: 500) { _ in try emit() }
+      }
+    ),
+  ]
+  for (name, render) in renderers {
+    var pieces = 0
+    try render { pieces += 1 }
+    #expect(pieces > 2, "\(name)")
+    pieces = 0
+    #expect(throws: Full.self, "\(name)") {
+      try render {
+        pieces += 1
+        if pieces == 2 { throw Full() }
+      }
+    }
+    #expect(pieces == 2, "\(name): pieces made after the failed one")
+  }
 }
 
 /// With enough findings in a piece, the text report's findings are made on all the cores,
