@@ -26,6 +26,13 @@ static inline int probity_standard_output_failed(void) {
   return fflush(stdout) != 0 || ferror(stdout) != 0;
 }
 
+// Whether a write to standard output has failed so far (its error flag), without
+// flushing: asked after each piece of a report, so that a report whose output is gone
+// (a full disk, a closed pipe) is not made to the end.
+static inline int probity_standard_output_erred(void) {
+  return ferror(stdout) != 0;
+}
+
 // Writes bytes to standard output, through the stream `print` writes to (so what each
 // writes comes in order); a failure sets the stream's error flag, which
 // `probity_standard_output_failed` reads at the end.

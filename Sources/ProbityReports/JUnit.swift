@@ -37,31 +37,35 @@ public enum JUnitRenderer {
 
   /// The same document given to `emit` in pieces, in order, as it is made (at most about
   /// `pieceBytes` held at once besides the findings' positions): what `probity check
-  /// --format junit` writes. A rule's findings are decoded and described one by one.
-  public static func write(_ report: CheckReport, gate: GateResult, to emit: (String) -> Void) {
-    write(report, gate: gate, pieceBytes: pieceBytes, to: emit)
+  /// --format junit` writes. A rule's findings are decoded and described one by one. An
+  /// error `emit` throws (a write that failed) stops the writing.
+  public static func write<Failure: Error>(
+    _ report: CheckReport, gate: GateResult, to emit: (String) throws(Failure) -> Void
+  ) throws(Failure) {
+    try write(report, gate: gate, pieceBytes: pieceBytes, to: emit)
   }
 
   /// `write` in pieces of about `pieceBytes` (for the tests).
-  static func write(
-    _ report: CheckReport, gate: GateResult, pieceBytes: Int, to emit: (String) -> Void
-  ) {
+  static func write<Failure: Error>(
+    _ report: CheckReport, gate: GateResult, pieceBytes: Int,
+    to emit: (String) throws(Failure) -> Void
+  ) throws(Failure) {
     let suites = plan(report, gate: gate)
     var out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
     out +=
       "<testsuites name=\"probity\" tests=\"\(suites.reduce(0) { $0 + 1 + $1.rules.count })\" failures=\"\(suites.reduce(0) { $0 + $1.failures })\" errors=\"\(suites.reduce(0) { $0 + $1.errors })\" skipped=\"0\" time=\"0\">\n"
-    func flush(_ force: Bool = false) {
+    func flush(_ force: Bool = false) throws(Failure) {
       guard force || out.utf8.count >= pieceBytes else { return }
-      emit(out)
+      try emit(out)
       out = ""
     }
     // Each finding escaped description by description (the escape works on each
     // character alone: the same text as the descriptions joined, then escaped).
-    func details(_ positions: [Int]) {
+    func details(_ positions: [Int]) throws(Failure) {
       for (number, position) in positions.enumerated() {
         if number > 0 { out += "\n\n" }
         out += escape(describe(report.findings[position], gate.reviews[position]))
-        flush()
+        try flush()
       }
     }
     for suite in suites {
@@ -92,21 +96,21 @@ public enum JUnitRenderer {
             "\(counting.count) finding\(counting.count == 1 ? "" : "s") at fail level \(gate.failLevel.rawValue) (\(rule.citation))"
           out +=
             "      <failure type=\"\(rule.severity.rawValue)\" message=\"\(escape(message))\">"
-          details(counting)
+          try details(counting)
           out += "</failure>\n"
         }
         if !others.isEmpty {
           out += "      <system-out>"
-          details(others)
+          try details(others)
           out += "</system-out>\n"
         }
         out += "    </testcase>\n"
-        flush()
+        try flush()
       }
       out += "  </testsuite>\n"
     }
     out += "</testsuites>\n"
-    flush(true)
+    try flush(true)
   }
 
   /// Bytes of the document written out at a time.

@@ -52,13 +52,18 @@ public enum ReportRenderer {
 
   /// The text report given to `emit` in pieces, in order, as it is made (a few thousand
   /// findings at a time, then the summary): what `probity check` writes. Memory holds a
-  /// piece's text, not the whole report's. Each piece ends at a line's end.
-  public static func writeText(_ report: CheckReport, to emit: (String) -> Void) {
-    writeText(report, perPiece: textFindingsPerPiece, to: emit)
+  /// piece's text, not the whole report's. Each piece ends at a line's end. An error
+  /// `emit` throws (a write that failed) stops the writing.
+  public static func writeText(_ report: CheckReport, to emit: (String) throws -> Void)
+    rethrows
+  {
+    try writeText(report, perPiece: textFindingsPerPiece, to: emit)
   }
 
   /// `writeText` with pieces of `perPiece` findings (for the tests).
-  static func writeText(_ report: CheckReport, perPiece: Int, to emit: (String) -> Void) {
+  static func writeText(
+    _ report: CheckReport, perPiece: Int, to emit: (String) throws -> Void
+  ) rethrows {
     precondition(
       report.gate.map { $0.reviews.count == report.findings.count } ?? true,
       "a gate made from another report")
@@ -69,7 +74,7 @@ public enum ReportRenderer {
     // last piece goes out with the summary.
     var out = ""
     for start in stride(from: 0, to: findings.count, by: perPiece) {
-      if start > 0 { emit(out) }
+      if start > 0 { try emit(out) }
       let range = start..<min(findings.count, start + perPiece)
       guard range.count >= findingsWrittenInParts else {
         out = ""
@@ -126,7 +131,7 @@ public enum ReportRenderer {
       out +=
         "\(problem.file):\(problem.line): evaluation error[\(problem.ruleID)] \(problem.message)\n"
     }
-    emit(out)
+    try emit(out)
   }
 
   /// One finding of the text report, with the gate's review of it.

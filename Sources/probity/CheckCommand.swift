@@ -158,9 +158,11 @@ struct CheckCommand: ParsableCommand {
       // builds, which the tests run; scanned in every run, the 110 MB cost 5% of it.)
       // Written in the pieces it is made in, as they are made (a wave of findings at a
       // time), not joined into one array first nor kept whole.
-      ReportRenderer.writeJSON(report) { chunk in
+      // A piece that could not be written stops the report there (`OutputLost`).
+      try ReportRenderer.writeJSON(report) { chunk in
         assert(!chunk.withUnsafeBufferPointer({ hasControl($0) }), "a control in the JSON report")
         chunk.withUnsafeBufferPointer { probity_write_standard_output($0.baseAddress, $0.count) }
+        try OutputLost.check()
       }
       try finish(report, gate: gate, sarifCap: nil)
       return
@@ -168,14 +170,20 @@ struct CheckCommand: ParsableCommand {
       // Written as it is made, a few thousand findings at a time. Each piece ends at a
       // line's end and `terminalSafe` works byte by byte, so the pieces made safe one by
       // one are the whole report made safe.
-      ReportRenderer.writeText(report) { print(terminalSafe($0), terminator: "") }
+      try ReportRenderer.writeText(report) {
+        print(terminalSafe($0), terminator: "")
+        try OutputLost.check()
+      }
       try finish(report, gate: gate, sarifCap: nil)
       return
     } else if format == .junit {
       // Written as it is made too, a megabyte or so at a time. Each piece is whole
       // characters and `terminalSafe` replaces each control on its own, so the pieces
       // made safe one by one are the whole made safe.
-      JUnitRenderer.write(report, gate: gate) { print(terminalSafe($0), terminator: "") }
+      try JUnitRenderer.write(report, gate: gate) { (piece: String) throws(OutputLost) in
+        print(terminalSafe(piece), terminator: "")
+        try OutputLost.check()
+      }
       try finish(report, gate: gate, sarifCap: nil)
       return
     } else if format == .sarif {

@@ -74,6 +74,16 @@ struct Probity: ParsableCommand {
   }
 }
 
+/// A write to standard output failed (a full disk, a closed pipe): what is left of a
+/// report streamed there is not made. `main` reports it, from the stream's error flag,
+/// as it reports a failure found only at the end ("cannot write the output", exit 2).
+struct OutputLost: Error {
+  /// Throws when a write to standard output has failed so far.
+  static func check() throws(OutputLost) {
+    if probity_standard_output_erred() != 0 { throw OutputLost() }
+  }
+}
+
 /// Process exit codes, as documented in `probity --help` and docs/output.md.
 enum Exit {
   static let clean = ExitCode(0)

@@ -12,6 +12,16 @@ import Testing
       "check", "--rules", "Rules/us-federal", "--format", "sarif",
       "Fixtures/us-federal/receipts.csv",
     ],
+    // Findings, streamed a piece at a time (the report stops at the first failed piece).
+    ["check", "--rules", "Rules/us-federal", "Fixtures/us-federal/receipts.csv"],
+    [
+      "check", "--rules", "Rules/us-federal", "--format", "json",
+      "Fixtures/us-federal/receipts.csv",
+    ],
+    [
+      "check", "--rules", "Rules/us-federal", "--format", "junit",
+      "Fixtures/us-federal/receipts.csv",
+    ],
     ["rules", "list", "Rules/us-federal"],
   ])
   func aFullDiskFailsTheRun(_ arguments: [String]) throws {

@@ -557,8 +557,9 @@ private func gatedReport(gifts: Int) throws -> CheckReport {
   #expect(emitted > 0 && writer.takeChunks().isEmpty)
 }
 
-/// A piece that cannot be written (a full disk) stops the writing of every streamed
-/// document: the error comes out of the renderer, and nothing more is made after it.
+/// A piece that cannot be written (a full disk, a closed pipe) stops the writing of every
+/// streamed document (the audit's and `probity check`'s): the error comes out of the
+/// renderer, and nothing more is made after it.
 @Test func aFailedPieceStopsTheDocument() throws {
   struct Full: Error {}
   // Over two pieces of the CSV's rows (the most findings a piece holds of the three).
@@ -573,6 +574,15 @@ private func gatedReport(gifts: Int) throws -> CheckReport {
   let renderers: [(String, (_ emit: () throws -> Void) throws -> Void)] = [
     ("json", { emit in try ReportRenderer.writeJSON(report, perWave: 500) { _ in try emit() } }),
     ("csv", { emit in try ReportRenderer.writeFindingsCSV(report) { _ in try emit() } }),
+    ("text", { emit in try ReportRenderer.writeText(report) { _ in try emit() } }),
+    (
+      "junit",
+      { emit in
+        try JUnitRenderer.write(report, gate: report.gate!, pieceBytes: 1 << 16) {
+          (_: String) throws(any Error) in try emit()
+        }
+      }
+    ),
     (
       "html",
       { emit in
