@@ -507,27 +507,21 @@ func writeInPieces(
 ) throws {
   let temporary = path + ".partial-\(getpid())"
   guard let file = fopen(temporary, "wb") else { throw WriteError(path: path, code: errno) }
-  var failure: Int32?
-  var otherError: (any Error)?
   do {
     try make { bytes in
       try bytes.withUnsafeBufferPointer { buffer in
         if !buffer.isEmpty, fwrite(buffer.baseAddress, 1, buffer.count, file) != buffer.count {
-          failure = errno
           throw WriteError(path: path, code: errno)
         }
       }
     }
-  } catch  where failure != nil {
-    // The write's own failure: reported below, with the file closed and removed.
   } catch {
-    otherError = error
-  }
-  if fclose(file) != 0, failure == nil { failure = errno }
-  if let otherError {
+    fclose(file)
     unlink(temporary)
-    throw otherError
+    throw error
   }
+  var failure: Int32?
+  if fclose(file) != 0 { failure = errno }
   if failure == nil, rename(temporary, path) != 0 { failure = errno }
   if let failure {
     unlink(temporary)
