@@ -562,7 +562,8 @@ private func gatedReport(gifts: Int) throws -> CheckReport {
 /// renderer, and nothing more is made after it.
 @Test func aFailedPieceStopsTheDocument() throws {
   struct Full: Error {}
-  // Over two pieces of the CSV's rows (the most findings a piece holds of the three).
+  // Over two pieces of the CSV's rows and of the text's (4,096 findings each, the most a
+  // piece holds of the five).
   let count = 2 * ReportRenderer.csvRowsPerPiece + 100
   let report = try gatedReport(gifts: count / 2)
   let audit = AuditReport(
