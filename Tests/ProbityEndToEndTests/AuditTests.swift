@@ -650,7 +650,7 @@ func runTool(_ path: String, _ arguments: [String]) throws -> String {
   process.arguments = arguments
   let output = scratchFolder.appendingPathComponent(
     "tool-\(UUID().uuidString)")
-  FileManager.default.createFile(atPath: output.path, contents: nil)
+  _ = FileManager.default.createFile(atPath: output.path, contents: nil)
   defer { try? FileManager.default.removeItem(at: output) }
   let handle = try FileHandle(forWritingTo: output)
   process.standardOutput = handle

@@ -30,7 +30,7 @@ import Testing
     try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: directory) }
     let errURL = directory.appendingPathComponent("stderr")
-    FileManager.default.createFile(atPath: errURL.path, contents: nil)
+    _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
     let err = try FileHandle(forWritingTo: errURL)
     let process = Process()
     process.executableURL = try probityBinary()

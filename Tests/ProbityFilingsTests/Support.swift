@@ -117,7 +117,7 @@ func runPython(_ arguments: [String]) throws -> Data {
   let output =
     scratchFolder
     .appendingPathComponent("probity-python-\(UUID().uuidString).out")
-  FileManager.default.createFile(atPath: output.path, contents: nil)
+  _ = FileManager.default.createFile(atPath: output.path, contents: nil)
   defer { try? FileManager.default.removeItem(at: output) }
   let handle = try FileHandle(forWritingTo: output)
   process.standardOutput = handle
