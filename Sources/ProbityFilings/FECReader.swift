@@ -723,10 +723,12 @@ private final class FECSession {
   func unavailableFields(_ plan: FECRecordPlan) -> FieldSet {
     var available = plan.columnFields
     for (field, value) in template.enumerated() where !value.isMissing { available.insert(field) }
+    // The parts a combined name is split into (`splitCombinedName`): its prefix too.
     if plan.combinedName != nil, let parts = NameParts.canonical {
       for field in [parts.last, parts.first, parts.middle, parts.suffix, parts.organization] {
         available.insert(field)
       }
+      if let prefix = CanonicalSchema.id(named: "prefix") { available.insert(prefix) }
     }
     NameParts.canonical?.markDerived(&available)
     return available.complement

@@ -1,0 +1,61 @@
+import Foundation
+import ProbityCore
+import Testing
+
+@testable import ProbityFilings
+
+/// A field a record's format does not have (`Record.unavailable`) holds no value: on it
+/// `blank`, `present` and `missing` answer missing, so a value there would be one a
+/// rule reads but cannot ask about, and a report names the field as absent from a
+/// filing that gave it. Checked on every record of every reader's fixtures and of the
+/// real filings, .fec of every version among them.
+@Suite("Fields a format does not have hold no value")
+struct UnavailableFieldsTests {
+  /// The fields of `record` that are said to be unavailable but hold a value.
+  static func valuedButUnavailable(_ record: Record) -> [String] {
+    record.values.indices.compactMap { field in
+      record.unavailable.contains(field) && !record.values[field].isMissing
+        ? "line \(record.provenance.line): \(CanonicalSchema.fields[field].name) = \(record.values[field])"
+        : nil
+    }
+  }
+
+  static func check(_ path: String) throws {
+    var records = 0
+    var wrong: [String] = []
+    _ = try FilingReader.read(
+      path: path, format: nil, mapping: nil,
+      onRecord: { record in
+        records += 1
+        if wrong.count < 5 { wrong += valuedButUnavailable(record) }
+      },
+      onProblem: { _ in })
+    #expect(records > 0, "\(path)")
+    #expect(wrong.isEmpty, "\(path): \(wrong.prefix(5))")
+  }
+
+  @Test(
+    "the bundled fixtures",
+    arguments: [
+      "us-federal/receipts.csv", "us-federal/aggregates.csv", "us-federal/pac-receipts.csv",
+      "csv/canonical-sample.csv", "uk-ppera/donations.csv", "xml/receipts.xml",
+      "xml/windows-1252.xml",
+    ])
+  func fixtures(_ file: String) throws {
+    try Self.check(fixture(file))
+  }
+
+  @Test(
+    "real filings", .enabled(if: FileManager.default.fileExists(atPath: sharedFile("data"))),
+    arguments: [
+      // (1236235, 1260488 and 1385191 have no receipts or disbursements to read.)
+      "data/fec/13360.fec", "data/fec/27789.fec", "data/fec/1229017.fec",
+      "data/fec/1527862.fec", "data/fec/1544132.fec", "data/fec/1550126.fec",
+      "data/fec/1550548.fec", "data/fec-bulk/insight_itcont_2017_sample.txt",
+      "data/uk/ec_donations_2025_2026.csv", "data/uk/legacy_pef_donations_2013_first400.csv",
+      "data/uk/ec_donations_impermissible_returned_forfeited_all_years.csv",
+    ])
+  func real(_ file: String) throws {
+    try Self.check(sharedFile(file))
+  }
+}
