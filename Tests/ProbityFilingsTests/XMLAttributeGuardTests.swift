@@ -105,12 +105,12 @@ struct XMLAttributeGuardTests {
   func ebcdic() throws {
     // `<?xml version="1.0" encoding="IBM037"?><filing/>` in code page 037.
     let text = "<?xml version=\"1.0\" encoding=\"IBM037\"?><filing/>"
-    let ebcdic = try #require(
+    let ebcdic =
       text.data(using: .init(rawValue: 0x8000_0C02))
-        ?? {
-          // Foundation without the code page: the first four bytes are what is looked at.
-          Data([0x4C, 0x6F, 0xA7, 0x94, 0x40, 0x6F, 0x6E])
-        }())
+      ?? {
+        // Foundation without the code page: the first four bytes are what is looked at.
+        Data([0x4C, 0x6F, 0xA7, 0x94, 0x40, 0x6F, 0x6E])
+      }()
     let path = try temporaryFile([UInt8](ebcdic), suffix: ".xml")
     do {
       _ = try readXML(path: path)
