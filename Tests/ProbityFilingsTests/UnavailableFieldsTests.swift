@@ -6,9 +6,9 @@ import Testing
 
 /// A field a record's format does not have (`Record.unavailable`) holds no value: on it
 /// `blank`, `present` and `missing` answer missing, so a value there would be one a
-/// rule reads but cannot ask about, and a report names the field as absent from a
-/// filing that gave it. Checked on every record of every reader's fixtures and of the
-/// real filings, .fec of every version among them.
+/// rule reads but cannot ask about, and a rule left undetermined on it would be said to
+/// lack a field "not in the format" of a filing that gave it. Checked on every record of
+/// every reader's fixtures and of the real filings, .fec of every version among them.
 @Suite("Fields a format does not have hold no value")
 struct UnavailableFieldsTests {
   /// The fields of `record` that are said to be unavailable but hold a value.
@@ -52,6 +52,7 @@ struct UnavailableFieldsTests {
       "data/fec/13360.fec", "data/fec/27789.fec", "data/fec/1229017.fec",
       "data/fec/1527862.fec", "data/fec/1544132.fec", "data/fec/1550126.fec",
       "data/fec/1550548.fec", "data/fec-bulk/insight_itcont_2017_sample.txt",
+      "data/fec-bulk/agaiduk_itcont_random5000_2015_2018.txt",
       "data/uk/ec_donations_2025_2026.csv", "data/uk/legacy_pef_donations_2013_first400.csv",
       "data/uk/ec_donations_impermissible_returned_forfeited_all_years.csv",
     ])
