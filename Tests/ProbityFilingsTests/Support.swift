@@ -20,6 +20,21 @@ func fixture(_ relative: String) -> String {
   packageRoot.appendingPathComponent("Fixtures").appendingPathComponent(relative).path
 }
 
+/// The real filings in `../shared/data` that hold receipts or disbursements (not the
+/// zips): `.fec` of every version there, both bulk samples, the three UK exports. (The
+/// `.fec` 1236235, 1260488 and 1385191 hold none to read.)
+let realFilingsWithRecords = [
+  "data/fec/13360.fec", "data/fec/27789.fec", "data/fec/1229017.fec",
+  "data/fec/1527862.fec", "data/fec/1544132.fec", "data/fec/1550126.fec",
+  "data/fec/1550548.fec", "data/fec-bulk/insight_itcont_2017_sample.txt",
+  "data/fec-bulk/agaiduk_itcont_random5000_2015_2018.txt",
+  "data/uk/ec_donations_2025_2026.csv", "data/uk/legacy_pef_donations_2013_first400.csv",
+  "data/uk/ec_donations_impermissible_returned_forfeited_all_years.csv",
+]
+
+/// Whether `../shared/data` is there (the tests of real filings need it).
+let sharedDataPresent = FileManager.default.fileExists(atPath: sharedFile("data"))
+
 /// A fresh scratch file holding `bytes`, under its own unique name in the test process's
 /// scratch folder (removed when the process exits).
 func temporaryFile(_ bytes: [UInt8], suffix: String = ".csv") throws -> String {

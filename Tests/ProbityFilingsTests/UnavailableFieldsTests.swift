@@ -45,17 +45,7 @@ struct UnavailableFieldsTests {
     try Self.check(fixture(file))
   }
 
-  @Test(
-    "real filings", .enabled(if: FileManager.default.fileExists(atPath: sharedFile("data"))),
-    arguments: [
-      // (1236235, 1260488 and 1385191 have no receipts or disbursements to read.)
-      "data/fec/13360.fec", "data/fec/27789.fec", "data/fec/1229017.fec",
-      "data/fec/1527862.fec", "data/fec/1544132.fec", "data/fec/1550126.fec",
-      "data/fec/1550548.fec", "data/fec-bulk/insight_itcont_2017_sample.txt",
-      "data/fec-bulk/agaiduk_itcont_random5000_2015_2018.txt",
-      "data/uk/ec_donations_2025_2026.csv", "data/uk/legacy_pef_donations_2013_first400.csv",
-      "data/uk/ec_donations_impermissible_returned_forfeited_all_years.csv",
-    ])
+  @Test("real filings", .enabled(if: sharedDataPresent), arguments: realFilingsWithRecords)
   func real(_ file: String) throws {
     try Self.check(sharedFile(file))
   }
