@@ -6,8 +6,9 @@ import Testing
 
 /// A finding names the record it is about by file, line and transaction id: the line
 /// must be the one that holds that record. Checked on every record with a transaction
-/// id of the delimited and `.fec` fixtures and real filings: its line (counted from 1,
-/// on line feeds, a CR LF ending included) holds the id.
+/// id of the fixtures (delimited text and XML, whose records give their id on the start
+/// tag's line) and of the real filings: its line (counted from 1, on line feeds, a CR
+/// LF ending included) holds the id.
 @Suite("A record's line is the line that holds it")
 struct ProvenanceLineTests {
   static func check(_ path: String) throws {
@@ -36,7 +37,7 @@ struct ProvenanceLineTests {
     arguments: [
       "us-federal/receipts.csv", "us-federal/aggregates.csv", "us-federal/pac-receipts.csv",
       "us-federal/receipts-with-bad-rows.csv", "csv/canonical-sample.csv",
-      "uk-ppera/donations.csv",
+      "uk-ppera/donations.csv", "xml/receipts.xml", "xml/windows-1252.xml",
     ])
   func fixtures(_ file: String) throws {
     try Self.check(fixture(file))
