@@ -723,13 +723,7 @@ private final class FECSession {
   func unavailableFields(_ plan: FECRecordPlan) -> FieldSet {
     var available = plan.columnFields
     for (field, value) in template.enumerated() where !value.isMissing { available.insert(field) }
-    // The parts a combined name is split into (`splitCombinedName`): its prefix too.
-    if plan.combinedName != nil, let parts = NameParts.canonical {
-      for field in [parts.last, parts.first, parts.middle, parts.suffix, parts.organization] {
-        available.insert(field)
-      }
-      if let prefix = CanonicalSchema.id(named: "prefix") { available.insert(prefix) }
-    }
+    if plan.combinedName != nil { available.formUnion(FECSession.combinedNameFields) }
     NameParts.canonical?.markDerived(&available)
     return available.complement
   }
@@ -864,6 +858,18 @@ private final class FECSession {
     onRecord(record)
   }
 
+  /// The fields a combined name is split into, and the only ones `splitCombinedName`
+  /// writes: a format with a combined name has them all (`unavailableFields`).
+  static let combinedNameFields: FieldSet = {
+    guard let parts = NameParts.canonical, let prefix = combinedNamePrefix else {
+      return FieldSet()
+    }
+    return FieldSet([
+      parts.name, parts.organization, parts.last, parts.first, parts.middle, prefix, parts.suffix,
+    ])
+  }()
+  private static let combinedNamePrefix = CanonicalSchema.id(named: "prefix")
+
   /// `LAST^FIRST MIDDLE^PREFIX^SUFFIX` into the name parts; a name without the
   /// delimiter is kept whole as `name`, and as `organization_name` when the entity is an
   /// organisation.
@@ -889,7 +895,7 @@ private final class FECSession {
     let given = pieces.count > 1 ? pieces[1].split(separator: " ", maxSplits: 1) : []
     values[parts.first] = given.first.map { .string(String($0)) } ?? .missing
     values[parts.middle] = given.count > 1 ? .string(String(trimBlanks(given[1]))) : .missing
-    if let prefix = CanonicalSchema.id(named: "prefix") { values[prefix] = piece(2) }
+    if let prefix = FECSession.combinedNamePrefix { values[prefix] = piece(2) }
     values[parts.suffix] = piece(3)
   }
 

@@ -299,7 +299,7 @@ struct LineSelectionTests {
   }
 
   @Test(
-    "real filings", .enabled(if: FileManager.default.fileExists(atPath: sharedFile("data"))),
+    "real filings", .enabled(if: sharedDataPresent),
     arguments: files)
   func real(_ file: String) throws {
     try Self.compare(sharedFile(file))

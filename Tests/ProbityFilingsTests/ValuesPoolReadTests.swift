@@ -47,7 +47,7 @@ struct ValuesPoolReadTests {
   }
 
   @Test(
-    "real filings", .enabled(if: FileManager.default.fileExists(atPath: sharedFile("data"))),
+    "real filings", .enabled(if: sharedDataPresent),
     arguments: LineSelectionTests.files)
   func real(_ file: String) throws {
     try Self.compare(sharedFile(file))
