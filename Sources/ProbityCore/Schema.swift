@@ -115,7 +115,8 @@ public enum CanonicalSchema {
       name: "payment_method", type: .string, kinds: both, coded: true,
       summary: "how the money moved (cash, check, card, ...), lower case as mapped"),
     FieldSpec(
-      name: "purpose", type: .string, kinds: [.disbursement], summary: "purpose of a disbursement"),
+      name: "purpose", type: .string, kinds: both,
+      summary: "purpose of a disbursement, or a receipt's description"),
     FieldSpec(
       name: "donor_committee_id", type: .string, kinds: [.receipt],
       summary: "the contributing committee's id, when a committee gave"),

@@ -132,6 +132,9 @@ enum FECColumns {
     "memo_code": .field("memo", .memoFlag),
     "memo_text_description": .field("memo_text", .text),
     "expenditure_purpose_descrip": .field("purpose", .text),
+    // A receipt's description: where some filing software puts what others put in the
+    // memo text ("Total earmarked through conduit; PAC limit not affected").
+    "contribution_purpose_descrip": .field("purpose", .text),
   ]
 }
 

@@ -207,18 +207,19 @@ struct FECReaderTests {
   @Test("a byte that is not a character rejects its row only when the reader uses the cell")
   func encodings() throws {
     let header = Array((fecLine(["HDR", "FEC", "8.3", "S", "1"]) + fecLine(["F3XN", "C1"])).utf8)
-    func sa(name: [UInt8], memo: [UInt8]) -> [UInt8] {
+    // `unread`: donor_committee_name, a column the reader does not read.
+    func sa(name: [UInt8], unread: [UInt8]) -> [UInt8] {
       Array("SA11AI\u{1C}C1\u{1C}T\u{1C}\u{1C}\u{1C}IND\u{1C}\u{1C}".utf8) + name
         + Array(
-          "\u{1C}\u{1C}\u{1C}\u{1C}\u{1C}\u{1C}\u{1C}\u{1C}\u{1C}\u{1C}\u{1C}\u{1C}20240301\u{1C}5.00\u{1C}\u{1C}"
+          "\u{1C}\u{1C}\u{1C}\u{1C}\u{1C}\u{1C}\u{1C}\u{1C}\u{1C}\u{1C}\u{1C}\u{1C}20240301\u{1C}5.00\u{1C}\u{1C}\u{1C}\u{1C}\u{1C}\u{1C}"
             .utf8)
-        + memo + Array("\n".utf8)
+        + unread + Array("\n".utf8)
     }
     // Windows-1252 é (0xE9), UTF-8 é, and 0x81 (not a character in Windows-1252).
     let bytes =
-      header + sa(name: Array("Ren".utf8) + [0xE9], memo: [])
-      + sa(name: Array("Zoë".utf8), memo: [])
-      + sa(name: [0x81], memo: []) + sa(name: Array("Ok".utf8), memo: [0x81])
+      header + sa(name: Array("Ren".utf8) + [0xE9], unread: [])
+      + sa(name: Array("Zoë".utf8), unread: [])
+      + sa(name: [0x81], unread: []) + sa(name: Array("Ok".utf8), unread: [0x81])
     let result = try readFEC(path: try temporaryFile(bytes, suffix: ".fec"))
     #expect(
       result.records.map { $0["last_name"] } == [.string("René"), .string("Zoë"), .string("Ok")])

@@ -5,9 +5,10 @@ import Testing
 @testable import ProbityLanguage
 
 /// A minimal valid rule around a condition, so each case changes one thing.
-func ruleFile(when condition: String, message: String = "found {amount}", params: String = "")
-  -> String
-{
+func ruleFile(
+  when condition: String, message: String = "found {amount}", params: String = "",
+  applies: String = "receipt"
+) -> String {
   """
   \(params)
   rule T-001 {
@@ -15,7 +16,7 @@ func ruleFile(when condition: String, message: String = "found {amount}", params
     severity error
     category data-quality
     citation "none"
-    applies receipt
+    applies \(applies)
     when \(condition)
     message "\(message)"
   }
@@ -117,7 +118,8 @@ let diagnosticCases: [DiagnosticCase] = [
     name: "single equals", source: ruleFile(when: "payment_method = \"cash\""),
     expected: [("P0010", 8, 23, "write '==' to compare")]),
   DiagnosticCase(
-    name: "field not on the record kind", source: ruleFile(when: "purpose == \"x\""),
+    name: "field not on the record kind",
+    source: ruleFile(when: "employer == \"x\"", applies: "disbursement"),
     expected: [("C0010", 8, 8, nil)]),
   DiagnosticCase(
     name: "table parameter without index",
