@@ -34,6 +34,10 @@ public struct CheckReport: Sendable {
   /// made from this report, after its findings are final (its reviews are one per
   /// finding, in order; the renderers read them so).
   public var gate: GateResult?
+  /// Inputs given that were not read as given (`check`): a file given more than once,
+  /// read once, and a `.fec` report that an amendment (or later copy) given beside it
+  /// replaces, not read. In every format, so that no input is left out unsaid.
+  public var setAside: [SetAsideInput] = []
 
   public init(
     rulePack: String, inputs: [String], run: CheckRun, rejections: [Diagnostic],
@@ -70,4 +74,15 @@ public struct CheckReport: Sendable {
   }
 
   public var evaluationFailures: Int { rules.reduce(0) { $0 + $1.tally.failed } }
+}
+
+/// An input the run did not read as given, and why (see `CheckReport.setAside`).
+public struct SetAsideInput: Sendable, Equatable {
+  public let file: String
+  public let reason: String
+
+  public init(file: String, reason: String) {
+    self.file = file
+    self.reason = reason
+  }
 }

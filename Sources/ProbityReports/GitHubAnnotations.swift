@@ -73,6 +73,12 @@ public enum GitHubAnnotations {
           level: "error", file: diagnostic.file, line: diagnostic.position?.line,
           title: "\(diagnostic.id) unreadable input", message: diagnostic.message, counts: true))
     }
+    for input in report.setAside {
+      append(
+        Annotation(
+          level: "warning", file: input.file, line: nil, title: "input set aside",
+          message: input.reason, counts: false))
+    }
     for diagnostic in report.rejections {
       append(
         Annotation(

@@ -53,7 +53,7 @@ public enum JUnitRenderer {
     let suites = plan(report, gate: gate)
     var out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
     out +=
-      "<testsuites name=\"probity\" tests=\"\(suites.reduce(0) { $0 + 1 + $1.rules.count })\" failures=\"\(suites.reduce(0) { $0 + $1.failures })\" errors=\"\(suites.reduce(0) { $0 + $1.errors })\" skipped=\"0\" time=\"0\">\n"
+      "<testsuites name=\"probity\" tests=\"\(suites.reduce(0) { $0 + 1 + $1.rules.count } + report.setAside.count)\" failures=\"\(suites.reduce(0) { $0 + $1.failures })\" errors=\"\(suites.reduce(0) { $0 + $1.errors })\" skipped=\"\(report.setAside.count)\" time=\"0\">\n"
     func flush(_ force: Bool = false) throws(Failure) {
       guard force || out.utf8.count >= pieceBytes else { return }
       try emit(out)
@@ -108,6 +108,15 @@ public enum JUnitRenderer {
         try flush()
       }
       out += "  </testsuite>\n"
+    }
+    // An input not read as given (see `CheckReport.setAside`): its reading skipped, why.
+    for input in report.setAside {
+      out +=
+        "  <testsuite name=\"\(escape(input.file))\" tests=\"1\" failures=\"0\" errors=\"0\" skipped=\"1\" time=\"0\">\n"
+        + testcase(
+          input.file, "records are readable",
+          body: "      <skipped message=\"\(escape(input.reason))\"/>\n")
+        + "  </testsuite>\n"
     }
     out += "</testsuites>\n"
     try flush(true)

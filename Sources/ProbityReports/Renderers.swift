@@ -353,6 +353,15 @@ public enum ReportRenderer {
     w.beginArray()
     for diagnostic in report.gate?.inputErrors ?? [] { write(diagnostic, to: &w) }
     w.endArray()
+    w.key("inputs_set_aside")
+    w.beginArray()
+    for input in report.setAside {
+      w.beginObject()
+      w.field("file", input.file)
+      w.field("reason", input.reason)
+      w.endObject()
+    }
+    w.endArray()
     w.key("findings")
     w.beginArray()
     try writeFindings(report, to: &w, perWave: perWave, afterWave: afterWave)

@@ -187,6 +187,11 @@ public enum SARIFRenderer {
         id: diagnostic.id, level: "error", message: diagnostic.message, file: diagnostic.file,
         line: diagnostic.position?.line, to: &w)
     }
+    for input in report.setAside {
+      notification(
+        id: "probity/input-set-aside", level: "warning", message: input.reason, file: input.file,
+        line: nil, to: &w)
+    }
     for diagnostic in report.rejections {
       notification(
         id: diagnostic.id, level: "error", message: "rejected record: \(diagnostic.message)",

@@ -135,12 +135,13 @@ struct CheckCommand: ParsableCommand {
       rules: rules, mapping: self.mapping, asOf: asOf, withholdPersonalData: withholdPersonalData)
     let waivers = try gateOptions.loadWaivers()
     let baseline = try gateOptions.loadBaseline()
-    warnOfRepeatedReports()
+    let (read, setAside) = inputsToRead(files, format: inputFormat)
     // Only the fields the run reads are decoded; the output is the same.
     let outcome = evaluate(
-      run, files: files, format: inputFormat, mapping: mapping, limits: limitOptions.limits,
+      run, files: read, format: inputFormat, mapping: mapping, limits: limitOptions.limits,
       fields: run.fieldsRead)
-    var report = outcome.report(rulePack: rules, inputs: files)
+    var report = outcome.report(rulePack: rules, inputs: read)
+    report.setAside = setAside
     let gate = try makeGate(
       report, waivers: waivers, baseline: baseline, mapping: mapping,
       inputErrors: outcome.inputErrors)
@@ -196,39 +197,51 @@ struct CheckCommand: ParsableCommand {
   }
 }
 
-extension CheckCommand {
-  /// Warns when a file is given twice, or a `.fec` report and the amendment (or later
-  /// copy) that replaces it are both given: the records they share would be counted
-  /// twice (a donor's gifts twice, an excess that is none). `probity audit` leaves out
-  /// what is amended; `check` checks what it is given.
-  func warnOfRepeatedReports() {
-    let help =
-      "check each report once: the amendment alone, or use probity audit, which leaves out the reports amendments replace"
-    // One file under two spellings (./a.fec and a.fec, a link, a hard link) is one file:
-    // told by its device and inode, or by its path when it cannot be opened.
-    var given: [String: String] = [:]
-    for path in files {
-      var status = stat()
-      let key = stat(path, &status) == 0 ? "\(status.st_dev):\(status.st_ino)" : "path:" + path
-      if let first = given[key] {
-        let spelling = first == path ? "" : " (as \(first) too)"
-        printError(
-          "warning: \(path) is given more than once\(spelling): its records are counted each time\n  = help: give each file once"
-        )
-      } else {
-        given[key] = path
-      }
-    }
-    let seen = Set(given.values)
-    guard seen.count > 1, inputFormat == nil || inputFormat == .fec else { return }
-    let reports = seen.sorted().filter {
-      inputFormat == .fec || (try? FilingReader.detectFormat(path: $0)) == .fec
-    }
-    guard reports.count > 1 else { return }
-    for (path, by) in Amendments.superseded(reports).sorted(by: { $0.key < $1.key }) {
-      printError(
-        "warning: \(path) is replaced by \(by), an amendment or a later copy of the same report: both are checked, so what they both report is counted twice\n  = help: \(help)"
-      )
+/// The files `check` and `explain` read, each once, and those set aside: a file given
+/// more than once is read once (its records counted twice made one donor's gifts an
+/// excess that is none), and a `.fec` report that an amendment (or later copy) given
+/// beside it replaces is not read, as `probity audit` does (what both report would be
+/// counted twice). Each is said on standard error, and `check` says it in the report too,
+/// in every format (`CheckReport.setAside`), so that `explain` judges what `check` does.
+func inputsToRead(_ files: [String], format inputFormat: InputFormat?) -> (
+  read: [String], setAside: [SetAsideInput]
+) {
+  var setAside: [SetAsideInput] = []
+  func setAsideInput(_ path: String, _ reason: String, help: String) {
+    printError("warning: \(path): \(reason)\n  = help: \(help)")
+    setAside.append(SetAsideInput(file: path, reason: reason))
+  }
+  // One file under two spellings (./a.fec and a.fec, a link, a hard link) is one file:
+  // told by its device and inode, or by its path when it cannot be opened.
+  var given: [String: String] = [:]
+  var distinct: [String] = []
+  for path in files {
+    var status = stat()
+    let key = stat(path, &status) == 0 ? "\(status.st_dev):\(status.st_ino)" : "path:" + path
+    if let first = given[key] {
+      let spelling = first == path ? "" : " (as \(first) too)"
+      setAsideInput(
+        path, "given more than once\(spelling): read once", help: "give each file once")
+    } else {
+      given[key] = path
+      distinct.append(path)
     }
   }
+  guard distinct.count > 1, inputFormat == nil || inputFormat == .fec else {
+    return (distinct, setAside)
+  }
+  let reports = distinct.filter {
+    inputFormat == .fec || (try? FilingReader.detectFormat(path: $0)) == .fec
+  }
+  guard reports.count > 1 else { return (distinct, setAside) }
+  let superseded = Amendments.superseded(reports)
+  for (path, by) in superseded.sorted(by: { $0.key < $1.key }) {
+    setAsideInput(
+      path,
+      "replaced by \(by), an amendment or a later copy of the same report: not read, so that what both report is not counted twice",
+      help:
+        "to check this report itself, check it alone; probity audit leaves out the reports amendments replace too"
+    )
+  }
+  return (distinct.filter { superseded[$0] == nil }, setAside)
 }

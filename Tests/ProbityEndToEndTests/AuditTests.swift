@@ -422,40 +422,89 @@ import Testing
     #expect(fromAudit == fromCheck)
   }
 
-  /// `check` checks what it is given, but says when a report and its amendment are both
-  /// given: what both report would be counted twice.
+  /// `check` reads a file given twice once, and leaves out a report that an amendment
+  /// given beside it replaces, as `audit` does: what both report would be counted twice.
+  /// It says so on standard error and in every format of the report.
   @Test(.enabled(if: Audit.sharedPresent, "../shared/data is not beside the repository"))
-  func checkWarnsOfAReportGivenWithItsAmendment() throws {
+  func checkSetsAsideAReportGivenWithItsAmendmentAndAFileGivenTwice() throws {
     let pile = try pile()
     defer { try? FileManager.default.removeItem(at: pile) }
     let original = pile.appendingPathComponent("1549000.fec").path
     let amendment = pile.appendingPathComponent("1550126.fec").path
-    let both = try runProbity(["check", "--rules", "Rules/us-federal", original, amendment])
-    #expect(
-      both.stderr.contains(
-        "warning: \(original) is replaced by \(amendment), an amendment or a later copy of the same report: both are checked, so what they both report is counted twice"
-      ))
-    let alone = try runProbity(["check", "--rules", "Rules/us-federal", amendment])
+    let replaced =
+      "replaced by \(amendment), an amendment or a later copy of the same report: not read, so that what both report is not counted twice"
+    let alone = try runProbity([
+      "check", "--rules", "Rules/us-federal", "--format", "json", amendment,
+    ])
     #expect(!alone.stderr.contains("warning:"))
-    let twice = try runProbity(["check", "--rules", "Rules/us-federal", amendment, amendment])
+    let both = try runProbity([
+      "check", "--rules", "Rules/us-federal", "--format", "json", original, amendment,
+    ])
+    #expect(both.stderr.contains("warning: \(original): \(replaced)"))
+    // The same findings and counts as the amendment alone: the original is not read.
+    let json = try #require(
+      try JSONSerialization.jsonObject(with: Data(both.stdout.utf8)) as? [String: Any])
+    let aloneJSON = try #require(
+      try JSONSerialization.jsonObject(with: Data(alone.stdout.utf8)) as? [String: Any])
+    #expect(json["inputs"] as? [String] == [amendment])
+    let setAside = try #require(json["inputs_set_aside"] as? [[String: String]])
+    #expect(setAside == [["file": original, "reason": replaced]])
+    #expect(aloneJSON["inputs_set_aside"] as? [[String: String]] == [])
     #expect(
-      twice.stderr.contains(
-        "warning: \(amendment) is given more than once: its records are counted each time"))
+      (json["findings"] as? [Any])?.count == (aloneJSON["findings"] as? [Any])?.count)
+    let summary = try #require(json["summary"] as? [String: Any])
+    let aloneSummary = try #require(aloneJSON["summary"] as? [String: Any])
+    #expect(summary["records_read"] as? Int == aloneSummary["records_read"] as? Int)
+    #expect(both.status == alone.status)
+    // SARIF, JUnit and GitHub annotations say it too.
+    let sarif = try runProbity([
+      "check", "--rules", "Rules/us-federal", "--format", "sarif", original, amendment,
+    ])
+    #expect(sarif.stdout.contains("\"probity/input-set-aside\""))
+    #expect(sarif.stdout.contains(replaced))
+    let junit = try runProbity([
+      "check", "--rules", "Rules/us-federal", "--format", "junit", original, amendment,
+    ])
+    #expect(junit.stdout.contains("<skipped message=\"\(replaced)\"/>"))
+    let github = try runProbity([
+      "check", "--rules", "Rules/us-federal", "--format", "github", original, amendment,
+    ])
+    #expect(github.stdout.contains("::warning file=\(original),title=input set aside::\(replaced)"))
+
+    let twice = try runProbity([
+      "check", "--rules", "Rules/us-federal", "--format", "json", amendment, amendment,
+    ])
+    #expect(twice.stderr.contains("warning: \(amendment): given more than once: read once"))
     #expect(!twice.stderr.contains("replaced by"))
+    let twiceJSON = try #require(
+      try JSONSerialization.jsonObject(with: Data(twice.stdout.utf8)) as? [String: Any])
+    #expect(twiceJSON["inputs"] as? [String] == [amendment])
+    #expect(
+      (twiceJSON["summary"] as? [String: Any])?["records_read"] as? Int
+        == aloneSummary["records_read"] as? Int)
+    // `explain` reads what `check` reads: the same verdicts, the file read once.
+    let explainOnce = try runProbity([
+      "explain", "--rules", "Rules/us-federal", "--record", "\(amendment):4", amendment,
+    ])
+    let explainTwice = try runProbity([
+      "explain", "--rules", "Rules/us-federal", "--record", "\(amendment):4", amendment, amendment,
+    ])
+    #expect(explainOnce.status == 0)
+    #expect(explainTwice.stdout == explainOnce.stdout)
+    #expect(explainTwice.stderr.contains("given more than once: read once"))
     // Two spellings of one file are one file.
     let spelt = pile.appendingPathComponent(".").appendingPathComponent("1550126.fec").path
     let twoWays = try runProbity(["check", "--rules", "Rules/us-federal", amendment, spelt])
     #expect(
       twoWays.stderr.contains(
-        "warning: \(spelt) is given more than once (as \(amendment) too): its records are counted each time"
-      ))
+        "warning: \(spelt): given more than once (as \(amendment) too): read once"))
     #expect(!twoWays.stderr.contains("replaced by"))
     // A hard link is the same file too.
     let linked = pile.appendingPathComponent("linked.fec").path
     try FileManager.default.linkItem(atPath: amendment, toPath: linked)
     let hard = try runProbity(["check", "--rules", "Rules/us-federal", amendment, linked])
     #expect(
-      hard.stderr.contains("warning: \(linked) is given more than once (as \(amendment) too)"))
+      hard.stderr.contains("warning: \(linked): given more than once (as \(amendment) too)"))
   }
 
   /// A report's identity is read from its first lines, and from the whole file when none
