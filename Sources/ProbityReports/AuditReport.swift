@@ -111,7 +111,10 @@ extension ReportRenderer {
     let check = report.check
     out +=
       "records: \(check.recordsRead) read, \(check.recordsEvaluated) evaluated, \(check.recordsRejected) rejected"
-    if check.rowsSkipped > 0 { out += ", \(check.rowsSkipped) non-financial rows skipped" }
+    if check.rowsSkipped > 0 {
+      let rows = check.rowsSkipped == 1 ? "row" : "rows"
+      out += ", \(check.rowsSkipped) other \(rows) skipped (not receipts or disbursements read)"
+    }
     out += "\n"
     if let asOf = check.asOf {
       out +=

@@ -93,7 +93,13 @@ public enum ReportRenderer {
     }
     out +=
       "summary: \(report.recordsRead) records read, \(report.recordsEvaluated) evaluated, \(report.recordsRejected) rejected"
-    if report.rowsSkipped > 0 { out += ", \(report.rowsSkipped) non-financial rows skipped" }
+    // Covers, text and the schedules no rule reads (loans, debts, independent
+    // expenditures, 48-hour notices: docs/formats.md), or rows a mapping skips: not all
+    // without money, so not called that.
+    if report.rowsSkipped > 0 {
+      let rows = report.rowsSkipped == 1 ? "row" : "rows"
+      out += ", \(report.rowsSkipped) other \(rows) skipped (not receipts or disbursements read)"
+    }
     out += "\n"
     if let asOf = report.asOf {
       out +=
