@@ -59,7 +59,7 @@ public struct RulePackCompiler {
   /// For each file, the parameters it can name.
   private var scopes: [[String: Int]] = []
   /// For each file, the `define`s it can name.
-  private var defineScopes: [[String: (expr: Expr, source: SourceFile)]] = []
+  private var defineScopes: [[String: VisibleDefine]] = []
   /// Every define of the pack, by name, with the file it is written in (the first, for a
   /// name written in two), for the hint of a name not visible where it is used.
   private var definedIn: [String: (file: Int, path: String)] = [:]
@@ -182,14 +182,14 @@ public struct RulePackCompiler {
       scopes.append(scope)
     }
     // 2b. Defines: checked where they stand, visible like parameters.
-    var ownDefines: [[String: (expr: Expr, source: SourceFile)]] = []
+    var ownDefines: [[String: VisibleDefine]] = []
     for (fileIndex, syntax) in syntaxes.enumerated() {
       for decl in syntax.defines where definedIn[decl.name] == nil {
         definedIn[decl.name] = (fileIndex, syntax.source.path)
       }
     }
     for (fileIndex, syntax) in syntaxes.enumerated() {
-      var own: [String: (expr: Expr, source: SourceFile)] = [:]
+      var own: [String: VisibleDefine] = [:]
       // This file's defines found too large (C0027) where they stand (a define is
       // checked there with its own file's defines). One built on such a define is too
       // large for that reason alone: the chain is reported at its first define only (and
@@ -223,7 +223,8 @@ public struct RulePackCompiler {
         if builder.diagnostics.contains(where: { $0.id == tooLargeID }) {
           tooLarge.insert(decl.name)
         }
-        own[decl.name] = (decl.value, syntax.source)
+        own[decl.name] = VisibleDefine(
+          expr: decl.value, source: syntax.source, defines: own, scope: scopes[fileIndex])
       }
       ownDefines.append(own)
     }
@@ -234,7 +235,31 @@ public struct RulePackCompiler {
           let imported = indexByPath[RulePackCompiler.resolve(decl.path, from: syntax.source.path)],
           imported != fileIndex
         else { continue }
-        for (name, define) in ownDefines[imported] where visible[name] == nil {
+        for (name, define) in ownDefines[imported].sorted(by: { $0.key < $1.key }) {
+          // Two defines of one name, or a define and a parameter, both visible here: which
+          // one a rule meant cannot be told (the first import won, silently).
+          let site = { (other: VisibleDefine) -> String in
+            let position = other.source.lineAndColumn(of: other.expr.range.start)
+            return "\(other.source.path):\(position.line)"
+          }
+          if let mine = visible[name] {
+            guard mine.source.path != define.source.path || mine.expr.range != define.expr.range
+            else { continue }
+            error(
+              .duplicateParameter(name), syntax.source, decl.range,
+              hint:
+                "'\(name)' is defined both in \(decl.path) (\(site(define))) and at \(site(mine))")
+            continue
+          }
+          if let index = scopes[fileIndex][name] {
+            let parameter = parameters[index].site
+            error(
+              .duplicateParameter(name), syntax.source, decl.range,
+              hint:
+                "'\(name)' is a define in \(decl.path) (\(site(define))) and a parameter at \(parameter.file):\(parameter.line)"
+            )
+            continue
+          }
           visible[name] = define
         }
       }
@@ -438,12 +463,13 @@ public struct RulePackCompiler {
     var lets: [String: Expr] = [:]
     for decl in decl.lets {
       if lets[decl.name] != nil || scopes[fileIndex][decl.name] != nil
+        || defineScopes[fileIndex][decl.name] != nil
         || CanonicalSchema.id(named: decl.name) != nil
         || ProgramBuilder.Context.reservedNames.contains(decl.name)
       {
         error(
           .duplicateParameter(decl.name), source, decl.nameRange,
-          hint: "a 'let' needs a name no field, parameter or other 'let' has")
+          hint: "a 'let' needs a name no field, parameter, 'define' or other 'let' has")
         continue
       }
       lets[decl.name] = decl.value

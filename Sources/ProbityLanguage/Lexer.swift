@@ -86,6 +86,11 @@ struct Lexer {
     return index < end ? bytes[index] : nil
   }
 
+  /// What may follow a backslash in a string: \" \\ \n \t.
+  static let escapes: Set<UInt8> = [
+    UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "n"), UInt8(ascii: "t"),
+  ]
+
   private static func isDigit(_ b: UInt8?) -> Bool { b.map { $0 >= 48 && $0 <= 57 } ?? false }
   private static func isIdentifierStart(_ b: UInt8) -> Bool {
     (b >= 65 && b <= 90) || (b >= 97 && b <= 122) || b == 95
@@ -138,8 +143,22 @@ struct Lexer {
       position += 1
       while let b = peek(), b != UInt8(ascii: "\"") {
         if b == UInt8(ascii: "\n") { break }
-        position +=
-          (b == UInt8(ascii: "\\") && peek(1) != nil && peek(1) != UInt8(ascii: "\n")) ? 2 : 1
+        guard b == UInt8(ascii: "\\"), let escaped = peek(1), escaped != UInt8(ascii: "\n") else {
+          position += 1
+          continue
+        }
+        // Only \" \\ \n \t mean something: any other was read as the character alone,
+        // so a pattern's "\d" silently matched the letter d.
+        if !Lexer.escapes.contains(escaped) {
+          let shown =
+            escaped < 0x80 ? String(UnicodeScalar(escaped)) : "(a byte over 0x7F)"
+          sink.error(
+            .unknownEscape(shown), SourceRange(start: position, end: position + 2),
+            hint:
+              "a string knows \\\", \\\\, \\n and \\t; for a backslash write \\\\ (a pattern's \\d is \"\\\\d\")"
+          )
+        }
+        position += 2
       }
       if peek() == UInt8(ascii: "\"") {
         position += 1
@@ -247,7 +266,9 @@ struct Lexer {
       {
         position += 1
       } else if b == UInt8(ascii: "#") && !keepComments {
-        while let c = peek(), c != UInt8(ascii: "\n") { position += 1 }
+        // A comment ends at a line end, CR alone too (as `fmt` reads it): a file with old
+        // Mac line ends was one comment, its rules unseen.
+        while let c = peek(), c != UInt8(ascii: "\n") && c != UInt8(ascii: "\r") { position += 1 }
       } else {
         break
       }

@@ -23,6 +23,7 @@ public enum LanguageMessage {
   case tooDeeplyNested
   case invalidInteger(String)
   case tooManyErrors(Int)
+  case unknownEscape(String)
   // Checking.
   case unknownField(String)
   case unknownName(String)
@@ -81,6 +82,7 @@ public enum LanguageMessage {
     case .tooDeeplyNested: return "P0019"
     case .invalidInteger: return "P0020"
     case .tooManyErrors: return "P0021"
+    case .unknownEscape: return "P0022"
     case .unknownField: return "C0001"
     case .unknownName: return "C0002"
     case .unknownFunction: return "C0003"
@@ -137,6 +139,7 @@ public enum LanguageMessage {
     case .invalidInteger(let s): return "integer '\(s)' is out of range"
     case .tooManyErrors(let count):
       return "more than \(count) errors in this file; the rest are not shown"
+    case .unknownEscape(let s): return "unknown escape '\\\(s)' in a string"
     case .unknownField(let s): return "unknown field or parameter '\(s)'"
     case .unknownName(let s): return "unknown table parameter '\(s)'"
     case .unknownFunction(let s): return "unknown function '\(s)'"
@@ -145,7 +148,7 @@ public enum LanguageMessage {
     case .typeMismatch(let s): return "type mismatch: \(s)"
     case .moneyTimesMoney: return "money times money has no meaning"
     case .duplicateRuleID(let s): return "rule id '\(s)' is already used"
-    case .duplicateParameter(let s): return "parameter '\(s)' is already defined"
+    case .duplicateParameter(let s): return "the name '\(s)' is already defined"
     case .fieldNotOnKind(let field, let kind): return "field '\(field)' does not exist on a \(kind)"
     case .conditionNotBoolean(let t): return "a rule's condition must be boolean, found \(t)"
     case .tableNeedsIndex(let s): return "parameter '\(s)' is a table: say which entry"

@@ -8,12 +8,25 @@ struct Typed {
   let currency: Currency?
 }
 
+/// A `define` as a rule (or another define) sees it: its expression, and what its names
+/// mean where it is written (its own file's text, the defines before it in that file, the
+/// parameters that file sees). It is compiled in place at each use, but with these, not
+/// with the names of the place it is used: a rule's `let`, or another file's parameter of
+/// the same name, never changes what a define means.
+struct VisibleDefine {
+  let expr: Expr
+  let source: SourceFile
+  let defines: [String: VisibleDefine]
+  let scope: [String: Int]
+}
+
 /// Checks one expression and flattens it into `ExprNode`s.
 struct ProgramBuilder {
   /// The file whose text the nodes being emitted come from (a `define` of another
   /// file is compiled with its own file's text).
   var source: SourceFile
-  let scope: [String: Int]
+  /// The parameters visible here, by name (a define's own while it is compiled in place).
+  var scope: [String: Int]
   /// The record kinds the rule applies to; fields must exist on all of them.
   let kinds: [RecordKind]
   /// Parameter values: no fields, no parameters, only strict operations.
@@ -28,8 +41,8 @@ struct ProgramBuilder {
   var aggregates: [CompiledAggregate] = []
   /// The rule's `let` names visible here.
   var lets: [String: Expr] = [:]
-  /// The `define`s visible here: their expression and the file it is written in.
-  var defines: [String: (expr: Expr, source: SourceFile)] = [:]
+  /// The `define`s visible here.
+  var defines: [String: VisibleDefine] = [:]
   /// Every `define` of the pack, by name, with the file it is written in (its index and
   /// path): for the hint of a name that is one but is not visible here.
   var definePlaces: [String: (file: Int, path: String)] = [:]
@@ -71,7 +84,8 @@ struct ProgramBuilder {
   }
 
   func text(_ range: SourceRange) -> String {
-    String(decoding: source.bytes[range.start..<min(range.end, source.bytes.count)], as: UTF8.self)
+    let end = min(range.end, source.bytes.count)
+    return String(decoding: source.bytes[min(range.start, end)..<end], as: UTF8.self)
   }
 
   mutating func emit(
@@ -233,13 +247,14 @@ struct ProgramBuilder {
         return poisoned(range)
       }
       defer { expanding.remove(name) }
-      // Compiled in place, with its own file's text; a problem is reported here, at the
-      // use (the definition itself was checked where it stands).
-      let useSource = source
+      // Compiled in place, with its own file's text and names (no `let` of the rule, the
+      // defines and parameters its own file sees); a problem is reported here, at the use
+      // (the definition itself was checked where it stands).
+      let use = (source: source, lets: lets, defines: defines, scope: scope)
       let before = diagnostics.count
-      source = define.source
+      (source, lets, defines, scope) = (define.source, [:], define.defines, define.scope)
       let inner = check(define.expr, parameters)
-      source = useSource
+      (source, lets, defines, scope) = use
       if diagnostics.count > before {
         let first = diagnostics[before]
         diagnostics.removeSubrange(before...)

@@ -113,3 +113,75 @@ func defineNotVisible(_ text: String, _ hint: String) {
   #expect(diagnostics.map(\.id) == ["C0001"])
   #expect(diagnostics.first?.hint == "'x' is a define of p/a.probity: 'import' that file to use it")
 }
+
+/// A rule of one file: `when CONDITION` on receipts.
+private func rule(_ condition: String, lets: String = "", imports: [String]) -> String {
+  imports.map { "import \"\($0)\"\n" }.joined() + """
+    rule S-1 {
+      title "t"
+      severity error
+      category data-quality
+      citation "c"
+      applies receipt
+    \(lets)
+      when \(condition)
+      message "m"
+    }
+    """
+}
+
+/// A define's names mean what they mean where it is written: a rule's `let` of the same
+/// name does not reach into it (it crashed the compiler: the define was compiled with its
+/// own file's text and the `let`'s positions), and a `let` named like a visible define is
+/// refused.
+@Test func aLetNamedLikeADefineIsRefusedAndNeverReachesIntoOne() {
+  let (ruleSet, diagnostics) = RulePackCompiler.compile(sources: [
+    SourceFile(path: "p/d.probity", text: "define a = amount < $100.00\ndefine b = not a\n"),
+    SourceFile(
+      path: "p/r.probity", text: rule("b", lets: "  let a = true", imports: ["d.probity"])),
+  ])
+  #expect(ruleSet == nil)
+  #expect(diagnostics.map(\.id) == ["C0008"])
+  #expect(diagnostics.first?.position?.line == 8)
+}
+
+/// A parameter the rule's file sees under the name of one the define's file sees does not
+/// change the define: it reads its own file's.
+@Test func aDefineReadsTheParametersOfItsOwnFile() throws {
+  let (ruleSet, diagnostics) = RulePackCompiler.compile(sources: [
+    SourceFile(path: "p/l.probity", text: "param cash_limit: money = $100.00\n"),
+    SourceFile(
+      path: "p/a.probity", text: "import \"l.probity\"\ndefine over = amount > cash_limit\n"),
+    SourceFile(
+      path: "p/c.probity",
+      text: "param cash_limit: money = $1,000,000.00\n"
+        + rule("over", imports: ["a.probity"])),
+  ])
+  #expect(diagnostics.isEmpty, "\(diagnostics.map { $0.rendered() })")
+  let condition = try #require(ruleSet?.rules.first?.condition)
+  let limits = condition.nodes.compactMap { node -> Int? in
+    if case .parameter(let index) = node.op { return index }
+    return nil
+  }
+  let parameters = try #require(ruleSet?.parameters)
+  #expect(limits.map { parameters[$0].site.file } == ["p/l.probity"])
+}
+
+/// Two defines of one name visible in one file (two imports, or an import and the file's
+/// own), or a define and a parameter: which one a rule meant cannot be told (the first
+/// import won, silently).
+@Test func twoVisibleDefinesOfOneNameAreRefused() {
+  let (_, twoImports) = RulePackCompiler.compile(sources: [
+    SourceFile(path: "p/a.probity", text: "define big = amount > $100.00\n"),
+    SourceFile(path: "p/b.probity", text: "define big = amount > $1,000,000.00\n"),
+    SourceFile(path: "p/c.probity", text: rule("big", imports: ["b.probity", "a.probity"])),
+  ])
+  #expect(twoImports.map(\.id) == ["C0008"])
+  #expect(twoImports.first?.hint?.contains("p/b.probity:1") == true)
+  let (_, withParameter) = RulePackCompiler.compile(sources: [
+    SourceFile(path: "p/a.probity", text: "define lim = amount > $100.00\n"),
+    SourceFile(path: "p/b.probity", text: "param lim: money = $5.00\n"),
+    SourceFile(path: "p/c.probity", text: rule("lim", imports: ["b.probity", "a.probity"])),
+  ])
+  #expect(withParameter.map(\.id).contains("C0008"))
+}
