@@ -101,6 +101,9 @@ let valueCases: [ValueCase] = [
   ValueCase(
     expression: "matches(election_code, \"^[GPRSCEO][0-9]{4}$\")", expected: .boolean(true)),
   ValueCase(expression: "matches(\"X2024\", \"^[GPRSCEO][0-9]{4}$\")", expected: .boolean(false)),
+  // A backslash in a pattern is written \\ (a lone \d is an error, P0022).
+  ValueCase(expression: "matches(\"12345\", \"^\\\\d{5}$\")", expected: .boolean(true)),
+  ValueCase(expression: "matches(\"ddddd\", \"^\\\\d{5}$\")", expected: .boolean(false)),
   ValueCase(expression: "length(payment_method)", expected: .integer(4)),
   ValueCase(expression: "payment_method in [\"cash\", \"check\"]", expected: .boolean(true)),
   ValueCase(expression: "payment_method not in [\"cash\", \"check\"]", expected: .boolean(false)),

@@ -108,6 +108,10 @@ let diagnosticCases: [DiagnosticCase] = [
     name: "unterminated string", source: ruleFile(when: "name == \"oops"),
     expected: [("P0002", 8, 16, "close it")]),
   DiagnosticCase(
+    name: "an unknown escape in a string, in a condition and in a message",
+    source: ruleFile(when: "matches(zip, \"^\\d{5}$\")", message: "m \\q"),
+    expected: [("P0022", 8, 23, "a pattern's \\d is \"\\\\d\""), ("P0022", 9, 14, nil)]),
+  DiagnosticCase(
     name: "every missing property is named",
     source: "rule T-002 {\n  title \"t\"\n  when true\n}\n",
     expected: [
@@ -432,4 +436,16 @@ extension String {
   fileprivate func replacingOccurrences(of target: String, with replacement: String) -> String {
     components(separatedBy: target).joined(separator: replacement)
   }
+}
+
+/// A comment ends at a line end of any kind, CR alone too (old Mac files), as `probity
+/// fmt` reads it: such a file was one comment, 0 rules and no error.
+@Test func aCommentEndsAtACarriageReturnAlone() throws {
+  let text = ruleFile(
+    when: "amount > cash_limit", params: "# cash\nparam cash_limit: money = $100.00"
+  )
+  .replacingOccurrences(of: "\n", with: "\r")
+  let (ruleSet, diagnostics) = compile(text)
+  #expect(diagnostics.isEmpty, "\(diagnostics.map { $0.rendered() })")
+  #expect(ruleSet?.rules.map(\.id) == ["T-001"])
 }
