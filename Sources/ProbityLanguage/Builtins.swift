@@ -226,9 +226,21 @@ public enum Semantics {
       if let mismatch = currencyCheck(a, b) { return .failure(mismatch) }
       return .success(compare(comparison, a, b))
     case .member(let negated):
+      // As `==` with each item, joined by `or`: found among the present items, true; else
+      // missing if an item is missing (`x in [employer, "check"]` without an employer
+      // cannot be told); an amount against another currency's is an evaluation error (it
+      // was a silent "not in").
       guard !a.isMissing, case .list(let items) = b else { return .success(.missing) }
-      let found = items.contains(a)
-      return .success(.boolean(negated ? !found : found))
+      var unknown = false
+      for item in items {
+        if item.isMissing {
+          unknown = true
+          continue
+        }
+        if let mismatch = currencyCheck(a, item) { return .failure(mismatch) }
+        if item == a { return .success(.boolean(!negated)) }
+      }
+      return .success(unknown ? .missing : .boolean(negated))
     case .arithmetic(let arithmetic):
       return arithmeticResult(arithmetic, a, b)
     case .list:

@@ -326,16 +326,35 @@ public struct RulePackCompiler {
       return nil
     case .success(let entries):
       var set: Set<String> = []
+      // Entries the key function gives no key for (a ZIP code that lost its leading zero
+      // to a spreadsheet, `2134`, under `zip5`): they could never match, and were left
+      // out silently. A list is never used with entries missing.
+      var keyless: [String] = []
       for entry in entries {
         if let builtin {
           if case .success(.string(let normalized)) = Semantics.apply(
             .call(builtin), [.string(entry)])
           {
             set.insert(normalized)
+          } else {
+            keyless.append(entry)
           }
         } else {
           set.insert(entry)
         }
+      }
+      if let key = decl.key?.value, !keyless.isEmpty {
+        let shown = keyless.prefix(3).map { "\"\($0)\"" }.joined(separator: ", ")
+        let more = keyless.count > 3 ? " and \(keyless.count - 3) more" : ""
+        error(
+          .cannotLoadList(
+            decl.path.value,
+            reason:
+              "\(keyless.count) \(keyless.count == 1 ? "entry has" : "entries have") no \(key) key: \(shown)\(more)"
+          ), source, decl.path.range,
+          hint:
+            "correct them in the list (a ZIP code is five digits: 02134, not 2134), or remove them")
+        return nil
       }
       return CompiledParameter(
         name: decl.name, type: .list(.string), definition: .set(set), site: site)

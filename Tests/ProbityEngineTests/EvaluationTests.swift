@@ -107,6 +107,10 @@ let valueCases: [ValueCase] = [
   ValueCase(expression: "length(payment_method)", expected: .integer(4)),
   ValueCase(expression: "payment_method in [\"cash\", \"check\"]", expected: .boolean(true)),
   ValueCase(expression: "payment_method not in [\"cash\", \"check\"]", expected: .boolean(false)),
+  // A list with a missing item: found among the others, true; else it cannot be told.
+  ValueCase(expression: "payment_method in [employer, \"cash\"]", expected: .boolean(true)),
+  ValueCase(expression: "payment_method not in [employer, \"check\"]", expected: .missing),
+  ValueCase(expression: "amount in [$250.00, $1.00]", expected: .boolean(true)),
   ValueCase(expression: "\"H\" in codes", expected: .boolean(true)),
   // Dates.
   ValueCase(expression: "year(date)", expected: .integer(2024)),
@@ -168,6 +172,19 @@ func values(_ testCase: ValueCase) {
     return
   }
   #expect(failure.message.contains("GBP"))
+}
+
+@Test func anAmountInAListOfAnotherCurrencyIsAFailureNotAPass() {
+  // `amount not in [£5.00]` on a USD amount was a silent true, where `==` fails.
+  let record = receipt(["amount": usd("5.00")])
+  for expression in ["amount not in [£5.00]", "amount in [$1.00, £5.00]"] {
+    guard let result = evaluate(expression, on: record) else { return }
+    guard case .failure(let failure) = result else {
+      Issue.record("\(expression): expected a failure, got \(result)")
+      continue
+    }
+    #expect(failure.message.contains("GBP"))
+  }
 }
 
 @Test func overflowIsAFailure() {

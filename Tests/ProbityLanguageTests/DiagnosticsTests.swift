@@ -432,6 +432,20 @@ func groupedDiagnostics(_ testCase: DiagnosticCase) {
   #expect(failed.map(\.id) == ["L0004"])
 }
 
+/// An entry the key function gives no key for could never match: the list is refused,
+/// never used with it left out (`2134` under zip5: a ZIP code that lost its leading zero).
+@Test func aListEntryWithNoKeyIsAnError() {
+  let source = SourceFile(
+    path: "pack/rules.probity",
+    text: "list zips from \"lists/z.csv\" column \"zip\" key zip5\n"
+      + ruleFile(when: "zip5(zip) in zips"))
+  let (ruleSet, diagnostics) = RulePackCompiler.compile(
+    sources: [source], listLoader: { _, _ in .success(["02134", "2134", "10001-1234"]) })
+  #expect(ruleSet == nil)
+  #expect(diagnostics.map(\.id) == ["L0004"])
+  #expect(diagnostics.first?.message.contains("1 entry has no zip5 key: \"2134\"") == true)
+}
+
 extension String {
   fileprivate func replacingOccurrences(of target: String, with replacement: String) -> String {
     components(separatedBy: target).joined(separator: replacement)
