@@ -135,11 +135,13 @@ struct CheckCommand: ParsableCommand {
       rules: rules, mapping: self.mapping, asOf: asOf, withholdPersonalData: withholdPersonalData)
     let waivers = try gateOptions.loadWaivers()
     let baseline = try gateOptions.loadBaseline()
-    let (read, setAside) = inputsToRead(files, format: inputFormat)
+    let (read, setAside, joined) = inputsToRead(files, format: inputFormat)
     // Only the fields the run reads are decoded; the output is the same.
-    let outcome = evaluate(
+    var outcome = evaluate(
       run, files: read, format: inputFormat, mapping: mapping, limits: limitOptions.limits,
       fields: run.fieldsRead)
+    outcome.inputErrors = joined + outcome.inputErrors
+    outcome.unreadable = outcome.unreadable || !joined.isEmpty
     var report = outcome.report(rulePack: rules, inputs: read)
     report.setAside = setAside
     let gate = try makeGate(
@@ -203,8 +205,13 @@ struct CheckCommand: ParsableCommand {
 /// beside it replaces is not read, as `probity audit` does (what both report would be
 /// counted twice). Each is said on standard error, and `check` says it in the report too,
 /// in every format (`CheckReport.setAside`), so that `explain` judges what `check` does.
+///
+/// `joined`: a replaced report's file that holds another filing after its own (F0025,
+/// printed here): its own filing is not read, and the one joined to it cannot be checked
+/// under its cover, so the input could not be read (exit 2), as in `audit`; set aside
+/// silently, the filing joined to it went unchecked and the run passed.
 func inputsToRead(_ files: [String], format inputFormat: InputFormat?) -> (
-  read: [String], setAside: [SetAsideInput]
+  read: [String], setAside: [SetAsideInput], joined: [Diagnostic]
 ) {
   var setAside: [SetAsideInput] = []
   func setAsideInput(_ path: String, _ reason: String, help: String) {
@@ -228,12 +235,12 @@ func inputsToRead(_ files: [String], format inputFormat: InputFormat?) -> (
     }
   }
   guard distinct.count > 1, inputFormat == nil || inputFormat == .fec else {
-    return (distinct, setAside)
+    return (distinct, setAside, [])
   }
   let reports = distinct.filter {
     inputFormat == .fec || (try? FilingReader.detectFormat(path: $0)) == .fec
   }
-  guard reports.count > 1 else { return (distinct, setAside) }
+  guard reports.count > 1 else { return (distinct, setAside, []) }
   let superseded = Amendments.superseded(reports)
   for (path, by) in superseded.sorted(by: { $0.key < $1.key }) {
     setAsideInput(
@@ -243,5 +250,8 @@ func inputsToRead(_ files: [String], format inputFormat: InputFormat?) -> (
         "to check this report itself, check it alone; probity audit leaves out the reports amendments replace too"
     )
   }
-  return (distinct.filter { superseded[$0] == nil }, setAside)
+  let replaced = superseded.keys.sorted()
+  let joined = Amendments.anotherFilings(replaced).compactMap { $0 }
+  for stop in joined { printError(stop.rendered()) }
+  return (distinct.filter { superseded[$0] == nil }, setAside, joined)
 }

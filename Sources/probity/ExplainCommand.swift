@@ -110,12 +110,12 @@ struct ExplainCommand: ParsableCommand {
     run.target = selector
     // The files `check` would read (a file given twice once, a report an amendment given
     // beside it replaces not at all), so that the verdicts explained are check's.
-    let (read, _) = inputsToRead(files, format: inputFormat)
+    let (read, _, joined) = inputsToRead(files, format: inputFormat)
     // Every field is decoded: the record's summary shows fields the rules may not read.
     let outcome = evaluate(
       run, files: read, format: inputFormat, mapping: mapping, limits: limitOptions.limits,
       fields: nil)
-    if outcome.unreadable {
+    if outcome.unreadable || !joined.isEmpty {
       printError("error: some input could not be read")
       throw Exit.unusable
     }

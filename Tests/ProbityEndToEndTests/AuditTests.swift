@@ -558,6 +558,28 @@ import Testing
       text.split(separator: "\n").filter { $0.hasPrefix("records:") || $0.hasPrefix("findings:") }
     }
     #expect(counts(result.stdout) == counts(baseline.stdout), "\(result.stdout)")
+    // `check` and `explain` too: the joined filing cannot be checked (exit 2), where
+    // setting the replaced file aside left it unchecked and the run passing.
+    let amendment = pile.appendingPathComponent("1550126.fec").path
+    for format in ["text", "json", "sarif"] {
+      let check = try runProbity([
+        "check", "--rules", "Rules/us-federal", "--format", format, original.path, amendment,
+      ])
+      #expect(check.status == 2, "\(format): \(check.stderr)")
+      #expect(check.stderr.contains("error[F0025]"))
+      if format == "json" {
+        let json = try #require(
+          try JSONSerialization.jsonObject(with: Data(check.stdout.utf8)) as? [String: Any])
+        let errors = try #require(json["input_errors"] as? [[String: Any]])
+        #expect(errors.map { $0["id"] as? String } == ["F0025"])
+      }
+    }
+    let explain = try runProbity([
+      "explain", "--rules", "Rules/us-federal", "--record", "\(amendment):4", original.path,
+      amendment,
+    ])
+    #expect(explain.status == 2, "\(explain.stderr)")
+    #expect(explain.stderr.contains("error[F0025]"))
   }
 
   @Test(.enabled(if: Audit.sharedPresent, "../shared/data is not beside the repository"))
