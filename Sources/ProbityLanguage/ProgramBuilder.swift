@@ -174,9 +174,17 @@ struct ProgramBuilder {
       var children: [Int] = []
       var element: ValueType? = .nothing
       var elementRange: SourceRange?
+      var currency: Currency?
       for item in items {
         let typed = check(item, parameters)
         children.append(typed.node)
+        if let x = currency, let y = typed.currency, x != y {
+          error(
+            .currencyMismatch(x.code, y.code), item.range,
+            hint: "every amount of a list is in one currency")
+          element = nil
+        }
+        currency = currency ?? typed.currency
         guard let t = typed.type, let current = element else {
           element = nil
           continue
@@ -193,8 +201,8 @@ struct ProgramBuilder {
       }
       guard let element else { return poisoned(expr.range) }
       return Typed(
-        node: emit(.list, children, .list(element), expr.range), type: .list(element), currency: nil
-      )
+        node: emit(.list, children, .list(element), expr.range), type: .list(element),
+        currency: currency)
     case .unary(let op, let operand):
       let typed = check(operand, parameters)
       guard let t = typed.type else { return poisoned(expr.range) }
@@ -396,9 +404,18 @@ struct ProgramBuilder {
           ? "write \(name)[year(\(text(key.range)))]" : nil)
       return poisoned(range)
     }
+    // A table's amounts are in one currency (the checker refuses one that mixes them).
+    var currency: Currency?
+    switch parameter.definition {
+    case .byYear(let entries):
+      if case .money(let m)? = entries.first?.value { currency = m.currency }
+    case .byDate(let entries):
+      if case .money(let m)? = entries.first?.value { currency = m.currency }
+    case .scalar, .set: break
+    }
     return Typed(
       node: emit(.lookup(index), [keyTyped.node], parameter.type, range), type: parameter.type,
-      currency: nil)
+      currency: currency)
   }
 
   private mutating func checkBinary(
@@ -472,6 +489,7 @@ struct ProgramBuilder {
       guard lt.fits(element) || element.fits(lt) else {
         return mismatch("cannot look for a \(lt) in a list of \(element)")
       }
+      if let failed = currencyMismatch() { return failed }
       return Typed(
         node: emit(.member(negated: op == .notIn), [left.node, right.node], .boolean, range),
         type: .boolean, currency: nil)
@@ -479,6 +497,7 @@ struct ProgramBuilder {
       guard lt.fits(rt) || rt.fits(lt) else {
         return mismatch("'??' needs the same type on both sides, found \(lt) and \(rt)")
       }
+      if let failed = currencyMismatch() { return failed }
       let t = lt == .nothing ? rt : lt
       return Typed(
         node: emit(.coalesce, [left.node, right.node], t, range), type: t,

@@ -177,7 +177,7 @@ func values(_ testCase: ValueCase) {
 @Test func anAmountInAListOfAnotherCurrencyIsAFailureNotAPass() {
   // `amount not in [£5.00]` on a USD amount was a silent true, where `==` fails.
   let record = receipt(["amount": usd("5.00")])
-  for expression in ["amount not in [£5.00]", "amount in [$1.00, £5.00]"] {
+  for expression in ["amount not in [£5.00]", "amount in [£1.00, £5.00]"] {
     guard let result = evaluate(expression, on: record) else { return }
     guard case .failure(let failure) = result else {
       Issue.record("\(expression): expected a failure, got \(result)")

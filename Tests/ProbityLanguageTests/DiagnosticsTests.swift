@@ -108,6 +108,25 @@ let diagnosticCases: [DiagnosticCase] = [
     name: "unterminated string", source: ruleFile(when: "name == \"oops"),
     expected: [("P0002", 8, 16, "close it")]),
   DiagnosticCase(
+    name: "a table whose amounts are in two currencies",
+    source: ruleFile(
+      when: "amount > $1.00",
+      params: "param lim: money by year {\n  2023..2024: $3,300.00\n  2025..2026: £3,500.00\n}"),
+    expected: [("C0016", 3, 15, "one currency")]),
+  DiagnosticCase(
+    name: "a list of amounts in two currencies", source: ruleFile(when: "amount in [$1.00, £2.00]"),
+    expected: [("C0016", 8, 26, "one currency")]),
+  DiagnosticCase(
+    name: "?? between amounts in two currencies",
+    source: ruleFile(
+      when: "(cash_limit ?? £5.00) > amount", params: "param cash_limit: money = $100.00"),
+    expected: [("C0016", 8, 9, nil)]),
+  DiagnosticCase(
+    name: "a table's amount against another currency's",
+    source: ruleFile(
+      when: "usd[2024] > £5.00", params: "param usd: money by year {\n  2023..2024: $3,300.00\n}"),
+    expected: [("C0016", 10, 8, nil)]),
+  DiagnosticCase(
     name: "an unknown escape in a string, in a condition and in a message",
     source: ruleFile(when: "matches(zip, \"^\\d{5}$\")", message: "m \\q"),
     expected: [("P0022", 8, 23, "a pattern's \\d is \"\\\\d\""), ("P0022", 9, 14, nil)]),
