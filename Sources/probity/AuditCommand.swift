@@ -175,7 +175,17 @@ struct AuditCommand: ParsableCommand {
           + "\n  = help: give the folders or files of the filings")
       throw Exit.unusable
     }
-    // 2. Amendments: which reports replace which.
+    // 2. One file named twice (a folder and a file in it, a link, a hard link) is read
+    // once; then amendments: which reports replace which.
+    let (distinct, repeats) = distinctFiles(filings.map(\.path))
+    let formatOf = Dictionary(filings.map { ($0.path, $0.format) }, uniquingKeysWith: { a, _ in a })
+    for (path, first) in repeats {
+      entries.append(
+        .init(
+          path: path, format: (formatOf[path] ?? nil)?.rawValue, status: .superseded,
+          note: "the same file as \(first): read once", records: 0))
+    }
+    filings = distinct.map { ($0, formatOf[$0] ?? nil) }
     let superseded = Amendments.superseded(filings.filter { $0.format == .fec }.map(\.path))
     // A replaced file that holds another filing after its own: none of its records is
     // read (its report is replaced: read, it would be counted twice, beside its
@@ -195,7 +205,8 @@ struct AuditCommand: ParsableCommand {
       } else {
         entries.append(
           .init(
-            path: path, format: "fec", status: .superseded, note: "amended by \(by)", records: 0))
+            path: path, format: "fec", status: .superseded, note: replacedReason(by: by),
+            records: 0))
       }
     }
     let checked = filings.filter { superseded[$0.path] == nil }
@@ -253,6 +264,9 @@ struct AuditCommand: ParsableCommand {
     // without a transaction id by their key fields (read again: the run decoded only the
     // fields it reads) and the inputs that could not be read included.
     var check = outcome.report(rulePack: rules, inputs: files)
+    // The files not read, and why, in findings.json and findings.sarif too.
+    check.setAside = entries.filter { $0.status == .superseded }.sorted { $0.path < $1.path }
+      .map { SetAsideInput(file: $0.path, reason: $0.note ?? "not read") }
     let gate = GateResult(
       report: check, failLevel: failLevel,
       recordKeys: findingRecordKeys(check, format: { formats[$0] }, mapping: nil, limits: limits),

@@ -218,21 +218,10 @@ func inputsToRead(_ files: [String], format inputFormat: InputFormat?) -> (
     printError("warning: \(path): \(reason)\n  = help: \(help)")
     setAside.append(SetAsideInput(file: path, reason: reason))
   }
-  // One file under two spellings (./a.fec and a.fec, a link, a hard link) is one file:
-  // told by its device and inode, or by its path when it cannot be opened.
-  var given: [String: String] = [:]
-  var distinct: [String] = []
-  for path in files {
-    var status = stat()
-    let key = stat(path, &status) == 0 ? "\(status.st_dev):\(status.st_ino)" : "path:" + path
-    if let first = given[key] {
-      let spelling = first == path ? "" : " (as \(first) too)"
-      setAsideInput(
-        path, "given more than once\(spelling): read once", help: "give each file once")
-    } else {
-      given[key] = path
-      distinct.append(path)
-    }
+  let (distinct, repeats) = distinctFiles(files)
+  for (path, first) in repeats {
+    let spelling = first == path ? "" : " (as \(first) too)"
+    setAsideInput(path, "given more than once\(spelling): read once", help: "give each file once")
   }
   guard distinct.count > 1, inputFormat == nil || inputFormat == .fec else {
     return (distinct, setAside, [])
@@ -244,8 +233,7 @@ func inputsToRead(_ files: [String], format inputFormat: InputFormat?) -> (
   let superseded = Amendments.superseded(reports)
   for (path, by) in superseded.sorted(by: { $0.key < $1.key }) {
     setAsideInput(
-      path,
-      "replaced by \(by), an amendment or a later copy of the same report: not read, so that what both report is not counted twice",
+      path, replacedReason(by: by),
       help:
         "to check this report itself, check it alone; probity audit leaves out the reports amendments replace too"
     )
@@ -254,4 +242,32 @@ func inputsToRead(_ files: [String], format inputFormat: InputFormat?) -> (
   let joined = Amendments.anotherFilings(replaced).compactMap { $0 }
   for stop in joined { printError(stop.rendered()) }
   return (distinct.filter { superseded[$0] == nil }, setAside, joined)
+}
+
+/// The paths that name distinct files, in order, and each later path to a file already
+/// named with the first that named it: one file under two spellings (./a.fec and a.fec, a
+/// link, a hard link) is one file, told by its device and inode, or by its path when it
+/// cannot be opened.
+func distinctFiles(_ paths: [String]) -> (
+  distinct: [String], repeats: [(path: String, first: String)]
+) {
+  var given: [String: String] = [:]
+  var distinct: [String] = []
+  var repeats: [(path: String, first: String)] = []
+  for path in paths {
+    var status = stat()
+    let key = stat(path, &status) == 0 ? "\(status.st_dev):\(status.st_ino)" : "path:" + path
+    if let first = given[key] {
+      repeats.append((path, first))
+    } else {
+      given[key] = path
+      distinct.append(path)
+    }
+  }
+  return (distinct, repeats)
+}
+
+/// Why a report is not read: the report that replaces it (see `Amendments.superseded`).
+func replacedReason(by: String) -> String {
+  "replaced by \(by), an amendment or a later copy of the same report: not read, so that what both report is not counted twice"
 }

@@ -422,6 +422,43 @@ import Testing
     #expect(fromAudit == fromCheck)
   }
 
+  /// One filing reached by two paths in an audit (a link, a hard link, a file also named
+  /// in its folder) is read once, and the others say so: they were "amended by" the file
+  /// they are.
+  @Test(.enabled(if: Audit.sharedPresent, "../shared/data is not beside the repository"))
+  func auditReadsAFileReachedTwiceOnce() throws {
+    let pile = try temporaryDirectory("audit-twice")
+    defer { try? FileManager.default.removeItem(at: pile) }
+    let filing = pile.appendingPathComponent("1550126.fec").path
+    try FileManager.default.copyItem(
+      atPath: Audit.shared.appendingPathComponent("fec/1550126.fec").path, toPath: filing)
+    try FileManager.default.createSymbolicLink(
+      atPath: pile.appendingPathComponent("link.fec").path, withDestinationPath: "1550126.fec")
+    try FileManager.default.linkItem(
+      atPath: filing, toPath: pile.appendingPathComponent("hard.fec").path)
+    let out = try temporaryDirectory("audit-twice-out")
+    defer { try? FileManager.default.removeItem(at: out) }
+    let result = try runProbity([
+      "audit", "--rules", "Rules/us-federal", "--out", out.path, pile.path, filing,
+    ])
+    #expect(!result.stdout.contains("amended by"), "\(result.stdout)")
+    #expect(!result.stdout.contains("replaced by"), "\(result.stdout)")
+    let json = try #require(
+      try JSONSerialization.jsonObject(
+        with: Data(contentsOf: out.appendingPathComponent("findings.json"))) as? [String: Any])
+    #expect((json["inputs"] as? [String])?.count == 1)
+    let setAside = try #require(json["inputs_set_aside"] as? [[String: String]])
+    #expect(
+      setAside.map { ($0["file"] ?? "").split(separator: "/").last } == ["hard.fec", "link.fec"])
+    #expect(setAside.allSatisfy { $0["reason"]?.hasSuffix(": read once") == true })
+    let alone = try runProbity(["check", "--rules", "Rules/us-federal", "--format", "json", filing])
+    let aloneJSON = try #require(
+      try JSONSerialization.jsonObject(with: Data(alone.stdout.utf8)) as? [String: Any])
+    #expect(
+      (json["summary"] as? [String: Any])?["records_read"] as? Int
+        == (aloneJSON["summary"] as? [String: Any])?["records_read"] as? Int)
+  }
+
   /// `check` reads a file given twice once, and leaves out a report that an amendment
   /// given beside it replaces, as `audit` does: what both report would be counted twice.
   /// It says so on standard error and in every format of the report.
@@ -524,7 +561,10 @@ import Testing
     let result = try runProbity([
       "audit", "--rules", "Rules/us-federal", "--out", out.path, pile.path,
     ])
-    #expect(result.stdout.contains("1549000.fec: superseded: amended by \(pile.path)/1550126.fec"))
+    #expect(
+      result.stdout.contains(
+        "1549000.fec: superseded: replaced by \(pile.path)/1550126.fec, an amendment or a later copy of the same report"
+      ))
   }
 
   /// A report with another filing joined after it (two .fec files in one) is not listed
@@ -592,12 +632,25 @@ import Testing
       "audit", "--rules", "Rules/us-federal", "--out", out.path, pile.path,
     ])
     #expect(result.status == 1, "\(result.stderr)")
-    #expect(result.stdout.contains("1549000.fec: superseded: amended by \(pile.path)/1550126.fec"))
+    let replaced =
+      "replaced by \(pile.path)/1550126.fec, an amendment or a later copy of the same report: not read, so that what both report is not counted twice"
+    #expect(result.stdout.contains("1549000.fec: superseded: \(replaced)"))
     #expect(result.stdout.contains("README.txt: skipped: not a filing Probity reads"))
-    // The superseded report's records are not counted: its extra receipt is nowhere.
-    let json = try String(contentsOf: out.appendingPathComponent("findings.json"), encoding: .utf8)
-    #expect(!json.contains("SA11AI.EXTRA"))
-    #expect(!json.contains("1549000.fec"))
+    // The superseded report's records are not counted: its extra receipt is nowhere, and
+    // findings.json names it only as set aside.
+    let text = try String(contentsOf: out.appendingPathComponent("findings.json"), encoding: .utf8)
+    #expect(!text.contains("SA11AI.EXTRA"))
+    let json = try #require(
+      try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+    #expect(
+      json["inputs_set_aside"] as? [[String: String]] == [
+        ["file": "\(pile.path)/1549000.fec", "reason": replaced]
+      ])
+    #expect((json["inputs"] as? [String])?.contains { $0.hasSuffix("1549000.fec") } == false)
+    #expect(
+      (json["findings"] as? [[String: Any]])?.contains {
+        ($0["file"] as? String)?.hasSuffix("1549000.fec") == true
+      } == false)
     for name in ["summary.txt", "findings.json", "findings.csv", "findings.sarif", "report.html"] {
       #expect(
         FileManager.default.fileExists(atPath: out.appendingPathComponent(name).path), "\(name)")
