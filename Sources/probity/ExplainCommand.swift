@@ -110,7 +110,7 @@ struct ExplainCommand: ParsableCommand {
     run.target = selector
     // The files `check` would read (a file given twice once, a report an amendment given
     // beside it replaces not at all), so that the verdicts explained are check's.
-    let (read, _, joined) = inputsToRead(files, format: inputFormat)
+    let (read, setAside, joined) = inputsToRead(files, format: inputFormat)
     // Every field is decoded: the record's summary shows fields the rules may not read.
     let outcome = evaluate(
       run, files: read, format: inputFormat, mapping: mapping, limits: limitOptions.limits,
@@ -133,8 +133,17 @@ struct ExplainCommand: ParsableCommand {
             + "  = help: correct the row, or name another record")
         throw Exit.unusable
       }
+      // A record of a file set aside (a report its amendment replaces): not searched.
+      if let file = selector.file, let aside = setAside.first(where: { $0.file == file }),
+        !read.contains(file)
+      {
+        printError(
+          "error: \(file) was not read: \(aside.reason)\n"
+            + "  = help: to explain a record of it, give it without the report that replaces it")
+        throw Exit.unusable
+      }
       printError(
-        "error: no record has the transaction id or line '\(record)' in \(files.joined(separator: ", "))\n"
+        "error: no record has the transaction id or line '\(record)' in \(read.joined(separator: ", "))\n"
           + "  = help: give a transaction id as filed, a line number, or FILE:LINE")
       throw Exit.unusable
     }

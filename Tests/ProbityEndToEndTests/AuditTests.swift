@@ -529,6 +529,12 @@ import Testing
     #expect(explainOnce.status == 0)
     #expect(explainTwice.stdout == explainOnce.stdout)
     #expect(explainTwice.stderr.contains("given more than once: read once"))
+    // A record of the report set aside is not searched for: said so, not "no record".
+    let explainReplaced = try runProbity([
+      "explain", "--rules", "Rules/us-federal", "--record", "\(original):4", original, amendment,
+    ])
+    #expect(explainReplaced.status == 2)
+    #expect(explainReplaced.stderr.contains("error: \(original) was not read: \(replaced)"))
     // Two spellings of one file are one file.
     let spelt = pile.appendingPathComponent(".").appendingPathComponent("1550126.fec").path
     let twoWays = try runProbity(["check", "--rules", "Rules/us-federal", amendment, spelt])
