@@ -208,7 +208,16 @@ extension ReportRenderer {
       if verdict.group.isEmpty { w.null() } else { write(verdict.group, to: &w) }
       w.key("finding")
       if let finding = verdict.finding {
-        write(finding, to: &w)
+        // Its fingerprint, as `check` gives it: by transaction id, or by the key fields of
+        // a record without one (known here for the record explained only).
+        let own =
+          finding.file == report.record.provenance.file
+          && finding.line == report.record.provenance.line
+        let fingerprint =
+          finding.transactionID != nil
+          ? Fingerprint.of(finding)
+          : own ? Fingerprint.of(finding, recordKey: Fingerprint.recordKey(of: report.record)) : nil
+        write(finding, fingerprint: fingerprint, to: &w)
       } else {
         w.null()
       }

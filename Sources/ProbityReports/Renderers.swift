@@ -457,9 +457,11 @@ public enum ReportRenderer {
 
   /// One finding as a JSON object (check and explain share it).
   /// `review`: what the gate made of it (`probity check`), written as its fingerprint
-  /// and a "gate" object.
+  /// and a "gate" object; `fingerprint`: the fingerprint alone, where there is no gate
+  /// (`probity explain`).
   static func write(
-    _ finding: borrowing Finding, review: FindingReview? = nil, to w: inout JSONWriter
+    _ finding: borrowing Finding, review: FindingReview? = nil, fingerprint: String? = nil,
+    to w: inout JSONWriter
   ) {
     w.beginObject()
     w.field("rule", finding.ruleID)
@@ -471,7 +473,7 @@ public enum ReportRenderer {
     w.field("line", finding.line)
     w.field("path", finding.locator)
     w.field("record", finding.transactionID)
-    if let review { w.field("fingerprint", review.fingerprint) }
+    if let fingerprint = review?.fingerprint ?? fingerprint { w.field("fingerprint", fingerprint) }
     w.field("kind", finding.kind.rawValue)
     w.field("message", finding.message)
     w.field("remedy", finding.remedy)

@@ -117,6 +117,19 @@ import Testing
     #expect(finding?["remedy_status"] as? String == "uncured")
     #expect(finding?["deadline"] as? String == "2024-05-09")
     #expect((finding?["trail"] as? [Any])?.count == 2)
+    // Its fingerprint is check's, so that a finding explained can be waived.
+    let check = try runProbity([
+      "check", "--rules", "Rules/us-federal", "--format", "json",
+      "Fixtures/us-federal/aggregates.csv",
+    ])
+    let checked =
+      (try JSONSerialization.jsonObject(with: Data(check.stdout.utf8)) as? [String: Any])?[
+        "findings"] as? [[String: Any]] ?? []
+    let same = checked.first {
+      $0["rule"] as? String == "US-REMEDY-001" && $0["record"] as? String == "E.2"
+    }
+    #expect(finding?["fingerprint"] as? String != nil)
+    #expect(finding?["fingerprint"] as? String == same?["fingerprint"] as? String)
     // The condition is a disjunction (the election's limit, or the previous cycle's for
     // gifts made before the election's cycle): its parts follow the "any of:" line.
     let condition = remedy?["condition"] as? [[String: Any]] ?? []
