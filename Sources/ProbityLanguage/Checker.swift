@@ -513,6 +513,7 @@ public struct RulePackCompiler {
       builder.context.grouped = grouped && aggregatesAllowed
       // A `where`, a group key and a window's `on` are evaluated on the record alone.
       builder.context.recordAlone = !aggregatesAllowed
+      builder.context.acrossRecords = grouped
       builder.aggregates = aggregates
       builder.lets = lets
       builder.defines = defineScopes[fileIndex]

@@ -46,6 +46,7 @@ public enum LanguageMessage {
   case emptyTable(String)
   case tableKeyType(param: String, expected: String, found: String)
   case aggregateOutsideGroup(String)
+  case aggregateOnRecordAlone(String)
   case nestedAggregate
   case groupingClauseWithoutGroup(String)
   case cannotLoadList(String, reason: String)
@@ -104,6 +105,7 @@ public enum LanguageMessage {
     case .emptyTable: return "C0020"
     case .tableKeyType: return "C0021"
     case .aggregateOutsideGroup: return "C0022"
+    case .aggregateOnRecordAlone: return "C0022"
     case .nestedAggregate: return "C0023"
     case .groupingClauseWithoutGroup: return "C0024"
     case .unknownKeyFunction: return "C0025"
@@ -164,6 +166,8 @@ public enum LanguageMessage {
       return "table '\(p)' is looked up by \(expected), found \(found)"
     case .aggregateOutsideGroup(let f):
       return "'\(f)' adds up a group of records, but this rule has none"
+    case .aggregateOnRecordAlone(let f):
+      return "'\(f)' is not known in a 'where', a group key or a window's 'on'"
     case .nestedAggregate: return "an aggregate cannot contain another aggregate"
     case .groupingClauseWithoutGroup(let clause):
       return "'\(clause)' needs a rule across records ('group by' or 'window')"

@@ -67,6 +67,8 @@ struct ProgramBuilder {
     /// its group, window and deadline are set. (An aggregate's arguments are too; they are
     /// told by `insideAggregate`.)
     var recordAlone = false
+    /// The rule groups records (`group by` or a window), whatever this expression may use.
+    var acrossRecords = false
     /// Names reserved for values the engine provides.
     static let reservedNames: Set<String> = ["kind", "as_of", "window", "deadline"]
   }
@@ -610,6 +612,16 @@ extension ProgramBuilder {
     _ parameters: [CompiledParameter]
   ) -> Typed {
     guard context.grouped && !constant else {
+      // In a rule across records, its `where`, keys and window's `on` are what is not
+      // grouped (evaluated on each record alone): adding a `group by` would not help.
+      if context.recordAlone && context.acrossRecords {
+        error(
+          .aggregateOnRecordAlone(function.rawValue), range,
+          hint:
+            "these are evaluated on each record alone, before its group is known; use '\(function.rawValue)' in 'when' or a 'let'"
+        )
+        return poisoned(range)
+      }
       error(
         .aggregateOutsideGroup(function.rawValue), range,
         hint: "add 'group by ...' or a 'window' to the rule, or compare a record's own field")

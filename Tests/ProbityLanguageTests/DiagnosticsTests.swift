@@ -329,7 +329,11 @@ let groupedCases: [DiagnosticCase] = [
     expected: [("C0023", 8, 12, nil)]),
   DiagnosticCase(
     name: "aggregate in a group key", source: groupedRule("group by sum(amount)"),
-    expected: [("C0022", 7, 12, nil)]),
+    expected: [("C0022", 7, 12, "use 'sum' in 'when' or a 'let'")]),
+  DiagnosticCase(
+    name: "aggregate in the where of a rule that groups: no hint to add a group",
+    source: groupedRule("where sum(amount) > $1.00\n  group by name"),
+    expected: [("C0022", 7, 9, "evaluated on each record alone")]),
   DiagnosticCase(
     name: "sum of a string", source: groupedRule("group by name", when: "sum(name) > $1.00"),
     expected: [("C0005", 8, 12, nil)]),
