@@ -424,10 +424,15 @@ public struct Parser {
       case "title":
         if let t = expect(.string, "a quoted title") {
           rule.title = Located(value: decodeString(t), range: t.range)
+          blankText(
+            t, "title", id: id.value, hint: "a title says in a few words what the rule finds")
         }
       case "citation":
         if let t = expect(.string, "a quoted citation") {
           rule.citation = Located(value: decodeString(t), range: t.range)
+          blankText(
+            t, "citation", id: id.value,
+            hint: "a citation names the law the rule applies, like \"52 U.S.C. 30116(a)\"")
         }
       case "severity":
         if let t = expect(.identifier, "a severity (error, warning, info)") {
@@ -457,7 +462,10 @@ public struct Parser {
       case "when":
         rule.condition = parseExpression()
       case "message":
-        if let t = expect(.string, "a quoted message") { rule.message = parseTemplate(t) }
+        if let t = expect(.string, "a quoted message") {
+          rule.message = parseTemplate(t)
+          blankText(t, "message", id: id.value, hint: "a message says what the record shows")
+        }
       case "remedy":
         if let t = expect(.string, "a quoted remedy") { rule.remedy = parseTemplate(t) }
       case "where":
@@ -522,6 +530,13 @@ public struct Parser {
       error(.missingRuleProperty(required, rule: id.value), id.range)
     }
     return rule
+  }
+
+  /// A title, citation or message that is empty or blank is none: a finding would print
+  /// an empty citation, traceable to no law (P0012, as when the property is left out).
+  private mutating func blankText(_ token: Token, _ property: String, id: String, hint: String) {
+    guard decodeString(token).allSatisfy(\.isWhitespace) else { return }
+    error(.missingRuleProperty(property, rule: id), token.range, hint: hint)
   }
 
   /// `within N days` after `cure` or `due`.

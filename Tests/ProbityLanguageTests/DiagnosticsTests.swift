@@ -138,6 +138,14 @@ let diagnosticCases: [DiagnosticCase] = [
       ("P0012", 1, 6, nil),
     ]),
   DiagnosticCase(
+    name: "an empty title, a blank citation and an empty message are none",
+    source:
+      "rule T-003 {\n  title \"\"\n  severity error\n  category data-quality\n  citation \"  \"\n  applies receipt\n  when true\n  message \"\"\n}\n",
+    expected: [
+      ("P0012", 2, 9, "in a few words"), ("P0012", 5, 12, "names the law"),
+      ("P0012", 8, 11, "what the record shows"),
+    ]),
+  DiagnosticCase(
     name: "single equals", source: ruleFile(when: "payment_method = \"cash\""),
     expected: [("P0010", 8, 23, "write '==' to compare")]),
   DiagnosticCase(
