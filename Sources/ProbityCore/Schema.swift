@@ -152,6 +152,9 @@ public enum CanonicalSchema {
       name: "amendment", type: .boolean, kinds: both, coded: true,
       summary: "true when the report amends an earlier one (FEC F3A, F3XA, ...; bulk AMNDT_IND A)"),
     FieldSpec(
+      name: "amended_filing", type: .string, kinds: both,
+      summary: "the filing an amendment replaces, by its number, as its .fec header names it"),
+    FieldSpec(
       name: "report_type", type: .string, kinds: both, coded: true,
       summary: "the report's period code (FEC Q1, M6, YE, 12P, ...; UK reporting period)"),
     FieldSpec(

@@ -77,6 +77,7 @@ public enum BundledMappings {
     donor_id = column donor_id optional
     report_form = column report_form optional
     amendment = column amendment as boolean optional
+    amended_filing = column amended_filing optional
     report_type = column report_type optional
     report_period_start = column report_period_start as date optional
     report_period_end = column report_period_end as date optional
@@ -239,6 +240,7 @@ public enum BundledMappings {
     filer_name = element /filing/filer/name optional
     report_form = element /filing/report/@form optional
     amendment = element /filing/report/@amendment as boolean optional
+    amended_filing = element /filing/report/@amends optional
     report_type = element /filing/report/@type optional
     report_period_start = element /filing/report/@period-start optional
     report_period_end = element /filing/report/@period-end optional

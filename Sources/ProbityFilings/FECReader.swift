@@ -215,6 +215,9 @@ struct FECCover {
   var periodStart: CivilDate?
   var periodEnd: CivilDate?
   var committeeType: String?
+  /// The filing the header's report id names (`FEC-1222311`: 1222311), which an
+  /// amendment replaces (versions 3 and later).
+  var amendedFiling: String?
 
   /// The form without its N (new), A (amendment) or T (termination) suffix, and
   /// whether it is an amendment: F3XA is F3X, amended.
@@ -258,6 +261,7 @@ struct FECCover {
       let (form, amendment) = FECCover.baseForm(formType)
       set("report_form", .string(form))
       set("amendment", .boolean(amendment))
+      if amendment { set("amended_filing", amendedFiling.map(Value.string)) }
     }
     set("report_type", reportType.map(Value.string))
     set("report_period_start", periodStart.map(Value.date))
@@ -434,7 +438,19 @@ private final class FECSession {
     counts.count(type: "HDR")
     let versionText =
       fields[1].uppercased() == "FEC" ? (fields.count > 2 ? fields[2] : "") : fields[1]
-    version = try supported(versionText)
+    let version = try supported(versionText)
+    self.version = version
+    // The report id: `FEC-1222311` names the filing an amendment replaces (after the name
+    // delimiter in versions 3 to 5).
+    let reportID = version.major >= 6 ? 5 : 6
+    if fields.count > reportID {
+      let text = fields[reportID].uppercased()
+      if text.hasPrefix("FEC-"), text.count > 4, text.dropFirst(4).allSatisfy(\.isASCII),
+        text.dropFirst(4).allSatisfy(\.isNumber)
+      {
+        cover.amendedFiling = String(text.dropFirst(4))
+      }
+    }
   }
 
   /// The `/* Header` ... `/* End Header` block of versions 1 and 2: `key = value` lines.
@@ -726,6 +742,11 @@ private final class FECSession {
   func unavailableFields(_ plan: FECRecordPlan) -> FieldSet {
     var available = plan.columnFields
     for (field, value) in template.enumerated() where !value.isMissing { available.insert(field) }
+    // The header's report id (versions 3 and later) says which filing an amendment
+    // replaces: missing on a report that amends none, not absent from the format.
+    if (version?.major ?? 0) >= 3, let amended = FECSession.amendedFilingField {
+      available.insert(amended)
+    }
     if plan.combinedName != nil { available.formUnion(FECSession.combinedNameFields) }
     NameParts.canonical?.markDerived(&available)
     return available.complement
@@ -860,6 +881,9 @@ private final class FECSession {
     record.offset = lines.lineOffset
     onRecord(record)
   }
+
+  /// `amended_filing`, which versions 3 and later give (`unavailableFields`).
+  static let amendedFilingField = CanonicalSchema.id(named: "amended_filing")
 
   /// The fields a combined name is split into, and the only ones `splitCombinedName`
   /// writes: a format with a combined name has them all (`unavailableFields`).

@@ -425,11 +425,14 @@ enum Amendments {
     let period: String
   }
 
-  /// Superseded path → the path that replaces it.
+  /// Superseded path → the path that replaces it. Reports are one when they share a
+  /// filer, form and period, or when an amendment's header names the other's filing
+  /// (`amended_filing`, of the same filer and form: an amendment that corrects its
+  /// coverage dates still replaces the report it amends).
   static func superseded(_ paths: [String]) -> [String: String] {
-    var identities: [(path: String, identity: Identity, amendment: Bool)] = []
+    var identities: [(path: String, identity: Identity, amendment: Bool, amends: String?)] = []
     let lock = NSLock()
-    nonisolated(unsafe) var found: [Int: (Identity, Bool)] = [:]
+    nonisolated(unsafe) var found: [Int: (Identity, Bool, String?)] = [:]
     DispatchQueue.concurrentPerform(iterations: paths.count) { index in
       guard let first = firstRecord(paths[index]) else { return }
       let filer = first["filer_id"].stringValue ?? ""
@@ -440,15 +443,51 @@ enum Amendments {
       let period = start.isMissing && end.isMissing ? type : "\(start.plainText)..\(end.plainText)"
       guard !filer.isEmpty, !form.isEmpty, !period.isEmpty else { return }
       let amendment = first["amendment"] == .boolean(true)
+      let amends = amendment ? first["amended_filing"].stringValue : nil
       lock.lock()
-      found[index] = (Identity(filer: filer, form: form, period: period), amendment)
+      found[index] = (Identity(filer: filer, form: form, period: period), amendment, amends)
       lock.unlock()
     }
     for (index, path) in paths.enumerated() {
-      if let (identity, amendment) = found[index] { identities.append((path, identity, amendment)) }
+      if let (identity, amendment, amends) = found[index] {
+        identities.append((path, identity, amendment, amends))
+      }
+    }
+    // One report: the same identity, or an amendment and the filing its header names.
+    var parent = Array(identities.indices)
+    func root(_ i: Int) -> Int {
+      var i = i
+      while parent[i] != i {
+        parent[i] = parent[parent[i]]
+        i = parent[i]
+      }
+      return i
+    }
+    func join(_ a: Int, _ b: Int) { parent[root(a)] = root(b) }
+    var byIdentity: [Identity: Int] = [:]
+    var byFiling: [Int: [Int]] = [:]
+    for (index, entry) in identities.enumerated() {
+      if let first = byIdentity[entry.identity] {
+        join(index, first)
+      } else {
+        byIdentity[entry.identity] = index
+      }
+      byFiling[filingNumber(entry.path), default: []].append(index)
+    }
+    for (index, entry) in identities.enumerated() {
+      guard let amends = entry.amends, let number = Int(amends) else { continue }
+      for other in byFiling[number] ?? []
+      where identities[other].identity.filer == entry.identity.filer
+        && identities[other].identity.form == entry.identity.form
+      {
+        join(index, other)
+      }
+    }
+    let components = Dictionary(grouping: identities.indices, by: root).values.map {
+      $0.map { identities[$0] }
     }
     var result: [String: String] = [:]
-    for (_, members) in Dictionary(grouping: identities, by: \.identity) where members.count > 1 {
+    for members in components where members.count > 1 {
       let ranked = members.sorted { a, b in
         (a.amendment ? 1 : 0, filingNumber(a.path), a.path) < (
           b.amendment ? 1 : 0, filingNumber(b.path), b.path

@@ -422,6 +422,41 @@ import Testing
     #expect(fromAudit == fromCheck)
   }
 
+  /// An amendment whose header names the filing it amends (`FEC-1542500`) replaces that
+  /// filing even when it corrects the report's coverage dates: matched by filer, form and
+  /// period alone, both were read and the report's gifts counted twice.
+  @Test(.enabled(if: Audit.sharedPresent, "../shared/data is not beside the repository"))
+  func anAmendmentReplacesTheFilingItsHeaderNames() throws {
+    let pile = try temporaryDirectory("audit-named")
+    defer { try? FileManager.default.removeItem(at: pile) }
+    let amendment = try Data(contentsOf: Audit.shared.appendingPathComponent("fec/1550126.fec"))
+    try amendment.write(to: pile.appendingPathComponent("1550126.fec"))
+    // The original, as filed before the amendment moved its coverage's start.
+    var original = String(decoding: amendment, as: UTF8.self)
+    #expect(original.contains("\u{1C}FEC-1542500\u{1C}"))
+    #expect(original.contains("\u{1C}20210701\u{1C}20210930\u{1C}"))
+    original = original.replacingOccurrences(of: "\nF3A\u{1C}", with: "\nF3N\u{1C}")
+      .replacingOccurrences(of: "\u{1C}FEC-1542500\u{1C}", with: "\u{1C}\u{1C}")
+      .replacingOccurrences(
+        of: "\u{1C}20210701\u{1C}20210930\u{1C}", with: "\u{1C}20210702\u{1C}20210930\u{1C}")
+    try original.write(
+      to: pile.appendingPathComponent("1542500.fec"), atomically: true, encoding: .utf8)
+    let out = try temporaryDirectory("audit-named-out")
+    defer { try? FileManager.default.removeItem(at: out) }
+    let result = try runProbity([
+      "audit", "--rules", "Rules/us-federal", "--out", out.path, pile.path,
+    ])
+    #expect(
+      result.stdout.contains("1542500.fec: superseded: replaced by \(pile.path)/1550126.fec"),
+      "\(result.stdout)")
+    let check = try runProbity([
+      "check", "--rules", "Rules/us-federal",
+      pile.appendingPathComponent("1542500.fec").path,
+      pile.appendingPathComponent("1550126.fec").path,
+    ])
+    #expect(check.stderr.contains("1542500.fec: replaced by"), "\(check.stderr)")
+  }
+
   /// One filing reached by two paths in an audit (a link, a hard link, a file also named
   /// in its folder) is read once, and the others say so: they were "amended by" the file
   /// they are.
