@@ -499,10 +499,12 @@ enum Amendments {
     return result
   }
 
-  /// The number in a file's name (FEC filings are named by their filing id).
+  /// The number in a file's name (FEC filings are named by their filing id, `1238500.fec`,
+  /// or as the FEC writes a filing's id, `FEC-1238500.fec`).
   static func filingNumber(_ path: String) -> Int {
-    let name = path.split(separator: "/").last.map(String.init) ?? path
-    return Int(name.prefix { $0.isNumber }) ?? -1
+    var name = Substring(path.split(separator: "/").last.map(String.init) ?? path)
+    if name.uppercased().hasPrefix("FEC-") { name = name.dropFirst(4) }
+    return Int(name.prefix { $0.isASCII && $0.isNumber }) ?? -1
   }
 
   /// The first record of a `.fec` file, with its cover's values: read from the file's
