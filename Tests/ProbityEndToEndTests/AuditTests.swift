@@ -457,6 +457,26 @@ import Testing
     #expect(check.stderr.contains("1542500.fec: replaced by"), "\(check.stderr)")
   }
 
+  /// Among amendments of one report the highest filing number stands, whether the file is
+  /// named `1550999.fec` or as the FEC writes an id, `FEC-1550999.fec` (which ranked below
+  /// every numbered name).
+  @Test(.enabled(if: Audit.sharedPresent, "../shared/data is not beside the repository"))
+  func theLatestAmendmentStandsWhateverItsNameSpelling() throws {
+    let pile = try temporaryDirectory("audit-fec-names")
+    defer { try? FileManager.default.removeItem(at: pile) }
+    let amendment = try Data(contentsOf: Audit.shared.appendingPathComponent("fec/1550126.fec"))
+    try amendment.write(to: pile.appendingPathComponent("1550126.fec"))
+    try amendment.write(to: pile.appendingPathComponent("FEC-1550999.fec"))
+    let out = try temporaryDirectory("audit-fec-names-out")
+    defer { try? FileManager.default.removeItem(at: out) }
+    let result = try runProbity([
+      "audit", "--rules", "Rules/us-federal", "--out", out.path, pile.path,
+    ])
+    #expect(
+      result.stdout.contains("1550126.fec: superseded: replaced by \(pile.path)/FEC-1550999.fec"),
+      "\(result.stdout)")
+  }
+
   /// One filing reached by two paths in an audit (a link, a hard link, a file also named
   /// in its folder) is read once, and the others say so: they were "amended by" the file
   /// they are.
