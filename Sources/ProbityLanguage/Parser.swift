@@ -333,7 +333,9 @@ public struct Parser {
   }
 
   private mutating func parseYear(_ token: Token) -> Int64 {
-    guard let year = Int64(token.text), (1...9999).contains(year) else {
+    // Four digits: `24` is surely 2024 mistyped, and a table entry for the year 24 would
+    // leave 2024 without one (its lookups missing, its rules undetermined).
+    guard token.text.count == 4, let year = Int64(token.text), (1000...9999).contains(year) else {
       error(.invalidInteger(token.text), token.range, hint: "a year is written with four digits")
       return 0
     }
@@ -628,7 +630,11 @@ public struct Parser {
       guard let t = expect(.identifier, "a record kind (receipt, disbursement)") else { return nil }
       range = range.union(t.range)
       if let kind = RecordKind(rawValue: t.text) {
-        kinds.append(kind)
+        if kinds.contains(kind) {
+          error(.duplicateRuleProperty(t.text), t.range, hint: "name each kind once")
+        } else {
+          kinds.append(kind)
+        }
       } else {
         let names = RecordKind.allCases.map(\.rawValue)
         error(

@@ -146,6 +146,16 @@ let diagnosticCases: [DiagnosticCase] = [
       ("P0012", 8, 11, "what the record shows"),
     ]),
   DiagnosticCase(
+    name: "a kind named twice",
+    source: ruleFile(when: "true").replacingOccurrences(
+      of: "applies receipt", with: "applies receipt, receipt"),
+    expected: [("P0013", 7, 20, "name each kind once")]),
+  DiagnosticCase(
+    name: "a year of two digits in a table",
+    source: ruleFile(
+      when: "amount > lim[2024]", params: "param lim: money by year {\n  24: $3,300.00\n}"),
+    expected: [("P0020", 2, 3, "four digits")]),
+  DiagnosticCase(
     name: "single equals", source: ruleFile(when: "payment_method = \"cash\""),
     expected: [("P0010", 8, 23, "write '==' to compare")]),
   DiagnosticCase(
