@@ -382,19 +382,18 @@ public struct RulePackCompiler {
       var values: [Value] = []
       // One currency for the whole table: an entry in another (a `£` among `$`) would be a
       // limit no filing is held to in its own money (C0016, as when two are compared).
-      var currency: (Currency, SourceRange)?
+      var currency: Currency?
       for entry in entries {
         if let value = constantValue(entry.value, expected: type, source: source) {
           values.append(value)
           if case .money(let m) = value {
-            if let (first, _) = currency, first != m.currency {
+            if let first = currency, first != m.currency {
               error(
                 .currencyMismatch(first.code, m.currency.code), source, entry.value.range,
                 hint: "every amount of a table is in one currency")
               ok = false
-            } else if currency == nil {
-              currency = (m.currency, entry.value.range)
             }
+            currency = currency ?? m.currency
           }
         } else {
           ok = false
