@@ -176,32 +176,29 @@ struct AuditCommand: ParsableCommand {
       throw Exit.unusable
     }
     // 2. One file named twice (a folder and a file in it, a link, a hard link) is read
-    // once; then amendments: which reports replace which.
-    let (distinct, repeats) = distinctFiles(filings.map(\.path))
+    // once; a report an amendment replaces is not read (`InputSelection`).
     let formatOf = Dictionary(filings.map { ($0.path, $0.format) }, uniquingKeysWith: { a, _ in a })
-    for (path, first) in repeats {
+    let selection = InputSelection(filings.map(\.path)) { formatOf[$0] == .fec }
+    for (path, first) in selection.repeats {
       entries.append(
         .init(
           path: path, format: (formatOf[path] ?? nil)?.rawValue, status: .superseded,
           note: "the same file as \(first): read once", records: 0))
     }
-    filings = distinct.map { ($0, formatOf[$0] ?? nil) }
-    let superseded = Amendments.superseded(filings.filter { $0.format == .fec }.map(\.path))
     // A replaced file that holds another filing after its own: none of its records is
     // read (its report is replaced: read, it would be counted twice, beside its
     // amendment), and it is unreadable (F0025, exit 2), as the filing joined to it cannot
     // be checked under its cover.
     var joined: [Diagnostic] = []
-    let replaced = superseded.sorted(by: { $0.key < $1.key })
-    let stops = Amendments.anotherFilings(replaced.map(\.key))
-    for ((path, by), stop) in zip(replaced, stops) {
+    for (path, by, stop) in selection.replaced {
       if let stop {
         printError(stop.rendered())
         joined.append(stop)
         entries.append(
           .init(
             path: path, format: "fec", status: .unreadable,
-            note: "\(stop.message) (its own filing is amended by \(by), and not read)", records: 0))
+            note: "\(stop.message) (its own filing is replaced by \(by), and not read)",
+            records: 0))
       } else {
         entries.append(
           .init(
@@ -209,7 +206,7 @@ struct AuditCommand: ParsableCommand {
             records: 0))
       }
     }
-    let checked = filings.filter { superseded[$0.path] == nil }
+    let checked = selection.read.map { (path: $0, format: formatOf[$0] ?? nil) }
     // 3. Read on all cores, evaluate in file order.
     let (run, _) = try prepareRun(
       rules: rules, mapping: nil, asOf: asOf, withholdPersonalData: withholdPersonalData)

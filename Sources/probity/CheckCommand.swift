@@ -213,58 +213,69 @@ struct CheckCommand: ParsableCommand {
 func inputsToRead(_ files: [String], format inputFormat: InputFormat?) -> (
   read: [String], setAside: [SetAsideInput], joined: [Diagnostic]
 ) {
+  let selection = InputSelection(files) {
+    inputFormat == .fec
+      || (inputFormat == nil && (try? FilingReader.detectFormat(path: $0)) == .fec)
+  }
   var setAside: [SetAsideInput] = []
   func setAsideInput(_ path: String, _ reason: String, help: String) {
     printError("warning: \(path): \(reason)\n  = help: \(help)")
     setAside.append(SetAsideInput(file: path, reason: reason))
   }
-  let (distinct, repeats) = distinctFiles(files)
-  for (path, first) in repeats {
+  for (path, first) in selection.repeats {
     let spelling = first == path ? "" : " (as \(first) too)"
     setAsideInput(path, "given more than once\(spelling): read once", help: "give each file once")
   }
-  guard distinct.count > 1, inputFormat == nil || inputFormat == .fec else {
-    return (distinct, setAside, [])
-  }
-  let reports = distinct.filter {
-    inputFormat == .fec || (try? FilingReader.detectFormat(path: $0)) == .fec
-  }
-  guard reports.count > 1 else { return (distinct, setAside, []) }
-  let superseded = Amendments.superseded(reports)
-  for (path, by) in superseded.sorted(by: { $0.key < $1.key }) {
+  for (path, by, _) in selection.replaced {
     setAsideInput(
       path, replacedReason(by: by),
       help:
         "to check this report itself, check it alone; probity audit leaves out the reports amendments replace too"
     )
   }
-  let replaced = superseded.keys.sorted()
-  let joined = Amendments.anotherFilings(replaced).compactMap { $0 }
+  let joined = selection.replaced.compactMap(\.joined)
   for stop in joined { printError(stop.rendered()) }
-  return (distinct.filter { superseded[$0] == nil }, setAside, joined)
+  return (selection.read, setAside, joined)
 }
 
-/// The paths that name distinct files, in order, and each later path to a file already
-/// named with the first that named it: one file under two spellings (./a.fec and a.fec, a
-/// link, a hard link) is one file, told by its device and inode, or by its path when it
-/// cannot be opened.
-func distinctFiles(_ paths: [String]) -> (
-  distinct: [String], repeats: [(path: String, first: String)]
-) {
-  var given: [String: String] = [:]
-  var distinct: [String] = []
-  var repeats: [(path: String, first: String)] = []
-  for path in paths {
-    var status = stat()
-    let key = stat(path, &status) == 0 ? "\(status.st_dev):\(status.st_ino)" : "path:" + path
-    if let first = given[key] {
-      repeats.append((path, first))
-    } else {
-      given[key] = path
-      distinct.append(path)
+/// Which of the paths given a run reads, for `check`, `explain` and `audit` alike, each
+/// saying it in its own way: one file reached by two paths (two spellings, a link, a hard
+/// link: told by device and inode, or by path when it cannot be opened) is read once, and
+/// a `.fec` report that another given beside it replaces (`Amendments.superseded`) is not
+/// read; a replaced file that holds another filing after its own is unreadable (F0025),
+/// as the filing joined to it cannot be checked under its cover.
+struct InputSelection {
+  /// The paths read, in the order given.
+  let read: [String]
+  /// Each later path to a file already given, with the first that named it.
+  let repeats: [(path: String, first: String)]
+  /// Each replaced report, by path, with the report that replaces it and, when its file
+  /// holds another filing after its own, the reader's stop (F0025).
+  let replaced: [(path: String, by: String, joined: Diagnostic?)]
+
+  /// `isFEC`: whether a path (read once) is a `.fec` filing, whose amendments count.
+  init(_ paths: [String], isFEC: (String) -> Bool) {
+    var given: [String: String] = [:]
+    var distinct: [String] = []
+    var repeats: [(path: String, first: String)] = []
+    for path in paths {
+      var status = stat()
+      let key = stat(path, &status) == 0 ? "\(status.st_dev):\(status.st_ino)" : "path:" + path
+      if let first = given[key] {
+        repeats.append((path, first))
+      } else {
+        given[key] = path
+        distinct.append(path)
+      }
     }
+    let reports = distinct.count > 1 ? distinct.filter(isFEC) : []
+    let superseded = reports.count > 1 ? Amendments.superseded(reports) : [:]
+    let replaced = superseded.sorted(by: { $0.key < $1.key })
+    let stops = Amendments.anotherFilings(replaced.map(\.key))
+    self.read = distinct.filter { superseded[$0] == nil }
+    self.repeats = repeats
+    self.replaced = zip(replaced, stops).map { ($0.key, $0.value, $1) }
   }
-  return (distinct, repeats)
 }
 
 /// Why a report is not read: the report that replaces it (see `Amendments.superseded`).
