@@ -168,6 +168,17 @@ extension CheckRun {
           groupKey == key
         })
       {
+        if verdict.crossedHere && verdict.status == .fired && cures[index] != nil {
+          // It crossed here and was cured in time (check counts it cured); the group's
+          // finding is of another crossing, before or after.
+          let (status, reason) = noFinding(index, went: nil)
+          verdicts[index]?.status = status
+          verdicts[index]?.reason =
+            reason
+            + " (the group's finding on \(location(elsewhere.file, elsewhere.line)) is of another time it went over)"
+          verdicts[index]?.finding = elsewhere
+          continue
+        }
         verdicts[index]?.status = .firedOnAnotherRecord
         verdicts[index]?.reason =
           "this record is part of a group whose finding is raised on \(location(elsewhere.file, elsewhere.line))"

@@ -886,3 +886,35 @@ struct WindowsSideBySide {
     #expect(windows == [.string("2023-2024"), .string("undesignated, cycle 2023-2024")])
   }
 }
+
+/// A group that went over, was cured in time, and went over again later (never cured):
+/// `check` counts the first crossing cured and raises the second. `explain` on the record
+/// of the first crossing says it was cured, and names the later finding, as check counts
+/// it; it said only "part of a group whose finding is raised" on the later record.
+@Test func explainSaysCuredWhereALaterCrossingOfTheGroupFired() throws {
+  let cure = try groupedRuleSet(
+    electionRule + "\n  cure within 60 days", when: "total > limit[election_year(election_code)]")
+  let listed = [
+    gift("2024-01-10", "3500.00", line: 2),
+    gift("2024-01-20", "300.00", kind: .disbursement, line: 3),
+    gift("2024-06-01", "500.00", line: 4),
+  ]
+  let run = check(cure, listed, asOf: "2024-12-31")
+  #expect(run.findings.map(\.line) == [4])
+  #expect(run.tallies[0].cured == 1)
+  #expect(run.tallies[0].fired == 1)
+  let expected: [(Int, RuleVerdict.Status, String)] = [
+    (
+      2, .cured,
+      "cured: the record on line 3 (2024-01-20) brought the group back within the condition in time (the group's finding on line 4 is of another time it went over)"
+    ),
+    (3, .firedOnAnotherRecord, "this record is part of a group whose finding is raised on line 4"),
+    (4, .fired, "fired: the condition holds on this record"),
+  ]
+  for (line, status, reason) in expected {
+    let watched = check(cure, listed, asOf: "2024-12-31") { $0.target = RecordSelector("\(line)") }
+    let verdict = try #require(watched.finalVerdicts().first)
+    #expect(verdict.status == status, "\(line): \(verdict.reason)")
+    #expect(verdict.reason == reason, "\(line)")
+  }
+}
