@@ -128,7 +128,10 @@ public struct RulePackCompiler {
             hint: "'\(decl.name)' is a record field; give the parameter another name")
           continue
         }
-        guard let compiled = compileParameter(decl, in: syntax.source) else { continue }
+        guard
+          let compiled = compileParameter(decl, in: syntax.source)
+            ?? standIn(for: decl, in: syntax.source)
+        else { continue }
         own[decl.name] = parameters.count
         parameters.append(compiled)
         declarations.append((fileIndex, decl))
@@ -224,7 +227,10 @@ public struct RulePackCompiler {
           tooLarge.insert(decl.name)
         }
         own[decl.name] = VisibleDefine(
-          expr: decl.value, source: syntax.source, defines: own, scope: scopes[fileIndex])
+          expr: decl.value, source: syntax.source, defines: own, scope: scopes[fileIndex],
+          // (Too large where it stands, it is said again at each rule that uses it, where
+          // its size is what makes that rule too large.)
+          failed: builder.diagnostics.contains { $0.severity == .error && $0.id != tooLargeID })
       }
       ownDefines.append(own)
     }
@@ -451,6 +457,32 @@ public struct RulePackCompiler {
           definition: .byDate(items.map { ($0.from, $0.through, $0.value) }), site: site)
       }
     }
+  }
+
+  /// A parameter whose declaration failed (its errors reported) stands in with its declared
+  /// type, or its value's when the type is left out or unknown, and no value: its uses are
+  /// checked against that type rather than reported as unknown names (C0001 on every use,
+  /// with a hint to import a file). No rule set is made from a pack with errors, so the
+  /// stand-in is never evaluated.
+  private mutating func standIn(for decl: ParamDecl, in source: SourceFile) -> CompiledParameter? {
+    var type = decl.type
+    if type == nil, case .scalar(let expr) = decl.body {
+      var builder = ProgramBuilder(source: source, scope: [:], kinds: [], constant: true)
+      type = builder.compile(expr, parameters: parameters)?.type
+      if builder.diagnostics.isEmpty == false {
+        diagnostics.append(contentsOf: builder.diagnostics)
+      }
+    }
+    guard let type else { return nil }
+    let position = source.lineAndColumn(of: decl.nameRange.start)
+    let site = DeclarationSite(file: source.path, line: position.line, column: position.column)
+    let definition: CompiledParameter.Definition =
+      switch decl.body {
+      case .scalar: .scalar(.missing)
+      case .table(by: .year, _): .byYear([])
+      case .table(by: .date, _): .byDate([])
+      }
+    return CompiledParameter(name: decl.name, type: type, definition: definition, site: site)
   }
 
   /// A parameter's value: a constant expression, checked against the declared type and

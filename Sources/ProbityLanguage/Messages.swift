@@ -53,6 +53,8 @@ public enum LanguageMessage {
   case unknownKeyFunction(String)
   case defineNotUsable(String, String)
   case expressionTooLarge
+  /// `cycle`: the names from the one used to itself again, like ["a", "b", "a"].
+  case definedInTermsOfItself(String, cycle: [String])
   // Pack loading.
   case importNotFound(String)
   case cannotReadFile(String, reason: String)
@@ -111,6 +113,7 @@ public enum LanguageMessage {
     case .unknownKeyFunction: return "C0025"
     case .defineNotUsable: return "C0026"
     case .expressionTooLarge: return "C0027"
+    case .definedInTermsOfItself: return "C0028"
     case .cannotLoadList: return "L0004"
     case .importNotFound: return "L0001"
     case .cannotReadFile: return "L0002"
@@ -178,6 +181,10 @@ public enum LanguageMessage {
     case .expressionTooLarge:
       return
         "expression too large: with its defines and lets written out it nests too deeply or has too many parts"
+    case .definedInTermsOfItself(let name, let cycle):
+      return cycle.count <= 2
+        ? "'\(name)' is defined in terms of itself"
+        : "'\(name)' is defined in terms of itself: \(cycle.joined(separator: " uses "))"
     case .importNotFound(let s): return "cannot find imported file '\(s)'"
     case .cannotReadFile(let s, let reason): return "cannot read '\(s)': \(reason)"
     case .emptyPack(let s): return "no rule files (*.probity) in '\(s)'"

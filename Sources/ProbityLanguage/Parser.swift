@@ -232,11 +232,25 @@ public struct Parser {
       skipToItem()
       return nil
     }
-    guard expect(.colon, "':' and a type after the parameter name") != nil else {
-      skipToItem()
-      return nil
+    let type: ValueType?
+    let typeRange: SourceRange
+    if current.kind == .assign {
+      // `param limit = $100.00`: the type left out. Said, and the value read on, so that
+      // the parameter's uses are checked against its value's type, not reported unknown.
+      error(
+        .expected("':' and a type after the parameter name", found: describe(current)),
+        current.range,
+        hint:
+          "write 'param \(name.text): TYPE = ...', the TYPE one of money, integer, date, string, boolean"
+      )
+      (type, typeRange) = (nil, current.range)
+    } else {
+      guard expect(.colon, "':' and a type after the parameter name") != nil else {
+        skipToItem()
+        return nil
+      }
+      (type, typeRange) = parseType()
     }
-    let (type, typeRange) = parseType()
     if current.kind == .assign {
       advance()
       let value = parseExpression()
@@ -390,6 +404,8 @@ public struct Parser {
     }
     var rule = RuleDecl(id: id.value, idRange: id.range, range: start.union(id.range))
     var seen: Set<String> = []
+    // The property read last: a word left on its line after it is not a property.
+    var last: Token?
     while current.kind != .rightBrace && current.kind != .endOfFile {
       let before = index
       let property = current
@@ -404,7 +420,35 @@ public struct Parser {
         let hint =
           property.kind == .identifier
           ? NearNames.hint(for: property.text, among: Parser.ruleProperties) : nil
-        if property.kind == .identifier {
+        if let last, index > 0, sameLine(tokens[index - 1], property) {
+          // `when amount > $5.00 foo`: the property's value ended before the word, on its
+          // line. Not an unknown property: something left over, or a missing operator.
+          // Said unless an error on this line was (`applies to receipts`: 'to' is no kind,
+          // and 'receipts' is what is left of that).
+          let expression = ["where", "when", "let"].contains(last.text)
+          let saidHere =
+            sink.diagnostics.last.map {
+              $0.file == source.path
+                && $0.position?.line == source.lineAndColumn(of: property.range.start).line
+            } ?? false
+          if !saidHere {
+            error(
+              .expected("the end of the '\(last.text)' line", found: describe(property)),
+              property.range,
+              hint: expression
+                ? "the '\(last.text)' expression ends before it: join them with 'and', 'or' or an operator"
+                : "each rule property stands on its own line")
+          }
+          // Resume on the next line, which may hold a property of its own (and its error).
+          let stray = property
+          while current.kind != .endOfFile && current.kind != .rightBrace
+            && sameLine(stray, current)
+          {
+            advance()
+          }
+          if index == before { advance() }
+          continue
+        } else if property.kind == .identifier {
           error(
             .unknownRuleProperty(property.text), property.range,
             hint: hint ?? "a rule has: \(Parser.ruleProperties.joined(separator: ", "))")
@@ -419,6 +463,7 @@ public struct Parser {
         continue
       }
       advance()
+      last = property
       if property.text != "let" && !seen.insert(property.text).inserted {
         error(.duplicateRuleProperty(property.text), property.range)
       }
@@ -607,6 +652,11 @@ public struct Parser {
     }
     return WindowDecl(
       kind: kind, on: on, range: start.union(on?.range ?? tokens[max(0, index - 1)].range))
+  }
+
+  /// Whether two tokens start on one line of the source.
+  private func sameLine(_ a: Token, _ b: Token) -> Bool {
+    source.lineAndColumn(of: a.range.start).line == source.lineAndColumn(of: b.range.start).line
   }
 
   private mutating func skipToProperty() {

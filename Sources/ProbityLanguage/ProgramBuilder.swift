@@ -18,6 +18,8 @@ struct VisibleDefine {
   let source: SourceFile
   let defines: [String: VisibleDefine]
   let scope: [String: Int]
+  /// It had errors where it stands (reported there): a use of it says nothing more.
+  var failed = false
 }
 
 /// Checks one expression and flattens it into `ExprNode`s.
@@ -48,7 +50,8 @@ struct ProgramBuilder {
   var definePlaces: [String: (file: Int, path: String)] = [:]
   /// What is compiled: the define `name` where it stands, in file `file`; nil for a rule.
   var defining: (file: Int, name: String)?
-  private var expanding: Set<String> = []
+  /// The lets and defines being written out, outermost first: a name met again is a cycle.
+  private var expanding: [String] = []
   /// How deep `check` is. Defines and lets are compiled in place, so a rule can compile
   /// to a tree deeper and larger than anything written in it (a define of a define of
   /// ..., each using the next twice, doubles at every step); the checker and the
@@ -231,6 +234,16 @@ struct ProgramBuilder {
     }
   }
 
+  /// Whether `name` is being written out already (a let or define that uses itself,
+  /// directly or through others): said (C0028) with the cycle.
+  private mutating func isCycle(_ name: String, _ range: SourceRange) -> Bool {
+    guard let start = expanding.firstIndex(of: name) else { return false }
+    error(
+      .definedInTermsOfItself(name, cycle: Array(expanding[start...]) + [name]), range,
+      hint: "a 'let' or 'define' cannot use itself, directly or through other names")
+    return true
+  }
+
   private mutating func checkName(
     _ name: String, _ range: SourceRange, _ parameters: [CompiledParameter]
   ) -> Typed {
@@ -241,22 +254,18 @@ struct ProgramBuilder {
       return poisoned(range)
     }
     if let value = lets[name] {
-      guard expanding.insert(name).inserted else {
-        error(.typeMismatch("'\(name)' is defined in terms of itself"), range)
-        return poisoned(range)
-      }
-      defer { expanding.remove(name) }
+      guard !isCycle(name, range) else { return poisoned(range) }
+      expanding.append(name)
+      defer { expanding.removeLast() }
       let inner = check(value, parameters)
       guard let type = inner.type else { return poisoned(range) }
       return Typed(
         node: emit(.named(name), [inner.node], type, range), type: type, currency: inner.currency)
     }
     if let define = defines[name] {
-      guard expanding.insert(name).inserted else {
-        error(.typeMismatch("'\(name)' is defined in terms of itself"), range)
-        return poisoned(range)
-      }
-      defer { expanding.remove(name) }
+      guard !define.failed, !isCycle(name, range) else { return poisoned(range) }
+      expanding.append(name)
+      defer { expanding.removeLast() }
       // Compiled in place, with its own file's text and names (no `let` of the rule, the
       // defines and parameters its own file sees); a problem is reported here, at the use
       // (the definition itself was checked where it stands).
@@ -351,6 +360,12 @@ struct ProgramBuilder {
       return Typed(node: emit(.field(field), [], spec.type, range), type: spec.type, currency: nil)
     }
     let candidates = CanonicalSchema.fields.map(\.name) + scope.keys.sorted()
+    if name == defining?.name {
+      error(
+        .definedInTermsOfItself(name, cycle: [name, name]), range,
+        hint: "a 'define' cannot use itself; it can use the defines written before it")
+      return poisoned(range)
+    }
     if let place = definePlaces[name], name != defining?.name {
       let why =
         switch defining {

@@ -211,6 +211,75 @@ let diagnosticCases: [DiagnosticCase] = [
     name: "top-level garbage recovers", source: "rul T-1 {}\n" + ruleFile(when: "amout > $1.00"),
     expected: [("P0010", 1, 1, "did you mean 'rule'?"), ("C0001", 9, 8, "did you mean 'amount'?")]),
   DiagnosticCase(
+    name: "lets that use each other: C0028 where the cycle closes",
+    source: """
+      rule T-001 {
+        title "t"
+        severity error
+        category data-quality
+        citation "c"
+        applies receipt
+        let a = b + $1.00
+        let b = a + $1.00
+        when amount > a
+        message "m"
+      }
+      """,
+    expected: [("C0028", 8, 11, "directly or through other names")]),
+  DiagnosticCase(
+    name: "a define that uses itself: C0028, not an unknown name",
+    source: ruleFile(when: "amount > z", params: "define z = z + $1.00"),
+    expected: [("C0028", 1, 12, "cannot use itself")]),
+  DiagnosticCase(
+    name: "a define that failed where it stands says nothing more where it is used",
+    source: ruleFile(when: "amount > y", params: "define x = amout + $1.00\ndefine y = x"),
+    expected: [("C0001", 1, 12, "did you mean 'amount'?")]),
+  DiagnosticCase(
+    name: "a parameter whose value failed is not an unknown name where it is used",
+    source: ruleFile(when: "amount > limit", params: "param limit: money = $1.00 + \"x\""),
+    expected: [("C0005", 1, 22, nil)]),
+  DiagnosticCase(
+    name: "a parameter without its type: said, and its uses checked against its value's type",
+    source: ruleFile(
+      when: "amount > limit and amount > \"s\"", params: "param limit = $1.00"),
+    expected: [("P0010", 1, 13, "param limit: TYPE = ..."), ("C0005", 8, 27, nil)]),
+  DiagnosticCase(
+    name: "a parameter of an unknown type is not an unknown name where it is used",
+    source: ruleFile(when: "amount > cap", params: "param cap: monye = $2.00"),
+    expected: [("P0018", 1, 12, "did you mean 'money'?")]),
+  DiagnosticCase(
+    name: "a word left after a condition is no property, and the next line is still read",
+    source: """
+      rule T-001 {
+        title "t" foo
+        severity error
+        category data-quality
+        citation "c"
+        applies receipt
+        when amount > $5.00 amount < $9.00
+        wen amount > $1.00
+        message "m"
+      }
+      """,
+    expected: [
+      ("P0010", 2, 13, "its own line"), ("P0010", 7, 23, "join them with 'and', 'or'"),
+      ("P0011", 8, 3, "did you mean 'when'?"),
+    ]),
+  DiagnosticCase(
+    name: "what is left of a line with an error says nothing more",
+    source: """
+      rule T-001 {
+        title "t"
+        severity error
+        category data-quality
+        citation "c"
+        applies to receipts
+        when amount > $5.00
+        message "m"
+      }
+      """,
+    expected: [("P0016", 6, 11, "one of: receipt, disbursement")]),
+  DiagnosticCase(
     name: "deep nesting is refused, not a crash",
     source: ruleFile(
       when: String(repeating: "(", count: 10_000) + "true" + String(repeating: ")", count: 10_000)),
@@ -503,4 +572,25 @@ extension String {
   let (ruleSet, diagnostics) = compile(text)
   #expect(diagnostics.isEmpty, "\(diagnostics.map { $0.rendered() })")
   #expect(ruleSet?.rules.map(\.id) == ["T-001"])
+}
+
+/// C0028 names the whole cycle, from the name used to itself again.
+@Test func aCycleOfLetsIsNamedWhole() throws {
+  let source = """
+    rule T-001 {
+      title "t"
+      severity error
+      category data-quality
+      citation "c"
+      applies receipt
+      let a = b + $1.00
+      let b = c
+      let c = a
+      when amount > a
+      message "m"
+    }
+    """
+  let (_, diagnostics) = compile(source)
+  #expect(diagnostics.map(\.id) == ["C0028"])
+  #expect(diagnostics.first?.message == "'a' is defined in terms of itself: a uses b uses c uses a")
 }
