@@ -1,16 +1,25 @@
 import ProbityCore
 import ProbityEngine
 
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
 /// The identity of a finding across runs and machines: what SARIF's
 /// `partialFingerprints`, waivers and baselines refer to.
 ///
 /// A fingerprint is FNV-1a 64 (written as 16 lower-case hex digits) of these parts, each
 /// followed by the byte 0x1F (unit separator):
 ///
-/// 1. `probity/v1`, the version of this recipe;
+/// 1. `probity/v2`, the version of this recipe;
 /// 2. the rule id (`US-CASH-001`);
-/// 3. the filing's path as given on the command line, without a leading `./`; for an
-///    absolute path, its last component only (so a checkout's location never matters);
+/// 3. whose record it is: `filer:` and the record's filer id when it has one (a report
+///    and its amendment, in files of any name, are the same filer's; two committees'
+///    records in one bulk file are not); otherwise `path:` and the filing's path
+///    (`pathPart`: written the one way, and relative to the working directory when it
+///    lies under it);
 /// 4. the record: `tid:` and its transaction id, or, for a record without one, `key:` and
 ///    its key fields (`Fingerprint.recordKey`);
 /// 5. for a rule across records, the group as the finding shows it: `name=value` for each
@@ -18,10 +27,12 @@ import ProbityEngine
 ///
 /// Nothing else goes in: not the line (lines shift when a filing is amended), not the
 /// message or the values (an aggregate grows as records are added), not the date of the
-/// run.
+/// run. (`probity/v1` took the path for every record, an absolute one by its last
+/// component alone: two folders' `receipts.csv` shared fingerprints, one committee's
+/// transaction id was another's in a bulk file, and an amendment's findings were new.)
 public enum Fingerprint {
   /// The `partialFingerprints` key in SARIF output.
-  public static let sarifKey = "probity/v1"
+  public static let sarifKey = "probity/v2"
 
   /// The fields that stand for a record without a transaction id, in this order.
   public static let keyFields = [
@@ -46,33 +57,60 @@ public enum Fingerprint {
     return parts.joined(separator: "\u{1E}")
   }
 
-  /// The path as it goes into a fingerprint: as given, without a leading `./`, and only
-  /// its last component when it is absolute.
-  public static func pathPart(_ path: String) -> String {
-    // An ASCII path (most) is cut on its bytes: the same cuts as on its characters, for a
-    // slash is then always a character of its own. (Split as characters, a path cost some
-    // thousands of instructions, once per finding.)
-    if path.utf8.allSatisfy({ $0 < 0x80 }) {
-      let bytes = Array(path.utf8)
-      let slash = UInt8(ascii: "/")
-      if bytes.first == slash {
-        guard var end = bytes.lastIndex(where: { $0 != slash }) else { return path }
-        end += 1
-        let start = bytes[..<end].lastIndex(of: slash).map { $0 + 1 } ?? 0
-        return String(decoding: bytes[start..<end], as: UTF8.self)
-      }
-      var start = 0
-      while start + 1 < bytes.count, bytes[start] == UInt8(ascii: "."), bytes[start + 1] == slash {
-        start += 2
-      }
-      return start == 0 ? path : String(decoding: bytes[start...], as: UTF8.self)
+  /// The path as it goes into a fingerprint of a record without a filer id: written the
+  /// one way (no `.` component, no empty one, `x/..` folded), and, when absolute and under
+  /// the working directory (a checkout), relative to it, so that `filings/q1.csv`,
+  /// `./filings//q1.csv` and `$PWD/filings/q1.csv` are one path. An absolute path
+  /// elsewhere is kept whole: two folders' files of one name are two files.
+  public static func pathPart(_ path: String, workingDirectory: [String] = currentDirectory)
+    -> String
+  {
+    guard let here = workingDirectory.first, here.hasPrefix("/") else {
+      return normalized(path, absolute: path.hasPrefix("/"))
     }
-    if path.hasPrefix("/") {
-      return path.split(separator: "/").last.map(String.init) ?? path
+    let absolute = normalized(path.hasPrefix("/") ? path : here + "/" + path, absolute: true)
+    for base in workingDirectory.map({ normalized($0, absolute: true) }) {
+      if base == "/" { return String(absolute.dropFirst()) }
+      if absolute.hasPrefix(base + "/") { return String(absolute.dropFirst(base.count + 1)) }
     }
-    var relative = Substring(path)
-    while relative.hasPrefix("./") { relative = relative.dropFirst(2) }
-    return String(relative)
+    return absolute
+  }
+
+  /// The process's working directory, read once: as the system gives it, and as the shell
+  /// spelt it (`$PWD`, through any links) when that is another spelling of it.
+  public static let currentDirectory: [String] = {
+    var buffer = [CChar](repeating: 0, count: 4096)
+    guard getcwd(&buffer, buffer.count) != nil else { return [] }
+    let physical = String(
+      decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    var spellings = [physical]
+    if let shell = getenv("PWD").map({ String(cString: $0) }), shell.hasPrefix("/"),
+      shell != physical,
+      realpath(shell, nil).map({ resolved in
+        defer { free(resolved) }
+        return String(cString: resolved) == physical
+      }) ?? false
+    {
+      spellings.append(shell)
+    }
+    return spellings
+  }()
+
+  /// `path` without `.` or empty components, `name/..` folded (a `..` at the top of an
+  /// absolute path stays at the top: `/..` is `/`).
+  static func normalized(_ path: String, absolute: Bool) -> String {
+    var parts: [Substring] = []
+    for part in path.split(separator: "/", omittingEmptySubsequences: true) {
+      if part == "." { continue }
+      if part == "..", let last = parts.last, last != ".." {
+        parts.removeLast()
+        continue
+      }
+      if part == "..", absolute { continue }
+      parts.append(part)
+    }
+    let joined = parts.joined(separator: "/")
+    return absolute ? "/" + joined : joined
   }
 
   /// The fingerprint of a finding. `recordKey` is the finding's record's key
@@ -92,7 +130,13 @@ public enum Fingerprint {
     hash.end()
     hash.add(finding.ruleID)
     hash.end()
-    hash.add(pathPart)
+    if let filer = finding.filerID, !filer.isEmpty {
+      hash.add("filer:")
+      hash.add(filer)
+    } else {
+      hash.add("path:")
+      hash.add(pathPart)
+    }
     hash.end()
     if let id = finding.transactionID {
       hash.add("tid:")
@@ -117,6 +161,13 @@ public enum Fingerprint {
     }
     hash.end()
     return hash.value
+  }
+
+  /// Whether `text` is a fingerprint: 16 ASCII digits and lower-case `a` to `f` (not the
+  /// full-width digits and letters `Character.isHexDigit` also takes).
+  public static func isWellFormed(_ text: String) -> Bool {
+    text.utf8.count == 16
+      && text.utf8.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }
   }
 
   /// FNV-1a 64 of the parts, each followed by 0x1F, as 16 hex digits.

@@ -338,9 +338,7 @@ public enum WaiverFile {
       let reason = text("reason")
       let expiresText = text("expires")
       if let fingerprint, let node = item["fingerprint"] {
-        let valid =
-          fingerprint.count == 16 && fingerprint.allSatisfy { $0.isHexDigit && !$0.isUppercase }
-        if !valid {
+        if !Fingerprint.isWellFormed(fingerprint) {
           problem(
             "G0003", "\"\(fingerprint)\" is not a fingerprint", node,
             hint: "a fingerprint is 16 lower-case hex digits, as --format json or sarif shows it")
@@ -405,7 +403,7 @@ public enum BaselineFile {
         problem("each finding of a baseline has a \"fingerprint\" string", item, hint: hint)
         continue
       }
-      guard fingerprint.count == 16, fingerprint.allSatisfy({ $0.isHexDigit && !$0.isUppercase })
+      guard Fingerprint.isWellFormed(fingerprint)
       else {
         problem(
           "\"\(fingerprint)\" is not a fingerprint", node,

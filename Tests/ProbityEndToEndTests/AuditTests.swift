@@ -413,7 +413,7 @@ import Testing
       let json = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
       let runs = try #require(json["runs"] as? [[String: Any]])
       let results = try #require(runs.first?["results"] as? [[String: Any]])
-      return results.compactMap { ($0["partialFingerprints"] as? [String: String])?["probity/v1"] }
+      return results.compactMap { ($0["partialFingerprints"] as? [String: String])?["probity/v2"] }
     }
     let fromAudit = try fingerprints(Data(contentsOf: out.appendingPathComponent("findings.sarif")))
     let fromCheck = try fingerprints(Data(check.stdout.utf8))

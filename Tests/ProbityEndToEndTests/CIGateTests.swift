@@ -61,7 +61,7 @@ func sarifResults(_ document: String) throws -> [[String: Any]] {
 }
 
 func fingerprint(_ result: [String: Any]) -> String? {
-  (result["partialFingerprints"] as? [String: String])?["probity/v1"]
+  (result["partialFingerprints"] as? [String: String])?["probity/v2"]
 }
 
 /// A row of Fixtures/us-federal/receipts.csv made into another donor's gift, as an
@@ -123,7 +123,7 @@ func amendedRow(_ row: String, _ id: String) -> String {
     let results = try #require(
       (json["runs"] as? [[String: Any]])?.first?["results"] as? [[String: Any]])
     let fingerprints = results.compactMap {
-      ($0["partialFingerprints"] as? [String: String])?["probity/v1"]
+      ($0["partialFingerprints"] as? [String: String])?["probity/v2"]
     }
     #expect(fingerprints.count == 2)
     #expect(Set(fingerprints).count == 2)

@@ -44,13 +44,14 @@ func compiledGatePack() throws -> CompiledRuleSet {
 /// A cash receipt of `amount` dollars.
 func cashGift(
   file: String = "filings/receipts.csv", line: Int, id: String?, name: String = "SMITH, JOHN",
-  amount: String = "250.00", date: String = "2024-03-15"
+  amount: String = "250.00", date: String = "2024-03-15", filer: String? = nil
 ) -> Record {
   var record = Record(kind: .receipt, provenance: Provenance(file: file, line: line))
   func set(_ field: String, _ value: Value) {
     if let fieldID = CanonicalSchema.id(named: field) { record[fieldID] = value }
   }
   if let id { set("transaction_id", .string(id)) }
+  if let filer { set("filer_id", .string(filer)) }
   set("name", .string(name))
   set("payment_method", .string("cash"))
   if case .success(let money) = MoneyParser.parse(Substring(amount), currency: .usd) {
@@ -82,21 +83,42 @@ func waiver(_ fingerprint: String, expires: String, rule: String? = nil) throws 
     #expect(Fingerprint.compute([]) == "cbf29ce484222325")
     #expect(Fingerprint.compute(["a"]) == "089be907b544fdc9")
     #expect(
-      Fingerprint.compute(["probity/v1", "US-CASH-001", "receipts.csv", "tid:T1", ""])
-        == "b59794cd63730d64")
+      Fingerprint.compute(["probity/v2", "US-CASH-001", "filer:C00999001", "tid:T1", ""])
+        == "0e086e9e10ba78c7")
   }
 
-  @Test func ignoresLinesAndWhereACheckoutLives() throws {
+  /// A record with a filer id is the filer's, whatever file holds it: a report and its
+  /// amendment (another file's name) give its findings the same fingerprints; two filers'
+  /// records of one transaction id (a bulk file mixes committees) do not share one.
+  @Test func aFilersRecordIsTheFilersInAnyFile() throws {
     let report = try checkReport([
-      cashGift(line: 2, id: "T1"), cashGift(file: "./filings/receipts.csv", line: 40, id: "T1"),
-      cashGift(file: "/home/ci/work/receipts.csv", line: 7, id: "T1"),
-      cashGift(file: "/tmp/other/receipts.csv", line: 9, id: "T1"),
+      cashGift(file: "reports/1000.fec", line: 2, id: "SA.1", filer: "C001"),
+      cashGift(file: "reports/1001.fec", line: 9, id: "SA.1", filer: "C001"),
+      cashGift(file: "/elsewhere/1002.fec", line: 4, id: "SA.1", filer: "C001"),
+      cashGift(file: "reports/1000.fec", line: 3, id: "SA.1", filer: "C002"),
     ])
     let cash = report.findings.filter { $0.ruleID == "T-CASH-001" }.map { Fingerprint.of($0) }
     #expect(cash.count == 4)
-    #expect(cash[0] == cash[1], "a leading ./ and the line do not matter")
-    #expect(cash[2] == cash[3], "an absolute path counts by its last component")
-    #expect(cash[0] != cash[2], "a relative path counts as given")
+    #expect(cash[0] == cash[1] && cash[1] == cash[2], "one filer's transaction in any file")
+    #expect(cash[0] != cash[3], "another filer's transaction of the same id")
+  }
+
+  /// A record without a filer id is its file's: the path written one way, relative to
+  /// the working directory when under it; files of one name in two folders are two.
+  @Test func aRecordWithoutAFilerIsItsFilesWrittenOneWay() throws {
+    let here = Fingerprint.currentDirectory.first ?? "/"
+    let report = try checkReport([
+      cashGift(line: 2, id: "T1"), cashGift(file: "./filings//receipts.csv", line: 40, id: "T1"),
+      cashGift(file: here + "/filings/receipts.csv", line: 7, id: "T1"),
+      cashGift(file: "filings/q1/../receipts.csv", line: 8, id: "T1"),
+      cashGift(file: "/tmp/other/receipts.csv", line: 9, id: "T1"),
+      cashGift(file: "/tmp/another/receipts.csv", line: 9, id: "T1"),
+    ])
+    let cash = report.findings.filter { $0.ruleID == "T-CASH-001" }.map { Fingerprint.of($0) }
+    #expect(cash.count == 6)
+    #expect(Set(cash[0...3]).count == 1, "one path, written four ways")
+    #expect(cash[4] != cash[5], "two folders' receipts.csv")
+    #expect(cash[0] != cash[4])
   }
 
   @Test func tellsRulesRecordsAndKeysApart() throws {
@@ -113,30 +135,23 @@ func waiver(_ fingerprint: String, expires: String, rule: String? = nil) throws 
     #expect(Fingerprint.of(anonymous, recordKey: key) != Fingerprint.of(anonymous, recordKey: nil))
   }
 
-  @Test func pathPart() {
-    #expect(Fingerprint.pathPart("./a/b.csv") == "a/b.csv")
-    #expect(Fingerprint.pathPart("/x/y/b.csv") == "b.csv")
-    #expect(Fingerprint.pathPart("b.csv") == "b.csv")
-  }
-
-  /// The recipe as the docs give it, on characters: the path cut by `split` and
-  /// `hasPrefix`, the parts made as strings, then hashed.
-  static func referencePathPart(_ path: String) -> String {
-    if path.hasPrefix("/") { return path.split(separator: "/").last.map(String.init) ?? path }
-    var relative = Substring(path)
-    while relative.hasPrefix("./") { relative = relative.dropFirst(2) }
-    return String(relative)
-  }
-
   @Test(
-    "paths cut on bytes as on characters",
+    "paths written one way",
     arguments: [
-      "", "/", "//", "/x/y/", "/x//y//", "./", "././a", ".//a", "a/./b", "../a", ".a/b", "./.",
-      "/x/\u{E9}t\u{E9}.csv", "./\u{E9}/b", "/x/\u{301}/y", "/a/b\u{301}", "/x/y/\u{301}",
-      "\u{1F600}/x",
+      ("./a/b.csv", "a/b.csv"), ("a//b.csv", "a/b.csv"), ("a/./b.csv", "a/b.csv"),
+      ("a/x/../b.csv", "a/b.csv"), ("/work/a/b.csv", "a/b.csv"), ("/work//a/./b.csv", "a/b.csv"),
+      ("/x/y/b.csv", "/x/y/b.csv"), ("/workshop/b.csv", "/workshop/b.csv"),
+      ("../b.csv", "/b.csv"), ("/link/a/b.csv", "a/b.csv"), ("b.csv", "b.csv"),
+      ("/\u{E9}t\u{E9}/x.csv", "/\u{E9}t\u{E9}/x.csv"),
     ])
-  func pathPartAsCharacters(_ path: String) {
-    #expect(Fingerprint.pathPart(path) == Self.referencePathPart(path))
+  func pathPart(_ path: String, _ expected: String) {
+    #expect(Fingerprint.pathPart(path, workingDirectory: ["/work", "/link"]) == expected)
+  }
+
+  /// The recipe as the docs give it: the parts made as strings, then hashed.
+  static func referenceWhose(_ finding: Finding) -> String {
+    if let filer = finding.filerID, !filer.isEmpty { return "filer:" + filer }
+    return "path:" + Fingerprint.pathPart(finding.file)
   }
 
   @Test func fingerprintIsTheRecipesOnFindingsWithGroups() throws {
@@ -177,7 +192,7 @@ func waiver(_ fingerprint: String, expires: String, rule: String? = nil) throws 
         let group = finding.group.map { "\($0.name)=\($0.value.description)" }
           .joined(separator: "\u{1E}")
         let expected = Fingerprint.compute([
-          Fingerprint.sarifKey, finding.ruleID, Self.referencePathPart(finding.file), record, group,
+          Fingerprint.sarifKey, finding.ruleID, Self.referenceWhose(finding), record, group,
         ])
         #expect(Fingerprint.of(finding, recordKey: key) == expected)
       }
@@ -413,8 +428,12 @@ func waiver(_ fingerprint: String, expires: String, rule: String? = nil) throws 
   }
 
   /// A fingerprint a baseline holds is one Probity writes (16 lower-case hex digits),
-  /// as for waivers (G0003): "3EAA0ED4BD1D83E6" or "zz" matched no finding, unsaid.
-  @Test(arguments: ["zz", "3EAA0ED4BD1D83E6", "3eaa0ed4bd1d83e", " 3eaa0ed4bd1d83e6", ""])
+  /// as for waivers (G0003): "3EAA0ED4BD1D83E6" or "zz" matched no finding, unsaid; nor do
+  /// full-width digits and letters, which `Character.isHexDigit` takes.
+  @Test(arguments: [
+    "zz", "3EAA0ED4BD1D83E6", "3eaa0ed4bd1d83e", " 3eaa0ed4bd1d83e6", "",
+    "\u{FF10}\u{FF11}\u{FF12}\u{FF13}\u{FF14}\u{FF15}\u{FF16}\u{FF17}\u{FF18}\u{FF19}\u{FF41}\u{FF42}\u{FF43}\u{FF44}\u{FF45}\u{FF46}",
+  ])
   func aMalformedFingerprintIsAnError(_ fingerprint: String) {
     let (fingerprints, diagnostics) = BaselineFile.parse(
       "{\"probity_baseline\": 1, \"findings\": [{\"fingerprint\": \"\(fingerprint)\"}]}",
