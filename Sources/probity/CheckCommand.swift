@@ -128,6 +128,17 @@ struct CheckCommand: ParsableCommand {
       throw ValidationError(
         "--write-baseline \(target) is a rule file: writing the baseline would replace it")
     }
+    // Any file in the pack's folder (a reference list the pack loads, its tests).
+    func real(_ path: String) -> String? {
+      guard let resolved = realpath(path, nil) else { return nil }
+      defer { free(resolved) }
+      return String(cString: resolved)
+    }
+    if let pack = real(rules), let file = real(target), file.hasPrefix(pack + "/") {
+      throw ValidationError(
+        "--write-baseline \(target) is in the rule pack's folder (\(rules)): writing the baseline would replace a file of the pack"
+      )
+    }
   }
 
   func run() throws {

@@ -505,7 +505,7 @@ func amendedRow(_ row: String, _ id: String) -> String {
   }
 
   /// --write-baseline naming a file the run reads (the filing, the waivers file, the
-  /// mapping, a rule file) is a usage error, and the file is left as it was: it was
+  /// mapping, a rule file, any file of the pack's folder) is a usage error, and the file is left as it was: it was
   /// replaced by the baseline, and the run exited 0.
   @Test func aBaselineNeverReplacesWhatTheRunReads() throws {
     let folder = try scratchSubfolder("baseline-target")
@@ -519,8 +519,11 @@ func amendedRow(_ row: String, _ id: String) -> String {
     try FileManager.default.copyItem(
       at: packageRoot.appendingPathComponent("Rules/us-federal"), to: pack)
     let rule = pack.appendingPathComponent("receipts.probity")
+    // A reference list the pack loads: replaced, every later run failed (L0004).
+    let list = pack.appendingPathComponent("lists/federal-contractors.csv")
     for (target, spelling) in [
       (filing, folder.path + "/./receipts.csv"), (waivers, waivers.path), (rule, rule.path),
+      (list, list.path),
     ] {
       let before = try Data(contentsOf: target)
       let result = try runProbity([
