@@ -67,11 +67,37 @@ public enum DonorIdentity {
     return result
   }
 
-  /// `LAST FIRST` (plus a generational suffix), or nil for a name with no words.
+  /// `LAST FIRST` (plus a generational suffix), or nil for a name with no words, or one
+  /// that names two people (`namesTwoPeople`).
   public static func personKey(_ name: String) -> String? {
     var name = name
+    if name.withUTF8(namesTwoPeople) { return nil }
     if let key = name.withUTF8({ ASCIIPersonKey($0)?.key }) { return key }
     return generalPersonKey(name)
+  }
+
+  /// Whether a name joins two people with the word AND or `&` ("SMITH, JOHN AND JANE",
+  /// "MR. AND MRS. ROBERT JONES", "TAGHI, IRAJ & FARIBA"): a joint gift, the signers' to
+  /// share (11 CFR 110.1(k)), which the name cannot tell how. Keyed to the first person it
+  /// named, the whole gift was one donor's (a lawful $6,600 from a couple was an excess),
+  /// and two couples of one surname were one donor. It has no key: the rules that group
+  /// by it cannot judge it (undetermined), rather than judge it wrong.
+  static func namesTwoPeople(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+    func isLetter(_ byte: UInt8) -> Bool { (byte | 0x20) >= 0x61 && (byte | 0x20) <= 0x7A }
+    var index = 0
+    while index < bytes.count {
+      let byte = bytes[index]
+      if byte == UInt8(ascii: "&") { return true }
+      if byte | 0x20 == UInt8(ascii: "a"), index + 2 < bytes.count,
+        bytes[index + 1] | 0x20 == UInt8(ascii: "n"), bytes[index + 2] | 0x20 == UInt8(ascii: "d"),
+        index == 0 || !isLetter(bytes[index - 1]) && bytes[index - 1] < 0x80,
+        index + 3 == bytes.count || !isLetter(bytes[index + 3]) && bytes[index + 3] < 0x80
+      {
+        return true
+      }
+      index += 1
+    }
+    return false
   }
 
   /// The same for any text, with words as Strings and the lists as sets of them: the

@@ -35,6 +35,21 @@ func personKeysJoin(_ spellings: [String]) {
   #expect(!keys.contains(nil))
 }
 
+/// A name of two people joined by AND or `&` has no key (a joint gift is the signers' to
+/// share); AND within a word, or a name of letters beyond ASCII around it, does not count.
+@Test(
+  "a name of two people has no person key",
+  arguments: [
+    ("SMITH, JOHN AND JANE", true), ("MR. AND MRS. ROBERT JONES", true),
+    ("Robert and Mary Smith", true), ("TAGHI, IRAJ & FARIBA", true), ("DOE, JOHN&JANE", true),
+    ("AND, ROBERT", true), ("SMITH, JOHN AND", true), ("ANDERSON, SANDY", false),
+    ("BRAND, RANDY", false), ("SMITH, ANDREW", false), ("ZÓAND, PÉTER", false),
+    ("GRAND, ÉMILE", false), ("SMITH, JOHN", false),
+  ])
+func jointNames(_ name: String, _ joint: Bool) {
+  #expect((DonorIdentity.personKey(name) == nil) == joint, "\(name)")
+}
+
 @Test func personKeysKeepPeopleApart() {
   for (a, b) in differentPeople {
     #expect(DonorIdentity.personKey(a) != DonorIdentity.personKey(b), "\(a) / \(b)")
