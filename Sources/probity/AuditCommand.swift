@@ -178,7 +178,7 @@ struct AuditCommand: ParsableCommand {
     // 2. One file named twice (a folder and a file in it, a link, a hard link) is read
     // once; a report an amendment replaces is not read (`InputSelection`).
     let formatOf = Dictionary(filings.map { ($0.path, $0.format) }, uniquingKeysWith: { a, _ in a })
-    let selection = InputSelection(filings.map(\.path)) { formatOf[$0] == .fec }
+    let selection = InputSelection(filings.map(\.path), mapping: nil) { formatOf[$0] ?? nil }
     for (path, first) in selection.repeats {
       entries.append(
         .init(
@@ -202,8 +202,8 @@ struct AuditCommand: ParsableCommand {
       } else {
         entries.append(
           .init(
-            path: path, format: "fec", status: .superseded, note: replacedReason(by: by),
-            records: 0))
+            path: path, format: (formatOf[path] ?? nil)?.rawValue, status: .superseded,
+            note: replacedReason(by: by), records: 0))
       }
     }
     let checked = selection.read.map { (path: $0, format: formatOf[$0] ?? nil) }
@@ -426,12 +426,23 @@ enum Amendments {
   /// filer, form and period, or when an amendment's header names the other's filing
   /// (`amended_filing`, of the same filer and form: an amendment that corrects its
   /// coverage dates still replaces the report it amends).
-  static func superseded(_ paths: [String]) -> [String: String] {
+  ///
+  /// A `.fec` file is one filing, told by its first record. A CSV or XML file is a report
+  /// only when every record of it gives the same filer, form, period and amendment (read
+  /// whole for those fields): a file of several reports or filers is never set aside.
+  static func superseded(
+    _ paths: [String], format: (String) -> InputFormat? = { _ in .fec }, mapping: Mapping? = nil
+  ) -> [String: String] {
     var identities: [(path: String, identity: Identity, amendment: Bool, amends: String?)] = []
     let lock = NSLock()
     nonisolated(unsafe) var found: [Int: (Identity, Bool, String?)] = [:]
+    let formats = paths.map(format)
     DispatchQueue.concurrentPerform(iterations: paths.count) { index in
-      guard let first = firstRecord(paths[index]) else { return }
+      let first =
+        formats[index] == .fec
+        ? firstRecord(paths[index])
+        : wholeReport(paths[index], format: formats[index], mapping: mapping)
+      guard let first else { return }
       let filer = first["filer_id"].stringValue ?? ""
       let form = first["report_form"].stringValue ?? ""
       let start = first["report_period_start"]
@@ -516,6 +527,40 @@ enum Amendments {
       if let first { return first }
     }
     return nil
+  }
+
+  /// The fields that tell a report: its filer, form, period, and whether it amends one.
+  static let reportFieldIDs = [
+    "filer_id", "report_form", "report_type", "report_period_start", "report_period_end",
+    "amendment", "amended_filing",
+  ].compactMap { CanonicalSchema.id(named: $0) }
+  static let reportFields = FieldSet(reportFieldIDs)
+
+  /// The first record of a CSV or XML file all of whose records give the same report
+  /// fields (`reportFields`), with a filer and a form; nil otherwise, or when it cannot be
+  /// read (its reading then says why).
+  static func wholeReport(_ path: String, format: InputFormat?, mapping: Mapping?) -> Record? {
+    let fields = reportFieldIDs
+    var first: Record?
+    var uniform = true
+    do {
+      _ = try FilingReader.read(
+        path: path, format: format, mapping: mapping, fields: reportFields,
+        onRecord: { record in
+          guard uniform else { return }
+          if let first {
+            uniform = fields.allSatisfy { first[$0] == record[$0] }
+          } else {
+            first = record
+          }
+        }, onProblem: { _ in })
+    } catch {
+      return nil
+    }
+    guard uniform, let first, first["filer_id"].stringValue?.isEmpty == false,
+      first["report_form"].stringValue?.isEmpty == false
+    else { return nil }
+    return first
   }
 
   /// `anotherFiling` of each path, in their order, the files read on all cores (each is

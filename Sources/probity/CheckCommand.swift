@@ -146,7 +146,7 @@ struct CheckCommand: ParsableCommand {
       rules: rules, mapping: self.mapping, asOf: asOf, withholdPersonalData: withholdPersonalData)
     let waivers = try gateOptions.loadWaivers()
     let baseline = try gateOptions.loadBaseline()
-    let (read, setAside, joined) = inputsToRead(files, format: inputFormat)
+    let (read, setAside, joined) = inputsToRead(files, format: inputFormat, mapping: mapping)
     // Only the fields the run reads are decoded; the output is the same.
     var outcome = evaluate(
       run, files: read, format: inputFormat, mapping: mapping, limits: limitOptions.limits,
@@ -221,12 +221,12 @@ struct CheckCommand: ParsableCommand {
 /// printed here): its own filing is not read, and the one joined to it cannot be checked
 /// under its cover, so the input could not be read (exit 2), as in `audit`; set aside
 /// silently, the filing joined to it went unchecked and the run passed.
-func inputsToRead(_ files: [String], format inputFormat: InputFormat?) -> (
+func inputsToRead(_ files: [String], format inputFormat: InputFormat?, mapping: Mapping?) -> (
   read: [String], setAside: [SetAsideInput], joined: [Diagnostic]
 ) {
-  let selection = InputSelection(files) {
-    inputFormat == .fec
-      || (inputFormat == nil && (try? FilingReader.detectFormat(path: $0)) == .fec)
+  let selection = InputSelection(files, mapping: mapping) { path in
+    if let mapping { return mapping.format == .xml ? .xml : .csv }
+    return inputFormat ?? (try? FilingReader.detectFormat(path: path))
   }
   var setAside: [SetAsideInput] = []
   func setAsideInput(_ path: String, _ reason: String, help: String) {
@@ -264,8 +264,9 @@ struct InputSelection {
   /// holds another filing after its own, the reader's stop (F0025).
   let replaced: [(path: String, by: String, joined: Diagnostic?)]
 
-  /// `isFEC`: whether a path (read once) is a `.fec` filing, whose amendments count.
-  init(_ paths: [String], isFEC: (String) -> Bool) {
+  /// `format`: a path's format (nil: not told). Amendments count among `.fec`, CSV and
+  /// XML reports (`Amendments.superseded`), CSV and XML read through `mapping` when given.
+  init(_ paths: [String], mapping: Mapping?, format: (String) -> InputFormat?) {
     var given: [String: String] = [:]
     var distinct: [String] = []
     var repeats: [(path: String, first: String)] = []
@@ -279,13 +280,24 @@ struct InputSelection {
         distinct.append(path)
       }
     }
-    let reports = distinct.count > 1 ? distinct.filter(isFEC) : []
-    let superseded = reports.count > 1 ? Amendments.superseded(reports) : [:]
+    var formats: [String: InputFormat] = [:]
+    if distinct.count > 1 {
+      for path in distinct { formats[path] = format(path) }
+    }
+    let reports = distinct.filter { [.fec, .csv, .xml].contains(formats[$0]) }
+    let superseded =
+      reports.count > 1
+      ? Amendments.superseded(reports, format: { formats[$0] }, mapping: mapping) : [:]
     let replaced = superseded.sorted(by: { $0.key < $1.key })
-    let stops = Amendments.anotherFilings(replaced.map(\.key))
+    // Only a `.fec` file can hold a second filing after its own.
+    let stops = Amendments.anotherFilings(replaced.map(\.key).filter { formats[$0] == .fec })
+    var stopOf: [String: Diagnostic] = [:]
+    for (path, stop) in zip(replaced.map(\.key).filter { formats[$0] == .fec }, stops) {
+      stopOf[path] = stop
+    }
     self.read = distinct.filter { superseded[$0] == nil }
     self.repeats = repeats
-    self.replaced = zip(replaced, stops).map { ($0.key, $0.value, $1) }
+    self.replaced = replaced.map { ($0.key, $0.value, stopOf[$0.key]) }
   }
 }
 

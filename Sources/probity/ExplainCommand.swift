@@ -110,7 +110,7 @@ struct ExplainCommand: ParsableCommand {
     run.target = selector
     // The files `check` would read (a file given twice once, a report an amendment given
     // beside it replaces not at all), so that the verdicts explained are check's.
-    let (read, setAside, joined) = inputsToRead(files, format: inputFormat)
+    let (read, setAside, joined) = inputsToRead(files, format: inputFormat, mapping: mapping)
     // Every field is decoded: the record's summary shows fields the rules may not read.
     let outcome = evaluate(
       run, files: read, format: inputFormat, mapping: mapping, limits: limitOptions.limits,

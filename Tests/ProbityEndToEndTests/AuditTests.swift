@@ -845,3 +845,88 @@ func runTool(_ path: String, _ arguments: [String]) throws -> String {
   try handle.close()
   return try String(contentsOf: output, encoding: .utf8)
 }
+
+/// Amendments in CSV and XML: a report given beside its amendment (the canonical CSV's
+/// `amendment` and `amended_filing` columns, the XML `<report amendment="true">`) is set
+/// aside as a `.fec` report is, in `check` and `audit`: both read, a donor's $2,000 was
+/// counted twice and called an excess. A CSV holding several filers' records is never one
+/// report, and is read whatever else is given.
+@Suite struct CSVAndXMLAmendments {
+  static let header =
+    "kind,filer_id,committee_type,form_type,transaction_id,entity_type,name,street1,city,state,zip,employer,occupation,date,amount,aggregate,election_code,memo,memo_text,report_form,report_type,report_period_start,report_period_end,amendment,amended_filing"
+  static func row(
+    filer: String = "C00999001", name: String = "\"SMITH, JOHN\"", amends: String = ","
+  )
+    -> String
+  {
+    "receipt,\(filer),H,SA11AI,A1,IND,\(name),1 Oak St,Dayton,OH,45402,Acme,Engineer,2024-02-01,2000.00,2000.00,P2024,,,F3,Q1,2024-01-01,2024-03-31,\(amends)"
+  }
+
+  static func write(_ lines: [String], _ url: URL) throws {
+    try (lines.joined(separator: "\n") + "\n").write(to: url, atomically: true, encoding: .utf8)
+  }
+
+  @Test func aCSVReportGivenWithItsAmendmentIsSetAside() throws {
+    let folder = try scratchSubfolder("csv-amendments")
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let original = folder.appendingPathComponent("q1.csv")
+    let amendment = folder.appendingPathComponent("q1-amended.csv")
+    let several = folder.appendingPathComponent("several.csv")
+    try Self.write([Self.header, Self.row()], original)
+    try Self.write([Self.header, Self.row(amends: "true,FEC-111")], amendment)
+    try Self.write(
+      [Self.header, Self.row(), Self.row(filer: "C00999002", name: "\"DOE, JANE\"")], several)
+    let both = try runProbity([
+      "check", "--rules", "Rules/us-federal", "--as-of", "2025-01-01", "--format", "json",
+      original.path, amendment.path,
+    ])
+    let json = try #require(
+      try JSONSerialization.jsonObject(with: Data(both.stdout.utf8)) as? [String: Any])
+    #expect(json["inputs"] as? [String] == [amendment.path])
+    #expect((json["findings"] as? [Any])?.isEmpty == true, "\(both.stdout)")
+    #expect(both.status == 0, "\(both.stderr)")
+    #expect(both.stderr.contains("warning: \(original.path): replaced by \(amendment.path)"))
+    // A file of several filers' records is no one report: read.
+    let mixed = try runProbity([
+      "check", "--rules", "Rules/us-federal", "--as-of", "2025-01-01", "--format", "json",
+      several.path, amendment.path,
+    ])
+    let mixedJSON = try #require(
+      try JSONSerialization.jsonObject(with: Data(mixed.stdout.utf8)) as? [String: Any])
+    #expect(mixedJSON["inputs"] as? [String] == [several.path, amendment.path])
+    #expect(!mixed.stderr.contains("replaced by"))
+    // audit says so too.
+    let out = folder.appendingPathComponent("out")
+    let audit = try runProbity([
+      "audit", "--rules", "Rules/us-federal", "--as-of", "2025-01-01", "--out", out.path,
+      original.path, amendment.path,
+    ])
+    #expect(
+      audit.stdout.contains("q1.csv: superseded: replaced by \(amendment.path)"), "\(audit.stdout)")
+    #expect(audit.status == 0, "\(audit.stdout)\(audit.stderr)")
+  }
+
+  @Test func anXMLReportGivenWithItsAmendmentIsSetAside() throws {
+    let folder = try scratchSubfolder("xml-amendments")
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let fixture = try String(
+      contentsOf: packageRoot.appendingPathComponent("Fixtures/xml/receipts.xml"), encoding: .utf8)
+    let original = folder.appendingPathComponent("q2.xml")
+    let amendment = folder.appendingPathComponent("q2-amended.xml")
+    try fixture.write(to: original, atomically: true, encoding: .utf8)
+    try fixture.replacingOccurrences(of: "amendment=\"false\"", with: "amendment=\"true\"")
+      .write(to: amendment, atomically: true, encoding: .utf8)
+    let alone = try runProbity([
+      "check", "--rules", "Rules/us-federal", "--format", "json", amendment.path,
+    ])
+    let both = try runProbity([
+      "check", "--rules", "Rules/us-federal", "--format", "json", original.path, amendment.path,
+    ])
+    #expect(both.stderr.contains("warning: \(original.path): replaced by \(amendment.path)"))
+    let json = try #require(
+      try JSONSerialization.jsonObject(with: Data(both.stdout.utf8)) as? [String: Any])
+    let aloneJSON = try #require(
+      try JSONSerialization.jsonObject(with: Data(alone.stdout.utf8)) as? [String: Any])
+    #expect((json["findings"] as? [Any])?.count == (aloneJSON["findings"] as? [Any])?.count)
+  }
+}
