@@ -540,6 +540,16 @@ enum Amendments {
   /// fields (`reportFields`), with a filer and a form; nil otherwise, or when it cannot be
   /// read (its reading then says why).
   static func wholeReport(_ path: String, format: InputFormat?, mapping: Mapping?) -> Record? {
+    // Its first lines first: a file whose first record names no filer and form (most
+    // CSVs, which have no such columns) is not read whole.
+    var opening: Record?
+    _ = try? FilingReader.read(
+      path: path, format: format, mapping: mapping,
+      lines: LineSelection(lines: Set(1...firstLines)),
+      fields: reportFields, onRecord: { if opening == nil { opening = $0 } }, onProblem: { _ in })
+    guard let opening, opening["filer_id"].stringValue?.isEmpty == false,
+      opening["report_form"].stringValue?.isEmpty == false
+    else { return nil }
     let fields = reportFieldIDs
     var first: Record?
     var uniform = true
