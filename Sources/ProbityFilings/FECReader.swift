@@ -1,5 +1,11 @@
 import ProbityCore
 
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
 /// Reads an FEC electronic filing (`.fec`), versions 1 to 8.5 (docs/formats.md, "FEC
 /// electronic filings").
 ///
@@ -974,11 +980,31 @@ private final class FECSession {
 
   /// Splits a line on `separator` into `row`.
   static func split(_ bytes: [UInt8], on separator: UInt8, into row: inout RowCollector) {
-    // The line is kept whole: each field ends before a separator.
     bytes.withUnsafeBufferPointer { line in
-      row.append(line)
-      row.gap = 1
-      row.endFields(splitting: line, on: separator)
+      let quote = UInt8(ascii: "\"")
+      guard let base = line.baseAddress, memchr(base, Int32(quote), line.count) != nil else {
+        // The line is kept whole: each field ends before a separator.
+        row.append(line)
+        row.gap = 1
+        row.endFields(splitting: line, on: separator)
+        return
+      }
+      // Some filing software quotes text fields between the separators
+      // (`"Wright, Williams & Associates"`, `""` for an empty one: CMDI's, in
+      // 20180616.zip's 1238403.fec). The quotes are not the field's, as FastFEC reads
+      // them: a field that starts and ends with one is what lies between (kept, a donor's
+      // name was `"Smith"`, quotes and all, and an empty one `""`, two characters, so
+      // that `person_key` found no name and every rule across records was undetermined).
+      var start = 0
+      for index in 0...line.count where index == line.count || line[index] == separator {
+        var (low, high) = (start, index)
+        if high - low >= 2, line[low] == quote, line[high - 1] == quote {
+          (low, high) = (low + 1, high - 1)
+        }
+        row.append(UnsafeBufferPointer(rebasing: line[low..<high]))
+        row.endField()
+        start = index + 1
+      }
     }
   }
 

@@ -173,6 +173,39 @@ struct FECReaderTests {
     #expect(disbursement["amount"] == .money(Money(minorUnits: 7_525, currency: .usd)))
   }
 
+  /// Some filing software quotes the fields between the separators (CMDI's, in
+  /// 20180616.zip's 1238403.fec: `"Wright, Williams & Associates"`, `""` for an empty
+  /// one). A field that starts and ends with a quote is what lies between, as FastFEC
+  /// reads it: the same record as unquoted (a donor's name was `"Smith"`, quotes and all,
+  /// an empty field the text `""`, and a quoted amount or memo code was rejected).
+  @Test("fields quoted between the separators are read without their quotes")
+  func quotedFields() throws {
+    let sa = [
+      "SA11AI", "C00123456", "SA11AI.1", "", "", "IND", "", "Smith", "John", "Q", "", "",
+      "1 Main St", "", "Springfield", "OR", "97477", "P2024", "", "20240301", "250.00",
+      "500.00", "", "Acme, \"Inc\"", "Engineer", "", "", "", "", "", "", "", "", "", "", "", "",
+      "", "", "", "", "", "X", "note", "",
+    ]
+    func filing(_ line: [String]) -> String {
+      fecLine(["HDR", "FEC", "8.3", "Soft", "1.0", "", "", ""])
+        + fecLine([
+          "F3N", "C00123456", "Smith for Congress", "", "1 Main", "", "Salem", "OR", "97301",
+          "OR", "04", "Q1", "P2024", "", "", "20240101", "20240331",
+        ]) + fecLine(line)
+    }
+    let plain = try readFEC(filing(sa))
+    let quoted = try readFEC(filing(sa.map { "\"\($0)\"" }))
+    #expect(quoted.problems.isEmpty, "\(quoted.problems.map { $0.rendered() })")
+    let expected = try #require(plain.records.first)
+    let record = try #require(quoted.records.first)
+    #expect(record.values == expected.values)
+    #expect(record["name"] == .string("Smith, John Q"))
+    #expect(record["employer"] == .string("Acme, \"Inc\""))
+    #expect(record["amount"] == .money(Money(minorUnits: 25_000, currency: .usd)))
+    #expect(record["memo"] == .boolean(true))
+    #expect(record["organization_name"] == .missing)
+  }
+
   @Test(
     "the committee type the cover form implies",
     arguments: [
