@@ -195,7 +195,10 @@ final class FECRecordPlan {
         else { continue }
         let parser: CellParser
         switch parse {
-        case .text: parser = .text(nil)
+        // A code (the record's type, an entity type, an election designation) in upper
+        // case, as the FEC writes them and the rules compare them: the reader matches a
+        // record type in any case, so `sa11ai` was a receipt whose form line no rule knew.
+        case .text: parser = CanonicalSchema.spec(field).coded ? .text(.upper) : .text(nil)
         case .money: parser = .money
         case .date: parser = .date(dateFormat)
         case .memoFlag: parser = .flag(FlagValues(["X"]))

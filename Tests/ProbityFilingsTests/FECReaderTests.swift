@@ -206,6 +206,30 @@ struct FECReaderTests {
     #expect(record["organization_name"] == .missing)
   }
 
+  /// The reader knows a record type in any case; its codes are given in upper case, as
+  /// the rules compare them (`sa11ai` was a receipt on a form line no rule knew, `ind` an
+  /// entity type that was no individual's: a donor's excess went unseen).
+  @Test("codes are read in upper case whatever case the filing writes them in")
+  func codesInUpperCase() throws {
+    let sa = [
+      "sa11ai", "C00123456", "sa11ai.1", "", "", "ind", "", "Smith", "John", "", "", "",
+      "1 Main St", "", "Springfield", "OR", "97477", "p2024", "", "20240301", "250.00",
+      "500.00", "", "Acme", "Engineer",
+    ]
+    let text =
+      fecLine(["HDR", "FEC", "8.3", "Soft", "1.0", "", "", ""])
+      + fecLine([
+        "F3N", "C00123456", "Smith for Congress", "", "1 Main", "", "Salem", "OR", "97301",
+        "OR", "04", "Q1", "P2024", "", "", "20240101", "20240331",
+      ]) + fecLine(sa)
+    let record = try #require(try readFEC(text).records.first)
+    #expect(record["form_type"] == .string("SA11AI"))
+    #expect(record["entity_type"] == .string("IND"))
+    #expect(record["election_code"] == .string("P2024"))
+    #expect(record["employer"] == .string("Acme"), "text that is no code keeps its case")
+    #expect(record.transactionID == "sa11ai.1", "an id keeps its case")
+  }
+
   @Test(
     "the committee type the cover form implies",
     arguments: [
