@@ -167,9 +167,22 @@ final class FECRecordPlan {
   /// `columns`, in their order, so that `readPlain` takes an index into `columns`.
   let lastCells: LastCells
 
-  /// Columns not read in versions before 5: their election code is a letter without the
-  /// year (`P`, `G`), not a designation like P2024, and rules would misjudge it.
-  static let notReadBeforeVersion5: Set<String> = ["election_code", "election_other_description"]
+  /// Columns not read in versions before 5 (the description that goes with an election
+  /// code). Their election code itself is read, but kept only when it is a designation
+  /// like P2002 (`designationsOnly`): version 2 writes a letter without the year (`P`,
+  /// `G`), which rules would misjudge; version 3 filings hold both (27789.fec: `P2002`).
+  static let notReadBeforeVersion5: Set<String> = ["election_other_description"]
+  /// Whether an election code that is not a designation (a letter and four digits) is
+  /// left missing: in versions before 5.
+  let designationsOnly: Bool
+  static let electionField = CanonicalSchema.id(named: "election_code")
+
+  /// `P2002`: a letter and a year, as an election designation is written.
+  static func isDesignation(_ code: String) -> Bool {
+    let bytes = Array(code.utf8)
+    return bytes.count == 5 && (0x41...0x5A).contains(bytes[0])
+      && bytes.dropFirst().allSatisfy { (0x30...0x39).contains($0) }
+  }
 
   /// `fields`: the fields the run reads (nil: all); see `FieldProjection`.
   init(
@@ -178,6 +191,7 @@ final class FECRecordPlan {
   ) {
     let wanted = fields.map(FieldProjection.closed)
     self.kind = kind
+    designationsOnly = version.major < 5
     columnCount = layout.columns.count
     var columns: [Column] = []
     var combined: (Int, String)?
@@ -875,6 +889,11 @@ private final class FECSession {
     guard diagnostics.isEmpty else {
       reject(diagnostics, onProblem: onProblem)
       return
+    }
+    if plan.designationsOnly, let field = FECRecordPlan.electionField,
+      case .string(let code) = values[field], !FECRecordPlan.isDesignation(code)
+    {
+      values[field] = .missing
     }
     if derivesName { NameParts.canonical?.derive(&values) }
     counts.recordsRead += 1

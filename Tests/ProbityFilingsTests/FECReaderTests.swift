@@ -479,6 +479,20 @@ struct FECRealDataTests {
     return try temporaryFile(Array(data.prefix(count)), suffix: ".fec")
   }
 
+  /// Version 3 filings write election designations with their year (27789.fec: P2002,
+  /// G2002, O2001 on 209 lines), version 2 a letter alone (13360.fec: P, G): the first are
+  /// read, the second left missing (they were missing in both).
+  @Test("election codes before version 5: designations read, letters alone left missing")
+  func electionCodesBeforeVersion5() throws {
+    let three = try readFEC(path: sharedFile("data/fec/27789.fec"))
+    let codes = three.records.compactMap { $0["election_code"].stringValue }
+    #expect(codes.count == 209)
+    #expect(codes.allSatisfy { FECRecordPlan.isDesignation($0) })
+    #expect(Set(codes).isSuperset(of: ["P2002", "G2002", "O2001"]))
+    let two = try readFEC(path: sharedFile("data/fec/13360.fec"))
+    #expect(two.records.allSatisfy { $0["election_code"] == .missing })
+  }
+
   @Test("a filing cut inside a record: the short last line is rejected, not read as a whole record")
   func cutInsideRecord() throws {
     // 1544132.fec (version 8.3): line 10, an SA11AI of $50.00, cut in its amount.
