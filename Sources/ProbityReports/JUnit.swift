@@ -51,9 +51,15 @@ public enum JUnitRenderer {
     to emit: (String) throws(Failure) -> Void
   ) throws(Failure) {
     let suites = plan(report, gate: gate)
+    // A set-aside input the run could not read either (a replaced file that holds
+    // another filing, F0025): an error, not a skip, as the run exits 2 for it.
+    let setAsideErrors = report.setAside.map { input in
+      gate.inputErrors.filter { $0.file == input.file }
+    }
+    let setAsideFailing = setAsideErrors.filter { !$0.isEmpty }.count
     var out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
     out +=
-      "<testsuites name=\"probity\" tests=\"\(suites.reduce(0) { $0 + 1 + $1.rules.count } + report.setAside.count)\" failures=\"\(suites.reduce(0) { $0 + $1.failures })\" errors=\"\(suites.reduce(0) { $0 + $1.errors })\" skipped=\"\(report.setAside.count)\" time=\"0\">\n"
+      "<testsuites name=\"probity\" tests=\"\(suites.reduce(0) { $0 + 1 + $1.rules.count } + report.setAside.count)\" failures=\"\(suites.reduce(0) { $0 + $1.failures })\" errors=\"\(suites.reduce(0) { $0 + $1.errors } + setAsideFailing)\" skipped=\"\(report.setAside.count - setAsideFailing)\" time=\"0\">\n"
     func flush(_ force: Bool = false) throws(Failure) {
       guard force || out.utf8.count >= pieceBytes else { return }
       try emit(out)
@@ -87,10 +93,21 @@ public enum JUnitRenderer {
         }
         out += open + ">\n"
         if !problems.isEmpty {
+          // The findings that count are told too (an error is the testcase's one verdict:
+          // they were left out, so no waiver could be written from the report).
           let detail = problems.map { "\($0.file):\($0.line): \($0.message)" }.joined(
             separator: "\n")
+          let findings =
+            counting.isEmpty
+            ? ""
+            : ", and \(counting.count) finding\(counting.count == 1 ? "" : "s") at fail level \(gate.failLevel.rawValue) (\(rule.citation))"
           out +=
-            "      <error type=\"evaluation-error\" message=\"\(problems.count) record\(problems.count == 1 ? "" : "s") could not be evaluated\">\(escape(detail))</error>\n"
+            "      <error type=\"evaluation-error\" message=\"\(problems.count) record\(problems.count == 1 ? "" : "s") could not be evaluated\(escape(findings))\">\(escape(detail))"
+          if !counting.isEmpty {
+            out += "\n\n"
+            try details(counting)
+          }
+          out += "</error>\n"
         } else if !counting.isEmpty {
           let message =
             "\(counting.count) finding\(counting.count == 1 ? "" : "s") at fail level \(gate.failLevel.rawValue) (\(rule.citation))"
@@ -110,12 +127,14 @@ public enum JUnitRenderer {
       out += "  </testsuite>\n"
     }
     // An input not read as given (see `CheckReport.setAside`): its reading skipped, why.
-    for input in report.setAside {
+    for (input, errors) in zip(report.setAside, setAsideErrors) {
+      let body =
+        errors.first.map { first in
+          "      <error type=\"\(escape(first.id))\" message=\"\(escape(first.message))\">\(escape(([input.reason] + errors.map { $0.rendered() }).joined(separator: "\n")))</error>\n"
+        } ?? "      <skipped message=\"\(escape(input.reason))\"/>\n"
       out +=
-        "  <testsuite name=\"\(escape(input.file))\" tests=\"1\" failures=\"0\" errors=\"0\" skipped=\"1\" time=\"0\">\n"
-        + testcase(
-          input.file, "records are readable",
-          body: "      <skipped message=\"\(escape(input.reason))\"/>\n")
+        "  <testsuite name=\"\(escape(input.file))\" tests=\"1\" failures=\"0\" errors=\"\(errors.isEmpty ? 0 : 1)\" skipped=\"\(errors.isEmpty ? 1 : 0)\" time=\"0\">\n"
+        + testcase(input.file, "records are readable", body: body)
         + "  </testsuite>\n"
     }
     out += "</testsuites>\n"

@@ -662,12 +662,18 @@ import Testing
     // `check` and `explain` too: the joined filing cannot be checked (exit 2), where
     // setting the replaced file aside left it unchecked and the run passing.
     let amendment = pile.appendingPathComponent("1550126.fec").path
-    for format in ["text", "json", "sarif"] {
+    for format in ["text", "json", "sarif", "junit"] {
       let check = try runProbity([
         "check", "--rules", "Rules/us-federal", "--format", format, original.path, amendment,
       ])
       #expect(check.status == 2, "\(format): \(check.stderr)")
       #expect(check.stderr.contains("error[F0025]"))
+      if format == "junit" {
+        // An error in the report too, not a skipped file (the JUnit report was all green).
+        #expect(check.stdout.contains("<error type=\"F0025\""), "\(check.stdout)")
+        #expect(!check.stdout.contains("<skipped"))
+        #expect(check.stdout.contains("errors=\"1\" skipped=\"0\""))
+      }
       if format == "json" {
         let json = try #require(
           try JSONSerialization.jsonObject(with: Data(check.stdout.utf8)) as? [String: Any])

@@ -504,6 +504,37 @@ func amendedRow(_ row: String, _ id: String) -> String {
     #expect(rewritten.status == 0)
   }
 
+  /// A rule with an evaluation error and a finding that counts in one file: the JUnit
+  /// testcase is an error, and the finding is in it too (message and details), so that a
+  /// reviewer sees it and its fingerprint: it was left out of the report.
+  @Test func junitKeepsTheFindingsOfARuleWithAnEvaluationError() throws {
+    let folder = try scratchSubfolder("junit-errors")
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let filing = folder.appendingPathComponent("ev.csv")
+    try """
+    kind,filer_id,committee_type,form_type,transaction_id,entity_type,name,street1,city,state,zip,employer,occupation,date,amount,aggregate,election_code
+    receipt,C00999001,H,SA11AI,N11.1,IND,"FOSTER, SAM",5 Pine Rd,Akron,OH,44308,Goodyear,Engineer,2024-03-01,3500.00,3500.00,P2024
+    disbursement,C00999001,H,SB20A,N11.2,IND,"FOSTER, SAM",5 Pine Rd,Akron,OH,,,,2024-03-15,200.00,,P2024
+    receipt,C00999001,H,SA11AI,N11.3,IND,"LEE, ANN",2 Birch Ln,Toledo,OH,43604,Self,Carpenter,2024-03-01,3500.00,3500.00,P2024
+
+    """.write(to: filing, atomically: true, encoding: .utf8)
+    let result = try runProbity([
+      "check", "--rules", "Rules/us-federal", "--as-of", "2024-12-31", "--format", "junit",
+      filing.path,
+    ])
+    #expect(result.status == 1)
+    let excess = try #require(
+      result.stdout.components(separatedBy: "<testcase").first {
+        $0.contains("US-EXCESS-001")
+      })
+    #expect(
+      excess.contains(
+        "message=\"1 record could not be evaluated, and 1 finding at fail level error"),
+      "\(excess)")
+    #expect(excess.contains("LEE, ANN"), "\(excess)")
+    #expect(excess.contains("fingerprint: "), "\(excess)")
+  }
+
   /// --write-baseline naming a file the run reads (the filing, the waivers file, the
   /// mapping, a rule file, any file of the pack's folder) is a usage error, and the file is left as it was: it was
   /// replaced by the baseline, and the run exited 0.
