@@ -341,9 +341,23 @@ func trimBlanks(_ text: Substring) -> Substring {
 
 func trimBlanks(_ text: String) -> Substring { trimBlanks(text[...]) }
 
-/// A cell as quoted in messages; long cells are shortened.
+/// A cell as quoted in messages, on one line: a line break in it is written `\n` (`\r`),
+/// so that a message never starts a line with the filing's text (a cell holding
+/// "1\n::stop-commands::x" started a line of standard error with a workflow command a
+/// CI runner obeys); long cells are shortened.
 func quoted(_ text: Substring) -> String {
   let limit = 60
-  if text.count <= limit { return "\"\(text)\"" }
-  return "\"\(text.prefix(limit))…\""
+  let shown = text.count <= limit ? String(text) : String(text.prefix(limit)) + "…"
+  guard shown.contains(where: { $0 == "\n" || $0 == "\r" || $0 == "\r\n" }) else {
+    return "\"\(shown)\""
+  }
+  var oneLine = ""
+  for scalar in shown.unicodeScalars {
+    switch scalar {
+    case "\n": oneLine += "\\n"
+    case "\r": oneLine += "\\r"
+    default: oneLine.unicodeScalars.append(scalar)
+    }
+  }
+  return "\"\(oneLine)\""
 }

@@ -504,6 +504,33 @@ func amendedRow(_ row: String, _ id: String) -> String {
     #expect(rewritten.status == 0)
   }
 
+  /// A filing's text never starts a line of standard error: a CI runner obeys a line
+  /// starting with `::` there as a workflow command. A cell holding a line break and
+  /// `::stop-commands::` was echoed whole in its rejection (standard output's annotations
+  /// were escaped); it is now written on one line (`\n`).
+  @Test func aFilingsTextNeverStartsALineOfStandardError() throws {
+    let folder = try scratchSubfolder("workflow-commands")
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let filing = folder.appendingPathComponent("inj.csv")
+    try """
+    kind,transaction_id,date,amount,name,zip,payment_method
+    receipt,T1,2024-03-01,"1
+    ::stop-commands::zz
+    ",X,44308,cash
+    receipt,T2,2024-03-01,250.00,"ROE
+    ::error::forged",44308,cash
+
+    """.write(to: filing, atomically: true, encoding: .utf8)
+    let result = try runProbity([
+      "check", "--rules", "Rules/us-federal", "--format", "github", filing.path,
+    ])
+    #expect(result.status == 1)
+    let lines = result.stderr.split(separator: "\n")
+    #expect(!lines.contains { $0.hasPrefix("::") }, "\(result.stderr)")
+    #expect(result.stderr.contains("found \"1\\n::stop-commands::zz\""), "\(result.stderr)")
+    #expect(!result.stdout.contains("\n::stop-commands"), "\(result.stdout)")
+  }
+
   /// A rule with an evaluation error and a finding that counts in one file: the JUnit
   /// testcase is an error, and the finding is in it too (message and details), so that a
   /// reviewer sees it and its fingerprint: it was left out of the report.
