@@ -22,15 +22,21 @@ public struct ReadStatistics: Sendable, Equatable {
   /// filed (upper case): `HDR`, `F3N`, `SA11AI`, `SC/10`, `TEXT`, ..., and `[BEGINTEXT]`
   /// for F99 text blocks; whatever became of them. Empty for the other formats.
   public var recordTypes: [String: Int]
+  /// .fec filings: the rows of `rowsSkipped` by record type (`HDR`, the cover `F3XN`,
+  /// `SC/10`, `SE`, `TEXT`, `[BEGINTEXT]`, ...), so that a report can say what was not
+  /// read (a $500,000 loan on an SC/10 line was one of "4 other rows skipped"). Empty
+  /// for the other formats, whose skipped rows are the kinds their mapping skips.
+  public var skippedTypes: [String: Int]
 
   public init(
     recordsRead: Int = 0, recordsRejected: Int = 0, rowsSkipped: Int = 0,
-    recordTypes: [String: Int] = [:]
+    recordTypes: [String: Int] = [:], skippedTypes: [String: Int] = [:]
   ) {
     self.recordsRead = recordsRead
     self.recordsRejected = recordsRejected
     self.rowsSkipped = rowsSkipped
     self.recordTypes = recordTypes
+    self.skippedTypes = skippedTypes
   }
 
   /// Records delivered to `onRecord`.

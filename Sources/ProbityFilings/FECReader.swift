@@ -561,6 +561,7 @@ private final class FECSession {
       inText = true
       counts.count(type: "[BEGINTEXT]")
       counts.rowsSkipped += 1
+      counts.skippedTypes["[BEGINTEXT]", default: 0] += 1
       return
     }
     // A line not wanted, once the cover (which every record draws on) is read.
@@ -644,6 +645,7 @@ private final class FECSession {
       }
     case .header, .form, .other:
       counts.rowsSkipped += 1
+      counts.skippedTypes[formType, default: 0] += 1
     }
   }
 
@@ -755,6 +757,7 @@ private final class FECSession {
     template = cover.template()
     if diagnostics.isEmpty {
       counts.rowsSkipped += 1
+      counts.skippedTypes[formType, default: 0] += 1
     } else {
       reject(diagnostics, onProblem: onProblem)
     }

@@ -113,7 +113,9 @@ extension ReportRenderer {
       "records: \(check.recordsRead) read, \(check.recordsEvaluated) evaluated, \(check.recordsRejected) rejected"
     if check.rowsSkipped > 0 {
       let rows = check.rowsSkipped == 1 ? "row" : "rows"
-      out += ", \(check.rowsSkipped) other \(rows) skipped (not receipts or disbursements read)"
+      let types = check.skippedTypesText
+      out +=
+        ", \(check.rowsSkipped) other \(rows) skipped (not receipts or disbursements read\(types.isEmpty ? "" : ": " + types))"
     }
     out += "\n"
     if let asOf = check.asOf {

@@ -26,6 +26,8 @@ public struct CheckReport: Sendable {
   public var recordsEvaluated: Int
   public var recordsRejected: Int
   public var rowsSkipped: Int
+  /// `rowsSkipped` of `.fec` filings by record type (`ReadStatistics.skippedTypes`).
+  public var skippedTypes: [String: Int] = [:]
   public var rules: [RuleSummary]
   /// The date open windows were judged at, and whether `--as-of` gave it.
   public var asOf: CivilDate?
@@ -38,6 +40,12 @@ public struct CheckReport: Sendable {
   /// read once, and a `.fec` report that an amendment (or later copy) given beside it
   /// replaces, not read. In every format, so that no input is left out unsaid.
   public var setAside: [SetAsideInput] = []
+
+  /// The skipped rows' types, as the summaries say them: `F3XN 1, HDR 1, SC/10 2`, by
+  /// type; empty when none is known.
+  public var skippedTypesText: String {
+    skippedTypes.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+  }
 
   public init(
     rulePack: String, inputs: [String], run: CheckRun, rejections: [Diagnostic],

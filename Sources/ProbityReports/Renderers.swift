@@ -98,7 +98,9 @@ public enum ReportRenderer {
     // without money, so not called that.
     if report.rowsSkipped > 0 {
       let rows = report.rowsSkipped == 1 ? "row" : "rows"
-      out += ", \(report.rowsSkipped) other \(rows) skipped (not receipts or disbursements read)"
+      let types = report.skippedTypesText
+      out +=
+        ", \(report.rowsSkipped) other \(rows) skipped (not receipts or disbursements read\(types.isEmpty ? "" : ": " + types))"
     }
     out += "\n"
     if let asOf = report.asOf {
@@ -409,6 +411,12 @@ public enum ReportRenderer {
     w.field("records_evaluated", report.recordsEvaluated)
     w.field("records_rejected", report.recordsRejected)
     w.field("rows_skipped", report.rowsSkipped)
+    w.key("rows_skipped_by_type")
+    w.beginObject()
+    for (type, count) in report.skippedTypes.sorted(by: { $0.key < $1.key }) {
+      w.field(text: type, count)
+    }
+    w.endObject()
     w.field("as_of", report.asOf?.description)
     w.key("as_of_given")
     w.bool(report.asOfGiven)

@@ -13,6 +13,7 @@ struct EvaluationOutcome {
   var read = 0
   var rejected = 0
   var skipped = 0
+  var skippedTypes: [String: Int] = [:]
   var unreadable = false
   /// Why each unreadable input could not be read.
   var inputErrors: [Diagnostic] = []
@@ -36,6 +37,7 @@ extension EvaluationOutcome {
     read += result.statistics.recordsRead
     rejected += result.statistics.recordsRejected
     skipped += result.statistics.rowsSkipped
+    skippedTypes.merge(result.statistics.skippedTypes, uniquingKeysWith: +)
     if let error = result.error {
       unreadable = true
       inputErrors.append(error.diagnostic)
@@ -46,10 +48,12 @@ extension EvaluationOutcome {
   /// The report of the run over `inputs` (`check` and `audit` make it alike), without
   /// its gate.
   func report(rulePack: String, inputs: [String]) -> CheckReport {
-    CheckReport(
+    var report = CheckReport(
       rulePack: rulePack, inputs: inputs, run: run, rejections: rejections,
       rejectionDiagnostics: rejectionCount, recordsRead: read, recordsRejected: rejected,
       rowsSkipped: skipped)
+    report.skippedTypes = skippedTypes
+    return report
   }
 }
 

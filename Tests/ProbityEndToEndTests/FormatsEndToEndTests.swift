@@ -213,12 +213,13 @@ func findings(_ json: String) throws -> (findings: [[String: Any]], summary: [St
     #expect(summary["records_read"] as? Int == 233)
     #expect(summary["records_rejected"] as? Int == 0)
     #expect(summary["rows_skipped"] as? Int == 1)
+    #expect(summary["rows_skipped_by_type"] as? [String: Int] == ["F3N": 1])
     let text = try runProbity([
       "check", "--rules", "Rules/us-federal", fec.appendingPathComponent("1229017.fec").path,
     ])
     #expect(
       text.stdout.contains(
-        "summary: 233 records read, 233 evaluated, 0 rejected, 1 other row skipped (not receipts or disbursements read)"
+        "summary: 233 records read, 233 evaluated, 0 rejected, 1 other row skipped (not receipts or disbursements read: F3N 1)"
       ))
     let bad = try runProbity([
       "check", "--rules", "Rules/us-federal",

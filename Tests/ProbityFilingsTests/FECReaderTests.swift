@@ -142,7 +142,8 @@ struct FECReaderTests {
       result.statistics
         == ReadStatistics(
           recordsRead: 2, recordsRejected: 0, rowsSkipped: 3,
-          recordTypes: ["HDR": 1, "F3A": 1, "SA11AI": 1, "SB17": 1, "TEXT": 1, "SC/10": 1]))
+          recordTypes: ["HDR": 1, "F3A": 1, "SA11AI": 1, "SB17": 1, "TEXT": 1, "SC/10": 1],
+          skippedTypes: ["F3A": 1, "TEXT": 1, "SC/10": 1]))
     #expect(result.lines == [3, 4])
     let receipt = try #require(result.records.first)
     #expect(receipt.kind == .receipt)
@@ -344,7 +345,8 @@ struct FECReaderTests {
       result.statistics
         == ReadStatistics(
           recordsRead: 0, rowsSkipped: 3,
-          recordTypes: ["HDR": 1, "F99": 1, "[BEGINTEXT]": 1, "TEXT": 1]))
+          recordTypes: ["HDR": 1, "F99": 1, "[BEGINTEXT]": 1, "TEXT": 1],
+          skippedTypes: ["F99": 1, "[BEGINTEXT]": 1, "TEXT": 1]))
   }
 
   /// A second header that cannot be read (its quoting malformed, or its line too long)
