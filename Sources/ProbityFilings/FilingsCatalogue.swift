@@ -60,6 +60,7 @@ public enum FilingsCatalogue: String, CaseIterable, Sendable {
   case fecCutShort = "F0024"
   case fecSecondHeader = "F0025"
   case xmlTooManyAttributes = "F0026"
+  case overlappingExport = "F0027"
 
   /// The id diagnostics carry.
   public var id: String { rawValue }
@@ -125,6 +126,9 @@ public enum FilingsCatalogue: String, CaseIterable, Sendable {
       return "a .fec file with a second header: more than one filing in one file"
     case .xmlTooManyAttributes:
       return "an XML element with more attributes than Probity reads (10,000)"
+    case .overlappingExport:
+      return
+        "an Electoral Commission export that holds some donations of another export given, and some of its own"
     }
   }
 }

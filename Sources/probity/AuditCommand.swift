@@ -206,6 +206,20 @@ struct AuditCommand: ParsableCommand {
             note: replacedReason(by: by), records: 0))
       }
     }
+    for (path, within) in selection.contained {
+      entries.append(
+        .init(
+          path: path, format: (formatOf[path] ?? nil)?.rawValue, status: .superseded,
+          note: RegisterExports.containedReason(within: within), records: 0))
+    }
+    for (path, error) in selection.overlapping {
+      printError(error.rendered())
+      joined.append(error)
+      entries.append(
+        .init(
+          path: path, format: (formatOf[path] ?? nil)?.rawValue, status: .unreadable,
+          note: "\(error.message) (F0027): not read", records: 0))
+    }
     let checked = selection.read.map { (path: $0, format: formatOf[$0] ?? nil) }
     // 3. Read on all cores, evaluate in file order.
     let (run, _) = try prepareRun(

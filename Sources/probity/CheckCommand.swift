@@ -244,7 +244,17 @@ func inputsToRead(_ files: [String], format inputFormat: InputFormat?, mapping: 
         "to check this report itself, check it alone; probity audit leaves out the reports amendments replace too"
     )
   }
-  let joined = selection.replaced.compactMap(\.joined)
+  for (path, within) in selection.contained {
+    setAsideInput(
+      path, RegisterExports.containedReason(within: within),
+      help: "give each donation once: the whole register, or exports that do not overlap")
+  }
+  for (path, error) in selection.overlapping {
+    setAsideInput(
+      path, "\(error.message) (F0027): not read",
+      help: error.hint ?? "give each donation once")
+  }
+  let joined = selection.replaced.compactMap(\.joined) + selection.overlapping.map(\.error)
   for stop in joined { printError(stop.rendered()) }
   return (selection.read, setAside, joined)
 }
@@ -263,6 +273,11 @@ struct InputSelection {
   /// Each replaced report, by path, with the report that replaces it and, when its file
   /// holds another filing after its own, the reader's stop (F0025).
   let replaced: [(path: String, by: String, joined: Diagnostic?)]
+  /// Electoral Commission exports another export given holds whole (`RegisterExports`).
+  let contained: [(path: String, within: String)]
+  /// Exports that hold some of another's donations and some of their own (F0027): not
+  /// read, and the run cannot be judged.
+  let overlapping: [(path: String, error: Diagnostic)]
 
   /// `format`: a path's format (nil: not told). Amendments count among `.fec`, CSV and
   /// XML reports (`Amendments.superseded`), CSV and XML read through `mapping` when given.
@@ -295,9 +310,17 @@ struct InputSelection {
     for (path, stop) in zip(replaced.map(\.key).filter { formats[$0] == .fec }, stops) {
       stopOf[path] = stop
     }
-    self.read = distinct.filter { superseded[$0] == nil }
+    let kept = distinct.filter { superseded[$0] == nil }
+    let exports = kept.compactMap { path in
+      formats[path].flatMap { [.ukEC, .ukPEF].contains($0) ? (path, $0) : nil }
+    }
+    let overlap = mapping == nil ? RegisterExports.overlaps(exports) : .init()
+    let left = Set(overlap.contained.map(\.path) + overlap.overlapping.map(\.path))
+    self.read = kept.filter { !left.contains($0) }
     self.repeats = repeats
     self.replaced = replaced.map { ($0.key, $0.value, stopOf[$0.key]) }
+    self.contained = overlap.contained
+    self.overlapping = overlap.overlapping
   }
 }
 

@@ -936,3 +936,102 @@ func runTool(_ path: String, _ arguments: [String]) throws -> String {
     #expect((json["findings"] as? [Any])?.count == (aloneJSON["findings"] as? [Any])?.count)
   }
 }
+
+/// Electoral Commission exports given together that hold the same donations (the same
+/// `ECRef`): the whole register and a year of it counted each of the year's donations
+/// twice. An export another holds whole is set aside (as a file given twice is); one that
+/// shares some donations with another and has others of its own, or holds a donation of
+/// the same reference with other values, is an input error (F0027, exit 2), not read.
+@Suite(.enabled(if: Audit.sharedPresent, "../shared/data is not beside the repository"))
+struct RegisterExportOverlaps {
+  /// The 2025-26 export's lines, each with its line break (CR LF).
+  static func lines() throws -> [String] {
+    let data = try Data(
+      contentsOf: Audit.shared.appendingPathComponent("uk/ec_donations_2025_2026.csv"))
+    var lines: [String] = []
+    var start = data.startIndex
+    for index in data.indices where data[index] == 0x0A {
+      lines.append(String(decoding: data[start...index], as: UTF8.self))
+      start = index + 1
+    }
+    return lines
+  }
+
+  static func write(_ lines: some Sequence<String>, _ url: URL) throws {
+    try Data(lines.joined().utf8).write(to: url)
+  }
+
+  static func json(_ text: String) throws -> [String: Any] {
+    try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+  }
+
+  @Test func anExportAnotherHoldsWholeIsSetAside() throws {
+    let folder = try scratchSubfolder("register-exports")
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let all = try Self.lines()
+    let year = folder.appendingPathComponent("a-year.csv")
+    let register = folder.appendingPathComponent("register.csv")
+    let copy = folder.appendingPathComponent("z-copy.csv")
+    try Self.write(all.prefix(301), year)
+    try Self.write(all, register)
+    try Self.write(all, copy)
+    let alone = try runProbity([
+      "check", "--rules", "Rules/uk-ppera", "--format", "json", register.path,
+    ])
+    let together = try runProbity([
+      "check", "--rules", "Rules/uk-ppera", "--format", "json", year.path, register.path,
+      copy.path,
+    ])
+    let (a, t) = (try Self.json(alone.stdout), try Self.json(together.stdout))
+    #expect(t["inputs"] as? [String] == [register.path])
+    let setAside = try #require(t["inputs_set_aside"] as? [[String: String]])
+    #expect(setAside.map { $0["file"] } == [year.path, copy.path])
+    #expect(
+      setAside.allSatisfy {
+        $0["reason"]?.hasPrefix("holds only donations that \(register.path) holds too") == true
+      })
+    // The same findings and counts as the register alone: nothing counted twice.
+    #expect((t["findings"] as? [Any])?.count == (a["findings"] as? [Any])?.count)
+    let summary = try #require(t["summary"] as? [String: Any])
+    #expect(
+      summary["records_read"] as? Int == (a["summary"] as? [String: Any])?["records_read"] as? Int)
+    #expect(together.status == alone.status)
+    // audit says it too.
+    let out = folder.appendingPathComponent("out")
+    let audit = try runProbity([
+      "audit", "--rules", "Rules/uk-ppera", "--out", out.path, year.path, register.path,
+    ])
+    #expect(
+      audit.stdout.contains("a-year.csv: superseded: holds only donations that"), "\(audit.stdout)")
+  }
+
+  @Test func exportsThatOverlapInPartAreAnInputError() throws {
+    let folder = try scratchSubfolder("register-overlap")
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let all = try Self.lines()
+    let first = folder.appendingPathComponent("first.csv")
+    let second = folder.appendingPathComponent("second.csv")
+    try Self.write(all.prefix(201), first)
+    try Self.write([all[0]] + all[101..<301], second)
+    let result = try runProbity([
+      "check", "--rules", "Rules/uk-ppera", "--format", "json", first.path, second.path,
+    ])
+    #expect(result.status == 2, "\(result.stderr)")
+    #expect(
+      result.stderr.contains(
+        "\(second.path): error[F0027]: holds 100 donations that \(first.path) holds too"),
+      "\(result.stderr)")
+    let json = try Self.json(result.stdout)
+    #expect(json["inputs"] as? [String] == [first.path])
+    let errors = try #require(json["input_errors"] as? [[String: Any]])
+    #expect(errors.map { $0["id"] as? String } == ["F0027"])
+    // One donation of the same reference with another value: it cannot be told which
+    // stands.
+    var changed = Array(all.prefix(101))
+    changed[50] = changed[50].replacingOccurrences(of: "/20", with: "/19")
+    try Self.write(changed, second)
+    let differ = try runProbity(["check", "--rules", "Rules/uk-ppera", first.path, second.path])
+    #expect(differ.status == 2)
+    #expect(differ.stderr.contains("1 of them with other values"), "\(differ.stderr)")
+  }
+}
