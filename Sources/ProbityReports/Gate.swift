@@ -168,6 +168,18 @@ public struct GateResult: Sendable {
   /// failed to evaluate.
   public func fails(_ report: CheckReport) -> Bool {
     failing > 0 || report.recordsRejected > 0 || report.evaluationFailures > 0
+      || (failOnUndetermined && undeterminedCounting(report) > 0)
+  }
+
+  /// `--fail-on-undetermined`: a rule at or above the fail level left undetermined on a
+  /// record (a value it needs missing: a filing without the column a rule reads) fails
+  /// the run, as a finding would. Off by default: a format may lack a field for good (a
+  /// `.fec` filing has no payment method).
+  public var failOnUndetermined = false
+
+  /// The records left undetermined by rules at or above the fail level.
+  public func undeterminedCounting(_ report: CheckReport) -> Int {
+    report.rules.reduce(0) { $0 + ($1.severity >= failLevel ? $1.tally.undetermined : 0) }
   }
 
   /// The exit code the run ends with (docs/output.md).
@@ -183,6 +195,11 @@ public struct GateResult: Sendable {
     if expired > 0 { parts.append("\(expired) under an expired waiver") }
     if usesBaseline { parts.append("\(baselined) in the baseline") }
     let detail = parts.isEmpty ? "" : " (\(parts.joined(separator: ", ")))"
+    let undetermined = failOnUndetermined ? undeterminedCounting(report) : 0
+    let judged =
+      undetermined == 0
+      ? ""
+      : ", and \(undetermined) undetermined (a rule at that level on a record; --fail-on-undetermined)"
     let verdict: String
     switch exitCode(report) {
     case 0: verdict = "passes (exit 0)"
@@ -190,7 +207,7 @@ public struct GateResult: Sendable {
     default: verdict = "cannot judge: some input could not be read (exit 2)"
     }
     return
-      "gate: \(failing) finding\(failing == 1 ? "" : "s") count at fail level \(failLevel.rawValue)\(detail); the run \(verdict)"
+      "gate: \(failing) finding\(failing == 1 ? "" : "s") count at fail level \(failLevel.rawValue)\(detail)\(judged); the run \(verdict)"
   }
 
   /// The lines the text report adds under a finding of this review: its waiver or
@@ -255,6 +272,8 @@ extension GateResult {
     w.field("unused_waivers", unusedWaivers.count)
     w.key("in_baseline")
     if usesBaseline { w.int(baselined) } else { w.null() }
+    w.key("undetermined_counting")
+    if failOnUndetermined { w.int(undeterminedCounting(report)) } else { w.null() }
     w.field("exit_code", exitCode(report))
     w.endObject()
   }

@@ -57,9 +57,13 @@ public enum JUnitRenderer {
       gate.inputErrors.filter { $0.file == input.file }
     }
     let setAsideFailing = setAsideErrors.filter { !$0.isEmpty }.count
+    // `--fail-on-undetermined`: one more suite, whose case fails when rules at the fail
+    // level were undetermined (the run's exit 1 is then told in the report too).
+    let undetermined = gate.failOnUndetermined ? gate.undeterminedCounting(report) : 0
+    let gateSuite = gate.failOnUndetermined ? 1 : 0
     var out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
     out +=
-      "<testsuites name=\"probity\" tests=\"\(suites.reduce(0) { $0 + 1 + $1.rules.count } + report.setAside.count)\" failures=\"\(suites.reduce(0) { $0 + $1.failures })\" errors=\"\(suites.reduce(0) { $0 + $1.errors } + setAsideFailing)\" skipped=\"\(report.setAside.count - setAsideFailing)\" time=\"0\">\n"
+      "<testsuites name=\"probity\" tests=\"\(suites.reduce(0) { $0 + 1 + $1.rules.count } + report.setAside.count + gateSuite)\" failures=\"\(suites.reduce(0) { $0 + $1.failures } + (undetermined > 0 ? 1 : 0))\" errors=\"\(suites.reduce(0) { $0 + $1.errors } + setAsideFailing)\" skipped=\"\(report.setAside.count - setAsideFailing)\" time=\"0\">\n"
     func flush(_ force: Bool = false) throws(Failure) {
       guard force || out.utf8.count >= pieceBytes else { return }
       try emit(out)
@@ -136,6 +140,25 @@ public enum JUnitRenderer {
         "  <testsuite name=\"\(escape(input.file))\" tests=\"1\" failures=\"0\" errors=\"\(errors.isEmpty ? 0 : 1)\" skipped=\"\(errors.isEmpty ? 1 : 0)\" time=\"0\">\n"
         + testcase(input.file, "records are readable", body: body)
         + "  </testsuite>\n"
+    }
+    if gate.failOnUndetermined {
+      let name = "every record judged by the rules at fail level \(gate.failLevel.rawValue)"
+      var body = ""
+      if undetermined > 0 {
+        let detail = report.rules.filter {
+          $0.severity >= gate.failLevel && $0.tally.undetermined > 0
+        }.map { rule in
+          let missing = rule.tally.missingFieldCounts.sorted { $0.key < $1.key }.map {
+            "\($0.key) in \($0.value)"
+          }.joined(separator: ", ")
+          return "\(rule.id): \(rule.tally.undetermined) undetermined (missing: \(missing))"
+        }.joined(separator: "\n")
+        body =
+          "      <failure type=\"undetermined\" message=\"\(undetermined) undetermined (--fail-on-undetermined)\">\(escape(detail))</failure>\n"
+      }
+      out +=
+        "  <testsuite name=\"gate\" tests=\"1\" failures=\"\(undetermined > 0 ? 1 : 0)\" errors=\"0\" skipped=\"0\" time=\"0\">\n"
+        + testcase("gate", name, body: body) + "  </testsuite>\n"
     }
     out += "</testsuites>\n"
     try flush(true)

@@ -110,7 +110,7 @@ public enum ReportRenderer {
     let total = report.findings.count
     out +=
       "findings: \(total) (\(report.count(.error)) error, \(report.count(.warning)) warning, \(report.count(.info)) info)\n"
-    if let gate = report.gate, gate.usesWaivers || gate.usesBaseline {
+    if let gate = report.gate, gate.usesWaivers || gate.usesBaseline || gate.failOnUndetermined {
       out += gate.summaryLine(report) + "\n"
     }
     let width = report.rules.map(\.id.count).max() ?? 0

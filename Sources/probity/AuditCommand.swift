@@ -290,7 +290,7 @@ struct AuditCommand: ParsableCommand {
       files: entries.sorted {
         $0.path < $1.path || ($0.path == $1.path && order[$0.path]! < order[$1.path]!)
       })
-    let summary = terminalSafe(ReportRenderer.auditSummary(audit))
+    let summary = noWorkflowCommands(terminalSafe(ReportRenderer.auditSummary(audit)))
     // The four documents are made and written at once, on all the cores (each from the
     // same report, none from another: the whole UK register's are 106 MB of JSON, 69 MB
     // of HTML, 32 MB of CSV), each written by the thread that made it, so that none is

@@ -22,7 +22,9 @@ struct CheckCommand: ParsableCommand {
 
       Each rule's condition is true (a finding), false, or undetermined when a value it \
       needs is missing; undetermined outcomes are counted per rule, with the fields that \
-      were missing, never taken as passing.
+      were missing, never taken as passing: they do not change the exit code unless \
+      --fail-on-undetermined is given (a gate that must judge every record: a filing \
+      that leaves out a column a rule reads then fails).
 
       In CI (docs/ci.md): --format sarif, junit or github; every finding has a \
       fingerprint that survives amendments, so a reviewed finding can be waived until a \
@@ -30,7 +32,8 @@ struct CheckCommand: ParsableCommand {
       and --baseline fails only on findings that are new.
 
       Exit codes: 0 no finding at or above the fail level (waived and baseline findings \
-      aside), no rejected record, no evaluation error; 1 otherwise, or under an expired \
+      aside), no rejected record, no evaluation error (and, with --fail-on-undetermined, \
+      no rule at that level undetermined); 1 otherwise, or under an expired \
       waiver; 2 a usage error, or a filing, the rules, the mapping, the waivers or the \
       baseline cannot be read.
 
@@ -184,8 +187,9 @@ struct CheckCommand: ParsableCommand {
       // Written as it is made, a few thousand findings at a time. Each piece ends at a
       // line's end and `terminalSafe` works byte by byte, so the pieces made safe one by
       // one are the whole report made safe.
+      var guardian = WorkflowCommandGuard()
       try ReportRenderer.writeText(report) {
-        print(terminalSafe($0), terminator: "")
+        print(guardian.apply(terminalSafe($0)), terminator: "")
         try OutputLost.check()
       }
       try finish(report, gate: gate, sarifCap: nil)
@@ -194,8 +198,9 @@ struct CheckCommand: ParsableCommand {
       // Written as it is made too, a megabyte or so at a time. Each piece is whole
       // characters and `terminalSafe` replaces each control on its own, so the pieces
       // made safe one by one are the whole made safe.
+      var guardian = WorkflowCommandGuard()
       try JUnitRenderer.write(report, gate: gate) { (piece: String) throws(OutputLost) in
-        print(terminalSafe(piece), terminator: "")
+        print(guardian.apply(terminalSafe(piece)), terminator: "")
         try OutputLost.check()
       }
       try finish(report, gate: gate, sarifCap: nil)
@@ -205,7 +210,10 @@ struct CheckCommand: ParsableCommand {
     } else {
       text = ReportRenderer.render(report, as: format)
     }
-    print(terminalSafe(text), terminator: "")
+    // GitHub annotations are workflow commands, and escape what they carry (`%0A`).
+    print(
+      format == .github ? terminalSafe(text) : noWorkflowCommands(terminalSafe(text)),
+      terminator: "")
     try finish(report, gate: gate, sarifCap: sarifCap)
   }
 }

@@ -28,6 +28,13 @@ struct GateOptions: ParsableArguments {
       valueName: "file"))
   var writeBaseline: String?
 
+  @Flag(
+    name: .long,
+    help: ArgumentHelp(
+      "Exit 1 also when a rule at or above the fail level is undetermined on a record (a value it needs is missing, such as a column the filing left out): a filing the gate cannot judge does not pass. Off by default: some formats lack a field for good (a .fec filing has no payment method)."
+    ))
+  var failOnUndetermined = false
+
   /// The waivers, or nil without `--waivers`; a file that cannot be read or has errors
   /// ends the run with exit 2.
   func loadWaivers() throws -> [Waiver]? {
@@ -126,11 +133,13 @@ extension CheckCommand {
       report: report, failLevel: failLevel, waivers: waivers, waiversPath: gateOptions.waivers,
       baseline: baseline, baselinePath: gateOptions.baseline, recordKeys: keys,
       inputErrors: inputErrors, toolVersion: Probity.version)
+    gate.failOnUndetermined = gateOptions.failOnUndetermined
     if let path = gateOptions.writeBaseline {
       gate = GateResult(
         report: report, failLevel: failLevel, waivers: waivers, waiversPath: gateOptions.waivers,
         baseline: gate.reviews.map(\.fingerprint), baselinePath: path, recordKeys: keys,
         inputErrors: inputErrors, toolVersion: Probity.version)
+      gate.failOnUndetermined = gateOptions.failOnUndetermined
       do {
         try BaselineFile.render(report, gate: gate).write(
           toFile: path, atomically: true, encoding: .utf8)

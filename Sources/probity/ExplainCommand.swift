@@ -151,7 +151,8 @@ struct ExplainCommand: ParsableCommand {
       rulePack: rules, run: outcome.run, record: target,
       recordFields: RecordSummary.fields(of: target, withholding: policy))
     switch format {
-    case .text: print(terminalSafe(ReportRenderer.explainText(report)), terminator: "")
+    case .text:
+      print(noWorkflowCommands(terminalSafe(ReportRenderer.explainText(report))), terminator: "")
     case .json: print(ReportRenderer.explainJSON(report), terminator: "")
     }
   }

@@ -96,16 +96,6 @@ func printError(_ text: String) {
   FileHandle.standardError.write(Data((noWorkflowCommands(terminalSafe(text)) + "\n").utf8))
 }
 
-/// `text` with no line starting with `::`: a CI runner (GitHub Actions) obeys such a line
-/// on standard error as a workflow command (`::stop-commands::`, `::add-mask::`), and
-/// Probity writes its own annotations on standard output only. A line that would (a
-/// filing's text in a message) is indented by a space.
-func noWorkflowCommands(_ text: String) -> String {
-  guard text.hasPrefix("::") || text.contains("\n::") else { return text }
-  let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
-  return lines.map { $0.hasPrefix("::") ? " " + $0 : String($0) }.joined(separator: "\n")
-}
-
 /// Loads a rule pack, printing its diagnostics; nil when it has errors.
 func loadRules(_ path: String) -> CompiledRuleSet? {
   let (ruleSet, diagnostics) = RulePackLoader.load(

@@ -79,3 +79,45 @@ func hasControl(_ utf8: UnsafeBufferPointer<UInt8>) -> Bool {
   }
   return false
 }
+
+/// Keeps a filing's text from being read as a CI runner's workflow command. GitHub
+/// Actions obeys a line of a step's output, standard output or error, that starts with
+/// `::` after any blanks (`::stop-commands::`, `::add-mask::`, a forged `::error::`). A
+/// filing's text reaches the reports (a donor's name holding a line break and
+/// `::error::...`, a cell in a rejection, a file's name); Probity's own annotations are
+/// written only by `--format github`, on standard output. So every other line that would
+/// start so is prefixed with `| `, visible, and no blank the runner would trim.
+/// `atLineStart`: whether the next text given begins a line (a report written in pieces,
+/// which may end inside a line).
+struct WorkflowCommandGuard {
+  var atLineStart = true
+
+  mutating func apply(_ text: String) -> String {
+    defer { if let last = text.utf8.last { atLineStart = last == UInt8(ascii: "\n") } }
+    // Most text holds no `::` at all: returned as it is.
+    guard text.utf8.count >= 2, containsTwoColons(text) else { return text }
+    var lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+    for index in lines.indices where index > 0 || atLineStart {
+      if lines[index].drop(while: { $0.isWhitespace }).hasPrefix("::") {
+        lines[index] = "| " + lines[index]
+      }
+    }
+    return lines.joined(separator: "\n")
+  }
+
+  private func containsTwoColons(_ text: String) -> Bool {
+    var previous: UInt8 = 0
+    for byte in text.utf8 {
+      if byte == UInt8(ascii: ":") && previous == byte { return true }
+      previous = byte
+    }
+    return false
+  }
+}
+
+/// `text`, a whole piece of output beginning a line, with no line a CI runner would take
+/// for a workflow command (`WorkflowCommandGuard`).
+func noWorkflowCommands(_ text: String) -> String {
+  var guardian = WorkflowCommandGuard()
+  return guardian.apply(text)
+}

@@ -504,31 +504,77 @@ func amendedRow(_ row: String, _ id: String) -> String {
     #expect(rewritten.status == 0)
   }
 
-  /// A filing's text never starts a line of standard error: a CI runner obeys a line
-  /// starting with `::` there as a workflow command. A cell holding a line break and
-  /// `::stop-commands::` was echoed whole in its rejection (standard output's annotations
-  /// were escaped); it is now written on one line (`\n`).
-  @Test func aFilingsTextNeverStartsALineOfStandardError() throws {
+  /// A filing's text never starts a line of Probity's output a CI runner would obey: the
+  /// runner takes a line of standard output or error starting with `::`, after any
+  /// blanks, for a workflow command. A cell holding a line break and `::stop-commands::`
+  /// was echoed whole in its rejection, and a donor's name with `::error::` in the text
+  /// report; a file's name may hold one too. Indenting such a line was not enough (the
+  /// runner trims the blanks): it is prefixed with `| `.
+  @Test func aFilingsTextNeverStartsAWorkflowCommand() throws {
     let folder = try scratchSubfolder("workflow-commands")
     defer { try? FileManager.default.removeItem(at: folder) }
-    let filing = folder.appendingPathComponent("inj.csv")
+    let filing = folder.appendingPathComponent("inj\n::stop-commands::tok.csv")
     try """
     kind,transaction_id,date,amount,name,zip,payment_method
     receipt,T1,2024-03-01,"1
     ::stop-commands::zz
     ",X,44308,cash
     receipt,T2,2024-03-01,250.00,"ROE
-    ::error::forged",44308,cash
+     ::error::forged",44308,cash
 
     """.write(to: filing, atomically: true, encoding: .utf8)
-    let result = try runProbity([
-      "check", "--rules", "Rules/us-federal", "--format", "github", filing.path,
-    ])
-    #expect(result.status == 1)
-    let lines = result.stderr.split(separator: "\n")
-    #expect(!lines.contains { $0.hasPrefix("::") }, "\(result.stderr)")
-    #expect(result.stderr.contains("found \"1\\n::stop-commands::zz\""), "\(result.stderr)")
-    #expect(!result.stdout.contains("\n::stop-commands"), "\(result.stdout)")
+    func commands(_ text: String) -> [Substring] {
+      text.split(separator: "\n").filter { $0.drop(while: { $0.isWhitespace }).hasPrefix("::") }
+    }
+    for format in ["text", "junit", "github", "json", "sarif"] {
+      let result = try runProbity([
+        "check", "--rules", "Rules/us-federal", "--format", format, filing.path,
+      ])
+      #expect(result.status == 1, "\(format)")
+      #expect(commands(result.stderr).isEmpty, "\(format): \(result.stderr)")
+      let own = commands(result.stdout).filter {
+        format == "github"
+          && ($0.hasPrefix("::error ") || $0.hasPrefix("::warning ") || $0.hasPrefix("::notice "))
+      }
+      #expect(commands(result.stdout).count == own.count, "\(format): \(result.stdout)")
+      #expect(result.stderr.contains("found \"1\\n::stop-commands::zz\""), "\(result.stderr)")
+    }
+  }
+
+  /// A filing without the columns the rules read: every rule undetermined. It passes the
+  /// gate by default (the findings it could not judge are counted, not passed), and fails
+  /// it with --fail-on-undetermined, which says so in the text, JSON and JUnit reports;
+  /// only rules at or above the fail level count.
+  @Test func failOnUndeterminedFailsAFilingTheRulesCannotJudge() throws {
+    let folder = try scratchSubfolder("undetermined")
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let filing = folder.appendingPathComponent("bare.csv")
+    try "kind,filer_id,transaction_id,amount,date\nreceipt,C1,T1,5000,2024-01-01\n".write(
+      to: filing, atomically: true, encoding: .utf8)
+    let base = ["check", "--rules", "Rules/us-federal"]
+    #expect(try runProbity(base + [filing.path]).status == 0)
+    let text = try runProbity(base + ["--fail-on-undetermined", filing.path])
+    #expect(text.status == 1)
+    #expect(
+      text.stdout.contains(
+        "gate: 0 findings count at fail level error, and 10 undetermined (a rule at that level on a record; --fail-on-undetermined); the run fails (exit 1)"
+      ), "\(text.stdout)")
+    let json = try runProbity(base + ["--fail-on-undetermined", "--format", "json", filing.path])
+    let document = try #require(
+      try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+    let gate = try #require((document["summary"] as? [String: Any])?["gate"] as? [String: Any])
+    #expect(gate["undetermined_counting"] as? Int == 10)
+    #expect(gate["exit_code"] as? Int == 1)
+    let junit = try runProbity(base + ["--fail-on-undetermined", "--format", "junit", filing.path])
+    #expect(junit.stdout.contains("<failure type=\"undetermined\" message=\"10 undetermined"))
+    #expect(junit.stdout.contains("US-CASH-001: 1 undetermined (missing: payment_method"))
+    // At fail level info, the warnings' and infos' undetermined count too.
+    let info = try runProbity(
+      base + ["--fail-on-undetermined", "--fail-level", "info", "--format", "json", filing.path])
+    let infoGate = try #require(
+      ((try JSONSerialization.jsonObject(with: Data(info.stdout.utf8)) as? [String: Any])?[
+        "summary"] as? [String: Any])?["gate"] as? [String: Any])
+    #expect((infoGate["undetermined_counting"] as? Int ?? 0) > 10)
   }
 
   /// A rule with an evaluation error and a finding that counts in one file: the JUnit
