@@ -58,18 +58,18 @@ public enum Fingerprint {
   }
 
   /// The path as it goes into a fingerprint of a record without a filer id: written the
-  /// one way (no `.` component, no empty one, `x/..` folded), and, when absolute and under
-  /// the working directory (a checkout), relative to it, so that `filings/q1.csv`,
-  /// `./filings//q1.csv` and `$PWD/filings/q1.csv` are one path. An absolute path
-  /// elsewhere is kept whole: two folders' files of one name are two files.
+  /// one way (no `.` component, no empty one, `x/..` folded, a leading `..` kept), and,
+  /// when absolute and under the working directory (a checkout), relative to it, so that
+  /// `filings/q1.csv`, `./filings//q1.csv` and `$PWD/filings/q1.csv` are one path. An
+  /// absolute path elsewhere is kept whole: two folders' files of one name are two files.
   public static func pathPart(_ path: String, workingDirectory: [String] = currentDirectory)
     -> String
   {
-    guard let here = workingDirectory.first, here.hasPrefix("/") else {
-      return normalized(path, absolute: path.hasPrefix("/"))
-    }
-    let absolute = normalized(path.hasPrefix("/") ? path : here + "/" + path, absolute: true)
-    for base in workingDirectory.map({ normalized($0, absolute: true) }) {
+    // A relative path stays relative (`../shared/r.csv` the same wherever the checkout
+    // and the folder beside it are).
+    guard path.hasPrefix("/") else { return normalized(path, absolute: false) }
+    let absolute = normalized(path, absolute: true)
+    for base in workingDirectory.map({ normalized($0, absolute: true) }) where base.hasPrefix("/") {
       if base == "/" { return String(absolute.dropFirst()) }
       if absolute.hasPrefix(base + "/") { return String(absolute.dropFirst(base.count + 1)) }
     }

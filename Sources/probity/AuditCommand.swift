@@ -451,6 +451,13 @@ enum Amendments {
     let lock = NSLock()
     nonisolated(unsafe) var found: [Int: (Identity, Bool, String?)] = [:]
     let formats = paths.map(format)
+    // A CSV or XML report may be given in parts (its receipts and its disbursements, two
+    // files of receipts), each with the report's filer, form and period: only an
+    // amendment replaces one, and an amendment is never replaced (two could be two parts
+    // of one amended report). Its period must be given by dates: a report type alone
+    // (Q1) is every year's.
+    var wholeFiling: [String: Bool] = [:]
+    for (path, format) in zip(paths, formats) { wholeFiling[path] = format == .fec }
     DispatchQueue.concurrentPerform(iterations: paths.count) { index in
       let first =
         formats[index] == .fec
@@ -462,6 +469,7 @@ enum Amendments {
       let start = first["report_period_start"]
       let end = first["report_period_end"]
       let type = first["report_type"].stringValue ?? ""
+      if formats[index] != .fec, start.isMissing || end.isMissing { return }
       let period = start.isMissing && end.isMissing ? type : "\(start.plainText)..\(end.plainText)"
       guard !filer.isEmpty, !form.isEmpty, !period.isEmpty else { return }
       let amendment = first["amendment"] == .boolean(true)
@@ -516,7 +524,12 @@ enum Amendments {
         )
       }
       guard let winner = ranked.last else { continue }
-      for member in ranked.dropLast() { result[member.path] = winner.path }
+      for member in ranked.dropLast() {
+        if wholeFiling[member.path] != true && (member.amendment || !winner.amendment) {
+          continue
+        }
+        result[member.path] = winner.path
+      }
     }
     return result
   }

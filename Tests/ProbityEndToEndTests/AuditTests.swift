@@ -935,6 +935,59 @@ func runTool(_ path: String, _ arguments: [String]) throws -> String {
       try JSONSerialization.jsonObject(with: Data(alone.stdout.utf8)) as? [String: Any])
     #expect((json["findings"] as? [Any])?.count == (aloneJSON["findings"] as? [Any])?.count)
   }
+
+  /// A CSV report given in parts (its receipts in one file, its disbursements in
+  /// another: each row gives the report's filer, form and period) is read whole: only an
+  /// amendment replaces a CSV report, and an amendment is never replaced (two may be two
+  /// parts of one amended report); a period given by report type alone (Q1, every year's)
+  /// tells no report.
+  @Test func aCSVReportInPartsIsReadWhole() throws {
+    let folder = try scratchSubfolder("csv-parts")
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let receipts = folder.appendingPathComponent("receipts.csv")
+    let more = folder.appendingPathComponent("receipts-2.csv")
+    let amended = folder.appendingPathComponent("amended-1.csv")
+    let amendedMore = folder.appendingPathComponent("amended-2.csv")
+    try Self.write([Self.header, Self.row()], receipts)
+    try Self.write([Self.header, Self.row(name: "\"DOE, JANE\"")], more)
+    try Self.write([Self.header, Self.row(amends: "true,")], amended)
+    try Self.write([Self.header, Self.row(name: "\"DOE, JANE\"", amends: "true,")], amendedMore)
+    let parts = try runProbity([
+      "check", "--rules", "Rules/us-federal", "--format", "json", receipts.path, more.path,
+    ])
+    let json = try #require(
+      try JSONSerialization.jsonObject(with: Data(parts.stdout.utf8)) as? [String: Any])
+    #expect(json["inputs"] as? [String] == [receipts.path, more.path])
+    #expect(!parts.stderr.contains("replaced by"), "\(parts.stderr)")
+    // Both parts of the amendment replace both parts of the report, and are both read.
+    let all = try runProbity([
+      "check", "--rules", "Rules/us-federal", "--format", "json", receipts.path, more.path,
+      amended.path, amendedMore.path,
+    ])
+    let allJSON = try #require(
+      try JSONSerialization.jsonObject(with: Data(all.stdout.utf8)) as? [String: Any])
+    #expect(allJSON["inputs"] as? [String] == [amended.path, amendedMore.path])
+    // Q1 of two years, told by report type alone: two reports.
+    let dateless = Self.header.replacingOccurrences(
+      of: ",report_period_start,report_period_end", with: "")
+    func q1(_ year: String, _ url: URL) throws {
+      try Self.write(
+        [
+          dateless,
+          "receipt,C00999001,H,SA11AI,A1,IND,\"SMITH, JOHN\",1 Oak St,Dayton,OH,45402,Acme,Engineer,\(year)-02-01,2000.00,2000.00,P\(year),,,F3,Q1,,",
+        ], url)
+    }
+    let first = folder.appendingPathComponent("2023-q1.csv")
+    let second = folder.appendingPathComponent("2024-q1.csv")
+    try q1("2023", first)
+    try q1("2024", second)
+    let years = try runProbity([
+      "check", "--rules", "Rules/us-federal", "--format", "json", first.path, second.path,
+    ])
+    let yearsJSON = try #require(
+      try JSONSerialization.jsonObject(with: Data(years.stdout.utf8)) as? [String: Any])
+    #expect(yearsJSON["inputs"] as? [String] == [first.path, second.path])
+  }
 }
 
 /// Electoral Commission exports given together that hold the same donations (the same
