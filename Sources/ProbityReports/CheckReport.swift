@@ -44,7 +44,12 @@ public struct CheckReport: Sendable {
   /// The skipped rows' types, as the summaries say them: `F3XN 1, HDR 1, SC/10 2`, by
   /// type; empty when none is known.
   public var skippedTypesText: String {
-    skippedTypes.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+    guard !skippedTypes.isEmpty else { return "" }
+    var parts = skippedTypes.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }
+    // Rows of other formats a mapping skips, beside the `.fec` filings' (they add up).
+    let others = rowsSkipped - skippedTypes.values.reduce(0, +)
+    if others > 0 { parts.append("\(others) a mapping skips") }
+    return parts.joined(separator: ", ")
   }
 
   public init(

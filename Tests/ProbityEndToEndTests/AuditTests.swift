@@ -1045,6 +1045,12 @@ struct RegisterExportOverlaps {
       })
     // The same findings and counts as the register alone: nothing counted twice.
     #expect((t["findings"] as? [Any])?.count == (a["findings"] as? [Any])?.count)
+    // In the other order too (the register first): the year set aside, not the register.
+    let reversed = try Self.json(
+      try runProbity([
+        "check", "--rules", "Rules/uk-ppera", "--format", "json", register.path, year.path,
+      ]).stdout)
+    #expect(reversed["inputs"] as? [String] == [register.path])
     let summary = try #require(t["summary"] as? [String: Any])
     #expect(
       summary["records_read"] as? Int == (a["summary"] as? [String: Any])?["records_read"] as? Int)

@@ -714,3 +714,15 @@ private func gatedReport(gifts: Int) throws -> CheckReport {
   #expect(pieces.count == (report.findings.count + 99) / 100)
   #expect(pieces.allSatisfy { $0.hasSuffix("\n") })
 }
+
+/// The skipped rows' types add up to the rows skipped: a `.fec` filing's by type, the
+/// rows of other formats a mapping skips after them.
+@Test func skippedRowsAreToldByType() throws {
+  var report = try checkReport([cashGift(line: 2, id: "T1")])
+  #expect(report.skippedTypesText == "")
+  report.rowsSkipped = 5
+  report.skippedTypes = ["SC/10": 2, "F3N": 1]
+  #expect(report.skippedTypesText == "F3N 1, SC/10 2, 2 a mapping skips")
+  report.rowsSkipped = 3
+  #expect(report.skippedTypesText == "F3N 1, SC/10 2")
+}
