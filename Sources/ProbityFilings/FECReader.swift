@@ -175,6 +175,9 @@ final class FECRecordPlan {
   /// Whether an election code that is not a designation (a letter and four digits) is
   /// left missing: in versions before 5.
   let designationsOnly: Bool
+  /// How many fields a record must have to hold its date and amount (nil: no such
+  /// column). In versions 6 and later a line with fewer is not a whole record.
+  let dateAndAmountReach: Int?
   static let electionField = CanonicalSchema.id(named: "election_code")
 
   /// `P2002`: a letter and a year, as an election designation is written.
@@ -226,6 +229,8 @@ final class FECRecordPlan {
     self.columns = columns
     self.combinedName = combined
     lastCells = LastCells(parsers: columns.map(\.parser))
+    let required = ["amount", "date"].compactMap { CanonicalSchema.id(named: $0) }
+    dateAndAmountReach = columns.filter { required.contains($0.field) }.map { $0.index + 1 }.max()
   }
 }
 
@@ -837,6 +842,22 @@ private final class FECSession {
             "expected \(expected) fields in a \(row.lossyString(0, .detect)) record of version \(version.asFiled)\(expected == widestBefore ? ", as in the records of its layout before it" : ""), found \(row.fieldCount) on the file's last line, which ends without a line break",
             hint:
               "the file looks cut short: its last record may have lost fields or part of one; get the whole filing"
+          )
+        ], onProblem: onProblem)
+      return
+    }
+    // A line of version 6 or later that stops before its date and amount is no whole
+    // record: a line break inside a field (an address written on two lines) cut it, and
+    // the rest of it is the next line (rejected in turn as of no known type). Read, it
+    // was a receipt of no amount and no date, counted as evaluated.
+    if version.separatesWithFS, let reach = plan.dateAndAmountReach, row.fieldCount < reach {
+      reject(
+        [
+          problem(
+            .wrongFieldCount,
+            "expected \(plan.columnCount) fields in a \(row.lossyString(0, .detect)) record of version \(version.asFiled), found \(row.fieldCount): the line stops before the record's date and amount",
+            hint:
+              "a line break inside a field may have cut the record in two (its rest is the next line); the filing must be mended"
           )
         ], onProblem: onProblem)
       return

@@ -231,6 +231,32 @@ struct FECReaderTests {
     #expect(record.transactionID == "sa11ai.1", "an id keeps its case")
   }
 
+  /// A version 8 line cut by a line break inside a field (an address on two lines): the
+  /// first part stops before its date and amount, and is rejected at its line (it was
+  /// read as a receipt of no date and no amount, counted as evaluated); the rest is the
+  /// next line, of no known type.
+  @Test("a line that stops before its date and amount is rejected, not half read")
+  func lineCutInTwo() throws {
+    let sa = [
+      "SA11AI", "C00123456", "SA11AI.1", "", "", "IND", "", "Smith", "John", "", "", "",
+      "1 Main St", "", "Springfield", "OR", "97477", "P2024", "", "20240301", "250.00",
+      "500.00", "", "Acme", "Engineer",
+    ]
+    let cut = sa[..<13].joined(separator: fs) + "\n" + sa[13...].joined(separator: fs) + "\n"
+    let text =
+      fecLine(["HDR", "FEC", "8.3", "Soft", "1.0", "", "", ""])
+      + fecLine([
+        "F3N", "C00123456", "Smith for Congress", "", "1 Main", "", "Salem", "OR", "97301",
+        "OR", "04", "Q1", "P2024", "", "", "20240101", "20240331",
+      ]) + cut + fecLine(sa)
+    let result = try readFEC(text)
+    #expect(result.problems.map(\.id) == ["F0007", "F0016"])
+    #expect(result.problemLines == [3, 4])
+    #expect(
+      result.problems.first?.message.contains("stops before the record's date and amount") == true)
+    #expect(result.lines == [5], "the whole line after it is read")
+  }
+
   @Test(
     "the committee type the cover form implies",
     arguments: [
@@ -322,10 +348,17 @@ struct FECReaderTests {
 
   @Test("CRLF, LF and CR line endings give the same lines", arguments: ["\n", "\r\n", "\r"])
   func lineEndings(_ eol: String) throws {
+    // Whole SB17 records (a line of version 8 that stops before its date and amount is
+    // rejected: `lineCutInTwo`).
+    func sb17(_ id: String) -> [String] {
+      [
+        "SB17", "C1", id, "", "", "ORG", "Print Co", "", "", "", "", "", "2 Elm", "", "Salem",
+        "OR", "97301", "", "", "20240305", "75.25", "", "Printing",
+      ]
+    }
     let text =
       [
-        ["HDR", "FEC", "8.3", "S", "1"], ["F3XN", "C1"], ["SB17", "C1", "T1"], [],
-        ["SB17", "C1", "T2"],
+        ["HDR", "FEC", "8.3", "S", "1"], ["F3XN", "C1"], sb17("T1"), [], sb17("T2"),
       ].map { $0.joined(separator: fs) }.joined(separator: eol) + eol
     let result = try readFEC(text)
     #expect(result.problems.isEmpty)
