@@ -18,6 +18,10 @@ public struct Finding: Sendable {
   /// The filer the record belongs to (id, and name when the format gives it).
   public let filerID: String?
   public let filerName: String?
+  /// The period of the report the record is in, `2024-01-01..2024-03-31`, when the record
+  /// gives both its dates (a `.fec` cover does): a filer's transaction ids may start
+  /// again in each report, and a fingerprint tells its reports apart by it.
+  public let reportPeriod: String?
   public let kind: RecordKind
   public let message: String
   public let remedy: String?
@@ -48,6 +52,20 @@ public struct Finding: Sendable {
   /// The group's window, to match the same records (missing for a rule without a window,
   /// or with a rolling one).
   var windowValue: Value = .missing
+}
+
+extension Finding {
+  static let periodFields = ["report_period_start", "report_period_end"].compactMap {
+    CanonicalSchema.id(named: $0)
+  }
+
+  /// `start..end` of the record's report, when it gives both.
+  static func reportPeriod(of record: Record) -> String? {
+    guard periodFields.count == 2, case .date(let start) = record[periodFields[0]],
+      case .date(let end) = record[periodFields[1]]
+    else { return nil }
+    return "\(start)..\(end)"
+  }
 }
 
 public enum RemedyStatus: String, Sendable {
@@ -788,6 +806,7 @@ public struct CheckRun {
       transactionID: record.transactionID,
       filerID: record[CanonicalSchema.filerField].stringValue,
       filerName: CanonicalSchema.filerNameField.flatMap { record[$0].stringValue },
+      reportPeriod: Finding.reportPeriod(of: record),
       kind: record.kind,
       message: evaluator.render(rule.message, on: record, context: context, withholding: policy),
       remedy: rule.remedy.map {
@@ -870,13 +889,16 @@ extension CheckRun {
   /// (`FilingReader.read(fields:)`) and the run's output is the same. Those its rules
   /// name (`CompiledRuleSet.fieldsRead`), and those the run reads itself: the date (the
   /// latest date of a run, windows, deadlines), the transaction id (findings,
-  /// `explain`'s target), the filer's id and name (findings), the election code where
+  /// `explain`'s target), the filer's id and name and its report's period (findings,
+  /// their fingerprints), the election code where
   /// a rule groups by election, the end of a report's period where a rule has a cure
   /// window (`coverage`), and the name and postal code a pseudonym is made from
   /// when personal data is withheld.
   public var fieldsRead: FieldSet {
-    var names = ["date", "transaction_id", "filer_id", "filer_name"]
-    if notesCoverage { names.append("report_period_end") }
+    var names = [
+      "date", "transaction_id", "filer_id", "filer_name", "report_period_start",
+      "report_period_end",
+    ]
     if ruleSet.rules.contains(where: { $0.grouping?.window?.kind == .election }) {
       names.append("election_code")
     }

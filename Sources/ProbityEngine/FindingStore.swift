@@ -156,6 +156,7 @@ public struct FindingStore: Sendable {
     out.optionalText(finding.transactionID)
     out.optionalName(finding.filerID, &self)
     out.optionalName(finding.filerName, &self)
+    out.optionalName(finding.reportPeriod, &self)
     out.byte(finding.kind == .receipt ? 0 : 1)
     out.named(finding.group, &self)
     out.text(finding.message)
@@ -299,13 +300,15 @@ public struct FindingStore: Sendable {
       let transactionID = input.optionalText()
       let filerID = input.optionalName()
       let filerName = input.optionalName()
+      let reportPeriod = input.optionalName()
       let kind: RecordKind = input.byte() == 0 ? .receipt : .disbursement
       let group = input.named()
       guard whole else {
         return Finding(
           ruleID: ruleID, title: title, severity: entry.severity, category: category,
           citation: citation, file: file, line: line, locator: locator,
-          transactionID: transactionID, filerID: filerID, filerName: filerName, kind: kind,
+          transactionID: transactionID, filerID: filerID, filerName: filerName,
+          reportPeriod: reportPeriod, kind: kind,
           message: "", remedy: nil, values: [], explanation: [], group: group, trail: [],
           deadline: nil, remedyStatus: nil, groupKey: entry.groupKey, ordinal: entry.ordinal,
           ruleIndex: Int(entry.ruleIndex))
@@ -337,7 +340,8 @@ public struct FindingStore: Sendable {
       return Finding(
         ruleID: ruleID, title: title, severity: entry.severity, category: category,
         citation: citation, file: file, line: line, locator: locator,
-        transactionID: transactionID, filerID: filerID, filerName: filerName, kind: kind,
+        transactionID: transactionID, filerID: filerID, filerName: filerName,
+        reportPeriod: reportPeriod, kind: kind,
         message: message, remedy: remedy, values: values, explanation: explanation,
         group: group, trail: trail(entry), deadline: deadline, remedyStatus: status,
         groupKey: entry.groupKey, ordinal: entry.ordinal, ruleIndex: Int(entry.ruleIndex),

@@ -17,7 +17,9 @@ import ProbityEngine
 /// 2. the rule id (`US-CASH-001`);
 /// 3. whose record it is: `filer:` and the record's filer id when it has one (a report
 ///    and its amendment, in files of any name, are the same filer's; two committees'
-///    records in one bulk file are not); otherwise `path:` and the filing's path
+///    records in one bulk file are not), and when the record gives its report's period,
+///    0x1E, `report:` and `start..end` (a filer's transaction ids may start again in each
+///    report; an amendment keeps the period); otherwise `path:` and the filing's path
 ///    (`pathPart`: written the one way, and relative to the working directory when it
 ///    lies under it);
 /// 4. the record: `tid:` and its transaction id, or, for a record without one, `key:` and
@@ -133,6 +135,11 @@ public enum Fingerprint {
     if let filer = finding.filerID, !filer.isEmpty {
       hash.add("filer:")
       hash.add(filer)
+      if let period = finding.reportPeriod {
+        hash.add(byte: 0x1E)
+        hash.add("report:")
+        hash.add(period)
+      }
     } else {
       hash.add("path:")
       hash.add(pathPart)

@@ -124,8 +124,9 @@ struct FieldProjectionTests {
     }
   }
 
-  /// The pack's fields, and what the run adds: an election code only for a rule grouped
-  /// by election, a name and postal code only when personal data is withheld.
+  /// The pack's fields, and what the run adds: the report's period (a finding's
+  /// fingerprint), an election code only for a rule grouped by election, a name and
+  /// postal code only when personal data is withheld.
   @Test("the fields a run reads")
   func fieldsRead() throws {
     let pack = try ProjectionMemoTests.rule("employer != \"x\"", when: "amount > $100.00")
@@ -136,7 +137,10 @@ struct FieldProjectionTests {
     #expect(names(pack.fieldsRead) == ["amount", "employer"].sorted(by: Self.schemaOrder))
     #expect(
       names(run.fieldsRead)
-        == ["amount", "date", "employer", "filer_id", "filer_name", "transaction_id"]
+        == [
+          "amount", "date", "employer", "filer_id", "filer_name", "transaction_id",
+          "report_period_start", "report_period_end",
+        ]
         .sorted(by: Self.schemaOrder))
     run.personalData = PersonalDataPolicy(secret: "s")
     #expect(names(run.fieldsRead).contains("name") && names(run.fieldsRead).contains("zip"))

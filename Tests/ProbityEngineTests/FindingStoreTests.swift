@@ -76,7 +76,7 @@ import Testing
         category: pick(FindingCategory.allCases), citation: text(),
         file: pick(["a.csv", "dir/b.fec", "ü.xml", "u\u{308}.xml"]),
         line: random.next(below: 1 << 40), locator: optionalText(), transactionID: optionalText(),
-        filerID: optionalText(), filerName: optionalText(),
+        filerID: optionalText(), filerName: optionalText(), reportPeriod: optionalText(),
         kind: chance() ? .receipt : .disbursement,
         message: text(), remedy: optionalText(), values: named(), explanation: explanation,
         group: named(),
@@ -109,6 +109,7 @@ import Testing
     #expect(
       a.transactionID == b.transactionID && a.filerID == b.filerID, sourceLocation: sourceLocation)
     #expect(a.filerName == b.filerName && a.kind == b.kind, sourceLocation: sourceLocation)
+    #expect(a.reportPeriod == b.reportPeriod, sourceLocation: sourceLocation)
     #expect(a.message == b.message && a.remedy == b.remedy, sourceLocation: sourceLocation)
     #expect(same(a.values, b.values) && same(a.group, b.group), sourceLocation: sourceLocation)
     #expect(a.explanation == b.explanation && a.trail == b.trail, sourceLocation: sourceLocation)
@@ -185,6 +186,7 @@ import Testing
       #expect(identity.line == finding.line && identity.locator == finding.locator)
       #expect(identity.transactionID == finding.transactionID && identity.kind == finding.kind)
       #expect(identity.filerID == finding.filerID && identity.filerName == finding.filerName)
+      #expect(identity.reportPeriod == finding.reportPeriod)
       #expect(identity.group.map(\.name) == finding.group.map(\.name))
       #expect(identity.group.map(\.value) == finding.group.map(\.value))
       #expect(identity.message.isEmpty && identity.values.isEmpty && identity.trail.isEmpty)

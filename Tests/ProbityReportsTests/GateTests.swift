@@ -103,6 +103,27 @@ func waiver(_ fingerprint: String, expires: String, rule: String? = nil) throws 
     #expect(cash[0] != cash[3], "another filer's transaction of the same id")
   }
 
+  /// A filer's transaction ids may start again in each report: a record that gives its
+  /// report's period is told apart by it (an amendment keeps the period).
+  @Test func aFilersReportsAreToldApartByTheirPeriods() throws {
+    func gift(_ file: String, _ start: String, _ end: String) -> Record {
+      var record = cashGift(file: file, line: 2, id: "SA11AI.1", filer: "C001")
+      for (name, text) in [("report_period_start", start), ("report_period_end", end)] {
+        record[CanonicalSchema.id(named: name)!] = day(text).map(Value.date) ?? .missing
+      }
+      return record
+    }
+    let report = try checkReport([
+      gift("q1.fec", "2024-01-01", "2024-03-31"),
+      gift("q1-amended.fec", "2024-01-01", "2024-03-31"),
+      gift("q2.fec", "2024-04-01", "2024-06-30"),
+    ])
+    let cash = report.findings.filter { $0.ruleID == "T-CASH-001" }.map { Fingerprint.of($0) }
+    #expect(cash.count == 3)
+    #expect(cash[0] == cash[1], "a report and its amendment")
+    #expect(cash[0] != cash[2], "the same id in the next report")
+  }
+
   /// A record without a filer id is its file's: the path written one way, relative to
   /// the working directory when under it; files of one name in two folders are two.
   @Test func aRecordWithoutAFilerIsItsFilesWrittenOneWay() throws {
@@ -151,7 +172,9 @@ func waiver(_ fingerprint: String, expires: String, rule: String? = nil) throws 
 
   /// The recipe as the docs give it: the parts made as strings, then hashed.
   static func referenceWhose(_ finding: Finding) -> String {
-    if let filer = finding.filerID, !filer.isEmpty { return "filer:" + filer }
+    if let filer = finding.filerID, !filer.isEmpty {
+      return "filer:" + filer + (finding.reportPeriod.map { "\u{1E}report:" + $0 } ?? "")
+    }
     return "path:" + Fingerprint.pathPart(finding.file)
   }
 
