@@ -914,10 +914,15 @@ private final class FECSession {
       reject(diagnostics, onProblem: onProblem)
       return
     }
+    // A code that is no designation (version 2's letter without its year) is not offered
+    // to the rules: missing, and not in the format for this record, so that a rule on
+    // designations is undetermined on it rather than take it for no code given.
+    var letterOnly = false
     if plan.designationsOnly, let field = FECRecordPlan.electionField,
       case .string(let code) = values[field], !FECRecordPlan.isDesignation(code)
     {
       values[field] = .missing
+      letterOnly = true
     }
     if derivesName { NameParts.canonical?.derive(&values) }
     counts.recordsRead += 1
@@ -929,6 +934,7 @@ private final class FECSession {
       record.unavailable = unavailableFields(plan)
       unavailable[layout.id] = record.unavailable
     }
+    if letterOnly, let field = FECRecordPlan.electionField { record.unavailable.insert(field) }
     record.leftOut = leftOut
     record.offset = lines.lineOffset
     onRecord(record)
