@@ -86,23 +86,50 @@ func hasControl(_ utf8: UnsafeBufferPointer<UInt8>) -> Bool {
 /// filing's text reaches the reports (a donor's name holding a line break and
 /// `::error::...`, a cell in a rejection, a file's name); Probity's own annotations are
 /// written only by `--format github`, on standard output. So every other line that would
-/// start so is prefixed with `| `, visible, and no blank the runner would trim.
-/// `atLineStart`: whether the next text given begins a line (a report written in pieces,
-/// which may end inside a line).
+/// start so is prefixed with `| `, visible, and no blank the runner would trim. A report
+/// written in pieces may end a piece inside a line: the guard keeps how that line began.
 struct WorkflowCommandGuard {
-  var atLineStart = true
+  /// How the line being written began: blanks only so far, blanks and one colon, or
+  /// anything else (it can no longer start a command).
+  enum LineStart { case blank, colon, closed }
+  var state = LineStart.blank
 
   mutating func apply(_ text: String) -> String {
-    defer { if let last = text.utf8.last { atLineStart = last == UInt8(ascii: "\n") } }
-    // Most text holds no `::` at all: returned as it is.
-    guard text.utf8.count >= 2, containsTwoColons(text) else { return text }
-    var lines = text.split(separator: "\n", omittingEmptySubsequences: false)
-    for index in lines.indices where index > 0 || atLineStart {
-      if lines[index].drop(while: { $0.isWhitespace }).hasPrefix("::") {
-        lines[index] = "| " + lines[index]
+    let colon = UInt8(ascii: ":")
+    // Most text holds no `::` at all, nor continues a line that may become one: as it is.
+    let risky = containsTwoColons(text) || (state == .colon && text.utf8.first == colon)
+    var lines: [Substring] = []
+    if risky {
+      lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+      for index in lines.indices {
+        let start = index == 0 ? state : .blank
+        let line = lines[index]
+        let command: Bool
+        switch start {
+        case .blank: command = line.drop(while: { $0.isWhitespace }).hasPrefix("::")
+        case .colon: command = line.hasPrefix(":")
+        case .closed: command = false
+        }
+        if command { lines[index] = "| " + line }
       }
     }
-    return lines.joined(separator: "\n")
+    // How the last line, unfinished, began (found without splitting what is not risky).
+    let newline = text.utf8.lastIndex(of: UInt8(ascii: "\n"))
+    let last =
+      risky
+      ? lines[lines.count - 1]
+      : text[(newline.map { text.utf8.index(after: $0) } ?? text.startIndex)...]
+    var next = newline == nil ? state : .blank
+    for character in last {
+      switch next {
+      case .blank where character.isWhitespace: continue
+      case .blank where character == ":": next = .colon
+      default: next = .closed
+      }
+      if next == .closed { break }
+    }
+    state = next
+    return risky ? lines.joined(separator: "\n") : text
   }
 
   private func containsTwoColons(_ text: String) -> Bool {

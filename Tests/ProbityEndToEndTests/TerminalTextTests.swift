@@ -71,3 +71,22 @@ import Testing
         == #"RICHARD\u{1B}[2K\u{D}\u{7F}\u{85}\u{9B}x"#)
   }
 }
+
+/// The workflow-command guard on a report written in pieces: a line that would start a
+/// command is prefixed wherever the pieces are cut (inside the blanks before it, between
+/// its two colons), and nothing else changes.
+@Test(
+  "a workflow command cannot start a line, however the report is cut in pieces",
+  arguments: Array(0...61))
+func workflowCommandsAcrossPieces(_ cut: Int) {
+  let text = "finding: A\n   ::stop-commands::x\nname: ok :: fine\n::error::y\n"
+  let utf8 = Array(text.utf8)
+  var guardian = WorkflowCommandGuard()
+  let out =
+    guardian.apply(String(decoding: utf8[..<cut], as: UTF8.self))
+    + guardian.apply(String(decoding: utf8[cut...], as: UTF8.self))
+  let lines = out.split(separator: "\n")
+  #expect(!lines.contains { $0.drop(while: { $0.isWhitespace }).hasPrefix("::") }, "\(cut): \(out)")
+  #expect(out.replacingOccurrences(of: "| ", with: "") == text, "\(cut): \(out)")
+  #expect(noWorkflowCommands("plain text: no commands\n") == "plain text: no commands\n")
+}
