@@ -505,7 +505,7 @@ enum Amendments {
       byFiling[filingNumber(entry.path), default: []].append(index)
     }
     for (index, entry) in identities.enumerated() {
-      guard let amends = entry.amends, let number = Int(amends) else { continue }
+      guard let amends = entry.amends, let number = filingNumber(named: amends) else { continue }
       for other in byFiling[number] ?? []
       where identities[other].identity.filer == entry.identity.filer
         && identities[other].identity.form == entry.identity.form
@@ -524,14 +524,27 @@ enum Amendments {
         )
       }
       guard let winner = ranked.last else { continue }
+      // The filings another amendment of the report names (`amended_filing`): replaced,
+      // whatever their format (a CSV amendment of an amendment).
+      let named = Set(members.compactMap { $0.amends.flatMap(filingNumber(named:)) })
       for member in ranked.dropLast() {
-        if wholeFiling[member.path] != true && (member.amendment || !winner.amendment) {
+        let amended = named.contains(filingNumber(member.path))
+        if wholeFiling[member.path] != true && !amended
+          && (member.amendment || !winner.amendment)
+        {
           continue
         }
         result[member.path] = winner.path
       }
     }
     return result
+  }
+
+  /// The number of the filing an amendment names: `1222311`, or as the FEC writes it,
+  /// `FEC-1222311` (a CSV's `amended_filing` column may hold either).
+  static func filingNumber(named text: String) -> Int? {
+    let trimmed = text.trimmingCharacters(in: .whitespaces)
+    return Int(trimmed.uppercased().hasPrefix("FEC-") ? String(trimmed.dropFirst(4)) : trimmed)
   }
 
   /// The number in a file's name (FEC filings are named by their filing id, `1238500.fec`,

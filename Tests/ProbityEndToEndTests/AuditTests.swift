@@ -988,6 +988,25 @@ func runTool(_ path: String, _ arguments: [String]) throws -> String {
       try JSONSerialization.jsonObject(with: Data(years.stdout.utf8)) as? [String: Any])
     #expect(yearsJSON["inputs"] as? [String] == [first.path, second.path])
   }
+
+  /// A CSV amendment of an amendment: the filing it names (`amended_filing`, by the
+  /// number in its file name) is replaced too; both amendments read, a donor's $2,000
+  /// was $4,000, an excess.
+  @Test func aCSVAmendmentReplacesTheAmendmentItNames() throws {
+    let folder = try scratchSubfolder("csv-amendment-chain")
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let files = ["100.csv", "101.csv", "102.csv"].map { folder.appendingPathComponent($0) }
+    try Self.write([Self.header, Self.row()], files[0])
+    try Self.write([Self.header, Self.row(amends: "true,FEC-100")], files[1])
+    try Self.write([Self.header, Self.row(amends: "true,FEC-101")], files[2])
+    let result = try runProbity(
+      ["check", "--rules", "Rules/us-federal", "--as-of", "2025-01-01", "--format", "json"]
+        + files.map(\.path))
+    let json = try #require(
+      try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+    #expect(json["inputs"] as? [String] == [files[2].path])
+    #expect((json["findings"] as? [Any])?.isEmpty == true, "\(result.stdout)")
+  }
 }
 
 /// Electoral Commission exports given together that hold the same donations (the same
