@@ -357,6 +357,10 @@ private final class FECSession {
   @exclusivity(unchecked) var widest = [Int](repeating: 0, count: FECLayoutTable.layouts.count)
   /// The fields of the cover record and of its layout, when the file ended inside it.
   var cutInCover: (found: Int, expected: Int)?
+  /// A receipt or disbursement line of version 6 or later with fewer fields than its
+  /// layout: its line, and its fields against the layout's. A line of no known type right
+  /// after it is likely its rest, a line break inside a field having cut it in two.
+  @exclusivity(unchecked) var shortRecord: (line: Int, found: Int, expected: Int)?
   /// The lines of the records wanted, when not all are (see `FECReader.read`).
   var wanted: Set<Int>?
   @exclusivity(unchecked) var inText = false
@@ -619,12 +623,22 @@ private final class FECSession {
     let isCover = coverPending
     coverPending = false
     guard let layout = found else {
+      // Right after a record short of its layout: likely that record's rest, and that
+      // record read with the fields after the cut missing (a false "employer blank", a
+      // memo entry counted as money): said, so that its findings are checked.
+      let cut = shortRecord.flatMap { $0.line == lines.lineNumber - 1 ? $0 : nil }
       reject(
         [
           problem(
             .unknownRecordType,
-            "unknown record type \"\(formType)\": version \(version.asFiled) of the .fec format has no such record",
-            hint: "its columns are not known, so it is not read")
+            "unknown record type \"\(formType)\": version \(version.asFiled) of the .fec format has no such record"
+              + (cut.map {
+                "; the record on line \($0.line) before it has \($0.found) of its \($0.expected) fields: a line break inside one of its fields may have cut it in two, and this line be its rest"
+              } ?? ""),
+            hint: cut == nil
+              ? "its columns are not known, so it is not read"
+              : "the record on line \(cut!.line) was read without the fields after the cut: check its findings, and mend the filing"
+          )
         ], onProblem: onProblem)
       return
     }
@@ -833,6 +847,9 @@ private final class FECSession {
     // them again: it has not seen the records before them.
     let widestBefore = widest[layout.id]
     if row.fieldCount > widestBefore { widest[layout.id] = row.fieldCount }
+    shortRecord =
+      version.separatesWithFS && row.fieldCount < plan.columnCount - 1
+      ? (lines.lineNumber, row.fieldCount, plan.columnCount) : nil
     let expected = version.separatesWithFS ? max(widestBefore, plan.columnCount) : widestBefore
     if lines.unterminated, wanted == nil, row.fieldCount < expected {
       reject(

@@ -255,6 +255,23 @@ struct FECReaderTests {
     #expect(
       result.problems.first?.message.contains("stops before the record's date and amount") == true)
     #expect(result.lines == [5], "the whole line after it is read")
+    // Cut after its amount, before its employer: the first part is read (its employer
+    // missing), and the rest, rejected, names it, so that its findings are checked.
+    let wide = sa + Array(repeating: "", count: 20)
+    let late = wide[..<23].joined(separator: fs) + "\n" + wide[23...].joined(separator: fs) + "\n"
+    let lateResult = try readFEC(
+      fecLine(["HDR", "FEC", "8.3", "Soft", "1.0", "", "", ""])
+        + fecLine([
+          "F3N", "C00123456", "Smith for Congress", "", "1 Main", "", "Salem", "OR", "97301",
+          "OR", "04", "Q1", "P2024", "", "", "20240101", "20240331",
+        ]) + late)
+    #expect(lateResult.problems.map(\.id) == ["F0016"])
+    #expect(
+      lateResult.problems.first?.message.contains(
+        "the record on line 3 before it has 23 of its 45 fields: a line break inside one of its fields may have cut it in two"
+      )
+        == true, "\(lateResult.problems.map(\.message))")
+    #expect(lateResult.lines == [3])
   }
 
   @Test(
