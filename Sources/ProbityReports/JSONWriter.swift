@@ -275,6 +275,20 @@ struct JSONWriter {
           i += 1
           return
         }
+        if byte == UInt8(ascii: "[") {
+          // `##[` is a CI runner's workflow command wherever it stands in a line of the
+          // log (`##[add-mask]`, `##[error]`): its bracket is written `\u005b`, the same
+          // JSON string, so that a filing's text printed in the log commands nothing.
+          guard i >= 2, utf8[i - 1] == UInt8(ascii: "#"), utf8[i - 2] == UInt8(ascii: "#") else {
+            i += 1
+            return
+          }
+          out.append(UnsafeBufferPointer(rebasing: utf8[start..<i]))
+          appendEscape(of: byte, to: &out)
+          i += 1
+          start = i
+          return
+        }
         if byte == 0xC2 {
           // U+0080...U+009F: 0xC2, then 0x80...0x9F, the scalar's value; any other
           // character that starts 0xC2 (U+00A0...U+00BF: "£") is copied.
@@ -314,17 +328,17 @@ struct JSONWriter {
   @inline(__always)
   static func mayEscape(_ byte: UInt8) -> Bool {
     byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte == 0x7F
-      || byte == 0xC2
+      || byte == 0xC2 || byte == UInt8(ascii: "[")
   }
 
-  /// Whether one of a word's eight bytes is below 0x20, `"`, `\`, DEL or 0xC2 (the
+  /// Whether one of a word's eight bytes is below 0x20, `"`, `\`, DEL, `[` or 0xC2 (the
   /// first byte of a C1 control, and of U+00A0...U+00BF: "£"), with the bit hacks of
   /// "determine if a word has a byte less than n" (true if any byte is, not which).
   @inline(__always)
   private static func mayNeedEscape(_ word: UInt64) -> Bool {
     ByteWord.hasLess(word, than: 0x20) || ByteWord.has(word, UInt8(ascii: "\""))
       || ByteWord.has(word, UInt8(ascii: "\\")) || ByteWord.has(word, 0x7F)
-      || ByteWord.has(word, 0xC2)
+      || ByteWord.has(word, 0xC2) || ByteWord.has(word, UInt8(ascii: "["))
   }
 
   private static func appendEscape(of byte: UInt8, to out: inout GrowingBytes) {

@@ -198,7 +198,7 @@ struct CheckCommand: ParsableCommand {
       // Written as it is made too, a megabyte or so at a time. Each piece is whole
       // characters and `terminalSafe` replaces each control on its own, so the pieces
       // made safe one by one are the whole made safe.
-      var guardian = WorkflowCommandGuard()
+      var guardian = WorkflowCommandGuard(bracket: "&#91;")
       try JUnitRenderer.write(report, gate: gate) { (piece: String) throws(OutputLost) in
         print(guardian.apply(terminalSafe(piece)), terminator: "")
         try OutputLost.check()

@@ -93,8 +93,17 @@ struct WorkflowCommandGuard {
   /// anything else (it can no longer start a command).
   enum LineStart { case blank, colon, closed }
   var state = LineStart.blank
+  /// The runner's older syntax, `##[error]`, `##[add-mask]`, is a command wherever it
+  /// stands in a line: its bracket is written as `bracket` (a zero-width space before it
+  /// in text, `&#91;` in XML), the text read the same. `hashes`: how many `#` the text
+  /// given last ended with (a piece may end inside `##[`).
+  var bracket = "\u{200B}["
+  var hashes = 0
+
+  init(bracket: String = "\u{200B}[") { self.bracket = bracket }
 
   mutating func apply(_ text: String) -> String {
+    let text = breakingOldCommands(text)
     let colon = UInt8(ascii: ":")
     // Most text holds no `::` at all, nor continues a line that may become one: as it is.
     let risky = containsTwoColons(text) || (state == .colon && text.utf8.first == colon)
@@ -130,6 +139,25 @@ struct WorkflowCommandGuard {
     }
     state = next
     return risky ? lines.joined(separator: "\n") : text
+  }
+
+  /// `text` with no `##[` (nor one begun by the text given before).
+  private mutating func breakingOldCommands(_ text: String) -> String {
+    let before = hashes
+    var trailing = 0
+    for byte in text.utf8.reversed() {
+      guard byte == UInt8(ascii: "#"), trailing < 2 else { break }
+      trailing += 1
+    }
+    hashes = trailing == text.utf8.count ? min(2, before + trailing) : trailing
+    var out = text
+    if out.contains("##[") { out = out.replacingOccurrences(of: "##[", with: "##" + bracket) }
+    if before == 2, out.hasPrefix("[") {
+      out = bracket + out.dropFirst()
+    } else if before >= 1, out.hasPrefix("#[") {
+      out = "#" + bracket + out.dropFirst(2)
+    }
+    return out
   }
 
   private func containsTwoColons(_ text: String) -> Bool {

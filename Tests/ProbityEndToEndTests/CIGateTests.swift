@@ -509,7 +509,8 @@ func amendedRow(_ row: String, _ id: String) -> String {
   /// blanks, for a workflow command. A cell holding a line break and `::stop-commands::`
   /// was echoed whole in its rejection, and a donor's name with `::error::` in the text
   /// report; a file's name may hold one too. Indenting such a line was not enough (the
-  /// runner trims the blanks): it is prefixed with `| `.
+  /// runner trims the blanks): it is prefixed with `| `. And `##[add-mask]` anywhere in a
+  /// line is a command of the runner's older syntax: its bracket is written otherwise.
   @Test func aFilingsTextNeverStartsAWorkflowCommand() throws {
     let folder = try scratchSubfolder("workflow-commands")
     defer { try? FileManager.default.removeItem(at: folder) }
@@ -521,6 +522,7 @@ func amendedRow(_ row: String, _ id: String) -> String {
     ",X,44308,cash
     receipt,T2,2024-03-01,250.00,"ROE
      ::error::forged",44308,cash
+    receipt,T3,2024-03-01,250.00,"DOE ##[add-mask]US-CASH-001",44308,cash
 
     """.write(to: filing, atomically: true, encoding: .utf8)
     func commands(_ text: String) -> [Substring] {
@@ -537,6 +539,13 @@ func amendedRow(_ row: String, _ id: String) -> String {
           && ($0.hasPrefix("::error ") || $0.hasPrefix("::warning ") || $0.hasPrefix("::notice "))
       }
       #expect(commands(result.stdout).count == own.count, "\(format): \(result.stdout)")
+      // The runner's older syntax, `##[...]`, is a command anywhere in a line: broken in
+      // every output but the annotations of `--format github` (whose lines are commands).
+      #expect(!result.stderr.contains("##["), "\(format): \(result.stderr)")
+      if format != "github" {
+        #expect(!result.stdout.contains("##["), "\(format): \(result.stdout)")
+        #expect(result.stdout.contains("DOE ##"), "\(format)")
+      }
       #expect(result.stderr.contains("found \"1\\n::stop-commands::zz\""), "\(result.stderr)")
     }
   }
