@@ -19,7 +19,8 @@ import ProbityEngine
 ///    and its amendment, in files of any name, are the same filer's; two committees'
 ///    records in one bulk file are not), and when the record gives its report's period,
 ///    0x1E, `report:` and `start..end` (a filer's transaction ids may start again in each
-///    report; an amendment keeps the period); otherwise `path:` and the filing's path
+///    report; an amendment keeps the period unless it corrects it); otherwise `path:` and
+///    the filing's path
 ///    (`pathPart`: written the one way, and relative to the working directory when it
 ///    lies under it);
 /// 4. the record: `tid:` and its transaction id, or, for a record without one, `key:` and
