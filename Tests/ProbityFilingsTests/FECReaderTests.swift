@@ -26,6 +26,15 @@ let fs = "\u{1C}"
 
 func fecLine(_ fields: [String]) -> String { fields.joined(separator: fs) + "\n" }
 
+/// A version 8.3 filing's header and F3N cover (a House committee's Q1 2024 report), for
+/// records after them.
+let smithCover =
+  fecLine(["HDR", "FEC", "8.3", "Soft", "1.0", "", "", ""])
+  + fecLine([
+    "F3N", "C00123456", "Smith for Congress", "", "1 Main", "", "Salem", "OR", "97301", "OR",
+    "04", "Q1", "P2024", "", "", "20240101", "20240331",
+  ])
+
 @Suite("FEC .fec reader")
 struct FECReaderTests {
   @Test(
@@ -188,11 +197,7 @@ struct FECReaderTests {
       "", "", "", "", "", "X", "note", "",
     ]
     func filing(_ line: [String]) -> String {
-      fecLine(["HDR", "FEC", "8.3", "Soft", "1.0", "", "", ""])
-        + fecLine([
-          "F3N", "C00123456", "Smith for Congress", "", "1 Main", "", "Salem", "OR", "97301",
-          "OR", "04", "Q1", "P2024", "", "", "20240101", "20240331",
-        ]) + fecLine(line)
+      smithCover + fecLine(line)
     }
     let plain = try readFEC(filing(sa))
     let quoted = try readFEC(filing(sa.map { "\"\($0)\"" }))
@@ -218,11 +223,7 @@ struct FECReaderTests {
       "500.00", "", "Acme", "Engineer",
     ]
     let text =
-      fecLine(["HDR", "FEC", "8.3", "Soft", "1.0", "", "", ""])
-      + fecLine([
-        "F3N", "C00123456", "Smith for Congress", "", "1 Main", "", "Salem", "OR", "97301",
-        "OR", "04", "Q1", "P2024", "", "", "20240101", "20240331",
-      ]) + fecLine(sa)
+      smithCover + fecLine(sa)
     let record = try #require(try readFEC(text).records.first)
     #expect(record["form_type"] == .string("SA11AI"))
     #expect(record["entity_type"] == .string("IND"))
@@ -244,11 +245,7 @@ struct FECReaderTests {
     ]
     let cut = sa[..<13].joined(separator: fs) + "\n" + sa[13...].joined(separator: fs) + "\n"
     let text =
-      fecLine(["HDR", "FEC", "8.3", "Soft", "1.0", "", "", ""])
-      + fecLine([
-        "F3N", "C00123456", "Smith for Congress", "", "1 Main", "", "Salem", "OR", "97301",
-        "OR", "04", "Q1", "P2024", "", "", "20240101", "20240331",
-      ]) + cut + fecLine(sa)
+      smithCover + cut + fecLine(sa)
     let result = try readFEC(text)
     #expect(result.problems.map(\.id) == ["F0007", "F0016"])
     #expect(result.problemLines == [3, 4])
@@ -260,11 +257,7 @@ struct FECReaderTests {
     let wide = sa + Array(repeating: "", count: 20)
     let late = wide[..<23].joined(separator: fs) + "\n" + wide[23...].joined(separator: fs) + "\n"
     let lateResult = try readFEC(
-      fecLine(["HDR", "FEC", "8.3", "Soft", "1.0", "", "", ""])
-        + fecLine([
-          "F3N", "C00123456", "Smith for Congress", "", "1 Main", "", "Salem", "OR", "97301",
-          "OR", "04", "Q1", "P2024", "", "", "20240101", "20240331",
-        ]) + late)
+      smithCover + late)
     #expect(lateResult.problems.map(\.id) == ["F0016"])
     #expect(
       lateResult.problems.first?.message.contains(
