@@ -210,9 +210,12 @@ struct CheckCommand: ParsableCommand {
     } else {
       text = ReportRenderer.render(report, as: format)
     }
-    // GitHub annotations are workflow commands, and escape what they carry (`%0A`).
+    // GitHub annotations are workflow commands, and escape what they carry (`%0A`); a
+    // JSON document (SARIF) has no line that starts with `::` and its writer escapes a
+    // filing's `##[` (`JSONWriter.quote`): neither is split into lines for the guard.
     print(
-      format == .github ? terminalSafe(text) : noWorkflowCommands(terminalSafe(text)),
+      format == .github || format == .sarif
+        ? terminalSafe(text) : noWorkflowCommands(terminalSafe(text)),
       terminator: "")
     try finish(report, gate: gate, sarifCap: sarifCap)
   }
