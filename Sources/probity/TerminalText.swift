@@ -97,7 +97,7 @@ struct WorkflowCommandGuard {
   /// stands in a line: its bracket is written as `bracket` (a zero-width space before it
   /// in text, `&#91;` in XML), the text read the same. `hashes`: how many `#` the text
   /// given last ended with (a piece may end inside `##[`).
-  var bracket = "\u{200B}["
+  let bracket: String
   var hashes = 0
 
   init(bracket: String = "\u{200B}[") { self.bracket = bracket }
