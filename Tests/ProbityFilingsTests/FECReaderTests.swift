@@ -132,10 +132,11 @@ struct FECReaderTests {
       "500.00", "", "Acme", "Engineer", "", "", "", "", "", "", "", "", "", "", "", "", "", "",
       "", "", "", "X", "note", "",
     ]
-    let sb = [
-      "SB17", "C00123456", "SB17.1", "", "", "ORG", "Print Co", "", "", "", "", "", "2 Elm",
-      "", "Salem", "OR", "97301", "", "", "20240305", "75.25", "", "Printing",
-    ]
+    let sb =
+      [
+        "SB17", "C00123456", "SB17.1", "", "", "ORG", "Print Co", "", "", "", "", "", "2 Elm",
+        "", "Salem", "OR", "97301", "", "", "20240305", "75.25", "", "Printing",
+      ] + Array(repeating: "", count: 21)
     let text =
       fecLine(["HDR", "FEC", "8.3", "Soft", "1.0", "", "", ""])
       + fecLine([
@@ -252,9 +253,12 @@ struct FECReaderTests {
     #expect(
       result.problems.first?.message.contains("stops before the record's date and amount") == true)
     #expect(result.lines == [5], "the whole line after it is read")
-    // Cut after its amount, before its employer: the first part is read (its employer
-    // missing), and the rest, rejected, names it, so that its findings are checked.
-    let wide = sa + Array(repeating: "", count: 20)
+    // Cut after its amount, before its employer: the first part is read, and the rest,
+    // rejected, names it, so that its findings are checked. The fields past the cut are
+    // not known, not given empty: missing and, for this record, not in the format (read
+    // as empty cells, its memo code was "not a memo", and its employer blank).
+    var wide = sa + Array(repeating: "", count: 20)
+    wide[42] = "X"
     let late = wide[..<23].joined(separator: fs) + "\n" + wide[23...].joined(separator: fs) + "\n"
     let lateResult = try readFEC(
       smithCover + late)
@@ -265,6 +269,23 @@ struct FECReaderTests {
       )
         == true, "\(lateResult.problems.map(\.message))")
     #expect(lateResult.lines == [3])
+    let first = try #require(lateResult.records.first)
+    #expect(first["amount"] == .money(Money(minorUnits: 25_000, currency: .usd)))
+    #expect(first["aggregate"] == .money(Money(minorUnits: 50_000, currency: .usd)))
+    for name in ["memo", "employer", "occupation"] {
+      let field = try #require(CanonicalSchema.id(named: name))
+      #expect(first[name] == .missing, "\(name)")
+      #expect(first.unavailable.contains(field), "\(name)")
+    }
+    let amount = try #require(CanonicalSchema.id(named: "amount"))
+    #expect(!first.unavailable.contains(amount))
+    // Whole, the same line gives them.
+    let whole = try #require(try readFEC(smithCover + fecLine(wide)).records.first)
+    #expect(whole["memo"] == .boolean(true))
+    #expect(whole["employer"] == .string("Acme"))
+    for name in ["memo", "employer", "occupation"] {
+      #expect(!whole.unavailable.contains(try #require(CanonicalSchema.id(named: name))))
+    }
   }
 
   @Test(
