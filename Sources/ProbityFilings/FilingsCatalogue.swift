@@ -61,6 +61,7 @@ public enum FilingsCatalogue: String, CaseIterable, Sendable {
   case fecSecondHeader = "F0025"
   case xmlTooManyAttributes = "F0026"
   case overlappingExport = "F0027"
+  case overlappingReport = "F0028"
 
   /// The id diagnostics carry.
   public var id: String { rawValue }
@@ -129,6 +130,9 @@ public enum FilingsCatalogue: String, CaseIterable, Sendable {
     case .overlappingExport:
       return
         "an Electoral Commission export that holds some donations of another export given, and some of its own"
+    case .overlappingReport:
+      return
+        "a CSV or XML file of a report that holds some transactions another file of the same report holds, with other values or beside its own"
     }
   }
 }

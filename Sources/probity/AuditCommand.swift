@@ -210,7 +210,14 @@ struct AuditCommand: ParsableCommand {
       entries.append(
         .init(
           path: path, format: (formatOf[path] ?? nil)?.rawValue, status: .superseded,
-          note: RegisterExports.containedReason(within: within), records: 0))
+          note: OverlappingInputs.containedReason(within: within), records: 0))
+    }
+    for (path, within) in selection.copies {
+      entries.append(
+        .init(
+          path: path, format: (formatOf[path] ?? nil)?.rawValue, status: .superseded,
+          note: OverlappingInputs.containedReason(within: within, kind: .reportParts),
+          records: 0))
     }
     for (path, error) in selection.overlapping {
       printError(error.rendered())
@@ -218,7 +225,7 @@ struct AuditCommand: ParsableCommand {
       entries.append(
         .init(
           path: path, format: (formatOf[path] ?? nil)?.rawValue, status: .unreadable,
-          note: "\(error.message) (F0027): not read", records: 0))
+          note: "\(error.message) (\(error.id)): not read", records: 0))
     }
     let checked = selection.read.map { (path: $0, format: formatOf[$0] ?? nil) }
     // 3. Read on all cores, evaluate in file order.
@@ -444,9 +451,18 @@ enum Amendments {
   /// A `.fec` file is one filing, told by its first record. A CSV or XML file is a report
   /// only when every record of it gives the same filer, form, period and amendment (read
   /// whole for those fields): a file of several reports or filers is never set aside.
+  /// What `superseded` finds among the reports given.
+  struct Reading {
+    /// Superseded path → the path that replaces it.
+    var replaced: [String: String] = [:]
+    /// The CSV or XML files of each report that two or more of are read (in the order
+    /// given): parts of it, or copies of it (`OverlappingInputs`, `reportParts`).
+    var parts: [[String]] = []
+  }
+
   static func superseded(
     _ paths: [String], format: (String) -> InputFormat? = { _ in .fec }, mapping: Mapping? = nil
-  ) -> [String: String] {
+  ) -> Reading {
     var identities: [(path: String, identity: Identity, amendment: Bool, amends: String?)] = []
     let lock = NSLock()
     nonisolated(unsafe) var found: [Int: (Identity, Bool, String?)] = [:]
@@ -517,6 +533,7 @@ enum Amendments {
       $0.map { identities[$0] }
     }
     var result: [String: String] = [:]
+    var parts: [[String]] = []
     for members in components where members.count > 1 {
       let ranked = members.sorted { a, b in
         (a.amendment ? 1 : 0, filingNumber(a.path), a.path) < (
@@ -536,8 +553,14 @@ enum Amendments {
         }
         result[member.path] = winner.path
       }
+      let read = members.filter { result[$0.path] == nil && wholeFiling[$0.path] != true }
+      if read.count > 1 {
+        let order = Dictionary(uniqueKeysWithValues: paths.enumerated().map { ($1, $0) })
+        parts.append(read.map(\.path).sorted { order[$0]! < order[$1]! })
+      }
     }
-    return result
+    parts.sort { $0[0] < $1[0] }
+    return Reading(replaced: result, parts: parts)
   }
 
   /// The number of the filing an amendment names: `1222311`, or as the FEC writes it,

@@ -257,13 +257,18 @@ func inputsToRead(_ files: [String], format inputFormat: InputFormat?, mapping: 
   }
   for (path, within) in selection.contained {
     setAsideInput(
-      path, RegisterExports.containedReason(within: within),
+      path, OverlappingInputs.containedReason(within: within),
       help: "give each donation once: the whole register, or exports that do not overlap")
+  }
+  for (path, within) in selection.copies {
+    setAsideInput(
+      path, OverlappingInputs.containedReason(within: within, kind: .reportParts),
+      help: "give each file of a report once")
   }
   for (path, error) in selection.overlapping {
     setAsideInput(
-      path, "\(error.message) (F0027): not read",
-      help: error.hint ?? "give each donation once")
+      path, "\(error.message) (\(error.id)): not read",
+      help: error.hint ?? "give each record once")
   }
   let joined = selection.replaced.compactMap(\.joined) + selection.overlapping.map(\.error)
   for stop in joined { printError(stop.rendered()) }
@@ -284,10 +289,14 @@ struct InputSelection {
   /// Each replaced report, by path, with the report that replaces it and, when its file
   /// holds another filing after its own, the reader's stop (F0025).
   let replaced: [(path: String, by: String, joined: Diagnostic?)]
-  /// Electoral Commission exports another export given holds whole (`RegisterExports`).
+  /// Electoral Commission exports another export given holds whole (`OverlappingInputs`).
   let contained: [(path: String, within: String)]
-  /// Exports that hold some of another's donations and some of their own (F0027): not
-  /// read, and the run cannot be judged.
+  /// CSV or XML files of a report another file of the same report holds whole
+  /// (`OverlappingInputs`, `reportParts`): copies.
+  let copies: [(path: String, within: String)]
+  /// Exports that hold some of another's donations and some of their own (F0027), and
+  /// files of one report that share some of its transactions (F0028): not read, and the
+  /// run cannot be judged.
   let overlapping: [(path: String, error: Diagnostic)]
 
   /// `format`: a path's format (nil: not told). Amendments count among `.fec`, CSV and
@@ -311,9 +320,11 @@ struct InputSelection {
       for path in distinct { formats[path] = format(path) }
     }
     let reports = distinct.filter { [.fec, .csv, .xml].contains(formats[$0]) }
-    let superseded =
+    let reading =
       reports.count > 1
-      ? Amendments.superseded(reports, format: { formats[$0] }, mapping: mapping) : [:]
+      ? Amendments.superseded(reports, format: { formats[$0] }, mapping: mapping)
+      : Amendments.Reading()
+    let superseded = reading.replaced
     let replaced = superseded.sorted(by: { $0.key < $1.key })
     // Only a `.fec` file can hold a second filing after its own.
     let stops = Amendments.anotherFilings(replaced.map(\.key).filter { formats[$0] == .fec })
@@ -325,13 +336,24 @@ struct InputSelection {
     let exports = kept.compactMap { path in
       formats[path].flatMap { [.ukEC, .ukPEF].contains($0) ? (path, $0) : nil }
     }
-    let overlap = mapping == nil ? RegisterExports.overlaps(exports) : .init()
-    let left = Set(overlap.contained.map(\.path) + overlap.overlapping.map(\.path))
+    let overlap = mapping == nil ? OverlappingInputs.overlaps(exports) : .init()
+    // The files of one report no amendment replaced: its parts, or copies of it.
+    var copies: [(path: String, within: String)] = []
+    var overlapping = overlap.overlapping
+    for parts in reading.parts {
+      let outcome = OverlappingInputs.overlaps(
+        parts.compactMap { path in formats[path].map { (path, $0) } }, mapping: mapping,
+        kind: .reportParts)
+      copies += outcome.contained
+      overlapping += outcome.overlapping
+    }
+    let left = Set(overlap.contained.map(\.path) + copies.map(\.path) + overlapping.map(\.path))
     self.read = kept.filter { !left.contains($0) }
     self.repeats = repeats
     self.replaced = replaced.map { ($0.key, $0.value, stopOf[$0.key]) }
     self.contained = overlap.contained
-    self.overlapping = overlap.overlapping
+    self.copies = copies.sorted { $0.path < $1.path }
+    self.overlapping = overlapping
   }
 }
 

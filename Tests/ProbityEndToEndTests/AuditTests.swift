@@ -861,11 +861,12 @@ func runTool(_ path: String, _ arguments: [String]) throws -> String {
   static let header =
     "kind,filer_id,committee_type,form_type,transaction_id,entity_type,name,street1,city,state,zip,employer,occupation,date,amount,aggregate,election_code,memo,memo_text,report_form,report_type,report_period_start,report_period_end,amendment,amended_filing"
   static func row(
-    filer: String = "C00999001", name: String = "\"SMITH, JOHN\"", amends: String = ","
+    filer: String = "C00999001", id: String = "A1", name: String = "\"SMITH, JOHN\"",
+    amount: String = "2000.00", amends: String = ","
   )
     -> String
   {
-    "receipt,\(filer),H,SA11AI,A1,IND,\(name),1 Oak St,Dayton,OH,45402,Acme,Engineer,2024-02-01,2000.00,2000.00,P2024,,,F3,Q1,2024-01-01,2024-03-31,\(amends)"
+    "receipt,\(filer),H,SA11AI,\(id),IND,\(name),1 Oak St,Dayton,OH,45402,Acme,Engineer,2024-02-01,\(amount),\(amount),P2024,,,F3,Q1,2024-01-01,2024-03-31,\(amends)"
   }
 
   static func write(_ lines: [String], _ url: URL) throws {
@@ -948,10 +949,12 @@ func runTool(_ path: String, _ arguments: [String]) throws -> String {
     let more = folder.appendingPathComponent("receipts-2.csv")
     let amended = folder.appendingPathComponent("amended-1.csv")
     let amendedMore = folder.appendingPathComponent("amended-2.csv")
+    // A filing's transaction ids are its own: its parts share none.
     try Self.write([Self.header, Self.row()], receipts)
-    try Self.write([Self.header, Self.row(name: "\"DOE, JANE\"")], more)
+    try Self.write([Self.header, Self.row(id: "A2", name: "\"DOE, JANE\"")], more)
     try Self.write([Self.header, Self.row(amends: "true,")], amended)
-    try Self.write([Self.header, Self.row(name: "\"DOE, JANE\"", amends: "true,")], amendedMore)
+    try Self.write(
+      [Self.header, Self.row(id: "A2", name: "\"DOE, JANE\"", amends: "true,")], amendedMore)
     let parts = try runProbity([
       "check", "--rules", "Rules/us-federal", "--format", "json", receipts.path, more.path,
     ])
@@ -987,6 +990,68 @@ func runTool(_ path: String, _ arguments: [String]) throws -> String {
     let yearsJSON = try #require(
       try JSONSerialization.jsonObject(with: Data(years.stdout.utf8)) as? [String: Any])
     #expect(yearsJSON["inputs"] as? [String] == [first.path, second.path])
+  }
+
+  /// Files of one report (its filer, form and period) that no amendment replaced and that
+  /// hold the same transactions: two amendments with no filing number to rank them, or a
+  /// copy of the report under another name. Both read, a donor's $2,000 was $4,000, an
+  /// excess. A copy (every transaction the same) is set aside; files that share some
+  /// transactions, or hold one with other values, are an input error (F0028, exit 2): the
+  /// run cannot tell which version stands.
+  @Test func filesOfOneReportThatShareTransactionsAreNotBothRead() throws {
+    let folder = try scratchSubfolder("csv-report-overlaps")
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let original = folder.appendingPathComponent("q1.csv")
+    let copy = folder.appendingPathComponent("q1-copy.csv")
+    let first = folder.appendingPathComponent("amended.csv")
+    let second = folder.appendingPathComponent("amended-again.csv")
+    try Self.write([Self.header, Self.row(), Self.row(id: "A2", name: "\"DOE, JANE\"")], original)
+    try Self.write([Self.header, Self.row(), Self.row(id: "A2", name: "\"DOE, JANE\"")], copy)
+    try Self.write(
+      [
+        Self.header, Self.row(amends: "true,"),
+        Self.row(id: "A2", name: "\"DOE, JANE\"", amends: "true,"),
+      ],
+      first)
+    try Self.write(
+      [
+        Self.header, Self.row(amount: "1500.00", amends: "true,"),
+        Self.row(id: "A2", name: "\"DOE, JANE\"", amends: "true,"),
+      ], second)
+    func check(_ files: [URL]) throws -> (json: [String: Any], stderr: String, status: Int32) {
+      let result = try runProbity(
+        ["check", "--rules", "Rules/us-federal", "--as-of", "2025-01-01", "--format", "json"]
+          + files.map(\.path))
+      let json = try #require(
+        try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+      return (json, result.stderr, result.status)
+    }
+    let copies = try check([original, copy])
+    #expect(copies.json["inputs"] as? [String] == [original.path])
+    #expect((copies.json["findings"] as? [Any])?.isEmpty == true, "\(copies.json)")
+    #expect(
+      copies.stderr.contains(
+        "warning: \(copy.path): holds only transactions that \(original.path), a file of the same report, holds too"
+      ), "\(copies.stderr)")
+    #expect(copies.status == 0, "\(copies.stderr)")
+    let amendments = try check([first, second])
+    #expect(amendments.json["inputs"] as? [String] == [first.path])
+    #expect(
+      amendments.stderr.contains(
+        "\(second.path): holds 2 transactions that \(first.path) holds too (the same reference, A1), 1 of them with other values (A1), and 0 of its own"
+      ), "\(amendments.stderr)")
+    #expect(amendments.stderr.contains("F0028"))
+    let errors = try #require(amendments.json["input_errors"] as? [[String: Any]])
+    #expect(errors.map { $0["id"] as? String } == ["F0028"])
+    #expect(amendments.status == 2)
+    // audit says so too, and exits 2.
+    let out = folder.appendingPathComponent("out")
+    let audit = try runProbity([
+      "audit", "--rules", "Rules/us-federal", "--as-of", "2025-01-01", "--out", out.path,
+      first.path, second.path,
+    ])
+    #expect(audit.stdout.contains("(F0028): not read"), "\(audit.stdout)")
+    #expect(audit.status == 2, "\(audit.stdout)\(audit.stderr)")
   }
 
   /// A CSV amendment of an amendment: the filing it names (`amended_filing`, by the
