@@ -214,7 +214,9 @@ public enum BundledMappings {
     accepted_date = column "Accepted date"
     received_date = column "Received date"
     reported_date = column "Reported date" optional
-    # Not read: "Reported under 62:12", "Is sponsorship", Purpose, "Compliance breach".
+    # "Sponsorship" when the donation is one, blank when not.
+    sponsorship = column "Is sponsorship" as flag Sponsorship optional
+    # Not read: "Reported under 62:12", Purpose, "Compliance breach".
 
     """
 

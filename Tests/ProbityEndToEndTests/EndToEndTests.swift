@@ -357,6 +357,38 @@ func assertGolden(
     #expect(firedRules(result.stdout) == ["5 US-PAC-001"])
   }
 
+  /// A donation from an unidentifiable source has no donor name in the register: its
+  /// findings said "from missing" and "missing's £1,499.00". A received date after the
+  /// report is named as the likelier wrong date of an acceptance before receipt.
+  @Test func ukFindingsNameAnUnnamedDonorAndALateReceivedDate() throws {
+    let folder = try scratchSubfolder("uk-unnamed")
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let file = folder.appendingPathComponent("register.csv")
+    try """
+    ECRef,RegulatedEntityId,RegulatedEntityName,RegulatedEntityType,DonorName,DonorStatus,Postcode,Value,AcceptedDate,ReceivedDate,ReportedDate,DonationType,AccountingUnitName,DonationAction,DonorId,NatureOfDonation,IsSponsorship
+    U1.1,9001,Example Party,Political Party,,Unidentifiable Donor,,"£1,499.00",01/02/2025,01/02/2025,30/04/2025,Cash,Central Party,,,,False
+    D1.1,9001,Example Party,Political Party,Mr Late Date,Individual,AB1 2CD,"£1,000.00",17/08/2003,24/07/2006,30/09/2003,Cash,Central Party,,702,,False
+
+    """.write(to: file, atomically: true, encoding: .utf8)
+    let result = try runProbity([
+      "check", "--rules", "Rules/uk-ppera", "--as-of", "2026-06-30", file.path,
+    ])
+    #expect(result.status == 1, "\(result.stderr)")
+    #expect(!result.stdout.contains("from missing"), "\(result.stdout)")
+    #expect(
+      result.stdout.contains(
+        "error[UK-IMPERM-001] Example Party recorded £1,499.00 from an unnamed donor, a source it may not accept (Unidentifiable Donor)"
+      ), "\(result.stdout)")
+    #expect(
+      result.stdout.contains(
+        "error[UK-IMPERM-002] The £1,499.00 from an unnamed donor to Example Party was received on 2025-02-01"
+      ), "\(result.stdout)")
+    #expect(
+      result.stdout.contains(
+        "before receiving it on 2006-07-24, a date after the donation was reported (on 2003-09-30)"
+      ), "\(result.stdout)")
+  }
+
   @Test func ukPackFindsThePlantedCases() throws {
     let result = try runProbity([
       "check", "--rules", "Rules/uk-ppera", "--mapping", "Fixtures/mappings/uk-ec-donations.map",
