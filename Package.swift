@@ -10,7 +10,8 @@
 //   ProbityLanguage    rule language: lexer, parser, AST, checker, compiler -> CompiledRuleSet
 //   ProbityFilings     mappings and readers (CSV through libcsv) -> Records with provenance
 //   ProbityEngine      evaluates a CompiledRuleSet over a stream of Records -> findings + trace
-//   ProbityReports     renders a check result as text or JSON
+//   ProbityReports     renders a check result as text, JSON, SARIF, JUnit, GitHub
+//                      annotations and the audit's HTML report
 //   probity            the command-line tool (swift-argument-parser)
 import PackageDescription
 

@@ -51,7 +51,9 @@ struct AuditCommand: ParsableCommand {
 
   @Option(
     name: .long,
-    help: ArgumentHelp("The date open windows are judged at, as YYYY-MM-DD.", valueName: "date"))
+    help: ArgumentHelp(
+      "The date open windows are judged at, as YYYY-MM-DD. Default: the latest record date in the input.",
+      valueName: "date"))
   var asOf: String?
 
   @Option(

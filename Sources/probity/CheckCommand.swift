@@ -35,7 +35,7 @@ struct CheckCommand: ParsableCommand {
       aside), no rejected record, no evaluation error (and, with --fail-on-undetermined, \
       no rule at that level undetermined); 1 otherwise, or under an expired \
       waiver; 2 a usage error, or a filing, the rules, the mapping, the waivers or the \
-      baseline cannot be read.
+      baseline cannot be read, or the output cannot be written.
 
       Examples:
         probity check --rules Rules/us-federal Fixtures/us-federal/receipts.csv

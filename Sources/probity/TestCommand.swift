@@ -26,7 +26,8 @@ struct TestCommand: ParsableCommand {
       Examples:
         probity test Rules/us-federal
         probity test --coverage Rules/uk-ppera
-        probity test --strict Rules/us-federal Rules/us-federal/tests/receipts.probity-test
+        probity test --strict Rules/us-federal
+        probity test Rules/us-federal Rules/us-federal/tests/receipts.probity-test
       """
   )
 
