@@ -10,7 +10,7 @@ import ProbityCore
 /// one line and one chunk: the line-based readers (.fec filings) build on it.
 ///
 /// LF and CRLF end a line, and so does a lone CR in a file whose first line ends in one,
-/// as for the CSV reader; lines are numbered from 1. A UTF-8 byte order mark at the start
+/// as for the CSV reader (in such a file LF and CRLF still end lines); lines are numbered from 1. A UTF-8 byte order mark at the start
 /// of the file is dropped.
 final class LineReader {
   let path: String
@@ -84,22 +84,23 @@ final class LineReader {
         if chunkStart == chunkEnd { break }
       }
       let byte = chunk[chunkStart]
-      if byte == lf && crEndsLines != true {
+      if byte == lf {
         chunkStart += 1
-        crEndsLines = false
+        if crEndsLines == nil { crEndsLines = false }
         if line.last == cr { line.removeLast() }  // CRLF
         lineNumber += 1
         return true
       }
       if byte == cr && crEndsLines != false {
         chunkStart += 1
-        if crEndsLines == nil {
-          // The first line ending: CRLF, or a lone CR.
-          if chunkStart == chunkEnd && !atEnd { try fill() }
-          let crlf = chunkStart < chunkEnd && chunk[chunkStart] == lf
-          if crlf { chunkStart += 1 }
-          crEndsLines = !crlf
-        }
+        // CRLF is one line ending; a lone CR is one too once the first line ended so.
+        // In such a file an LF, or a CRLF, still ends a line: a file whose first line
+        // alone ends in a CR (a header written by one program, the rest by another) was
+        // read as one line, every record lost in its cover line.
+        if chunkStart == chunkEnd && !atEnd { try fill() }
+        let crlf = chunkStart < chunkEnd && chunk[chunkStart] == lf
+        if crlf { chunkStart += 1 }
+        if crEndsLines == nil { crEndsLines = !crlf }
         lineNumber += 1
         return true
       }

@@ -528,6 +528,31 @@ struct FECRealDataTests {
     #expect(disbursements > 2_000)
   }
 
+  /// A filing whose header line alone ends in a lone CR (the rest in LF, or CR LF): read
+  /// as the whole filing is, on the same lines. An LF did not end a line once the first
+  /// line ended in a CR: the whole filing was its cover line, skipped, 0 records, exit 0.
+  @Test("a header ending in a lone CR: LF and CRLF still end the lines after it")
+  func headerEndingInALoneCR() throws {
+    let data = try Data(contentsOf: URL(fileURLWithPath: sharedFile("data/fec/1229017.fec")))
+    let bytes = Array(data)
+    let whole = try readFEC(path: sharedFile("data/fec/1229017.fec"))
+    let firstLF = try #require(bytes.firstIndex(of: 0x0A))
+    var lone = bytes
+    lone[firstLF] = 0x0D
+    var crlf: [UInt8] = []
+    for (index, byte) in lone.enumerated() {
+      if byte == 0x0A && index > firstLF { crlf.append(0x0D) }
+      crlf.append(byte)
+    }
+    for variant in [lone, crlf] {
+      let result = try readFEC(path: try temporaryFile(variant, suffix: ".fec"))
+      #expect(result.statistics == whole.statistics)
+      #expect(result.lines == whole.lines)
+      #expect(result.problems.isEmpty, "\(result.problems.map { $0.rendered() })")
+    }
+    #expect(whole.statistics.recordsRead > 200)
+  }
+
   /// The read of `path` stops with F0024 (cut short), its message holding `text`.
   static func expectCutShort(_ path: String, _ text: String) {
     do {
