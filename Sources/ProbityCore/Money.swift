@@ -226,15 +226,19 @@ public enum MoneyParser {
     var s = text.drop(while: { $0 == " " || $0 == "\t" })
     while let last = s.last, last == " " || last == "\t" { s = s.dropLast() }
     if s.isEmpty { return .failure(.empty) }
+    // One sign at most: parentheses, or a minus or plus before or after the symbol.
+    // Two (`(-50.00)`, `-$-5`) cancelled out, and a negative amount was read positive.
     var negative = false
+    var signed = false
     if s.first == "(" && s.last == ")" {
       negative = true
+      signed = true
       s = s.dropFirst().dropLast()
     }
-    if s.first == "-" {
-      negative.toggle()
-      s = s.dropFirst()
-    } else if s.first == "+" {
+    if s.first == "-" || s.first == "+" {
+      if signed { return .failure(.notANumber) }
+      negative = s.first == "-"
+      signed = true
       s = s.dropFirst()
     }
     if let first = s.first, let symbolCurrency = Currency.forSymbol(first) {
@@ -242,8 +246,9 @@ public enum MoneyParser {
         return .failure(.wrongCurrency(found: symbolCurrency, expected: currency))
       }
       s = s.dropFirst()
-      if s.first == "-" {
-        negative.toggle()
+      if s.first == "-" || s.first == "+" {
+        if signed { return .failure(.notANumber) }
+        negative = s.first == "-"
         s = s.dropFirst()
       }
     }

@@ -207,32 +207,38 @@ enum PlainASCII {
   ) -> Money? {
     var start = 0
     var end = bytes.count
+    // One sign at most, as `MoneyParser` reads them (two: nil, and the text path says so).
     var negative = false
+    var signed = false
     if end - start >= 2 && bytes[start] == UInt8(ascii: "(") && bytes[end - 1] == UInt8(ascii: ")")
     {
       negative = true
+      signed = true
       start += 1
       end -= 1
     }
-    if start < end && bytes[start] == UInt8(ascii: "-") {
-      negative.toggle()
-      start += 1
-    } else if start < end && bytes[start] == UInt8(ascii: "+") {
+    func sign() -> Bool? {
+      guard start < end else { return nil }
+      if bytes[start] == UInt8(ascii: "-") { return true }
+      if bytes[start] == UInt8(ascii: "+") { return false }
+      return nil
+    }
+    if let minus = sign() {
+      if signed { return nil }
+      negative = minus
+      signed = true
       start += 1
     }
     if let symbol, symbol.lowerBound == start, symbol.upperBound <= end {
       start = symbol.upperBound
-      if start < end && bytes[start] == UInt8(ascii: "-") {
-        negative.toggle()
-        start += 1
-      }
     } else if start < end && bytes[start] == UInt8(ascii: "$") {
       guard currency == .usd else { return nil }
       start += 1
-      if start < end && bytes[start] == UInt8(ascii: "-") {
-        negative.toggle()
-        start += 1
-      }
+    }
+    if let minus = sign() {
+      if signed { return nil }
+      negative = minus
+      start += 1
     }
     guard start < end else { return nil }
     // The integer part runs to the one point, if there is one.

@@ -32,6 +32,16 @@ let moneyCases: [MoneyCase] = [
   MoneyCase(text: "£5.00", currency: .usd, expected: nil),
   MoneyCase(text: "99999999999999999999", currency: .usd, expected: nil),
   MoneyCase(text: "1.2.3", currency: .usd, expected: nil),
+  // One sign at most: two cancelled out, and a refund of -$50 was read as +$50.
+  MoneyCase(text: "(-50.00)", currency: .usd, expected: nil),
+  MoneyCase(text: "(+5)", currency: .usd, expected: nil),
+  MoneyCase(text: "($-5)", currency: .usd, expected: nil),
+  MoneyCase(text: "(-$5.00)", currency: .usd, expected: nil),
+  MoneyCase(text: "-$-5.00", currency: .usd, expected: nil),
+  MoneyCase(text: "--5", currency: .usd, expected: nil),
+  MoneyCase(text: "+$5.00", currency: .usd, expected: 500),
+  MoneyCase(text: "($5.00)", currency: .usd, expected: -500),
+  MoneyCase(text: "£-5.00", currency: .gbp, expected: -500),
 ]
 
 @Test("money parsing: exact, never rounded", arguments: moneyCases)

@@ -50,6 +50,14 @@ struct CellParsingTests {
       outcome: .rejected("amount is in GBP but this filing's currency is USD")),
     MoneyCase(
       cell: "99999999999999999999", currency: "USD", outcome: .rejected("amount too large")),
+    // Two signs cancelled out: a refund of -$50 was read as +$50.
+    MoneyCase(cell: "(-50.00)", currency: "USD", outcome: .rejected("found \"(-50.00)\"")),
+    MoneyCase(cell: "(-$5.00)", currency: "USD", outcome: .rejected("found \"(-$5.00)\"")),
+    MoneyCase(cell: "-$-5.00", currency: "USD", outcome: .rejected("found \"-$-5.00\"")),
+    MoneyCase(cell: "(£-5)", currency: "GBP", outcome: .rejected("found \"(£-5)\"")),
+    MoneyCase(
+      cell: "-£5.00", currency: "GBP",
+      outcome: .value(.money(Money(minorUnits: -500, currency: .gbp)))),
   ]
 
   @Test("money cells", arguments: moneyCases)
