@@ -642,6 +642,29 @@ private final class FECSession {
         ], onProblem: onProblem)
       return
     }
+    // Right after a record short of its layout, a line whose first field is no record
+    // type as the FEC writes them (letters, digits and slashes: SA11AI, SC/10), whose
+    // fields are not its layout's, and whose fields and the record's make one record's
+    // (less the field cut in two), is that record's rest: a line break inside a field cut
+    // "Parker Seattle Towing" before "Seattle Towing", read as a record of type SE
+    // (skipped), "SB Towing" as a disbursement of no fields, "TEXT Towing" as a text
+    // record (skipped). (Records each short of their layout, as hand-written ones are,
+    // are read: their first field is a record type.)
+    if version.separatesWithFS, let cut = shortRecord, cut.line == lines.lineNumber - 1,
+      row.fieldCount < layout.columns.count - 1 || row.fieldCount > layout.columns.count,
+      cut.found + row.fieldCount - 1 <= cut.expected, !FECSession.isRecordTypeAsWritten(formType)
+    {
+      reject(
+        [
+          problem(
+            .wrongFieldCount,
+            "expected \(layout.columns.count) fields in a \(formType) record of version \(version.asFiled), found \(row.fieldCount); the record on line \(cut.line) before it has \(cut.found) of its \(cut.expected) fields: a line break inside one of its fields may have cut it in two, and this line be its rest",
+            hint:
+              "the record on line \(cut.line) was read without the fields after the cut: check its findings, and mend the filing"
+          )
+        ], onProblem: onProblem)
+      return
+    }
     switch layout.role {
     case .receipt, .disbursement,
       .form where isCover:
@@ -688,6 +711,17 @@ private final class FECSession {
       path: path, line: lines.lineNumber,
       hint: "split the file into its filings and check each")
     return true
+  }
+
+  /// Whether a record type is written as the FEC's are: 1 to 10 ASCII letters, digits
+  /// and slashes (SA11AI, SC/10, TEXT, F3XN), not text (`SEATTLE TOWING`).
+  static func isRecordTypeAsWritten(_ formType: String) -> Bool {
+    let bytes = formType.utf8
+    return (1...10).contains(bytes.count)
+      && bytes.allSatisfy { byte in
+        (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte)
+          || (0x30...0x39).contains(byte) || byte == UInt8(ascii: "/")
+      }
   }
 
   /// Whether a record type starts a filing's header: an HDR record (versions 3 and

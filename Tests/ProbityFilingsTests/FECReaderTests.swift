@@ -288,6 +288,44 @@ struct FECReaderTests {
     }
   }
 
+  /// The rest of a cut line may begin with text that reads as a record type: "Seattle
+  /// Towing" as SE (a schedule not read: skipped, silently), "SB Towing" as a
+  /// disbursement of no date and no amount (a record more than the filing held). Short
+  /// of its layout, and with the cut record making one record's fields, it is rejected
+  /// as that record's rest. Two lines each short, but too long to be halves of one, are
+  /// both read.
+  @Test("the rest of a cut line is rejected whatever type its first field reads as")
+  func restOfACutLine() throws {
+    var wide = [
+      "SA11AI", "C00123456", "SA11AI.1", "", "", "IND", "", "Smith", "John", "", "", "",
+      "1 Main St", "", "Springfield", "OR", "97477", "P2024", "", "20240301", "250.00",
+      "500.00", "", "Parker Towing", "Engineer",
+    ]
+    wide += Array(repeating: "", count: 45 - wide.count)
+    for rest in ["Seattle Towing", "SB Towing", "TEXT Towing"] {
+      let first = wide[..<23] + ["Parker"]
+      let second = [rest] + wide[24...]
+      let text =
+        smithCover + first.joined(separator: fs) + "\n" + second.joined(separator: fs) + "\n"
+        + fecLine(wide)
+      let result = try readFEC(text)
+      #expect(result.problems.map(\.id) == ["F0007"], "\(rest)")
+      #expect(result.problemLines == [4], "\(rest)")
+      #expect(
+        result.problems.first?.message.contains(
+          "the record on line 3 before it has 24 of its 45 fields: a line break inside one of its fields may have cut it in two, and this line be its rest"
+        ) == true, "\(result.problems.map(\.message))")
+      #expect(result.lines == [3, 5], "\(rest)")
+      #expect(result.statistics.recordsRead == 3)
+      #expect(result.statistics.recordsRejected == 1)
+    }
+    // Each short, too long to be one record's halves: both read.
+    let short = Array(wide[..<30])
+    let both = try readFEC(smithCover + fecLine(short) + fecLine(short))
+    #expect(both.problems.isEmpty)
+    #expect(both.lines == [3, 4])
+  }
+
   @Test(
     "the committee type the cover form implies",
     arguments: [
