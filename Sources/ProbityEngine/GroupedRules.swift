@@ -1003,7 +1003,12 @@ extension CheckRun {
           file: record.provenance.file, line: record.provenance.line, date: date)
       }
       if plan.cureDays != nil {
-        if let deadline = crossing.deadline, let date, date > deadline {
+        if let givenAsOf, let date, date > givenAsOf {
+          // Cured by a record dated after the as-of date: at that date the window was
+          // still open (the deadline is after the crossing, which is before the as-of
+          // date only if the cure is not), so it is pending there, neither cured nor late.
+          counted[index].pending += 1
+        } else if let deadline = crossing.deadline, let date, date > deadline {
           let late = crossing
           late.finding.remedyStatus = .curedLate
           tables[index].lateCures[number, default: []].append(late)
@@ -1047,6 +1052,7 @@ extension CheckRun {
         if !disorders.isEmpty, disorders[group] != nil { continue }
         // Most groups never held their condition and were never cured late: nothing
         // to look up or to fire.
+        // Cures after their deadline (and by the as-of date: `evaluateGrouped`).
         let late = anyLateCure ? table.lateCures[group] : nil
         guard late != nil || table.holds(number) else { continue }
         var fired: [Finding] = (late ?? []).map(\.finding)
