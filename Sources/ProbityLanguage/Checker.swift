@@ -537,6 +537,7 @@ public struct RulePackCompiler {
       }
       lets[decl.name] = decl.value
     }
+    var usedLets: Set<String> = []
     func program(_ expr: Expr, boolean: Bool, aggregatesAllowed: Bool = true) -> ExprProgram? {
       var builder = ProgramBuilder(
         source: source, scope: scopes[fileIndex], kinds: kinds, constant: false)
@@ -552,6 +553,7 @@ public struct RulePackCompiler {
       let typed = builder.compile(expr, parameters: parameters)
       diagnostics.append(contentsOf: builder.diagnostics)
       aggregates = builder.aggregates
+      usedLets.formUnion(builder.usedLets)
       guard let typed, let type = typed.type else { return nil }
       if boolean && type != .boolean {
         diagnostics.append(
@@ -625,6 +627,15 @@ public struct RulePackCompiler {
     let condition = decl.condition.flatMap { program($0, boolean: true) }
     let message = template(decl.message)
     let remedy = template(decl.remedy)
+    // A let no part of the rule uses is checked all the same (compiled in place where it
+    // is used, it was never compiled: `let x = nme * amount` passed), its aggregates not
+    // kept (nothing computes it).
+    for declared in decl.lets where !usedLets.contains(declared.name) {
+      guard let value = lets[declared.name] else { continue }
+      let kept = aggregates
+      _ = program(value, boolean: false)
+      aggregates = kept
+    }
     guard ok, let title = decl.title?.value, let severity = decl.severity?.value,
       let category = decl.category?.value,
       let citation = decl.citation?.value, !kinds.isEmpty, let condition, let message,

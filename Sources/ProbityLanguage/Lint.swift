@@ -9,13 +9,16 @@ import ProbityCore
 /// - W0002: a rule whose condition is always false (or always missing) whatever the
 ///   record: it can never fire.
 /// - W0003: a rule whose `where` is always false (or missing): it never applies.
+/// - W0004: a rule's `let` that no part of the rule uses (its condition, `where`, keys,
+///   window, templates, or a let they use): a name written and then not used, or used
+///   under another name.
 ///
 /// A condition is judged constant when it folds without reading the record: literals,
 /// parameters, table lookups with constant keys, `kind` in a rule that applies to one
 /// kind of record, and Kleene logic (`false and x` is false whatever `x` is).
 public enum RulePackLint {
   public static func lint(_ ruleSet: CompiledRuleSet) -> [Diagnostic] {
-    var warnings = unusedParameters(ruleSet)
+    var warnings = unusedParameters(ruleSet) + unusedLets(ruleSet)
     let sources = Dictionary(
       ruleSet.files.map { ($0.path, $0) }, uniquingKeysWith: { first, _ in first })
     for rule in ruleSet.rules {
@@ -72,6 +75,44 @@ public enum RulePackLint {
           Diagnostic(
             id: message.id, severity: .warning, message: message.text, source: syntax.source,
             range: range, hint: "remove it, or use it in a rule (a limit written as a literal?)"))
+      }
+    }
+    return warnings
+  }
+
+  /// W0004: lets no part of their rule uses, directly or through other lets.
+  static func unusedLets(_ ruleSet: CompiledRuleSet) -> [Diagnostic] {
+    var warnings: [Diagnostic] = []
+    for file in ruleSet.files {
+      let syntax = Parser.parse(file).syntax
+      for rule in syntax.rules where !rule.lets.isEmpty {
+        var exprs: [Expr] = [rule.condition, rule.filter, rule.window?.on].compactMap { $0 }
+        exprs += rule.groupBy
+        for template in [rule.message, rule.remedy].compactMap({ $0 }) {
+          for case .hole(let expr) in template.parts { exprs.append(expr) }
+        }
+        var used: Set<String> = []
+        for expr in exprs { collectNames(expr, into: &used, except: []) }
+        // Through the lets used, until no new one is found.
+        let values = Dictionary(
+          rule.lets.map { ($0.name, $0.value) }, uniquingKeysWith: { first, _ in first })
+        var frontier = used.filter { values[$0] != nil }
+        while let name = frontier.popFirst() {
+          var names: Set<String> = []
+          collectNames(values[name]!, into: &names, except: [])
+          for found in names where values[found] != nil && !used.contains(found) {
+            used.insert(found)
+            frontier.insert(found)
+          }
+        }
+        for declared in rule.lets where !used.contains(declared.name) {
+          let message = LanguageMessage.unusedLet(declared.name, rule: rule.id)
+          warnings.append(
+            Diagnostic(
+              id: message.id, severity: .warning, message: message.text, source: syntax.source,
+              range: declared.nameRange,
+              hint: "remove it, or use it in the rule's condition or message"))
+        }
       }
     }
     return warnings

@@ -63,6 +63,7 @@ public enum LanguageMessage {
   case formatWouldChangeMeaning
   // Lint (warnings).
   case unusedParameter(String)
+  case unusedLet(String, rule: String)
   /// `outcome`: "false" or "missing".
   case conditionNeverTrue(rule: String, outcome: String)
   case filterNeverTrue(rule: String, outcome: String)
@@ -122,6 +123,7 @@ public enum LanguageMessage {
     case .unusedParameter: return "W0001"
     case .conditionNeverTrue: return "W0002"
     case .filterNeverTrue: return "W0003"
+    case .unusedLet: return "W0004"
     }
   }
 
@@ -191,6 +193,7 @@ public enum LanguageMessage {
     case .formatWouldChangeMeaning:
       return "the formatter could not lay this file out without changing its tokens"
     case .unusedParameter(let s): return "parameter '\(s)' is not used by any rule"
+    case .unusedLet(let name, let rule): return "'let \(name)' is not used by rule \(rule)"
     case .conditionNeverTrue(let rule, let outcome):
       return "rule \(rule) can never fire: its condition is always \(outcome)"
     case .filterNeverTrue(let rule, let outcome):

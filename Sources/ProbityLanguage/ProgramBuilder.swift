@@ -43,6 +43,8 @@ struct ProgramBuilder {
   var aggregates: [CompiledAggregate] = []
   /// The rule's `let` names visible here.
   var lets: [String: Expr] = [:]
+  /// The rule's lets this builder's expressions use (directly or through others).
+  private(set) var usedLets: Set<String> = []
   /// The `define`s visible here.
   var defines: [String: VisibleDefine] = [:]
   /// Every `define` of the pack, by name, with the file it is written in (its index and
@@ -254,6 +256,7 @@ struct ProgramBuilder {
       return poisoned(range)
     }
     if let value = lets[name] {
+      usedLets.insert(name)
       guard !isCycle(name, range) else { return poisoned(range) }
       expanding.append(name)
       defer { expanding.removeLast() }

@@ -184,7 +184,7 @@ let sampleTest = """
     let result = try runProbity(["rules", "check", "Fixtures/rules-with-warnings"])
     #expect(result.status == 0)
     try assertGolden(result.stdout + "== stderr\n" + result.stderr, "rules-with-warnings.txt")
-    for id in ["W0001", "W0002", "W0003"] {
+    for id in ["W0001", "W0002", "W0003", "W0004"] {
       #expect(result.stderr.contains("warning[\(id)]"), "\(id)")
     }
   }

@@ -280,6 +280,13 @@ let diagnosticCases: [DiagnosticCase] = [
       """,
     expected: [("P0016", 6, 11, "one of: receipt, disbursement")]),
   DiagnosticCase(
+    name: "a let no part of the rule uses is checked all the same",
+    source: ruleFile(when: "amount > $5.00").replacingOccurrences(
+      of: "  when", with: "  let unused = nme * amount\n  let money = amount * amount\n  when"),
+    expected: [
+      ("C0001", 8, 16, "did you mean 'name'?"), ("C0006", 9, 15, nil),
+    ]),
+  DiagnosticCase(
     name: "deep nesting is refused, not a crash",
     source: ruleFile(
       when: String(repeating: "(", count: 10_000) + "true" + String(repeating: ")", count: 10_000)),

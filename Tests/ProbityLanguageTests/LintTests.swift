@@ -60,6 +60,17 @@ func lint(_ text: String) throws -> [String] {
     #expect(try lint(text) == ["W0003 8:9"])
   }
 
+  @Test func unusedLetsAreWarned() throws {
+    // `total` is used by the condition, `limit` through `total`; `left` by nothing (nor
+    // `also`, used only by `left`).
+    let text = ruleFile(when: "total > $1.00").replacingOccurrences(
+      of: "  when",
+      with:
+        "  let limit = $5.00\n  let total = amount + limit\n  let also = amount\n  let left = also\n  when"
+    )
+    #expect(try lint(text) == ["W0004 10:7", "W0004 11:7"])
+  }
+
   @Test(arguments: ["Rules/us-federal", "Rules/uk-ppera"])
   func shippedPacksAreLintClean(_ pack: String) throws {
     let (ruleSet, _) = RulePackLoader.load(
@@ -72,6 +83,7 @@ func lint(_ text: String) throws -> [String] {
     #expect(LanguageMessage.unusedParameter("x").id == "W0001")
     #expect(LanguageMessage.conditionNeverTrue(rule: "R", outcome: "false").id == "W0002")
     #expect(LanguageMessage.filterNeverTrue(rule: "R", outcome: "false").id == "W0003")
+    #expect(LanguageMessage.unusedLet("x", rule: "R").id == "W0004")
     #expect(LanguageMessage.formatWouldChangeMeaning.id == "P0090")
   }
 }
