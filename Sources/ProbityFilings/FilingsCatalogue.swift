@@ -62,6 +62,7 @@ public enum FilingsCatalogue: String, CaseIterable, Sendable {
   case xmlTooManyAttributes = "F0026"
   case overlappingExport = "F0027"
   case overlappingReport = "F0028"
+  case xmlUnexpectedRoot = "F0029"
 
   /// The id diagnostics carry.
   public var id: String { rawValue }
@@ -133,6 +134,8 @@ public enum FilingsCatalogue: String, CaseIterable, Sendable {
     case .overlappingReport:
       return
         "a CSV or XML file of a report that holds some transactions another file of the same report holds, with other values or beside its own"
+    case .xmlUnexpectedRoot:
+      return "an XML document whose root element is not the one its mapping's records are under"
     }
   }
 }

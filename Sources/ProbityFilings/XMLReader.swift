@@ -1075,6 +1075,23 @@ private struct XMLSession {
   ) throws(FilingError) {
     checkRecordSize()
     guard open.count < limits.maxXMLDepth else { throw tooDeep(line: nodeLine) }
+    // The root element: the mapping's records are all under one (their paths are
+    // absolute). Another root holds none of them: a document of 0 records read passed,
+    // exit 0 (`<filings>` for `<filing>`).
+    if open.isEmpty, !recordAncestry.isEmpty {
+      let root = name.map { String(cString: $0) } ?? ""
+      if !recordAncestry.contains("/" + root) {
+        let expected = Set(recordAncestry.compactMap { $0.split(separator: "/").first })
+          .sorted().map { "<\($0)>" }.joined(separator: " or ")
+        throw .make(
+          .xmlUnexpectedRoot,
+          "the document's root element is <\(root)>, but the mapping's records are under \(expected)",
+          path: path, line: nodeLine,
+          hint:
+            "check that this is a filing of the format read (--input-format, --mapping), or write a mapping for its elements"
+        )
+      }
+    }
     start(name, attributes: attributes, count: count, onRecord: onRecord, onProblem: onProblem)
   }
 

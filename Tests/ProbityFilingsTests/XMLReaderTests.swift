@@ -149,6 +149,26 @@ struct XMLReaderTests {
     #expect(result.statistics == ReadStatistics(recordsRead: 4, recordsRejected: 3))
   }
 
+  /// A document whose root element is not the mapping's holds none of its records: read,
+  /// it gave 0 records and passed.
+  @Test("a root element the mapping's records are not under is an input error (F0029)")
+  func unexpectedRoot() throws {
+    let error = try #require(
+      try xmlError(
+        "<?xml version=\"1.0\"?>\n<filings><receipt id=\"R1\"><date>2024-03-15</date><amount>99999.00</amount></receipt></filings>\n",
+        checkProlog: false))
+    #expect(error.id == "F0029")
+    #expect(
+      error.message
+        == "the document's root element is <filings>, but the mapping's records are under <filing>")
+    #expect(error.position?.line == 2)
+    // The right root: read.
+    #expect(
+      try xmlError(
+        "<?xml version=\"1.0\"?>\n<filing><receipt id=\"R1\"><date>2024-03-15</date><amount>5.00</amount></receipt></filing>\n",
+        checkProlog: false) == nil)
+  }
+
   @Test("an encoding the prolog declares: Windows-1252")
   func windows1252() throws {
     let result = try readXML(path: fixture("xml/windows-1252.xml"))
