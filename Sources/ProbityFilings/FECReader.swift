@@ -511,12 +511,24 @@ private final class FECSession {
       let key = String(trimBlanks(text[..<equals])).lowercased()
       // `SA11A1 = 00139`: how many lines of each schedule the filing holds.
       // (Capped: a count of 9223372036854775807, given twice, must not overflow.)
-      if inScheduleCounts, let count = Int(trimBlanks(text[text.index(after: equals)...])),
-        count >= 0, !key.isEmpty, declaredCounts.count < 1_000
-      {
+      if inScheduleCounts, !key.isEmpty, !FECSession.legacyHeaderKeys.contains(key) {
+        // A count that is no number of lines (`00139.`, `0013x`) left the check of the
+        // lines the filing holds off: a filing cut short passed. Digits too many for a
+        // number are a count past the cap.
+        let value = trimBlanks(text[text.index(after: equals)...])
+        guard !value.isEmpty, value.utf8.allSatisfy({ (0x30...0x39).contains($0) }) else {
+          throw .make(
+            .fecHeader,
+            "Schedule_Counts gives \(quoted(Substring(value))) lines of \(key.uppercased()): expected a number of lines, like 00139",
+            path: path, line: lines.lineNumber,
+            hint: "the header's counts tell whether the filing holds all its lines; mend the header"
+          )
+        }
+        guard declaredCounts.count < 1_000 else { continue }
         let cap = FECSession.countCap
+        let count = Int(value).map { min($0, cap) } ?? cap
         declaredCounts[key.uppercased()] = min(
-          cap, declaredCounts[key.uppercased(), default: 0] + min(count, cap))
+          cap, declaredCounts[key.uppercased(), default: 0] + count)
         continue
       }
       // Only the keys read below are kept: a block of countless other keys holds nothing.

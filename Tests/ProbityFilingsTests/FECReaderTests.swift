@@ -773,6 +773,27 @@ struct FECRealDataTests {
       with: "Schedule_Counts:\nSA11A1 = 9223372036854775807\nSA11A1 = 9223372036854775807\n")
     let hugePath = try temporaryFile(Array(huge.utf8), suffix: ".fec")
     Self.expectCutShort(hugePath, "declares at least 1000000000 SA11A1 lines")
+    // Digits too many for a number: a count past the cap too (it was left out, and the
+    // check with it).
+    let digits = text.replacingOccurrences(
+      of: "SA11A1    = 00139", with: "SA11A1    = 99999999999999999999999")
+    Self.expectCutShort(
+      try temporaryFile(Array(digits.utf8), suffix: ".fec"),
+      "declares at least 1000000000 SA11A1 lines")
+    // A count that is no number is a header error, not a count left out (a filing cut
+    // short of it passed).
+    for bad in ["00139.", "0013x", "-1", ""] {
+      let broken = text.replacingOccurrences(of: "SA11A1    = 00139", with: "SA11A1    = \(bad)")
+      let brokenPath = try temporaryFile(Array(broken.utf8), suffix: ".fec")
+      do {
+        _ = try readFEC(path: brokenPath)
+        Issue.record("read a Schedule_Counts of \(bad)")
+      } catch {
+        #expect(error.diagnostic.id == "F0014", "\(bad)")
+        #expect(error.diagnostic.message.contains("lines of SA11A1: expected a number of lines"))
+        #expect(error.diagnostic.line == 13)
+      }
+    }
     // Lines over the record limit are rejected, and counted by type all the same: no
     // line is missing, so no F0024.
     var result = ReadResult()
