@@ -63,6 +63,7 @@ public enum FilingsCatalogue: String, CaseIterable, Sendable {
   case overlappingExport = "F0027"
   case overlappingReport = "F0028"
   case xmlUnexpectedRoot = "F0029"
+  case fileChanged = "F0030"
 
   /// The id diagnostics carry.
   public var id: String { rawValue }
@@ -136,6 +137,8 @@ public enum FilingsCatalogue: String, CaseIterable, Sendable {
         "a CSV or XML file of a report that holds some transactions another file of the same report holds, with other values or beside its own"
     case .xmlUnexpectedRoot:
       return "an XML document whose root element is not the one its mapping's records are under"
+    case .fileChanged:
+      return "an input that changed, was replaced or removed while the run read it"
     }
   }
 }

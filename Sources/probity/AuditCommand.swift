@@ -253,12 +253,14 @@ struct AuditCommand: ParsableCommand {
     outcome.run.indexForReplay()
     let preparer = outcome.run.preparerSource()
     let makePreparer: @Sendable () -> RecordPreparer? = { preparer.make() }
+    var identities: [FileIdentity?] = Array(repeating: nil, count: files.count)
     ParallelReader(files: files, threads: threads, preparer: makePreparer, read: read).run(
       consume: { record in
         outcome.run.evaluate(record)
         progress.record(findings: outcome.run.unsortedFindingCount)
       },
       finished: { index, result in
+        identities[index] = result.identity
         outcome.take(result, of: files[index])
         entries.append(
           .init(
@@ -271,11 +273,18 @@ struct AuditCommand: ParsableCommand {
     progress.done()
     outcome.run.finish()
     if outcome.run.needsReplay {
+      TestSeam.pauseBeforeTrails()
       let lines = outcome.run.replaySelection()
       ParallelReader(
         files: files, threads: threads, preparer: makePreparer, lines: lines, read: read
       ).run(
-        consume: { outcome.run.replay($0) }, finished: { _, _ in })
+        consume: { outcome.run.replay($0) },
+        finished: { index, result in
+          guard lines?[files[index]]?.lines.isEmpty == false,
+            outcome.inputErrors.allSatisfy({ $0.file != files[index] })
+          else { return }
+          outcome.takeReplay(result, of: files[index], first: identities[index])
+        })
       outcome.run.finishReplay()
     }
     // 4. The audit folder. The report and its gate are those `check` makes of the same

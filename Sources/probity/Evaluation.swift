@@ -45,6 +45,19 @@ extension EvaluationOutcome {
     }
   }
 
+  /// Takes one file's second read (for the trails): a file that can no longer be read,
+  /// or is no longer the file the first read read (`first`), is an input error (F0030):
+  /// its findings' trails were left empty, or were another file's records.
+  mutating func takeReplay(
+    _ result: ParallelReader.FileResult, of file: String, first: FileIdentity?
+  ) {
+    guard result.error != nil || result.identity != first else { return }
+    let error = FileIdentity.changed(file).diagnostic
+    unreadable = true
+    inputErrors.append(error)
+    printError(error.rendered())
+  }
+
   /// The report of the run over `inputs` (`check` and `audit` make it alike), without
   /// its gate.
   func report(rulePack: String, inputs: [String]) -> CheckReport {
@@ -82,19 +95,32 @@ func evaluate(
   }
   outcome.run.indexForReplay()
   let preparer = outcome.run.preparerSource()
+  var identities: [FileIdentity?] = Array(repeating: nil, count: files.count)
   ParallelReader(files: files, threads: 1, preparer: { preparer.make() }, read: reader).run(
     consume: { outcome.run.evaluate($0) }, lookAhead: { outcome.run.lookAhead(&$0, near: $1) },
-    finished: { index, result in outcome.take(result, of: files[index]) })
+    finished: { index, result in
+      identities[index] = result.identity
+      outcome.take(result, of: files[index])
+    })
   outcome.run.finish()
   // The trails are built when an input could not be read too (a file that stops half
   // way gives the same records again): `probity audit` builds them, and its
   // findings.json is this run's document.
   if outcome.run.needsReplay {
+    TestSeam.pauseBeforeTrails()
     let lines = outcome.run.replaySelection()
     ParallelReader(
       files: files, threads: 1, preparer: { preparer.make() }, lines: lines, read: reader
     ).run(
-      consume: { outcome.run.replay($0) }, finished: { _, _ in })
+      consume: { outcome.run.replay($0) },
+      finished: { index, result in
+        // A file the trails read nothing of is not compared; one whose first read
+        // failed was said so already.
+        guard lines?[files[index]]?.lines.isEmpty == false,
+          outcome.inputErrors.allSatisfy({ $0.file != files[index] })
+        else { return }
+        outcome.takeReplay(result, of: files[index], first: identities[index])
+      })
     outcome.run.finishReplay()
   }
   return outcome
@@ -143,5 +169,21 @@ enum ProcessInfoEnvironment {
 func validateAsOf(_ asOf: String?) throws {
   if let asOf, case .failure(let reason) = DateFormat.isoDate.parse(Substring(asOf)) {
     throw ValidationError("--as-of \(asOf): \(reason) (write it as YYYY-MM-DD)")
+  }
+}
+
+/// A pause for the tests between a run's two reads: with `PROBITY_TEST_PAUSE_BEFORE_TRAILS`
+/// set to a path, the run writes that file before it reads its inputs again for the
+/// trails, and waits (at most a minute) until it is removed, so that a test can change an
+/// input between the reads (F0030). Nothing happens without the variable.
+enum TestSeam {
+  static func pauseBeforeTrails() {
+    guard let marker = ProcessInfoEnvironment.value("PROBITY_TEST_PAUSE_BEFORE_TRAILS") else {
+      return
+    }
+    guard FileManager.default.createFile(atPath: marker, contents: Data()) else { return }
+    for _ in 0..<600 where FileManager.default.fileExists(atPath: marker) {
+      usleep(100_000)
+    }
   }
 }

@@ -30,6 +30,8 @@ final class ParallelReader: @unchecked Sendable {
     var problemCount = 0
     var error: FilingError?
     var bytes: Int = 0
+    /// The file as it was when its read began (nil: not a regular file, or gone).
+    var identity: FileIdentity?
   }
 
   final class Queue: @unchecked Sendable {
@@ -274,8 +276,8 @@ final class ParallelReader: @unchecked Sendable {
       consumed.unlock()
       let queue = queues[index]
       var result = FileResult()
-      result.bytes =
-        fileSize(files[index])
+      result.identity = FileIdentity(files[index])
+      result.bytes = result.identity?.size ?? fileSize(files[index])
       var batch: [PreparedRecord] = []
       batch.reserveCapacity(ParallelReader.batchSize)
       // The reader prepares records while the consumer is the slower (it never has to
@@ -317,6 +319,13 @@ final class ParallelReader: @unchecked Sendable {
         result.error = error
         result.statistics = error.statistics  // the records delivered before it stopped
       }
+      // A file written, cut, replaced or removed while it was read: what was read of it
+      // is no one version of it (a file emptied half way was a file of half its records).
+      if result.error == nil, let before = result.identity, FileIdentity(files[index]) != before {
+        var changed = FileIdentity.changed(files[index])
+        changed.statistics = result.statistics
+        result.error = changed
+      }
       // The records given back meanwhile are kept for the next file too.
       if !batch.isEmpty { queue.push(&batch, recycle: recycle) }
       queue.finish(result)
@@ -339,5 +348,43 @@ private final class LazyPreparer {
       made = make()
     }
     return made
+  }
+}
+
+/// What tells that a regular file is the one read before: its device, inode, size and
+/// time of last change. The second pass of a run (the trails) reads its inputs again by
+/// path: a file replaced or removed meanwhile gave findings without their trails, or with
+/// another file's records.
+struct FileIdentity: Equatable, Sendable {
+  let device: UInt64
+  let inode: UInt64
+  let size: Int
+  let modified: Int64
+  let modifiedNanoseconds: Int
+  let changed: Int64
+  let changedNanoseconds: Int
+
+  /// nil: no such file, or not a regular file (a pipe is read once and not compared).
+  init?(_ path: String) {
+    var status = stat()
+    guard stat(path, &status) == 0, (status.st_mode & S_IFMT) == S_IFREG else { return nil }
+    device = UInt64(status.st_dev)
+    inode = UInt64(status.st_ino)
+    size = Int(status.st_size)
+    modified = Int64(status.st_mtim.tv_sec)
+    modifiedNanoseconds = Int(status.st_mtim.tv_nsec)
+    changed = Int64(status.st_ctim.tv_sec)
+    changedNanoseconds = Int(status.st_ctim.tv_nsec)
+  }
+
+  /// The input error of a file that changed while the run read it (F0030).
+  static func changed(_ path: String) -> FilingError {
+    FilingError(
+      Diagnostic(
+        id: FilingsCatalogue.fileChanged.id,
+        message:
+          "the file changed, was replaced or removed while it was read: its records are no one version of it",
+        file: path,
+        hint: "check a copy that nothing writes to while the run reads it"))
   }
 }
