@@ -280,10 +280,7 @@ struct AuditCommand: ParsableCommand {
       ).run(
         consume: { outcome.run.replay($0) },
         finished: { index, result in
-          guard lines?[files[index]]?.lines.isEmpty == false,
-            outcome.inputErrors.allSatisfy({ $0.file != files[index] })
-          else { return }
-          outcome.takeReplay(result, of: files[index], first: identities[index])
+          outcome.takeReplay(result, of: files[index], first: identities[index], wanted: lines)
         })
       outcome.run.finishReplay()
     }

@@ -48,10 +48,16 @@ extension EvaluationOutcome {
   /// Takes one file's second read (for the trails): a file that can no longer be read,
   /// or is no longer the file the first read read (`first`), is an input error (F0030):
   /// its findings' trails were left empty, or were another file's records.
+  ///
+  /// A file the trails read nothing of (`wanted`: the second read's lines) is not
+  /// compared; one whose first read failed was said so already.
   mutating func takeReplay(
-    _ result: ParallelReader.FileResult, of file: String, first: FileIdentity?
+    _ result: ParallelReader.FileResult, of file: String, first: FileIdentity?,
+    wanted: [String: LineSelection]?
   ) {
-    guard result.error != nil || result.identity != first else { return }
+    guard wanted?[file]?.lines.isEmpty == false, inputErrors.allSatisfy({ $0.file != file }),
+      result.error != nil || result.identity != first
+    else { return }
     let error = FileIdentity.changed(file).diagnostic
     unreadable = true
     inputErrors.append(error)
@@ -114,12 +120,7 @@ func evaluate(
     ).run(
       consume: { outcome.run.replay($0) },
       finished: { index, result in
-        // A file the trails read nothing of is not compared; one whose first read
-        // failed was said so already.
-        guard lines?[files[index]]?.lines.isEmpty == false,
-          outcome.inputErrors.allSatisfy({ $0.file != files[index] })
-        else { return }
-        outcome.takeReplay(result, of: files[index], first: identities[index])
+        outcome.takeReplay(result, of: files[index], first: identities[index], wanted: lines)
       })
     outcome.run.finishReplay()
   }
