@@ -20,13 +20,19 @@ public final class SourceFile: Sendable {
   }
 
   /// 1-based line and column (in characters) of a byte offset.
-  public func lineAndColumn(of offset: Int) -> (line: Int, column: Int) {
+  /// The 1-based line of a byte offset, without its column (which decodes the line).
+  public func line(of offset: Int) -> Int {
     var low = 0
     var high = lineStarts.count - 1
     while low < high {
       let mid = (low + high + 1) / 2
       if lineStarts[mid] <= offset { low = mid } else { high = mid - 1 }
     }
+    return low + 1
+  }
+
+  public func lineAndColumn(of offset: Int) -> (line: Int, column: Int) {
+    let low = line(of: offset) - 1
     let start = lineStarts[low]
     let end = min(max(offset, start), bytes.count)
     // ASCII (most lines) is one character a byte: no need to decode a long line.

@@ -656,7 +656,7 @@ public struct Parser {
 
   /// Whether two tokens start on one line of the source.
   private func sameLine(_ a: Token, _ b: Token) -> Bool {
-    source.lineAndColumn(of: a.range.start).line == source.lineAndColumn(of: b.range.start).line
+    source.line(of: a.range.start) == source.line(of: b.range.start)
   }
 
   private mutating func skipToProperty() {
@@ -1029,6 +1029,23 @@ public struct Parser {
       advance()
       return Expr(.literal(.string(decodeString(token))), token.range)
     case .identifier:
+      // A property or a declaration starting the next line is no value: the expression
+      // stopped unfinished at the end of the line before (`when amount >`). Read as a
+      // name, it took the next line with it: "unknown field 'param'", then errors about
+      // the rest of that line and a rule without its 'message'.
+      // (The word first: where a token's line is takes a search of the source.)
+      if index > 0,
+        Parser.ruleProperties.contains(token.text) || Parser.itemKeywords.contains(token.text),
+        !sameLine(tokens[index - 1], token)
+      {
+        let last = tokens[index - 1]
+        error(
+          .expected(
+            "a value after '\(last.text)' at the end of its line",
+            found: "'\(token.text)' on the next line"), last.range,
+          hint: "finish the expression on its line, or go on with it on the next")
+        return Expr(.error, last.range)
+      }
       advance()
       if token.text == "if" { return parseConditional(token) }
       if token.text == "true" { return Expr(.literal(.boolean(true)), token.range) }

@@ -287,6 +287,29 @@ let diagnosticCases: [DiagnosticCase] = [
       ("C0001", 8, 16, "did you mean 'name'?"), ("C0006", 9, 15, nil),
     ]),
   DiagnosticCase(
+    name: "an expression left unfinished at the end of its line does not take the next line",
+    source: """
+      define d = amount >
+      param cash_limit: money = $100.00
+      rule T-001 {
+        title "t"
+        severity error
+        category data-quality
+        citation "c"
+        applies receipt
+        group by name,
+        let total = sum(amount) +
+        when total >
+        message "m {cash_limit}"
+      }
+      """,
+    expected: [
+      ("P0010", 1, 19, "finish the expression on its line"),
+      ("P0010", 9, 16, "finish the expression on its line"),
+      ("P0010", 10, 27, "finish the expression on its line"),
+      ("P0010", 11, 14, "finish the expression on its line"),
+    ]),
+  DiagnosticCase(
     name: "deep nesting is refused, not a crash",
     source: ruleFile(
       when: String(repeating: "(", count: 10_000) + "true" + String(repeating: ")", count: 10_000)),
