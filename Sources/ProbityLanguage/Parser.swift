@@ -398,12 +398,29 @@ public struct Parser {
       skipToItem()
       return nil
     }
-    guard expect(.leftBrace, "'{' to open the rule") != nil else {
-      skipToItem()
-      return nil
+    if current.kind != .leftBrace {
+      // A rule id written wrong (`US-X- {`, `US-X 1 {`): said, and the rule's body read
+      // all the same when its '{' is on the line, so that its own errors are said too.
+      error(.expected("'{' to open the rule", found: describe(current)), current.range)
+      let line = source.line(of: start.start)
+      var brace = index
+      while tokens[brace].kind != .leftBrace && tokens[brace].kind != .endOfFile
+        && source.line(of: tokens[brace].range.start) == line
+      {
+        brace += 1
+      }
+      guard tokens[brace].kind == .leftBrace, source.line(of: tokens[brace].range.start) == line
+      else {
+        skipToItem()
+        return nil
+      }
+      index = brace
     }
+    advance()  // '{'
     var rule = RuleDecl(id: id.value, idRange: id.range, range: start.union(id.range))
     var seen: Set<String> = []
+    /// Properties written misspelt (an error already said for each).
+    var misspelt: Set<String> = []
     // The property read last: a word left on its line after it is not a property.
     var last: Token?
     while current.kind != .rightBrace && current.kind != .endOfFile {
@@ -452,6 +469,10 @@ public struct Parser {
           error(
             .unknownRuleProperty(property.text), property.range,
             hint: hint ?? "a rule has: \(Parser.ruleProperties.joined(separator: ", "))")
+          // `severty error`: the property it stands for is not also said to be missing.
+          if let meant = NearNames.suggestion(for: property.text, among: Parser.ruleProperties) {
+            misspelt.insert(meant)
+          }
         } else {
           error(
             .expected(
@@ -573,7 +594,7 @@ public struct Parser {
       error(.expected("'}' to close rule \(id.value)", found: describe(current)), current.range)
     }
     for required in ["title", "severity", "category", "citation", "applies", "when", "message"]
-    where !seen.contains(required) {
+    where !seen.contains(required) && !misspelt.contains(required) {
       error(.missingRuleProperty(required, rule: id.value), id.range)
     }
     return rule

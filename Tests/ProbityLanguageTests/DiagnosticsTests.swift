@@ -310,6 +310,23 @@ let diagnosticCases: [DiagnosticCase] = [
       ("P0010", 11, 14, "finish the expression on its line"),
     ]),
   DiagnosticCase(
+    name: "a rule id written wrong: said, and its body still read and checked",
+    source: """
+      rule US-X- {
+        title "t"
+        severty error
+        category data-quality
+        citation "c"
+        applies receipt
+        when amont > $1.00
+        message "m"
+      }
+      """,
+    expected: [
+      ("P0010", 1, 10, nil), ("P0011", 3, 3, "did you mean 'severity'?"),
+      ("C0001", 7, 8, "did you mean 'amount'?"),
+    ]),
+  DiagnosticCase(
     name: "deep nesting is refused, not a crash",
     source: ruleFile(
       when: String(repeating: "(", count: 10_000) + "true" + String(repeating: ")", count: 10_000)),
