@@ -180,8 +180,14 @@ extension CheckRun {
           continue
         }
         verdicts[index]?.status = .firedOnAnotherRecord
+        // A record that brought the group back says so (a late cure: the finding).
+        let brought = "did not fire: this record brought"
+        let how =
+          verdict.reason.hasPrefix(brought)
+          ? "; this record brought" + verdict.reason.dropFirst(brought.count) : ""
         verdicts[index]?.reason =
           "this record is part of a group whose finding is raised on \(location(elsewhere.file, elsewhere.line))"
+          + how
         verdicts[index]?.finding = elsewhere
       } else if verdict.crossedHere && verdict.status == .fired {
         // It crossed here, and no finding stands: netted, cured in time, or pending.
@@ -243,7 +249,7 @@ extension CheckRun {
   }
 
   /// "line 55" in the watched record's own file, "line 55 of FILE" in another.
-  private func location(_ file: String, _ line: Int) -> String {
+  func location(_ file: String, _ line: Int) -> String {
     file == targetRecord?.provenance.file ? "line \(line)" : "line \(line) of \(file)"
   }
 }

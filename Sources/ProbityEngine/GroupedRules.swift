@@ -970,11 +970,29 @@ extension CheckRun {
         ? crossing.map {
           CrossingNote(ordinal: $0.finding.ordinal, file: $0.finding.file, line: $0.finding.line)
         } : nil
-      observe(
-        index, crossedHere ? .fired : .notFired,
+      var reason =
         holds
-          ? "the condition holds, as it did before this record"
-          : "did not fire: the condition is false after this record",
+        ? "the condition holds, as it did before this record"
+        : "did not fire: the condition is false after this record"
+      if !holds && held, let crossing {
+        // This record brought the group back: the crossing it undid is named, and what
+        // came of it (the verdict on that record).
+        reason =
+          "did not fire: this record brought the group back within the condition, which it went over on \(location(crossing.finding.file, crossing.finding.line))"
+        if plan.cureDays != nil, let deadline = crossing.deadline, let date {
+          if let givenAsOf, date > givenAsOf {
+            reason += ", after the as-of date \(givenAsOf): the window was still open then"
+          } else if date > deadline {
+            reason += ", after its deadline of \(deadline): cured late, a finding on that record"
+          } else {
+            reason += ", by its deadline of \(deadline): cured in time"
+          }
+        } else if plan.cureDays == nil {
+          reason += ": netted"
+        }
+      }
+      observe(
+        index, crossedHere ? .fired : .notFired, reason,
         condition: explainedTrace(conditionTrace(), record),
         group: groupDescription(plan, record, window: window),
         groupKey: key, crossedHere: crossedHere, within: within)

@@ -908,7 +908,10 @@ struct WindowsSideBySide {
       2, .cured,
       "cured: the record on line 3 (2024-01-20) brought the group back within the condition in time (the group's finding on line 4 is of another time it went over)"
     ),
-    (3, .firedOnAnotherRecord, "this record is part of a group whose finding is raised on line 4"),
+    (
+      3, .firedOnAnotherRecord,
+      "this record is part of a group whose finding is raised on line 4; this record brought the group back within the condition, which it went over on line 2, by its deadline of 2024-03-10: cured in time"
+    ),
     (4, .fired, "fired: the condition holds on this record"),
   ]
   for (line, status, reason) in expected {
@@ -917,4 +920,35 @@ struct WindowsSideBySide {
     #expect(verdict.status == status, "\(line): \(verdict.reason)")
     #expect(verdict.reason == reason, "\(line)")
   }
+}
+
+/// The record that brought a group back within its condition says so, and names the
+/// crossing it undid and what came of it: it said only "the condition is false after
+/// this record" (docs/output.md says a record after the crossing names it).
+@Test func explainOnTheRecordThatBroughtTheGroupBack() throws {
+  let netting = try groupedRuleSet(
+    electionRule, when: "total > limit[election_year(election_code)]")
+  let cure = try groupedRuleSet(
+    electionRule + "\n  cure within 60 days", when: "total > limit[election_year(election_code)]")
+  func reason(_ ruleSet: CompiledRuleSet, refund date: String) throws -> (
+    RuleVerdict.Status, String
+  ) {
+    let listed = [
+      gift("2024-01-10", "3500.00", line: 2),
+      gift(date, "300.00", kind: .disbursement, line: 3),
+    ]
+    let watched = check(ruleSet, listed, asOf: "2024-12-31") { $0.target = RecordSelector("3") }
+    let verdict = try #require(watched.finalVerdicts().first)
+    return (verdict.status, verdict.reason)
+  }
+  #expect(
+    try reason(netting, refund: "2024-01-20") == (
+      .notFired,
+      "did not fire: this record brought the group back within the condition, which it went over on line 2: netted"
+    ))
+  #expect(
+    try reason(cure, refund: "2024-05-01") == (
+      .firedOnAnotherRecord,
+      "this record is part of a group whose finding is raised on line 2; this record brought the group back within the condition, which it went over on line 2, after its deadline of 2024-03-10: cured late, a finding on that record"
+    ))
 }
