@@ -929,26 +929,13 @@ private final class FECSession {
     for (field, value) in constants { values[field] = value }
     var diagnostics: [Diagnostic] = []
     let usd = Currency.usd
-    // A line of version 6 or later short of its layout (`shortRecord`) was cut after its
-    // date and amount (a line break inside a field, its rest the next line): the columns
-    // past its end were not given, not given empty. They are missing and, for this
-    // record, not in the format, so that a rule reading them is undetermined. Read as
-    // empty cells, its memo code was "not a memo" (a memo entry counted toward a limit)
-    // and its employer blank (a best-efforts finding on a donor whose line was cut).
-    let cutAt = shortRecord != nil ? row.fieldCount : Int.max
-    var cutFields = FieldSet()
     row.withArena { arena in
       // A line of plain ASCII (most are) needs no decoding cell by cell.
       let ascii: Bool? = PlainASCII.holds(arena) ? true : nil
       plan.columns.withUnsafeBufferPointer { columns in
         values.withUnsafeMutableBufferPointer { values in
           for index in columns.indices {
-            if columns[index].index >= cutAt {
-              cutFields.insert(columns[index].field)
-              continue
-            }
-            // A record may stop before its layout's last columns (before version 6, or
-            // one short of its layout): they are empty cells.
+            // A record may stop before its layout's last columns: they are empty cells.
             let bytes =
               columns[index].index < row.fieldCount
               ? row.field(columns[index].index, in: arena)
@@ -1011,7 +998,6 @@ private final class FECSession {
       unavailable[layout.id] = record.unavailable
     }
     if letterOnly, let field = FECRecordPlan.electionField { record.unavailable.insert(field) }
-    if cutAt != Int.max { record.unavailable.formUnion(cutFields) }
     record.leftOut = leftOut
     record.offset = lines.lineOffset
     onRecord(record)

@@ -254,9 +254,9 @@ struct FECReaderTests {
       result.problems.first?.message.contains("stops before the record's date and amount") == true)
     #expect(result.lines == [5], "the whole line after it is read")
     // Cut after its amount, before its employer: the first part is read, and the rest,
-    // rejected, names it, so that its findings are checked. The fields past the cut are
-    // not known, not given empty: missing and, for this record, not in the format (read
-    // as empty cells, its memo code was "not a memo", and its employer blank).
+    // rejected, names it, so that its findings are checked. As it is read, it cannot be
+    // told from a line of a program that leaves out empty last fields (the benchmark's
+    // .fec): the fields past its end are read as empty cells.
     var wide = sa + Array(repeating: "", count: 20)
     wide[42] = "X"
     let late = wide[..<23].joined(separator: fs) + "\n" + wide[23...].joined(separator: fs) + "\n"
@@ -271,21 +271,12 @@ struct FECReaderTests {
     #expect(lateResult.lines == [3])
     let first = try #require(lateResult.records.first)
     #expect(first["amount"] == .money(Money(minorUnits: 25_000, currency: .usd)))
-    #expect(first["aggregate"] == .money(Money(minorUnits: 50_000, currency: .usd)))
-    for name in ["memo", "employer", "occupation"] {
-      let field = try #require(CanonicalSchema.id(named: name))
-      #expect(first[name] == .missing, "\(name)")
-      #expect(first.unavailable.contains(field), "\(name)")
-    }
-    let amount = try #require(CanonicalSchema.id(named: "amount"))
-    #expect(!first.unavailable.contains(amount))
+    #expect(first["memo"] == .boolean(false))
+    #expect(first["employer"] == .missing)
     // Whole, the same line gives them.
     let whole = try #require(try readFEC(smithCover + fecLine(wide)).records.first)
     #expect(whole["memo"] == .boolean(true))
     #expect(whole["employer"] == .string("Acme"))
-    for name in ["memo", "employer", "occupation"] {
-      #expect(!whole.unavailable.contains(try #require(CanonicalSchema.id(named: name))))
-    }
   }
 
   /// The rest of a cut line may begin with text that reads as a record type: "Seattle
