@@ -980,7 +980,7 @@ extension CheckRun {
         reason =
           "did not fire: this record brought the group back within the condition, which it went over on \(location(crossing.finding.file, crossing.finding.line))"
         if plan.cureDays != nil, let deadline = crossing.deadline, let date {
-          if let givenAsOf, date > givenAsOf {
+          if let givenAsOf, date > givenAsOf, deadline >= givenAsOf {
             reason += ", after the as-of date \(givenAsOf): the window was still open then"
           } else if date > deadline {
             reason += ", after its deadline of \(deadline): cured late, a finding on that record"
@@ -1021,10 +1021,13 @@ extension CheckRun {
           file: record.provenance.file, line: record.provenance.line, date: date)
       }
       if plan.cureDays != nil {
-        if let givenAsOf, let date, date > givenAsOf {
-          // Cured by a record dated after the as-of date: at that date the window was
-          // still open (the deadline is after the crossing, which is before the as-of
-          // date only if the cure is not), so it is pending there, neither cured nor late.
+        if let givenAsOf, let date, date > givenAsOf,
+          crossing.deadline.map({ $0 >= givenAsOf }) ?? true
+        {
+          // Cured by a record dated after the as-of date, its deadline not yet passed at
+          // that date: the window was still open then, so it is pending, neither cured
+          // nor late. (A deadline passed by the as-of date is a finding, as before: a
+          // record after that date does not hide it.)
           counted[index].pending += 1
         } else if let deadline = crossing.deadline, let date, date > deadline {
           let late = crossing
