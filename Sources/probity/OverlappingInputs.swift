@@ -52,6 +52,11 @@ enum OverlappingInputs {
   /// The records of one input: reference → a hash of its values (its line aside).
   struct Records {
     var byReference: [String: Int] = [:]
+    /// Records that cannot be matched to another input's: without a reference, or with a
+    /// reference another record of the same input has. An input with any is never held
+    /// whole by another (a file of one report's transactions and a row without an id
+    /// was set aside as a copy, the row's gift not read).
+    var unmatched = 0
   }
 
   static func read(_ path: String, format: InputFormat, mapping: Mapping?, kind: Kind)
@@ -62,8 +67,15 @@ enum OverlappingInputs {
       _ = try FilingReader.read(
         path: path, format: format, mapping: mapping,
         onRecord: { record in
-          guard let id = record.transactionID, !id.isEmpty else { return }
+          guard let id = record.transactionID, !id.isEmpty else {
+            records.unmatched += 1
+            return
+          }
           let reference = kind == .registerExports ? id : "\(record.kind)\u{1F}\(id)"
+          guard records.byReference[reference] == nil else {
+            records.unmatched += 1
+            return
+          }
           var hasher = Hasher()
           hasher.combine(record.kind)
           hasher.combine(record.values)
@@ -121,7 +133,7 @@ enum OverlappingInputs {
         guard mine.byReference.count <= theirs.byReference.count, !same || other < index
         else { return false }
         let (count, differing, _) = shared(mine, theirs)
-        return count == mine.byReference.count && differing.isEmpty
+        return mine.unmatched == 0 && count == mine.byReference.count && differing.isEmpty
       }
       if let holder {
         outcome.contained.append((paths[index].path, paths[holder].path))
@@ -135,7 +147,7 @@ enum OverlappingInputs {
         guard let theirs = found[other] else { continue }
         let (count, differing, first) = shared(mine, theirs)
         guard count > 0, let first else { continue }
-        let own = mine.byReference.count - count
+        let own = mine.byReference.count - count + mine.unmatched
         let (one, many) = kind.records
         let values =
           differing.isEmpty

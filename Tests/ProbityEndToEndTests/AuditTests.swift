@@ -1044,6 +1044,18 @@ func runTool(_ path: String, _ arguments: [String]) throws -> String {
     let errors = try #require(amendments.json["input_errors"] as? [[String: Any]])
     #expect(errors.map { $0["id"] as? String } == ["F0028"])
     #expect(amendments.status == 2)
+    // A copy with a row of its own that has no transaction id is no copy: the row's gift
+    // was not read (set aside as "holding only transactions the other holds").
+    let withRow = folder.appendingPathComponent("q1-with-row.csv")
+    try Self.write(
+      [
+        Self.header, Self.row(), Self.row(id: "A2", name: "\"DOE, JANE\""),
+        Self.row(id: "", name: "\"ROE, RICHARD\"", amount: "3500.00"),
+      ], withRow)
+    let unmatched = try check([original, withRow])
+    #expect(unmatched.json["inputs"] as? [String] == [original.path], "\(unmatched.stderr)")
+    #expect(unmatched.stderr.contains("and 1 of its own"), "\(unmatched.stderr)")
+    #expect(unmatched.status == 2)
     // audit says so too, and exits 2.
     let out = folder.appendingPathComponent("out")
     let audit = try runProbity([
