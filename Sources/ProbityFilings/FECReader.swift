@@ -180,6 +180,26 @@ final class FECRecordPlan {
   let dateAndAmountReach: Int?
   static let electionField = CanonicalSchema.id(named: "election_code")
 
+  /// Whether a record type is written as the FEC's are: `TEXT`, `HDR`, one or two
+  /// letters (`SE`, `SL`), or up to three letters then a digit or a slash and letters,
+  /// digits and slashes (`SA11AI`, `SC/10`, `F3XN`, `H4`), at most 10 in all. Not text a
+  /// line break cut from a field, which the FEC's prefixes would take for a type
+  /// (`SEATTLE` for SE, `SACRAMENTO` for SA, `TEXTILES` for TEXT).
+  static func isRecordTypeAsWritten(_ formType: String) -> Bool {
+    let bytes = Array(formType.utf8)
+    guard (1...10).contains(bytes.count) else { return false }
+    if formType == "TEXT" || formType == "HDR" { return true }
+    func letter(_ byte: UInt8) -> Bool {
+      (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte)
+    }
+    let letters = bytes.prefix(while: letter).count
+    if letters == bytes.count { return letters <= 2 }
+    guard (1...3).contains(letters) else { return false }
+    let next = bytes[letters]
+    guard (0x30...0x39).contains(next) || next == UInt8(ascii: "/") else { return false }
+    return bytes[letters...].allSatisfy { letter($0) || (0x30...0x39).contains($0) || $0 == 0x2F }
+  }
+
   /// `P2002`: a letter and a year, as an election designation is written.
   static func isDesignation(_ code: String) -> Bool {
     let bytes = Array(code.utf8)
@@ -511,12 +531,16 @@ private final class FECSession {
       let key = String(trimBlanks(text[..<equals])).lowercased()
       // `SA11A1 = 00139`: how many lines of each schedule the filing holds.
       // (Capped: a count of 9223372036854775807, given twice, must not overflow.)
-      if inScheduleCounts, !key.isEmpty, !FECSession.legacyHeaderKeys.contains(key) {
+      // Counts are of record types (`SA11A1`); another key there (`Control_#`), or a
+      // count left empty, declares nothing, as before.
+      let value = trimBlanks(text[text.index(after: equals)...])
+      if inScheduleCounts, !value.isEmpty, !FECSession.legacyHeaderKeys.contains(key),
+        FECRecordPlan.isRecordTypeAsWritten(key.uppercased())
+      {
         // A count that is no number of lines (`00139.`, `0013x`) left the check of the
         // lines the filing holds off: a filing cut short passed. Digits too many for a
         // number are a count past the cap.
-        let value = trimBlanks(text[text.index(after: equals)...])
-        guard !value.isEmpty, value.utf8.allSatisfy({ (0x30...0x39).contains($0) }) else {
+        guard value.utf8.allSatisfy({ (0x30...0x39).contains($0) }) else {
           throw .make(
             .fecHeader,
             "Schedule_Counts gives \(quoted(Substring(value))) lines of \(key.uppercased()): expected a number of lines, like 00139",
@@ -664,7 +688,7 @@ private final class FECSession {
     // are read: their first field is a record type.)
     if version.separatesWithFS, let cut = shortRecord, cut.line == lines.lineNumber - 1,
       row.fieldCount < layout.columns.count - 1 || row.fieldCount > layout.columns.count,
-      cut.found + row.fieldCount - 1 <= cut.expected, !FECSession.isRecordTypeAsWritten(formType)
+      cut.found + row.fieldCount - 1 <= cut.expected, !FECRecordPlan.isRecordTypeAsWritten(formType)
     {
       reject(
         [
@@ -723,17 +747,6 @@ private final class FECSession {
       path: path, line: lines.lineNumber,
       hint: "split the file into its filings and check each")
     return true
-  }
-
-  /// Whether a record type is written as the FEC's are: 1 to 10 ASCII letters, digits
-  /// and slashes (SA11AI, SC/10, TEXT, F3XN), not text (`SEATTLE TOWING`).
-  static func isRecordTypeAsWritten(_ formType: String) -> Bool {
-    let bytes = formType.utf8
-    return (1...10).contains(bytes.count)
-      && bytes.allSatisfy { byte in
-        (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte)
-          || (0x30...0x39).contains(byte) || byte == UInt8(ascii: "/")
-      }
   }
 
   /// Whether a record type starts a filing's header: an HDR record (versions 3 and

@@ -293,7 +293,8 @@ struct FECReaderTests {
       "500.00", "", "Parker Towing", "Engineer",
     ]
     wide += Array(repeating: "", count: 45 - wide.count)
-    for rest in ["Seattle Towing", "SB Towing", "TEXT Towing"] {
+    for rest in ["Seattle Towing", "SB Towing", "TEXT Towing", "SEATTLE", "Sacramento", "TEXTILES"]
+    {
       let first = wide[..<23] + ["Parker"]
       let second = [rest] + wide[24...]
       let text =
@@ -582,6 +583,21 @@ struct FECRealDataTests {
     #expect(whole.statistics.recordsRead > 200)
   }
 
+  /// Every record type of the real filings is one "as written" (the rest of a cut line is
+  /// told by its first field's not being one); words a line break may cut from a field
+  /// are not.
+  @Test("record types as the FEC writes them, and words that only begin like them")
+  func recordTypesAsWritten() throws {
+    let types = Set(try FECRealDataTests.independentCounts().values.flatMap(\.keys))
+    #expect(types.count > 20)
+    for type in types where !type.hasPrefix("/*") && !type.hasPrefix("[") {
+      #expect(FECRecordPlan.isRecordTypeAsWritten(type), "\(type)")
+    }
+    for word in ["SEATTLE", "SELF", "TEXTILES", "SACRAMENTO", "SB TOWING", "SEATTLE TOWING", ""] {
+      #expect(!FECRecordPlan.isRecordTypeAsWritten(word), "\(word)")
+    }
+  }
+
   /// The read of `path` stops with F0024 (cut short), its message holding `text`.
   static func expectCutShort(_ path: String, _ text: String) {
     do {
@@ -773,7 +789,7 @@ struct FECRealDataTests {
       "declares at least 1000000000 SA11A1 lines")
     // A count that is no number is a header error, not a count left out (a filing cut
     // short of it passed).
-    for bad in ["00139.", "0013x", "-1", ""] {
+    for bad in ["00139.", "0013x", "-1"] {
       let broken = text.replacingOccurrences(of: "SA11A1    = 00139", with: "SA11A1    = \(bad)")
       let brokenPath = try temporaryFile(Array(broken.utf8), suffix: ".fec")
       do {
@@ -785,6 +801,11 @@ struct FECRealDataTests {
         #expect(error.diagnostic.line == 13)
       }
     }
+    // Another key among the counts, or a count left empty, declares nothing (as before).
+    let other = text.replacingOccurrences(
+      of: "SA17      = 00001", with: "SA17      =\nControl_# = K245592Q\nSoft_Name = X")
+    let read = try readFEC(path: try temporaryFile(Array(other.utf8), suffix: ".fec"))
+    #expect(read.statistics.recordsRead == 151)
     // Lines over the record limit are rejected, and counted by type all the same: no
     // line is missing, so no F0024.
     var result = ReadResult()
