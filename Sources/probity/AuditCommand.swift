@@ -280,7 +280,18 @@ struct AuditCommand: ParsableCommand {
       ).run(
         consume: { outcome.run.replay($0) },
         finished: { index, result in
-          outcome.takeReplay(result, of: files[index], first: identities[index], wanted: lines)
+          guard
+            let error = outcome.takeReplay(
+              result, of: files[index], first: identities[index], wanted: lines)
+          else { return }
+          // Its entry says so too (summary.txt, report.html), not only findings.json.
+          if let at = entries.firstIndex(where: { $0.path == files[index] && $0.status == .checked }
+          ) {
+            let entry = entries[at]
+            entries[at] = .init(
+              path: entry.path, format: entry.format, status: .unreadable, note: error.message,
+              records: entry.records)
+          }
         })
       outcome.run.finishReplay()
     }

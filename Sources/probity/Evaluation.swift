@@ -51,17 +51,20 @@ extension EvaluationOutcome {
   ///
   /// A file the trails read nothing of (`wanted`: the second read's lines) is not
   /// compared; one whose first read failed was said so already.
+  /// Returns the error, when there is one.
+  @discardableResult
   mutating func takeReplay(
     _ result: ParallelReader.FileResult, of file: String, first: FileIdentity?,
     wanted: [String: LineSelection]?
-  ) {
+  ) -> Diagnostic? {
     guard wanted?[file]?.lines.isEmpty == false, inputErrors.allSatisfy({ $0.file != file }),
       result.error != nil || result.identity != first
-    else { return }
+    else { return nil }
     let error = FileIdentity.changed(file).diagnostic
     unreadable = true
     inputErrors.append(error)
     printError(error.rendered())
+    return error
   }
 
   /// The report of the run over `inputs` (`check` and `audit` make it alike), without

@@ -352,7 +352,8 @@ private final class LazyPreparer {
 }
 
 /// What tells that a regular file is the one read before: its device, inode, size and
-/// time of last change. The second pass of a run (the trails) reads its inputs again by
+/// time of last modification (not of its last status change: a `chmod` or a hard link
+/// made by a backup changes no record). The second pass of a run (the trails) reads its inputs again by
 /// path: a file replaced or removed meanwhile gave findings without their trails, or with
 /// another file's records.
 struct FileIdentity: Equatable, Sendable {
@@ -361,8 +362,6 @@ struct FileIdentity: Equatable, Sendable {
   let size: Int
   let modified: Int64
   let modifiedNanoseconds: Int
-  let changed: Int64
-  let changedNanoseconds: Int
 
   /// nil: no such file, or not a regular file (a pipe is read once and not compared).
   init?(_ path: String) {
@@ -373,8 +372,6 @@ struct FileIdentity: Equatable, Sendable {
     size = Int(status.st_size)
     modified = Int64(status.st_mtim.tv_sec)
     modifiedNanoseconds = Int(status.st_mtim.tv_nsec)
-    changed = Int64(status.st_ctim.tv_sec)
-    changedNanoseconds = Int(status.st_ctim.tv_nsec)
   }
 
   /// The input error of a file that changed while the run read it (F0030).

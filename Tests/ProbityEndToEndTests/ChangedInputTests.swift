@@ -13,7 +13,9 @@ import Testing
 
   /// Runs a check of `input` that pauses before its trails, applies `change` to the input
   /// there, and returns the run's result.
-  static func check(_ input: URL, in folder: URL, change: (URL) throws -> Void) throws
+  static func check(
+    _ input: URL, in folder: URL, arguments: [String]? = nil, change: (URL) throws -> Void
+  ) throws
     -> RunResult
   {
     let marker = folder.appendingPathComponent("pause")
@@ -24,7 +26,7 @@ import Testing
     Thread.detachNewThread {
       outcome.result = try? runExecutable(
         binary,
-        [
+        arguments ?? [
           "check", "--rules", "Rules/us-federal", "--as-of", "2025-01-01", "--format", "json",
           input.path,
         ], environment: ["PROBITY_TEST_PAUSE_BEFORE_TRAILS": marker.path])
@@ -81,5 +83,27 @@ import Testing
           "\(name): \(result.stderr)")
       }
     }
+  }
+
+  /// audit says so in its own documents too: the file is unreadable in summary.txt and
+  /// report.html (it said "1 checked", the error only in findings.json).
+  @Test func auditNamesAnInputRemovedBetweenTheReads() throws {
+    let folder = try scratchSubfolder("changed-input-audit")
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let input = folder.appendingPathComponent("aggregates.csv")
+    try FileManager.default.copyItem(
+      at: packageRoot.appendingPathComponent("Fixtures/us-federal/aggregates.csv"), to: input)
+    let out = folder.appendingPathComponent("out")
+    let result = try Self.check(
+      input, in: folder,
+      arguments: [
+        "audit", "--rules", "Rules/us-federal", "--as-of", "2025-01-01", "--out", out.path,
+        input.path,
+      ], change: { try FileManager.default.removeItem(at: $0) })
+    #expect(result.status == 2, "\(result.stdout)\(result.stderr)")
+    let summary = try String(
+      contentsOf: out.appendingPathComponent("summary.txt"), encoding: .utf8)
+    #expect(summary.contains("1 unreadable"), "\(summary)")
+    #expect(summary.contains("the file changed, was replaced or removed"), "\(summary)")
   }
 }
