@@ -1055,7 +1055,8 @@ public struct Parser {
       // name, it took the next line with it: "unknown field 'param'", then errors about
       // the rest of that line and a rule without its 'message'.
       // (The word first: where a token's line is takes a search of the source.)
-      if index > 0,
+      // (`window` is a property and a name the rules read, `window != "2001"`: it goes on.)
+      if index > 0, token.text != "window",
         Parser.ruleProperties.contains(token.text) || Parser.itemKeywords.contains(token.text),
         !sameLine(tokens[index - 1], token)
       {

@@ -641,3 +641,25 @@ extension String {
   #expect(diagnostics.map(\.id) == ["C0028"])
   #expect(diagnostics.first?.message == "'a' is defined in terms of itself: a uses b uses c uses a")
 }
+
+/// `window` is a property and a name the rules read: a condition may go on with it on
+/// the next line (it was taken for the property, five errors).
+@Test func aConditionGoesOnWithWindowOnTheNextLine() {
+  let source = """
+    rule T-001 {
+      title "t"
+      severity error
+      category data-quality
+      citation "c"
+      applies receipt
+      group by name
+      window calendar-year
+      when sum(amount) > $1.00 and
+        window != "2001"
+      message "m"
+    }
+    """
+  let (ruleSet, diagnostics) = compile(source)
+  #expect(diagnostics.isEmpty, "\(diagnostics.map { $0.rendered() })")
+  #expect(ruleSet != nil)
+}
