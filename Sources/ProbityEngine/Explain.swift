@@ -222,7 +222,7 @@ extension CheckRun {
     if let cure = cures[index] {
       return (
         went == nil ? .cured : .notFired,
-        "cured: \(back) \(location(cure.file, cure.line)) (\(cure.date.map(\.description) ?? "no date")) brought \(group) back within the condition in time"
+        "cured: \(back) \(location(cure.file, cure.line)) (\(cure.described)) brought \(group) back within the condition in time"
       )
     }
     if ruleSet.rules[index].grouping?.cureDays != nil {
@@ -231,7 +231,7 @@ extension CheckRun {
     }
     let reason =
       netted[index].map {
-        "netted: \(back) \(location($0.file, $0.line)) (\($0.date.map(\.description) ?? "no date")) brought \(group) back within the condition"
+        "netted: \(back) \(location($0.file, $0.line)) (\($0.described)) brought \(group) back within the condition"
       }
       ?? "netted: \(went.map { "\($0), and a later record" } ?? "a later record") of the group brought it back within the condition"
     return (.notFired, reason)
@@ -259,4 +259,11 @@ struct CureNote: Sendable {
   let file: String
   let line: Int
   let date: CivilDate?
+  var transactionID: String? = nil
+
+  /// "A.R, 2024-03-01": what names the record beside its line.
+  var described: String {
+    ([transactionID].compactMap { $0 } + [date.map(\.description) ?? "no date"])
+      .joined(separator: ", ")
+  }
 }

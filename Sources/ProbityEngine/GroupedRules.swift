@@ -979,6 +979,7 @@ extension CheckRun {
         // came of it (the verdict on that record).
         reason =
           "did not fire: this record brought the group back within the condition, which it went over on \(location(crossing.finding.file, crossing.finding.line))"
+          + (crossing.finding.transactionID.map { " (\($0))" } ?? "")
         if plan.cureDays != nil, let deadline = crossing.deadline, let date {
           if let givenAsOf, date > givenAsOf, deadline >= givenAsOf {
             reason += ", after the as-of date \(givenAsOf): the window was still open then"
@@ -1018,7 +1019,8 @@ extension CheckRun {
       // Netted back within the condition: cured. With a cure window, in time or late.
       if plan.cureDays == nil, watches(crossing.finding.ordinal, index) {
         netted[index] = CureNote(
-          file: record.provenance.file, line: record.provenance.line, date: date)
+          file: record.provenance.file, line: record.provenance.line, date: date,
+          transactionID: record.transactionID)
       }
       if plan.cureDays != nil {
         if let givenAsOf, let date, date > givenAsOf,
@@ -1038,7 +1040,8 @@ extension CheckRun {
           tables[index].curedCounts[number, default: 0] += 1
           if watches(crossing.finding.ordinal, index) {
             cures[index] = CureNote(
-              file: record.provenance.file, line: record.provenance.line, date: date)
+              file: record.provenance.file, line: record.provenance.line, date: date,
+              transactionID: record.transactionID)
           }
         }
       }

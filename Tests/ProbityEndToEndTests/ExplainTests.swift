@@ -186,18 +186,18 @@ import Testing
     #expect(result.status == 0, "\(result.stderr)")
     #expect(
       result.stdout.contains(
-        "cured: the record on line 2 of \(refunds) (2024-03-01) brought the group back within the condition in time"
+        "cured: the record on line 2 of \(refunds) (A.R, 2024-03-01) brought the group back within the condition in time"
       ), "\(result.stdout)")
     #expect(
       result.stdout.contains(
-        "netted: the record on line 2 of \(refunds) (2024-03-01) brought the group back within the condition"
+        "netted: the record on line 2 of \(refunds) (A.R, 2024-03-01) brought the group back within the condition"
       ), "\(result.stdout)")
     // In one file, the line alone.
     let one = try runProbity([
       "explain", "--rules", "Rules/us-federal", "--record", "A.2",
       "Fixtures/us-federal/aggregates.csv",
     ])
-    #expect(one.stdout.contains("cured: the record on line 4 (2024-03-01)"), "\(one.stdout)")
+    #expect(one.stdout.contains("cured: the record on line 4 (A.R, 2024-03-01)"), "\(one.stdout)")
   }
 
   /// A field the input's format does not have at all (aggregates.csv has no
@@ -250,11 +250,11 @@ import Testing
     #expect(!netted.stdout.contains("the condition holds, as it did before this record"))
     #expect(
       netted.stdout.contains(
-        "netted: the group went over the condition on line 3, before this record, and the record on line 5 (2024-03-01) brought it back within the condition"
+        "netted: the group went over the condition on line 3, before this record, and the record on line 5 (A.R, 2024-03-01) brought it back within the condition"
       ), "\(netted.stdout)")
     #expect(
       netted.stdout.contains(
-        "cured: the group went over the condition on line 3, before this record, and the record on line 5 (2024-03-01) brought it back within the condition in time"
+        "cured: the group went over the condition on line 3, before this record, and the record on line 5 (A.R, 2024-03-01) brought it back within the condition in time"
       ), "\(netted.stdout)")
     // Without the refund, at a date within the 60 days: the window is still open.
     try ([String(header)] + rows.dropLast()).joined(separator: "\n").appending("\n")

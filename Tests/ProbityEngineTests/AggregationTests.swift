@@ -906,11 +906,11 @@ struct WindowsSideBySide {
   let expected: [(Int, RuleVerdict.Status, String)] = [
     (
       2, .cured,
-      "cured: the record on line 3 (2024-01-20) brought the group back within the condition in time (the group's finding on line 4 is of another time it went over)"
+      "cured: the record on line 3 (T3, 2024-01-20) brought the group back within the condition in time (the group's finding on line 4 is of another time it went over)"
     ),
     (
       3, .firedOnAnotherRecord,
-      "this record is part of a group whose finding is raised on line 4; this record brought the group back within the condition, which it went over on line 2, by its deadline of 2024-03-10: cured in time"
+      "this record is part of a group whose finding is raised on line 4; this record brought the group back within the condition, which it went over on line 2 (T2), by its deadline of 2024-03-10: cured in time"
     ),
     (4, .fired, "fired: the condition holds on this record"),
   ]
@@ -944,11 +944,11 @@ struct WindowsSideBySide {
   #expect(
     try reason(netting, refund: "2024-01-20") == (
       .notFired,
-      "did not fire: this record brought the group back within the condition, which it went over on line 2: netted"
+      "did not fire: this record brought the group back within the condition, which it went over on line 2 (T2): netted"
     ))
   #expect(
     try reason(cure, refund: "2024-05-01") == (
       .firedOnAnotherRecord,
-      "this record is part of a group whose finding is raised on line 2; this record brought the group back within the condition, which it went over on line 2, after its deadline of 2024-03-10: cured late, a finding on that record"
+      "this record is part of a group whose finding is raised on line 2; this record brought the group back within the condition, which it went over on line 2 (T2), after its deadline of 2024-03-10: cured late, a finding on that record"
     ))
 }
