@@ -33,6 +33,19 @@ final class Crossing {
     self.finding = finding
     self.deadline = deadline
   }
+
+  /// What a record dated `date` that brings the group back within a rule's cure window
+  /// makes of this crossing, judged at the as-of date given (`asOf`, nil: none given).
+  enum Cure { case pending, late, inTime }
+
+  func cure(on date: CivilDate?, asOf: CivilDate?) -> Cure {
+    // After the as-of date, the deadline not yet passed at that date: the window was
+    // still open then. (A deadline passed by the as-of date is a finding: a record after
+    // that date does not hide it.)
+    if let asOf, let date, date > asOf, deadline.map({ $0 >= asOf }) ?? true { return .pending }
+    if let deadline, let date, date > deadline { return .late }
+    return .inTime
+  }
 }
 
 /// The groups of one class: rules with the same `group by` keys and windows of the same
@@ -980,12 +993,14 @@ extension CheckRun {
         reason =
           "did not fire: this record brought the group back within the condition, which it went over on \(location(crossing.finding.file, crossing.finding.line))"
           + (crossing.finding.transactionID.map { " (\($0))" } ?? "")
-        if plan.cureDays != nil, let deadline = crossing.deadline, let date {
-          if let givenAsOf, date > givenAsOf, deadline >= givenAsOf {
-            reason += ", after the as-of date \(givenAsOf): the window was still open then"
-          } else if date > deadline {
+        if plan.cureDays != nil, let deadline = crossing.deadline {
+          switch crossing.cure(on: date, asOf: givenAsOf) {
+          case .pending:
+            reason +=
+              ", after the as-of date \(givenAsOf.map(\.description) ?? ""): the window was still open then"
+          case .late:
             reason += ", after its deadline of \(deadline): cured late, a finding on that record"
-          } else {
+          case .inTime:
             reason += ", by its deadline of \(deadline): cured in time"
           }
         } else if plan.cureDays == nil {
@@ -1023,19 +1038,14 @@ extension CheckRun {
           transactionID: record.transactionID)
       }
       if plan.cureDays != nil {
-        if let givenAsOf, let date, date > givenAsOf,
-          crossing.deadline.map({ $0 >= givenAsOf }) ?? true
-        {
-          // Cured by a record dated after the as-of date, its deadline not yet passed at
-          // that date: the window was still open then, so it is pending, neither cured
-          // nor late. (A deadline passed by the as-of date is a finding, as before: a
-          // record after that date does not hide it.)
+        switch crossing.cure(on: date, asOf: givenAsOf) {
+        case .pending:
           counted[index].pending += 1
-        } else if let deadline = crossing.deadline, let date, date > deadline {
+        case .late:
           let late = crossing
           late.finding.remedyStatus = .curedLate
           tables[index].lateCures[number, default: []].append(late)
-        } else {
+        case .inTime:
           counted[index].cured += 1
           tables[index].curedCounts[number, default: 0] += 1
           if watches(crossing.finding.ordinal, index) {
@@ -1074,9 +1084,8 @@ extension CheckRun {
       for number in table.rows.indices where table.placed(number) {
         let group = Int32(number)
         if !disorders.isEmpty, disorders[group] != nil { continue }
-        // Most groups never held their condition and were never cured late: nothing
-        // to look up or to fire.
-        // Cures after their deadline (and by the as-of date: `evaluateGrouped`).
+        // Most groups never held their condition and were never cured late (after the
+        // deadline, by the as-of date: `Crossing.cure`): nothing to look up or to fire.
         let late = anyLateCure ? table.lateCures[group] : nil
         guard late != nil || table.holds(number) else { continue }
         var fired: [Finding] = (late ?? []).map(\.finding)

@@ -679,12 +679,12 @@ private final class FECSession {
       return
     }
     // Right after a record short of its layout, a line whose first field is no record
-    // type as the FEC writes them (letters, digits and slashes: SA11AI, SC/10), whose
+    // type as the FEC writes them (`FECRecordPlan.isRecordTypeAsWritten`), whose
     // fields are not its layout's, and whose fields and the record's make one record's
     // (less the field cut in two), is that record's rest: a line break inside a field cut
-    // "Parker Seattle Towing" before "Seattle Towing", read as a record of type SE
-    // (skipped), "SB Towing" as a disbursement of no fields, "TEXT Towing" as a text
-    // record (skipped). (Records each short of their layout, as hand-written ones are,
+    // "Parker Seattle Towing" before "Seattle Towing" (or `SEATTLE`), read as a record of
+    // type SE (skipped), "SB Towing" as a disbursement of no fields, "TEXT Towing" as a
+    // text record (skipped). (Records each short of their layout, as hand-written ones are,
     // are read: their first field is a record type.)
     if version.separatesWithFS, let cut = shortRecord, cut.line == lines.lineNumber - 1,
       row.fieldCount < layout.columns.count - 1 || row.fieldCount > layout.columns.count,

@@ -353,9 +353,9 @@ private final class LazyPreparer {
 
 /// What tells that a regular file is the one read before: its device, inode, size and
 /// time of last modification (not of its last status change: a `chmod` or a hard link
-/// made by a backup changes no record). The second pass of a run (the trails) reads its inputs again by
-/// path: a file replaced or removed meanwhile gave findings without their trails, or with
-/// another file's records.
+/// made by a backup changes no record). The second pass of a run (the trails) reads its
+/// inputs again by path: a file replaced or removed meanwhile gave findings without their
+/// trails, or with another file's records.
 struct FileIdentity: Equatable, Sendable {
   let device: UInt64
   let inode: UInt64
