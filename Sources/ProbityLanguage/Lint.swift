@@ -18,7 +18,8 @@ import ProbityCore
 /// kind of record, and Kleene logic (`false and x` is false whatever `x` is).
 public enum RulePackLint {
   public static func lint(_ ruleSet: CompiledRuleSet) -> [Diagnostic] {
-    var warnings = unusedParameters(ruleSet) + unusedLets(ruleSet)
+    let syntaxes = ruleSet.files.map { Parser.parse($0).syntax }
+    var warnings = unusedParameters(syntaxes) + unusedLets(syntaxes)
     let sources = Dictionary(
       ruleSet.files.map { ($0.path, $0) }, uniquingKeysWith: { first, _ in first })
     for rule in ruleSet.rules {
@@ -50,19 +51,15 @@ public enum RulePackLint {
   }
 
   /// W0001: parameters and lists declared in the pack that no rule names.
-  static func unusedParameters(_ ruleSet: CompiledRuleSet) -> [Diagnostic] {
-    let syntaxes = ruleSet.files.map { Parser.parse($0).syntax }
+  static func unusedParameters(_ syntaxes: [FileSyntax]) -> [Diagnostic] {
     var used: Set<String> = []
     for syntax in syntaxes {
       for define in syntax.defines { collectNames(define.value, into: &used, except: []) }
       for rule in syntax.rules {
         let lets = Set(rule.lets.map(\.name))
-        var exprs: [Expr] = [rule.condition, rule.filter, rule.window?.on].compactMap { $0 }
-        exprs += rule.groupBy + rule.lets.map(\.value)
-        for template in [rule.message, rule.remedy].compactMap({ $0 }) {
-          for case .hole(let expr) in template.parts { exprs.append(expr) }
+        for expr in expressions(of: rule) + rule.lets.map(\.value) {
+          collectNames(expr, into: &used, except: lets)
         }
-        for expr in exprs { collectNames(expr, into: &used, except: lets) }
       }
     }
     var warnings: [Diagnostic] = []
@@ -81,18 +78,12 @@ public enum RulePackLint {
   }
 
   /// W0004: lets no part of their rule uses, directly or through other lets.
-  static func unusedLets(_ ruleSet: CompiledRuleSet) -> [Diagnostic] {
+  static func unusedLets(_ syntaxes: [FileSyntax]) -> [Diagnostic] {
     var warnings: [Diagnostic] = []
-    for file in ruleSet.files {
-      let syntax = Parser.parse(file).syntax
+    for syntax in syntaxes {
       for rule in syntax.rules where !rule.lets.isEmpty {
-        var exprs: [Expr] = [rule.condition, rule.filter, rule.window?.on].compactMap { $0 }
-        exprs += rule.groupBy
-        for template in [rule.message, rule.remedy].compactMap({ $0 }) {
-          for case .hole(let expr) in template.parts { exprs.append(expr) }
-        }
         var used: Set<String> = []
-        for expr in exprs { collectNames(expr, into: &used, except: []) }
+        for expr in expressions(of: rule) { collectNames(expr, into: &used, except: []) }
         // Through the lets used, until no new one is found.
         let values = Dictionary(
           rule.lets.map { ($0.name, $0.value) }, uniquingKeysWith: { first, _ in first })
@@ -116,6 +107,16 @@ public enum RulePackLint {
       }
     }
     return warnings
+  }
+
+  /// A rule's expressions but its lets': condition, `where`, window, keys, templates.
+  static func expressions(of rule: RuleDecl) -> [Expr] {
+    var exprs: [Expr] = [rule.condition, rule.filter, rule.window?.on].compactMap { $0 }
+    exprs += rule.groupBy
+    for template in [rule.message, rule.remedy].compactMap({ $0 }) {
+      for case .hole(let expr) in template.parts { exprs.append(expr) }
+    }
+    return exprs
   }
 
   /// Every name an expression reads, but the rule's own `let` names.
