@@ -67,11 +67,14 @@ public struct FECReader: Sendable {
         guard try session.lines.next() else { break }
         if let last, session.lines.lineNumber > last && !session.coverPending { break }
         session.line(onRecord: onRecord, onProblem: onProblem)
+        // (The record held back, if any, is handed on below.)
         if let stop = session.stop { throw stop }
       }
+      session.releaseHeld(onRecord: onRecord)
       // Only a whole read can tell that lines are missing.
       if lines == nil { try session.checkComplete() }
     } catch {
+      session.releaseHeld(onRecord: onRecord)
       throw error.after(session.statistics)
     }
     return session.statistics
@@ -381,6 +384,13 @@ private final class FECSession {
   /// layout: its line, and its fields against the layout's. A line of no known type right
   /// after it is likely its rest, a line break inside a field having cut it in two.
   @exclusivity(unchecked) var shortRecord: (line: Int, found: Int, expected: Int)?
+  /// The record of such a line (`shortRecord`), held back until the next line tells
+  /// whether it is whole: a line whose rest is the next line (`restOfCut`) is rejected
+  /// with its rest, rather than read with its fields after the cut empty (a memo entry
+  /// counted as money, a false "employer blank"); any other line after it hands it on
+  /// first, so that records keep their order. Nothing is held in a read of chosen lines
+  /// (`wanted`): the whole read has judged them.
+  @exclusivity(unchecked) var held: Record?
   /// The lines of the records wanted, when not all are (see `FECReader.read`).
   var wanted: Set<Int>?
   @exclusivity(unchecked) var inText = false
@@ -659,10 +669,10 @@ private final class FECSession {
     let isCover = coverPending
     coverPending = false
     guard let layout = found else {
-      // Right after a record short of its layout: likely that record's rest, and that
-      // record read with the fields after the cut missing (a false "employer blank", a
-      // memo entry counted as money): said, so that its findings are checked.
-      let cut = shortRecord.flatMap { $0.line == lines.lineNumber - 1 ? $0 : nil }
+      // Right after a record short of its layout, and with it no more fields than one
+      // record's: that record's rest, and both are rejected (`settleHeld`).
+      let cut = restOfCut()
+      settleHeld(rest: cut, onRecord: onRecord, onProblem: onProblem)
       reject(
         [
           problem(
@@ -673,7 +683,7 @@ private final class FECSession {
               } ?? ""),
             hint: cut == nil
               ? "its columns are not known, so it is not read"
-              : "the record on line \(cut!.line) was read without the fields after the cut: check its findings, and mend the filing"
+              : FECSession.cutHint(cut!.line)
           )
         ], onProblem: onProblem)
       return
@@ -686,17 +696,17 @@ private final class FECSession {
     // type SE (skipped), "SB Towing" as a disbursement of no fields, "TEXT Towing" as a
     // text record (skipped). (Records each short of their layout, as hand-written ones are,
     // are read: their first field is a record type.)
-    if version.separatesWithFS, let cut = shortRecord, cut.line == lines.lineNumber - 1,
-      row.fieldCount < layout.columns.count - 1 || row.fieldCount > layout.columns.count,
-      cut.found + row.fieldCount - 1 <= cut.expected, !FECRecordPlan.isRecordTypeAsWritten(formType)
-    {
+    let cut =
+      row.fieldCount < layout.columns.count - 1 || row.fieldCount > layout.columns.count
+      ? restOfCut().flatMap { FECRecordPlan.isRecordTypeAsWritten(formType) ? nil : $0 } : nil
+    settleHeld(rest: cut, onRecord: onRecord, onProblem: onProblem)
+    if let cut {
       reject(
         [
           problem(
             .wrongFieldCount,
             "expected \(layout.columns.count) fields in a \(formType) record of version \(version.asFiled), found \(row.fieldCount); the record on line \(cut.line) before it has \(cut.found) of its \(cut.expected) fields: a line break inside one of its fields may have cut it in two, and this line be its rest",
-            hint:
-              "the record on line \(cut.line) was read without the fields after the cut: check its findings, and mend the filing"
+            hint: FECSession.cutHint(cut.line)
           )
         ], onProblem: onProblem)
       return
@@ -725,6 +735,49 @@ private final class FECSession {
       counts.rowsSkipped += 1
       counts.skippedTypes[formType, default: 0] += 1
     }
+  }
+
+  /// The record short of its layout on the line before this one (`shortRecord`), when
+  /// this line's fields and its make no more than one record's (less the field cut in
+  /// two): this line may be its rest.
+  func restOfCut() -> (line: Int, found: Int, expected: Int)? {
+    guard let cut = shortRecord, cut.line == lines.lineNumber - 1,
+      cut.found + row.fieldCount - 1 <= cut.expected
+    else { return nil }
+    return cut
+  }
+
+  static func cutHint(_ line: Int) -> String {
+    "the two lines are one record, cut by a line break inside a field: the record on line \(line) is rejected too, not read with its fields after the cut empty; mend the filing (join the lines)"
+  }
+
+  /// Settles the record held back (`held`) once the next line is known: rejected when
+  /// that line is its rest (`rest`), handed on otherwise.
+  func settleHeld(
+    rest: (line: Int, found: Int, expected: Int)?, onRecord: (consuming Record) -> Void,
+    onProblem: (Diagnostic) -> Void
+  ) {
+    guard let record = held.take() else { return }
+    guard let rest, rest.line == record.provenance.line else {
+      onRecord(record)
+      return
+    }
+    // Counted as read when it was assembled.
+    counts.recordsRejected += 1
+    onProblem(
+      Diagnostic(
+        id: FilingsCatalogue.wrongFieldCount.id,
+        message:
+          "expected \(rest.expected) fields in this line's record of version \(version?.asFiled ?? "?"), found \(rest.found), and the next line is its rest: a line break inside one of its fields cut it in two",
+        file: path, line: rest.line,
+        hint:
+          "rejected rather than read with its fields after the cut empty (its memo code, its employer); mend the filing (join the lines)"
+      ))
+  }
+
+  /// Hands on the record held back, if any: at the end of the read.
+  func releaseHeld(onRecord: (consuming Record) -> Void) {
+    if let record = held.take() { onRecord(record) }
   }
 
   /// Adds the lines of the run of one type counted last to `counts`.
@@ -1013,7 +1066,11 @@ private final class FECSession {
     if letterOnly, let field = FECRecordPlan.electionField { record.unavailable.insert(field) }
     record.leftOut = leftOut
     record.offset = lines.lineOffset
-    onRecord(record)
+    if shortRecord != nil && wanted == nil {
+      held = record
+    } else {
+      onRecord(record)
+    }
   }
 
   /// `amended_filing`, which versions 3 and later give (`unavailableFields`).
