@@ -51,6 +51,10 @@ struct FECReaderTests {
       ("5.3", "5.3"), ("3.00", "3"), ("2.02", "2"), ("1", "1"), (" 8.2 ", "8.2"),
       ("180.5", nil), ("4.0", nil), ("6.0", nil), ("8.6", nil), ("8.35", nil), ("P3.4", nil),
       ("", nil), ("8.", nil), ("8.3.1", nil), ("x", nil),
+      // Versions 1 to 3 by the minors filed only (2.99 was read as 2).
+      ("1.00", "1"), ("1.0", "1"), ("2.00", "2"), ("2.01", "2"), ("2.0", "2"), ("3.0", "3"),
+      ("2.99", nil), ("2.03", nil), ("2.2", nil), ("2.10", nil), ("3.5", nil), ("1.1", nil),
+      ("3.01", nil),
     ] as [(String, String?)])
   func versions(_ text: String, _ key: String?) {
     #expect(FECVersion(text)?.key == key)
