@@ -77,8 +77,11 @@ public enum FilingReader {
   ) throws(FilingError) -> ReadStatistics {
     try requireFile(path: path)
     let chosen = try resolve(path: path, format: format, mapping: mapping)
-    if chosen.format != .xml, let bom = try utf16Mark(path: path) {
-      throw utf16Error(path: path, mark: bom)
+    // What detection told already is not asked again (`detectFormat`).
+    if format != nil || mapping != nil {
+      let head = try firstBytes(path: path, limit: Packaging.sniffed)[...]
+      if let packaging = Packaging.of(head) { throw packaging.error(path: path) }
+      if chosen.format != .xml, let bom = mark(of: head) { throw utf16Error(path: path, mark: bom) }
     }
     switch chosen.format {
     case .fec:
@@ -146,6 +149,7 @@ public enum FilingReader {
       }
       throw utf16Error(path: path, mark: bom)
     }
+    if let packaging = Packaging.of(bytes) { throw packaging.error(path: path) }
     let content = bytes.drop { $0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D }
     guard let first = content.first else { return .csv }
     if first == UInt8(ascii: "<") { return .xml }
@@ -210,9 +214,11 @@ public enum FilingReader {
     return nil
   }
 
-  /// The UTF-16 byte order mark a file starts with, if any.
-  static func utf16Mark(path: String) throws(FilingError) -> String? {
-    mark(of: try firstBytes(path: path, limit: 2)[...])
+  /// What a file that is no text Probity reads is, told by its first bytes (nil: text,
+  /// or nothing known): for `probity audit`'s note on a file it passes over.
+  public static func packaging(path: String) -> String? {
+    guard let head = try? firstBytes(path: path, limit: Packaging.sniffed) else { return nil }
+    return Packaging.of(head[...])?.what
   }
 
   /// A delimited or .fec file in UTF-16: read as UTF-8 it is a header of names like
@@ -238,5 +244,101 @@ public enum FilingReader {
         .readFailed, "cannot read the filing: \(String(cString: strerror(errno)))", path: path)
     }
     return Array(buffer[0..<count])
+  }
+}
+
+/// Files that are no filing's text but hold one, or are another kind of document: a
+/// zip archive (the Electoral Commission's exports come zipped), a compressed file, a
+/// spreadsheet, a PDF, text in UTF-16 without a byte order mark. Told by their first
+/// bytes and said as what they are (F0013), with what to do, rather than shown as a
+/// first line of control characters (or read, with `--input-format`, as rows of them).
+struct Packaging {
+  let what: String
+  let hint: String
+
+  /// How many bytes are looked at.
+  static let sniffed = 512
+
+  static func of(_ head: ArraySlice<UInt8>) -> Packaging? {
+    func starts(_ magic: [UInt8]) -> Bool { head.starts(with: magic) }
+    if starts([0x50, 0x4B, 0x03, 0x04]) || starts([0x50, 0x4B, 0x05, 0x06]) {
+      // The first member's name (its length at byte 26, the name at 30): a workbook's
+      // parts are `[Content_Types].xml` and `xl/...`, a document's `word/...`.
+      let bytes = Array(head)
+      var name = ""
+      if bytes.count >= 30 {
+        let length = Int(bytes[26]) | Int(bytes[27]) << 8
+        name = String(decoding: bytes[30..<min(bytes.count, 30 + length)], as: UTF8.self)
+      }
+      if name == "[Content_Types].xml" || name.hasPrefix("xl/") || name.hasPrefix("docProps/") {
+        return Packaging(
+          what: "an Office document (a spreadsheet or a text: a zip archive of XML parts)",
+          hint: "save or export it as CSV (UTF-8), and give that file")
+      }
+      return Packaging(
+        what: "a zip archive", hint: "unzip it (unzip FILE) and give the files it holds")
+    }
+    if starts([0x1F, 0x8B]) {
+      return Packaging(
+        what: "compressed with gzip", hint: "decompress it (gunzip -k FILE) and give that file")
+    }
+    if starts(Array("BZh".utf8)), head.count > 3, (0x31...0x39).contains(head[head.startIndex + 3])
+    {
+      return Packaging(
+        what: "compressed with bzip2", hint: "decompress it (bunzip2 -k FILE) and give that file")
+    }
+    if starts([0xFD, 0x37, 0x7A, 0x58, 0x5A, 0x00]) {
+      return Packaging(
+        what: "compressed with xz", hint: "decompress it (unxz -k FILE) and give that file")
+    }
+    if starts([0x28, 0xB5, 0x2F, 0xFD]) {
+      return Packaging(
+        what: "compressed with zstd", hint: "decompress it (unzstd FILE) and give that file")
+    }
+    if starts([0x37, 0x7A, 0xBC, 0xAF, 0x27, 0x1C]) {
+      return Packaging(
+        what: "a 7-Zip archive", hint: "extract it (7z x FILE) and give the files it holds")
+    }
+    if starts(Array("%PDF-".utf8)) {
+      return Packaging(
+        what: "a PDF document",
+        hint:
+          "a report printed to PDF holds no records to read: get the filing's data (CSV, .fec or XML)"
+      )
+    }
+    if starts([0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]) {
+      return Packaging(
+        what: "an Office document of the older binary kind (.xls, .doc)",
+        hint: "save or export it as CSV (UTF-8), and give that file")
+    }
+    if let order = utf16WithoutMark(head) {
+      return Packaging(
+        what: "text in \(order) without a byte order mark",
+        hint: "convert it to UTF-8 (iconv -f \(order) -t UTF-8 FILE)")
+    }
+    return nil
+  }
+
+  /// "UTF-16LE" or "UTF-16BE" when the first bytes (up to 64, at least 4) are characters
+  /// of ASCII in that encoding: a zero byte in every pair, always on the same side, and
+  /// never two.
+  static func utf16WithoutMark(_ head: ArraySlice<UInt8>) -> String? {
+    let bytes = Array(head.prefix(64))
+    let pairs = bytes.count / 2
+    guard pairs >= 2 else { return nil }
+    var little = true
+    var big = true
+    for index in 0..<pairs {
+      let (first, second) = (bytes[2 * index], bytes[2 * index + 1])
+      if !(second == 0 && first != 0 && first < 0x80) { little = false }
+      if !(first == 0 && second != 0 && second < 0x80) { big = false }
+    }
+    return little ? "UTF-16LE" : big ? "UTF-16BE" : nil
+  }
+
+  func error(path: String) -> FilingError {
+    .make(
+      .unknownFormat, "cannot read the filing: it is \(what)", path: path, line: 1,
+      hint: hint)
   }
 }

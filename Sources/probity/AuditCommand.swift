@@ -160,7 +160,9 @@ struct AuditCommand: ParsableCommand {
         } else {
           entries.append(
             .init(
-              path: path, format: nil, status: .skipped, note: "not a filing Probity reads",
+              path: path, format: nil, status: .skipped,
+              note: "not a filing Probity reads"
+                + (FilingReader.packaging(path: path).map { " (\($0))" } ?? ""),
               records: 0))
         }
       }

@@ -119,6 +119,28 @@ import Testing
     return (audit, out)
   }
 
+  /// A zip archive in a folder (the Electoral Commission's exports come zipped) is
+  /// passed over as no filing, but the audit says what it is: its filings are not read.
+  @Test func aZipInAFolderIsNamedAsOne() throws {
+    let pile = try temporaryDirectory("zipped")
+    defer { try? FileManager.default.removeItem(at: pile) }
+    try FileManager.default.copyItem(
+      at: packageRoot.appendingPathComponent("Fixtures/us-federal/aggregates.csv"),
+      to: pile.appendingPathComponent("aggregates.csv"))
+    try Data([0x50, 0x4B, 0x03, 0x04] + Array(repeating: 0, count: 40)).write(
+      to: pile.appendingPathComponent("export.zip"))
+    let out = try temporaryDirectory("zipped-out")
+    defer { try? FileManager.default.removeItem(at: out) }
+    let result = try runProbity([
+      "audit", "--rules", "Rules/us-federal", "--as-of", "2025-06-01", "--out", out.path,
+      pile.path,
+    ])
+    #expect(result.status == 1, "\(result.stderr)")
+    #expect(
+      result.stdout.contains("export.zip: skipped: not a filing Probity reads (a zip archive)\n"),
+      "\(result.stdout)")
+  }
+
   /// A folder holding a filing that cannot be read: every output of the audit names it.
   /// The HTML report says at its top that the audit is incomplete and lists the file
   /// with the reader's error, and the file skipped with why; findings.json is the
@@ -702,7 +724,7 @@ import Testing
     let replaced =
       "replaced by \(pile.path)/1550126.fec, an amendment or a later copy of the same report: not read, so that what both report is not counted twice"
     #expect(result.stdout.contains("1549000.fec: superseded: \(replaced)"))
-    #expect(result.stdout.contains("README.txt: skipped: not a filing Probity reads"))
+    #expect(result.stdout.contains("README.txt: skipped: not a filing Probity reads\n"))
     // The superseded report's records are not counted: its extra receipt is nowhere, and
     // findings.json names it only as set aside.
     let text = try String(contentsOf: out.appendingPathComponent("findings.json"), encoding: .utf8)

@@ -90,6 +90,60 @@ struct FilingReaderTests {
     #expect(try FilingReader.detectFormat(path: try temporaryFile(xml, suffix: ".xml")) == .xml)
   }
 
+  /// A zip archive (the Electoral Commission's exports come zipped), a compressed file,
+  /// a spreadsheet, a PDF, UTF-16 text without a byte order mark: said as what it is,
+  /// with what to do, whether the format is told or named; never shown as a first line
+  /// of control characters, or read as rows of them.
+  @Test(
+    "a file that holds a filing but is no text (zip, gzip, a spreadsheet, UTF-16) is said as what it is",
+    arguments: [
+      (
+        [0x50, 0x4B, 0x03, 0x04, 0x14, 0x00] + Array(repeating: 0, count: 20) + [8, 0, 0, 0]
+          + Array("data.csv".utf8), "a zip archive", "unzip it"
+      ),
+      (
+        [0x50, 0x4B, 0x03, 0x04, 0x14, 0x00] + Array(repeating: 0, count: 20) + [19, 0, 0, 0]
+          + Array("[Content_Types].xml".utf8), "an Office document", "save or export it as CSV"
+      ),
+      ([0x1F, 0x8B, 0x08, 0x08, 0x00], "compressed with gzip", "gunzip -k FILE"),
+      (Array("BZh91AY&SY".utf8), "compressed with bzip2", "bunzip2 -k FILE"),
+      ([0xFD, 0x37, 0x7A, 0x58, 0x5A, 0x00, 0x00], "compressed with xz", "unxz -k FILE"),
+      ([0x28, 0xB5, 0x2F, 0xFD, 0x00], "compressed with zstd", "unzstd FILE"),
+      (Array("%PDF-1.7\n".utf8), "a PDF document", "get the filing's data"),
+      ([0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1, 0x00], "older binary kind", "as CSV"),
+      (
+        Array("kind,transaction_id\n".utf16.flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] }),
+        "text in UTF-16LE without a byte order mark", "iconv -f UTF-16LE -t UTF-8 FILE"
+      ),
+      (
+        Array("HDR\u{1C}FEC\u{1C}8.3\n".utf16.flatMap { [UInt8($0 >> 8), UInt8($0 & 0xFF)] }),
+        "text in UTF-16BE without a byte order mark", "iconv -f UTF-16BE -t UTF-8 FILE"
+      ),
+    ] as [([UInt8], String, String)])
+  func packaged(_ bytes: [UInt8], _ what: String, _ hint: String) throws {
+    let path = try temporaryFile(bytes)
+    for format in [nil, InputFormat.csv, .fec, .xml, .ukEC] {
+      do {
+        let result = try readFiling(path: path, format: format)
+        Issue.record("read \(what) as \(format?.rawValue ?? "detected"): \(result.statistics)")
+      } catch {
+        #expect(error.diagnostic.id == "F0013")
+        #expect(error.diagnostic.line == 1)
+        #expect(error.diagnostic.message.contains("cannot read the filing: it is "))
+        #expect(error.diagnostic.message.contains(what), "\(error.diagnostic.message)")
+        #expect(error.diagnostic.hint?.contains(hint) == true, "\(error.diagnostic.hint ?? "")")
+      }
+    }
+    #expect(FilingReader.packaging(path: path)?.contains(what) == true)
+  }
+
+  @Test("text that only looks odd is not taken for a zip, a compressed file or UTF-16")
+  func notPackaged() throws {
+    for text in ["PK,amount\n", "BZh,x\n", "%PDF,x\n", "a\u{0}b,c\n", "kind,transaction_id\n"] {
+      #expect(Packaging.of(Array(text.utf8)[...]) == nil, "\(text.debugDescription)")
+    }
+  }
+
   @Test("every bundled mapping parses clean")
   func bundled() {
     for (format, text) in BundledMappings.texts {
