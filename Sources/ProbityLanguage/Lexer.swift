@@ -253,6 +253,14 @@ struct Lexer {
         break
       }
     }
+    // A comma with a digit right after it, but not a group of three (`$1,00.00`,
+    // `$1,000,00`): the amount written wrong, not a list's next item (written `, $2`).
+    // Taken whole, it is refused as one amount, with the grouping hint (P0003), rather
+    // than as a stray `.` or an expression that ends at the comma.
+    while peek() == UInt8(ascii: ","), Lexer.isDigit(peek(1)) {
+      position += 1
+      while Lexer.isDigit(peek()) { position += 1 }
+    }
     if peek() == UInt8(ascii: "."), Lexer.isDigit(peek(1)) {
       position += 1
       while Lexer.isDigit(peek()) { position += 1 }

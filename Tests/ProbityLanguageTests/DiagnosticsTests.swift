@@ -66,6 +66,17 @@ let diagnosticCases: [DiagnosticCase] = [
   DiagnosticCase(
     name: "money compared with an integer", source: ruleFile(when: "amount > 100"),
     expected: [("C0005", 8, 8, "currency symbol")]),
+  // An amount's thousands grouped wrong is one error on the amount, with the grouping
+  // hint (was "unexpected character '.'", or the line ending at the comma).
+  DiagnosticCase(
+    name: "an amount grouped by two", source: ruleFile(when: "amount > $1,00.00"),
+    expected: [("P0003", 8, 17, "group three digits")]),
+  DiagnosticCase(
+    name: "an amount's cents after a comma", source: ruleFile(when: "amount > $1,000,00"),
+    expected: [("P0003", 8, 17, "group three digits")]),
+  DiagnosticCase(
+    name: "an amount grouped by four", source: ruleFile(when: "amount > $1,0000"),
+    expected: [("P0003", 8, 17, "group three digits")]),
   DiagnosticCase(
     name: "money times money", source: ruleFile(when: "amount * amount > $1.00"),
     expected: [("C0006", 8, 8, nil)]),
