@@ -24,6 +24,8 @@ public enum LanguageMessage {
   case invalidInteger(String)
   case tooManyErrors(Int)
   case unknownEscape(String)
+  /// A declaration named by a word of the language: the word, and the declaration.
+  case reservedWord(String, kind: String)
   // Checking.
   case unknownField(String)
   case unknownName(String)
@@ -87,6 +89,7 @@ public enum LanguageMessage {
     case .invalidInteger: return "P0020"
     case .tooManyErrors: return "P0021"
     case .unknownEscape: return "P0022"
+    case .reservedWord: return "P0023"
     case .unknownField: return "C0001"
     case .unknownName: return "C0002"
     case .unknownFunction: return "C0003"
@@ -147,6 +150,8 @@ public enum LanguageMessage {
     case .tooManyErrors(let count):
       return "more than \(count) errors in this file; the rest are not shown"
     case .unknownEscape(let s): return "unknown escape '\\\(s)' in a string"
+    case .reservedWord(let word, let kind):
+      return "'\(word)' is a word of the language and cannot name a \(kind)"
     case .unknownField(let s): return "unknown field or parameter '\(s)'"
     case .unknownName(let s): return "unknown table parameter '\(s)'"
     case .unknownFunction(let s): return "unknown function '\(s)'"

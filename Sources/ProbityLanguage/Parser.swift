@@ -87,6 +87,29 @@ public struct Parser {
     return nil
   }
 
+  /// A name being declared (`what`: "a name after 'define'"), of a `kind` ("define"):
+  /// one of the language's words is said (P0023) and kept, so that its uses are not
+  /// also unknown names.
+  private mutating func expectName(_ what: String, of kind: String) -> Token? {
+    guard let name = expect(.identifier, what) else { return nil }
+    if Parser.reservedWords.contains(name.text) {
+      error(
+        .reservedWord(name.text, kind: kind), name.range,
+        hint:
+          "name it another way: the words of expressions (and, or, not, in, if, then, else, true, false, missing), of declarations and of rule properties name nothing"
+      )
+    }
+    return name
+  }
+
+  /// The words no `define`, `param`, `list` or `let` may be named: an expression's
+  /// (`true` would be the value, `and` the operator: the name could never be used) and
+  /// the declarations' and rule properties' (a line starting with one begins it). Not
+  /// `window`, a name the engine gives.
+  static let reservedWords: Set<String> = Set(
+    ["and", "or", "not", "in", "if", "then", "else", "true", "false", "missing"]
+  ).union(itemKeywords).union(ruleProperties.filter { $0 != "window" })
+
   // MARK: File
 
   static let itemKeywords: Set<String> = ["rule", "param", "import", "list", "define"]
@@ -105,7 +128,7 @@ public struct Parser {
         if let decl = parseList() { file.lists.append(decl) }
       } else if isKeyword("define") {
         advance()
-        if let name = expect(.identifier, "a name after 'define'"),
+        if let name = expectName("a name after 'define'", of: "define"),
           expect(.assign, "'=' after the name") != nil
         {
           file.defines.append(
@@ -148,7 +171,7 @@ public struct Parser {
   /// `list NAME from "file.csv" column "name" key org_key`
   private mutating func parseList() -> ListDecl? {
     let start = advance().range
-    guard let name = expect(.identifier, "a list name") else {
+    guard let name = expectName("a list name", of: "list") else {
       skipToItem()
       return nil
     }
@@ -228,7 +251,7 @@ public struct Parser {
 
   private mutating func parseParam() -> ParamDecl? {
     let start = advance().range
-    guard let name = expect(.identifier, "a parameter name") else {
+    guard let name = expectName("a parameter name", of: "param") else {
       skipToItem()
       return nil
     }
@@ -539,7 +562,7 @@ public struct Parser {
       case "where":
         rule.filter = parseExpression()
       case "let":
-        guard let name = expect(.identifier, "a name after 'let'") else { break }
+        guard let name = expectName("a name after 'let'", of: "let") else { break }
         guard expect(.assign, "'=' after the name") != nil else { break }
         rule.lets.append(LetDecl(name: name.text, nameRange: name.range, value: parseExpression()))
       case "group":

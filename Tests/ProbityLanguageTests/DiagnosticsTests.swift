@@ -66,6 +66,21 @@ let diagnosticCases: [DiagnosticCase] = [
   DiagnosticCase(
     name: "money compared with an integer", source: ruleFile(when: "amount > 100"),
     expected: [("C0005", 8, 8, "currency symbol")]),
+  // A declaration named by a word of the language could never be used (`true` is the
+  // value, `and` the operator): said where it is named, once, and checked on.
+  DiagnosticCase(
+    name: "a define named by a word of the language",
+    source: ruleFile(when: "amount > $5.00", params: "define true = amount > $1.00"),
+    expected: [("P0023", 1, 8, "name it another way")]),
+  DiagnosticCase(
+    name: "a parameter named by a rule property",
+    source: ruleFile(when: "amount > $5.00", params: "param when: money = $1.00"),
+    expected: [("P0023", 1, 7, "name it another way")]),
+  DiagnosticCase(
+    name: "a let named by a word of the language",
+    source: ruleFile(when: "amount > $5.00").replacingOccurrences(
+      of: "  when", with: "  let missing = amount\n  when"),
+    expected: [("P0023", 8, 7, "name it another way")]),
   // An amount's thousands grouped wrong is one error on the amount, with the grouping
   // hint (was "unexpected character '.'", or the line ending at the comma).
   DiagnosticCase(
