@@ -189,7 +189,7 @@ public struct XMLReader: Sendable {
       if let failure = read.pointee.failure { throw failure.after(read.pointee.session.statistics) }
       if read.pointee.session.done { break }
       if status != 0 || parser.pointee.wellFormed == 0 {
-        throw stopped(read.pointee.errors, read.pointee.session)
+        throw stopped(read.pointee.errors, read.pointee.session, atEnd: count == 0)
           .after(read.pointee.session.statistics)
       }
       if count == 0 { break }
@@ -199,7 +199,13 @@ public struct XMLReader: Sendable {
 
   /// What stopped libxml2: an entity, its own nesting limit, or XML that is not
   /// well-formed, with its line.
-  private func stopped(_ errors: XMLErrors, _ session: XMLSession) -> FilingError {
+  ///
+  /// `atEnd`: the parser stopped when told the file had ended. With elements still open
+  /// there, the file ends inside the document: cut short (libxml2 says "Extra content at
+  /// the end of the document" of a file cut inside a text, which misleads).
+  private func stopped(_ errors: XMLErrors, _ session: XMLSession, atEnd: Bool = false)
+    -> FilingError
+  {
     // The error that stopped the parser, not one it went on after (a namespace prefix
     // never declared, reported and passed over).
     let error = errors.all.first { $0.fatal } ?? errors.first
@@ -214,10 +220,19 @@ public struct XMLReader: Sendable {
       // libxml2's own limit, met before the session saw the element.
       return session.tooDeep(line: line)
     }
+    let message = error?.message ?? errors.genericMessage ?? "the parser stopped"
+    if atEnd && !session.open.isEmpty {
+      let open = session.open.count
+      return .make(
+        .xmlMalformed,
+        "the XML is not well-formed: the file ends inside the document, \(open) element\(open == 1 ? "" : "s") never closed (the parser: \(message))",
+        path: path, line: line,
+        hint:
+          "the file looks cut short: get the whole filing; the records the parser reached before this point were read"
+      )
+    }
     return .make(
-      .xmlMalformed,
-      "the XML is not well-formed: \(error?.message ?? errors.genericMessage ?? "the parser stopped")",
-      path: path,
+      .xmlMalformed, "the XML is not well-formed: \(message)", path: path,
       line: line, hint: "the records the parser reached before this point were read")
   }
 
