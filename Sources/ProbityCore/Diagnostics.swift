@@ -12,9 +12,16 @@ public final class SourceFile: Sendable {
     self.text = text
     let bytes = Array(text.utf8)
     self.bytes = bytes
+    // A line ends at LF, CRLF or a CR alone (a file saved with old Mac line ends was one
+    // line: every diagnostic on line 1, its caret under the wrong text).
     var starts = [0]
-    for (index, byte) in bytes.enumerated() where byte == UInt8(ascii: "\n") {
-      starts.append(index + 1)
+    for (index, byte) in bytes.enumerated() {
+      if byte == UInt8(ascii: "\n")
+        || (byte == UInt8(ascii: "\r")
+          && (index + 1 == bytes.count || bytes[index + 1] != UInt8(ascii: "\n")))
+      {
+        starts.append(index + 1)
+      }
     }
     self.lineStarts = starts
   }

@@ -647,6 +647,25 @@ extension String {
   #expect(ruleSet?.rules.map(\.id) == ["T-001"])
 }
 
+/// Lines end at LF, CRLF or a CR alone: a file with old Mac line ends has its errors at
+/// their lines, with the line shown under them (it was all line 1, shown whole).
+@Test(arguments: ["\n", "\r\n", "\r"])
+func diagnosticsAreAtTheirLinesWhateverTheLineEnds(_ ending: String) {
+  let (_, diagnostics) = compile(
+    ruleFile(when: "amout > $100.00").replacingOccurrences(of: "\n", with: ending))
+  #expect(
+    diagnostics.first?.rendered() == """
+      pack/test.probity:8:8: error[C0001]: unknown field or parameter 'amout'
+       8 |   when amout > $100.00
+         |        ^~~~~
+         = help: did you mean 'amount'?
+      """)
+  let mixed = SourceFile(path: "x", text: "a\rb\r\nc\nd")
+  #expect(mixed.lineStarts == [0, 2, 5, 7])
+  #expect((0..<8).map { mixed.line(of: $0) } == [1, 1, 2, 2, 2, 3, 3, 4])
+  #expect((1...4).map { mixed.lineText($0) } == ["a", "b", "c", "d"])
+}
+
 /// C0028 names the whole cycle, from the name used to itself again.
 @Test func aCycleOfLetsIsNamedWhole() throws {
   let source = """
