@@ -794,6 +794,20 @@ public struct Parser {
           parts.append(.text(String(decoding: text, as: UTF8.self)))
           text.removeAll()
         }
+        // A string inside a hole: its quotes, written `\"` in the message, are not the
+        // hole's to lex (a cascade of an unexpected '\', an unterminated string and
+        // more). Said once, with the way to write it.
+        if bytes[(i + 1)..<close].contains(UInt8(ascii: "\\")) {
+          error(
+            .invalidTemplate("a quoted string cannot be written inside '{...}'"),
+            SourceRange(start: i, end: close + 1),
+            hint:
+              "name the value with a let or a define (let shown = name ?? \"unknown\") and write {shown}"
+          )
+          parts.append(.hole(Expr(.error, SourceRange(start: i, end: close + 1))))
+          i = close + 1
+          continue
+        }
         var holeSink = DiagnosticSink(source: source)
         let holeTokens = Lexer.tokenize(source, start: i + 1, end: close, sink: &holeSink)
         var sub = Parser(tokens: holeTokens, sink: holeSink, source: source)
@@ -1130,6 +1144,7 @@ public struct Parser {
     case .leftBracket:
       advance()
       var items: [Expr] = []
+      var unclosed = false
       while current.kind != .rightBracket && current.kind != .endOfFile {
         let before = index
         items.append(parseExpression())
@@ -1137,12 +1152,18 @@ public struct Parser {
           advance()
         } else if current.kind != .rightBracket {
           error(.expected("',' or ']' in the list", found: describe(current)), current.range)
+          unclosed = true
           break
         }
         if index == before { advance() }
       }
       let end = current.range
-      _ = expect(.rightBracket, "']' to close the list")
+      // Said once: a list left open is not also "expected ']'" at the same token.
+      if unclosed {
+        if current.kind == .rightBracket { advance() }
+      } else {
+        _ = expect(.rightBracket, "']' to close the list")
+      }
       return Expr(.list(items), token.range.union(end))
     case .invalid:
       advance()  // the lexer has reported it

@@ -81,6 +81,16 @@ let diagnosticCases: [DiagnosticCase] = [
     source: ruleFile(when: "amount > $5.00").replacingOccurrences(
       of: "  when", with: "  let missing = amount\n  when"),
     expected: [("P0023", 8, 7, "name it another way")]),
+  // A list left open is said once (it was also "expected ']'" at the same token).
+  DiagnosticCase(
+    name: "a list left open", source: ruleFile(when: "amount in [$1.00, $2.00"),
+    expected: [("P0010", 9, 3, nil)]),
+  // A quoted string inside a message's hole is one error with the way to write it (it
+  // was an unexpected '\', an unterminated string and more).
+  DiagnosticCase(
+    name: "a string inside a hole",
+    source: ruleFile(when: "amount > $5.00", message: "{name ?? \\\"x\\\"} gave"),
+    expected: [("P0017", 9, 12, "name the value with a let")]),
   // An amount's thousands grouped wrong is one error on the amount, with the grouping
   // hint (was "unexpected character '.'", or the line ending at the comma).
   DiagnosticCase(
