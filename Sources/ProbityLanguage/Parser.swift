@@ -639,17 +639,27 @@ public struct Parser {
       return nil
     }
     advance()
-    guard let days = expect(.integer, "a number of days"), let n = Int(days.text), n >= 0,
-      n <= 36_500
-    else {
-      return nil
+    guard let n = parseDays(in: 0...36_500, "a number of days") else { return nil }
+    return Located(value: n.value, range: n.range)
+  }
+
+  /// `N days` (or `day`), N in `range`: a number out of it is said (it was dropped
+  /// silently: `due within 40000` left the rule without a deadline, and no error), and
+  /// its `days` read, so that nothing follows from it.
+  private mutating func parseDays(in range: ClosedRange<Int>, _ what: String) -> Located<Int>? {
+    guard let days = expect(.integer, what) else { return nil }
+    let n = Int(days.text).flatMap { range.contains($0) ? $0 : nil }
+    if n == nil {
+      error(
+        .invalidInteger(days.text), days.range,
+        hint: "a number of days from \(range.lowerBound) to \(range.upperBound) (a hundred years)")
     }
     if isKeyword("days") || isKeyword("day") {
       advance()
     } else {
       error(.expected("'days'", found: describe(current)), current.range)
     }
-    return Located(value: n, range: days.range)
+    return n.map { Located(value: $0, range: days.range) }
   }
 
   /// `window calendar-year`, `window quarter`, `window cycle`, `window election`,
@@ -669,15 +679,10 @@ public struct Parser {
     case "cycle": kind = .cycle
     case "election": kind = .election
     case "rolling":
-      guard let days = expect(.integer, "a number of days after 'rolling'"), let n = Int(days.text),
-        n > 0, n <= 36_500
-      else { return nil }
-      if isKeyword("days") || isKeyword("day") {
-        advance()
-      } else {
-        error(.expected("'days'", found: describe(current)), current.range)
+      guard let n = parseDays(in: 1...36_500, "a number of days after 'rolling'") else {
+        return nil
       }
-      kind = .rolling(days: n)
+      kind = .rolling(days: n.value)
     default:
       let names = ["calendar-year", "quarter", "cycle", "election", "rolling"]
       error(

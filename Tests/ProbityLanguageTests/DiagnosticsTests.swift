@@ -81,6 +81,15 @@ let diagnosticCases: [DiagnosticCase] = [
     source: ruleFile(when: "amount > $5.00").replacingOccurrences(
       of: "  when", with: "  let missing = amount\n  when"),
     expected: [("P0023", 8, 7, "name it another way")]),
+  // A number of days out of range is said (`due within 40000` was dropped without an
+  // error: the rule had no deadline), and its `days` read.
+  DiagnosticCase(
+    name: "a deadline too far", source: ruleFile(when: "amount > $5.00\n  due within 40000 days"),
+    expected: [("P0020", 9, 14, "from 0 to 36500")]),
+  DiagnosticCase(
+    name: "a deadline too far, without 'days'",
+    source: ruleFile(when: "amount > $5.00\n  due within 40000"),
+    expected: [("P0020", 9, 14, "from 0 to 36500"), ("P0010", 10, 3, nil)]),
   // A list left open is said once (it was also "expected ']'" at the same token).
   DiagnosticCase(
     name: "a list left open", source: ruleFile(when: "amount in [$1.00, $2.00"),
@@ -490,6 +499,10 @@ func groupedRule(
 }
 
 let groupedCases: [DiagnosticCase] = [
+  DiagnosticCase(
+    name: "a rolling window of no days",
+    source: groupedRule("group by name\n  window rolling 0 days"),
+    expected: [("P0020", 8, 18, "from 1 to 36500")]),
   DiagnosticCase(
     name: "aggregate outside a grouped rule", source: ruleFile(when: "sum(amount) > $1.00"),
     expected: [("C0022", 8, 8, "group by")]),
