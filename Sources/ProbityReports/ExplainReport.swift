@@ -14,10 +14,14 @@ public struct ExplainReport: Sendable {
   public let matches: Int
   /// The record's own fields as shown (withheld when personal data is withheld).
   public let recordFields: [(name: String, value: Value)]
+  /// The rules whose verdicts are shown (empty: all), by id (`explain --rule`).
+  public let onlyRules: Set<String>
 
   public init(
-    rulePack: String, run: CheckRun, record: Record, recordFields: [(name: String, value: Value)]
+    rulePack: String, run: CheckRun, record: Record, recordFields: [(name: String, value: Value)],
+    onlyRules: [String] = []
   ) {
+    self.onlyRules = Set(onlyRules)
     self.rulePack = rulePack
     self.record = record
     self.verdicts = run.finalVerdicts()
@@ -29,7 +33,8 @@ public struct ExplainReport: Sendable {
   }
 
   /// Verdicts in the order a reader wants them: findings first, then the rules that
-  /// judged the record and did not fire, then those not about it.
+  /// judged the record and did not fire, then those not about it (only the rules asked
+  /// about, when some are).
   var ordered: [RuleVerdict] {
     func rank(_ status: RuleVerdict.Status) -> Int {
       switch status {
@@ -40,7 +45,9 @@ public struct ExplainReport: Sendable {
       case .notApplicable: return 4
       }
     }
-    return verdicts.enumerated().sorted {
+    let shown =
+      onlyRules.isEmpty ? verdicts : verdicts.filter { onlyRules.contains(rules[$0.ruleIndex].id) }
+    return shown.enumerated().sorted {
       (rank($0.element.status), $0.offset) < (rank($1.element.status), $1.offset)
     }
     .map(\.element)

@@ -25,12 +25,15 @@ struct ExplainCommand: ParsableCommand {
       was not applicable, was undetermined, was cured, or is waiting on an open cure \
       window, each with the condition shown part by part with the values it took.
 
-      --record takes a transaction id (SA11AI.0003), a line (7) or FILE:LINE.
+      --record takes a transaction id (SA11AI.0003), a line (7) or FILE:LINE. --rule \
+      keeps the letter to the rules named (all are still run: a rule's verdict does not \
+      depend on which are shown).
 
       Examples:
         probity explain --rules Rules/us-federal --record B.3 Fixtures/us-federal/aggregates.csv
         probity explain --rules Rules/us-federal --record receipts.csv:7 --format json receipts.csv
         probity explain --rules Rules/us-federal --record 4 --withhold-personal-data receipts.csv
+        probity explain --rules Rules/us-federal --record B.3 --rule US-EXCESS-001 Fixtures/us-federal/aggregates.csv
       """
   )
 
@@ -45,6 +48,13 @@ struct ExplainCommand: ParsableCommand {
     help: ArgumentHelp(
       "The record to explain: a transaction id, a line, or FILE:LINE.", valueName: "id-or-line"))
   var record: String
+
+  @Option(
+    name: .long,
+    help: ArgumentHelp(
+      "Say only what this rule made of the record (repeat it for more): its id, like US-EXCESS-001. Default: every rule.",
+      valueName: "id"))
+  var rule: [String] = []
 
   @Option(
     name: .long,
@@ -106,6 +116,15 @@ struct ExplainCommand: ParsableCommand {
     var (run, mapping) = try prepareRun(
       rules: rules, mapping: self.mapping, asOf: asOf, withholdPersonalData: withholdPersonalData)
     let policy = run.personalData
+    // A rule the pack does not have is said before the filings are read.
+    let known = run.ruleSet.rules.map(\.id)
+    for id in rule where !known.contains(id) {
+      printError(
+        "error: the rule pack \(rules) has no rule \(id)\n"
+          + "  = help: \(NearNames.hint(for: id, among: Set(known)) ?? "its rules: \(known.joined(separator: ", "))")"
+      )
+      throw Exit.unusable
+    }
     let selector = inputSpelling(RecordSelector(record))
     run.target = selector
     // The files `check` would read (a file given twice once, a report an amendment given
@@ -149,7 +168,7 @@ struct ExplainCommand: ParsableCommand {
     }
     let report = ExplainReport(
       rulePack: rules, run: outcome.run, record: target,
-      recordFields: RecordSummary.fields(of: target, withholding: policy))
+      recordFields: RecordSummary.fields(of: target, withholding: policy), onlyRules: rule)
     switch format {
     case .text:
       print(noWorkflowCommands(terminalSafe(ReportRenderer.explainText(report))), terminator: "")

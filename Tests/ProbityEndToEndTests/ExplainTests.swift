@@ -101,6 +101,48 @@ import Testing
     }
   }
 
+  /// `--rule` keeps the letter to the rules named, in the order the letter gives them;
+  /// their verdicts are the same as in the whole letter. A rule the pack does not have
+  /// is a usage error with the near name, before the filings are read.
+  @Test func onlyTheRulesAskedAbout() throws {
+    let whole = try runProbity([
+      "explain", "--rules", "Rules/us-federal", "--record", "B.3", "--format", "json",
+      "Fixtures/us-federal/aggregates.csv",
+    ])
+    let some = try runProbity([
+      "explain", "--rules", "Rules/us-federal", "--record", "B.3", "--format", "json",
+      "--rule", "US-CASH-001", "--rule", "US-EXCESS-001", "Fixtures/us-federal/aggregates.csv",
+    ])
+    #expect(some.status == 0, "\(some.stderr)")
+    func rules(_ text: String) -> [[String: Any]] {
+      ((try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any])?["rules"]
+        as? [[String: Any]] ?? []
+    }
+    let shown = rules(some.stdout)
+    #expect(shown.map { $0["rule"] as? String } == ["US-EXCESS-001", "US-CASH-001"])
+    for rule in shown {
+      let same = rules(whole.stdout).first { $0["rule"] as? String == rule["rule"] as? String }
+      #expect(same?["status"] as? String == rule["status"] as? String)
+      #expect(same?["reason"] as? String == rule["reason"] as? String)
+    }
+    let text = try runProbity([
+      "explain", "--rules", "Rules/us-federal", "--record", "B.3", "--rule", "US-EXCESS-001",
+      "Fixtures/us-federal/aggregates.csv",
+    ])
+    #expect(text.stdout.contains("\n1. US-EXCESS-001, "))
+    #expect(!text.stdout.contains("\n2. "))
+    let unknown = try runProbity([
+      "explain", "--rules", "Rules/us-federal", "--record", "B.3", "--rule", "US-EXCES-001",
+      "Fixtures/us-federal/aggregates.csv",
+    ])
+    #expect(unknown.status == 2)
+    #expect(unknown.stdout.isEmpty)
+    #expect(
+      unknown.stderr
+        == "error: the rule pack Rules/us-federal has no rule US-EXCES-001\n  = help: did you mean 'US-EXCESS-001'?\n"
+    )
+  }
+
   @Test func jsonCarriesTheSameStructure() throws {
     let result = try runProbity([
       "explain", "--rules", "Rules/us-federal", "--record", "E.2", "--format", "json",
