@@ -670,8 +670,10 @@ private final class FECSession {
     coverPending = false
     guard let layout = found else {
       // Right after a record short of its layout, and with it no more fields than one
-      // record's: that record's rest, and both are rejected (`settleHeld`).
-      let cut = restOfCut()
+      // record's: that record's rest, and both are rejected (`settleHeld`). Not when its
+      // first field is a type as the FEC writes them (`SI`, a schedule this version's
+      // tables lack): a record of its own, and the short one before it whole.
+      let cut = FECRecordPlan.isRecordTypeAsWritten(formType) ? nil : restOfCut()
       settleHeld(rest: cut, onRecord: onRecord, onProblem: onProblem)
       reject(
         [

@@ -54,7 +54,9 @@ struct FECReaderTests {
       // Versions 1 to 3 by the minors filed only (2.99 was read as 2).
       ("1.00", "1"), ("1.0", "1"), ("2.00", "2"), ("2.01", "2"), ("2.0", "2"), ("3.0", "3"),
       ("2.99", nil), ("2.03", nil), ("2.2", nil), ("2.10", nil), ("3.5", nil), ("1.1", nil),
-      ("3.01", nil),
+      ("3.01", nil), ("2.001", nil), ("2.0002", nil),
+      // Minors as decimals: trailing zeros mean nothing.
+      ("2.010", "2"), ("2.020", "2"), ("1.000", "1"), ("3.000", "3"),
     ] as [(String, String?)])
   func versions(_ text: String, _ key: String?) {
     #expect(FECVersion(text)?.key == key)
@@ -315,6 +317,12 @@ struct FECReaderTests {
     #expect(result.lines == [3, 4, 6, 10, 12])
     #expect(result.problems.map(\.id) == ["F0016"], "an unknown type too long to be a rest")
     #expect(result.problems.first?.hint == "its columns are not known, so it is not read")
+    // An unknown type written as the FEC writes types (`SI`, a schedule version 8.3's
+    // tables lack) is a record of its own, however short: the line before it is read.
+    let typed = try readFEC(smithCover + line("A") + fecLine(["SI", "C00123456", "X"]) + line("B"))
+    #expect(typed.records.map(\.transactionID) == ["A", "B"])
+    #expect(typed.problems.map(\.id) == ["F0016"])
+    #expect(typed.problems.first?.hint == "its columns are not known, so it is not read")
     // A second header stops the read after the record held back is handed on.
     let joined = smithCover + line("A") + smithCover
     do {
