@@ -29,13 +29,15 @@ struct FECVersion: Sendable, Equatable {
     var key = String(major)
     if major <= 3 {
       // Versions 1 to 3 are named by their major number alone, but only the minors filed
-      // (`scripts/gen-fec-layouts.py`): 1.00, 2.00 to 2.02, 3.00. Another (2.99, 3.5) is
-      // no version whose columns are known.
+      // (`scripts/gen-fec-layouts.py`): 1.00, 2.00 to 2.02, 3.00, read as decimals
+      // (trailing zeros mean nothing: 2.010 is 2.01, 3.000 is 3.00). Another (2.99, 3.5,
+      // 2.001) is no version whose columns are known.
       if parts.count == 2 {
-        let minor = parts[1].drop { $0 == "0" }
-        guard
-          minor.isEmpty || (major == 2 && parts[1].hasPrefix("0") && ["1", "2"].contains(minor))
-        else { return nil }
+        var minor = Substring(parts[1])
+        while minor.last == "0" { minor.removeLast() }
+        guard minor.isEmpty || (major == 2 && (minor == "01" || minor == "02")) else {
+          return nil
+        }
       }
     } else {
       // One significant digit after the point: `5.00` is 5.0, `8.3` is 8.3, `8.35` is not
