@@ -270,7 +270,10 @@ struct Packaging {
         let length = Int(bytes[26]) | Int(bytes[27]) << 8
         name = String(decoding: bytes[30..<min(bytes.count, 30 + length)], as: UTF8.self)
       }
-      if name == "[Content_Types].xml" || name.hasPrefix("xl/") || name.hasPrefix("docProps/") {
+      // An OpenDocument file's first member is `mimetype`.
+      if name == "[Content_Types].xml" || name.hasPrefix("xl/") || name.hasPrefix("docProps/")
+        || name == "mimetype"
+      {
         return Packaging(
           what: "an Office document (a spreadsheet or a text: a zip archive of XML parts)",
           hint: "save or export it as CSV (UTF-8), and give that file")
@@ -282,7 +285,12 @@ struct Packaging {
       return Packaging(
         what: "compressed with gzip", hint: "decompress it (gunzip -k FILE) and give that file")
     }
-    if starts(Array("BZh".utf8)), head.count > 3, (0x31...0x39).contains(head[head.startIndex + 3])
+    // "BZh" and a digit are text too (a first column named `BZh9`): the first block's
+    // magic (the digits of pi), or an empty stream's (of the square root of pi), after them.
+    if starts(Array("BZh".utf8)), head.count >= 10,
+      (0x31...0x39).contains(head[head.startIndex + 3]),
+      [[0x31, 0x41, 0x59, 0x26, 0x53, 0x59], [0x17, 0x72, 0x45, 0x38, 0x50, 0x90]].contains(
+        Array(head.dropFirst(4).prefix(6)))
     {
       return Packaging(
         what: "compressed with bzip2", hint: "decompress it (bunzip2 -k FILE) and give that file")

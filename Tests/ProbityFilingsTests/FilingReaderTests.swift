@@ -105,6 +105,11 @@ struct FilingReaderTests {
         [0x50, 0x4B, 0x03, 0x04, 0x14, 0x00] + Array(repeating: 0, count: 20) + [19, 0, 0, 0]
           + Array("[Content_Types].xml".utf8), "an Office document", "save or export it as CSV"
       ),
+      (
+        [0x50, 0x4B, 0x03, 0x04, 0x14, 0x00] + Array(repeating: 0, count: 20) + [8, 0, 0, 0]
+          + Array("mimetypeapplication/vnd.oasis.opendocument.spreadsheet".utf8),
+        "an Office document", "save or export it as CSV"
+      ),
       ([0x1F, 0x8B, 0x08, 0x08, 0x00], "compressed with gzip", "gunzip -k FILE"),
       (Array("BZh91AY&SY".utf8), "compressed with bzip2", "bunzip2 -k FILE"),
       ([0xFD, 0x37, 0x7A, 0x58, 0x5A, 0x00, 0x00], "compressed with xz", "unxz -k FILE"),
@@ -139,7 +144,10 @@ struct FilingReaderTests {
 
   @Test("text that only looks odd is not taken for a zip, a compressed file or UTF-16")
   func notPackaged() throws {
-    for text in ["PK,amount\n", "BZh,x\n", "%PDF,x\n", "a\u{0}b,c\n", "kind,transaction_id\n"] {
+    for text in [
+      "PK,amount\n", "BZh,x\n", "BZh9,kind,transaction_id\n", "%PDF,x\n", "a\u{0}b,c\n",
+      "kind,transaction_id\n",
+    ] {
       #expect(Packaging.of(Array(text.utf8)[...]) == nil, "\(text.debugDescription)")
     }
   }
