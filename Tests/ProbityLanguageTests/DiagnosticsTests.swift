@@ -109,8 +109,9 @@ let diagnosticCases: [DiagnosticCase] = [
     name: "an amount's cents after a comma", source: ruleFile(when: "amount > $1,000,00"),
     expected: [("P0003", 8, 17, "group three digits")]),
   DiagnosticCase(
-    name: "an amount grouped by four", source: ruleFile(when: "amount > $1,0000"),
+    name: "an amount grouped by four", source: ruleFile(when: "amount > $1,0000.00"),
     expected: [("P0003", 8, 17, "group three digits")]),
+
   DiagnosticCase(
     name: "money times money", source: ruleFile(when: "amount * amount > $1.00"),
     expected: [("C0006", 8, 8, nil)]),
@@ -687,6 +688,23 @@ func diagnosticsAreAtTheirLinesWhateverTheLineEnds(_ ending: String) {
   #expect(mixed.lineStarts == [0, 2, 5, 7])
   #expect((0..<8).map { mixed.line(of: $0) } == [1, 1, 2, 2, 2, 3, 3, 4])
   #expect((1...4).map { mixed.lineText($0) } == ["a", "b", "c", "d"])
+}
+
+/// A table on one line, its entries parted by commas without spaces: the next year's or
+/// date's key after a comma is no part of the amount before it (`$1,00.00` is one bad
+/// amount, P0003, but `$3,300,2025:` is an amount and the next entry's key).
+@Test func aTablesEntriesPartedByCommasWithoutSpaces() throws {
+  let (ruleSet, diagnostics) = compile(
+    ruleFile(
+      when: "amount > t[2024] and amount > u[2025] and amount > v[2024-06-01]",
+      params: """
+        param t: money by year { 2024: $3,300,2025: $3,500 }
+        param u: money by year { 2023..2024: $3300,2025..2026: $3500 }
+        param v: money by date { from 2024-01-01: $1,000,from 2025-01-01: $2,000 }
+        """))
+  #expect(diagnostics.isEmpty, "\(diagnostics.map { $0.rendered() })")
+  let parameters = try #require(ruleSet?.parameters)
+  #expect(parameters.map(\.name) == ["t", "u", "v"])
 }
 
 /// C0028 names the whole cycle, from the name used to itself again.
