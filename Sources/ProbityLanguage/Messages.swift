@@ -57,6 +57,8 @@ public enum LanguageMessage {
   case expressionTooLarge
   /// `cycle`: the names from the one used to itself again, like ["a", "b", "a"].
   case definedInTermsOfItself(String, cycle: [String])
+  /// `name == missing`: a comparison with the literal `missing` (its operator).
+  case comparedWithMissing(String)
   // Pack loading.
   case importNotFound(String)
   case cannotReadFile(String, reason: String)
@@ -118,6 +120,7 @@ public enum LanguageMessage {
     case .defineNotUsable: return "C0026"
     case .expressionTooLarge: return "C0027"
     case .definedInTermsOfItself: return "C0028"
+    case .comparedWithMissing: return "C0029"
     case .cannotLoadList: return "L0004"
     case .importNotFound: return "L0001"
     case .cannotReadFile: return "L0002"
@@ -192,6 +195,8 @@ public enum LanguageMessage {
       return cycle.count <= 2
         ? "'\(name)' is defined in terms of itself"
         : "'\(name)' is defined in terms of itself: \(cycle.joined(separator: " uses "))"
+    case .comparedWithMissing(let op):
+      return "'\(op) missing' is missing whatever the value compared: never true, never false"
     case .importNotFound(let s): return "cannot find imported file '\(s)'"
     case .cannotReadFile(let s, let reason): return "cannot read '\(s)': \(reason)"
     case .emptyPack(let s): return "no rule files (*.probity) in '\(s)'"

@@ -438,6 +438,14 @@ struct ProgramBuilder {
       currency: currency)
   }
 
+  /// The source text of an expression, as written (for hints).
+  private func text(of expr: Expr) -> String {
+    let bytes = source.bytes
+    let start = min(expr.range.start, bytes.count)
+    let end = min(max(expr.range.end, start), bytes.count)
+    return String(decoding: bytes[start..<end], as: UTF8.self)
+  }
+
   private mutating func checkBinary(
     _ op: BinaryOperator, _ lhs: Expr, _ rhs: Expr, _ range: SourceRange,
     _ parameters: [CompiledParameter]
@@ -483,6 +491,18 @@ struct ProgramBuilder {
         node: emit(op == .and ? .and : .or, [left.node, right.node], .boolean, range),
         type: .boolean, currency: nil)
     case .equal, .notEqual, .less, .lessEqual, .greater, .greaterEqual:
+      // `x == missing` (SQL's `= NULL`): missing compared is missing, never true or false.
+      // Only the bare literal: `x == (missing)` is taken as meant (tests of the
+      // three-valued logic write it so).
+      for (side, other) in [(lhs, rhs), (rhs, lhs)] {
+        guard case .literal(.missing) = side.kind else { continue }
+        let hint =
+          op == .equal || op == .notEqual
+          ? "ask whether a value is missing with \(op == .equal ? "missing" : "present")(\(text(of: other)))"
+          : "a missing value has no order: give a default with '??', or ask with missing(...)"
+        error(.comparedWithMissing(op.rawValue), range, hint: hint)
+        return poisoned(range)
+      }
       guard lt.fits(rt) || rt.fits(lt) else {
         let hint =
           (lt == .money && rt == .integer) || (lt == .integer && rt == .money) ? moneyHint : nil

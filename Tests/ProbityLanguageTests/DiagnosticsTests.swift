@@ -90,6 +90,19 @@ let diagnosticCases: [DiagnosticCase] = [
     name: "a deadline too far, without 'days'",
     source: ruleFile(when: "amount > $5.00\n  due within 40000"),
     expected: [("P0020", 9, 14, "from 0 to 36500"), ("P0010", 10, 3, nil)]),
+  // A comparison with the literal `missing` (SQL's `= NULL`) is missing whatever the
+  // record: an error with the question to ask instead (it was a warning of lint alone, and
+  // a rule undetermined on every record).
+  DiagnosticCase(
+    name: "a field compared with missing", source: ruleFile(when: "name == missing"),
+    expected: [("C0029", 8, 8, "missing(name)")]),
+  DiagnosticCase(
+    name: "missing compared with a field, not equal",
+    source: ruleFile(when: "amount > $1.00 and missing != employer"),
+    expected: [("C0029", 8, 27, "present(employer)")]),
+  DiagnosticCase(
+    name: "missing in an order", source: ruleFile(when: "amount > missing"),
+    expected: [("C0029", 8, 8, "no order")]),
   // A list left open is said once (it was also "expected ']'" at the same token).
   DiagnosticCase(
     name: "a list left open", source: ruleFile(when: "amount in [$1.00, $2.00"),
