@@ -670,10 +670,12 @@ private final class FECSession {
     coverPending = false
     guard let layout = found else {
       // Right after a record short of its layout, and with it no more fields than one
-      // record's: that record's rest, and both are rejected (`settleHeld`). Not when its
-      // first field is a type as the FEC writes them (`SI`, a schedule this version's
-      // tables lack): a record of its own, and the short one before it whole.
-      let cut = FECRecordPlan.isRecordTypeAsWritten(formType) ? nil : restOfCut()
+      // record's: that record's rest, and both are rejected (`settleHeld`). Not when it
+      // reads as a record: its first field a type as the FEC writes them (`SI`, a
+      // schedule this version's tables lack) and its second a committee id, as every
+      // record's is (a rest's first field may be a type as written, `LP` of "Blackstone
+      // LP", but its second is the field after the cut one).
+      let cut = looksLikeRecord(formType) ? nil : restOfCut()
       settleHeld(rest: cut, onRecord: onRecord, onProblem: onProblem)
       reject(
         [
@@ -747,6 +749,17 @@ private final class FECSession {
       cut.found + row.fieldCount - 1 <= cut.expected
     else { return nil }
     return cut
+  }
+
+  /// Whether the line just split reads as a record of type `formType` (written as the
+  /// FEC writes types) rather than as the rest of a cut one: its second field is a
+  /// committee id (`C` and eight digits), the filer's, as in every record of versions 6
+  /// and later.
+  func looksLikeRecord(_ formType: String) -> Bool {
+    guard FECRecordPlan.isRecordTypeAsWritten(formType), row.fieldCount > 1 else { return false }
+    let id = trimBlanks(row.lossyString(1, .detect))
+    return id.count == 9 && (id.first == "C" || id.first == "c")
+      && id.dropFirst().allSatisfy { $0.isASCII && $0.isNumber }
   }
 
   static func cutHint(_ line: Int) -> String {

@@ -318,11 +318,25 @@ struct FECReaderTests {
     #expect(result.problems.map(\.id) == ["F0016"], "an unknown type too long to be a rest")
     #expect(result.problems.first?.hint == "its columns are not known, so it is not read")
     // An unknown type written as the FEC writes types (`SI`, a schedule version 8.3's
-    // tables lack) is a record of its own, however short: the line before it is read.
+    // tables lack), with a committee id after it, is a record of its own, however short:
+    // the line before it is read.
     let typed = try readFEC(smithCover + line("A") + fecLine(["SI", "C00123456", "X"]) + line("B"))
     #expect(typed.records.map(\.transactionID) == ["A", "B"])
     #expect(typed.problems.map(\.id) == ["F0016"])
     #expect(typed.problems.first?.hint == "its columns are not known, so it is not read")
+    // But the rest of an employer cut before "LP" ("Blackstone" / "LP"): its first field
+    // reads as a type, its second is the occupation. Both lines are rejected: read, the
+    // record was a memo entry counted as money (a false excess), its occupation missing.
+    var memo = smithReceipt + Array(repeating: "", count: 20)
+    memo[42] = "X"
+    memo[23] = "Blackstone"
+    let rest = ["LP"] + memo[24...]
+    let lp = try readFEC(
+      smithCover + memo[..<24].joined(separator: fs) + "\n" + rest.joined(separator: fs) + "\n"
+        + line("B"))
+    #expect(lp.records.map(\.transactionID) == ["B"])
+    #expect(lp.problems.map(\.id) == ["F0007", "F0016"])
+    #expect(lp.problemLines == [3, 4])
     // A second header stops the read after the record held back is handed on.
     let joined = smithCover + line("A") + smithCover
     do {
