@@ -201,8 +201,11 @@ public struct XMLReader: Sendable {
   /// well-formed, with its line.
   ///
   /// `atEnd`: the parser stopped when told the file had ended. With elements still open
-  /// there, the file ends inside the document: cut short (libxml2 says "Extra content at
-  /// the end of the document" of a file cut inside a text, which misleads).
+  /// there, and the file's last tag not the root's end tag, the file ends inside the
+  /// document: cut short (libxml2 says "Extra content at the end of the document" of a
+  /// file cut inside a text, which misleads). A whole file may stop the parser there too
+  /// (libxml2 waits for more input before it judges `&` without its `;`, or a comment
+  /// never closed): its last tag closes the root, and it is said as libxml2 says it.
   private func stopped(_ errors: XMLErrors, _ session: XMLSession, atEnd: Bool = false)
     -> FilingError
   {
@@ -221,11 +224,10 @@ public struct XMLReader: Sendable {
       return session.tooDeep(line: line)
     }
     let message = error?.message ?? errors.genericMessage ?? "the parser stopped"
-    if atEnd && !session.open.isEmpty {
-      let open = session.open.count
+    if atEnd && !session.open.isEmpty && !endsClosing(session.rootName ?? "") {
       return .make(
         .xmlMalformed,
-        "the XML is not well-formed: the file ends inside the document, \(open) element\(open == 1 ? "" : "s") never closed (the parser: \(message))",
+        "the XML is not well-formed: the file ends inside the document, its elements never closed (the parser: \(message))",
         path: path, line: line,
         hint:
           "the file looks cut short: get the whole filing; the records the parser reached before this point were read"
@@ -234,6 +236,29 @@ public struct XMLReader: Sendable {
     return .make(
       .xmlMalformed, "the XML is not well-formed: \(message)", path: path,
       line: line, hint: "the records the parser reached before this point were read")
+  }
+
+  /// Whether the file's last tag, past the blanks after it, is the end tag of the root
+  /// element `root` (its local name, with or without a prefix).
+  private func endsClosing(_ root: String) -> Bool {
+    let fd = open(path, O_RDONLY)
+    guard fd >= 0, !root.isEmpty else { return false }
+    defer { close(fd) }
+    let size = lseek(fd, 0, SEEK_END)
+    let count = Int(min(size, 4096))
+    guard count > 0 else { return false }
+    var tail = [UInt8](repeating: 0, count: count)
+    guard pread(fd, &tail, count, size - off_t(count)) == count else { return false }
+    while let last = tail.last, last == 0x20 || last == 0x09 || last == 0x0A || last == 0x0D {
+      tail.removeLast()
+    }
+    guard tail.last == UInt8(ascii: ">"),
+      let start = tail.lastIndex(where: { $0 == UInt8(ascii: "<") }),
+      start + 1 < tail.count, tail[start + 1] == UInt8(ascii: "/")
+    else { return false }
+    let name = String(
+      trimBlanks(String(decoding: tail[(start + 2)..<(tail.count - 1)], as: UTF8.self)))
+    return name == root || name.hasSuffix(":" + root)
   }
 
   /// Stops the read: `what`, which Probity refuses.
@@ -829,6 +854,8 @@ private struct XMLSession {
 
   /// The open elements, outermost first.
   var open: [OpenElement] = []
+  /// The root element's local name, once it has started (see `XMLReader.stopped`).
+  var rootName: String?
   /// How many children of each name the document has had (its root element's count).
   var rootCounts: [ChildCount] = []
 
@@ -1093,6 +1120,7 @@ private struct XMLSession {
     // The root element: the mapping's records are all under one (their paths are
     // absolute). Another root holds none of them: a document of 0 records read passed,
     // exit 0 (`<filings>` for `<filing>`).
+    if open.isEmpty { rootName = name.map { String(cString: $0) } ?? "" }
     if open.isEmpty, !recordAncestry.isEmpty {
       let root = name.map { String(cString: $0) } ?? ""
       if !recordAncestry.contains("/" + root) {
