@@ -141,9 +141,12 @@ struct Lexer {
     }
     if byte == UInt8(ascii: "\"") {
       position += 1
+      // A string ends at its line's end, whatever ends the line (LF, CRLF, a CR alone).
       while let b = peek(), b != UInt8(ascii: "\"") {
-        if b == UInt8(ascii: "\n") { break }
-        guard b == UInt8(ascii: "\\"), let escaped = peek(1), escaped != UInt8(ascii: "\n") else {
+        if b == UInt8(ascii: "\n") || b == UInt8(ascii: "\r") { break }
+        guard b == UInt8(ascii: "\\"), let escaped = peek(1), escaped != UInt8(ascii: "\n"),
+          escaped != UInt8(ascii: "\r")
+        else {
           position += 1
           continue
         }

@@ -697,6 +697,12 @@ func diagnosticsAreAtTheirLinesWhateverTheLineEnds(_ ending: String) {
          |        ^~~~~
          = help: did you mean 'amount'?
       """)
+  // A string left open ends at its line's end, whatever ends it: one error at its line.
+  let (_, open) = compile(
+    ruleFile(when: "amount > $1.00").replacingOccurrences(of: "\"test\"", with: "\"test")
+      .replacingOccurrences(of: "\n", with: ending))
+  #expect(open.map(\.id) == ["P0002"], "\(open.map { $0.rendered() })")
+  #expect(open.first?.position?.line == 3)
   let mixed = SourceFile(path: "x", text: "a\rb\r\nc\nd")
   #expect(mixed.lineStarts == [0, 2, 5, 7])
   #expect((0..<8).map { mixed.line(of: $0) } == [1, 1, 2, 2, 2, 3, 3, 4])

@@ -194,6 +194,23 @@ func meaning(_ ruleSet: CompiledRuleSet) -> [String] {
     #expect(formatted("# only a comment") == "# only a comment\n")
   }
 
+  /// A file with old Mac line ends (a CR alone) is laid out as its LF twin: it was one
+  /// line to the formatter, refused as P0090.
+  @Test(arguments: ["Rules/us-federal", "Rules/uk-ppera"])
+  func handlesCarriageReturnsAlone(_ pack: String) throws {
+    #expect(
+      formatted("param a: money = $1.00\r# c\rparam b: money = $2.00\r")
+        == "param a: money = $1.00\n\n# c\nparam b: money = $2.00\n")
+    let folder = packageRoot.appendingPathComponent(pack)
+    for name in try FileManager.default.contentsOfDirectory(atPath: folder.path)
+    where name.hasSuffix(".probity") {
+      let text = try String(
+        contentsOf: folder.appendingPathComponent(name), encoding: .utf8)
+      #expect(
+        formatted(text.replacingOccurrences(of: "\n", with: "\r")) == text, "\(pack)/\(name)")
+    }
+  }
+
   /// Every shipped pack: already formatted, formatting keeps its meaning and is idempotent.
   @Test(arguments: ["Rules/us-federal", "Rules/uk-ppera"])
   func shippedPacksAreFormatted(_ pack: String) throws {
