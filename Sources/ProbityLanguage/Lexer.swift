@@ -256,19 +256,21 @@ struct Lexer {
         break
       }
     }
-    // A comma with one or two digits right after it, or digits and then a decimal point,
-    // not a group of three (`$1,00.00`, `$1,000,00`, `$1,0000.00`): the amount written
-    // wrong. Taken whole, it is refused as one amount, with the grouping hint (P0003),
-    // rather than as a stray `.` or an expression that ends at the comma. Four digits or
-    // more without a point are the next item of a list or table (`$3,300,2025: $3,500`,
-    // a year's entry; `2025-01-01`, a date's).
+    // A comma with digits right after it, not a group of three (`$1,00.00`, `$1,000,00`,
+    // `$1,0000`): the amount written wrong. Taken whole, it is refused as one amount, with
+    // the grouping hint (P0003), rather than as a stray `.` or an expression that ends at
+    // the comma. But not the key of a table's next entry, written on the same line: four
+    // digits and then `:`, `..` (a year, `$3,300,2025: $3,500`) or `-` (a date).
     while peek() == UInt8(ascii: ","), Lexer.isDigit(peek(1)) {
       var end = position + 1
       while Lexer.isDigit(peek(end - position)) { end += 1 }
       let digits = end - position - 1
-      let point =
-        peek(end - position) == UInt8(ascii: ".") && Lexer.isDigit(peek(end - position + 1))
-      guard digits <= 2 || point else { break }
+      let after = peek(end - position)
+      let key =
+        digits == 4
+        && (after == UInt8(ascii: ":") || after == UInt8(ascii: "-")
+          || (after == UInt8(ascii: ".") && peek(end - position + 1) == UInt8(ascii: ".")))
+      guard !key else { break }
       position = end
     }
     if peek() == UInt8(ascii: "."), Lexer.isDigit(peek(1)) {

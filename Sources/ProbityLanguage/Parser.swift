@@ -645,7 +645,7 @@ public struct Parser {
 
   /// `N days` (or `day`), N in `range`: a number out of it is said (it was dropped
   /// silently: `due within 40000` left the rule without a deadline, and no error), and
-  /// its `days` read, so that nothing follows from it.
+  /// its `days` read, so that nothing follows from it. nil only when no number is given.
   private mutating func parseDays(in range: ClosedRange<Int>, _ what: String) -> Located<Int>? {
     guard let days = expect(.integer, what) else { return nil }
     let n = Int(days.text).flatMap { range.contains($0) ? $0 : nil }
@@ -659,7 +659,11 @@ public struct Parser {
     } else {
       error(.expected("'days'", found: describe(current)), current.range)
     }
-    return n.map { Located(value: $0, range: days.range) }
+    // Out of range, said, the property still stands (at the nearest bound): the pack
+    // does not compile, and `{deadline}` or `{window}` are not also "known only in a rule
+    // with a deadline".
+    let value = n ?? (days.text.first == "-" ? range.lowerBound : range.upperBound)
+    return Located(value: value, range: days.range)
   }
 
   /// `window calendar-year`, `window quarter`, `window cycle`, `window election`,
@@ -802,7 +806,10 @@ public struct Parser {
         // A string inside a hole: its quotes, written `\"` in the message, are not the
         // hole's to lex (a cascade of an unexpected '\', an unterminated string and
         // more). Said once, with the way to write it.
-        if bytes[(i + 1)..<close].contains(UInt8(ascii: "\\")) {
+        let hole = bytes[(i + 1)..<close]
+        if zip(hole, hole.dropFirst()).contains(where: {
+          $0 == UInt8(ascii: "\\") && $1 == UInt8(ascii: "\"")
+        }) {
           error(
             .invalidTemplate("a quoted string cannot be written inside '{...}'"),
             SourceRange(start: i, end: close + 1),
@@ -1152,11 +1159,15 @@ public struct Parser {
       var unclosed = false
       while current.kind != .rightBracket && current.kind != .endOfFile {
         let before = index
+        let reported = sink.diagnostics.count
         items.append(parseExpression())
         if current.kind == .comma {
           advance()
         } else if current.kind != .rightBracket {
-          error(.expected("',' or ']' in the list", found: describe(current)), current.range)
+          // An item that could not be read has said so (`[$1.00,` at the line's end).
+          if sink.diagnostics.count == reported {
+            error(.expected("',' or ']' in the list", found: describe(current)), current.range)
+          }
           unclosed = true
           break
         }

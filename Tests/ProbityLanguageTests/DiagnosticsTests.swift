@@ -87,6 +87,11 @@ let diagnosticCases: [DiagnosticCase] = [
     name: "a deadline too far", source: ruleFile(when: "amount > $5.00\n  due within 40000 days"),
     expected: [("P0020", 9, 14, "from 0 to 36500")]),
   DiagnosticCase(
+    name: "a deadline too far, used in the message: the deadline still stands for the check",
+    source: ruleFile(
+      when: "amount > $5.00\n  due within 40000 days", message: "due by {deadline}"),
+    expected: [("P0020", 9, 14, "from 0 to 36500")]),
+  DiagnosticCase(
     name: "a deadline too far, without 'days'",
     source: ruleFile(when: "amount > $5.00\n  due within 40000"),
     expected: [("P0020", 9, 14, "from 0 to 36500"), ("P0010", 10, 3, nil)]),
@@ -107,6 +112,9 @@ let diagnosticCases: [DiagnosticCase] = [
   DiagnosticCase(
     name: "a list left open", source: ruleFile(when: "amount in [$1.00, $2.00"),
     expected: [("P0010", 9, 3, nil)]),
+  DiagnosticCase(
+    name: "a list left open after a comma", source: ruleFile(when: "amount in [$1.00, $2.00,"),
+    expected: [("P0010", 8, 31, nil)]),
   // A quoted string inside a message's hole is one error with the way to write it (it
   // was an unexpected '\', an unterminated string and more).
   DiagnosticCase(
@@ -123,6 +131,9 @@ let diagnosticCases: [DiagnosticCase] = [
     expected: [("P0003", 8, 17, "group three digits")]),
   DiagnosticCase(
     name: "an amount grouped by four", source: ruleFile(when: "amount > $1,0000.00"),
+    expected: [("P0003", 8, 17, "group three digits")]),
+  DiagnosticCase(
+    name: "an amount grouped by four, without cents", source: ruleFile(when: "amount > $1,0000"),
     expected: [("P0003", 8, 17, "group three digits")]),
 
   DiagnosticCase(
