@@ -213,6 +213,20 @@ public struct XMLReader: Sendable {
     // never declared, reported and passed over).
     let error = errors.all.first { $0.fatal } ?? errors.first
     let line = error?.line ?? session.nodeLine
+    // An `&` written bare in text (`AT&T`, `Smith & Co`): no entity the document uses, but
+    // XML that no XML writer made (the text's `&` is written `&amp;`).
+    if let error,
+      XMLErrors.bareAmpersandCodes.contains(error.code)
+        || error.message.hasPrefix("xmlParseEntityRef: no name")
+    {
+      return .make(
+        .xmlMalformed,
+        "the XML is not well-formed: an '&' not written as '&amp;' (the parser: \(error.message))",
+        path: path, line: line,
+        hint:
+          "in XML text an ampersand is written &amp; (AT&amp;T); the records the parser reached before this point were read"
+      )
+    }
     if let error, XMLErrors.entityCodes.contains(error.code) {
       return .make(
         .xmlUnsafe, "the document uses entities, which Probity refuses: \(error.message)",

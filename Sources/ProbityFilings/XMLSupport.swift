@@ -107,6 +107,9 @@ struct XMLErrors {
   /// XML_ERR_ENTITY_IS_PARAMETER, NOT_STARTED, NOT_FINISHED, EXT_ENTITY_STANDALONE,
   /// CHAR_ERROR, PE_INTERNAL, LOOP, BOUNDARY, PROCESSING).
   static let entityCodes: Set<Int32> = Set(14...30).union([36, 37, 82, 87, 88, 89, 90, 104])
+  /// An entity reference with no name or no `;` (`XML_ERR_ENTITYREF_NO_NAME`,
+  /// `XML_ERR_ENTITYREF_SEMICOL_MISSING`): an `&` written bare in text, not an entity.
+  static let bareAmpersandCodes: Set<Int32> = [22, 23]
 
   /// Runs `body` with the errors `reader` reports collected, through one context pointer
   /// that lives for the call.

@@ -420,6 +420,14 @@ struct XMLReaderTests {
     #expect(mismatch?.message.contains("mismatch") == true, "\(mismatch?.rendered() ?? "")")
     let entity = try xmlError("<filing>\n<q:junk/>\n<receipt id=\"&xxe;\"/>\n</filing>")
     #expect(entity?.id == "F0018", "\(entity?.rendered() ?? "")")
+    // An `&` written bare in text is no entity the document uses: malformed XML, said so.
+    for text in ["AT&T", "Smith & Co", "A &; B"] {
+      let bare = try xmlError(
+        "<filing>\n<receipt id=\"a\"><memo-text>\(text)</memo-text></receipt>\n</filing>\n")
+      #expect(bare?.id == "F0017", "\(text): \(bare?.rendered() ?? "")")
+      #expect(bare?.line == 2)
+      #expect(bare?.message.contains("an '&' not written as '&amp;'") == true, "\(text)")
+    }
   }
 
   /// A file cut inside its document (a download stopped, a copy cut short): libxml2
