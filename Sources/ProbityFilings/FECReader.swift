@@ -523,6 +523,8 @@ private final class FECSession {
   func readLegacyHeader() throws(FilingError) {
     let start = lines.lineNumber
     var values: [String: String] = [:]
+    /// The line of each key kept, for the errors of its value.
+    var keyLines: [String: Int] = [:]
     var inScheduleCounts = false
     while true {
       guard try lines.next() else {
@@ -568,12 +570,13 @@ private final class FECSession {
       // Only the keys read below are kept: a block of countless other keys holds nothing.
       guard FECSession.legacyHeaderKeys.contains(key), values[key] == nil else { continue }
       values[key] = String(trimBlanks(text[text.index(after: equals)...]))
+      keyLines[key] = lines.lineNumber
     }
     guard let versionText = values["fec_ver_#"] else {
       throw .make(
         .fecHeader, "the '/* Header' block gives no FEC_Ver_#", path: path, line: start)
     }
-    version = try supported(versionText, line: start)
+    version = try supported(versionText, line: keyLines["fec_ver_#"] ?? start)
     cover.filerID = values["fec_idnum"].flatMap(nonEmpty)
     cover.filerName = values["committee"].flatMap(nonEmpty)
     cover.formType = values["form_name"].flatMap(nonEmpty)
@@ -587,7 +590,7 @@ private final class FECSession {
       throw .make(
         .fecHeader, "unknown Date_Fmat \(quoted(Substring(other))) in the '/* Header' block",
         path: path,
-        line: start, hint: "Probity reads CCYYMMDD and MMDDCCYY")
+        line: keyLines["date_fmat"] ?? start, hint: "Probity reads CCYYMMDD and MMDDCCYY")
     }
   }
 

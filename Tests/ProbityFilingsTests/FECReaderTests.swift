@@ -120,6 +120,18 @@ struct FECReaderTests {
       #expect(error.diagnostic.message.contains("\"180.5\""))
       #expect(error.diagnostic.line == 1)
     }
+    // In a '/* Header' block, at the line that gives it (as an unknown Date_Fmat).
+    for (block, line) in [
+      ("/* Header\nForm_Name = F3N\nFEC_Ver_# = 2.99\n/* End Header\n", 3),
+      ("/* Header\nFEC_Ver_# = 2.02\nDate_Fmat = YYDDMM\n/* End Header\n", 3),
+    ] {
+      do {
+        _ = try readFEC(block)
+        Issue.record("read \(block)")
+      } catch let error as FilingError {
+        #expect(error.diagnostic.line == line, "\(error.diagnostic.rendered())")
+      }
+    }
   }
 
   @Test(
