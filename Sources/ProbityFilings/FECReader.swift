@@ -673,12 +673,9 @@ private final class FECSession {
     coverPending = false
     guard let layout = found else {
       // Right after a record short of its layout, and with it no more fields than one
-      // record's: that record's rest, and both are rejected (`settleHeld`). Not when it
-      // reads as a record: its first field a type as the FEC writes them (`SI`, a
-      // schedule this version's tables lack) and its second a committee id, as every
-      // record's is (a rest's first field may be a type as written, `LP` of "Blackstone
-      // LP", but its second is the field after the cut one).
-      let cut = looksLikeRecord(formType) ? nil : restOfCut()
+      // record's, a line that does not read as a record: that record's rest, and both
+      // are rejected (`settleHeld`, `restOfCut`).
+      let cut = restOfCut(formType)
       settleHeld(rest: cut, onRecord: onRecord, onProblem: onProblem)
       reject(
         [
@@ -695,17 +692,13 @@ private final class FECSession {
         ], onProblem: onProblem)
       return
     }
-    // Right after a record short of its layout, a line whose first field is no record
-    // type as the FEC writes them (`FECRecordPlan.isRecordTypeAsWritten`), whose
-    // fields are not its layout's, and whose fields and the record's make one record's
-    // (less the field cut in two), is that record's rest: a line break inside a field cut
-    // "Parker Seattle Towing" before "Seattle Towing" (or `SEATTLE`), read as a record of
-    // type SE (skipped), "SB Towing" as a disbursement of no fields, "TEXT Towing" as a
-    // text record (skipped). (Records each short of their layout, as hand-written ones are,
-    // are read: their first field is a record type.)
-    let cut =
-      row.fieldCount < layout.columns.count - 1 || row.fieldCount > layout.columns.count
-      ? restOfCut().flatMap { FECRecordPlan.isRecordTypeAsWritten(formType) ? nil : $0 } : nil
+    // The same for a line whose first field reads as a type this version knows: a line
+    // break inside a field cut "Parker Seattle Towing" before "Seattle Towing" (or
+    // `SEATTLE`), read as a record of type SE (skipped), "SB Towing" as a disbursement of
+    // no fields, "TEXT Towing" as a text record (skipped), a conduit's "200 M St" before
+    // "SE" (a quarter of Washington). (Records each short of their layout, as
+    // hand-written ones may be, are read: each reads as a record.)
+    let cut = restOfCut(formType)
     settleHeld(rest: cut, onRecord: onRecord, onProblem: onProblem)
     if let cut {
       reject(
@@ -745,23 +738,31 @@ private final class FECSession {
   }
 
   /// The record short of its layout on the line before this one (`shortRecord`), when
-  /// this line's fields and its make no more than one record's (less the field cut in
-  /// two): this line may be its rest.
-  func restOfCut() -> (line: Int, found: Int, expected: Int)? {
+  /// this line, whose first field reads as `formType`, is its rest: their fields make no
+  /// more than one record's (less the field cut in two), and this line does not read as a
+  /// record (`readsAsRecord`).
+  func restOfCut(_ formType: String) -> (line: Int, found: Int, expected: Int)? {
     guard let cut = shortRecord, cut.line == lines.lineNumber - 1,
-      cut.found + row.fieldCount - 1 <= cut.expected
+      cut.found + row.fieldCount - 1 <= cut.expected, !readsAsRecord(formType)
     else { return nil }
     return cut
   }
 
-  /// Whether the line just split reads as a record of type `formType` (written as the
-  /// FEC writes types) rather than as the rest of a cut one: its second field is a
-  /// committee id (`C` and eight digits), the filer's, as in every record of versions 6
-  /// and later.
-  func looksLikeRecord(_ formType: String) -> Bool {
+  /// Whether the line just split reads as a record of type `formType` rather than as the
+  /// rest of a cut one: its first field a type as the FEC writes them
+  /// (`FECRecordPlan.isRecordTypeAsWritten`: `SA11AI`, `SI`, not `Seattle Towing`) and
+  /// its second the filer's committee id, as in every record of versions 6 and later (a
+  /// committee id of that shape when the cover gave none). A rest's first field may be a
+  /// type as written (`LP` of "Blackstone LP", `SE` of an address in Washington), but its
+  /// second is the field after the cut one, and a committee id there is another
+  /// committee's (the donor committee's after an occupation).
+  func readsAsRecord(_ formType: String) -> Bool {
     guard FECRecordPlan.isRecordTypeAsWritten(formType), row.fieldCount > 1 else { return false }
-    let id = trimBlanks(row.lossyString(1, .detect))
-    return id.count == 9 && (id.first == "C" || id.first == "c")
+    let id = trimBlanks(row.lossyString(1, .detect)).uppercased()
+    if let filer = cover.filerID.map({ trimBlanks($0).uppercased() }), !filer.isEmpty {
+      return id == filer
+    }
+    return id.count == 9 && id.first == "C"
       && id.dropFirst().allSatisfy { $0.isASCII && $0.isNumber }
   }
 

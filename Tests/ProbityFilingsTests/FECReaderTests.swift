@@ -349,6 +349,27 @@ struct FECReaderTests {
     #expect(lp.records.map(\.transactionID) == ["B"])
     #expect(lp.problems.map(\.id) == ["F0007", "F0016"])
     #expect(lp.problemLines == [3, 4])
+    // Nor when a committee id follows it that is not the filer's: an occupation cut
+    // before "LP", then the donor committee's id (review: read, a false excess).
+    var occupation = memo
+    occupation[24] = "GENERAL PARTNER"
+    occupation[25] = "C00401224"
+    let occupationRest = ["LP"] + occupation[25...]
+    let cutOccupation = try readFEC(
+      smithCover + (occupation[..<24] + ["GENERAL PARTNER"]).joined(separator: fs) + "\n"
+        + occupationRest.joined(separator: fs) + "\n" + line("B"))
+    #expect(cutOccupation.records.map(\.transactionID) == ["B"])
+    #expect(cutOccupation.problems.map(\.id) == ["F0007", "F0016"])
+    // A rest that reads as a type this version knows (`SE`, a quarter of Washington after
+    // a street), with no committee id after it: both lines rejected, not the record read
+    // and the rest passed over as a Schedule E (review: no diagnostic at all).
+    let se = ["SE", ""] + memo[25...]
+    let cutStreet = try readFEC(
+      smithCover + memo[..<24].joined(separator: fs) + "\n" + se.joined(separator: fs) + "\n"
+        + line("B"))
+    #expect(cutStreet.records.map(\.transactionID) == ["B"])
+    #expect(cutStreet.problems.map(\.id) == ["F0007", "F0007"])
+    #expect(cutStreet.problemLines == [3, 4])
     // A second header stops the read after the record held back is handed on.
     let joined = smithCover + line("A") + smithCover
     do {
