@@ -213,6 +213,25 @@ public struct XMLReader: Sendable {
     // never declared, reported and passed over).
     let error = errors.all.first { $0.fatal } ?? errors.first
     let line = error?.line ?? session.nodeLine
+    // An entity used (first: whatever else is wrong, it is refused as such).
+    if let error, XMLErrors.entityCodes.contains(error.code),
+      !XMLErrors.bareAmpersandCodes.contains(error.code)
+    {
+      return .make(
+        .xmlUnsafe, "the document uses entities, which Probity refuses: \(error.message)",
+        path: path, line: line,
+        hint: "Probity never defines, expands or fetches XML entities")
+    }
+    let message = error?.message ?? errors.genericMessage ?? "the parser stopped"
+    if atEnd && !session.open.isEmpty && !endsClosing(session.rootName ?? "") {
+      return .make(
+        .xmlMalformed,
+        "the XML is not well-formed: the file ends inside the document, its elements never closed (the parser: \(message))",
+        path: path, line: line,
+        hint:
+          "the file looks cut short: get the whole filing; the records the parser reached before this point were read"
+      )
+    }
     // An `&` written bare in text (`AT&T`, `Smith & Co`): no entity the document uses, but
     // XML that no XML writer made (the text's `&` is written `&amp;`).
     if let error,
@@ -227,44 +246,47 @@ public struct XMLReader: Sendable {
           "in XML text an ampersand is written &amp; (AT&amp;T); the records the parser reached before this point were read"
       )
     }
-    if let error, XMLErrors.entityCodes.contains(error.code) {
-      return .make(
-        .xmlUnsafe, "the document uses entities, which Probity refuses: \(error.message)",
-        path: path, line: line,
-        hint: "Probity never defines, expands or fetches XML entities")
-    }
     if let error, error.message.hasPrefix("Excessive depth in document") {
       // libxml2's own limit, met before the session saw the element.
       return session.tooDeep(line: line)
-    }
-    let message = error?.message ?? errors.genericMessage ?? "the parser stopped"
-    if atEnd && !session.open.isEmpty && !endsClosing(session.rootName ?? "") {
-      return .make(
-        .xmlMalformed,
-        "the XML is not well-formed: the file ends inside the document, its elements never closed (the parser: \(message))",
-        path: path, line: line,
-        hint:
-          "the file looks cut short: get the whole filing; the records the parser reached before this point were read"
-      )
     }
     return .make(
       .xmlMalformed, "the XML is not well-formed: \(message)", path: path,
       line: line, hint: "the records the parser reached before this point were read")
   }
 
-  /// Whether the file's last tag, past the blanks after it, is the end tag of the root
-  /// element `root` (its local name, with or without a prefix).
+  /// Whether the file's last tag, past the blanks, comments and processing instructions
+  /// after it (in its last 64 KiB), is the end tag of the root element `root` (its local
+  /// name, with or without a prefix).
   private func endsClosing(_ root: String) -> Bool {
     let fd = open(path, O_RDONLY)
     guard fd >= 0, !root.isEmpty else { return false }
     defer { close(fd) }
     let size = lseek(fd, 0, SEEK_END)
-    let count = Int(min(size, 4096))
+    let count = Int(min(size, 65_536))
     guard count > 0 else { return false }
     var tail = [UInt8](repeating: 0, count: count)
     guard pread(fd, &tail, count, size - off_t(count)) == count else { return false }
-    while let last = tail.last, last == 0x20 || last == 0x09 || last == 0x0A || last == 0x0D {
-      tail.removeLast()
+    // Past the blanks, comments and processing instructions after the root.
+    func dropBlanks() {
+      while let last = tail.last, last == 0x20 || last == 0x09 || last == 0x0A || last == 0x0D {
+        tail.removeLast()
+      }
+    }
+    dropBlanks()
+    while tail.count >= 4, tail.last == UInt8(ascii: ">") {
+      let closer = tail[tail.count - 2]
+      let opener: [UInt8]
+      if closer == UInt8(ascii: "-") && tail[tail.count - 3] == UInt8(ascii: "-") {
+        opener = Array("<!--".utf8)
+      } else if closer == UInt8(ascii: "?") {
+        opener = Array("<?".utf8)
+      } else {
+        break
+      }
+      guard let start = lastRange(of: opener, in: tail) else { return false }
+      tail.removeSubrange(start...)
+      dropBlanks()
     }
     guard tail.last == UInt8(ascii: ">"),
       let start = tail.lastIndex(where: { $0 == UInt8(ascii: "<") }),
@@ -273,6 +295,17 @@ public struct XMLReader: Sendable {
     let name = String(
       trimBlanks(String(decoding: tail[(start + 2)..<(tail.count - 1)], as: UTF8.self)))
     return name == root || name.hasSuffix(":" + root)
+  }
+
+  /// Where the last `needle` in `bytes` starts.
+  private func lastRange(of needle: [UInt8], in bytes: [UInt8]) -> Int? {
+    guard bytes.count >= needle.count else { return nil }
+    var index = bytes.count - needle.count
+    while index >= 0 {
+      if bytes[index..<(index + needle.count)].elementsEqual(needle) { return index }
+      index -= 1
+    }
+    return nil
   }
 
   /// Stops the read: `what`, which Probity refuses.

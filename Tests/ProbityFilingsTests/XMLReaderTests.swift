@@ -436,6 +436,22 @@ struct XMLReaderTests {
   @Test("an XML file cut short is said to be cut short, whatever the parser calls it")
   func cutShort() throws {
     let text = try String(contentsOfFile: fixture("xml/receipts.xml"), encoding: .utf8)
+    // (1000 and 1500 cut inside a text and a tag; an `&amp;` cut to `&am` is cut too,
+    // not a bare `&` of the filer's.)
+    let withAmpersand = text.replacingOccurrences(of: "<employer>", with: "<employer>A &amp; B ")
+    let ampersandCut = try #require(
+      withAmpersand.utf8.firstIndex(of: UInt8(ascii: "&")).map {
+        withAmpersand.utf8.distance(from: withAmpersand.utf8.startIndex, to: $0) + 3
+      })
+    let amCut = try temporaryFile(Array(withAmpersand.utf8.prefix(ampersandCut)), suffix: ".xml")
+    do {
+      _ = try readXML(path: amCut)
+      Issue.record("read a file cut inside '&amp;'")
+    } catch {
+      #expect(
+        error.diagnostic.message.contains("the file ends inside the document"),
+        "\(error.diagnostic.rendered())")
+    }
     for cut in [1000, 1500, 2500, text.utf8.count - 3] {
       let path = try temporaryFile(Array(text.utf8.prefix(cut)), suffix: ".xml")
       do {
@@ -456,6 +472,11 @@ struct XMLReaderTests {
       "<filing>\n<receipt id=\"a\"><date>2024-01-01</date></bad>\n</filing>\n",
       "<?xml version=\"1.0\"?>\n<filing xmlns=\"urn:probity:filing:1\" version=\"1\">\n<filer id=\"C00999001\" committee-type=\"H\"><name>Smith & Co</name></filer>\n</filing>\n",
       "<p:filing xmlns:p=\"urn:probity:filing:1\">\n<!-- never closed\n</p:filing>\n",
+      // After the root's end tag: a comment, a processing instruction, many blanks.
+      "<filing>\n<receipt id=\"a\"><memo-text>AT&#38 T</memo-text></receipt>\n</filing>\n<!-- made by X -->\n",
+      "<filing>\n<receipt id=\"a\"><memo-text>AT&#38 T</memo-text></receipt>\n</filing>\n<?done yes?>\n",
+      "<filing>\n<receipt id=\"a\"><memo-text>AT&#38 T</memo-text></receipt>\n</filing>"
+        + String(repeating: " \n", count: 5_000),
     ] {
       let inside = try xmlError(whole)
       #expect(inside?.id == "F0017", "\(whole)")
