@@ -647,11 +647,14 @@ public struct Parser {
   /// silently: `due within 40000` left the rule without a deadline, and no error), and
   /// its `days` read, so that nothing follows from it. nil only when no number is given.
   private mutating func parseDays(in range: ClosedRange<Int>, _ what: String) -> Located<Int>? {
+    // A minus before the number (`-5`): a count out of range, said as one.
+    let minus = current.kind == .minus && peekToken().kind == .integer ? advance().range : nil
     guard let days = expect(.integer, what) else { return nil }
-    let n = Int(days.text).flatMap { range.contains($0) ? $0 : nil }
+    let written = (minus == nil ? "" : "-") + days.text
+    let n = minus == nil ? Int(days.text).flatMap { range.contains($0) ? $0 : nil } : nil
     if n == nil {
       error(
-        .invalidInteger(days.text), days.range,
+        .invalidInteger(written), minus.map { $0.union(days.range) } ?? days.range,
         hint: "a number of days from \(range.lowerBound) to \(range.upperBound) (a hundred years)")
     }
     if isKeyword("days") || isKeyword("day") {
@@ -662,7 +665,7 @@ public struct Parser {
     // Out of range, said, the property still stands (at the nearest bound): the pack
     // does not compile, and `{deadline}` or `{window}` are not also "known only in a rule
     // with a deadline".
-    let value = n ?? (days.text.first == "-" ? range.lowerBound : range.upperBound)
+    let value = n ?? (minus != nil ? range.lowerBound : range.upperBound)
     return Located(value: value, range: days.range)
   }
 

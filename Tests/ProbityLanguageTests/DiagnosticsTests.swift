@@ -92,6 +92,10 @@ let diagnosticCases: [DiagnosticCase] = [
       when: "amount > $5.00\n  due within 40000 days", message: "due by {deadline}"),
     expected: [("P0020", 9, 14, "from 0 to 36500")]),
   DiagnosticCase(
+    name: "a deadline before its day",
+    source: ruleFile(when: "amount > $5.00\n  due within -5 days", message: "by {deadline}"),
+    expected: [("P0020", 9, 14, "from 0 to 36500")]),
+  DiagnosticCase(
     name: "a deadline too far, without 'days'",
     source: ruleFile(when: "amount > $5.00\n  due within 40000"),
     expected: [("P0020", 9, 14, "from 0 to 36500"), ("P0010", 10, 3, nil)]),
