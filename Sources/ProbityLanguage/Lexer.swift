@@ -260,16 +260,20 @@ struct Lexer {
     // `$1,0000`): the amount written wrong. Taken whole, it is refused as one amount, with
     // the grouping hint (P0003), rather than as a stray `.` or an expression that ends at
     // the comma. But not the key of a table's next entry, written on the same line: four
-    // digits and then `:`, `..` (a year, `$3,300,2025: $3,500`) or `-` (a date).
+    // digits and then `:`, `..` (a year, `$3,300,2025: $3,500`) or `-MM-` (a date).
     while peek() == UInt8(ascii: ","), Lexer.isDigit(peek(1)) {
       var end = position + 1
       while Lexer.isDigit(peek(end - position)) { end += 1 }
       let digits = end - position - 1
       let after = peek(end - position)
+      let next = end - position
+      let date =
+        after == UInt8(ascii: "-") && Lexer.isDigit(peek(next + 1)) && Lexer.isDigit(peek(next + 2))
+        && peek(next + 3) == UInt8(ascii: "-")
       let key =
         digits == 4
-        && (after == UInt8(ascii: ":") || after == UInt8(ascii: "-")
-          || (after == UInt8(ascii: ".") && peek(end - position + 1) == UInt8(ascii: ".")))
+        && (after == UInt8(ascii: ":") || date
+          || (after == UInt8(ascii: ".") && peek(next + 1) == UInt8(ascii: ".")))
       guard !key else { break }
       position = end
     }

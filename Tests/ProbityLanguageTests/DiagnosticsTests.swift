@@ -139,6 +139,10 @@ let diagnosticCases: [DiagnosticCase] = [
   DiagnosticCase(
     name: "an amount grouped by four, without cents", source: ruleFile(when: "amount > $1,0000"),
     expected: [("P0003", 8, 17, "group three digits")]),
+  DiagnosticCase(
+    name: "an amount grouped by four, then a minus",
+    source: ruleFile(when: "amount > $1,0000-$1.00"),
+    expected: [("P0003", 8, 17, "group three digits")]),
 
   DiagnosticCase(
     name: "money times money", source: ruleFile(when: "amount * amount > $1.00"),
