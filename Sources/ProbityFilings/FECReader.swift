@@ -67,7 +67,7 @@ public struct FECReader: Sendable {
         guard try session.lines.next() else { break }
         if let last, session.lines.lineNumber > last && !session.coverPending { break }
         session.line(onRecord: onRecord, onProblem: onProblem)
-        // (The record held back, if any, is handed on below.)
+        // (The record held back, if any, is handed on in the `catch`.)
         if let stop = session.stop { throw stop }
       }
       session.releaseHeld(onRecord: onRecord)
@@ -381,8 +381,8 @@ private final class FECSession {
   /// The fields of the cover record and of its layout, when the file ended inside it.
   var cutInCover: (found: Int, expected: Int)?
   /// A receipt or disbursement line of version 6 or later with fewer fields than its
-  /// layout: its line, and its fields against the layout's. A line of no known type right
-  /// after it is likely its rest, a line break inside a field having cut it in two.
+  /// layout: its line, and its fields against the layout's. The line right after it may
+  /// be its rest, a line break inside a field having cut it in two (`restOfCut`).
   @exclusivity(unchecked) var shortRecord: (line: Int, found: Int, expected: Int)?
   /// The record of such a line (`shortRecord`), held back until the next line tells
   /// whether it is whole: a line whose rest is the next line (`restOfCut`) is rejected
