@@ -384,6 +384,8 @@ private final class FECSession {
   /// layout: its line, and its fields against the layout's. The line right after it may
   /// be its rest, a line break inside a field having cut it in two (`restOfCut`).
   @exclusivity(unchecked) var shortRecord: (line: Int, found: Int, expected: Int)?
+  /// The last line of `shortRecord` and the blank lines right after it.
+  @exclusivity(unchecked) var shortRecordReach = 0
   /// The record of such a line (`shortRecord`), held back until the next line tells
   /// whether it is whole: a line whose rest is the next line (`restOfCut`) is rejected
   /// with its rest, rather than read with its fields after the cut empty (a memo entry
@@ -610,7 +612,11 @@ private final class FECSession {
 
   func line(onRecord: (consuming Record) -> Void, onProblem: (Diagnostic) -> Void) {
     let bytes = lines.line
-    if isBlank(bytes) { return }
+    if isBlank(bytes) {
+      // A blank line inside a cut field ("\n\n") does not part a record from its rest.
+      if shortRecordReach == lines.lineNumber - 1 { shortRecordReach = lines.lineNumber }
+      return
+    }
     if inText {
       if FECSession.isTextMarker(bytes, "END") { inText = false }
       return
@@ -737,13 +743,20 @@ private final class FECSession {
     }
   }
 
-  /// The record short of its layout on the line before this one (`shortRecord`), when
-  /// this line, whose first field reads as `formType`, is its rest: their fields make no
-  /// more than one record's (less the field cut in two), and this line does not read as a
-  /// record (`readsAsRecord`).
+  /// The record short of its layout on the line before this one (`shortRecord`; blank
+  /// lines between them are part of a cut field), when this line, whose first field reads
+  /// as `formType`, is its rest: their fields make no more than one record's (less the
+  /// field cut in two; one more when this line's last is empty), and this line does not
+  /// read as a record (`readsAsRecord`).
   func restOfCut(_ formType: String) -> (line: Int, found: Int, expected: Int)? {
-    guard let cut = shortRecord, cut.line == lines.lineNumber - 1,
-      cut.found + row.fieldCount - 1 <= cut.expected, !readsAsRecord(formType)
+    guard let cut = shortRecord, shortRecordReach == lines.lineNumber - 1 else { return nil }
+    // One field more is the empty last field some programs end every line with.
+    let joined = cut.found + row.fieldCount - 1
+    guard
+      joined <= cut.expected
+        || (joined == cut.expected + 1
+          && trimBlanks(row.lossyString(row.fieldCount - 1, .detect)).isEmpty),
+      !readsAsRecord(formType)
     else { return nil }
     return cut
   }
@@ -978,9 +991,13 @@ private final class FECSession {
     // them again: it has not seen the records before them.
     let widestBefore = widest[layout.id]
     if row.fieldCount > widestBefore { widest[layout.id] = row.fieldCount }
+    // Its width: the layout's, or the widest line of the layout so far (a program that
+    // ends each line with one empty field more, 46 of a layout's 45, as two filings of
+    // 20180616.zip do: the rest of a cut line has that field too).
     shortRecord =
       version.separatesWithFS && row.fieldCount < plan.columnCount - 1
-      ? (lines.lineNumber, row.fieldCount, plan.columnCount) : nil
+      ? (lines.lineNumber, row.fieldCount, max(plan.columnCount, widestBefore)) : nil
+    shortRecordReach = lines.lineNumber
     let expected = version.separatesWithFS ? max(widestBefore, plan.columnCount) : widestBefore
     if lines.unterminated, wanted == nil, row.fieldCount < expected {
       reject(

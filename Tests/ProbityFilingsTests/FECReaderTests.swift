@@ -370,6 +370,20 @@ struct FECReaderTests {
     #expect(cutStreet.records.map(\.transactionID) == ["B"])
     #expect(cutStreet.problems.map(\.id) == ["F0007", "F0007"])
     #expect(cutStreet.problemLines == [3, 4])
+    // A program that ends every line with one empty field more (46 of 45, as two filings
+    // of 20180616.zip do): the rest has it too (review: the cut went unseen, the memo
+    // entry counted as money).
+    let extra = ["SE", ""] + memo[25...] + [""]
+    let cutExtra = try readFEC(
+      smithCover + memo[..<24].joined(separator: fs) + "\n" + extra.joined(separator: fs) + "\n")
+    #expect(cutExtra.records.isEmpty)
+    #expect(cutExtra.problems.map(\.id) == ["F0007", "F0007"])
+    // A cut field holding a blank line ("\n\n"): the blank line parts nothing.
+    let cutBlank = try readFEC(
+      smithCover + memo[..<24].joined(separator: fs) + "\n\n  \n" + se.joined(separator: fs)
+        + "\n" + line("B"))
+    #expect(cutBlank.records.map(\.transactionID) == ["B"])
+    #expect(cutBlank.problemLines == [3, 6])
     // A second header stops the read after the record held back is handed on.
     let joined = smithCover + line("A") + smithCover
     do {
