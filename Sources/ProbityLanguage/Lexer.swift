@@ -270,10 +270,13 @@ struct Lexer {
       let date =
         after == UInt8(ascii: "-") && Lexer.isDigit(peek(next + 1)) && Lexer.isDigit(peek(next + 2))
         && peek(next + 3) == UInt8(ascii: "-")
-      let key =
-        digits == 4
-        && (after == UInt8(ascii: ":") || date
-          || (after == UInt8(ascii: ".") && peek(next + 1) == UInt8(ascii: ".")))
+      // A year's `:` or `..` may come after blanks (`2025 : $3,500`).
+      var gap = next
+      while peek(gap) == UInt8(ascii: " ") || peek(gap) == UInt8(ascii: "\t") { gap += 1 }
+      let year =
+        peek(gap) == UInt8(ascii: ":")
+        || (peek(gap) == UInt8(ascii: ".") && peek(gap + 1) == UInt8(ascii: "."))
+      let key = digits == 4 && (date || year)
       guard !key else { break }
       position = end
     }

@@ -736,8 +736,8 @@ func diagnosticsAreAtTheirLinesWhateverTheLineEnds(_ ending: String) {
     ruleFile(
       when: "amount > t[2024] and amount > u[2025] and amount > v[2024-06-01]",
       params: """
-        param t: money by year { 2024: $3,300,2025: $3,500 }
-        param u: money by year { 2023..2024: $3300,2025..2026: $3500 }
+        param t: money by year { 2024: $3,300,2025: $3,500,2026 : $3,600 }
+        param u: money by year { 2023..2024: $3300,2025..2026: $3500,2027 .. 2028: $3,700 }
         param v: money by date { from 2024-01-01: $1,000,from 2025-01-01: $2,000 }
         """))
   #expect(diagnostics.isEmpty, "\(diagnostics.map { $0.rendered() })")
