@@ -308,6 +308,58 @@ struct FECReaderTests {
     #expect(whole["employer"] == .string("Acme"))
   }
 
+  /// The rest of a line cut after its amount, whatever it begins with: a type as
+  /// written (`LP`, `SE`) without the filer's committee id after it, past blank lines,
+  /// with an empty field more. Both lines are rejected: read, the record was a memo entry
+  /// counted as money (a false excess), its later fields missing (review).
+  @Test("the rest of a line cut after its amount is found whatever it begins with")
+  func restAfterTheAmount() throws {
+    var memo = smithReceipt + Array(repeating: "", count: 20)
+    memo[42] = "X"
+    var after = smithReceipt
+    after[2] = "B"
+    /// The filing: the cover, `first` and `rest` as two lines (`between` them: the cut
+    /// field's line break), then a whole receipt B.
+    func cut(_ first: ArraySlice<String>, _ rest: [String], between: String = "\n") throws
+      -> ReadResult
+    {
+      try readFEC(
+        smithCover + first.joined(separator: fs) + between + rest.joined(separator: fs) + "\n"
+          + fecLine(after))
+    }
+    // An employer cut before "LP" ("Blackstone" / "LP"): the rest's second field is the
+    // occupation.
+    memo[23] = "Blackstone"
+    let lp = try cut(memo[..<24], ["LP"] + memo[24...])
+    #expect(lp.records.map(\.transactionID) == ["B"])
+    #expect(lp.problems.map(\.id) == ["F0007", "F0016"])
+    #expect(lp.problemLines == [3, 4])
+    // An occupation cut before "LP", then the donor committee's id, not the filer's.
+    var occupation = memo
+    occupation[24] = "GENERAL PARTNER"
+    occupation[25] = "C00401224"
+    let cutOccupation = try cut(occupation[..<25], ["LP"] + occupation[25...])
+    #expect(cutOccupation.records.map(\.transactionID) == ["B"])
+    #expect(cutOccupation.problems.map(\.id) == ["F0007", "F0016"])
+    // A rest that reads as a type this version knows (`SE`, a quarter of Washington after
+    // a street), with no committee id after it: not the record read and the rest passed
+    // over as a Schedule E, with no diagnostic at all.
+    let se = ["SE", ""] + memo[25...]
+    let cutStreet = try cut(memo[..<24], se)
+    #expect(cutStreet.records.map(\.transactionID) == ["B"])
+    #expect(cutStreet.problems.map(\.id) == ["F0007", "F0007"])
+    #expect(cutStreet.problemLines == [3, 4])
+    // A program that ends every line with one empty field more (46 of 45, as two filings
+    // of 20180616.zip do): the rest has it too.
+    let cutExtra = try cut(memo[..<24], se + [""])
+    #expect(cutExtra.records.map(\.transactionID) == ["B"])
+    #expect(cutExtra.problems.map(\.id) == ["F0007", "F0007"])
+    // A cut field holding a blank line ("\n\n"): the blank line parts nothing.
+    let cutBlank = try cut(memo[..<24], se, between: "\n\n  \n")
+    #expect(cutBlank.records.map(\.transactionID) == ["B"])
+    #expect(cutBlank.problemLines == [3, 6])
+  }
+
   /// A line short of its layout is held back until the next line is known (`held`):
   /// records keep their order whatever follows it (another short line, a blank line, a
   /// text block, the end of the file, a second header that stops the read), and a line
@@ -336,54 +388,6 @@ struct FECReaderTests {
     #expect(typed.records.map(\.transactionID) == ["A", "B"])
     #expect(typed.problems.map(\.id) == ["F0016"])
     #expect(typed.problems.first?.hint == "its columns are not known, so it is not read")
-    // But the rest of an employer cut before "LP" ("Blackstone" / "LP"): its first field
-    // reads as a type, its second is the occupation. Both lines are rejected: read, the
-    // record was a memo entry counted as money (a false excess), its occupation missing.
-    var memo = smithReceipt + Array(repeating: "", count: 20)
-    memo[42] = "X"
-    memo[23] = "Blackstone"
-    let rest = ["LP"] + memo[24...]
-    let lp = try readFEC(
-      smithCover + memo[..<24].joined(separator: fs) + "\n" + rest.joined(separator: fs) + "\n"
-        + line("B"))
-    #expect(lp.records.map(\.transactionID) == ["B"])
-    #expect(lp.problems.map(\.id) == ["F0007", "F0016"])
-    #expect(lp.problemLines == [3, 4])
-    // Nor when a committee id follows it that is not the filer's: an occupation cut
-    // before "LP", then the donor committee's id (review: read, a false excess).
-    var occupation = memo
-    occupation[24] = "GENERAL PARTNER"
-    occupation[25] = "C00401224"
-    let occupationRest = ["LP"] + occupation[25...]
-    let cutOccupation = try readFEC(
-      smithCover + (occupation[..<24] + ["GENERAL PARTNER"]).joined(separator: fs) + "\n"
-        + occupationRest.joined(separator: fs) + "\n" + line("B"))
-    #expect(cutOccupation.records.map(\.transactionID) == ["B"])
-    #expect(cutOccupation.problems.map(\.id) == ["F0007", "F0016"])
-    // A rest that reads as a type this version knows (`SE`, a quarter of Washington after
-    // a street), with no committee id after it: both lines rejected, not the record read
-    // and the rest passed over as a Schedule E (review: no diagnostic at all).
-    let se = ["SE", ""] + memo[25...]
-    let cutStreet = try readFEC(
-      smithCover + memo[..<24].joined(separator: fs) + "\n" + se.joined(separator: fs) + "\n"
-        + line("B"))
-    #expect(cutStreet.records.map(\.transactionID) == ["B"])
-    #expect(cutStreet.problems.map(\.id) == ["F0007", "F0007"])
-    #expect(cutStreet.problemLines == [3, 4])
-    // A program that ends every line with one empty field more (46 of 45, as two filings
-    // of 20180616.zip do): the rest has it too (review: the cut went unseen, the memo
-    // entry counted as money).
-    let extra = ["SE", ""] + memo[25...] + [""]
-    let cutExtra = try readFEC(
-      smithCover + memo[..<24].joined(separator: fs) + "\n" + extra.joined(separator: fs) + "\n")
-    #expect(cutExtra.records.isEmpty)
-    #expect(cutExtra.problems.map(\.id) == ["F0007", "F0007"])
-    // A cut field holding a blank line ("\n\n"): the blank line parts nothing.
-    let cutBlank = try readFEC(
-      smithCover + memo[..<24].joined(separator: fs) + "\n\n  \n" + se.joined(separator: fs)
-        + "\n" + line("B"))
-    #expect(cutBlank.records.map(\.transactionID) == ["B"])
-    #expect(cutBlank.problemLines == [3, 6])
     // A second header stops the read after the record held back is handed on.
     let joined = smithCover + line("A") + smithCover
     do {
