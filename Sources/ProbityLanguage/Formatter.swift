@@ -102,22 +102,11 @@ public enum RuleFormatter {
     let tokens = Lexer.tokenize(source, keepingComments: true, sink: &sink).filter {
       $0.kind != .endOfFile
     }
-    let bytes = source.bytes
-    // Line ends between the token before and this one: LF, CRLF or a CR alone (a file
-    // with old Mac line ends was one line, and refused as P0090).
+    // Line ends between the token before and this one, as the source counts them (LF,
+    // CRLF or a CR alone: a file with old Mac line ends was one line, refused as P0090).
     func newlines(before index: Int) -> Int {
       let start = index == 0 ? 0 : tokens[index - 1].range.end
-      let end = tokens[index].range.start
-      var count = 0
-      for offset in start..<end {
-        if bytes[offset] == UInt8(ascii: "\n")
-          || (bytes[offset] == UInt8(ascii: "\r")
-            && (offset + 1 == bytes.count || bytes[offset + 1] != UInt8(ascii: "\n")))
-        {
-          count += 1
-        }
-      }
-      return count
+      return source.line(of: tokens[index].range.start) - source.line(of: start)
     }
     // A dashed name (US-CASH-001): a `-` touching a word or number on both sides.
     func isDashed(_ index: Int) -> Bool {

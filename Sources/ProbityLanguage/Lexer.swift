@@ -265,8 +265,8 @@ struct Lexer {
       var end = position + 1
       while Lexer.isDigit(peek(end - position)) { end += 1 }
       let digits = end - position - 1
-      let after = peek(end - position)
       let next = end - position
+      let after = peek(next)
       let date =
         after == UInt8(ascii: "-") && Lexer.isDigit(peek(next + 1)) && Lexer.isDigit(peek(next + 2))
         && peek(next + 3) == UInt8(ascii: "-")
