@@ -772,6 +772,44 @@ public struct Parser {
     return String(decoding: out, as: UTF8.self)
   }
 
+  /// Where the hole opened before `start` ends: its '}', or `end` when there is none. A
+  /// '}' inside a string written in the hole (`{name ?? \"}\"}`) does not end it, so that
+  /// the string is one error, not a second hole's. `\\` and `\"` are passed over whole.
+  static func holeEnd(_ bytes: [UInt8], from start: Int, end: Int) -> Int {
+    var close = start
+    var quoted = false
+    while close < end {
+      let b = bytes[close]
+      if b == UInt8(ascii: "\\"), close + 1 < end,
+        bytes[close + 1] == UInt8(ascii: "\"") || bytes[close + 1] == UInt8(ascii: "\\")
+      {
+        if bytes[close + 1] == UInt8(ascii: "\"") { quoted.toggle() }
+        close += 2
+        continue
+      }
+      if b == UInt8(ascii: "}") && !quoted { return close }
+      close += 1
+    }
+    // A string never closed: the first '}' ends the hole, as if there were none.
+    guard quoted else { return end }
+    return bytes[start..<end].firstIndex(of: UInt8(ascii: "}")) ?? end
+  }
+
+  /// Whether every escape in `bytes` is one a string knows (the lexer's P0022 says the rest).
+  static func knowsEscapes(_ bytes: ArraySlice<UInt8>) -> Bool {
+    var i = bytes.startIndex
+    while i < bytes.endIndex {
+      if bytes[i] == UInt8(ascii: "\\") {
+        // A '\' last in a hole escapes the '}' after it.
+        guard i + 1 < bytes.endIndex, Lexer.escapes.contains(bytes[i + 1]) else { return false }
+        i += 2
+      } else {
+        i += 1
+      }
+    }
+    return true
+  }
+
   /// A message template: text with `{expression}` holes; `{{` and `}}` are literal braces.
   private mutating func parseTemplate(_ token: Token) -> Template {
     let bytes = source.bytes
@@ -794,8 +832,7 @@ public struct Parser {
         text.append(b)
         i += 2
       } else if b == UInt8(ascii: "{") {
-        var close = i + 1
-        while close < end && bytes[close] != UInt8(ascii: "}") { close += 1 }
+        let close = Parser.holeEnd(bytes, from: i + 1, end: end)
         guard close < end else {
           error(
             .invalidTemplate("'{' is never closed"), SourceRange(start: i, end: end),
@@ -808,16 +845,27 @@ public struct Parser {
         }
         // A string inside a hole: its quotes, written `\"` in the message, are not the
         // hole's to lex (a cascade of an unexpected '\', an unterminated string and
-        // more). Said once, with the way to write it.
+        // more). Nor is any other escape. Said once, with the way to write it.
         let hole = bytes[(i + 1)..<close]
-        if zip(hole, hole.dropFirst()).contains(where: {
-          $0 == UInt8(ascii: "\\") && $1 == UInt8(ascii: "\"")
-        }) {
+        if hole.contains(UInt8(ascii: "\\")) {
+          let quoted = zip(hole, hole.dropFirst()).contains(where: {
+            $0 == UInt8(ascii: "\\") && $1 == UInt8(ascii: "\"")
+          })
+          // An escape the string does not know (`\}`) has had its error from the lexer.
+          if !Parser.knowsEscapes(hole) {
+            parts.append(.hole(Expr(.error, SourceRange(start: i, end: close + 1))))
+            i = close + 1
+            continue
+          }
           error(
-            .invalidTemplate("a quoted string cannot be written inside '{...}'"),
+            .invalidTemplate(
+              quoted
+                ? "a quoted string cannot be written inside '{...}'"
+                : "a '\\' cannot be written inside '{...}'"),
             SourceRange(start: i, end: close + 1),
-            hint:
-              "name the value with a let or a define (let shown = name ?? \"unknown\") and write {shown}"
+            hint: quoted
+              ? "name the value with a let or a define (let shown = name ?? \"unknown\") and write {shown}"
+              : "a '{...}' holds a value's name or an expression, like {amount}; write '\\\\' outside it for a backslash"
           )
           parts.append(.hole(Expr(.error, SourceRange(start: i, end: close + 1))))
           i = close + 1

@@ -125,6 +125,31 @@ let diagnosticCases: [DiagnosticCase] = [
     name: "a string inside a hole",
     source: ruleFile(when: "amount > $5.00", message: "{name ?? \\\"x\\\"} gave"),
     expected: [("P0017", 9, 12, "name the value with a let")]),
+  // A '}' inside that string does not end the hole: one error, not a second for the
+  // '}' left over.
+  DiagnosticCase(
+    name: "a string holding a brace inside a hole",
+    source: ruleFile(when: "amount > $5.00", message: "{name ?? \\\"}\\\"} gave"),
+    expected: [("P0017", 9, 12, "name the value with a let")]),
+  // Any other escape inside a hole is one error too (`{amount\\}` was an unexpected
+  // '\' twice and a '}' expected).
+  DiagnosticCase(
+    name: "an escape inside a hole",
+    source: ruleFile(when: "amount > $5.00", message: "{amount\\\\} gave"),
+    expected: [("P0017", 9, 12, "outside it for a backslash")]),
+  DiagnosticCase(
+    name: "an escaped brace inside a hole",
+    source: ruleFile(when: "amount > $5.00", message: "{amount\\} gave"),
+    expected: [("P0022", 9, 19, "a string knows")]),
+  DiagnosticCase(
+    name: "a line break written inside a hole",
+    source: ruleFile(when: "amount > $5.00", message: "{amount\\n} gave"),
+    expected: [("P0017", 9, 12, "outside it for a backslash")]),
+  // A string in a hole never closed: the first '}' ends the hole.
+  DiagnosticCase(
+    name: "a string never closed inside a hole",
+    source: ruleFile(when: "amount > $5.00", message: "{name ?? \\\"x} gave"),
+    expected: [("P0017", 9, 12, "name the value with a let")]),
   // An amount's thousands grouped wrong is one error on the amount, with the grouping
   // hint (was "unexpected character '.'", or the line ending at the comma).
   DiagnosticCase(
