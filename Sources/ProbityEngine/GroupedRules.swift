@@ -95,6 +95,22 @@ enum NotJudged {
   case outOfOrder(Disorder)
   /// A refund that could not be placed in a group may be its: the message says so.
   case unplacedNetting(String)
+  /// Its records hold one transaction twice in one file: the message says so.
+  case repeatedTransaction(String)
+}
+
+/// A transaction id a fired group's records hold twice in one file, for records of one
+/// kind: one gift filed twice would be counted twice in the group's total, so the
+/// finding may rest on money that was not given (see `CheckRun.withdrawRepeated`).
+struct RepeatedTransaction {
+  let transactionID: String
+  let file: String
+  let firstLine: Int
+  let line: Int
+
+  var message: String {
+    "not judged: transaction \(transactionID) is in \(file) twice (lines \(firstLine) and \(line)), and both are counted in this group's total; if it is one gift filed twice, the total is overstated. Correct the filing, or make sure they are two gifts, and check again"
+  }
 }
 
 /// A record that would take from a group's sum (a refund) but could not be placed in a
@@ -346,6 +362,29 @@ struct TrailBuilder {
   var entries: [TrailEntry] = []
   /// Ordinals of the records its findings are raised on.
   let raisedOn: Set<Int>
+  /// The line of each transaction id of the group's records, by file and kind of record;
+  /// the first id met twice. Kept for the groups that fired alone: a set of every id read
+  /// would grow with the records.
+  var lines: [TransactionPlace: Int] = [:]
+  var repeated: RepeatedTransaction?
+
+  struct TransactionPlace: Hashable {
+    let id: String
+    let file: String
+    let kind: RecordKind
+  }
+
+  /// Notes a record's transaction id, and the first met twice in one file.
+  mutating func note(_ record: Record) {
+    guard repeated == nil, let id = record.transactionID else { return }
+    let place = TransactionPlace(id: id, file: record.provenance.file, kind: record.kind)
+    if let first = lines[place] {
+      repeated = RepeatedTransaction(
+        transactionID: id, file: place.file, firstLine: first, line: record.provenance.line)
+    } else {
+      lines[place] = record.provenance.line
+    }
+  }
 
   /// Adds a record of the group: its aggregates' `arguments` to the running sums (nil:
   /// they could not be computed), then its entry, made of the running value of `slot`.
@@ -1376,6 +1415,7 @@ extension CheckRun {
         if case .date(let d) = record[CanonicalSchema.dateField] { d } else { nil }
       // Changed where it is: taken out of the dictionary and put back, its entries and
       // sums had two owners, and were copied at every record of the group.
+      trailRequests[index].values[position].note(record)
       trailRequests[index].values[position].add(
         arguments: arguments, date: windowDate, plan: plan, slot: slot
       ) { running, raisedOn in
@@ -1398,10 +1438,41 @@ extension CheckRun {
         unsortedFindings.setTrail(at: position, entries)
       }
     }
+    withdrawRepeated()
     trailRequests = Array(repeating: [:], count: ruleSet.rules.count)
     replayIndex = nil
     replaySelected = false
     rejudgeInDateOrder()
+  }
+
+  /// The findings of each group whose records hold one transaction id twice in one file
+  /// (`TrailBuilder.repeated`) do not stand: each such group is one outcome that could not
+  /// be evaluated, said on the second of the two records. Counting one gift twice makes a
+  /// total the donor never gave, and an accusation that is not true; two gifts under one
+  /// id are a fault of the filing the regulator should see either way. Only groups that
+  /// fired are looked at (the others accuse no one).
+  mutating func withdrawRepeated() {
+    for index in trailRequests.indices {
+      let repeats = trailRequests[index].compactMapValues(\.repeated)
+      guard !repeats.isEmpty else { continue }
+      let before = unsortedFindings.count
+      unsortedFindings.removeAll { ruleIndex, groupKey in
+        ruleIndex == index && groupKey.map { repeats[$0] != nil } == true
+      }
+      counted[index].fired -= before - unsortedFindings.count
+      // In the order of the groups' keys: the same output whatever the dictionary's order.
+      for (key, repeated) in repeats.sorted(by: {
+        ($0.key.values, $0.key.window) < ($1.key.values, $1.key.window)
+      }) {
+        unjudged[index, default: [:]][key] = .repeatedTransaction(repeated.message)
+        counted[index].failed += 1
+        guard counted[index].failed <= CheckRun.examplesPerRule else { continue }
+        problems.append(
+          EvaluationProblem(
+            ruleID: ruleSet.rules[index].id, file: repeated.file, line: repeated.line,
+            transactionID: repeated.transactionID, message: repeated.message))
+      }
+    }
   }
 
   /// Judges again, in date order, each group a rule did not judge for its records being
@@ -1474,8 +1545,18 @@ extension CheckRun {
           watchedKey = key
         }
         // The evaluation error `finish` left is withdrawn (a group judged again quietly
-        // had none).
+        // had none); one the run raised on the group stands in its place.
         unjudged[index]?[key] = nil
+        // (The run's other counts of failures are of records the first pass counted.)
+        if case .repeatedTransaction(let message)? = run.unjudged[index]?.values.first {
+          unjudged[index, default: [:]][key] = .repeatedTransaction(message)
+          counted[index].failed += 1
+          if counted[index].failed <= CheckRun.examplesPerRule,
+            let problem = run.problems.first(where: { $0.message == message })
+          {
+            problems.append(problem)
+          }
+        }
         guard quietRejudge[index]?.contains(key) != true else { continue }
         counted[index].failed -= 1
         if let position = problems.firstIndex(where: {

@@ -952,3 +952,81 @@ struct WindowsSideBySide {
       "this record is part of a group whose finding is raised on line 2; this record brought the group back within the condition, which it went over on line 2 (T2), after its deadline of 2024-03-10: cured late, a finding on that record"
     ))
 }
+
+/// A record of `gift`'s with another transaction id and file.
+private func filed(_ record: Record, id: String, file: String = "f.csv") -> Record {
+  var moved = Record(
+    kind: record.kind, provenance: Provenance(file: file, line: record.provenance.line),
+    values: record.values)
+  moved[CanonicalSchema.id(named: "transaction_id")!] = .string(id)
+  return moved
+}
+
+/// A group that fired, whose records hold one transaction id twice in one file: one gift
+/// filed twice would be counted twice, so its finding does not stand; the group is one
+/// outcome that could not be evaluated, said on the second record, and `explain` says
+/// why. Another group's finding stands. Records in date order or not (the group judged
+/// again in date order) alike.
+@Test func aTransactionTwiceInAFiredGroupLeavesItUnjudged() throws {
+  let rules = try groupedRuleSet(
+    electionRule, when: "total > limit[election_year(election_code)]")
+  let cure = try groupedRuleSet(
+    electionRule + "\n  cure within 60 days", when: "total > limit[election_year(election_code)]")
+  let inOrder = [
+    filed(gift("2024-01-05", "2000.00", line: 2), id: "A.1"),
+    filed(gift("2024-02-05", "1000.00", line: 3), id: "A.2"),
+    filed(gift("2024-02-05", "1000.00", line: 4), id: "A.2"),
+    filed(gift("2024-01-06", "3500.00", name: "DOE, JANE", line: 5), id: "B.1"),
+  ]
+  let outOfOrder = [inOrder[1], inOrder[0], inOrder[2], inOrder[3]]
+  for (rules, records) in [
+    (rules, inOrder), (cure, inOrder), (rules, outOfOrder), (cure, outOfOrder),
+  ] {
+    let run = check(rules, records, asOf: "2024-12-31")
+    #expect(run.findings.map(\.line) == [5])
+    #expect(run.tallies[0].fired == 1)
+    #expect(run.tallies[0].failed == 1)
+    #expect(run.problems.map(\.line) == [4])
+    #expect(run.problems.map(\.transactionID) == ["A.2"])
+    #expect(
+      run.problems.first?.message
+        == "not judged: transaction A.2 is in f.csv twice (lines 3 and 4), and both are counted in this group's total; if it is one gift filed twice, the total is overstated. Correct the filing, or make sure they are two gifts, and check again"
+    )
+    let watched = check(rules, records, asOf: "2024-12-31") { $0.target = RecordSelector("2") }
+    let verdict = try #require(watched.finalVerdicts().first)
+    #expect(verdict.status == .failed)
+    #expect(
+      verdict.reason.hasPrefix("not judged: transaction A.2 is in f.csv twice"), "\(verdict.reason)"
+    )
+  }
+}
+
+/// One transaction id in two files (two filings), or on a receipt and a disbursement of
+/// one file, is no gift filed twice: the finding stands. So does a group that never went
+/// over, whatever its ids: it accuses no one.
+@Test func aTransactionIdSharedAcrossFilesOrKindsLeavesTheFindingStanding() throws {
+  let rules = try groupedRuleSet(
+    electionRule, when: "total > limit[election_year(election_code)]")
+  let twoFiles = [
+    filed(gift("2024-01-05", "3000.00", line: 2), id: "A.1", file: "a.csv"),
+    filed(gift("2024-02-05", "1000.00", line: 2), id: "A.1", file: "b.csv"),
+  ]
+  let twoKinds = [
+    filed(gift("2024-01-05", "4000.00", line: 2), id: "A.1"),
+    filed(gift("2024-02-05", "100.00", kind: .disbursement, line: 3), id: "A.1"),
+  ]
+  for records in [twoFiles, twoKinds] {
+    let run = check(rules, records, asOf: "2024-12-31")
+    #expect(run.findings.count == 1)
+    #expect(run.tallies[0].failed == 0)
+    #expect(run.problems.isEmpty)
+  }
+  let under = [
+    filed(gift("2024-01-05", "1000.00", line: 2), id: "A.1"),
+    filed(gift("2024-02-05", "1000.00", line: 3), id: "A.1"),
+  ]
+  let run = check(rules, under, asOf: "2024-12-31")
+  #expect(run.findings.isEmpty)
+  #expect(run.tallies[0].failed == 0)
+  #expect(run.problems.isEmpty)
+}

@@ -94,7 +94,14 @@ struct ReplayIndexTests {
     let ruleSet = try groupedRuleSet(
       "group by person_key(name), zip5(zip)\n  window election", when: "total > $3,300.00")
     let once = (1...4).map { gift("2024-0\($0)-01", "1000.00", line: $0) }
-    let records = once + once
+    // The same lines again, with ids of their own (one id twice in a fired group leaves
+    // it unjudged: `aTransactionTwiceInAFiredGroupLeavesItUnjudged`).
+    let again = once.map { record in
+      var copy = record
+      copy[CanonicalSchema.id(named: "transaction_id")!] = .string("U\(record.provenance.line)")
+      return copy
+    }
+    let records = once + again
     let plain = check(ruleSet, records)
     var indexed = CheckRun(ruleSet: ruleSet)
     indexed.indexForReplay()
