@@ -77,21 +77,50 @@ public enum DonorIdentity {
   }
 
   /// Whether a name joins two people with the word AND or `&` ("SMITH, JOHN AND JANE",
-  /// "MR. AND MRS. ROBERT JONES", "TAGHI, IRAJ & FARIBA"): a joint gift, the signers' to
-  /// share (11 CFR 110.1(k)), which the name cannot tell how. Keyed to the first person it
-  /// named, the whole gift was one donor's (a lawful $6,600 from a couple was an excess),
-  /// and two couples of one surname were one donor. It has no key: the rules that group
-  /// by it cannot judge it (undetermined), rather than judge it wrong.
+  /// "MR. AND MRS. ROBERT JONES", "TAGHI, IRAJ & FARIBA"), with `/` or `+` between given
+  /// names ("LIVENGOOD, KARL/BETY", "SMITH, JOHN + JANE", "JOHN/JANE SMITH"; in a surname,
+  /// "WEISS+SHARP, ALIX", one person's two), or with the word OR between two words ("SMITH,
+  /// JOHN OR JANE"): a joint gift, the signers' to share (11 CFR 110.1(k)), which the name
+  /// cannot tell how. Keyed to the first person it named, the whole gift was one donor's
+  /// (a lawful $6,600 from a couple was an excess), and two couples of one surname were
+  /// one donor. It has no key: the rules that group by it cannot judge it (undetermined),
+  /// rather than judge it wrong. (A slash also writes one person's other name, "CAPIZZI,
+  /// ANTONIO/TONY": not judged either, a miss at worst. OR alone at either end is a name,
+  /// the Hebrew first name Or: "COHEN, OR".)
   static func namesTwoPeople(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
     func isLetter(_ byte: UInt8) -> Bool { (byte | 0x20) >= 0x61 && (byte | 0x20) <= 0x7A }
+    /// Whether the letters at `index` of `count` bytes are a word of their own.
+    func isWord(at index: Int, _ count: Int) -> Bool {
+      (index == 0 || !isLetter(bytes[index - 1]) && bytes[index - 1] < 0x80)
+        && (index + count == bytes.count
+          || !isLetter(bytes[index + count]) && bytes[index + count] < 0x80)
+    }
+    // A slash or a plus joins given names: after the comma of "LAST, FIRST", before the
+    // last word of "FIRST LAST". In the surname, it joins two surnames of one person
+    // ("WEISS+SHARP, ALIX", in ../shared/data/fec-bulk).
+    let comma = bytes.firstIndex(of: UInt8(ascii: ","))
+    let lastSpace = bytes.lastIndex(of: UInt8(ascii: " "))
+    func joinsGivenNames(_ index: Int) -> Bool {
+      if let comma { return index > comma }
+      return lastSpace.map { index < $0 } ?? false
+    }
     var index = 0
     while index < bytes.count {
       let byte = bytes[index]
       if byte == UInt8(ascii: "&") { return true }
+      if byte == UInt8(ascii: "/") || byte == UInt8(ascii: "+"), joinsGivenNames(index) {
+        return true
+      }
       if byte | 0x20 == UInt8(ascii: "a"), index + 2 < bytes.count,
         bytes[index + 1] | 0x20 == UInt8(ascii: "n"), bytes[index + 2] | 0x20 == UInt8(ascii: "d"),
-        index == 0 || !isLetter(bytes[index - 1]) && bytes[index - 1] < 0x80,
-        index + 3 == bytes.count || !isLetter(bytes[index + 3]) && bytes[index + 3] < 0x80
+        isWord(at: index, 3)
+      {
+        return true
+      }
+      if byte | 0x20 == UInt8(ascii: "o"), index + 1 < bytes.count,
+        bytes[index + 1] | 0x20 == UInt8(ascii: "r"), isWord(at: index, 2),
+        bytes[..<index].contains(where: isLetter),
+        bytes[(index + 2)...].contains(where: isLetter)
       {
         return true
       }

@@ -35,8 +35,9 @@ func personKeysJoin(_ spellings: [String]) {
   #expect(!keys.contains(nil))
 }
 
-/// A name of two people joined by AND or `&` has no key (a joint gift is the signers' to
-/// share); AND within a word, or a name of letters beyond ASCII around it, does not count.
+/// A name of two people joined by AND, `&`, `/`, `+` or OR has no key (a joint gift is the
+/// signers' to share); AND within a word, or a name of letters beyond ASCII around it, does
+/// not count.
 @Test(
   "a name of two people has no person key",
   arguments: [
@@ -45,6 +46,13 @@ func personKeysJoin(_ spellings: [String]) {
     ("AND, ROBERT", true), ("SMITH, JOHN AND", true), ("ANDERSON, SANDY", false),
     ("BRAND, RANDY", false), ("SMITH, ANDREW", false), ("ZÓAND, PÉTER", false),
     ("GRAND, ÉMILE", false), ("SMITH, JOHN", false),
+    // A slash, a plus, or OR between two words join two people too (LIVENGOOD, KARL/BETY
+    // is in ../shared/data/fec-bulk); OR at either end, or within a word, is a name.
+    ("LIVENGOOD, KARL/BETY", true), ("SMITH, JOHN + JANE", true), ("HILL, TOM+ANN", true),
+    ("BROWN, JOHN OR JANE", true), ("John or Jane Brown", true), ("COHEN, OR", false),
+    ("Or Cohen", false), ("ORR, ORLANDO", false), ("MOORE, NORA", false),
+    ("John/Jane Smith", true), ("WEISS+SHARP, ALIX", false), ("Alix Weiss+Sharp", false),
+    ("SMITH/JONES, MARY", false),
   ])
 func jointNames(_ name: String, _ joint: Bool) {
   #expect((DonorIdentity.personKey(name) == nil) == joint, "\(name)")
