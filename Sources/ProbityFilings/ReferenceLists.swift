@@ -40,15 +40,23 @@ public enum ReferenceLists {
         },
         onProblem: { problems.append($0) })
     } catch {
-      return .failure(Failure(reason: error.diagnostic.message, hint: error.diagnostic.hint))
+      return .failure(
+        Failure(reason: aboutTheList(error.diagnostic.message), hint: error.diagnostic.hint))
     }
     if let first = problems.first {
       let line = first.position.map { "line \($0.line): " } ?? ""
       return .failure(
         Failure(
-          reason: "\(problems.count) row(s) cannot be read; \(line)\(first.message)", hint: nil))
+          reason: "\(problems.count) row(s) cannot be read; \(line)\(aboutTheList(first.message))",
+          hint: nil))
     }
     return .success(entries)
+  }
+
+  /// The reader's message, said of the list: the reader calls every file it reads a
+  /// filing (`cannot open the filing: No such file or directory` for a missing list).
+  static func aboutTheList(_ message: String) -> String {
+    message.replacing("the filing", with: "the list")
   }
 }
 

@@ -109,9 +109,9 @@ struct CheckCommand: ParsableCommand {
   }
 
   /// `--write-baseline` must not name a file the run reads (a filing, the waivers, the
-  /// mapping) or a rule file: `--write-baseline filing.csv filing.csv` replaced the
-  /// filing with a baseline, and exited 0. Told by device and inode, whatever the
-  /// spelling. The baseline read with `--baseline` may be written again.
+  /// mapping), a rule file or a rule test file: `--write-baseline filing.csv filing.csv`
+  /// replaced the filing with a baseline, and exited 0. Told by device and inode, whatever
+  /// the spelling. The baseline read with `--baseline` may be written again.
   func validateBaselineTarget() throws {
     guard let target = gateOptions.writeBaseline else { return }
     func identity(_ path: String) -> String? {
@@ -128,8 +128,9 @@ struct CheckCommand: ParsableCommand {
         "--write-baseline \(target) is \(what) (\(path)): writing the baseline would replace it")
     }
     if target.hasSuffix(".probity") || target.hasSuffix(".probity-test") {
+      let kind = target.hasSuffix(".probity") ? "a rule file" : "a rule test file"
       throw ValidationError(
-        "--write-baseline \(target) is a rule file: writing the baseline would replace it")
+        "--write-baseline \(target) is \(kind): writing the baseline would replace it")
     }
     // Any file in the pack's folder (a reference list the pack loads, its tests).
     func real(_ path: String) -> String? {

@@ -30,15 +30,16 @@ struct Probity: ParsableCommand {
       In CI (docs/ci.md): probity check --format sarif|junit|github, with --waivers \
       and --baseline.
 
-      Exit codes (check, explain and audit; docs/ci.md gives every command's):
+      Exit codes (check and audit; docs/ci.md gives every command's):
         0  nothing at or above the fail level
         1  findings at or above the fail level, or records that could not be judged
            (rejected rows, rule evaluation errors)
         2  usage error, unreadable input, errors in the rules, the mapping, the
            waivers or the baseline, or output that could not be written
-      probity test exits 1 when a case fails (or, with --strict, a rule lacks a case
-      that fires or one that stays silent); probity fmt --check exits 1 when a file
-      would change; both exit 2 as above.
+      probity explain exits 0 when it explained the record, never 1. probity test
+      exits 1 when a case fails (or, with --strict, a rule lacks a case that
+      fires or one that stays silent); probity fmt --check exits 1 when a file
+      would change. Each exits 2 as above.
       """,
     version: version,
     subcommands: [

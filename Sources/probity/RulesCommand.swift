@@ -23,7 +23,8 @@ struct RulesCommand: ParsableCommand {
 
         Warnings (lint) do not change the exit code: W0001 a parameter no rule uses, \
         W0002 a rule whose condition is always false, W0003 a rule whose `where` is \
-        always false (docs/language.md).
+        always false, W0004 a rule's `let` that no part of the rule uses \
+        (docs/language.md).
         """
     )
 
