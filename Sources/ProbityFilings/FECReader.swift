@@ -636,8 +636,8 @@ private final class FECSession {
       // that the header's Schedule_Counts still finds it.
       let formType = formTypeOfMalformed(bytes)
       counts.count(type: formType)
-      // A second header too long to read still starts another filing.
-      if stopsAtSecondHeader(formType) { return }
+      // A second header or cover too long to read still starts another filing.
+      if stopsAtUnreadLine(formType) { return }
       reject(
         [
           problem(.lineTooLong, limits.recordMessage("a line"), hint: ReaderLimits.recordHint)
@@ -648,8 +648,8 @@ private final class FECSession {
     guard split(bytes, fieldSeparator: version.separatesWithFS) else {
       let formType = formTypeOfMalformed(bytes)
       counts.count(type: formType)
-      // A second header whose quoting is malformed still starts another filing.
-      if stopsAtSecondHeader(formType) { return }
+      // A second header or cover whose quoting is malformed still starts another filing.
+      if stopsAtUnreadLine(formType) { return }
       reject(
         [
           problem(
@@ -675,9 +675,21 @@ private final class FECSession {
     {
       return
     }
-    let isCover = coverPending
-    coverPending = false
+    // The cover record is the first of the filing's forms, and comes before its receipts
+    // and disbursements, which are read under it (its filer, committee type, report and
+    // amendment flag). Lines of other types before it (a text record) leave it pending.
+    let isCover = coverPending && found?.role == .form
+    if coverPending, let role = found?.role, role == .receipt || role == .disbursement {
+      stopOutOfPlace(
+        "a receipt or disbursement (\(formType)) before the filing's cover record (F3, F3X, F3P, ...): the filing's records would be read without their filer, committee type, report and amendment flag"
+      )
+      return
+    }
+    if isCover || found?.role == .receipt || found?.role == .disbursement { coverPending = false }
     guard let layout = found else {
+      // A form this version does not know, where the cover is due (F3Z): the cover,
+      // rejected; the records after it are read without it.
+      if coverPending && formType.hasPrefix("F") { coverPending = false }
       // Right after a record short of its layout, and with it no more fields than one
       // record's, a line that does not read as a record: that record's rest, and both
       // are rejected (`settleHeld`, `restOfCut`).
@@ -737,6 +749,10 @@ private final class FECSession {
       } else {
         record(layout, version: version, onRecord: onRecord, onProblem: onProblem)
       }
+    case .form where stopsAtSecondCover(formType):
+      // Another report's cover: the records after it are that report's, which would be
+      // read under this one's cover (a PAC's gifts under a candidate's committee type).
+      return
     case .header, .form, .other:
       counts.rowsSkipped += 1
       counts.skippedTypes[formType, default: 0] += 1
@@ -833,6 +849,50 @@ private final class FECSession {
       hint: "split the file into its filings and check each")
     return true
   }
+
+  /// Whether a line of type `formType` is a second cover record, after the filing's own
+  /// (read or rejected): the file holds another report, and the read stops (F0031).
+  private func stopsAtSecondCover(_ formType: String) -> Bool {
+    guard !coverPending, FECSession.isReportCover(formType) else { return false }
+    let own = cover.formType.map { " (\($0))" } ?? ""
+    stopOutOfPlace(
+      "a second cover record (\(formType)) after the filing's own\(own): the file holds another report, whose records would be read under this filing's cover"
+    )
+    return true
+  }
+
+  /// A line that cannot be read (too long, its quoting malformed): a second header or
+  /// cover stops the read; the filing's own cover is rejected, and the records after it
+  /// are read without it (a rule that needs what it gives is undetermined). Whether it
+  /// stopped the read.
+  private func stopsAtUnreadLine(_ formType: String) -> Bool {
+    if stopsAtSecondHeader(formType) || stopsAtSecondCover(formType) { return true }
+    if coverPending && FECSession.isReportCover(formType) { coverPending = false }
+    return false
+  }
+
+  /// Stops the read at this line (F0031): its records are not under one cover. The
+  /// records before are counted and checked; the run cannot pass.
+  private func stopOutOfPlace(_ message: String) {
+    stop = .make(
+      .fecCoverOutOfPlace, message, path: path, line: lines.lineNumber,
+      hint:
+        "a .fec file holds one filing: its header, its cover record, then its schedules; split or repair the file and check each filing"
+    )
+  }
+
+  /// The forms a filing's cover record is of: reports and notices (F3, F3X, F3P, F24,
+  /// F6, F99, ...), with their N, A or T suffix. Not the lines of a form's items, of a
+  /// type of their own (F65: a Form 6 notice's contributions; F56, F57, F91-F94, F132,
+  /// F133, F3S, F3PS, F3P31), which follow the cover.
+  static func isReportCover(_ formType: String) -> Bool {
+    reportCovers.contains(FECCover.baseForm(formType).form)
+  }
+
+  static let reportCovers: Set<String> = [
+    "F1", "F1M", "F2", "F3", "F3X", "F3P", "F3L", "F4", "F5", "F6", "F7", "F8", "F9", "F10",
+    "F11", "F12", "F13", "F24", "F99",
+  ]
 
   /// Whether a record type starts a filing's header: an HDR record (versions 3 and
   /// later), or the `/* Header` line of a header block (versions 1 and 2).

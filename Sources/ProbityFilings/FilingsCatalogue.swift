@@ -64,6 +64,7 @@ public enum FilingsCatalogue: String, CaseIterable, Sendable {
   case overlappingReport = "F0028"
   case xmlUnexpectedRoot = "F0029"
   case fileChanged = "F0030"
+  case fecCoverOutOfPlace = "F0031"
 
   /// The id diagnostics carry.
   public var id: String { rawValue }
@@ -127,6 +128,9 @@ public enum FilingsCatalogue: String, CaseIterable, Sendable {
       return "a .fec filing with fewer lines than its header declares, or no cover record"
     case .fecSecondHeader:
       return "a .fec file with a second header: more than one filing in one file"
+    case .fecCoverOutOfPlace:
+      return
+        "a .fec filing whose receipts and disbursements do not follow one cover record: one before its cover, or a second cover"
     case .xmlTooManyAttributes:
       return "an XML element with more attributes than Probity reads (10,000)"
     case .overlappingExport:

@@ -874,6 +874,41 @@ struct FECRealDataTests {
     }
   }
 
+  /// A second cover record without a second header (another report's cover and records
+  /// pasted in), or a receipt before the cover: the records would be read under a cover
+  /// that is not theirs, or under none (a PAC's gift under a House committee's cover was
+  /// an excess of an individual's limit). The read stops there (F0031); the records
+  /// before are checked.
+  @Test("a second cover record, or a receipt before the cover, stops the read (F0031)")
+  func coverOutOfPlaceStops() throws {
+    let one = try Data(contentsOf: URL(fileURLWithPath: sharedFile("data/fec/1229017.fec")))
+    let two = try Data(contentsOf: URL(fileURLWithPath: sharedFile("data/fec/1550548.fec")))
+    // 1550548.fec without its header line: its F3XA cover and its records.
+    let withoutHeader = Array(two.drop(while: { $0 != 0x0A }).dropFirst())
+    var lines = Array(one).split(separator: 0x0A, omittingEmptySubsequences: false).map(Array.init)
+    // The cover (line 2) after the first record (line 3).
+    lines.swapAt(1, 2)
+    let swapped = Array(lines.joined(separator: [0x0A]))
+    for (bytes, line, read, message) in [
+      (
+        Array(one) + withoutHeader, 236, 233,
+        "a second cover record (F3XA) after the filing's own (F3N)"
+      ),
+      (swapped, 2, 0, "a receipt or disbursement (SA11AI) before the filing's cover record"),
+    ] {
+      let path = try temporaryFile(bytes, suffix: ".fec")
+      do {
+        _ = try readFEC(path: path)
+        Issue.record("read records under a cover not theirs: \(message)")
+      } catch {
+        #expect(error.diagnostic.id == "F0031", "\(error.diagnostic.rendered())")
+        #expect(error.diagnostic.line == line)
+        #expect(error.diagnostic.message.contains(message), "\(error.diagnostic.message)")
+        #expect(error.statistics.recordsRead == read)
+      }
+    }
+  }
+
   @Test("a line too long is counted by the start of its type, never kept whole")
   func longLineTypeIsBounded() throws {
     let header = "HDR\u{1C}FEC\u{1C}8.3\u{1C}x\u{1C}1\nF3XN\u{1C}C00000001\n"
