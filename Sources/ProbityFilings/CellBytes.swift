@@ -324,7 +324,8 @@ enum PlainASCII {
       let year = number(bytes, count - 4, 4)
       (y, m, d) = format == .usSlashes ? (year, first, second) : (year, second, first)
     }
-    guard let y, let m, let d else { return nil }
+    // A year outside `filingYears` is told by the text's way.
+    guard let y, let m, let d, CellParser.filingYears.contains(y) else { return nil }
     return CivilDate(year: y, month: m, day: d)
   }
 

@@ -240,6 +240,12 @@ public enum CellParser: Hashable, Sendable, CustomStringConvertible {
     }
   }
 
+  /// The years a record's date may be in. A year outside them is a typing slip (`0025`
+  /// for 2025, `2205`): taken as a date, it made a donation accepted 2,000 years before it
+  /// was received (an error), a window of its own, and a default as-of date centuries on,
+  /// past every waiver's expiry. The row is rejected, with the year named.
+  public static let filingYears = 1900...2099
+
   /// Parses a cell. Blanks around the cell are ignored.
   public func parse(_ cell: String, currency: Currency) -> Result<Value, CellProblem> {
     let trimmed = trimBlanks(cell)
@@ -267,7 +273,14 @@ public enum CellParser: Hashable, Sendable, CustomStringConvertible {
       }
     case .date(let format):
       switch format.parse(trimmed) {
-      case .success(let date): return .success(.date(date))
+      case .success(let date) where CellParser.filingYears.contains(date.year):
+        return .success(.date(date))
+      case .success:
+        return .failure(
+          CellProblem(
+            message:
+              "expected a date like \(CellParser.example(format)) (\(format.rawValue)), found \(quoted(trimmed)): its year is outside \(CellParser.filingYears.lowerBound) to \(CellParser.filingYears.upperBound), the years a filing's record is dated in"
+          ))
       case .failure(let error):
         var message =
           "expected a date like \(CellParser.example(format)) (\(format.rawValue)), found \(quoted(trimmed))"

@@ -99,6 +99,17 @@ struct CellParsingTests {
       cell: "2023-02-29", layout: "yyyy-mm-dd",
       outcome: .rejected("no such day: year 2023, month 2, day 29")),
     DateCase(cell: "01/22/2025", layout: "dd/mm/yyyy", outcome: .rejected("no such day")),
+    // A year no filing's record is dated in: a typing slip, rejected with the year's range
+    // (taken as a date, 0025 made an acceptance 2,000 years before its receipt).
+    DateCase(
+      cell: "05/02/0025", layout: "dd/mm/yyyy",
+      outcome: .rejected(
+        "column 2 \"date\": expected a date like 14/07/2024 (dd/mm/yyyy), found \"05/02/0025\": its year is outside 1900 to 2099, the years a filing's record is dated in"
+      )),
+    DateCase(cell: "22050205", layout: "yyyymmdd", outcome: .rejected("its year is outside 1900")),
+    DateCase(cell: "1899-12-31", layout: "yyyy-mm-dd", outcome: .rejected("its year is outside")),
+    DateCase(cell: "1900-01-01", layout: "yyyy-mm-dd", outcome: day(1900, 1, 1)),
+    DateCase(cell: "12/31/2099", layout: "mm/dd/yyyy", outcome: day(2099, 12, 31)),
   ]
 
   @Test("date cells", arguments: dateCases)
