@@ -34,8 +34,18 @@ struct ReadProblem: Error {
   let message: String
 }
 
-/// Reads a small text file whole (mapping files, never filings).
+/// Reads a small text file whole (mapping files, never filings). A FIFO, a socket or a
+/// device is refused without opening it (`stat` cannot block): opening a FIFO waits for a
+/// writer, and a run given one as its mapping hung for good.
 func readSmallTextFile(path: String, limit: Int) -> Result<String, ReadProblem> {
+  var status = stat()
+  if stat(path, &status) == 0 {
+    let type = status.st_mode & S_IFMT
+    if type != S_IFREG && type != S_IFDIR {
+      let what = type == S_IFIFO ? "a pipe" : type == S_IFSOCK ? "a socket" : "a device"
+      return .failure(ReadProblem(message: "it is \(what), not a regular file"))
+    }
+  }
   guard let handle = fopen(path, "rb") else {
     return .failure(ReadProblem(message: String(cString: strerror(errno))))
   }

@@ -1,4 +1,6 @@
+import Foundation
 import ProbityCore
+import ProbityTestSupport
 import Testing
 
 @testable import ProbityFilings
@@ -436,6 +438,20 @@ struct MappingTests {
     #expect(mapping == nil)
     #expect(diagnostics.map(\.id) == ["M0024"])
     #expect(diagnostics.first?.message.contains("No such file") == true)
+  }
+
+  /// Opening a FIFO waits for a writer: a run given one as its mapping hung for good.
+  /// Refused without opening it (no writer is started here: the test would hang if the
+  /// file were opened).
+  @Test("a mapping file that is a pipe is refused, never waited on (M0024)")
+  func pipeRefused() {
+    let path = scratchFolder.appendingPathComponent("probity-\(UUID().uuidString).map").path
+    #expect(mkfifo(path, 0o600) == 0)
+    defer { unlink(path) }
+    let (mapping, diagnostics) = Mapping.load(path: path)
+    #expect(mapping == nil)
+    #expect(diagnostics.map(\.id) == ["M0024"])
+    #expect(diagnostics.first?.message.contains("it is a pipe, not a regular file") == true)
   }
 
   @Test(
