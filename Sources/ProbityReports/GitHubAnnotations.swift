@@ -131,14 +131,16 @@ public enum GitHubAnnotations {
     return out
   }
 
-  /// A workflow command's message: `%`, CR and LF escaped.
+  /// A workflow command's message: `%`, CR and LF escaped, and the runner's older
+  /// syntax (`##[error]`, `##[add-mask]`), a command wherever it stands in a line, broken
+  /// by a zero-width space before its bracket (the text reads the same).
   static func escapeData(_ text: String) -> String { escape(text, property: false) }
 
   /// A workflow command's property value: as a message, and `:` and `,` too.
   static func escapeProperty(_ text: String) -> String { escape(text, property: true) }
 
   private static func escape(_ text: String, property: Bool) -> String {
-    Escaping.replacing(text) { scalar in
+    let escaped = Escaping.replacing(text) { scalar in
       switch scalar {
       case "%": return "%25"
       case "\r": return "%0D"
@@ -148,5 +150,7 @@ public enum GitHubAnnotations {
       default: return nil
       }
     }
+    guard escaped.contains("##[") else { return escaped }
+    return escaped.replacingOccurrences(of: "##[", with: "##\u{200B}[")
   }
 }
