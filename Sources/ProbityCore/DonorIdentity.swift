@@ -26,7 +26,7 @@ public enum DonorIdentity {
 
   /// Upper-case words of a name: letters and digits only; apostrophes and hyphens join
   /// (O'NEIL → ONEIL), other punctuation separates.
-  static func words(_ text: Substring) -> [String] {
+  public static func words(_ text: Substring) -> [String] {
     if let ascii = asciiWords(text.utf8) { return ascii }
     var result: [String] = []
     var current = ""
@@ -176,6 +176,61 @@ public enum DonorIdentity {
     if let first { key += " " + first }
     if let suffix { key += " " + suffix }
     return key.isEmpty ? nil : key
+  }
+
+  /// What a person's name says beside its key, that can tell two people of one key
+  /// apart: the initial of its middle name (`SMITH, JOHN A` and `JOHN ALLEN SMITH`: A),
+  /// and whether its title is a man's (MR) or a woman's (MRS, MS, MISS). `person_key`
+  /// drops both, so that "Smith, John A." is "SMITH, JOHN"; but "JONES, MARY ANN" and
+  /// "JONES, MARY BETH", or "MR. JOHN SMITH" and "MRS. JOHN SMITH" (a wife's name in the
+  /// traditional form), are two people, and one total of theirs may be no one's excess.
+  public struct PersonMarks: Equatable, Sendable {
+    public var middleInitial: Character?
+    public var title: Title?
+
+    public enum Title: Sendable { case man, woman }
+
+    public init(middleInitial: Character? = nil, title: Title? = nil) {
+      self.middleInitial = middleInitial
+      self.title = title
+    }
+  }
+
+  /// The title a word is, when it tells a man from a woman.
+  public static func title(_ word: String) -> PersonMarks.Title? {
+    switch word {
+    case "MR": return .man
+    case "MRS", "MS", "MISS": return .woman
+    default: return nil
+    }
+  }
+
+  /// The marks of a name read as `person_key` reads it (`LAST, [TITLE] FIRST [MIDDLE]` or
+  /// `[TITLE] FIRST [MIDDLE] [PARTICLES] LAST`).
+  public static func marks(_ name: String) -> PersonMarks {
+    var marks = PersonMarks()
+    func given(_ tokens: [String]) -> [String] {
+      var result: [String] = []
+      for (index, token) in tokens.enumerated() {
+        if generational.contains(token) || (honours.contains(token) && index > 0) { continue }
+        if prefixes.contains(token) && result.isEmpty {
+          if marks.title == nil { marks.title = title(token) }
+          continue
+        }
+        result.append(token)
+      }
+      return result
+    }
+    if let comma = name.firstIndex(of: ",") {
+      let rest = given(words(name[name.index(after: comma)...]))
+      if rest.count > 1 { marks.middleInitial = rest[1].first }
+    } else {
+      let tokens = given(words(Substring(name)))
+      var start = tokens.count - 1
+      while start > 1 && particles.contains(tokens[start - 1]) { start -= 1 }
+      if start > 1 { marks.middleInitial = tokens[1].first }
+    }
+    return marks
   }
 
   static let organizationForms: [String: String] = [

@@ -131,7 +131,7 @@ extension CheckRun {
         // that could not be placed may be the group's.
         verdicts[index]?.status = .failed
         switch why {
-        case .unplacedNetting(let message), .repeatedTransaction(let message):
+        case .unplacedNetting(let message), .doubted(let message):
           verdicts[index]?.reason = message
         case .outOfOrder(let disorder):
           let outOfOrder =

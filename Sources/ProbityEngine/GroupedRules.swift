@@ -95,21 +95,40 @@ enum NotJudged {
   case outOfOrder(Disorder)
   /// A refund that could not be placed in a group may be its: the message says so.
   case unplacedNetting(String)
-  /// Its records hold one transaction twice in one file: the message says so.
-  case repeatedTransaction(String)
+  /// Its records hold one transaction twice in one file, or name two people one key
+  /// joins: the message says so (`GroupDoubt`).
+  case doubted(String)
 }
 
-/// A transaction id a fired group's records hold twice in one file, for records of one
-/// kind: one gift filed twice would be counted twice in the group's total, so the
-/// finding may rest on money that was not given (see `CheckRun.withdrawRepeated`).
-struct RepeatedTransaction {
-  let transactionID: String
+/// Why a group that fired may not be one donor's gifts, each counted once, found among its
+/// records as the replay builds its trail (see `CheckRun.withdrawDoubted`): said on the
+/// record that raised the doubt.
+struct GroupDoubt {
+  let message: String
   let file: String
-  let firstLine: Int
   let line: Int
+  let transactionID: String?
 
-  var message: String {
-    "not judged: transaction \(transactionID) is in \(file) twice (lines \(firstLine) and \(line)), and both are counted in this group's total; if it is one gift filed twice, the total is overstated. Correct the filing, or make sure they are two gifts, and check again"
+  /// One transaction id twice in one file, for records of one kind: one gift filed twice
+  /// would be counted twice in the group's total, money that was not given.
+  static func repeated(_ id: String, file: String, firstLine: Int, line: Int) -> GroupDoubt {
+    GroupDoubt(
+      message:
+        "not judged: transaction \(id) is in \(file) twice (lines \(firstLine) and \(line)), and both are counted in this group's total; if it is one gift filed twice, the total is overstated. Correct the filing, or make sure they are two gifts, and check again",
+      file: file, line: line, transactionID: id)
+  }
+
+  /// Two names the group's person key joins that tell two people apart: middle names of
+  /// other initials, or a man's title and a woman's.
+  static func twoPeople(
+    _ first: (name: String, place: String), _ second: (name: String, place: String),
+    differ what: String, record: Record
+  ) -> GroupDoubt {
+    GroupDoubt(
+      message:
+        "not judged: this group's records may be two people's: \"\(first.name)\" (\(first.place)) and \"\(second.name)\" (\(second.place)) are one donor by their key but differ in their \(what); their total may be no one person's. Check whether they are one donor",
+      file: record.provenance.file, line: record.provenance.line,
+      transactionID: record.transactionID)
   }
 }
 
@@ -363,10 +382,14 @@ struct TrailBuilder {
   /// Ordinals of the records its findings are raised on.
   let raisedOn: Set<Int>
   /// The line of each transaction id of the group's records, by file and kind of record;
-  /// the first id met twice. Kept for the groups that fired alone: a set of every id read
-  /// would grow with the records.
+  /// the first doubt met (`GroupDoubt`). Kept for the groups that fired alone: a set of
+  /// every id read would grow with the records.
   var lines: [TransactionPlace: Int] = [:]
-  var repeated: RepeatedTransaction?
+  var doubt: GroupDoubt?
+  /// The first middle initial and the first title the group's person names gave, each with
+  /// the name and where it is.
+  var middle: (initial: Character, name: String, place: String)?
+  var title: (title: DonorIdentity.PersonMarks.Title, name: String, place: String)?
 
   struct TransactionPlace: Hashable {
     let id: String
@@ -374,15 +397,85 @@ struct TrailBuilder {
     let kind: RecordKind
   }
 
-  /// Notes a record's transaction id, and the first met twice in one file.
-  mutating func note(_ record: Record) {
-    guard repeated == nil, let id = record.transactionID else { return }
-    let place = TransactionPlace(id: id, file: record.provenance.file, kind: record.kind)
-    if let first = lines[place] {
-      repeated = RepeatedTransaction(
-        transactionID: id, file: place.file, firstLine: first, line: record.provenance.line)
-    } else {
+  /// Notes a record's transaction id, and the first met twice in one file; and, for a
+  /// group keyed by a person (`person`: the fields of the name its key reads), the marks
+  /// of the name that tell two people apart (`DonorIdentity.marks`).
+  mutating func note(_ record: Record, person: PersonFields?) {
+    guard doubt == nil else { return }
+    if let id = record.transactionID {
+      let place = TransactionPlace(id: id, file: record.provenance.file, kind: record.kind)
+      if let first = lines[place] {
+        doubt = .repeated(id, file: place.file, firstLine: first, line: record.provenance.line)
+        return
+      }
       lines[place] = record.provenance.line
+    }
+    if let person { notePerson(record, person) }
+  }
+
+  private mutating func notePerson(_ record: Record, _ person: PersonFields) {
+    guard case .string(let name) = record[person.name] else { return }
+    var marks = DonorIdentity.marks(name)
+    // The name's parts, where the filing gives them apart (a .fec file's prefix).
+    func part(_ field: FieldID?) -> String? {
+      guard let field, !record.leftOut.contains(field), case .string(let text) = record[field]
+      else { return nil }
+      let word = DonorIdentity.words(Substring(text)).first
+      return word
+    }
+    if let middleName = part(person.middle), let initial = middleName.first {
+      marks.middleInitial = initial
+    }
+    if let prefix = part(person.prefix), let title = DonorIdentity.title(prefix) {
+      marks.title = title
+    }
+    let place = "line \(record.provenance.line)"
+    var shown = name
+    if let field = person.prefix, !record.leftOut.contains(field),
+      case .string(let prefix) = record[field]
+    {
+      shown += " (\(prefix))"
+    }
+    if let initial = marks.middleInitial {
+      if let middle, middle.initial != initial {
+        doubt = .twoPeople(
+          (middle.name, middle.place), (shown, place), differ: "middle names", record: record)
+        return
+      }
+      if middle == nil { middle = (initial, shown, place) }
+    }
+    if let given = marks.title {
+      if let title, title.title != given {
+        doubt = .twoPeople(
+          (title.name, title.place), (shown, place), differ: "titles (a man's and a woman's)",
+          record: record)
+        return
+      }
+      if title == nil { title = (given, shown, place) }
+    }
+  }
+
+  /// The fields of the name a rule's person key reads (`person_key(name)`), with the
+  /// name's middle name and prefix where the filing gives them apart.
+  struct PersonFields {
+    let name: FieldID
+    let middle: FieldID?
+    let prefix: FieldID?
+
+    /// For a rule grouped by `person_key` of a field; nil otherwise.
+    init?(_ grouping: Grouping) {
+      for key in grouping.keys {
+        let root = key.nodes[key.root]
+        guard case .call(.personKey) = root.op, let argument = root.children.first,
+          case .field(let field) = key.nodes[argument].op
+        else { continue }
+        name = field
+        let canonical = CanonicalSchema.id(named: "name")
+        middle = field == canonical ? CanonicalSchema.id(named: "middle_name") : nil
+        prefix = field == canonical ? CanonicalSchema.id(named: "prefix") : nil
+        return
+      }
+      return nil
     }
   }
 
@@ -1415,7 +1508,8 @@ extension CheckRun {
         if case .date(let d) = record[CanonicalSchema.dateField] { d } else { nil }
       // Changed where it is: taken out of the dictionary and put back, its entries and
       // sums had two owners, and were copied at every record of the group.
-      trailRequests[index].values[position].note(record)
+      trailRequests[index].values[position].note(
+        record, person: TrailBuilder.PersonFields(grouping))
       trailRequests[index].values[position].add(
         arguments: arguments, date: windowDate, plan: plan, slot: slot
       ) { running, raisedOn in
@@ -1438,39 +1532,40 @@ extension CheckRun {
         unsortedFindings.setTrail(at: position, entries)
       }
     }
-    withdrawRepeated()
+    withdrawDoubted()
     trailRequests = Array(repeating: [:], count: ruleSet.rules.count)
     replayIndex = nil
     replaySelected = false
     rejudgeInDateOrder()
   }
 
-  /// The findings of each group whose records hold one transaction id twice in one file
-  /// (`TrailBuilder.repeated`) do not stand: each such group is one outcome that could not
-  /// be evaluated, said on the second of the two records. Counting one gift twice makes a
-  /// total the donor never gave, and an accusation that is not true; two gifts under one
-  /// id are a fault of the filing the regulator should see either way. Only groups that
-  /// fired are looked at (the others accuse no one).
-  mutating func withdrawRepeated() {
+  /// The findings of each group a doubt was found in as its trail was built
+  /// (`TrailBuilder.doubt`: one transaction id twice in one file, or names of two people
+  /// one key joins) do not stand: each such group is one outcome that could not be
+  /// evaluated, said on the record that raised the doubt. Counting one gift twice, or two
+  /// people's gifts as one donor's, makes a total no one gave, and an accusation that is
+  /// not true; either is a question the regulator should see. Only groups that fired are
+  /// looked at (the others accuse no one).
+  mutating func withdrawDoubted() {
     for index in trailRequests.indices {
-      let repeats = trailRequests[index].compactMapValues(\.repeated)
-      guard !repeats.isEmpty else { continue }
+      let doubts = trailRequests[index].compactMapValues(\.doubt)
+      guard !doubts.isEmpty else { continue }
       let before = unsortedFindings.count
       unsortedFindings.removeAll { ruleIndex, groupKey in
-        ruleIndex == index && groupKey.map { repeats[$0] != nil } == true
+        ruleIndex == index && groupKey.map { doubts[$0] != nil } == true
       }
       counted[index].fired -= before - unsortedFindings.count
       // In the order of the groups' keys: the same output whatever the dictionary's order.
-      for (key, repeated) in repeats.sorted(by: {
+      for (key, doubt) in doubts.sorted(by: {
         ($0.key.values, $0.key.window) < ($1.key.values, $1.key.window)
       }) {
-        unjudged[index, default: [:]][key] = .repeatedTransaction(repeated.message)
+        unjudged[index, default: [:]][key] = .doubted(doubt.message)
         counted[index].failed += 1
         guard counted[index].failed <= CheckRun.examplesPerRule else { continue }
         problems.append(
           EvaluationProblem(
-            ruleID: ruleSet.rules[index].id, file: repeated.file, line: repeated.line,
-            transactionID: repeated.transactionID, message: repeated.message))
+            ruleID: ruleSet.rules[index].id, file: doubt.file, line: doubt.line,
+            transactionID: doubt.transactionID, message: doubt.message))
       }
     }
   }
@@ -1548,8 +1643,8 @@ extension CheckRun {
         // had none); one the run raised on the group stands in its place.
         unjudged[index]?[key] = nil
         // (The run's other counts of failures are of records the first pass counted.)
-        if case .repeatedTransaction(let message)? = run.unjudged[index]?.values.first {
-          unjudged[index, default: [:]][key] = .repeatedTransaction(message)
+        if case .doubted(let message)? = run.unjudged[index]?.values.first {
+          unjudged[index, default: [:]][key] = .doubted(message)
           counted[index].failed += 1
           if counted[index].failed <= CheckRun.examplesPerRule,
             let problem = run.problems.first(where: { $0.message == message })

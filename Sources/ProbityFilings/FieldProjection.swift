@@ -19,13 +19,17 @@ import ProbityCore
 enum FieldProjection {
   /// `wanted`, with the fields the readers make wanted fields from: a wanted `name` is
   /// derived from the organisation and name parts when the filing has none, and a .fec
-  /// name without its parts' separator is an organisation's by its entity type.
+  /// name without its parts' separator is an organisation's by its entity type. A wanted
+  /// `name` wants its `prefix` too.
   static func closed(_ wanted: FieldSet) -> FieldSet {
     var fields = wanted
     if let parts = NameParts.canonical, fields.contains(parts.name) {
       for field in [parts.organization, parts.last, parts.first, parts.middle, parts.suffix] {
         fields.insert(field)
       }
+      // And its prefix, which the name is not made with: a man's title and a woman's
+      // tell two people one person key joins (the engine's `TrailBuilder`).
+      if let prefix = CanonicalSchema.id(named: "prefix") { fields.insert(prefix) }
     }
     if let organization = CanonicalSchema.id(named: "organization_name"),
       fields.contains(organization), let entity = CanonicalSchema.id(named: "entity_type")

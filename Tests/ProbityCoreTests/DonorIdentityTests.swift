@@ -200,3 +200,20 @@ let awkwardNames: [String] = [
 func zip5Digits(_ zip: String, _ expected: String?) {
   #expect(DonorIdentity.zip5(zip) == expected, "\(zip.debugDescription)")
 }
+
+/// What a name says beside its key: its middle initial and whether its title is a man's or
+/// a woman's, read in both orders, past honours and generational suffixes.
+@Test(
+  "a person's name marks: middle initial and title",
+  arguments: [
+    ("SMITH, JOHN", nil, nil), ("Smith, John A.", "A", nil), ("JOHN ALLEN SMITH", "A", nil),
+    ("JONES, MARY BETH", "B", nil), ("MR. JOHN SMITH", nil, "man"),
+    ("Smith, Mrs. John", nil, "woman"), ("SMITH, JOHN JR", nil, nil),
+    ("SMITH, JOHN A JR", "A", nil), ("JOHN DE LA CRUZ", nil, nil), ("JOHN P DE LA CRUZ", "P", nil),
+    ("DR JANE Q DOE PHD", "Q", nil), ("MISS ANN LEE", nil, "woman"), ("SMITH", nil, nil),
+  ] as [(String, String?, String?)])
+func personMarks(_ name: String, _ middle: String?, _ title: String?) {
+  let marks = DonorIdentity.marks(name)
+  #expect(marks.middleInitial.map(String.init) == middle, "\(name)")
+  #expect(marks.title.map { $0 == .man ? "man" : "woman" } == title, "\(name)")
+}

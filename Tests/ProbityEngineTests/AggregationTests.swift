@@ -1030,3 +1030,55 @@ private func filed(_ record: Record, id: String, file: String = "f.csv") -> Reco
   #expect(run.tallies[0].failed == 0)
   #expect(run.problems.isEmpty)
 }
+
+/// A group keyed by `person_key(name)` whose names tell two people apart (middle names
+/// of other initials, a man's title and a woman's, in the name or in its prefix field) is
+/// not judged: one total of two people's gifts may be no one's excess. Names that agree,
+/// or leave the middle name or title out, are one donor as before.
+@Test func namesOfTwoPeopleUnderOneKeyLeaveTheGroupUnjudged() throws {
+  let rules = try groupedRuleSet(
+    electionRule, when: "total > limit[election_year(election_code)]")
+  func prefixed(_ record: Record, _ prefix: String) -> Record {
+    var record = record
+    record[CanonicalSchema.id(named: "prefix")!] = .string(prefix)
+    return record
+  }
+  let twoPeople: [([Record], String)] = [
+    (
+      [
+        gift("2024-01-05", "2000.00", name: "JONES, MARY ANN", line: 2),
+        gift("2024-02-05", "2000.00", name: "JONES, MARY BETH", line: 3),
+      ],
+      "\"JONES, MARY ANN\" (line 2) and \"JONES, MARY BETH\" (line 3) are one donor by their key but differ in their middle names"
+    ),
+    (
+      [
+        gift("2024-01-05", "2000.00", name: "MR JOHN SMITH", line: 2),
+        gift("2024-02-05", "2000.00", name: "Smith, Mrs. John", line: 3),
+      ],
+      "differ in their titles (a man's and a woman's)"
+    ),
+    (
+      [
+        prefixed(gift("2024-01-05", "2000.00", name: "Smith, John", line: 2), "Mr."),
+        prefixed(gift("2024-02-05", "2000.00", name: "Smith, John", line: 3), "Mrs."),
+      ],
+      "\"Smith, John (Mr.)\" (line 2) and \"Smith, John (Mrs.)\" (line 3)"
+    ),
+  ]
+  for (records, said) in twoPeople {
+    let run = check(rules, records, asOf: "2024-12-31")
+    #expect(run.findings.isEmpty, "\(said)")
+    #expect(run.tallies[0].failed == 1)
+    #expect(run.problems.map(\.line) == [3])
+    #expect(run.problems.first?.message.contains(said) == true, "\(run.problems.map(\.message))")
+  }
+  let oneDonor = [
+    gift("2024-01-05", "2000.00", name: "SMITH, JOHN A", line: 2),
+    gift("2024-02-05", "1000.00", name: "John Allen Smith", line: 3),
+    gift("2024-03-05", "1000.00", name: "MR JOHN SMITH", line: 4),
+  ]
+  let run = check(rules, oneDonor, asOf: "2024-12-31")
+  #expect(run.findings.map(\.line) == [4])
+  #expect(run.problems.isEmpty)
+}
