@@ -504,6 +504,15 @@ public struct CheckRun {
     {
       latestDate = date
     }
+    // The latest record date is the latest of every date a record says an event of its
+    // came on: a donation's receipt, acceptance and report too (a register's returned
+    // donations have no acceptance date, and the run was judged as of ten years before
+    // their reports: every waiver that had expired since still held).
+    for field in CanonicalSchema.eventDateFields {
+      if case .date(let date) = record[field], latestDate.map({ date > $0 }) ?? true {
+        latestDate = date
+      }
+    }
     if notesCoverage { noteCoverage(record) }
     observing = false
     let watched =
@@ -878,6 +887,9 @@ public struct CheckRun {
 
 extension CanonicalSchema {
   static let dateField: FieldID = id(named: "date") ?? 0
+  /// The dates of a record's events beside its `date` (the run reads them: `fieldsRead`).
+  static let eventDateFields: [FieldID] = ["received_date", "accepted_date", "reported_date"]
+    .compactMap(id(named:))
   static let filerField: FieldID = id(named: "filer_id") ?? 0
   static let filerNameField: FieldID? = id(named: "filer_name")
   static let reportEndField: FieldID = id(named: "report_period_end") ?? 0
@@ -888,7 +900,8 @@ extension CheckRun {
   /// Every field the run reads of a record: a reader may leave the others out
   /// (`FilingReader.read(fields:)`) and the run's output is the same. Those its rules
   /// name (`CompiledRuleSet.fieldsRead`), and those the run reads itself: the date (the
-  /// latest date of a run, windows, deadlines), the transaction id (findings,
+  /// latest date of a run, windows, deadlines) and the dates of receipt, acceptance and
+  /// report (the latest date of a run), the transaction id (findings,
   /// `explain`'s target), the filer's id and name and its report's period (findings,
   /// their fingerprints), the election code where
   /// a rule groups by election, the end of a report's period where a rule has a cure
@@ -897,7 +910,7 @@ extension CheckRun {
   public var fieldsRead: FieldSet {
     var names = [
       "date", "transaction_id", "filer_id", "filer_name", "report_period_start",
-      "report_period_end",
+      "report_period_end", "received_date", "accepted_date", "reported_date",
     ]
     if ruleSet.rules.contains(where: { $0.grouping?.window?.kind == .election }) {
       names.append("election_code")

@@ -1082,3 +1082,21 @@ private func filed(_ record: Record, id: String, file: String = "f.csv") -> Reco
   #expect(run.findings.map(\.line) == [4])
   #expect(run.problems.isEmpty)
 }
+
+/// Without --as-of, a run is judged as of the latest date its records give: their `date`,
+/// and the dates of receipt, acceptance and report too. A register's returned donations
+/// have no acceptance date (their `date`): judged as of the latest acceptance, years
+/// before their reports, expired waivers still held.
+@Test func theLatestRecordDateIsTheLatestOfEveryEventsDate() throws {
+  let rules = try groupedRuleSet(
+    electionRule, when: "total > limit[election_year(election_code)]")
+  var returned = gift("2015-09-18", "100.00", line: 2)
+  var undated = gift("2015-09-18", "100.00", line: 3)
+  undated[CanonicalSchema.dateField] = .missing
+  undated[CanonicalSchema.id(named: "received_date")!] = date("2025-09-05")
+  undated[CanonicalSchema.id(named: "reported_date")!] = date("2025-10-30")
+  returned[CanonicalSchema.id(named: "accepted_date")!] = date("2015-09-18")
+  let run = check(rules, [returned, undated])
+  #expect(run.asOf == CivilDate(year: 2025, month: 10, day: 30))
+  #expect(check(rules, [returned]).asOf == CivilDate(year: 2015, month: 9, day: 18))
+}

@@ -125,8 +125,9 @@ struct FieldProjectionTests {
   }
 
   /// The pack's fields, and what the run adds: the report's period (a finding's
-  /// fingerprint), an election code only for a rule grouped by election, a name and
-  /// postal code only when personal data is withheld.
+  /// fingerprint), the dates of receipt, acceptance and report (the latest record date),
+  /// an election code only for a rule grouped by election, a name and postal code only
+  /// when personal data is withheld.
   @Test("the fields a run reads")
   func fieldsRead() throws {
     let pack = try ProjectionMemoTests.rule("employer != \"x\"", when: "amount > $100.00")
@@ -139,7 +140,8 @@ struct FieldProjectionTests {
       names(run.fieldsRead)
         == [
           "amount", "date", "employer", "filer_id", "filer_name", "transaction_id",
-          "report_period_start", "report_period_end",
+          "report_period_start", "report_period_end", "received_date", "accepted_date",
+          "reported_date",
         ]
         .sorted(by: Self.schemaOrder))
     run.personalData = PersonalDataPolicy(secret: "s")
