@@ -233,8 +233,14 @@ public enum FilingReader {
   /// Up to `limit` bytes from the start of a file.
   static func firstBytes(path: String, limit: Int) throws(FilingError) -> [UInt8] {
     guard let file = fopen(path, "rb") else {
+      let reason = String(cString: strerror(errno))
+      // A name that is not UTF-8 reaches Probity with each bad byte replaced (U+FFFD),
+      // and no file has that name.
       throw .make(
-        .cannotOpen, "cannot open the filing: \(String(cString: strerror(errno)))", path: path)
+        .cannotOpen, "cannot open the filing: \(reason)", path: path,
+        hint: path.unicodeScalars.contains("\u{FFFD}")
+          ? "its name may not be UTF-8 (a Latin-1 name from a Windows zip): such a name cannot be given to Probity; rename the file with a UTF-8 name"
+          : nil)
     }
     defer { fclose(file) }
     var buffer = [UInt8](repeating: 0, count: limit)

@@ -151,7 +151,23 @@ struct AuditCommand: ParsableCommand {
     // named on the command line, or one that cannot be opened, is read, and reported
     // unreadable as `check` reports it.
     var filings: [(path: String, format: InputFormat?)] = []
-    for (path, explicit) in try collect(paths) {
+    let (collected, unnamed) = try collect(paths)
+    // A file whose name is not UTF-8 cannot be opened by its name here: unreadable, and
+    // said (exit 2), never left out unsaid.
+    let unnamedErrors = unnamed.map { path in
+      Diagnostic(
+        id: FilingsCatalogue.cannotOpen.id,
+        message:
+          "cannot open the filing: its name is not UTF-8 (the bytes shown as \\xNN), so it cannot be opened by name",
+        file: path,
+        hint: "rename it with a UTF-8 name (as unzip -O CP437, or convmv, can) and audit again")
+    }
+    for (path, error) in zip(unnamed, unnamedErrors) {
+      printError(error.rendered())
+      entries.append(
+        .init(path: path, format: nil, status: .unreadable, note: error.message, records: 0))
+    }
+    for (path, explicit) in collected {
       do {
         filings.append((path, try FilingReader.detectFormat(path: path)))
       } catch {
@@ -170,6 +186,7 @@ struct AuditCommand: ParsableCommand {
     // Nothing to audit (an empty folder, or only files that are no filings): an audit
     // that reads nothing cannot pass, and writes no report that says it did.
     if filings.isEmpty {
+      if !unnamed.isEmpty { throw Exit.unusable }
       let skipped = entries.count
       printError(
         "error: no filing found in \(paths.joined(separator: ", "))"
@@ -193,7 +210,7 @@ struct AuditCommand: ParsableCommand {
     // read (its report is replaced: read, it would be counted twice, beside its
     // amendment), and it is unreadable (F0025, exit 2), as the filing joined to it cannot
     // be checked under its cover.
-    var joined: [Diagnostic] = []
+    var joined: [Diagnostic] = unnamedErrors
     for (path, by, stop) in selection.replaced {
       if let stop {
         printError(stop.rendered())
@@ -397,14 +414,18 @@ struct AuditCommand: ParsableCommand {
   /// Every file under the paths, in path order whatever the order of the paths (so the
   /// output does not depend on it), each once; `explicit` for files named on the command
   /// line (an unreadable one is an error, an unrecognised one in a folder is skipped).
-  func collect(_ paths: [String]) throws -> [(String, Bool)] {
+  /// The files to audit, each with whether it was named on the command line; and the
+  /// files in the folders whose names are not UTF-8 (`walk`).
+  func collect(_ paths: [String]) throws -> (files: [(String, Bool)], unnamed: [String]) {
     var result: [(String, Bool)] = []
+    var unnamed: [String] = []
     // The audit folder, when it is in a folder searched: an earlier audit's output
     // (report.html, findings.*) is no filing of the pile, and reading it would make
     // every audit after the first fail (its HTML taken for XML). Told by its device and
     // inode, whatever the spelling of --out.
     var outStatus = stat()
-    let outKey = stat(out, &outStatus) == 0 ? [outStatus.st_dev, outStatus.st_ino] : nil
+    let outKey =
+      stat(out, &outStatus) == 0 ? [UInt64(outStatus.st_dev), UInt64(outStatus.st_ino)] : nil
     for path in paths {
       var isDirectory: ObjCBool = false
       guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
@@ -417,33 +438,77 @@ struct AuditCommand: ParsableCommand {
       }
       let root = path.hasSuffix("/") ? String(path.dropLast()) : path
       var found: [String] = []
-      let enumerator = FileManager.default.enumerator(atPath: root)
-      while let item = enumerator?.nextObject() as? String {
-        let full = root + "/" + item
-        var nested: ObjCBool = false
-        guard !item.split(separator: "/").contains(where: { $0.hasPrefix(".") }) else { continue }
-        if FileManager.default.fileExists(atPath: full, isDirectory: &nested) {
-          if nested.boolValue {
-            var status = stat()
-            if let outKey, stat(full, &status) == 0, [status.st_dev, status.st_ino] == outKey {
-              enumerator?.skipDescendants()
-            }
-          } else {
-            found.append(full)
-          }
-        } else {
-          // A link that leads nowhere (its target gone, or a loop): a file that cannot
-          // be opened, so it is read, and reported unreadable, not left out unsaid.
-          var status = stat()
-          if lstat(full, &status) == 0 { found.append(full) }
-        }
-      }
+      AuditCommand.walk(root, outKey: outKey, into: &found, unnamed: &unnamed)
       result.append(contentsOf: found.map { ($0, false) })
     }
     var seen: Set<String> = []
-    return result.sorted { ($0.0, $0.1 ? 0 : 1) < ($1.0, $1.1 ? 0 : 1) }.filter {
+    let files = result.sorted { ($0.0, $0.1 ? 0 : 1) < ($1.0, $1.1 ? 0 : 1) }.filter {
       seen.insert($0.0).inserted
     }
+    return (files, unnamed.sorted())
+  }
+}
+
+extension AuditCommand {
+  /// The files under `folder`, by their names' bytes (`readdir`): hidden names (`.x`) and
+  /// the audit folder (`outKey`: its device and inode) left out, a link to a folder not
+  /// followed, a link that leads nowhere (its target gone, or a loop) kept (it is read,
+  /// and reported unreadable, not left out unsaid). A name that is not UTF-8 (a Latin-1
+  /// `Müller.csv` from a Windows zip) cannot be given to a reader by a Swift path: it is
+  /// put in `unnamed`, shown with its bytes escaped, to be reported unreadable. (Walked
+  /// by Foundation's enumerator, whose names are Strings, such a file was left out with
+  /// no word.)
+  static func walk(
+    _ folder: String, outKey: [UInt64]?, into found: inout [String], unnamed: inout [String]
+  ) {
+    guard let handle = opendir(folder) else { return }
+    defer { closedir(handle) }
+    while let entry = readdir(handle) {
+      let bytes = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+        Array(raw.prefix { $0 != 0 })
+      }
+      guard let first = bytes.first, first != UInt8(ascii: ".") else { continue }
+      guard let name = String(validating: bytes, as: UTF8.self) else {
+        unnamed.append(folder + "/" + AuditCommand.escapedName(bytes))
+        continue
+      }
+      let full = folder + "/" + name
+      var status = stat()
+      guard lstat(full, &status) == 0 else { continue }
+      switch status.st_mode & S_IFMT {
+      case S_IFDIR:
+        if let outKey, [UInt64(status.st_dev), UInt64(status.st_ino)] == outKey { continue }
+        walk(full, outKey: outKey, into: &found, unnamed: &unnamed)
+      case S_IFLNK:
+        var target = stat()
+        if stat(full, &target) == 0, target.st_mode & S_IFMT == S_IFDIR { continue }
+        found.append(full)
+      default:
+        found.append(full)
+      }
+    }
+  }
+
+  /// A name's bytes as text: UTF-8 where they are, each other byte as `\xNN`.
+  static func escapedName(_ bytes: [UInt8]) -> String {
+    var out = ""
+    var index = 0
+    while index < bytes.count {
+      var length = 1
+      while length <= 4 && index + length <= bytes.count {
+        if let text = String(validating: bytes[index..<(index + length)], as: UTF8.self) {
+          out += text
+          break
+        }
+        length += 1
+      }
+      if length > 4 || index + length > bytes.count {
+        out += "\\x" + String(bytes[index], radix: 16, uppercase: true)
+        length = 1
+      }
+      index += length
+    }
+    return out
   }
 }
 

@@ -141,6 +141,36 @@ import Testing
       "\(result.stdout)")
   }
 
+  /// A file whose name is not UTF-8 (a Latin-1 `Müller.csv`, as Windows zips make them)
+  /// cannot be opened by a Swift path: walked by Foundation's enumerator, it was left out
+  /// with no word, and the audit passed on the files beside it. It is listed unreadable,
+  /// its bad byte shown as `\xFC`, and the audit cannot pass (exit 2).
+  @Test func aFileNamedInLatin1IsReportedNotLeftOut() throws {
+    let pile = try temporaryDirectory("latin1")
+    defer { try? FileManager.default.removeItem(at: pile) }
+    try FileManager.default.copyItem(
+      at: packageRoot.appendingPathComponent("Fixtures/us-federal/aggregates.csv"),
+      to: pile.appendingPathComponent("ok.csv"))
+    let bytes = Array(pile.path.utf8) + Array("/M".utf8) + [0xFC] + Array("ller.csv".utf8) + [0]
+    let descriptor = bytes.withUnsafeBufferPointer { buffer in
+      buffer.withMemoryRebound(to: CChar.self) { creat($0.baseAddress!, 0o644) }
+    }
+    #expect(descriptor >= 0)
+    close(descriptor)
+    let out = try temporaryDirectory("latin1-out")
+    defer { try? FileManager.default.removeItem(at: out) }
+    let result = try runProbity([
+      "audit", "--rules", "Rules/us-federal", "--as-of", "2025-06-01", "--out", out.path,
+      pile.path,
+    ])
+    #expect(result.status == 2, "\(result.stderr)")
+    #expect(
+      result.stdout.contains(
+        "M\\xFCller.csv: unreadable: cannot open the filing: its name is not UTF-8"),
+      "\(result.stdout)")
+    #expect(result.stderr.contains("error[F0001]"), "\(result.stderr)")
+  }
+
   /// A folder holding a filing that cannot be read: every output of the audit names it.
   /// The HTML report says at its top that the audit is incomplete and lists the file
   /// with the reader's error, and the file skipped with why; findings.json is the
