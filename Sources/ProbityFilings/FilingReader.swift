@@ -108,13 +108,37 @@ public enum FilingReader {
       return (chosen, chosen.bundledMapping)
     }
     let mappingFormat: InputFormat = mapping.format == .xml ? .xml : .csv
+    let what = mapping.format == .xml ? "XML" : "delimited text"
     if let format, format != mappingFormat {
-      let what = mapping.format == .xml ? "XML" : "delimited text"
       throw .make(
         .wrongReader,
         "--input-format \(format.rawValue) does not fit the mapping \(mapping.path), which reads \(what)",
         path: path,
         hint: "a mapping of your own is for csv or xml input; the other formats bring their own")
+    }
+    // An XML mapping for a file that is no XML, or a delimited one for XML: the reader
+    // would say the file is malformed ("Document is empty", "malformed quoting"), when it
+    // is the mapping that does not fit. (A file whose format cannot be told is left to
+    // the reader.)
+    guard format == nil else { return (mappingFormat, mapping) }
+    let found: InputFormat?
+    do {
+      found = try detectFormat(path: path)
+    } catch {
+      // No format told: a file of plain text that does not start like XML (XML is told
+      // by its `<`) is no XML; a zip or a PDF, say, is left to the reader to name.
+      found =
+        error.diagnostic.id == FilingsCatalogue.unknownFormat.id
+          && packaging(path: path) == nil ? .csv : nil
+    }
+    if let found, (found == .xml) != (mappingFormat == .xml) {
+      throw .make(
+        .wrongReader,
+        "the mapping \(mapping.path) reads \(what), but the file is \(found == .xml ? "XML" : "not XML (it does not start with '<')")",
+        path: path,
+        hint:
+          "give a mapping for the file's format, or check it without --mapping (the bundled formats are told from the file)"
+      )
     }
     return (mappingFormat, mapping)
   }
