@@ -135,9 +135,50 @@ public struct XMLReader: Sendable {
           "the records before this point were read; libxml2's time grows with the square of an element's attributes, and filings have a few an element"
       ).after(read.pointee.session.statistics)
     }
+    // Lines: libxml2 counts a line at each LF, and so a file whose lines end in a CR alone
+    // (an old Mac's) was all on line 1, its records and errors too. XML reads a CR alone
+    // as a line end (its end-of-line handling makes it an LF before parsing: XML 1.0,
+    // 2.11), so one is given as an LF: the same document, the same byte offsets, and the
+    // lines the delimited readers count. Only in an encoding that writes ASCII as ASCII
+    // (told by the first byte: UTF-16 and UTF-32 are refused before parsing, EBCDIC
+    // writes LF otherwise). A CR last in a chunk is held back until the byte after it
+    // is known (`carriedCR`).
+    var normalizesCR = false
+    var carriedCR = false
+    func feedable(_ count: Int) -> Int {
+      guard normalizesCR else { return count }
+      return buffer.withUnsafeMutableBufferPointer { bytes in
+        for index in 0..<max(0, count - 1)
+        where bytes[index] == 0x0D && bytes[index + 1] != 0x0A {
+          bytes[index] = 0x0A
+        }
+        carriedCR = count > 0 && bytes[count - 1] == 0x0D
+        return carriedCR ? count - 1 : count
+      }
+    }
+    /// Reads the next bytes into the buffer, after the CR carried: how many it holds.
+    func readChunk(_ limit: Int) -> Int {
+      let carried = carriedCR ? 1 : 0
+      let count = buffer.withUnsafeMutableBytes {
+        readFile(fd, $0.baseAddress! + carried, limit - carried)
+      }
+      guard count >= 0 else { return count }
+      if carried == 1 {
+        buffer[0] = 0x0D
+        // At the end of the file, the CR carried is a CR alone.
+        if count == 0 {
+          buffer[0] = 0x0A
+          carriedCR = false
+          return 1
+        }
+      }
+      return count + carried
+    }
     // The first bytes go to the parser's making, which tells the encoding from them.
-    let first = buffer.withUnsafeMutableBytes { readFile(fd, $0.baseAddress, 4) }
+    var first = buffer.withUnsafeMutableBytes { readFile(fd, $0.baseAddress, 4) }
     guard first >= 0 else { throw readFailed() }
+    normalizesCR = first > 0 && [0x3C, 0xEF, 0x20, 0x09, 0x0A, 0x0D].contains(buffer[0])
+    first = feedable(first)
     if let over = buffer.withUnsafeBytes({
       attributeGuard.scan(UnsafeRawBufferPointer(rebasing: $0[0..<first]))
     }) {
@@ -159,8 +200,11 @@ public struct XMLReader: Sendable {
     read.pointee.session.parser = parser
     probity_xml_collect_generic_errors(generic)
     while true {
-      let count = buffer.withUnsafeMutableBytes { readFile(fd, $0.baseAddress, $0.count) }
-      guard count >= 0 else { throw readFailed() }
+      let read0 = readChunk(buffer.count)
+      guard read0 >= 0 else { throw readFailed() }
+      // Past the end with no CR carried: 0, which ends the parse.
+      let count = read0 == 0 ? 0 : feedable(read0)
+      if read0 > 0 && count == 0 { continue }
       if let over = buffer.withUnsafeBytes({
         attributeGuard.scan(UnsafeRawBufferPointer(rebasing: $0[0..<count]))
       }) {

@@ -192,6 +192,40 @@ struct XMLReaderTests {
     }
   }
 
+  /// A file whose lines end in a CR alone: libxml2 counts lines at LFs, and such a file's
+  /// records and errors were all on line 1 (`explain --record FILE:25` found none). Read
+  /// now on the lines an LF file has, a CR at the end of the reader's 256 KiB chunks too
+  /// (held back until the next byte is known), and a CR LF as one line end.
+  @Test("lines ended by a CR alone are counted, whatever chunk the CR ends")
+  func loneCarriageReturns() throws {
+    let receipt = { (id: Int) in
+      "<receipt id=\"R\(id)\">\n<date>2024-03-15</date>\n<amount>5.00</amount>\n</receipt>\n"
+    }
+    let head = "<?xml version=\"1.0\"?>\n<filing>\n<!--"
+    // The last byte of the first chunk: the parser is made with 4 bytes, then fed 256 KiB.
+    let last = 4 + 256 * 1024 - 1
+    for shift in [-1, 0, 1] {
+      // The line end after the comment falls on `last + shift`.
+      let pad = String(repeating: "x", count: last + shift - head.utf8.count - 3)
+      let lf = head + pad + "-->\n" + (1...3).map(receipt).joined() + "</filing>\n"
+      let expected = try readXML(lf)
+      #expect(expected.records.count == 3)
+      for ending in ["\r", "\r\n"] {
+        let text = lf.replacingOccurrences(of: "\n", with: ending)
+        let result = try readXML(text)
+        #expect(result.problems.isEmpty, "\(shift): \(result.problems.map { $0.rendered() })")
+        #expect(result.lines == expected.lines, "\(shift) \(ending.utf8.count)")
+        #expect(result.records.map(\.transactionID) == ["R1", "R2", "R3"])
+      }
+    }
+    // The whole file one CR-ended line after another, to its last byte.
+    let text =
+      "<?xml version=\"1.0\"?>\r<filing>\r"
+      + receipt(7).replacingOccurrences(
+        of: "\n", with: "\r") + "</filing>\r"
+    #expect(try readXML(text).lines == [3])
+  }
+
   @Test("an encoding the prolog declares: Windows-1252")
   func windows1252() throws {
     let result = try readXML(path: fixture("xml/windows-1252.xml"))
