@@ -197,6 +197,16 @@ public enum SARIFRenderer {
         id: diagnostic.id, level: "error", message: "rejected record: \(diagnostic.message)",
         file: diagnostic.file, line: diagnostic.position?.line, to: &w)
     }
+    // The problems past the first kept are counted, not listed: said, so that a reader of
+    // this file does not take those listed for all.
+    if report.rejectionDiagnostics > report.rejections.count {
+      let more = report.rejectionDiagnostics - report.rejections.count
+      notification(
+        id: "probity/rejections-not-listed", level: "error",
+        message:
+          "\(more) more problem\(more == 1 ? "" : "s") with rejected records \(more == 1 ? "is" : "are") not listed here (the first \(report.rejections.count) are; \(report.recordsRejected) records were rejected in all, the run's records_rejected). Run with --format json, or see standard error, for each file's first",
+        file: nil, line: nil, to: &w)
+    }
     for problem in report.problems {
       notification(
         id: problem.ruleID, level: "error",

@@ -159,6 +159,39 @@ func amendedRow(_ row: String, _ id: String) -> String {
     #expect(try validateSARIF(uk.stdout) == "")
   }
 
+  /// More problems with rejected records than a report lists (the first 1,000): SARIF
+  /// says how many more, so that its notifications are not taken for all of them.
+  @Test func sarifSaysHowManyRejectionsItDoesNotList() throws {
+    let folder = try scratchSubfolder("many-rejected")
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let rows = (1...1_005).map { "receipt,T\($0),2024-01-01,not-an-amount" }
+    let filing = folder.appendingPathComponent("bad.csv")
+    try (["kind,transaction_id,date,amount"] + rows + [""]).joined(separator: "\n").write(
+      to: filing, atomically: true, encoding: .utf8)
+    let result = try runProbity([
+      "check", "--rules", "Rules/us-federal", "--format", "sarif", filing.path,
+    ])
+    let json = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
+    let invocation =
+      ((json?["runs"] as? [[String: Any]])?.first?["invocations"] as? [[String: Any]])?
+      .first
+    let notifications = try #require(
+      invocation?["toolExecutionNotifications"] as? [[String: Any]])
+    let ids = notifications.map { ($0["descriptor"] as? [String: Any])?["id"] as? String }
+    #expect(ids.count(where: { $0 == "F0009" }) == 1_000)
+    let more = try #require(
+      notifications.first {
+        ($0["descriptor"] as? [String: Any])?["id"] as? String == "probity/rejections-not-listed"
+      })
+    #expect(
+      ((more["message"] as? [String: Any])?["text"] as? String)?.hasPrefix(
+        "5 more problems with rejected records are not listed here (the first 1000 are; 1005 records were rejected in all"
+      ) == true, "\(more)")
+    if jsonSchemaValidatorAvailable && FileManager.default.fileExists(atPath: sarifSchema.path) {
+      #expect(try validateSARIF(result.stdout) == "")
+    }
+  }
+
   @Test func sarifCarriesRulesLocationsTrailsAndFingerprints() throws {
     let result = try runProbity([
       "check", "--rules", "Rules/us-federal", "--format", "sarif", "--as-of", "2024-12-31",
