@@ -240,6 +240,15 @@ public enum CellParser: Hashable, Sendable, CustomStringConvertible {
     }
   }
 
+  /// The currency symbol a money cell holds garbled, as UTF-8 bytes read one by one in
+  /// Windows-1252 (`Â£` for `£`, `â‚¬` for `€`), or nil.
+  static func garbledSymbol(_ cell: Substring) -> (written: String, symbol: String)? {
+    for (written, symbol) in [("Â£", "£"), ("â‚¬", "€"), ("Â¥", "¥")] where cell.contains(written) {
+      return (written, symbol)
+    }
+    return nil
+  }
+
   /// The years a record's date may be in. A year outside them is a typing slip (`0025`
   /// for 2025, `2205`): taken as a date, it made a donation accepted 2,000 years before it
   /// was received (an error), a window of its own, and a default as-of date centuries on,
@@ -268,7 +277,14 @@ public enum CellParser: Hashable, Sendable, CustomStringConvertible {
       case .failure(let error):
         var message =
           "expected money like 1234.50, $1,234.50 or £50,000.00, found \(quoted(trimmed))"
-        if error != .notANumber { message += ": \(error)" }
+        if let garbled = CellParser.garbledSymbol(trimmed) {
+          // A symbol in UTF-8 read as Windows-1252 (`Â£` for `£`): the file's encoding, not
+          // its grouping, is what is wrong (it was said to be).
+          message +=
+            ": \(quoted(Substring(garbled.written))) is how \(garbled.symbol) in UTF-8 reads in Windows-1252: the file is not in the encoding it was read in (a Windows-1252 export saved again as UTF-8, or UTF-8 converted twice)"
+        } else if error != .notANumber {
+          message += ": \(error)"
+        }
         return .failure(CellProblem(message: message))
       }
     case .date(let format):

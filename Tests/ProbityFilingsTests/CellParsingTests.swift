@@ -58,6 +58,15 @@ struct CellParsingTests {
     MoneyCase(
       cell: "-£5.00", currency: "GBP",
       outcome: .value(.money(Money(minorUnits: -500, currency: .gbp)))),
+    // A symbol in UTF-8 read as Windows-1252: the encoding is named, not the grouping
+    // (every row of a PEF export saved again as UTF-8 was "thousands separators must
+    // group three digits").
+    MoneyCase(
+      cell: "Â£14,323.75", currency: "GBP",
+      outcome: .rejected(
+        "found \"Â£14,323.75\": \"Â£\" is how £ in UTF-8 reads in Windows-1252: the file is not in the encoding it was read in"
+      )),
+    MoneyCase(cell: "â‚¬5.00", currency: "EUR", outcome: .rejected("is how € in UTF-8 reads")),
   ]
 
   @Test("money cells", arguments: moneyCases)
