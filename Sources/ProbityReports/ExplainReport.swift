@@ -99,6 +99,18 @@ extension ReportRenderer {
     if let asOf = report.asOf {
       out +=
         "  Judged as of \(asOf)\(report.asOfGiven ? "" : " (the latest record date; set it with --as-of)").\n"
+      // The latest record date judges open windows and waivers; a rule's own `as_of` is
+      // the date given alone (missing without one), which the traces below show.
+      let readsAsOf = report.ordered.contains { verdict in
+        report.rules[verdict.ruleIndex].condition.nodes.contains {
+          if case .asOf = $0.op { return true }
+          return false
+        }
+      }
+      if !report.asOfGiven && readsAsOf {
+        out +=
+          "  A rule's as_of is the --as-of date alone: without one it is missing, and a condition that needs it is judged without it.\n"
+      }
     }
     var number = 0
     for verdict in report.ordered {

@@ -143,6 +143,25 @@ import Testing
     )
   }
 
+  /// Judged as of the latest record date, a rule that reads `as_of` sees it missing: the
+  /// letter says so, so that "Judged as of 2025-04-30" beside "as_of = missing" in the
+  /// trace does not read as a contradiction. With --as-of, or a pack that does not read
+  /// it, nothing is said.
+  @Test func aRulesMissingAsOfIsExplained() throws {
+    let note = "A rule's as_of is the --as-of date alone: without one it is missing"
+    let uk = ["explain", "--rules", "Rules/uk-ppera", "--input-format", "uk-ec", "--record", "2"]
+    let without = try runProbity(uk + ["Fixtures/uk-ppera/donations.csv"])
+    #expect(without.status == 0, "\(without.stderr)")
+    #expect(without.stdout.contains(note), "\(without.stdout)")
+    let with = try runProbity(uk + ["--as-of", "2025-12-31", "Fixtures/uk-ppera/donations.csv"])
+    #expect(!with.stdout.contains(note))
+    let us = try runProbity([
+      "explain", "--rules", "Rules/us-federal", "--record", "B.3",
+      "Fixtures/us-federal/aggregates.csv",
+    ])
+    #expect(!us.stdout.contains(note))
+  }
+
   @Test func jsonCarriesTheSameStructure() throws {
     let result = try runProbity([
       "explain", "--rules", "Rules/us-federal", "--record", "E.2", "--format", "json",
