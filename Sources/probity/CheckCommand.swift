@@ -118,15 +118,26 @@ struct CheckCommand: ParsableCommand {
       var status = stat()
       return stat(path, &status) == 0 ? "\(status.st_dev):\(status.st_ino)" : nil
     }
-    guard let written = identity(target) else { return }
-    var read: [(path: String, what: String)] = files.map { ($0, "a filing this run checks") }
-    if let waivers = gateOptions.waivers { read.append((waivers, "the waivers file")) }
-    if let mapping { read.append((mapping, "the mapping")) }
-    read.append((rules, "the rule pack"))
-    for (path, what) in read where identity(path) == written {
-      throw ValidationError(
-        "--write-baseline \(target) is \(what) (\(path)): writing the baseline would replace it")
+    if let written = identity(target) {
+      var read: [(path: String, what: String)] = files.map { ($0, "a filing this run checks") }
+      if let waivers = gateOptions.waivers { read.append((waivers, "the waivers file")) }
+      if let mapping { read.append((mapping, "the mapping")) }
+      read.append((rules, "the rule pack"))
+      for (path, what) in read where identity(path) == written {
+        throw ValidationError(
+          "--write-baseline \(target) is \(what) (\(path)): writing the baseline would replace it"
+        )
+      }
+      // A pipe, a socket or a device: written as a file is (to a new file, renamed over
+      // it), it was replaced by a regular file.
+      var status = stat()
+      if stat(target, &status) == 0, status.st_mode & S_IFMT != S_IFREG {
+        throw ValidationError(
+          "--write-baseline \(target) is not a regular file: writing the baseline would replace it"
+        )
+      }
     }
+    // A new file too: a rule file written into a pack broke it.
     if target.hasSuffix(".probity") || target.hasSuffix(".probity-test") {
       let kind = target.hasSuffix(".probity") ? "a rule file" : "a rule test file"
       throw ValidationError(
@@ -138,7 +149,11 @@ struct CheckCommand: ParsableCommand {
       defer { free(resolved) }
       return String(cString: resolved)
     }
-    if let pack = real(rules), let file = real(target), file.hasPrefix(pack + "/") {
+    // The target's folder, for a file not written yet.
+    let folder = URL(fileURLWithPath: target).deletingLastPathComponent().path
+    let file =
+      real(target) ?? real(folder).map { $0 + "/" + URL(fileURLWithPath: target).lastPathComponent }
+    if let pack = real(rules), let file, file.hasPrefix(pack + "/") {
       throw ValidationError(
         "--write-baseline \(target) is in the rule pack's folder (\(rules)): writing the baseline would replace a file of the pack"
       )

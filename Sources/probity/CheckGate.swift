@@ -135,6 +135,18 @@ extension CheckCommand {
       inputErrors: inputErrors, toolVersion: Probity.version)
     gate.failOnUndetermined = gateOptions.failOnUndetermined
     if let path = gateOptions.writeBaseline {
+      // A run that could not read an input has not seen its findings: a baseline of it
+      // would be taken for the whole filing's. Not written (the run exits 2).
+      guard inputErrors.isEmpty else {
+        printError(
+          Diagnostic(
+            id: "G0006",
+            message:
+              "the baseline is not written: \(inputErrors.count) input\(inputErrors.count == 1 ? "" : "s") could not be read, and their findings would be missing from it",
+            file: path, hint: "make every input readable, then write the baseline"
+          ).rendered())
+        return gate
+      }
       gate = GateResult(
         report: report, failLevel: failLevel, waivers: waivers, waiversPath: gateOptions.waivers,
         baseline: gate.reviews.map(\.fingerprint), baselinePath: path, recordKeys: keys,

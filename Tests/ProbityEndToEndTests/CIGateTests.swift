@@ -679,5 +679,40 @@ func amendedRow(_ row: String, _ id: String) -> String {
       #expect(result.stderr.contains("--write-baseline \(spelling) is "))
       #expect(try Data(contentsOf: target) == before, "\(spelling) was replaced")
     }
+    // Files not there yet: a rule file (it broke the pack), any file in the pack's
+    // folder; and a pipe, which writing replaced with a regular file.
+    let fifo = folder.appendingPathComponent("baseline.fifo")
+    #expect(mkfifo(fifo.path, 0o600) == 0)
+    for target in [
+      folder.appendingPathComponent("new.probity"), pack.appendingPathComponent("lists/new.json"),
+      fifo,
+    ] {
+      let result = try runProbity([
+        "check", "--rules", pack.path, "--write-baseline", target.path, filing.path,
+      ])
+      #expect(result.status == 2, "\(target.path)")
+      #expect(result.stderr.contains("--write-baseline \(target.path) is "), "\(result.stderr)")
+    }
+    #expect(
+      !FileManager.default.fileExists(atPath: pack.appendingPathComponent("lists/new.json").path))
+    var status = stat()
+    #expect(stat(fifo.path, &status) == 0 && status.st_mode & S_IFMT == S_IFIFO)
+  }
+
+  /// A run that could not read an input has not seen its findings: its baseline would be
+  /// taken for the whole filing's. Not written (G0006, exit 2).
+  @Test func noBaselineOfARunWithAnUnreadableInput() throws {
+    let folder = try scratchSubfolder("baseline-unread")
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let baseline = folder.appendingPathComponent("baseline.json")
+    let result = try runProbity([
+      "check", "--rules", "Rules/us-federal", "--write-baseline", baseline.path,
+      "Fixtures/us-federal/receipts.csv", folder.appendingPathComponent("missing.csv").path,
+    ])
+    #expect(result.status == 2)
+    #expect(
+      result.stderr.contains("error[G0006]: the baseline is not written: 1 input could not be read")
+    )
+    #expect(!FileManager.default.fileExists(atPath: baseline.path))
   }
 }
