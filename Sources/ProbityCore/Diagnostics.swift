@@ -284,3 +284,28 @@ public enum NearNames {
 
 /// A diagnostic can be thrown where one problem stops a step (an unreadable file).
 extension Diagnostic: Error {}
+
+/// Bytes shown as text in a message: UTF-8 where they are, each other byte as `\xNN`
+/// (a header cell or a file name in Latin-1: `M\xFCller`), never a replacement character,
+/// which hides which byte it was.
+public func shownBytes(_ bytes: some Collection<UInt8>) -> String {
+  let bytes = Array(bytes)
+  if let text = String(validating: bytes, as: UTF8.self) { return text }
+  var out = ""
+  var index = 0
+  while index < bytes.count {
+    // The longest character of UTF-8 is four bytes.
+    if let length = (1...4).first(where: {
+      index + $0 <= bytes.count
+        && String(validating: bytes[index..<(index + $0)], as: UTF8.self) != nil
+    }) {
+      out += String(decoding: bytes[index..<(index + length)], as: UTF8.self)
+      index += length
+    } else {
+      let hex = String(bytes[index], radix: 16, uppercase: true)
+      out += "\\x" + (hex.count == 1 ? "0" + hex : hex)
+      index += 1
+    }
+  }
+  return out
+}

@@ -191,12 +191,12 @@ struct RowCollector {
     withArena { Array(field(index, in: $0)) }
   }
 
-  /// The field's text, with bytes that are not characters replaced (header names).
+  /// The field's text, with bytes that are not characters shown as `\xNN` (header
+  /// names, record types: `shownBytes`).
   func lossyString(_ index: Int, _ encoding: TextEncoding) -> String {
     switch string(index, encoding) {
     case .success(let text): return text
-    case .failure:
-      return withArena { String(decoding: field(index, in: $0), as: UTF8.self) }
+    case .failure: return withArena { shownBytes(field(index, in: $0)) }
     }
   }
 }

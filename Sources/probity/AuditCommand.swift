@@ -469,7 +469,7 @@ extension AuditCommand {
       }
       guard let first = bytes.first, first != UInt8(ascii: ".") else { continue }
       guard let name = String(validating: bytes, as: UTF8.self) else {
-        unnamed.append(folder + "/" + AuditCommand.escapedName(bytes))
+        unnamed.append(folder + "/" + shownBytes(bytes))
         continue
       }
       let full = folder + "/" + name
@@ -489,27 +489,6 @@ extension AuditCommand {
     }
   }
 
-  /// A name's bytes as text: UTF-8 where they are, each other byte as `\xNN`.
-  static func escapedName(_ bytes: [UInt8]) -> String {
-    var out = ""
-    var index = 0
-    while index < bytes.count {
-      var length = 1
-      while length <= 4 && index + length <= bytes.count {
-        if let text = String(validating: bytes[index..<(index + length)], as: UTF8.self) {
-          out += text
-          break
-        }
-        length += 1
-      }
-      if length > 4 || index + length > bytes.count {
-        out += "\\x" + String(bytes[index], radix: 16, uppercase: true)
-        length = 1
-      }
-      index += length
-    }
-    return out
-  }
 }
 
 /// A file's size in bytes (0 when it cannot be told). By `stat`: Foundation's

@@ -269,6 +269,20 @@ struct CSVReaderTests {
     #expect(error.diagnostic.file == path)
   }
 
+  /// A header cell with a byte that is no character of the file's encoding is shown with
+  /// the byte as `\xFF`, never a replacement character (`did you mean 'amount�'?` hid
+  /// which byte it was).
+  @Test("a header's bad byte is shown as \\xNN in the hint")
+  func headerBadByteShown() throws {
+    let path = try temporaryFile(
+      Array("kind,id,amount".utf8) + [0xFF] + Array(",name\nreceipt,T1,1.00,A\n".utf8))
+    let error = try #require(throws: FilingError.self) { try read(path: path, mapping: mapping) }
+    #expect(error.diagnostic.id == "F0004")
+    let hint = try #require(error.diagnostic.hint)
+    #expect(hint.contains("\"amount\\xFF\""), "\(hint)")
+    #expect(!hint.unicodeScalars.contains("\u{FFFD}"))
+  }
+
   @Test("every missing required column is named")
   func severalMissingColumns() throws {
     let error = try #require(throws: FilingError.self) {
