@@ -516,14 +516,6 @@ enum Amendments {
   /// A `.fec` file is one filing, told by its first record. A CSV or XML file is a report
   /// only when every record of it gives the same filer, form, period and amendment (read
   /// whole for those fields): a file of several reports or filers is never set aside.
-  /// A report's coverage, its first and last days.
-  struct Period {
-    let from: CivilDate
-    let to: CivilDate
-
-    func overlaps(_ other: Period) -> Bool { from <= other.to && other.from <= to }
-  }
-
   /// What `superseded` finds among the reports given.
   struct Reading {
     /// Superseded path → the path that replaces it.
@@ -536,10 +528,9 @@ enum Amendments {
   static func superseded(
     _ paths: [String], format: (String) -> InputFormat? = { _ in .fec }, mapping: Mapping? = nil
   ) -> Reading {
-    var identities:
-      [(path: String, identity: Identity, amendment: Bool, amends: String?, dates: Period?)] = []
+    var identities: [(path: String, identity: Identity, amendment: Bool, amends: String?)] = []
     let lock = NSLock()
-    nonisolated(unsafe) var found: [Int: (Identity, Bool, String?, Period?)] = [:]
+    nonisolated(unsafe) var found: [Int: (Identity, Bool, String?)] = [:]
     let formats = paths.map(format)
     // A CSV or XML report may be given in parts (its receipts and its disbursements, two
     // files of receipts), each with the report's filer, form and period: only an
@@ -564,19 +555,13 @@ enum Amendments {
       guard !filer.isEmpty, !form.isEmpty, !period.isEmpty else { return }
       let amendment = first["amendment"] == .boolean(true)
       let amends = amendment ? first["amended_filing"].stringValue : nil
-      var dates: Period?
-      if case .date(let from) = start, case .date(let to) = end {
-        dates = Period(from: from, to: to)
-      }
       lock.lock()
-      found[index] = (
-        Identity(filer: filer, form: form, period: period), amendment, amends, dates
-      )
+      found[index] = (Identity(filer: filer, form: form, period: period), amendment, amends)
       lock.unlock()
     }
     for (index, path) in paths.enumerated() {
-      if let (identity, amendment, amends, dates) = found[index] {
-        identities.append((path, identity, amendment, amends, dates))
+      if let (identity, amendment, amends) = found[index] {
+        identities.append((path, identity, amendment, amends))
       }
     }
     // One report: the same identity, or an amendment and the filing its header names.
@@ -607,46 +592,6 @@ enum Amendments {
         && identities[other].identity.form == entry.identity.form
       {
         join(index, other)
-      }
-    }
-    // `.fec` filings of one filer and form whose periods overlap, not yet one report, that
-    // share a transaction (the same kind and id): two versions of one report, whatever
-    // their periods (an amendment that corrects the coverage's dates) or their headers
-    // say (an amendment naming a filing whose file is not named by its number, or naming
-    // none). Read beside each other, every gift they share was counted twice. Each such
-    // filing is read for its transaction ids, only then.
-    var sameFiler: [String: [Int]] = [:]
-    for (index, entry) in identities.enumerated()
-    where wholeFiling[entry.path] == true && entry.dates != nil {
-      sameFiler[entry.identity.filer + "\u{1F}" + entry.identity.form, default: []].append(index)
-    }
-    var candidates: [(Int, Int)] = []
-    for members in sameFiler.values where members.count > 1 {
-      for (position, a) in members.enumerated() {
-        for b in members[(position + 1)...]
-        where root(a) != root(b) && identities[a].dates!.overlaps(identities[b].dates!) {
-          candidates.append((a, b))
-        }
-      }
-    }
-    if !candidates.isEmpty {
-      let involved = Array(Set(candidates.flatMap { [$0.0, $0.1] })).sorted()
-      let involvedPaths = involved.map { identities[$0].path }
-      nonisolated(unsafe) var ids: [Int: OverlappingInputs.Records] = [:]
-      DispatchQueue.concurrentPerform(iterations: involved.count) { position in
-        guard
-          let records = OverlappingInputs.read(
-            involvedPaths[position], format: .fec, mapping: nil, kind: .reportParts)
-        else { return }
-        lock.lock()
-        ids[involved[position]] = records
-        lock.unlock()
-      }
-      for (a, b) in candidates {
-        guard let one = ids[a], let other = ids[b],
-          one.byReference.keys.contains(where: { other.byReference[$0] != nil })
-        else { continue }
-        join(a, b)
       }
     }
     let components = Dictionary(grouping: identities.indices, by: root).values.map {

@@ -509,58 +509,6 @@ import Testing
     #expect(check.stderr.contains("1542500.fec: replaced by"), "\(check.stderr)")
   }
 
-  /// The same amendment (its coverage's start moved) beside its original, where nothing
-  /// names the original: its file named without its filing number, or the amendment's
-  /// header naming no filing. Their periods overlap and they share transactions: two
-  /// versions of one report, and the amendment replaces the original (both were read,
-  /// and every gift of the report counted twice). A report of another period of the same
-  /// filer, sharing none of them, is read beside it.
-  @Test(.enabled(if: Audit.sharedPresent, "../shared/data is not beside the repository"))
-  func anAmendmentReplacesAnOriginalNothingNames() throws {
-    let amendment = try Data(contentsOf: Audit.shared.appendingPathComponent("fec/1550126.fec"))
-    let text = String(decoding: amendment, as: UTF8.self)
-    let original = text.replacingOccurrences(of: "\nF3A\u{1C}", with: "\nF3N\u{1C}")
-      .replacingOccurrences(of: "\u{1C}FEC-1542500\u{1C}", with: "\u{1C}\u{1C}")
-      .replacingOccurrences(
-        of: "\u{1C}20210701\u{1C}20210930\u{1C}", with: "\u{1C}20210702\u{1C}20210930\u{1C}")
-    let namingNone = text.replacingOccurrences(
-      of: "\u{1C}FEC-1542500\u{1C}", with: "\u{1C}\u{1C}")
-    for (originalName, amendmentText) in [("q3-original.fec", text), ("1542500.fec", namingNone)] {
-      let pile = try temporaryDirectory("audit-unnamed")
-      defer { try? FileManager.default.removeItem(at: pile) }
-      try amendmentText.write(
-        to: pile.appendingPathComponent("1550126.fec"), atomically: true, encoding: .utf8)
-      try original.write(
-        to: pile.appendingPathComponent(originalName), atomically: true, encoding: .utf8)
-      let check = try runProbity([
-        "check", "--rules", "Rules/us-federal",
-        pile.appendingPathComponent(originalName).path,
-        pile.appendingPathComponent("1550126.fec").path,
-      ])
-      #expect(
-        check.stderr.contains("\(originalName): replaced by \(pile.path)/1550126.fec"),
-        "\(originalName): \(check.stderr)")
-    }
-    // Another quarter's report of the same committee: no transaction in common.
-    let pile = try temporaryDirectory("audit-quarters")
-    defer { try? FileManager.default.removeItem(at: pile) }
-    try amendment.write(to: pile.appendingPathComponent("1550126.fec"))
-    let other = original.replacingOccurrences(
-      of: "\u{1C}20210702\u{1C}20210930\u{1C}", with: "\u{1C}20210901\u{1C}20211231\u{1C}"
-    ).split(separator: "\n", omittingEmptySubsequences: false).map { line in
-      // Every schedule line's transaction id (its third field) made its own.
-      var fields = line.split(separator: "\u{1C}", omittingEmptySubsequences: false)
-      if fields.count > 2 && fields[0].hasPrefix("S") { fields[2] = "Q4-" + fields[2] }
-      return fields.joined(separator: "\u{1C}")
-    }.joined(separator: "\n")
-    try other.write(to: pile.appendingPathComponent("q4.fec"), atomically: true, encoding: .utf8)
-    let both = try runProbity([
-      "check", "--rules", "Rules/us-federal",
-      pile.appendingPathComponent("q4.fec").path, pile.appendingPathComponent("1550126.fec").path,
-    ])
-    #expect(!both.stderr.contains("replaced by"), "\(both.stderr)")
-  }
-
   /// Among amendments of one report the highest filing number stands, whether the file is
   /// named `1550999.fec` or as the FEC writes an id, `FEC-1550999.fec` (which ranked below
   /// every numbered name).
