@@ -65,7 +65,6 @@ public enum FilingsCatalogue: String, CaseIterable, Sendable {
   case xmlUnexpectedRoot = "F0029"
   case fileChanged = "F0030"
   case fecCoverOutOfPlace = "F0031"
-  case xmlMisplacedRecord = "F0032"
 
   /// The id diagnostics carry.
   public var id: String { rawValue }
@@ -129,8 +128,6 @@ public enum FilingsCatalogue: String, CaseIterable, Sendable {
       return "a .fec filing with fewer lines than its header declares, or no cover record"
     case .fecSecondHeader:
       return "a .fec file with a second header: more than one filing in one file"
-    case .xmlMisplacedRecord:
-      return "an XML element named as the mapping's records, where the mapping reads none"
     case .fecCoverOutOfPlace:
       return
         "a .fec filing whose receipts and disbursements do not follow one cover record: one before its cover, or a second cover"

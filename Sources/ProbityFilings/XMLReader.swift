@@ -930,13 +930,6 @@ private struct XMLSession {
   /// The paths of record elements and of the elements around them: only these are
   /// numbered among their siblings (for locators).
   let recordAncestry: Set<String>
-  /// The names of record elements (`receipt`, `disbursement`), each with the paths the
-  /// mapping reads them at: an element of such a name elsewhere is a record the mapping
-  /// would pass over (`misplaced`).
-  let recordNames: [(name: [UInt8], paths: String)]
-  /// Set at an element named as records are, where the mapping reads no record: the
-  /// read stops (`startElement` throws it).
-  var misplaced: FilingError?
   /// Every path where an element can give something: record and skipped elements and the
   /// elements around them, absolute fields' elements and those around them, and each
   /// relative field's under each record element. An element at any other path gives
@@ -1119,14 +1112,6 @@ private struct XMLSession {
       }
     }
     recordAncestry = ancestry
-    var named: [String: [String]] = [:]
-    for entry in kinds.entries {
-      guard case .record = entry.decision, let last = entry.path.steps.last else { continue }
-      named[last, default: []].append(entry.path.description)
-    }
-    recordNames = named.sorted { $0.key < $1.key }.map {
-      (Array($0.key.utf8), $0.value.sorted().joined(separator: ", "))
-    }
     let keys = Array(text.keys) + Array(attributes.keys)
     var matchable = ancestry
     func insertWithAncestors(_ path: String) {
@@ -1242,7 +1227,6 @@ private struct XMLSession {
       }
     }
     start(name, attributes: attributes, count: count, onRecord: onRecord, onProblem: onProblem)
-    if let misplaced { throw misplaced }
   }
 
   mutating func endElement(
@@ -1389,24 +1373,6 @@ private struct XMLSession {
     }
     open.append(OpenElement(node: number, path: hasNode ? "" : ownPath, locator: locator))
     let depth = open.count
-    // An element named as the mapping's records are, where it reads none (receipts in a
-    // `<receipts>` wrapper, one inside another): the gifts it holds would be passed over
-    // unsaid, and a filing of them read as one of no records.
-    // (By the first byte first: most elements' names are no record's.)
-    if kind == nil, let pointer, recordNames.contains(where: { $0.name.first == pointer.pointee }) {
-      let bytes = XMLSession.bytes(pointer)
-      if let named = recordNames.first(where: { $0.name.elementsEqual(bytes) }) {
-        let name = String(decoding: named.name, as: UTF8.self)
-        misplaced = .make(
-          .xmlMisplacedRecord,
-          "a <\(name)> element where the mapping reads no record (it reads <\(name)> records at \(named.paths)): its record, and any like it, would not be read",
-          path: path, line: nodeLine,
-          hint:
-            "check that the file has the layout the mapping reads (docs/formats.md), or write a mapping for where its records are"
-        )
-        return
-      }
-    }
 
     if record == nil, let decision = kind {
       switch decision {

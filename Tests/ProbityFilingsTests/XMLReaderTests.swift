@@ -169,29 +169,6 @@ struct XMLReaderTests {
         checkProlog: false) == nil)
   }
 
-  /// Receipts in a `<receipts>` wrapper, or one inside another: at no path the mapping
-  /// reads records at, they were passed over, and a filing of them read as one of no
-  /// records (exit 0). The read stops at the first (F0032); records before it are read.
-  @Test("an element named as records, where the mapping reads none, stops the read (F0032)")
-  func misplacedRecord() throws {
-    let receipt = "<receipt id=\"R1\"><date>2024-03-15</date><amount>5.00</amount></receipt>"
-    for (document, line) in [
-      ("<?xml version=\"1.0\"?>\n<filing>\n<receipts>\(receipt)</receipts>\n</filing>\n", 3),
-      (
-        "<?xml version=\"1.0\"?>\n<filing>\(receipt)\n<receipt id=\"R2\"><amount>1.00</amount>\n\(receipt)</receipt></filing>\n",
-        4
-      ),
-    ] {
-      let error = try #require(try xmlError(document, checkProlog: false))
-      #expect(error.id == "F0032")
-      #expect(error.position?.line == line)
-      #expect(
-        error.message.hasPrefix(
-          "a <receipt> element where the mapping reads no record (it reads <receipt> records at /filing/receipt)"
-        ), "\(error.message)")
-    }
-  }
-
   /// A file whose lines end in a CR alone: libxml2 counts lines at LFs, and such a file's
   /// records and errors were all on line 1 (`explain --record FILE:25` found none). Read
   /// now on the lines an LF file has, a CR at the end of the reader's 256 KiB chunks too
