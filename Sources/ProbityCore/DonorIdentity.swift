@@ -213,7 +213,8 @@ public enum DonorIdentity {
       var result: [String] = []
       for (index, token) in tokens.enumerated() {
         if generational.contains(token) || (honours.contains(token) && index > 0) { continue }
-        if prefixes.contains(token) && result.isEmpty {
+        // A title anywhere (the FEC's "TIGHE, GERALD MR."): never a middle name.
+        if prefixes.contains(token) {
           if marks.title == nil { marks.title = title(token) }
           continue
         }

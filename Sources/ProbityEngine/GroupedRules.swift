@@ -1647,7 +1647,9 @@ extension CheckRun {
           unjudged[index, default: [:]][key] = .doubted(message)
           counted[index].failed += 1
           if counted[index].failed <= CheckRun.examplesPerRule,
-            let problem = run.problems.first(where: { $0.message == message })
+            let problem = run.problems.first(where: {
+              $0.message == message && $0.ruleID == ruleSet.rules[index].id
+            })
           {
             problems.append(problem)
           }

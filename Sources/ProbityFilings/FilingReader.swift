@@ -131,7 +131,9 @@ public enum FilingReader {
         error.diagnostic.id == FilingsCatalogue.unknownFormat.id
           && packaging(path: path) == nil ? .csv : nil
     }
-    if let found, (found == .xml) != (mappingFormat == .xml) {
+    // Only an XML mapping for a file that is not XML: a delimited file may start with
+    // `<` (a first cell `<withheld>`), and its mapping says how to read it.
+    if let found, mappingFormat == .xml, found != .xml {
       throw .make(
         .wrongReader,
         "the mapping \(mapping.path) reads \(what), but the file is \(found == .xml ? "XML" : "not XML (it does not start with '<')")",

@@ -178,7 +178,14 @@ public struct XMLReader: Sendable {
     var first = buffer.withUnsafeMutableBytes { readFile(fd, $0.baseAddress, 4) }
     guard first >= 0 else { throw readFailed() }
     normalizesCR = first > 0 && [0x3C, 0xEF, 0x20, 0x09, 0x0A, 0x0D].contains(buffer[0])
+    // The parser is made with these bytes whole (held back, a CR after a byte order mark
+    // left it three bytes, and libxml2 found the document empty): a CR last among them is
+    // given as it is (a CR alone there, before the prolog, would shift the lines by one).
     first = feedable(first)
+    if carriedCR {
+      carriedCR = false
+      first += 1
+    }
     if let over = buffer.withUnsafeBytes({
       attributeGuard.scan(UnsafeRawBufferPointer(rebasing: $0[0..<first]))
     }) {

@@ -724,7 +724,9 @@ enum Amendments {
         onProblem: { _ in })
       return nil
     } catch {
-      return error.diagnostic.id == FilingsCatalogue.fecSecondHeader.id ? error.diagnostic : nil
+      // Another filing joined to it: after a second header, or a second cover (F0031).
+      let joined = [FilingsCatalogue.fecSecondHeader.id, FilingsCatalogue.fecCoverOutOfPlace.id]
+      return joined.contains(error.diagnostic.id) ? error.diagnostic : nil
     }
   }
 

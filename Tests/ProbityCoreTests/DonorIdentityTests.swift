@@ -211,6 +211,8 @@ func zip5Digits(_ zip: String, _ expected: String?) {
     ("Smith, Mrs. John", nil, "woman"), ("SMITH, JOHN JR", nil, nil),
     ("SMITH, JOHN A JR", "A", nil), ("JOHN DE LA CRUZ", nil, nil), ("JOHN P DE LA CRUZ", "P", nil),
     ("DR JANE Q DOE PHD", "Q", nil), ("MISS ANN LEE", nil, "woman"), ("SMITH", nil, nil),
+    // A title after the given name (the FEC's combined names) is no middle name.
+    ("TIGHE, GERALD MR.", nil, "man"), ("SMITH, JOHN A. MR.", "A", "man"),
   ] as [(String, String?, String?)])
 func personMarks(_ name: String, _ middle: String?, _ title: String?) {
   let marks = DonorIdentity.marks(name)
